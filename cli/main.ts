@@ -1,0 +1,39 @@
+// Dispatches `ca2-inspector <command>`; each command lives in its own module.
+import { UsageError } from './usage-error.ts';
+
+const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
+  decode: () => import('./decode.ts'),
+  proxy: () => import('./proxy.ts'),
+};
+
+const usage = `usage: ca2-inspector <command> [options]
+
+commands:
+  proxy    forward a ca2 server, decode and record its traffic, serve the inspector
+  decode   decode one ca2 message from a file or standard input
+
+Run 'ca2-inspector <command> --help' for a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(usage + '\n');
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`ca2-inspector: unknown command '${name}'; the commands are ${Object.keys(commands).join(', ')}.\n`);
+    return 2;
+  }
+  try {
+    return await (await load()).run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`ca2-inspector ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

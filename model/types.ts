@@ -1,0 +1,162 @@
+// Types shared by the Node side (codec, recorder, storage, REST) and the browser app.
+// Nothing here may import a Node module: esbuild bundles this file for the browser.
+
+/** The four top-level ca2 messages the codec decodes. */
+export type MessageType = 'ClientRequest' | 'ServerResponse' | 'WsAuth' | 'WsEvent';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Something the codec could not read, with where it happened. */
+export interface DecodeProblem {
+  /** Byte offset into the decoded buffer where the problem starts. */
+  offset: number;
+  /** A sentence a user can act on: "truncated varint", "length 2147483648 runs past the end (12 bytes left)". */
+  reason: string;
+  /** JSON path of the field being read when it happened, e.g. "auth" or "instances.1". */
+  path?: string;
+}
+
+/** Where a decoded JSON value came from in the wire bytes, for the hex view. */
+export interface FieldSpan {
+  /** JSON path in dotted form with [i] for repeated entries: "auth.login.email", "errors[1]". */
+  path: string;
+  /** Byte range of the whole field (tag included): [start, end). */
+  start: number;
+  end: number;
+}
+
+export interface JwtFacts {
+  sub?: string;
+  /** Seconds since the epoch, as in the token. */
+  iat?: number;
+  exp?: number;
+  /** Whether exp was already in the past when the message was seen. */
+  expired?: boolean;
+}
+
+export interface TokenFacts {
+  present: boolean;
+  length: number;
+  /** Present when the token parses as a JWT (claims decoded, signature not verified). */
+  jwt?: JwtFacts;
+}
+
+export interface MessageSummary {
+  /** Which service field is set: auth, billing, … (WsEvent: billing, instances, domain_check, domains). */
+  service?: string;
+  /** First field set inside the service message: its name where the schema knows it, its number otherwise. */
+  operation?: string;
+  /** trx for humans: UUID form for 16 bytes, the text when printable, hex otherwise. */
+  trx?: string;
+  /** ServerError names (a number the enum does not list stays as its decimal text). */
+  errors: string[];
+  token?: TokenFacts;
+}
+
+export interface DecodeResult {
+  json: JsonObject;
+  summary: MessageSummary;
+  problems: DecodeProblem[];
+  /** Present when decode was asked for spans. */
+  spans?: FieldSpan[];
+}
+
+export type ExchangeKind = 'exec' | 'ws' | 'http';
+export type ExchangeState = 'complete' | 'pending' | 'error' | 'aborted';
+
+/** Headers in wire order, names as sent, duplicates kept. */
+export type HeaderList = [name: string, value: string][];
+
+/** What identifies the caller of an exchange, for grouping per token. */
+export interface TokenRef {
+  /** JWT subject, when the token is a JWT with a sub claim. */
+  sub?: string;
+  /** The first characters of the token, enough to tell tokens apart in a list. */
+  prefix: string;
+  /** JWT exp in seconds since the epoch. */
+  exp?: number;
+  /** Whether the token had already expired when the exchange was seen. */
+  expired?: boolean;
+}
+
+/** One row of the traffic list, as REST and the live stream send it. */
+export interface ExchangeSummary {
+  id: number;
+  kind: ExchangeKind;
+  /** ISO 8601 with milliseconds. */
+  startedAt: string;
+  durationMs: number | null;
+  method: string;
+  path: string;
+  status: number | null;
+  service: string | null;
+  operation: string | null;
+  trx: string | null;
+  errors: string[];
+  requestSize: number;
+  responseSize: number;
+  /** WebSocket frames recorded so far (0 for exec and http). */
+  frames: number;
+  problems: string[];
+  state: ExchangeState;
+  token: TokenRef | null;
+}
+
+export interface HttpMessage {
+  headers: HeaderList;
+  /** base64 of the bytes recorded (all of them unless truncated). */
+  body: string;
+  decoded: DecodeResult | null;
+  truncated: boolean;
+}
+
+export type FrameDirection = 'client' | 'server';
+
+export interface WsFrame {
+  seq: number;
+  direction: FrameDirection;
+  /** ISO 8601 with milliseconds. */
+  at: string;
+  /** 1 text, 2 binary, 9 ping, 10 pong. */
+  opcode: number;
+  size: number;
+  body: string;
+  decoded: DecodeResult | null;
+  truncated: boolean;
+}
+
+export interface WsClose {
+  code: number | null;
+  reason: string;
+  /** Who closed first: a side, or the proxy when it ended the connection itself. */
+  by: 'client' | 'server' | 'proxy';
+  at: string;
+}
+
+/** The summary plus everything recorded; `frames` is the list itself here, not a count. */
+export interface ExchangeDetail extends Omit<ExchangeSummary, 'frames'> {
+  /** For ws, the upgrade request and the upstream's answer to it. */
+  request: HttpMessage;
+  response: HttpMessage | null;
+  /** A plain sentence when the exchange failed: "upstream refused the connection (ECONNREFUSED)". */
+  error: string | null;
+  /** ws only; empty for exec and http. */
+  frames: WsFrame[];
+  /** ws only; null while open or for exec and http. */
+  close: WsClose | null;
+}
+
+export interface ExchangePage {
+  items: ExchangeSummary[];
+  /** Pass as `before` to get the next (older) page; null at the end. */
+  next: number | null;
+}
+
+/** Live events sent over socket.io from the inspector server. */
+export interface LiveEvents {
+  /** A new exchange, or an update to one already sent (same id). */
+  exchange: (summary: ExchangeSummary) => void;
+  /** A WebSocket frame recorded on an exchange. */
+  frame: (event: { exchangeId: number; frame: WsFrame }) => void;
+}
