@@ -1,0 +1,145 @@
+// `ca2-inspector proxy`: forward a ca2 server, record its traffic, serve the inspector.
+// With no --upstream it runs the built-in demo server and demo client in front of it.
+
+import { parseArgs } from 'node:util';
+import { Tap } from '../proxy/tap.ts';
+import { startProxy, type ProxyServer } from '../proxy/server.ts';
+import { startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
+import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
+import { parseHostPort, parseSize, parseUpstream } from './options.ts';
+import { UsageError } from './usage-error.ts';
+
+export const DEFAULT_DB = 'ca2-inspector.sqlite';
+const SHUTDOWN_GRACE_MS = 5_000;
+
+const help = `usage: ca2-inspector proxy [--upstream URL] [options]
+
+  --upstream URL       the ca2 server to forward to (http:// or https://); without it,
+                       the built-in demo server and a demo client make traffic
+  --listen HOST:PORT   where clients connect (default 127.0.0.1:8080)
+  --ui HOST:PORT       where the inspector is served (default 127.0.0.1:8081)
+  --ui-token TOKEN     token the inspector requires; generated and printed when --ui
+                       is not a loopback address
+  --db FILE            SQLite file to record into (default ./${DEFAULT_DB})
+  --proto PATH         a .proto file, a folder of them, or a descriptor set (.desc/.pb);
+                       repeat for more
+  --insecure           accept any TLS certificate from the upstream
+  --max-body SIZE      record at most this much of each body or frame (default 16MiB);
+                       larger ones are still forwarded whole
+  --quiet              no line per exchange on the terminal
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseOptions(argv);
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const listen = parseHostPort(values.listen ?? '127.0.0.1:8080', '--listen');
+  const ui = parseHostPort(values.ui ?? '127.0.0.1:8081', '--ui');
+  const maxBody = values['max-body'] === undefined ? 16 * 1024 * 1024 : parseSize(values['max-body'], '--max-body');
+  const upstreamArg = values.upstream === undefined ? null : parseUpstream(values.upstream);
+  const uiToken = values['ui-token'] ?? (isLoopback(ui.host) ? null : generateUiToken());
+  const quiet = values.quiet ?? false;
+  const say = (line: string) => process.stdout.write(line + '\n');
+
+  const demo = upstreamArg ? null : await import('../demo/server.ts').then((m) => m.startDemoServer({ host: '127.0.0.1', port: 0 }));
+  const upstream = upstreamArg ?? demo!.url;
+
+  let recording: RecordingWorker;
+  try {
+    recording = await startRecordingWorker(
+      { db: values.db ?? DEFAULT_DB, protoPaths: values.proto ?? [], ui, uiToken, quiet },
+      say,
+    );
+  } catch (err) {
+    await demo?.close();
+    process.stderr.write(`ca2-inspector proxy: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  const tap = new Tap((message) => say(`recording: ${message}`));
+  tap.add(recording.listener);
+  let proxy: ProxyServer;
+  try {
+    proxy = await startProxy({ upstream, listen, tap, insecure: values.insecure ?? false, maxBody });
+  } catch (err) {
+    await recording.close();
+    await demo?.close();
+    process.stderr.write(`ca2-inspector proxy: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  const uiUrl = `http://${hostForUrl(recording.ui.host)}:${recording.ui.port}/${uiToken ? `?token=${uiToken}` : ''}`;
+  const proxyUrl = new URL(`http://${hostForUrl(proxy.address.host)}:${proxy.address.port}`);
+  say(`ca2-inspector: inspector at ${uiUrl}`);
+  say(
+    demo
+      ? `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to the built-in demo upstream at ${upstream.origin} (pass --upstream URL for a real server)`
+      : `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to ${upstream.origin}`,
+  );
+  say(`ca2-inspector: recording to ${values.db ?? DEFAULT_DB}; Ctrl-C to stop`);
+
+  const demoTraffic = new AbortController();
+  const demoClient = demo
+    ? import('../demo/client.ts').then((m) =>
+        m.runDemoClient({ baseUrl: proxyUrl, signal: demoTraffic.signal, loop: true, log: (line) => say(`demo client: ${line}`) }),
+      )
+    : null;
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) {
+        say(`ca2-inspector: ${signal} again, exiting without waiting.`);
+        process.exit(130);
+      }
+      stopping = true;
+      say(`ca2-inspector: ${signal}: finishing ${proxy.inFlight()} exchange(s) in flight, then writing every record…`);
+      demoTraffic.abort();
+      await demoClient?.catch(() => undefined);
+      await proxy.close(SHUTDOWN_GRACE_MS);
+      const closed = await recording.close();
+      await demo?.close();
+      if (closed) {
+        const { exchanges, frames, writeFailures, dropped } = closed.stats;
+        const losses = writeFailures || dropped ? `; ${writeFailures} write failure(s), ${dropped} record(s) dropped` : '';
+        say(`ca2-inspector: ${exchanges} exchanges and ${frames} frames recorded${losses}.`);
+      }
+      const code = closed ? 0 : 1;
+      resolve(code);
+      // Whatever a library left running (keep-alive sockets, timers) must not keep us up.
+      setTimeout(() => process.exit(code), 1_000).unref();
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+}
+
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        upstream: { type: 'string' },
+        listen: { type: 'string' },
+        ui: { type: 'string' },
+        'ui-token': { type: 'string' },
+        db: { type: 'string' },
+        proto: { type: 'string', multiple: true },
+        insecure: { type: 'boolean' },
+        'max-body': { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector proxy --help'.`);
+  }
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

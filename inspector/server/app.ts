@@ -1,0 +1,91 @@
+// The inspector's server: the built Preact app, the REST API and the live stream on one listener.
+
+import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { Server as SocketServer } from 'socket.io';
+import type { LiveEvents } from '../../model/types.ts';
+import type { Store } from '../../storage/store.ts';
+import { requireToken, tokenMatches } from './auth.ts';
+import { LiveStream } from './live.ts';
+import { apiRouter } from './routes.ts';
+
+export const uiDistDir = fileURLToPath(new URL('../ui/dist/', import.meta.url));
+
+export interface InspectorServerOptions {
+  store: Store;
+  host: string;
+  port: number;
+  /** When set, REST and socket.io require it. */
+  token: string | null;
+  log: (line: string) => void;
+}
+
+export interface InspectorServer {
+  address: { host: string; port: number };
+  live: LiveStream;
+  close(): Promise<void>;
+}
+
+export async function startInspectorServer(options: InspectorServerOptions): Promise<InspectorServer> {
+  const { store, token, log } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+
+  if (token) app.use('/api', requireToken(token));
+  app.use('/api', apiRouter(store));
+  if (existsSync(uiDistDir)) {
+    app.use(express.static(uiDistDir, { index: 'index.html' }));
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('text/plain').send('The inspector UI is not built: run `npm run build:ui`, then reload.\n');
+    });
+  }
+  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    log(`inspector: ${err.message}`);
+    res.status(500).json({ error: `The inspector failed to answer: ${err.message}` });
+  });
+
+  const server = createServer(app);
+  const io = new SocketServer<Record<string, never>, LiveEvents>(server, { serveClient: false });
+  if (token) {
+    io.use((socket, next) => {
+      if (tokenMatches(token, socket.handshake.auth?.token)) return next();
+      next(new Error('This inspector needs its token: open the link printed when the proxy started.'));
+    });
+  }
+
+  await listen(server, options.host, options.port);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  return {
+    address: { host: options.host, port },
+    live: new LiveStream(io),
+    close: () =>
+      new Promise<void>((resolve) => {
+        io.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      if (err.code === 'EADDRINUSE') reject(new Error(`${where} is already in use; pick another --ui address.`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new Error(`${where} is not an address of this machine; pick another --ui address.`));
+      else if (err.code === 'EACCES') reject(new Error(`${where} needs privileges to listen on; pick a port above 1023 for --ui.`));
+      else reject(new Error(`cannot listen on ${where} for the inspector: ${err.message}`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

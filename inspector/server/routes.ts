@@ -1,0 +1,54 @@
+// The REST API over everything stored.
+
+import express from 'express';
+import type { Store } from '../../storage/store.ts';
+import { FilterError } from '../../model/filter.ts';
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+export function apiRouter(store: Store): express.Router {
+  const router = express.Router();
+
+  router.get('/exchanges', (req, res) => {
+    const limit = integerParam(req.query.limit, 'limit', DEFAULT_LIMIT);
+    const before = integerParam(req.query.before, 'before', undefined);
+    if (typeof limit === 'string') return void res.status(400).json({ error: limit });
+    if (typeof before === 'string') return void res.status(400).json({ error: before });
+    if (limit < 1 || limit > MAX_LIMIT) {
+      return void res.status(400).json({ error: `limit must be between 1 and ${MAX_LIMIT}; got ${limit}.` });
+    }
+    const filter = typeof req.query.filter === 'string' ? req.query.filter : undefined;
+    try {
+      res.json(store.listExchanges({ limit, before, filter }));
+    } catch (err) {
+      if (err instanceof FilterError) return void res.status(400).json({ error: err.message, position: err.position });
+      throw err;
+    }
+  });
+
+  router.get('/exchanges/:id', (req, res) => {
+    const id = Number(req.params.id);
+    const detail = Number.isSafeInteger(id) ? store.getExchange(id) : null;
+    if (!detail) return void res.status(404).json({ error: `No exchange has id ${req.params.id}.` });
+    res.json(detail);
+  });
+
+  router.get('/stats', (_req, res) => {
+    res.json(store.stats());
+  });
+
+  router.use((_req, res) => {
+    res.status(404).json({ error: 'No such API endpoint; see README.md for /api/exchanges and /api/exchanges/:id.' });
+  });
+
+  return router;
+}
+
+/** A whole number from the query string, the fallback when absent, or a sentence saying what is wrong. */
+function integerParam(value: unknown, name: string, fallback: number | undefined): number | undefined | string {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isSafeInteger(n)) return `${name} must be a whole number; got "${String(value)}".`;
+  return n;
+}

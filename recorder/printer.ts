@@ -1,0 +1,51 @@
+// One concise line per exchange on the terminal, as mitmdump prints them.
+
+import type { ExchangeSummary } from '../model/types.ts';
+import type { RecorderListener } from './recorder.ts';
+
+export class TerminalPrinter implements RecorderListener {
+  /** ws connections already announced as open, so updates while they run stay quiet. */
+  private readonly openAnnounced = new Set<number>();
+
+  constructor(private readonly write: (line: string) => void) {}
+
+  exchange(summary: ExchangeSummary): void {
+    if (summary.state === 'pending') {
+      if (summary.kind === 'ws' && summary.status === 101 && !this.openAnnounced.has(summary.id)) {
+        this.openAnnounced.add(summary.id);
+        this.write(formatLine(summary));
+      }
+      return;
+    }
+    this.openAnnounced.delete(summary.id);
+    this.write(formatLine(summary));
+  }
+}
+
+export function formatLine(s: ExchangeSummary): string {
+  const time = s.startedAt.slice(11, 23);
+  const what = s.kind === 'http' ? `${s.method} ${s.path}` : s.kind === 'ws' ? wsLabel(s) : callName(s);
+  const status = s.status === null ? s.state : String(s.status);
+  const parts = [time, s.kind.padEnd(4), what.padEnd(28), status.padStart(3)];
+  if (s.durationMs !== null) parts.push(`${Math.round(s.durationMs)}ms`);
+  parts.push(`${formatSize(s.requestSize)} → ${formatSize(s.responseSize)}`);
+  if (s.errors.length) parts.push(s.errors.join(','));
+  if (s.problems.length) parts.push(`⚠ ${s.problems.length === 1 ? s.problems[0] : `${s.problems.length} problems`}`);
+  return parts.join('  ');
+}
+
+function callName(s: ExchangeSummary): string {
+  if (!s.service) return s.path;
+  return s.operation ? `${s.service}.${s.operation}` : s.service;
+}
+
+function wsLabel(s: ExchangeSummary): string {
+  if (s.state === 'pending') return `${s.path} open`;
+  return `${s.path} closed, ${s.frames} frames`;
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,219 @@
+// The recorder: a tap listener that decodes each exchange with the codec, runs the
+// protocol checks, hands the records to storage and tells its own listeners
+// (live stream, terminal printer) what it recorded.
+
+import type { DecodeResult, ExchangeSummary, JsonObject, TokenRef, WsFrame } from '../model/types.ts';
+import type { Codec } from '../proto/codec.ts';
+import { checkExec, WsConversationCheck } from '../proto/checks.ts';
+import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
+import type { ExchangeRecord, FrameRecord, MessageRecord } from '../storage/records.ts';
+import type { Store } from '../storage/store.ts';
+import { frameOf, summaryOf } from './summary.ts';
+
+export interface RecorderListener {
+  /** A new exchange or a change to one already reported (same id). */
+  exchange?(summary: ExchangeSummary, record: ExchangeRecord): void;
+  frame?(exchangeId: number, frame: WsFrame): void;
+}
+
+interface OpenExchange {
+  record: ExchangeRecord;
+  wsCheck?: WsConversationCheck;
+  frames: number;
+}
+
+const TOKEN_PREFIX_LENGTH = 12;
+
+export class Recorder implements TapListener {
+  private readonly open = new Map<number, OpenExchange>();
+  private readonly listeners: RecorderListener[] = [];
+
+  constructor(
+    private readonly codec: Codec,
+    private readonly store: Store,
+  ) {}
+
+  addListener(listener: RecorderListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Exchanges whose end the recorder has not seen yet. */
+  pending(): number {
+    return this.open.size;
+  }
+
+  requestStarted(flow: TappedFlow): void {
+    const record: ExchangeRecord = {
+      id: this.store.allocateExchangeId(),
+      kind: flow.kind,
+      startedAt: flow.startedAt,
+      endedAt: null,
+      method: flow.request.method,
+      path: flow.request.path,
+      status: null,
+      service: null,
+      operation: null,
+      trx: null,
+      errors: [],
+      token: null,
+      clientAddress: flow.clientAddress,
+      state: 'pending',
+      problems: [],
+      error: null,
+      request: messageRecord(flow.request, null),
+      response: null,
+      close: null,
+    };
+    this.open.set(flow.id, { record, wsCheck: flow.kind === 'ws' ? new WsConversationCheck() : undefined, frames: 0 });
+    this.save(record);
+  }
+
+  exchangeEnded(flow: TappedFlow): void {
+    const entry = this.open.get(flow.id) ?? this.adopt(flow);
+    const { record } = entry;
+    record.request = messageRecord(flow.request, flow.kind === 'exec' ? this.decode('ClientRequest', flow.request.body) : null);
+    record.response = flow.response ? messageRecord(flow.response, this.decodeResponse(flow)) : null;
+    record.status = flow.response?.status ?? null;
+    record.error = flow.error?.message ?? null;
+
+    if (flow.kind === 'exec') {
+      const request = record.request.decoded;
+      const response = record.response?.decoded ?? null;
+      record.service = request?.summary.service ?? null;
+      record.operation = request?.summary.operation ?? null;
+      record.trx = request?.summary.trx ?? response?.summary.trx ?? null;
+      record.errors = response?.summary.errors ?? [];
+      record.token = tokenRef(request);
+      record.problems = [
+        ...problemTexts('request', request),
+        ...problemTexts('response', response),
+        ...checkExec({
+          contentType: headerValue(flow.request.headers, 'content-type'),
+          httpStatus: record.status,
+          request,
+          response,
+        }),
+      ];
+    }
+
+    const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
+    if (upgraded) {
+      // The connection stays open: the exchange ends at wsClosed.
+      this.save(record);
+      return;
+    }
+    record.endedAt = flow.endedAt;
+    record.state = stateOf(flow);
+    this.open.delete(flow.id);
+    this.save(record);
+  }
+
+  wsFrame(frame: TappedFrame): void {
+    const entry = this.open.get(frame.flowId);
+    if (!entry) return;
+    const { record } = entry;
+    const binary = frame.opcode === 2;
+    const decoded = binary ? this.decode(frame.direction === 'client' ? 'WsAuth' : 'WsEvent', frame.body) : null;
+    const problems = [
+      ...problemTexts(`frame ${frame.seq}`, decoded),
+      ...(entry.wsCheck?.onFrame({ direction: frame.direction, opcode: frame.opcode, decoded, at: frame.at }) ?? []),
+    ];
+    const frameRecord: FrameRecord = {
+      exchangeId: record.id,
+      seq: frame.seq,
+      direction: frame.direction,
+      at: frame.at,
+      opcode: frame.opcode,
+      size: frame.size,
+      body: frame.body,
+      decoded,
+      truncated: frame.truncated,
+      problems,
+    };
+    this.store.putFrame(frameRecord);
+    for (const l of this.listeners) l.frame?.(record.id, frameOf(frameRecord));
+
+    // Only what changes the row's summary rewrites the exchange; other frames just add to the count.
+    let changed = problems.length > 0;
+    record.problems.push(...problems);
+    if (decoded && frame.direction === 'client' && !record.token) {
+      record.token = tokenRef(decoded);
+      changed ||= record.token !== null;
+    }
+    for (const error of decoded?.summary.errors ?? []) {
+      if (frame.direction === 'server' && !record.errors.includes(error)) {
+        record.errors.push(error);
+        changed = true;
+      }
+    }
+    entry.frames += 1;
+    if (changed) this.save(record, entry.frames);
+  }
+
+  wsClosed(flow: TappedFlow, close: TappedClose): void {
+    const entry = this.open.get(flow.id);
+    if (!entry) return;
+    const { record } = entry;
+    record.problems.push(...(entry.wsCheck?.onClose({ by: close.by, at: close.at }) ?? []));
+    record.close = { code: close.code, reason: close.reason, by: close.by, at: close.at };
+    record.endedAt = flow.endedAt ?? close.at;
+    record.error = flow.error?.message ?? record.error;
+    record.state = stateOf(flow);
+    this.open.delete(flow.id);
+    this.save(record, entry.frames);
+  }
+
+  /** A flow whose start the recorder missed (it was added mid-flight): record it from its end. */
+  private adopt(flow: TappedFlow): OpenExchange {
+    this.requestStarted(flow);
+    return this.open.get(flow.id)!;
+  }
+
+  private decodeResponse(flow: TappedFlow): DecodeResult | null {
+    if (flow.kind !== 'exec' || !flow.response) return null;
+    // The proxy's own 502/504 and upstream error pages are plain text, not ServerResponse.
+    const type = headerValue(flow.response.headers, 'content-type') ?? '';
+    if (!type.includes('protobuf') && !(type === '' && flow.response.body.length > 0)) return null;
+    return this.decode('ServerResponse', flow.response.body);
+  }
+
+  private decode(type: 'ClientRequest' | 'ServerResponse' | 'WsAuth' | 'WsEvent', body: Uint8Array): DecodeResult {
+    return this.codec.decode(type, body, { spans: true });
+  }
+
+  private save(record: ExchangeRecord, frames = 0): void {
+    this.store.putExchange(record);
+    const summary = summaryOf(record, frames);
+    for (const l of this.listeners) l.exchange?.(summary, record);
+  }
+}
+
+function messageRecord(message: TappedRequest | TappedResponse, decoded: DecodeResult | null): MessageRecord {
+  return { headers: message.headers, body: message.body, decoded, truncated: message.truncated, size: message.size };
+}
+
+function stateOf(flow: TappedFlow): ExchangeSummary['state'] {
+  if (!flow.error) return 'complete';
+  return flow.error.kind === 'client-aborted' ? 'aborted' : 'error';
+}
+
+function headerValue(headers: [string, string][], name: string): string | undefined {
+  for (const [key, value] of headers) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+function problemTexts(where: string, decoded: DecodeResult | null): string[] {
+  return (decoded?.problems ?? []).map((p) => `${where}: at byte ${p.offset}${p.path ? ` (${p.path})` : ''}: ${p.reason}`);
+}
+
+function tokenRef(decoded: DecodeResult | null): TokenRef | null {
+  const facts = decoded?.summary.token;
+  const token = (decoded?.json as JsonObject | undefined)?.token;
+  if (!facts?.present || typeof token !== 'string') return null;
+  return {
+    prefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+    ...(facts.jwt?.sub !== undefined ? { sub: facts.jwt.sub } : {}),
+    ...(facts.jwt?.exp !== undefined ? { exp: facts.jwt.exp } : {}),
+    ...(facts.jwt?.expired !== undefined ? { expired: facts.jwt.expired } : {}),
+  };
+}

@@ -1,0 +1,108 @@
+// The proxy's side of the recording worker: a tap listener that posts each hook across.
+// Posting copies; bodies are first cut to their own exact-size buffers, because a
+// Buffer is often a view into a larger pooled or socket buffer that postMessage
+// would otherwise copy whole.
+
+import { Worker } from 'node:worker_threads';
+import type { TapHook, TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
+import type { BackendOptions } from './backend.ts';
+import type { FromWorker, ToWorker } from './worker-messages.ts';
+
+export interface RecordingWorker {
+  listener: TapListener;
+  ui: { host: string; port: number };
+  /** Flushes every record in the worker and stops it. */
+  close(timeoutMs?: number): Promise<FromWorker & { type: 'closed' } | null>;
+}
+
+const workerEntry = new URL('./worker.ts', import.meta.url).href;
+const tsxApi = import.meta.resolve('tsx/esm/api');
+// Workers do not inherit the TypeScript loader registered on the main thread.
+const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerEntry)}); })`;
+
+export function startRecordingWorker(options: BackendOptions, log: (line: string) => void): Promise<RecordingWorker> {
+  const worker = new Worker(bootstrap, { eval: true, workerData: options });
+  let closed: ((m: (FromWorker & { type: 'closed' }) | null) => void) | null = null;
+
+  const post = (hook: TapHook, args: unknown[], transfer: ArrayBuffer[]) => {
+    worker.postMessage({ type: 'tap', hook, args } satisfies ToWorker, transfer);
+  };
+  const listener: TapListener = {
+    requestStarted(flow: TappedFlow) {
+      post('requestStarted', [withoutBodies(flow)], []);
+    },
+    exchangeEnded(flow: TappedFlow) {
+      const transfer: ArrayBuffer[] = [];
+      const request = { ...flow.request, body: own(flow.request.body, transfer) };
+      const response = flow.response && { ...flow.response, body: own(flow.response.body, transfer) };
+      post('exchangeEnded', [{ ...flow, request, response }], transfer);
+    },
+    wsFrame(frame: TappedFrame) {
+      const transfer: ArrayBuffer[] = [];
+      post('wsFrame', [{ ...frame, body: own(frame.body, transfer) }], transfer);
+    },
+    wsClosed(flow: TappedFlow, close: TappedClose) {
+      post('wsClosed', [withoutBodies(flow), close], []);
+    },
+  };
+
+  return new Promise((resolve, reject) => {
+    worker.on('message', (message: FromWorker) => {
+      switch (message.type) {
+        case 'log':
+          log(message.line);
+          break;
+        case 'fatal':
+          void worker.terminate();
+          reject(new Error(message.message));
+          break;
+        case 'ready':
+          resolve({
+            listener,
+            ui: message.ui,
+            close(timeoutMs = 15_000) {
+              return new Promise((done) => {
+                const timer = setTimeout(() => {
+                  log(`recording: the recorder did not finish writing within ${timeoutMs} ms; stopping it.`);
+                  void worker.terminate();
+                  done(null);
+                }, timeoutMs);
+                closed = (m) => {
+                  clearTimeout(timer);
+                  void worker.terminate();
+                  done(m);
+                };
+                worker.postMessage({ type: 'shutdown' } satisfies ToWorker);
+              });
+            },
+          });
+          break;
+        case 'closed':
+          closed?.(message);
+          break;
+      }
+    });
+    worker.on('error', (err) => {
+      log(`recording: the recorder stopped: ${err.message}. Traffic is still forwarded but no longer recorded.`);
+      reject(err);
+      closed?.(null);
+    });
+  });
+}
+
+/** Request and response bodies are sent once, with exchangeEnded; other hooks carry the headers only. */
+function withoutBodies(flow: TappedFlow): TappedFlow {
+  const empty = new Uint8Array(0);
+  return {
+    ...flow,
+    request: { ...flow.request, body: empty },
+    response: flow.response && { ...flow.response, body: empty },
+  };
+}
+
+function own(body: Uint8Array, transfer: ArrayBuffer[]): Uint8Array {
+  const copy = new Uint8Array(body.byteLength);
+  copy.set(body);
+  transfer.push(copy.buffer);
+  return copy;
+}

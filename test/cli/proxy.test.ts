@@ -1,0 +1,192 @@
+// End to end: the real `ca2-inspector proxy` command between real clients and real
+// upstreams, checked against what crossed the wire and what its REST API recorded.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../../model/types.ts';
+import { startDemoServer } from '../../demo/server.ts';
+import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+
+/** Encodes a text-format message with protoc, an encoder nobody here wrote. */
+function protocEncode(type: string, text: string): Buffer {
+  const out = spawnSync('protoc', [`--encode=${type}`, '-I', 'demo/protos', 'demo/protos/ca2.proto'], {
+    cwd: projectRoot,
+    input: text,
+  });
+  if (out.error) throw new Error(`protoc is needed for this test: ${out.error.message}`);
+  assert.equal(out.status, 0, String(out.stderr));
+  return out.stdout;
+}
+
+async function exec(proxy: ProxyProcess, body: Uint8Array): Promise<{ status: number; body: Buffer }> {
+  const res = await fetch(`${proxy.proxyUrl}/exec`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body,
+  });
+  return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+async function api<T>(proxy: ProxyProcess, path: string): Promise<T> {
+  const res = await fetch(`${proxy.uiUrl}${path}`);
+  assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
+  return (await res.json()) as T;
+}
+
+async function recorded(proxy: ProxyProcess, filter: string, count = 1): Promise<ExchangeSummary[]> {
+  return eventually(async () => {
+    const page = await api<ExchangePage>(proxy, `/api/exchanges?filter=${encodeURIComponent(filter)}`);
+    const done = page.items.filter((i) => i.state !== 'pending');
+    return done.length >= count ? done : undefined;
+  }, `${count} recorded exchange(s) matching "${filter}"`);
+}
+
+function tempDb(): { file: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'ca2-proxy-test-'));
+  return { file: join(dir, 'traffic.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describe('the proxy in front of the demo server', () => {
+  let demo: Awaited<ReturnType<typeof startDemoServer>>;
+  let proxy: ProxyProcess;
+  const db = tempDb();
+
+  before(async () => {
+    demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
+    proxy = await startProxyProcess(['--upstream', demo.url.href, '--db', db.file, '--proto', 'demo/protos', '--quiet']);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await demo?.close();
+    db.cleanup();
+  });
+
+  test('forwards /exec unchanged and records the bytes that crossed the wire, decoded', async () => {
+    const body = protocEncode('ca2.ClientRequest', 'trx: "trx-login-0001" auth { login { email: "ada@example.com" password: "wrong" } }');
+    const direct = await fetch(new URL('/exec', demo.url), { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const viaProxy = await exec(proxy, body);
+    assert.equal(viaProxy.status, direct.status);
+    assert.deepEqual(viaProxy.body, Buffer.from(await direct.arrayBuffer()));
+
+    const [row] = await recorded(proxy, 'trx:trx-login-0001');
+    assert.equal(row.kind, 'exec');
+    assert.equal(row.service, 'auth');
+    assert.equal(row.operation, 'login');
+    assert.equal(row.requestSize, body.length);
+    assert.equal(row.responseSize, viaProxy.body.length);
+    const detail = await api<ExchangeDetail>(proxy, `/api/exchanges/${row.id}`);
+    assert.deepEqual(Buffer.from(detail.request.body, 'base64'), body);
+    assert.deepEqual(Buffer.from(detail.response!.body, 'base64'), viaProxy.body);
+    assert.deepEqual(detail.request.decoded!.json.auth, { login: { email: 'ada@example.com', password: 'wrong' } });
+  });
+
+  test('records a malformed protobuf body with its problem and still forwards it', async () => {
+    const garbage = Buffer.from([0x0a, 0x7f, 0x01, 0x02]);
+    const res = await exec(proxy, garbage);
+    assert.ok(res.status >= 200);
+    const rows = await recorded(proxy, 'problem:any kind:exec');
+    const row = rows.find((r) => r.requestSize === garbage.length);
+    assert.ok(row, 'the malformed request is recorded');
+    assert.ok(row.problems.some((p) => /byte/.test(p)), `problems name a byte offset: ${row.problems.join('; ')}`);
+    const detail = await api<ExchangeDetail>(proxy, `/api/exchanges/${row.id}`);
+    assert.deepEqual(Buffer.from(detail.request.body, 'base64'), garbage);
+  });
+
+  test('relays /ws frames byte-exact both ways and records them with the close', async () => {
+    const login = protocEncode('ca2.ClientRequest', 'trx: "trx-login-ws" auth { login { email: "demo@ca2.example" password: "demo" } }');
+    await exec(proxy, login);
+    const loginRow = (await recorded(proxy, 'trx:trx-login-ws'))[0];
+    const loginDetail = await api<ExchangeDetail>(proxy, `/api/exchanges/${loginRow.id}`);
+    const token = (loginDetail.response!.decoded!.json.auth as { login?: { token?: string } })?.login?.token;
+    assert.ok(token, 'the demo login answers a token');
+
+    const socket = new WebSocket(`${proxy.proxyUrl.replace('http', 'ws')}/ws`);
+    const received: Buffer[] = [];
+    socket.on('message', (data: Buffer) => received.push(Buffer.from(data)));
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const auth = protocEncode('ca2.WsAuth', `token: "${token}"`);
+    socket.send(auth);
+    await eventually(() => (received.length > 0 ? true : undefined), 'the first WsEvent');
+    socket.close(1000, 'test done');
+    await new Promise((resolve) => socket.once('close', resolve));
+    assert.equal(received[0].length, 0, 'the first WsEvent after WsAuth is empty');
+
+    const [row] = await recorded(proxy, 'kind:ws');
+    const detail = await api<ExchangeDetail>(proxy, `/api/exchanges/${row.id}`);
+    const client = detail.frames.filter((f) => f.direction === 'client');
+    const server = detail.frames.filter((f) => f.direction === 'server');
+    assert.deepEqual(Buffer.from(client[0].body, 'base64'), auth);
+    assert.equal(client[0].decoded!.json.token, token);
+    assert.deepEqual(server.map((f) => Buffer.from(f.body, 'base64')), received);
+    assert.deepEqual({ code: detail.close!.code, by: detail.close!.by, reason: detail.close!.reason }, { code: 1000, by: 'client', reason: 'test done' });
+    assert.equal(row.token?.prefix, token.slice(0, row.token!.prefix.length));
+  });
+});
+
+describe('the proxy when things go wrong', () => {
+  test('answers 502 with a reason when the upstream is down, and records the error', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r));
+    const db = tempDb();
+    const proxy = await startProxyProcess(['--upstream', `http://127.0.0.1:${port}`, '--db', db.file, '--quiet']);
+    try {
+      const res = await fetch(`${proxy.proxyUrl}/exec`, { method: 'POST', body: new Uint8Array([0x0a, 0x01, 0x41]) });
+      assert.equal(res.status, 502);
+      assert.match(await res.text(), /refused|unreachable/i);
+      const [row] = await recorded(proxy, 'kind:exec');
+      assert.equal(row.state, 'error');
+      const detail = await api<ExchangeDetail>(proxy, `/api/exchanges/${row.id}`);
+      assert.match(detail.error ?? '', /refused/i);
+    } finally {
+      await proxy.stop();
+      db.cleanup();
+    }
+  });
+
+  test('on SIGTERM lets an exchange in flight finish, writes it, exits 0, and a restart finds every record', async () => {
+    let upstream: Server | undefined;
+    const db = tempDb();
+    try {
+      upstream = createServer((req, res) => {
+        req.resume();
+        req.on('end', () =>
+          setTimeout(() => {
+            res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+            res.end(Buffer.from([0x0a, 0x02, 0x68, 0x69]));
+          }, 800),
+        );
+      });
+      await new Promise<void>((r) => upstream!.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+
+      const first = await startProxyProcess(['--upstream', url, '--db', db.file, '--quiet']);
+      await exec(first, Buffer.from([0x0a, 0x02, 0x68, 0x69]));
+      const inFlight = exec(first, Buffer.from([0x0a, 0x02, 0x68, 0x6a]));
+      await new Promise((r) => setTimeout(r, 200));
+      const exitCode = first.stop('SIGTERM');
+      const answer = await inFlight;
+      assert.equal(answer.status, 200);
+      assert.deepEqual(answer.body, Buffer.from([0x0a, 0x02, 0x68, 0x69]));
+      assert.equal(await exitCode, 0);
+
+      const second = await startProxyProcess(['--upstream', url, '--db', db.file, '--quiet']);
+      try {
+        const page = await api<ExchangePage>(second, '/api/exchanges');
+        assert.deepEqual(page.items.map((i) => [i.trx, i.state]).sort(), [['hi', 'complete'], ['hj', 'complete']]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      upstream?.close();
+      db.cleanup();
+    }
+  });
+});
