@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExchangeSummary } from '../../model/types.ts';
+import { TerminalPrinter, formatLine } from '../../recorder/printer.ts';
+
+const base: ExchangeSummary = {
+  id: 1, kind: 'exec', startedAt: '2026-11-27T20:48:15.123Z', durationMs: 12.4, method: 'POST', path: '/exec',
+  status: 401, service: 'instances', operation: 'create', trx: 'abc', errors: ['SE_EXPIRED_TOKEN_ERROR'],
+  requestSize: 310, responseSize: 2048, frames: 0, problems: [], state: 'complete', token: null,
+};
+
+test('prints time, call, status, duration, sizes and errors on one line', () => {
+  assert.equal(formatLine(base), '20:48:15.123  exec  instances.create              401  12ms  310 B → 2.0 kB  SE_EXPIRED_TOKEN_ERROR');
+});
+
+test('prints a WebSocket once when it opens and once when it closes, not for each update', () => {
+  const lines: string[] = [];
+  const printer = new TerminalPrinter((l) => lines.push(l));
+  const ws: ExchangeSummary = { ...base, kind: 'ws', path: '/ws', method: 'GET', status: 101, errors: [], state: 'pending', durationMs: null };
+  printer.exchange({ ...ws, status: null });
+  printer.exchange(ws);
+  printer.exchange({ ...ws, frames: 3 });
+  printer.exchange({ ...ws, state: 'complete', frames: 4, durationMs: 900 });
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /\/ws open/);
+  assert.match(lines[1], /\/ws closed, 4 frames/);
+});
