@@ -1,0 +1,133 @@
+// Raw mode: the text `protoc --decode_raw` prints, byte for byte, for input
+// decoded with no schema at all. protoc parses the input as an empty message,
+// so every field is unknown, then prints each length-delimited value as a
+// nested message when its bytes parse as one (at most 10 levels deep) and as a
+// C-escaped string otherwise. Input protoc refuses gets an error sentence.
+
+import { BAD_FIELD, END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, TOO_LONG, TRUNCATED, VARINT, Wire } from './wire.ts';
+import { uint64ToString } from './scalars.ts';
+
+/** protoc's recursion limit for parsing the input (it counts groups). */
+const PARSE_DEPTH = 100;
+/** protoc's budget for printing length-delimited values as nested messages. */
+const PRINT_BUDGET = 10;
+
+export function decodeRaw(bytes: Uint8Array): { text: string } | { error: string } {
+  const wire = new Wire(bytes);
+  const failure = validate(wire, 0, bytes.length, PARSE_DEPTH, 0);
+  if (typeof failure !== 'number') return { error: `protoc --decode_raw refuses this input: ${failure.reason} at byte ${failure.offset}.` };
+  const out: string[] = [];
+  print(wire, 0, bytes.length, '', PRINT_BUDGET, out);
+  return { text: out.join('') };
+}
+
+interface Failure {
+  offset: number;
+  reason: string;
+}
+
+/**
+ * Walks the bytes as protoc parses them (groups included) and returns the offset
+ * after the level (after the end tag of the group being read), or why protoc
+ * would refuse them.
+ */
+function validate(wire: Wire, start: number, end: number, depth: number, groupNumber: number): number | Failure {
+  let pos = start;
+  while (pos < end) {
+    const fieldStart = pos;
+    const next = wire.varint32(pos, end);
+    if (next < 0) return { offset: fieldStart, reason: next === TRUNCATED ? 'truncated tag' : 'tag longer than 5 bytes' };
+    const number = wire.lo >>> 3;
+    const wireType = wire.lo & 7;
+    if (number === 0) return { offset: fieldStart, reason: 'field number 0' };
+    if (wireType === END_GROUP) {
+      if (number === groupNumber) return next;
+      return { offset: fieldStart, reason: `end-group tag for field ${number} with no group ${number} open` };
+    }
+    if (wireType === START_GROUP) {
+      if (depth <= 0) return { offset: fieldStart, reason: `groups nested more than ${PARSE_DEPTH} deep` };
+      const after = validate(wire, next, end, depth - 1, number);
+      if (typeof after !== 'number') return after;
+      pos = after;
+      continue;
+    }
+    pos = wire.skip(wireType, number, next, end, 0);
+    if (pos < 0) return { offset: fieldStart, reason: valueFailure(pos, wireType, number) };
+  }
+  if (groupNumber !== 0) return { offset: end, reason: `group ${groupNumber} is not closed` };
+  return pos;
+}
+
+function valueFailure(code: number, wireType: number, number: number): string {
+  if (code === BAD_FIELD) return `invalid wire type ${wireType} for field ${number}`;
+  if (code === TOO_LONG) return wireType === LEN ? `length prefix of field ${number} is longer than 5 bytes` : `varint of field ${number} is longer than 10 bytes`;
+  return wireType === LEN ? `length of field ${number} runs past the end of the input` : `field ${number} is truncated`;
+}
+
+function print(wire: Wire, start: number, end: number, indent: string, budget: number, out: string[]): number {
+  let pos = start;
+  while (pos < end) {
+    pos = wire.varint32(pos, end);
+    const number = wire.lo >>> 3;
+    const wireType = wire.lo & 7;
+    switch (wireType) {
+      case VARINT:
+        pos = wire.varint(pos, end);
+        out.push(indent, String(number), ': ', uint64ToString(wire.lo, wire.hi), '\n');
+        break;
+      case FIXED32:
+        out.push(indent, String(number), ': 0x', hex(wire.fixed32(pos), 8), '\n');
+        pos += 4;
+        break;
+      case FIXED64:
+        wire.fixed64(pos);
+        out.push(indent, String(number), ': 0x', hex(wire.hi, 8), hex(wire.lo, 8), '\n');
+        pos += 8;
+        break;
+      case LEN: {
+        const valueStart = wire.varint32(pos, end);
+        const valueEnd = valueStart + wire.lo;
+        if (valueEnd > valueStart && budget > 0 && wire.isMessage(valueStart, valueEnd, budget)) {
+          out.push(indent, String(number), ' {\n');
+          print(wire, valueStart, valueEnd, indent + '  ', budget - 1, out);
+          out.push(indent, '}\n');
+        } else {
+          out.push(indent, String(number), ': "', cEscape(wire.buf, valueStart, valueEnd), '"\n');
+        }
+        pos = valueEnd;
+        break;
+      }
+      case START_GROUP:
+        out.push(indent, String(number), ' {\n');
+        pos = print(wire, pos, end, indent + '  ', budget - 1, out);
+        out.push(indent, '}\n');
+        break;
+      case END_GROUP:
+        return pos;
+    }
+  }
+  return pos;
+}
+
+function hex(value: number, width: number): string {
+  return value.toString(16).padStart(width, '0');
+}
+
+/** protobuf's CEscape: the usual backslash escapes, other bytes outside 0x20–0x7e as three octal digits. */
+export function cEscape(buf: Uint8Array, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    switch (b) {
+      case 0x0a: out += '\\n'; break;
+      case 0x0d: out += '\\r'; break;
+      case 0x09: out += '\\t'; break;
+      case 0x22: out += '\\"'; break;
+      case 0x27: out += "\\'"; break;
+      case 0x5c: out += '\\\\'; break;
+      default:
+        out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '\\' + b.toString(8).padStart(3, '0');
+    }
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+// Turning wire values into the JSON forms python's MessageToDict gives:
+// 64-bit integers as decimal strings, float as its shortest 32-bit form,
+// non-finite numbers as "NaN"/"Infinity"/"-Infinity", bytes as base64.
+
+const TWO_32 = 4294967296;
+
+/** Unsigned 64-bit from two unsigned 32-bit halves, in decimal. */
+export function uint64ToString(lo: number, hi: number): string {
+  if (hi < 0x200000) return String(hi * TWO_32 + lo);
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
+/** Two's complement signed 64-bit, in decimal. */
+export function int64ToString(lo: number, hi: number): string {
+  if (hi < 0x200000) return String(hi * TWO_32 + lo);
+  if (hi >= 0xffe00000) return String((hi - TWO_32) * TWO_32 + lo);
+  return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
+/** ZigZag-encoded signed 64-bit (sint64), in decimal. */
+export function sint64ToString(lo: number, hi: number): string {
+  const negative = lo & 1;
+  // value = (n >>> 1) ^ -(n & 1), over 64 bits.
+  let vlo = ((lo >>> 1) | (hi << 31)) >>> 0;
+  let vhi = hi >>> 1;
+  if (negative) {
+    vlo = ~vlo >>> 0;
+    vhi = ~vhi >>> 0;
+  }
+  return int64ToString(vlo, vhi);
+}
+
+export function int32FromVarint(lo: number): number {
+  return lo | 0;
+}
+
+export function sint32FromVarint(lo: number): number {
+  return (lo >>> 1) ^ -(lo & 1);
+}
+
+const f32 = new Float32Array(1);
+const f32bytes = new Uint8Array(f32.buffer);
+const f64 = new Float64Array(1);
+const f64bytes = new Uint8Array(f64.buffer);
+
+export function readFloat(buf: Uint8Array, pos: number): number {
+  f32bytes[0] = buf[pos];
+  f32bytes[1] = buf[pos + 1];
+  f32bytes[2] = buf[pos + 2];
+  f32bytes[3] = buf[pos + 3];
+  return f32[0];
+}
+
+export function readDouble(buf: Uint8Array, pos: number): number {
+  for (let i = 0; i < 8; i++) f64bytes[i] = buf[pos + i];
+  return f64[0];
+}
+
+/** A double as JSON: numbers stay numbers, the non-finite ones become the strings python prints. */
+export function doubleToJson(value: number): number | string {
+  if (Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** A float as JSON: the shortest decimal that reads back as the same 32-bit float (0.1, not 0.10000000149). */
+export function floatToJson(value: number): number | string {
+  if (!Number.isFinite(value)) return doubleToJson(value);
+  if (Number.isInteger(value) && Math.abs(value) < 1e21) return value;
+  for (let digits = 1; digits < 10; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
+}
+
+/** Standard base64 with padding, as MessageToDict writes bytes. */
+export function base64(buf: Uint8Array, start: number, end: number): string {
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('base64');
+}
+
+export function hexString(buf: Uint8Array, start: number, end: number): string {
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('hex');
+}
