@@ -1,0 +1,170 @@
+// The database schema, as the list of steps that built it. A file records the last step
+// applied in PRAGMA user_version; opening it applies the steps it lacks, each in its own
+// transaction, so a file made by an older version opens in a newer one. Never edit a
+// step that has shipped: add the next one.
+
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Database.Database): void;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'exchanges, their bodies, their errors and WebSocket frames',
+    up(db) {
+      db.exec(`
+        -- One row per exchange with what the list shows and filters on; bodies live
+        -- apart so scans over many rows stay small.
+        CREATE TABLE exchanges (
+          id INTEGER PRIMARY KEY,
+          kind TEXT NOT NULL,
+          started_at REAL NOT NULL,
+          ended_at REAL,
+          duration_ms REAL,
+          method TEXT NOT NULL,
+          path TEXT NOT NULL,
+          status INTEGER,
+          service TEXT COLLATE NOCASE,
+          operation TEXT COLLATE NOCASE,
+          trx TEXT COLLATE NOCASE,
+          errors TEXT NOT NULL,
+          error_count INTEGER NOT NULL,
+          token_sub TEXT COLLATE NOCASE,
+          token_prefix TEXT COLLATE NOCASE,
+          token_exp INTEGER,
+          token_expired INTEGER,
+          client_address TEXT NOT NULL,
+          state TEXT NOT NULL,
+          problems TEXT NOT NULL,
+          problem_count INTEGER NOT NULL,
+          error TEXT,
+          request_size INTEGER NOT NULL,
+          response_size INTEGER,
+          client_frames INTEGER NOT NULL DEFAULT 0,
+          server_frames INTEGER NOT NULL DEFAULT 0,
+          client_frame_bytes INTEGER NOT NULL DEFAULT 0,
+          server_frame_bytes INTEGER NOT NULL DEFAULT 0,
+          close_code INTEGER,
+          close_reason TEXT,
+          close_by TEXT,
+          close_at REAL
+        );
+        CREATE INDEX exchanges_started_at ON exchanges (started_at);
+        CREATE INDEX exchanges_kind ON exchanges (kind);
+        CREATE INDEX exchanges_service_operation ON exchanges (service, operation);
+        CREATE INDEX exchanges_status ON exchanges (status);
+        CREATE INDEX exchanges_trx ON exchanges (trx);
+        CREATE INDEX exchanges_token_sub ON exchanges (token_sub);
+        CREATE INDEX exchanges_token_prefix ON exchanges (token_prefix);
+
+        CREATE TABLE exchange_bodies (
+          id INTEGER PRIMARY KEY REFERENCES exchanges (id),
+          request_headers TEXT NOT NULL,
+          request_body BLOB NOT NULL,
+          request_decoded TEXT,
+          request_truncated INTEGER NOT NULL,
+          response_headers TEXT,
+          response_body BLOB,
+          response_decoded TEXT,
+          response_truncated INTEGER
+        );
+
+        -- One row per ServerError of an exchange, so error:NAME is an index lookup.
+        CREATE TABLE exchange_errors (
+          error TEXT NOT NULL,
+          exchange_id INTEGER NOT NULL,
+          PRIMARY KEY (error, exchange_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX exchange_errors_exchange ON exchange_errors (exchange_id);
+
+        CREATE TABLE frames (
+          exchange_id INTEGER NOT NULL,
+          seq INTEGER NOT NULL,
+          direction TEXT NOT NULL,
+          at REAL NOT NULL,
+          opcode INTEGER NOT NULL,
+          size INTEGER NOT NULL,
+          body BLOB NOT NULL,
+          decoded TEXT,
+          truncated INTEGER NOT NULL,
+          problems TEXT NOT NULL,
+          UNIQUE (exchange_id, seq)
+        );
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'full-text search over the summary and decoded JSON of exchanges and frames',
+    up(db) {
+      // Contentless: the text is already stored as JSON beside the bytes, so the index
+      // keeps only what search needs. The tokenizer must stay in step with
+      // searchTokens() in model/filter.ts.
+      db.exec(`
+        CREATE VIRTUAL TABLE exchange_text USING fts5 (
+          summary, request, response,
+          content = '', contentless_delete = 1,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE VIRTUAL TABLE frame_text USING fts5 (
+          body, exchange_id UNINDEXED,
+          content = '', contentless_delete = 1, contentless_unindexed = 1,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+      `);
+      // Index what version 1 already recorded, with the texts summarySearchText() and
+      // decodedSearchText() in model/filter-match.ts build: fields, or every JSON key and
+      // value, one per line.
+      const decodedText = (column: string) => `(
+        SELECT group_concat(
+                 CASE WHEN typeof(t.key) = 'text'
+                      THEN t.key || ifnull(char(10) || ${jsonAtom('t')}, '')
+                      ELSE ${jsonAtom('t')} END,
+                 char(10))
+        FROM json_tree(${column}, '$.json') t
+        WHERE t.parent IS NOT NULL AND (typeof(t.key) = 'text' OR t.atom IS NOT NULL OR t.type IN ('true', 'false'))
+      )`;
+      db.exec(`
+        INSERT INTO exchange_text (rowid, summary, request, response)
+        SELECT e.id,
+               e.method || char(10) || e.path || char(10) || ifnull(e.service, '') || char(10) ||
+               ifnull(e.operation, '') || char(10) || ifnull(e.trx, '') || char(10) ||
+               ifnull((SELECT group_concat(value, ' ') FROM json_each(e.errors)), '') || char(10) ||
+               ifnull((SELECT group_concat(value, char(10)) FROM json_each(e.problems)), '') || char(10) ||
+               ifnull(e.token_sub, '') || char(10) || ifnull(e.token_prefix, ''),
+               ${decodedText('b.request_decoded')},
+               ${decodedText('b.response_decoded')}
+        FROM exchanges e JOIN exchange_bodies b ON b.id = e.id;
+        INSERT INTO frame_text (rowid, body, exchange_id)
+        SELECT f.rowid, ${decodedText('f.decoded')}, f.exchange_id FROM frames f WHERE f.decoded IS NOT NULL;
+      `);
+    },
+  },
+];
+
+/** A JSON scalar as String() writes it in JavaScript (json_tree gives booleans as 1 and 0). */
+function jsonAtom(row: string): string {
+  return `CASE ${row}.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE ${row}.atom END`;
+}
+
+export const schemaVersion = migrations[migrations.length - 1].version;
+
+/** The schema version a file is at (0 for a new, empty file). */
+export function fileVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies the steps after the file's version, up to `target` (the newest by default). */
+export function migrate(db: Database.Database, target = schemaVersion): void {
+  for (const step of migrations) {
+    if (step.version <= fileVersion(db) || step.version > target) continue;
+    db.transaction(() => {
+      step.up(db);
+      db.pragma(`user_version = ${step.version}`);
+    }).immediate();
+  }
+}

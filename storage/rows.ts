@@ -1,0 +1,239 @@
+// Conversions between records, database rows and the summaries and details the API
+// sends. Summaries are built here only, for stored rows and live ones alike, so the
+// list shows the same numbers before and after a reload.
+
+import type { ExchangeDetail, ExchangeSummary, HttpMessage, TokenRef, WsFrame } from '../model/types.ts';
+import type { ExchangeRecord, FrameRecord } from './records.ts';
+
+/** Per-direction frame counts and bytes of a WebSocket exchange. */
+export interface FrameTotals {
+  clientFrames: number;
+  serverFrames: number;
+  clientBytes: number;
+  serverBytes: number;
+}
+
+export const noFrames: FrameTotals = { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 };
+
+export function durationMs(record: Pick<ExchangeRecord, 'startedAt' | 'endedAt'>): number | null {
+  return record.endedAt === null ? null : record.endedAt - record.startedAt;
+}
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The list row for a record. For a WebSocket the sizes include the frames relayed so
+ * far: client frames count toward the request, server frames toward the response.
+ */
+export function summarize(record: ExchangeRecord, frames: FrameTotals = noFrames): ExchangeSummary {
+  return {
+    id: record.id,
+    kind: record.kind,
+    startedAt: isoTime(record.startedAt),
+    durationMs: durationMs(record),
+    method: record.method,
+    path: record.path,
+    status: record.status,
+    service: record.service,
+    operation: record.operation,
+    trx: record.trx,
+    errors: record.errors,
+    requestSize: record.request.size + frames.clientBytes,
+    responseSize: (record.response?.size ?? 0) + frames.serverBytes,
+    frames: frames.clientFrames + frames.serverFrames,
+    problems: record.problems,
+    state: record.state,
+    token: record.token,
+  };
+}
+
+/** Columns of `exchanges` that summaryFromRow reads. */
+export const summaryColumns = `e.id, e.kind, e.started_at, e.duration_ms, e.method, e.path, e.status, e.service,
+  e.operation, e.trx, e.errors, e.request_size, e.response_size, e.client_frames, e.server_frames,
+  e.client_frame_bytes, e.server_frame_bytes, e.problems, e.state, e.token_sub, e.token_prefix,
+  e.token_exp, e.token_expired`;
+
+export interface SummaryRow {
+  id: number;
+  kind: ExchangeSummary['kind'];
+  started_at: number;
+  duration_ms: number | null;
+  method: string;
+  path: string;
+  status: number | null;
+  service: string | null;
+  operation: string | null;
+  trx: string | null;
+  errors: string;
+  request_size: number;
+  response_size: number | null;
+  client_frames: number;
+  server_frames: number;
+  client_frame_bytes: number;
+  server_frame_bytes: number;
+  problems: string;
+  state: ExchangeSummary['state'];
+  token_sub: string | null;
+  token_prefix: string | null;
+  token_exp: number | null;
+  token_expired: number | null;
+}
+
+function tokenFromRow(row: SummaryRow): TokenRef | null {
+  if (row.token_prefix === null) return null;
+  const token: TokenRef = { prefix: row.token_prefix };
+  if (row.token_sub !== null) token.sub = row.token_sub;
+  if (row.token_exp !== null) token.exp = row.token_exp;
+  if (row.token_expired !== null) token.expired = row.token_expired === 1;
+  return token;
+}
+
+export function summaryFromRow(row: SummaryRow): ExchangeSummary {
+  return {
+    id: row.id,
+    kind: row.kind,
+    startedAt: isoTime(row.started_at),
+    durationMs: row.duration_ms,
+    method: row.method,
+    path: row.path,
+    status: row.status,
+    service: row.service,
+    operation: row.operation,
+    trx: row.trx,
+    errors: JSON.parse(row.errors) as string[],
+    requestSize: row.request_size + row.client_frame_bytes,
+    responseSize: (row.response_size ?? 0) + row.server_frame_bytes,
+    frames: row.client_frames + row.server_frames,
+    problems: JSON.parse(row.problems) as string[],
+    state: row.state,
+    token: tokenFromRow(row),
+  };
+}
+
+/** Named parameters for writing an exchange row and its bodies. */
+export function exchangeParams(record: ExchangeRecord) {
+  const response = record.response;
+  return {
+    id: record.id,
+    kind: record.kind,
+    started_at: record.startedAt,
+    ended_at: record.endedAt,
+    duration_ms: durationMs(record),
+    method: record.method,
+    path: record.path,
+    status: record.status,
+    service: record.service,
+    operation: record.operation,
+    trx: record.trx,
+    errors: JSON.stringify(record.errors),
+    error_count: record.errors.length,
+    token_sub: record.token?.sub ?? null,
+    token_prefix: record.token?.prefix ?? null,
+    token_exp: record.token?.exp ?? null,
+    token_expired: record.token?.expired === undefined ? null : record.token.expired ? 1 : 0,
+    client_address: record.clientAddress,
+    state: record.state,
+    problems: JSON.stringify(record.problems),
+    problem_count: record.problems.length,
+    error: record.error,
+    request_size: record.request.size,
+    response_size: response?.size ?? null,
+    close_code: record.close?.code ?? null,
+    close_reason: record.close?.reason ?? null,
+    close_by: record.close?.by ?? null,
+    close_at: record.close?.at ?? null,
+    request_headers: JSON.stringify(record.request.headers),
+    request_body: bytes(record.request.body),
+    request_decoded: record.request.decoded === null ? null : JSON.stringify(record.request.decoded),
+    request_truncated: record.request.truncated ? 1 : 0,
+    response_headers: response === null ? null : JSON.stringify(response.headers),
+    response_body: response === null ? null : bytes(response.body),
+    response_decoded: response?.decoded ? JSON.stringify(response.decoded) : null,
+    response_truncated: response === null ? null : response.truncated ? 1 : 0,
+  };
+}
+
+export function frameParams(frame: FrameRecord) {
+  return {
+    exchange_id: frame.exchangeId,
+    seq: frame.seq,
+    direction: frame.direction,
+    at: frame.at,
+    opcode: frame.opcode,
+    size: frame.size,
+    body: bytes(frame.body),
+    decoded: frame.decoded === null ? null : JSON.stringify(frame.decoded),
+    truncated: frame.truncated ? 1 : 0,
+    problems: JSON.stringify(frame.problems),
+  };
+}
+
+/** better-sqlite3 stores a Buffer as a blob; a plain Uint8Array view is wrapped without copying. */
+function bytes(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+export interface DetailRow extends SummaryRow {
+  error: string | null;
+  close_code: number | null;
+  close_reason: string | null;
+  close_by: 'client' | 'server' | 'proxy' | null;
+  close_at: number | null;
+  request_headers: string;
+  request_body: Buffer;
+  request_decoded: string | null;
+  request_truncated: number;
+  response_headers: string | null;
+  response_body: Buffer | null;
+  response_decoded: string | null;
+  response_truncated: number | null;
+}
+
+export interface FrameRow {
+  seq: number;
+  direction: WsFrame['direction'];
+  at: number;
+  opcode: number;
+  size: number;
+  body: Buffer;
+  decoded: string | null;
+  truncated: number;
+}
+
+function message(headers: string, body: Buffer, decoded: string | null, truncated: number): HttpMessage {
+  return {
+    headers: JSON.parse(headers) as HttpMessage['headers'],
+    body: body.toString('base64'),
+    decoded: decoded === null ? null : (JSON.parse(decoded) as HttpMessage['decoded']),
+    truncated: truncated === 1,
+  };
+}
+
+export function detailFromRows(row: DetailRow, frames: FrameRow[]): ExchangeDetail {
+  const { frames: _count, ...summary } = summaryFromRow(row);
+  return {
+    ...summary,
+    request: message(row.request_headers, row.request_body, row.request_decoded, row.request_truncated),
+    response:
+      row.response_headers === null || row.response_body === null
+        ? null
+        : message(row.response_headers, row.response_body, row.response_decoded, row.response_truncated ?? 0),
+    error: row.error,
+    frames: frames.map((f) => ({
+      seq: f.seq,
+      direction: f.direction,
+      at: isoTime(f.at),
+      opcode: f.opcode,
+      size: f.size,
+      body: f.body.toString('base64'),
+      decoded: f.decoded === null ? null : (JSON.parse(f.decoded) as WsFrame['decoded']),
+      truncated: f.truncated === 1,
+    })),
+    close:
+      row.close_by === null || row.close_at === null
+        ? null
+        : { code: row.close_code, reason: row.close_reason ?? '', by: row.close_by, at: isoTime(row.close_at) },
+  };
+}
