@@ -1,0 +1,65 @@
+// The one codec the proxy, storage, inspector and CLI share: decode(type, bytes)
+// for the four top-level ca2 messages, and raw mode (protoc --decode_raw text).
+//
+//   const codec = createCodec({ protoPaths: ['./schemas'] });
+//   const { json, summary, problems } = codec.decode('ClientRequest', body);
+
+import type { DecodeResult, MessageType } from '../model/types.ts';
+import { Decoder } from './decoder.ts';
+import { Plans } from './plan.ts';
+import type { MessagePlan } from './plan.ts';
+import { decodeRaw } from './raw.ts';
+import { loadSchema } from './schema.ts';
+import { summarize } from './summary.ts';
+
+export { SchemaError } from './schema.ts';
+
+export interface DecodeOptions {
+  /** Also return where each field lies in the bytes (for the hex view). */
+  spans?: boolean;
+  /** ms epoch used to judge JWT expiry; default Date.now() */
+  now?: number;
+}
+
+export interface Codec {
+  decode(type: MessageType, bytes: Uint8Array, options?: DecodeOptions): DecodeResult; // never throws
+  /** protoc --decode_raw text, byte-identical, or an error sentence for input protoc rejects */
+  decodeRaw(bytes: Uint8Array): { text: string } | { error: string };
+}
+
+export const MESSAGE_TYPES: readonly MessageType[] = ['ClientRequest', 'ServerResponse', 'WsAuth', 'WsEvent'];
+
+/**
+ * Bundled envelope schema plus user .proto files/folders/descriptor sets; user types replace bundled ones of the same full name.
+ * Throws SchemaError (exported) whose message names file and line: "--proto ./x.proto:12: unknown type ca2types.Balanc"
+ */
+export function createCodec(options: { protoPaths?: string[] } = {}): Codec {
+  const plans = new Plans(loadSchema(options.protoPaths ?? []));
+  const topLevel = {} as Record<MessageType, MessagePlan>;
+  for (const type of MESSAGE_TYPES) {
+    const plan = plans.forName(`.ca2.${type}`);
+    if (!plan) throw new Error(`the schema has no ca2.${type}`);
+    topLevel[type] = plan;
+  }
+  const decoder = new Decoder(plans);
+  return {
+    decode(type, bytes, decodeOptions) {
+      const plan = topLevel[type];
+      if (!plan) {
+        return { json: {}, summary: { errors: [] }, problems: [{ offset: 0, reason: `unknown message type ${String(type)}; use one of ${MESSAGE_TYPES.join(', ')}` }] };
+      }
+      const walked = decoder.decode(plan, bytes, decodeOptions?.spans === true);
+      let summary;
+      try {
+        summary = summarize(type, plan, bytes, decodeOptions?.now ?? Date.now());
+      } catch (err) {
+        summary = { errors: [] };
+        walked.problems.push({ offset: 0, reason: `the summary failed (${(err as Error).message})` });
+      }
+      const result: DecodeResult = { json: walked.json, summary, problems: walked.problems };
+      if (walked.spans) result.spans = walked.spans;
+      return result;
+    },
+    decodeRaw,
+  };
+}
