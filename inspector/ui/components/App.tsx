@@ -1,0 +1,399 @@
+// The inspector app: wires the REST pages and the live stream into the traffic list,
+// and the list's selection into the detail pane and the token timeline.
+
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ExchangeDetail, TokenRef } from '../../../model/types.ts';
+import { DisplayList, type Expansion } from '../model/display-list.ts';
+import { mergeFrames } from '../model/frames.ts';
+import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
+import { SeenValues } from '../model/seen-values.ts';
+import { tokenFilterValue } from '../model/token-timeline.ts';
+import { TrafficRows } from '../model/traffic-rows.ts';
+import { readUrlState, writeUrlState } from '../model/url-state.ts';
+import { ApiError, type Api } from '../services/api.ts';
+import { connectLive, type LiveBatch, type LiveStatus } from '../services/live.ts';
+import { DetailPane, type DetailState } from './DetailPane.tsx';
+import { FilterBar } from './FilterBar.tsx';
+import { Shortcuts } from './Shortcuts.tsx';
+import { Toast } from './Toast.tsx';
+import { TokenTimeline } from './TokenTimeline.tsx';
+import { TopBar } from './TopBar.tsx';
+import { TrafficList } from './TrafficList.tsx';
+import { useTheme } from './use-theme.ts';
+
+const pageSize = 200;
+/** Typing pause before a valid filter is applied. */
+const applyDelayMs = 300;
+
+function isTyping(target: EventTarget | null): boolean {
+  const element = target as HTMLElement | null;
+  return !!element && (element.tagName === 'INPUT' || element.tagName === 'TEXTAREA' || element.isContentEditable);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function App({ api }: { api: Api }) {
+  const initial = useMemo(() => readUrlState(location.search), []);
+  const rows = useRef(new TrafficRows()).current;
+  const seen = useRef(new SeenValues()).current;
+  const [, setVersion] = useState(0);
+  const rerender = useCallback(() => setVersion((v) => v + 1), []);
+
+  const [text, setText] = useState(initial.filter);
+  const [applied, setApplied] = useState(() => (compileLiveFilter(initial.filter).ok ? initial.filter : ''));
+  const [problem, setProblem] = useState<FilterProblem | null>(() => {
+    const compiled = compileLiveFilter(initial.filter);
+    return compiled.ok ? null : compiled.problem;
+  });
+  const predicate = useRef(compileLiveFilter(applied));
+  const appliedRef = useRef(applied);
+  appliedRef.current = applied;
+
+  const [selectedId, setSelectedId] = useState<number | null>(initial.open);
+  const [openId, setOpenId] = useState<number | null>(initial.open);
+  const [timeline, setTimeline] = useState<string | null>(initial.timeline);
+  const [expansions, setExpansions] = useState<ReadonlyMap<number, Expansion>>(new Map());
+  const [detail, setDetail] = useState<DetailState | null>(null);
+  const [liveStatus, setLiveStatus] = useState<LiveStatus>('connecting');
+  const [fatal, setFatal] = useState<string | null>(null);
+  const [scrolledAway, setScrolledAway] = useState(false);
+  const [reveal, setReveal] = useState<{ index: number; seq: number } | null>(null);
+  const [toTop, setToTop] = useState(0);
+  const [footer, setFooter] = useState<string | null>(null);
+  const [loadingFirst, setLoadingFirst] = useState(true);
+  const [showHelp, setShowHelp] = useState(false);
+  const [theme, toggleTheme] = useTheme();
+  const filterInput = useRef<HTMLInputElement>(null);
+  const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
+
+  const fail = (err: unknown) => {
+    if (err instanceof ApiError && err.isAuth) setFatal(err.message);
+  };
+
+  // The first page for the applied filter; live rows that arrive meanwhile are kept.
+  useEffect(() => {
+    const generation = ++paging.current.generation;
+    const abort = new AbortController();
+    predicate.current = compileLiveFilter(applied);
+    rows.reset([]);
+    paging.current.next = null;
+    paging.current.loading = true;
+    setLoadingFirst(true);
+    setFooter(null);
+    rerender();
+    api.page({ filter: applied, limit: pageSize }, abort.signal).then(
+      (page) => {
+        if (generation !== paging.current.generation) return;
+        for (const item of page.items) seen.addSummary(item);
+        rows.appendOlder(page.items);
+        paging.current.next = page.next;
+        paging.current.loading = false;
+        setLoadingFirst(false);
+        setFooter(page.next === null ? 'End of the recorded traffic.' : null);
+        rerender();
+      },
+      (err: Error) => {
+        if (err.name === 'AbortError' || generation !== paging.current.generation) return;
+        paging.current.loading = false;
+        setLoadingFirst(false);
+        if (err instanceof ApiError && err.status === 400) setProblem(serverFilterProblem(err.message, err.position));
+        else setFooter(err.message);
+        fail(err);
+        rerender();
+      },
+    );
+    return () => abort.abort();
+  }, [applied]);
+
+  const loadOlder = useCallback(() => {
+    const state = paging.current;
+    if (state.loading || state.next === null) return;
+    const generation = state.generation;
+    state.loading = true;
+    setFooter('Loading older exchanges…');
+    api.page({ filter: applied, before: state.next, limit: pageSize }).then(
+      (page) => {
+        if (generation !== state.generation) return;
+        for (const item of page.items) seen.addSummary(item);
+        rows.appendOlder(page.items);
+        state.next = page.next;
+        state.loading = false;
+        setFooter(page.next === null ? 'End of the recorded traffic.' : null);
+        rerender();
+      },
+      (err: Error) => {
+        if (generation !== state.generation) return;
+        state.loading = false;
+        setFooter(`Older exchanges did not load: ${err.message}`);
+        fail(err);
+      },
+    );
+  }, [applied]);
+
+  // Typing applies the filter after a pause, once it parses; the error shows at once.
+  const changeText = (next: string) => {
+    setText(next);
+    const compiled = compileLiveFilter(next);
+    setProblem(compiled.ok ? null : compiled.problem);
+  };
+  const applyNow = (next: string) => {
+    changeText(next);
+    if (compileLiveFilter(next).ok) setApplied(next.trim());
+  };
+  useEffect(() => {
+    if (text.trim() === applied || !compileLiveFilter(text).ok) return;
+    const timer = window.setTimeout(() => setApplied(text.trim()), applyDelayMs);
+    return () => clearTimeout(timer);
+  }, [text, applied]);
+
+  // The live stream, connected once; frames go to the open detail and expanded rows.
+  const openIdRef = useRef(openId);
+  openIdRef.current = openId;
+  useEffect(() => {
+    const onBatch = (batch: LiveBatch) => {
+      for (const summary of batch.exchanges) seen.addSummary(summary);
+      const compiled = predicate.current;
+      rows.applyLive(batch.exchanges, compiled.ok ? compiled.matches : () => false);
+      if (batch.frames.length > 0) {
+        const byExchange = new Map<number, ExchangeDetail['frames']>();
+        for (const { exchangeId, frame } of batch.frames) {
+          const list = byExchange.get(exchangeId) ?? [];
+          list.push(frame);
+          byExchange.set(exchangeId, list);
+        }
+        setExpansions((current) => {
+          let next: Map<number, Expansion> | null = null;
+          for (const [id, frames] of byExchange) {
+            const expansion = current.get(id);
+            if (!expansion?.frames) continue;
+            next ??= new Map(current);
+            next.set(id, { frames: mergeFrames(expansion.frames, frames) });
+          }
+          return next ?? current;
+        });
+        setDetail((current) => {
+          const frames = current?.detail ? byExchange.get(current.id) : undefined;
+          if (!current?.detail || !frames) return current;
+          return { ...current, detail: { ...current.detail, frames: mergeFrames(current.detail.frames, frames) } };
+        });
+      }
+      rerender();
+    };
+    return connectLive(api.token, {
+      batch: onBatch,
+      status: (status, message) => {
+        setLiveStatus(status);
+        if (status === 'unauthorized' && message) setFatal(message);
+      },
+      resynced: () => {
+        // Exchanges recorded while the stream was down: take the newest page again.
+        api.page({ filter: appliedRef.current, limit: pageSize }).then((page) => {
+          rows.applyLive(page.items, () => true);
+          rerender();
+        }, fail);
+      },
+    });
+  }, []);
+
+  // The live tail pauses while the user looks at something.
+  const paused = scrolledAway || selectedId !== null;
+  useEffect(() => {
+    rows.setPaused(paused);
+    rerender();
+  }, [paused]);
+
+  // The open exchange's detail, fetched again when its row changes state (pending → complete).
+  const openSummary = openId === null ? undefined : rows.get(openId);
+  const openKey = openSummary ? `${openSummary.state}/${openSummary.status}/${openSummary.durationMs}` : '';
+  useEffect(() => {
+    if (openId === null) {
+      setDetail(null);
+      return;
+    }
+    const abort = new AbortController();
+    setDetail((current) => (current?.id === openId ? current : { id: openId, detail: null, error: null }));
+    api.detail(openId, abort.signal).then(
+      (loaded) => setDetail((current) => (current?.id === openId ? { id: openId, detail: current.detail ? { ...loaded, frames: mergeFrames(loaded.frames, current.detail.frames) } : loaded, error: null } : current)),
+      (err: Error) => {
+        if (err.name === 'AbortError') return;
+        setDetail({ id: openId, detail: null, error: errorText(err) });
+        fail(err);
+      },
+    );
+    return () => abort.abort();
+  }, [openId, openKey]);
+
+  useEffect(() => {
+    history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline })}`);
+  }, [applied, openId, timeline]);
+
+  const toggleExpansion = (id: number) => {
+    if (expansions.has(id)) {
+      const next = new Map(expansions);
+      next.delete(id);
+      setExpansions(next);
+      return;
+    }
+    setExpansions(new Map(expansions).set(id, { frames: null }));
+    api.detail(id).then(
+      (loaded) =>
+        setExpansions((current) => {
+          const known = current.get(id);
+          if (!known) return current;
+          return new Map(current).set(id, { frames: mergeFrames(loaded.frames, known.frames ?? []) });
+        }),
+      (err: Error) => setExpansions((current) => (current.has(id) ? new Map(current).set(id, { frames: null, error: `Frames did not load: ${err.message}` }) : current)),
+    );
+  };
+
+  const display = new DisplayList(rows.rows, expansions, (id) => rows.indexOf(id));
+
+  const select = (id: number, open: boolean) => {
+    setSelectedId(id);
+    if (open) {
+      setOpenId(id);
+      setTimeline(null);
+    }
+    const rowIndex = rows.indexOf(id);
+    if (rowIndex >= 0) setReveal({ index: display.displayIndexOfRow(rowIndex), seq: Date.now() });
+  };
+
+  const move = (step: number) => {
+    if (rows.rows.length === 0) return;
+    const current = selectedId === null ? -1 : rows.indexOf(selectedId);
+    const target = current < 0 ? 0 : Math.min(rows.rows.length - 1, Math.max(0, current + step));
+    // With the detail open, it follows the selection, as in mitmweb.
+    select(rows.rows[target]!.id, openId !== null);
+  };
+
+  const jumpToLive = () => {
+    rows.flushPending();
+    setToTop((n) => n + 1);
+    rerender();
+  };
+
+  const openTimeline = (token: TokenRef | string) => {
+    setTimeline(typeof token === 'string' ? token : tokenFilterValue(token));
+    setOpenId(null);
+  };
+
+  const closeAll = () => {
+    if (showHelp) setShowHelp(false);
+    else if (timeline !== null) setTimeline(null);
+    else if (openId !== null) setOpenId(null);
+    else setSelectedId(null);
+  };
+
+  const keyHandler = useRef<(event: KeyboardEvent) => void>(() => {});
+  keyHandler.current = (event: KeyboardEvent) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (isTyping(event.target)) return;
+    const selectedRow = selectedId === null ? undefined : rows.get(selectedId);
+    switch (event.key) {
+      case 'j':
+      case 'ArrowDown':
+        move(1);
+        break;
+      case 'k':
+      case 'ArrowUp':
+        move(-1);
+        break;
+      case 'Enter':
+        if (selectedId === null) return;
+        select(selectedId, true);
+        break;
+      case 'Escape':
+        closeAll();
+        break;
+      case '/':
+        filterInput.current?.focus();
+        filterInput.current?.select();
+        break;
+      case 'l':
+      case 'ArrowRight':
+        if (selectedRow?.kind !== 'ws' || expansions.has(selectedRow.id)) return;
+        toggleExpansion(selectedRow.id);
+        break;
+      case 'h':
+      case 'ArrowLeft':
+        if (selectedRow?.kind !== 'ws' || !expansions.has(selectedRow.id)) return;
+        toggleExpansion(selectedRow.id);
+        break;
+      case 'g':
+        jumpToLive();
+        setSelectedId(null);
+        break;
+      case '?':
+        setShowHelp(!showHelp);
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  };
+  useEffect(() => {
+    const listener = (event: KeyboardEvent) => keyHandler.current(event);
+    window.addEventListener('keydown', listener);
+    return () => window.removeEventListener('keydown', listener);
+  }, []);
+
+  const emptyText = fatal
+    ? fatal
+    : loadingFirst
+      ? 'Loading exchanges…'
+      : applied
+        ? 'No exchange matches this filter yet; new ones that do will appear here.'
+        : 'No traffic yet. Point your ca2 client at the proxy and its exchanges appear here as they happen.';
+
+  const side =
+    timeline !== null ? (
+      <TokenTimeline key={timeline} token={timeline} api={api} onOpen={(id) => select(id, true)} onClose={() => setTimeline(null)} />
+    ) : detail ? (
+      <DetailPane state={detail} summary={openSummary} onClose={() => setOpenId(null)} onTimeline={openTimeline} />
+    ) : null;
+
+  return (
+    <div class="app">
+      <TopBar status={liveStatus} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} />
+      {fatal ? (
+        <div class="banner error fatal" role="alert">
+          {fatal}
+        </div>
+      ) : null}
+      <FilterBar
+        text={text}
+        problem={problem}
+        keys={filterKeyHelp}
+        seen={(key, prefix) => seen.values(key, prefix)}
+        inputRef={filterInput}
+        onChange={changeText}
+        onApply={applyNow}
+      />
+      <main class={`main${side ? ' with-side' : ''}`}>
+        <TrafficList
+          display={display}
+          selectedId={selectedId}
+          openId={openId}
+          expanded={new Set(expansions.keys())}
+          reveal={reveal}
+          toTop={toTop}
+          pendingCount={rows.pendingCount}
+          paused={rows.isPaused}
+          footer={footer}
+          emptyText={emptyText}
+          onSelect={(id) => select(id, true)}
+          onOpen={(id) => select(id, true)}
+          onToggle={toggleExpansion}
+          onScrolledAway={setScrolledAway}
+          onNearEnd={loadOlder}
+          onJumpToLive={jumpToLive}
+        />
+        {side}
+      </main>
+      {showHelp ? <Shortcuts onClose={() => setShowHelp(false)} /> : null}
+      <Toast />
+    </div>
+  );
+}

@@ -1,0 +1,162 @@
+// The filter box: autocomplete for keys and for values already seen, quick toggles,
+// and the parser's (or server's) error under the box with its position marked.
+
+import type { RefObject } from 'preact';
+import { useRef, useState } from 'preact/hooks';
+import { applySuggestion, hasTerm, suggest, toggleTerm, type FilterKeyHelp, type Suggestion } from '../model/filter-edit.ts';
+
+export interface FilterProblem {
+  message: string;
+  position: number | null;
+}
+
+interface FilterBarProps {
+  text: string;
+  problem: FilterProblem | null;
+  keys: FilterKeyHelp[];
+  seen: (key: string, prefix: string) => string[];
+  inputRef: RefObject<HTMLInputElement>;
+  onChange: (text: string) => void;
+  /** Apply now (Enter, a toggle) instead of after the typing pause. */
+  onApply: (text: string) => void;
+}
+
+const toggles: { term: string; label: string; title: string; exclusive: string[] }[] = [
+  { term: 'error:any', label: 'Errors only', title: 'Exchanges whose response or events carry a ServerError', exclusive: [] },
+  { term: 'kind:exec', label: 'exec', title: 'Only /exec calls', exclusive: ['kind:ws', 'kind:http'] },
+  { term: 'kind:ws', label: 'ws', title: 'Only WebSocket connections', exclusive: ['kind:exec', 'kind:http'] },
+];
+
+export function FilterBar(props: FilterBarProps) {
+  const [caret, setCaret] = useState(0);
+  const [focused, setFocused] = useState(false);
+  const [dismissed, setDismissed] = useState(false);
+  // -1: nothing picked yet, so Enter applies the filter as typed.
+  const [active, setActive] = useState(-1);
+  const listRef = useRef<HTMLUListElement>(null);
+
+  const suggestions = focused && !dismissed ? suggest(props.text, caret, props.keys, props.seen) : [];
+  const activeIndex = Math.min(active, suggestions.length - 1);
+
+
+  const update = (text: string, nextCaret: number) => {
+    setCaret(nextCaret);
+    setActive(-1);
+    setDismissed(false);
+    props.onChange(text);
+  };
+  const accept = (suggestion: Suggestion) => {
+    const next = applySuggestion(props.text, caret, suggestion);
+    update(next.text, next.caret);
+    requestAnimationFrame(() => props.inputRef.current?.setSelectionRange(next.caret, next.caret));
+    if (!suggestion.isKey) props.onApply(next.text);
+  };
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (suggestions.length > 0 && (event.key === 'ArrowDown' || event.key === 'ArrowUp')) {
+      event.preventDefault();
+      const step = event.key === 'ArrowDown' ? 1 : -1;
+      setActive(activeIndex < 0 && step < 0 ? suggestions.length - 1 : (activeIndex + step + suggestions.length) % suggestions.length);
+    } else if (suggestions.length > 0 && event.key === 'Tab') {
+      event.preventDefault();
+      accept(suggestions[Math.max(activeIndex, 0)]!);
+    } else if (event.key === 'Enter') {
+      event.preventDefault();
+      if (suggestions.length > 0 && activeIndex >= 0) accept(suggestions[activeIndex]!);
+      else {
+        setDismissed(true);
+        props.onApply(props.text);
+      }
+    } else if (event.key === 'Escape') {
+      event.preventDefault();
+      if (suggestions.length > 0) setDismissed(true);
+      else props.inputRef.current?.blur();
+    }
+  };
+
+  const problem = props.problem;
+  return (
+    <div class="filter-bar">
+      <div class={`filter-box${problem ? ' invalid' : ''}`}>
+        <span class="filter-icon" aria-hidden="true">
+          ⌕
+        </span>
+        <input
+          ref={props.inputRef}
+          type="text"
+          spellcheck={false}
+          autocomplete="off"
+          aria-label="Filter"
+          aria-invalid={problem ? true : undefined}
+          aria-describedby={problem ? 'filter-error' : undefined}
+          placeholder="Filter: service:auth status:5xx error:expired_token token:alice dur:>200ms …  (press / to focus)"
+          value={props.text}
+          onInput={(event) => {
+            const input = event.currentTarget;
+            update(input.value, input.selectionStart ?? input.value.length);
+          }}
+          onKeyDown={onKeyDown}
+          onKeyUp={(event) => setCaret(event.currentTarget.selectionStart ?? 0)}
+          onClick={(event) => setCaret(event.currentTarget.selectionStart ?? 0)}
+          onFocus={(event) => {
+            setFocused(true);
+            setCaret(event.currentTarget.selectionStart ?? props.text.length);
+          }}
+          onBlur={() => setFocused(false)}
+        />
+        {props.text ? (
+          <button class="icon-button" title="Clear the filter" aria-label="Clear the filter" onClick={() => props.onApply('')}>
+            ✕
+          </button>
+        ) : null}
+        {suggestions.length > 0 ? (
+          <ul class="suggestions" role="listbox" ref={listRef}>
+            {suggestions.map((s, i) => (
+              <li
+                key={s.label}
+                role="option"
+                aria-selected={i === activeIndex}
+                class={i === activeIndex ? 'active' : ''}
+                onMouseDown={(event) => {
+                  event.preventDefault();
+                  accept(s);
+                }}
+                onMouseEnter={() => setActive(i)}
+              >
+                <span class="mono">{s.label}</span>
+                {s.description ? <span class="muted">{s.description}</span> : null}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
+      <div class="toggles" role="group" aria-label="Quick filters">
+        {toggles.map((t) => {
+          const on = hasTerm(props.text, t.term);
+          return (
+            <button key={t.term} class={`toggle${on ? ' on' : ''}`} aria-pressed={on} title={t.title} onClick={() => props.onApply(toggleTerm(props.text, t.term, t.exclusive))}>
+              {t.label}
+            </button>
+          );
+        })}
+      </div>
+      {problem ? <FilterError text={props.text} problem={problem} /> : null}
+    </div>
+  );
+}
+
+function FilterError({ text, problem }: { text: string; problem: FilterProblem }) {
+  const at = problem.position;
+  return (
+    <div class="filter-error" id="filter-error" role="alert">
+      {at !== null && at <= text.length ? (
+        <code class="filter-error-text">
+          {text.slice(0, at)}
+          <mark>{text[at] ?? ' '}</mark>
+          {text.slice(at + 1)}
+        </code>
+      ) : null}
+      <span>{problem.message}</span>
+    </div>
+  );
+}

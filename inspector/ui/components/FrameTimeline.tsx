@@ -1,0 +1,80 @@
+// A WebSocket connection as a timeline: every frame with its direction, its time
+// since the connection opened and the gap since the previous frame, then the close.
+// Selecting a frame shows its decoded message and bytes below.
+
+import { useState } from 'preact/hooks';
+import type { ExchangeDetail } from '../../../model/types.ts';
+import { formatDuration, formatOffset, formatSize } from '../model/format.ts';
+import { closeSummary, frameSummary, gapMs, notableGapMs, opcodeName } from '../model/frames.ts';
+import { MessageView } from './MessageView.tsx';
+
+export function FrameTimeline({ detail }: { detail: ExchangeDetail }) {
+  const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
+  const opened = detail.startedAt;
+  const frames = detail.frames;
+  const selected = frames.find((f) => f.seq === selectedSeq) ?? null;
+
+  return (
+    <div class="frame-view">
+      <ol class="frame-timeline" aria-label="Frames">
+        <li class="frame-item frame-open">
+          <span class="frame-when">+0 ms</span>
+          <span class="frame-dir">⇄</span>
+          <span class="frame-text">connection opened ({detail.status ?? 'no answer yet'})</span>
+        </li>
+        {frames.length === 0 ? <li class="frame-item empty-note">No frames yet.</li> : null}
+        {frames.map((frame, i) => {
+          const gap = i === 0 ? gapMs(opened, frame.at) : gapMs(frames[i - 1]!.at, frame.at);
+          const errors = frame.decoded?.summary.errors ?? [];
+          return (
+            <li
+              key={frame.seq}
+              class={`frame-item ${frame.direction}${selectedSeq === frame.seq ? ' selected' : ''}${errors.length ? ' has-errors' : ''}`}
+              data-seq={frame.seq}
+              onClick={() => setSelectedSeq(selectedSeq === frame.seq ? null : frame.seq)}
+            >
+              <span class="frame-when" title="since the connection opened">
+                {formatOffset(gapMs(opened, frame.at))}
+              </span>
+              <span class="frame-dir" title={frame.direction === 'client' ? 'client → server' : 'server → client'}>
+                {frame.direction === 'client' ? '→' : '←'}
+              </span>
+              <span class="frame-text">{frameSummary(frame)}</span>
+              <span class={`frame-gap${gap >= notableGapMs ? ' notable' : ''}`} title="since the previous frame">
+                {i === 0 ? '' : `Δ ${formatDuration(gap)}`}
+              </span>
+              <span class="frame-size">
+                {opcodeName(frame.opcode)} · {formatSize(frame.size)}
+              </span>
+            </li>
+          );
+        })}
+        {detail.close ? (
+          <li class={`frame-item frame-close by-${detail.close.by}`}>
+            <span class="frame-when">{formatOffset(gapMs(opened, detail.close.at))}</span>
+            <span class="frame-dir">✕</span>
+            <span class="frame-text">{closeSummary(detail.close)}</span>
+          </li>
+        ) : detail.state === 'pending' ? (
+          <li class="frame-item frame-live">
+            <span class="frame-when" />
+            <span class="frame-dir">●</span>
+            <span class="frame-text">connected: new frames appear here</span>
+          </li>
+        ) : null}
+      </ol>
+      {selected ? (
+        <MessageView
+          key={selected.seq}
+          label={`Frame ${selected.seq} (${selected.direction === 'client' ? 'client → server' : 'server → client'})`}
+          body={selected.body}
+          decoded={selected.decoded}
+          truncated={selected.truncated}
+          wireSize={selected.size}
+        />
+      ) : (
+        <p class="empty-note hint">Select a frame to see its decoded message and bytes.</p>
+      )}
+    </div>
+  );
+}

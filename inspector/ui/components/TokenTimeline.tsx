@@ -1,0 +1,225 @@
+// One token's activity over time: its /exec calls interleaved with its WebSocket
+// connections and events, and the stretches with no WebSocket connected marked as
+// "events lost", since the ca2 server keeps nothing for offline clients.
+
+import { useEffect, useState } from 'preact/hooks';
+import type { ExchangeSummary, WsClose, WsFrame } from '../../../model/types.ts';
+import { formatClock, formatDuration, formatOffset } from '../model/format.ts';
+import { closeSummary, frameSummary } from '../model/frames.ts';
+import { buildTokenTimeline, percentAt, tokenFilter, type TimelineEntry, type TokenTimeline as Timeline } from '../model/token-timeline.ts';
+import { ApiError, type Api } from '../services/api.ts';
+import { ErrorChips, StatusBadge, operationLabel } from './badges.tsx';
+
+interface TokenTimelineProps {
+  /** JWT subject or token prefix. */
+  token: string;
+  api: Api;
+  onOpen: (id: number) => void;
+  onClose: () => void;
+}
+
+/** Enough history to read a session; older rows stay reachable through the list. */
+const maxExchanges = 3000;
+const maxWsDetails = 60;
+
+interface Loaded {
+  summaries: ExchangeSummary[];
+  wsDetails: Map<number, { frames: WsFrame[]; close: WsClose | null }>;
+  capped: boolean;
+}
+
+async function load(api: Api, token: string, signal: AbortSignal): Promise<Loaded> {
+  const summaries: ExchangeSummary[] = [];
+  let before: number | null = null;
+  do {
+    const page = await api.page({ filter: tokenFilter(token), before, limit: 1000 }, signal);
+    summaries.push(...page.items);
+    before = page.next;
+  } while (before !== null && summaries.length < maxExchanges);
+  const wsRows = summaries.filter((s) => s.kind === 'ws').slice(0, maxWsDetails);
+  const wsDetails = new Map<number, { frames: WsFrame[]; close: WsClose | null }>();
+  const queue = [...wsRows];
+  const worker = async () => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      const detail = await api.detail(row.id, signal);
+      wsDetails.set(row.id, { frames: detail.frames, close: detail.close });
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return { summaries, wsDetails, capped: before !== null };
+}
+
+export function TokenTimeline({ token, api, onOpen, onClose }: TokenTimelineProps) {
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    const abort = new AbortController();
+    setError(null);
+    load(api, token, abort.signal).then(setLoaded, (err: Error) => {
+      if (err.name !== 'AbortError') setError(err instanceof ApiError ? err.message : `The timeline did not load: ${err.message}`);
+    });
+    return () => abort.abort();
+  }, [api, token, generation]);
+
+  const timeline = loaded ? buildTokenTimeline({ summaries: loaded.summaries, wsDetails: loaded.wsDetails, now: Date.now() }) : null;
+  const lostMs = timeline?.lost.reduce((sum, gap) => sum + gap.to - gap.from, 0) ?? 0;
+  return (
+    <aside class="detail-pane timeline-pane" aria-label="Token timeline">
+      <header class="detail-head">
+        <div class="detail-title">
+          <span class="kind-tag kind-token">token</span>
+          <h2>
+            Timeline of <code>{token}</code>
+          </h2>
+          <button class="button" onClick={() => setGeneration(generation + 1)} title="Load again">
+            Refresh
+          </button>
+          <button class="icon-button" onClick={onClose} title="Close (Esc)" aria-label="Close timeline">
+            ✕
+          </button>
+        </div>
+        {timeline ? (
+          <div class="detail-sub">
+            <span>{timeline.entries.filter((e) => e.kind === 'exec').length} /exec calls</span>
+            <span>{timeline.connections.length} WebSocket connections</span>
+            <span>{timeline.entries.filter((e) => e.kind === 'ws-event').length} events</span>
+            <span class={lostMs > 0 ? 'lost-total' : 'muted'}>
+              {timeline.lost.length} stretches without a WebSocket ({formatDuration(lostMs) || '0 ms'}): events lost
+            </span>
+            {loaded?.capped ? <span class="muted">showing the latest {maxExchanges} exchanges</span> : null}
+          </div>
+        ) : null}
+      </header>
+      {error ? <div class="banner error">{error}</div> : null}
+      {!timeline && !error ? <div class="detail-loading">Loading the token's exchanges…</div> : null}
+      {timeline && timeline.entries.length === 0 ? <p class="empty-note">No exchange carried this token.</p> : null}
+      {timeline && timeline.entries.length > 0 ? (
+        <div class="detail-body">
+          <Lanes timeline={timeline} />
+          <ol class="timeline-entries">
+            {timeline.entries.map((entry, i) => (
+              <EntryRow key={i} entry={entry} start={timeline.start} onOpen={onOpen} />
+            ))}
+          </ol>
+        </div>
+      ) : null}
+    </aside>
+  );
+}
+
+function Lanes({ timeline }: { timeline: Timeline }) {
+  const width = (from: number, to: number) => `${Math.max(0.3, percentAt(to, timeline) - percentAt(from, timeline))}%`;
+  return (
+    <div class="lanes" aria-label="Timeline overview">
+      <div class="lane">
+        <span class="lane-label">WebSocket</span>
+        <div class="lane-track">
+          {timeline.lost.map((gap, i) => (
+            <span key={`l${i}`} class="lane-lost" style={{ left: `${percentAt(gap.from, timeline)}%`, width: width(gap.from, gap.to) }} title={`events lost for ${formatDuration(gap.to - gap.from)}`} />
+          ))}
+          {timeline.connections.map((c) => (
+            <span key={c.exchangeId} class={`lane-connected${c.open ? ' open' : ''}`} style={{ left: `${percentAt(c.from, timeline)}%`, width: width(c.from, c.to) }} title={`connected ${formatDuration(c.to - c.from)}`} />
+          ))}
+          {timeline.entries
+            .filter((e): e is Extract<TimelineEntry, { kind: 'ws-event' }> => e.kind === 'ws-event')
+            .map((e, i) => (
+              <span key={`e${i}`} class="lane-tick event" style={{ left: `${percentAt(e.at, timeline)}%` }} />
+            ))}
+        </div>
+      </div>
+      <div class="lane">
+        <span class="lane-label">/exec</span>
+        <div class="lane-track">
+          {timeline.entries
+            .filter((e): e is Extract<TimelineEntry, { kind: 'exec' }> => e.kind === 'exec')
+            .map((e) => (
+              <span
+                key={e.summary.id}
+                class={`lane-tick exec${e.summary.errors.length ? ' error' : ''}`}
+                style={{ left: `${percentAt(e.at, timeline)}%` }}
+                title={`${operationLabel(e.summary)} ${e.summary.errors.join(', ')}`}
+              />
+            ))}
+        </div>
+      </div>
+      <div class="lane-axis">
+        <span>{formatClock(timeline.start)}</span>
+        <span>{formatDuration(timeline.end - timeline.start)}</span>
+        <span>{formatClock(timeline.end)}</span>
+      </div>
+      <div class="lane-legend">
+        <span>
+          <i class="legend connected" /> connected
+        </span>
+        <span>
+          <i class="legend lost" /> events lost
+        </span>
+        <span>
+          <i class="legend event" /> event
+        </span>
+        <span>
+          <i class="legend exec" /> /exec call
+        </span>
+      </div>
+    </div>
+  );
+}
+
+function EntryRow({ entry, start, onOpen }: { entry: TimelineEntry; start: number; onOpen: (id: number) => void }) {
+  const when = (
+    <span class="entry-when">
+      {formatClock(entry.at)} <span class="muted">{formatOffset(entry.at - start)}</span>
+    </span>
+  );
+  switch (entry.kind) {
+    case 'lost':
+      return (
+        <li class="entry lost">
+          {when}
+          <span class="entry-icon">⚠</span>
+          <span class="entry-text">
+            <strong>events lost</strong>: no WebSocket connected for {formatDuration(entry.to - entry.at) || '0 ms'} (until {formatClock(entry.to)})
+          </span>
+        </li>
+      );
+    case 'exec':
+      return (
+        <li class={`entry exec${entry.summary.errors.length ? ' has-errors' : ''}`} onClick={() => onOpen(entry.summary.id)}>
+          {when}
+          <span class="entry-icon">→</span>
+          <span class="entry-text">
+            {operationLabel(entry.summary)} <StatusBadge summary={entry.summary} /> <ErrorChips errors={entry.summary.errors} />
+          </span>
+        </li>
+      );
+    case 'ws-open':
+      return (
+        <li class="entry ws" onClick={() => onOpen(entry.summary.id)}>
+          {when}
+          <span class="entry-icon">⇄</span>
+          <span class="entry-text">
+            WebSocket {entry.summary.status === 101 || entry.summary.status === null ? 'connected' : `refused (${entry.summary.status})`}
+          </span>
+        </li>
+      );
+    case 'ws-event':
+      return (
+        <li class="entry event" onClick={() => onOpen(entry.exchangeId)}>
+          {when}
+          <span class="entry-icon">←</span>
+          <span class="entry-text">
+            event: {frameSummary(entry.frame)} <ErrorChips errors={entry.frame.decoded?.summary.errors ?? []} />
+          </span>
+        </li>
+      );
+    case 'ws-close':
+      return (
+        <li class="entry ws-close" onClick={() => onOpen(entry.summary.id)}>
+          {when}
+          <span class="entry-icon">✕</span>
+          <span class="entry-text">WebSocket {entry.close ? closeSummary(entry.close) : 'ended'}</span>
+        </li>
+      );
+  }
+}

@@ -1,0 +1,41 @@
+// The bar above everything: the product name, the live stream's state, the theme
+// toggle and the shortcut help.
+
+import type { LiveStatus } from '../services/live.ts';
+import type { Theme } from './use-theme.ts';
+
+const statusText: Record<LiveStatus, string> = {
+  connecting: 'connecting…',
+  live: 'live',
+  offline: 'reconnecting…',
+  unauthorized: 'token needed',
+};
+
+interface TopBarProps {
+  status: LiveStatus;
+  theme: Theme;
+  onToggleTheme: () => void;
+  onHelp: () => void;
+}
+
+export function TopBar({ status, theme, onToggleTheme, onHelp }: TopBarProps) {
+  return (
+    <header class="top-bar">
+      <span class="brand">
+        <span class="brand-mark" aria-hidden="true" />
+        ca2-inspector
+      </span>
+      <span class={`live-status ${status}`} data-status={status} title="The live stream of new exchanges">
+        <span class="dot" aria-hidden="true" />
+        {statusText[status]}
+      </span>
+      <span class="spacer" />
+      <button class="icon-button" onClick={onHelp} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
+        ?
+      </button>
+      <button class="icon-button" onClick={onToggleTheme} title={`Switch to the ${theme === 'dark' ? 'light' : 'dark'} theme`} aria-label="Toggle theme">
+        {theme === 'dark' ? '☀' : '☾'}
+      </button>
+    </header>
+  );
+}

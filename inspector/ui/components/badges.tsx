@@ -1,0 +1,50 @@
+// Small pieces shared by the list and the detail pane: the status and error badges
+// and the "service.operation" label.
+
+import type { ExchangeSummary } from '../../../model/types.ts';
+
+type Head = Pick<ExchangeSummary, 'kind' | 'service' | 'operation' | 'path' | 'status' | 'state' | 'errors'>;
+
+export function operationLabel(head: Head): string {
+  if (head.service) return head.operation ? `${head.service}.${head.operation}` : head.service;
+  return head.kind === 'ws' ? 'WebSocket' : head.path;
+}
+
+export function statusClass(head: Head): string {
+  if (head.state === 'pending') return 'pending';
+  if (head.state === 'error' || head.state === 'aborted') return 'failed';
+  if (head.status === null) return 'pending';
+  if (head.status >= 500) return 's5';
+  if (head.status >= 400) return 's4';
+  if (head.status >= 300 && head.status !== 304) return 's3';
+  return 's2';
+}
+
+export function statusText(head: Head): string {
+  if (head.state === 'aborted') return 'aborted';
+  if (head.state === 'error') return head.status === null ? 'failed' : String(head.status);
+  if (head.status === null) return head.state === 'pending' ? '…' : '';
+  return String(head.status);
+}
+
+export function StatusBadge({ summary }: { summary: Head }) {
+  return <span class={`status ${statusClass(summary)}`}>{statusText(summary)}</span>;
+}
+
+/** SE_EXPIRED_TOKEN_ERROR reads better as expired_token in a narrow column. */
+export function shortError(name: string): string {
+  return name.replace(/^SE_/, '').replace(/_ERROR$/, '').toLowerCase();
+}
+
+export function ErrorChips({ errors }: { errors: string[] }) {
+  if (errors.length === 0) return null;
+  return (
+    <span class="error-chips">
+      {errors.map((error) => (
+        <span key={error} class="chip error" title={error}>
+          {shortError(error)}
+        </span>
+      ))}
+    </span>
+  );
+}

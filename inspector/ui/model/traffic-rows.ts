@@ -1,0 +1,126 @@
+// The rows of the traffic list and the live tail over them.
+//
+// Rows are kept newest first (highest id first), as REST pages them, so new live rows
+// go on top. While the tail is paused (the user scrolled away from the top or has a
+// row selected) new rows wait in `pending` so nothing moves under the user's eyes;
+// updates to rows already shown are applied in place because they move nothing.
+
+import type { ExchangeSummary } from '../../../model/types.ts';
+
+export type RowPredicate = (summary: ExchangeSummary) => boolean;
+
+export class TrafficRows {
+  /** Shown rows, strictly decreasing ids. */
+  rows: ExchangeSummary[] = [];
+  /** New rows that arrived while paused, by id. */
+  private readonly pending = new Map<number, ExchangeSummary>();
+  private paused = false;
+  /** Bumped on every change so a view can tell it must re-render. */
+  version = 0;
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Position of `id` in rows, or -1. Binary search over the decreasing ids. */
+  indexOf(id: number): number {
+    let low = 0;
+    let high = this.rows.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const midId = this.rows[mid]!.id;
+      if (midId === id) return mid;
+      if (midId > id) low = mid + 1;
+      else high = mid - 1;
+    }
+    return -1;
+  }
+
+  get(id: number): ExchangeSummary | undefined {
+    const index = this.indexOf(id);
+    return index >= 0 ? this.rows[index] : this.pending.get(id);
+  }
+
+  /** Replaces everything, e.g. with the first page after the filter changed. */
+  reset(rows: ExchangeSummary[]): void {
+    this.rows = [...rows].sort((a, b) => b.id - a.id);
+    this.pending.clear();
+    this.version++;
+  }
+
+  /** Adds an older page below the rows; rows already present (from the live stream) are kept as they are. */
+  appendOlder(items: ExchangeSummary[]): void {
+    let changed = false;
+    for (const item of items) {
+      if (this.indexOf(item.id) >= 0 || this.pending.has(item.id)) continue;
+      this.insertSorted(item);
+      changed = true;
+    }
+    if (changed) this.version++;
+  }
+
+  /**
+   * Applies a batch of live summaries. Those that fail `matches` are dropped (and
+   * removed when shown, since the update made them leave the filter).
+   */
+  applyLive(batch: ExchangeSummary[], matches: RowPredicate): void {
+    for (const summary of batch) {
+      const index = this.indexOf(summary.id);
+      if (!matches(summary)) {
+        if (index >= 0) this.rows.splice(index, 1);
+        this.pending.delete(summary.id);
+        continue;
+      }
+      if (index >= 0) this.rows[index] = summary;
+      else if (this.paused) this.pending.set(summary.id, summary);
+      else this.insertSorted(summary);
+    }
+    if (batch.length > 0) this.version++;
+  }
+
+  /** Pauses or resumes the tail; resuming shows what was pending. */
+  setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    if (!paused) this.flushPending();
+    this.version++;
+  }
+
+  /** Shows the pending rows now, paused or not ("N new" was clicked). */
+  flushPending(): void {
+    if (this.pending.size === 0) return;
+    const fresh = [...this.pending.values()].sort((a, b) => b.id - a.id);
+    this.pending.clear();
+    if (this.rows.length === 0 || fresh[fresh.length - 1]!.id > this.rows[0]!.id) {
+      this.rows = fresh.concat(this.rows);
+    } else {
+      for (const summary of fresh) this.insertSorted(summary);
+    }
+    this.version++;
+  }
+
+  private insertSorted(summary: ExchangeSummary): void {
+    const rows = this.rows;
+    if (rows.length === 0 || summary.id > rows[0]!.id) {
+      rows.unshift(summary);
+      return;
+    }
+    if (summary.id < rows[rows.length - 1]!.id) {
+      rows.push(summary);
+      return;
+    }
+    let low = 0;
+    let high = rows.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (rows[mid]!.id > summary.id) low = mid + 1;
+      else high = mid;
+    }
+    if (rows[low]?.id === summary.id) rows[low] = summary;
+    else rows.splice(low, 0, summary);
+  }
+}

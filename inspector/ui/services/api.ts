@@ -1,0 +1,69 @@
+// The inspector's REST API as the app uses it. Every call carries the UI token when
+// there is one; failures become ApiError with a sentence fit to show as is.
+
+import type { ExchangeDetail, ExchangePage } from '../../../model/types.ts';
+
+export const missingTokenMessage =
+  'This inspector needs its token: open the link printed when the proxy started (it ends in ?token=…).';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    /** For a malformed filter: where in the filter text the problem is. */
+    readonly position: number | null = null,
+  ) {
+    super(message);
+  }
+
+  get isAuth(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+export interface PageQuery {
+  filter?: string;
+  before?: number | null;
+  limit?: number;
+}
+
+export class Api {
+  constructor(readonly token: string | null) {}
+
+  page(query: PageQuery, signal?: AbortSignal): Promise<ExchangePage> {
+    const params = new URLSearchParams();
+    params.set('limit', String(query.limit ?? 200));
+    if (query.before !== undefined && query.before !== null) params.set('before', String(query.before));
+    if (query.filter?.trim()) params.set('filter', query.filter.trim());
+    return this.get<ExchangePage>(`/api/exchanges?${params}`, signal);
+  }
+
+  detail(id: number, signal?: AbortSignal): Promise<ExchangeDetail> {
+    return this.get<ExchangeDetail>(`/api/exchanges/${id}`, signal);
+  }
+
+  private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    let response: Response;
+    try {
+      response = await fetch(path, { headers, signal });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ApiError('The inspector server did not answer: is the proxy still running?', 0);
+    }
+    if (response.ok) return (await response.json()) as T;
+    if (response.status === 401 || response.status === 403) throw new ApiError(missingTokenMessage, response.status);
+    let body: { error?: string; position?: number } = {};
+    try {
+      body = await response.json();
+    } catch {
+      // Not JSON (a proxy in between, a crash page): fall back to the status line below.
+    }
+    throw new ApiError(
+      body.error ?? `The inspector server answered ${response.status} ${response.statusText} to ${path}.`,
+      response.status,
+      typeof body.position === 'number' ? body.position : null,
+    );
+  }
+}
