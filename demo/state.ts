@@ -61,7 +61,6 @@ export class DemoState {
 
   constructor(private readonly options: DemoStateOptions) {
     this.billing = setInterval(() => this.billRunningInstances(), options.billingIntervalMs);
-    this.billing.unref();
   }
 
   /** Returns a function that removes the listener. */
