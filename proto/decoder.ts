@@ -47,6 +47,9 @@ export class Decoder {
   /** The last scalar read by `scalar`, and whether it was the type's default. */
   private value: JsonValue = null;
   private isDefault = false;
+  /** What a string or bytes length prefix said when it ran past the end, for the problem sentence. */
+  private failedLength = '';
+  private failedLeft = 0;
 
   constructor(private readonly plans: Plans) {}
 
@@ -309,10 +312,17 @@ export class Decoder {
     return valueEnd;
   }
 
+  private lengthFailed(left: number): number {
+    const wire = this.wire;
+    this.failedLength = wire.hi !== 0 ? uint64ToString(wire.lo, wire.hi) : String(wire.lo);
+    this.failedLeft = left;
+    return LENGTH_FAILED;
+  }
+
   private scalarFailure(code: number, field: FieldPlan, path: string): string {
     const name = join(path, field.name);
     if (code === TOO_LONG) return `varint of field ${name} is longer than 10 bytes`;
-    if (code === LENGTH_FAILED) return `length of field ${name} is invalid`;
+    if (code === LENGTH_FAILED) return `length ${this.failedLength} of field ${name} runs past the end (${this.failedLeft} bytes left)`;
     return `field ${name} is truncated`;
   }
 
@@ -397,7 +407,7 @@ export class Decoder {
       case STRING: {
         next = wire.varint32(pos, end);
         if (next < 0) return next;
-        if (wire.hi !== 0 || wire.lo > end - next) return LENGTH_FAILED;
+        if (wire.hi !== 0 || wire.lo > end - next) return this.lengthFailed(end - next);
         const valueEnd = next + wire.lo;
         let text = readUtf8(buf, next, valueEnd);
         if (text === null) {
@@ -411,7 +421,7 @@ export class Decoder {
       case BYTES: {
         next = wire.varint32(pos, end);
         if (next < 0) return next;
-        if (wire.hi !== 0 || wire.lo > end - next) return LENGTH_FAILED;
+        if (wire.hi !== 0 || wire.lo > end - next) return this.lengthFailed(end - next);
         const valueEnd = next + wire.lo;
         this.value = base64(buf, next, valueEnd);
         this.isDefault = valueEnd === next;

@@ -107,7 +107,8 @@ function loadProtoFile(root: protobuf.Root, file: string, base: string, display:
   }
   let parsed: protobuf.IParserResult;
   try {
-    protobuf.parse.filename = file;
+    // protobufjs names the file in its errors and on each definition through this static.
+    (protobuf.parse as unknown as { filename: string | null }).filename = file;
     parsed = protobuf.parse(source, root, PARSE_OPTIONS);
   } catch (err) {
     throw parseError(shown, err as Error);

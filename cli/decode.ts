@@ -1,0 +1,151 @@
+// `ca2-inspector decode`: one ca2 message from a file or standard input, printed
+// as JSON (or, with --raw, as protoc --decode_raw prints it).
+// Exit codes: 0 decoded, 1 decoded with problems, 2 usage error or unreadable input.
+
+import fs from 'node:fs';
+import type { MessageType } from '../model/types.ts';
+import { createCodec, MESSAGE_TYPES, SchemaError } from '../proto/codec.ts';
+import type { Codec } from '../proto/codec.ts';
+import { UsageError } from './usage-error.ts';
+
+const usage = `usage: ca2-inspector decode [--type ClientRequest|ServerResponse|WsAuth|WsEvent] [--proto PATH]...
+                            [--raw] [--hex|--base64] [--summary] [FILE|-]
+
+Decodes one ca2 message (binary by default) from FILE, or standard input when FILE is - or absent.
+
+  --type TYPE    the top-level message: ClientRequest (default), ServerResponse, WsAuth or WsEvent
+  --proto PATH   a .proto file, a folder of them or a descriptor set (protoc --include_imports
+                 --descriptor_set_out); repeatable; its types replace the bundled ones of the same name
+  --raw          print what protoc --decode_raw prints, ignoring any schema
+  --hex          the input is hex text (whitespace ignored)
+  --base64       the input is base64 text (whitespace ignored)
+  --summary      print {json, summary, problems} instead of the JSON message alone
+
+Exit status: 0 decoded, 1 decoded with problems, 2 usage error or unreadable input.`;
+
+interface DecodeArgs {
+  type: MessageType;
+  protoPaths: string[];
+  raw: boolean;
+  encoding: 'binary' | 'hex' | 'base64';
+  summary: boolean;
+  input: string;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (!args) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
+  const bytes = decodeInput(await readInput(args.input), args.encoding, args.input);
+  if (args.raw) {
+    // Raw mode ignores --type and --proto: it shows the bytes as protoc sees them with no schema.
+    const raw = createCodec().decodeRaw(bytes);
+    if ('error' in raw) {
+      process.stderr.write(`ca2-inspector decode: ${raw.error}\n`);
+      return 1;
+    }
+    process.stdout.write(raw.text);
+    return 0;
+  }
+  let codec: Codec;
+  try {
+    codec = createCodec({ protoPaths: args.protoPaths });
+  } catch (err) {
+    if (err instanceof SchemaError) throw new UsageError(err.message);
+    throw err;
+  }
+  const result = codec.decode(args.type, bytes);
+  const output = args.summary ? { json: result.json, summary: result.summary, problems: result.problems } : result.json;
+  process.stdout.write(JSON.stringify(output, null, 2) + '\n');
+  if (result.problems.length === 0) return 0;
+  if (!args.summary) {
+    for (const problem of result.problems) {
+      process.stderr.write(`ca2-inspector decode: byte ${problem.offset}${problem.path ? ` (${problem.path})` : ''}: ${problem.reason}\n`);
+    }
+  }
+  return 1;
+}
+
+/** Parsed arguments, or null when help was asked for. */
+function parseArgs(argv: string[]): DecodeArgs | null {
+  const args: DecodeArgs = { type: 'ClientRequest', protoPaths: [], raw: false, encoding: 'binary', summary: false, input: '-' };
+  let input: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, null];
+    const value = (): string => {
+      if (inline !== null) return inline;
+      const next = argv[++i];
+      if (next === undefined) throw new UsageError(`${flag} needs a value; see --help.`);
+      return next;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return null;
+      case '--type': {
+        const type = value();
+        const match = MESSAGE_TYPES.find((known) => known.toLowerCase() === type.toLowerCase());
+        if (!match) throw new UsageError(`--type ${type} is not a ca2 message; use one of ${MESSAGE_TYPES.join(', ')}.`);
+        args.type = match;
+        break;
+      }
+      case '--proto':
+        args.protoPaths.push(value());
+        break;
+      case '--raw':
+        args.raw = true;
+        break;
+      case '--summary':
+        args.summary = true;
+        break;
+      case '--hex':
+      case '--base64': {
+        const encoding = flag.slice(2) as 'hex' | 'base64';
+        if (args.encoding !== 'binary' && args.encoding !== encoding) throw new UsageError('--hex and --base64 cannot be combined; pick the one your input is in.');
+        args.encoding = encoding;
+        break;
+      }
+      default:
+        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}; see --help.`);
+        if (input !== null) throw new UsageError(`one input at a time: got ${input} and ${arg}.`);
+        input = arg;
+    }
+  }
+  if (args.raw && args.summary) throw new UsageError('--raw prints protoc text and has no summary; drop one of --raw and --summary.');
+  if (input !== null) args.input = input;
+  return args;
+}
+
+async function readInput(input: string): Promise<Buffer> {
+  try {
+    if (input === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+    return await fs.promises.readFile(input);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UsageError(`cannot read ${input === '-' ? 'standard input' : input} (${why}).`);
+  }
+}
+
+function decodeInput(data: Buffer, encoding: DecodeArgs['encoding'], input: string): Uint8Array {
+  if (encoding === 'binary') return data;
+  const text = data.toString('utf8').replace(/\s+/g, '');
+  const name = input === '-' ? 'standard input' : input;
+  if (encoding === 'hex') {
+    const hex = text.replace(/^0x/i, '');
+    if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new UsageError(`${name} is not hex (an even number of 0-9a-f digits); drop --hex for binary input.`);
+    return Buffer.from(hex, 'hex');
+  }
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text) || text.length % 4 === 1) {
+    throw new UsageError(`${name} is not base64; drop --base64 for binary input.`);
+  }
+  return Buffer.from(text, 'base64');
+}
+
