@@ -4,14 +4,14 @@
 // Browser-safe: no Node imports.
 
 import { parseFilter, searchTokens, type FilterNode, type NumberTest } from './filter.ts';
-import type { DecodeResult, ExchangeSummary, FrameDirection, JsonValue } from './types.ts';
+import type { DecodeResult, ExchangeDetail, ExchangeSummary, FrameDirection, JsonValue } from './types.ts';
 
 export interface MatchContext {
   /** ms epoch that relative times (since:10m) count back from; defaults to Date.now(). */
   now?: number;
   /**
-   * Decoded JSON texts of the exchange (request, response, frames; see decodedSearchText),
-   * when the caller has them. Bare words always search the summary's text fields too.
+   * The exchange's other searchable texts, when the caller has them: detailSearchTexts()
+   * of its detail. Bare words always search the summary's text fields too.
    */
   text?: string | readonly string[];
   /**
@@ -72,6 +72,12 @@ export function decodedSearchText(decoded: DecodeResult | null): string | null {
   };
   walk(decoded.json);
   return lines.join('\n');
+}
+
+/** Everything bare words search besides the summary: the error sentence and the decoded messages and frames. */
+export function detailSearchTexts(detail: ExchangeDetail): string[] {
+  const texts = [detail.error, ...[detail.request, detail.response, ...detail.frames].map((m) => decodedSearchText(m?.decoded ?? null))];
+  return texts.filter((text): text is string => text !== null);
 }
 
 /** SQLite's NOCASE and LIKE fold ASCII letters only; matching the same way keeps the evaluators in step. */

@@ -99,14 +99,14 @@ export const migrations: Migration[] = [
   },
   {
     version: 2,
-    description: 'full-text search over the summary and decoded JSON of exchanges and frames',
+    description: 'full-text search over the summary, error and decoded JSON of exchanges and frames',
     up(db) {
       // Contentless: the text is already stored as JSON beside the bytes, so the index
       // keeps only what search needs. The tokenizer must stay in step with
       // searchTokens() in model/filter.ts.
       db.exec(`
         CREATE VIRTUAL TABLE exchange_text USING fts5 (
-          summary, request, response,
+          summary, error, request, response,
           content = '', contentless_delete = 1,
           tokenize = 'unicode61 remove_diacritics 2'
         );
@@ -129,13 +129,14 @@ export const migrations: Migration[] = [
         WHERE t.parent IS NOT NULL AND (typeof(t.key) = 'text' OR t.atom IS NOT NULL OR t.type IN ('true', 'false'))
       )`;
       db.exec(`
-        INSERT INTO exchange_text (rowid, summary, request, response)
+        INSERT INTO exchange_text (rowid, summary, error, request, response)
         SELECT e.id,
                e.method || char(10) || e.path || char(10) || ifnull(e.service, '') || char(10) ||
                ifnull(e.operation, '') || char(10) || ifnull(e.trx, '') || char(10) ||
                ifnull((SELECT group_concat(value, ' ') FROM json_each(e.errors)), '') || char(10) ||
                ifnull((SELECT group_concat(value, char(10)) FROM json_each(e.problems)), '') || char(10) ||
                ifnull(e.token_sub, '') || char(10) || ifnull(e.token_prefix, ''),
+               e.error,
                ${decodedText('b.request_decoded')},
                ${decodedText('b.response_decoded')}
         FROM exchanges e JOIN exchange_bodies b ON b.id = e.id;

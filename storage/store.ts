@@ -375,7 +375,7 @@ function prepareWrites(db: Database.Database) {
   const deleteErrors = db.prepare('DELETE FROM exchange_errors WHERE exchange_id = ?');
   const insertError = db.prepare('INSERT OR IGNORE INTO exchange_errors (error, exchange_id) VALUES (?, ?)');
   const deleteText = db.prepare('DELETE FROM exchange_text WHERE rowid = ?');
-  const insertText = db.prepare('INSERT INTO exchange_text (rowid, summary, request, response) VALUES (?, ?, ?, ?)');
+  const insertText = db.prepare('INSERT INTO exchange_text (rowid, summary, error, request, response) VALUES (?, ?, ?, ?, ?)');
   const findFrame = db.prepare('SELECT rowid AS rowid, direction, size FROM frames WHERE exchange_id = ? AND seq = ?');
   const deleteFrame = db.prepare('DELETE FROM frames WHERE rowid = ?');
   const deleteFrameText = db.prepare('DELETE FROM frame_text WHERE rowid = ?');
@@ -402,6 +402,7 @@ function prepareWrites(db: Database.Database) {
     insertText.run(
       record.id,
       summarySearchText(summarize(record)),
+      record.error,
       decodedSearchText(record.request.decoded),
       decodedSearchText(record.response?.decoded ?? null),
     );

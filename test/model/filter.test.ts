@@ -1,0 +1,193 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FilterError, filterKeys, fullErrorName, parseFilter, searchTokens, shortErrorName, type FilterNode } from '../../model/filter.ts';
+
+function parseError(source: string): FilterError {
+  try {
+    parseFilter(source);
+  } catch (err) {
+    assert.ok(err instanceof FilterError, `expected a FilterError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail(`"${source}" parsed without an error`);
+}
+
+const service = (value: string): FilterNode => ({ type: 'field', field: 'service', value });
+const kind = (value: 'exec' | 'ws' | 'http'): FilterNode => ({ type: 'kind', value });
+
+describe('filter grammar', () => {
+  it('gives null for an empty or blank filter', () => {
+    assert.equal(parseFilter(''), null);
+    assert.equal(parseFilter('   \t'), null);
+  });
+
+  it('joins terms separated by spaces with and', () => {
+    assert.deepEqual(parseFilter('service:auth kind:exec'), { type: 'and', items: [service('auth'), kind('exec')] });
+  });
+
+  it('accepts an explicit and', () => {
+    assert.deepEqual(parseFilter('service:auth and kind:exec'), parseFilter('service:auth kind:exec'));
+  });
+
+  it('binds and tighter than or', () => {
+    assert.deepEqual(parseFilter('kind:ws or service:auth kind:exec'), {
+      type: 'or',
+      items: [kind('ws'), { type: 'and', items: [service('auth'), kind('exec')] }],
+    });
+  });
+
+  it('groups with parentheses', () => {
+    assert.deepEqual(parseFilter('(kind:ws or kind:http) service:auth'), {
+      type: 'and',
+      items: [{ type: 'or', items: [kind('ws'), kind('http')] }, service('auth')],
+    });
+  });
+
+  it('negates with not and with a leading minus', () => {
+    const expected = { type: 'not', item: kind('ws') };
+    assert.deepEqual(parseFilter('not kind:ws'), expected);
+    assert.deepEqual(parseFilter('-kind:ws'), expected);
+    assert.deepEqual(parseFilter('NOT kind:ws'), expected);
+    assert.deepEqual(parseFilter('-(kind:ws)'), expected);
+    assert.deepEqual(parseFilter('not not kind:ws'), { type: 'not', item: expected });
+  });
+
+  it('keeps a minus inside a word as part of the word', () => {
+    assert.deepEqual(parseFilter('web-01'), { type: 'text', tokens: ['web', '01'], prefix: false });
+  });
+
+  it('reads keys case-insensitively and keeps values as typed', () => {
+    assert.deepEqual(parseFilter('Service:Instances'), service('Instances'));
+  });
+
+  it('takes quoted values with spaces and escaped quotes', () => {
+    assert.deepEqual(parseFilter('path:"/a b"'), { type: 'field', field: 'path', value: '/a b' });
+    assert.deepEqual(parseFilter('problem:"say \\"hi\\""'), { type: 'problem', text: 'say "hi"' });
+  });
+
+  it('reads service, op, trx, path and token values', () => {
+    assert.deepEqual(parseFilter('op:create'), { type: 'field', field: 'op', value: 'create' });
+    assert.deepEqual(parseFilter('trx:3f2a'), { type: 'field', field: 'trx', value: '3f2a' });
+    assert.deepEqual(parseFilter('path:/exec'), { type: 'field', field: 'path', value: '/exec' });
+    assert.deepEqual(parseFilter('token:alice@example.com'), { type: 'token', value: 'alice@example.com' });
+  });
+
+  it('reads kind and dir values and rejects others', () => {
+    assert.deepEqual(parseFilter('kind:WS'), kind('ws'));
+    assert.deepEqual(parseFilter('dir:server'), { type: 'dir', value: 'server' });
+    assert.equal(parseError('kind:grpc').message, 'at 5: expected exec, ws or http after "kind:"');
+    assert.equal(parseError('dir:up').message, 'at 4: expected client or server after "dir:"');
+  });
+
+  it('reads error names in full, short form, any and numbers', () => {
+    assert.deepEqual(parseFilter('error:any'), { type: 'error', name: null });
+    assert.deepEqual(parseFilter('error:expired_token'), { type: 'error', name: 'SE_EXPIRED_TOKEN_ERROR' });
+    assert.deepEqual(parseFilter('error:SE_EXPIRED_TOKEN_ERROR'), { type: 'error', name: 'SE_EXPIRED_TOKEN_ERROR' });
+    assert.deepEqual(parseFilter('error:12'), { type: 'error', name: '12' });
+    assert.match(parseError('error:no-such!').message, /^at 6: expected a ServerError name/);
+  });
+
+  it('converts between full and short error names', () => {
+    assert.equal(shortErrorName('SE_RATE_LIMIT_EXCEEDED_ERROR'), 'rate_limit_exceeded');
+    assert.equal(fullErrorName('rate_limit_exceeded'), 'SE_RATE_LIMIT_EXCEEDED_ERROR');
+    assert.equal(fullErrorName('Expired_Token_Error'), 'SE_EXPIRED_TOKEN_ERROR');
+  });
+
+  it('reads status codes, classes and comparisons', () => {
+    assert.deepEqual(parseFilter('status:200'), { type: 'number', field: 'status', tests: [{ op: '=', value: 200 }] });
+    assert.deepEqual(parseFilter('status:5xx'), {
+      type: 'number',
+      field: 'status',
+      tests: [
+        { op: '>=', value: 500 },
+        { op: '<=', value: 599 },
+      ],
+    });
+    assert.deepEqual(parseFilter('status:>=400'), { type: 'number', field: 'status', tests: [{ op: '>=', value: 400 }] });
+    assert.deepEqual(parseFilter('status:<300'), { type: 'number', field: 'status', tests: [{ op: '<', value: 300 }] });
+    assert.equal(parseError('status:abc').message, 'at 7: expected a status like 200, 5xx or >=400 after "status:"');
+  });
+
+  it('reads sizes in b, kb and mb', () => {
+    assert.deepEqual(parseFilter('size:>10kb'), { type: 'number', field: 'size', tests: [{ op: '>', value: 10240 }] });
+    assert.deepEqual(parseFilter('size:<=1.5MB'), { type: 'number', field: 'size', tests: [{ op: '<=', value: 1.5 * 1024 * 1024 }] });
+    assert.deepEqual(parseFilter('size:512'), { type: 'number', field: 'size', tests: [{ op: '=', value: 512 }] });
+    assert.match(parseError('size:>10gb').message, /^at 5: expected a size like/);
+  });
+
+  it('reads durations in ms and s', () => {
+    assert.deepEqual(parseFilter('dur:>200ms'), { type: 'number', field: 'dur', tests: [{ op: '>', value: 200 }] });
+    assert.deepEqual(parseFilter('dur:<1.5s'), { type: 'number', field: 'dur', tests: [{ op: '<', value: 1500 }] });
+    assert.match(parseError('dur:fast').message, /^at 4: expected a duration like/);
+  });
+
+  it('reads relative and absolute times', () => {
+    assert.deepEqual(parseFilter('since:10m'), { type: 'time', bound: 'since', agoMs: 600_000 });
+    assert.deepEqual(parseFilter('until:2h'), { type: 'time', bound: 'until', agoMs: 7_200_000 });
+    assert.deepEqual(parseFilter('since:1d'), { type: 'time', bound: 'since', agoMs: 86_400_000 });
+    assert.deepEqual(parseFilter('since:2026-01-15T12:00:00Z'), { type: 'time', bound: 'since', at: Date.UTC(2026, 0, 15, 12) });
+    assert.match(parseError('since:yesterday').message, /^at 6: expected a time like 2024-05-01T10:00/);
+  });
+
+  it('reads problem:any and problem words', () => {
+    assert.deepEqual(parseFilter('problem:any'), { type: 'problem', text: null });
+    assert.deepEqual(parseFilter('problem:varint'), { type: 'problem', text: 'varint' });
+    assert.deepEqual(parseFilter('problem:"any"'), { type: 'problem', text: 'any' });
+  });
+
+  it('splits bare words into search tokens, with a trailing * as a prefix', () => {
+    assert.deepEqual(parseFilter('Création'), { type: 'text', tokens: ['creation'], prefix: false });
+    assert.deepEqual(parseFilter('"hello world"'), { type: 'text', tokens: ['hello', 'world'], prefix: false });
+    assert.deepEqual(parseFilter('inst*'), { type: 'text', tokens: ['inst'], prefix: true });
+    assert.deepEqual(parseFilter('SE_EXPIRED_TOKEN'), { type: 'text', tokens: ['se', 'expired', 'token'], prefix: false });
+    assert.deepEqual(parseFilter('"or"'), { type: 'text', tokens: ['or'], prefix: false });
+  });
+
+  it('tokenizes like the full-text index: letters and digits, folded', () => {
+    assert.deepEqual(searchTokens('Névé, web_01 {"a":1}'), ['neve', 'web', '01', 'a', '1']);
+  });
+
+  describe('errors name the position and what was expected', () => {
+    const cases: [string, number, string][] = [
+      ['status:', 7, 'expected a value after "status:"'],
+      ['kind:ws service:', 16, 'expected a value after "service:"'],
+      ['foo:bar', 0, 'unknown key "foo:"'],
+      ['(kind:ws', 8, 'expected ")" to close the "(" at 0'],
+      ['kind:ws)', 7, 'unexpected ")" without a matching "("'],
+      ['()', 1, 'expected a term after "("'],
+      ['kind:ws or', 10, 'expected a term after "or"'],
+      ['or kind:ws', 0, 'expected a term before "or"'],
+      ['kind:ws or or kind:http', 11, 'expected a term after "or"'],
+      ['not', 3, 'expected a term after "not"'],
+      ['kind:ws -', 9, 'expected a term after "-"'],
+      ['and kind:ws', 0, 'expected a term before "and"'],
+      ['path:"/a b', 5, 'expected a closing " for the quote opened here'],
+      ['!!', 0, 'expected letters or digits to search for, found "!!"'],
+      ['*', 0, 'expected letters or digits before "*"'],
+    ];
+    for (const [source, position, expected] of cases) {
+      it(`${JSON.stringify(source)} → at ${position}: ${expected}`, () => {
+        const err = parseError(source);
+        assert.equal(err.position, position);
+        assert.ok(err.message.startsWith(`at ${position}: ${expected}`), err.message);
+      });
+    }
+  });
+
+  it('refuses a filter longer than the limit', () => {
+    assert.match(parseError('a '.repeat(6000)).message, /expected at most 10000 characters/);
+  });
+
+  it('lists every key with a description for autocomplete', () => {
+    const keys = filterKeys.map((k) => k.key);
+    for (const key of ['service', 'op', 'kind', 'error', 'status', 'trx', 'token', 'path', 'dir', 'since', 'until', 'size', 'dur', 'problem']) {
+      assert.ok(keys.includes(key), key);
+    }
+    for (const { key, values } of filterKeys) {
+      for (const value of values ?? []) assert.doesNotThrow(() => parseFilter(`${key}:${value}`), `${key}:${value}`);
+    }
+    assert.ok(filterKeys.every((k) => k.description.length > 0));
+    assert.deepEqual(filterKeys.find((k) => k.key === 'kind')?.values, ['exec', 'ws', 'http']);
+    assert.ok(filterKeys.find((k) => k.key === 'error')?.values?.includes('expired_token'));
+  });
+});

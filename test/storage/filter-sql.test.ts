@@ -1,0 +1,133 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { detailSearchTexts, matches } from '../../model/filter-match.ts';
+import { parseFilter } from '../../model/filter.ts';
+import type { ExchangeSummary, FrameDirection } from '../../model/types.ts';
+import { compileFilter } from '../../storage/filter-sql.ts';
+import { Store } from '../../storage/store.ts';
+import { baseTime, sampleTraffic, subjects, tokenPrefixes } from './sample-traffic.ts';
+
+const now = baseTime + 3 * 86_400_000;
+
+interface Row {
+  summary: ExchangeSummary;
+  texts: string[];
+  directions: Set<FrameDirection>;
+}
+
+const term = fc.oneof(
+  fc.constantFrom('service:auth', 'service:INSTANCES', 'service:domains', 'service:nope', 'op:create', 'op:delete', 'op:7', 'op:"login"'),
+  fc.constantFrom('kind:exec', 'kind:ws', 'kind:http'),
+  fc.constantFrom('error:any', 'error:expired_token', 'error:SE_INTERNAL_SERVER_ERROR', 'error:rate_limit_exceeded', 'error:12', 'error:unknown'),
+  fc.constantFrom('status:200', 'status:5xx', 'status:>=400', 'status:<300', 'status:>500', 'status:4xx', 'status:101', 'status:<=204'),
+  fc.constantFrom('trx:3f2a', 'trx:A1B2', 'trx:a1b2c3d4-0000', 'trx:7472', 'trx:""', 'trx:zz'),
+  fc.constantFrom(...subjects.map((s) => `token:${s}`), 'token:CAROL_1', 'token:eyJ', 'token:eyJhbGciOiJIUzI1NiJ9.e30.sig', 'token:opaque', 'token:"ab%"', 'token:ab%_\\x99'),
+  fc.constantFrom(...tokenPrefixes.map((p) => `token:"${p.replace(/\\/g, '\\\\')}"`)),
+  fc.constantFrom('path:exec', 'path:/WS', 'path:_', 'path:%', 'path:static', 'path:"x%y"'),
+  fc.constantFrom('dir:client', 'dir:server'),
+  fc.constantFrom('since:1d', 'since:36h', 'until:2d', 'until:12h', 'since:2026-01-16T00:00:00Z', 'until:2026-01-16T08:23:11.189Z', 'since:2026-01-16T08:23:11.189Z'),
+  fc.constantFrom('size:>2kb', 'size:<1kb', 'size:>=4000', 'size:<=3.5kb', 'size:>10kb'),
+  fc.constantFrom('dur:>200ms', 'dur:>=200ms', 'dur:<1s', 'dur:<=199.75ms', 'dur:1500', 'dur:>1.2s'),
+  fc.constantFrom('problem:any', 'problem:varint', 'problem:"RUNS PAST"', 'problem:uuid', 'problem:%'),
+  fc.constantFrom('instance', 'creation', 'CRÉATION', '"hello world"', '"world hello"', 'billing', 'web_01', 'quota', 'inst*', 'bi*', 'névé', 'neve', '100', 'true', 'label', 'expired', '"se expired"', 'alice', 'login', 'refused'),
+);
+
+const filterText: fc.Arbitrary<string> = fc.letrec<{ expr: string }>((tie) => ({
+  expr: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    term,
+    fc.tuple(tie('expr'), tie('expr')).map(([a, b]) => `${a} ${b}`),
+    fc.tuple(tie('expr'), tie('expr')).map(([a, b]) => `${a} or ${b}`),
+    tie('expr').map((a) => `-(${a})`),
+    tie('expr').map((a) => `not (${a})`),
+    tie('expr').map((a) => `(${a})`),
+  ),
+})).expr;
+
+describe('filter compiled to SQL', () => {
+  let dir: string;
+  let store: Store;
+  const rows: Row[] = [];
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filter-sql-'));
+    store = Store.open(path.join(dir, 'traffic.db'));
+    for (const { record, frames } of sampleTraffic(400, 7)) {
+      store.putExchange(record);
+      for (const frame of frames) store.putFrame(frame);
+    }
+    store.flush();
+    const page = store.listExchanges({ limit: 1000 });
+    for (const summary of page.items) {
+      const detail = store.getExchange(summary.id)!;
+      rows.push({
+        summary,
+        texts: detailSearchTexts(detail),
+        directions: new Set(detail.frames.map((f) => f.direction)),
+      });
+    }
+    assert.equal(page.next, null);
+  });
+
+  after(() => {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function allIds(filter: string): number[] {
+    const ids: number[] = [];
+    let before: number | undefined;
+    do {
+      const page = store.listExchanges({ filter, now, limit: 97, before });
+      ids.push(...page.items.map((s) => s.id));
+      before = page.next ?? undefined;
+    } while (before !== undefined);
+    return ids;
+  }
+
+  function memoryIds(filter: string): number[] {
+    const tree = parseFilter(filter);
+    return rows
+      .filter((row) => matches(tree, row.summary, { now, text: row.texts, frameDirections: row.directions }))
+      .map((row) => row.summary.id);
+  }
+
+  it('gives the same exchanges as the in-memory evaluation for generated filters', () => {
+    fc.assert(
+      fc.property(filterText, (filter) => {
+        assert.deepEqual(allIds(filter), memoryIds(filter), filter);
+      }),
+      { numRuns: 400, seed: 20260115 },
+    );
+  });
+
+  it('gives the same answer for every single term, each matching some but not all rows', () => {
+    const alwaysEmpty = new Set(['service:nope', 'error:unknown', 'trx:zz', 'size:>10kb', 'problem:%', '"world hello"']);
+    const terms = fc.sample(term, { numRuns: 2000, seed: 1 });
+    for (const filter of new Set(terms)) {
+      const ids = allIds(filter);
+      assert.deepEqual(ids, memoryIds(filter), filter);
+      if (!alwaysEmpty.has(filter)) assert.ok(ids.length > 0, `${filter} matched nothing: the dataset does not exercise it`);
+      assert.ok(ids.length < rows.length, `${filter} matched everything`);
+    }
+  });
+
+  it('passes user text to SQLite only as parameters', () => {
+    const hostile = `path:"'; DROP TABLE exchanges; --" service:"x' OR '1'='1" "NEAR(a b)" token:"\\" OR 1"`;
+    const condition = compileFilter(parseFilter(hostile), now);
+    assert.doesNotMatch(condition.sql, /DROP|NEAR|'1'/);
+    assert.deepEqual(store.listExchanges({ filter: hostile, now }).items, []);
+    assert.equal(store.stats().exchanges, 400);
+  });
+
+  it('treats FTS5 syntax in a bare word as plain text', () => {
+    for (const word of ['AND', '"a" OR "b"', 'col:instance', 'NEAR', '^instance', '"instance"*', 'instance+quota']) {
+      const filter = word.startsWith('"') ? word : `"${word.replace(/"/g, '\\"')}"`;
+      assert.deepEqual(allIds(filter), memoryIds(filter), filter);
+    }
+  });
+});

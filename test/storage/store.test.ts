@@ -1,0 +1,428 @@
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { FilterError } from '../../model/filter.ts';
+import type { ExchangeRecord, FrameRecord } from '../../storage/records.ts';
+import { summarize } from '../../storage/rows.ts';
+import { StorageError, Store, type StoreOptions } from '../../storage/store.ts';
+import { sampleTraffic } from './sample-traffic.ts';
+
+let dir: string;
+let file: string;
+const open: Store[] = [];
+const others: Database.Database[] = [];
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-'));
+  file = path.join(dir, 'traffic.db');
+});
+
+afterEach(() => {
+  for (const db of others.splice(0)) if (db.open) db.close();
+  for (const store of open.splice(0)) store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function openStore(options: StoreOptions = {}): Store {
+  const store = Store.open(file, { onError: () => {}, ...options });
+  open.push(store);
+  return store;
+}
+
+/** Another connection to the same file, as a second program would have. */
+function otherConnection(): Database.Database {
+  const db = new Database(file);
+  others.push(db);
+  return db;
+}
+
+function countRows(db: Database.Database): number {
+  return (db.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await sleep(10);
+  assert.ok(condition(), 'condition not reached within 5 s');
+}
+
+function exec(id: number, overrides: Partial<ExchangeRecord> = {}): ExchangeRecord {
+  return {
+    id,
+    kind: 'exec',
+    startedAt: 1_768_478_400_000.25 + id,
+    endedAt: 1_768_478_400_120.75 + id,
+    method: 'POST',
+    path: '/exec',
+    status: 200,
+    service: 'instances',
+    operation: 'create',
+    trx: `3f2a9c1e-0000-4000-8000-${String(id).padStart(12, '0')}`,
+    errors: [],
+    token: { sub: 'alice', prefix: 'eyJhbGciOi', exp: 1_800_000_000, expired: false },
+    clientAddress: '127.0.0.1',
+    state: 'complete',
+    problems: [],
+    error: null,
+    request: {
+      headers: [['Content-Type', 'application/x-protobuf'], ['X-Dup', 'a'], ['X-Dup', 'b']],
+      body: new Uint8Array([0x0a, 0x02, 0x01, 0x02, 0xff]),
+      decoded: { json: { instances: { create: { name: 'web-01' } } }, summary: { service: 'instances', operation: 'create', errors: [] }, problems: [] },
+      truncated: false,
+      size: 5,
+    },
+    response: {
+      headers: [['content-type', 'application/x-protobuf']],
+      body: new Uint8Array([0x12, 0x00]),
+      decoded: { json: { instances: { create: { id: 42 } } }, summary: { errors: [] }, problems: [] },
+      truncated: true,
+      size: 20_000,
+    },
+    close: null,
+    ...overrides,
+  };
+}
+
+function wsRecord(id: number): ExchangeRecord {
+  return exec(id, {
+    kind: 'ws',
+    method: 'GET',
+    path: '/ws',
+    status: 101,
+    service: null,
+    operation: null,
+    trx: null,
+    endedAt: null,
+    state: 'pending',
+    response: { headers: [['upgrade', 'websocket']], body: new Uint8Array(), decoded: null, truncated: false, size: 0 },
+  });
+}
+
+function frame(exchangeId: number, seq: number, direction: 'client' | 'server', word = 'event'): FrameRecord {
+  return {
+    exchangeId,
+    seq,
+    direction,
+    at: 1_768_478_401_000 + seq,
+    opcode: 2,
+    size: 10 + seq,
+    body: new Uint8Array([seq, 1, 2]),
+    decoded: { json: { billing: { note: word } }, summary: { errors: [] }, problems: [] },
+    truncated: false,
+    problems: [],
+  };
+}
+
+describe('Store', () => {
+  it('creates the file in WAL mode', () => {
+    openStore();
+    assert.equal(otherConnection().pragma('journal_mode', { simple: true }), 'wal');
+  });
+
+  it('returns what was put: summary, headers, bodies as base64, decoded JSON, truncation', () => {
+    const store = openStore();
+    const record = exec(store.allocateExchangeId());
+    store.putExchange(record);
+    const detail = store.getExchange(record.id)!;
+    const { frames: _frames, ...summary } = summarize(record);
+    assert.deepEqual({ ...detail, request: undefined, response: undefined, frames: undefined, close: undefined, error: undefined }, {
+      ...summary,
+      request: undefined,
+      response: undefined,
+      frames: undefined,
+      close: undefined,
+      error: undefined,
+    });
+    assert.deepEqual(detail.request, {
+      headers: record.request.headers,
+      body: Buffer.from(record.request.body).toString('base64'),
+      decoded: record.request.decoded,
+      truncated: false,
+    });
+    assert.equal(detail.response?.truncated, true);
+    assert.equal(detail.response?.body, 'EgA=');
+    assert.equal(detail.startedAt, new Date(record.startedAt).toISOString());
+    assert.equal(detail.durationMs, 120.5);
+    assert.equal(detail.error, null);
+    assert.equal(detail.close, null);
+    assert.deepEqual(detail.frames, []);
+  });
+
+  it('lists the same summary that summarize() gives the live stream', () => {
+    const store = openStore();
+    for (const { record, frames } of sampleTraffic(60, 3)) {
+      store.putExchange(record);
+      for (const f of frames) store.putFrame(f);
+      const totals = { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 };
+      for (const f of frames) {
+        if (f.direction === 'client') (totals.clientFrames++, (totals.clientBytes += f.size));
+        else (totals.serverFrames++, (totals.serverBytes += f.size));
+      }
+      assert.deepEqual(store.listExchanges({ limit: 1 }).items[0], summarize(record, totals));
+    }
+  });
+
+  it('returns null for an exchange that was never recorded', () => {
+    assert.equal(openStore().getExchange(999), null);
+  });
+
+  it('replaces a pending row with the finished one, updating what filters see', () => {
+    const store = openStore();
+    store.putExchange(exec(1, { state: 'pending', status: null, response: null, endedAt: null, errors: ['SE_EXPIRED_TOKEN_ERROR'] }));
+    store.flush();
+    assert.equal(store.listExchanges({ filter: 'error:expired_token' }).items.length, 1);
+    store.putExchange(exec(1, { errors: ['SE_INTERNAL_SERVER_ERROR'], error: 'upstream reset the connection' }));
+    const items = store.listExchanges({}).items;
+    assert.equal(items.length, 1);
+    assert.equal(items[0].state, 'complete');
+    assert.equal(items[0].status, 200);
+    assert.deepEqual(store.listExchanges({ filter: 'error:expired_token' }).items, []);
+    assert.equal(store.listExchanges({ filter: 'error:internal_server' }).items.length, 1);
+    assert.equal(store.listExchanges({ filter: 'reset' }).items.length, 1);
+    assert.equal(store.stats().exchanges, 1);
+  });
+
+  it('stores WebSocket frames in seq order with their close, counting frames and bytes per direction', () => {
+    const store = openStore();
+    const record = wsRecord(1);
+    store.putExchange(record);
+    store.putFrame(frame(1, 1, 'server', 'created'));
+    store.putFrame(frame(1, 0, 'client'));
+    store.flush();
+    store.putFrame(frame(1, 2, 'server'));
+    store.putExchange({ ...record, endedAt: record.startedAt + 5000, state: 'complete', close: { code: 1000, reason: 'bye', by: 'client', at: record.startedAt + 5000 } });
+    const detail = store.getExchange(1)!;
+    assert.deepEqual(detail.frames.map((f) => [f.seq, f.direction]), [[0, 'client'], [1, 'server'], [2, 'server']]);
+    assert.deepEqual(detail.frames[1], {
+      seq: 1,
+      direction: 'server',
+      at: new Date(1_768_478_401_001).toISOString(),
+      opcode: 2,
+      size: 11,
+      body: Buffer.from([1, 1, 2]).toString('base64'),
+      decoded: frame(1, 1, 'server', 'created').decoded,
+      truncated: false,
+    });
+    assert.deepEqual(detail.close, { code: 1000, reason: 'bye', by: 'client', at: new Date(record.startedAt + 5000).toISOString() });
+    const summary = store.listExchanges({}).items[0];
+    assert.equal(summary.frames, 3);
+    assert.equal(summary.requestSize, 5 + 10);
+    assert.equal(summary.responseSize, 0 + 11 + 12);
+    assert.equal(store.listExchanges({ filter: 'created' }).items.length, 1);
+    assert.equal(store.listExchanges({ filter: 'dir:server' }).items.length, 1);
+  });
+
+  it('counts frames written before their exchange row, and a frame put twice once', () => {
+    const store = openStore();
+    store.putFrame(frame(7, 0, 'client'));
+    store.putFrame(frame(7, 1, 'server'));
+    store.flush();
+    store.putExchange(wsRecord(7));
+    store.putFrame(frame(7, 1, 'server'));
+    store.putFrame({ ...frame(7, 0, 'server'), size: 100 });
+    store.flush();
+    const summary = store.listExchanges({}).items[0];
+    assert.equal(summary.frames, 2);
+    assert.equal(summary.requestSize, 5);
+    assert.equal(summary.responseSize, 100 + 11);
+    assert.deepEqual(store.listExchanges({ filter: 'dir:client' }).items, []);
+    assert.equal(store.stats().frames, 2);
+  });
+
+  it('pages newest first with next and before', () => {
+    const store = openStore();
+    for (let id = 1; id <= 25; id++) store.putExchange(exec(id));
+    const first = store.listExchanges({ limit: 10 });
+    assert.deepEqual(first.items.map((s) => s.id), [25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
+    assert.equal(first.next, 16);
+    const second = store.listExchanges({ limit: 10, before: first.next! });
+    assert.equal(second.items[0].id, 15);
+    const last = store.listExchanges({ limit: 10, before: 6 });
+    assert.deepEqual(last.items.map((s) => s.id), [5, 4, 3, 2, 1]);
+    assert.equal(last.next, null);
+    assert.equal(store.listExchanges({ limit: 25 }).next, null);
+  });
+
+  it('throws FilterError for a malformed filter', () => {
+    assert.throws(() => openStore().listExchanges({ filter: 'status:' }), (err) => err instanceof FilterError && err.position === 7);
+  });
+
+  it('finds every earlier record after a restart and allocates ids after them', () => {
+    let store = openStore();
+    assert.equal(store.allocateExchangeId(), 1);
+    assert.equal(store.allocateExchangeId(), 2);
+    store.putExchange(exec(2));
+    store.putExchange(exec(5));
+    store.putFrame(frame(5, 0, 'client'));
+    store.close();
+    open.pop();
+    store = openStore();
+    assert.deepEqual(store.listExchanges({}).items.map((s) => s.id), [5, 2]);
+    assert.equal(store.getExchange(5)?.frames.length, 1);
+    assert.equal(store.allocateExchangeId(), 6);
+  });
+
+  it('queues writes and commits them on the flush interval', async () => {
+    const store = openStore({ flushIntervalMs: 20 });
+    const reader = otherConnection();
+    store.putExchange(exec(1));
+    assert.equal(countRows(reader), 0);
+    assert.equal(store.stats().queued, 1);
+    await until(() => countRows(reader) === 1);
+  });
+
+  it('commits at once when the queue reaches maxBatch', () => {
+    const store = openStore({ flushIntervalMs: 60_000, maxBatch: 3 });
+    const reader = otherConnection();
+    store.putExchange(exec(1));
+    store.putExchange(exec(2));
+    assert.equal(countRows(reader), 0);
+    store.putExchange(exec(3));
+    assert.equal(countRows(reader), 3);
+  });
+
+  it('writes a pending row and its final version queued together once', () => {
+    const store = openStore({ flushIntervalMs: 60_000 });
+    store.putExchange(exec(1, { state: 'pending' }));
+    store.putExchange(exec(1));
+    assert.equal(store.stats().queued, 1);
+    assert.equal(store.getExchange(1)?.state, 'complete');
+  });
+
+  it('writes everything queued on close', () => {
+    const store = openStore({ flushIntervalMs: 60_000 });
+    store.putExchange(exec(1));
+    store.putFrame(frame(1, 0, 'client'));
+    store.close();
+    open.pop();
+    const reader = otherConnection();
+    assert.equal(countRows(reader), 1);
+  });
+});
+
+describe('Store write failures', () => {
+  it('reports a locked database, keeps the records and writes them once the lock is gone', () => {
+    const messages: string[] = [];
+    const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000 });
+    const locker = otherConnection();
+    locker.exec('BEGIN EXCLUSIVE');
+    store.putExchange(exec(1));
+    assert.doesNotThrow(() => store.flush());
+    assert.equal(messages.length, 1);
+    assert.match(messages[0], new RegExp(`^Could not write to ${file.replace(/[.\\]/g, '\\$&')}: another program holds the database locked`));
+    assert.match(messages[0], /1 records wait in memory and are retried/);
+    assert.equal(store.stats().writeFailures, 1);
+    assert.equal(store.stats().queued, 1);
+    store.flush();
+    assert.equal(messages.length, 1, 'a failure streak is reported once');
+    locker.exec('COMMIT');
+    store.flush();
+    assert.equal(store.stats().queued, 0);
+    assert.equal(store.stats().writeFailures, 2);
+    assert.match(messages[1], /resumed after 2 failed attempts/);
+    assert.equal(store.getExchange(1)?.id, 1);
+  });
+
+  it('retries on its own timer after a failure', async () => {
+    const messages: string[] = [];
+    const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 5 });
+    const locker = otherConnection();
+    locker.exec('BEGIN EXCLUSIVE');
+    store.putExchange(exec(1));
+    await until(() => store.stats().writeFailures >= 2);
+    locker.exec('COMMIT');
+    await until(() => store.stats().queued === 0);
+    assert.equal(countRows(locker), 1);
+  });
+
+  it('drops the oldest records beyond the queue bound while failing, and counts them', () => {
+    const messages: string[] = [];
+    const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000, maxQueue: 10, maxBatch: 4 });
+    const locker = otherConnection();
+    locker.exec('BEGIN EXCLUSIVE');
+    for (let id = 1; id <= 15; id++) store.putExchange(exec(id));
+    assert.equal(store.stats().dropped, 5);
+    assert.equal(store.stats().queued, 10);
+    assert.ok(messages.some((m) => /more than 10 records wait in memory: the oldest are being dropped/.test(m)));
+    locker.exec('COMMIT');
+    store.flush();
+    assert.deepEqual(store.listExchanges({}).items.map((s) => s.id), [15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);
+  });
+
+  it('reports a full database as such and keeps the records for a retry', () => {
+    const messages: string[] = [];
+    const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000, maxBytes: 256 * 1024 });
+    const big = (id: number) => exec(id, { request: { ...exec(id).request, body: new Uint8Array(100_000).fill(id), size: 100_000 } });
+    for (let id = 1; id <= 5; id++) store.putExchange(big(id));
+    assert.doesNotThrow(() => store.flush());
+    assert.equal(messages.length, 1);
+    assert.match(messages[0], /: the disk or the size limit is full \(SQLITE_FULL\); 5 records wait in memory/);
+    assert.equal(store.stats().queued, 5);
+    assert.equal(store.stats().writeFailures, 1);
+    assert.deepEqual(store.listExchanges({}).items, []);
+  });
+
+  it('drops only a record SQLite refuses and writes the rest of its batch', () => {
+    const messages: string[] = [];
+    const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000 });
+    store.putExchange(exec(1));
+    store.putExchange({ ...exec(2), method: null as unknown as string });
+    store.putExchange(exec(3));
+    store.flush();
+    assert.deepEqual(store.listExchanges({}).items.map((s) => s.id), [3, 1]);
+    assert.equal(store.stats().dropped, 1);
+    assert.match(messages[0], /^Could not record exchange 2 in .*, so it was dropped: NOT NULL constraint failed: exchanges.method/);
+  });
+
+  it('counts records put after close as dropped instead of throwing', () => {
+    const store = openStore();
+    store.close();
+    open.pop();
+    assert.doesNotThrow(() => store.putExchange(exec(1)));
+    assert.throws(() => store.listExchanges({}), StorageError);
+  });
+});
+
+describe('Store.open', () => {
+  function openError(target: string): StorageError {
+    try {
+      Store.open(target).close();
+    } catch (err) {
+      assert.ok(err instanceof StorageError, String(err));
+      return err;
+    }
+    assert.fail('opened without an error');
+  }
+
+  it('names the missing folder and the fix', () => {
+    const target = path.join(dir, 'missing', 'traffic.db');
+    assert.equal(
+      openError(target).message,
+      `Cannot open the database ${target}: the folder ${path.join(dir, 'missing')} does not exist. Create it, or pass --db with another path.`,
+    );
+  });
+
+  it('refuses a file that is not a database', () => {
+    fs.writeFileSync(file, 'not a database, just text '.repeat(100));
+    assert.equal(openError(file).message, `${file} is not an SQLite database: pass --db with another path, or move that file away.`);
+  });
+
+  it('refuses an SQLite database that belongs to another program', () => {
+    const db = new Database(file);
+    db.exec('CREATE TABLE notes (text TEXT)');
+    db.close();
+    assert.equal(openError(file).message, `${file} is an SQLite database but not a ca2-inspector one: pass --db with another file.`);
+  });
+
+  it('refuses a file written by a newer version', () => {
+    openStore().close();
+    open.pop();
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    assert.match(openError(file).message, /was written by a newer ca2-inspector \(schema version 99; this one knows up to \d+\): upgrade ca2-inspector/);
+  });
+});
