@@ -15,8 +15,6 @@ interface TreeProps {
   bodyBytes: number;
   selectedPath: string | null;
   onSelect: (path: string) => void;
-  /** Paths that have bytes in the hex view, marked so the user knows what can be highlighted. */
-  hasBytes?: (path: string) => boolean;
 }
 
 export function JsonTree(props: TreeProps) {
@@ -102,7 +100,6 @@ function JsonNode({ name, value, path, depth, tree }: NodeProps) {
         ) : (
           <span class={`json-value json-${kind}`}>{preview(value, 400)}</span>
         )}
-        {tree.hasBytes?.(path) ? <span class="json-bytes-mark" title="Select to highlight its bytes in the hex view" /> : null}
         <span class="json-actions">
           <button
             title="Copy value"

@@ -80,7 +80,6 @@ export function MessageView({ body, decoded, truncated, wireSize, label }: Messa
               bodyBytes={jsonSize}
               selectedPath={selectedPath}
               onSelect={setSelectedPath}
-              hasBytes={spans.size > 0 ? (path) => spans.has(path) : undefined}
             />
           ) : text !== null ? (
             <pre class="message-text">{text}</pre>

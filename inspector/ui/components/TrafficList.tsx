@@ -109,7 +109,8 @@ export function TrafficList(props: TrafficListProps) {
                   <span class="frame-dir" title={item.frame.direction === 'client' ? 'client → server' : 'server → client'}>
                     {item.frame.direction === 'client' ? '→' : '←'}
                   </span>
-                  <span class="frame-text cell-wide">{frameSummary(item.frame)}</span>
+                  <span class="frame-text">{frameSummary(item.frame)}</span>
+                  <span class="col-trx" />
                   <span class="muted">{opcodeName(item.frame.opcode)}</span>
                   <span>
                     <ErrorChips errors={item.frame.decoded?.summary.errors ?? []} />

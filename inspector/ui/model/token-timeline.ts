@@ -88,15 +88,18 @@ export function buildTokenTimeline(input: TimelineInput): TokenTimeline {
     start = Math.min(start, at);
     end = Math.max(end, finished);
     if (summary.kind === 'ws') {
+      const detail = wsDetails.get(summary.id);
+      // The recorded close can come a moment after the summary's duration ends.
+      const closedAt = detail?.close ? Math.max(finished, Date.parse(detail.close.at)) : finished;
+      end = Math.max(end, closedAt);
       // A refused upgrade (no 101) never connected, so it covers nothing.
       const connected = summary.status === 101 || summary.status === null;
-      if (connected) connections.push({ exchangeId: summary.id, from: at, to: finished, open });
+      if (connected) connections.push({ exchangeId: summary.id, from: at, to: closedAt, open });
       entries.push({ kind: 'ws-open', at, summary });
-      const detail = wsDetails.get(summary.id);
       for (const frame of detail?.frames ?? []) {
         if (frame.direction === 'server') entries.push({ kind: 'ws-event', at: Date.parse(frame.at), exchangeId: summary.id, frame });
       }
-      if (!open) entries.push({ kind: 'ws-close', at: detail?.close ? Date.parse(detail.close.at) : finished, summary, close: detail?.close ?? null });
+      if (!open) entries.push({ kind: 'ws-close', at: closedAt, summary, close: detail?.close ?? null });
     } else {
       entries.push({ kind: 'exec', at, summary });
     }
