@@ -108,6 +108,7 @@ export class Decoder {
       if (field !== undefined) {
         if (wireType === field.wireType) pos = this.known(field, obj, fieldStart, next, end, depth, path);
         else if (wireType === LEN && field.packable) pos = this.packed(field, obj, fieldStart, next, end, path);
+        else if (wireType > FIXED32) pos = this.unknown(number, wireType, obj, fieldStart, next, end, depth, path, start);
         else {
           this.problem(
             fieldStart,

@@ -157,28 +157,34 @@ export class Plans {
       type,
     };
     this.cache.set(type, plan);
+    // protobufjs ships the google.protobuf types with camelCase names; protoc and python use the .proto names.
+    const snake = type.fullName.startsWith('.google.protobuf.');
     for (const field of type.fieldsArray) {
-      const fieldPlan = this.field(field);
+      const fieldPlan = this.field(field, snake ? snakeCase(field.name) : field.name);
       if (field.id < DENSE_LIMIT) plan.dense[field.id] = fieldPlan;
       else (plan.sparse ??= new Map()).set(field.id, fieldPlan);
     }
     return plan;
   }
 
-  private field(field: protobuf.Field): FieldPlan {
+  private field(field: protobuf.Field, name: string): FieldPlan {
     if (field instanceof protobuf.MapField) {
-      const key = this.valuePlan('key', 1, field.keyType, null);
-      const value = this.valuePlan('value', 2, field.type, field.resolvedType);
-      const entry: FieldPlan = { ...value, name: field.name, number: field.id, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, map: { key, value } };
-      entry.enumNames = null;
-      entry.message = null;
-      return entry;
+      return this.mapPlan(name, field.id, this.valuePlan('key', 1, field.keyType, null), this.valuePlan('value', 2, field.type, field.resolvedType));
     }
-    const plan = this.valuePlan(field.name, field.id, field.type, field.resolvedType, field.delimited);
+    const entry = mapEntryOf(field);
+    if (entry) {
+      const [key, value] = [entry.fieldsById[1], entry.fieldsById[2]];
+      return this.mapPlan(name, field.id, this.valuePlan('key', 1, key.type, null), this.valuePlan('value', 2, value.type, value.resolvedType));
+    }
+    const plan = this.valuePlan(name, field.id, field.type, field.resolvedType, field.delimited);
     plan.repeated = field.repeated;
     plan.packable = field.repeated && plan.wireType !== LEN && plan.wireType !== START_GROUP;
     plan.presence = !field.repeated && (plan.kind === MESSAGE || plan.kind === GROUP || field.hasPresence);
     return plan;
+  }
+
+  private mapPlan(name: string, number: number, key: FieldPlan, value: FieldPlan): FieldPlan {
+    return { name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, message: null, map: { key, value } };
   }
 
   private valuePlan(name: string, number: number, typeName: string, resolved: protobuf.ReflectionObject | null, delimited = false): FieldPlan {
@@ -197,4 +203,22 @@ export class Plans {
     }
     return { name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, message, map: null };
   }
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => '_' + letter.toLowerCase());
+}
+
+/**
+ * A map read from a descriptor set arrives as a repeated nested XxxEntry message
+ * (key = 1, value = 2) marked map_entry; it decodes as the map it declares.
+ */
+function mapEntryOf(field: protobuf.Field): protobuf.Type | null {
+  const entry = field.resolvedType;
+  if (!field.repeated || !(entry instanceof protobuf.Type) || entry.parent !== field.parent) return null;
+  if (entry.getOption('map_entry') !== true || !entry.name.endsWith('Entry')) return null;
+  const key = entry.fieldsById[1];
+  const value = entry.fieldsById[2];
+  if (!key || !value || key.name !== 'key' || value.name !== 'value' || entry.fieldsArray.length !== 2) return null;
+  return entry;
 }
