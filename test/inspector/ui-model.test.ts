@@ -1,0 +1,469 @@
+// The inspector app's pure logic (inspector/ui/model/), run in node.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExchangeSummary, WsFrame } from '../../model/types.ts';
+import { atLiveEdge, nearEnd, scrollToReveal, visibleRange } from '../../inspector/ui/model/virtual-list.ts';
+import { TrafficRows } from '../../inspector/ui/model/traffic-rows.ts';
+import { DisplayList, type Expansion } from '../../inspector/ui/model/display-list.ts';
+import { base64Length, base64ToBytes, hexLines, inRange, lineCount, lineOfOffset } from '../../inspector/ui/model/hex-dump.ts';
+import { childPath, parentPath, SpanIndex } from '../../inspector/ui/model/json-path.ts';
+import { approximateSize, childrenOf, clipboardText, collapseAboveBytes, preview, startsOpen } from '../../inspector/ui/model/json-tree.ts';
+import { buildTokenTimeline, mergeIntervals, percentAt, tokenFilter, uncovered } from '../../inspector/ui/model/token-timeline.ts';
+import { applySuggestion, hasTerm, suggest, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
+import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
+import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
+import { formatDuration, formatSize } from '../../inspector/ui/model/format.ts';
+import { closeSummary, frameSummary, mergeFrames } from '../../inspector/ui/model/frames.ts';
+import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
+
+function summary(id: number, fields: Partial<ExchangeSummary> = {}): ExchangeSummary {
+  return {
+    id,
+    kind: 'exec',
+    startedAt: new Date(Date.UTC(2025, 0, 1, 12, 0, 0) + id * 1000).toISOString(),
+    durationMs: 5,
+    method: 'POST',
+    path: '/exec',
+    status: 200,
+    service: 'auth',
+    operation: 'login',
+    trx: `trx-${id}`,
+    errors: [],
+    requestSize: 10,
+    responseSize: 20,
+    frames: 0,
+    problems: [],
+    state: 'complete',
+    token: null,
+    ...fields,
+  };
+}
+
+function frame(seq: number, direction: 'client' | 'server', at: string, fields: Partial<WsFrame> = {}): WsFrame {
+  return { seq, direction, at, opcode: 2, size: 3, body: '', decoded: null, truncated: false, ...fields };
+}
+
+const all = () => true;
+
+describe('virtual list', () => {
+  it('renders only the rows in the viewport plus the overscan', () => {
+    const range = visibleRange(2800, 560, 28, 100_000, 5);
+    assert.deepEqual(range, { start: 95, end: 125, totalHeight: 2_800_000 });
+  });
+
+  it('clamps at both ends and handles an empty list', () => {
+    assert.deepEqual(visibleRange(-50, 280, 28, 3, 2), { start: 0, end: 3, totalHeight: 84 });
+    assert.deepEqual(visibleRange(10_000, 280, 28, 20, 0), { start: 10, end: 20, totalHeight: 560 });
+    assert.deepEqual(visibleRange(0, 280, 28, 0), { start: 0, end: 0, totalHeight: 0 });
+  });
+
+  it('scrolls as little as possible to reveal a row, and not at all when it is visible', () => {
+    assert.equal(scrollToReveal(5, 0, 280, 28), null);
+    assert.equal(scrollToReveal(2, 140, 280, 28), 56);
+    assert.equal(scrollToReveal(20, 0, 280, 28), 21 * 28 - 280);
+  });
+
+  it('asks for older rows within two screens of the end and knows the live edge', () => {
+    assert.equal(nearEnd(0, 500, 5000), false);
+    assert.equal(nearEnd(3600, 500, 5000), true);
+    assert.equal(atLiveEdge(0), true);
+    assert.equal(atLiveEdge(3), true);
+    assert.equal(atLiveEdge(40), false);
+  });
+});
+
+describe('traffic rows and the live tail', () => {
+  it('keeps rows newest first whatever order pages and live rows arrive in', () => {
+    const rows = new TrafficRows();
+    rows.applyLive([summary(10)], all);
+    rows.appendOlder([summary(9), summary(8)]);
+    rows.applyLive([summary(12), summary(11)], all);
+    rows.appendOlder([summary(10), summary(7)]);
+    assert.deepEqual(rows.rows.map((r) => r.id), [12, 11, 10, 9, 8, 7]);
+    assert.equal(rows.indexOf(8), 4);
+    assert.equal(rows.indexOf(99), -1);
+  });
+
+  it('updates a shown row in place when the same id arrives again', () => {
+    const rows = new TrafficRows();
+    rows.reset([summary(2), summary(1, { state: 'pending', status: null })]);
+    rows.applyLive([summary(1, { status: 500 })], all);
+    assert.equal(rows.rows.length, 2);
+    assert.equal(rows.get(1)?.status, 500);
+  });
+
+  it('holds new rows while paused, counts them, and shows them on resume', () => {
+    const rows = new TrafficRows();
+    rows.reset([summary(2), summary(1)]);
+    rows.setPaused(true);
+    rows.applyLive([summary(3), summary(4), summary(3, { status: 503 })], all);
+    assert.deepEqual(rows.rows.map((r) => r.id), [2, 1]);
+    assert.equal(rows.pendingCount, 2);
+    assert.equal(rows.get(3)?.status, 503);
+    rows.setPaused(false);
+    assert.deepEqual(rows.rows.map((r) => r.id), [4, 3, 2, 1]);
+    assert.equal(rows.pendingCount, 0);
+  });
+
+  it('applies updates to shown rows even while paused, since they move nothing', () => {
+    const rows = new TrafficRows();
+    rows.reset([summary(1, { state: 'pending' })]);
+    rows.setPaused(true);
+    rows.applyLive([summary(1, { state: 'complete' })], all);
+    assert.equal(rows.pendingCount, 0);
+    assert.equal(rows.get(1)?.state, 'complete');
+  });
+
+  it('flushes pending rows on demand without resuming', () => {
+    const rows = new TrafficRows();
+    rows.setPaused(true);
+    rows.applyLive([summary(5)], all);
+    rows.flushPending();
+    assert.equal(rows.isPaused, true);
+    assert.deepEqual(rows.rows.map((r) => r.id), [5]);
+  });
+
+  it('drops rows the filter rejects and removes a shown row an update makes leave the filter', () => {
+    const rows = new TrafficRows();
+    const onlyErrors = (s: ExchangeSummary) => s.errors.length > 0;
+    rows.applyLive([summary(1, { errors: ['SE_UNKNOWN_ERROR'] }), summary(2)], onlyErrors);
+    assert.deepEqual(rows.rows.map((r) => r.id), [1]);
+    rows.applyLive([summary(1)], onlyErrors);
+    assert.deepEqual(rows.rows, []);
+  });
+
+  it('bumps its version on every change so the view re-renders', () => {
+    const rows = new TrafficRows();
+    const before = rows.version;
+    rows.applyLive([summary(1)], all);
+    assert.ok(rows.version > before);
+  });
+});
+
+describe('display list with expanded WebSocket rows', () => {
+  const rows = [summary(5), summary(4, { kind: 'ws' }), summary(3), summary(2, { kind: 'ws' }), summary(1)];
+  const indexOf = (id: number) => rows.findIndex((r) => r.id === id);
+  const at = '2025-01-01T12:00:00.000Z';
+
+  it('lists the frames of an expanded row right below it', () => {
+    const expansions = new Map<number, Expansion>([[4, { frames: [frame(0, 'client', at), frame(1, 'server', '2025-01-01T12:00:01.500Z')] }]]);
+    const list = new DisplayList(rows, expansions, indexOf);
+    assert.equal(list.count, 7);
+    const kinds = Array.from({ length: list.count }, (_, i) => {
+      const item = list.itemAt(i)!;
+      return item.type === 'exchange' ? `x${item.row.id}` : item.type === 'frame' ? `f${item.frame.seq}` : 'note';
+    });
+    assert.deepEqual(kinds, ['x5', 'x4', 'f0', 'f1', 'x3', 'x2', 'x1']);
+    const second = list.itemAt(3);
+    assert.equal(second?.type === 'frame' && second.previousAt, at);
+    assert.equal(list.displayIndexOfRow(2), 4);
+  });
+
+  it('shows one note row while frames load or when loading failed', () => {
+    const expansions = new Map<number, Expansion>([
+      [4, { frames: null }],
+      [2, { frames: null, error: 'Frames did not load: gone.' }],
+    ]);
+    const list = new DisplayList(rows, expansions, indexOf);
+    assert.equal(list.count, 7);
+    assert.deepEqual(list.itemAt(2), { type: 'note', exchangeId: 4, text: 'Loading frames…' });
+    assert.deepEqual(list.itemAt(5), { type: 'note', exchangeId: 2, text: 'Frames did not load: gone.' });
+    assert.equal(list.displayIndexOfRow(4), 6);
+    assert.equal(list.itemAt(7), undefined);
+  });
+
+  it('ignores expansions of rows that are not loaded', () => {
+    const list = new DisplayList(rows, new Map([[99, { frames: [] }]]), indexOf);
+    assert.equal(list.count, rows.length);
+  });
+});
+
+describe('hex dump layout', () => {
+  const bytes = Uint8Array.from({ length: 40 }, (_, i) => (i === 16 ? 0x41 : i));
+
+  it('lays out 16 bytes a line with offsets and printable ASCII', () => {
+    assert.equal(lineCount(40), 3);
+    const [line] = hexLines(bytes, 1, 1);
+    assert.equal(line!.offsetText, '00000010');
+    assert.equal(line!.cells.length, 16);
+    assert.deepEqual(line!.cells[0], { offset: 16, hex: '41', ascii: 'A' });
+    assert.equal(line!.cells[1]!.ascii, '·');
+  });
+
+  it('computes only the lines asked for and stops at the end', () => {
+    const lines = hexLines(bytes, 2, 10);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]!.cells.length, 8);
+    assert.equal(lineOfOffset(33), 2);
+  });
+
+  it('tests offsets against a half-open range', () => {
+    assert.equal(inRange(4, { start: 4, end: 6 }), true);
+    assert.equal(inRange(6, { start: 4, end: 6 }), false);
+    assert.equal(inRange(4, null), false);
+  });
+
+  it('decodes base64 bodies and sizes them without decoding', () => {
+    assert.deepEqual([...base64ToBytes('CgNhYmM=')], [10, 3, 97, 98, 99]);
+    assert.equal(base64Length('CgNhYmM='), 5);
+    assert.equal(base64Length(''), 0);
+  });
+});
+
+describe('JSON paths and field spans', () => {
+  it('builds and takes apart paths the way the codec writes them', () => {
+    assert.equal(childPath('', 'auth', false), 'auth');
+    assert.equal(childPath('auth', 'login', false), 'auth.login');
+    assert.equal(childPath('errors', 1, true), 'errors[1]');
+    assert.equal(parentPath('auth.login.email'), 'auth.login');
+    assert.equal(parentPath('a.list[2]'), 'a.list');
+    assert.equal(parentPath('auth'), '');
+  });
+
+  const spans = new SpanIndex([
+    { path: 'trx', start: 0, end: 18 },
+    { path: 'auth', start: 18, end: 60 },
+    { path: 'auth.login', start: 20, end: 60 },
+    { path: 'auth.login.email', start: 22, end: 40 },
+    { path: 'errors', start: 60, end: 62 },
+    { path: 'errors', start: 62, end: 64 },
+  ]);
+
+  it('finds the bytes of a field, or of its nearest ancestor with bytes', () => {
+    assert.deepEqual(spans.forPath('auth.login.email'), { path: 'auth.login.email', start: 22, end: 40 });
+    assert.deepEqual(spans.forPath('auth.login.password'), { path: 'auth.login', start: 20, end: 60 });
+    assert.equal(spans.forPath('billing.top_up'), null);
+  });
+
+  it('covers every occurrence of a repeated field sent unpacked', () => {
+    assert.deepEqual(spans.forPath('errors[1]'), { path: 'errors', start: 60, end: 64 });
+  });
+
+  it('maps a byte to the innermost field that contains it', () => {
+    assert.equal(spans.atOffset(25)?.path, 'auth.login.email');
+    assert.equal(spans.atOffset(45)?.path, 'auth.login');
+    assert.equal(spans.atOffset(19)?.path, 'auth');
+    assert.equal(spans.atOffset(99), null);
+    assert.equal(spans.has('auth'), true);
+    assert.equal(spans.has('auth.login.password'), false);
+  });
+});
+
+describe('JSON tree', () => {
+  it('opens small messages a few levels deep and keeps bodies over 1 MB closed', () => {
+    assert.equal(startsOpen(0, 500, 3), true);
+    assert.equal(startsOpen(4, 500, 3), false);
+    assert.equal(startsOpen(0, collapseAboveBytes + 1, 3), false);
+    assert.equal(startsOpen(1, 500, 5000), false);
+  });
+
+  it('previews closed containers and long strings on one line', () => {
+    assert.equal(preview([1, 2]), '[2 items]');
+    assert.equal(preview({ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 }), '{ a, b, c, d, … 2 more }');
+    assert.equal(preview('x'.repeat(100), 10), `"${'x'.repeat(8)}…`);
+  });
+
+  it('lists only the first children of a long array', () => {
+    const big = Array.from({ length: 100_000 }, (_, i) => i);
+    assert.deepEqual(childrenOf(big, 2), [
+      [0, 0],
+      [1, 1],
+    ]);
+  });
+
+  it('copies strings as they are and the rest as indented JSON', () => {
+    assert.equal(clipboardText('demo@ca2.example'), 'demo@ca2.example');
+    assert.equal(clipboardText({ a: [1] }), '{\n  "a": [\n    1\n  ]\n}');
+  });
+
+  it('estimates size and stops counting past the limit', () => {
+    assert.ok(approximateSize({ key: 'value' }) >= 12);
+    const huge = Array.from({ length: 200_000 }, () => 'abcdefghij');
+    assert.ok(approximateSize(huge) > collapseAboveBytes);
+  });
+});
+
+describe('token timeline', () => {
+  const t0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+  const iso = (ms: number) => new Date(t0 + ms).toISOString();
+  const token = { sub: 'usr_1', prefix: 'eyJhbGciOiJI' };
+
+  it('merges overlapping intervals and finds the uncovered stretches', () => {
+    assert.deepEqual(mergeIntervals([{ from: 5, to: 8 }, { from: 0, to: 3 }, { from: 2, to: 4 }]), [
+      { from: 0, to: 4 },
+      { from: 5, to: 8 },
+    ]);
+    assert.deepEqual(uncovered(0, 10, [{ from: 2, to: 4 }, { from: 3, to: 6 }]), [
+      { from: 0, to: 2 },
+      { from: 6, to: 10 },
+    ]);
+    assert.deepEqual(uncovered(0, 10, [{ from: 0, to: 10 }]), []);
+    assert.deepEqual(uncovered(0, 10, [{ from: 1, to: 9 }], 1), []);
+  });
+
+  it('marks the time between WebSocket connections as events lost and interleaves calls and events', () => {
+    const summaries = [
+      summary(1, { startedAt: iso(0), durationMs: 10, token }),
+      summary(2, { kind: 'ws', status: 101, startedAt: iso(100), durationMs: 1000, token }),
+      summary(3, { startedAt: iso(3000), durationMs: 10, errors: ['SE_EXPIRED_TOKEN_ERROR'], token }),
+      summary(4, { kind: 'ws', status: 101, startedAt: iso(5000), durationMs: null, state: 'pending', token }),
+    ];
+    const wsDetails = new Map([
+      [2, { frames: [frame(0, 'client', iso(110)), frame(1, 'server', iso(120))], close: { code: 1000, reason: '', by: 'client' as const, at: iso(1100) } }],
+      [4, { frames: [frame(0, 'server', iso(6000))], close: null }],
+    ]);
+    const timeline = buildTokenTimeline({ summaries, wsDetails, now: t0 + 8000 });
+    assert.equal(timeline.start, t0);
+    assert.equal(timeline.end, t0 + 8000);
+    assert.deepEqual(
+      timeline.lost.map((g) => [g.from - t0, g.to - t0]),
+      [
+        [0, 100],
+        [1100, 5000],
+      ],
+    );
+    assert.deepEqual(
+      timeline.entries.map((e) => `${e.kind}@${e.at - t0}`),
+      ['lost@0', 'exec@0', 'ws-open@100', 'ws-event@120', 'ws-close@1100', 'lost@1100', 'exec@3000', 'ws-open@5000', 'ws-event@6000'],
+    );
+    assert.equal(timeline.connections[1]!.open, true);
+    assert.equal(percentAt(t0 + 4000, timeline), 50);
+  });
+
+  it('does not count a refused upgrade as connected', () => {
+    const summaries = [summary(1, { kind: 'ws', status: 401, startedAt: iso(0), durationMs: 50 })];
+    const timeline = buildTokenTimeline({ summaries, wsDetails: new Map(), now: t0 + 1000 });
+    assert.equal(timeline.connections.length, 0);
+    assert.deepEqual(timeline.lost.map((g) => g.to - g.from), [50]);
+  });
+
+  it('is empty for a token with no exchanges', () => {
+    const timeline = buildTokenTimeline({ summaries: [], wsDetails: new Map(), now: t0 });
+    assert.deepEqual(timeline.entries, []);
+  });
+
+  it('writes the filter for a token value, quoting what needs it', () => {
+    assert.equal(tokenFilter('usr_1'), 'token:usr_1');
+    assert.equal(tokenFilter('a b'), 'token:"a b"');
+  });
+});
+
+describe('filter editing', () => {
+  const keys = [
+    { key: 'service', description: 'service called' },
+    { key: 'status', description: 'HTTP status', values: ['2xx', '5xx'] },
+    { key: 'kind', description: 'kind', values: ['exec', 'ws', 'http'] },
+  ];
+  const seen = new SeenValues();
+  seen.addSummary(summary(1, { service: 'billing' }));
+  seen.addSummary(summary(2, { service: 'billing' }));
+  seen.addSummary(summary(3, { service: 'auth' }));
+  const values = (key: string, prefix: string) => seen.values(key, prefix);
+
+  it('finds the word under the caret, its key and a negation', () => {
+    assert.deepEqual(wordAtCaret('kind:ws -serv', 13), { start: 8, end: 13, negated: true, key: null, partial: 'serv' });
+    assert.deepEqual(wordAtCaret('(service:bi', 11), { start: 1, end: 11, negated: false, key: 'service', partial: 'bi' });
+  });
+
+  it('suggests keys for a bare word and values seen for a key, most frequent first', () => {
+    assert.deepEqual(suggest('s', 1, keys, values).map((s) => s.label), ['service:', 'status:']);
+    assert.deepEqual(suggest('service:', 8, keys, values).map((s) => s.label), ['billing', 'auth']);
+    assert.deepEqual(suggest('status:5', 8, keys, values).map((s) => s.label), ['5xx']);
+    assert.deepEqual(suggest('x or', 4, keys, values), []);
+  });
+
+  it('replaces the word with the suggestion and moves the caret after it', () => {
+    const [key] = suggest('kind:ws ser', 11, keys, values);
+    assert.deepEqual(applySuggestion('kind:ws ser', 11, key!), { text: 'kind:ws service:', caret: 16 });
+    const [value] = suggest('-service:a', 10, keys, values);
+    assert.deepEqual(applySuggestion('-service:a', 10, value!), { text: '-service:auth ', caret: 14 });
+  });
+
+  it('toggles one top-level term and keeps exclusive terms apart', () => {
+    assert.equal(toggleTerm('service:auth', 'error:any'), 'service:auth error:any');
+    assert.equal(toggleTerm('service:auth error:any', 'error:any'), 'service:auth');
+    assert.equal(toggleTerm('kind:exec service:auth', 'kind:ws', ['kind:exec']), 'service:auth kind:ws');
+    assert.equal(hasTerm('a  kind:ws ', 'kind:ws'), true);
+    assert.equal(hasTerm('kind:wss', 'kind:ws'), false);
+  });
+
+  it('collects values from summaries including errors and token subjects', () => {
+    const own = new SeenValues();
+    own.addSummary(summary(1, { errors: ['SE_EXPIRED_TOKEN_ERROR'], token: { sub: 'usr_9', prefix: 'eyJ' }, status: 401 }));
+    assert.deepEqual(own.values('error'), ['SE_EXPIRED_TOKEN_ERROR']);
+    assert.deepEqual(own.values('token', 'USR'), ['usr_9']);
+    assert.deepEqual(own.values('status'), ['401']);
+  });
+});
+
+describe('URL state', () => {
+  it('reads the filter, the open exchange and the timeline from the query', () => {
+    assert.deepEqual(readUrlState('?filter=service%3Aauth+status%3A5xx&open=42&timeline=usr_1'), {
+      filter: 'service:auth status:5xx',
+      open: 42,
+      timeline: 'usr_1',
+    });
+    assert.deepEqual(readUrlState('?open=abc'), { filter: '', open: null, timeline: null });
+  });
+
+  it('writes the state back and keeps other parameters', () => {
+    assert.equal(writeUrlState('?x=1&open=3', { filter: 'kind:ws', open: null, timeline: null }), '?x=1&filter=kind%3Aws');
+    assert.equal(writeUrlState('?filter=a', { filter: ' ', open: null, timeline: null }), '');
+  });
+
+  it('takes the UI token out of the query string', () => {
+    assert.deepEqual(takeToken('?token=abc&filter=x'), { token: 'abc', search: '?filter=x' });
+    assert.deepEqual(takeToken('?filter=x'), { token: null, search: '?filter=x' });
+  });
+});
+
+describe('formatting and frames', () => {
+  it('formats sizes and durations compactly', () => {
+    assert.equal(formatSize(912), '912 B');
+    assert.equal(formatSize(1434), '1.4 KB');
+    assert.equal(formatSize(12 * 1024 * 1024), '12 MB');
+    assert.equal(formatDuration(null), '');
+    assert.equal(formatDuration(0.42), '0.4 ms');
+    assert.equal(formatDuration(1240), '1.24 s');
+    assert.equal(formatDuration(125_000), '2 m 05 s');
+  });
+
+  it('summarises frames by their decoded service, errors or role', () => {
+    const decoded = (json: object, service?: string, errors: string[] = []) => ({ json: json as never, summary: { service, errors }, problems: [] });
+    assert.equal(frameSummary(frame(1, 'server', '', { decoded: decoded({}) })), 'empty WsEvent (authenticated)');
+    assert.equal(frameSummary(frame(1, 'server', '', { decoded: decoded({ errors: [] }, undefined, ['SE_EXPIRED_TOKEN_ERROR']) })), 'SE_EXPIRED_TOKEN_ERROR');
+    assert.equal(frameSummary(frame(1, 'server', '', { decoded: decoded({ billing: {} }, 'billing') })), 'billing');
+    assert.equal(frameSummary(frame(1, 'client', '', { opcode: 9 })), 'ping');
+    assert.equal(closeSummary({ code: 4001, reason: 'expired', by: 'server', at: '' }), 'closed by the server, code 4001: “expired”');
+  });
+
+  it('merges live frames into loaded ones without duplicates, in seq order', () => {
+    const merged = mergeFrames([frame(0, 'client', ''), frame(2, 'server', '')], [frame(2, 'server', ''), frame(1, 'server', '')]);
+    assert.deepEqual(merged.map((f) => f.seq), [0, 1, 2]);
+  });
+});
+
+describe('live filter', () => {
+  it('evaluates the shared filter language on live summaries', () => {
+    const compiled = compileLiveFilter('service:billing status:5xx');
+    assert.equal(compiled.ok, true);
+    if (!compiled.ok) return;
+    assert.equal(compiled.matches(summary(1, { service: 'billing', status: 503 })), true);
+    assert.equal(compiled.matches(summary(2, { service: 'billing', status: 200 })), false);
+  });
+
+  it('reports a malformed filter with its position and without the "at N:" prefix', () => {
+    const compiled = compileLiveFilter('status:');
+    assert.equal(compiled.ok, false);
+    if (compiled.ok) return;
+    assert.equal(compiled.problem.position, 7);
+    assert.doesNotMatch(compiled.problem.message, /^at \d+/);
+    assert.deepEqual(serverFilterProblem('at 7: expected a value after "status:"', 7), { message: 'expected a value after "status:"', position: 7 });
+  });
+
+  it('offers every key of the language to autocomplete', () => {
+    assert.ok(filterKeyHelp.some((k) => k.key === 'token'));
+    assert.ok(filterKeyHelp.find((k) => k.key === 'kind')?.values?.includes('ws'));
+  });
+});
