@@ -17,7 +17,7 @@ export function decodeRaw(bytes: Uint8Array): { text: string } | { error: string
   const failure = validate(wire, 0, bytes.length, PARSE_DEPTH, 0);
   if (typeof failure !== 'number') return { error: `protoc --decode_raw refuses this input: ${failure.reason} at byte ${failure.offset}.` };
   const out: string[] = [];
-  print(wire, 0, bytes.length, '', PRINT_BUDGET, out);
+  print(wire, 0, bytes.length, '', PRINT_BUDGET, false, out);
   return { text: out.join('') };
 }
 
@@ -64,10 +64,14 @@ function valueFailure(code: number, wireType: number, number: number): string {
   return wireType === LEN ? `length of field ${number} runs past the end of the input` : `field ${number} is truncated`;
 }
 
-function print(wire: Wire, start: number, end: number, indent: string, budget: number, out: string[]): number {
+/**
+ * Prints one level. `lenient` is false for the input itself and its groups
+ * (parsed strictly) and true inside length-delimited values (re-parsed leniently).
+ */
+function print(wire: Wire, start: number, end: number, indent: string, budget: number, lenient: boolean, out: string[]): number {
   let pos = start;
   while (pos < end) {
-    pos = wire.varint32(pos, end);
+    pos = wire.prefix(pos, end, lenient);
     const number = wire.lo >>> 3;
     const wireType = wire.lo & 7;
     switch (wireType) {
@@ -85,11 +89,11 @@ function print(wire: Wire, start: number, end: number, indent: string, budget: n
         pos += 8;
         break;
       case LEN: {
-        const valueStart = wire.varint32(pos, end);
+        const valueStart = wire.prefix(pos, end, lenient);
         const valueEnd = valueStart + wire.lo;
-        if (valueEnd > valueStart && budget > 0 && wire.isMessage(valueStart, valueEnd, budget)) {
+        if (valueEnd > valueStart && budget > 0 && wire.isMessage(valueStart, valueEnd, budget, true)) {
           out.push(indent, String(number), ' {\n');
-          print(wire, valueStart, valueEnd, indent + '  ', budget - 1, out);
+          print(wire, valueStart, valueEnd, indent + '  ', budget - 1, true, out);
           out.push(indent, '}\n');
         } else {
           out.push(indent, String(number), ': "', cEscape(wire.buf, valueStart, valueEnd), '"\n');
@@ -99,7 +103,7 @@ function print(wire: Wire, start: number, end: number, indent: string, budget: n
       }
       case START_GROUP:
         out.push(indent, String(number), ' {\n');
-        pos = print(wire, pos, end, indent + '  ', budget - 1, out);
+        pos = print(wire, pos, end, indent + '  ', budget - 1, lenient, out);
         out.push(indent, '}\n');
         break;
       case END_GROUP:

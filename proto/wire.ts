@@ -118,11 +118,27 @@ export class Wire {
   }
 
   /**
+   * Reads a tag or length prefix. Strict is how protoc parses its input (at most
+   * 5 bytes); lenient is how it re-parses a length-delimited value to decide
+   * whether to print it as a message (up to 10 bytes, a tag keeping its low 32
+   * bits). A length whose value needs more than 32 bits leaves `hi` non-zero.
+   */
+  prefix(pos: number, end: number, lenient: boolean): number {
+    if (!lenient) return this.varint32(pos, end);
+    const next = this.varint(pos, end);
+    if (next >= 0 && this.hi !== 0) {
+      // Keep "does not fit in 32 bits" visible to length checks; tags only use lo.
+      this.hi = 1;
+    }
+    return next;
+  }
+
+  /**
    * Skips one field's value after its tag, returning the offset after it, or a
    * negative code. Groups are walked to their matching end tag, at most
    * `groupDepth` deep.
    */
-  skip(wireType: number, fieldNumber: number, pos: number, end: number, groupDepth: number): number {
+  skip(wireType: number, fieldNumber: number, pos: number, end: number, groupDepth: number, lenient = false): number {
     switch (wireType) {
       case VARINT:
         return this.varint(pos, end);
@@ -131,29 +147,29 @@ export class Wire {
       case FIXED32:
         return pos + 4 <= end ? pos + 4 : TRUNCATED;
       case LEN: {
-        const next = this.varint32(pos, end);
+        const next = this.prefix(pos, end, lenient);
         if (next < 0) return next;
         if (this.hi !== 0 || this.lo > end - next) return TRUNCATED;
         return next + this.lo;
       }
       case START_GROUP:
-        return this.skipGroup(fieldNumber, pos, end, groupDepth);
+        return this.skipGroup(fieldNumber, pos, end, groupDepth, lenient);
       default:
         return BAD_FIELD;
     }
   }
 
-  private skipGroup(fieldNumber: number, pos: number, end: number, groupDepth: number): number {
+  private skipGroup(fieldNumber: number, pos: number, end: number, groupDepth: number, lenient: boolean): number {
     if (groupDepth <= 0) return TOO_DEEP;
     while (pos < end) {
-      const next = this.varint32(pos, end);
+      const next = this.prefix(pos, end, lenient);
       if (next < 0) return next;
       const tag = this.lo;
       const number = tag >>> 3;
       const wireType = tag & 7;
       if (number === 0) return BAD_FIELD;
       if (wireType === END_GROUP) return number === fieldNumber ? next : BAD_FIELD;
-      pos = this.skip(wireType, number, next, end, groupDepth - 1);
+      pos = this.skip(wireType, number, next, end, groupDepth - 1, lenient);
       if (pos < 0) return pos;
     }
     return TRUNCATED;
@@ -164,16 +180,16 @@ export class Wire {
    * length inside, every group closed. protoc prints such bytes as a nested
    * message; the decoder guesses "message" for them.
    */
-  isMessage(start: number, end: number, groupDepth: number): boolean {
+  isMessage(start: number, end: number, groupDepth: number, lenient = false): boolean {
     let pos = start;
     while (pos < end) {
-      const next = this.varint32(pos, end);
+      const next = this.prefix(pos, end, lenient);
       if (next < 0) return false;
       const tag = this.lo;
       const number = tag >>> 3;
       const wireType = tag & 7;
       if (number === 0 || wireType === END_GROUP) return false;
-      pos = this.skip(wireType, number, next, end, groupDepth);
+      pos = this.skip(wireType, number, next, end, groupDepth, lenient);
       if (pos < 0) return false;
     }
     return true;
