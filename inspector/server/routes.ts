@@ -13,7 +13,7 @@ export function apiRouter(store: Store): express.Router {
   router.get('/exchanges', (req, res) => {
     const limit = integerParam(req.query.limit, 'limit', DEFAULT_LIMIT);
     const before = integerParam(req.query.before, 'before', undefined);
-    if (typeof limit === 'string') return void res.status(400).json({ error: limit });
+    if (typeof limit !== 'number') return void res.status(400).json({ error: limit ?? 'limit is missing.' });
     if (typeof before === 'string') return void res.status(400).json({ error: before });
     if (limit < 1 || limit > MAX_LIMIT) {
       return void res.status(400).json({ error: `limit must be between 1 and ${MAX_LIMIT}; got ${limit}.` });

@@ -28,7 +28,7 @@ async function exec(proxy: ProxyProcess, body: Uint8Array): Promise<{ status: nu
   const res = await fetch(`${proxy.proxyUrl}/exec`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-protobuf' },
-    body,
+    body: new Uint8Array(body),
   });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }
@@ -69,7 +69,7 @@ describe('the proxy in front of the demo server', () => {
 
   test('forwards /exec unchanged and records the bytes that crossed the wire, decoded', async () => {
     const body = protocEncode('ca2.ClientRequest', 'trx: "trx-login-0001" auth { login { email: "ada@example.com" password: "wrong" } }');
-    const direct = await fetch(new URL('/exec', demo.url), { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const direct = await fetch(new URL('/exec', demo.url), { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array(body) });
     const viaProxy = await exec(proxy, body);
     assert.equal(viaProxy.status, direct.status);
     assert.deepEqual(viaProxy.body, Buffer.from(await direct.arrayBuffer()));

@@ -1,0 +1,94 @@
+// The inspector server over a real SQLite file: REST pages, details, filter errors,
+// the UI token on REST and socket.io, and live events.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io as connect } from 'socket.io-client';
+import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../../model/types.ts';
+import { Store } from '../../storage/store.ts';
+import type { ExchangeRecord } from '../../storage/records.ts';
+import { startInspectorServer, type InspectorServer } from '../../inspector/server/app.ts';
+
+function record(id: number, overrides: Partial<ExchangeRecord> = {}): ExchangeRecord {
+  return {
+    id, kind: 'exec', startedAt: Date.UTC(2026, 10, 27, 12, 0, id), endedAt: Date.UTC(2026, 10, 27, 12, 0, id) + 5,
+    method: 'POST', path: '/exec', status: 200, service: 'instances', operation: 'list', trx: `trx-${id}`, errors: [],
+    token: null, clientAddress: '127.0.0.1', state: 'complete', problems: [], error: null,
+    request: { headers: [['content-type', 'application/x-protobuf']], body: new Uint8Array([10, 1, id]), decoded: null, truncated: false, size: 3 },
+    response: { headers: [], body: new Uint8Array([10, 1, id]), decoded: null, truncated: false, size: 3 },
+    close: null,
+    ...overrides,
+  };
+}
+
+describe('the inspector server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ca2-inspector-server-'));
+  let store: Store;
+  let open: InspectorServer;
+  let guarded: InspectorServer;
+  const base = (s: InspectorServer) => `http://127.0.0.1:${s.address.port}`;
+
+  before(async () => {
+    store = Store.open(join(dir, 't.sqlite'));
+    for (let i = 0; i < 5; i++) store.putExchange(record(store.allocateExchangeId(), i === 3 ? { status: 401, errors: ['SE_EXPIRED_TOKEN_ERROR'] } : {}));
+    store.flush();
+    const log = () => undefined;
+    open = await startInspectorServer({ store, host: '127.0.0.1', port: 0, token: null, log });
+    guarded = await startInspectorServer({ store, host: '127.0.0.1', port: 0, token: 'sesame', log });
+  });
+  after(async () => {
+    await open.close();
+    await guarded.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('pages through exchanges newest first', async () => {
+    const first = (await (await fetch(`${base(open)}/api/exchanges?limit=2`)).json()) as ExchangePage;
+    assert.deepEqual(first.items.map((i) => i.trx), ['trx-5', 'trx-4']);
+    const second = (await (await fetch(`${base(open)}/api/exchanges?limit=2&before=${first.next}`)).json()) as ExchangePage;
+    assert.deepEqual(second.items.map((i) => i.trx), ['trx-3', 'trx-2']);
+  });
+
+  test('filters with the filter language and explains a malformed filter', async () => {
+    const page = (await (await fetch(`${base(open)}/api/exchanges?filter=error:expired_token`)).json()) as ExchangePage;
+    assert.deepEqual(page.items.map((i) => i.status), [401]);
+    const bad = await fetch(`${base(open)}/api/exchanges?filter=${encodeURIComponent('status:')}`);
+    assert.equal(bad.status, 400);
+    const body = (await bad.json()) as { error: string; position: number };
+    assert.equal(typeof body.position, 'number');
+    assert.match(body.error, /status/);
+  });
+
+  test('returns one exchange in full, and a sentence for an unknown id or a bad limit', async () => {
+    const detail = (await (await fetch(`${base(open)}/api/exchanges/1`)).json()) as ExchangeDetail;
+    assert.equal(detail.request.body, Buffer.from([10, 1, 1]).toString('base64'));
+    const missing = await fetch(`${base(open)}/api/exchanges/999`);
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { error: string }).error, /No exchange has id 999/);
+    const badLimit = await fetch(`${base(open)}/api/exchanges?limit=abc`);
+    assert.equal(badLimit.status, 400);
+  });
+
+  test('requires the token on REST and socket.io when one is set', async () => {
+    assert.equal((await fetch(`${base(guarded)}/api/exchanges`)).status, 401);
+    assert.equal((await fetch(`${base(guarded)}/api/exchanges`, { headers: { authorization: 'Bearer sesame' } })).status, 200);
+    const refused = connect(base(guarded), { auth: { token: 'wrong' }, transports: ['websocket'], reconnection: false });
+    const error = await new Promise<Error>((resolve) => refused.once('connect_error', resolve));
+    assert.match(error.message, /token/);
+    refused.close();
+  });
+
+  test('pushes each recorded exchange to connected browsers', async () => {
+    const client = connect(base(guarded), { auth: { token: 'sesame' }, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => client.once('connect', () => resolve()).once('connect_error', reject));
+    const seen = new Promise<ExchangeSummary>((resolve) => client.once('exchange', resolve));
+    const summary = { id: 42, trx: 'live' } as ExchangeSummary;
+    guarded.live.exchange(summary);
+    assert.deepEqual(await seen, summary);
+    client.close();
+  });
+});
