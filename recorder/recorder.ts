@@ -8,7 +8,8 @@ import { checkExec, WsConversationCheck } from '../proto/checks.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
 import type { ExchangeRecord, FrameRecord, MessageRecord } from '../storage/records.ts';
 import type { Store } from '../storage/store.ts';
-import { frameOf, summaryOf } from './summary.ts';
+import { summarize, type FrameTotals } from '../storage/rows.ts';
+import { frameOf } from './live-frame.ts';
 
 export interface RecorderListener {
   /** A new exchange or a change to one already reported (same id). */
@@ -19,7 +20,7 @@ export interface RecorderListener {
 interface OpenExchange {
   record: ExchangeRecord;
   wsCheck?: WsConversationCheck;
-  frames: number;
+  frames: FrameTotals;
 }
 
 const TOKEN_PREFIX_LENGTH = 12;
@@ -64,7 +65,9 @@ export class Recorder implements TapListener {
       response: null,
       close: null,
     };
-    this.open.set(flow.id, { record, wsCheck: flow.kind === 'ws' ? new WsConversationCheck() : undefined, frames: 0 });
+    this.open.set(flow.id, { record, wsCheck: flow.kind === 'ws' ? new WsConversationCheck() : undefined,
+      frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 },
+    });
     this.save(record);
   }
 
@@ -146,7 +149,13 @@ export class Recorder implements TapListener {
         changed = true;
       }
     }
-    entry.frames += 1;
+    if (frame.direction === 'client') {
+      entry.frames.clientFrames += 1;
+      entry.frames.clientBytes += frame.size;
+    } else {
+      entry.frames.serverFrames += 1;
+      entry.frames.serverBytes += frame.size;
+    }
     if (changed) this.save(record, entry.frames);
   }
 
@@ -181,9 +190,9 @@ export class Recorder implements TapListener {
     return this.codec.decode(type, body, { spans: true });
   }
 
-  private save(record: ExchangeRecord, frames = 0): void {
+  private save(record: ExchangeRecord, frames?: FrameTotals): void {
     this.store.putExchange(record);
-    const summary = summaryOf(record, frames);
+    const summary = summarize(record, frames);
     for (const l of this.listeners) l.exchange?.(summary, record);
   }
 }
