@@ -290,6 +290,8 @@ export function App({ api }: { api: Api }) {
   keyHandler.current = (event: KeyboardEvent) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (isTyping(event.target)) return;
+    // Enter on a focused button presses that button.
+    if (event.key === 'Enter' && (event.target as HTMLElement | null)?.tagName === 'BUTTON') return;
     const selectedRow = selectedId === null ? undefined : rows.get(selectedId);
     switch (event.key) {
       case 'j':
@@ -340,7 +342,7 @@ export function App({ api }: { api: Api }) {
   }, []);
 
   const emptyText = fatal
-    ? fatal
+    ? 'Nothing to show until the inspector has its token.'
     : loadingFirst
       ? 'Loading exchanges…'
       : applied
@@ -381,6 +383,7 @@ export function App({ api }: { api: Api }) {
           toTop={toTop}
           pendingCount={rows.pendingCount}
           paused={rows.isPaused}
+          live={liveStatus === 'live'}
           footer={footer}
           emptyText={emptyText}
           onSelect={(id) => select(id, true)}

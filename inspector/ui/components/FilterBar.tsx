@@ -2,7 +2,7 @@
 // and the parser's (or server's) error under the box with its position marked.
 
 import type { RefObject } from 'preact';
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { applySuggestion, hasTerm, suggest, toggleTerm, type FilterKeyHelp, type Suggestion } from '../model/filter-edit.ts';
 
 export interface FilterProblem {
@@ -33,8 +33,8 @@ export function FilterBar(props: FilterBarProps) {
   const [dismissed, setDismissed] = useState(false);
   // -1: nothing picked yet, so Enter applies the filter as typed.
   const [active, setActive] = useState(-1);
-  const listRef = useRef<HTMLUListElement>(null);
 
+  const problem = props.problem;
   const suggestions = focused && !dismissed ? suggest(props.text, caret, props.keys, props.seen) : [];
   const activeIndex = Math.min(active, suggestions.length - 1);
 
@@ -74,7 +74,6 @@ export function FilterBar(props: FilterBarProps) {
     }
   };
 
-  const problem = props.problem;
   return (
     <div class="filter-bar">
       <div class={`filter-box${problem ? ' invalid' : ''}`}>
@@ -110,7 +109,12 @@ export function FilterBar(props: FilterBarProps) {
           </button>
         ) : null}
         {suggestions.length > 0 ? (
-          <ul class="suggestions" role="listbox" ref={listRef}>
+          <ul class="suggestions" role="listbox">
+            {problem ? (
+              <li class="suggestion-problem" aria-hidden="true">
+                {problem.message}
+              </li>
+            ) : null}
             {suggestions.map((s, i) => (
               <li
                 key={s.label}

@@ -20,7 +20,7 @@ interface TreeProps {
 export function JsonTree(props: TreeProps) {
   const entries = childrenOf(props.value);
   if (!isContainer(props.value) || entries.length === 0) {
-    return <div class="json-tree empty-note">{isContainer(props.value) ? 'Empty message (every field at its default).' : preview(props.value)}</div>;
+    return <div class="json-tree empty-note">{isContainer(props.value) ? 'Empty message: every field at its default.' : preview(props.value)}</div>;
   }
   const isArray = Array.isArray(props.value);
   return (

@@ -72,7 +72,7 @@ export function MessageView({ body, decoded, truncated, wireSize, label }: Messa
           ))}
         </ul>
       ) : null}
-      <div class="message-panes">
+      <div class={`message-panes${bytes.length === 0 ? ' no-bytes' : ''}`}>
         <section class="message-json" aria-label={`${label} decoded`}>
           {decoded ? (
             <JsonTree
@@ -87,17 +87,19 @@ export function MessageView({ body, decoded, truncated, wireSize, label }: Messa
             <div class="empty-note">{bytes.length === 0 ? 'Empty body.' : 'Not decoded: shown as bytes only.'}</div>
           )}
         </section>
-        <section class="message-hex" aria-label={`${label} bytes`}>
-          <HexDump
-            bytes={bytes}
-            highlight={highlight}
-            problemOffsets={problems.map((p) => p.offset)}
-            onPick={(offset) => {
-              const span = spans.atOffset(offset);
-              if (span) setSelectedPath(span.path);
-            }}
-          />
-        </section>
+        {bytes.length > 0 ? (
+          <section class="message-hex" aria-label={`${label} bytes`}>
+            <HexDump
+              bytes={bytes}
+              highlight={highlight}
+              problemOffsets={problems.map((p) => p.offset)}
+              onPick={(offset) => {
+                const span = spans.atOffset(offset);
+                if (span) setSelectedPath(span.path);
+              }}
+            />
+          </section>
+        ) : null}
       </div>
     </div>
   );

@@ -22,6 +22,8 @@ interface TrafficListProps {
   toTop: number;
   pendingCount: number;
   paused: boolean;
+  /** Whether the live stream is connected at all. */
+  live: boolean;
   footer: string | null;
   emptyText: string;
   onSelect: (id: number) => void;
@@ -134,7 +136,15 @@ export function TrafficList(props: TrafficListProps) {
         {props.footer && display.count > 0 ? <div class="traffic-footer">{props.footer}</div> : null}
       </div>
       <div class="traffic-status">
-        {props.paused ? <span class="badge paused">live tail paused</span> : <span class="badge live">following live</span>}
+        {!props.live ? (
+          <span class="badge">not connected to the live stream</span>
+        ) : props.paused ? (
+          <span class="badge paused" title="Scroll to the top and clear the selection (Esc) to follow again">
+            live tail paused
+          </span>
+        ) : (
+          <span class="badge live">following live</span>
+        )}
         <span class="muted">{display.count.toLocaleString()} rows loaded</span>
       </div>
     </section>
