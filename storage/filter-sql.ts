@@ -8,16 +8,61 @@ import type { FilterNode, NumberTest } from '../model/filter.ts';
 import { timeBound } from '../model/filter-match.ts';
 
 export interface SqlCondition {
-  /** A boolean SQL expression over `exchanges e`. */
+  /** A boolean SQL expression over `exchanges e`, or for candidateIds a SELECT of exchange ids. */
   sql: string;
   params: (string | number)[];
 }
 
+/**
+ * How a bare word is tested: `list` collects every match once (cheap when the word is
+ * rare), `probe` looks up the row being tested (cheap when few rows are tested, as when
+ * another term chose them). Nested in or/not a word always uses `list`.
+ */
+export type TextMode = 'list' | 'probe';
+
 /** The condition for a filter; a null filter (empty text) gives one that is always true. */
-export function compileFilter(filter: FilterNode | null, now: number): SqlCondition {
+export function compileFilter(filter: FilterNode | null, now: number, textMode: TextMode = 'list'): SqlCondition {
   const params: (string | number)[] = [];
-  const sql = filter === null ? '1' : compile(filter, now, params);
+  const sql = filter === null ? '1' : compile(filter, now, params, textMode);
   return { sql, params };
+}
+
+/** The terms a filter requires all of: the items of a top-level and, or the filter itself. */
+export function conjuncts(filter: FilterNode | null): FilterNode[] {
+  if (filter === null) return [];
+  return filter.type === 'and' ? filter.items : [filter];
+}
+
+/**
+ * A SELECT of the exchange ids that can match `node`, answered from an index, or null when
+ * no index helps. Used to pick the rows to test when that list is short.
+ */
+export function candidateIds(node: FilterNode, now: number): SqlCondition | null {
+  const fromExchanges = (): SqlCondition => {
+    const params: (string | number)[] = [];
+    const sql = compile(node, now, params, 'list');
+    return { sql: `SELECT e.id FROM exchanges e WHERE ${sql}`, params };
+  };
+  switch (node.type) {
+    case 'field':
+      return node.field === 'path' ? null : fromExchanges();
+    case 'token':
+    case 'kind':
+    case 'time':
+      return fromExchanges();
+    case 'number':
+      return node.field === 'status' ? fromExchanges() : null;
+    case 'error':
+      return node.name === null
+        ? { sql: 'SELECT e.id FROM exchanges e WHERE e.error_count > 0', params: [] }
+        : { sql: 'SELECT exchange_id FROM exchange_errors WHERE error = ?', params: [node.name] };
+    case 'problem':
+      return { sql: 'SELECT e.id FROM exchanges e WHERE e.problem_count > 0', params: [] };
+    case 'text':
+      return { sql: 'SELECT rowid >> 32 FROM search_text WHERE search_text MATCH ?', params: [ftsQuery(node)] };
+    default:
+      return null;
+  }
 }
 
 /** Quotes text for LIKE with '\' as the escape character. */
@@ -26,8 +71,8 @@ function likeEscape(text: string): string {
 }
 
 /** A bare word as an FTS5 phrase. Its tokens hold only letters and digits, so quoting them cannot be escaped from. */
-function ftsPhrase(tokens: string[], prefix: boolean): string {
-  return `"${tokens.join(' ')}"${prefix ? '*' : ''}`;
+export function ftsQuery(node: Extract<FilterNode, { type: 'text' }>): string {
+  return `"${node.tokens.join(' ')}"${node.prefix ? '*' : ''}`;
 }
 
 const sizeSql = '(e.request_size + ifnull(e.response_size, 0) + e.client_frame_bytes + e.server_frame_bytes)';
@@ -40,14 +85,14 @@ function numberSql(column: string, tests: NumberTest[], params: (string | number
   return `(${column} IS NOT NULL AND ${parts.join(' AND ')})`;
 }
 
-function compile(node: FilterNode, now: number, params: (string | number)[]): string {
+function compile(node: FilterNode, now: number, params: (string | number)[], textMode: TextMode): string {
   switch (node.type) {
     case 'and':
-      return `(${node.items.map((item) => compile(item, now, params)).join(' AND ')})`;
+      return `(${node.items.map((item) => compile(item, now, params, textMode)).join(' AND ')})`;
     case 'or':
-      return `(${node.items.map((item) => compile(item, now, params)).join(' OR ')})`;
+      return `(${node.items.map((item) => compile(item, now, params, 'list')).join(' OR ')})`;
     case 'not':
-      return `NOT ${compile(node.item, now, params)}`;
+      return `NOT ${compile(node.item, now, params, 'list')}`;
     case 'field':
       switch (node.field) {
         case 'service':
@@ -109,14 +154,12 @@ function compile(node: FilterNode, now: number, params: (string | number)[]): st
       params.push(bound + 1);
       return '(e.started_at < ?)';
     }
-    case 'text': {
-      const phrase = ftsPhrase(node.tokens, node.prefix);
-      params.push(phrase, phrase);
-      return (
-        '(e.id IN (SELECT rowid FROM exchange_text WHERE exchange_text MATCH ?)' +
-        ' OR e.id IN (SELECT exchange_id FROM frame_text WHERE frame_text MATCH ?))'
-      );
-    }
+    case 'text':
+      // search_text rowids are exchange id << 32 plus a slot (see storage/migrations.ts).
+      params.push(ftsQuery(node));
+      return textMode === 'list'
+        ? '(e.id IN (SELECT rowid >> 32 FROM search_text WHERE search_text MATCH ?))'
+        : '(EXISTS (SELECT 1 FROM search_text WHERE search_text MATCH ? AND rowid >= e.id << 32 AND rowid <= (e.id << 32) + 4294967295))';
   }
   throw new Error(`unhandled filter node ${JSON.stringify(node)}`);
 }

@@ -60,6 +60,9 @@ export const migrations: Migration[] = [
         CREATE INDEX exchanges_trx ON exchanges (trx);
         CREATE INDEX exchanges_token_sub ON exchanges (token_sub);
         CREATE INDEX exchanges_token_prefix ON exchanges (token_prefix);
+        -- Healthy traffic has few errors and problems: these stay small and find them fast.
+        CREATE INDEX exchanges_with_errors ON exchanges (id) WHERE error_count > 0;
+        CREATE INDEX exchanges_with_problems ON exchanges (id) WHERE problem_count > 0;
 
         CREATE TABLE exchange_bodies (
           id INTEGER PRIMARY KEY REFERENCES exchanges (id),
@@ -101,18 +104,16 @@ export const migrations: Migration[] = [
     version: 2,
     description: 'full-text search over the summary, error and decoded JSON of exchanges and frames',
     up(db) {
-      // Contentless: the text is already stored as JSON beside the bytes, so the index
-      // keeps only what search needs. The tokenizer must stay in step with
-      // searchTokens() in model/filter.ts.
+      // One row per exchange (rowid = id << 32) and one per frame (rowid = exchange id << 32
+      // plus seq + 1), so the rows of an exchange are adjacent and rowid order is exchange
+      // order: a search can walk newest first and stop after a page. A frame's text goes in
+      // request when the client sent it, in response when the server did. Contentless: the
+      // JSON is already stored beside the bytes, so the index keeps only what search needs.
+      // The tokenizer must stay in step with searchTokens() in model/filter.ts.
       db.exec(`
-        CREATE VIRTUAL TABLE exchange_text USING fts5 (
+        CREATE VIRTUAL TABLE search_text USING fts5 (
           summary, error, request, response,
           content = '', contentless_delete = 1,
-          tokenize = 'unicode61 remove_diacritics 2'
-        );
-        CREATE VIRTUAL TABLE frame_text USING fts5 (
-          body, exchange_id UNINDEXED,
-          content = '', contentless_delete = 1, contentless_unindexed = 1,
           tokenize = 'unicode61 remove_diacritics 2'
         );
       `);
@@ -129,8 +130,8 @@ export const migrations: Migration[] = [
         WHERE t.parent IS NOT NULL AND (typeof(t.key) = 'text' OR t.atom IS NOT NULL OR t.type IN ('true', 'false'))
       )`;
       db.exec(`
-        INSERT INTO exchange_text (rowid, summary, error, request, response)
-        SELECT e.id,
+        INSERT INTO search_text (rowid, summary, error, request, response)
+        SELECT e.id << 32,
                e.method || char(10) || e.path || char(10) || ifnull(e.service, '') || char(10) ||
                ifnull(e.operation, '') || char(10) || ifnull(e.trx, '') || char(10) ||
                ifnull((SELECT group_concat(value, ' ') FROM json_each(e.errors)), '') || char(10) ||
@@ -140,8 +141,11 @@ export const migrations: Migration[] = [
                ${decodedText('b.request_decoded')},
                ${decodedText('b.response_decoded')}
         FROM exchanges e JOIN exchange_bodies b ON b.id = e.id;
-        INSERT INTO frame_text (rowid, body, exchange_id)
-        SELECT f.rowid, ${decodedText('f.decoded')}, f.exchange_id FROM frames f WHERE f.decoded IS NOT NULL;
+        INSERT INTO search_text (rowid, request, response)
+        SELECT (f.exchange_id << 32) + f.seq + 1,
+               CASE f.direction WHEN 'client' THEN ${decodedText('f.decoded')} END,
+               CASE f.direction WHEN 'server' THEN ${decodedText('f.decoded')} END
+        FROM frames f WHERE f.decoded IS NOT NULL;
       `);
     },
   },

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { parseFilter } from '../model/filter.ts';
 import { decodedSearchText, summarySearchText } from '../model/filter-match.ts';
 import type { ExchangeDetail, ExchangePage } from '../model/types.ts';
-import { compileFilter } from './filter-sql.ts';
+import { queryPage } from './list-query.ts';
 import { fileVersion, migrate, schemaVersion } from './migrations.ts';
 import type { ExchangeRecord, FrameRecord } from './records.ts';
 import {
@@ -197,18 +197,13 @@ export class Store {
     const filter = parseFilter(query.filter ?? '');
     const limit = Math.min(1000, Math.max(1, Math.floor(query.limit ?? 100)));
     this.flush();
-    const condition = compileFilter(filter, query.now ?? Date.now());
-    const params: (string | number)[] = [...condition.params];
-    let sql = `SELECT ${summaryColumns} FROM exchanges e WHERE ${condition.sql}`;
-    if (query.before !== undefined) {
-      sql += ' AND e.id < ?';
-      params.push(query.before);
-    }
-    sql += ' ORDER BY e.id DESC LIMIT ?';
-    params.push(limit + 1);
-    const rows = this.read(() => this.statement(sql).all(...params) as SummaryRow[]);
-    const items = rows.slice(0, limit).map(summaryFromRow);
-    return { items, next: rows.length > limit ? items[items.length - 1].id : null };
+    const rows = this.read(() =>
+      queryPage((sql) => this.statement(sql), filter, { limit, before: query.before, now: query.now ?? Date.now() }),
+    );
+    const items = rows.map(summaryFromRow);
+    // A full page may be followed by an empty one; looking one row further could mean
+    // walking the whole table when the filter matches nothing more.
+    return { items, next: items.length === limit ? items[items.length - 1].id : null };
   }
 
   /** Everything recorded for one exchange, bodies base64, frames in seq order; null if there is none. */
@@ -374,16 +369,17 @@ function prepareWrites(db: Database.Database) {
   );
   const deleteErrors = db.prepare('DELETE FROM exchange_errors WHERE exchange_id = ?');
   const insertError = db.prepare('INSERT OR IGNORE INTO exchange_errors (error, exchange_id) VALUES (?, ?)');
-  const deleteText = db.prepare('DELETE FROM exchange_text WHERE rowid = ?');
-  const insertText = db.prepare('INSERT INTO exchange_text (rowid, summary, error, request, response) VALUES (?, ?, ?, ?, ?)');
-  const findFrame = db.prepare('SELECT rowid AS rowid, direction, size FROM frames WHERE exchange_id = ? AND seq = ?');
+  // search_text rowids: exchange id << 32 for the exchange, plus seq + 1 for a frame (see migrations.ts).
+  const deleteText = db.prepare('DELETE FROM search_text WHERE rowid = ? << 32');
+  const insertText = db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (? << 32, ?, ?, ?, ?)');
+  const findFrame = db.prepare('SELECT rowid AS rowid, direction, size, decoded IS NOT NULL AS decoded FROM frames WHERE exchange_id = ? AND seq = ?');
   const deleteFrame = db.prepare('DELETE FROM frames WHERE rowid = ?');
-  const deleteFrameText = db.prepare('DELETE FROM frame_text WHERE rowid = ?');
+  const deleteFrameText = db.prepare('DELETE FROM search_text WHERE rowid = (? << 32) + ? + 1');
   const insertFrame = db.prepare(
     `INSERT INTO frames (exchange_id, seq, direction, at, opcode, size, body, decoded, truncated, problems)
      VALUES (@exchange_id, @seq, @direction, @at, @opcode, @size, @body, @decoded, @truncated, @problems)`,
   );
-  const insertFrameText = db.prepare('INSERT INTO frame_text (rowid, body, exchange_id) VALUES (?, ?, ?)');
+  const insertFrameText = db.prepare('INSERT INTO search_text (rowid, request, response) VALUES ((? << 32) + ? + 1, ?, ?)');
   const bumpFrames = db.prepare(
     `UPDATE exchanges SET client_frames = client_frames + ?, server_frames = server_frames + ?,
        client_frame_bytes = client_frame_bytes + ?, server_frame_bytes = server_frame_bytes + ? WHERE id = ?`,
@@ -413,16 +409,19 @@ function prepareWrites(db: Database.Database) {
     let delta = deltas.get(frame.exchangeId);
     if (delta === undefined) deltas.set(frame.exchangeId, (delta = [0, 0, 0, 0]));
     const side = (direction: string) => (direction === 'client' ? 0 : 1);
-    const old = findFrame.get(frame.exchangeId, frame.seq) as { rowid: number; direction: string; size: number } | undefined;
+    const old = findFrame.get(frame.exchangeId, frame.seq) as { rowid: number; direction: string; size: number; decoded: number } | undefined;
     if (old) {
-      deleteFrameText.run(old.rowid);
+      if (old.decoded) deleteFrameText.run(frame.exchangeId, frame.seq);
       deleteFrame.run(old.rowid);
       delta[side(old.direction)] -= 1;
       delta[side(old.direction) + 2] -= old.size;
     }
-    const rowid = insertFrame.run(frameParams(frame)).lastInsertRowid;
+    insertFrame.run(frameParams(frame));
     const text = decodedSearchText(frame.decoded);
-    if (text !== null) insertFrameText.run(rowid, text, frame.exchangeId);
+    if (text !== null) {
+      const client = frame.direction === 'client';
+      insertFrameText.run(frame.exchangeId, frame.seq, client ? text : null, client ? null : text);
+    }
     delta[side(frame.direction)] += 1;
     delta[side(frame.direction) + 2] += frame.size;
   };

@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { detailSearchTexts, matches } from '../../model/filter-match.ts';
 import { parseFilter } from '../../model/filter.ts';
 import type { ExchangeSummary, FrameDirection } from '../../model/types.ts';
 import { compileFilter } from '../../storage/filter-sql.ts';
+import { queryPage, type PlanLimits } from '../../storage/list-query.ts';
 import { Store } from '../../storage/store.ts';
 import { baseTime, sampleTraffic, subjects, tokenPrefixes } from './sample-traffic.ts';
 
@@ -51,6 +53,7 @@ const filterText: fc.Arbitrary<string> = fc.letrec<{ expr: string }>((tie) => ({
 describe('filter compiled to SQL', () => {
   let dir: string;
   let store: Store;
+  let reader: Database.Database;
   const rows: Row[] = [];
 
   before(() => {
@@ -61,6 +64,7 @@ describe('filter compiled to SQL', () => {
       for (const frame of frames) store.putFrame(frame);
     }
     store.flush();
+    reader = new Database(path.join(dir, 'traffic.db'), { readonly: true });
     const page = store.listExchanges({ limit: 1000 });
     for (const summary of page.items) {
       const detail = store.getExchange(summary.id)!;
@@ -74,20 +78,28 @@ describe('filter compiled to SQL', () => {
   });
 
   after(() => {
+    reader.close();
     store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function allIds(filter: string): number[] {
+  /** Every id the filter selects in SQL, page by page, through the Store or with forced plan limits. */
+  function allIds(filter: string, limits?: PlanLimits): number[] {
     const ids: number[] = [];
     let before: number | undefined;
-    do {
-      const page = store.listExchanges({ filter, now, limit: 97, before });
-      ids.push(...page.items.map((s) => s.id));
-      before = page.next ?? undefined;
-    } while (before !== undefined);
-    return ids;
+    for (;;) {
+      const items = limits
+        ? queryPage((sql) => reader.prepare(sql), parseFilter(filter), { now, limit: 97, before }, limits)
+        : store.listExchanges({ filter, now, limit: 97, before }).items;
+      ids.push(...items.map((s) => s.id));
+      if (items.length < 97) return ids;
+      before = ids[ids.length - 1];
+    }
   }
+
+  /** Limits that make every term look common (walk in order) or rare (test candidates). */
+  const walkEverything: PlanLimits = { fewRows: 1, textChunk: 3 };
+  const testCandidatesAlways: PlanLimits = { fewRows: 1_000_000, textChunk: 500 };
 
   function memoryIds(filter: string): number[] {
     const tree = parseFilter(filter);
@@ -99,9 +111,12 @@ describe('filter compiled to SQL', () => {
   it('gives the same exchanges as the in-memory evaluation for generated filters', () => {
     fc.assert(
       fc.property(filterText, (filter) => {
-        assert.deepEqual(allIds(filter), memoryIds(filter), filter);
+        const expected = memoryIds(filter);
+        assert.deepEqual(allIds(filter), expected, filter);
+        assert.deepEqual(allIds(filter, walkEverything), expected, `${filter} (walking in order)`);
+        assert.deepEqual(allIds(filter, testCandidatesAlways), expected, `${filter} (testing candidates)`);
       }),
-      { numRuns: 400, seed: 20260115 },
+      { numRuns: 200, seed: 20260115 },
     );
   });
 
@@ -111,6 +126,8 @@ describe('filter compiled to SQL', () => {
     for (const filter of new Set(terms)) {
       const ids = allIds(filter);
       assert.deepEqual(ids, memoryIds(filter), filter);
+      assert.deepEqual(allIds(filter, walkEverything), ids, `${filter} (walking in order)`);
+      assert.deepEqual(allIds(filter, testCandidatesAlways), ids, `${filter} (testing candidates)`);
       if (!alwaysEmpty.has(filter)) assert.ok(ids.length > 0, `${filter} matched nothing: the dataset does not exercise it`);
       assert.ok(ids.length < rows.length, `${filter} matched everything`);
     }
@@ -128,6 +145,7 @@ describe('filter compiled to SQL', () => {
     for (const word of ['AND', '"a" OR "b"', 'col:instance', 'NEAR', '^instance', '"instance"*', 'instance+quota']) {
       const filter = word.startsWith('"') ? word : `"${word.replace(/"/g, '\\"')}"`;
       assert.deepEqual(allIds(filter), memoryIds(filter), filter);
+      assert.deepEqual(allIds(filter, walkEverything), memoryIds(filter), filter);
     }
   });
 });

@@ -243,7 +243,9 @@ describe('Store', () => {
     const last = store.listExchanges({ limit: 10, before: 6 });
     assert.deepEqual(last.items.map((s) => s.id), [5, 4, 3, 2, 1]);
     assert.equal(last.next, null);
-    assert.equal(store.listExchanges({ limit: 25 }).next, null);
+    const all = store.listExchanges({ limit: 25 });
+    assert.equal(all.next, 1, 'a full page always offers a next one');
+    assert.deepEqual(store.listExchanges({ limit: 25, before: all.next! }), { items: [], next: null });
   });
 
   it('throws FilterError for a malformed filter', () => {

@@ -1,0 +1,102 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { parseFilter } from '../../model/filter.ts';
+import { defaultPlanLimits, queryPage, type PlanLimits } from '../../storage/list-query.ts';
+import type { ExchangeRecord, FrameRecord } from '../../storage/records.ts';
+import { Store } from '../../storage/store.ts';
+
+const now = Date.UTC(2026, 0, 15, 12);
+
+function record(id: number, word: string): ExchangeRecord {
+  return {
+    id,
+    kind: 'ws',
+    startedAt: now - 1000 + id,
+    endedAt: null,
+    method: 'GET',
+    path: '/ws',
+    status: 101,
+    service: null,
+    operation: null,
+    trx: null,
+    errors: [],
+    token: null,
+    clientAddress: '127.0.0.1',
+    state: 'pending',
+    problems: [],
+    error: null,
+    request: { headers: [], body: new Uint8Array(), decoded: { json: { note: word }, summary: { errors: [] }, problems: [] }, truncated: false, size: 0 },
+    response: null,
+    close: null,
+  };
+}
+
+function frame(exchangeId: number, seq: number): FrameRecord {
+  return {
+    exchangeId,
+    seq,
+    direction: 'server',
+    at: now,
+    opcode: 2,
+    size: 3,
+    body: new Uint8Array([1, 2, 3]),
+    decoded: { json: { billing: { balance: 'credits' } }, summary: { errors: [] }, problems: [] },
+    truncated: false,
+    problems: [],
+  };
+}
+
+describe('queryPage', () => {
+  let dir: string;
+  let db: Database.Database;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'list-query-'));
+    const file = path.join(dir, 'traffic.db');
+    const store = Store.open(file);
+    // Exchange 2 is a long WebSocket whose 300 frames all hold "credits"; the others
+    // hold it in their request, so one word matches many rows of few exchanges.
+    for (let id = 1; id <= 40; id++) store.putExchange(record(id, id % 2 === 0 ? 'plain' : 'credits'));
+    for (let seq = 0; seq < 300; seq++) store.putFrame(frame(2, seq));
+    store.close();
+    db = new Database(file, { readonly: true });
+  });
+
+  after(() => {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const page = (filter: string, limit: number, before?: number, limits?: PlanLimits) =>
+    queryPage((sql) => db.prepare(sql), parseFilter(filter), { limit, before, now }, limits).map((r) => r.id);
+
+  const expected = [39, 37, 35, 33, 31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 2, 1];
+
+  it('finds each exchange once when many of its frames match a word walked in order', () => {
+    const walk: PlanLimits = { fewRows: 1, textChunk: 7 };
+    assert.deepEqual(page('credits', 100, undefined, walk), expected);
+    assert.deepEqual(page('credits', 5, undefined, walk), expected.slice(0, 5));
+    assert.deepEqual(page('credits', 5, 4, walk), [3, 2, 1]);
+  });
+
+  it('gives the same page whether a word is walked in order or its matches are tested', () => {
+    assert.deepEqual(page('credits', 100, undefined, { fewRows: 1_000_000, textChunk: 500 }), expected);
+    assert.deepEqual(page('credits', 100, undefined, defaultPlanLimits), expected);
+  });
+
+  it('tests the other terms on the rows a walked word finds', () => {
+    assert.deepEqual(page('credits since:2026-01-15T12:00:01Z', 100, undefined, { fewRows: 1, textChunk: 2 }), []);
+    assert.deepEqual(page('credits dir:server', 100, undefined, { fewRows: 1, textChunk: 2 }), [2]);
+    assert.deepEqual(page('credits -dir:server', 3, undefined, { fewRows: 1, textChunk: 2 }), [39, 37, 35]);
+  });
+
+  it('walks the table when no term narrows the rows', () => {
+    assert.deepEqual(page('dir:server or path:nothing', 100), [2]);
+    assert.deepEqual(page('', 3), [40, 39, 38]);
+    assert.deepEqual(page('', 3, 2), [1]);
+  });
+});
