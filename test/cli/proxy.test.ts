@@ -40,11 +40,18 @@ async function api<T>(proxy: ProxyProcess, path: string): Promise<T> {
 }
 
 async function recorded(proxy: ProxyProcess, filter: string, count = 1): Promise<ExchangeSummary[]> {
-  return eventually(async () => {
-    const page = await api<ExchangePage>(proxy, `/api/exchanges?filter=${encodeURIComponent(filter)}`);
-    const done = page.items.filter((i) => i.state !== 'pending');
-    return done.length >= count ? done : undefined;
-  }, `${count} recorded exchange(s) matching "${filter}"`);
+  let last: ExchangeSummary[] = [];
+  try {
+    return await eventually(async () => {
+      const page = await api<ExchangePage>(proxy, `/api/exchanges?filter=${encodeURIComponent(filter)}`);
+      last = page.items;
+      const done = page.items.filter((i) => i.state !== 'pending');
+      return done.length >= count ? done : undefined;
+    }, `${count} recorded exchange(s) matching "${filter}"`);
+  } catch (err) {
+    const all = await api<ExchangePage>(proxy, '/api/exchanges');
+    throw new Error(`${(err as Error).message}; it matched ${JSON.stringify(last)}; everything recorded: ${JSON.stringify(all.items)}`);
+  }
 }
 
 function tempDb(): { file: string; cleanup(): void } {
