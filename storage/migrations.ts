@@ -65,7 +65,7 @@ export const migrations: Migration[] = [
         CREATE INDEX exchanges_with_problems ON exchanges (id) WHERE problem_count > 0;
 
         CREATE TABLE exchange_bodies (
-          id INTEGER PRIMARY KEY REFERENCES exchanges (id),
+          id INTEGER PRIMARY KEY, -- the exchange's id
           request_headers TEXT NOT NULL,
           request_body BLOB NOT NULL,
           request_decoded TEXT,

@@ -119,6 +119,8 @@ export class Store {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      // The default 2 MB page cache thrashes once indexes outgrow it (a few hundred thousand rows).
+      db.pragma('cache_size = -65536');
       const version = fileVersion(db);
       if (version > schemaVersion) {
         throw new StorageError(
@@ -385,10 +387,11 @@ function prepareWrites(db: Database.Database) {
        client_frame_bytes = client_frame_bytes + ?, server_frame_bytes = server_frame_bytes + ? WHERE id = ?`,
   );
 
+  const exists = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
   const putExchange = (record: ExchangeRecord): void => {
     const params = exchangeParams(record);
-    const existed = updateExchange.run(params).changes > 0;
-    if (!existed) insertExchange.run(params);
+    const existed = exists.get(record.id) !== undefined;
+    (existed ? updateExchange : insertExchange).run(params);
     putBodies.run(params);
     if (existed) {
       deleteErrors.run(record.id);
