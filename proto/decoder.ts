@@ -13,7 +13,7 @@ import {
   UNKNOWN_MESSAGE,
 } from './plan.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
-import { base64, doubleToJson, floatToJson, int64ToString, readDouble, readFloat, sint32FromVarint, sint64ToString, uint64ToString } from './scalars.ts';
+import { asBuffer, base64, doubleToJson, floatToJson, int64ToString, readDouble, readFloat, sint32FromVarint, sint64ToString, uint64ToString } from './scalars.ts';
 import { classifyText, NOT_TEXT, PLAIN_TEXT, readUtf8, readUtf8Lossy } from './text.ts';
 import { convertWellKnown } from './well-known.ts';
 import { END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, TOO_LONG, TRUNCATED, VARINT, WIRE_TYPE_NAMES, Wire } from './wire.ts';
@@ -21,7 +21,7 @@ import { END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, TOO_LONG, TRUNCATED, VAR
 /** Messages nested deeper than this are kept as bytes and reported. */
 export const MAX_DEPTH = 100;
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = Buffer.alloc(0);
 const NUMBER_KEYS: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
 function keyOf(number: number): string {
@@ -41,7 +41,7 @@ export interface WalkResult {
 /** One decoder per codec, reused across calls: decode is synchronous and never re-entered. */
 export class Decoder {
   private readonly wire = new Wire(EMPTY);
-  private buf: Uint8Array = EMPTY;
+  private buf: Buffer = EMPTY;
   private problems: DecodeProblem[] = [];
   private spans: FieldSpan[] | null = null;
   /** The last scalar read by `scalar`, and whether it was the type's default. */
@@ -54,8 +54,8 @@ export class Decoder {
   constructor(private readonly plans: Plans) {}
 
   decode(plan: MessagePlan, bytes: Uint8Array, wantSpans: boolean): WalkResult {
-    this.buf = bytes;
-    this.wire.buf = bytes;
+    this.buf = asBuffer(bytes);
+    this.wire.buf = this.buf;
     this.problems = [];
     this.spans = wantSpans ? [] : null;
     const json: JsonObject = {};
@@ -129,17 +129,18 @@ export class Decoder {
     return pos;
   }
 
-  /** Reads a length prefix at pos; returns the value start, or -1 after reporting why not. */
-  private length(pos: number, end: number, fieldStart: number, what: string, path: string): number {
+  /** Reads the length prefix of field `name` at pos; returns the value start, or -1 after reporting why not. */
+  private length(pos: number, end: number, fieldStart: number, path: string, name: string): number {
     const wire = this.wire;
     const next = wire.varint32(pos, end);
     if (next < 0) {
-      this.problem(fieldStart, next === TOO_LONG ? `length of ${what} is longer than 5 bytes` : `truncated length of ${what}`, path);
+      const field = join(path, name);
+      this.problem(fieldStart, next === TOO_LONG ? `length of field ${field} is longer than 5 bytes` : `truncated length of field ${field}`, path);
       return -1;
     }
     if (wire.hi !== 0 || wire.lo > end - next) {
       const length = wire.hi !== 0 ? uint64ToString(wire.lo, wire.hi) : String(wire.lo);
-      this.problem(fieldStart, `length ${length} of ${what} runs past the end (${end - next} bytes left)`, path);
+      this.problem(fieldStart, `length ${length} of field ${join(path, name)} runs past the end (${end - next} bytes left)`, path);
       return -1;
     }
     return next;
@@ -155,9 +156,9 @@ export class Decoder {
   private known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
     const kind = field.kind;
     if (kind === MESSAGE) {
-      const childPath = this.childPath(field, obj, path);
-      const valueStart = this.length(pos, end, fieldStart, `field ${childPath}`, path);
+      const valueStart = this.length(pos, end, fieldStart, path, field.name);
       if (valueStart < 0) return -1;
+      const childPath = this.childPath(field, obj, path);
       const valueEnd = valueStart + this.wire.lo;
       const span = this.openSpan(childPath, fieldStart);
       const value = field.map ? this.mapEntry(field, obj, valueStart, valueEnd, depth, childPath) : this.message(field, obj, valueStart, valueEnd, depth, childPath, fieldStart);
@@ -269,7 +270,7 @@ export class Decoder {
       const plan = number === 1 ? keyPlan : number === 2 ? valuePlan : null;
       if (plan !== null && wireType === plan.wireType) {
         if (plan.kind === MESSAGE) {
-          const valueStart = this.length(next, end, fieldStart, `map value of ${path}`, path);
+          const valueStart = this.length(next, end, fieldStart, path, 'value');
           if (valueStart < 0) return undefined;
           pos = valueStart + wire.lo;
           value = this.message(plan, {}, valueStart, pos, depth + 1, path, fieldStart);
@@ -293,9 +294,9 @@ export class Decoder {
 
   /** A repeated numeric field sent packed: one length-delimited run of values. */
   private packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number {
-    const name = join(path, field.name);
-    const valueStart = this.length(pos, end, fieldStart, `packed field ${name}`, path);
+    const valueStart = this.length(pos, end, fieldStart, path, field.name);
     if (valueStart < 0) return -1;
+    const name = join(path, field.name);
     const valueEnd = valueStart + this.wire.lo;
     let list = obj[field.name] as JsonValue[] | undefined;
     if (list === undefined && valueEnd > valueStart) obj[field.name] = list = [];
@@ -444,28 +445,24 @@ export class Decoder {
    */
   private unknown(number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string, levelStart: number): number {
     const wire = this.wire;
-    const key = keyOf(number);
-    const existing = obj[key];
-    let childPath = join(path, key);
-    if (existing !== undefined) {
-      if (!Array.isArray(existing)) this.indexFirstOccurrence(childPath, levelStart);
-      childPath = `${childPath}[${Array.isArray(existing) ? existing.length : 1}]`;
-    }
-    const span = this.openSpan(childPath, fieldStart);
+    // Numeric keys are array-index properties: cheaper than "7", and JSON prints them the same.
+    const existing = (obj as unknown as JsonValue[])[number];
+    const span = this.spans === null ? null : this.openSpan(this.unknownPath(path, number, existing, levelStart), fieldStart);
     let value: JsonValue;
     let after: number;
     switch (wireType) {
       case VARINT:
         after = wire.varint(pos, end);
         if (after < 0) {
-          this.problem(fieldStart, after === TOO_LONG ? `varint of field ${childPath} is longer than 10 bytes` : `field ${childPath} is truncated`, path);
+          const name = join(path, keyOf(number));
+          this.problem(fieldStart, after === TOO_LONG ? `varint of field ${name} is longer than 10 bytes` : `field ${name} is truncated`, path);
           return -1;
         }
         value = wire.hi < 0x200000 ? wire.hi * 4294967296 + wire.lo : uint64ToString(wire.lo, wire.hi);
         break;
       case FIXED32:
         if (pos + 4 > end) {
-          this.problem(fieldStart, `field ${childPath} is truncated`, path);
+          this.problem(fieldStart, `field ${join(path, keyOf(number))} is truncated`, path);
           return -1;
         }
         value = { fixed32: wire.fixed32(pos) };
@@ -473,7 +470,7 @@ export class Decoder {
         break;
       case FIXED64:
         if (pos + 8 > end) {
-          this.problem(fieldStart, `field ${childPath} is truncated`, path);
+          this.problem(fieldStart, `field ${join(path, keyOf(number))} is truncated`, path);
           return -1;
         }
         wire.fixed64(pos);
@@ -481,13 +478,14 @@ export class Decoder {
         after = pos + 8;
         break;
       case LEN: {
-        const valueStart = this.length(pos, end, fieldStart, `field ${childPath}`, path);
+        const valueStart = this.length(pos, end, fieldStart, path, keyOf(number));
         if (valueStart < 0) return -1;
         after = valueStart + wire.lo;
-        value = this.guess(valueStart, after, depth, childPath, fieldStart);
+        value = this.guess(valueStart, after, depth, path, number, existing, fieldStart);
         break;
       }
       case START_GROUP: {
+        const childPath = span ? span.path : this.unknownPath(path, number, existing, -1);
         if (depth + 1 > MAX_DEPTH) {
           this.problem(fieldStart, `groups nested deeper than ${MAX_DEPTH} levels; the rest is not decoded`, childPath);
           return -1;
@@ -502,17 +500,33 @@ export class Decoder {
         return -1;
     }
     if (span) span.end = after < 0 ? end : after;
-    if (existing === undefined) obj[key] = value;
+    if (existing === undefined) (obj as unknown as JsonValue[])[number] = value;
     else if (Array.isArray(existing)) existing.push(value);
-    else obj[key] = [existing, value];
+    else (obj as unknown as JsonValue[])[number] = [existing, value];
     return after;
   }
 
-  private guess(start: number, end: number, depth: number, path: string, fieldStart: number): JsonValue {
+  /**
+   * The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once
+   * the number repeats (then, with spans, the first value's spans get "[0]";
+   * levelStart < 0 skips that).
+   */
+  private unknownPath(path: string, number: number, existing: JsonValue | undefined, levelStart: number): string {
+    const name = join(path, keyOf(number));
+    if (existing === undefined) return name;
+    if (!Array.isArray(existing)) {
+      if (levelStart >= 0) this.indexFirstOccurrence(name, levelStart);
+      return name + '[1]';
+    }
+    return `${name}[${existing.length}]`;
+  }
+
+  private guess(start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number): JsonValue {
     const buf = this.buf;
     const text = classifyText(buf, start, end);
     if (text === PLAIN_TEXT) return readUtf8(buf, start, end) ?? '';
     if (this.wire.isMessage(start, end, MAX_DEPTH - depth)) {
+      const path = this.unknownPath(parentPath, number, existing, -1);
       if (depth + 1 > MAX_DEPTH) {
         this.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
         return { bytes: base64(buf, start, end) };

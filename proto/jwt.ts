@@ -4,28 +4,49 @@
 
 import type { JwtFacts, TokenFacts } from '../model/types.ts';
 
+interface Claims {
+  sub?: string;
+  iat?: number;
+  exp?: number;
+}
+
+/** A client sends the same token on every request: its claims are parsed once. */
+const CACHE_SIZE = 256;
+const claimsCache = new Map<string, Claims | null>();
+
 export function tokenFacts(token: string, now: number): TokenFacts {
   const facts: TokenFacts = { present: token.length > 0, length: token.length };
-  const jwt = readJwt(token, now);
-  if (jwt) facts.jwt = jwt;
+  let claims = claimsCache.get(token);
+  if (claims === undefined) {
+    claims = readClaims(token);
+    if (claimsCache.size >= CACHE_SIZE) claimsCache.delete(claimsCache.keys().next().value!);
+    claimsCache.set(token, claims);
+  }
+  if (claims) {
+    const jwt: JwtFacts = {};
+    if (claims.sub !== undefined) jwt.sub = claims.sub;
+    if (claims.iat !== undefined) jwt.iat = claims.iat;
+    if (claims.exp !== undefined) {
+      jwt.exp = claims.exp;
+      jwt.expired = claims.exp * 1000 <= now;
+    }
+    facts.jwt = jwt;
+  }
   return facts;
 }
 
-function readJwt(token: string, now: number): JwtFacts | null {
+function readClaims(token: string): Claims | null {
   const parts = token.split('.');
   if (parts.length !== 3) return null;
   const header = jsonPart(parts[0]);
-  const claims = jsonPart(parts[1]);
-  if (!header || !claims || typeof header.alg !== 'string') return null;
-  const facts: JwtFacts = {};
-  if (typeof claims.sub === 'string') facts.sub = claims.sub;
-  else if (typeof claims.sub === 'number') facts.sub = String(claims.sub);
-  if (typeof claims.iat === 'number') facts.iat = claims.iat;
-  if (typeof claims.exp === 'number') {
-    facts.exp = claims.exp;
-    facts.expired = claims.exp * 1000 <= now;
-  }
-  return facts;
+  const payload = jsonPart(parts[1]);
+  if (!header || !payload || typeof header.alg !== 'string') return null;
+  const claims: Claims = {};
+  if (typeof payload.sub === 'string') claims.sub = payload.sub;
+  else if (typeof payload.sub === 'number') claims.sub = String(payload.sub);
+  if (typeof payload.iat === 'number') claims.iat = payload.iat;
+  if (typeof payload.exp === 'number') claims.exp = payload.exp;
+  return claims;
 }
 
 function jsonPart(part: string): Record<string, unknown> | null {

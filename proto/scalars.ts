@@ -73,11 +73,16 @@ export function floatToJson(value: number): number | string {
   return value;
 }
 
-/** Standard base64 with padding, as MessageToDict writes bytes. */
-export function base64(buf: Uint8Array, start: number, end: number): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('base64');
+/** A Buffer over the same memory, so strings can be sliced out without copying. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function hexString(buf: Uint8Array, start: number, end: number): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('hex');
+/** Standard base64 with padding, as MessageToDict writes bytes. */
+export function base64(buf: Buffer, start: number, end: number): string {
+  return buf.toString('base64', start, end);
+}
+
+export function hexString(buf: Buffer, start: number, end: number): string {
+  return buf.toString('hex', start, end);
 }

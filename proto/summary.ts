@@ -6,7 +6,7 @@
 import type { MessageSummary, MessageType } from '../model/types.ts';
 import { tokenFacts } from './jwt.ts';
 import type { MessagePlan } from './plan.ts';
-import { hexString } from './scalars.ts';
+import { asBuffer, hexString } from './scalars.ts';
 import { classifyText, PLAIN_TEXT, readUtf8Lossy } from './text.ts';
 import { LEN, VARINT, Wire } from './wire.ts';
 
@@ -28,7 +28,8 @@ const TRX = 1;
 /** token in ClientRequest and WsAuth, errors in ServerResponse and WsEvent. */
 const TOKEN_OR_ERRORS = 2;
 
-export function summarize(type: MessageType, plan: MessagePlan, bytes: Uint8Array, now: number): MessageSummary {
+export function summarize(type: MessageType, plan: MessagePlan, input: Uint8Array, now: number): MessageSummary {
+  const bytes = asBuffer(input);
   const summary: MessageSummary = { errors: [] };
   const services = type === 'WsEvent' ? WS_EVENT_SERVICES : type === 'WsAuth' ? null : ENVELOPE_SERVICES;
   const hasTrx = type === 'ClientRequest' || type === 'ServerResponse';
@@ -95,7 +96,7 @@ function operation(wire: Wire, plan: MessagePlan, serviceNumber: number, start: 
 }
 
 /** UUID form for 16 bytes, the text when printable, hex otherwise. */
-export function trxForHumans(bytes: Uint8Array, start: number, end: number): string {
+export function trxForHumans(bytes: Buffer, start: number, end: number): string {
   if (end - start === 16) {
     const hex = hexString(bytes, start, end);
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -21,62 +21,71 @@ export function classifyText(buf: Uint8Array, start: number, end: number): numbe
       i++;
       continue;
     }
-    let need: number;
-    let min: number;
-    let cp: number;
-    if (b >= 0xc2 && b <= 0xdf) {
-      need = 1;
-      min = 0x80;
-      cp = b & 0x1f;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      min = 0x800;
-      cp = b & 0x0f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      min = 0x10000;
-      cp = b & 0x07;
-    } else {
-      return NOT_TEXT;
-    }
-    if (i + need >= end) return NOT_TEXT;
-    for (let k = 1; k <= need; k++) {
-      const c = buf[i + k];
-      if ((c & 0xc0) !== 0x80) return NOT_TEXT;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    // Overlong forms, surrogates, out of range, and the C1 control block.
-    if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (cp >= 0x80 && cp <= 0x9f)) return NOT_TEXT;
-    i += need + 1;
+    i = sequenceEnd(buf, i, end, true);
+    if (i < 0) return NOT_TEXT;
   }
   return result;
 }
 
-const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
-const lossyDecoder = new TextDecoder('utf-8');
-
 /** The string, or null when the bytes are not valid UTF-8. */
-export function readUtf8(buf: Uint8Array, start: number, end: number): string | null {
-  if (end - start < 48) {
-    let out = '';
-    for (let i = start; i < end; i++) {
-      const b = buf[i];
-      if (b >= 0x80) return decodeSlow(buf, start, end);
-      out += String.fromCharCode(b);
+export function readUtf8(buf: Buffer, start: number, end: number): string | null {
+  let i = start;
+  while (i < end && buf[i] < 0x80) i++;
+  if (i === end) {
+    if (end - start < 16) {
+      let out = '';
+      for (let k = start; k < end; k++) out += String.fromCharCode(buf[k]);
+      return out;
     }
-    return out;
+    return buf.toString('latin1', start, end);
   }
-  return decodeSlow(buf, start, end);
+  while (i < end) {
+    if (buf[i] < 0x80) i++;
+    else {
+      i = sequenceEnd(buf, i, end, false);
+      if (i < 0) return null;
+    }
+  }
+  return buf.toString('utf8', start, end);
 }
 
-function decodeSlow(buf: Uint8Array, start: number, end: number): string | null {
-  try {
-    return fatalDecoder.decode(buf.subarray(start, end));
-  } catch {
-    return null;
-  }
+/** Invalid sequences become U+FFFD. */
+export function readUtf8Lossy(buf: Buffer, start: number, end: number): string {
+  return buf.toString('utf8', start, end);
 }
 
-export function readUtf8Lossy(buf: Uint8Array, start: number, end: number): string {
-  return lossyDecoder.decode(buf.subarray(start, end));
+/**
+ * The offset after the multi-byte UTF-8 sequence starting at i, or -1 when it
+ * is invalid (overlong, surrogate, out of range, cut short) or, with rejectC1,
+ * a C1 control character.
+ */
+function sequenceEnd(buf: Uint8Array, i: number, end: number, rejectC1: boolean): number {
+  const b = buf[i];
+  let need: number;
+  let min: number;
+  let cp: number;
+  if (b >= 0xc2 && b <= 0xdf) {
+    need = 1;
+    min = 0x80;
+    cp = b & 0x1f;
+  } else if (b >= 0xe0 && b <= 0xef) {
+    need = 2;
+    min = 0x800;
+    cp = b & 0x0f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    need = 3;
+    min = 0x10000;
+    cp = b & 0x07;
+  } else {
+    return -1;
+  }
+  if (i + need >= end) return -1;
+  for (let k = 1; k <= need; k++) {
+    const c = buf[i + k];
+    if ((c & 0xc0) !== 0x80) return -1;
+    cp = (cp << 6) | (c & 0x3f);
+  }
+  if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return -1;
+  if (rejectC1 && cp <= 0x9f) return -1;
+  return i + need + 1;
 }

@@ -75,8 +75,30 @@ function timestamp(value: JsonObject): string | null {
   const seconds = integer(value.seconds);
   const nanos = integer(value.nanos);
   if (seconds === null || nanos === null || seconds < MIN_SECONDS || seconds > MAX_SECONDS || nanos < 0 || nanos > 999999999) return null;
-  const iso = new Date(seconds * 1000).toISOString();
-  return iso.slice(0, 19) + fraction(nanos) + 'Z';
+  return civilTime(seconds) + fraction(nanos) + 'Z';
+}
+
+function two(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+/** "YYYY-MM-DDTHH:MM:SS" for seconds since the epoch (proleptic Gregorian, UTC), without a Date per call. */
+function civilTime(seconds: number): string {
+  const days = Math.floor(seconds / 86400);
+  const rest = seconds - days * 86400;
+  // Howard Hinnant's civil_from_days.
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(rest / 3600);
+  const minute = Math.floor((rest % 3600) / 60);
+  return `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(rest % 60)}`;
 }
 
 function duration(value: JsonObject): string | null {
