@@ -58,13 +58,19 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   });
   const ws = attachWsEndpoint(server, { state, sessions });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    state.close();
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Error(`the demo server cannot listen on ${host}:${options.port ?? 0} (${code}); choose another host or port`, { cause: err });
+  }
   const { port } = server.address() as AddressInfo;
   const url = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}/`);
 
