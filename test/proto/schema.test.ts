@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import protobuf from 'protobufjs';
+import { loadSchema, SchemaError } from '../../proto/schema.ts';
+
+describe('loadSchema', () => {
+  let dir: string;
+  const write = (name: string, source: string): string => {
+    const file = path.join(dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, source);
+    return file;
+  };
+  const failure = (paths: string[]): string => {
+    try {
+      loadSchema(paths);
+    } catch (err) {
+      assert.ok(err instanceof SchemaError, `a SchemaError, not ${(err as Error).stack}`);
+      assert.doesNotMatch(err.message, /\n|    at /, 'one line, no stack');
+      return err.message;
+    }
+    assert.fail('the schema was expected to be refused');
+  };
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca2-load-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('the bundled schema has the documented envelope with its names and numbers', () => {
+    const root = loadSchema();
+    const fields = (name: string) => Object.fromEntries(root.lookupType(name).fieldsArray.map((field) => [field.name, [field.id, field.type]]));
+    assert.deepEqual(fields('ca2.ClientRequest'), {
+      trx: [1, 'bytes'],
+      token: [2, 'string'],
+      auth: [11, 'ca2auth.Request'],
+      billing: [16, 'ca2billing.Request'],
+      instances: [17, 'ca2instances.Request'],
+      referrals: [14, 'ca2referrals.Request'],
+      servers: [15, 'ca2servers.Request'],
+      ssh: [13, 'ca2ssh.Request'],
+      users: [12, 'ca2users.Request'],
+      utils: [10, 'ca2utils.Request'],
+      domains: [18, 'ca2domains.Request'],
+    });
+    assert.deepEqual(fields('ca2.WsEvent'), {
+      errors: [2, 'ca2.ServerError'],
+      billing: [1, 'ca2billing.WsEvent'],
+      instances: [3, 'ca2instances.WsEvent'],
+      domain_check: [4, 'ca2domains.DomainCheckWsEvent'],
+      domains: [5, 'ca2domains.DomainEvent'],
+    });
+    assert.deepEqual(fields('ca2.WsAuth'), { token: [2, 'string'] });
+    assert.deepEqual(fields('ca2billing.WsEvent'), { balances: [1, 'ca2types.Balance'], payments: [2, 'ca2types.Payment'] });
+    assert.deepEqual(fields('ca2instances.WsEvent'), { updated_instances: [1, 'ca2types.Instance'] });
+    assert.deepEqual({ ...root.lookupEnum('ca2.ServerError').values }, {
+      SE_UNKNOWN_ERROR: 0,
+      SE_TRX_REQUIRED_ERROR: 1,
+      SE_INVALID_TRX_ERROR: 2,
+      SE_INVALID_TOKEN_ERROR: 4,
+      SE_EXPIRED_TOKEN_ERROR: 5,
+      SE_INTERNAL_SERVER_ERROR: 6,
+      SE_TOKEN_REQUIRED_ERROR: 7,
+      SE_RATE_LIMIT_EXCEEDED_ERROR: 8,
+    });
+    for (const name of ['ca2types.Balance', 'ca2types.Payment', 'ca2types.Instance', 'ca2domains.DomainCheckWsEvent', 'ca2domains.DomainEvent', 'ca2auth.Response']) {
+      assert.deepEqual(root.lookupType(name).fieldsArray, [], `${name} is declared without fields`);
+    }
+  });
+
+  test('a folder resolves imports inside itself and names fields as written', () => {
+    write('schemas/types/balance.proto', 'syntax = "proto3";\npackage ca2types;\nmessage Balance { int64 amount_cents = 1; }\n');
+    write('schemas/billing.proto', 'syntax = "proto3";\npackage ca2billing;\nimport "types/balance.proto";\nmessage WsEvent { repeated ca2types.Balance balances = 1; }\n');
+    const root = loadSchema([path.join(dir, 'schemas')]);
+    assert.equal(root.lookupType('ca2types.Balance').fields.amount_cents.id, 1);
+    assert.ok(root.lookup('ca2.ClientRequest') instanceof protobuf.Type, 'the bundled envelope is still there');
+  });
+
+  test('an unknown type names the file and line', () => {
+    const file = write('bad-type.proto', 'syntax = "proto3";\npackage ca2billing;\n\nmessage WsEvent {\n  repeated ca2types.Balanc balances = 1;\n}\n');
+    assert.equal(failure([file]), `--proto ${file}:5: unknown type ca2types.Balanc (in ca2billing.WsEvent); define it or pass the file that does.`);
+  });
+
+  test('a syntax error names the file and line', () => {
+    const file = write('bad-syntax.proto', 'syntax = "proto3";\npackage x;\nmessage A {\n  int32 a = 1\n}\n');
+    assert.equal(failure([file]), `--proto ${file}:5: illegal token '}', ';' expected`);
+  });
+
+  test('a missing import names the importing file and line', () => {
+    const file = write('bad-import.proto', 'syntax = "proto3";\npackage x;\nimport "nowhere.proto";\n');
+    assert.match(failure([file]), new RegExp(`^--proto ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: import "nowhere.proto" is not in `));
+  });
+
+  test('a missing path, a non-descriptor file and conflicting definitions are refused with a sentence', () => {
+    assert.match(failure([path.join(dir, 'absent.proto')]), /absent\.proto: no such file or folder; pass a \.proto file/);
+    assert.match(failure([write('notes.desc', 'not a descriptor')]), /notes\.desc: not a descriptor set .*protoc --include_imports --descriptor_set_out/);
+    const one = write('one/a.proto', 'syntax = "proto3";\npackage dup;\nmessage M { int32 a = 1; }\n');
+    const two = write('two/a.proto', 'syntax = "proto3";\npackage dup;\nmessage M { string a = 1; }\n');
+    assert.match(failure([one, two]), /dup\.M is also defined, differently, by --proto .*one\/a\.proto/);
+    const same = write('three/a.proto', 'syntax = "proto3";\npackage dup;\nmessage M { int32 a = 1; }\n');
+    assert.doesNotThrow(() => loadSchema([one, same]), 'the same definition twice is fine');
+  });
+});
