@@ -390,7 +390,7 @@ describe('an https upstream', () => {
   });
 
   it('is forwarded with --insecure, with SNI naming the upstream host', async () => {
-    let servername: string | false | undefined;
+    let servername: string | false | null | undefined;
     const upstream = await startHttpsUpstream((req, res) => {
       servername = (req.socket as import('node:tls').TLSSocket).servername;
       res.setHeader('X-Secure', 'yes');
