@@ -2,7 +2,7 @@
 // and the list's selection into the detail pane and the token timeline.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, TokenRef } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, TokenRef } from '../../../model/types.ts';
 import { DisplayList, type Expansion } from '../model/display-list.ts';
 import { mergeFrames } from '../model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
@@ -10,7 +10,7 @@ import { SeenValues } from '../model/seen-values.ts';
 import { tokenFilterValue } from '../model/token-timeline.ts';
 import { TrafficRows } from '../model/traffic-rows.ts';
 import { readUrlState, writeUrlState } from '../model/url-state.ts';
-import { ApiError, type Api } from '../services/api.ts';
+import { ApiError, pageSize, type Api } from '../services/api.ts';
 import { connectLive, type LiveBatch, type LiveStatus } from '../services/live.ts';
 import { DetailPane, type DetailState } from './DetailPane.tsx';
 import { FilterBar } from './FilterBar.tsx';
@@ -21,7 +21,6 @@ import { TopBar } from './TopBar.tsx';
 import { TrafficList } from './TrafficList.tsx';
 import { useTheme } from './use-theme.ts';
 
-const pageSize = 200;
 /** Typing pause before a valid filter is applied. */
 const applyDelayMs = 300;
 
@@ -34,7 +33,13 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function App({ api }: { api: Api }) {
+interface AppProps {
+  api: Api;
+  /** The first page, already requested for the filter in the URL. */
+  firstPage: { filter: string; page: Promise<ExchangePage> } | null;
+}
+
+export function App({ api, firstPage }: AppProps) {
   const initial = useMemo(() => readUrlState(location.search), []);
   const rows = useRef(new TrafficRows()).current;
   const seen = useRef(new SeenValues()).current;
@@ -83,7 +88,8 @@ export function App({ api }: { api: Api }) {
     setLoadingFirst(true);
     setFooter(null);
     rerender();
-    api.page({ filter: applied, limit: pageSize }, abort.signal).then(
+    const prefetched = firstPage && firstPage.filter === applied && generation === 1 ? firstPage.page : null;
+    (prefetched ?? api.page({ filter: applied, limit: pageSize }, abort.signal)).then(
       (page) => {
         if (generation !== paging.current.generation) return;
         for (const item of page.items) seen.addSummary(item);

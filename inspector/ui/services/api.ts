@@ -21,6 +21,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Rows per REST page: a few screens, small enough to parse in a couple of milliseconds. */
+export const pageSize = 200;
+
 export interface PageQuery {
   filter?: string;
   before?: number | null;
@@ -32,7 +35,7 @@ export class Api {
 
   page(query: PageQuery, signal?: AbortSignal): Promise<ExchangePage> {
     const params = new URLSearchParams();
-    params.set('limit', String(query.limit ?? 200));
+    params.set('limit', String(query.limit ?? pageSize));
     if (query.before !== undefined && query.before !== null) params.set('before', String(query.before));
     if (query.filter?.trim()) params.set('filter', query.filter.trim());
     return this.get<ExchangePage>(`/api/exchanges?${params}`, signal);
