@@ -161,9 +161,17 @@ export class Decoder {
       const childPath = this.childPath(field, obj, path);
       const valueEnd = valueStart + this.wire.lo;
       const span = this.openSpan(childPath, fieldStart);
-      const value = field.map ? this.mapEntry(field, obj, valueStart, valueEnd, depth, childPath) : this.message(field, obj, valueStart, valueEnd, depth, childPath, fieldStart);
+      if (field.map) {
+        const key = this.mapEntry(field, obj, valueStart, valueEnd, depth, childPath);
+        if (span) {
+          span.path = `${childPath}.${key}`;
+          span.end = valueEnd;
+        }
+        return valueEnd;
+      }
+      const value = this.message(field, obj, valueStart, valueEnd, depth, childPath, fieldStart);
       if (span) span.end = valueEnd;
-      if (value !== undefined) this.put(field, obj, value);
+      this.put(field, obj, value);
       return valueEnd;
     }
     if (kind === GROUP) {
@@ -255,41 +263,52 @@ export class Decoder {
     return { '@type': typeUrl };
   }
 
-  private mapEntry(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string): undefined {
+  /** Decodes one map entry into obj[field.name] and returns its key as JSON gives it. */
+  private mapEntry(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string): string {
     const { key: keyPlan, value: valuePlan } = field.map!;
     const wire = this.wire;
     let key: JsonValue = null;
     let value: JsonValue | undefined;
+    const malformed = `map entry of ${path} is malformed; the entry is kept with what could be read`;
     let pos = start;
     while (pos < end) {
       const fieldStart = pos;
       const next = wire.varint32(pos, end);
-      if (next < 0) break;
+      if (next < 0) {
+        this.problem(fieldStart, malformed, path);
+        break;
+      }
       const number = wire.lo >>> 3;
       const wireType = wire.lo & 7;
       const plan = number === 1 ? keyPlan : number === 2 ? valuePlan : null;
       if (plan !== null && wireType === plan.wireType) {
         if (plan.kind === MESSAGE) {
           const valueStart = this.length(next, end, fieldStart, path, 'value');
-          if (valueStart < 0) return undefined;
+          if (valueStart < 0) break;
           pos = valueStart + wire.lo;
           value = this.message(plan, {}, valueStart, pos, depth + 1, path, fieldStart);
           continue;
         }
         pos = this.scalar(plan, next, end);
-        if (pos < 0) break;
+        if (pos < 0) {
+          this.problem(fieldStart, malformed, path);
+          break;
+        }
         if (number === 1) key = this.value;
         else value = this.value;
       } else {
         pos = wire.skip(wireType, number, next, end, MAX_DEPTH);
-        if (pos < 0) break;
+        if (pos < 0) {
+          this.problem(fieldStart, malformed, path);
+          break;
+        }
         this.problem(fieldStart, `map entry of ${path} has an unexpected field ${number}; skipped`, path);
       }
     }
-    if (pos < 0) this.problem(start, `map entry of ${path} is malformed; the entry is kept with what could be read`, path);
     const map = (obj[field.name] ??= {}) as JsonObject;
-    map[key === null ? defaultKey(keyPlan.kind) : String(key)] = value !== undefined ? value : defaultValue(valuePlan);
-    return undefined;
+    const mapKey = key === null ? defaultKey(keyPlan.kind) : String(key);
+    map[mapKey] = value !== undefined ? value : defaultValue(valuePlan);
+    return mapKey;
   }
 
   /** A repeated numeric field sent packed: one length-delimited run of values. */

@@ -217,6 +217,15 @@ describe('codec wire details', () => {
     const repeatedUnknown = codec.decode('ClientRequest', encode([{ number: 11, bytes: encode([{ number: 4, bytes: encode([{ number: 1, varint: 1 }]) }, { number: 4, varint: 2 }]) }]), { spans: true });
     assert.deepEqual(repeatedUnknown.spans?.map((span) => span.path), ['auth', 'auth.4[0]', 'auth.4[0].1', 'auth.4[1]']);
     assert.equal(codec.decode('ClientRequest', bytes).spans, undefined, 'no spans unless asked');
+    const create = fixtures.find((f) => f.name === 'create-instance-request')!.bytes;
+    const paths = full.decode('ClientRequest', create, { spans: true }).spans!.map((span) => span.path);
+    assert.deepEqual(paths.filter((p) => p.startsWith('instances.create.')), [
+      'instances.create.name',
+      'instances.create.plan',
+      'instances.create.features[0]',
+      'instances.create.features[1]',
+      'instances.create.labels.owner',
+    ]);
   });
 });
 
