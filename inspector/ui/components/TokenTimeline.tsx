@@ -82,10 +82,12 @@ export function TokenTimeline({ token, api, onOpen, onClose }: TokenTimelineProp
         {timeline ? (
           <div class="detail-sub">
             <span>{timeline.entries.filter((e) => e.kind === 'exec').length} /exec calls</span>
-            <span>{timeline.connections.length} WebSocket connections</span>
+            <span>
+              {timeline.connections.length} WebSocket {timeline.connections.length === 1 ? 'connection' : 'connections'}
+            </span>
             <span>{timeline.entries.filter((e) => e.kind === 'ws-event').length} events</span>
             <span class={lostMs > 0 ? 'lost-total' : 'muted'}>
-              {timeline.lost.length} stretches without a WebSocket ({formatDuration(lostMs) || '0 ms'}): events lost
+              {timeline.lost.length} {timeline.lost.length === 1 ? 'stretch' : 'stretches'} without a WebSocket ({formatDuration(lostMs) || '0 ms'}): events lost
             </span>
             {loaded?.capped ? <span class="muted">showing the latest {maxExchanges} exchanges</span> : null}
           </div>
