@@ -145,7 +145,9 @@ export function TrafficList(props: TrafficListProps) {
         ) : (
           <span class="badge live">following live</span>
         )}
-        <span class="muted">{display.count.toLocaleString()} rows loaded</span>
+        <span class="muted">
+          {display.count.toLocaleString()} {display.count === 1 ? 'row' : 'rows'} loaded
+        </span>
       </div>
     </section>
   );
