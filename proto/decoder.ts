@@ -1,7 +1,7 @@
 // The schema-driven walk over the wire bytes: JSON as python's
 // MessageToDict(preserving_proto_field_name=True) gives it, plus every field the
 // schema does not know, kept under its number with a decoded guess (see
-// unknownValue), plus problems with byte offsets and, on request, byte spans.
+// Decoder.unknown), plus problems with byte offsets and, on request, byte spans.
 //
 // It never throws on input: every length is checked against what is left,
 // nesting stops at MAX_DEPTH, and a failure inside a length-delimited value is
@@ -38,7 +38,7 @@ export interface WalkResult {
   spans: FieldSpan[] | undefined;
 }
 
-/** One decoder per codec, reused across calls: decode is synchronous and never re-entered. */
+/** One decoder per codec, reused across calls: decode is synchronous, so calls never overlap. */
 export class Decoder {
   private readonly wire = new Wire(EMPTY);
   private buf: Buffer = EMPTY;
