@@ -66,11 +66,16 @@ export function doubleToJson(value: number): number | string {
 export function floatToJson(value: number): number | string {
   if (!Number.isFinite(value)) return doubleToJson(value);
   if (Number.isInteger(value) && Math.abs(value) < 1e21) return value;
-  for (let digits = 1; digits < 10; digits++) {
-    const candidate = Number(value.toPrecision(digits));
-    if (Math.fround(candidate) === value) return candidate;
+  // Reading back more digits only gets closer, so the shortest round-tripping
+  // precision (at most 9 for a float) can be found by bisection.
+  let low = 1;
+  let high = 9;
+  while (low < high) {
+    const digits = (low + high) >> 1;
+    if (Math.fround(Number(value.toPrecision(digits))) === value) high = digits;
+    else low = digits + 1;
   }
-  return value;
+  return Number(value.toPrecision(low));
 }
 
 /** A Buffer over the same memory, so strings can be sliced out without copying. */
