@@ -222,7 +222,7 @@ class Session {
     let sent = 0;
     for (let batch = 0; batch < 20; batch++) {
       const results = await Promise.all(
-        Array.from({ length: 10 }, () => this.exec('utils.ping (burst)', { utils: { ping: { client_time_ms: Date.now() } } })),
+        Array.from({ length: 25 }, () => this.exec('utils.ping (burst)', { utils: { ping: { client_time_ms: Date.now() } } })),
       );
       sent += results.length;
       const limited = results.find((r) => r.errors.includes('SE_RATE_LIMIT_EXCEEDED_ERROR'));

@@ -18,7 +18,7 @@ import type { RateLimiter } from './rate-limit.ts';
 import { decodeMessage, encodeMessage } from './schema.ts';
 import { publicOperations, services } from './services.ts';
 import type { Sessions } from './sessions.ts';
-import type { DemoState } from './state.ts';
+import type { Account, DemoState } from './state.ts';
 
 export const httpStatusOf: Readonly<Record<ServerErrorName, number>> = {
   SE_UNKNOWN_ERROR: 400,
@@ -85,7 +85,7 @@ function answer(request: ClientRequest, res: HttpResponse, context: ExecContext)
 
   const now = Date.now();
   const token = request.token ?? '';
-  let account;
+  let account: Account | undefined;
   if (!publicOperations.has(`${service}.${operation}`)) {
     const check = context.sessions.check(token, now);
     if ('error' in check) return fail(check.error);

@@ -1,5 +1,6 @@
 // The demo's service operations: each takes the fields of its request message and
 // returns the fields of its response message, as named in demo/protos.
+import { randomBytes } from 'node:crypto';
 import type { Currency, Fields } from './messages.ts';
 import type { Sessions } from './sessions.ts';
 import { plans, type Account, type DemoState } from './state.ts';
@@ -128,7 +129,7 @@ const ssh: Record<string, Operation> = {
   list: (_args, call) => ({ keys: owner(call).sshKeys }),
   add(args, call) {
     const key = {
-      id: `key_${(owner(call).sshKeys.length + 1).toString(36)}${call.now.toString(36)}`,
+      id: `key_${randomBytes(6).toString('hex')}`,
       name: text(args.name) || 'key',
       public_key: text(args.public_key),
       fingerprint: `SHA256:${Buffer.from(text(args.public_key)).toString('base64').slice(0, 43)}`,
