@@ -56,15 +56,16 @@ function largeResponse(): Buffer {
  * Decodes for about `seconds` and returns the rate per second of wall time and
  * per second of this process's CPU time (the steadier figure on a busy machine).
  */
-function measure(codec: Codec, type: MessageType, bytes: Buffer, seconds: number): { perSecond: number; mbPerSecond: number; perCpuSecond: number } {
-  for (let i = 0; i < 2000; i++) codec.decode(type, bytes);
+function measure(codec: Codec, type: MessageType, bytes: Buffer, seconds: number, spans: boolean): { perSecond: number; mbPerSecond: number; perCpuSecond: number } {
+  const options = { spans };
+  for (let i = 0; i < 2000; i++) codec.decode(type, bytes, options);
   let count = 0;
   const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(Math.round(seconds * 1e9));
   let now = start;
   while (now < deadline) {
-    for (let i = 0; i < 100; i++) codec.decode(type, bytes);
+    for (let i = 0; i < 100; i++) codec.decode(type, bytes, options);
     count += 100;
     now = process.hrtime.bigint();
   }
@@ -83,13 +84,15 @@ const codecs: [string, Codec][] = [
 const cpus = os.cpus();
 console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, node ${process.version}`);
 console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} (figures drop when other work shares the cores)`);
-console.log('decode throughput on one core (JSON + summary, no spans):');
+console.log('decode throughput on one core (JSON + summary; the recorder also asks for spans):');
 for (const [label, codec] of codecs) {
   for (const [type, bytes] of [['ClientRequest', small], ['ServerResponse', large]] as const) {
-    const { perSecond, mbPerSecond, perCpuSecond } = measure(codec, type, bytes, type === 'ClientRequest' ? 2 : 3);
-    const rate = (value: number) => Math.round(value).toLocaleString('en-US').padStart(9);
-    console.log(
-      `  ${type.padEnd(14)} ${String(bytes.length).padStart(6)} B  ${label.padEnd(16)}  ${rate(perSecond)} msg/s  ${mbPerSecond.toFixed(1).padStart(6)} MB/s  (${rate(perCpuSecond)} msg per CPU-second)`,
-    );
+    for (const spans of [false, true]) {
+      const { perSecond, mbPerSecond, perCpuSecond } = measure(codec, type, bytes, type === 'ClientRequest' ? 2 : 3, spans);
+      const rate = (value: number) => Math.round(value).toLocaleString('en-US').padStart(9);
+      console.log(
+        `  ${type.padEnd(14)} ${String(bytes.length).padStart(6)} B  ${label.padEnd(16)} ${spans ? '+ spans' : '       '}  ${rate(perSecond)} msg/s  ${mbPerSecond.toFixed(1).padStart(6)} MB/s  (${rate(perCpuSecond)} msg per CPU-second)`,
+      );
+    }
   }
 }
