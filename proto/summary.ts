@@ -67,9 +67,14 @@ export function summarize(type: MessageType, plan: MessagePlan, input: Uint8Arra
       if (pos < 0) break;
     }
   }
-  if (summary.trx === undefined) delete summary.trx;
-  if (hasToken) summary.token = tokenFacts(token, now);
-  return summary;
+  // Built in reading order: what was called, for which transaction, what went wrong, by whom.
+  const ordered = {} as MessageSummary;
+  if (summary.service !== undefined) ordered.service = summary.service;
+  if (summary.operation !== undefined) ordered.operation = summary.operation;
+  if (summary.trx !== undefined) ordered.trx = summary.trx;
+  ordered.errors = summary.errors;
+  if (hasToken) ordered.token = tokenFacts(token, now);
+  return ordered;
 }
 
 function packedErrors(wire: Wire, start: number, end: number, names: Map<number, string> | null, errors: string[]): void {
