@@ -359,6 +359,8 @@ describe('user schemas', () => {
         'import "google/protobuf/struct.proto";',
         'import "google/protobuf/field_mask.proto";',
         'import "google/protobuf/empty.proto";',
+        'import "google/protobuf/any.proto";',
+        'message Extra { string note = 1; }',
         'message Request {',
         '  google.protobuf.Duration timeout = 1;',
         '  google.protobuf.Int64Value limit = 2;',
@@ -367,6 +369,7 @@ describe('user schemas', () => {
         '  google.protobuf.FieldMask mask = 5;',
         '  google.protobuf.Empty nothing = 6;',
         '  google.protobuf.BoolValue flag = 7;',
+        '  repeated google.protobuf.Any extras = 8;',
         '}',
         '',
       ].join('\n'),
@@ -380,6 +383,9 @@ describe('user schemas', () => {
       '  mask { paths: "user.display_name" paths: "id" }',
       '  nothing { }',
       '  flag { }',
+      '  extras { [type.googleapis.com/ca2utils.Extra] { note: "hi" } }',
+      '  extras { [type.googleapis.com/google.protobuf.Duration] { seconds: 2 } }',
+      '  extras { type_url: "type.googleapis.com/elsewhere.Unknown" value: "\\001" }',
       '}',
     ].join('\n');
     const envelope = path.join(dir, 'envelope.proto');
@@ -396,6 +402,11 @@ describe('user schemas', () => {
         mask: 'user.displayName,id',
         nothing: {},
         flag: false,
+        extras: [
+          { '@type': 'type.googleapis.com/ca2utils.Extra', note: 'hi' },
+          { '@type': 'type.googleapis.com/google.protobuf.Duration', value: '2s' },
+          { type_url: 'type.googleapis.com/elsewhere.Unknown', value: 'AQ==' },
+        ],
       },
     });
   });
