@@ -10,6 +10,7 @@ import { DemoState } from './state.ts';
 import { attachWsEndpoint } from './ws.ts';
 
 export { demoProtoDir } from './paths.ts';
+export type { RateLimit } from './rate-limit.ts';
 
 export interface DemoServerOptions {
   /** Defaults to 127.0.0.1. */
