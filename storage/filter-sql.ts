@@ -13,17 +13,25 @@ export interface SqlCondition {
   params: (string | number)[];
 }
 
-/**
- * How a bare word is tested: `list` collects every match once (cheap when the word is
- * rare), `probe` looks up the row being tested (cheap when few rows are tested, as when
- * another term chose them). Nested in or/not a word always uses `list`.
- */
-export type TextMode = 'list' | 'probe';
+export type TextNode = Extract<FilterNode, { type: 'text' }>;
+
+export interface CompileOptions {
+  /** ms epoch that relative times count back from. */
+  now: number;
+  /**
+   * How a bare word that the filter requires is tested: `list` collects every match once
+   * (cheap when the word is rare), `probe` looks up the row being tested (cheap when few
+   * rows are tested, as when another term chose them). In or/not a word always uses `list`.
+   */
+  textMode?: 'list' | 'probe';
+  /** The FTS5 query for a bare word; ftsQuery by default. */
+  match?: (node: TextNode) => string;
+}
 
 /** The condition for a filter; a null filter (empty text) gives one that is always true. */
-export function compileFilter(filter: FilterNode | null, now: number, textMode: TextMode = 'list'): SqlCondition {
+export function compileFilter(filter: FilterNode | null, options: CompileOptions): SqlCondition {
   const params: (string | number)[] = [];
-  const sql = filter === null ? '1' : compile(filter, now, params, textMode);
+  const sql = filter === null ? '1' : compile(filter, params, { textMode: 'list', match: ftsQuery, ...options });
   return { sql, params };
 }
 
@@ -37,10 +45,9 @@ export function conjuncts(filter: FilterNode | null): FilterNode[] {
  * A SELECT of the exchange ids that can match `node`, answered from an index, or null when
  * no index helps. Used to pick the rows to test when that list is short.
  */
-export function candidateIds(node: FilterNode, now: number): SqlCondition | null {
+export function candidateIds(node: FilterNode, options: CompileOptions): SqlCondition | null {
   const fromExchanges = (): SqlCondition => {
-    const params: (string | number)[] = [];
-    const sql = compile(node, now, params, 'list');
+    const { sql, params } = compileFilter(node, { ...options, textMode: 'list' });
     return { sql: `SELECT e.id FROM exchanges e WHERE ${sql}`, params };
   };
   switch (node.type) {
@@ -59,7 +66,7 @@ export function candidateIds(node: FilterNode, now: number): SqlCondition | null
     case 'problem':
       return { sql: 'SELECT e.id FROM exchanges e WHERE e.problem_count > 0', params: [] };
     case 'text':
-      return { sql: 'SELECT rowid >> 32 FROM search_text WHERE search_text MATCH ?', params: [ftsQuery(node)] };
+      return { sql: 'SELECT rowid >> 32 FROM search_text WHERE search_text MATCH ?', params: [(options.match ?? ftsQuery)(node)] };
     default:
       return null;
   }
@@ -71,7 +78,7 @@ function likeEscape(text: string): string {
 }
 
 /** A bare word as an FTS5 phrase. Its tokens hold only letters and digits, so quoting them cannot be escaped from. */
-export function ftsQuery(node: Extract<FilterNode, { type: 'text' }>): string {
+export function ftsQuery(node: TextNode): string {
   return `"${node.tokens.join(' ')}"${node.prefix ? '*' : ''}`;
 }
 
@@ -85,14 +92,15 @@ function numberSql(column: string, tests: NumberTest[], params: (string | number
   return `(${column} IS NOT NULL AND ${parts.join(' AND ')})`;
 }
 
-function compile(node: FilterNode, now: number, params: (string | number)[], textMode: TextMode): string {
+function compile(node: FilterNode, params: (string | number)[], options: Required<CompileOptions>): string {
+  const nested = { ...options, textMode: 'list' as const };
   switch (node.type) {
     case 'and':
-      return `(${node.items.map((item) => compile(item, now, params, textMode)).join(' AND ')})`;
+      return `(${node.items.map((item) => compile(item, params, options)).join(' AND ')})`;
     case 'or':
-      return `(${node.items.map((item) => compile(item, now, params, 'list')).join(' OR ')})`;
+      return `(${node.items.map((item) => compile(item, params, nested)).join(' OR ')})`;
     case 'not':
-      return `NOT ${compile(node.item, now, params, 'list')}`;
+      return `NOT ${compile(node.item, params, nested)}`;
     case 'field':
       switch (node.field) {
         case 'service':
@@ -146,7 +154,7 @@ function compile(node: FilterNode, now: number, params: (string | number)[], tex
       return node.value === 'client' ? '(e.client_frames > 0)' : '(e.server_frames > 0)';
     case 'time': {
       // started_at keeps sub-milliseconds; a summary's whole-ms startedAt is floor(started_at).
-      const bound = timeBound(node, now);
+      const bound = timeBound(node, options.now);
       if (node.bound === 'since') {
         params.push(bound);
         return '(e.started_at >= ?)';
@@ -156,8 +164,8 @@ function compile(node: FilterNode, now: number, params: (string | number)[], tex
     }
     case 'text':
       // search_text rowids are exchange id << 32 plus a slot (see storage/migrations.ts).
-      params.push(ftsQuery(node));
-      return textMode === 'list'
+      params.push(options.match(node));
+      return options.textMode === 'list'
         ? '(e.id IN (SELECT rowid >> 32 FROM search_text WHERE search_text MATCH ?))'
         : '(EXISTS (SELECT 1 FROM search_text WHERE search_text MATCH ? AND rowid >= e.id << 32 AND rowid <= (e.id << 32) + 4294967295))';
   }

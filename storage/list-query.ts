@@ -10,7 +10,7 @@
 
 import type Database from 'better-sqlite3';
 import type { FilterNode } from '../model/filter.ts';
-import { candidateIds, compileFilter, conjuncts, ftsQuery, type SqlCondition } from './filter-sql.ts';
+import { candidateIds, compileFilter, conjuncts, ftsQuery, type CompileOptions, type SqlCondition, type TextNode } from './filter-sql.ts';
 import { summaryColumns, type SummaryRow } from './rows.ts';
 
 export interface PlanLimits {
@@ -22,6 +22,9 @@ export interface PlanLimits {
 
 export const defaultPlanLimits: PlanLimits = { fewRows: 2000, textChunk: 500 };
 
+/** A prefix word (inst*) is searched as the indexed words it can be, up to this many. */
+const maxPrefixWords = 64;
+
 export interface PageQuery {
   limit: number;
   before?: number;
@@ -31,34 +34,66 @@ export interface PageQuery {
 type Prepare = (sql: string) => Database.Statement;
 
 export function queryPage(prepare: Prepare, filter: FilterNode | null, query: PageQuery, limits = defaultPlanLimits): SummaryRow[] {
+  const options: CompileOptions = { now: query.now, match: prefixExpander(prepare) };
   const terms = conjuncts(filter);
-  let best: { term: FilterNode; ids: SqlCondition; count: number } | null = null;
+  let best: { ids: SqlCondition; count: number } | null = null;
   for (const term of terms) {
-    const ids = candidateIds(term, query.now);
+    const ids = candidateIds(term, options);
     if (ids === null) continue;
     const count = (prepare(`SELECT count(*) AS n FROM (${ids.sql} LIMIT ${limits.fewRows})`).get(...ids.params) as { n: number }).n;
-    if (best === null || count < best.count) best = { term, ids, count };
+    if (best === null || count < best.count) best = { ids, count };
     if (count === 0) break;
   }
-  if (best !== null && best.count < limits.fewRows) return testCandidates(prepare, filter, best.ids, query);
-  const word = terms.find((t): t is Extract<FilterNode, { type: 'text' }> => t.type === 'text');
-  if (word !== undefined) return walkWord(prepare, word, terms.filter((t) => t !== word), query, limits.textChunk);
-  return walkTable(prepare, filter, query);
+  if (best !== null && best.count < limits.fewRows) return testCandidates(prepare, filter, best.ids, query, options);
+  const word = terms.find((t): t is TextNode => t.type === 'text');
+  if (word !== undefined) {
+    return walkWord(prepare, word, terms.filter((t) => t !== word), query, options, limits.textChunk);
+  }
+  return walkTable(prepare, filter, query, options);
+}
+
+/**
+ * FTS5 answers a prefix query (web*) by merging the matches of every word with that
+ * prefix, in full, on each query: slow for a common prefix, and ruinous when repeated
+ * per row. An OR of those words, looked up once in the index's vocabulary, is read lazily
+ * like any word. The vocabulary may still hold words of replaced rows; they match nothing.
+ */
+function prefixExpander(prepare: Prepare): (node: TextNode) => string {
+  const expanded = new Map<string, string>();
+  return (node) => {
+    if (!node.prefix) return ftsQuery(node);
+    const key = node.tokens.join(' ');
+    const last = node.tokens[node.tokens.length - 1];
+    let query = expanded.get(key);
+    if (query === undefined) {
+      prepare("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search_text, 'row')").run();
+      const words = (prepare('SELECT term FROM temp.search_vocab WHERE term >= ? LIMIT ?').pluck().all(last, maxPrefixWords + 1) as string[]).filter(
+        (term) => term.startsWith(last),
+      );
+      const head = node.tokens.slice(0, -1);
+      query =
+        words.length === 0 || words.length > maxPrefixWords
+          ? ftsQuery(node)
+          : words.map((word) => ftsQuery({ type: 'text', tokens: [...head, word], prefix: false })).join(' OR ');
+      expanded.set(key, query);
+    }
+    return query;
+  };
 }
 
 function bounded(condition: SqlCondition, before: number | undefined): SqlCondition {
   return before === undefined ? condition : { sql: `${condition.sql} AND e.id < ?`, params: [...condition.params, before] };
 }
 
-function testCandidates(prepare: Prepare, filter: FilterNode | null, ids: SqlCondition, query: PageQuery): SummaryRow[] {
-  const condition = bounded(compileFilter(filter, query.now, 'probe'), query.before);
+function testCandidates(prepare: Prepare, filter: FilterNode | null, ids: SqlCondition, query: PageQuery, options: CompileOptions): SummaryRow[] {
+  const condition = bounded(compileFilter(filter, { ...options, textMode: 'probe' }), query.before);
   return prepare(
     `SELECT ${summaryColumns} FROM exchanges e WHERE e.id IN (${ids.sql}) AND ${condition.sql} ORDER BY e.id DESC LIMIT ?`,
   ).all(...ids.params, ...condition.params, query.limit) as SummaryRow[];
 }
 
-function walkTable(prepare: Prepare, filter: FilterNode | null, query: PageQuery): SummaryRow[] {
-  const condition = bounded(compileFilter(filter, query.now), query.before);
+function walkTable(prepare: Prepare, filter: FilterNode | null, query: PageQuery, options: CompileOptions): SummaryRow[] {
+  const condition = bounded(compileFilter(filter, options), query.before);
   // NOT INDEXED keeps the walk in rowid order (ids only; no index would beat it here).
   return prepare(`SELECT ${summaryColumns} FROM exchanges e NOT INDEXED WHERE ${condition.sql} ORDER BY e.id DESC LIMIT ?`).all(
     ...condition.params,
@@ -68,29 +103,30 @@ function walkTable(prepare: Prepare, filter: FilterNode | null, query: PageQuery
 
 function walkWord(
   prepare: Prepare,
-  word: Extract<FilterNode, { type: 'text' }>,
+  word: TextNode,
   rest: FilterNode[],
   query: PageQuery,
+  options: CompileOptions,
   textChunk: number,
 ): SummaryRow[] {
-  const others = compileFilter(rest.length === 0 ? null : { type: 'and', items: rest }, query.now, 'probe');
+  const others = compileFilter(rest.length === 0 ? null : { type: 'and', items: rest }, { ...options, textMode: 'probe' });
+  const match = (options.match ?? ftsQuery)(word);
   const hits = prepare(
     `SELECT rowid >> 32 AS id FROM search_text WHERE search_text MATCH ? AND rowid < ? << 32 ORDER BY rowid DESC LIMIT ${textChunk}`,
+  );
+  const test = prepare(
+    `SELECT ${summaryColumns} FROM exchanges e WHERE e.id IN (SELECT value FROM json_each(?)) AND ${others.sql} ORDER BY e.id DESC LIMIT ?`,
   );
   const rows: SummaryRow[] = [];
   // id << 32 must stay below 2^63, so ids stay below 2^31 - 1: plenty for a debugging proxy.
   let below = query.before ?? 2 ** 31 - 1;
   while (rows.length < query.limit && below > 1) {
-    const found = (hits.all(ftsQuery(word), below) as { id: number }[]).map((h) => h.id);
+    const found = (hits.all(match, below) as { id: number }[]).map((h) => h.id);
     if (found.length === 0) break;
-    // A long WebSocket fills a chunk with one id; the next step starts below it either way.
+    // A long WebSocket may fill a chunk with one id; the next step starts below it either way.
     const ids = [...new Set(found)];
     below = ids[ids.length - 1];
-    const idList = JSON.stringify(ids);
-    const more = prepare(
-      `SELECT ${summaryColumns} FROM exchanges e WHERE e.id IN (SELECT value FROM json_each(?)) AND ${others.sql} ORDER BY e.id DESC LIMIT ?`,
-    ).all(idList, ...others.params, query.limit - rows.length) as SummaryRow[];
-    rows.push(...more);
+    rows.push(...(test.all(JSON.stringify(ids), ...others.params, query.limit - rows.length) as SummaryRow[]));
     if (found.length < textChunk) break;
   }
   return rows;

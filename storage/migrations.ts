@@ -55,7 +55,8 @@ export const migrations: Migration[] = [
         );
         CREATE INDEX exchanges_started_at ON exchanges (started_at);
         CREATE INDEX exchanges_kind ON exchanges (kind);
-        CREATE INDEX exchanges_service_operation ON exchanges (service, operation);
+        CREATE INDEX exchanges_service ON exchanges (service);
+        CREATE INDEX exchanges_operation ON exchanges (operation);
         CREATE INDEX exchanges_status ON exchanges (status);
         CREATE INDEX exchanges_trx ON exchanges (trx);
         CREATE INDEX exchanges_token_sub ON exchanges (token_sub);

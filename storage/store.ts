@@ -93,7 +93,7 @@ export class Store {
   private droppingReported = false;
   private closed = false;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly write: ReturnType<typeof prepareWrites>;
+  private readonly sql: ReturnType<typeof prepareStatements>;
 
   private constructor(
     private readonly db: Database.Database,
@@ -105,7 +105,7 @@ export class Store {
     this.maxBatch = options.maxBatch ?? 500;
     this.maxQueue = options.maxQueue ?? 50_000;
     this.nextId = ((db.prepare('SELECT max(id) AS id FROM exchanges').get() as { id: number | null }).id ?? 0) + 1;
-    this.write = prepareWrites(db);
+    this.sql = prepareStatements(db);
   }
 
   /** Opens or creates the file: WAL mode, runs migrations. Throws StorageError with a sentence naming the file and the fix. */
@@ -180,7 +180,7 @@ export class Store {
     this.queue = [];
     this.queuedExchanges.clear();
     try {
-      this.write.batch(batch);
+      this.sql.batch(batch);
     } catch (err) {
       if (isTransient(err)) {
         this.requeue(batch);
@@ -212,9 +212,9 @@ export class Store {
   getExchange(id: number): ExchangeDetail | null {
     this.flush();
     return this.read(() => {
-      const row = this.write.detail.get(id) as DetailRow | undefined;
+      const row = this.sql.detail.get(id) as DetailRow | undefined;
       if (row === undefined) return null;
-      return detailFromRows(row, this.write.frames.all(id) as FrameRow[]);
+      return detailFromRows(row, this.sql.frames.all(id) as FrameRow[]);
     });
   }
 
@@ -304,7 +304,7 @@ export class Store {
   private writeEachDroppingRefused(batch: Queued[]): void {
     for (let i = 0; i < batch.length; i++) {
       try {
-        this.write.batch([batch[i]]);
+        this.sql.batch([batch[i]]);
       } catch (err) {
         if (isTransient(err)) {
           this.requeue(batch.slice(i));
@@ -344,7 +344,7 @@ export class Store {
   }
 }
 
-function prepareWrites(db: Database.Database) {
+function prepareStatements(db: Database.Database) {
   const exchangeColumns = [
     'kind', 'started_at', 'ended_at', 'duration_ms', 'method', 'path', 'status', 'service', 'operation', 'trx',
     'errors', 'error_count', 'token_sub', 'token_prefix', 'token_exp', 'token_expired', 'client_address', 'state',

@@ -135,7 +135,7 @@ describe('filter compiled to SQL', () => {
 
   it('passes user text to SQLite only as parameters', () => {
     const hostile = `path:"'; DROP TABLE exchanges; --" service:"x' OR '1'='1" "NEAR(a b)" token:"\\" OR 1"`;
-    const condition = compileFilter(parseFilter(hostile), now);
+    const condition = compileFilter(parseFilter(hostile), { now });
     assert.doesNotMatch(condition.sql, /DROP|NEAR|'1'/);
     assert.deepEqual(store.listExchanges({ filter: hostile, now }).items, []);
     assert.equal(store.stats().exchanges, 400);

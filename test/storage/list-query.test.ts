@@ -62,6 +62,8 @@ describe('queryPage', () => {
     // hold it in their request, so one word matches many rows of few exchanges.
     for (let id = 1; id <= 40; id++) store.putExchange(record(id, id % 2 === 0 ? 'plain' : 'credits'));
     for (let seq = 0; seq < 300; seq++) store.putFrame(frame(2, seq));
+    // More words sharing a prefix than are looked up one by one.
+    for (let id = 41; id <= 110; id++) store.putExchange(record(id, `spread${id} web server`));
     store.close();
     db = new Database(file, { readonly: true });
   });
@@ -94,9 +96,20 @@ describe('queryPage', () => {
     assert.deepEqual(page('credits -dir:server', 3, undefined, { fewRows: 1, textChunk: 2 }), [39, 37, 35]);
   });
 
+  it('finds a prefix shared by many words, and a phrase ending in a prefix', () => {
+    const spread = Array.from({ length: 70 }, (_, i) => 110 - i);
+    for (const limits of [defaultPlanLimits, { fewRows: 1, textChunk: 7 }]) {
+      assert.deepEqual(page('spread*', 1000, undefined, limits), spread);
+      assert.deepEqual(page('spread10*', 1000, undefined, limits), [109, 108, 107, 106, 105, 104, 103, 102, 101, 100]);
+      assert.deepEqual(page('"web ser"*', 1000, undefined, limits), spread);
+      assert.deepEqual(page('"web ser"* -spread1*', 1000, undefined, limits), spread.filter((id) => !String(id).startsWith('1')));
+      assert.deepEqual(page('"ser web"*', 1000, undefined, limits), []);
+    }
+  });
+
   it('walks the table when no term narrows the rows', () => {
     assert.deepEqual(page('dir:server or path:nothing', 100), [2]);
-    assert.deepEqual(page('', 3), [40, 39, 38]);
+    assert.deepEqual(page('', 3), [110, 109, 108]);
     assert.deepEqual(page('', 3, 2), [1]);
   });
 });
