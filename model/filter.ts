@@ -186,9 +186,11 @@ function tokenize(source: string): Token[] {
           i++;
         }
       }
-      const star = !quoted && key === undefined && value.endsWith('*');
+      const raw = source.slice(start, i);
+      // A * after the closing quote still counts: "web ser"* is a phrase ending in a prefix.
+      const star = key === undefined && raw.endsWith('*');
       if (star) value = value.slice(0, -1);
-      tokens.push({ kind: 'word', start, raw: source.slice(start, i), key, value, valueStart, quoted, star });
+      tokens.push({ kind: 'word', start, raw, key, value, valueStart, quoted, star });
     }
   }
   return tokens;

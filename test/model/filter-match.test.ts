@@ -143,6 +143,8 @@ describe('in-memory filter evaluation', () => {
     assert.equal(test('expire*', exec), true);
     assert.equal(test('"expired token"', exec), true);
     assert.equal(test('"token expired"', exec), false);
+    assert.equal(test('"expired tok"*', exec), true);
+    assert.equal(test('"expired tok"', exec), false);
   });
 
   it('searches bare words in the decoded JSON text the caller passes', () => {

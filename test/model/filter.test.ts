@@ -139,6 +139,8 @@ describe('filter grammar', () => {
     assert.deepEqual(parseFilter('Création'), { type: 'text', tokens: ['creation'], prefix: false });
     assert.deepEqual(parseFilter('"hello world"'), { type: 'text', tokens: ['hello', 'world'], prefix: false });
     assert.deepEqual(parseFilter('inst*'), { type: 'text', tokens: ['inst'], prefix: true });
+    assert.deepEqual(parseFilter('"web ser"*'), { type: 'text', tokens: ['web', 'ser'], prefix: true });
+    assert.deepEqual(parseFilter('"a*"'), { type: 'text', tokens: ['a'], prefix: false });
     assert.deepEqual(parseFilter('SE_EXPIRED_TOKEN'), { type: 'text', tokens: ['se', 'expired', 'token'], prefix: false });
     assert.deepEqual(parseFilter('"or"'), { type: 'text', tokens: ['or'], prefix: false });
   });

@@ -35,7 +35,7 @@ const term = fc.oneof(
   fc.constantFrom('size:>2kb', 'size:<1kb', 'size:>=4000', 'size:<=3.5kb', 'size:>10kb'),
   fc.constantFrom('dur:>200ms', 'dur:>=200ms', 'dur:<1s', 'dur:<=199.75ms', 'dur:1500', 'dur:>1.2s'),
   fc.constantFrom('problem:any', 'problem:varint', 'problem:"RUNS PAST"', 'problem:uuid', 'problem:%'),
-  fc.constantFrom('instance', 'creation', 'CRÉATION', '"hello world"', '"world hello"', 'billing', 'web_01', 'quota', 'inst*', 'bi*', 'névé', 'neve', '100', 'true', 'label', 'expired', '"se expired"', 'alice', 'login', 'refused'),
+  fc.constantFrom('instance', 'creation', 'CRÉATION', '"hello world"', '"world hello"', 'billing', 'web_01', 'quota', 'inst*', 'bi*', '"hello wor"*', '"web"*', 'névé', 'neve', '100', 'true', 'label', 'expired', '"se expired"', 'alice', 'login', 'refused'),
 );
 
 const filterText: fc.Arbitrary<string> = fc.letrec<{ expr: string }>((tie) => ({
