@@ -88,13 +88,15 @@ export async function run(argv: string[]): Promise<number> {
     : null;
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
+    let stoppingSince = 0;
     const stop = async (signal: string) => {
-      if (stopping) {
+      if (stoppingSince) {
+        // Tools like `timeout` signal the process and its group, so one request can arrive twice.
+        if (Date.now() - stoppingSince < 1_000) return;
         say(`ca2-inspector: ${signal} again, exiting without waiting.`);
         process.exit(130);
       }
-      stopping = true;
+      stoppingSince = Date.now();
       say(`ca2-inspector: ${signal}: finishing ${proxy.inFlight()} exchange(s) in flight, then writing every record…`);
       demoTraffic.abort();
       await demoClient?.catch(() => undefined);

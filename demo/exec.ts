@@ -1,17 +1,21 @@
 // POST /exec: one ca2.ClientRequest in, one ca2.ServerResponse out, errors as the ca2 document describes.
 //
-// Every answer to POST /exec is a ServerResponse echoing the request's trx. HTTP
-// status 200 means no errors; each ServerError has one status:
+// Every answer to POST /exec is a ServerResponse echoing the request's trx. A ca2 server
+// reports errors inside the ServerResponse, not in the HTTP status, so every ServerError
+// comes with HTTP 200 (the proxy's protocol checks flag any other pairing):
 //
-//   SE_UNKNOWN_ERROR              400 body is not a ClientRequest, or no service/operation set
-//                                 (413 for a body over 1 MiB, 415 for a content type other than application/x-protobuf)
-//   SE_TRX_REQUIRED_ERROR         400 trx missing or empty
-//   SE_INVALID_TRX_ERROR          400 trx longer than 64 bytes
-//   SE_TOKEN_REQUIRED_ERROR       401 no token, on anything but auth.login
-//   SE_INVALID_TOKEN_ERROR        401 not a JWT signed by the demo, logged out, or unknown user
-//   SE_EXPIRED_TOKEN_ERROR        401 JWT past its exp
-//   SE_RATE_LIMIT_EXCEEDED_ERROR  429 too many requests for this token in the window (with Retry-After)
-//   SE_INTERNAL_SERVER_ERROR      500 an operation failed, e.g. creating an instance named "boom"
+//   SE_TRX_REQUIRED_ERROR         trx missing or empty
+//   SE_INVALID_TRX_ERROR          trx longer than 64 bytes
+//   SE_TOKEN_REQUIRED_ERROR       no token, on anything but auth.login
+//   SE_INVALID_TOKEN_ERROR        not a JWT signed by the demo, logged out, or unknown user
+//   SE_EXPIRED_TOKEN_ERROR        JWT past its exp
+//   SE_RATE_LIMIT_EXCEEDED_ERROR  too many requests for this token in the window (with Retry-After)
+//   SE_INTERNAL_SERVER_ERROR      an operation failed, e.g. creating an instance named "boom"
+//   SE_UNKNOWN_ERROR              no service or operation set
+//
+// Only bodies that cannot be a ClientRequest at all are refused at the HTTP level, with
+// SE_UNKNOWN_ERROR: 400 when it does not parse, 413 over 1 MiB, 415 for a content type
+// other than application/x-protobuf.
 import type { IncomingMessage, ServerResponse as HttpResponse } from 'node:http';
 import type { Fields, ServerErrorName, ServerResponse } from './messages.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -19,17 +23,6 @@ import { decodeMessage, encodeMessage } from './schema.ts';
 import { publicOperations, services } from './services.ts';
 import type { Sessions } from './sessions.ts';
 import type { Account, DemoState } from './state.ts';
-
-export const httpStatusOf: Readonly<Record<ServerErrorName, number>> = {
-  SE_UNKNOWN_ERROR: 400,
-  SE_TRX_REQUIRED_ERROR: 400,
-  SE_INVALID_TRX_ERROR: 400,
-  SE_TOKEN_REQUIRED_ERROR: 401,
-  SE_INVALID_TOKEN_ERROR: 401,
-  SE_EXPIRED_TOKEN_ERROR: 401,
-  SE_RATE_LIMIT_EXCEEDED_ERROR: 429,
-  SE_INTERNAL_SERVER_ERROR: 500,
-};
 
 export const MAX_TRX_BYTES = 64;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -72,7 +65,7 @@ export function handleExec(req: IncomingMessage, res: HttpResponse, context: Exe
 function answer(request: ClientRequest, res: HttpResponse, context: ExecContext): void {
   const trx = request.trx && request.trx.length > 0 ? request.trx : undefined;
   const fail = (error: ServerErrorName, headers: Record<string, string> = {}) =>
-    reply(res, httpStatusOf[error], { trx, errors: [error] }, headers);
+    reply(res, 200, { trx, errors: [error] }, headers);
 
   if (!trx) return fail('SE_TRX_REQUIRED_ERROR');
   if (trx.length > MAX_TRX_BYTES) return fail('SE_INVALID_TRX_ERROR');
