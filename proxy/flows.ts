@@ -2,8 +2,8 @@
 // means to end them all when the proxy shuts down.
 
 import type { IncomingMessage } from 'node:http';
-import type { ExchangeKind } from '../model/types.ts';
-import { BodyCapture } from './capture.ts';
+import type { ExchangeKind, HeaderList } from '../model/types.ts';
+import { BodyCapture, EMPTY } from './capture.ts';
 import { headerList } from './headers.ts';
 import type { FlowError, Tap, TappedFlow, TappedResponse } from './tap.ts';
 
@@ -20,6 +20,8 @@ export class FlowRecord {
   response: Omit<TappedResponse, 'body' | 'size' | 'truncated'> | null = null;
   responseBody: BodyCapture | null = null;
   error: FlowError | null = null;
+  private readonly clientAddress: string;
+  private readonly requestHeaders: HeaderList;
 
   constructor(
     readonly id: number,
@@ -28,29 +30,31 @@ export class FlowRecord {
     maxBody: number,
   ) {
     this.requestBody = new BodyCapture(maxBody);
+    const socket = req.socket;
+    this.clientAddress = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : '';
+    this.requestHeaders = headerList(req.rawHeaders);
   }
 
   snapshot(): TappedFlow {
     const { req, requestBody, response, responseBody } = this;
-    const socket = req.socket;
     return {
       id: this.id,
       kind: this.kind,
       startedAt: this.startedAt,
       endedAt: this.endedAt,
-      clientAddress: socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : '',
+      clientAddress: this.clientAddress,
       request: {
         method: req.method ?? '',
         path: req.url ?? '',
         httpVersion: req.httpVersion,
-        headers: headerList(req.rawHeaders),
+        headers: this.requestHeaders,
         body: requestBody.bytes(),
         size: requestBody.size,
         truncated: requestBody.truncated,
       },
       response: response && {
         ...response,
-        body: responseBody ? responseBody.bytes() : new Uint8Array(0),
+        body: responseBody ? responseBody.bytes() : EMPTY,
         size: responseBody ? responseBody.size : 0,
         truncated: responseBody ? responseBody.truncated : false,
       },

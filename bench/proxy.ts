@@ -1,0 +1,226 @@
+// `npm run bench`: this proxy against bare http-proxy forwarding, same upstream, one run.
+// Prints /exec requests per second and p50/p99 latency, /ws events per second, each as a
+// ratio to bare forwarding, and the proxy's RSS as recorded exchanges grow to 200,000.
+//
+//   npm run bench                 the real command: ca2-inspector proxy, recording everything
+//   npm run bench -- --tap-only   the forwarding core alone, with an empty tap
+//   npm run bench -- --only ws    one part: exec, ws or rss
+//
+// Every server runs in its own process; autocannon and the WebSocket clients run here.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsx = ['--import', 'tsx'];
+
+/** How to start a proxy in front of `upstream`; it must print "proxy at http://HOST:PORT," when ready. */
+type ProxyCommand = (upstream: string, workDir: string) => string[];
+
+const bare: ProxyCommand = (upstream) => [...tsx, 'bench/proxy/bare-forwarder.ts', upstream];
+const recording: ProxyCommand = (upstream, workDir) => [
+  'bin/ca2-inspector.js', 'proxy', '--upstream', upstream, '--listen', '127.0.0.1:0', '--ui', '127.0.0.1:0',
+  '--db', join(workDir, 'bench.sqlite'), '--quiet',
+];
+const tapOnly: ProxyCommand = (upstream) => [...tsx, 'bench/proxy/tap-only-proxy.ts', upstream];
+
+const ours = process.argv.includes('--tap-only') ? { name: 'forwarding core, empty tap', command: tapOnly } : { name: 'ca2-inspector proxy (recording)', command: recording };
+
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? null : process.argv[onlyAt + 1];
+const runs = (part: 'exec' | 'ws' | 'rss') => only === null || only === part;
+
+const EXEC = { connections: 32, warmupSeconds: 2, seconds: 8, rounds: 2 };
+const WS = { clients: 4, seconds: 5, rounds: 2 };
+const RSS_EXCHANGES = 200_000;
+const RSS_STEP = 50_000;
+
+// A ClientRequest { trx: 16 bytes, token: "…", utils: { … } } as a ca2 client would send it.
+const execBody = Buffer.concat([
+  Buffer.from([0x0a, 16]), Buffer.from('0123456789abcdef'),
+  Buffer.from([0x12, 40]), Buffer.alloc(40, 't'),
+  Buffer.from([0x52, 6, 0x0a, 4]), Buffer.from('ping'),
+]);
+const wsAuth = Buffer.concat([Buffer.from([0x12, 40]), Buffer.alloc(40, 't')]);
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node args` in the project root and waits for its "… at http://…," line. */
+async function start(args: string[]): Promise<Child> {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stderr!.on('data', (d) => output.push(String(d)));
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output.push(line);
+      const ready = / at (http:\/\/\S+?),/.exec(line);
+      if (ready) resolve(ready[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`node ${args.join(' ')} exited with ${code}:\n${output.join('\n')}`)));
+  });
+  return {
+    process: child,
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+      }),
+  };
+}
+
+// autocannon ships no types; these are the fields used here.
+interface CannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: object) => Promise<CannonResult>;
+
+function exec(url: string, options: { seconds?: number; amount?: number }): Promise<CannonResult> {
+  return autocannon({
+    url: `${url}/exec`,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: execBody,
+    connections: EXEC.connections,
+    ...(options.amount ? { amount: options.amount } : { duration: options.seconds }),
+  });
+}
+
+/** Events per second received by WS.clients sockets, through the proxy at `url`, over WS.seconds. */
+async function wsEvents(url: string): Promise<number> {
+  let events = 0;
+  let counting = false;
+  const sockets = await Promise.all(
+    Array.from({ length: WS.clients }, () => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, { perMessageDeflate: false });
+      ws.on('message', () => counting && events++);
+      return new Promise<WebSocket>((resolve, reject) => {
+        ws.once('open', () => (ws.send(wsAuth), resolve(ws)));
+        ws.once('error', reject);
+      });
+    }),
+  );
+  await sleep(500);
+  counting = true;
+  const started = performance.now();
+  await sleep(WS.seconds * 1000);
+  counting = false;
+  const rate = events / ((performance.now() - started) / 1000);
+  for (const ws of sockets) ws.terminate();
+  return rate;
+}
+
+function rssMiB(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
+  return Number(kb) / 1024;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function checkClean(label: string, r: CannonResult): void {
+  if (r.errors || r.timeouts || r.non2xx) {
+    throw new Error(`${label}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx answers; the numbers would mean nothing`);
+  }
+}
+
+/** Runs `measure` against each proxy in turn, alternating bare and ours for `rounds` rounds, each in a fresh process. */
+async function alternate<T>(upstream: Child, workDir: string, rounds: number, measure: (url: string, label: string) => Promise<T>) {
+  const results = { bare: [] as T[], ours: [] as T[] };
+  for (let round = 0; round < rounds; round++) {
+    for (const which of ['bare', 'ours'] as const) {
+      const command = which === 'bare' ? bare : ours.command;
+      const proxy = await start(command(upstream.url, mkdtempSync(join(workDir, `${which}-`))));
+      try {
+        results[which].push(await measure(proxy.url, `round ${round + 1} ${which.padEnd(4)}`));
+      } finally {
+        await proxy.stop();
+      }
+    }
+  }
+  return results;
+}
+
+const mean = <T>(xs: T[], pick: (x: T) => number) => xs.reduce((sum, x) => sum + pick(x), 0) / xs.length;
+const row = (label: string, b: number, o: number, digits: number, target: string) =>
+  console.log(`  ${label.padEnd(16)} ${fmt(b, digits).padStart(15)} ${fmt(o, digits).padStart(12)} ${fmt(o / b, 2).padStart(7)}   ${target}`);
+const header = () => console.log('                   bare http-proxy   this proxy   ratio   target');
+
+async function execPart(upstream: Child, workDir: string): Promise<void> {
+  console.log(`/exec: ${EXEC.connections} connections, ${EXEC.rounds} alternating rounds of ${EXEC.seconds} s after ${EXEC.warmupSeconds} s warm-up`);
+  const r = await alternate(upstream, workDir, EXEC.rounds, async (url, label) => {
+    await exec(url, { seconds: EXEC.warmupSeconds });
+    const result = await exec(url, { seconds: EXEC.seconds });
+    checkClean(label, result);
+    console.log(`  ${label}: ${fmt(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
+    return result;
+  });
+  header();
+  row('req/s', mean(r.bare, (x) => x.requests.average), mean(r.ours, (x) => x.requests.average), 0, '>= 0.85');
+  row('p50 ms', mean(r.bare, (x) => x.latency.p50), mean(r.ours, (x) => x.latency.p50), 2, '');
+  row('p99 ms', mean(r.bare, (x) => x.latency.p99), mean(r.ours, (x) => x.latency.p99), 2, '<= 1.30');
+}
+
+async function wsPart(upstream: Child, workDir: string): Promise<void> {
+  console.log(`\n/ws: ${WS.clients} clients receiving pushed ~200-byte events, ${WS.rounds} alternating rounds of ${WS.seconds} s`);
+  const r = await alternate(upstream, workDir, WS.rounds, async (url, label) => {
+    const rate = await wsEvents(url);
+    console.log(`  ${label}: ${fmt(rate)} events/s`);
+    return rate;
+  });
+  header();
+  row('events/s', mean(r.bare, (x) => x), mean(r.ours, (x) => x), 0, '');
+}
+
+async function rssPart(upstream: Child, workDir: string): Promise<void> {
+  console.log(`\nRSS of ${ours.name} (VmRSS) as exchanges grow to ${fmt(RSS_EXCHANGES)}:`);
+  const proxy = await start(ours.command(upstream.url, mkdtempSync(join(workDir, 'rss-'))));
+  try {
+    let total = 0;
+    for (const target of [5_000, ...Array.from({ length: RSS_EXCHANGES / RSS_STEP }, (_, i) => (i + 1) * RSS_STEP)]) {
+      const started = performance.now();
+      checkClean('rss', await exec(proxy.url, { amount: target - total }));
+      const rate = (target - total) / ((performance.now() - started) / 1000);
+      total = target;
+      // Let batched writes land, so the figure is the steady state rather than a queue.
+      await sleep(1000);
+      console.log(`  ${fmt(total).padStart(8)} exchanges: ${fmt(rssMiB(proxy.process.pid!), 1)} MiB  (${fmt(rate)} req/s)`);
+    }
+  } finally {
+    await proxy.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const cpu = os.cpus();
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, ${os.type()} ${os.release()}, node ${process.version}, load average ${os.loadavg().map((l) => fmt(l, 1)).join(' ')}`);
+  console.log(`proxy under test: ${ours.name}\n`);
+  const workDir = mkdtempSync(join(os.tmpdir(), 'ca2-bench-'));
+  const upstream = await start([...tsx, 'bench/proxy/upstream.ts']);
+  try {
+    if (runs('exec')) await execPart(upstream, workDir);
+    if (runs('ws')) await wsPart(upstream, workDir);
+    if (runs('rss')) await rssPart(upstream, workDir);
+  } finally {
+    await upstream.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
