@@ -203,6 +203,24 @@ describe('relaying a WebSocket', () => {
     }
   });
 
+  it('drops the client side when the upstream vanishes mid-stream, and records the reset', async () => {
+    const { harness, accepted, close } = await setup();
+    try {
+      const client = await opened(`${harness.wsUrl}/ws`);
+      const { ws: server } = await accepted();
+      const atClient = closeOf(client);
+      for (let i = 0; i < 50; i++) server.send(payload(10_000, i));
+      server.terminate();
+      assert.equal((await atClient).code, 1006);
+      const { flow, close: tapped } = await harness.recording.closed();
+      assert.equal(tapped.by, 'server');
+      assert.equal(flow.error!.kind, 'upstream-reset');
+      assert.match(flow.error!.message, /^upstream 127\.0\.0\.1:\d+ dropped the WebSocket without a close frame$/);
+    } finally {
+      await close();
+    }
+  });
+
   it('passes pings and pongs both ways and taps them as opcodes 9 and 10', async () => {
     const { harness, accepted, close } = await setup();
     try {
