@@ -50,6 +50,8 @@ export class Decoder {
   /** What a string or bytes length prefix said when it ran past the end, for the problem sentence. */
   private failedLength = '';
   private failedLeft = 0;
+  /** With spans: where each unknown number's first span is in this level, to index it once the number repeats. */
+  private firstSpans: Map<number, number> | null = null;
 
   constructor(private readonly plans: Plans) {}
 
@@ -83,6 +85,15 @@ export class Decoder {
    * rest of this level cannot be read (the problem is already reported).
    */
   private fields(plan: MessagePlan, obj: JsonObject, start: number, end: number, depth: number, group: number, path: string): number {
+    if (this.spans === null) return this.level(plan, obj, start, end, depth, group, path);
+    const outer = this.firstSpans;
+    this.firstSpans = null;
+    const after = this.level(plan, obj, start, end, depth, group, path);
+    this.firstSpans = outer;
+    return after;
+  }
+
+  private level(plan: MessagePlan, obj: JsonObject, start: number, end: number, depth: number, group: number, path: string): number {
     const wire = this.wire;
     const dense = plan.dense;
     let pos = start;
@@ -108,17 +119,17 @@ export class Decoder {
       if (field !== undefined) {
         if (wireType === field.wireType) pos = this.known(field, obj, fieldStart, next, end, depth, path);
         else if (wireType === LEN && field.packable) pos = this.packed(field, obj, fieldStart, next, end, path);
-        else if (wireType > FIXED32) pos = this.unknown(number, wireType, obj, fieldStart, next, end, depth, path, start);
+        else if (wireType > FIXED32) pos = this.unknown(number, wireType, obj, fieldStart, next, end, depth, path);
         else {
           this.problem(
             fieldStart,
             `field ${join(path, field.name)} (${number}) arrived as ${WIRE_TYPE_NAMES[wireType]} but the schema says ${WIRE_TYPE_NAMES[field.wireType]}; kept under "${number}"`,
             path,
           );
-          pos = this.unknown(number, wireType, obj, fieldStart, next, end, depth, path, start);
+          pos = this.unknown(number, wireType, obj, fieldStart, next, end, depth, path);
         }
       } else {
-        pos = this.unknown(number, wireType, obj, fieldStart, next, end, depth, path, start);
+        pos = this.unknown(number, wireType, obj, fieldStart, next, end, depth, path);
       }
       if (pos < 0) return -1;
     }
@@ -462,11 +473,16 @@ export class Decoder {
    * with line breaks, else {"bytes": base64}; group → {"group": {…}}. A number
    * seen more than once becomes an array of these.
    */
-  private unknown(number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string, levelStart: number): number {
+  private unknown(number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
     const wire = this.wire;
     // Numeric keys are array-index properties: cheaper than "7", and JSON prints them the same.
     const existing = (obj as unknown as JsonValue[])[number];
-    const span = this.spans === null ? null : this.openSpan(this.unknownPath(path, number, existing, levelStart), fieldStart);
+    let span: FieldSpan | null = null;
+    if (this.spans !== null) {
+      if (existing === undefined) (this.firstSpans ??= new Map()).set(number, this.spans.length);
+      else if (!Array.isArray(existing)) this.indexFirstOccurrence(join(path, keyOf(number)), this.firstSpans?.get(number));
+      span = this.openSpan(this.unknownPath(path, number, existing), fieldStart);
+    }
     let value: JsonValue;
     let after: number;
     switch (wireType) {
@@ -504,13 +520,14 @@ export class Decoder {
         break;
       }
       case START_GROUP: {
-        const childPath = span ? span.path : this.unknownPath(path, number, existing, -1);
+        const childPath = span ? span.path : this.unknownPath(path, number, existing);
         if (depth + 1 > MAX_DEPTH) {
           this.problem(fieldStart, `groups nested deeper than ${MAX_DEPTH} levels; the rest is not decoded`, childPath);
           return -1;
         }
         const group: JsonObject = {};
-        after = this.fields(UNKNOWN_MESSAGE, group, pos, end, depth + 1, number, childPath);
+        // Paths inside follow the JSON: "auth.5.group.1".
+        after = this.fields(UNKNOWN_MESSAGE, group, pos, end, depth + 1, number, childPath + '.group');
         value = { group };
         break;
       }
@@ -525,19 +542,11 @@ export class Decoder {
     return after;
   }
 
-  /**
-   * The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once
-   * the number repeats (then, with spans, the first value's spans get "[0]";
-   * levelStart < 0 skips that).
-   */
-  private unknownPath(path: string, number: number, existing: JsonValue | undefined, levelStart: number): string {
+  /** The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once the number repeats. */
+  private unknownPath(path: string, number: number, existing: JsonValue | undefined): string {
     const name = join(path, keyOf(number));
     if (existing === undefined) return name;
-    if (!Array.isArray(existing)) {
-      if (levelStart >= 0) this.indexFirstOccurrence(name, levelStart);
-      return name + '[1]';
-    }
-    return `${name}[${existing.length}]`;
+    return `${name}[${Array.isArray(existing) ? existing.length : 1}]`;
   }
 
   private guess(start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number): JsonValue {
@@ -545,7 +554,7 @@ export class Decoder {
     const text = classifyText(buf, start, end);
     if (text === PLAIN_TEXT) return readUtf8(buf, start, end) ?? '';
     if (this.wire.isMessage(start, end, MAX_DEPTH - depth)) {
-      const path = this.unknownPath(parentPath, number, existing, -1);
+      const path = this.unknownPath(parentPath, number, existing);
       if (depth + 1 > MAX_DEPTH) {
         this.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
         return { bytes: base64(buf, start, end) };
@@ -558,15 +567,17 @@ export class Decoder {
     return { bytes: base64(buf, start, end) };
   }
 
-  /** An unknown number seen a second time becomes an array: its first spans get the [0] index. */
-  private indexFirstOccurrence(path: string, levelStart: number): void {
+  /**
+   * An unknown number seen a second time becomes an array: the spans of its
+   * first value (its own and those inside it, which follow it until its end)
+   * get the [0] index.
+   */
+  private indexFirstOccurrence(path: string, firstIndex: number | undefined): void {
     const spans = this.spans;
-    if (spans === null) return;
-    for (let i = spans.length - 1; i >= 0 && spans[i].start >= levelStart; i--) {
-      const span = spans[i];
-      if (span.path === path || span.path.startsWith(path + '.') || span.path.startsWith(path + '[')) {
-        span.path = path + '[0]' + span.path.slice(path.length);
-      }
+    if (spans === null || firstIndex === undefined) return;
+    const end = spans[firstIndex].end;
+    for (let i = firstIndex; i < spans.length && (i === firstIndex || spans[i].start < end); i++) {
+      spans[i].path = path + '[0]' + spans[i].path.slice(path.length);
     }
   }
 }

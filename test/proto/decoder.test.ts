@@ -62,6 +62,16 @@ const { content } = fc.letrec<{ content: Field[]; field: Field }>((tie) => ({
   ) as fc.Arbitrary<Field>,
 }));
 
+/** The value a span path ("auth.4[1].2") names in the JSON. */
+function valueAt(json: JsonValue, path: string): JsonValue | undefined {
+  let node: JsonValue | undefined = json;
+  for (const part of path.match(/[^.[\]]+|\[\d+\]/g)!) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = part.startsWith('[') ? (Array.isArray(node) ? node[Number(part.slice(1, -1))] : undefined) : Array.isArray(node) ? undefined : (node as JsonObject)[part];
+  }
+  return node;
+}
+
 const SERVICES = [10, 11, 12, 13, 14, 15, 16, 17, 18];
 
 describe('decoder properties', () => {
@@ -88,7 +98,10 @@ describe('decoder properties', () => {
           const serviceName = keys.find((key) => key !== 'trx' && key !== 'token')!;
           assert.equal(result.summary.service, serviceName);
           assert.deepEqual(Buffer.from(reencode(result.json[serviceName] as JsonObject)), Buffer.from(serviceBytes), 'the guess re-encodes to the same bytes');
-          for (const span of result.spans!) assert.ok(span.start < span.end && span.end <= bytes.length, `span ${JSON.stringify(span)} lies inside the input`);
+          for (const span of result.spans!) {
+            assert.ok(span.start < span.end && span.end <= bytes.length, `span ${JSON.stringify(span)} lies inside the input`);
+            assert.notEqual(valueAt(result.json, span.path), undefined, `span path ${span.path} names a value in ${JSON.stringify(result.json)}`);
+          }
         },
       ),
       { numRuns: 300 },
