@@ -240,9 +240,12 @@ export class Decoder {
     // A singular message seen twice is merged into the first, as protobuf parsers do.
     const existing = field.repeated ? undefined : obj[field.name];
     const target: JsonObject = existing !== undefined && existing !== null && typeof existing === 'object' && !Array.isArray(existing) && plan.wellKnown === null ? existing : {};
+    const spansBefore = this.spans === null ? 0 : this.spans.length;
     this.fields(plan, target, start, end, depth + 1, 0, path);
-    if (plan.wellKnown !== null) return this.convert(plan, target, path, start, end, depth + 1);
-    return target;
+    if (plan.wellKnown === null) return target;
+    // A well-known type prints as one value ("2023-11-14T22:13:20Z"): its inner fields have no JSON path.
+    if (this.spans !== null) this.spans.length = spansBefore;
+    return this.convert(plan, target, path, start, end, depth + 1);
   }
 
   private convert(plan: MessagePlan, value: JsonObject, path: string, start: number, end: number, depth: number): JsonValue {
@@ -281,6 +284,7 @@ export class Decoder {
     let key: JsonValue = null;
     let value: JsonValue | undefined;
     const malformed = `map entry of ${path} is malformed; the entry is kept with what could be read`;
+    const spansBefore = this.spans === null ? 0 : this.spans.length;
     let pos = start;
     while (pos < end) {
       const fieldStart = pos;
@@ -319,6 +323,10 @@ export class Decoder {
     const map = (obj[field.name] ??= {}) as JsonObject;
     const mapKey = key === null ? defaultKey(keyPlan.kind) : String(key);
     map[mapKey] = value !== undefined ? value : defaultValue(valuePlan);
+    // Spans inside a message value were opened before the key was known.
+    if (this.spans !== null) {
+      for (let i = spansBefore; i < this.spans.length; i++) this.spans[i].path = `${path}.${mapKey}${this.spans[i].path.slice(path.length)}`;
+    }
     return mapKey;
   }
 

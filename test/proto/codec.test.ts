@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { JsonValue, MessageType } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { concat, encode, tag, text, varint } from './encode.ts';
+import { valueAt } from './json-path.ts';
 
 const FIXTURES = path.resolve('test/fixtures/codec');
 const SCHEMA = path.join(FIXTURES, 'schema');
@@ -217,6 +218,12 @@ describe('codec wire details', () => {
     const repeatedUnknown = codec.decode('ClientRequest', encode([{ number: 11, bytes: encode([{ number: 4, bytes: encode([{ number: 1, varint: 1 }]) }, { number: 4, varint: 2 }]) }]), { spans: true });
     assert.deepEqual(repeatedUnknown.spans?.map((span) => span.path), ['auth', 'auth.4[0]', 'auth.4[0].1', 'auth.4[1]']);
     assert.equal(codec.decode('ClientRequest', bytes).spans, undefined, 'no spans unless asked');
+    for (const fixture of fixtures) {
+      for (const c of [codec, full]) {
+        const result = c.decode(fixture.type, fixture.bytes, { spans: true });
+        for (const span of result.spans!) assert.notEqual(valueAt(result.json, span.path), undefined, `${fixture.name}: span ${span.path} names a value`);
+      }
+    }
     const create = fixtures.find((f) => f.name === 'create-instance-request')!.bytes;
     const paths = full.decode('ClientRequest', create, { spans: true }).spans!.map((span) => span.path);
     assert.deepEqual(paths.filter((p) => p.startsWith('instances.create.')), [

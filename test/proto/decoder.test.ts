@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { JsonObject, JsonValue } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { concat, encode, tag, varint } from './encode.ts';
+import { valueAt } from './json-path.ts';
 import type { Field } from './encode.ts';
 
 const codec = createCodec();
@@ -61,16 +62,6 @@ const { content } = fc.letrec<{ content: Field[]; field: Field }>((tie) => ({
     fc.record({ number: unknownNumber, group: tie('content') }),
   ) as fc.Arbitrary<Field>,
 }));
-
-/** The value a span path ("auth.4[1].2") names in the JSON. */
-function valueAt(json: JsonValue, path: string): JsonValue | undefined {
-  let node: JsonValue | undefined = json;
-  for (const part of path.match(/[^.[\]]+|\[\d+\]/g)!) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = part.startsWith('[') ? (Array.isArray(node) ? node[Number(part.slice(1, -1))] : undefined) : Array.isArray(node) ? undefined : (node as JsonObject)[part];
-  }
-  return node;
-}
 
 const SERVICES = [10, 11, 12, 13, 14, 15, 16, 17, 18];
 
