@@ -36,19 +36,21 @@ type Prepare = (sql: string) => Database.Statement;
 export function queryPage(prepare: Prepare, filter: FilterNode | null, query: PageQuery, limits = defaultPlanLimits): SummaryRow[] {
   const options: CompileOptions = { now: query.now, match: prefixExpander(prepare) };
   const terms = conjuncts(filter);
-  let best: { ids: SqlCondition; count: number } | null = null;
-  for (const term of terms) {
+  const counted = terms.flatMap((term) => {
     const ids = candidateIds(term, options);
-    if (ids === null) continue;
+    if (ids === null) return [];
     const count = (prepare(`SELECT count(*) AS n FROM (${ids.sql} LIMIT ${limits.fewRows})`).get(...ids.params) as { n: number }).n;
-    if (best === null || count < best.count) best = { ids, count };
-    if (count === 0) break;
+    return [{ term, ids, count }];
+  });
+  const fewest = counted.reduce<(typeof counted)[number] | null>((best, c) => (best === null || c.count < best.count ? c : best), null);
+  if (fewest !== null && fewest.count < limits.fewRows) {
+    const ids = [...new Set(prepare(fewest.ids.sql).pluck().all(...fewest.ids.params) as number[])]
+      .filter((id) => query.before === undefined || id < query.before)
+      .sort((x, y) => y - x);
+    return new Tester(prepare, terms, query, options).test(ids, query.limit);
   }
-  if (best !== null && best.count < limits.fewRows) return testCandidates(prepare, filter, best.ids, query, options);
-  const word = terms.find((t): t is TextNode => t.type === 'text');
-  if (word !== undefined) {
-    return walkWord(prepare, word, terms.filter((t) => t !== word), query, options, limits.textChunk);
-  }
+  const word = counted.find((c) => c.term.type === 'text')?.term as TextNode | undefined;
+  if (word !== undefined) return walkWord(prepare, word, terms, query, options, limits.textChunk);
   return walkTable(prepare, filter, query, options);
 }
 
@@ -81,15 +83,31 @@ function prefixExpander(prepare: Prepare): (node: TextNode) => string {
   };
 }
 
-function bounded(condition: SqlCondition, before: number | undefined): SqlCondition {
-  return before === undefined ? condition : { sql: `${condition.sql} AND e.id < ?`, params: [...condition.params, before] };
+/** Tests candidate ids, newest first, against the whole filter, a chunk at a time, until the page is full. */
+class Tester {
+  private readonly condition: SqlCondition;
+  private readonly statement: Database.Statement;
+
+  constructor(prepare: Prepare, terms: FilterNode[], query: PageQuery, options: CompileOptions) {
+    this.condition = compileFilter(terms.length === 0 ? null : { type: 'and', items: terms }, { ...options, textMode: 'probe' });
+    this.statement = prepare(
+      `SELECT ${summaryColumns} FROM exchanges e WHERE e.id IN (SELECT value FROM json_each(?)) AND ${this.condition.sql} ORDER BY e.id DESC LIMIT ?`,
+    );
+  }
+
+  /** Rows for `ids` (newest first) that pass, at most `limit`. */
+  test(ids: number[], limit: number, chunk = 250): SummaryRow[] {
+    const rows: SummaryRow[] = [];
+    for (let i = 0; i < ids.length && rows.length < limit; i += chunk) {
+      const slice = JSON.stringify(ids.slice(i, i + chunk));
+      rows.push(...(this.statement.all(slice, ...this.condition.params, limit - rows.length) as SummaryRow[]));
+    }
+    return rows;
+  }
 }
 
-function testCandidates(prepare: Prepare, filter: FilterNode | null, ids: SqlCondition, query: PageQuery, options: CompileOptions): SummaryRow[] {
-  const condition = bounded(compileFilter(filter, { ...options, textMode: 'probe' }), query.before);
-  return prepare(
-    `SELECT ${summaryColumns} FROM exchanges e WHERE e.id IN (${ids.sql}) AND ${condition.sql} ORDER BY e.id DESC LIMIT ?`,
-  ).all(...ids.params, ...condition.params, query.limit) as SummaryRow[];
+function bounded(condition: SqlCondition, before: number | undefined): SqlCondition {
+  return before === undefined ? condition : { sql: `${condition.sql} AND e.id < ?`, params: [...condition.params, before] };
 }
 
 function walkTable(prepare: Prepare, filter: FilterNode | null, query: PageQuery, options: CompileOptions): SummaryRow[] {
@@ -101,33 +119,35 @@ function walkTable(prepare: Prepare, filter: FilterNode | null, query: PageQuery
   ) as SummaryRow[];
 }
 
-function walkWord(
-  prepare: Prepare,
-  word: TextNode,
-  rest: FilterNode[],
-  query: PageQuery,
-  options: CompileOptions,
-  textChunk: number,
-): SummaryRow[] {
-  const others = compileFilter(rest.length === 0 ? null : { type: 'and', items: rest }, { ...options, textMode: 'probe' });
-  const match = (options.match ?? ftsQuery)(word);
-  const hits = prepare(
-    `SELECT rowid >> 32 AS id FROM search_text WHERE search_text MATCH ? AND rowid < ? << 32 ORDER BY rowid DESC LIMIT ${textChunk}`,
-  );
-  const test = prepare(
-    `SELECT ${summaryColumns} FROM exchanges e WHERE e.id IN (SELECT value FROM json_each(?)) AND ${others.sql} ORDER BY e.id DESC LIMIT ?`,
-  );
+/**
+ * Walks a common word's matches newest first, in growing chunks. The other words the
+ * filter requires are looked up once per chunk over the chunk's id range, rather than
+ * once per row, and only the ids that have them all are tested against the rest.
+ */
+function walkWord(prepare: Prepare, word: TextNode, terms: FilterNode[], query: PageQuery, options: CompileOptions, textChunk: number): SummaryRow[] {
+  const match = options.match ?? ftsQuery;
+  // The words are checked per chunk below; the tester checks everything else.
+  const tester = new Tester(prepare, terms.filter((t) => t.type !== 'text'), query, options);
+  const hits = prepare('SELECT rowid >> 32 AS id FROM search_text WHERE search_text MATCH ? AND rowid < ? << 32 ORDER BY rowid DESC LIMIT ?');
+  const within = prepare('SELECT DISTINCT rowid >> 32 AS id FROM search_text WHERE search_text MATCH ? AND rowid >= ? << 32 AND rowid < (? + 1) << 32');
+  const otherWords = terms.filter((t): t is TextNode => t.type === 'text' && t !== word).map(match);
   const rows: SummaryRow[] = [];
   // id << 32 must stay below 2^63, so ids stay below 2^31 - 1: plenty for a debugging proxy.
   let below = query.before ?? 2 ** 31 - 1;
-  while (rows.length < query.limit && below > 1) {
-    const found = (hits.all(match, below) as { id: number }[]).map((h) => h.id);
+  for (let chunk = textChunk; rows.length < query.limit && below > 1; chunk = Math.min(chunk * 2, textChunk * 32)) {
+    const found = (hits.all(match(word), below, chunk) as { id: number }[]).map((h) => h.id);
     if (found.length === 0) break;
     // A long WebSocket may fill a chunk with one id; the next step starts below it either way.
-    const ids = [...new Set(found)];
-    below = ids[ids.length - 1];
-    rows.push(...(test.all(JSON.stringify(ids), ...others.params, query.limit - rows.length) as SummaryRow[]));
-    if (found.length < textChunk) break;
+    let ids = [...new Set(found)];
+    const [newest, oldest] = [ids[0], ids[ids.length - 1]];
+    for (const other of otherWords) {
+      if (ids.length === 0) break;
+      const have = new Set((within.all(other, oldest, newest) as { id: number }[]).map((h) => h.id));
+      ids = ids.filter((id) => have.has(id));
+    }
+    rows.push(...tester.test(ids, query.limit - rows.length));
+    below = oldest;
+    if (found.length < chunk) break;
   }
   return rows;
 }

@@ -1,0 +1,265 @@
+// npm run bench:inspector [-- --count N --fresh]
+//
+// Stores a million realistic exchanges (cached under .bench/ between runs) and times the
+// filter queries the REST API runs for the inspector's list: the first page of 100 rows,
+// median of several runs. Target: under 200 ms each.
+//
+// The browser half of the benchmark (time until the list first shows rows for 100,000
+// stored exchanges) plugs in through runInspectorBench's `firstRows` probe.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Store } from '../storage/store.ts';
+import type { ExchangeRecord, FrameRecord } from '../storage/records.ts';
+import type { DecodeResult, TokenRef } from '../model/types.ts';
+
+/** Measures, in ms, how long the inspector takes to first show rows for the exchanges in `dbFile`. */
+export type FirstRowsProbe = (dbFile: string) => Promise<number>;
+
+const benchDir = path.resolve('.bench');
+const pageSize = 100;
+const runsPerQuery = 7;
+
+const services: [string, string[], number][] = [
+  ['instances', ['list', 'create', 'delete', 'start', 'stop'], 30],
+  ['billing', ['balance', 'invoices', 'topup'], 20],
+  ['auth', ['login', 'refresh', 'logout'], 15],
+  ['servers', ['list', 'get'], 10],
+  ['domains', ['list', 'check', 'register'], 10],
+  ['users', ['me', 'update'], 8],
+  ['ssh', ['keys', 'add_key'], 4],
+  ['utils', ['ping'], 3],
+];
+const errorNames = ['SE_EXPIRED_TOKEN_ERROR', 'SE_INTERNAL_SERVER_ERROR', 'SE_RATE_LIMIT_EXCEEDED_ERROR', 'SE_INVALID_TRX_ERROR', 'SE_TRX_REQUIRED_ERROR'];
+const names = ['web', 'db', 'cache', 'worker', 'gateway', 'search', 'mail', 'backup', 'queue', 'metrics'];
+const regions = ['fra1', 'ams3', 'nyc1', 'sfo2', 'sgp1', 'lon1'];
+const subjectCount = 500;
+/** Spread of the generated start times, ending at the newest exchange. */
+const spanMs = 7 * 86_400_000;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function weighted(rng: () => number): [string, string[]] {
+  const total = services.reduce((sum, s) => sum + s[2], 0);
+  let r = rng() * total;
+  for (const [name, ops, weight] of services) {
+    if ((r -= weight) < 0) return [name, ops];
+  }
+  return [services[0][0], services[0][1]];
+}
+
+function decoded(json: DecodeResult['json']): DecodeResult {
+  return { json, summary: { errors: [] }, problems: [] };
+}
+
+function uuid(rng: () => number): string {
+  const hex = () => Math.floor(rng() * 0x10000).toString(16).padStart(4, '0');
+  return `${hex()}${hex()}-${hex()}-4${hex().slice(1)}-8${hex().slice(1)}-${hex()}${hex()}${hex()}`;
+}
+
+function subject(i: number): string {
+  return `user${i}@example.com`;
+}
+
+function token(rng: () => number, startedAt: number): TokenRef {
+  const user = Math.floor(rng() * subjectCount);
+  const exp = Math.floor(startedAt / 1000) + Math.floor(rng() * 7200) - 600;
+  return { sub: subject(user), prefix: `eyJhbGciOiJIUzI1NiJ9.${user.toString(36).padStart(4, '0')}`, exp, expired: exp * 1000 < startedAt };
+}
+
+function generate(file: string, count: number): void {
+  const rng = mulberry32(42);
+  const store = Store.open(file, { maxBatch: 5000, flushIntervalMs: 60_000 });
+  const end = Date.UTC(2026, 0, 15, 12);
+  const started = Date.now();
+  const body = (n: number) => Buffer.alloc(n, 0x5a);
+  for (let i = 0; i < count; i++) {
+    const id = store.allocateExchangeId();
+    const startedAt = end - spanMs + (spanMs * i) / count + rng() * 50;
+    const r = rng();
+    const kind = r < 0.85 ? 'exec' : r < 0.95 ? 'ws' : 'http';
+    const [service, ops] = weighted(rng);
+    const operation = ops[Math.floor(rng() * ops.length)];
+    const errors = kind !== 'http' && rng() < 0.08 ? [errorNames[Math.floor(rng() * errorNames.length)]] : [];
+    const status = kind === 'ws' ? 101 : errors.includes('SE_INTERNAL_SERVER_ERROR') || rng() < 0.01 ? 500 + Math.floor(rng() * 4) : rng() < 0.03 ? 404 : 200;
+    const name = `${names[Math.floor(rng() * names.length)]}-${Math.floor(rng() * 1000)}`;
+    const region = regions[Math.floor(rng() * regions.length)];
+    const requestSize = 40 + Math.floor(rng() * 200);
+    const responseSize = kind === 'ws' ? 0 : 60 + Math.floor(rng() * (rng() < 0.02 ? 40_000 : 600));
+    const record: ExchangeRecord = {
+      id,
+      kind,
+      startedAt,
+      endedAt: startedAt + (kind === 'ws' ? 60_000 + rng() * 600_000 : 5 + rng() * (rng() < 0.05 ? 2000 : 150)),
+      method: kind === 'exec' ? 'POST' : 'GET',
+      path: kind === 'exec' ? '/exec' : kind === 'ws' ? '/ws' : `/static/app.${Math.floor(rng() * 20)}.js`,
+      status,
+      service: kind === 'http' ? null : kind === 'ws' ? 'billing' : service,
+      operation: kind === 'exec' ? operation : null,
+      trx: kind === 'exec' ? uuid(rng) : null,
+      errors,
+      token: kind === 'http' ? null : token(rng, startedAt),
+      clientAddress: '127.0.0.1',
+      state: 'complete',
+      problems: rng() < 0.02 ? ['trx is not a UUID (12 bytes)'] : [],
+      error: null,
+      request: {
+        headers: [['content-type', 'application/x-protobuf'], ['user-agent', 'ca2-client/1.4']],
+        body: body(Math.min(requestSize, 256)),
+        decoded: kind === 'http' ? null : decoded({ [service]: { [operation]: { name, region, size: 's-1vcpu-1gb' } } }),
+        truncated: false,
+        size: requestSize,
+      },
+      response: {
+        headers: [['content-type', 'application/x-protobuf']],
+        body: body(Math.min(responseSize, 256)),
+        decoded: kind === 'exec' ? decoded({ errors, [service]: { [operation]: { id: i, name, status: 'active', ip: `10.0.${i % 256}.${(i >> 8) % 256}` } } }) : null,
+        truncated: responseSize > 256,
+        size: responseSize,
+      },
+      close: kind === 'ws' ? { code: 1000, reason: '', by: 'client', at: startedAt + 60_000 } : null,
+    };
+    store.putExchange(record);
+    if (kind === 'ws') {
+      for (let seq = 0; seq < 4; seq++) {
+        const frame: FrameRecord = {
+          exchangeId: id,
+          seq,
+          direction: seq === 0 ? 'client' : 'server',
+          at: startedAt + seq * 1000,
+          opcode: 2,
+          size: 30,
+          body: body(30),
+          decoded: decoded(seq === 0 ? { token: 'eyJhbGciOiJIUzI1NiJ9' } : { billing: { balance: { amount: Math.floor(rng() * 10_000), currency: 'credits' } } }),
+          truncated: false,
+          problems: [],
+        };
+        store.putFrame(frame);
+      }
+    }
+    if (i % 100_000 === 99_999) process.stdout.write(`  ${i + 1} exchanges stored (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  }
+  store.close();
+}
+
+/** A database with `count` generated exchanges, reused from .bench/ when an earlier run made it. */
+export function benchDatabase(count: number, fresh = false): { file: string; generatedInMs: number | null } {
+  fs.mkdirSync(benchDir, { recursive: true });
+  const file = path.join(benchDir, `inspector-${count}.db`);
+  const done = `${file}.complete`;
+  if (!fresh && fs.existsSync(done) && fs.existsSync(file)) return { file, generatedInMs: null };
+  for (const f of [file, `${file}-wal`, `${file}-shm`, done]) fs.rmSync(f, { force: true });
+  const started = performance.now();
+  generate(file, count);
+  fs.writeFileSync(done, '');
+  return { file, generatedInMs: performance.now() - started };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export async function runInspectorBench(options: { count?: number; fresh?: boolean; firstRows?: FirstRowsProbe } = {}): Promise<void> {
+  const count = options.count ?? 1_000_000;
+  const cpu = os.cpus();
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${os.platform()}`);
+  console.log(`database: ${count.toLocaleString('en')} exchanges`);
+  const { file, generatedInMs } = benchDatabase(count, options.fresh);
+  console.log(
+    generatedInMs === null
+      ? `  reused ${path.relative(process.cwd(), file)} (pass --fresh to regenerate)`
+      : `  generated in ${(generatedInMs / 1000).toFixed(1)} s (${Math.round(count / (generatedInMs / 1000)).toLocaleString('en')} exchanges/s through Store)`,
+  );
+  console.log(`  file size ${(fs.statSync(file).size / 2 ** 20).toFixed(0)} MiB`);
+
+  const store = Store.open(file);
+  const newest = store.listExchanges({ limit: 1 }).items[0];
+  const now = Date.parse(newest.startedAt) + 1000;
+  const someSubject = subject(137);
+  // The typical filters first, then combinations that make the query planner work.
+  const filters = [
+    '',
+    'error:any',
+    'service:instances op:create',
+    'status:5xx',
+    'kind:ws',
+    `token:${someSubject}`,
+    'gateway',
+    'since:10m',
+    'error:expired_token',
+    'dur:>1s kind:exec',
+    'size:>10kb',
+    'trx:8f',
+    'problem:any',
+    'path:static',
+    '-kind:exec -kind:ws',
+    'service:billing (status:5xx or error:any)',
+    'credits',
+    'worker*',
+    'sgp1 worker*',
+    `token:${someSubject} gateway`,
+    'kind:ws dir:client credits',
+  ];
+  console.log(`\nfirst page (${pageSize} rows) per filter, median of ${runsPerQuery} runs, then the page after it:`);
+  const width = Math.max(...filters.map((f) => f.length), '(no filter)'.length);
+  let slowest = 0;
+  for (const filter of filters) {
+    const time = (before?: number) => {
+      const times: number[] = [];
+      let items = 0;
+      let next: number | null = null;
+      for (let run = 0; run < runsPerQuery; run++) {
+        const start = performance.now();
+        const page = store.listExchanges({ filter, now, limit: pageSize, before });
+        times.push(performance.now() - start);
+        items = page.items.length;
+        next = page.next;
+      }
+      return { ms: median(times), items, next };
+    };
+    const first = time();
+    const second = first.next === null ? null : time(first.next);
+    slowest = Math.max(slowest, first.ms);
+    console.log(
+      `  ${(filter || '(no filter)').padEnd(width)}  ${String(first.items).padStart(3)} rows  ${first.ms.toFixed(1).padStart(7)} ms` +
+        `   next page ${second === null ? '      -' : `${second.ms.toFixed(1).padStart(7)} ms`}${first.ms < 200 ? '' : '   OVER THE 200 ms TARGET'}`,
+    );
+  }
+  console.log(`  slowest first page: ${slowest.toFixed(1)} ms (target < 200 ms)`);
+  const detailTimes: number[] = [];
+  for (let run = 0; run < runsPerQuery; run++) {
+    const start = performance.now();
+    store.getExchange(newest.id - run * 997);
+    detailTimes.push(performance.now() - start);
+  }
+  console.log(`\nexchange detail (getExchange): ${median(detailTimes).toFixed(2)} ms median`);
+  store.close();
+
+  if (options.firstRows) {
+    const small = benchDatabase(100_000, options.fresh);
+    const ms = await options.firstRows(small.file);
+    console.log(`\ninspector list first shows rows for 100,000 stored exchanges: ${ms.toFixed(0)} ms (target < 1000 ms)`);
+  }
+}
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? undefined : (process.argv[i + 1] ?? '');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const count = flag('--count');
+  await runInspectorBench({ count: count === undefined ? undefined : Number(count), fresh: process.argv.includes('--fresh') });
+}
