@@ -85,7 +85,7 @@ export function asciiLower(text: string): string {
   return text.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 }
 
-export function compare(actual: number, test: NumberTest): boolean {
+function compare(actual: number, test: NumberTest): boolean {
   switch (test.op) {
     case '=':
       return actual === test.value;
