@@ -3,10 +3,13 @@
 // whole table for a rare one; the list needs neither. So the query is planned here, from
 // how many rows each required term can match, counted up to a small cap:
 //
-// - some term matches few rows: test only those (an index lookup, then a small sort);
-// - a bare word matches many: walk the full-text index newest first and test its rows in
-//   chunks until the page is full;
+// - some term matches few rows: fetch their ids from its index and test them newest
+//   first, a chunk at a time, until the page is full;
+// - a bare word matches many: walk the full-text index newest first, in chunks, the same way;
 // - otherwise: walk the table newest first, testing each row, until the page is full.
+//
+// Every plan checks every term, so the plan changes only the speed, never the answer
+// (test/storage/filter-sql.test.ts forces each plan and compares).
 
 import type Database from 'better-sqlite3';
 import type { FilterNode } from '../model/filter.ts';
