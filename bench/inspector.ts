@@ -1,4 +1,4 @@
-// npm run bench:inspector [-- --count N --fresh]
+// npm run bench:inspector [-- --count N --fresh --no-browser]
 //
 // Stores a million realistic exchanges (cached under .bench/ between runs) and times the
 // filter queries the REST API runs for the inspector's list: the first page of 100 rows,
@@ -14,6 +14,8 @@ import { pathToFileURL } from 'node:url';
 import { Store } from '../storage/store.ts';
 import type { ExchangeRecord, FrameRecord } from '../storage/records.ts';
 import type { DecodeResult, TokenRef } from '../model/types.ts';
+import { startProxyProcess } from '../test/support/proxy-process.ts';
+import { measureFirstRows } from './inspector-first-rows.ts';
 
 /** Measures, in ms, how long the inspector takes to first show rows for the exchanges in `dbFile`. */
 export type FirstRowsProbe = (dbFile: string) => Promise<number>;
@@ -259,7 +261,23 @@ function flag(name: string): string | undefined {
   return i === -1 ? undefined : (process.argv[i + 1] ?? '');
 }
 
+/** Serves the file with the real proxy command (upstream unused) and times a cold browser's first rows, median of 3. */
+const firstRowsWithProxy: FirstRowsProbe = async (dbFile) => {
+  const proxy = await startProxyProcess(['--upstream', 'http://127.0.0.1:9', '--db', dbFile, '--quiet']);
+  try {
+    const times: number[] = [];
+    for (let run = 0; run < 3; run++) times.push(await measureFirstRows(proxy.uiUrl + '/'));
+    return median(times);
+  } finally {
+    await proxy.stop();
+  }
+};
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const count = flag('--count');
-  await runInspectorBench({ count: count === undefined ? undefined : Number(count), fresh: process.argv.includes('--fresh') });
+  await runInspectorBench({
+    count: count === undefined ? undefined : Number(count),
+    fresh: process.argv.includes('--fresh'),
+    firstRows: process.argv.includes('--no-browser') ? undefined : firstRowsWithProxy,
+  });
 }
