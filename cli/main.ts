@@ -4,6 +4,7 @@ import { UsageError } from './usage-error.ts';
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   decode: () => import('./decode.ts'),
   proxy: () => import('./proxy.ts'),
+  list: () => import('./list.ts'),
 };
 
 const usage = `usage: ca2-inspector <command> [options]
@@ -11,6 +12,7 @@ const usage = `usage: ca2-inspector <command> [options]
 commands:
   proxy    forward a ca2 server, decode and record its traffic, serve the inspector
   decode   decode one ca2 message from a file or standard input
+  list     print recorded exchanges, selected with the filter language
 
 Run 'ca2-inspector <command> --help' for a command's options.`;
 

@@ -7,9 +7,9 @@ import { startProxy, type ProxyServer } from '../proxy/server.ts';
 import { startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
 import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
 import { parseHostPort, parseSize, parseUpstream } from './options.ts';
+import { DEFAULT_DB } from './defaults.ts';
 import { UsageError } from './usage-error.ts';
 
-export const DEFAULT_DB = 'ca2-inspector.sqlite';
 const SHUTDOWN_GRACE_MS = 5_000;
 
 const help = `usage: ca2-inspector proxy [--upstream URL] [options]

@@ -1,0 +1,71 @@
+// `ca2-inspector list`: recorded exchanges from a database file, newest first, one line each
+// (or JSON), selected with the same filter language as the inspector.
+
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { FilterError } from '../model/filter.ts';
+import { formatLine } from '../recorder/printer.ts';
+import { Store, StorageError } from '../storage/store.ts';
+import { DEFAULT_DB } from './defaults.ts';
+import { UsageError } from './usage-error.ts';
+
+const help = `usage: ca2-inspector list [--db FILE] [--filter FILTER] [--limit N] [--json]
+
+  --db FILE        the recording to read (default ./${DEFAULT_DB})
+  --filter FILTER  the inspector's filter language, e.g. "service:auth error:any"
+  --limit N        at most N exchanges, newest first (default 50)
+  --json           one JSON summary per line instead of the terminal line
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        db: { type: 'string' },
+        filter: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector list --help'.`);
+  }
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const limit = values.limit === undefined ? 50 : Number(values.limit);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--limit takes a whole number above 0; got "${values.limit}".`);
+  const db = values.db ?? DEFAULT_DB;
+  // Opening would create an empty recording; a mistyped path deserves a sentence instead.
+  if (!existsSync(db)) throw new UsageError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
+
+  let store: Store;
+  try {
+    store = Store.open(db);
+  } catch (err) {
+    if (err instanceof StorageError) throw new UsageError(err.message);
+    throw err;
+  }
+  try {
+    let before: number | undefined;
+    let left = limit;
+    while (left > 0) {
+      const page = store.listExchanges({ limit: Math.min(left, 1000), before, filter: values.filter });
+      for (const item of page.items) process.stdout.write((values.json ? JSON.stringify(item) : formatLine(item)) + '\n');
+      left -= page.items.length;
+      if (page.next === null || page.items.length === 0) break;
+      before = page.next;
+    }
+  } catch (err) {
+    if (err instanceof FilterError) throw new UsageError(`--filter ${err.message}`);
+    throw err;
+  } finally {
+    store.close();
+  }
+  return 0;
+}

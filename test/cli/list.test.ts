@@ -1,0 +1,60 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../storage/store.ts';
+import type { ExchangeRecord } from '../../storage/records.ts';
+import { projectRoot } from '../support/proxy-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ca2-list-'));
+const db = join(dir, 'rec.sqlite');
+
+function list(...args: string[]) {
+  const out = spawnSync(process.execPath, ['bin/ca2-inspector.js', 'list', ...args], { cwd: projectRoot, encoding: 'utf8' });
+  return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+before(() => {
+  const store = Store.open(db);
+  const services = ['auth', 'instances', 'billing'];
+  for (let i = 0; i < 6; i++) {
+    const record: ExchangeRecord = {
+      id: store.allocateExchangeId(), kind: 'exec', startedAt: Date.UTC(2026, 10, 27, 9, 0, i), endedAt: Date.UTC(2026, 10, 27, 9, 0, i) + 7,
+      method: 'POST', path: '/exec', status: 200, service: services[i % 3], operation: 'list', trx: `trx-${i}`,
+      errors: i === 4 ? ['SE_RATE_LIMIT_EXCEEDED_ERROR'] : [], token: null, clientAddress: '127.0.0.1', state: 'complete',
+      problems: [], error: null, close: null,
+      request: { headers: [], body: new Uint8Array(3), decoded: null, truncated: false, size: 3 },
+      response: { headers: [], body: new Uint8Array(5), decoded: null, truncated: false, size: 5 },
+    };
+    store.putExchange(record);
+  }
+  store.close();
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('prints recorded exchanges newest first, one line each, selected by the filter language', () => {
+  const all = list('--db', db);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(all.stdout.trim().split('\n').length, 6);
+  assert.match(all.stdout.split('\n')[0], /^09:00:05\.000  exec  billing\.list/);
+  const limited = list('--db', db, '--filter', 'error:rate_limit_exceeded');
+  assert.deepEqual(limited.stdout.trim().split('\n').map((l) => /SE_\w+/.exec(l)?.[0]), ['SE_RATE_LIMIT_EXCEEDED_ERROR']);
+});
+
+test('prints JSON summaries with --json and stops at --limit', () => {
+  const out = list('--db', db, '--json', '--limit', '2', '--filter', 'service:auth or service:instances');
+  const rows = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(rows.map((r) => r.trx), ['trx-4', 'trx-3']);
+});
+
+test('explains a malformed filter, a missing file and a bad limit in one line with exit 2', () => {
+  const bad = list('--db', db, '--filter', 'status:');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^ca2-inspector list: --filter at 7: expected a value after "status:"\n$/);
+  const missing = list('--db', join(dir, 'nope.sqlite'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.sqlite does not exist/);
+  assert.equal(list('--db', db, '--limit', '0').code, 2);
+});
