@@ -46,6 +46,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
     recorder,
     ui: server.address,
     async close() {
+      recorder.stop();
       await server.close();
       const { exchanges, frames, writeFailures, dropped } = store.stats();
       store.close();

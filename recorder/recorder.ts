@@ -19,20 +19,38 @@ export interface RecorderListener {
 
 interface OpenExchange {
   record: ExchangeRecord;
+  /** Whether storage has a row for it yet. */
+  stored: boolean;
   wsCheck?: WsConversationCheck;
   frames: FrameTotals;
 }
 
 const TOKEN_PREFIX_LENGTH = 12;
+/**
+ * Most exchanges end within milliseconds; writing their pending row too would double the
+ * SQLite work. The live stream shows pending rows at once; storage gets one only for an
+ * exchange still running after this long.
+ */
+const PENDING_ROW_DELAY_MS = 1_000;
 
 export class Recorder implements TapListener {
   private readonly open = new Map<number, OpenExchange>();
   private readonly listeners: RecorderListener[] = [];
 
+  private readonly sweep: NodeJS.Timeout;
+
   constructor(
     private readonly codec: Codec,
     private readonly store: Store,
-  ) {}
+  ) {
+    this.sweep = setInterval(() => this.storeLongRunning(Date.now()), PENDING_ROW_DELAY_MS / 2);
+    this.sweep.unref();
+  }
+
+  /** Stops the background write of long-running exchanges; the store is the caller's to close. */
+  stop(): void {
+    clearInterval(this.sweep);
+  }
 
   addListener(listener: RecorderListener): void {
     this.listeners.push(listener);
@@ -65,10 +83,13 @@ export class Recorder implements TapListener {
       response: null,
       close: null,
     };
-    this.open.set(flow.id, { record, wsCheck: flow.kind === 'ws' ? new WsConversationCheck() : undefined,
+    this.open.set(flow.id, {
+      record,
+      stored: false,
+      wsCheck: flow.kind === 'ws' ? new WsConversationCheck() : undefined,
       frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 },
     });
-    this.save(record);
+    this.announce(record);
   }
 
   exchangeEnded(flow: TappedFlow): void {
@@ -102,6 +123,7 @@ export class Recorder implements TapListener {
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
     if (upgraded) {
       // The connection stays open: the exchange ends at wsClosed.
+      entry.stored = true;
       this.save(record);
       return;
     }
@@ -172,7 +194,7 @@ export class Recorder implements TapListener {
     this.save(record, entry.frames);
   }
 
-  /** A flow whose start the recorder missed (it was added mid-flight): record it from its end. */
+  /** A flow whose start never reached the recorder (it ended quickly, see worker-bridge.ts): record it from its end. */
   private adopt(flow: TappedFlow): OpenExchange {
     this.requestStarted(flow);
     return this.open.get(flow.id)!;
@@ -192,8 +214,21 @@ export class Recorder implements TapListener {
 
   private save(record: ExchangeRecord, frames?: FrameTotals): void {
     this.store.putExchange(record);
+    this.announce(record, frames);
+  }
+
+  private announce(record: ExchangeRecord, frames?: FrameTotals): void {
     const summary = summarize(record, frames);
     for (const l of this.listeners) l.exchange?.(summary, record);
+  }
+
+  private storeLongRunning(now: number): void {
+    for (const entry of this.open.values()) {
+      if (!entry.stored && now - entry.record.startedAt >= PENDING_ROW_DELAY_MS) {
+        entry.stored = true;
+        this.store.putExchange(entry.record);
+      }
+    }
   }
 }
 

@@ -1,12 +1,13 @@
-// The proxy's side of the recording worker: a tap listener that posts each hook across.
-// Posting copies; bodies are first cut to their own exact-size buffers, because a
-// Buffer is often a view into a larger pooled or socket buffer that postMessage
-// would otherwise copy whole.
+// The proxy's side of the recording worker: a tap listener that sends the hooks across.
+// The calls of one event-loop turn go in one message, since each postMessage has a fixed
+// cost on the forwarding thread. Bodies are first cut to their own exact-size buffers and
+// transferred, because a Buffer is often a view into a larger pooled or socket buffer that
+// postMessage would otherwise copy whole.
 
 import { Worker } from 'node:worker_threads';
 import type { TapHook, TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import type { BackendOptions } from './backend.ts';
-import type { FromWorker, ToWorker } from './worker-messages.ts';
+import type { FromWorker, TapCall, ToWorker } from './worker-messages.ts';
 
 export interface RecordingWorker {
   listener: TapListener;
@@ -14,6 +15,13 @@ export interface RecordingWorker {
   /** Flushes every record in the worker and stops it. */
   close(timeoutMs?: number): Promise<FromWorker & { type: 'closed' } | null>;
 }
+
+/**
+ * Most exchanges end within milliseconds. Their start is sent only if they are still
+ * running after this long, so a quick exchange crosses to the worker once, not twice;
+ * the recorder takes an exchange whose start it never saw from its end.
+ */
+const SEND_START_AFTER_MS = 100;
 
 const workerEntry = new URL('./worker.ts', import.meta.url).href;
 const tsxApi = import.meta.resolve('tsx/esm/api');
@@ -24,14 +32,37 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
   const worker = new Worker(bootstrap, { eval: true, workerData: options });
   let closed: ((m: (FromWorker & { type: 'closed' }) | null) => void) | null = null;
 
-  const post = (hook: TapHook, args: unknown[], transfer: ArrayBuffer[]) => {
-    worker.postMessage({ type: 'tap', hook, args } satisfies ToWorker, transfer);
+  let calls: TapCall[] = [];
+  let transfers: ArrayBuffer[] = [];
+  const send = () => {
+    worker.postMessage({ type: 'tap', calls } satisfies ToWorker, transfers);
+    calls = [];
+    transfers = [];
   };
+  const post = (hook: TapHook, args: unknown[], transfer: ArrayBuffer[]) => {
+    if (calls.length === 0) setImmediate(send);
+    calls.push({ hook, args });
+    transfers.push(...transfer);
+  };
+  // Snapshots from the tap, in start order; they do not change under us.
+  const unsentStarts = new Map<number, TappedFlow>();
+  const sendDueStarts = () => {
+    const due = Date.now() - SEND_START_AFTER_MS;
+    for (const [id, flow] of unsentStarts) {
+      if (flow.startedAt > due) break;
+      unsentStarts.delete(id);
+      post('requestStarted', [withoutBodies(flow)], []);
+    }
+  };
+  const startTimer = setInterval(sendDueStarts, SEND_START_AFTER_MS / 2);
+  startTimer.unref();
+
   const listener: TapListener = {
     requestStarted(flow: TappedFlow) {
-      post('requestStarted', [withoutBodies(flow)], []);
+      unsentStarts.set(flow.id, flow);
     },
     exchangeEnded(flow: TappedFlow) {
+      unsentStarts.delete(flow.id);
       const transfer: ArrayBuffer[] = [];
       const request = { ...flow.request, body: own(flow.request.body, transfer) };
       const response = flow.response && { ...flow.response, body: own(flow.response.body, transfer) };
@@ -72,6 +103,8 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
                   void worker.terminate();
                   done(m);
                 };
+                clearInterval(startTimer);
+                if (calls.length > 0) send();
                 worker.postMessage({ type: 'shutdown' } satisfies ToWorker);
               });
             },

@@ -1,7 +1,14 @@
 // What crosses between the proxy's thread and the recording worker.
 
+/** One tap hook call, replayed on the recorder in the worker. */
+export interface TapCall {
+  hook: string;
+  args: unknown[];
+}
+
 export type ToWorker =
-  | { type: 'tap'; hook: string; args: unknown[] }
+  /** Every hook called during one turn of the proxy's event loop, in order. */
+  | { type: 'tap'; calls: TapCall[] }
   | { type: 'shutdown' };
 
 export type FromWorker =
