@@ -15,6 +15,7 @@ import { Store } from '../storage/store.ts';
 import type { ExchangeRecord, FrameRecord } from '../storage/records.ts';
 import type { DecodeResult, TokenRef } from '../model/types.ts';
 import { startProxyProcess } from '../test/support/proxy-process.ts';
+import { random } from '../test/storage/sample-traffic.ts';
 import { measureFirstRows } from './inspector-first-rows.ts';
 
 /** Measures, in ms, how long the inspector takes to first show rows for the exchanges in `dbFile`. */
@@ -40,17 +41,6 @@ const regions = ['fra1', 'ams3', 'nyc1', 'sfo2', 'sgp1', 'lon1'];
 const subjectCount = 500;
 /** Spread of the generated start times, ending at the newest exchange. */
 const spanMs = 7 * 86_400_000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weighted(rng: () => number): [string, string[]] {
   const total = services.reduce((sum, s) => sum + s[2], 0);
@@ -81,7 +71,7 @@ function token(rng: () => number, startedAt: number): TokenRef {
 }
 
 function generate(file: string, count: number): void {
-  const rng = mulberry32(42);
+  const rng = random(42);
   const store = Store.open(file, { maxBatch: 5000, flushIntervalMs: 60_000 });
   const end = Date.UTC(2026, 0, 15, 12);
   const started = Date.now();

@@ -15,8 +15,9 @@ export interface FrameTotals {
 
 export const noFrames: FrameTotals = { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 };
 
+/** To the microsecond: the clock's sub-millisecond digits past that are noise, not data. */
 export function durationMs(record: Pick<ExchangeRecord, 'startedAt' | 'endedAt'>): number | null {
-  return record.endedAt === null ? null : record.endedAt - record.startedAt;
+  return record.endedAt === null ? null : Math.round((record.endedAt - record.startedAt) * 1000) / 1000;
 }
 
 export function isoTime(ms: number): string {
