@@ -52,7 +52,8 @@ const wsAuth = Buffer.concat([Buffer.from([0x12, 40]), Buffer.alloc(40, 't')]);
 interface Child {
   process: ChildProcess;
   url: string;
-  stop(): Promise<void>;
+  /** Resolves with everything the process printed. */
+  stop(): Promise<string[]>;
 }
 
 /** Starts `node args` in the project root and waits for its "… at http://…," line. */
@@ -73,8 +74,8 @@ async function start(args: string[]): Promise<Child> {
     url,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        if (child.exitCode !== null) return resolve(output);
+        child.once('exit', () => resolve(output));
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
       }),
@@ -150,7 +151,9 @@ async function alternate<T>(upstream: Child, workDir: string, rounds: number, me
       try {
         results[which].push(await measure(proxy.url, `round ${round + 1} ${which.padEnd(4)}`));
       } finally {
-        await proxy.stop();
+        // What the recording proxy says it kept, so a figure never hides skipped recording.
+        const kept = (await proxy.stop()).find((line) => /exchanges and \d+ frames recorded/.test(line));
+        if (kept) console.log(`    ${kept.replace(/^ca2-inspector: /, '')}`);
       }
     }
   }

@@ -105,7 +105,12 @@ export async function run(argv: string[]): Promise<number> {
       await demo?.close();
       if (closed) {
         const { exchanges, frames, writeFailures, dropped } = closed.stats;
-        const losses = writeFailures || dropped ? `; ${writeFailures} write failure(s), ${dropped} record(s) dropped` : '';
+        const skipped = recording.skippedFrames();
+        const losses = [
+          writeFailures ? `${writeFailures} write failure(s)` : '',
+          dropped ? `${dropped} record(s) dropped` : '',
+          skipped ? `${skipped} WebSocket frame(s) forwarded but not recorded (the recorder was behind)` : '',
+        ].filter(Boolean).map((l) => `; ${l}`).join('');
         say(`ca2-inspector: ${exchanges} exchanges and ${frames} frames recorded${losses}.`);
       }
       const code = closed ? 0 : 1;

@@ -11,6 +11,8 @@ import type { FromWorker, TapCall, ToWorker } from './worker-messages.ts';
 
 export interface RecordingWorker {
   listener: TapListener;
+  /** WebSocket frames forwarded but left out of the recording because the recorder was behind. */
+  skippedFrames(): number;
   ui: { host: string; port: number };
   /** Flushes every record in the worker and stops it. */
   close(timeoutMs?: number): Promise<FromWorker & { type: 'closed' } | null>;
@@ -23,6 +25,13 @@ export interface RecordingWorker {
  */
 const SEND_START_AFTER_MS = 100;
 
+/**
+ * Hook calls sent but not yet recorded. A flood of WebSocket frames can outrun the recorder
+ * (each frame is a row and a full-text entry); past this backlog frames are left out of the
+ * recording, and counted, rather than held in memory without bound. Exchanges are always sent.
+ */
+const MAX_BACKLOG_CALLS = 20_000;
+
 const workerEntry = new URL('./worker.ts', import.meta.url).href;
 const tsxApi = import.meta.resolve('tsx/esm/api');
 // Workers do not inherit the TypeScript loader registered on the main thread.
@@ -34,10 +43,21 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
 
   let calls: TapCall[] = [];
   let transfers: ArrayBuffer[] = [];
+  let backlog = 0;
+  let skipped = 0;
+  let skippingSince: number | null = null;
   const send = () => {
     worker.postMessage({ type: 'tap', calls } satisfies ToWorker, transfers);
+    backlog += calls.length;
     calls = [];
     transfers = [];
+  };
+  const recorded = (count: number) => {
+    backlog -= count;
+    if (skippingSince !== null && backlog < MAX_BACKLOG_CALLS / 2) {
+      log(`recording: caught up; ${skipped - skippingSince} WebSocket frame(s) were forwarded but not recorded.`);
+      skippingSince = null;
+    }
   };
   const post = (hook: TapHook, args: unknown[], transfer: ArrayBuffer[]) => {
     if (calls.length === 0) setImmediate(send);
@@ -69,6 +89,14 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
       post('exchangeEnded', [{ ...flow, request, response }], transfer);
     },
     wsFrame(frame: TappedFrame) {
+      if (backlog + calls.length > MAX_BACKLOG_CALLS) {
+        if (skippingSince === null) {
+          skippingSince = skipped;
+          log(`recording: the recorder is ${backlog} messages behind; WebSocket frames are forwarded but not recorded until it catches up.`);
+        }
+        skipped += 1;
+        return;
+      }
       const transfer: ArrayBuffer[] = [];
       post('wsFrame', [{ ...frame, body: own(frame.body, transfer) }], transfer);
     },
@@ -90,6 +118,7 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
         case 'ready':
           resolve({
             listener,
+            skippedFrames: () => skipped,
             ui: message.ui,
             close(timeoutMs = 15_000) {
               return new Promise((done) => {
@@ -109,6 +138,9 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
               });
             },
           });
+          break;
+        case 'recorded':
+          recorded(message.calls);
           break;
         case 'closed':
           closed?.(message);
@@ -133,9 +165,12 @@ function withoutBodies(flow: TappedFlow): TappedFlow {
   };
 }
 
+/** Above this a body is moved to the worker rather than copied again; below it, moving costs more than copying. */
+const TRANSFER_FROM_BYTES = 64 * 1024;
+
 function own(body: Uint8Array, transfer: ArrayBuffer[]): Uint8Array {
   const copy = new Uint8Array(body.byteLength);
   copy.set(body);
-  transfer.push(copy.buffer);
+  if (copy.byteLength >= TRANSFER_FROM_BYTES) transfer.push(copy.buffer);
   return copy;
 }

@@ -15,4 +15,6 @@ export type FromWorker =
   | { type: 'ready'; ui: { host: string; port: number } }
   | { type: 'fatal'; message: string }
   | { type: 'log'; line: string }
+  /** This many tap calls were handed to the recorder. */
+  | { type: 'recorded'; calls: number }
   | { type: 'closed'; stats: { exchanges: number; frames: number; writeFailures: number; dropped: number } };

@@ -25,6 +25,7 @@ try {
           log(`recording: ${call.hook} failed and was skipped: ${(err as Error).message}`);
         }
       }
+      post({ type: 'recorded', calls: message.calls.length });
     } else if (message.type === 'shutdown') {
       const stats = await backend.close();
       post({ type: 'closed', stats });
