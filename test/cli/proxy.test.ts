@@ -4,10 +4,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../../model/types.ts';
 import { startDemoServer } from '../../demo/server.ts';
@@ -136,7 +138,69 @@ describe('the proxy in front of the demo server', () => {
   });
 });
 
+/** An upstream that answers every request with its own body, after `delayMs`. */
+async function echoUpstream(delayMs = 0): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () =>
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        res.end(Buffer.concat(chunks));
+      }, delayMs),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+}
+
 describe('the proxy when things go wrong', () => {
+  test('keeps forwarding while another program locks the database, says so, and writes the records once it lets go', async () => {
+    const upstream = await echoUpstream();
+    const db = tempDb();
+    const proxy = await startProxyProcess(['--upstream', upstream.url, '--db', db.file, '--quiet']);
+    const locker = new Database(db.file);
+    try {
+      locker.exec('BEGIN EXCLUSIVE');
+      for (let i = 0; i < 5; i++) {
+        const body = Buffer.from([0x0a, 0x02, 0x61, 0x30 + i]);
+        const res = await exec(proxy, body);
+        assert.equal(res.status, 200);
+        assert.deepEqual(res.body, body);
+      }
+      await eventually(() => (proxy.lines.some((l) => /^recording: .*locked/.test(l)) ? true : undefined), 'a line saying the database is locked');
+      locker.exec('COMMIT');
+      const rows = await recorded(proxy, 'kind:exec', 5);
+      assert.deepEqual(rows.map((r) => r.trx).sort(), ['a0', 'a1', 'a2', 'a3', 'a4']);
+    } finally {
+      locker.close();
+      await proxy.stop();
+      upstream.close();
+      db.cleanup();
+    }
+  });
+
+  test('forwards a body above --max-body whole and records it truncated, with its full size', async () => {
+    const upstream = await echoUpstream();
+    const db = tempDb();
+    const proxy = await startProxyProcess(['--upstream', upstream.url, '--db', db.file, '--quiet', '--max-body', '1kb']);
+    try {
+      const body = randomBytes(10_000);
+      const res = await exec(proxy, body);
+      assert.deepEqual(res.body, body, 'forwarded whole both ways');
+      const [row] = await recorded(proxy, 'kind:exec');
+      assert.deepEqual([row.requestSize, row.responseSize], [10_000, 10_000]);
+      const detail = await api<ExchangeDetail>(proxy, `/api/exchanges/${row.id}`);
+      assert.equal(detail.request.truncated, true);
+      assert.deepEqual(Buffer.from(detail.request.body, 'base64'), body.subarray(0, 1024));
+      assert.equal(detail.response!.truncated, true);
+    } finally {
+      await proxy.stop();
+      upstream.close();
+      db.cleanup();
+    }
+  });
+
   test('answers 502 with a reason when the upstream is down, and records the error', async () => {
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
@@ -159,32 +223,20 @@ describe('the proxy when things go wrong', () => {
   });
 
   test('on SIGTERM lets an exchange in flight finish, writes it, exits 0, and a restart finds every record', async () => {
-    let upstream: Server | undefined;
+    const upstream = await echoUpstream(800);
     const db = tempDb();
     try {
-      upstream = createServer((req, res) => {
-        req.resume();
-        req.on('end', () =>
-          setTimeout(() => {
-            res.writeHead(200, { 'content-type': 'application/x-protobuf' });
-            res.end(Buffer.from([0x0a, 0x02, 0x68, 0x69]));
-          }, 800),
-        );
-      });
-      await new Promise<void>((r) => upstream!.listen(0, '127.0.0.1', r));
-      const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
-
-      const first = await startProxyProcess(['--upstream', url, '--db', db.file, '--quiet']);
+      const first = await startProxyProcess(['--upstream', upstream.url, '--db', db.file, '--quiet']);
       await exec(first, Buffer.from([0x0a, 0x02, 0x68, 0x69]));
       const inFlight = exec(first, Buffer.from([0x0a, 0x02, 0x68, 0x6a]));
       await new Promise((r) => setTimeout(r, 200));
       const exitCode = first.stop('SIGTERM');
       const answer = await inFlight;
       assert.equal(answer.status, 200);
-      assert.deepEqual(answer.body, Buffer.from([0x0a, 0x02, 0x68, 0x69]));
+      assert.deepEqual(answer.body, Buffer.from([0x0a, 0x02, 0x68, 0x6a]));
       assert.equal(await exitCode, 0);
 
-      const second = await startProxyProcess(['--upstream', url, '--db', db.file, '--quiet']);
+      const second = await startProxyProcess(['--upstream', upstream.url, '--db', db.file, '--quiet']);
       try {
         const page = await api<ExchangePage>(second, '/api/exchanges');
         assert.deepEqual(page.items.map((i) => [i.trx, i.state]).sort(), [['hi', 'complete'], ['hj', 'complete']]);
@@ -192,8 +244,9 @@ describe('the proxy when things go wrong', () => {
         await second.stop();
       }
     } finally {
-      upstream?.close();
+      upstream.close();
       db.cleanup();
     }
   });
+
 });
