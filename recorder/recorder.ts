@@ -8,8 +8,7 @@ import { checkExec, WsConversationCheck } from '../proto/checks.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
 import type { ExchangeRecord, FrameRecord, MessageRecord } from '../storage/records.ts';
 import type { Store } from '../storage/store.ts';
-import { summarize, type FrameTotals } from '../storage/rows.ts';
-import { frameOf } from './live-frame.ts';
+import { liveFrame, summarize, type FrameTotals } from '../storage/rows.ts';
 
 export interface RecorderListener {
   /** A new exchange or a change to one already reported (same id). */
@@ -156,7 +155,7 @@ export class Recorder implements TapListener {
       problems,
     };
     this.store.putFrame(frameRecord);
-    for (const l of this.listeners) l.frame?.(record.id, frameOf(frameRecord));
+    for (const l of this.listeners) l.frame?.(record.id, liveFrame(frameRecord));
 
     // Only what changes the row's summary rewrites the exchange; other frames just add to the count.
     let changed = problems.length > 0;

@@ -156,6 +156,20 @@ export function exchangeParams(record: ExchangeRecord) {
   };
 }
 
+/** A frame as the live stream sends it: the same shape as a stored frame in a detail. */
+export function liveFrame(frame: FrameRecord): WsFrame {
+  return {
+    seq: frame.seq,
+    direction: frame.direction,
+    at: isoTime(frame.at),
+    opcode: frame.opcode,
+    size: frame.size,
+    body: bytes(frame.body).toString('base64'),
+    decoded: frame.decoded,
+    truncated: frame.truncated,
+  };
+}
+
 export function frameParams(frame: FrameRecord) {
   return {
     exchange_id: frame.exchangeId,

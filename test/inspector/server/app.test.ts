@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
-import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../../model/types.ts';
-import { Store } from '../../storage/store.ts';
-import type { ExchangeRecord } from '../../storage/records.ts';
-import { startInspectorServer, type InspectorServer } from '../../inspector/server/app.ts';
+import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../../../model/types.ts';
+import { Store } from '../../../storage/store.ts';
+import type { ExchangeRecord } from '../../../storage/records.ts';
+import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
 
 function record(id: number, overrides: Partial<ExchangeRecord> = {}): ExchangeRecord {
   return {
