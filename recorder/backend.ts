@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCodec } from '../proto/codec.ts';
 import { Store } from '../storage/store.ts';
-import { startInspectorServer, uiDistDir } from '../inspector/server/app.ts';
-import { buildUi } from '../inspector/build.ts';
+import { startInspectorServer } from '../inspector/server/app.ts';
+import { buildUi, uiDistDir } from '../inspector/build.ts';
 import { Recorder } from './recorder.ts';
 import { TerminalPrinter } from './printer.ts';
 

@@ -2,7 +2,6 @@
 
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
 import type { LiveEvents } from '../../model/types.ts';
@@ -10,8 +9,7 @@ import type { Store } from '../../storage/store.ts';
 import { requireToken, tokenMatches } from './auth.ts';
 import { LiveStream } from './live.ts';
 import { apiRouter } from './routes.ts';
-
-export const uiDistDir = fileURLToPath(new URL('../ui/dist/', import.meta.url));
+import { uiDistDir } from '../build.ts';
 
 export interface InspectorServerOptions {
   store: Store;
