@@ -1,4 +1,5 @@
 // Dispatches `ca2-inspector <command>`; each command lives in its own module.
+import { describeFailure } from './failure.ts';
 import { UsageError } from './usage-error.ts';
 
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
@@ -34,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ca2-inspector ${name}: ${err.message}\n`);
       return 2;
     }
-    throw err;
+    process.stderr.write(`ca2-inspector ${name}: ${describeFailure(err)}\n`);
+    return 1;
   }
 }
 

@@ -8,6 +8,7 @@ import { startRecordingWorker, type RecordingWorker } from '../recorder/worker-b
 import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
 import { parseHostPort, parseSize, parseUpstream } from './options.ts';
 import { DEFAULT_DB } from './defaults.ts';
+import { describeFailure } from './failure.ts';
 import { UsageError } from './usage-error.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -42,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
   const uiToken = values['ui-token'] ?? (isLoopback(ui.host) ? null : generateUiToken());
   const quiet = values.quiet ?? false;
   const say = (line: string) => process.stdout.write(line + '\n');
+  // A bug in some corner must not take the traffic down with it: say it and keep forwarding.
+  process.on('uncaughtException', (err) => say(`ca2-inspector: unexpected error, still running: ${describeFailure(err)}`));
 
   const demo = upstreamArg ? null : await import('../demo/server.ts').then((m) => m.startDemoServer({ host: '127.0.0.1', port: 0 }));
   const upstream = upstreamArg ?? demo!.url;
