@@ -10,6 +10,7 @@ import type { Tap } from './tap.ts';
 import { tunnelUpgrade } from './tunnel.ts';
 import { Upstream } from './upstream.ts';
 import { ClientHandshakes, isRelayableWebSocket, relayWebSocket } from './ws.ts';
+import { listen } from './listen.ts';
 
 export interface ProxyOptions {
   /** http: or https: */
@@ -71,7 +72,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   });
 
   try {
-    await listen(server, options.listen);
+    await listen(server, options.listen, '--listen');
   } catch (err) {
     upstream.close();
     throw err;
@@ -99,32 +100,4 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     close: (graceMs = DEFAULT_GRACE_MS) => (closing ??= shutdown(graceMs)),
     inFlight: () => flows.size,
   };
-}
-
-function listen(server: http.Server, { host, port }: { host: string; port: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error & { code?: string }) => reject(new Error(listenFailure(err, host, port)));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function listenFailure(err: Error & { code?: string }, host: string, port: number): string {
-  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return `${where} is already in use; pick another --listen`;
-    case 'EACCES':
-      return `${where} needs privileges this process does not have; pick a port above 1023 with --listen`;
-    case 'EADDRNOTAVAIL':
-      return `${host} is not an address of this machine; pick another --listen`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `${host} is not a host name this machine can resolve; pick another --listen`;
-    default:
-      return `cannot listen on ${where}: ${err.message}`;
-  }
 }

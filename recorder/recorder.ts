@@ -12,7 +12,7 @@ import { liveFrame, summarize, type FrameTotals } from '../storage/rows.ts';
 
 export interface RecorderListener {
   /** A new exchange or a change to one already reported (same id). */
-  exchange?(summary: ExchangeSummary, record: ExchangeRecord): void;
+  exchange?(summary: ExchangeSummary): void;
   frame?(exchangeId: number, frame: WsFrame): void;
 }
 
@@ -53,11 +53,6 @@ export class Recorder implements TapListener {
 
   addListener(listener: RecorderListener): void {
     this.listeners.push(listener);
-  }
-
-  /** Exchanges whose end the recorder has not seen yet. */
-  pending(): number {
-    return this.open.size;
   }
 
   requestStarted(flow: TappedFlow): void {
@@ -218,7 +213,7 @@ export class Recorder implements TapListener {
 
   private announce(record: ExchangeRecord, frames?: FrameTotals): void {
     const summary = summarize(record, frames);
-    for (const l of this.listeners) l.exchange?.(summary, record);
+    for (const l of this.listeners) l.exchange?.(summary);
   }
 
   private storeLongRunning(now: number): void {

@@ -1,6 +1,6 @@
 // The inspector's server: the built Preact app, the REST API and the live stream on one listener.
 
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
@@ -9,6 +9,7 @@ import type { Store } from '../../storage/store.ts';
 import { requireToken, tokenMatches } from './auth.ts';
 import { LiveStream } from './live.ts';
 import { apiRouter } from './routes.ts';
+import { listen } from '../../proxy/listen.ts';
 import { uiDistDir } from '../build.ts';
 
 export interface InspectorServerOptions {
@@ -55,7 +56,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     });
   }
 
-  await listen(server, options.host, options.port);
+  await listen(server, { host: options.host, port: options.port }, '--ui');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
 
@@ -69,21 +70,4 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
         server.closeAllConnections();
       }),
   };
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      const where = `${host}:${port}`;
-      if (err.code === 'EADDRINUSE') reject(new Error(`${where} is already in use; pick another --ui address.`));
-      else if (err.code === 'EADDRNOTAVAIL') reject(new Error(`${where} is not an address of this machine; pick another --ui address.`));
-      else if (err.code === 'EACCES') reject(new Error(`${where} needs privileges to listen on; pick a port above 1023 for --ui.`));
-      else reject(new Error(`cannot listen on ${where} for the inspector: ${err.message}`));
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { listen } from '../../proxy/listen.ts';
+
+test('names the address and the option to change when the port is taken, and leaves the server reusable', async () => {
+  const taken = createServer();
+  await listen(taken, { host: '127.0.0.1', port: 0 }, '--listen');
+  const port = (taken.address() as { port: number }).port;
+  const second = createServer();
+  try {
+    await assert.rejects(listen(second, { host: '127.0.0.1', port }, '--ui'), { message: `127.0.0.1:${port} is already in use; pick another --ui` });
+    await listen(second, { host: '127.0.0.1', port: 0 }, '--ui');
+    assert.notEqual((second.address() as { port: number }).port, port);
+  } finally {
+    second.close();
+    taken.close();
+  }
+});
+
+test('says when the host is not an address of this machine', async () => {
+  const server = createServer();
+  await assert.rejects(listen(server, { host: '192.0.2.1', port: 0 }, '--ui'), { message: '192.0.2.1 is not an address of this machine; pick another --ui' });
+});
