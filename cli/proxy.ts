@@ -19,8 +19,10 @@ const help = `usage: ca2-inspector proxy [--upstream URL] [options]
                        the built-in demo server and a demo client make traffic
   --listen HOST:PORT   where clients connect (default 127.0.0.1:8080)
   --ui HOST:PORT       where the inspector is served (default 127.0.0.1:8081)
-  --ui-token TOKEN     token the inspector requires; generated and printed when --ui
-                       is not a loopback address
+  --ui-token TOKEN     the token the inspector requires (default: a new one each run,
+                       printed in the inspector link); 'off' for none, loopback --ui only
+  --ui-allow-host NAME another name the inspector may be reached by (NAME or NAME:PORT),
+                       e.g. behind your own reverse proxy; repeat for more
   --db FILE            SQLite file to record into (default ./${DEFAULT_DB})
   --proto PATH         a .proto file, a folder of them, or a descriptor set (.desc/.pb);
                        repeat for more
@@ -40,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const ui = parseHostPort(values.ui ?? '127.0.0.1:8081', '--ui');
   const maxBody = values['max-body'] === undefined ? 16 * 1024 * 1024 : parseSize(values['max-body'], '--max-body');
   const upstreamArg = values.upstream === undefined ? null : parseUpstream(values.upstream);
-  const uiToken = values['ui-token'] ?? (isLoopback(ui.host) ? null : generateUiToken());
+  const uiToken = parseUiToken(values['ui-token'], ui.host);
   const quiet = values.quiet ?? false;
   const say = (line: string) => process.stdout.write(line + '\n');
   // A bug in some corner must not take the traffic down with it: say it and keep forwarding.
@@ -52,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   let recording: RecordingWorker;
   try {
     recording = await startRecordingWorker(
-      { db: values.db ?? DEFAULT_DB, protoPaths: values.proto ?? [], ui, uiToken, quiet },
+      { db: values.db ?? DEFAULT_DB, protoPaths: values.proto ?? [], ui, uiToken, uiAllowHosts: values['ui-allow-host'] ?? [], quiet },
       say,
     );
   } catch (err) {
@@ -137,6 +139,7 @@ function parseOptions(argv: string[]) {
         listen: { type: 'string' },
         ui: { type: 'string' },
         'ui-token': { type: 'string' },
+        'ui-allow-host': { type: 'string', multiple: true },
         db: { type: 'string' },
         proto: { type: 'string', multiple: true },
         insecure: { type: 'boolean' },
@@ -148,6 +151,22 @@ function parseOptions(argv: string[]) {
   } catch (err) {
     throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector proxy --help'.`);
   }
+}
+
+/** The token the inspector requires, or null for `--ui-token off`; see inspector/server/auth.ts. */
+function parseUiToken(value: string | undefined, uiHost: string): string | null {
+  if (value === undefined) return generateUiToken();
+  if (value === 'off') {
+    if (!isLoopback(uiHost)) {
+      throw new UsageError(`--ui-token off is refused with --ui ${uiHost}: anyone who can reach that address would see every token that crossed the proxy. Keep the token, or bind --ui to 127.0.0.1.`);
+    }
+    return null;
+  }
+  // It travels in a link and a cookie, so it must need no escaping in either.
+  if (!/^[A-Za-z0-9._~-]+$/.test(value)) {
+    throw new UsageError(`--ui-token takes letters, digits and - _ . ~ only (it goes in a link and a cookie); got "${value}".`);
+  }
+  return value;
 }
 
 function hostForUrl(host: string): string {

@@ -15,8 +15,10 @@ export interface BackendOptions {
   db: string;
   protoPaths: string[];
   ui: { host: string; port: number };
-  /** null: no token required (loopback UI). */
+  /** null: no token required (`--ui-token off`, loopback UI only). */
   uiToken: string | null;
+  /** --ui-allow-host values. */
+  uiAllowHosts: string[];
   quiet: boolean;
 }
 
@@ -33,7 +35,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
   const store = Store.open(options.db, { onError: (message) => log(`recording: ${message}`) });
   let server;
   try {
-    server = await startInspectorServer({ store, host: options.ui.host, port: options.ui.port, token: options.uiToken, log });
+    server = await startInspectorServer({ store, host: options.ui.host, port: options.ui.port, token: options.uiToken, allowHosts: options.uiAllowHosts, log });
   } catch (err) {
     store.close();
     throw err;

@@ -36,7 +36,7 @@ async function exec(proxy: ProxyProcess, body: Uint8Array): Promise<{ status: nu
 }
 
 async function api<T>(proxy: ProxyProcess, path: string): Promise<T> {
-  const res = await fetch(`${proxy.uiUrl}${path}`);
+  const res = await proxy.api(path);
   assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
   return (await res.json()) as T;
 }

@@ -31,22 +31,24 @@ function freePort(): Promise<number> {
 
 interface RunningProxy {
   uiUrl: string;
+  /** The link with the UI token, as the proxy prints it: opening it once lets the browser in. */
+  link: string;
   api<T>(path: string): Promise<T>;
   stop(): Promise<void>;
 }
 
 /** `ca2-inspector proxy` with the demo, on free loopback ports and a temporary database. */
-async function startProxy(extraArgs: string[] = [], token?: string): Promise<RunningProxy> {
+async function startProxy(extraArgs: string[] = [], token = 'test-ui-token-main'): Promise<RunningProxy> {
   const dir = await mkdtemp(join(tmpdir(), 'ca2-inspector-ui-'));
   const [listen, ui] = [await freePort(), await freePort()];
-  const args = ['bin/ca2-inspector.js', 'proxy', '--listen', `127.0.0.1:${listen}`, '--ui', `127.0.0.1:${ui}`, '--db', join(dir, 't.sqlite'), '--quiet', ...extraArgs];
+  const args = ['bin/ca2-inspector.js', 'proxy', '--listen', `127.0.0.1:${listen}`, '--ui', `127.0.0.1:${ui}`, '--db', join(dir, 't.sqlite'), '--quiet', ...(extraArgs.includes('--ui-token') ? [] : ['--ui-token', token]), ...extraArgs];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const uiUrl = `http://127.0.0.1:${ui}`;
-  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
   const stop = async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -70,6 +72,7 @@ async function startProxy(extraArgs: string[] = [], token?: string): Promise<Run
   }
   return {
     uiUrl,
+    link: `${uiUrl}/?token=${token}`,
     stop,
     api: async <T>(path: string) => {
       const response = await fetch(`${uiUrl}${path}`, { headers });
@@ -113,6 +116,8 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    // As a user does once: the printed link stores the token in a cookie for later visits.
+    await page.goto(proxy.link);
   });
 
   after(async () => {
