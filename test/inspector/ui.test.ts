@@ -280,7 +280,8 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     await page.goto(proxy.uiUrl);
     await page.waitForSelector('[data-row]');
     await page.click('button[aria-label="Toggle theme"]');
-    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+    // The theme is applied in an effect, after the click's render: wait for it, then check.
+    await page.waitForSelector('html[data-theme="dark"]', { timeout: 5_000 });
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.equal(background, 'rgb(13, 17, 23)');
     await page.click('[data-row]');
@@ -316,6 +317,16 @@ describe('the inspector behind a UI token', () => {
     const banner = await page.waitForSelector('.banner.fatal');
     assert.match((await banner.textContent()) ?? '', /needs its token: open the link printed when the proxy started/);
     await shot(page, 'token-missing');
+    await page.close();
+  });
+
+  it('says so when the link carries a token from another run', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${proxy.uiUrl}/?token=from-yesterday`);
+    const banner = await page.waitForSelector('.banner.fatal');
+    assert.match((await banner.textContent()) ?? '', /needs its token/, 'a wrong link sets no cookie, so the token is missing');
+    const wrong = await page.evaluate(async () => (await fetch('/api/stats', { headers: { authorization: 'Bearer from-yesterday' } })).json());
+    assert.match((wrong as { error: string }).error, /is not this inspector's/);
     await page.close();
   });
 
