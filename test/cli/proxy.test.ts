@@ -249,4 +249,32 @@ describe('the proxy when things go wrong', () => {
     }
   });
 
+  test("in demo mode decodes with the demo's schema, keeps quiet with --quiet, and counts this run apart from the file", async () => {
+    const db = tempDb();
+    try {
+      const first = await startProxyProcess(['--db', db.file, '--quiet']);
+      await eventually(async () => {
+        const page = await api<ExchangePage>(first, '/api/exchanges?filter=op:login');
+        return page.items[0];
+      }, 'a demo auth.login decoded by name', 30_000);
+      assert.equal(await first.stop('SIGTERM'), 0);
+      const output = first.lines.join('\n');
+      assert.match(output, /decoding with the demo's own illustrative schema \(demo\/protos\); --proto replaces it/);
+      assert.doesNotMatch(output, /demo client:/, '--quiet silences the demo client too');
+      const firstCount = /this run recorded (\d+) exchanges? and \d+ frames?; .* now holds (\d+) exchanges?/.exec(output);
+      assert.ok(firstCount, output);
+      assert.equal(firstCount[1], firstCount[2], 'a new file holds only this run');
+
+      const second = await startProxyProcess(['--db', db.file, '--quiet', '--proto', 'test/fixtures/codec/schema']);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await second.stop('SIGTERM'), 0);
+      const secondOutput = second.lines.join('\n');
+      assert.doesNotMatch(secondOutput, /demo's own illustrative schema/, '--proto replaces the demo schema');
+      const secondCount = /this run recorded (\d+) exchanges? and \d+ frames?; .* now holds (\d+) exchanges?/.exec(secondOutput);
+      assert.ok(secondCount, secondOutput);
+      assert.equal(Number(secondCount[2]), Number(firstCount[2]) + Number(secondCount[1]));
+    } finally {
+      db.cleanup();
+    }
+  });
 });
