@@ -3,7 +3,7 @@
 // (storage/filter-sql.ts); both read the tree defined here, so they cannot drift apart
 // on what a filter means. Browser-safe: no Node imports.
 
-import type { ExchangeKind, FrameDirection } from './types.ts';
+import type { ExchangeKind, ExchangeState, FrameDirection } from './types.ts';
 
 /** A malformed filter: `position` is the 0-based character index the message refers to. */
 export class FilterError extends Error {
@@ -33,6 +33,7 @@ export type FilterNode =
   /** A JWT subject, the start of the stored token prefix, or a whole token that starts with it. */
   | { type: 'token'; value: string }
   | { type: 'kind'; value: ExchangeKind }
+  | { type: 'state'; value: ExchangeState }
   /** name null: any error. */
   | { type: 'error'; name: string | null }
   /** text null: any problem; otherwise a problem containing the text. */
@@ -62,6 +63,8 @@ export const serverErrorNames = [
   'SE_RATE_LIMIT_EXCEEDED_ERROR',
 ];
 
+const exchangeStates: readonly ExchangeState[] = ['complete', 'pending', 'error', 'aborted', 'interrupted'];
+
 /** Every key, for the filter bar's autocomplete and help. */
 export const filterKeys: FilterKey[] = [
   { key: 'service', description: 'service called, e.g. service:instances' },
@@ -71,6 +74,11 @@ export const filterKeys: FilterKey[] = [
     key: 'error',
     description: 'a ServerError in the response: full name, short form (expired_token) or any',
     values: ['any', ...serverErrorNames.map(shortErrorName)],
+  },
+  {
+    key: 'state',
+    description: 'complete, pending (still running), error, aborted (by the client) or interrupted (the proxy stopped first)',
+    values: [...exchangeStates],
   },
   { key: 'status', description: 'HTTP status: 200, 5xx, >=400, <300', values: ['2xx', '4xx', '5xx', '>=400'] },
   { key: 'trx', description: 'transaction id, or its first characters' },
@@ -348,6 +356,11 @@ class Parser {
           throw new FilterError(at, 'expected exec, ws or http after "kind:"');
         }
         return { type: 'kind', value: kind };
+      }
+      case 'state': {
+        const state = exchangeStates.find((s) => s === value.toLowerCase());
+        if (state === undefined) throw new FilterError(at, `expected ${exchangeStates.join(', ')} after "state:"`);
+        return { type: 'state', value: state };
       }
       case 'dir': {
         const dir = value.toLowerCase();

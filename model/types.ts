@@ -63,7 +63,8 @@ export interface DecodeResult {
 }
 
 export type ExchangeKind = 'exec' | 'ws' | 'http';
-export type ExchangeState = 'complete' | 'pending' | 'error' | 'aborted';
+/** interrupted: still pending when the proxy that recorded it stopped without ending it (a crash or kill -9). */
+export type ExchangeState = 'complete' | 'pending' | 'error' | 'aborted' | 'interrupted';
 
 /** Headers in wire order, names as sent, duplicates kept. */
 export type HeaderList = [name: string, value: string][];

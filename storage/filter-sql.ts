@@ -134,6 +134,9 @@ function compile(node: FilterNode, params: (string | number)[], options: Require
     case 'kind':
       params.push(node.value);
       return '(e.kind = ?)';
+    case 'state':
+      params.push(node.value);
+      return '(e.state = ?)';
     case 'error':
       if (node.name === null) return '(e.error_count > 0)';
       params.push(node.name);

@@ -90,6 +90,12 @@ describe('filter grammar', () => {
     assert.equal(parseError('dir:up').message, 'at 4: expected client or server after "dir:"');
   });
 
+  it('reads exchange states and rejects others', () => {
+    assert.deepEqual(parseFilter('state:Interrupted'), { type: 'state', value: 'interrupted' });
+    assert.deepEqual(parseFilter('state:pending'), { type: 'state', value: 'pending' });
+    assert.equal(parseError('state:done').message, 'at 6: expected complete, pending, error, aborted, interrupted after "state:"');
+  });
+
   it('reads error names in full, short form, any and numbers', () => {
     assert.deepEqual(parseFilter('error:any'), { type: 'error', name: null });
     assert.deepEqual(parseFilter('error:expired_token'), { type: 'error', name: 'SE_EXPIRED_TOKEN_ERROR' });
@@ -224,7 +230,7 @@ describe('filter grammar', () => {
 
   it('lists every key with a description for autocomplete', () => {
     const keys = filterKeys.map((k) => k.key);
-    for (const key of ['service', 'op', 'kind', 'error', 'status', 'trx', 'token', 'path', 'dir', 'since', 'until', 'size', 'dur', 'problem']) {
+    for (const key of ['service', 'op', 'kind', 'state', 'error', 'status', 'trx', 'token', 'path', 'dir', 'since', 'until', 'size', 'dur', 'problem']) {
       assert.ok(keys.includes(key), key);
     }
     for (const { key, values } of filterKeys) {

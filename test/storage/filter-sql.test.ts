@@ -24,6 +24,7 @@ interface Row {
 const term = fc.oneof(
   fc.constantFrom('service:auth', 'service:INSTANCES', 'service:domains', 'service:nope', 'op:create', 'op:delete', 'op:7', 'op:"login"'),
   fc.constantFrom('kind:exec', 'kind:ws', 'kind:http'),
+  fc.constantFrom('state:complete', 'state:pending', 'state:error', 'state:aborted', 'state:INTERRUPTED'),
   fc.constantFrom('error:any', 'error:expired_token', 'error:SE_INTERNAL_SERVER_ERROR', 'error:rate_limit_exceeded', 'error:12', 'error:unknown'),
   fc.constantFrom('status:200', 'status:5xx', 'status:>=400', 'status:<300', 'status:>500', 'status:4xx', 'status:101', 'status:<=204'),
   fc.constantFrom('trx:3f2a', 'trx:A1B2', 'trx:a1b2c3d4-0000', 'trx:7472', 'trx:""', 'trx:zz'),

@@ -85,7 +85,8 @@ export function sampleExchange(id: number, rng: () => number): SampleExchange {
     errors,
     token: kind === 'http' ? null : token(rng),
     clientAddress: '127.0.0.1',
-    state: pending ? 'pending' : pick(rng, ['complete', 'complete', 'error', 'aborted'] as const),
+    // A run that was killed leaves its pending rows interrupted at the next open.
+    state: pending ? (id % 3 === 0 ? 'interrupted' : 'pending') : pick(rng, ['complete', 'complete', 'error', 'aborted'] as const),
     problems,
     error: rng() < 0.1 ? 'upstream 127.0.0.1:9 refused the connection (ECONNREFUSED)' : null,
     request: {
