@@ -115,6 +115,12 @@ export class Recorder implements TapListener {
 
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
     if (upgraded) {
+      record.problems.push(
+        ...(entry.wsCheck?.onUpgrade({
+          offeredProtocols: headerValues(flow.request.headers, 'sec-websocket-protocol').flatMap((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== '')),
+          selectedProtocol: headerValue(flow.response!.headers, 'sec-websocket-protocol'),
+        }) ?? []),
+      );
       // The connection stays open: the exchange ends at wsClosed.
       entry.stored = true;
       this.save(record);
@@ -237,6 +243,10 @@ function stateOf(flow: TappedFlow): ExchangeSummary['state'] {
 function headerValue(headers: [string, string][], name: string): string | undefined {
   for (const [key, value] of headers) if (key.toLowerCase() === name) return value;
   return undefined;
+}
+
+function headerValues(headers: [string, string][], name: string): string[] {
+  return headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
 }
 
 function problemTexts(where: string, decoded: DecodeResult | null): string[] {
