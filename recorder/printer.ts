@@ -41,6 +41,8 @@ function callName(s: ExchangeSummary): string {
 
 function wsLabel(s: ExchangeSummary): string {
   if (s.state === 'pending') return `${s.path} open`;
+  // An earlier run was killed while it was open: nobody saw it close.
+  if (s.state === 'interrupted') return `${s.path} interrupted, ${s.frames} frames`;
   return `${s.path} closed, ${s.frames} frames`;
 }
 
