@@ -43,7 +43,10 @@ function callName(s: ExchangeSummary): string {
 
 function wsLabel(s: ExchangeSummary): string {
   if (s.state === 'pending') return `${s.path} open`;
-  return `${s.path} closed, ${s.frames} frame${s.frames === 1 ? '' : 's'}`;
+  // An earlier run was killed while it was open: nobody saw it close.
+  const frames = `${s.frames} frame${s.frames === 1 ? '' : 's'}`;
+  if (s.state === 'interrupted') return `${s.path} interrupted, ${frames}`;
+  return `${s.path} closed, ${frames}`;
 }
 
 export function formatSize(bytes: number): string {
