@@ -25,8 +25,8 @@ before(() => {
       method: 'POST', path: '/exec', status: 200, service: services[i % 3], operation: 'list', trx: `trx-${i}`,
       errors: i === 4 ? ['SE_RATE_LIMIT_EXCEEDED_ERROR'] : [], token: null, clientAddress: '127.0.0.1', state: 'complete',
       problems: [], error: null, close: null,
-      request: { headers: [], body: new Uint8Array(3), decoded: null, truncated: false, size: 3 },
-      response: { headers: [], body: new Uint8Array(5), decoded: null, truncated: false, size: 5 },
+      request: { headers: [], body: new Uint8Array(3), truncated: false, size: 3 },
+      response: { headers: [], body: new Uint8Array(5), truncated: false, size: 5 },
     };
     store.putExchange(record);
   }

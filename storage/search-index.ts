@@ -1,0 +1,91 @@
+// The full-text index, filled off the write path. A write only notes the search_text
+// rowids it made out of date in `unindexed`; step() decodes those rows and writes their
+// text, a small batch at a time, when the store is idle. Until then a bare-word query
+// decodes and checks the rows still waiting (storage/settled-page.ts), so none is missed.
+
+import type Database from 'better-sqlite3';
+import type { ExchangeSummary } from '../model/types.ts';
+import type { RowDecoder } from './decode.ts';
+import { detailSql, framesSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
+
+/**
+ * search_text rowids: exchange id << 32 for the exchange, plus seq + 1 for a frame (see
+ * migrations.ts). As BigInt: past about two million exchanges they outgrow a double.
+ */
+function textRowid(id: number, slot = 0): bigint {
+  return (BigInt(id) << 32n) + BigInt(slot);
+}
+
+export class SearchIndex {
+  private readonly s;
+
+  constructor(
+    db: Database.Database,
+    private readonly decoder: RowDecoder,
+  ) {
+    this.s = {
+      next: db.prepare('SELECT rowid FROM unindexed ORDER BY rowid DESC LIMIT ?').pluck().safeIntegers(true),
+      ids: db.prepare('SELECT DISTINCT rowid >> 32 AS id FROM unindexed ORDER BY id DESC').pluck(),
+      count: db.prepare('SELECT count(*) FROM unindexed').pluck(),
+      done: db.prepare('DELETE FROM unindexed WHERE rowid = ?'),
+      doneExchange: db.prepare('DELETE FROM unindexed WHERE rowid >= ? << 32 AND rowid < (? + 1) << 32'),
+      detail: db.prepare(detailSql),
+      frame: db.prepare('SELECT seq, direction, at, opcode, size, body, truncated FROM frames WHERE exchange_id = ? AND seq = ?'),
+      frames: db.prepare(framesSql),
+      deleteText: db.prepare('DELETE FROM search_text WHERE rowid = ?'),
+      insertText: db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (?, ?, ?, ?, ?)'),
+    };
+  }
+
+  /** Rows waiting to be indexed (exchanges and frames). */
+  waiting(): number {
+    return this.s.count.get() as number;
+  }
+
+  /** Ids of the exchanges with a row waiting, newest first. */
+  waitingIds(): number[] {
+    return this.s.ids.all() as number[];
+  }
+
+  /** Indexes up to `limit` waiting rows, newest first; the caller holds the transaction. Returns how many. */
+  step(limit: number): number {
+    const rowids = this.s.next.all(limit) as bigint[];
+    for (const rowid of rowids) {
+      const id = Number(rowid >> 32n);
+      const slot = Number(rowid & 0xffffffffn);
+      if (slot === 0) {
+        const row = this.s.detail.get(id) as DetailRow | undefined;
+        if (row) this.indexExchange(row, summaryFromRow(row));
+        else this.s.deleteText.run(rowid);
+      } else {
+        const frame = this.s.frame.get(id, slot - 1) as FrameRow | undefined;
+        if (frame) this.indexFrame(id, frame);
+        else this.s.deleteText.run(rowid);
+      }
+      this.s.done.run(rowid);
+    }
+    return rowids.length;
+  }
+
+  /** Writes an exchange's text and its frames' as the summary given reads, and clears its waiting rows. */
+  reindex(row: DetailRow, summary: ExchangeSummary): void {
+    this.indexExchange(row, summary);
+    for (const frame of this.s.frames.all(row.id) as FrameRow[]) this.indexFrame(row.id, frame);
+    this.s.doneExchange.run(row.id, row.id);
+  }
+
+  private indexExchange(row: DetailRow, summary: ExchangeSummary): void {
+    const rowid = textRowid(row.id);
+    const texts = this.decoder.exchangeTexts(summary, row);
+    this.s.deleteText.run(rowid);
+    this.s.insertText.run(rowid, texts.summary, texts.error, texts.request, texts.response);
+  }
+
+  private indexFrame(id: number, frame: FrameRow): void {
+    const rowid = textRowid(id, frame.seq + 1);
+    this.s.deleteText.run(rowid);
+    const { direction, text } = this.decoder.frameText(frame);
+    if (text === null) return;
+    this.s.insertText.run(rowid, null, null, direction === 'client' ? text : null, direction === 'server' ? text : null);
+  }
+}
