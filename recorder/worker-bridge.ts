@@ -107,7 +107,7 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
       // One whose start was sent is still recorded, without its bodies, so it does not stay pending.
       const started = !unsentStarts.delete(flow.id);
       if (over('exchanges', bytes)) {
-        if (started) post('exchangeEnded', [withoutBodies(flow)], []);
+        if (started) post('exchangeEnded', [withoutBodies(flow, true)], []);
         return;
       }
       const transfer: ArrayBuffer[] = [];
@@ -174,14 +174,14 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
   });
 }
 
-/** Request and response bodies are sent once, with exchangeEnded; other hooks carry the headers only. */
-function withoutBodies(flow: TappedFlow): TappedFlow {
+/**
+ * Request and response bodies are sent once, with exchangeEnded; other hooks carry the
+ * headers only. An exchange sent without the bodies it had is marked truncated.
+ */
+function withoutBodies(flow: TappedFlow, truncated = false): TappedFlow {
   const empty = new Uint8Array(0);
-  return {
-    ...flow,
-    request: { ...flow.request, body: empty },
-    response: flow.response && { ...flow.response, body: empty },
-  };
+  const cut = <M extends { body: Uint8Array; truncated: boolean }>(m: M): M => ({ ...m, body: empty, truncated: m.truncated || (truncated && m.body.length > 0) });
+  return { ...flow, request: cut(flow.request), response: flow.response && cut(flow.response) };
 }
 
 /** Above this a body is moved to the worker rather than copied again; below it, moving costs more than copying. */
