@@ -17,6 +17,12 @@ export interface ExchangeFacts {
 }
 
 const TOKEN_PREFIX_LENGTH = 12;
+/**
+ * A WebSocket whose every frame is a problem (a schema that does not fit) would otherwise
+ * grow its row with each frame, and each write of the row with it: past this many the
+ * rest are counted in one last line.
+ */
+export const MAX_WS_PROBLEMS = 100;
 
 export function noFacts(): ExchangeFacts {
   return { service: null, operation: null, trx: null, errors: [], token: null, problems: [] };
@@ -80,6 +86,7 @@ export interface FrameInput {
 export class WsFacts {
   readonly facts = noFacts();
   private readonly check = new WsConversationCheck();
+  private moreProblems = 0;
 
   constructor(private readonly codec: Codec) {}
 
@@ -92,7 +99,7 @@ export class WsFacts {
       ...this.check.onFrame({ direction: frame.direction, opcode: frame.opcode, decoded, at: frame.at }),
     ];
     let changed = problems.length > 0;
-    this.facts.problems.push(...problems);
+    this.addProblems(problems);
     if (decoded && frame.direction === 'client' && !this.facts.token) {
       this.facts.token = tokenRef(decoded);
       changed ||= this.facts.token !== null;
@@ -109,7 +116,18 @@ export class WsFacts {
   }
 
   close(close: { by: 'client' | 'server' | 'proxy'; at: number }): void {
-    this.facts.problems.push(...this.check.onClose(close));
+    this.addProblems(this.check.onClose(close));
+  }
+
+  private addProblems(problems: string[]): void {
+    for (const problem of problems) {
+      if (this.facts.problems.length < MAX_WS_PROBLEMS) {
+        this.facts.problems.push(problem);
+      } else {
+        this.moreProblems += 1;
+        this.facts.problems[MAX_WS_PROBLEMS] = `and ${this.moreProblems} more problems in later frames`;
+      }
+    }
   }
 }
 

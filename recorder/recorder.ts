@@ -184,14 +184,14 @@ function messageRecord(message: TappedRequest | TappedResponse): MessageRecord {
   return { headers: message.headers, body: message.body, truncated: message.truncated, size: message.size };
 }
 
-/** Copies, so a record handed to storage does not change under it when the facts grow. */
+/** The record shares the facts' lists: storage writes whatever the record holds when it flushes. */
 function applyFacts(record: ExchangeRecord, facts: ExchangeFacts): void {
   record.service = facts.service;
   record.operation = facts.operation;
   record.trx = facts.trx;
-  record.errors = [...facts.errors];
+  record.errors = facts.errors;
   record.token = facts.token;
-  record.problems = [...facts.problems];
+  record.problems = facts.problems;
 }
 
 function stateOf(flow: TappedFlow): ExchangeSummary['state'] {
