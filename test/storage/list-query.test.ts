@@ -100,6 +100,16 @@ describe('queryPage', () => {
     }
   });
 
+  it('keeps to the ids between after and before, whichever plan runs', () => {
+    const between = (filter: string, limits: PlanLimits) =>
+      queryPage((sql) => db.prepare(sql), parseFilter(filter), { limit: 100, before: 36, after: 20, now }, limits).map((r) => r.id);
+    for (const limits of [{ fewRows: 1, textChunk: 2 }, { fewRows: 1_000_000, textChunk: 500 }]) {
+      assert.deepEqual(between('credits', limits), [35, 33, 31, 29, 27, 25, 23, 21]);
+      assert.deepEqual(between('error:any or plain', limits), [34, 32, 30, 28, 26, 24, 22]);
+      assert.deepEqual(between('', limits).length, 15);
+    }
+  });
+
   it('walks the table when no term narrows the rows', () => {
     assert.deepEqual(page('dir:client or path:nothing', 100), [2]);
     assert.deepEqual(page('', 3), [110, 109, 108]);

@@ -90,6 +90,32 @@ describe('a schema loaded after recording', () => {
     }
   });
 
+  it('pages across new rows, rows waiting for the index and rows not yet redone alike', () => {
+    recordWithoutSchema(10);
+    const store = Store.open(file, { codec: demo(), idleAfterMs: 60_000 });
+    const recorder = new Recorder(demo(), store);
+    try {
+      for (let id = 11; id <= 16; id++) recorder.exchangeEnded(exec(id, id % 2 === 1 ? login : refresh));
+      const logins = [15, 13, 11, 9, 7, 5, 3, 1];
+      for (const filter of ['op:login', 'ada', 'ada op:login', 'login -op:refresh']) {
+        const paged: number[] = [];
+        let before: number | undefined;
+        for (let page = 0; page < 10; page++) {
+          const { items, next } = store.listExchanges({ filter, limit: 3, before });
+          paged.push(...items.map((s) => s.id));
+          if (next === null) break;
+          before = next;
+        }
+        assert.deepEqual(paged, logins, filter);
+      }
+      store.catchUp();
+      assert.deepEqual(ids(store, 'ada op:login'), logins);
+    } finally {
+      recorder.stop();
+      store.close();
+    }
+  });
+
   it('keeps what is left to redo across a restart, and opening again with the same schema redoes nothing', () => {
     recordWithoutSchema(450);
     let store = Store.open(file, { codec: demo(), idleAfterMs: 60_000 });
