@@ -60,6 +60,11 @@ export function execFacts(codec: Codec, input: ExecInput): ExchangeFacts {
   const request = codec.decode('ClientRequest', input.requestBody, options);
   const type = input.response && responseType('exec', input.response.headers, input.response.body);
   const response = type ? codec.decode(type, input.response!.body, options) : null;
+  return execFactsOf(input.requestHeaders, input.status, request, response);
+}
+
+/** The same from envelopes already decoded (no spans needed), for a caller that needs them too. */
+export function execFactsOf(requestHeaders: HeaderList, status: number | null, request: DecodeResult, response: DecodeResult | null): ExchangeFacts {
   return {
     service: request.summary.service ?? null,
     operation: request.summary.operation ?? null,
@@ -69,7 +74,7 @@ export function execFacts(codec: Codec, input: ExecInput): ExchangeFacts {
     problems: [
       ...problemTexts('request', request),
       ...problemTexts('response', response),
-      ...checkExec({ contentType: headerValue(input.requestHeaders, 'content-type'), httpStatus: input.status, request, response }),
+      ...checkExec({ contentType: headerValue(requestHeaders, 'content-type'), httpStatus: status, request, response }),
     ],
   };
 }

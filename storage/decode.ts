@@ -5,7 +5,7 @@
 import { decodedSearchText, summarySearchText } from '../model/filter-match.ts';
 import type { DecodeResult, ExchangeSummary, FrameDirection, HeaderList } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { execFacts, frameType, noFacts, requestType, responseType, WsFacts, type ExchangeFacts } from '../proto/exchange-facts.ts';
+import { execFactsOf, frameType, noFacts, requestType, responseType, WsFacts, type ExchangeFacts } from '../proto/exchange-facts.ts';
 import { summaryFromRow, type DecodedDetail, type DetailRow, type FrameRow } from './rows.ts';
 
 /** One exchange's searchable texts, as search_text holds them (see migrations.ts, version 2). */
@@ -14,6 +14,19 @@ export interface ExchangeTexts {
   error: string | null;
   request: string | null;
   response: string | null;
+}
+
+export interface FrameText {
+  seq: number;
+  direction: FrameDirection;
+  text: string | null;
+}
+
+/** A row worked out again: its facts, and its texts but the summary's (which follows from the facts). */
+export interface Redone {
+  facts: ExchangeFacts;
+  texts: Omit<ExchangeTexts, 'summary'>;
+  frameTexts: FrameText[];
 }
 
 export class RowDecoder {
@@ -46,21 +59,24 @@ export class RowDecoder {
 
   /** The summary facts the recorder would have computed for this row under the schema loaded now. */
   facts(row: DetailRow, frames: FrameRow[]): ExchangeFacts {
-    if (row.kind === 'exec') {
-      const response = row.response_body === null || row.response_headers === null ? null : { headers: JSON.parse(row.response_headers) as HeaderList, body: row.response_body };
-      return execFacts(this.codec, {
-        requestHeaders: JSON.parse(row.request_headers) as HeaderList,
-        requestBody: row.request_body,
-        status: row.status,
-        response,
-        at: row.started_at,
-      });
+    return this.redo(row, frames).facts;
+  }
+
+  /** The facts and every search text of a row, each body and frame decoded once. */
+  redo(row: DetailRow, frames: FrameRow[]): Redone {
+    const request = this.request(row);
+    const response = this.response(row);
+    const error = row.error;
+    const texts = { error, request: decodedSearchText(request), response: decodedSearchText(response) };
+    if (row.kind === 'exec' && request !== null) {
+      const facts = execFactsOf(JSON.parse(row.request_headers) as HeaderList, row.status, request, response);
+      return { facts, texts, frameTexts: frames.map((f) => this.frameText(f)) };
     }
-    if (row.kind !== 'ws') return noFacts();
+    if (row.kind !== 'ws') return { facts: noFacts(), texts, frameTexts: frames.map((f) => this.frameText(f)) };
     const ws = new WsFacts(this.codec);
-    for (const f of frames) ws.frame(f);
+    const frameTexts = frames.map((f) => ({ seq: f.seq, direction: f.direction, text: decodedSearchText(ws.frame(f).decoded) }));
     if (row.close_by !== null && row.close_at !== null) ws.close({ by: row.close_by, at: row.close_at });
-    return ws.facts;
+    return { facts: ws.facts, texts, frameTexts };
   }
 
   exchangeTexts(summary: ExchangeSummary, row: DetailRow): ExchangeTexts {
@@ -72,8 +88,8 @@ export class RowDecoder {
     };
   }
 
-  frameText(frame: Pick<FrameRow, 'direction' | 'opcode' | 'body' | 'at'>): { direction: FrameDirection; text: string | null } {
-    return { direction: frame.direction, text: decodedSearchText(this.frame(frame)) };
+  frameText(frame: Pick<FrameRow, 'seq' | 'direction' | 'opcode' | 'body' | 'at'>): FrameText {
+    return { seq: frame.seq, direction: frame.direction, text: decodedSearchText(this.frame(frame)) };
   }
 }
 

@@ -5,6 +5,7 @@
 // rewritten. Until a row is redone, queries decode it (storage/settled-page.ts).
 
 import type Database from 'better-sqlite3';
+import { summarySearchText } from '../model/filter-match.ts';
 import type { RowDecoder } from './decode.ts';
 import { withFacts } from './decode.ts';
 import { detailSql, framesSql, type DetailRow, type FrameRow } from './rows.ts';
@@ -90,7 +91,7 @@ export class Resummariser {
 
   private redo(id: number): void {
     const row = this.s.detail.get(id) as DetailRow;
-    const facts = this.decoder.facts(row, this.s.frames.all(id) as FrameRow[]);
+    const { facts, texts, frameTexts } = this.decoder.redo(row, this.s.frames.all(id) as FrameRow[]);
     const token = facts.token;
     this.s.update.run({
       id,
@@ -108,7 +109,7 @@ export class Resummariser {
     });
     this.s.deleteErrors.run(id);
     for (const error of facts.errors) this.s.insertError.run(error, id);
-    this.index.reindex(row, withFacts(row, facts));
+    this.index.rewrite(id, { summary: summarySearchText(withFacts(row, facts)), ...texts }, frameTexts);
   }
 
   private save(): void {

@@ -5,8 +5,8 @@
 
 import type Database from 'better-sqlite3';
 import type { ExchangeSummary } from '../model/types.ts';
-import type { RowDecoder } from './decode.ts';
-import { detailSql, framesSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
+import type { ExchangeTexts, FrameText, RowDecoder } from './decode.ts';
+import { detailSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
 
 /**
  * search_text rowids: exchange id << 32 for the exchange, plus seq + 1 for a frame (see
@@ -31,7 +31,6 @@ export class SearchIndex {
       doneExchange: db.prepare('DELETE FROM unindexed WHERE rowid >= ? << 32 AND rowid < (? + 1) << 32'),
       detail: db.prepare(detailSql),
       frame: db.prepare('SELECT seq, direction, at, opcode, size, body, truncated FROM frames WHERE exchange_id = ? AND seq = ?'),
-      frames: db.prepare(framesSql),
       deleteText: db.prepare('DELETE FROM search_text WHERE rowid = ?'),
       insertText: db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (?, ?, ?, ?, ?)'),
     };
@@ -67,24 +66,30 @@ export class SearchIndex {
     return rowids.length;
   }
 
-  /** Writes an exchange's text and its frames' as the summary given reads, and clears its waiting rows. */
-  reindex(row: DetailRow, summary: ExchangeSummary): void {
-    this.indexExchange(row, summary);
-    for (const frame of this.s.frames.all(row.id) as FrameRow[]) this.indexFrame(row.id, frame);
-    this.s.doneExchange.run(row.id, row.id);
+  /** Writes the texts of an exchange and its frames worked out by the caller, and clears its waiting rows. */
+  rewrite(id: number, texts: ExchangeTexts, frames: FrameText[]): void {
+    this.writeExchange(id, texts);
+    for (const frame of frames) this.writeFrame(id, frame);
+    this.s.doneExchange.run(id, id);
   }
 
   private indexExchange(row: DetailRow, summary: ExchangeSummary): void {
-    const rowid = textRowid(row.id);
-    const texts = this.decoder.exchangeTexts(summary, row);
+    this.writeExchange(row.id, this.decoder.exchangeTexts(summary, row));
+  }
+
+  private indexFrame(id: number, frame: FrameRow): void {
+    this.writeFrame(id, this.decoder.frameText(frame));
+  }
+
+  private writeExchange(id: number, texts: ExchangeTexts): void {
+    const rowid = textRowid(id);
     this.s.deleteText.run(rowid);
     this.s.insertText.run(rowid, texts.summary, texts.error, texts.request, texts.response);
   }
 
-  private indexFrame(id: number, frame: FrameRow): void {
-    const rowid = textRowid(id, frame.seq + 1);
+  private writeFrame(id: number, { seq, direction, text }: FrameText): void {
+    const rowid = textRowid(id, seq + 1);
     this.s.deleteText.run(rowid);
-    const { direction, text } = this.decoder.frameText(frame);
     if (text === null) return;
     this.s.insertText.run(rowid, null, null, direction === 'client' ? text : null, direction === 'server' ? text : null);
   }

@@ -412,10 +412,10 @@ export class Store {
     const row = this.sql.detail.get(id) as DetailRow | undefined;
     if (row === undefined) return null;
     const frames = this.sql.frames.all(id) as FrameRow[];
-    const summary = withFacts(row, stale ? this.decoder.facts(row, frames) : null);
-    if (filter === null) return summary;
-    const texts = this.decoder.exchangeTexts(summary, row);
-    const text = [texts.error, texts.request, texts.response, ...frames.map((f) => this.decoder.frameText(f).text)].filter((t): t is string => t !== null);
+    if (filter === null) return withFacts(row, stale ? this.decoder.facts(row, frames) : null);
+    const { facts, texts, frameTexts } = this.decoder.redo(row, frames);
+    const summary = withFacts(row, stale ? facts : null);
+    const text = [texts.error, texts.request, texts.response, ...frameTexts.map((f) => f.text)].filter((t): t is string => t !== null);
     const frameDirections = new Set(frames.map((f) => f.direction));
     return matches(filter, summary, { now, text, frameDirections }) ? summary : null;
   }
