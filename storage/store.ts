@@ -93,8 +93,8 @@ const patientBusyTimeoutMs = 2000;
 const maxRetryDelayMs = 1000;
 const maxCachedStatements = 200;
 /** Rows per background step: each is one short transaction, so writes never wait long behind one. */
-const indexBatch = 200;
-const resummariseBatch = 100;
+const indexBatch = 500;
+const resummariseBatch = 200;
 /** Past this many rows waiting for the index, it is also filled between writes, not only when idle. */
 const maxUnindexed = 20_000;
 const progressEveryMs = 2000;
