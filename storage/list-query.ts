@@ -142,7 +142,7 @@ function walkWord(prepare: Prepare, word: TextNode, terms: FilterNode[], query: 
   const otherWords = terms.filter((t): t is TextNode => t.type === 'text' && t !== word).map(match);
   const rows: SummaryRow[] = [];
   // id << 32 must stay below 2^63, so ids stay below 2^31 - 1: plenty for a debugging proxy.
-  let below = query.before ?? 2 ** 31 - 1;
+  let below = Math.min(query.before ?? Infinity, 2 ** 31 - 1);
   const floor = (query.after ?? 0) + 1;
   for (let chunk = textChunk; rows.length < query.limit && below > floor; chunk = Math.min(chunk * 2, textChunk * 32)) {
     const found = (hits.all(match(word), below, chunk) as { id: number }[]).map((h) => h.id).filter((id) => id >= floor);

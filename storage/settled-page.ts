@@ -29,12 +29,12 @@ const decodeChunk = 200;
 
 export function settledPage(filter: FilterNode | null, limit: number, before: number | undefined, stale: StaleRange | null, sources: PageSources): ExchangeSummary[] {
   const waiting = hasWord(filter) ? sources.waitingIds() : [];
-  const top = before ?? Number.MAX_SAFE_INTEGER;
   const rows: ExchangeSummary[] = [];
-  const settled = (after: number | undefined, below: number) => {
-    if (rows.length >= limit || below <= (after ?? 0) + 1) return;
+  /** Ids in (after, below); undefined leaves that side open. */
+  const settled = (after: number | undefined, below: number | undefined) => {
+    if (rows.length >= limit || (below !== undefined && below <= (after ?? 0) + 1)) return;
     const need = limit - rows.length;
-    const unsure = waiting.filter((id) => id < below && (after === undefined || id > after));
+    const unsure = waiting.filter((id) => (below === undefined || id < below) && (after === undefined || id > after));
     const skip = new Set(unsure);
     const fromSql = sources.sql(after, below, need + unsure.length).filter((s) => !skip.has(s.id));
     const decoded: ExchangeSummary[] = [];
@@ -46,11 +46,11 @@ export function settledPage(filter: FilterNode | null, limit: number, before: nu
     rows.push(...[...fromSql, ...decoded].sort((a, b) => b.id - a.id).slice(0, need));
   };
   if (stale === null) {
-    settled(undefined, top);
+    settled(undefined, before);
     return rows;
   }
-  settled(stale.high, top);
-  for (let high = Math.min(stale.high, top - 1); rows.length < limit && high >= stale.low; ) {
+  settled(stale.high, before);
+  for (let high = Math.min(stale.high, (before ?? Infinity) - 1); rows.length < limit && high >= stale.low; ) {
     const ids = sources.idsBetween(stale.low, high, decodeChunk);
     for (const id of ids) {
       if (rows.length >= limit) break;
@@ -60,7 +60,7 @@ export function settledPage(filter: FilterNode | null, limit: number, before: nu
     if (ids.length < decodeChunk) break;
     high = ids[ids.length - 1] - 1;
   }
-  settled(undefined, Math.min(stale.low, top));
+  settled(undefined, Math.min(stale.low, before ?? Infinity));
   return rows;
 }
 

@@ -98,6 +98,20 @@ describe('the search index', () => {
     }
   });
 
+  it('finds a word too common to test row by row, walking the index newest first', () => {
+    // Past 2,000 matches (defaultPlanLimits.fewRows) the word's matches are walked in order.
+    const store = Store.open(file, { idleAfterMs: 60_000 });
+    try {
+      const [{ record }] = sampleTraffic(1, 3);
+      for (let id = 1; id <= 2100; id++) store.putExchange({ ...record, id, error: `common word ${id % 2 === 0 ? 'even' : 'odd'}` });
+      store.catchUp();
+      assert.deepEqual(store.listExchanges({ filter: 'common', limit: 3 }).items.map((s) => s.id), [2100, 2099, 2098]);
+      assert.deepEqual(store.listExchanges({ filter: 'common even', limit: 2, before: 2098 }).items.map((s) => s.id), [2096, 2094]);
+    } finally {
+      store.close();
+    }
+  });
+
   it('catches up by itself once writes pause', async () => {
     const store = Store.open(file, { idleAfterMs: 20 });
     try {
