@@ -164,8 +164,10 @@ export const migrations: Migration[] = [
         ALTER TABLE frames DROP COLUMN problems;
 
         -- search_text rowids (see version 2) whose text is missing or out of date: the
-        -- write path only notes them here, and the store indexes them when idle.
-        CREATE TABLE unindexed (rowid INTEGER PRIMARY KEY);
+        -- write path only notes them here, and the store indexes them when idle. A new
+        -- row has no text to replace (replaces = 0), so indexing it skips the delete, which
+        -- costs a lookup and can leave a tombstone in the index.
+        CREATE TABLE unindexed (rowid INTEGER PRIMARY KEY, replaces INTEGER NOT NULL);
 
         -- Which schema computed the summary columns and the search text (schema_fingerprint),
         -- and the range of exchange ids an older one computed (stale_low..stale_high),

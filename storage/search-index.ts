@@ -4,7 +4,6 @@
 // decodes and checks the rows still waiting (storage/settled-page.ts), so none is missed.
 
 import type Database from 'better-sqlite3';
-import type { ExchangeSummary } from '../model/types.ts';
 import type { ExchangeTexts, FrameText, RowDecoder } from './decode.ts';
 import { detailSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
 
@@ -24,7 +23,7 @@ export class SearchIndex {
     private readonly decoder: RowDecoder,
   ) {
     this.s = {
-      next: db.prepare('SELECT rowid FROM unindexed ORDER BY rowid DESC LIMIT ?').pluck().safeIntegers(true),
+      next: db.prepare('SELECT rowid, replaces FROM unindexed ORDER BY rowid DESC LIMIT ?').safeIntegers(true),
       ids: db.prepare('SELECT DISTINCT rowid >> 32 AS id FROM unindexed ORDER BY id DESC').pluck(),
       count: db.prepare('SELECT count(*) FROM unindexed').pluck(),
       done: db.prepare('DELETE FROM unindexed WHERE rowid = ?'),
@@ -48,22 +47,21 @@ export class SearchIndex {
 
   /** Indexes up to `limit` waiting rows, newest first; the caller holds the transaction. Returns how many. */
   step(limit: number): number {
-    const rowids = this.s.next.all(limit) as bigint[];
-    for (const rowid of rowids) {
+    const waiting = this.s.next.all(limit) as { rowid: bigint; replaces: bigint }[];
+    for (const { rowid, replaces } of waiting) {
       const id = Number(rowid >> 32n);
       const slot = Number(rowid & 0xffffffffn);
+      if (replaces) this.s.deleteText.run(rowid);
       if (slot === 0) {
         const row = this.s.detail.get(id) as DetailRow | undefined;
-        if (row) this.indexExchange(row, summaryFromRow(row));
-        else this.s.deleteText.run(rowid);
+        if (row) this.writeExchange(id, this.decoder.exchangeTexts(summaryFromRow(row), row), false);
       } else {
         const frame = this.s.frame.get(id, slot - 1) as FrameRow | undefined;
-        if (frame) this.indexFrame(id, frame);
-        else this.s.deleteText.run(rowid);
+        if (frame) this.writeFrame(id, this.decoder.frameText(frame), false);
       }
       this.s.done.run(rowid);
     }
-    return rowids.length;
+    return waiting.length;
   }
 
   /** Writes the texts of an exchange and its frames worked out by the caller, and clears its waiting rows. */
@@ -73,23 +71,15 @@ export class SearchIndex {
     this.s.doneExchange.run(id, id);
   }
 
-  private indexExchange(row: DetailRow, summary: ExchangeSummary): void {
-    this.writeExchange(row.id, this.decoder.exchangeTexts(summary, row));
-  }
-
-  private indexFrame(id: number, frame: FrameRow): void {
-    this.writeFrame(id, this.decoder.frameText(frame));
-  }
-
-  private writeExchange(id: number, texts: ExchangeTexts): void {
+  private writeExchange(id: number, texts: ExchangeTexts, replace = true): void {
     const rowid = textRowid(id);
-    this.s.deleteText.run(rowid);
+    if (replace) this.s.deleteText.run(rowid);
     this.s.insertText.run(rowid, texts.summary, texts.error, texts.request, texts.response);
   }
 
-  private writeFrame(id: number, { seq, direction, text }: FrameText): void {
+  private writeFrame(id: number, { seq, direction, text }: FrameText, replace = true): void {
     const rowid = textRowid(id, seq + 1);
-    this.s.deleteText.run(rowid);
+    if (replace) this.s.deleteText.run(rowid);
     if (text === null) return;
     this.s.insertText.run(rowid, null, null, direction === 'client' ? text : null, direction === 'server' ? text : null);
   }

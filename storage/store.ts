@@ -521,8 +521,9 @@ function prepareStatements(db: Database.Database) {
   const deleteErrors = db.prepare('DELETE FROM exchange_errors WHERE exchange_id = ?');
   const insertError = db.prepare('INSERT OR IGNORE INTO exchange_errors (error, exchange_id) VALUES (?, ?)');
   // The search text is written later (storage/search-index.ts); these note what it lacks.
-  const unindexedExchange = db.prepare('INSERT OR IGNORE INTO unindexed (rowid) VALUES (? << 32)');
-  const unindexedFrame = db.prepare('INSERT OR IGNORE INTO unindexed (rowid) VALUES ((? << 32) + ? + 1)');
+  // A row already waiting keeps its replaces: 0 there means no text was written for it since.
+  const unindexedExchange = db.prepare('INSERT INTO unindexed (rowid, replaces) VALUES (? << 32, ?) ON CONFLICT DO NOTHING');
+  const unindexedFrame = db.prepare('INSERT INTO unindexed (rowid, replaces) VALUES ((? << 32) + ? + 1, ?) ON CONFLICT DO NOTHING');
   const findFrame = db.prepare('SELECT rowid AS rowid, direction, size FROM frames WHERE exchange_id = ? AND seq = ?');
   const deleteFrame = db.prepare('DELETE FROM frames WHERE rowid = ?');
   const insertFrame = db.prepare(
@@ -542,7 +543,7 @@ function prepareStatements(db: Database.Database) {
     putBodies.run(params);
     if (existed) deleteErrors.run(record.id);
     for (const error of record.errors) insertError.run(error, record.id);
-    unindexedExchange.run(record.id);
+    unindexedExchange.run(record.id, existed ? 1 : 0);
   };
 
   type Delta = [clientFrames: number, serverFrames: number, clientBytes: number, serverBytes: number];
@@ -558,7 +559,7 @@ function prepareStatements(db: Database.Database) {
     }
     insertFrame.run(frameParams(frame));
     // Only binary frames are decoded, so only they have text; a replaced one may have had.
-    if (frame.opcode === 2 || old) unindexedFrame.run(frame.exchangeId, frame.seq);
+    if (frame.opcode === 2 || old) unindexedFrame.run(frame.exchangeId, frame.seq, old ? 1 : 0);
     delta[side(frame.direction)] += 1;
     delta[side(frame.direction) + 2] += frame.size;
   };
