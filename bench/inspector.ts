@@ -13,9 +13,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Store } from '../storage/store.ts';
 import type { ExchangeRecord, FrameRecord } from '../storage/records.ts';
-import type { DecodeResult, TokenRef } from '../model/types.ts';
+import type { TokenRef } from '../model/types.ts';
 import { startProxyProcess } from '../test/support/proxy-process.ts';
-import { random } from '../test/storage/sample-traffic.ts';
+import { lengthDelimited, random, utf8, varint } from '../test/storage/sample-traffic.ts';
 import { measureFirstRows } from './inspector-first-rows.ts';
 
 /** Measures, in ms, how long the inspector takes to first show rows for the exchanges in `dbFile`. */
@@ -51,9 +51,26 @@ function weighted(rng: () => number): [string, string[]] {
   return [services[0][0], services[0][1]];
 }
 
-function decoded(json: DecodeResult['json']): DecodeResult {
-  return { json, summary: { errors: [] }, problems: [] };
+/**
+ * A ClientRequest or WsAuth (field 2, token, a string the bundled schema decodes) holding
+ * the words filters search, padded with an unknown field to `size` bytes.
+ */
+function envelope(words: string, size: number, trx?: Uint8Array): Buffer {
+  const bytes = [...(trx ? lengthDelimited(1, trx) : []), ...lengthDelimited(2, utf8(words))];
+  const padding = size - bytes.length - 3;
+  if (padding > 0) bytes.push(...lengthDelimited(99, new Uint8Array(padding).fill(0x5a)));
+  return Buffer.from(bytes);
 }
+
+/** A ServerResponse: trx and the errors as enum numbers, padded like envelope(). */
+function serverResponse(trx: Uint8Array, errors: string[], size: number): Buffer {
+  const bytes = [...lengthDelimited(1, trx), ...errors.flatMap((e) => [0x10, ...varint(Math.max(0, errorNumbers[e] ?? 0))])];
+  const padding = size - bytes.length - 3;
+  if (padding > 0) bytes.push(...lengthDelimited(99, new Uint8Array(padding).fill(0x5a)));
+  return Buffer.from(bytes);
+}
+
+const errorNumbers: Record<string, number> = { SE_INVALID_TRX_ERROR: 2, SE_EXPIRED_TOKEN_ERROR: 5, SE_INTERNAL_SERVER_ERROR: 6, SE_TRX_REQUIRED_ERROR: 1, SE_RATE_LIMIT_EXCEEDED_ERROR: 8 };
 
 function uuid(rng: () => number): string {
   const hex = () => Math.floor(rng() * 0x10000).toString(16).padStart(4, '0');
@@ -76,6 +93,7 @@ function generate(file: string, count: number): void {
   const end = Date.UTC(2026, 0, 15, 12);
   const started = Date.now();
   const body = (n: number) => Buffer.alloc(n, 0x5a);
+  const trxBytes = (text: string) => Buffer.from(text.replace(/-/g, ''), 'hex');
   for (let i = 0; i < count; i++) {
     const id = store.allocateExchangeId();
     const startedAt = end - spanMs + (spanMs * i) / count + rng() * 50;
@@ -89,6 +107,7 @@ function generate(file: string, count: number): void {
     const region = regions[Math.floor(rng() * regions.length)];
     const requestSize = 40 + Math.floor(rng() * 200);
     const responseSize = kind === 'ws' ? 0 : 60 + Math.floor(rng() * (rng() < 0.02 ? 40_000 : 600));
+    const trx = kind === 'exec' ? uuid(rng) : null;
     const record: ExchangeRecord = {
       id,
       kind,
@@ -99,7 +118,7 @@ function generate(file: string, count: number): void {
       status,
       service: kind === 'http' ? null : kind === 'ws' ? 'billing' : service,
       operation: kind === 'exec' ? operation : null,
-      trx: kind === 'exec' ? uuid(rng) : null,
+      trx,
       errors,
       token: kind === 'http' ? null : token(rng, startedAt),
       clientAddress: '127.0.0.1',
@@ -108,15 +127,13 @@ function generate(file: string, count: number): void {
       error: null,
       request: {
         headers: [['content-type', 'application/x-protobuf'], ['user-agent', 'ca2-client/1.4']],
-        body: body(Math.min(requestSize, 256)),
-        decoded: kind === 'http' ? null : decoded({ [service]: { [operation]: { name, region, size: 's-1vcpu-1gb' } } }),
+        body: kind === 'exec' ? envelope(`${service} ${operation} ${name} ${region} s-1vcpu-1gb`, Math.min(requestSize, 256), trxBytes(trx!)) : body(Math.min(requestSize, 256)),
         truncated: false,
         size: requestSize,
       },
       response: {
         headers: [['content-type', 'application/x-protobuf']],
-        body: body(Math.min(responseSize, 256)),
-        decoded: kind === 'exec' ? decoded({ errors, [service]: { [operation]: { id: i, name, status: 'active', ip: `10.0.${i % 256}.${(i >> 8) % 256}` } } }) : null,
+        body: kind === 'exec' ? serverResponse(trxBytes(trx!), errors, Math.min(responseSize, 256)) : body(Math.min(responseSize, 256)),
         truncated: responseSize > 256,
         size: responseSize,
       },
@@ -132,23 +149,24 @@ function generate(file: string, count: number): void {
           at: startedAt + seq * 1000,
           opcode: 2,
           size: 30,
-          body: body(30),
-          decoded: decoded(seq === 0 ? { token: 'eyJhbGciOiJIUzI1NiJ9' } : { billing: { balance: { amount: Math.floor(rng() * 10_000), currency: 'credits' } } }),
+          body: seq === 0 ? envelope('eyJhbGciOiJIUzI1NiJ9 credits', 30) : body(30),
           truncated: false,
-          problems: [],
         };
         store.putFrame(frame);
       }
     }
     if (i % 100_000 === 99_999) process.stdout.write(`  ${i + 1} exchanges stored (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
+  const indexing = Date.now();
+  store.catchUp();
+  process.stdout.write(`  search index caught up in ${((Date.now() - indexing) / 1000).toFixed(0)} s\n`);
   store.close();
 }
 
 /** A database with `count` generated exchanges, reused from .bench/ when an earlier run made it. */
 export function benchDatabase(count: number, fresh = false): { file: string; generatedInMs: number | null } {
   fs.mkdirSync(benchDir, { recursive: true });
-  const file = path.join(benchDir, `inspector-${count}.db`);
+  const file = path.join(benchDir, `inspector-v3-${count}.db`);
   const done = `${file}.complete`;
   if (!fresh && fs.existsSync(done) && fs.existsSync(file)) return { file, generatedInMs: null };
   for (const f of [file, `${file}-wal`, `${file}-shm`, done]) fs.rmSync(f, { force: true });

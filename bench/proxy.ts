@@ -1,21 +1,26 @@
 // `npm run bench`: this proxy against bare http-proxy forwarding, same upstream, one run.
 // Prints /exec requests per second and p50/p99 latency, /ws events per second, each as a
-// ratio to bare forwarding, and the proxy's RSS as recorded exchanges grow to 200,000.
+// ratio to bare forwarding; a WebSocket flood (frames recorded of frames sent, time to
+// catch up); bytes on disk per exchange once the search index has caught up; the time to
+// re-summarise 100,000 stored exchanges after a schema change; and the proxy's RSS as
+// recorded exchanges grow to 200,000.
 //
 //   npm run bench                 the real command: ca2-inspector proxy, recording everything
 //   npm run bench -- --tap-only   the forwarding core alone, with an empty tap
-//   npm run bench -- --only ws    one part: exec, ws or rss
+//   npm run bench -- --only ws    one part: exec, ws, flood, disk, resummarise or rss
 //
 // Every server runs in its own process; autocannon and the WebSocket clients run here.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { benchResummarise } from './resummarise.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = ['--import', 'tsx'];
@@ -34,10 +39,13 @@ const ours = process.argv.includes('--tap-only') ? { name: 'forwarding core, emp
 
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt === -1 ? null : process.argv[onlyAt + 1];
-const runs = (part: 'exec' | 'ws' | 'rss') => only === null || only === part;
+const runs = (part: 'exec' | 'ws' | 'flood' | 'disk' | 'resummarise' | 'rss') => only === null || only === part;
 
 const EXEC = { connections: 32, warmupSeconds: 2, seconds: 8, rounds: 2 };
 const WS = { clients: 4, seconds: 5, rounds: 2 };
+const FLOOD_EVENTS = 50_000;
+const DISK_EXCHANGES = 20_000;
+const RESUMMARISE_EXCHANGES = 100_000;
 const RSS_EXCHANGES = 200_000;
 const RSS_STEP = 50_000;
 
@@ -52,6 +60,8 @@ const wsAuth = Buffer.concat([Buffer.from([0x12, 40]), Buffer.alloc(40, 't')]);
 interface Child {
   process: ChildProcess;
   url: string;
+  /** The inspector's address, for a recording proxy. */
+  ui: string | null;
   /** Resolves with everything the process printed. */
   stop(): Promise<string[]>;
 }
@@ -60,10 +70,12 @@ interface Child {
 async function start(args: string[]): Promise<Child> {
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
+  let ui: string | null = null;
   child.stderr!.on('data', (d) => output.push(String(d)));
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);
+      ui ??= /inspector at (http:\/\/[^/\s]+)/.exec(line)?.[1] ?? null;
       const ready = / at (http:\/\/\S+?),/.exec(line);
       if (ready) resolve(ready[1]!);
     });
@@ -72,6 +84,7 @@ async function start(args: string[]): Promise<Child> {
   return {
     process: child,
     url,
+    ui,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(output);
@@ -175,7 +188,7 @@ async function execPart(upstream: Child, workDir: string): Promise<void> {
     return result;
   });
   header();
-  row('req/s', mean(r.bare, (x) => x.requests.average), mean(r.ours, (x) => x.requests.average), 0, '>= 0.85');
+  row('req/s', mean(r.bare, (x) => x.requests.average), mean(r.ours, (x) => x.requests.average), 0, '>= 0.90');
   row('p50 ms', mean(r.bare, (x) => x.latency.p50), mean(r.ours, (x) => x.latency.p50), 2, '');
   row('p99 ms', mean(r.bare, (x) => x.latency.p99), mean(r.ours, (x) => x.latency.p99), 2, '<= 1.30');
 }
@@ -189,6 +202,80 @@ async function wsPart(upstream: Child, workDir: string): Promise<void> {
   });
   header();
   row('events/s', mean(r.bare, (x) => x), mean(r.ours, (x) => x), 0, '');
+}
+
+interface Stats {
+  exchanges: number;
+  frames: number;
+  queued: number;
+  unindexed: number;
+  dropped: { exchanges: number; frames: number };
+}
+
+async function stats(proxy: Child): Promise<Stats> {
+  return (await (await fetch(`${proxy.ui}/api/stats`)).json()) as Stats;
+}
+
+/** Polls /api/stats until `done` holds; the ms it took. */
+async function waitFor(proxy: Child, done: (s: Stats) => boolean, timeoutMs = 300_000): Promise<{ ms: number; stats: Stats }> {
+  const started = performance.now();
+  for (;;) {
+    const s = await stats(proxy);
+    if (done(s) || performance.now() - started > timeoutMs) return { ms: performance.now() - started, stats: s };
+    await sleep(50);
+  }
+}
+
+async function floodPart(upstream: Child, workDir: string): Promise<void> {
+  console.log(`
+WebSocket flood: one client, ${fmt(FLOOD_EVENTS)} pushed ~200-byte events through ${ours.name}`);
+  const proxy = await start(ours.command(upstream.url, mkdtempSync(join(workDir, 'flood-'))));
+  try {
+    if (proxy.ui === null) return void console.log('  (needs the recording proxy)');
+    let received = 0;
+    const started = performance.now();
+    const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/ws?count=${FLOOD_EVENTS}`, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => ws.send(wsAuth));
+      ws.on('message', () => ++received === FLOOD_EVENTS + 1 && resolve());
+      ws.once('error', reject);
+    });
+    const seconds = (performance.now() - started) / 1000;
+    ws.close(1000);
+    const sent = FLOOD_EVENTS + 2;
+    const stored = await waitFor(proxy, (s) => s.frames >= sent || s.dropped.frames > 0);
+    const indexed = await waitFor(proxy, (s) => s.unindexed === 0);
+    console.log(`  forwarded in ${fmt(seconds, 2)} s (${fmt(FLOOD_EVENTS / seconds)} events/s)`);
+    console.log(`  frames recorded ${fmt(stored.stats.frames)} of ${fmt(sent)} sent (${fmt((100 * stored.stats.frames) / sent, 1)} %, target 100 %), dropped ${fmt(stored.stats.dropped.frames)}`);
+    console.log(`  every frame stored ${fmt(stored.ms / 1000, 2)} s after the flood ended; search index caught up ${fmt((stored.ms + indexed.ms) / 1000, 2)} s after`);
+  } finally {
+    await proxy.stop();
+  }
+}
+
+async function diskPart(upstream: Child, workDir: string): Promise<void> {
+  console.log(`
+bytes on disk: ${fmt(DISK_EXCHANGES)} /exec exchanges through ${ours.name}, after the search index catches up`);
+  const dir = mkdtempSync(join(workDir, 'disk-'));
+  const proxy = await start(ours.command(upstream.url, dir));
+  let indexMs = 0;
+  try {
+    if (proxy.ui === null) return void console.log('  (needs the recording proxy)');
+    checkClean('disk', await exec(proxy.url, { amount: DISK_EXCHANGES }));
+    indexMs = (await waitFor(proxy, (s) => s.exchanges >= DISK_EXCHANGES && s.queued === 0 && s.unindexed === 0)).ms;
+  } finally {
+    await proxy.stop();
+  }
+  const file = join(dir, 'bench.sqlite');
+  const onDisk = ['', '-wal', '-shm'].reduce((sum, suffix) => sum + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0);
+  const db = new Database(file, { readonly: true });
+  const wire = db
+    .prepare('SELECT avg(length(request_body) + ifnull(length(response_body), 0)) AS bodies, avg(length(request_headers) + ifnull(length(response_headers), 0)) AS headers FROM exchange_bodies')
+    .get() as { bodies: number; headers: number };
+  db.close();
+  console.log(`  each exchange: ${fmt(wire.bodies)} bytes of bodies and ${fmt(wire.headers)} bytes of headers (as JSON)`);
+  console.log(`  index caught up ${fmt(indexMs / 1000, 1)} s after the last request`);
+  console.log(`  file ${fmt(onDisk / 2 ** 20, 1)} MiB: ${fmt(onDisk / DISK_EXCHANGES)} bytes per exchange (target < 2,048)`);
 }
 
 async function rssPart(upstream: Child, workDir: string): Promise<void> {
@@ -219,6 +306,9 @@ async function main(): Promise<void> {
   try {
     if (runs('exec')) await execPart(upstream, workDir);
     if (runs('ws')) await wsPart(upstream, workDir);
+    if (runs('flood')) await floodPart(upstream, workDir);
+    if (runs('disk')) await diskPart(upstream, workDir);
+    if (runs('resummarise')) await benchResummarise(RESUMMARISE_EXCHANGES, workDir);
     if (runs('rss')) await rssPart(upstream, workDir);
   } finally {
     await upstream.stop();

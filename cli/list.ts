@@ -3,15 +3,18 @@
 
 import { existsSync } from 'node:fs';
 import { FilterError } from '../model/filter.ts';
+import { createCodec, SchemaError, type Codec } from '../proto/codec.ts';
 import { formatLine } from '../recorder/printer.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
-const help = `usage: ca2-inspector list [--db FILE] [--filter FILTER] [--limit N] [--json]
+const help = `usage: ca2-inspector list [--db FILE] [--proto PATH]... [--filter FILTER] [--limit N] [--json]
 
   --db FILE        the recording to read (default ./${DEFAULT_DB})
+  --proto PATH     the schema to read it with, as for the proxy; rows another schema
+                   summarised are answered with this one (and redone in the file)
   --filter FILTER  the inspector's filter language, e.g. "service:auth error:any"
   --limit N        at most N exchanges, newest first (default 50)
   --json           one JSON summary per line instead of the terminal line
@@ -20,6 +23,7 @@ const help = `usage: ca2-inspector list [--db FILE] [--filter FILTER] [--limit N
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('list', argv, {
     db: { type: 'string' },
+    proto: { type: 'string', multiple: true },
     filter: { type: 'string' },
     limit: { type: 'string' },
     json: { type: 'boolean' },
@@ -35,9 +39,16 @@ export async function run(argv: string[]): Promise<number> {
   // Opening would create an empty recording; a mistyped path deserves a sentence instead.
   if (!existsSync(db)) throw new UsageError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
 
+  let codec: Codec;
+  try {
+    codec = createCodec({ protoPaths: values.proto ?? [] });
+  } catch (err) {
+    if (err instanceof SchemaError) throw new UsageError(err.message);
+    throw err;
+  }
   let store: Store;
   try {
-    store = Store.open(db);
+    store = Store.open(db, { codec });
   } catch (err) {
     if (err instanceof StorageError) throw new UsageError(err.message);
     throw err;

@@ -118,11 +118,10 @@ export async function run(argv: string[]): Promise<number> {
       await demo?.close();
       if (closed) {
         const { exchanges, frames, writeFailures, dropped } = closed.stats;
-        const skipped = recording.skippedFrames();
         const losses = [
           writeFailures ? `${writeFailures} write failure(s)` : '',
-          dropped ? `${dropped} record(s) dropped` : '',
-          skipped ? `${skipped} WebSocket frame(s) forwarded but not recorded (the recorder was behind)` : '',
+          dropped.exchanges ? `${dropped.exchanges} exchange(s) dropped` : '',
+          dropped.frames ? `${dropped.frames} frame(s) dropped` : '',
         ].filter(Boolean).map((l) => `; ${l}`).join('');
         say(
           `ca2-inspector: this run recorded ${count(thisRun.exchanges, 'exchange')} and ${count(thisRun.frames, 'frame')}; ` +

@@ -9,7 +9,7 @@ import { Decoder } from './decoder.ts';
 import { Plans } from './plan.ts';
 import type { MessagePlan } from './plan.ts';
 import { decodeRaw } from './raw.ts';
-import { loadSchema } from './schema.ts';
+import { loadSchema, schemaFingerprint } from './schema.ts';
 import { summarize } from './summary.ts';
 
 export { SchemaError } from './schema.ts';
@@ -25,6 +25,8 @@ export interface Codec {
   decode(type: MessageType, bytes: Uint8Array, options?: DecodeOptions): DecodeResult; // never throws
   /** protoc --decode_raw text, byte-identical, or an error sentence for input protoc rejects */
   decodeRaw(bytes: Uint8Array): { text: string } | { error: string };
+  /** Names the loaded schema (proto/schema.ts): a different schema decodes differently. */
+  readonly fingerprint: string;
 }
 
 export const MESSAGE_TYPES: readonly MessageType[] = ['ClientRequest', 'ServerResponse', 'WsAuth', 'WsEvent'];
@@ -34,7 +36,8 @@ export const MESSAGE_TYPES: readonly MessageType[] = ['ClientRequest', 'ServerRe
  * Throws SchemaError (exported) whose message names file and line: "--proto ./x.proto:12: unknown type ca2types.Balanc"
  */
 export function createCodec(options: { protoPaths?: string[] } = {}): Codec {
-  const plans = new Plans(loadSchema(options.protoPaths ?? []));
+  const root = loadSchema(options.protoPaths ?? []);
+  const plans = new Plans(root);
   const topLevel = {} as Record<MessageType, MessagePlan>;
   for (const type of MESSAGE_TYPES) {
     const plan = plans.forName(`.ca2.${type}`);
@@ -61,5 +64,6 @@ export function createCodec(options: { protoPaths?: string[] } = {}): Codec {
       return result;
     },
     decodeRaw,
+    fingerprint: schemaFingerprint(root),
   };
 }

@@ -4,6 +4,7 @@
 // schema names every field, the envelope included. Mistakes come back as
 // SchemaError sentences naming the file and line.
 
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,14 @@ export function loadSchema(protoPaths: readonly string[] = []): protobuf.Root {
     throw resolveError(root, err as Error, display);
   }
   return root;
+}
+
+/**
+ * Names the schema a root holds: the same definitions give the same fingerprint,
+ * wherever they were loaded from. Storage keeps it beside the summaries it computed.
+ */
+export function schemaFingerprint(root: protobuf.Root): string {
+  return createHash('sha256').update(JSON.stringify(root.toJSON())).digest('hex').slice(0, 32);
 }
 
 /** Parsed, not resolved: resolving would bind its references before user types replace them. */

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCodec } from '../proto/codec.ts';
-import { Store } from '../storage/store.ts';
+import { Store, type Dropped } from '../storage/store.ts';
+import type { ClosedStats } from './worker-messages.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
 import { buildUi, uiDistDir } from '../inspector/build.ts';
 import { Recorder } from './recorder.ts';
@@ -25,14 +26,21 @@ export interface BackendOptions {
 export interface Backend {
   recorder: Recorder;
   ui: { host: string; port: number };
+  /** Counts what the proxy's side dropped because the recorder was too far behind. */
+  noteDropped(dropped: Dropped): void;
   /** Flushes every record and stops the inspector server. */
-  close(): Promise<{ exchanges: number; frames: number; writeFailures: number; dropped: number }>;
+  close(): Promise<ClosedStats>;
 }
 
 export async function startBackend(options: BackendOptions, log: (line: string) => void): Promise<Backend> {
   const codec = createCodec({ protoPaths: options.protoPaths });
   if (!existsSync(join(uiDistDir, 'index.html'))) await buildUi();
-  const store = Store.open(options.db, { recording: true, onError: (message) => log(`recording: ${message}`) });
+  const store = Store.open(options.db, {
+    codec,
+    recording: true,
+    onError: (message) => log(`recording: ${message}`),
+    onNotice: (message) => log(`recording: ${message}`),
+  });
   let server;
   try {
     server = await startInspectorServer({ store, host: options.ui.host, port: options.ui.port, token: options.uiToken, allowHosts: options.uiAllowHosts, log });
@@ -47,6 +55,10 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
   return {
     recorder,
     ui: server.address,
+    noteDropped(dropped) {
+      if (dropped.exchanges) store.noteDropped('exchanges', dropped.exchanges);
+      if (dropped.frames) store.noteDropped('frames', dropped.frames);
+    },
     async close() {
       recorder.stop();
       await server.close();

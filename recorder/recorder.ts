@@ -1,10 +1,11 @@
-// The recorder: a tap listener that decodes each exchange with the codec, runs the
-// protocol checks, hands the records to storage and tells its own listeners
-// (live stream, terminal printer) what it recorded.
+// The recorder: a tap listener that works out each exchange's summary facts with the
+// codec (one decode of each envelope, no spans) and the protocol checks, hands the bytes
+// and facts to storage and tells its own listeners (live stream, terminal printer) what
+// it recorded.
 
-import { tokenPrefixLength, type DecodeResult, type ExchangeSummary, type JsonObject, type TokenRef, type WsFrame } from '../model/types.ts';
+import type { ExchangeSummary, WsFrame } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { checkExec, WsConversationCheck } from '../proto/checks.ts';
+import { execFacts, WsFacts, type ExchangeFacts } from '../proto/exchange-facts.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
 import type { ExchangeRecord, FrameRecord, MessageRecord } from '../storage/records.ts';
 import type { Store } from '../storage/store.ts';
@@ -20,7 +21,7 @@ interface OpenExchange {
   record: ExchangeRecord;
   /** Whether storage has a row for it yet. */
   stored: boolean;
-  wsCheck?: WsConversationCheck;
+  ws?: WsFacts;
   frames: FrameTotals;
 }
 
@@ -72,14 +73,14 @@ export class Recorder implements TapListener {
       state: 'pending',
       problems: [],
       error: null,
-      request: messageRecord(flow.request, null),
+      request: messageRecord(flow.request),
       response: null,
       close: null,
     };
     this.open.set(flow.id, {
       record,
       stored: false,
-      wsCheck: flow.kind === 'ws' ? new WsConversationCheck() : undefined,
+      ws: flow.kind === 'ws' ? new WsFacts(this.codec) : undefined,
       frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 },
     });
     this.announce(record);
@@ -88,39 +89,19 @@ export class Recorder implements TapListener {
   exchangeEnded(flow: TappedFlow): void {
     const entry = this.open.get(flow.id) ?? this.adopt(flow);
     const { record } = entry;
-    record.request = messageRecord(flow.request, flow.kind === 'exec' ? this.decode('ClientRequest', flow.request.body) : null);
-    record.response = flow.response ? messageRecord(flow.response, this.decodeResponse(flow)) : null;
+    record.request = messageRecord(flow.request);
+    record.response = flow.response ? messageRecord(flow.response) : null;
     record.status = flow.response?.status ?? null;
     record.error = flow.error?.message ?? null;
-
     if (flow.kind === 'exec') {
-      const request = record.request.decoded;
-      const response = record.response?.decoded ?? null;
-      record.service = request?.summary.service ?? null;
-      record.operation = request?.summary.operation ?? null;
-      record.trx = request?.summary.trx ?? response?.summary.trx ?? null;
-      record.errors = response?.summary.errors ?? [];
-      record.token = tokenRef(request);
-      record.problems = [
-        ...problemTexts('request', request),
-        ...problemTexts('response', response),
-        ...checkExec({
-          contentType: headerValue(flow.request.headers, 'content-type'),
-          httpStatus: record.status,
-          request,
-          response,
-        }),
-      ];
+      const response = flow.response && { headers: flow.response.headers, body: flow.response.body };
+      applyFacts(record, execFacts(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: record.status, response, at: record.startedAt }));
     }
 
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
     if (upgraded) {
-      record.problems.push(
-        ...(entry.wsCheck?.onUpgrade({
-          offeredProtocols: headerValues(flow.request.headers, 'sec-websocket-protocol').flatMap((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== '')),
-          selectedProtocol: headerValue(flow.response!.headers, 'sec-websocket-protocol'),
-        }) ?? []),
-      );
+      entry.ws!.upgrade(flow.request.headers, flow.response!.headers);
+      applyFacts(record, entry.ws!.facts);
       // The connection stays open: the exchange ends at wsClosed.
       entry.stored = true;
       this.save(record);
@@ -136,12 +117,6 @@ export class Recorder implements TapListener {
     const entry = this.open.get(frame.flowId);
     if (!entry) return;
     const { record } = entry;
-    const binary = frame.opcode === 2;
-    const decoded = binary ? this.decode(frame.direction === 'client' ? 'WsAuth' : 'WsEvent', frame.body) : null;
-    const problems = [
-      ...problemTexts(`frame ${frame.seq}`, decoded),
-      ...(entry.wsCheck?.onFrame({ direction: frame.direction, opcode: frame.opcode, decoded, at: frame.at }) ?? []),
-    ];
     const frameRecord: FrameRecord = {
       exchangeId: record.id,
       seq: frame.seq,
@@ -150,26 +125,13 @@ export class Recorder implements TapListener {
       opcode: frame.opcode,
       size: frame.size,
       body: frame.body,
-      decoded,
       truncated: frame.truncated,
-      problems,
     };
     this.store.putFrame(frameRecord);
-    for (const l of this.listeners) l.frame?.(record.id, liveFrame(frameRecord));
-
     // Only what changes the row's summary rewrites the exchange; other frames just add to the count.
-    let changed = problems.length > 0;
-    record.problems.push(...problems);
-    if (decoded && frame.direction === 'client' && !record.token) {
-      record.token = tokenRef(decoded);
-      changed ||= record.token !== null;
-    }
-    for (const error of decoded?.summary.errors ?? []) {
-      if (frame.direction === 'server' && !record.errors.includes(error)) {
-        record.errors.push(error);
-        changed = true;
-      }
-    }
+    const { decoded, changed } = entry.ws!.frame(frame);
+    if (changed) applyFacts(record, entry.ws!.facts);
+    for (const l of this.listeners) l.frame?.(record.id, liveFrame(frameRecord, decoded));
     if (frame.direction === 'client') {
       entry.frames.clientFrames += 1;
       entry.frames.clientBytes += frame.size;
@@ -184,7 +146,8 @@ export class Recorder implements TapListener {
     const entry = this.open.get(flow.id);
     if (!entry) return;
     const { record } = entry;
-    record.problems.push(...(entry.wsCheck?.onClose({ by: close.by, at: close.at }) ?? []));
+    entry.ws?.close({ by: close.by, at: close.at });
+    if (entry.ws) applyFacts(record, entry.ws.facts);
     record.close = { code: close.code, reason: close.reason, by: close.by, at: close.at };
     record.endedAt = flow.endedAt ?? close.at;
     record.error = flow.error?.message ?? record.error;
@@ -197,18 +160,6 @@ export class Recorder implements TapListener {
   private adopt(flow: TappedFlow): OpenExchange {
     this.requestStarted(flow);
     return this.open.get(flow.id)!;
-  }
-
-  private decodeResponse(flow: TappedFlow): DecodeResult | null {
-    if (flow.kind !== 'exec' || !flow.response) return null;
-    // The proxy's own 502/504 and upstream error pages are plain text, not ServerResponse.
-    const type = headerValue(flow.response.headers, 'content-type') ?? '';
-    if (!type.includes('protobuf') && !(type === '' && flow.response.body.length > 0)) return null;
-    return this.decode('ServerResponse', flow.response.body);
-  }
-
-  private decode(type: 'ClientRequest' | 'ServerResponse' | 'WsAuth' | 'WsEvent', body: Uint8Array): DecodeResult {
-    return this.codec.decode(type, body, { spans: true });
   }
 
   private save(record: ExchangeRecord, frames?: FrameTotals): void {
@@ -231,36 +182,21 @@ export class Recorder implements TapListener {
   }
 }
 
-function messageRecord(message: TappedRequest | TappedResponse, decoded: DecodeResult | null): MessageRecord {
-  return { headers: message.headers, body: message.body, decoded, truncated: message.truncated, size: message.size };
+function messageRecord(message: TappedRequest | TappedResponse): MessageRecord {
+  return { headers: message.headers, body: message.body, truncated: message.truncated, size: message.size };
+}
+
+/** The record shares the facts' lists: storage writes whatever the record holds when it flushes. */
+function applyFacts(record: ExchangeRecord, facts: ExchangeFacts): void {
+  record.service = facts.service;
+  record.operation = facts.operation;
+  record.trx = facts.trx;
+  record.errors = facts.errors;
+  record.token = facts.token;
+  record.problems = facts.problems;
 }
 
 function stateOf(flow: TappedFlow): ExchangeSummary['state'] {
   if (!flow.error) return 'complete';
   return flow.error.kind === 'client-aborted' ? 'aborted' : 'error';
-}
-
-function headerValue(headers: [string, string][], name: string): string | undefined {
-  for (const [key, value] of headers) if (key.toLowerCase() === name) return value;
-  return undefined;
-}
-
-function headerValues(headers: [string, string][], name: string): string[] {
-  return headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
-}
-
-function problemTexts(where: string, decoded: DecodeResult | null): string[] {
-  return (decoded?.problems ?? []).map((p) => `${where}: at byte ${p.offset}${p.path ? ` (${p.path})` : ''}: ${p.reason}`);
-}
-
-function tokenRef(decoded: DecodeResult | null): TokenRef | null {
-  const facts = decoded?.summary.token;
-  const token = (decoded?.json as JsonObject | undefined)?.token;
-  if (!facts?.present || typeof token !== 'string') return null;
-  return {
-    prefix: token.slice(0, tokenPrefixLength),
-    ...(facts.jwt?.sub !== undefined ? { sub: facts.jwt.sub } : {}),
-    ...(facts.jwt?.exp !== undefined ? { exp: facts.jwt.exp } : {}),
-    ...(facts.jwt?.expired !== undefined ? { expired: facts.jwt.expired } : {}),
-  };
 }

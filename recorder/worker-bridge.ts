@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TapHook, TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import type { BackendOptions } from './backend.ts';
+import type { Dropped } from '../storage/store.ts';
 import type { FromWorker, TapCall, ToWorker } from './worker-messages.ts';
 
 /** The recording backend failed to start, and whether the command's options were at fault. */
@@ -21,8 +22,6 @@ export class SetupError extends Error {
 
 export interface RecordingWorker {
   listener: TapListener;
-  /** WebSocket frames forwarded but left out of the recording because the recorder was behind. */
-  skippedFrames(): number;
   ui: { host: string; port: number };
   /** Flushes every record in the worker and stops it. */
   close(timeoutMs?: number): Promise<FromWorker & { type: 'closed' } | null>;
@@ -36,11 +35,14 @@ export interface RecordingWorker {
 const SEND_START_AFTER_MS = 100;
 
 /**
- * Hook calls sent but not yet recorded. A flood of WebSocket frames can outrun the recorder
- * (each frame is a row and a full-text entry); past this backlog frames are left out of the
- * recording, and counted, rather than held in memory without bound. Exchanges are always sent.
+ * What may wait for the recorder, in bytes: bodies sent and not yet recorded, plus a
+ * fixed cost per call. The recorder keeps up with a flood of WebSocket frames (each is
+ * one raw row), so this is only reached when it cannot; past it frames and ended
+ * exchanges are dropped, counted in /api/stats (dropped) and said on the terminal,
+ * rather than held in memory without bound.
  */
-const MAX_BACKLOG_CALLS = 20_000;
+export const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
+const CALL_COST_BYTES = 256;
 
 const workerEntry = new URL('./worker.ts', import.meta.url).href;
 const tsxApi = import.meta.resolve('tsx/esm/api');
@@ -53,26 +55,45 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
 
   let calls: TapCall[] = [];
   let transfers: ArrayBuffer[] = [];
-  let backlog = 0;
-  let skipped = 0;
-  let skippingSince: number | null = null;
+  let callBytes = 0;
+  /** Bytes of each message sent and not yet recorded, oldest first; the worker answers each in order. */
+  const sentBytes: number[] = [];
+  let backlogBytes = 0;
+  let dropped: Dropped = { exchanges: 0, frames: 0 };
+  let dropping: Dropped | null = null;
   const send = () => {
-    worker.postMessage({ type: 'tap', calls } satisfies ToWorker, transfers);
-    backlog += calls.length;
+    worker.postMessage({ type: 'tap', calls, dropped } satisfies ToWorker, transfers);
+    sentBytes.push(callBytes);
+    backlogBytes += callBytes;
     calls = [];
     transfers = [];
+    callBytes = 0;
+    dropped = { exchanges: 0, frames: 0 };
   };
-  const recorded = (count: number) => {
-    backlog -= count;
-    if (skippingSince !== null && backlog < MAX_BACKLOG_CALLS / 2) {
-      log(`recording: caught up; ${skipped - skippingSince} WebSocket frame(s) were forwarded but not recorded.`);
-      skippingSince = null;
+  const recorded = () => {
+    backlogBytes -= sentBytes.shift() ?? 0;
+    if (dropping !== null && backlogBytes < MAX_BACKLOG_BYTES / 2) {
+      log(`recording: caught up; ${dropping.frames} WebSocket frame(s) and ${dropping.exchanges} exchange(s) were forwarded but dropped from the recording.`);
+      dropping = null;
     }
   };
-  const post = (hook: TapHook, args: unknown[], transfer: ArrayBuffer[]) => {
+  const post = (hook: TapHook, args: unknown[], transfer: ArrayBuffer[], bytes = 0) => {
     if (calls.length === 0) setImmediate(send);
     calls.push({ hook, args });
     transfers.push(...transfer);
+    callBytes += bytes + CALL_COST_BYTES;
+  };
+  /** Whether the recorder is too far behind to take this call; if so it is counted as dropped. */
+  const over = (kind: keyof Dropped, bytes: number) => {
+    if (backlogBytes + callBytes + bytes <= MAX_BACKLOG_BYTES) return false;
+    if (dropping === null) {
+      dropping = { exchanges: 0, frames: 0 };
+      log(`recording: the recorder is more than ${MAX_BACKLOG_BYTES >> 20} MB behind; traffic is forwarded but dropped from the recording until it catches up (counted in /api/stats as dropped).`);
+    }
+    dropping[kind] += 1;
+    dropped[kind] += 1;
+    if (calls.length === 0) setImmediate(send);
+    return true;
   };
   // Snapshots from the tap, in start order; they do not change under us.
   const unsentStarts = new Map<number, TappedFlow>();
@@ -92,23 +113,22 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
       unsentStarts.set(flow.id, flow);
     },
     exchangeEnded(flow: TappedFlow) {
-      unsentStarts.delete(flow.id);
-      const transfer: ArrayBuffer[] = [];
-      const request = { ...flow.request, body: own(flow.request.body, transfer) };
-      const response = flow.response && { ...flow.response, body: own(flow.response.body, transfer) };
-      post('exchangeEnded', [{ ...flow, request, response }], transfer);
-    },
-    wsFrame(frame: TappedFrame) {
-      if (backlog + calls.length > MAX_BACKLOG_CALLS) {
-        if (skippingSince === null) {
-          skippingSince = skipped;
-          log(`recording: the recorder is ${backlog} messages behind; WebSocket frames are forwarded but not recorded until it catches up.`);
-        }
-        skipped += 1;
+      const bytes = flow.request.body.byteLength + (flow.response?.body.byteLength ?? 0);
+      // One whose start was sent is still recorded, without its bodies, so it does not stay pending.
+      const started = !unsentStarts.delete(flow.id);
+      if (over('exchanges', bytes)) {
+        if (started) post('exchangeEnded', [withoutBodies(flow, true)], []);
         return;
       }
       const transfer: ArrayBuffer[] = [];
-      post('wsFrame', [{ ...frame, body: own(frame.body, transfer) }], transfer);
+      const request = { ...flow.request, body: own(flow.request.body, transfer) };
+      const response = flow.response && { ...flow.response, body: own(flow.response.body, transfer) };
+      post('exchangeEnded', [{ ...flow, request, response }], transfer, bytes);
+    },
+    wsFrame(frame: TappedFrame) {
+      if (over('frames', frame.body.byteLength)) return;
+      const transfer: ArrayBuffer[] = [];
+      post('wsFrame', [{ ...frame, body: own(frame.body, transfer) }], transfer, frame.body.byteLength);
     },
     wsClosed(flow: TappedFlow, close: TappedClose) {
       post('wsClosed', [withoutBodies(flow), close], []);
@@ -128,7 +148,6 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
         case 'ready':
           resolve({
             listener,
-            skippedFrames: () => skipped,
             ui: message.ui,
             close(timeoutMs = 15_000) {
               return new Promise((done) => {
@@ -150,7 +169,7 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
           });
           break;
         case 'recorded':
-          recorded(message.calls);
+          recorded();
           break;
         case 'closed':
           closed?.(message);
@@ -165,14 +184,14 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
   });
 }
 
-/** Request and response bodies are sent once, with exchangeEnded; other hooks carry the headers only. */
-function withoutBodies(flow: TappedFlow): TappedFlow {
+/**
+ * Request and response bodies are sent once, with exchangeEnded; other hooks carry the
+ * headers only. An exchange sent without the bodies it had is marked truncated.
+ */
+function withoutBodies(flow: TappedFlow, truncated = false): TappedFlow {
   const empty = new Uint8Array(0);
-  return {
-    ...flow,
-    request: { ...flow.request, body: empty },
-    response: flow.response && { ...flow.response, body: empty },
-  };
+  const cut = <M extends { body: Uint8Array; truncated: boolean }>(m: M): M => ({ ...m, body: empty, truncated: m.truncated || (truncated && m.body.length > 0) });
+  return { ...flow, request: cut(flow.request), response: flow.response && cut(flow.response) };
 }
 
 /** Above this a body is moved to the worker rather than copied again; below it, moving costs more than copying. */

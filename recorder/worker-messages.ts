@@ -1,5 +1,7 @@
 // What crosses between the proxy's thread and the recording worker.
 
+import type { Dropped, StoreStats } from '../storage/store.ts';
+
 /** One tap hook call, replayed on the recorder in the worker. */
 export interface TapCall {
   hook: string;
@@ -7,8 +9,8 @@ export interface TapCall {
 }
 
 export type ToWorker =
-  /** Every hook called during one turn of the proxy's event loop, in order. */
-  | { type: 'tap'; calls: TapCall[] }
+  /** Every hook called during one turn of the proxy's event loop, in order, and what was dropped instead of sent. */
+  | { type: 'tap'; calls: TapCall[]; dropped: Dropped }
   | { type: 'shutdown' };
 
 export type FromWorker =
@@ -16,6 +18,8 @@ export type FromWorker =
   /** The backend could not start; 'options' when a --proto or --db given was at fault. */
   | { type: 'fatal'; message: string; cause: 'options' | 'other' }
   | { type: 'log'; line: string }
-  /** This many tap calls were handed to the recorder. */
-  | { type: 'recorded'; calls: number }
-  | { type: 'closed'; stats: { exchanges: number; frames: number; writeFailures: number; dropped: number } };
+  /** The calls of one tap message were handed to the recorder. */
+  | { type: 'recorded' }
+  | { type: 'closed'; stats: ClosedStats };
+
+export type ClosedStats = Pick<StoreStats, 'exchanges' | 'frames' | 'writeFailures' | 'dropped'>;

@@ -27,7 +27,8 @@ try {
           log(`recording: ${call.hook} failed and was skipped: ${(err as Error).message}`);
         }
       }
-      post({ type: 'recorded', calls: message.calls.length });
+      backend.noteDropped(message.dropped);
+      post({ type: 'recorded' });
     } else if (message.type === 'shutdown') {
       const stats = await backend.close();
       post({ type: 'closed', stats });

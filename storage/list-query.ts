@@ -30,7 +30,10 @@ const maxPrefixWords = 64;
 
 export interface PageQuery {
   limit: number;
+  /** Only ids below this one. */
   before?: number;
+  /** Only ids above this one. */
+  after?: number;
   now: number;
 }
 
@@ -48,7 +51,7 @@ export function queryPage(prepare: Prepare, filter: FilterNode | null, query: Pa
   const fewest = counted.reduce<(typeof counted)[number] | null>((best, c) => (best === null || c.count < best.count ? c : best), null);
   if (fewest !== null && fewest.count < limits.fewRows) {
     const ids = [...new Set(prepare(fewest.ids.sql).pluck().all(...fewest.ids.params) as number[])]
-      .filter((id) => query.before === undefined || id < query.before)
+      .filter((id) => (query.before === undefined || id < query.before) && (query.after === undefined || id > query.after))
       .sort((x, y) => y - x);
     return new Tester(prepare, terms, query, options).test(ids, query.limit);
   }
@@ -109,12 +112,15 @@ class Tester {
   }
 }
 
-function bounded(condition: SqlCondition, before: number | undefined): SqlCondition {
-  return before === undefined ? condition : { sql: `${condition.sql} AND e.id < ?`, params: [...condition.params, before] };
+function bounded(condition: SqlCondition, query: PageQuery): SqlCondition {
+  let { sql, params } = condition;
+  if (query.before !== undefined) [sql, params] = [`${sql} AND e.id < ?`, [...params, query.before]];
+  if (query.after !== undefined) [sql, params] = [`${sql} AND e.id > ?`, [...params, query.after]];
+  return { sql, params };
 }
 
 function walkTable(prepare: Prepare, filter: FilterNode | null, query: PageQuery, options: CompileOptions): SummaryRow[] {
-  const condition = bounded(compileFilter(filter, options), query.before);
+  const condition = bounded(compileFilter(filter, options), query);
   // NOT INDEXED keeps the walk in rowid order (ids only; no index would beat it here).
   return prepare(`SELECT ${summaryColumns} FROM exchanges e NOT INDEXED WHERE ${condition.sql} ORDER BY e.id DESC LIMIT ?`).all(
     ...condition.params,
@@ -136,9 +142,10 @@ function walkWord(prepare: Prepare, word: TextNode, terms: FilterNode[], query: 
   const otherWords = terms.filter((t): t is TextNode => t.type === 'text' && t !== word).map(match);
   const rows: SummaryRow[] = [];
   // id << 32 must stay below 2^63, so ids stay below 2^31 - 1: plenty for a debugging proxy.
-  let below = query.before ?? 2 ** 31 - 1;
-  for (let chunk = textChunk; rows.length < query.limit && below > 1; chunk = Math.min(chunk * 2, textChunk * 32)) {
-    const found = (hits.all(match(word), below, chunk) as { id: number }[]).map((h) => h.id);
+  let below = Math.min(query.before ?? Infinity, 2 ** 31 - 1);
+  const floor = (query.after ?? 0) + 1;
+  for (let chunk = textChunk; rows.length < query.limit && below > floor; chunk = Math.min(chunk * 2, textChunk * 32)) {
+    const found = (hits.all(match(word), below, chunk) as { id: number }[]).map((h) => h.id).filter((id) => id >= floor);
     if (found.length === 0) break;
     // A long WebSocket may fill a chunk with one id; the next step starts below it either way.
     let ids = [...new Set(found)];
@@ -150,7 +157,7 @@ function walkWord(prepare: Prepare, word: TextNode, terms: FilterNode[], query: 
     }
     rows.push(...tester.test(ids, query.limit - rows.length));
     below = oldest;
-    if (found.length < chunk) break;
+    if (found.length < chunk || oldest <= floor) break;
   }
   return rows;
 }

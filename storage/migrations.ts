@@ -150,6 +150,33 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'raw bytes only: decoded JSON is dropped (decoded when read), search indexed off the write path, schema fingerprint',
+    up(db) {
+      // Every byte is kept: only the decoded JSON goes, which the codec rebuilds from the
+      // bytes on read. The frames' problems live on their exchange row as well. The
+      // search rows version 2 built stay: they were made from the same decode.
+      db.exec(`
+        ALTER TABLE exchange_bodies DROP COLUMN request_decoded;
+        ALTER TABLE exchange_bodies DROP COLUMN response_decoded;
+        ALTER TABLE frames DROP COLUMN decoded;
+        ALTER TABLE frames DROP COLUMN problems;
+
+        -- search_text rowids (see version 2) whose text is missing or out of date: the
+        -- write path only notes them here, and the store indexes them when idle. A new
+        -- row has no text to replace (replaces = 0), so indexing it skips the delete, which
+        -- costs a lookup and can leave a tombstone in the index.
+        CREATE TABLE unindexed (rowid INTEGER PRIMARY KEY, replaces INTEGER NOT NULL);
+
+        -- Which schema computed the summary columns and the search text (schema_fingerprint),
+        -- and the range of exchange ids an older one computed (stale_low..stale_high),
+        -- redone newest first in the background.
+        CREATE TABLE store_state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+      `);
+      // A version 2 file names no schema, so the store redoes its rows once when it opens.
+    },
+  },
 ];
 
 /** A JSON scalar as String() writes it in JavaScript (json_tree gives booleans as 1 and 0). */

@@ -1,11 +1,11 @@
 // What the recorder hands to storage: plain data, bytes as Uint8Array, times in ms epoch.
+// Bytes, not decoded messages: storage decodes them when they are read.
 
-import type { DecodeResult, ExchangeKind, ExchangeState, FrameDirection, HeaderList, TokenRef } from '../model/types.ts';
+import type { ExchangeKind, ExchangeState, FrameDirection, HeaderList, TokenRef } from '../model/types.ts';
 
 export interface MessageRecord {
   headers: HeaderList;
   body: Uint8Array;
-  decoded: DecodeResult | null;
   truncated: boolean;
   /** Bytes that crossed the wire, recorded or not. */
   size: number;
@@ -42,7 +42,5 @@ export interface FrameRecord {
   opcode: number;
   size: number;
   body: Uint8Array;
-  decoded: DecodeResult | null;
   truncated: boolean;
-  problems: string[];
 }

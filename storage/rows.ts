@@ -2,7 +2,7 @@
 // sends. Summaries are built here only, for stored rows and live ones alike, so the
 // list shows the same numbers before and after a reload.
 
-import type { ExchangeDetail, ExchangeSummary, HttpMessage, TokenRef, WsFrame } from '../model/types.ts';
+import type { DecodeResult, ExchangeDetail, ExchangeSummary, HttpMessage, TokenRef, WsFrame } from '../model/types.ts';
 import type { ExchangeRecord, FrameRecord } from './records.ts';
 
 /** Per-direction frame counts and bytes of a WebSocket exchange. */
@@ -147,17 +147,15 @@ export function exchangeParams(record: ExchangeRecord) {
     close_at: record.close?.at ?? null,
     request_headers: JSON.stringify(record.request.headers),
     request_body: bytes(record.request.body),
-    request_decoded: record.request.decoded === null ? null : JSON.stringify(record.request.decoded),
     request_truncated: record.request.truncated ? 1 : 0,
     response_headers: response === null ? null : JSON.stringify(response.headers),
     response_body: response === null ? null : bytes(response.body),
-    response_decoded: response?.decoded ? JSON.stringify(response.decoded) : null,
     response_truncated: response === null ? null : response.truncated ? 1 : 0,
   };
 }
 
-/** A frame as the live stream sends it: the same shape as a stored frame in a detail. */
-export function liveFrame(frame: FrameRecord): WsFrame {
+/** A frame as the live stream sends it: the shape of a stored frame in a detail, decoded without spans. */
+export function liveFrame(frame: FrameRecord, decoded: DecodeResult | null): WsFrame {
   return {
     seq: frame.seq,
     direction: frame.direction,
@@ -165,7 +163,7 @@ export function liveFrame(frame: FrameRecord): WsFrame {
     opcode: frame.opcode,
     size: frame.size,
     body: bytes(frame.body).toString('base64'),
-    decoded: frame.decoded,
+    decoded,
     truncated: frame.truncated,
   };
 }
@@ -179,9 +177,7 @@ export function frameParams(frame: FrameRecord) {
     opcode: frame.opcode,
     size: frame.size,
     body: bytes(frame.body),
-    decoded: frame.decoded === null ? null : JSON.stringify(frame.decoded),
     truncated: frame.truncated ? 1 : 0,
-    problems: JSON.stringify(frame.problems),
   };
 }
 
@@ -189,6 +185,15 @@ export function frameParams(frame: FrameRecord) {
 function bytes(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
+
+/** A DetailRow by exchange id. */
+export const detailSql = `SELECT ${summaryColumns}, e.error, e.close_code, e.close_reason, e.close_by, e.close_at,
+    b.request_headers, b.request_body, b.request_truncated,
+    b.response_headers, b.response_body, b.response_truncated
+  FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
+
+/** An exchange's FrameRows in seq order. */
+export const framesSql = 'SELECT seq, direction, at, opcode, size, body, truncated FROM frames WHERE exchange_id = ? ORDER BY seq';
 
 export interface DetailRow extends SummaryRow {
   error: string | null;
@@ -198,11 +203,9 @@ export interface DetailRow extends SummaryRow {
   close_at: number | null;
   request_headers: string;
   request_body: Buffer;
-  request_decoded: string | null;
   request_truncated: number;
   response_headers: string | null;
   response_body: Buffer | null;
-  response_decoded: string | null;
   response_truncated: number | null;
 }
 
@@ -213,37 +216,43 @@ export interface FrameRow {
   opcode: number;
   size: number;
   body: Buffer;
-  decoded: string | null;
   truncated: number;
 }
 
-function message(headers: string, body: Buffer, decoded: string | null, truncated: number): HttpMessage {
+/** What the codec made of a detail's bodies and frames (storage/decode.ts). */
+export interface DecodedDetail {
+  request: DecodeResult | null;
+  response: DecodeResult | null;
+  frames: (DecodeResult | null)[];
+}
+
+function message(headers: string, body: Buffer, decoded: DecodeResult | null, truncated: number): HttpMessage {
   return {
     headers: JSON.parse(headers) as HttpMessage['headers'],
     body: body.toString('base64'),
-    decoded: decoded === null ? null : (JSON.parse(decoded) as HttpMessage['decoded']),
+    decoded,
     truncated: truncated === 1,
   };
 }
 
-export function detailFromRows(row: DetailRow, frames: FrameRow[]): ExchangeDetail {
+export function detailFromRows(row: DetailRow, frames: FrameRow[], decoded: DecodedDetail): ExchangeDetail {
   const { frames: _count, ...summary } = summaryFromRow(row);
   return {
     ...summary,
-    request: message(row.request_headers, row.request_body, row.request_decoded, row.request_truncated),
+    request: message(row.request_headers, row.request_body, decoded.request, row.request_truncated),
     response:
       row.response_headers === null || row.response_body === null
         ? null
-        : message(row.response_headers, row.response_body, row.response_decoded, row.response_truncated ?? 0),
+        : message(row.response_headers, row.response_body, decoded.response, row.response_truncated ?? 0),
     error: row.error,
-    frames: frames.map((f) => ({
+    frames: frames.map((f, i) => ({
       seq: f.seq,
       direction: f.direction,
       at: isoTime(f.at),
       opcode: f.opcode,
       size: f.size,
       body: f.body.toString('base64'),
-      decoded: f.decoded === null ? null : (JSON.parse(f.decoded) as WsFrame['decoded']),
+      decoded: decoded.frames[i],
       truncated: f.truncated === 1,
     })),
     close:

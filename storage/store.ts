@@ -2,27 +2,27 @@
 // transactions off the caller's path: a failing write (locked, full, read-only) is
 // reported and retried, never thrown at the recorder, so recording cannot break
 // forwarding. Reads flush the queue first so they see everything put so far.
+//
+// Only bytes and summary columns are written as traffic passes. Decoding happens on
+// read, with the codec given at open; the search index and the summaries of rows an
+// older schema computed catch up in the background when the store is idle.
 
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import fs from 'node:fs';
 import { parseFilter } from '../model/filter.ts';
-import { decodedSearchText, summarySearchText } from '../model/filter-match.ts';
-import type { DecodeResult, ExchangeDetail, ExchangePage } from '../model/types.ts';
+import { matches } from '../model/filter-match.ts';
+import type { FilterNode } from '../model/filter.ts';
+import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../model/types.ts';
+import { createCodec, type Codec } from '../proto/codec.ts';
+import { RowDecoder, withFacts } from './decode.ts';
 import { queryPage } from './list-query.ts';
 import { fileVersion, migrate, schemaVersion } from './migrations.ts';
 import type { ExchangeRecord, FrameRecord } from './records.ts';
-import {
-  detailFromRows,
-  exchangeParams,
-  frameParams,
-  summarize,
-  summaryColumns,
-  summaryFromRow,
-  type DetailRow,
-  type FrameRow,
-  type SummaryRow,
-} from './rows.ts';
+import { Resummariser } from './resummarise.ts';
+import { detailFromRows, detailSql, exchangeParams, frameParams, framesSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
+import { SearchIndex } from './search-index.ts';
+import { settledPage } from './settled-page.ts';
 
 export class StorageError extends Error {
   constructor(message: string) {
@@ -48,6 +48,16 @@ export interface StoreOptions {
    * that writes them may still be going.
    */
   recording?: boolean;
+  /**
+   * Decodes stored bytes on read and computes summaries and search text. Default: the
+   * bundled schema. Opening with a schema other than the one that summarised the file
+   * redoes its older rows in the background.
+   */
+  codec?: Codec;
+  /** Told, in a sentence, how catching up with a new schema goes. Defaults to nothing. */
+  onNotice?: (message: string) => void;
+  /** How long writes must pause before background work (search index, new schema) runs (ms). */
+  idleAfterMs?: number;
 }
 
 export interface StoreStats {
@@ -56,8 +66,17 @@ export interface StoreStats {
   queued: number;
   /** Commits that failed (each is retried). */
   writeFailures: number;
-  /** Records given up on: queue overflow while failing, or a record SQLite refused. */
-  dropped: number;
+  /** Records given up on, by kind: queue overflow while failing, a record SQLite refused, or too far behind (noteDropped). */
+  dropped: Dropped;
+  /** Exchanges and frames written but not yet in the search index (bare words still find them, by decoding). */
+  unindexed: number;
+  /** Rows an older schema summarised, redone in the background; null when all are current. */
+  reindexing: { done: number; total: number } | null;
+}
+
+export interface Dropped {
+  exchanges: number;
+  frames: number;
 }
 
 export interface ListQuery {
@@ -79,6 +98,14 @@ const busyTimeoutMs = 25;
 const patientBusyTimeoutMs = 2000;
 const maxRetryDelayMs = 1000;
 const maxCachedStatements = 200;
+/** Rows per background step: each is one short transaction, so writes never wait long behind one. */
+const indexBatch = 500;
+const resummariseBatch = 200;
+/** Past this many rows waiting for the index, it is also filled between writes, not only when idle. */
+const maxUnindexed = 20_000;
+const progressEveryMs = 2000;
+
+let bundledCodec: Codec | undefined;
 
 /** SQLite result codes for conditions that pass (a lock, space freed): the batch is retried. */
 const transientCodes = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|PROTOCOL|NOMEM)/;
@@ -95,11 +122,21 @@ export class Store {
   private nextId: number;
   private failureStreak = 0;
   private writeFailures = 0;
-  private dropped = 0;
+  private readonly dropped: Dropped = { exchanges: 0, frames: 0 };
   private droppingReported = false;
   private closed = false;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly sql: ReturnType<typeof prepareStatements>;
+  private readonly decoder: RowDecoder;
+  private readonly index: SearchIndex;
+  private readonly resummariser: Resummariser;
+  private readonly onNotice: (message: string) => void;
+  private readonly idleAfterMs: number;
+  private lastPutAt = 0;
+  private background: NodeJS.Timeout | null = null;
+  private lastProgressAt = 0;
+  /** Whether redoing stale rows was announced and its end is still to be told. */
+  private redoing = false;
 
   private constructor(
     private readonly db: Database.Database,
@@ -107,11 +144,23 @@ export class Store {
     options: StoreOptions,
   ) {
     this.onError = options.onError ?? ((message) => process.emitWarning(message));
+    this.onNotice = options.onNotice ?? (() => {});
     this.flushIntervalMs = options.flushIntervalMs ?? 50;
     this.maxBatch = options.maxBatch ?? 500;
     this.maxQueue = options.maxQueue ?? 50_000;
+    this.idleAfterMs = options.idleAfterMs ?? 100;
     this.nextId = ((db.prepare('SELECT max(id) AS id FROM exchanges').get() as { id: number | null }).id ?? 0) + 1;
     this.sql = prepareStatements(db);
+    this.decoder = new RowDecoder(options.codec ?? (bundledCodec ??= createCodec()));
+    this.index = new SearchIndex(db, this.decoder);
+    this.resummariser = new Resummariser(db, this.decoder, this.index);
+    const stale = this.resummariser.adopt(this.decoder.codec.fingerprint);
+    if (stale > 0) {
+      this.onNotice(`${stale} recorded exchanges were summarised with another schema; redoing them with the one loaded now, in the background.`);
+      this.redoing = true;
+      this.lastProgressAt = Date.now();
+    }
+    this.scheduleBackground(0);
   }
 
   /** Opens or creates the file: WAL mode, runs migrations. Throws StorageError with a sentence naming the file and the fix. */
@@ -146,8 +195,9 @@ export class Store {
         const pageSize = db.pragma('page_size', { simple: true }) as number;
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
       }
+      const store = new Store(db, file, options);
       db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      return new Store(db, file, options);
+      return store;
     } catch (err) {
       db.close();
       if (err instanceof StorageError) throw err;
@@ -162,7 +212,7 @@ export class Store {
 
   /** Insert or replace (upsert by id). Queued; written in batched transactions. Never throws. */
   putExchange(record: ExchangeRecord): void {
-    if (this.refuseClosed()) return;
+    if (this.refuseClosed('exchanges')) return;
     if (record.id >= this.nextId) this.nextId = record.id + 1;
     const waiting = this.queuedExchanges.get(record.id);
     if (waiting) {
@@ -176,8 +226,19 @@ export class Store {
 
   /** Queues a WebSocket frame; writing it also adds to its exchange's frame count and sizes. Never throws. */
   putFrame(frame: FrameRecord): void {
-    if (this.refuseClosed()) return;
+    if (this.refuseClosed('frames')) return;
     this.enqueue({ kind: 'frame', frame });
+  }
+
+  /** Counts records the caller gave up on before they reached the store (the recorder fell too far behind). */
+  noteDropped(kind: keyof Dropped, count: number): void {
+    this.dropped[kind] += count;
+  }
+
+  /** Runs the background work (search index, new schema) to the end now; for tests and benchmarks. */
+  catchUp(): void {
+    this.flush();
+    while (this.backgroundStep()) this.reportProgress();
   }
 
   /** Writes everything queued now, in one transaction; a failure is reported and the queue kept for a retry. */
@@ -206,22 +267,32 @@ export class Store {
     const filter = parseFilter(query.filter ?? '');
     const limit = Math.min(1000, Math.max(1, Math.floor(query.limit ?? 100)));
     this.flush();
-    const rows = this.read(() =>
-      queryPage((sql) => this.statement(sql), filter, { limit, before: query.before, now: query.now ?? Date.now() }),
+    const now = query.now ?? Date.now();
+    const items = this.read(() =>
+      settledPage(filter, limit, query.before, this.resummariser.stale(), {
+        sql: (after, before, n) => queryPage((sql) => this.statement(sql), filter, { limit: n, before, after, now }).map(summaryFromRow),
+        decodeAndTest: (id, stale) => this.decodeAndTest(id, stale, filter, now),
+        idsBetween: (low, high, n) => this.sql.idsBetween.all(low, high, n) as number[],
+        waitingIds: () => this.index.waitingIds(),
+      }),
     );
-    const items = rows.map(summaryFromRow);
     // A full page may be followed by an empty one; looking one row further could mean
     // walking the whole table when the filter matches nothing more.
     return { items, next: items.length === limit ? items[items.length - 1].id : null };
   }
 
-  /** Everything recorded for one exchange, bodies base64, frames in seq order; null if there is none. */
-  getExchange(id: number): ExchangeDetail | null {
+  /**
+   * Everything recorded for one exchange, bodies base64, frames in seq order, decoded with
+   * the codec loaded now (with spans for the hex view unless `spans: false`); null if there is none.
+   */
+  getExchange(id: number, options: { spans?: boolean } = {}): ExchangeDetail | null {
     this.flush();
     return this.read(() => {
       const row = this.sql.detail.get(id) as DetailRow | undefined;
       if (row === undefined) return null;
-      return detailFromRows(row, this.sql.frames.all(id) as FrameRow[]);
+      const frames = this.sql.frames.all(id) as FrameRow[];
+      const detail = detailFromRows(row, frames, this.decoder.detail(row, frames, options.spans ?? true));
+      return this.isStale(id) ? { ...detail, ...this.decoder.facts(row, frames) } : detail;
     });
   }
 
@@ -232,7 +303,9 @@ export class Store {
       frames: count('frames'),
       queued: this.queue.length,
       writeFailures: this.writeFailures,
-      dropped: this.dropped,
+      dropped: { ...this.dropped },
+      unindexed: this.index.waiting(),
+      reindexing: this.resummariser.progress(),
     }));
   }
 
@@ -241,10 +314,12 @@ export class Store {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.background) clearTimeout(this.background);
+    this.background = null;
     this.db.pragma(`busy_timeout = ${patientBusyTimeoutMs}`);
     this.flush();
     if (this.queue.length > 0) {
-      this.dropped += this.queue.length;
+      for (const entry of this.queue) this.dropped[entry.kind === 'exchange' ? 'exchanges' : 'frames']++;
       this.onError(`${this.queue.length} records could not be written to ${this.file} before closing and are lost.`);
       this.queue = [];
     }
@@ -254,6 +329,7 @@ export class Store {
   }
 
   private enqueue(entry: Queued): void {
+    this.lastPutAt = Date.now();
     this.queue.push(entry);
     if (this.queue.length > this.maxQueue) this.dropOldest(this.queue.length - this.maxQueue);
     // While failing, only the timer retries, so puts do not each wait on a lock.
@@ -262,6 +338,7 @@ export class Store {
     } else {
       this.schedule(this.flushIntervalMs);
     }
+    this.scheduleBackground(this.idleAfterMs);
   }
 
   private schedule(delayMs: number): void {
@@ -283,12 +360,12 @@ export class Store {
     const gone = this.queue.splice(0, count);
     for (const entry of gone) {
       if (entry.kind === 'exchange' && this.queuedExchanges.get(entry.record.id) === entry) this.queuedExchanges.delete(entry.record.id);
+      this.dropped[entry.kind === 'exchange' ? 'exchanges' : 'frames']++;
     }
-    this.dropped += count;
     if (!this.droppingReported) {
       this.droppingReported = true;
       this.onError(
-        `Writes to ${this.file} keep failing and more than ${this.maxQueue} records wait in memory: the oldest are being dropped (see stats().dropped).`,
+        `Writes to ${this.file} keep failing and more than ${this.maxQueue} records wait in memory: the oldest are being dropped (counted in /api/stats as dropped).`,
       );
     }
   }
@@ -302,7 +379,8 @@ export class Store {
 
   private recovered(): void {
     if (this.failureStreak > 0) {
-      this.onError(`Writes to ${this.file} resumed after ${this.failureStreak} failed attempts; ${this.dropped} records dropped in all.`);
+      const { exchanges, frames } = this.dropped;
+      this.onError(`Writes to ${this.file} resumed after ${this.failureStreak} failed attempts; ${exchanges} exchanges and ${frames} frames dropped in all.`);
     }
     this.failureStreak = 0;
     this.droppingReported = false;
@@ -318,17 +396,91 @@ export class Store {
           this.failed(err);
           return;
         }
-        this.dropped++;
+        this.dropped[batch[i].kind === 'exchange' ? 'exchanges' : 'frames']++;
         const what = batch[i].kind === 'exchange' ? `exchange ${(batch[i] as { record: ExchangeRecord }).record.id}` : 'a WebSocket frame';
         this.onError(`Could not record ${what} in ${this.file}, so it was dropped: ${(err as Error).message}`);
       }
     }
   }
 
-  private refuseClosed(): boolean {
+  private refuseClosed(kind: keyof Dropped): boolean {
     if (!this.closed) return false;
-    this.dropped++;
+    this.dropped[kind]++;
     return true;
+  }
+
+  private isStale(id: number): boolean {
+    const stale = this.resummariser.stale();
+    return stale !== null && id >= stale.low && id <= stale.high;
+  }
+
+  /** For rows SQL cannot answer for yet: decodes the row and tests the filter on what it says. */
+  private decodeAndTest(id: number, stale: boolean, filter: FilterNode | null, now: number): ExchangeSummary | null {
+    const row = this.sql.detail.get(id) as DetailRow | undefined;
+    if (row === undefined) return null;
+    const frames = this.sql.frames.all(id) as FrameRow[];
+    if (filter === null) return withFacts(row, stale ? this.decoder.facts(row, frames) : null);
+    const { facts, texts, frameTexts } = this.decoder.redo(row, frames);
+    const summary = withFacts(row, stale ? facts : null);
+    const text = [texts.error, texts.request, texts.response, ...frameTexts.map((f) => f.text)].filter((t): t is string => t !== null);
+    const frameDirections = new Set(frames.map((f) => f.direction));
+    return matches(filter, summary, { now, text, frameDirections }) ? summary : null;
+  }
+
+  private scheduleBackground(delayMs: number): void {
+    if (this.background !== null || this.closed) return;
+    this.background = setTimeout(() => {
+      this.background = null;
+      this.runBackground();
+    }, delayMs);
+    this.background.unref();
+  }
+
+  /**
+   * One step of background work when writes have paused (or the index is too far
+   * behind), then the next soon after; stops when nothing is left, until the next write.
+   */
+  private runBackground(): void {
+    if (this.closed) return;
+    const idleFor = Date.now() - this.lastPutAt;
+    const busy = this.queue.length > 0 || idleFor < this.idleAfterMs;
+    if (busy && this.failureStreak === 0 && this.index.waiting() <= maxUnindexed) {
+      this.scheduleBackground(Math.max(this.flushIntervalMs, this.idleAfterMs - idleFor));
+      return;
+    }
+    let more: boolean;
+    try {
+      more = this.backgroundStep();
+    } catch (err) {
+      // A lock or a full disk: the rows stay waiting and are tried again later.
+      if (!isTransient(err)) throw err;
+      this.scheduleBackground(maxRetryDelayMs);
+      return;
+    }
+    this.reportProgress();
+    if (more) this.scheduleBackground(busy ? this.flushIntervalMs : 0);
+  }
+
+  /** One batch of redoing stale rows, or else of indexing, in its own transaction; whether work is left. */
+  private backgroundStep(): boolean {
+    const done = this.sql.inTransaction(() => {
+      const redone = this.resummariser.step(resummariseBatch);
+      return redone > 0 ? redone : this.index.step(indexBatch);
+    });
+    return done > 0;
+  }
+
+  private reportProgress(): void {
+    if (!this.redoing) return;
+    const progress = this.resummariser.progress();
+    if (progress !== null && Date.now() - this.lastProgressAt < progressEveryMs) return;
+    this.lastProgressAt = Date.now();
+    this.redoing = progress !== null;
+    this.onNotice(
+      progress === null
+        ? 'Every recorded exchange is now summarised with the schema loaded now.'
+        : `Redoing recorded exchanges for the schema loaded now: ${progress!.done} of ${progress!.total}.`,
+    );
   }
 
   private statement(sql: string): Database.Statement {
@@ -357,10 +509,7 @@ function prepareStatements(db: Database.Database) {
     'errors', 'error_count', 'token_sub', 'token_prefix', 'token_exp', 'token_expired', 'client_address', 'state',
     'problems', 'problem_count', 'error', 'request_size', 'response_size', 'close_code', 'close_reason', 'close_by', 'close_at',
   ];
-  const bodyColumns = [
-    'request_headers', 'request_body', 'request_decoded', 'request_truncated',
-    'response_headers', 'response_body', 'response_decoded', 'response_truncated',
-  ];
+  const bodyColumns = ['request_headers', 'request_body', 'request_truncated', 'response_headers', 'response_body', 'response_truncated'];
   const frameCount = (direction: string, what: string) =>
     `(SELECT ${what} FROM frames WHERE exchange_id = @id AND direction = '${direction}')`;
   const updateExchange = db.prepare(
@@ -378,17 +527,16 @@ function prepareStatements(db: Database.Database) {
   );
   const deleteErrors = db.prepare('DELETE FROM exchange_errors WHERE exchange_id = ?');
   const insertError = db.prepare('INSERT OR IGNORE INTO exchange_errors (error, exchange_id) VALUES (?, ?)');
-  // search_text rowids: exchange id << 32 for the exchange, plus seq + 1 for a frame (see migrations.ts).
-  const deleteText = db.prepare('DELETE FROM search_text WHERE rowid = ? << 32');
-  const insertText = db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (? << 32, ?, ?, ?, ?)');
-  const findFrame = db.prepare('SELECT rowid AS rowid, direction, size, decoded IS NOT NULL AS decoded FROM frames WHERE exchange_id = ? AND seq = ?');
+  // The search text is written later (storage/search-index.ts); these note what it lacks.
+  // A row already waiting keeps its replaces: 0 there means no text was written for it since.
+  const unindexedExchange = db.prepare('INSERT INTO unindexed (rowid, replaces) VALUES (? << 32, ?) ON CONFLICT DO NOTHING');
+  const unindexedFrame = db.prepare('INSERT INTO unindexed (rowid, replaces) VALUES ((? << 32) + ? + 1, ?) ON CONFLICT DO NOTHING');
+  const findFrame = db.prepare('SELECT rowid AS rowid, direction, size FROM frames WHERE exchange_id = ? AND seq = ?');
   const deleteFrame = db.prepare('DELETE FROM frames WHERE rowid = ?');
-  const deleteFrameText = db.prepare('DELETE FROM search_text WHERE rowid = (? << 32) + ? + 1');
   const insertFrame = db.prepare(
-    `INSERT INTO frames (exchange_id, seq, direction, at, opcode, size, body, decoded, truncated, problems)
-     VALUES (@exchange_id, @seq, @direction, @at, @opcode, @size, @body, @decoded, @truncated, @problems)`,
+    `INSERT INTO frames (exchange_id, seq, direction, at, opcode, size, body, truncated)
+     VALUES (@exchange_id, @seq, @direction, @at, @opcode, @size, @body, @truncated)`,
   );
-  const insertFrameText = db.prepare('INSERT INTO search_text (rowid, request, response) VALUES ((? << 32) + ? + 1, ?, ?)');
   const bumpFrames = db.prepare(
     `UPDATE exchanges SET client_frames = client_frames + ?, server_frames = server_frames + ?,
        client_frame_bytes = client_frame_bytes + ?, server_frame_bytes = server_frame_bytes + ? WHERE id = ?`,
@@ -400,18 +548,9 @@ function prepareStatements(db: Database.Database) {
     const existed = exists.get(record.id) !== undefined;
     (existed ? updateExchange : insertExchange).run(params);
     putBodies.run(params);
-    if (existed) {
-      deleteErrors.run(record.id);
-      deleteText.run(record.id);
-    }
+    if (existed) deleteErrors.run(record.id);
     for (const error of record.errors) insertError.run(error, record.id);
-    insertText.run(
-      record.id,
-      summarySearchText(summarize(record)),
-      record.error,
-      decodedSearchText(record.request.decoded),
-      decodedSearchText(record.response?.decoded ?? null),
-    );
+    unindexedExchange.run(record.id, existed ? 1 : 0);
   };
 
   type Delta = [clientFrames: number, serverFrames: number, clientBytes: number, serverBytes: number];
@@ -419,19 +558,15 @@ function prepareStatements(db: Database.Database) {
     let delta = deltas.get(frame.exchangeId);
     if (delta === undefined) deltas.set(frame.exchangeId, (delta = [0, 0, 0, 0]));
     const side = (direction: string) => (direction === 'client' ? 0 : 1);
-    const old = findFrame.get(frame.exchangeId, frame.seq) as { rowid: number; direction: string; size: number; decoded: number } | undefined;
+    const old = findFrame.get(frame.exchangeId, frame.seq) as { rowid: number; direction: string; size: number } | undefined;
     if (old) {
-      if (old.decoded) deleteFrameText.run(frame.exchangeId, frame.seq);
       deleteFrame.run(old.rowid);
       delta[side(old.direction)] -= 1;
       delta[side(old.direction) + 2] -= old.size;
     }
     insertFrame.run(frameParams(frame));
-    const text = decodedSearchText(frame.decoded);
-    if (text !== null) {
-      const client = frame.direction === 'client';
-      insertFrameText.run(frame.exchangeId, frame.seq, client ? text : null, client ? null : text);
-    }
+    // Only binary frames are decoded, so only they have text; a replaced one may have had.
+    if (frame.opcode === 2 || old) unindexedFrame.run(frame.exchangeId, frame.seq, old ? 1 : 0);
     delta[side(frame.direction)] += 1;
     delta[side(frame.direction) + 2] += frame.size;
   };
@@ -456,15 +591,13 @@ function prepareStatements(db: Database.Database) {
     }
   });
 
+  const inTransaction = db.transaction((run: () => number) => run());
   return {
     batch: (entries: Queued[]) => batch.immediate(entries),
-    detail: db.prepare(
-      `SELECT ${summaryColumns}, e.error, e.close_code, e.close_reason, e.close_by, e.close_at,
-         b.request_headers, b.request_body, b.request_decoded, b.request_truncated,
-         b.response_headers, b.response_body, b.response_decoded, b.response_truncated
-       FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`,
-    ),
-    frames: db.prepare('SELECT seq, direction, at, opcode, size, body, decoded, truncated FROM frames WHERE exchange_id = ? ORDER BY seq'),
+    inTransaction: (run: () => number) => inTransaction.immediate(run),
+    detail: db.prepare(detailSql),
+    frames: db.prepare(framesSql),
+    idsBetween: db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck(),
   };
 }
 
@@ -477,20 +610,10 @@ const interruptedError = 'the proxy stopped before this exchange ended';
  * bare words find it as they find any failed exchange's error.
  */
 function markInterrupted(db: Database.Database): void {
-  const pending = db.prepare(
-    `SELECT ${summaryColumns}, b.request_decoded, b.response_decoded
-     FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.state = 'pending'`,
-  );
-  const mark = db.prepare("UPDATE exchanges SET state = 'interrupted', error = ? WHERE id = ?");
-  const deleteText = db.prepare('DELETE FROM search_text WHERE rowid = ? << 32');
-  const insertText = db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (? << 32, ?, ?, ?, ?)');
-  const searchText = (decoded: string | null) => decodedSearchText(decoded === null ? null : (JSON.parse(decoded) as DecodeResult));
   db.transaction(() => {
-    for (const row of pending.all() as (SummaryRow & { request_decoded: string | null; response_decoded: string | null })[]) {
-      mark.run(interruptedError, row.id);
-      deleteText.run(row.id);
-      insertText.run(row.id, summarySearchText(summaryFromRow(row)), interruptedError, searchText(row.request_decoded), searchText(row.response_decoded));
-    }
+    // Their search text names the old state: noted for the index to write again.
+    db.prepare("INSERT INTO unindexed (rowid, replaces) SELECT id << 32, 1 FROM exchanges WHERE state = 'pending' ON CONFLICT DO NOTHING").run();
+    db.prepare("UPDATE exchanges SET state = 'interrupted', error = ? WHERE state = 'pending'").run(interruptedError);
   }).immediate();
 }
 

@@ -1,6 +1,7 @@
 // The benchmark's upstream, run as its own process: a minimal ca2-like server.
 // POST /exec answers a ~300-byte ServerResponse echoing the request's trx; /ws answers a
-// WsAuth with an empty WsEvent, then pushes ~200-byte WsEvents as fast as the socket takes them.
+// WsAuth with an empty WsEvent, then pushes ~200-byte WsEvents as fast as the socket takes
+// them (/ws?count=N: N of them, then nothing).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,15 +46,17 @@ const server = http.createServer((req, res) => {
 });
 
 const wss = new WebSocketServer({ server, path: '/ws' });
-wss.on('connection', (ws) => {
+wss.on('connection', (ws, req) => {
+  // /ws?count=N pushes N events, then waits; plain /ws pushes until the client leaves.
+  let left = Number(new URL(req.url ?? '/', 'http://upstream').searchParams.get('count') ?? Infinity);
   ws.once('message', () => {
     ws.send(Buffer.alloc(0));
     // A batch per turn of the event loop: a socket the kernel drains at once never fills,
     // so pushing until it does would never yield.
     const push = () => {
       if (ws.readyState !== ws.OPEN) return;
-      for (let i = 0; i < 64 && ws.bufferedAmount < 256 * 1024; i++) ws.send(event);
-      setImmediate(push);
+      for (let i = 0; i < 64 && left > 0 && ws.bufferedAmount < 256 * 1024; i++, left--) ws.send(event);
+      if (left > 0) setImmediate(push);
     };
     push();
   });

@@ -25,8 +25,8 @@ before(() => {
       method: 'POST', path: '/exec', status: 200, service: services[i % 3], operation: 'list', trx: `trx-${i}`,
       errors: i === 4 ? ['SE_RATE_LIMIT_EXCEEDED_ERROR'] : [], token: null, clientAddress: '127.0.0.1', state: 'complete',
       problems: [], error: null, close: null,
-      request: { headers: [], body: new Uint8Array(3), decoded: null, truncated: false, size: 3 },
-      response: { headers: [], body: new Uint8Array(5), decoded: null, truncated: false, size: 5 },
+      request: { headers: [], body: new Uint8Array(3), truncated: false, size: 3 },
+      response: { headers: [], body: new Uint8Array(5), truncated: false, size: 5 },
     };
     store.putExchange(record);
   }
@@ -63,4 +63,30 @@ test('explains a malformed filter, a missing file and a bad limit in one line wi
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope\.sqlite does not exist/);
   assert.equal(list('--db', db, '--limit', '0').code, 2);
+});
+
+test('reads with the schema given by --proto: rows recorded without it answer op: with its names', () => {
+  const file = join(dir, 'later-schema.sqlite');
+  const encoded = spawnSync('protoc', ['--encode=ca2.ClientRequest', '-I', 'demo/protos', 'demo/protos/ca2.proto'], {
+    cwd: projectRoot,
+    input: 'trx: "trx-later" auth { login { email: "ada@example.com" } }',
+  });
+  assert.equal(encoded.status, 0, String(encoded.stderr));
+  const store = Store.open(file);
+  const body = new Uint8Array(encoded.stdout);
+  store.putExchange({
+    id: 1, kind: 'exec', startedAt: Date.UTC(2026, 10, 27, 9), endedAt: Date.UTC(2026, 10, 27, 9) + 3, method: 'POST', path: '/exec',
+    status: 200, service: 'auth', operation: '1', trx: 'trx-later', errors: [], token: null, clientAddress: '127.0.0.1',
+    state: 'complete', problems: [], error: null, close: null,
+    request: { headers: [['content-type', 'application/x-protobuf']], body, truncated: false, size: body.length },
+    response: null,
+  });
+  store.close();
+  assert.equal(list('--db', file, '--filter', 'op:login').stdout, '');
+  const found = list('--db', file, '--proto', 'demo/protos', '--filter', 'op:login');
+  assert.equal(found.code, 0, found.stderr);
+  assert.match(found.stdout, /auth\.login/);
+  const wrong = list('--db', file, '--proto', 'nope.proto');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--proto nope\.proto: no such file or folder/);
 });

@@ -64,7 +64,8 @@ describe('filter compiled to SQL', () => {
       store.putExchange(record);
       for (const frame of frames) store.putFrame(frame);
     }
-    store.flush();
+    // The SQL below reads the search index directly, so it must have caught up.
+    store.catchUp();
     reader = new Database(path.join(dir, 'traffic.db'), { readonly: true });
     const page = store.listExchanges({ limit: 1000 });
     for (const summary of page.items) {

@@ -28,26 +28,18 @@ function record(id: number, word: string): ExchangeRecord {
     clientAddress: '127.0.0.1',
     state: 'pending',
     problems: [],
-    error: null,
-    request: { headers: [], body: new Uint8Array(), decoded: { json: { note: word }, summary: { errors: [] }, problems: [] }, truncated: false, size: 0 },
+    error: word,
+    request: { headers: [], body: new Uint8Array(), truncated: false, size: 0 },
     response: null,
     close: null,
   };
 }
 
+/** A WsAuth whose token reads "credits". */
+const creditsAuth = new Uint8Array([0x12, 7, ...new TextEncoder().encode('credits')]);
+
 function frame(exchangeId: number, seq: number): FrameRecord {
-  return {
-    exchangeId,
-    seq,
-    direction: 'server',
-    at: now,
-    opcode: 2,
-    size: 3,
-    body: new Uint8Array([1, 2, 3]),
-    decoded: { json: { billing: { balance: 'credits' } }, summary: { errors: [] }, problems: [] },
-    truncated: false,
-    problems: [],
-  };
+  return { exchangeId, seq, direction: 'client', at: now, opcode: 2, size: creditsAuth.length, body: creditsAuth, truncated: false };
 }
 
 describe('queryPage', () => {
@@ -59,11 +51,12 @@ describe('queryPage', () => {
     const file = path.join(dir, 'traffic.db');
     const store = Store.open(file);
     // Exchange 2 is a long WebSocket whose 300 frames all hold "credits"; the others
-    // hold it in their request, so one word matches many rows of few exchanges.
+    // hold it in their error, so one word matches many rows of few exchanges.
     for (let id = 1; id <= 40; id++) store.putExchange(record(id, id % 2 === 0 ? 'plain' : 'credits'));
     for (let seq = 0; seq < 300; seq++) store.putFrame(frame(2, seq));
     // More words sharing a prefix than are looked up one by one.
     for (let id = 41; id <= 110; id++) store.putExchange(record(id, `spread${id} web server`));
+    store.catchUp();
     store.close();
     db = new Database(file, { readonly: true });
   });
@@ -92,8 +85,8 @@ describe('queryPage', () => {
 
   it('tests the other terms on the rows a walked word finds', () => {
     assert.deepEqual(page('credits since:2026-01-15T12:00:01Z', 100, undefined, { fewRows: 1, textChunk: 2 }), []);
-    assert.deepEqual(page('credits dir:server', 100, undefined, { fewRows: 1, textChunk: 2 }), [2]);
-    assert.deepEqual(page('credits -dir:server', 3, undefined, { fewRows: 1, textChunk: 2 }), [39, 37, 35]);
+    assert.deepEqual(page('credits dir:client', 100, undefined, { fewRows: 1, textChunk: 2 }), [2]);
+    assert.deepEqual(page('credits -dir:client', 3, undefined, { fewRows: 1, textChunk: 2 }), [39, 37, 35]);
   });
 
   it('finds a prefix shared by many words, and a phrase ending in a prefix', () => {
@@ -107,8 +100,18 @@ describe('queryPage', () => {
     }
   });
 
+  it('keeps to the ids between after and before, whichever plan runs', () => {
+    const between = (filter: string, limits: PlanLimits) =>
+      queryPage((sql) => db.prepare(sql), parseFilter(filter), { limit: 100, before: 36, after: 20, now }, limits).map((r) => r.id);
+    for (const limits of [{ fewRows: 1, textChunk: 2 }, { fewRows: 1_000_000, textChunk: 500 }]) {
+      assert.deepEqual(between('credits', limits), [35, 33, 31, 29, 27, 25, 23, 21]);
+      assert.deepEqual(between('error:any or plain', limits), [34, 32, 30, 28, 26, 24, 22]);
+      assert.deepEqual(between('', limits).length, 15);
+    }
+  });
+
   it('walks the table when no term narrows the rows', () => {
-    assert.deepEqual(page('dir:server or path:nothing', 100), [2]);
+    assert.deepEqual(page('dir:client or path:nothing', 100), [2]);
     assert.deepEqual(page('', 3), [110, 109, 108]);
     assert.deepEqual(page('', 3, 2), [1]);
   });

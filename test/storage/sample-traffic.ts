@@ -1,7 +1,7 @@
 // Deterministic, varied traffic records for storage tests: every column takes its
 // edge values (nulls, empty lists, sub-millisecond times, both frame directions).
 
-import type { DecodeResult, JsonObject, TokenRef } from '../../model/types.ts';
+import type { TokenRef } from '../../model/types.ts';
 import type { ExchangeRecord, FrameRecord } from '../../storage/records.ts';
 
 /** A small seeded PRNG (mulberry32) so a failing case can be replayed. */
@@ -24,18 +24,33 @@ export const services = ['auth', 'billing', 'instances', 'Domains', null] as con
 export const operations = ['login', 'create', 'list', 'Delete', '7', null] as const;
 export const subjects = ['alice@example.com', 'bob', 'Carol_1'];
 export const tokenPrefixes = ['eyJhbGciOiJI', 'eyJ0eXAiOiJK', 'opaque-token', 'ab%_\\x'];
-export const words = ['instance', 'création', 'hello world', 'Billing', 'web_01', 'quota', '100%', 'névé'];
+export const words = ['instance', 'création', 'hello world', 'Billing', 'web_01', 'quota', '100%', 'névé', 'label true'];
 export const problemTexts = ['truncated varint at 3', 'length 2147483648 runs past the end', 'unknown field 99', 'trx is not a UUID'];
 export const errorNames = ['SE_EXPIRED_TOKEN_ERROR', 'SE_INTERNAL_SERVER_ERROR', 'SE_RATE_LIMIT_EXCEEDED_ERROR', '12'];
 export const baseTime = Date.UTC(2026, 0, 15, 12, 0, 0);
 
-function decoded(rng: () => number, service: string | null): DecodeResult {
-  const json: JsonObject = {};
-  if (service) {
-    json[service] = { [pick(rng, ['login', 'create', 'list'])]: { name: pick(rng, words), count: Math.floor(rng() * 5), ok: rng() < 0.5, note: null } };
-  }
-  if (rng() < 0.5) json.items = [pick(rng, words), { label: pick(rng, words) }, null, true];
-  return { json, summary: { errors: [] }, problems: [] };
+/** Protobuf wire bytes, written by hand so the storage tests need no encoder. */
+export function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n > 127; n = Math.floor(n / 128)) out.push((n % 128) | 128);
+  out.push(n);
+  return out;
+}
+
+export function lengthDelimited(field: number, payload: Uint8Array): number[] {
+  return [...varint(field * 8 + 2), ...varint(payload.length), ...payload];
+}
+
+export const utf8 = (text: string) => new TextEncoder().encode(text);
+const serviceFields: Record<string, number> = { auth: 11, billing: 16, instances: 17, Domains: 18, domain_check: 4 };
+
+/** A message carrying sample words the codec decodes: a token (field 2) and a service field holding a word, padded to vary sizes. */
+function encoded(rng: () => number, service: string | null, padding: number): Uint8Array {
+  const bytes: number[] = [...lengthDelimited(2, utf8(pick(rng, words)))];
+  const field = service === null ? undefined : serviceFields[service];
+  if (field !== undefined) bytes.push(...lengthDelimited(field, new Uint8Array(lengthDelimited(1, new Uint8Array(lengthDelimited(1, utf8(pick(rng, words))))))));
+  if (padding > 0) bytes.push(...lengthDelimited(99, new Uint8Array(padding).fill(7)));
+  return new Uint8Array(bytes);
 }
 
 function token(rng: () => number): TokenRef | null {
@@ -60,13 +75,14 @@ export function sampleExchange(id: number, rng: () => number): SampleExchange {
   const errors = rng() < 0.3 ? [pick(rng, errorNames), ...(rng() < 0.3 ? [pick(rng, errorNames)] : [])].filter((e, i, a) => a.indexOf(e) === i) : [];
   const problems = rng() < 0.25 ? [pick(rng, problemTexts)] : [];
   const trx = rng() < 0.3 ? null : pick(rng, ['3f2a9c1e-0000-4000-8000-00000000000', 'A1B2C3D4-0000-4000-8000-00000000000', '7472782d31']) + id.toString(16);
-  const requestBody = new Uint8Array(Array.from({ length: Math.floor(rng() * 3000) }, (_, i) => (i * 7 + id) % 256));
+  const requestPadding = Math.floor(rng() * 3000);
+  const requestBody =
+    kind === 'http' ? new Uint8Array(Array.from({ length: requestPadding }, (_, i) => (i * 7 + id) % 256)) : encoded(rng, service, requestPadding);
   const response = pending
     ? null
     : {
         headers: [['content-type', 'application/x-protobuf']] as [string, string][],
-        body: new Uint8Array(Math.floor(rng() * 2000)),
-        decoded: kind === 'http' || rng() < 0.1 ? null : decoded(rng, service),
+        body: kind === 'http' || rng() < 0.1 ? new Uint8Array(Math.floor(rng() * 2000)) : encoded(rng, service, Math.floor(rng() * 2000)),
         truncated: rng() < 0.1,
         size: 0,
       };
@@ -92,7 +108,6 @@ export function sampleExchange(id: number, rng: () => number): SampleExchange {
     request: {
       headers: [['content-type', 'application/x-protobuf'], ['x-dup', '1'], ['x-dup', '2']],
       body: requestBody,
-      decoded: kind === 'http' ? null : decoded(rng, service),
       truncated: false,
       size: requestBody.length,
     },
@@ -103,7 +118,7 @@ export function sampleExchange(id: number, rng: () => number): SampleExchange {
   if (kind === 'ws') {
     const count = Math.floor(rng() * 4);
     for (let seq = 0; seq < count; seq++) {
-      const body = new Uint8Array(Math.floor(rng() * 600));
+      const body = rng() < 0.8 ? encoded(rng, pick(rng, ['billing', 'instances', 'domain_check']), Math.floor(rng() * 600)) : new Uint8Array(Math.floor(rng() * 600));
       frames.push({
         exchangeId: id,
         seq,
@@ -112,9 +127,7 @@ export function sampleExchange(id: number, rng: () => number): SampleExchange {
         opcode: 2,
         size: body.length,
         body,
-        decoded: rng() < 0.8 ? decoded(rng, pick(rng, ['billing', 'instances', 'domain_check'])) : null,
         truncated: false,
-        problems: [],
       });
     }
   }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { FilterError } from '../../model/filter.ts';
+import { createCodec } from '../../proto/codec.ts';
 import type { ExchangeRecord, FrameRecord } from '../../storage/records.ts';
 import { summarize } from '../../storage/rows.ts';
 import { StorageError, Store, type StoreOptions } from '../../storage/store.ts';
@@ -44,6 +45,13 @@ function countRows(db: Database.Database): number {
   return (db.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
 }
 
+const codec = createCodec();
+const utf8 = (text: string) => [...new TextEncoder().encode(text)];
+/** A ClientRequest with trx 0102 and the token web-01. */
+const requestBytes = new Uint8Array([0x0a, 0x02, 0x01, 0x02, 0x12, 6, ...utf8('web-01')]);
+/** A ServerResponse with trx 0102. */
+const responseBytes = new Uint8Array([0x0a, 0x02, 0x01, 0x02]);
+
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await sleep(10);
   assert.ok(condition(), 'condition not reached within 5 s');
@@ -69,15 +77,13 @@ function exec(id: number, overrides: Partial<ExchangeRecord> = {}): ExchangeReco
     error: null,
     request: {
       headers: [['Content-Type', 'application/x-protobuf'], ['X-Dup', 'a'], ['X-Dup', 'b']],
-      body: new Uint8Array([0x0a, 0x02, 0x01, 0x02, 0xff]),
-      decoded: { json: { instances: { create: { name: 'web-01' } } }, summary: { service: 'instances', operation: 'create', errors: [] }, problems: [] },
+      body: requestBytes,
       truncated: false,
-      size: 5,
+      size: requestBytes.length,
     },
     response: {
       headers: [['content-type', 'application/x-protobuf']],
-      body: new Uint8Array([0x12, 0x00]),
-      decoded: { json: { instances: { create: { id: 42 } } }, summary: { errors: [] }, problems: [] },
+      body: responseBytes,
       truncated: true,
       size: 20_000,
     },
@@ -97,10 +103,11 @@ function wsRecord(id: number): ExchangeRecord {
     trx: null,
     endedAt: null,
     state: 'pending',
-    response: { headers: [['upgrade', 'websocket']], body: new Uint8Array(), decoded: null, truncated: false, size: 0 },
+    response: { headers: [['upgrade', 'websocket']], body: new Uint8Array(), truncated: false, size: 0 },
   });
 }
 
+/** A client frame is a WsAuth whose token is the word; a server frame a WsEvent with one error. */
 function frame(exchangeId: number, seq: number, direction: 'client' | 'server', word = 'event'): FrameRecord {
   return {
     exchangeId,
@@ -109,10 +116,8 @@ function frame(exchangeId: number, seq: number, direction: 'client' | 'server', 
     at: 1_768_478_401_000 + seq,
     opcode: 2,
     size: 10 + seq,
-    body: new Uint8Array([seq, 1, 2]),
-    decoded: { json: { billing: { note: word } }, summary: { errors: [] }, problems: [] },
+    body: direction === 'client' ? new Uint8Array([0x12, utf8(word).length, ...utf8(word)]) : new Uint8Array([0x10, seq]),
     truncated: false,
-    problems: [],
   };
 }
 
@@ -122,7 +127,7 @@ describe('Store', () => {
     assert.equal(otherConnection().pragma('journal_mode', { simple: true }), 'wal');
   });
 
-  it('returns what was put: summary, headers, bodies as base64, decoded JSON, truncation', () => {
+  it('returns what was put: summary, headers, bodies as base64, decoded on read with spans, truncation', () => {
     const store = openStore();
     const record = exec(store.allocateExchangeId());
     store.putExchange(record);
@@ -139,11 +144,14 @@ describe('Store', () => {
     assert.deepEqual(detail.request, {
       headers: record.request.headers,
       body: Buffer.from(record.request.body).toString('base64'),
-      decoded: record.request.decoded,
+      decoded: codec.decode('ClientRequest', requestBytes, { spans: true, now: record.startedAt }),
       truncated: false,
     });
+    assert.equal(detail.request.decoded?.json.token, 'web-01');
+    assert.ok(detail.request.decoded?.spans?.some((s) => s.path === 'token'), 'spans for the hex view');
+    assert.equal(store.getExchange(record.id, { spans: false })!.request.decoded?.spans, undefined);
     assert.equal(detail.response?.truncated, true);
-    assert.equal(detail.response?.body, 'EgA=');
+    assert.equal(detail.response?.body, 'CgIBAg==');
     assert.equal(detail.startedAt, new Date(record.startedAt).toISOString());
     assert.equal(detail.durationMs, 120.5);
     assert.equal(detail.error, null);
@@ -189,8 +197,8 @@ describe('Store', () => {
     const store = openStore();
     const record = wsRecord(1);
     store.putExchange(record);
-    store.putFrame(frame(1, 1, 'server', 'created'));
-    store.putFrame(frame(1, 0, 'client'));
+    store.putFrame(frame(1, 1, 'server'));
+    store.putFrame(frame(1, 0, 'client', 'created'));
     store.flush();
     store.putFrame(frame(1, 2, 'server'));
     store.putExchange({ ...record, endedAt: record.startedAt + 5000, state: 'complete', close: { code: 1000, reason: 'bye', by: 'client', at: record.startedAt + 5000 } });
@@ -202,14 +210,14 @@ describe('Store', () => {
       at: new Date(1_768_478_401_001).toISOString(),
       opcode: 2,
       size: 11,
-      body: Buffer.from([1, 1, 2]).toString('base64'),
-      decoded: frame(1, 1, 'server', 'created').decoded,
+      body: Buffer.from([0x10, 1]).toString('base64'),
+      decoded: codec.decode('WsEvent', new Uint8Array([0x10, 1]), { spans: true }),
       truncated: false,
     });
     assert.deepEqual(detail.close, { code: 1000, reason: 'bye', by: 'client', at: new Date(record.startedAt + 5000).toISOString() });
     const summary = store.listExchanges({}).items[0];
     assert.equal(summary.frames, 3);
-    assert.equal(summary.requestSize, 5 + 10);
+    assert.equal(summary.requestSize, requestBytes.length + 10);
     assert.equal(summary.responseSize, 0 + 11 + 12);
     assert.equal(store.listExchanges({ filter: 'created' }).items.length, 1);
     assert.equal(store.listExchanges({ filter: 'dir:server' }).items.length, 1);
@@ -226,7 +234,7 @@ describe('Store', () => {
     store.flush();
     const summary = store.listExchanges({}).items[0];
     assert.equal(summary.frames, 2);
-    assert.equal(summary.requestSize, 5);
+    assert.equal(summary.requestSize, requestBytes.length);
     assert.equal(summary.responseSize, 100 + 11);
     assert.deepEqual(store.listExchanges({ filter: 'dir:client' }).items, []);
     assert.equal(store.stats().frames, 2);
@@ -290,7 +298,8 @@ describe('Store', () => {
     assert.equal(store.getExchange(3)!.error, null);
     assert.deepEqual(store.listExchanges({ filter: 'state:interrupted' }).items.map((s) => s.id), [2, 1]);
     assert.deepEqual(store.listExchanges({ filter: '"proxy stopped"' }).items.map((s) => s.id), [2, 1], 'bare words find the sentence');
-    assert.deepEqual(store.listExchanges({ filter: 'web' }).items.map((s) => s.id), [3, 2, 1], 'and still the decoded request');
+    // The WebSocket's upgrade request has no protobuf body to decode: only the exec rows say "web".
+    assert.deepEqual(store.listExchanges({ filter: 'web' }).items.map((s) => s.id), [3, 1], 'and still the decoded request');
     assert.deepEqual(store.listExchanges({ filter: 'alice' }).items.map((s) => s.id), [3, 2, 1], 'and the summary text');
   });
 
@@ -373,7 +382,7 @@ describe('Store write failures', () => {
     const locker = otherConnection();
     locker.exec('BEGIN EXCLUSIVE');
     for (let id = 1; id <= 15; id++) store.putExchange(exec(id));
-    assert.equal(store.stats().dropped, 5);
+    assert.deepEqual(store.stats().dropped, { exchanges: 5, frames: 0 });
     assert.equal(store.stats().queued, 10);
     assert.ok(messages.some((m) => /more than 10 records wait in memory: the oldest are being dropped/.test(m)));
     locker.exec('COMMIT');
@@ -402,7 +411,7 @@ describe('Store write failures', () => {
     store.putExchange(exec(3));
     store.flush();
     assert.deepEqual(store.listExchanges({}).items.map((s) => s.id), [3, 1]);
-    assert.equal(store.stats().dropped, 1);
+    assert.deepEqual(store.stats().dropped, { exchanges: 1, frames: 0 });
     assert.match(messages[0], /^Could not record exchange 2 in .*, so it was dropped: NOT NULL constraint failed: exchanges.method/);
   });
 

@@ -17,8 +17,8 @@ function record(id: number, overrides: Partial<ExchangeRecord> = {}): ExchangeRe
     id, kind: 'exec', startedAt: Date.UTC(2026, 10, 27, 12, 0, id), endedAt: Date.UTC(2026, 10, 27, 12, 0, id) + 5,
     method: 'POST', path: '/exec', status: 200, service: 'instances', operation: 'list', trx: `trx-${id}`, errors: [],
     token: null, clientAddress: '127.0.0.1', state: 'complete', problems: [], error: null,
-    request: { headers: [['content-type', 'application/x-protobuf']], body: new Uint8Array([10, 1, id]), decoded: null, truncated: false, size: 3 },
-    response: { headers: [], body: new Uint8Array([10, 1, id]), decoded: null, truncated: false, size: 3 },
+    request: { headers: [['content-type', 'application/x-protobuf']], body: new Uint8Array([10, 1, id]), truncated: false, size: 3 },
+    response: { headers: [], body: new Uint8Array([10, 1, id]), truncated: false, size: 3 },
     close: null,
     ...overrides,
   };

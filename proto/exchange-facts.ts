@@ -1,0 +1,167 @@
+// What an exchange's bytes say about it under one schema: which message type each body
+// is, and the summary facts (service, operation, trx, errors, token, problems) the list
+// shows and filters on. The recorder computes them as traffic passes; storage computes
+// them again from the stored bytes when the schema changes, so both must use these.
+
+import { tokenPrefixLength, type DecodeResult, type ExchangeKind, type FrameDirection, type HeaderList, type JsonObject, type MessageType, type TokenRef } from '../model/types.ts';
+import { checkExec, WsConversationCheck } from './checks.ts';
+import type { Codec } from './codec.ts';
+
+export interface ExchangeFacts {
+  service: string | null;
+  operation: string | null;
+  trx: string | null;
+  errors: string[];
+  token: TokenRef | null;
+  problems: string[];
+}
+
+/**
+ * A WebSocket whose every frame is a problem (a schema that does not fit) would otherwise
+ * grow its row with each frame, and each write of the row with it: past this many the
+ * rest are counted in one last line.
+ */
+export const MAX_WS_PROBLEMS = 100;
+
+export function noFacts(): ExchangeFacts {
+  return { service: null, operation: null, trx: null, errors: [], token: null, problems: [] };
+}
+
+export function requestType(kind: ExchangeKind): MessageType | null {
+  return kind === 'exec' ? 'ClientRequest' : null;
+}
+
+/** The proxy's own 502/504 and upstream error pages are plain text, not ServerResponse. */
+export function responseType(kind: ExchangeKind, headers: HeaderList, body: Uint8Array): MessageType | null {
+  if (kind !== 'exec') return null;
+  const type = headerValue(headers, 'content-type') ?? '';
+  return type.includes('protobuf') || (type === '' && body.length > 0) ? 'ServerResponse' : null;
+}
+
+/** Binary frames carry protobuf; text frames are shown as they are. */
+export function frameType(direction: FrameDirection, opcode: number): MessageType | null {
+  if (opcode !== 2) return null;
+  return direction === 'client' ? 'WsAuth' : 'WsEvent';
+}
+
+export interface ExecInput {
+  requestHeaders: HeaderList;
+  requestBody: Uint8Array;
+  status: number | null;
+  response: { headers: HeaderList; body: Uint8Array } | null;
+  /** ms epoch to judge token expiry at: when the exchange started. */
+  at: number;
+}
+
+/** The facts of one /exec exchange: one decode of each envelope (no spans) and the checks. */
+export function execFacts(codec: Codec, input: ExecInput): ExchangeFacts {
+  const options = { spans: false, now: input.at };
+  const request = codec.decode('ClientRequest', input.requestBody, options);
+  const type = input.response && responseType('exec', input.response.headers, input.response.body);
+  const response = type ? codec.decode(type, input.response!.body, options) : null;
+  return execFactsOf(input.requestHeaders, input.status, request, response);
+}
+
+/** The same from envelopes already decoded (no spans needed), for a caller that needs them too. */
+export function execFactsOf(requestHeaders: HeaderList, status: number | null, request: DecodeResult, response: DecodeResult | null): ExchangeFacts {
+  return {
+    service: request.summary.service ?? null,
+    operation: request.summary.operation ?? null,
+    trx: request.summary.trx ?? response?.summary.trx ?? null,
+    errors: response?.summary.errors ?? [],
+    token: tokenRef(request),
+    problems: [
+      ...problemTexts('request', request),
+      ...problemTexts('response', response),
+      ...checkExec({ contentType: headerValue(requestHeaders, 'content-type'), httpStatus: status, request, response }),
+    ],
+  };
+}
+
+export interface FrameInput {
+  seq: number;
+  direction: FrameDirection;
+  opcode: number;
+  body: Uint8Array;
+  at: number;
+}
+
+/** The facts of a WebSocket, fed its frames in order and then its close. */
+export class WsFacts {
+  readonly facts = noFacts();
+  private readonly check = new WsConversationCheck();
+  private moreProblems = 0;
+
+  constructor(private readonly codec: Codec) {}
+
+  /** Decodes the frame (no spans) and adds what it says; `changed` tells whether the facts moved. */
+  frame(frame: FrameInput): { decoded: DecodeResult | null; changed: boolean } {
+    const type = frameType(frame.direction, frame.opcode);
+    const decoded = type ? this.codec.decode(type, frame.body, { spans: false, now: frame.at }) : null;
+    const problems = [
+      ...problemTexts(`frame ${frame.seq}`, decoded),
+      ...this.check.onFrame({ direction: frame.direction, opcode: frame.opcode, decoded, at: frame.at }),
+    ];
+    let changed = problems.length > 0;
+    this.addProblems(problems);
+    if (decoded && frame.direction === 'client' && !this.facts.token) {
+      this.facts.token = tokenRef(decoded);
+      changed ||= this.facts.token !== null;
+    }
+    if (frame.direction === 'server') {
+      for (const error of decoded?.summary.errors ?? []) {
+        if (!this.facts.errors.includes(error)) {
+          this.facts.errors.push(error);
+          changed = true;
+        }
+      }
+    }
+    return { decoded, changed };
+  }
+
+  /** The upgrade's answer, checked once before any frame: a subprotocol offered and none selected. */
+  upgrade(requestHeaders: HeaderList, responseHeaders: HeaderList): void {
+    const offered = headerValues(requestHeaders, 'sec-websocket-protocol').flatMap((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''));
+    this.addProblems(this.check.onUpgrade({ offeredProtocols: offered, selectedProtocol: headerValue(responseHeaders, 'sec-websocket-protocol') }));
+  }
+
+  close(close: { by: 'client' | 'server' | 'proxy'; at: number }): void {
+    this.addProblems(this.check.onClose(close));
+  }
+
+  private addProblems(problems: string[]): void {
+    for (const problem of problems) {
+      if (this.facts.problems.length < MAX_WS_PROBLEMS) {
+        this.facts.problems.push(problem);
+      } else {
+        this.moreProblems += 1;
+        this.facts.problems[MAX_WS_PROBLEMS] = `and ${this.moreProblems} more problems in later frames`;
+      }
+    }
+  }
+}
+
+export function headerValue(headers: HeaderList, name: string): string | undefined {
+  for (const [key, value] of headers) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+function headerValues(headers: HeaderList, name: string): string[] {
+  return headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
+}
+
+function problemTexts(where: string, decoded: DecodeResult | null): string[] {
+  return (decoded?.problems ?? []).map((p) => `${where}: at byte ${p.offset}${p.path ? ` (${p.path})` : ''}: ${p.reason}`);
+}
+
+function tokenRef(decoded: DecodeResult | null): TokenRef | null {
+  const facts = decoded?.summary.token;
+  const token = (decoded?.json as JsonObject | undefined)?.token;
+  if (!facts?.present || typeof token !== 'string') return null;
+  return {
+    prefix: token.slice(0, tokenPrefixLength),
+    ...(facts.jwt?.sub !== undefined ? { sub: facts.jwt.sub } : {}),
+    ...(facts.jwt?.exp !== undefined ? { exp: facts.jwt.exp } : {}),
+    ...(facts.jwt?.expired !== undefined ? { expired: facts.jwt.expired } : {}),
+  };
+}

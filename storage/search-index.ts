@@ -1,0 +1,86 @@
+// The full-text index, filled off the write path. A write only notes the search_text
+// rowids it made out of date in `unindexed`; step() decodes those rows and writes their
+// text, a small batch at a time, when the store is idle. Until then a bare-word query
+// decodes and checks the rows still waiting (storage/settled-page.ts), so none is missed.
+
+import type Database from 'better-sqlite3';
+import type { ExchangeTexts, FrameText, RowDecoder } from './decode.ts';
+import { detailSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
+
+/**
+ * search_text rowids: exchange id << 32 for the exchange, plus seq + 1 for a frame (see
+ * migrations.ts). As BigInt: past about two million exchanges they outgrow a double.
+ */
+function textRowid(id: number, slot = 0): bigint {
+  return (BigInt(id) << 32n) + BigInt(slot);
+}
+
+export class SearchIndex {
+  private readonly s;
+
+  constructor(
+    db: Database.Database,
+    private readonly decoder: RowDecoder,
+  ) {
+    this.s = {
+      next: db.prepare('SELECT rowid, replaces FROM unindexed ORDER BY rowid DESC LIMIT ?').safeIntegers(true),
+      ids: db.prepare('SELECT DISTINCT rowid >> 32 AS id FROM unindexed ORDER BY id DESC').pluck(),
+      count: db.prepare('SELECT count(*) FROM unindexed').pluck(),
+      done: db.prepare('DELETE FROM unindexed WHERE rowid = ?'),
+      doneExchange: db.prepare('DELETE FROM unindexed WHERE rowid >= ? << 32 AND rowid < (? + 1) << 32'),
+      detail: db.prepare(detailSql),
+      frame: db.prepare('SELECT seq, direction, at, opcode, size, body, truncated FROM frames WHERE exchange_id = ? AND seq = ?'),
+      deleteText: db.prepare('DELETE FROM search_text WHERE rowid = ?'),
+      insertText: db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (?, ?, ?, ?, ?)'),
+    };
+  }
+
+  /** Rows waiting to be indexed (exchanges and frames). */
+  waiting(): number {
+    return this.s.count.get() as number;
+  }
+
+  /** Ids of the exchanges with a row waiting, newest first. */
+  waitingIds(): number[] {
+    return this.s.ids.all() as number[];
+  }
+
+  /** Indexes up to `limit` waiting rows, newest first; the caller holds the transaction. Returns how many. */
+  step(limit: number): number {
+    const waiting = this.s.next.all(limit) as { rowid: bigint; replaces: bigint }[];
+    for (const { rowid, replaces } of waiting) {
+      const id = Number(rowid >> 32n);
+      const slot = Number(rowid & 0xffffffffn);
+      if (replaces) this.s.deleteText.run(rowid);
+      if (slot === 0) {
+        const row = this.s.detail.get(id) as DetailRow | undefined;
+        if (row) this.writeExchange(id, this.decoder.exchangeTexts(summaryFromRow(row), row), false);
+      } else {
+        const frame = this.s.frame.get(id, slot - 1) as FrameRow | undefined;
+        if (frame) this.writeFrame(id, this.decoder.frameText(frame), false);
+      }
+      this.s.done.run(rowid);
+    }
+    return waiting.length;
+  }
+
+  /** Writes the texts of an exchange and its frames worked out by the caller, and clears its waiting rows. */
+  rewrite(id: number, texts: ExchangeTexts, frames: FrameText[]): void {
+    this.writeExchange(id, texts);
+    for (const frame of frames) this.writeFrame(id, frame);
+    this.s.doneExchange.run(id, id);
+  }
+
+  private writeExchange(id: number, texts: ExchangeTexts, replace = true): void {
+    const rowid = textRowid(id);
+    if (replace) this.s.deleteText.run(rowid);
+    this.s.insertText.run(rowid, texts.summary, texts.error, texts.request, texts.response);
+  }
+
+  private writeFrame(id: number, { seq, direction, text }: FrameText, replace = true): void {
+    const rowid = textRowid(id, seq + 1);
+    if (replace) this.s.deleteText.run(rowid);
+    if (text === null) return;
+    this.s.insertText.run(rowid, null, null, direction === 'client' ? text : null, direction === 'server' ? text : null);
+  }
+}

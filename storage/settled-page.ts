@@ -1,0 +1,80 @@
+// A list page that is right while the background work is behind. SQL answers from the
+// summary columns and the search index, which are trusted only for rows that are settled;
+// two kinds are not:
+//
+// - rows still waiting for the search index (storage/search-index.ts): for a filter with
+//   a bare word, SQL's answer for them is left out and each is decoded and tested instead;
+// - rows an older schema summarised (storage/resummarise.ts), one range of ids: for any
+//   filter the range is walked newest first, each row decoded and tested.
+//
+// The ids are split into segments (newer than the stale range, the range, older), and
+// the segments filled newest first until the page is full.
+
+import type { FilterNode } from '../model/filter.ts';
+import type { ExchangeSummary } from '../model/types.ts';
+import type { StaleRange } from './resummarise.ts';
+
+export interface PageSources {
+  /** Newest first, ids in (after, before), at most limit: what SQL answers. */
+  sql(after: number | undefined, before: number | undefined, limit: number): ExchangeSummary[];
+  /** The row decoded and tested against the filter: its summary if it passes. */
+  decodeAndTest(id: number, stale: boolean): ExchangeSummary | null;
+  /** Ids in [low, high], newest first, at most limit. */
+  idsBetween(low: number, high: number, limit: number): number[];
+  /** Ids of exchanges with rows waiting for the search index, newest first. */
+  waitingIds(): number[];
+}
+
+const decodeChunk = 200;
+
+export function settledPage(filter: FilterNode | null, limit: number, before: number | undefined, stale: StaleRange | null, sources: PageSources): ExchangeSummary[] {
+  const waiting = hasWord(filter) ? sources.waitingIds() : [];
+  const rows: ExchangeSummary[] = [];
+  /** Ids in (after, below); undefined leaves that side open. */
+  const settled = (after: number | undefined, below: number | undefined) => {
+    if (rows.length >= limit || (below !== undefined && below <= (after ?? 0) + 1)) return;
+    const need = limit - rows.length;
+    const unsure = waiting.filter((id) => (below === undefined || id < below) && (after === undefined || id > after));
+    const skip = new Set(unsure);
+    const fromSql = sources.sql(after, below, need + unsure.length).filter((s) => !skip.has(s.id));
+    const decoded: ExchangeSummary[] = [];
+    for (const id of unsure) {
+      if (decoded.length >= need) break;
+      const summary = sources.decodeAndTest(id, false);
+      if (summary) decoded.push(summary);
+    }
+    rows.push(...[...fromSql, ...decoded].sort((a, b) => b.id - a.id).slice(0, need));
+  };
+  if (stale === null) {
+    settled(undefined, before);
+    return rows;
+  }
+  settled(stale.high, before);
+  for (let high = Math.min(stale.high, (before ?? Infinity) - 1); rows.length < limit && high >= stale.low; ) {
+    const ids = sources.idsBetween(stale.low, high, decodeChunk);
+    for (const id of ids) {
+      if (rows.length >= limit) break;
+      const summary = sources.decodeAndTest(id, true);
+      if (summary) rows.push(summary);
+    }
+    if (ids.length < decodeChunk) break;
+    high = ids[ids.length - 1] - 1;
+  }
+  settled(undefined, Math.min(stale.low, before ?? Infinity));
+  return rows;
+}
+
+function hasWord(node: FilterNode | null): boolean {
+  if (node === null) return false;
+  switch (node.type) {
+    case 'text':
+      return true;
+    case 'and':
+    case 'or':
+      return node.items.some(hasWord);
+    case 'not':
+      return hasWord(node.item);
+    default:
+      return false;
+  }
+}
