@@ -101,6 +101,8 @@ export interface ExchangeSummary {
   problems: string[];
   state: ExchangeState;
   token: TokenRef | null;
+  /** The id of the recorded exchange this one replays (ca2-inspector replay, or Resend); null for live traffic. */
+  replayOf: number | null;
 }
 
 export interface HttpMessage {

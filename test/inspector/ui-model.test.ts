@@ -36,6 +36,7 @@ function summary(id: number, fields: Partial<ExchangeSummary> = {}): ExchangeSum
     problems: [],
     state: 'complete',
     token: null,
+    replayOf: null,
     ...fields,
   };
 }

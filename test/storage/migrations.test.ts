@@ -108,6 +108,9 @@ describe('migrations', () => {
         });
         assert.deepEqual(inMemory, ids, `${filter} in memory`);
       }
+      // Version 3: old records are not replays.
+      assert.deepEqual(old.replayOf, null);
+      assert.deepEqual(store.listExchanges({ filter: 'replay:any' }).items, []);
       // And new records go through the current code path.
       const id = store.allocateExchangeId();
       assert.equal(id, 3);
