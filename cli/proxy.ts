@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   let recording: RecordingWorker;
   try {
     recording = await startRecordingWorker(
-      { db: values.db ?? DEFAULT_DB, protoPaths: values.proto ?? [], ui, uiToken, quiet },
+      { db: values.db ?? DEFAULT_DB, protoPaths: values.proto ?? [], ui, uiToken, quiet, upstream: upstream.href, insecure: values.insecure ?? false, maxBody },
       say,
     );
   } catch (err) {

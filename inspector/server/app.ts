@@ -9,6 +9,8 @@ import type { Store } from '../../storage/store.ts';
 import { requireToken, tokenMatches } from './auth.ts';
 import { LiveStream } from './live.ts';
 import { apiRouter } from './routes.ts';
+import { replayRouter } from './replay-routes.ts';
+import type { ReplayService } from '../../replay/service.ts';
 import { listen } from '../../proxy/listen.ts';
 import { uiDistDir } from '../build.ts';
 
@@ -19,6 +21,8 @@ export interface InspectorServerOptions {
   /** When set, REST and socket.io require it. */
   token: string | null;
   log: (line: string) => void;
+  /** Resend (POST /api/exchanges/:id/replay); without it the route does not exist. */
+  replay?: ReplayService;
 }
 
 export interface InspectorServer {
@@ -34,6 +38,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   app.disable('etag');
 
   if (token) app.use('/api', requireToken(token));
+  if (options.replay) app.use('/api', replayRouter(options.replay));
   app.use('/api', apiRouter(store));
   if (existsSync(uiDistDir)) {
     app.use(express.static(uiDistDir, { index: 'index.html' }));
