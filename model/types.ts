@@ -155,6 +155,34 @@ export interface ExchangePage {
   next: number | null;
 }
 
+/** One field that answered differently in a replay; `path` in the JSON tree's notation ("billing.balances[1].amount_minor"). */
+export interface Difference {
+  path: string;
+  change: 'changed' | 'added' | 'removed';
+  /** null when added */
+  before: JsonValue;
+  /** null when removed */
+  after: JsonValue;
+}
+
+/** The body of POST /api/exchanges/:id/replay. */
+export interface ReplayRequest {
+  trx?: 'new' | 'keep';
+  token?: string;
+  body?: { json: JsonValue } | { base64: string };
+  upstream?: string;
+  timing?: 'recorded' | 'none';
+}
+
+/** Its answer: the new exchange, the one it replays, and how the answers differ. */
+export interface ReplayAnswer {
+  id: number;
+  replayOf: number;
+  diff: Difference[];
+  /** Present when the replay got no answer (the upstream refused, timed out, …). */
+  error?: string;
+}
+
 /** Live events sent over socket.io from the inspector server. */
 export interface LiveEvents {
   /** A new exchange, or an update to one already sent (same id). */

@@ -4,17 +4,10 @@
 // sides (a fresh JWT is not a regression), and the paths the user ignores.
 // No Node imports: the inspector app uses it too.
 
-import type { JsonValue } from '../model/types.ts';
+import type { Difference, JsonValue } from '../model/types.ts';
 import { childPath } from '../inspector/ui/model/json-path.ts';
 
-export interface Difference {
-  path: string;
-  change: 'changed' | 'added' | 'removed';
-  /** null when added */
-  before: JsonValue;
-  /** null when removed */
-  after: JsonValue;
-}
+export type { Difference };
 
 /** A JWT as ca2 issues them: base64url JSON header and claims, then a signature. */
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;

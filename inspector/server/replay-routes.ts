@@ -2,7 +2,7 @@
 // { id, replayOf, diff } with the new exchange's id and the differences in its answer.
 
 import express from 'express';
-import type { JsonValue } from '../../model/types.ts';
+import type { JsonValue, ReplayAnswer } from '../../model/types.ts';
 import { ReplayError, type ReplayOptions } from '../../replay/replayer.ts';
 import type { ReplayService } from '../../replay/service.ts';
 
@@ -18,7 +18,8 @@ export function replayRouter(service: ReplayService): express.Router {
     if (typeof parsed === 'string') return void res.status(400).json({ error: parsed });
     try {
       const outcome = await service.replay(id, parsed);
-      res.json({ id: outcome.id, replayOf: outcome.replayOf, diff: outcome.diff, ...(outcome.error ? { error: outcome.error } : {}) });
+      const answer: ReplayAnswer = { id: outcome.id, replayOf: outcome.replayOf, diff: outcome.diff, ...(outcome.error ? { error: outcome.error } : {}) };
+      res.json(answer);
     } catch (err) {
       if (err instanceof ReplayError) return void res.status(err.status).json({ error: err.message, ...(err.problems.length ? { problems: err.problems } : {}) });
       next(err);

@@ -1,7 +1,7 @@
 // The inspector's REST API as the app uses it. Every call carries the UI token when
 // there is one; failures become ApiError with a sentence fit to show as is.
 
-import type { ExchangeDetail, ExchangePage } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
 
 export const missingTokenMessage =
   'This inspector needs its token: open the link printed when the proxy started (it ends in ?token=…).';
@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly status: number,
     /** For a malformed filter: where in the filter text the problem is. */
     readonly position: number | null = null,
+    /** For an edit that does not fit the schema: each field and why. */
+    readonly problems: { path: string; reason: string }[] = [],
   ) {
     super(message);
   }
@@ -38,26 +40,32 @@ export class Api {
     params.set('limit', String(query.limit ?? pageSize));
     if (query.before !== undefined && query.before !== null) params.set('before', String(query.before));
     if (query.filter?.trim()) params.set('filter', query.filter.trim());
-    return this.get<ExchangePage>(`/api/exchanges?${params}`, signal);
+    return this.call<ExchangePage>(`/api/exchanges?${params}`, signal);
   }
 
   detail(id: number, signal?: AbortSignal): Promise<ExchangeDetail> {
-    return this.get<ExchangeDetail>(`/api/exchanges/${id}`, signal);
+    return this.call<ExchangeDetail>(`/api/exchanges/${id}`, signal);
   }
 
-  private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
+  /** Resends an exchange; the answer comes once the replay has its answer (a WebSocket, once it closed). */
+  replay(id: number, request: ReplayRequest): Promise<ReplayAnswer> {
+    return this.call<ReplayAnswer>(`/api/exchanges/${id}/replay`, undefined, request);
+  }
+
+  private async call<T>(path: string, signal?: AbortSignal, postBody?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (postBody !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(path, { headers, signal });
+      response = await fetch(path, postBody === undefined ? { headers, signal } : { method: 'POST', headers, signal, body: JSON.stringify(postBody) });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiError('The inspector server did not answer: is the proxy still running?', 0);
     }
     if (response.ok) return (await response.json()) as T;
     if (response.status === 401 || response.status === 403) throw new ApiError(missingTokenMessage, response.status);
-    let body: { error?: string; position?: number } = {};
+    let body: { error?: string; position?: number; problems?: { path: string; reason: string }[] } = {};
     try {
       body = await response.json();
     } catch {
@@ -67,6 +75,7 @@ export class Api {
       body.error ?? `The inspector server answered ${response.status} ${response.statusText} to ${path}.`,
       response.status,
       typeof body.position === 'number' ? body.position : null,
+      Array.isArray(body.problems) ? body.problems : [],
     );
   }
 }
