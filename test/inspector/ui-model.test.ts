@@ -491,6 +491,6 @@ describe('the resend editor and comparison', () => {
     assert.equal(marks.get('a.b[1]'), 'changed');
     assert.equal(marks.get('c'), 'added');
     assert.equal(diffValue(null, false), '(none)');
-    assert.equal(diffValue('x'.repeat(100), true).length, 80);
+    assert.match(diffValue('x'.repeat(100), true), /^"x{76}…$/);
   });
 });
