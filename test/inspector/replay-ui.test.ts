@@ -56,8 +56,12 @@ describe('resending from the inspector', () => {
     assert.match((await heading.textContent()) ?? '', /difference\(s\) from #\d+/);
     // A new instance has a new id: the tree marks it where it changed.
     await page.waitForSelector('.replay-diff li:has-text("instances.create.instance.id")');
-    await page.waitForSelector('.json-row.diff-changed[data-path="instances.create.instance.id"]');
+    // Beside the original: both answers, the changed field marked in each.
+    await page.waitForSelector(`[role="tab"]:has-text("Beside #${createId}")`);
+    await page.waitForFunction(() => document.querySelectorAll('.compare-grid .json-row.diff-changed[data-path="instances.create.instance.id"]').length === 2);
     await page.screenshot({ path: join(artifacts, 'replay-diff.png') });
+    await page.click('[role="tab"]:has-text("Response")');
+    await page.waitForSelector('.json-row.diff-changed[data-path="instances.create.instance.id"]');
     await page.click(`.detail-actions button:has-text("replay of #${createId}")`);
     await page.waitForSelector('.detail-actions button:has-text("replayed as #")');
     assert.deepEqual(pageErrors, []);

@@ -72,6 +72,7 @@ export function App({ api, firstPage }: AppProps) {
   const [showHelp, setShowHelp] = useState(false);
   const [replays, setReplays] = useState<number[]>([]);
   const [comparison, setComparison] = useState<ReplayAnswer | null>(null);
+  const [original, setOriginal] = useState<ExchangeDetail | null>(null);
   const [sending, setSending] = useState(false);
   const [editing, setEditing] = useState(false);
   const [theme, toggleTheme] = useTheme();
@@ -248,6 +249,15 @@ export function App({ api, firstPage }: AppProps) {
     return () => abort.abort();
   }, [openId, comparison]);
 
+  // The exchange a fresh replay resent, to show beside it.
+  useEffect(() => {
+    setOriginal(null);
+    if (comparison === null) return;
+    const abort = new AbortController();
+    api.detail(comparison.replayOf, abort.signal).then(setOriginal, () => undefined);
+    return () => abort.abort();
+  }, [comparison]);
+
   /** Resends the open exchange and opens the replay, compared with it. Rejects with the server's refusal. */
   const resend = async (request: ReplayRequest): Promise<void> => {
     if (openId === null || sending) return;
@@ -409,6 +419,7 @@ export function App({ api, firstPage }: AppProps) {
         onTimeline={openTimeline}
         replays={replays}
         comparison={comparison && comparison.id === detail.id ? comparison : null}
+        original={original}
         onResend={sending ? null : resendAsRecorded}
         onEdit={() => setEditing(true)}
         onOpen={(id) => select(id, true)}

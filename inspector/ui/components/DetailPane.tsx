@@ -27,15 +27,22 @@ interface DetailPaneProps {
   replays: number[];
   /** The answer of the resend that made this exchange, to show how it differs. */
   comparison: ReplayAnswer | null;
+  /** The exchange it replayed, to show the two answers side by side. */
+  original: ExchangeDetail | null;
   /** Resend as recorded (a new trx), or open the editor; null while one is being sent. */
   onResend: (() => void) | null;
   onEdit: () => void;
   onOpen: (id: number) => void;
 }
 
-type Tab = 'response' | 'request' | 'frames' | 'headers' | 'facts';
+type Tab = 'compare' | 'response' | 'request' | 'frames' | 'headers' | 'facts';
 
-function tabsFor(detail: ExchangeDetail): { id: Tab; label: string }[] {
+function tabsFor(detail: ExchangeDetail, original: ExchangeDetail | null): { id: Tab; label: string }[] {
+  const compare = original && detail.kind === 'exec' ? [{ id: 'compare' as const, label: `Beside #${original.id}` }] : [];
+  return [...compare, ...ownTabs(detail)];
+}
+
+function ownTabs(detail: ExchangeDetail): { id: Tab; label: string }[] {
   if (detail.kind === 'ws') {
     return [
       { id: 'frames', label: `Frames (${detail.frames.length})` },
@@ -51,12 +58,12 @@ function tabsFor(detail: ExchangeDetail): { id: Tab; label: string }[] {
   ];
 }
 
-export function DetailPane({ state, summary, onClose, onTimeline, replays, comparison, onResend, onEdit, onOpen }: DetailPaneProps) {
+export function DetailPane({ state, summary, onClose, onTimeline, replays, comparison, original, onResend, onEdit, onOpen }: DetailPaneProps) {
   const detail = state.detail;
   const head = detail ?? summary;
   const [tab, setTab] = useState<Tab | null>(null);
   useEffect(() => setTab(null), [state.id]);
-  const tabs = detail ? tabsFor(detail) : [];
+  const tabs = detail ? tabsFor(detail, comparison ? original : null) : [];
   const active: Tab | undefined = tabs.find((t) => t.id === tab)?.id ?? tabs[0]?.id;
   const marks = useMemo(() => (comparison ? diffMarks(comparison.diff) : undefined), [comparison]);
   const replayable = head?.kind === 'exec' || head?.kind === 'ws';
@@ -141,6 +148,26 @@ export function DetailPane({ state, summary, onClose, onTimeline, replays, compa
             ))}
           </nav>
           <div class="detail-body" role="tabpanel">
+            {active === 'compare' && original ? (
+              <div class="compare-grid">
+                <MessageView
+                  key={`${original.id}-original`}
+                  label={`Original #${original.id}`}
+                  body={original.response?.body ?? ''}
+                  decoded={original.response?.decoded ?? null}
+                  truncated={original.response?.truncated ?? false}
+                  marks={marks}
+                />
+                <MessageView
+                  key={`${detail.id}-replayed`}
+                  label={`Replay #${detail.id}`}
+                  body={detail.response?.body ?? ''}
+                  decoded={detail.response?.decoded ?? null}
+                  truncated={detail.response?.truncated ?? false}
+                  marks={marks}
+                />
+              </div>
+            ) : null}
             {active === 'response' ? (
               detail.response ? (
                 <MessageView
