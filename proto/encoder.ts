@@ -190,7 +190,7 @@ export class Encoder {
           return [];
       }
       if (pos < 0 || pos > original.end || number === 0) return [];
-      found.push({ number, wireType, start, end: pos, valueStart, valueEnd: wireType === LEN ? pos : pos });
+      found.push({ number, wireType, start, end: pos, valueStart, valueEnd: pos });
     }
     return found;
   }
