@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import type { JsonObject, MessageType } from '../../model/types.ts';
 import { createCodec, EncodeError } from '../../proto/codec.ts';
-import { concat, encode, tag, text, varint } from './encode.ts';
+import { concat, encode, tag, text, varint, type Field } from './encode.ts';
 
 const FIXTURES = path.resolve('test/fixtures/codec');
 const SCHEMA = path.join(FIXTURES, 'schema');
@@ -135,5 +136,106 @@ describe('encode: decoded JSON back into bytes', () => {
     const instance = (((json.instances as JsonObject).list as JsonObject).instances as JsonObject[])[0];
     instance.created_at = '2024-02-29T12:00:00.5+01:00';
     assert.match(protocDecode('ServerResponse', withSchema.encode('ServerResponse', json)), /created_at \{\n\s+seconds: 1709204400\n\s+nanos: 500000000\n/);
+  });
+});
+
+// Recorded messages as clients write them, not only as protoc does, with unknown content anywhere.
+const innerNumber = fc.integer({ min: 1, max: 12 });
+
+type NumberedRecord = [number: number, record: Uint8Array];
+
+/** Records of one message level; `canonical` ones are sorted by number with minimal varints, as protoc writes them. */
+function records(canonical: boolean): fc.Arbitrary<Uint8Array> {
+  const level = (list: NumberedRecord[]) => concat(...(canonical ? [...list].sort((a, b) => a[0] - b[0]) : list).map(([, record]) => record));
+  const { record } = fc.letrec<{ record: NumberedRecord; message: Uint8Array }>((tie) => ({
+    message: fc.array(tie('record'), { maxLength: 4 }).map(level),
+    record: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      ...[
+        fc.record({ number: innerNumber, varint: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
+        fc.record({ number: innerNumber, fixed32: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }),
+        fc.record({ number: innerNumber, fixed64: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
+        // Canonical binary starts with a field number 0, so it cannot pass for a message written out of order.
+        fc.record({ number: innerNumber, bytes: fc.uint8Array({ maxLength: 6 }).map((bytes) => (canonical ? concat([0], bytes) : bytes)) }),
+      ].map((field) => (field as fc.Arbitrary<Field>).map((f): NumberedRecord => [f.number, encode([f])])),
+      fc.tuple(innerNumber, tie('message')).map(([number, bytes]): NumberedRecord => [number, encode([{ number, bytes }])]),
+      ...(canonical
+        ? []
+        : [fc.tuple(innerNumber, fc.integer({ min: 0, max: 127 })).map(([number, value]): NumberedRecord => [number, Uint8Array.from([...tag(number, 0), value | 0x80, 0x80, 0x00])])]),
+    ) as fc.Arbitrary<NumberedRecord>,
+  }));
+  return fc.array(record, { maxLength: 5 }).map(level);
+}
+
+interface Envelope {
+  trx: Uint8Array;
+  token: string;
+  service: number;
+  inner: Uint8Array;
+  extra: [number, Uint8Array][];
+}
+
+function envelopes(canonical: boolean): fc.Arbitrary<Envelope> {
+  return fc.record({
+    trx: fc.uint8Array({ minLength: 1, maxLength: 20 }),
+    token: fc.string({ maxLength: 30 }),
+    service: fc.constantFrom(10, 11, 12, 13, 14, 15, 16, 17, 18),
+    inner: records(canonical),
+    extra: fc.array(fc.tuple(fc.integer({ min: 19, max: 40 }), records(canonical)), { maxLength: 2 }),
+  });
+}
+/** As clients may write them: fields in any order, numbers repeated apart, varints longer than they need be. */
+const envelope = envelopes(false);
+
+function envelopeBytes(e: Envelope): Uint8Array {
+  return concat(
+    encode([{ number: 1, bytes: e.trx }, ...(e.token ? [{ number: 2, bytes: text(e.token) }] : []), { number: e.service, bytes: e.inner }]),
+    // Unknown top-level fields after the known ones, in ascending order.
+    ...[...e.extra].sort((a, b) => a[0] - b[0]).map(([number, record]) => encode([{ number, bytes: record }])),
+  );
+}
+
+describe('encode properties', () => {
+  test('unchanged JSON with its recording gives the recorded bytes back, however they were written inside', () => {
+    fc.assert(
+      fc.property(envelope, (e) => {
+        const bytes = Buffer.from(envelopeBytes(e));
+        for (const codec of [bundled, withSchema]) {
+          const decoded = codec.decode('ClientRequest', bytes);
+          fc.pre(decoded.problems.length === 0);
+          assert.deepEqual(Buffer.from(codec.encode('ClientRequest', decoded.json, bytes)), bytes);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('an edited token changes only the token: every other field keeps its recorded bytes', () => {
+    fc.assert(
+      fc.property(envelope, fc.string({ minLength: 1, maxLength: 30 }), (e, token) => {
+        const bytes = envelopeBytes(e);
+        const decoded = bundled.decode('ClientRequest', bytes);
+        fc.pre(decoded.problems.length === 0);
+        const edited = bundled.encode('ClientRequest', { ...decoded.json, token }, bytes);
+        assert.deepEqual(Buffer.from(edited), Buffer.from(envelopeBytes({ ...e, token })));
+        assert.deepEqual(bundled.decode('ClientRequest', edited).json, { ...decoded.json, token });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  // Without the recording an overlong varint comes out short, and bytes that were no text
+  // can then read as text: only what protoc would write is sure to come back the same. With
+  // the bundled schema everything inside the envelope is a guess: this checks the guesses.
+  test('the guessed JSON of unknown content, encoded without a recording, gives protoc-canonical bytes back', () => {
+    fc.assert(
+      fc.property(envelopes(true), (e) => {
+        const bytes = envelopeBytes(e);
+        const decoded = bundled.decode('ClientRequest', bytes);
+        fc.pre(decoded.problems.length === 0);
+        assert.deepEqual(Buffer.from(bundled.encode('ClientRequest', decoded.json)), Buffer.from(bytes));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
