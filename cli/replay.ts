@@ -9,10 +9,11 @@ import { createCodec, SchemaError, type Codec } from '../proto/codec.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import type { Difference } from '../replay/diff.ts';
 import { Replayer } from '../replay/replayer.ts';
-import { callName, replaySession, type ExchangeResult, type SessionProgress, type SessionReport } from '../replay/session.ts';
+import { callName, replaySession, type ExchangeResult, type SessionReport } from '../replay/session.ts';
 import { ReplayTarget } from '../replay/target.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import { parseUpstream } from './options.ts';
+import { progressReporter } from './progress.ts';
 import { UsageError } from './usage-error.ts';
 
 const help = `usage: ca2-inspector replay --db FILE --upstream URL [options]
@@ -34,9 +35,6 @@ const help = `usage: ca2-inspector replay --db FILE --upstream URL [options]
 Exit status: 0 when every answer matched, 1 when any differed or failed (or nothing was
 selected), 2 for a usage error.
 `;
-
-const PLAIN_PROGRESS_EVERY_MS = 5_000;
-const BAR_WIDTH = 24;
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseOptions(argv);
@@ -132,37 +130,6 @@ function oneOf<T extends string>(value: string | undefined, flag: string, allowe
   if (value === undefined) return undefined;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new UsageError(`${flag} takes ${allowed.join(' or ')}; got "${value}".`);
-}
-
-/** A bar redrawn in place on a terminal; elsewhere a plain line every few seconds and at the end. */
-function progressReporter(tty: boolean, write: (text: string) => void) {
-  const started = Date.now();
-  let lastLine = 0;
-  let drawn = false;
-  let last: SessionProgress | null = null;
-  const eta = (p: SessionProgress) => {
-    if (p.done === 0 || p.done === p.total) return '';
-    const seconds = Math.round((((Date.now() - started) / p.done) * (p.total - p.done)) / 1000);
-    return `  ETA ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
-  };
-  const counts = (p: SessionProgress) => `${p.done}/${p.total}, ${p.different} different, ${p.failed} failed`;
-  return {
-    update(p: SessionProgress) {
-      last = p;
-      if (tty) {
-        const filled = p.total === 0 ? BAR_WIDTH : Math.round((p.done / p.total) * BAR_WIDTH);
-        write(`\r[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${counts(p)}${eta(p)}\x1b[K`);
-        drawn = true;
-      } else if (Date.now() - lastLine >= PLAIN_PROGRESS_EVERY_MS || p.done === p.total) {
-        lastLine = Date.now();
-        write(`replayed ${counts(p)}${eta(p)}\n`);
-      }
-    },
-    end() {
-      if (drawn) write('\n');
-      else if (!tty && last && last.done !== last.total) write(`replayed ${counts(last)}\n`);
-    },
-  };
 }
 
 function summaryLines(report: SessionReport, upstream: URL): string[] {
