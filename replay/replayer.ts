@@ -76,18 +76,13 @@ export class Replayer {
     throw new ReplayError(400, `Exchange ${id} is a plain HTTP request (${original.method} ${original.path}); only /exec calls and WebSocket connections are replayed.`);
   }
 
-  /** The original exchange, for a caller that needs its summary (the session's table). */
-  original(id: number): ExchangeDetail | null {
-    return this.store.getExchange(id);
-  }
-
   private tokenOf(recorded: string, options: ReplayOptions): string {
     if (options.token !== undefined) return options.token;
     return options.tokenFor ? options.tokenFor(recorded) : recorded;
   }
 
   /** The ClientRequest bytes to send. */
-  requestBody(original: ExchangeDetail, options: ReplayOptions): Uint8Array {
+  private requestBody(original: ExchangeDetail, options: ReplayOptions): Uint8Array {
     const recorded = Buffer.from(original.request.body, 'base64');
     if (options.body && 'base64' in options.body) {
       if (typeof options.body.base64 !== 'string' || !BASE64.test(options.body.base64)) {
@@ -104,7 +99,9 @@ export class Replayer {
     } else {
       const decoded = this.codec.decode('ClientRequest', recorded);
       if (decoded.problems.length > 0) {
-        if (options.trx === 'keep' && options.token === undefined && !options.tokenFor) return recorded;
+        // Nothing to replace: what was recorded goes out as it was.
+        const token = decoded.json.token;
+        if (options.trx === 'keep' && (typeof token !== 'string' ? options.token === undefined : this.tokenOf(token, options) === token)) return recorded;
         throw new ReplayError(400, `The request of exchange ${original.id} does not decode cleanly (${decoded.problems[0].reason}), so its trx and token cannot be replaced; replay it with trx "keep", or send an edited body.`);
       }
       json = decoded.json;

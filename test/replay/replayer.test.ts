@@ -30,7 +30,8 @@ async function capturingUpstream(answer: () => Uint8Array) {
 describe('replaying one exchange', () => {
   let demo: DemoServer;
   let store: Store;
-  let ids: { login: number; servers: number; ws: number };
+  let ids: { login: number; servers: number; ws: number; garbage: number };
+  const garbage = Buffer.from([0x0a, 0x7f, 0x01, 0x02]);
 
   before(async () => {
     demo = await startDemoServer({ rateLimit: false, billingIntervalMs: 3_600_000 });
@@ -39,6 +40,7 @@ describe('replaying one exchange', () => {
     const token = await login(recording.url);
     await exec(recording.url, { servers: { list: {} } }, token);
     await wsSession(recording.url, token);
+    await fetch(new URL('/exec', recording.url), { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: garbage });
     await recording.close();
     store = Store.open(db);
     const items = store.listExchanges({}).items;
@@ -46,6 +48,7 @@ describe('replaying one exchange', () => {
       login: items.find((s) => s.operation === 'login')!.id,
       servers: items.find((s) => s.service === 'servers')!.id,
       ws: items.find((s) => s.kind === 'ws')!.id,
+      garbage: items.find((s) => s.kind === 'exec' && s.problems.length > 0)!.id,
     };
   });
 
@@ -149,6 +152,21 @@ describe('replaying one exchange', () => {
     const outcome = await withReplayer(demo.url, (r) => r.replay(ids.ws, { timing: 'none', token: 'bad' }));
     assert.ok(outcome.diff.some((d) => d.path === 'close.code' && d.after === 4001), JSON.stringify(outcome.diff));
     assert.ok(outcome.diff.some((d) => d.path.startsWith('server_frames[0]')), JSON.stringify(outcome.diff));
+  });
+
+  test('a request that does not decode goes out as recorded with trx "keep", and is refused when its trx must change', async () => {
+    const upstream = await capturingUpstream(() => encodeMessage('ca2.ServerResponse', {}));
+    try {
+      await withReplayer(upstream.url, (r) => r.replay(ids.garbage, { trx: 'keep' }));
+      assert.deepEqual(upstream.bodies, [garbage]);
+      await assert.rejects(
+        withReplayer(upstream.url, (r) => r.replay(ids.garbage)),
+        (err: unknown) => err instanceof ReplayError && err.status === 400 && /does not decode cleanly .*replay it with trx "keep"/.test(err.message),
+      );
+      assert.equal(upstream.bodies.length, 1);
+    } finally {
+      await upstream.close();
+    }
   });
 
   test('an unknown id is a 404 sentence', async () => {
