@@ -256,7 +256,7 @@ const firstRowsWithProxy: FirstRowsProbe = async (dbFile) => {
   const proxy = await startProxyProcess(['--upstream', 'http://127.0.0.1:9', '--db', dbFile, '--quiet']);
   try {
     const times: number[] = [];
-    for (let run = 0; run < 3; run++) times.push(await measureFirstRows(proxy.uiUrl + '/'));
+    for (let run = 0; run < 3; run++) times.push(await measureFirstRows(proxy.uiLink));
     return median(times);
   } finally {
     await proxy.stop();

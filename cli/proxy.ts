@@ -1,14 +1,14 @@
 // `ca2-inspector proxy`: forward a ca2 server, record its traffic, serve the inspector.
 // With no --upstream it runs the built-in demo server and demo client in front of it.
 
-import { parseArgs } from 'node:util';
 import { Tap } from '../proxy/tap.ts';
 import { startProxy, type ProxyServer } from '../proxy/server.ts';
-import { startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
+import { SetupError, startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
 import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
 import { parseHostPort, parseSize, parseUpstream } from './options.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { describeFailure } from './failure.ts';
+import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -19,8 +19,10 @@ const help = `usage: ca2-inspector proxy [--upstream URL] [options]
                        the built-in demo server and a demo client make traffic
   --listen HOST:PORT   where clients connect (default 127.0.0.1:8080)
   --ui HOST:PORT       where the inspector is served (default 127.0.0.1:8081)
-  --ui-token TOKEN     token the inspector requires; generated and printed when --ui
-                       is not a loopback address
+  --ui-token TOKEN     the token the inspector requires (default: a new one each run,
+                       printed in the inspector link); 'off' for none, loopback --ui only
+  --ui-allow-host NAME another name the inspector may be reached by (NAME or NAME:PORT),
+                       e.g. behind your own reverse proxy; repeat for more
   --db FILE            SQLite file to record into (default ./${DEFAULT_DB})
   --proto PATH         a .proto file, a folder of them, or a descriptor set (.desc/.pb);
                        repeat for more
@@ -40,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const ui = parseHostPort(values.ui ?? '127.0.0.1:8081', '--ui');
   const maxBody = values['max-body'] === undefined ? 16 * 1024 * 1024 : parseSize(values['max-body'], '--max-body');
   const upstreamArg = values.upstream === undefined ? null : parseUpstream(values.upstream);
-  const uiToken = values['ui-token'] ?? (isLoopback(ui.host) ? null : generateUiToken());
+  const uiToken = parseUiToken(values['ui-token'], ui.host);
   const quiet = values.quiet ?? false;
   const say = (line: string) => process.stdout.write(line + '\n');
   // A bug in some corner must not take the traffic down with it: say it and keep forwarding.
@@ -48,21 +50,38 @@ export async function run(argv: string[]): Promise<number> {
 
   const demo = upstreamArg ? null : await import('../demo/server.ts').then((m) => m.startDemoServer({ host: '127.0.0.1', port: 0 }));
   const upstream = upstreamArg ?? demo!.url;
+  // The demo speaks its own illustrative schema: decode it by name unless told otherwise.
+  const demoSchema = demo && values.proto === undefined ? (await import('../demo/paths.ts')).demoProtoDir : null;
+  const protoPaths = values.proto ?? (demoSchema ? [demoSchema] : []);
 
   let recording: RecordingWorker;
   try {
     recording = await startRecordingWorker(
-      { db: values.db ?? DEFAULT_DB, protoPaths: values.proto ?? [], ui, uiToken, quiet, upstream: upstream.href, insecure: values.insecure ?? false, maxBody },
+      {
+        db: values.db ?? DEFAULT_DB,
+        protoPaths,
+        ui,
+        uiToken,
+        uiAllowHosts: values['ui-allow-host'] ?? [],
+        quiet,
+        upstream: upstream.href,
+        insecure: values.insecure ?? false,
+        maxBody,
+      },
       say,
     );
   } catch (err) {
     await demo?.close();
+    // A schema that does not load or a --db that is no recording is how the command was called.
+    if (err instanceof SetupError && err.fault === 'options') throw new UsageError(err.message);
     process.stderr.write(`ca2-inspector proxy: ${(err as Error).message}\n`);
     return 1;
   }
 
   const tap = new Tap((message) => say(`recording: ${message}`));
   tap.add(recording.listener);
+  const thisRun = { exchanges: 0, frames: 0 };
+  tap.add({ requestStarted: () => void thisRun.exchanges++, wsFrame: () => void thisRun.frames++ });
   let proxy: ProxyServer;
   try {
     proxy = await startProxy({ upstream, listen, tap, insecure: values.insecure ?? false, maxBody });
@@ -81,12 +100,13 @@ export async function run(argv: string[]): Promise<number> {
       ? `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to the built-in demo upstream at ${upstream.origin} (pass --upstream URL for a real server)`
       : `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to ${upstream.origin}`,
   );
+  if (demoSchema) say(`ca2-inspector: decoding with the demo's own illustrative schema (demo/protos); --proto replaces it`);
   say(`ca2-inspector: recording to ${values.db ?? DEFAULT_DB}; Ctrl-C to stop`);
 
   const demoTraffic = new AbortController();
   const demoClient = demo
     ? import('../demo/client.ts').then((m) =>
-        m.runDemoClient({ baseUrl: proxyUrl, signal: demoTraffic.signal, loop: true, log: (line) => say(`demo client: ${line}`) }),
+        m.runDemoClient({ baseUrl: proxyUrl, signal: demoTraffic.signal, loop: true, log: quiet ? () => undefined : (line) => say(`demo client: ${line}`) }),
       )
     : null;
 
@@ -114,7 +134,10 @@ export async function run(argv: string[]): Promise<number> {
           dropped ? `${dropped} record(s) dropped` : '',
           skipped ? `${skipped} WebSocket frame(s) forwarded but not recorded (the recorder was behind)` : '',
         ].filter(Boolean).map((l) => `; ${l}`).join('');
-        say(`ca2-inspector: ${exchanges} exchanges and ${frames} frames recorded${losses}.`);
+        say(
+          `ca2-inspector: this run recorded ${count(thisRun.exchanges, 'exchange')} and ${count(thisRun.frames, 'frame')}; ` +
+            `${values.db ?? DEFAULT_DB} now holds ${count(exchanges, 'exchange')} and ${count(frames, 'frame')}${losses}.`,
+        );
       }
       const code = closed ? 0 : 1;
       resolve(code);
@@ -127,27 +150,39 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        upstream: { type: 'string' },
-        listen: { type: 'string' },
-        ui: { type: 'string' },
-        'ui-token': { type: 'string' },
-        db: { type: 'string' },
-        proto: { type: 'string', multiple: true },
-        insecure: { type: 'boolean' },
-        'max-body': { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector proxy --help'.`);
+  return parseCommandArgs('proxy', argv, {
+    upstream: { type: 'string' },
+    listen: { type: 'string' },
+    ui: { type: 'string' },
+    'ui-token': { type: 'string' },
+    'ui-allow-host': { type: 'string', multiple: true },
+    db: { type: 'string' },
+    proto: { type: 'string', multiple: true },
+    insecure: { type: 'boolean' },
+    'max-body': { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+}
+
+/** The token the inspector requires, or null for `--ui-token off`; see inspector/server/auth.ts. */
+function parseUiToken(value: string | undefined, uiHost: string): string | null {
+  if (value === undefined) return generateUiToken();
+  if (value === 'off') {
+    if (!isLoopback(uiHost)) {
+      throw new UsageError(`--ui-token off is refused with --ui ${uiHost}: anyone who can reach that address would see every token that crossed the proxy. Keep the token, or bind --ui to 127.0.0.1.`);
+    }
+    return null;
   }
+  // It travels in a link and a cookie, so it must need no escaping in either.
+  if (!/^[A-Za-z0-9._~-]+$/.test(value)) {
+    throw new UsageError(`--ui-token takes letters, digits and - _ . ~ only (it goes in a link and a cookie); got "${value}".`);
+  }
+  return value;
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function hostForUrl(host: string): string {

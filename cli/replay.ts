@@ -2,7 +2,6 @@
 // record the replay into the same file, and say field by field what answered differently.
 
 import { existsSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { FilterError } from '../model/filter.ts';
 import type { JsonValue } from '../model/types.ts';
 import { createCodec, SchemaError, type Codec } from '../proto/codec.ts';
@@ -12,6 +11,7 @@ import { Replayer } from '../replay/replayer.ts';
 import { callName, replaySession, type ExchangeResult, type SessionReport } from '../replay/session.ts';
 import { ReplayTarget } from '../replay/target.ts';
 import { Store, StorageError } from '../storage/store.ts';
+import { parseCommandArgs } from './args.ts';
 import { parseUpstream } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { UsageError } from './usage-error.ts';
@@ -103,27 +103,18 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        db: { type: 'string' },
-        upstream: { type: 'string' },
-        filter: { type: 'string' },
-        proto: { type: 'string', multiple: true },
-        token: { type: 'string' },
-        trx: { type: 'string' },
-        timing: { type: 'string' },
-        ignore: { type: 'string', multiple: true },
-        report: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector replay --help'.`);
-  }
+  return parseCommandArgs('replay', argv, {
+    db: { type: 'string' },
+    upstream: { type: 'string' },
+    filter: { type: 'string' },
+    proto: { type: 'string', multiple: true },
+    token: { type: 'string' },
+    trx: { type: 'string' },
+    timing: { type: 'string' },
+    ignore: { type: 'string', multiple: true },
+    report: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }).values;
 }
 
 function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {

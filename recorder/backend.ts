@@ -16,8 +16,10 @@ export interface BackendOptions {
   db: string;
   protoPaths: string[];
   ui: { host: string; port: number };
-  /** null: no token required (loopback UI). */
+  /** null: no token required (`--ui-token off`, loopback UI only). */
   uiToken: string | null;
+  /** --ui-allow-host values. */
+  uiAllowHosts: string[];
   quiet: boolean;
   /** The proxy's upstream (href), where the inspector's Resend goes by default. */
   upstream: string;
@@ -35,13 +37,21 @@ export interface Backend {
 export async function startBackend(options: BackendOptions, log: (line: string) => void): Promise<Backend> {
   const codec = createCodec({ protoPaths: options.protoPaths });
   if (!existsSync(join(uiDistDir, 'index.html'))) await buildUi();
-  const store = Store.open(options.db, { onError: (message) => log(`recording: ${message}`) });
+  const store = Store.open(options.db, { recording: true, onError: (message) => log(`recording: ${message}`) });
   const recorder = new Recorder(codec, store);
   // Resend forwards from this thread through a replay target of its own: the proxy's thread stays as lean as it was.
   const replay = new ReplayService({ codec, store, recorder, upstream: new URL(options.upstream), insecure: options.insecure, maxBody: options.maxBody });
   let server;
   try {
-    server = await startInspectorServer({ store, host: options.ui.host, port: options.ui.port, token: options.uiToken, log, replay });
+    server = await startInspectorServer({
+      store,
+      host: options.ui.host,
+      port: options.ui.port,
+      token: options.uiToken,
+      allowHosts: options.uiAllowHosts,
+      log,
+      replay,
+    });
   } catch (err) {
     recorder.stop();
     store.close();

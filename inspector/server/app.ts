@@ -6,7 +6,8 @@ import express from 'express';
 import { Server as SocketServer } from 'socket.io';
 import type { LiveEvents } from '../../model/types.ts';
 import type { Store } from '../../storage/store.ts';
-import { requireToken, tokenMatches } from './auth.ts';
+import { UiToken } from './auth.ts';
+import { Guard } from './guard.ts';
 import { LiveStream } from './live.ts';
 import { apiRouter } from './routes.ts';
 import { replayRouter } from './replay-routes.ts';
@@ -18,8 +19,10 @@ export interface InspectorServerOptions {
   store: Store;
   host: string;
   port: number;
-  /** When set, REST and socket.io require it. */
+  /** When set, REST and socket.io require it; null only with `--ui-token off`. */
   token: string | null;
+  /** --ui-allow-host values: other names the inspector may be reached by. */
+  allowHosts?: string[];
   log: (line: string) => void;
   /** Resend (POST /api/exchanges/:id/replay); without it the route does not exist. */
   replay?: ReplayService;
@@ -32,12 +35,24 @@ export interface InspectorServer {
 }
 
 export async function startInspectorServer(options: InspectorServerOptions): Promise<InspectorServer> {
-  const { store, token, log } = options;
+  const { store, log } = options;
+  let port = options.port;
+  const uiToken = options.token === null ? null : new UiToken(options.token, () => port);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
 
-  if (token) app.use('/api', requireToken(token));
+  if (uiToken) {
+    app.use((req, res, next) => {
+      uiToken.setCookieFromLink(req, res);
+      next();
+    });
+    app.use('/api', (req, res, next) => {
+      const refusal = uiToken.refusal(uiToken.fromRequest(req));
+      if (refusal) return void res.status(refusal.status).json({ error: refusal.message });
+      next();
+    });
+  }
   if (options.replay) app.use('/api', replayRouter(options.replay));
   app.use('/api', apiRouter(store));
   if (existsSync(uiDistDir)) {
@@ -54,16 +69,18 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
 
   const server = createServer(app);
   const io = new SocketServer<Record<string, never>, LiveEvents>(server, { serveClient: false });
-  if (token) {
+  if (uiToken) {
     io.use((socket, next) => {
-      if (tokenMatches(token, socket.handshake.auth?.token)) return next();
-      next(new Error('This inspector needs its token: open the link printed when the proxy started.'));
+      const refusal = uiToken.refusal(socket.handshake.auth?.token ?? uiToken.fromRequest(socket.request));
+      if (!refusal) return next();
+      next(Object.assign(new Error(refusal.message), { data: { status: refusal.status } }));
     });
   }
+  new Guard({ uiHost: options.host, port: () => port, allowHosts: options.allowHosts ?? [] }).install(server);
 
   await listen(server, { host: options.host, port: options.port }, '--ui');
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  port = typeof address === 'object' && address ? address.port : options.port;
 
   return {
     address: { host: options.host, port },

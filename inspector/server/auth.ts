@@ -1,8 +1,10 @@
-// The UI token: needed when the inspector listens beyond loopback, because it shows
-// every token and body that crossed the proxy.
+// The UI token, required by default on every address: the inspector shows every token
+// and body that crossed the proxy. A request proves it knows the token with
+// `Authorization: Bearer …`, with the cookie that opening the printed link sets, or, for
+// the live stream, in socket.io's `auth: { token }`.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Request, Response, NextFunction } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export function generateUiToken(): string {
   return randomBytes(18).toString('base64url');
@@ -19,18 +21,53 @@ export function tokenMatches(expected: string, given: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The token from `Authorization: Bearer …`, or from `?token=` for links opened by hand. */
-function requestToken(req: Request): unknown {
-  const header = req.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length);
-  return req.query.token;
+export const missingTokenMessage =
+  'This inspector needs its token: open the link printed when the proxy started (it ends in ?token=…), or send Authorization: Bearer <token>.';
+export const wrongTokenMessage =
+  "The token given is not this inspector's: a new one is made each run unless --ui-token is set. Open the link the proxy printed when it last started.";
+
+/**
+ * Cookies are kept per host, not per port: two inspectors on one machine must not
+ * overwrite each other's, so the port is part of the name.
+ */
+export function cookieName(port: number): string {
+  return `ca2-inspector-token-${port}`;
 }
 
-export function requireToken(expected: string) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (tokenMatches(expected, requestToken(req))) return next();
-    res.status(401).json({
-      error: 'This inspector needs its token: open the link printed when the proxy started, or send Authorization: Bearer <token>.',
-    });
-  };
+function cookieValue(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export class UiToken {
+  constructor(
+    private readonly expected: string,
+    private readonly port: () => number,
+  ) {}
+
+  /** null when the request carries the token; otherwise the status and sentence to answer with. */
+  refusal(given: unknown): { status: 401 | 403; message: string } | null {
+    if (given === undefined || given === null || given === '') return { status: 401, message: missingTokenMessage };
+    return tokenMatches(this.expected, given) ? null : { status: 403, message: wrongTokenMessage };
+  }
+
+  /** The token a request offers: the Authorization header first, then the cookie. */
+  fromRequest(req: IncomingMessage): string | undefined {
+    const header = req.headers.authorization;
+    if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length);
+    return cookieValue(req, cookieName(this.port()));
+  }
+
+  /**
+   * Opening the printed link (`?token=…`) stores the token in an HttpOnly, SameSite=Strict
+   * cookie, so reloads and new tabs work and no script, the app's included, can read it.
+   */
+  setCookieFromLink(req: IncomingMessage, res: ServerResponse): void {
+    const linked = new URL(req.url ?? '/', 'http://inspector').searchParams.get('token');
+    if (linked === null || !tokenMatches(this.expected, linked)) return;
+    res.appendHeader('Set-Cookie', `${cookieName(this.port())}=${linked}; Path=/; HttpOnly; SameSite=Strict`);
+  }
 }

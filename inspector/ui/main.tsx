@@ -5,10 +5,11 @@ import { App } from './components/App.tsx';
 import { compileLiveFilter } from './model/live-filter.ts';
 import { readUrlState } from './model/url-state.ts';
 import { Api } from './services/api.ts';
-import { loadUiToken } from './services/ui-token.ts';
+import { removeTokenFromAddressBar } from './services/ui-token.ts';
 import './styles.css';
 
-const api = new Api(loadUiToken());
+removeTokenFromAddressBar();
+const api = new Api();
 // Ask for the first page before the first render, so the request and the render overlap.
 const filter = readUrlState(location.search).filter.trim();
 const firstPage = compileLiveFilter(filter).ok ? { filter, page: api.page({ filter }) } : null;

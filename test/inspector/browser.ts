@@ -29,6 +29,8 @@ export interface LaunchedBrowser {
 export interface LaunchOptions {
   colorScheme?: 'light' | 'dark';
   viewport?: { width: number; height: number };
+  /** More chromium switches, such as --host-resolver-rules. */
+  args?: string[];
 }
 
 /** A chromium with a fresh user-data-dir; throws a sentence saying how to install chromium when it is missing. */
@@ -40,7 +42,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Launch
   try {
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: chromiumPath,
-      args: chromiumArgs,
+      args: [...chromiumArgs, ...(options.args ?? [])],
       headless: true,
       viewport: options.viewport ?? { width: 1440, height: 900 },
       colorScheme: options.colorScheme ?? 'light',

@@ -33,12 +33,15 @@ describe('resending from the inspector', () => {
     const token = await login(base);
     await exec(base, { instances: { create: { name: 'web-1', region: 'eu-west' } } }, token);
     createId = await eventually(async () => {
-      const page = (await (await fetch(`${proxy.uiUrl}/api/exchanges?filter=op:create`)).json()) as ExchangePage;
+      const page = (await (await proxy.api('/api/exchanges?filter=op:create')).json()) as ExchangePage;
       return page.items.find((s) => s.state === 'complete')?.id;
     }, 'the recorded instances.create');
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    // The printed link hands the browser its token (a cookie); plain addresses work after it.
+    await page.goto(proxy.uiLink);
+    await page.waitForSelector('.live-status[data-status="live"]');
   });
 
   after(async () => {

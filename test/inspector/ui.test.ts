@@ -31,22 +31,24 @@ function freePort(): Promise<number> {
 
 interface RunningProxy {
   uiUrl: string;
+  /** The link with the UI token, as the proxy prints it: opening it once lets the browser in. */
+  link: string;
   api<T>(path: string): Promise<T>;
   stop(): Promise<void>;
 }
 
 /** `ca2-inspector proxy` with the demo, on free loopback ports and a temporary database. */
-async function startProxy(extraArgs: string[] = [], token?: string): Promise<RunningProxy> {
+async function startProxy(extraArgs: string[] = [], token = 'test-ui-token-main'): Promise<RunningProxy> {
   const dir = await mkdtemp(join(tmpdir(), 'ca2-inspector-ui-'));
   const [listen, ui] = [await freePort(), await freePort()];
-  const args = ['bin/ca2-inspector.js', 'proxy', '--listen', `127.0.0.1:${listen}`, '--ui', `127.0.0.1:${ui}`, '--db', join(dir, 't.sqlite'), '--quiet', ...extraArgs];
+  const args = ['bin/ca2-inspector.js', 'proxy', '--listen', `127.0.0.1:${listen}`, '--ui', `127.0.0.1:${ui}`, '--db', join(dir, 't.sqlite'), '--quiet', ...(extraArgs.includes('--ui-token') ? [] : ['--ui-token', token]), ...extraArgs];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const uiUrl = `http://127.0.0.1:${ui}`;
-  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
   const stop = async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -70,6 +72,7 @@ async function startProxy(extraArgs: string[] = [], token?: string): Promise<Run
   }
   return {
     uiUrl,
+    link: `${uiUrl}/?token=${token}`,
     stop,
     api: async <T>(path: string) => {
       const response = await fetch(`${uiUrl}${path}`, { headers });
@@ -113,6 +116,8 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    // As a user does once: the printed link stores the token in a cookie for later visits.
+    await page.goto(proxy.link);
   });
 
   after(async () => {
@@ -173,6 +178,18 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     const marked = await page.$eval('#filter-error mark', (mark) => mark.previousSibling?.textContent ?? '');
     assert.equal(marked, 'service:auth status:', 'the mark sits right after "status:"');
     await shot(page, 'filter-error');
+  });
+
+  it('opens a crafted link nesting thousands of parentheses with its error under the box, and keeps listing traffic', async () => {
+    const crafted = '('.repeat(4990) + 'kind:ws' + ')'.repeat(4990);
+    await page.goto(`${proxy.uiUrl}/?filter=${encodeURIComponent(crafted)}`);
+    const error = await page.waitForSelector('#filter-error');
+    assert.match((await error.textContent()) ?? '', /the filter nests deeper than 64 levels/);
+    const marked = await page.$eval('#filter-error mark', (mark) => mark.previousSibling?.textContent ?? '');
+    assert.equal(marked, '('.repeat(64), 'the mark sits on the 65th parenthesis');
+    await page.waitForSelector('[data-row]');
+    assert.deepEqual(pageErrors, []);
+    await shot(page, 'filter-error-nesting');
   });
 
   it('opens an exchange and shows its decoded JSON, and selecting a field highlights its bytes', async () => {
@@ -275,7 +292,8 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     await page.goto(proxy.uiUrl);
     await page.waitForSelector('[data-row]');
     await page.click('button[aria-label="Toggle theme"]');
-    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+    // The theme is applied in an effect, after the click's render: wait for it, then check.
+    await page.waitForSelector('html[data-theme="dark"]', { timeout: 5_000 });
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.equal(background, 'rgb(13, 17, 23)');
     await page.click('[data-row]');
@@ -311,6 +329,16 @@ describe('the inspector behind a UI token', () => {
     const banner = await page.waitForSelector('.banner.fatal');
     assert.match((await banner.textContent()) ?? '', /needs its token: open the link printed when the proxy started/);
     await shot(page, 'token-missing');
+    await page.close();
+  });
+
+  it('says so when the link carries a token from another run', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${proxy.uiUrl}/?token=from-yesterday`);
+    const banner = await page.waitForSelector('.banner.fatal');
+    assert.match((await banner.textContent()) ?? '', /needs its token/, 'a wrong link sets no cookie, so the token is missing');
+    const wrong = await page.evaluate(async () => (await fetch('/api/stats', { headers: { authorization: 'Bearer from-yesterday' } })).json());
+    assert.match((wrong as { error: string }).error, /is not this inspector's/);
     await page.close();
   });
 

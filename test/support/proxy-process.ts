@@ -12,8 +12,12 @@ export interface ProxyProcess {
   child: ChildProcess;
   proxyUrl: string;
   uiUrl: string;
-  /** The ?token=… link, when the UI requires a token. */
+  /** The ?token=… link the proxy printed (without a token only with --ui-token off). */
   uiLink: string;
+  /** The UI token from that link, or null. */
+  uiToken: string | null;
+  /** GET on the inspector's listener with the UI token, as a script would send it. */
+  api(path: string, init?: RequestInit): Promise<Response>;
   lines: string[];
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -50,11 +54,15 @@ export async function startProxyProcess(args: string[], timeoutMs = 30_000): Pro
     throw err;
   }
   const ui = new URL(started.uiLink);
+  const uiToken = ui.searchParams.get('token');
   return {
     child,
     proxyUrl: started.proxyUrl,
     uiUrl: ui.origin,
     uiLink: started.uiLink,
+    uiToken,
+    api: (path, init = {}) =>
+      fetch(`${ui.origin}${path}`, { ...init, headers: { ...(uiToken ? { authorization: `Bearer ${uiToken}` } : {}), ...(init.headers as Record<string, string>) } }),
     lines,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);

@@ -193,7 +193,7 @@ export function App({ api, firstPage }: AppProps) {
       }
       rerender();
     };
-    return connectLive(api.token, {
+    return connectLive({
       batch: onBatch,
       status: (status, message) => {
         setLiveStatus(status);

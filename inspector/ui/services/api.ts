@@ -1,5 +1,5 @@
-// The inspector's REST API as the app uses it. Every call carries the UI token when
-// there is one; failures become ApiError with a sentence fit to show as is.
+// The inspector's REST API as the app uses it. The UI token travels in its cookie;
+// failures become ApiError with a sentence fit to show as is.
 
 import type { ExchangeDetail, ExchangePage, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
 
@@ -33,7 +33,6 @@ export interface PageQuery {
 }
 
 export class Api {
-  constructor(readonly token: string | null) {}
 
   page(query: PageQuery, signal?: AbortSignal): Promise<ExchangePage> {
     const params = new URLSearchParams();
@@ -54,7 +53,6 @@ export class Api {
 
   private async call<T>(path: string, signal?: AbortSignal, postBody?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (postBody !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
@@ -64,15 +62,18 @@ export class Api {
       throw new ApiError('The inspector server did not answer: is the proxy still running?', 0);
     }
     if (response.ok) return (await response.json()) as T;
-    if (response.status === 401 || response.status === 403) throw new ApiError(missingTokenMessage, response.status);
+    if (response.status === 401) throw new ApiError(missingTokenMessage, 401);
+    // Errors are JSON from the API, or one line of text from the Host and Origin checks
+    // (a wrong token, a refused Host: the sentence says which).
+    const text = await response.text().catch(() => '');
     let body: { error?: string; position?: number; problems?: { path: string; reason: string }[] } = {};
     try {
-      body = await response.json();
+      body = JSON.parse(text);
     } catch {
-      // Not JSON (a proxy in between, a crash page): fall back to the status line below.
+      // Not JSON: the text itself, or the status line below.
     }
     throw new ApiError(
-      body.error ?? `The inspector server answered ${response.status} ${response.statusText} to ${path}.`,
+      body.error ?? (text.trim() || `The inspector server answered ${response.status} ${response.statusText} to ${path}.`),
       response.status,
       typeof body.position === 'number' ? body.position : null,
       Array.isArray(body.problems) ? body.problems : [],

@@ -20,8 +20,9 @@ export interface LiveHandlers {
   resynced(): void;
 }
 
-export function connectLive(token: string | null, handlers: LiveHandlers): () => void {
-  const socket: Socket<LiveEvents> = io({ auth: token ? { token } : {}, transports: ['websocket', 'polling'] });
+/** The UI token goes along in its cookie, with the handshake (inspector/server/auth.ts). */
+export function connectLive(handlers: LiveHandlers): () => void {
+  const socket: Socket<LiveEvents> = io({ transports: ['websocket', 'polling'] });
   let exchanges = new Map<number, ExchangeSummary>();
   let frames: LiveBatch['frames'] = [];
   let scheduled = 0;
@@ -55,8 +56,10 @@ export function connectLive(token: string | null, handlers: LiveHandlers): () =>
   });
   socket.on('disconnect', () => handlers.status('offline'));
   socket.on('connect_error', (err) => {
-    const unauthorized = /unauthori[sz]ed|token|401/i.test(err.message);
-    handlers.status(unauthorized ? 'unauthorized' : 'offline', unauthorized ? missingTokenMessage : err.message);
+    // The server refuses a missing or wrong token with a sentence and its status in data.
+    const status = (err as Error & { data?: { status?: number } }).data?.status;
+    const unauthorized = status === 401 || status === 403;
+    handlers.status(unauthorized ? 'unauthorized' : 'offline', unauthorized ? err.message || missingTokenMessage : err.message);
     if (unauthorized) socket.disconnect();
   });
   handlers.status('connecting');
