@@ -53,26 +53,32 @@ function largeResponse(): Buffer {
 }
 
 /**
- * Decodes for about `seconds` and returns the rate per second of wall time and
+ * Runs `run` for about `seconds` and returns the rate per second of wall time and
  * per second of this process's CPU time (the steadier figure on a busy machine).
  */
-function measure(codec: Codec, type: MessageType, bytes: Buffer, seconds: number, spans: boolean): { perSecond: number; mbPerSecond: number; perCpuSecond: number } {
-  const options = { spans };
-  for (let i = 0; i < 2000; i++) codec.decode(type, bytes, options);
+function measure(run: () => void, size: number, seconds: number): { perSecond: number; mbPerSecond: number; perCpuSecond: number } {
+  for (let i = 0; i < 2000; i++) run();
   let count = 0;
   const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(Math.round(seconds * 1e9));
   let now = start;
   while (now < deadline) {
-    for (let i = 0; i < 100; i++) codec.decode(type, bytes, options);
+    for (let i = 0; i < 100; i++) run();
     count += 100;
     now = process.hrtime.bigint();
   }
   const elapsed = Number(now - start) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  return { perSecond: count / elapsed, mbPerSecond: (count * bytes.length) / elapsed / 1e6, perCpuSecond: count / cpuSeconds };
+  return { perSecond: count / elapsed, mbPerSecond: (count * size) / elapsed / 1e6, perCpuSecond: count / cpuSeconds };
+}
+
+const rate = (value: number) => Math.round(value).toLocaleString('en-US').padStart(9);
+function report(what: string, size: number, label: string, extra: string, figures: ReturnType<typeof measure>): void {
+  console.log(
+    `  ${what.padEnd(14)} ${String(size).padStart(6)} B  ${label.padEnd(16)} ${extra.padEnd(15)}  ${rate(figures.perSecond)} msg/s  ${figures.mbPerSecond.toFixed(1).padStart(6)} MB/s  (${rate(figures.perCpuSecond)} msg per CPU-second)`,
+  );
 }
 
 const small = smallRequest();
@@ -88,11 +94,16 @@ console.log('decode throughput on one core (JSON + summary; the recorder also as
 for (const [label, codec] of codecs) {
   for (const [type, bytes] of [['ClientRequest', small], ['ServerResponse', large]] as const) {
     for (const spans of [false, true]) {
-      const { perSecond, mbPerSecond, perCpuSecond } = measure(codec, type, bytes, type === 'ClientRequest' ? 2 : 3, spans);
-      const rate = (value: number) => Math.round(value).toLocaleString('en-US').padStart(9);
-      console.log(
-        `  ${type.padEnd(14)} ${String(bytes.length).padStart(6)} B  ${label.padEnd(16)} ${spans ? '+ spans' : '       '}  ${rate(perSecond)} msg/s  ${mbPerSecond.toFixed(1).padStart(6)} MB/s  (${rate(perCpuSecond)} msg per CPU-second)`,
-      );
+      const figures = measure(() => codec.decode(type, bytes, { spans }), bytes.length, type === 'ClientRequest' ? 2 : 3);
+      report(type, bytes.length, label, spans ? '+ spans' : '', figures);
     }
+  }
+}
+console.log('encode throughput on one core (replay: the JSON back to bytes; with the recording, unchanged fields are copied from it):');
+for (const [label, codec] of codecs) {
+  for (const [type, bytes] of [['ClientRequest', small], ['ServerResponse', large]] as const) {
+    const { json } = codec.decode(type, bytes);
+    report(type, bytes.length, label, 'JSON only', measure(() => codec.encode(type, json), bytes.length, 2));
+    report(type, bytes.length, label, '+ recording', measure(() => codec.encode(type, json, bytes), bytes.length, 2));
   }
 }

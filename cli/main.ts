@@ -7,6 +7,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   decode: () => import('./decode.ts'),
   proxy: () => import('./proxy.ts'),
   list: () => import('./list.ts'),
+  replay: () => import('./replay.ts'),
 };
 
 const usage = `usage: ca2-inspector <command> [options]
@@ -15,6 +16,7 @@ commands:
   proxy    forward a ca2 server, decode and record its traffic, serve the inspector
   decode   decode one ca2 message from a file or standard input
   list     print recorded exchanges, selected with the filter language
+  replay   send recorded exchanges again and compare the answers field by field
 
 Run 'ca2-inspector help <command>' (or '<command> --help') for a command's options,
 'ca2-inspector --version' for the version.`;

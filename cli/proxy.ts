@@ -57,7 +57,17 @@ export async function run(argv: string[]): Promise<number> {
   let recording: RecordingWorker;
   try {
     recording = await startRecordingWorker(
-      { db: values.db ?? DEFAULT_DB, protoPaths, ui, uiToken, uiAllowHosts: values['ui-allow-host'] ?? [], quiet },
+      {
+        db: values.db ?? DEFAULT_DB,
+        protoPaths,
+        ui,
+        uiToken,
+        uiAllowHosts: values['ui-allow-host'] ?? [],
+        quiet,
+        upstream: upstream.href,
+        insecure: values.insecure ?? false,
+        maxBody,
+      },
       say,
     );
   } catch (err) {

@@ -162,6 +162,8 @@ class Evaluation {
         const text = asciiLower(node.text);
         return s.problems.some((p) => asciiLower(p).includes(text));
       }
+      case 'replay':
+        return s.replayOf !== null && (node.of === null || s.replayOf === node.of);
       case 'number': {
         const actual = node.field === 'status' ? s.status : node.field === 'size' ? s.requestSize + s.responseSize : s.durationMs;
         return actual !== null && node.tests.every((t) => compare(actual, t));

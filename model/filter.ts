@@ -38,6 +38,8 @@ export type FilterNode =
   | { type: 'error'; name: string | null }
   /** text null: any problem; otherwise a problem containing the text. */
   | { type: 'problem'; text: string | null }
+  /** of null: any replay; otherwise replays of that exchange id. */
+  | { type: 'replay'; of: number | null }
   | { type: 'number'; field: 'status' | 'size' | 'dur'; tests: NumberTest[] }
   | { type: 'dir'; value: FrameDirection }
   /** Exactly one of `at` (ms epoch) and `agoMs` (relative to the evaluation's `now`). */
@@ -90,6 +92,7 @@ export const filterKeys: FilterKey[] = [
   { key: 'size', description: 'request plus response bytes: >10kb, <512b, >=1.5mb' },
   { key: 'dur', description: 'duration: >200ms, <1s' },
   { key: 'problem', description: 'protocol-check problems: any, or a word in the problem text', values: ['any'] },
+  { key: 'replay', description: 'replayed exchanges: any, or the replays of one exchange id (replay:12)', values: ['any'] },
 ];
 
 const keyNames = new Set(filterKeys.map((k) => k.key));
@@ -381,6 +384,10 @@ class Parser {
       case 'problem':
         if (!word.quoted && value.toLowerCase() === 'any') return { type: 'problem', text: null };
         return { type: 'problem', text: value };
+      case 'replay':
+        if (!word.quoted && value.toLowerCase() === 'any') return { type: 'replay', of: null };
+        if (!/^\d{1,15}$/.test(value)) throw new FilterError(at, 'expected any or an exchange id after "replay:"');
+        return { type: 'replay', of: Number(value) };
       case 'status':
         return { type: 'number', field: 'status', tests: parseStatus(value, at) };
       case 'size':

@@ -105,6 +105,8 @@ export interface ExchangeSummary {
   problems: string[];
   state: ExchangeState;
   token: TokenRef | null;
+  /** The id of the recorded exchange this one replays (ca2-inspector replay, or Resend); null for live traffic. */
+  replayOf: number | null;
 }
 
 export interface HttpMessage {
@@ -155,6 +157,34 @@ export interface ExchangePage {
   items: ExchangeSummary[];
   /** Pass as `before` to get the next (older) page; null at the end. */
   next: number | null;
+}
+
+/** One field that answered differently in a replay; `path` in the JSON tree's notation ("billing.balances[1].amount_minor"). */
+export interface Difference {
+  path: string;
+  change: 'changed' | 'added' | 'removed';
+  /** null when added */
+  before: JsonValue;
+  /** null when removed */
+  after: JsonValue;
+}
+
+/** The body of POST /api/exchanges/:id/replay. */
+export interface ReplayRequest {
+  trx?: 'new' | 'keep';
+  token?: string;
+  body?: { json: JsonValue } | { base64: string };
+  upstream?: string;
+  timing?: 'recorded' | 'none';
+}
+
+/** Its answer: the new exchange, the one it replays, and how the answers differ. */
+export interface ReplayAnswer {
+  id: number;
+  replayOf: number;
+  diff: Difference[];
+  /** Present when the replay got no answer (the upstream refused, timed out, …). */
+  error?: string;
 }
 
 /** Live events sent over socket.io from the inspector server. */

@@ -1,11 +1,14 @@
 // The one codec the proxy, storage, inspector and CLI share: decode(type, bytes)
-// for the four top-level ca2 messages, and raw mode (protoc --decode_raw text).
+// for the four top-level ca2 messages, encode(type, json) back, and raw mode
+// (protoc --decode_raw text).
 //
 //   const codec = createCodec({ protoPaths: ['./schemas'] });
 //   const { json, summary, problems } = codec.decode('ClientRequest', body);
+//   const edited = codec.encode('ClientRequest', { ...json, token: fresh }, body);
 
-import type { DecodeResult, MessageType } from '../model/types.ts';
+import type { DecodeResult, JsonValue, MessageType } from '../model/types.ts';
 import { Decoder } from './decoder.ts';
+import { EncodeError, Encoder } from './encoder.ts';
 import { Plans } from './plan.ts';
 import type { MessagePlan } from './plan.ts';
 import { decodeRaw } from './raw.ts';
@@ -13,6 +16,8 @@ import { loadSchema, schemaFingerprint } from './schema.ts';
 import { summarize } from './summary.ts';
 
 export { SchemaError } from './schema.ts';
+export { EncodeError } from './encoder.ts';
+export type { EncodeProblem } from './encoder.ts';
 
 export interface DecodeOptions {
   /** Also return where each field lies in the bytes (for the hex view). */
@@ -23,6 +28,12 @@ export interface DecodeOptions {
 
 export interface Codec {
   decode(type: MessageType, bytes: Uint8Array, options?: DecodeOptions): DecodeResult; // never throws
+  /**
+   * The decoded JSON (as decode gives it, perhaps edited) back into bytes. With `original`, the
+   * recorded bytes, every unchanged field is copied from them as it was. Throws EncodeError naming
+   * the path and reason of each value that does not fit: "auth.login.email: expected a string, got 12".
+   */
+  encode(type: MessageType, json: JsonValue, original?: Uint8Array): Uint8Array;
   /** protoc --decode_raw text, byte-identical, or an error sentence for input protoc rejects */
   decodeRaw(bytes: Uint8Array): { text: string } | { error: string };
   /** Names the loaded schema (proto/schema.ts): a different schema decodes differently. */
@@ -45,6 +56,8 @@ export function createCodec(options: { protoPaths?: string[] } = {}): Codec {
     topLevel[type] = plan;
   }
   const decoder = new Decoder(plans);
+  // Its own decoder: encode compares with the original by decoding it, possibly while decode's is in use.
+  const encoder = new Encoder(plans, new Decoder(plans));
   return {
     decode(type, bytes, decodeOptions) {
       const plan = topLevel[type];
@@ -62,6 +75,11 @@ export function createCodec(options: { protoPaths?: string[] } = {}): Codec {
       const result: DecodeResult = { json: walked.json, summary, problems: walked.problems };
       if (walked.spans) result.spans = walked.spans;
       return result;
+    },
+    encode(type, json, original) {
+      const plan = topLevel[type];
+      if (!plan) throw new EncodeError([{ path: '', reason: `unknown message type ${String(type)}; use one of ${MESSAGE_TYPES.join(', ')}` }]);
+      return encoder.encode(plan, json, original);
     },
     decodeRaw,
     fingerprint: schemaFingerprint(root),

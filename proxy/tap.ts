@@ -58,6 +58,8 @@ export interface TappedFlow {
   /** For ws: the upstream's answer to the upgrade (101, or the refusal with its body). */
   response: TappedResponse | null;
   error: FlowError | null;
+  /** Set by replay/ on the traffic it sends: the id of the recorded exchange it replays. */
+  replayOf?: number;
 }
 
 export interface TappedFrame {

@@ -11,6 +11,7 @@ import { startInspectorServer } from '../inspector/server/app.ts';
 import { buildUi, uiDistDir } from '../inspector/build.ts';
 import { Recorder } from './recorder.ts';
 import { TerminalPrinter } from './printer.ts';
+import { ReplayService } from '../replay/service.ts';
 
 export interface BackendOptions {
   db: string;
@@ -21,6 +22,10 @@ export interface BackendOptions {
   /** --ui-allow-host values. */
   uiAllowHosts: string[];
   quiet: boolean;
+  /** The proxy's upstream (href), where the inspector's Resend goes by default. */
+  upstream: string;
+  insecure: boolean;
+  maxBody: number;
 }
 
 export interface Backend {
@@ -41,14 +46,25 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
     onError: (message) => log(`recording: ${message}`),
     onNotice: (message) => log(`recording: ${message}`),
   });
+  const recorder = new Recorder(codec, store);
+  // Resend forwards from this thread through a replay target of its own: the proxy's thread stays as lean as it was.
+  const replay = new ReplayService({ codec, store, recorder, upstream: new URL(options.upstream), insecure: options.insecure, maxBody: options.maxBody });
   let server;
   try {
-    server = await startInspectorServer({ store, host: options.ui.host, port: options.ui.port, token: options.uiToken, allowHosts: options.uiAllowHosts, log });
+    server = await startInspectorServer({
+      store,
+      host: options.ui.host,
+      port: options.ui.port,
+      token: options.uiToken,
+      allowHosts: options.uiAllowHosts,
+      log,
+      replay,
+    });
   } catch (err) {
+    recorder.stop();
     store.close();
     throw err;
   }
-  const recorder = new Recorder(codec, store);
   recorder.addListener(server.live);
   if (!options.quiet) recorder.addListener(new TerminalPrinter(log));
 
@@ -62,6 +78,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
     async close() {
       recorder.stop();
       await server.close();
+      await replay.close();
       const { exchanges, frames, writeFailures, dropped } = store.stats();
       store.close();
       return { exchanges, frames, writeFailures, dropped };

@@ -33,6 +33,7 @@ export function formatLine(s: ExchangeSummary): string {
   parts.push(`${formatSize(s.requestSize)} → ${formatSize(s.responseSize)}`);
   if (s.errors.length) parts.push(s.errors.join(','));
   if (s.problems.length) parts.push(`⚠ ${s.problems.length === 1 ? s.problems[0] : `${s.problems.length} problems`}`);
+  if (s.replayOf !== null) parts.push(`replay of #${s.replayOf}`);
   return parts.join('  ');
 }
 

@@ -76,6 +76,7 @@ export class Recorder implements TapListener {
       request: messageRecord(flow.request),
       response: null,
       close: null,
+      ...(flow.replayOf !== undefined ? { replayOf: flow.replayOf } : {}),
     };
     this.open.set(flow.id, {
       record,
@@ -84,6 +85,11 @@ export class Recorder implements TapListener {
       frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 },
     });
     this.announce(record);
+  }
+
+  /** The exchange id an open flow was given, so a replay can name the exchange it made. */
+  exchangeIdOf(flowId: number): number | undefined {
+    return this.open.get(flowId)?.record.id;
   }
 
   exchangeEnded(flow: TappedFlow): void {

@@ -66,6 +66,8 @@ export function candidateIds(node: FilterNode, options: CompileOptions): SqlCond
         : { sql: 'SELECT exchange_id FROM exchange_errors WHERE error = ?', params: [node.name] };
     case 'problem':
       return { sql: 'SELECT e.id FROM exchanges e WHERE e.problem_count > 0', params: [] };
+    case 'replay':
+      return fromExchanges();
     case 'text':
       return { sql: 'SELECT rowid >> 32 FROM search_text WHERE search_text MATCH ?', params: [(options.match ?? ftsQuery)(node)] };
     default:
@@ -145,6 +147,10 @@ function compile(node: FilterNode, params: (string | number)[], options: Require
       if (node.text === null) return '(e.problem_count > 0)';
       params.push(`%${likeEscape(node.text)}%`);
       return "(e.problem_count > 0 AND EXISTS (SELECT 1 FROM json_each(e.problems) WHERE value LIKE ? ESCAPE '\\'))";
+    case 'replay':
+      if (node.of === null) return '(e.replay_of IS NOT NULL)';
+      params.push(node.of);
+      return '(e.replay_of IS NOT NULL AND e.replay_of = ?)';
     case 'number':
       switch (node.field) {
         case 'status':

@@ -177,6 +177,17 @@ export const migrations: Migration[] = [
       // A version 2 file names no schema, so the store redoes its rows once when it opens.
     },
   },
+  {
+    version: 4,
+    description: 'which recorded exchange a replayed one replays',
+    up(db) {
+      db.exec(`
+        ALTER TABLE exchanges ADD COLUMN replay_of INTEGER;
+        -- Replays are few beside live traffic: a partial index finds them, and those of one exchange.
+        CREATE INDEX exchanges_replay_of ON exchanges (replay_of) WHERE replay_of IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 /** A JSON scalar as String() writes it in JavaScript (json_tree gives booleans as 1 and 0). */

@@ -32,6 +32,8 @@ export interface ExchangeRecord {
   request: MessageRecord;
   response: MessageRecord | null;
   close: { code: number | null; reason: string; by: 'client' | 'server' | 'proxy'; at: number } | null;
+  /** Set on traffic a replay sent: the id of the exchange it replays. */
+  replayOf?: number;
 }
 
 export interface FrameRecord {

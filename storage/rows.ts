@@ -47,6 +47,7 @@ export function summarize(record: ExchangeRecord, frames: FrameTotals = noFrames
     problems: record.problems,
     state: record.state,
     token: record.token,
+    replayOf: record.replayOf ?? null,
   };
 }
 
@@ -54,7 +55,7 @@ export function summarize(record: ExchangeRecord, frames: FrameTotals = noFrames
 export const summaryColumns = `e.id, e.kind, e.started_at, e.duration_ms, e.method, e.path, e.status, e.service,
   e.operation, e.trx, e.errors, e.request_size, e.response_size, e.client_frames, e.server_frames,
   e.client_frame_bytes, e.server_frame_bytes, e.problems, e.state, e.token_sub, e.token_prefix,
-  e.token_exp, e.token_expired`;
+  e.token_exp, e.token_expired, e.replay_of`;
 
 export interface SummaryRow {
   id: number;
@@ -80,6 +81,7 @@ export interface SummaryRow {
   token_prefix: string | null;
   token_exp: number | null;
   token_expired: number | null;
+  replay_of: number | null;
 }
 
 function tokenFromRow(row: SummaryRow): TokenRef | null {
@@ -110,6 +112,7 @@ export function summaryFromRow(row: SummaryRow): ExchangeSummary {
     problems: JSON.parse(row.problems) as string[],
     state: row.state,
     token: tokenFromRow(row),
+    replayOf: row.replay_of,
   };
 }
 
@@ -145,6 +148,7 @@ export function exchangeParams(record: ExchangeRecord) {
     close_reason: record.close?.reason ?? null,
     close_by: record.close?.by ?? null,
     close_at: record.close?.at ?? null,
+    replay_of: record.replayOf ?? null,
     request_headers: JSON.stringify(record.request.headers),
     request_body: bytes(record.request.body),
     request_truncated: record.request.truncated ? 1 : 0,

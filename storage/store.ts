@@ -508,6 +508,7 @@ function prepareStatements(db: Database.Database) {
     'kind', 'started_at', 'ended_at', 'duration_ms', 'method', 'path', 'status', 'service', 'operation', 'trx',
     'errors', 'error_count', 'token_sub', 'token_prefix', 'token_exp', 'token_expired', 'client_address', 'state',
     'problems', 'problem_count', 'error', 'request_size', 'response_size', 'close_code', 'close_reason', 'close_by', 'close_at',
+    'replay_of',
   ];
   const bodyColumns = ['request_headers', 'request_body', 'request_truncated', 'response_headers', 'response_body', 'response_truncated'];
   const frameCount = (direction: string, what: string) =>

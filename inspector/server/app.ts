@@ -10,6 +10,8 @@ import { UiToken } from './auth.ts';
 import { Guard } from './guard.ts';
 import { LiveStream } from './live.ts';
 import { apiRouter } from './routes.ts';
+import { replayRouter } from './replay-routes.ts';
+import type { ReplayService } from '../../replay/service.ts';
 import { listen } from '../../proxy/listen.ts';
 import { uiDistDir } from '../build.ts';
 
@@ -22,6 +24,8 @@ export interface InspectorServerOptions {
   /** --ui-allow-host values: other names the inspector may be reached by. */
   allowHosts?: string[];
   log: (line: string) => void;
+  /** Resend (POST /api/exchanges/:id/replay); without it the route does not exist. */
+  replay?: ReplayService;
 }
 
 export interface InspectorServer {
@@ -49,6 +53,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
       next();
     });
   }
+  if (options.replay) app.use('/api', replayRouter(options.replay));
   app.use('/api', apiRouter(store));
   if (existsSync(uiDistDir)) {
     app.use(express.static(uiDistDir, { index: 'index.html' }));

@@ -8,13 +8,13 @@ const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/ca2-inspect
 test('names the commands when called without one, and exits 2', () => {
   const out = cli();
   assert.equal(out.status, 2);
-  assert.match(out.stdout, /proxy .*\n.*decode .*\n.*list /s);
+  assert.match(out.stdout, /proxy .*\n.*decode .*\n.*list .*\n.*replay /s);
 });
 
 test('says which commands exist when given an unknown one', () => {
   const out = cli('serve');
   assert.equal(out.status, 2);
-  assert.equal(out.stderr, "ca2-inspector: unknown command 'serve'; the commands are decode, proxy, list.\n");
+  assert.equal(out.stderr, "ca2-inspector: unknown command 'serve'; the commands are decode, proxy, list, replay.\n");
 });
 
 test('turns a bad option into one line on stderr, exit 2, no stack trace', () => {

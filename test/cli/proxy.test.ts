@@ -97,6 +97,22 @@ describe('the proxy in front of the demo server', () => {
     assert.deepEqual(detail.request.decoded!.json.auth, { login: { email: 'ada@example.com', password: 'wrong' } });
   });
 
+  test('resends a recorded call from the inspector through its upstream, recorded live as a replay', async () => {
+    const body = protocEncode('ca2.ClientRequest', 'trx: "trx-resend-0001" auth { login { email: "ada@example.com" password: "demo" } }');
+    await exec(proxy, body);
+    const [row] = await recorded(proxy, 'trx:trx-resend-0001');
+    const res = await proxy.api(`/api/exchanges/${row.id}/replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"trx":"keep"}' });
+    assert.equal(res.status, 200, await res.clone().text());
+    const answer = (await res.json()) as { id: number; replayOf: number; diff: { path: string }[] };
+    assert.equal(answer.replayOf, row.id);
+    // The new token is no difference; its expiry, in whole seconds, may be one.
+    assert.ok(answer.diff.every((d) => d.path === 'auth.login.expires_at_ms'), JSON.stringify(answer.diff));
+    const [replay] = await recorded(proxy, `replay:${row.id}`);
+    assert.equal(replay.id, answer.id);
+    const detail = await api<ExchangeDetail>(proxy, `/api/exchanges/${answer.id}`);
+    assert.deepEqual(Buffer.from(detail.request.body, 'base64'), body);
+  });
+
   test('records a malformed protobuf body with its problem and still forwards it', async () => {
     const garbage = Buffer.from([0x0a, 0x7f, 0x01, 0x02]);
     const res = await exec(proxy, garbage);

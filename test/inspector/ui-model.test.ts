@@ -16,6 +16,7 @@ import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model
 import { formatDuration, formatSize } from '../../inspector/ui/model/format.ts';
 import { closeSummary, frameSummary, mergeFrames } from '../../inspector/ui/model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
+import { diffMarks, diffValue, parseEdited, tokenExpiry } from '../../inspector/ui/model/replay.ts';
 
 function summary(id: number, fields: Partial<ExchangeSummary> = {}): ExchangeSummary {
   return {
@@ -36,6 +37,7 @@ function summary(id: number, fields: Partial<ExchangeSummary> = {}): ExchangeSum
     problems: [],
     state: 'complete',
     token: null,
+    replayOf: null,
     ...fields,
   };
 }
@@ -479,5 +481,30 @@ describe('live filter', () => {
   it('offers every key of the language to autocomplete', () => {
     assert.ok(filterKeyHelp.some((k) => k.key === 'token'));
     assert.ok(filterKeyHelp.find((k) => k.key === 'kind')?.values?.includes('ws'));
+  });
+});
+
+describe('the resend editor and comparison', () => {
+  it('checks the edited request as it is typed', () => {
+    assert.deepEqual(parseEdited('{"auth": {}}'), { ok: true, value: { auth: {} } });
+    const broken = parseEdited('{"auth": ');
+    assert.equal(broken.ok, false);
+    assert.match((broken as { error: string }).error, /^Not JSON yet: /);
+    assert.deepEqual(parseEdited('[1]'), { ok: false, error: 'The request must be a JSON object: the decoded ClientRequest.' });
+  });
+
+  it('reads a JWT expiry and says whether it has passed, and nothing for other tokens', () => {
+    const token = (exp: number) => `eyJhbGciOiJIUzI1NiJ9.${btoa(JSON.stringify({ sub: 'u', exp })).replace(/=+$/, '')}.sig`;
+    assert.deepEqual(tokenExpiry(token(1000), 2_000_000), { exp: 1000, expired: true });
+    assert.deepEqual(tokenExpiry(token(3000), 2_000_000), { exp: 3000, expired: false });
+    assert.equal(tokenExpiry('opaque-token', 0), null);
+  });
+
+  it('marks the differing paths and shows absent sides as (none)', () => {
+    const marks = diffMarks([{ path: 'a.b[1]', change: 'changed', before: 1, after: 2 }, { path: 'c', change: 'added', before: null, after: 'x' }]);
+    assert.equal(marks.get('a.b[1]'), 'changed');
+    assert.equal(marks.get('c'), 'added');
+    assert.equal(diffValue(null, false), '(none)');
+    assert.match(diffValue('x'.repeat(100), true), /^"x{76}…$/);
   });
 });

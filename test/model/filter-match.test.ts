@@ -24,6 +24,7 @@ const exec: ExchangeSummary = {
   problems: ['trx is not a UUID'],
   state: 'complete',
   token: { sub: 'alice@example.com', prefix: 'eyJhbGciOi', exp: 1, expired: true },
+  replayOf: 12,
 };
 
 const ws: ExchangeSummary = {
@@ -45,6 +46,7 @@ const ws: ExchangeSummary = {
   problems: [],
   state: 'pending',
   token: null,
+  replayOf: null,
 };
 
 function test(filter: string, summary: ExchangeSummary, context: MatchContext = {}): boolean {
@@ -127,6 +129,14 @@ describe('in-memory filter evaluation', () => {
     assert.equal(test('since:2026-01-15T11:55:00.001Z', exec), false);
     assert.equal(test('until:2026-01-15T11:55:00Z', exec), true);
     assert.equal(test('since:1d', ws), true);
+  });
+
+  it('matches replay:any and the replays of one exchange', () => {
+    assert.equal(test('replay:any', exec), true);
+    assert.equal(test('replay:any', ws), false);
+    assert.equal(test('replay:12', exec), true);
+    assert.equal(test('replay:13', exec), false);
+    assert.equal(test('-replay:any', ws), true);
   });
 
   it('matches problem:any and words in problem text', () => {

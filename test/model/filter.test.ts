@@ -156,6 +156,12 @@ describe('filter grammar', () => {
     assert.match(parseError('since:yesterday').message, /^at 6: expected a time like 2024-05-01T10:00/);
   });
 
+  it('reads replay:any and replay:<id>, and refuses other values', () => {
+    assert.deepEqual(parseFilter('replay:any'), { type: 'replay', of: null });
+    assert.deepEqual(parseFilter('replay:12'), { type: 'replay', of: 12 });
+    assert.throws(() => parseFilter('replay:twelve'), /at 7: expected any or an exchange id after "replay:"/);
+  });
+
   it('reads problem:any and problem words', () => {
     assert.deepEqual(parseFilter('problem:any'), { type: 'problem', text: null });
     assert.deepEqual(parseFilter('problem:varint'), { type: 'problem', text: 'varint' });
@@ -230,7 +236,7 @@ describe('filter grammar', () => {
 
   it('lists every key with a description for autocomplete', () => {
     const keys = filterKeys.map((k) => k.key);
-    for (const key of ['service', 'op', 'kind', 'state', 'error', 'status', 'trx', 'token', 'path', 'dir', 'since', 'until', 'size', 'dur', 'problem']) {
+    for (const key of ['service', 'op', 'kind', 'state', 'error', 'status', 'trx', 'token', 'path', 'dir', 'since', 'until', 'size', 'dur', 'problem', 'replay']) {
       assert.ok(keys.includes(key), key);
     }
     for (const { key, values } of filterKeys) {

@@ -6,11 +6,15 @@ import { TerminalPrinter, formatLine } from '../../recorder/printer.ts';
 const base: ExchangeSummary = {
   id: 1, kind: 'exec', startedAt: '2026-11-27T20:48:15.123Z', durationMs: 12.4, method: 'POST', path: '/exec',
   status: 401, service: 'instances', operation: 'create', trx: 'abc', errors: ['SE_EXPIRED_TOKEN_ERROR'],
-  requestSize: 310, responseSize: 2048, frames: 0, problems: [], state: 'complete', token: null,
+  requestSize: 310, responseSize: 2048, frames: 0, problems: [], state: 'complete', token: null, replayOf: null,
 };
 
 test('prints time, call, status, duration, sizes and errors on one line', () => {
   assert.equal(formatLine(base), '20:48:15.123  exec  instances.create              401  12ms  310 B → 2.0 kB  SE_EXPIRED_TOKEN_ERROR');
+});
+
+test('marks a replay with the exchange it replays', () => {
+  assert.equal(formatLine({ ...base, errors: [], status: 200, replayOf: 7 }), '20:48:15.123  exec  instances.create              200  12ms  310 B → 2.0 kB  replay of #7');
 });
 
 test('prints a WebSocket once when it opens and once when it closes, not for each update', () => {

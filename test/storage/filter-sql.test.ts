@@ -36,6 +36,7 @@ const term = fc.oneof(
   fc.constantFrom('size:>2kb', 'size:<1kb', 'size:>=4000', 'size:<=3.5kb', 'size:>10kb'),
   fc.constantFrom('dur:>200ms', 'dur:>=200ms', 'dur:<1s', 'dur:<=199.75ms', 'dur:1500', 'dur:>1.2s'),
   fc.constantFrom('problem:any', 'problem:varint', 'problem:"RUNS PAST"', 'problem:uuid', 'problem:%'),
+  fc.constantFrom('replay:any', 'replay:2', 'replay:4', 'replay:999'),
   fc.constantFrom('instance', 'creation', 'CRÉATION', '"hello world"', '"world hello"', 'billing', 'web_01', 'quota', 'inst*', 'bi*', '"hello wor"*', '"web"*', 'névé', 'neve', '100', 'true', 'label', 'expired', '"se expired"', 'alice', 'login', 'refused'),
 );
 
@@ -123,7 +124,7 @@ describe('filter compiled to SQL', () => {
   });
 
   it('gives the same answer for every single term, each matching some but not all rows', () => {
-    const alwaysEmpty = new Set(['service:nope', 'error:unknown', 'trx:zz', 'size:>10kb', 'problem:%', '"world hello"']);
+    const alwaysEmpty = new Set(['service:nope', 'error:unknown', 'trx:zz', 'size:>10kb', 'problem:%', '"world hello"', 'replay:999']);
     const terms = fc.sample(term, { numRuns: 2000, seed: 1 });
     for (const filter of new Set(terms)) {
       const ids = allIds(filter);

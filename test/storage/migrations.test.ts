@@ -92,6 +92,10 @@ describe('migrations', () => {
       // Re-summarised from the bytes: the version 1 row's columns said more than its bytes do.
       assert.equal(old.service, null);
       assert.deepEqual(store.listExchanges({ filter: 'alice' }).items, []);
+      // Old records are not replays.
+      assert.deepEqual(old.replayOf, null);
+      assert.deepEqual(store.listExchanges({ filter: 'replay:any' }).items, []);
+      // And new records go through the current code path.
       const id = store.allocateExchangeId();
       assert.equal(id, 3);
     } finally {

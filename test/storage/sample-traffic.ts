@@ -113,6 +113,8 @@ export function sampleExchange(id: number, rng: () => number): SampleExchange {
     },
     response,
     close: kind === 'ws' && !pending ? { code: pick(rng, [1000, 1006, null]), reason: 'bye', by: pick(rng, ['client', 'server', 'proxy'] as const), at: startedAt + 5000 } : null,
+    // From the id, not the generator, so adding it left every other column as it was.
+    ...(id % 9 === 0 ? { replayOf: 1 + (id % 4) } : {}),
   };
   const frames: FrameRecord[] = [];
   if (kind === 'ws') {

@@ -2,7 +2,7 @@
 // and the list's selection into the detail pane and the token timeline.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangePage, TokenRef } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, ReplayAnswer, ReplayRequest, TokenRef } from '../../../model/types.ts';
 import { DisplayList, type Expansion } from '../model/display-list.ts';
 import { mergeFrames } from '../model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
@@ -14,8 +14,9 @@ import { ApiError, pageSize, type Api } from '../services/api.ts';
 import { connectLive, type LiveBatch, type LiveStatus } from '../services/live.ts';
 import { DetailPane, type DetailState } from './DetailPane.tsx';
 import { FilterBar } from './FilterBar.tsx';
+import { ReplayEditor } from './ReplayEditor.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
-import { Toast } from './Toast.tsx';
+import { showToast, Toast } from './Toast.tsx';
 import { TokenTimeline } from './TokenTimeline.tsx';
 import { TopBar } from './TopBar.tsx';
 import { TrafficList } from './TrafficList.tsx';
@@ -69,6 +70,11 @@ export function App({ api, firstPage }: AppProps) {
   const [footer, setFooter] = useState<string | null>(null);
   const [loadingFirst, setLoadingFirst] = useState(true);
   const [showHelp, setShowHelp] = useState(false);
+  const [replays, setReplays] = useState<number[]>([]);
+  const [comparison, setComparison] = useState<ReplayAnswer | null>(null);
+  const [original, setOriginal] = useState<ExchangeDetail | null>(null);
+  const [sending, setSending] = useState(false);
+  const [editing, setEditing] = useState(false);
   const [theme, toggleTheme] = useTheme();
   const filterInput = useRef<HTMLInputElement>(null);
   const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
@@ -231,6 +237,48 @@ export function App({ api, firstPage }: AppProps) {
     return () => abort.abort();
   }, [openId, openKey]);
 
+  // The replays of the open exchange, for its "replayed as #N" links.
+  useEffect(() => {
+    setReplays([]);
+    if (openId === null) return;
+    const abort = new AbortController();
+    api.page({ filter: `replay:${openId}`, limit: 20 }, abort.signal).then(
+      (page) => setReplays(page.items.map((s) => s.id)),
+      () => undefined,
+    );
+    return () => abort.abort();
+  }, [openId, comparison]);
+
+  // The exchange a fresh replay resent, to show beside it.
+  useEffect(() => {
+    setOriginal(null);
+    if (comparison === null) return;
+    const abort = new AbortController();
+    api.detail(comparison.replayOf, abort.signal).then(setOriginal, () => undefined);
+    return () => abort.abort();
+  }, [comparison]);
+
+  /** Resends the open exchange and opens the replay, compared with it. Rejects with the server's refusal. */
+  const resend = async (request: ReplayRequest): Promise<void> => {
+    if (openId === null || sending) return;
+    setSending(true);
+    try {
+      const answer = await api.replay(openId, request);
+      setComparison(answer);
+      setEditing(false);
+      select(answer.id, true);
+      showToast(`Replayed #${answer.replayOf} as #${answer.id}`);
+    } finally {
+      setSending(false);
+    }
+  };
+  const resendAsRecorded = () => {
+    resend({ timing: 'none' }).catch((err: Error) => {
+      showToast(`Resend failed: ${err.message}`);
+      fail(err);
+    });
+  };
+
   useEffect(() => {
     history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline })}`);
   }, [applied, openId, timeline]);
@@ -286,7 +334,8 @@ export function App({ api, firstPage }: AppProps) {
   };
 
   const closeAll = () => {
-    if (showHelp) setShowHelp(false);
+    if (editing) setEditing(false);
+    else if (showHelp) setShowHelp(false);
     else if (timeline !== null) setTimeline(null);
     else if (openId !== null) setOpenId(null);
     else setSelectedId(null);
@@ -336,6 +385,10 @@ export function App({ api, firstPage }: AppProps) {
       case '?':
         setShowHelp(!showHelp);
         break;
+      case 'r':
+        if (detail?.detail?.kind !== 'exec' && detail?.detail?.kind !== 'ws') return;
+        resendAsRecorded();
+        break;
       default:
         return;
     }
@@ -359,7 +412,18 @@ export function App({ api, firstPage }: AppProps) {
     timeline !== null ? (
       <TokenTimeline key={timeline} token={timeline} api={api} onOpen={(id) => select(id, true)} onClose={() => setTimeline(null)} />
     ) : detail ? (
-      <DetailPane state={detail} summary={openSummary} onClose={() => setOpenId(null)} onTimeline={openTimeline} />
+      <DetailPane
+        state={detail}
+        summary={openSummary}
+        onClose={() => setOpenId(null)}
+        onTimeline={openTimeline}
+        replays={replays}
+        comparison={comparison && comparison.id === detail.id ? comparison : null}
+        original={original}
+        onResend={sending ? null : resendAsRecorded}
+        onEdit={() => setEditing(true)}
+        onOpen={(id) => select(id, true)}
+      />
     ) : null;
 
   return (
@@ -402,6 +466,7 @@ export function App({ api, firstPage }: AppProps) {
         {side}
       </main>
       {showHelp ? <Shortcuts onClose={() => setShowHelp(false)} /> : null}
+      {editing && detail?.detail ? <ReplayEditor detail={detail.detail} onSend={resend} onClose={() => setEditing(false)} /> : null}
       <Toast />
     </div>
   );

@@ -1,9 +1,10 @@
 // The detail of one exchange: its decoded bodies with their bytes, headers, timing,
 // token facts and problems; for a WebSocket, the frame timeline and the close.
 
-import { useEffect, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangeSummary, TokenRef } from '../../../model/types.ts';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { ExchangeDetail, ExchangeSummary, ReplayAnswer, TokenRef } from '../../../model/types.ts';
 import { formatClock, formatDuration } from '../model/format.ts';
+import { diffMarks, diffValue } from '../model/replay.ts';
 import { FrameTimeline } from './FrameTimeline.tsx';
 import { HeadersTable } from './HeadersTable.tsx';
 import { MessageView } from './MessageView.tsx';
@@ -22,11 +23,26 @@ interface DetailPaneProps {
   summary: ExchangeSummary | undefined;
   onClose: () => void;
   onTimeline: (token: TokenRef) => void;
+  /** Exchanges that replayed this one, newest first. */
+  replays: number[];
+  /** The answer of the resend that made this exchange, to show how it differs. */
+  comparison: ReplayAnswer | null;
+  /** The exchange it replayed, to show the two answers side by side. */
+  original: ExchangeDetail | null;
+  /** Resend as recorded (a new trx), or open the editor; null while one is being sent. */
+  onResend: (() => void) | null;
+  onEdit: () => void;
+  onOpen: (id: number) => void;
 }
 
-type Tab = 'response' | 'request' | 'frames' | 'headers' | 'facts';
+type Tab = 'compare' | 'response' | 'request' | 'frames' | 'headers' | 'facts';
 
-function tabsFor(detail: ExchangeDetail): { id: Tab; label: string }[] {
+function tabsFor(detail: ExchangeDetail, original: ExchangeDetail | null): { id: Tab; label: string }[] {
+  const compare = original && detail.kind === 'exec' ? [{ id: 'compare' as const, label: `Beside #${original.id}` }] : [];
+  return [...compare, ...ownTabs(detail)];
+}
+
+function ownTabs(detail: ExchangeDetail): { id: Tab; label: string }[] {
   if (detail.kind === 'ws') {
     return [
       { id: 'frames', label: `Frames (${detail.frames.length})` },
@@ -42,13 +58,15 @@ function tabsFor(detail: ExchangeDetail): { id: Tab; label: string }[] {
   ];
 }
 
-export function DetailPane({ state, summary, onClose, onTimeline }: DetailPaneProps) {
+export function DetailPane({ state, summary, onClose, onTimeline, replays, comparison, original, onResend, onEdit, onOpen }: DetailPaneProps) {
   const detail = state.detail;
   const head = detail ?? summary;
   const [tab, setTab] = useState<Tab | null>(null);
   useEffect(() => setTab(null), [state.id]);
-  const tabs = detail ? tabsFor(detail) : [];
+  const tabs = detail ? tabsFor(detail, comparison ? original : null) : [];
   const active: Tab | undefined = tabs.find((t) => t.id === tab)?.id ?? tabs[0]?.id;
+  const marks = useMemo(() => (comparison ? diffMarks(comparison.diff) : undefined), [comparison]);
+  const replayable = head?.kind === 'exec' || head?.kind === 'ws';
 
   return (
     <aside class="detail-pane" aria-label="Exchange detail">
@@ -76,7 +94,47 @@ export function DetailPane({ state, summary, onClose, onTimeline }: DetailPanePr
             ) : null}
           </div>
         ) : null}
+        {replayable ? (
+          <div class="detail-actions">
+            <button onClick={onResend ?? undefined} disabled={onResend === null} title="Send it again with a new trx (r)">
+              {onResend === null ? 'Sending…' : 'Resend'}
+            </button>
+            <button onClick={onEdit} disabled={!detail} title="Edit the request or the token, then send it">
+              Edit and resend
+            </button>
+            {head?.replayOf != null ? (
+              <button class="link" onClick={() => onOpen(head.replayOf!)}>
+                replay of #{head.replayOf}
+              </button>
+            ) : null}
+            {replays.map((id) => (
+              <button key={id} class="link" onClick={() => onOpen(id)}>
+                replayed as #{id}
+              </button>
+            ))}
+          </div>
+        ) : null}
       </header>
+      {comparison ? (
+        <section class="replay-diff" aria-label="Differences from the original">
+          <h3>
+            {comparison.error
+              ? `The replay got no answer: ${comparison.error}`
+              : comparison.diff.length === 0
+                ? `Same answer as #${comparison.replayOf}`
+                : `${comparison.diff.length} difference(s) from #${comparison.replayOf}`}
+          </h3>
+          {comparison.diff.length > 0 ? (
+            <ul>
+              {comparison.diff.map((d) => (
+                <li key={d.path} class={`diff-${d.change}`}>
+                  <code>{d.path}</code> {d.change}: {diffValue(d.before, d.change !== 'added')} → {diffValue(d.after, d.change !== 'removed')}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </section>
+      ) : null}
       {state.error ? <div class="banner error">{state.error}</div> : null}
       {!detail && !state.error ? <div class="detail-loading">Loading exchange {state.id}…</div> : null}
       {detail ? (
@@ -90,6 +148,26 @@ export function DetailPane({ state, summary, onClose, onTimeline }: DetailPanePr
             ))}
           </nav>
           <div class="detail-body" role="tabpanel">
+            {active === 'compare' && original ? (
+              <div class="compare-grid">
+                <MessageView
+                  key={`${original.id}-original`}
+                  label={`Original #${original.id}`}
+                  body={original.response?.body ?? ''}
+                  decoded={original.response?.decoded ?? null}
+                  truncated={original.response?.truncated ?? false}
+                  marks={marks}
+                />
+                <MessageView
+                  key={`${detail.id}-replayed`}
+                  label={`Replay #${detail.id}`}
+                  body={detail.response?.body ?? ''}
+                  decoded={detail.response?.decoded ?? null}
+                  truncated={detail.response?.truncated ?? false}
+                  marks={marks}
+                />
+              </div>
+            ) : null}
             {active === 'response' ? (
               detail.response ? (
                 <MessageView
@@ -99,6 +177,7 @@ export function DetailPane({ state, summary, onClose, onTimeline }: DetailPanePr
                   decoded={detail.response.decoded}
                   truncated={detail.response.truncated}
                   wireSize={detail.responseSize}
+                  marks={marks}
                 />
               ) : (
                 <p class="empty-note">{detail.state === 'pending' ? 'Waiting for the response…' : 'No response was received.'}</p>

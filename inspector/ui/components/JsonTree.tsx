@@ -15,6 +15,8 @@ interface TreeProps {
   bodyBytes: number;
   selectedPath: string | null;
   onSelect: (path: string) => void;
+  /** Paths that answered differently in a replay, marked in the tree. */
+  marks?: ReadonlyMap<string, 'changed' | 'added' | 'removed'>;
 }
 
 export function JsonTree(props: TreeProps) {
@@ -55,6 +57,7 @@ function JsonNode({ name, value, path, depth, tree }: NodeProps) {
   const [shown, setShown] = useState(childPageSize);
   const rowRef = useRef<HTMLDivElement>(null);
   const selected = tree.selectedPath === path;
+  const mark = tree.marks?.get(path);
 
   // A field selected from the hex view must become visible: open its ancestors.
   const selectedBelow = tree.selectedPath !== null && isDescendant(tree.selectedPath, path);
@@ -74,7 +77,7 @@ function JsonNode({ name, value, path, depth, tree }: NodeProps) {
     <div class="json-node" role="treeitem" aria-expanded={container ? open : undefined}>
       <div
         ref={rowRef}
-        class={`json-row${selected ? ' selected' : ''}`}
+        class={`json-row${selected ? ' selected' : ''}${mark ? ` diff-${mark}` : ''}`}
         style={{ '--depth': depth }}
         data-path={path}
         onClick={() => tree.onSelect(path)}
@@ -95,6 +98,7 @@ function JsonNode({ name, value, path, depth, tree }: NodeProps) {
         )}
         {label}
         <span class="json-colon">:</span>
+        {mark ? <span class="diff-tag">{mark}</span> : null}
         {container ? (
           <span class="json-preview">{open ? (Array.isArray(value) ? `[${count}]` : `{${count}}`) : preview(value)}</span>
         ) : (

@@ -18,6 +18,8 @@ interface MessageViewProps {
   /** Total size on the wire when known (a truncated body holds fewer bytes). */
   wireSize?: number;
   label: string;
+  /** Paths that answered differently in a replay. */
+  marks?: ReadonlyMap<string, 'changed' | 'added' | 'removed'>;
 }
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
@@ -33,7 +35,7 @@ function asText(bytes: Uint8Array): string | null {
   }
 }
 
-export function MessageView({ body, decoded, truncated, wireSize, label }: MessageViewProps) {
+export function MessageView({ body, decoded, truncated, wireSize, label, marks }: MessageViewProps) {
   const bytes = useMemo(() => base64ToBytes(body), [body]);
   const spans = useMemo(() => new SpanIndex(decoded?.spans ?? []), [decoded]);
   const jsonSize = useMemo(() => (decoded ? approximateSize(decoded.json) : 0), [decoded]);
@@ -80,6 +82,7 @@ export function MessageView({ body, decoded, truncated, wireSize, label }: Messa
               bodyBytes={jsonSize}
               selectedPath={selectedPath}
               onSelect={setSelectedPath}
+              marks={marks}
             />
           ) : text !== null ? (
             <pre class="message-text">{text}</pre>

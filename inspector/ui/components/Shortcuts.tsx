@@ -9,6 +9,7 @@ const shortcuts: [keys: string[], what: string][] = [
   [['l', '→'], 'expand a WebSocket row into its frames'],
   [['h', '←'], 'collapse it again'],
   [['g'], 'back to the live edge'],
+  [['r'], 'resend the open exchange (new trx) and compare its answer'],
   [['?'], 'this help'],
 ];
 

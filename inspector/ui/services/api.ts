@@ -1,7 +1,7 @@
 // The inspector's REST API as the app uses it. The UI token travels in its cookie;
 // failures become ApiError with a sentence fit to show as is.
 
-import type { ExchangeDetail, ExchangePage } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
 
 export const missingTokenMessage =
   'This inspector needs its token: open the link printed when the proxy started (it ends in ?token=…).';
@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly status: number,
     /** For a malformed filter: where in the filter text the problem is. */
     readonly position: number | null = null,
+    /** For an edit that does not fit the schema: each field and why. */
+    readonly problems: { path: string; reason: string }[] = [],
   ) {
     super(message);
   }
@@ -37,18 +39,24 @@ export class Api {
     params.set('limit', String(query.limit ?? pageSize));
     if (query.before !== undefined && query.before !== null) params.set('before', String(query.before));
     if (query.filter?.trim()) params.set('filter', query.filter.trim());
-    return this.get<ExchangePage>(`/api/exchanges?${params}`, signal);
+    return this.call<ExchangePage>(`/api/exchanges?${params}`, signal);
   }
 
   detail(id: number, signal?: AbortSignal): Promise<ExchangeDetail> {
-    return this.get<ExchangeDetail>(`/api/exchanges/${id}`, signal);
+    return this.call<ExchangeDetail>(`/api/exchanges/${id}`, signal);
   }
 
-  private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
+  /** Resends an exchange; the answer comes once the replay has its answer (a WebSocket, once it closed). */
+  replay(id: number, request: ReplayRequest): Promise<ReplayAnswer> {
+    return this.call<ReplayAnswer>(`/api/exchanges/${id}/replay`, undefined, request);
+  }
+
+  private async call<T>(path: string, signal?: AbortSignal, postBody?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
+    if (postBody !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(path, { headers, signal });
+      response = await fetch(path, postBody === undefined ? { headers, signal } : { method: 'POST', headers, signal, body: JSON.stringify(postBody) });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiError('The inspector server did not answer: is the proxy still running?', 0);
@@ -58,7 +66,7 @@ export class Api {
     // Errors are JSON from the API, or one line of text from the Host and Origin checks
     // (a wrong token, a refused Host: the sentence says which).
     const text = await response.text().catch(() => '');
-    let body: { error?: string; position?: number } = {};
+    let body: { error?: string; position?: number; problems?: { path: string; reason: string }[] } = {};
     try {
       body = JSON.parse(text);
     } catch {
@@ -68,6 +76,7 @@ export class Api {
       body.error ?? (text.trim() || `The inspector server answered ${response.status} ${response.statusText} to ${path}.`),
       response.status,
       typeof body.position === 'number' ? body.position : null,
+      Array.isArray(body.problems) ? body.problems : [],
     );
   }
 }

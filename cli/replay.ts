@@ -1,0 +1,178 @@
+// `ca2-inspector replay`: send a recorded session again to a server the user names,
+// record the replay into the same file, and say field by field what answered differently.
+
+import { existsSync, writeFileSync } from 'node:fs';
+import { FilterError } from '../model/filter.ts';
+import type { JsonValue } from '../model/types.ts';
+import { createCodec, SchemaError, type Codec } from '../proto/codec.ts';
+import { Recorder } from '../recorder/recorder.ts';
+import type { Difference } from '../replay/diff.ts';
+import { Replayer } from '../replay/replayer.ts';
+import { callName, replaySession, type ExchangeResult, type SessionReport } from '../replay/session.ts';
+import { ReplayTarget } from '../replay/target.ts';
+import { Store, StorageError } from '../storage/store.ts';
+import { parseCommandArgs } from './args.ts';
+import { parseUpstream } from './options.ts';
+import { progressReporter } from './progress.ts';
+import { UsageError } from './usage-error.ts';
+
+const help = `usage: ca2-inspector replay --db FILE --upstream URL [options]
+
+  --db FILE            the recording to replay; the replayed traffic is recorded into it too
+  --upstream URL       the server to send the replay to (required: a replay never goes
+                       to a server you did not name)
+  --filter EXPR        the exchanges to replay, in the inspector's filter language
+                       (default: every /exec call and WebSocket connection)
+  --proto PATH         a .proto file, a folder of them, or a descriptor set; repeat for more
+  --token T            send this token instead of the recorded ones
+  --trx new|keep       a fresh random trx for each request (default), or the recorded one
+  --timing recorded|none
+                       calls and WebSocket frames at their recorded gaps (default), or at once
+  --ignore PATH        a field path left out of the comparison, * for any index or key
+                       (billing.balances[*].updated_at_ms); repeat for more
+  --report FILE.json   write the results as JSON
+
+Exit status: 0 when every answer matched, 1 when any differed or failed (or nothing was
+selected), 2 for a usage error.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const values = parseOptions(argv);
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (values.db === undefined) throw new UsageError("--db FILE is required: the recording to replay; see 'ca2-inspector replay --help'.");
+  if (values.upstream === undefined) {
+    throw new UsageError("--upstream URL is required: a replay never goes to a server you did not name; see 'ca2-inspector replay --help'.");
+  }
+  const upstream = parseUpstream(values.upstream);
+  const trx = oneOf(values.trx, '--trx', ['new', 'keep'] as const);
+  const timing = oneOf(values.timing, '--timing', ['recorded', 'none'] as const);
+  if (!existsSync(values.db)) throw new UsageError(`${values.db} does not exist; pass --db with the file the proxy recorded into.`);
+  let codec: Codec;
+  try {
+    codec = createCodec({ protoPaths: values.proto ?? [] });
+  } catch (err) {
+    if (err instanceof SchemaError) throw new UsageError(err.message);
+    throw err;
+  }
+  let store: Store;
+  try {
+    store = Store.open(values.db);
+  } catch (err) {
+    if (err instanceof StorageError) throw new UsageError(err.message);
+    throw err;
+  }
+
+  const say = (line: string) => process.stdout.write(line + '\n');
+  const recorder = new Recorder(codec, store);
+  let target: ReplayTarget | null = null;
+  try {
+    target = await ReplayTarget.start({ upstream, recorder });
+    const progress = progressReporter(process.stdout.isTTY === true, (text) => process.stdout.write(text));
+    let report: SessionReport;
+    try {
+      report = await replaySession(new Replayer(codec, store, target), store, {
+        filter: values.filter,
+        token: values.token,
+        trx,
+        timing,
+        ignore: values.ignore,
+        onProgress: progress.update,
+      });
+    } catch (err) {
+      if (err instanceof FilterError) throw new UsageError(`--filter ${err.message}`);
+      throw err;
+    } finally {
+      progress.end();
+    }
+    const { results } = report;
+    if (results.length === 0) {
+      say(`Nothing to replay: ${values.filter ? `--filter "${values.filter}" selects` : `${values.db} holds`} no /exec call or WebSocket connection.`);
+      return 1;
+    }
+    for (const line of summaryLines(report, upstream)) say(line);
+    if (values.report) writeFileSync(values.report, JSON.stringify(reportJson(results), null, 2) + '\n');
+    return results.every((r) => r.result === 'same') ? 0 : 1;
+  } finally {
+    await target?.close();
+    recorder.stop();
+    store.close();
+  }
+}
+
+function parseOptions(argv: string[]) {
+  return parseCommandArgs('replay', argv, {
+    db: { type: 'string' },
+    upstream: { type: 'string' },
+    filter: { type: 'string' },
+    proto: { type: 'string', multiple: true },
+    token: { type: 'string' },
+    trx: { type: 'string' },
+    timing: { type: 'string' },
+    ignore: { type: 'string', multiple: true },
+    report: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }).values;
+}
+
+function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`${flag} takes ${allowed.join(' or ')}; got "${value}".`);
+}
+
+function summaryLines(report: SessionReport, upstream: URL): string[] {
+  const rows = new Map<string, { same: number; different: number; failed: number }>();
+  for (const r of report.results) {
+    const key = callName(r);
+    const row = rows.get(key) ?? { same: 0, different: 0, failed: 0 };
+    row[r.result]++;
+    rows.set(key, row);
+  }
+  const total = { same: 0, different: 0, failed: 0 };
+  for (const row of rows.values()) for (const k of ['same', 'different', 'failed'] as const) total[k] += row[k];
+  const width = Math.max('service.operation'.length, ...[...rows.keys()].map((k) => k.length));
+  const line = (name: string, c: { same: number; different: number; failed: number }) =>
+    `${name.padEnd(width)}  ${String(c.same).padStart(4)}  ${String(c.different).padStart(9)}  ${String(c.failed).padStart(6)}`;
+  const lines = [
+    '',
+    `Replayed ${report.results.length} exchange(s) against ${upstream.origin}${report.skipped ? ` (${report.skipped} plain HTTP exchange(s) left out)` : ''}:`,
+    `${'service.operation'.padEnd(width)}  same  different  failed`,
+    ...[...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, c]) => line(name, c)),
+    line('total', total),
+  ];
+  for (const renewal of report.renewals) lines.push(`token renewed from ${renewal.from}, exchange ${renewal.exchangeId}`);
+  const differences = report.results.flatMap((r) => r.diffs.map((d) => differenceLine(r, d)));
+  if (differences.length > 0) lines.push('', 'Differences (exchange, call, field: recorded → replayed):', ...differences);
+  const failures = report.results.filter((r) => r.result === 'failed');
+  if (failures.length > 0) lines.push('', 'Failed:', ...failures.map((r) => `#${r.id}  ${callName(r)}  ${r.error ?? 'no answer'}`));
+  return lines;
+}
+
+function differenceLine(r: ExchangeResult, d: Difference): string {
+  const show = (value: JsonValue, present: boolean) => {
+    if (!present) return '(none)';
+    const text = JSON.stringify(value);
+    return text.length > 60 ? text.slice(0, 57) + '…' : text;
+  };
+  return `#${r.id} → #${r.replayId}  ${callName(r)}  ${d.path || '(whole answer)'}: ${show(d.before, d.change !== 'added')} → ${show(d.after, d.change !== 'removed')}`;
+}
+
+/** The --report file: the shape the README documents. */
+function reportJson(results: ExchangeResult[]) {
+  const count = (verdict: ExchangeResult['result']) => results.filter((r) => r.result === verdict).length;
+  return {
+    summary: { total: results.length, same: count('same'), different: count('different'), failed: count('failed') },
+    exchanges: results.map((r) => ({
+      id: r.id,
+      replayId: r.replayId,
+      service: r.service,
+      operation: r.operation,
+      result: r.result,
+      diffs: r.diffs,
+      error: r.error,
+    })),
+  };
+}

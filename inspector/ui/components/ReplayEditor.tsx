@@ -1,0 +1,116 @@
+// "Edit and resend": the decoded request as JSON, checked as you type, and the token to
+// send, flagged when it has expired. The server encodes the JSON with the loaded schema;
+// a field that does not fit comes back here, named, and nothing was sent.
+
+import { useMemo, useState } from 'preact/hooks';
+import type { ExchangeDetail, JsonValue, ReplayRequest } from '../../../model/types.ts';
+import { parseEdited, tokenExpiry } from '../model/replay.ts';
+
+interface ReplayEditorProps {
+  detail: ExchangeDetail;
+  /** Resolves when sent; rejects with the server's sentence and problems to show. */
+  onSend: (request: ReplayRequest) => Promise<void>;
+  onClose: () => void;
+}
+
+function recordedToken(detail: ExchangeDetail): string {
+  const json = detail.kind === 'ws' ? detail.frames.find((f) => f.direction === 'client')?.decoded?.json : detail.request.decoded?.json;
+  const token = (json as { token?: JsonValue } | undefined)?.token;
+  return typeof token === 'string' ? token : '';
+}
+
+export function ReplayEditor({ detail, onSend, onClose }: ReplayEditorProps) {
+  const exec = detail.kind === 'exec';
+  const initialToken = useMemo(() => recordedToken(detail), [detail]);
+  const initialText = useMemo(() => {
+    if (!exec || !detail.request.decoded) return '';
+    const { token: _token, ...rest } = detail.request.decoded.json;
+    return JSON.stringify(rest, null, 2);
+  }, [detail]);
+  const [text, setText] = useState(initialText);
+  const [token, setToken] = useState(initialToken);
+  const [keepTrx, setKeepTrx] = useState(false);
+  const [sending, setSending] = useState(false);
+  const [refusal, setRefusal] = useState<{ error: string; problems: { path: string; reason: string }[] } | null>(null);
+  const edited = exec ? parseEdited(text) : null;
+  const expiry = tokenExpiry(token, Date.now());
+
+  const send = async () => {
+    const request: ReplayRequest = { trx: keepTrx ? 'keep' : 'new', timing: 'none' };
+    if (token !== initialToken) request.token = token;
+    if (edited?.ok && text !== initialText) {
+      const json = { ...(edited.value as Record<string, JsonValue>) };
+      if (token !== '') json.token = token;
+      request.body = { json };
+    }
+    setSending(true);
+    setRefusal(null);
+    try {
+      await onSend(request);
+    } catch (err) {
+      const problems = (err as { problems?: { path: string; reason: string }[] }).problems ?? [];
+      setRefusal({ error: (err as Error).message, problems });
+    } finally {
+      setSending(false);
+    }
+  };
+
+  return (
+    <div class="overlay" onClick={onClose}>
+      <div class="dialog replay-editor" role="dialog" aria-label="Edit and resend" onClick={(event) => event.stopPropagation()}>
+        <h2>Edit and resend #{detail.id}</h2>
+        {exec ? (
+          <label class="replay-field">
+            <span>Request (decoded ClientRequest; the token is set below)</span>
+            <textarea
+              class={`replay-json${edited && !edited.ok ? ' invalid' : ''}`}
+              spellcheck={false}
+              rows={16}
+              value={text}
+              onInput={(event) => setText((event.target as HTMLTextAreaElement).value)}
+            />
+          </label>
+        ) : (
+          <p class="muted">A new connection sends the recorded client frames, WsAuth with the token below.</p>
+        )}
+        {edited && !edited.ok ? <p class="replay-invalid" role="status">{edited.error}</p> : null}
+        <label class="replay-field">
+          <span>Token</span>
+          <input class="replay-token mono" value={token} spellcheck={false} onInput={(event) => setToken((event.target as HTMLInputElement).value)} />
+        </label>
+        {expiry ? (
+          <p class={`replay-expiry${expiry.expired ? ' expired' : ''}`}>
+            {expiry.expired ? 'Expired' : 'Expires'} {new Date(expiry.exp * 1000).toISOString()} (exp {expiry.exp})
+            {expiry.expired ? ': the server will likely refuse it; paste a fresh one.' : ''}
+          </p>
+        ) : null}
+        {exec ? (
+          <label class="replay-check">
+            <input type="checkbox" checked={keepTrx} onChange={(event) => setKeepTrx((event.target as HTMLInputElement).checked)} /> keep the recorded trx
+            (by default a new one is sent)
+          </label>
+        ) : null}
+        {refusal ? (
+          <div class="banner error" role="alert">
+            {refusal.error}
+            {refusal.problems.length > 0 ? (
+              <ul>
+                {refusal.problems.map((p) => (
+                  <li key={p.path}>
+                    <code>{p.path}</code>: {p.reason}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </div>
+        ) : null}
+        <div class="dialog-actions">
+          <button onClick={onClose}>Cancel</button>
+          <button class="primary" disabled={sending || (edited !== null && !edited.ok)} onClick={() => void send()}>
+            {sending ? 'Sending…' : 'Send'}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,79 @@
+// Field-level differences between a recorded response and its replay, with paths in
+// the JSON tree's notation ("billing.balances[1].amount_minor"). What changes on
+// every call by design is left out: the trx, any value that is a token on both
+// sides (a fresh JWT is not a regression), and the paths the user ignores.
+// No Node imports: the inspector app uses it too.
+
+import type { Difference, JsonValue } from '../model/types.ts';
+import { childPath } from '../inspector/ui/model/json-path.ts';
+
+export type { Difference };
+
+/** A JWT as ca2 issues them: base64url JSON header and claims, then a signature. */
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+
+export function isJwtShaped(value: JsonValue | undefined): value is string {
+  return typeof value === 'string' && JWT_SHAPE.test(value);
+}
+
+/** Segments of an --ignore path: keys, [n] indexes, and * (any key) or [*] (any index). */
+type Pattern = string[];
+
+/** "billing.balances[*].updated_at_ms" → ["billing", "balances", "[*]", "updated_at_ms"]. */
+export function parseIgnore(path: string): Pattern {
+  return path.match(/\[[^\]]*\]|[^.[\]]+/g) ?? [];
+}
+
+function segmentsMatch(pattern: Pattern, segments: string[]): boolean {
+  if (pattern.length !== segments.length) return false;
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i];
+    const s = segments[i];
+    if (p === s) continue;
+    if (p === '*' && !s.startsWith('[')) continue;
+    if (p === '[*]' && s.startsWith('[')) continue;
+    return false;
+  }
+  return true;
+}
+
+/** Always left out: the trx is fresh on every replay. */
+const ALWAYS_IGNORED: Pattern[] = [['trx']];
+
+/** Differences from `before` (recorded) to `after` (replayed), in tree order. */
+export function diffJson(before: JsonValue | undefined, after: JsonValue | undefined, ignore: readonly string[] = []): Difference[] {
+  const patterns = [...ALWAYS_IGNORED, ...ignore.map(parseIgnore)];
+  const out: Difference[] = [];
+  walk(before, after, '', [], patterns, out);
+  return out;
+}
+
+function walk(before: JsonValue | undefined, after: JsonValue | undefined, path: string, segments: string[], ignore: Pattern[], out: Difference[]): void {
+  if (segments.length > 0 && ignore.some((p) => segmentsMatch(p, segments))) return;
+  if (before === undefined && after === undefined) return;
+  if (before === undefined) {
+    out.push({ path, change: 'added', before: null, after: after! });
+    return;
+  }
+  if (after === undefined) {
+    out.push({ path, change: 'removed', before, after: null });
+    return;
+  }
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const length = Math.max(before.length, after.length);
+    for (let i = 0; i < length; i++) walk(before[i], after[i], childPath(path, i, true), [...segments, `[${i}]`], ignore, out);
+    return;
+  }
+  if (isObject(before) && isObject(after)) {
+    const keys = [...Object.keys(before), ...Object.keys(after).filter((k) => !(k in before))];
+    for (const key of keys) walk(before[key], after[key], childPath(path, key, false), [...segments, key], ignore, out);
+    return;
+  }
+  if (before === after) return;
+  if (isJwtShaped(before) && isJwtShaped(after)) return;
+  out.push({ path, change: 'changed', before, after });
+}
+
+function isObject(value: JsonValue): value is { [key: string]: JsonValue } {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
