@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let store: Store;
   try {
-    store = Store.open(values.db);
+    store = Store.open(values.db, { codec });
   } catch (err) {
     if (err instanceof StorageError) throw new UsageError(err.message);
     throw err;

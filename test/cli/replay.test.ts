@@ -107,7 +107,7 @@ describe('ca2-inspector replay', () => {
   });
 
   test('an upstream that cannot be reached fails every exchange, with the reason', async () => {
-    const out = await replay('--db', db, '--upstream', 'http://127.0.0.1:9', '--filter', 'kind:exec', '--timing', 'none');
+    const out = await replay('--db', db, '--upstream', 'http://127.0.0.1:9', '--proto', demoProtoDir, '--filter', 'kind:exec', '--timing', 'none');
     assert.equal(out.code, 1);
     assert.match(out.stdout, /^total\s+0\s+0\s+3$/m);
     assert.match(out.stdout, /^#1  auth\.login  upstream 127\.0\.0\.1:9 refused the connection/m);

@@ -42,7 +42,7 @@ describe('replaying one exchange', () => {
     await wsSession(recording.url, token);
     await fetch(new URL('/exec', recording.url), { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: garbage });
     await recording.close();
-    store = Store.open(db);
+    store = Store.open(db, { codec: demoCodec });
     const items = store.listExchanges({}).items;
     ids = {
       login: items.find((s) => s.operation === 'login')!.id,

@@ -28,7 +28,7 @@ export interface Recording {
 }
 
 export async function recordThrough(upstream: URL, db: string): Promise<Recording> {
-  const store = Store.open(db);
+  const store = Store.open(db, { codec: demoCodec });
   const recorder = new Recorder(demoCodec, store);
   const tap = new Tap();
   tap.add(recorder);
