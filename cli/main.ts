@@ -6,6 +6,9 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   decode: () => import('./decode.ts'),
   proxy: () => import('./proxy.ts'),
   list: () => import('./list.ts'),
+  export: () => import('./export.ts'),
+  import: () => import('./import.ts'),
+  open: () => import('./open.ts'),
 };
 
 const usage = `usage: ca2-inspector <command> [options]
@@ -14,6 +17,9 @@ commands:
   proxy    forward a ca2 server, decode and record its traffic, serve the inspector
   decode   decode one ca2 message from a file or standard input
   list     print recorded exchanges, selected with the filter language
+  export   write selected exchanges as a HAR file or a capture, tokens redacted
+  import   merge HAR files and captures into a recording
+  open     serve the inspector over a capture or a recording, with no proxy
 
 Run 'ca2-inspector <command> --help' for a command's options.`;
 

@@ -9,7 +9,7 @@ import { Decoder } from './decoder.ts';
 import { Plans } from './plan.ts';
 import type { MessagePlan } from './plan.ts';
 import { decodeRaw } from './raw.ts';
-import { loadSchema } from './schema.ts';
+import { descriptorSetOf, loadSchema, loadSchemaFromDescriptorSet } from './schema.ts';
 import { summarize } from './summary.ts';
 
 export { SchemaError } from './schema.ts';
@@ -25,6 +25,14 @@ export interface Codec {
   decode(type: MessageType, bytes: Uint8Array, options?: DecodeOptions): DecodeResult; // never throws
   /** protoc --decode_raw text, byte-identical, or an error sentence for input protoc rejects */
   decodeRaw(bytes: Uint8Array): { text: string } | { error: string };
+  /** The loaded schema as FileDescriptorSet bytes, for a capture file to carry. */
+  descriptorSet(): Uint8Array;
+}
+
+export interface CodecOptions {
+  protoPaths?: string[];
+  /** Instead of protoPaths: a FileDescriptorSet embedded in a capture, named by `label` in errors. */
+  descriptorSet?: { bytes: Uint8Array; label: string };
 }
 
 export const MESSAGE_TYPES: readonly MessageType[] = ['ClientRequest', 'ServerResponse', 'WsAuth', 'WsEvent'];
@@ -33,8 +41,11 @@ export const MESSAGE_TYPES: readonly MessageType[] = ['ClientRequest', 'ServerRe
  * Bundled envelope schema plus user .proto files/folders/descriptor sets; user types replace bundled ones of the same full name.
  * Throws SchemaError (exported) whose message names file and line: "--proto ./x.proto:12: unknown type ca2types.Balanc"
  */
-export function createCodec(options: { protoPaths?: string[] } = {}): Codec {
-  const plans = new Plans(loadSchema(options.protoPaths ?? []));
+export function createCodec(options: CodecOptions = {}): Codec {
+  const schema = options.descriptorSet
+    ? loadSchemaFromDescriptorSet(options.descriptorSet.bytes, options.descriptorSet.label)
+    : loadSchema(options.protoPaths ?? []);
+  const plans = new Plans(schema);
   const topLevel = {} as Record<MessageType, MessagePlan>;
   for (const type of MESSAGE_TYPES) {
     const plan = plans.forName(`.ca2.${type}`);
@@ -61,5 +72,6 @@ export function createCodec(options: { protoPaths?: string[] } = {}): Codec {
       return result;
     },
     decodeRaw,
+    descriptorSet: () => descriptorSetOf(schema),
   };
 }

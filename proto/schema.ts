@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import 'protobufjs/ext/descriptor/index.js';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
 
 export class SchemaError extends Error {}
 
@@ -41,6 +41,34 @@ export function loadSchema(protoPaths: readonly string[] = []): protobuf.Root {
     throw resolveError(root, err as Error, display);
   }
   return root;
+}
+
+/**
+ * The schema a capture file carries (see descriptorSetOf): a complete set, so the bundled
+ * envelope only fills in what it lacks. `label` names the file in errors.
+ */
+export function loadSchemaFromDescriptorSet(bytes: Uint8Array, label: string): protobuf.Root {
+  let root: protobuf.Root;
+  try {
+    root = (protobuf.Root as unknown as { fromDescriptor(b: Uint8Array): protobuf.Root }).fromDescriptor(bytes);
+  } catch (err) {
+    throw new SchemaError(`${label}: its embedded schema is not a descriptor set (${(err as Error).message}); pass --proto with the schema instead.`);
+  }
+  for (const object of leaves(loadBundled())) {
+    if (!root.lookup(object.fullName)) moveTo(root, object);
+  }
+  try {
+    root.resolveAll();
+  } catch (err) {
+    throw new SchemaError(`${label}: its embedded schema does not resolve (${(err as Error).message}); pass --proto with the schema instead.`);
+  }
+  return root;
+}
+
+/** The whole loaded schema as FileDescriptorSet bytes, as protoc --descriptor_set_out writes them. */
+export function descriptorSetOf(root: protobuf.Root): Uint8Array {
+  const set = (root as unknown as { toDescriptor(syntax: string): protobuf.Message }).toDescriptor('proto3');
+  return (descriptor as unknown as { FileDescriptorSet: protobuf.Type }).FileDescriptorSet.encode(set).finish();
 }
 
 /** Parsed, not resolved: resolving would bind its references before user types replace them. */

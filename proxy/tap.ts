@@ -58,6 +58,8 @@ export interface TappedFlow {
   /** For ws: the upstream's answer to the upgrade (101, or the refusal with its body). */
   response: TappedResponse | null;
   error: FlowError | null;
+  /** What is known to be missing from this capture of the flow (set by imports, e.g. a body whose bytes were lost); stored as problems. */
+  captureProblems?: string[];
 }
 
 export interface TappedFrame {

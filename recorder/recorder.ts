@@ -55,6 +55,11 @@ export class Recorder implements TapListener {
     this.listeners.push(listener);
   }
 
+  removeListener(listener: RecorderListener): void {
+    const at = this.listeners.indexOf(listener);
+    if (at >= 0) this.listeners.splice(at, 1);
+  }
+
   requestStarted(flow: TappedFlow): void {
     const record: ExchangeRecord = {
       id: this.store.allocateExchangeId(),
@@ -89,7 +94,7 @@ export class Recorder implements TapListener {
   exchangeEnded(flow: TappedFlow): void {
     const entry = this.open.get(flow.id) ?? this.adopt(flow);
     const { record } = entry;
-    record.request = messageRecord(flow.request, flow.kind === 'exec' ? this.decode('ClientRequest', flow.request.body) : null);
+    record.request = messageRecord(flow.request, flow.kind === 'exec' ? this.decode('ClientRequest', flow.request.body, flow.startedAt) : null);
     record.response = flow.response ? messageRecord(flow.response, this.decodeResponse(flow)) : null;
     record.status = flow.response?.status ?? null;
     record.error = flow.error?.message ?? null;
@@ -113,6 +118,7 @@ export class Recorder implements TapListener {
         }),
       ];
     }
+    if (flow.captureProblems) record.problems.unshift(...flow.captureProblems);
 
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
     if (upgraded) {
@@ -132,7 +138,7 @@ export class Recorder implements TapListener {
     if (!entry) return;
     const { record } = entry;
     const binary = frame.opcode === 2;
-    const decoded = binary ? this.decode(frame.direction === 'client' ? 'WsAuth' : 'WsEvent', frame.body) : null;
+    const decoded = binary ? this.decode(frame.direction === 'client' ? 'WsAuth' : 'WsEvent', frame.body, frame.at) : null;
     const problems = [
       ...problemTexts(`frame ${frame.seq}`, decoded),
       ...(entry.wsCheck?.onFrame({ direction: frame.direction, opcode: frame.opcode, decoded, at: frame.at }) ?? []),
@@ -199,11 +205,12 @@ export class Recorder implements TapListener {
     // The proxy's own 502/504 and upstream error pages are plain text, not ServerResponse.
     const type = headerValue(flow.response.headers, 'content-type') ?? '';
     if (!type.includes('protobuf') && !(type === '' && flow.response.body.length > 0)) return null;
-    return this.decode('ServerResponse', flow.response.body);
+    return this.decode('ServerResponse', flow.response.body, flow.endedAt ?? flow.startedAt);
   }
 
-  private decode(type: 'ClientRequest' | 'ServerResponse' | 'WsAuth' | 'WsEvent', body: Uint8Array): DecodeResult {
-    return this.codec.decode(type, body, { spans: true });
+  /** `at` is when the message crossed, so a token's expiry is judged then, for imports too. */
+  private decode(type: 'ClientRequest' | 'ServerResponse' | 'WsAuth' | 'WsEvent', body: Uint8Array, at: number): DecodeResult {
+    return this.codec.decode(type, body, { spans: true, now: at });
   }
 
   private save(record: ExchangeRecord, frames?: FrameTotals): void {

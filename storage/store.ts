@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { parseFilter } from '../model/filter.ts';
 import { decodedSearchText, summarySearchText } from '../model/filter-match.ts';
 import type { ExchangeDetail, ExchangePage } from '../model/types.ts';
+import { prepareContentKeys } from './content-keys.ts';
 import { queryPage } from './list-query.ts';
 import { fileVersion, migrate, schemaVersion } from './migrations.ts';
 import type { ExchangeRecord, FrameRecord } from './records.ts';
@@ -65,7 +66,10 @@ export interface ListQuery {
   now?: number;
 }
 
-type Queued = { kind: 'exchange'; record: ExchangeRecord } | { kind: 'frame'; frame: FrameRecord };
+type Queued =
+  | { kind: 'exchange'; record: ExchangeRecord }
+  | { kind: 'frame'; frame: FrameRecord }
+  | { kind: 'contentKey'; id: number; key: string };
 
 /** While locked, a write gives up after this long instead of holding up the event loop. */
 const busyTimeoutMs = 25;
@@ -171,6 +175,33 @@ export class Store {
   putFrame(frame: FrameRecord): void {
     if (this.refuseClosed()) return;
     this.enqueue({ kind: 'frame', frame });
+  }
+
+  /** Marks an exchange put before as imported with this content key (see capture/content-key.ts). Queued like the rest. */
+  putContentKey(id: number, key: string): void {
+    if (this.refuseClosed()) return;
+    this.enqueue({ kind: 'contentKey', id, key });
+  }
+
+  /** Whether an exchange with this content key is written (queued keys are not looked at, so an import can stay one transaction). */
+  hasContentKey(key: string): boolean {
+    return this.read(() => this.sql.contentKeys.has(key));
+  }
+
+  /**
+   * Writes everything queued in one transaction, or nothing: for an import, which must not
+   * be stored in part. On failure the queue is discarded and a StorageError thrown.
+   */
+  commitAll(): void {
+    if (this.closed) throw new StorageError(`The store for ${this.file} is closed.`);
+    const batch = this.queue;
+    this.queue = [];
+    this.queuedExchanges.clear();
+    try {
+      this.sql.batch(batch);
+    } catch (err) {
+      throw new StorageError(`Could not write to ${this.file}, so nothing was stored: ${(err as Error).message}.`);
+    }
   }
 
   /** Writes everything queued now, in one transaction; a failure is reported and the queue kept for a retry. */
@@ -312,7 +343,8 @@ export class Store {
           return;
         }
         this.dropped++;
-        const what = batch[i].kind === 'exchange' ? `exchange ${(batch[i] as { record: ExchangeRecord }).record.id}` : 'a WebSocket frame';
+        const entry = batch[i];
+        const what = entry.kind === 'frame' ? 'a WebSocket frame' : `exchange ${entry.kind === 'exchange' ? entry.record.id : entry.id}`;
         this.onError(`Could not record ${what} in ${this.file}, so it was dropped: ${(err as Error).message}`);
       }
     }
@@ -429,10 +461,13 @@ function prepareStatements(db: Database.Database) {
     delta[side(frame.direction) + 2] += frame.size;
   };
 
+  const contentKeys = prepareContentKeys(db);
   const batch = db.transaction((entries: Queued[]) => {
     const deltas = new Map<number, Delta>();
     for (const entry of entries) {
-      if (entry.kind === 'exchange') {
+      if (entry.kind === 'contentKey') {
+        contentKeys.set(entry.id, entry.key);
+      } else if (entry.kind === 'exchange') {
         // Frames written earlier in this batch are already counted by the insert.
         if (deltas.has(entry.record.id)) flushDelta(entry.record.id);
         putExchange(entry.record);
@@ -451,6 +486,7 @@ function prepareStatements(db: Database.Database) {
 
   return {
     batch: (entries: Queued[]) => batch.immediate(entries),
+    contentKeys,
     detail: db.prepare(
       `SELECT ${summaryColumns}, e.error, e.close_code, e.close_reason, e.close_by, e.close_at,
          b.request_headers, b.request_body, b.request_decoded, b.request_truncated,
