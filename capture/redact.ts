@@ -61,6 +61,14 @@ export class Redactor {
 
   /** Second pass: the exchange with every learned token and JWT replaced. */
   redact(captured: CapturedExchange): CapturedExchange {
+    const redacted = this.redactParts(captured);
+    const { request, response } = redacted.flow;
+    request.headers = lengthFixed(request.headers, captured.flow.request.size, request.size);
+    if (response && captured.flow.response) response.headers = lengthFixed(response.headers, captured.flow.response.size, response.size);
+    return redacted;
+  }
+
+  private redactParts(captured: CapturedExchange): CapturedExchange {
     const { flow, frames } = captured;
     const execLike = flow.kind === 'exec';
     return {
@@ -70,12 +78,12 @@ export class Redactor {
           ...flow.request,
           path: this.redactPath(flow.request.path),
           headers: this.redactHeaders(flow.request.headers),
-          body: execLike ? this.redactProtobuf(flow.request.body, true, 'ClientRequest') : this.redactText(flow.request.body, 'request body'),
+          ...resized(flow.request, execLike ? this.redactProtobuf(flow.request.body, true, 'ClientRequest') : this.redactText(flow.request.body, 'request body')),
         },
         response: flow.response && {
           ...flow.response,
           headers: this.redactHeaders(flow.response.headers),
-          body: execLike ? this.redactProtobuf(flow.response.body, false, 'ServerResponse') : this.redactText(flow.response.body, 'response body'),
+          ...resized(flow.response, execLike ? this.redactProtobuf(flow.response.body, false, 'ServerResponse') : this.redactText(flow.response.body, 'response body')),
         },
         error: flow.error && { ...flow.error, message: this.redactString(flow.error.message, 'error') },
       },
@@ -101,9 +109,9 @@ export class Redactor {
   }
 
   private redactFrame(frame: TappedFrame): TappedFrame {
-    if (frame.opcode !== 2) return { ...frame, body: this.redactText(frame.body, 'WebSocket text frame') };
+    if (frame.opcode !== 2) return { ...frame, ...resized(frame, this.redactText(frame.body, 'WebSocket text frame')) };
     const client = frame.direction === 'client';
-    return { ...frame, body: this.redactProtobuf(frame.body, client, client ? 'WsAuth' : 'WsEvent') };
+    return { ...frame, ...resized(frame, this.redactProtobuf(frame.body, client, client ? 'WsAuth' : 'WsEvent')) };
   }
 
   private redactProtobuf(bytes: Uint8Array, hasTokenField: boolean, type: string): Uint8Array {
@@ -246,6 +254,17 @@ export class Redactor {
     this.counts.set(where, (this.counts.get(where) ?? 0) + 1);
     return placeholder;
   }
+}
+
+/** A redacted body with its wire size moved by as much as the body grew or shrank. */
+function resized(message: { body: Uint8Array; size: number }, body: Uint8Array): { body: Uint8Array; size: number } {
+  return { body, size: message.size + body.length - message.body.length };
+}
+
+/** Content-Length follows a body that redaction resized, so the message still reads whole. */
+function lengthFixed(headers: HeaderList, before: number, after: number): HeaderList {
+  if (before === after) return headers;
+  return headers.map(([name, value]) => (name.toLowerCase() === 'content-length' && value.trim() === String(before) ? [name, String(after)] : [name, value]));
 }
 
 function headerTokens(name: string, value: string): string[] {
