@@ -17,7 +17,7 @@ import { harEntry } from './har-export.ts';
 import { findInBytes, findToken } from './leak-check.ts';
 import { openForImport, recordAll } from './record.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
-import { allExchanges } from './sources.ts';
+import { allExchanges, selectedExchanges } from './sources.ts';
 
 export class ExportError extends Error {}
 
@@ -25,6 +25,8 @@ export interface ExportOptions {
   format: 'har' | 'capture';
   output: string;
   filter?: string;
+  /** Instead of the filter: these exchanges (the rows selected in the inspector). */
+  ids?: number[];
   /** false only with --keep-tokens. */
   redact: boolean;
   stripClaims?: boolean;
@@ -38,14 +40,25 @@ export interface ExportResult {
   redaction: RedactionReport | null;
 }
 
+type Selection = Pick<ExportOptions, 'filter' | 'ids' | 'redact' | 'stripClaims'>;
+
+/** What an export would hold and replace, without writing anything: the inspector's preview. */
+export function previewExport(source: Store, options: Selection): ExportResult {
+  const { exchanges, redactor } = select(source, options);
+  return { exchanges: exchanges.length, redaction: redactor?.report() ?? null };
+}
+
+function select(source: Store, options: Selection): { exchanges: CapturedExchange[]; redactor: Redactor | null } {
+  let exchanges = options.ids ? selectedExchanges(source, options.ids) : allExchanges(source, options.filter);
+  if (!options.redact) return { exchanges, redactor: null };
+  const redactor = new Redactor({ stripClaims: options.stripClaims });
+  for (const captured of exchanges) redactor.learn(captured);
+  exchanges = exchanges.map((captured) => redactor.redact(captured));
+  return { exchanges, redactor };
+}
+
 export function exportRecording(source: Store, options: ExportOptions): ExportResult {
-  let exchanges = allExchanges(source, options.filter);
-  let redactor: Redactor | null = null;
-  if (options.redact) {
-    redactor = new Redactor({ stripClaims: options.stripClaims });
-    for (const captured of exchanges) redactor.learn(captured);
-    exchanges = exchanges.map((captured) => redactor!.redact(captured));
-  }
+  const { exchanges, redactor } = select(source, options);
   const meta = {
     madeAt: new Date().toISOString(),
     toolVersion: options.toolVersion,

@@ -19,6 +19,11 @@ export function rewriteMessage(bytes: Uint8Array, replace: Replacer): Uint8Array
   return rewriteLevel(wire, 0, bytes.length, [], replace);
 }
 
+/** Whether the bytes are one well-formed message level (as protoc would print them as one). */
+export function isMessage(bytes: Uint8Array): boolean {
+  return new Wire(bytes).isMessage(0, bytes.length, MAX_DEPTH);
+}
+
 function rewriteLevel(wire: Wire, start: number, end: number, path: number[], replace: Replacer): Uint8Array | null {
   if (path.length > MAX_DEPTH || !wire.isMessage(start, end, MAX_DEPTH)) return null;
   const parts: Uint8Array[] = [];

@@ -14,7 +14,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { HeaderList } from '../model/types.ts';
 import type { TappedFrame } from '../proxy/tap.ts';
 import type { CapturedExchange } from './captured.ts';
-import { rewriteMessage } from './protobuf-rewrite.ts';
+import { isMessage, rewriteMessage } from './protobuf-rewrite.ts';
 
 /** Shorter learned values are replaced where they stand but not searched for elsewhere: "1" would match everywhere. */
 export const MIN_SEARCHED_LENGTH = 8;
@@ -46,17 +46,16 @@ export class Redactor {
 
   /** First pass: remember every token this exchange carries. */
   learn({ flow, frames }: CapturedExchange): void {
-    if (flow.kind === 'exec') this.learnField(flow.request.body);
-    for (const frame of frames) if (frame.direction === 'client' && frame.opcode === 2) this.learnField(frame.body);
+    const exec = flow.kind === 'exec';
+    this.learnBody(flow.request.body, exec, exec);
+    if (flow.response) this.learnBody(flow.response.body, exec, false);
+    for (const frame of frames) this.learnBody(frame.body, frame.opcode === 2, frame.direction === 'client');
     for (const [name, value] of [...flow.request.headers, ...(flow.response?.headers ?? [])]) {
       for (const token of headerTokens(name, value)) this.learnToken(token);
+      this.learnJwtsIn(value);
     }
     for (const value of queryTokens(flow.request.path)) this.learnToken(value);
-    const texts = [flow.request.body, flow.response?.body, ...frames.map((f) => f.body)];
-    for (const bytes of texts) if (bytes) for (const jwt of latin1(bytes).match(JWT) ?? []) if (isJwt(jwt)) this.learnToken(jwt);
-    for (const [, value] of [...flow.request.headers, ...(flow.response?.headers ?? [])]) {
-      for (const jwt of value.match(JWT) ?? []) if (isJwt(jwt)) this.learnToken(jwt);
-    }
+    this.learnJwtsIn(flow.request.path);
   }
 
   /** Second pass: the exchange with every learned token and JWT replaced. */
@@ -204,11 +203,27 @@ export class Redactor {
     return this.redactString(out, 'path');
   }
 
-  private learnField(bytes: Uint8Array): void {
-    rewriteMessage(bytes, (value, path) => {
-      if (path.length === 1 && path[0] === TOKEN_FIELD && value.length > 0) this.learnToken(Buffer.from(value).toString('utf8'));
+  /**
+   * Protobuf is searched field by field: a JWT is a whole field, or inside a text one. A
+   * search over the raw bytes would run a JWT on into the tag byte after it.
+   */
+  private learnBody(bytes: Uint8Array, protobuf: boolean, hasTokenField: boolean): void {
+    if (!protobuf || !isMessage(bytes)) {
+      this.learnJwtsIn(latin1(bytes));
+      return;
+    }
+    rewriteMessage(bytes, (value, path, looksLikeMessage) => {
+      const text = Buffer.from(value).toString('utf8');
+      if (hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD) this.learnToken(text);
+      else if (isJwt(text)) this.learnToken(text);
+      else if (looksLikeMessage) return 'descend';
+      else this.learnJwtsIn(text);
       return null;
     });
+  }
+
+  private learnJwtsIn(text: string): void {
+    for (const jwt of text.match(JWT) ?? []) if (isJwt(jwt)) this.learnToken(jwt);
   }
 
   private learnToken(token: string): void {

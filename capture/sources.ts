@@ -80,6 +80,17 @@ export function allExchanges(store: Store, filter?: string): CapturedExchange[] 
   return ids.map((id, index) => capturedFromDetail(store.getExchange(id)!, index));
 }
 
+/** These exchanges, oldest first; an id with no exchange is an error naming it. */
+export function selectedExchanges(store: Store, ids: readonly number[]): CapturedExchange[] {
+  return [...new Set(ids)]
+    .sort((a, b) => a - b)
+    .map((id, index) => {
+      const detail = store.getExchange(id);
+      if (!detail) throw new SourceError(`No exchange has id ${id}; select rows that are stored.`);
+      return capturedFromDetail(detail, index);
+    });
+}
+
 function readHead(file: string, length: number): string {
   let fd: number;
   try {

@@ -10,7 +10,7 @@ import { readCaptureMeta } from '../storage/capture-meta.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { codecFor } from './schema-option.ts';
-import { toolVersion } from './tool-version.ts';
+import { toolVersion } from '../capture/tool-version.ts';
 import { UsageError } from './usage-error.ts';
 
 const help = `usage: ca2-inspector export [--db FILE] [--filter EXPR] [-o FILE] [--format har|capture]

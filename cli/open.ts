@@ -14,6 +14,7 @@ import { startInspectorServer } from '../inspector/server/app.ts';
 import type { Store } from '../storage/store.ts';
 import { parseHostPort } from './options.ts';
 import { codecFor } from './schema-option.ts';
+import { toolVersion } from '../capture/tool-version.ts';
 import { UsageError } from './usage-error.ts';
 
 const help = `usage: ca2-inspector open FILE [--ui HOST:PORT] [--proto PATH]...
@@ -60,14 +61,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   let store: Store = snapshot.store;
   let redecoded: string | null = null;
+  const embedded = snapshot.capture?.descriptorSet;
   const cleanUp = () => {
     if (store !== snapshot.store) store.close();
     snapshot.remove();
     if (redecoded) rmSync(redecoded, { recursive: true, force: true });
   };
+  let codec;
   try {
+    codec = codecFor(protoPaths, embedded ? { bytes: embedded, label: file } : null);
     if (protoPaths.length > 0) {
-      const codec = codecFor(protoPaths, null);
       redecoded = mkdtempSync(join(tmpdir(), 'ca2-open-'));
       store = openForImport(join(redecoded, 'decoded.sqlite'));
       recordAll(store, codec, allExchanges(snapshot.store), { dedupe: false });
@@ -81,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(line + '\n');
   let server;
   try {
-    server = await startInspectorServer({ store, host: ui.host, port: ui.port, token, log: say });
+    server = await startInspectorServer({ store, host: ui.host, port: ui.port, token, log: say, export: { codec, toolVersion } });
   } catch (err) {
     cleanUp();
     process.stderr.write(`ca2-inspector open: ${(err as Error).message}\n`);

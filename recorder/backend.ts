@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createCodec } from '../proto/codec.ts';
 import { Store } from '../storage/store.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
+import { toolVersion } from '../capture/tool-version.ts';
 import { buildUi, uiDistDir } from '../inspector/build.ts';
 import { Recorder } from './recorder.ts';
 import { TerminalPrinter } from './printer.ts';
@@ -35,7 +36,10 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
   const store = Store.open(options.db, { onError: (message) => log(`recording: ${message}`) });
   let server;
   try {
-    server = await startInspectorServer({ store, host: options.ui.host, port: options.ui.port, token: options.uiToken, allowHosts: options.uiAllowHosts, log });
+    server = await startInspectorServer({
+      store, host: options.ui.host, port: options.ui.port, token: options.uiToken, allowHosts: options.uiAllowHosts, log,
+      export: { codec, toolVersion },
+    });
   } catch (err) {
     store.close();
     throw err;

@@ -5,10 +5,12 @@ import { existsSync } from 'node:fs';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
 import type { LiveEvents } from '../../model/types.ts';
+import type { Codec } from '../../proto/codec.ts';
 import type { Store } from '../../storage/store.ts';
 import { UiToken } from './auth.ts';
 import { Guard } from './guard.ts';
 import { LiveStream } from './live.ts';
+import { exportRouter } from './export-routes.ts';
 import { apiRouter } from './routes.ts';
 import { listen } from '../../proxy/listen.ts';
 import { uiDistDir } from '../build.ts';
@@ -22,6 +24,8 @@ export interface InspectorServerOptions {
   /** --ui-allow-host values: other names the inspector may be reached by. */
   allowHosts?: string[];
   log: (line: string) => void;
+  /** With it, the Export endpoints are served (they decode the redacted bytes again). */
+  export?: { codec: Codec; toolVersion: string };
 }
 
 export interface InspectorServer {
@@ -49,6 +53,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
       next();
     });
   }
+  if (options.export) app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion));
   app.use('/api', apiRouter(store));
   if (existsSync(uiDistDir)) {
     app.use(express.static(uiDistDir, { index: 'index.html' }));
