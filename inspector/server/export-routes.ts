@@ -9,6 +9,7 @@ import express from 'express';
 import { ExportError, exportRecording, previewExport } from '../../capture/export.ts';
 import { SourceError } from '../../capture/sources.ts';
 import { FilterError } from '../../model/filter.ts';
+import type { ExportPreview } from '../../model/types.ts';
 import type { Codec } from '../../proto/codec.ts';
 import type { Store } from '../../storage/store.ts';
 
@@ -20,7 +21,7 @@ export function exportRouter(store: Store, codec: Codec, toolVersion: string): e
     if (typeof selection === 'string') return void res.status(400).json({ error: selection });
     answer(res, () => {
       const { exchanges, redaction } = previewExport(store, { ...selection, redact: true });
-      res.json({ exchanges, tokens: redaction?.tokens ?? 0, fields: redaction?.fields ?? {} });
+      res.json({ exchanges, tokens: redaction?.tokens ?? 0, fields: redaction?.fields ?? {} } satisfies ExportPreview);
     });
   });
 

@@ -14,6 +14,7 @@ import { ApiError, pageSize, type Api } from '../services/api.ts';
 import { connectLive, type LiveBatch, type LiveStatus } from '../services/live.ts';
 import { DetailPane, type DetailState } from './DetailPane.tsx';
 import { FilterBar } from './FilterBar.tsx';
+import { ExportDialog } from './ExportDialog.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
 import { Toast } from './Toast.tsx';
 import { TokenTimeline } from './TokenTimeline.tsx';
@@ -69,6 +70,7 @@ export function App({ api, firstPage }: AppProps) {
   const [footer, setFooter] = useState<string | null>(null);
   const [loadingFirst, setLoadingFirst] = useState(true);
   const [showHelp, setShowHelp] = useState(false);
+  const [showExport, setShowExport] = useState(false);
   const [theme, toggleTheme] = useTheme();
   const filterInput = useRef<HTMLInputElement>(null);
   const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
@@ -287,6 +289,7 @@ export function App({ api, firstPage }: AppProps) {
 
   const closeAll = () => {
     if (showHelp) setShowHelp(false);
+    else if (showExport) setShowExport(false);
     else if (timeline !== null) setTimeline(null);
     else if (openId !== null) setOpenId(null);
     else setSelectedId(null);
@@ -364,7 +367,7 @@ export function App({ api, firstPage }: AppProps) {
 
   return (
     <div class="app">
-      <TopBar status={liveStatus} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} />
+      <TopBar status={liveStatus} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
       {fatal ? (
         <div class="banner error fatal" role="alert">
           {fatal}
@@ -402,6 +405,7 @@ export function App({ api, firstPage }: AppProps) {
         {side}
       </main>
       {showHelp ? <Shortcuts onClose={() => setShowHelp(false)} /> : null}
+      {showExport ? <ExportDialog api={api} filter={applied} selectedId={selectedId} onClose={() => setShowExport(false)} /> : null}
       <Toast />
     </div>
   );

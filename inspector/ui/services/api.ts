@@ -1,7 +1,7 @@
 // The inspector's REST API as the app uses it. The UI token travels in its cookie;
 // failures become ApiError with a sentence fit to show as is.
 
-import type { ExchangeDetail, ExchangePage } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, ExportPreview, ExportSelection } from '../../../model/types.ts';
 
 export const missingTokenMessage =
   'This inspector needs its token: open the link printed when the proxy started (it ends in ?token=…).';
@@ -44,6 +44,15 @@ export class Api {
     return this.get<ExchangeDetail>(`/api/exchanges/${id}`, signal);
   }
 
+  exportPreview(selection: ExportSelection, signal?: AbortSignal): Promise<ExportPreview> {
+    return this.get<ExportPreview>(`/api/export/preview?${exportParams(selection)}`, signal);
+  }
+
+  /** The download link; the browser sends the token cookie with it. */
+  exportUrl(selection: ExportSelection, format: 'har' | 'capture'): string {
+    return `/api/export?${exportParams(selection)}&format=${format}`;
+  }
+
   private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     let response: Response;
@@ -70,4 +79,11 @@ export class Api {
       typeof body.position === 'number' ? body.position : null,
     );
   }
+}
+
+function exportParams(selection: ExportSelection): URLSearchParams {
+  const params = new URLSearchParams();
+  if ('ids' in selection) params.set('ids', selection.ids.join(','));
+  else if (selection.filter.trim()) params.set('filter', selection.filter.trim());
+  return params;
 }
