@@ -31,6 +31,8 @@ export function parseHar(text: string, label: string): CapturedExchange[] {
 
 class EntryReader {
   private readonly problems: string[] = [];
+  /** Chrome's error message on a WebSocket, which becomes the exchange's error. */
+  private wsError: string | null = null;
 
   constructor(
     private readonly label: string,
@@ -90,8 +92,6 @@ class EntryReader {
       close,
     };
   }
-
-  private wsError: string | null = null;
 
   private requestBody(request: Json, binary: boolean): { body: Uint8Array; size: number } {
     const bodySize = typeof request.bodySize === 'number' && request.bodySize >= 0 ? request.bodySize : null;

@@ -117,13 +117,11 @@ export class Redactor {
     const rewritten = rewriteMessage(bytes, (value, path, looksLikeMessage) => {
       if (hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD) {
         if (value.length === 0) return null;
-        this.count(`${type}.token`, '');
-        return Buffer.from(this.placeholder(Buffer.from(value).toString('utf8')));
+        return Buffer.from(this.count(`${type}.token`, this.placeholder(Buffer.from(value).toString('utf8'))));
       }
       const text = Buffer.from(value).toString('utf8');
       if ((text.length >= MIN_SEARCHED_LENGTH && this.placeholders.has(text)) || (isJwt(text) && !this.made.has(text))) {
-        this.count(`${type} field ${path.join('.')}`, '');
-        return Buffer.from(this.placeholder(text));
+        return Buffer.from(this.count(`${type} field ${path.join('.')}`, this.placeholder(text)));
       }
       if (looksLikeMessage) return 'descend';
       return this.replaceInBytes(value, `${type} field ${path.join('.')}`);
@@ -265,6 +263,7 @@ export class Redactor {
     return this.searched;
   }
 
+  /** Tallies one replacement in `where` and hands the placeholder on. */
   private count(where: string, placeholder: string): string {
     this.counts.set(where, (this.counts.get(where) ?? 0) + 1);
     return placeholder;
