@@ -8,6 +8,9 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   proxy: () => import('./proxy.ts'),
   list: () => import('./list.ts'),
   replay: () => import('./replay.ts'),
+  export: () => import('./export.ts'),
+  import: () => import('./import.ts'),
+  open: () => import('./open.ts'),
 };
 
 const usage = `usage: ca2-inspector <command> [options]
@@ -17,6 +20,9 @@ commands:
   decode   decode one ca2 message from a file or standard input
   list     print recorded exchanges, selected with the filter language
   replay   send recorded exchanges again and compare the answers field by field
+  export   write selected exchanges as a HAR file or a capture, tokens redacted
+  import   merge HAR files and captures into a recording
+  open     serve the inspector over a capture or a recording, with no proxy
 
 Run 'ca2-inspector help <command>' (or '<command> --help') for a command's options,
 'ca2-inspector --version' for the version.`;

@@ -153,6 +153,18 @@ export interface ExchangeDetail extends Omit<ExchangeSummary, 'frames'> {
   close: WsClose | null;
 }
 
+/** GET /api/export/preview: what an export would hold and redact. */
+export interface ExportPreview {
+  exchanges: number;
+  /** Distinct tokens that would be replaced. */
+  tokens: number;
+  /** Where, and how often: "ClientRequest.token": 12, "Authorization header": 3, … */
+  fields: Record<string, number>;
+}
+
+/** What an export covers: the current filter, or chosen exchanges. */
+export type ExportSelection = { filter: string } | { ids: number[] };
+
 export interface ExchangePage {
   items: ExchangeSummary[];
   /** Pass as `before` to get the next (older) page; null at the end. */

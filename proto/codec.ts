@@ -12,7 +12,7 @@ import { EncodeError, Encoder } from './encoder.ts';
 import { Plans } from './plan.ts';
 import type { MessagePlan } from './plan.ts';
 import { decodeRaw } from './raw.ts';
-import { loadSchema, schemaFingerprint } from './schema.ts';
+import { descriptorSetOf, loadSchema, loadSchemaFromDescriptorSet, schemaFingerprint } from './schema.ts';
 import { summarize } from './summary.ts';
 
 export { SchemaError } from './schema.ts';
@@ -38,6 +38,14 @@ export interface Codec {
   decodeRaw(bytes: Uint8Array): { text: string } | { error: string };
   /** Names the loaded schema (proto/schema.ts): a different schema decodes differently. */
   readonly fingerprint: string;
+  /** The loaded schema as FileDescriptorSet bytes, for a capture file to carry. */
+  descriptorSet(): Uint8Array;
+}
+
+export interface CodecOptions {
+  protoPaths?: string[];
+  /** Instead of protoPaths: a FileDescriptorSet embedded in a capture, named by `label` in errors. */
+  descriptorSet?: { bytes: Uint8Array; label: string };
 }
 
 export const MESSAGE_TYPES: readonly MessageType[] = ['ClientRequest', 'ServerResponse', 'WsAuth', 'WsEvent'];
@@ -46,9 +54,11 @@ export const MESSAGE_TYPES: readonly MessageType[] = ['ClientRequest', 'ServerRe
  * Bundled envelope schema plus user .proto files/folders/descriptor sets; user types replace bundled ones of the same full name.
  * Throws SchemaError (exported) whose message names file and line: "--proto ./x.proto:12: unknown type ca2types.Balanc"
  */
-export function createCodec(options: { protoPaths?: string[] } = {}): Codec {
-  const root = loadSchema(options.protoPaths ?? []);
-  const plans = new Plans(root);
+export function createCodec(options: CodecOptions = {}): Codec {
+  const schema = options.descriptorSet
+    ? loadSchemaFromDescriptorSet(options.descriptorSet.bytes, options.descriptorSet.label)
+    : loadSchema(options.protoPaths ?? []);
+  const plans = new Plans(schema);
   const topLevel = {} as Record<MessageType, MessagePlan>;
   for (const type of MESSAGE_TYPES) {
     const plan = plans.forName(`.ca2.${type}`);
@@ -82,6 +92,7 @@ export function createCodec(options: { protoPaths?: string[] } = {}): Codec {
       return encoder.encode(plan, json, original);
     },
     decodeRaw,
-    fingerprint: schemaFingerprint(root),
+    fingerprint: schemaFingerprint(schema),
+    descriptorSet: () => descriptorSetOf(schema),
   };
 }

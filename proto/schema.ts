@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import 'protobufjs/ext/descriptor/index.js';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
 
 export class SchemaError extends Error {}
 
@@ -50,6 +50,34 @@ export function loadSchema(protoPaths: readonly string[] = []): protobuf.Root {
  */
 export function schemaFingerprint(root: protobuf.Root): string {
   return createHash('sha256').update(JSON.stringify(root.toJSON())).digest('hex').slice(0, 32);
+}
+
+/**
+ * The schema a capture file carries (see descriptorSetOf): a complete set, so the bundled
+ * envelope only fills in what it lacks. `label` names the file in errors.
+ */
+export function loadSchemaFromDescriptorSet(bytes: Uint8Array, label: string): protobuf.Root {
+  let root: protobuf.Root;
+  try {
+    root = (protobuf.Root as unknown as { fromDescriptor(b: Uint8Array): protobuf.Root }).fromDescriptor(bytes);
+  } catch (err) {
+    throw new SchemaError(`${label}: its embedded schema is not a descriptor set (${(err as Error).message}); pass --proto with the schema instead.`);
+  }
+  for (const object of leaves(loadBundled())) {
+    if (!root.lookup(object.fullName)) moveTo(root, object);
+  }
+  try {
+    root.resolveAll();
+  } catch (err) {
+    throw new SchemaError(`${label}: its embedded schema does not resolve (${(err as Error).message}); pass --proto with the schema instead.`);
+  }
+  return root;
+}
+
+/** The whole loaded schema as FileDescriptorSet bytes, as protoc --descriptor_set_out writes them. */
+export function descriptorSetOf(root: protobuf.Root): Uint8Array {
+  const set = (root as unknown as { toDescriptor(syntax: string): protobuf.Message }).toDescriptor('proto3');
+  return (descriptor as unknown as { FileDescriptorSet: protobuf.Type }).FileDescriptorSet.encode(set).finish();
 }
 
 /** Parsed, not resolved: resolving would bind its references before user types replace them. */

@@ -16,7 +16,7 @@ export function forwardHttp(ctx: ProxyContext, req: IncomingMessage, res: Server
 }
 
 /** POST /exec is the ca2 API call; everything else is recorded as plain HTTP. */
-export function exchangeKind(req: IncomingMessage): ExchangeKind {
+export function exchangeKind(req: Pick<IncomingMessage, 'method' | 'url'>): ExchangeKind {
   const url = req.url ?? '';
   return req.method === 'POST' && (url === '/exec' || url.startsWith('/exec?')) ? 'exec' : 'http';
 }

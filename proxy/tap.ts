@@ -60,6 +60,8 @@ export interface TappedFlow {
   error: FlowError | null;
   /** Set by replay/ on the traffic it sends: the id of the recorded exchange it replays. */
   replayOf?: number;
+  /** What is known to be missing from this capture of the flow (set by imports, e.g. a body whose bytes were lost); stored as problems. */
+  captureProblems?: string[];
 }
 
 export interface TappedFrame {

@@ -8,6 +8,7 @@ import { createCodec } from '../proto/codec.ts';
 import { Store, type Dropped } from '../storage/store.ts';
 import type { ClosedStats } from './worker-messages.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
+import { toolVersion } from '../capture/tool-version.ts';
 import { buildUi, uiDistDir } from '../inspector/build.ts';
 import { Recorder } from './recorder.ts';
 import { TerminalPrinter } from './printer.ts';
@@ -59,6 +60,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       allowHosts: options.uiAllowHosts,
       log,
       replay,
+      export: { codec, toolVersion },
     });
   } catch (err) {
     recorder.stop();
@@ -79,6 +81,8 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       recorder.stop();
       await server.close();
       await replay.close();
+      // The totals printed at exit must count what is still queued.
+      store.flush();
       const { exchanges, frames, writeFailures, dropped } = store.stats();
       store.close();
       return { exchanges, frames, writeFailures, dropped };

@@ -55,6 +55,11 @@ export class Recorder implements TapListener {
     this.listeners.push(listener);
   }
 
+  removeListener(listener: RecorderListener): void {
+    const at = this.listeners.indexOf(listener);
+    if (at >= 0) this.listeners.splice(at, 1);
+  }
+
   requestStarted(flow: TappedFlow): void {
     const record: ExchangeRecord = {
       id: this.store.allocateExchangeId(),
@@ -103,6 +108,7 @@ export class Recorder implements TapListener {
       const response = flow.response && { headers: flow.response.headers, body: flow.response.body };
       applyFacts(record, execFacts(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: record.status, response, at: record.startedAt }));
     }
+    if (flow.captureProblems) record.problems.unshift(...flow.captureProblems);
 
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
     if (upgraded) {

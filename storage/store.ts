@@ -16,6 +16,7 @@ import type { FilterNode } from '../model/filter.ts';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../model/types.ts';
 import { createCodec, type Codec } from '../proto/codec.ts';
 import { RowDecoder, withFacts } from './decode.ts';
+import { prepareContentKeys } from './content-keys.ts';
 import { queryPage } from './list-query.ts';
 import { fileVersion, migrate, schemaVersion } from './migrations.ts';
 import type { ExchangeRecord, FrameRecord } from './records.ts';
@@ -90,7 +91,10 @@ export interface ListQuery {
   now?: number;
 }
 
-type Queued = { kind: 'exchange'; record: ExchangeRecord } | { kind: 'frame'; frame: FrameRecord };
+type Queued =
+  | { kind: 'exchange'; record: ExchangeRecord }
+  | { kind: 'frame'; frame: FrameRecord }
+  | { kind: 'contentKey'; id: number; key: string };
 
 /** While locked, a write gives up after this long instead of holding up the event loop. */
 const busyTimeoutMs = 25;
@@ -239,6 +243,33 @@ export class Store {
   catchUp(): void {
     this.flush();
     while (this.backgroundStep()) this.reportProgress();
+  }
+
+  /** Marks an exchange put before as imported with this content key (see capture/content-key.ts). Queued like the rest. */
+  putContentKey(id: number, key: string): void {
+    if (this.refuseClosed('exchanges')) return;
+    this.enqueue({ kind: 'contentKey', id, key });
+  }
+
+  /** Whether an exchange with this content key is written (queued keys are not looked at, so an import can stay one transaction). */
+  hasContentKey(key: string): boolean {
+    return this.read(() => this.sql.contentKeys.has(key));
+  }
+
+  /**
+   * Writes everything queued in one transaction, or nothing: for an import, which must not
+   * be stored in part. On failure the queue is discarded and a StorageError thrown.
+   */
+  commitAll(): void {
+    if (this.closed) throw new StorageError(`The store for ${this.file} is closed.`);
+    const batch = this.queue;
+    this.queue = [];
+    this.queuedExchanges.clear();
+    try {
+      this.sql.batch(batch);
+    } catch (err) {
+      throw new StorageError(`Could not write to ${this.file}, so nothing was stored: ${(err as Error).message}.`);
+    }
   }
 
   /** Writes everything queued now, in one transaction; a failure is reported and the queue kept for a retry. */
@@ -396,8 +427,9 @@ export class Store {
           this.failed(err);
           return;
         }
-        this.dropped[batch[i].kind === 'exchange' ? 'exchanges' : 'frames']++;
-        const what = batch[i].kind === 'exchange' ? `exchange ${(batch[i] as { record: ExchangeRecord }).record.id}` : 'a WebSocket frame';
+        const entry = batch[i];
+        this.dropped[entry.kind === 'frame' ? 'frames' : 'exchanges']++;
+        const what = entry.kind === 'frame' ? 'a WebSocket frame' : `exchange ${entry.kind === 'exchange' ? entry.record.id : entry.id}`;
         this.onError(`Could not record ${what} in ${this.file}, so it was dropped: ${(err as Error).message}`);
       }
     }
@@ -572,10 +604,13 @@ function prepareStatements(db: Database.Database) {
     delta[side(frame.direction) + 2] += frame.size;
   };
 
+  const contentKeys = prepareContentKeys(db);
   const batch = db.transaction((entries: Queued[]) => {
     const deltas = new Map<number, Delta>();
     for (const entry of entries) {
-      if (entry.kind === 'exchange') {
+      if (entry.kind === 'contentKey') {
+        contentKeys.set(entry.id, entry.key);
+      } else if (entry.kind === 'exchange') {
         // Frames written earlier in this batch are already counted by the insert.
         if (deltas.has(entry.record.id)) flushDelta(entry.record.id);
         putExchange(entry.record);
@@ -595,6 +630,7 @@ function prepareStatements(db: Database.Database) {
   const inTransaction = db.transaction((run: () => number) => run());
   return {
     batch: (entries: Queued[]) => batch.immediate(entries),
+    contentKeys,
     inTransaction: (run: () => number) => inTransaction.immediate(run),
     detail: db.prepare(detailSql),
     frames: db.prepare(framesSql),

@@ -5,10 +5,12 @@ import { existsSync } from 'node:fs';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
 import type { LiveEvents } from '../../model/types.ts';
+import type { Codec } from '../../proto/codec.ts';
 import type { Store } from '../../storage/store.ts';
 import { UiToken } from './auth.ts';
 import { Guard } from './guard.ts';
 import { LiveStream } from './live.ts';
+import { exportRouter } from './export-routes.ts';
 import { apiRouter } from './routes.ts';
 import { replayRouter } from './replay-routes.ts';
 import type { ReplayService } from '../../replay/service.ts';
@@ -26,6 +28,8 @@ export interface InspectorServerOptions {
   log: (line: string) => void;
   /** Resend (POST /api/exchanges/:id/replay); without it the route does not exist. */
   replay?: ReplayService;
+  /** With it, the Export endpoints are served (they decode the redacted bytes again). */
+  export?: { codec: Codec; toolVersion: string };
 }
 
 export interface InspectorServer {
@@ -54,6 +58,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     });
   }
   if (options.replay) app.use('/api', replayRouter(options.replay));
+  if (options.export) app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion));
   app.use('/api', apiRouter(store));
   if (existsSync(uiDistDir)) {
     app.use(express.static(uiDistDir, { index: 'index.html' }));

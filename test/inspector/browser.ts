@@ -31,6 +31,8 @@ export interface LaunchOptions {
   viewport?: { width: number; height: number };
   /** More chromium switches, such as --host-resolver-rules. */
   args?: string[];
+  /** Write everything the browser exchanges to this HAR file when the context closes. */
+  recordHar?: string;
 }
 
 /** A chromium with a fresh user-data-dir; throws a sentence saying how to install chromium when it is missing. */
@@ -46,6 +48,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Launch
       headless: true,
       viewport: options.viewport ?? { width: 1440, height: 900 },
       colorScheme: options.colorScheme ?? 'light',
+      ...(options.recordHar ? { recordHar: { path: options.recordHar, content: 'embed' as const } } : {}),
     });
     return {
       context,

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import protobuf from 'protobufjs';
+import { createCodec } from '../../proto/codec.ts';
 import { loadSchema, SchemaError } from '../../proto/schema.ts';
 
 describe('loadSchema', () => {
@@ -102,5 +103,26 @@ describe('loadSchema', () => {
     assert.match(failure([one, two]), /dup\.M is also defined, differently, by --proto .*one\/a\.proto/);
     const same = write('three/a.proto', 'syntax = "proto3";\npackage dup;\nmessage M { int32 a = 1; }\n');
     assert.doesNotThrow(() => loadSchema([one, same]), 'the same definition twice is fine');
+  });
+});
+
+describe('embedded descriptor sets', () => {
+  const demo = path.join(path.dirname(new URL(import.meta.url).pathname), '../../demo/protos');
+
+  test('a codec made from a FileDescriptorSet decodes as one made from the .proto files', () => {
+    const fromFiles = createCodec({ protoPaths: [demo] });
+    const set = fromFiles.descriptorSet();
+    const fromSet = createCodec({ descriptorSet: { bytes: set, label: 'x.capture' } });
+    // auth { login { email: "a@b.c" password: "demo" } } with trx "t"
+    const bytes = Buffer.from('0a01745a0f0a0d0a056140622e63120464656d6f', 'hex');
+    assert.deepEqual(fromSet.decode('ClientRequest', bytes), fromFiles.decode('ClientRequest', bytes));
+    assert.deepEqual(fromSet.decode('ClientRequest', bytes).json, { trx: 'dA==', auth: { login: { email: 'a@b.c', password: 'demo' } } });
+    const again = createCodec({ descriptorSet: { bytes: fromSet.descriptorSet(), label: 'y.capture' } });
+    assert.deepEqual(again.decode('ClientRequest', bytes), fromFiles.decode('ClientRequest', bytes), 'a capture of a capture keeps the schema');
+  });
+
+  test('bytes that are no descriptor set are refused naming the file', () => {
+    assert.throws(() => createCodec({ descriptorSet: { bytes: Buffer.from('nonsense'), label: 'x.capture' } }), (err: Error) =>
+      err instanceof SchemaError && /^x\.capture: its embedded schema/.test(err.message));
   });
 });

@@ -464,3 +464,35 @@ describe('Store.open', () => {
     assert.match(openError(file).message, /was written by a newer ca2-inspector \(schema version 99; this one knows up to \d+\): upgrade ca2-inspector/);
   });
 });
+
+describe('Store imports', () => {
+  it('commits everything queued at once with commitAll, and on failure nothing, throwing a sentence', () => {
+    const store = openStore({ flushIntervalMs: 60_000 });
+    store.putExchange(exec(1));
+    store.putExchange(exec(2));
+    store.putContentKey(1, 'key-1');
+    const locker = otherConnection();
+    locker.exec('BEGIN EXCLUSIVE');
+    assert.throws(() => store.commitAll(), (err: Error) => err instanceof StorageError && /nothing was stored/.test(err.message));
+    locker.exec('COMMIT');
+    assert.equal(store.stats().queued, 0, 'the failed import is not retried behind the caller');
+    assert.equal(countRows(locker), 0);
+    store.putExchange(exec(3));
+    store.putContentKey(3, 'key-3');
+    store.commitAll();
+    assert.equal(countRows(locker), 1);
+    assert.equal(store.hasContentKey('key-3'), true);
+    assert.equal(store.hasContentKey('key-1'), false);
+  });
+
+  it('refuses a second exchange with the same content key, so an import stays single', () => {
+    const store = openStore({ flushIntervalMs: 60_000 });
+    store.putExchange(exec(1));
+    store.putContentKey(1, 'same');
+    store.commitAll();
+    store.putExchange(exec(2));
+    store.putContentKey(2, 'same');
+    assert.throws(() => store.commitAll(), /UNIQUE constraint failed/);
+    assert.equal(store.getExchange(2), null, 'the whole batch is rolled back');
+  });
+});

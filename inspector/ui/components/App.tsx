@@ -15,6 +15,7 @@ import { connectLive, type LiveBatch, type LiveStatus } from '../services/live.t
 import { DetailPane, type DetailState } from './DetailPane.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { ReplayEditor } from './ReplayEditor.tsx';
+import { ExportDialog } from './ExportDialog.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
 import { showToast, Toast } from './Toast.tsx';
 import { TokenTimeline } from './TokenTimeline.tsx';
@@ -75,6 +76,7 @@ export function App({ api, firstPage }: AppProps) {
   const [original, setOriginal] = useState<ExchangeDetail | null>(null);
   const [sending, setSending] = useState(false);
   const [editing, setEditing] = useState(false);
+  const [showExport, setShowExport] = useState(false);
   const [theme, toggleTheme] = useTheme();
   const filterInput = useRef<HTMLInputElement>(null);
   const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
@@ -336,6 +338,7 @@ export function App({ api, firstPage }: AppProps) {
   const closeAll = () => {
     if (editing) setEditing(false);
     else if (showHelp) setShowHelp(false);
+    else if (showExport) setShowExport(false);
     else if (timeline !== null) setTimeline(null);
     else if (openId !== null) setOpenId(null);
     else setSelectedId(null);
@@ -428,7 +431,7 @@ export function App({ api, firstPage }: AppProps) {
 
   return (
     <div class="app">
-      <TopBar status={liveStatus} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} />
+      <TopBar status={liveStatus} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
       {fatal ? (
         <div class="banner error fatal" role="alert">
           {fatal}
@@ -467,6 +470,7 @@ export function App({ api, firstPage }: AppProps) {
       </main>
       {showHelp ? <Shortcuts onClose={() => setShowHelp(false)} /> : null}
       {editing && detail?.detail ? <ReplayEditor detail={detail.detail} onSend={resend} onClose={() => setEditing(false)} /> : null}
+      {showExport ? <ExportDialog api={api} filter={applied} selectedId={selectedId} onClose={() => setShowExport(false)} /> : null}
       <Toast />
     </div>
   );

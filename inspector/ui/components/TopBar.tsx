@@ -16,9 +16,10 @@ interface TopBarProps {
   theme: Theme;
   onToggleTheme: () => void;
   onHelp: () => void;
+  onExport: () => void;
 }
 
-export function TopBar({ status, theme, onToggleTheme, onHelp }: TopBarProps) {
+export function TopBar({ status, theme, onToggleTheme, onHelp, onExport }: TopBarProps) {
   return (
     <header class="top-bar">
       <span class="brand">
@@ -30,6 +31,9 @@ export function TopBar({ status, theme, onToggleTheme, onHelp }: TopBarProps) {
         {statusText[status]}
       </span>
       <span class="spacer" />
+      <button class="button" onClick={onExport} title="Export the current filter or the selected exchange, tokens redacted">
+        Export
+      </button>
       <button class="icon-button" onClick={onHelp} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
         ?
       </button>

@@ -1,7 +1,7 @@
 // The inspector's REST API as the app uses it. The UI token travels in its cookie;
 // failures become ApiError with a sentence fit to show as is.
 
-import type { ExchangeDetail, ExchangePage, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, ExportPreview, ExportSelection, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
 
 export const missingTokenMessage =
   'This inspector needs its token: open the link printed when the proxy started (it ends in ?token=…).';
@@ -51,6 +51,15 @@ export class Api {
     return this.call<ReplayAnswer>(`/api/exchanges/${id}/replay`, undefined, request);
   }
 
+  exportPreview(selection: ExportSelection, signal?: AbortSignal): Promise<ExportPreview> {
+    return this.call<ExportPreview>(`/api/export/preview?${exportParams(selection)}`, signal);
+  }
+
+  /** The download link; the browser sends the token cookie with it. */
+  exportUrl(selection: ExportSelection, format: 'har' | 'capture'): string {
+    return `/api/export?${exportParams(selection)}&format=${format}`;
+  }
+
   private async call<T>(path: string, signal?: AbortSignal, postBody?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (postBody !== undefined) headers['Content-Type'] = 'application/json';
@@ -79,4 +88,11 @@ export class Api {
       Array.isArray(body.problems) ? body.problems : [],
     );
   }
+}
+
+function exportParams(selection: ExportSelection): URLSearchParams {
+  const params = new URLSearchParams();
+  if ('ids' in selection) params.set('ids', selection.ids.join(','));
+  else if (selection.filter.trim()) params.set('filter', selection.filter.trim());
+  return params;
 }

@@ -1,0 +1,118 @@
+// `export`: the selected exchanges of a recording as a HAR file or a capture, redacted
+// unless asked not to. Redaction works on the bytes; the exchanges are then recorded anew
+// from the redacted bytes, so the decoded JSON, the summaries and the search index hold
+// only what the bytes hold. Before the file appears, every byte of the output is searched
+// for every original token, and a hit stops the export.
+
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import type { ExchangeDetail } from '../model/types.ts';
+import type { Codec } from '../proto/codec.ts';
+import { writeCaptureMeta } from '../storage/capture-meta.ts';
+import type { Store } from '../storage/store.ts';
+import type { CapturedExchange } from './captured.ts';
+import type { Har } from './har.ts';
+import { harEntry } from './har-export.ts';
+import { findInBytes, findToken } from './leak-check.ts';
+import { openForImport, recordAll } from './record.ts';
+import { Redactor, type RedactionReport } from './redact.ts';
+import { allExchanges, selectedExchanges } from './sources.ts';
+
+export class ExportError extends Error {}
+
+export interface ExportOptions {
+  format: 'har' | 'capture';
+  output: string;
+  filter?: string;
+  /** Instead of the filter: these exchanges (the rows selected in the inspector). */
+  ids?: number[];
+  /** false only with --keep-tokens. */
+  redact: boolean;
+  stripClaims?: boolean;
+  codec: Codec;
+  toolVersion: string;
+}
+
+export interface ExportResult {
+  exchanges: number;
+  /** null with redaction off. */
+  redaction: RedactionReport | null;
+}
+
+type Selection = Pick<ExportOptions, 'filter' | 'ids' | 'redact' | 'stripClaims'>;
+
+/** What an export would hold and replace, without writing anything: the inspector's preview. */
+export function previewExport(source: Store, options: Selection): ExportResult {
+  const { exchanges, redactor } = select(source, options);
+  return { exchanges: exchanges.length, redaction: redactor?.report() ?? null };
+}
+
+function select(source: Store, options: Selection): { exchanges: CapturedExchange[]; redactor: Redactor | null } {
+  let exchanges = options.ids ? selectedExchanges(source, options.ids) : allExchanges(source, options.filter);
+  if (!options.redact) return { exchanges, redactor: null };
+  const redactor = new Redactor({ stripClaims: options.stripClaims });
+  for (const captured of exchanges) redactor.learn(captured);
+  exchanges = exchanges.map((captured) => redactor.redact(captured));
+  return { exchanges, redactor };
+}
+
+export function exportRecording(source: Store, options: ExportOptions): ExportResult {
+  const { exchanges, redactor } = select(source, options);
+  const meta = {
+    madeAt: new Date().toISOString(),
+    toolVersion: options.toolVersion,
+    filter: redactor ? redactor.redactString(options.filter ?? '', 'filter') : options.filter ?? '',
+    redacted: options.redact,
+  };
+  const originals = redactor?.originals() ?? [];
+  const work = mkdtempSync(join(tmpdir(), 'ca2-export-'));
+  try {
+    const file = join(work, 'out');
+    const store = openForImport(file, options.codec);
+    let details: ExchangeDetail[];
+    try {
+      details = recordAll(store, options.codec, exchanges, { dedupe: false }).ids.map((id) => store.getExchange(id)!);
+      // A HAR holds the same strings as the details and is searched itself below.
+      if (options.format === 'capture') details.forEach((detail, i) => refuseLeak(findToken(detail, originals), exchanges[i], detail));
+    } finally {
+      store.close();
+    }
+    if (options.format === 'har') {
+      const har: Har = {
+        log: { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, entries: details.map(harEntry), _ca2: meta },
+      };
+      har.log.entries.forEach((entry, i) => refuseLeak(findToken(entry, originals), exchanges[i], details[i]));
+      refuseLeak(findToken(har.log._ca2, originals), null, null);
+      writeFileSync(file + '.har', JSON.stringify(har, null, 1));
+      moveInto(file + '.har', options.output);
+    } else {
+      writeCaptureMeta(file, meta, options.codec.descriptorSet());
+      refuseLeak(findInBytes(readFileSync(file), originals), null, null);
+      moveInto(file, options.output);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { exchanges: exchanges.length, redaction: redactor?.report() ?? null };
+}
+
+function refuseLeak(token: string | null, captured: CapturedExchange | null, detail: ExchangeDetail | null): void {
+  if (token === null) return;
+  const what = captured && detail ? `the exchange ${captured.flow.request.method} ${detail.path} of ${detail.startedAt}` : 'the file';
+  throw new ExportError(
+    `Export stopped, nothing was written: ${what} still holds a token after redaction. ` +
+      'This is a bug in ca2-inspector; report it (without the recording). --keep-tokens writes the file unredacted, for your own use only.',
+  );
+}
+
+/** The output appears whole or not at all; a rename across file systems falls back to a copy. */
+function moveInto(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch {
+    const partial = join(dirname(to), `.${basename(to)}.partial`);
+    writeFileSync(partial, readFileSync(from));
+    renameSync(partial, to);
+  }
+}

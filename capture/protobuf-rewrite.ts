@@ -1,0 +1,68 @@
+// Rewrites length-delimited fields of a protobuf message without a schema. Every field is
+// copied byte for byte, its tag included, except the values `replace` changes; those get
+// a new length prefix, and so does every enclosing message, so the result still decodes
+// and every other byte stays as recorded.
+
+import { LEN, START_GROUP, Wire } from '../proto/wire.ts';
+
+/**
+ * Says what a length-delimited value becomes: new bytes, 'descend' to rewrite it as a
+ * nested message, or null to keep it. `path` is the field numbers from the top, e.g. [17, 2, 1].
+ */
+export type Replacer = (value: Uint8Array, path: readonly number[], looksLikeMessage: boolean) => Uint8Array | 'descend' | null;
+
+const MAX_DEPTH = 100;
+
+/** The rewritten message, or null when nothing changed or the bytes are no well-formed message. */
+export function rewriteMessage(bytes: Uint8Array, replace: Replacer): Uint8Array | null {
+  const wire = new Wire(bytes);
+  return rewriteLevel(wire, 0, bytes.length, [], replace);
+}
+
+/** Whether the bytes are one well-formed message level (as protoc would print them as one). */
+export function isMessage(bytes: Uint8Array): boolean {
+  return new Wire(bytes).isMessage(0, bytes.length, MAX_DEPTH);
+}
+
+function rewriteLevel(wire: Wire, start: number, end: number, path: number[], replace: Replacer): Uint8Array | null {
+  if (path.length > MAX_DEPTH || !wire.isMessage(start, end, MAX_DEPTH)) return null;
+  const parts: Uint8Array[] = [];
+  let copiedUpTo = start;
+  let changed = false;
+  let pos = start;
+  while (pos < end) {
+    const afterTag = wire.varint32(pos, end);
+    const number = wire.lo >>> 3;
+    const wireType = wire.lo & 7;
+    if (wireType !== LEN) {
+      pos = wire.skip(wireType, number, afterTag, end, wireType === START_GROUP ? MAX_DEPTH : 0);
+      continue;
+    }
+    const valueStart = wire.varint32(afterTag, end);
+    const valueEnd = valueStart + wire.lo;
+    const value = wire.buf.subarray(valueStart, valueEnd);
+    const fieldPath = [...path, number];
+    const nested = value.length > 0 && wire.isMessage(valueStart, valueEnd, MAX_DEPTH);
+    let decision = replace(value, fieldPath, nested);
+    if (decision === 'descend') decision = nested ? rewriteLevel(wire, valueStart, valueEnd, fieldPath, replace) : null;
+    if (decision !== null) {
+      parts.push(wire.buf.subarray(copiedUpTo, afterTag), varint(decision.length), decision);
+      copiedUpTo = valueEnd;
+      changed = true;
+    }
+    pos = valueEnd;
+  }
+  if (!changed) return null;
+  parts.push(wire.buf.subarray(copiedUpTo, end));
+  return Buffer.concat(parts);
+}
+
+function varint(value: number): Uint8Array {
+  const out: number[] = [];
+  while (value > 0x7f) {
+    out.push((value & 0x7f) | 0x80);
+    value >>>= 7;
+  }
+  out.push(value);
+  return Uint8Array.from(out);
+}

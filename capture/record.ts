@@ -1,0 +1,61 @@
+// Captured exchanges into a store through a Recorder, in one transaction: the path imports,
+// capture exports and `open --proto` share, so every exchange is decoded and checked as if
+// it had just been recorded.
+
+import type { Codec } from '../proto/codec.ts';
+import { Recorder } from '../recorder/recorder.ts';
+import { Store } from '../storage/store.ts';
+import { feedRecorder, type CapturedExchange } from './captured.ts';
+import { contentKey } from './content-key.ts';
+
+/**
+ * Nothing is written before commitAll(): no batch limit, no queue limit. The store reads
+ * back with `codec`, which should be the one the exchanges are recorded with.
+ */
+export function openForImport(file: string, codec: Codec): Store {
+  return Store.open(file, { codec, maxBatch: Infinity, maxQueue: Infinity, flushIntervalMs: 2 ** 31 - 1 });
+}
+
+export interface RecordResult {
+  /** Store ids of the exchanges added, in the order given. */
+  ids: number[];
+  /** Exchanges left out because the store already held them (or they came twice). */
+  duplicates: number;
+}
+
+/**
+ * Records every exchange and commits them all at once; a StorageError leaves the store as
+ * it was. With dedupe (imports), an exchange whose content key the store already has is
+ * left out, and those added get their key.
+ */
+export function recordAll(
+  store: Store,
+  codec: Codec,
+  exchanges: readonly CapturedExchange[],
+  options: { dedupe: boolean; progress?: (done: number, total: number) => void },
+): RecordResult {
+  const recorder = new Recorder(codec, store);
+  const seen = new Set<string>();
+  const ids: number[] = [];
+  let duplicates = 0;
+  try {
+    exchanges.forEach((captured, index) => {
+      const key = options.dedupe ? contentKey(captured) : null;
+      if (key !== null && (seen.has(key) || store.hasContentKey(key))) {
+        duplicates++;
+      } else {
+        const id = feedRecorder(recorder, captured);
+        if (key !== null) {
+          seen.add(key);
+          store.putContentKey(id, key);
+        }
+        ids.push(id);
+      }
+      options.progress?.(index + 1, exchanges.length);
+    });
+  } finally {
+    recorder.stop();
+  }
+  store.commitAll();
+  return { ids, duplicates };
+}

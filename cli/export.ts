@@ -1,0 +1,110 @@
+// `ca2-inspector export`: selected exchanges of a recording as a HAR file or a capture,
+// with tokens redacted unless --keep-tokens.
+
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ExportError, exportRecording } from '../capture/export.ts';
+import { FilterError } from '../model/filter.ts';
+import { readCaptureMeta } from '../storage/capture-meta.ts';
+import { Store, StorageError } from '../storage/store.ts';
+import { DEFAULT_DB } from './defaults.ts';
+import { codecFor } from './schema-option.ts';
+import { toolVersion } from '../capture/tool-version.ts';
+import { UsageError } from './usage-error.ts';
+
+const help = `usage: ca2-inspector export [--db FILE] [--filter EXPR] [-o FILE] [--format har|capture]
+                            [--proto PATH]... [--keep-tokens] [--strip-claims]
+
+  --db FILE          the recording to export from (default ./${DEFAULT_DB})
+  --filter EXPR      only the exchanges this filter selects (the inspector's language)
+  -o, --output FILE  where to write (default ./ca2-capture.har or ./ca2-capture.sqlite)
+  --format FORMAT    har or capture; by default .har files are HAR, anything else a capture
+  --proto PATH       the schema to decode with (default: the recording's own, if it is a capture)
+  --keep-tokens      write tokens as recorded: no redaction (for your own use only)
+  --strip-claims     also replace JWT claims, keeping a pseudonymous sub only
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        db: { type: 'string' },
+        filter: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        format: { type: 'string' },
+        proto: { type: 'string', multiple: true },
+        'keep-tokens': { type: 'boolean' },
+        'strip-claims': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector export --help'.`);
+  }
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (values.format !== undefined && values.format !== 'har' && values.format !== 'capture') {
+    throw new UsageError(`--format takes har or capture; got "${values.format}".`);
+  }
+  if (values['keep-tokens'] && values['strip-claims']) {
+    throw new UsageError('--strip-claims redacts and --keep-tokens does not: pass one of them.');
+  }
+  const format = (values.format ?? (values.output === undefined || extname(values.output).toLowerCase() === '.har' ? 'har' : 'capture')) as
+    | 'har'
+    | 'capture';
+  const output = values.output ?? (format === 'har' ? 'ca2-capture.har' : 'ca2-capture.sqlite');
+  const db = values.db ?? DEFAULT_DB;
+  if (!existsSync(db)) throw new UsageError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
+
+  let embedded: Uint8Array | null = null;
+  try {
+    embedded = readCaptureMeta(db)?.descriptorSet ?? null;
+  } catch {
+    embedded = null;
+  }
+  const codec = codecFor(values.proto ?? [], embedded && { bytes: embedded, label: db });
+  let store: Store;
+  try {
+    store = Store.open(db);
+  } catch (err) {
+    if (err instanceof StorageError) throw new UsageError(err.message);
+    throw err;
+  }
+  try {
+    const redact = !values['keep-tokens'];
+    const result = exportRecording(store, {
+      format,
+      output,
+      filter: values.filter,
+      redact,
+      stripClaims: values['strip-claims'],
+      codec,
+      toolVersion,
+    });
+    process.stdout.write(`ca2-inspector export: ${result.exchanges} exchange(s) written to ${output} (${format === 'har' ? 'HAR 1.2' : 'capture'}).\n`);
+    if (!result.redaction) {
+      process.stdout.write('ca2-inspector export: --keep-tokens: tokens are written as recorded; the file holds working credentials, so keep it to yourself.\n');
+    } else {
+      const fields = Object.entries(result.redaction.fields).map(([where, n]) => `${where} ×${n}`);
+      process.stdout.write(
+        `ca2-inspector export: ${result.redaction.tokens} token(s) redacted${fields.length ? `: ${fields.join(', ')}` : ''}; no original token is left in the file.\n`,
+      );
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof FilterError) throw new UsageError(`--filter ${err.message}`);
+    if (err instanceof ExportError) {
+      process.stderr.write(`ca2-inspector export: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    store.close();
+  }
+}

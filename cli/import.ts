@@ -1,0 +1,77 @@
+// `ca2-inspector import`: HAR files and captures merged into a recording. Each file is
+// read and checked whole first, then stored in one transaction, or not at all.
+
+import { parseArgs } from 'node:util';
+import { progressBar } from '../capture/progress.ts';
+import { openForImport, recordAll } from '../capture/record.ts';
+import { readSource, SourceError } from '../capture/sources.ts';
+import { StorageError, type Store } from '../storage/store.ts';
+import { DEFAULT_DB } from './defaults.ts';
+import { codecFor } from './schema-option.ts';
+import { UsageError } from './usage-error.ts';
+
+const help = `usage: ca2-inspector import FILE... [--db FILE] [--proto PATH]...
+
+  FILE          a HAR file (from ca2-inspector, Chrome, Playwright, mitmproxy or HTTP Toolkit),
+                a capture, or another recording
+  --db FILE     the recording to add to (default ./${DEFAULT_DB}); made if missing
+  --proto PATH  the schema to decode with (default: a capture's own, else the bundled envelope)
+
+An exchange already in the recording is not added again. A file with a malformed entry is
+refused whole, naming the entry and the field.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        db: { type: 'string' },
+        proto: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector import --help'.`);
+  }
+  const { values, positionals: files } = parsed;
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (files.length === 0) throw new UsageError("name at least one file to import; see 'ca2-inspector import --help'.");
+  const db = values.db ?? DEFAULT_DB;
+  const protoPaths = values.proto ?? [];
+  // A schema mistake is found before anything is read; the recording reads back with it.
+  const recordingCodec = codecFor(protoPaths, null);
+
+  let store: Store;
+  try {
+    store = openForImport(db, recordingCodec);
+  } catch (err) {
+    if (err instanceof StorageError) throw new UsageError(err.message);
+    throw err;
+  }
+  let failed = 0;
+  try {
+    for (const file of files) {
+      try {
+        const source = readSource(file);
+        const codec = codecFor(protoPaths, source.descriptorSet && { bytes: source.descriptorSet, label: file });
+        const result = recordAll(store, codec, source.exchanges, { dedupe: true, progress: progressBar(`importing ${file}`) });
+        const skipped = result.duplicates ? `; ${result.duplicates} already there, left out` : '';
+        process.stdout.write(`ca2-inspector import: ${file}: ${result.ids.length} exchange(s) added to ${db}${skipped}.\n`);
+      } catch (err) {
+        if (!(err instanceof SourceError || err instanceof StorageError)) throw err;
+        failed++;
+        process.stderr.write(`ca2-inspector import: ${err.message}\n`);
+      }
+    }
+  } finally {
+    store.close();
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,90 @@
+// `ca2-inspector open`: the inspector over a capture or any recording, with no proxy.
+// It reads a snapshot of the file, so the file itself is never written. Its exchanges
+// are decoded as they are read: with a capture's embedded schema, or with --proto when given.
+
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { allExchanges, isSqliteFile, openSnapshot, SourceError, type Snapshot } from '../capture/sources.ts';
+import { generateUiToken } from '../inspector/server/auth.ts';
+import { startInspectorServer } from '../inspector/server/app.ts';
+import type { Store } from '../storage/store.ts';
+import { parseHostPort } from './options.ts';
+import { codecFor } from './schema-option.ts';
+import { toolVersion } from '../capture/tool-version.ts';
+import { UsageError } from './usage-error.ts';
+
+const help = `usage: ca2-inspector open FILE [--ui HOST:PORT] [--proto PATH]...
+
+  FILE            a capture (from export) or any recording
+  --ui HOST:PORT  where the inspector is served (default 127.0.0.1:8081)
+  --proto PATH    decode everything again with this schema instead of the file's own
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        ui: { type: 'string' },
+        proto: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector open --help'.`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError("name one capture or recording to open; see 'ca2-inspector open --help'.");
+  const [file] = positionals;
+  const ui = parseHostPort(values.ui ?? '127.0.0.1:8081', '--ui');
+  if (!existsSync(file)) throw new UsageError(`${file} does not exist; pass a capture made by 'ca2-inspector export' or a recording.`);
+  if (!isSqliteFile(file)) throw new UsageError(`${file} is not a capture or a recording; to look at a HAR file, import it first: ca2-inspector import ${file} --db FILE.`);
+  const protoPaths = values.proto ?? [];
+
+  let snapshot: Snapshot;
+  try {
+    // Raw bytes are decoded on read: with --proto, or the capture's own schema. A schema
+    // other than the one that summarised the file is caught up with in the snapshot.
+    snapshot = openSnapshot(file, (embedded) => codecFor(protoPaths, embedded ? { bytes: embedded, label: file } : null));
+  } catch (err) {
+    if (err instanceof SourceError) throw new UsageError(err.message);
+    throw err;
+  }
+  const { store, codec } = snapshot;
+  const cleanUp = () => snapshot.remove();
+
+  const token = generateUiToken();
+  const say = (line: string) => process.stdout.write(line + '\n');
+  let server;
+  try {
+    server = await startInspectorServer({ store, host: ui.host, port: ui.port, token, log: say, export: { codec, toolVersion } });
+  } catch (err) {
+    cleanUp();
+    process.stderr.write(`ca2-inspector open: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const host = server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host;
+  const { exchanges } = store.stats();
+  const about = snapshot.capture
+    ? `a capture made ${snapshot.capture.meta.madeAt} by ca2-inspector ${snapshot.capture.meta.toolVersion}, ${snapshot.capture.meta.redacted ? 'tokens redacted' : 'tokens NOT redacted'}`
+    : 'a recording';
+  say(`ca2-inspector: inspector at http://${host}:${server.address.port}/?token=${token}`);
+  say(`ca2-inspector: showing ${file} (${about}), ${exchanges} exchange(s), read-only; Ctrl-C to stop`);
+
+  return new Promise<number>((resolve) => {
+    const stop = async () => {
+      await server.close();
+      cleanUp();
+      resolve(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+}

@@ -1,0 +1,47 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../support/proxy-process.ts';
+import { demoProtos, tokens, writeSampleRecording } from '../capture/sample-recording.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ca2-cli-export-'));
+const db = join(dir, 'rec.sqlite');
+
+function cli(...args: string[]) {
+  const out = spawnSync(process.execPath, ['bin/ca2-inspector.js', ...args], { cwd: projectRoot, encoding: 'utf8' });
+  return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+before(() => writeSampleRecording(db));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('export picks HAR for a .har output, redacts and says what it replaced', () => {
+  const out = cli('export', '--db', db, '-o', join(dir, 'a.har'), '--filter', 'kind:exec', '--proto', demoProtos);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /3 exchange\(s\) written to .*a\.har \(HAR 1\.2\)/);
+  assert.match(out.stdout, /token\(s\) redacted: .*ClientRequest\.token ×2.*no original token is left in the file/);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'a.har'), 'utf8')).log.entries.length, 3);
+});
+
+test('export writes a capture for any other extension, and --keep-tokens says the tokens stay', () => {
+  const out = cli('export', '--db', db, '-o', join(dir, 'b.capture'), '--keep-tokens');
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /5 exchange\(s\) written to .*b\.capture \(capture\)/);
+  assert.match(out.stdout, /--keep-tokens: tokens are written as recorded/);
+  assert.ok(readFileSync(join(dir, 'b.capture')).includes(tokens.bearer));
+});
+
+test('export refuses bad options in one line with exit 2, writing nothing', () => {
+  const format = cli('export', '--db', db, '--format', 'zip', '-o', join(dir, 'c.har'));
+  assert.deepEqual([format.code, format.stderr], [2, 'ca2-inspector export: --format takes har or capture; got "zip".\n']);
+  const filter = cli('export', '--db', db, '--filter', 'status:', '-o', join(dir, 'c.har'));
+  assert.equal(filter.code, 2);
+  assert.match(filter.stderr, /^ca2-inspector export: --filter at 7: expected a value after "status:"\n$/);
+  const both = cli('export', '--db', db, '--keep-tokens', '--strip-claims');
+  assert.equal(both.code, 2);
+  assert.ok(!existsSync(join(dir, 'c.har')));
+  assert.match(cli('export', '--db', join(dir, 'none.sqlite')).stderr, /none\.sqlite does not exist/);
+});

@@ -1,0 +1,39 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../support/proxy-process.ts';
+import { demoProtos, writeSampleRecording } from '../capture/sample-recording.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ca2-cli-import-'));
+const db = join(dir, 'rec.sqlite');
+
+function cli(...args: string[]) {
+  const out = spawnSync(process.execPath, ['bin/ca2-inspector.js', ...args], { cwd: projectRoot, encoding: 'utf8' });
+  return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+before(() => {
+  writeSampleRecording(db);
+  assert.equal(cli('export', '--db', db, '-o', join(dir, 'a.har'), '--filter', 'kind:exec', '--proto', demoProtos).code, 0);
+  assert.equal(cli('export', '--db', db, '-o', join(dir, 'b.capture'), '--keep-tokens').code, 0);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('import adds HAR files and captures, leaves out what is already there, and refuses a malformed file whole', () => {
+  const target = join(dir, 'merged.sqlite');
+  const first = cli('import', join(dir, 'a.har'), join(dir, 'b.capture'), '--db', target, '--proto', demoProtos);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /a\.har: 3 exchange\(s\) added/);
+  // Redacted and unredacted copies of an exchange differ in their bytes, so both are kept.
+  assert.match(first.stdout, /b\.capture: 5 exchange\(s\) added to [^;]*\.\n/);
+  const again = cli('import', join(dir, 'a.har'), join(dir, 'b.capture'), '--db', target);
+  assert.match(again.stdout, /a\.har: 0 exchange\(s\) added to .*; 3 already there, left out\.\n.*b\.capture: 0 exchange\(s\) added to .*; 5 already there/);
+  const bad = cli('import', join(projectRoot, 'package.json'), '--db', target);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /package\.json: log\.entries is missing, so this is not a HAR file/);
+  assert.equal(cli('list', '--db', target, '--limit', '100').stdout.trim().split('\n').length, 8);
+  assert.equal(cli('import', '--db', target).code, 2);
+});

@@ -1,0 +1,62 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
+import { createCodec } from '../../../proto/codec.ts';
+import { Store } from '../../../storage/store.ts';
+import { demoProtos, tokens, writeSampleRecording } from '../../capture/sample-recording.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ca2-export-routes-'));
+const token = 'export-routes-test-token';
+let store: Store;
+let server: InspectorServer;
+let origin: string;
+
+before(async () => {
+  writeSampleRecording(join(dir, 'rec.sqlite'));
+  store = Store.open(join(dir, 'rec.sqlite'));
+  server = await startInspectorServer({
+    store, host: '127.0.0.1', port: 0, token, log: () => {}, export: { codec: createCodec({ protoPaths: [demoProtos] }), toolVersion: 'test' },
+  });
+  origin = `http://127.0.0.1:${server.address.port}`;
+});
+after(async () => {
+  await server.close();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const get = (path: string) => fetch(origin + path, { headers: { Authorization: `Bearer ${token}` } });
+
+test('previews what an export of the filter would hold and redact', async () => {
+  const response = await get('/api/export/preview?filter=kind:exec');
+  assert.equal(response.status, 200);
+  const preview = await response.json();
+  assert.equal(preview.exchanges, 3);
+  assert.equal(preview.tokens, 5, "the JWT, the opaque token, the bearer credential and both cookie values");
+  assert.equal(preview.fields['ClientRequest.token'], 2);
+});
+
+test('downloads the selected rows as a redacted HAR, or the filter as a capture', async () => {
+  const ids = store.listExchanges({ filter: 'kind:ws or kind:http' }).items.map((i) => i.id).join(',');
+  const har = await get(`/api/export?format=har&ids=${ids}`);
+  assert.equal(har.status, 200);
+  assert.match(har.headers.get('content-disposition') ?? '', /^attachment; filename="?ca2-capture\.har"?$/);
+  const text = await har.text();
+  assert.equal(JSON.parse(text).log.entries.length, 2);
+  // The tokens these two exchanges carry; the others are learned from /exec calls not selected.
+  for (const value of [tokens.jwt, tokens.query, tokens.setCookie]) assert.ok(!text.includes(value), `${value} is redacted`);
+  const capture = await get('/api/export?format=capture&filter=kind:exec');
+  assert.equal(capture.status, 200);
+  assert.equal(Buffer.from(await capture.arrayBuffer()).subarray(0, 15).toString(), 'SQLite format 3');
+});
+
+test('answers a bad request with a sentence, and nothing without the token', async () => {
+  assert.equal((await get('/api/export?format=zip')).status, 400);
+  assert.match((await (await get('/api/export?ids=1,x')).json()).error, /ids must be exchange ids separated by commas/);
+  assert.equal((await get('/api/export?ids=999')).status, 404);
+  assert.equal((await get('/api/export/preview?filter=status:')).status, 400);
+  assert.equal((await fetch(`${origin}/api/export?format=har`)).status, 401);
+});
