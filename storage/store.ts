@@ -10,6 +10,7 @@ import { parseFilter } from '../model/filter.ts';
 import { decodedSearchText, summarySearchText } from '../model/filter-match.ts';
 import type { ExchangeDetail, ExchangePage } from '../model/types.ts';
 import { queryPage } from './list-query.ts';
+import { iterateRecordedExchanges, type RecordedExchange } from './recorded-traffic.ts';
 import { fileVersion, migrate, schemaVersion } from './migrations.ts';
 import type { ExchangeRecord, FrameRecord } from './records.ts';
 import {
@@ -216,6 +217,25 @@ export class Store {
       if (row === undefined) return null;
       return detailFromRows(row, this.sql.frames.all(id) as FrameRow[]);
     });
+  }
+
+  /**
+   * Every exchange the filter selects, oldest first, with its raw bodies and headers (no
+   * decoded JSON, no frames): a whole recording read in one pass. Throws FilterError for a
+   * malformed filter. Nothing may be put while the iteration runs.
+   */
+  recordedExchanges(query: { filter?: string; now?: number } = {}): Iterable<RecordedExchange> {
+    const filter = parseFilter(query.filter ?? '');
+    this.flush();
+    const rows = this.read(() => iterateRecordedExchanges((sql) => this.statement(sql), filter, query.now ?? Date.now()));
+    const file = this.file;
+    return (function* () {
+      try {
+        yield* rows;
+      } catch (err) {
+        throw new StorageError(`Could not read ${file}: ${(err as Error).message}.`);
+      }
+    })();
   }
 
   stats(): StoreStats {
