@@ -6,6 +6,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   decode: () => import('./decode.ts'),
   proxy: () => import('./proxy.ts'),
   list: () => import('./list.ts'),
+  mock: () => import('./mock.ts'),
 };
 
 const usage = `usage: ca2-inspector <command> [options]
@@ -14,6 +15,7 @@ commands:
   proxy    forward a ca2 server, decode and record its traffic, serve the inspector
   decode   decode one ca2 message from a file or standard input
   list     print recorded exchanges, selected with the filter language
+  mock     serve a recording as the ca2 server: /exec and /ws answered from what was recorded
 
 Run 'ca2-inspector <command> --help' for a command's options.`;
 
