@@ -1,0 +1,74 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { demoProtoDir } from '../../demo/paths.ts';
+import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
+import { recordDemoSession } from '../mock/demo-recording.ts';
+import { projectRoot } from '../support/proxy-process.ts';
+
+let recording: { db: string; dir: string };
+before(async () => {
+  recording = await recordDemoSession();
+});
+after(() => rmSync(recording.dir, { recursive: true, force: true }));
+
+const mock = (...args: string[]) => spawnSync(process.execPath, ['bin/ca2-inspector.js', 'mock', ...args], { cwd: projectRoot, encoding: 'utf8' });
+
+test('says what it loaded and where it serves, answers from the recording, prints each miss, and stops on SIGTERM', async () => {
+  const child = spawn(process.execPath, ['bin/ca2-inspector.js', 'mock', '--db', recording.db, '--listen', '127.0.0.1:0', '--proto', demoProtoDir, '--filter', 'kind:exec'], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let wake = () => {};
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    wake();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const waitFor = async (pattern: RegExp) => {
+    for (;;) {
+      const line = lines.find((l) => pattern.test(l));
+      if (line) return line;
+      await new Promise<void>((r) => (wake = r));
+    }
+  };
+  try {
+    const serving = await waitFor(/serving at/);
+    assert.match(lines[0], new RegExp(`^ca2-inspector mock: loaded .*recorded\\.sqlite \\(filter kind:exec\\): \\d+ /exec keys from \\d+ exchanges, 0 WebSocket sessions, 0 answers for other paths$`));
+    assert.equal(lines[1], `ca2-inspector mock: schema: the bundled ca2 envelope with ${demoProtoDir}`);
+    const url = /serving at (\S+);/.exec(serving)![1];
+
+    const res = await fetch(`${url}/exec`, {
+      method: 'POST',
+      body: new Uint8Array(encodeMessage('ca2.ClientRequest', { trx: Buffer.from('t1'), token: 'x', servers: { list: { region: 'mars1' } } })),
+    });
+    assert.deepEqual(decodeMessage<{ errors: string[] }>('ca2.ServerResponse', new Uint8Array(await res.arrayBuffer())).errors, ['SE_INTERNAL_SERVER_ERROR']);
+    assert.match(await waitFor(/^mock: /), /^mock: no recorded servers\.list with region="mars1"; nearest #\d+ differs at servers\.list\.region \((absent|".*") → "mars1"\)$/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0);
+});
+
+test('explains a missing --db, a file that is not there, and bad option values in one line with exit 2', () => {
+  const cases: [string[], RegExp][] = [
+    [[], /^ca2-inspector mock: --db FILE is required: the recording or capture to serve; see 'ca2-inspector mock --help'\.\n$/],
+    [['--db', join(recording.dir, 'nope.capture')], /^ca2-inspector mock: .*nope\.capture does not exist; pass the recording \(--db of the proxy\) or a capture file\.\n$/],
+    [['--db', recording.db, '--match', 'fuzzy'], /^ca2-inspector mock: --match takes exact or closest; got "fuzzy"\.\n$/],
+    [['--db', recording.db, '--timing', 'fast'], /^ca2-inspector mock: --timing takes recorded or none; got "fast"\.\n$/],
+    [['--db', recording.db, '--unmatched', 'drop'], /^ca2-inspector mock: --unmatched takes error or forward:URL .*; got "drop"\.\n$/],
+    [['--db', recording.db, '--unmatched', 'forward:ftp://x'], /^ca2-inspector mock: --unmatched forward:URL needs an http:\/\/ or https:\/\/ URL; got "forward:ftp:\/\/x"\.\n$/],
+    [['--db', recording.db, '--filter', 'status:'], /^ca2-inspector mock: --filter at 7: expected a value after "status:"\n$/],
+    [['--db', recording.db, '--proto', join(recording.dir, 'none.proto')], /^ca2-inspector mock: --proto .*none\.proto/],
+    [['--db', recording.db, '--listen', 'nowhere'], /^ca2-inspector mock: --listen takes HOST:PORT/],
+  ];
+  for (const [args, expected] of cases) {
+    const out = mock(...args);
+    assert.equal(out.status, 2, `${args.join(' ')}: ${out.stderr}`);
+    assert.match(out.stderr, expected);
+  }
+});
