@@ -1,13 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { WebSocket } from 'ws';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { demoProtoDir } from '../../demo/paths.ts';
 import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
 import { recordDemoSession } from '../mock/demo-recording.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { Store } from '../../storage/store.ts';
+import type { ExchangeDetail, ExchangePage } from '../../model/types.ts';
+import { eventually, projectRoot, startProxyProcess } from '../support/proxy-process.ts';
 
 let recording: { db: string; dir: string };
 before(async () => {
@@ -71,4 +74,55 @@ test('explains a missing --db, a file that is not there, and bad option values i
     assert.equal(out.status, 2, `${args.join(' ')}: ${out.stderr}`);
     assert.match(out.stderr, expected);
   }
+});
+
+test('proxy --mock forwards to the mock of a recording and records its traffic like any upstream\'s', { timeout: 60_000 }, async () => {
+  const store = Store.open(recording.db);
+  const recorded = store.listExchanges({ filter: 'service:users op:me', limit: 1 }).items.map((s) => store.getExchange(s.id)!)[0];
+  const refused = store.listExchanges({ filter: 'kind:ws error:any', limit: 1 }).items.map((s) => store.getExchange(s.id)!)[0];
+  store.close();
+
+  const proxy = await startProxyProcess(['--mock', recording.db, '--db', join(recording.dir, 'through-proxy.sqlite'), '--proto', demoProtoDir, '--quiet']);
+  try {
+    assert.ok(proxy.lines.some((l) => /^ca2-inspector: mock loaded .*recorded\.sqlite: \d+ \/exec keys from \d+ exchanges, 3 WebSocket sessions, 2 answers for other paths$/.test(l)), proxy.lines.join('\n'));
+    assert.match(proxy.lines.find((l) => l.includes('proxy at'))!, /forwarding to the mock of .*recorded\.sqlite at http:\/\/127\.0\.0\.1:\d+$/);
+
+    const res = await fetch(`${proxy.proxyUrl}/exec`, { method: 'POST', body: new Uint8Array(Buffer.from(recorded.request.body, 'base64')) });
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), Buffer.from(recorded.response!.body, 'base64'), 'the same trx gets the recorded bytes back');
+    const miss = await fetch(`${proxy.proxyUrl}/exec`, {
+      method: 'POST',
+      body: new Uint8Array(encodeMessage('ca2.ClientRequest', { trx: Buffer.from('t2'), token: 'x', servers: { list: { region: 'mars1' } } })),
+    });
+    assert.equal(miss.headers.get('x-ca2-mock')?.startsWith('no match: no recorded servers.list'), true);
+    await miss.arrayBuffer();
+
+    const ws = new WebSocket(`${proxy.proxyUrl.replace('http', 'ws')}/ws`);
+    ws.on('open', () => ws.send(Buffer.from(refused.frames.find((f) => f.direction === 'client')!.body, 'base64')));
+    const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
+    assert.equal(code, refused.close!.code);
+
+    const page = await eventually(async () => {
+      const body = (await (await proxy.api('/api/exchanges')).json()) as ExchangePage;
+      return body.items.length === 3 && body.items.every((i) => i.state === 'complete') ? body : undefined;
+    }, 'the three exchanges recorded');
+    assert.deepEqual(page.items.map((i) => [i.kind, i.service, i.operation, i.errors]), [
+      ['ws', null, null, ['SE_EXPIRED_TOKEN_ERROR']],
+      ['exec', 'servers', 'list', ['SE_INTERNAL_SERVER_ERROR']],
+      ['exec', 'users', 'me', recorded.errors],
+    ]);
+    const wsDetail = (await (await proxy.api(`/api/exchanges/${page.items[0].id}`)).json()) as ExchangeDetail;
+    assert.deepEqual(wsDetail.frames.filter((f) => f.direction === 'server').map((f) => f.body), refused.frames.filter((f) => f.direction === 'server').map((f) => f.body));
+  } finally {
+    assert.equal(await proxy.stop(), 0);
+  }
+});
+
+test('proxy refuses --mock together with --upstream, and a --mock file that is not there', () => {
+  const proxy = (...args: string[]) => spawnSync(process.execPath, ['bin/ca2-inspector.js', 'proxy', '--listen', '127.0.0.1:0', '--ui', '127.0.0.1:0', ...args], { cwd: projectRoot, encoding: 'utf8' });
+  const both = proxy('--mock', recording.db, '--upstream', 'http://127.0.0.1:9');
+  assert.equal(both.status, 2);
+  assert.equal(both.stderr, 'ca2-inspector proxy: --mock and --upstream both say where to forward; pass one of them.\n');
+  const missing = proxy('--mock', join(recording.dir, 'nope.capture'), '--db', join(recording.dir, 'unused.sqlite'));
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /^ca2-inspector proxy: .*nope\.capture does not exist; pass the recording \(--db of the proxy\) or a capture file\.\n$/);
 });
