@@ -64,18 +64,20 @@ function serverFrames(session: ExchangeDetail): Buffer[] {
   return session.frames.filter((f) => f.direction === 'server').map((f) => Buffer.from(f.body, 'base64'));
 }
 
-test('plays a WsAuth the recording refused with its error frame and its close code', { timeout: 20_000 }, async () => {
-  const refused = sessions().find((s) => s.close?.by === 'server')!;
-  assert.ok(refused, 'the demo session opens a WebSocket with an expired token');
-  await withMock({ timing: 'none' }, async (mock) => {
-    const auth = Buffer.from(refused.frames.find((f) => f.direction === 'client')!.body, 'base64');
-    const socket = openSocket(mock.url, auth);
-    const close = await socket.closed;
-    assert.deepEqual(socket.frames, serverFrames(refused));
-    assert.deepEqual(close, { code: refused.close!.code, reason: refused.close!.reason });
-    assert.deepEqual(decodeMessage<{ errors?: string[] }>('ca2.WsEvent', socket.frames[0]).errors, ['SE_EXPIRED_TOKEN_ERROR']);
+for (const timing of ['recorded', 'none'] as const) {
+  test(`plays a WsAuth the recording refused with its error frame and its close code (--timing ${timing})`, { timeout: 20_000 }, async () => {
+    const refused = sessions().find((s) => s.close?.by === 'server')!;
+    assert.ok(refused, 'the demo session opens a WebSocket with an expired token');
+    await withMock({ timing }, async (mock) => {
+      const auth = Buffer.from(refused.frames.find((f) => f.direction === 'client')!.body, 'base64');
+      const socket = openSocket(mock.url, auth);
+      const close = await socket.closed;
+      assert.deepEqual(socket.frames, serverFrames(refused));
+      assert.deepEqual(close, { code: refused.close!.code, reason: refused.close!.reason });
+      assert.deepEqual(decodeMessage<{ errors?: string[] }>('ca2.WsEvent', socket.frames[0]).errors, ['SE_EXPIRED_TOKEN_ERROR']);
+    });
   });
-});
+}
 
 test('plays a recorded WebSocket session, sending the event pushed after instances.create when that call arrives', { timeout: 20_000 }, async () => {
   const create = exchanges.find((e) => e.service === 'instances' && e.operation === 'create' && e.errors.length === 0)!;
