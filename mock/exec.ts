@@ -7,11 +7,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonObject, JsonValue } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { forwardedResponseHeaders } from '../proxy/headers.ts';
+import { sendRecorded } from './answer.ts';
 import type { Forwarder } from './forward.ts';
 import { canonicalKey, normalizeRequest, type IgnorePattern } from './key.ts';
 import { describeDifferences, describeOperationFields, fieldDifferences, type FieldDifference } from './nearest.ts';
-import type { RecordedAnswer, RecordedExec, Recording } from './recording.ts';
+import type { RecordedExec, Recording } from './recording.ts';
 import type { ExecReleases } from './releases.ts';
 import { internalErrorResponse, readTrx, withTrx } from './wire.ts';
 
@@ -64,26 +64,8 @@ export function answerExec(options: ExecMockOptions, req: IncomingMessage, body:
 }
 
 function serve(options: ExecMockOptions, res: ServerResponse, recorded: RecordedExec, trx: Uint8Array | null, note?: string): void {
-  const body = withTrx(recorded.answer.body, trx);
-  const headers = recordedHeaders(recorded.answer, body.length);
-  if (note) headers.push(MOCK_HEADER, note);
-  res.writeHead(recorded.answer.status, headers);
-  res.end(body);
+  sendRecorded(res, recorded.answer, withTrx(recorded.answer.body, trx), note ? [MOCK_HEADER, note] : []);
   options.releases.answered(recorded.id);
-}
-
-/** The recorded headers in their order, minus hop-by-hop, with Content-Length for the body sent. */
-export function recordedHeaders(answer: RecordedAnswer, length: number): string[] {
-  const headers = forwardedResponseHeaders(answer.headers.flat());
-  let sized = false;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i].toLowerCase() === 'content-length') {
-      headers[i + 1] = String(length);
-      sized = true;
-    }
-  }
-  if (!sized) headers.push('Content-Length', String(length));
-  return headers;
 }
 
 interface Nearest {

@@ -2,7 +2,7 @@
 // method and path, in recorded order then the last repeating; 404 with a sentence if none.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { recordedHeaders } from './exec.ts';
+import { sendRecorded } from './answer.ts';
 import type { Recording } from './recording.ts';
 
 export function answerOther(recording: Recording, req: IncomingMessage, res: ServerResponse): void {
@@ -14,6 +14,5 @@ export function answerOther(recording: Recording, req: IncomingMessage, res: Ser
     res.end(text);
     return;
   }
-  res.writeHead(answer.status, recordedHeaders(answer, answer.body.length));
-  res.end(answer.body);
+  sendRecorded(res, answer, answer.body);
 }
