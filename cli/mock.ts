@@ -113,7 +113,8 @@ function oneOf<const T extends string>(value: string, allowed: readonly T[], fla
   return value as T;
 }
 
-function parseUnmatched(value: string): URL | undefined {
+/** --unmatched: undefined for error, the server to forward to for forward:URL. */
+export function parseUnmatched(value: string): URL | undefined {
   if (value === 'error') return undefined;
   if (!value.startsWith('forward:')) throw new UsageError(`--unmatched takes error or forward:URL (like forward:https://api.example.com); got "${value}".`);
   try {

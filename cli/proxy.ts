@@ -10,7 +10,7 @@ import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
 import { parseHostPort, parseSize, parseUpstream } from './options.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { describeFailure } from './failure.ts';
-import { describeLoaded, startMockForCli } from './mock.ts';
+import { describeLoaded, parseUnmatched, startMockForCli } from './mock.ts';
 import { UsageError } from './usage-error.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -21,6 +21,9 @@ const help = `usage: ca2-inspector proxy [--upstream URL | --mock FILE] [options
                        the built-in demo server and a demo client make traffic
   --mock FILE          a recording or capture served as the upstream (see 'ca2-inspector
                        mock'), its traffic recorded and shown like any other
+  --unmatched error|forward:URL
+                       with --mock: what the recording cannot answer gets SE_INTERNAL_SERVER_ERROR
+                       (default), or goes to the server at URL
   --listen HOST:PORT   where clients connect (default 127.0.0.1:8080)
   --ui HOST:PORT       where the inspector is served (default 127.0.0.1:8081)
   --ui-token TOKEN     the token the inspector requires (default: a new one each run,
@@ -49,13 +52,20 @@ export async function run(argv: string[]): Promise<number> {
   if (upstreamArg && values.mock !== undefined) {
     throw new UsageError('--mock and --upstream both say where to forward; pass one of them.');
   }
+  if (values.unmatched !== undefined && values.mock === undefined) throw new UsageError('--unmatched goes with --mock FILE: it says what the mock does with a request its recording lacks.');
   const uiToken = parseUiToken(values['ui-token'], ui.host);
   const quiet = values.quiet ?? false;
   const say = (line: string) => process.stdout.write(line + '\n');
   // A bug in some corner must not take the traffic down with it: say it and keep forwarding.
   process.on('uncaughtException', (err) => say(`ca2-inspector: unexpected error, still running: ${describeFailure(err)}`));
 
-  const mockOptions = { db: values.mock ?? '', protoPaths: values.proto ?? [], listen: { host: '127.0.0.1', port: 0 }, say };
+  const mockOptions = {
+    db: values.mock ?? '',
+    protoPaths: values.proto ?? [],
+    forwardUnmatched: parseUnmatched(values.unmatched ?? 'error'),
+    listen: { host: '127.0.0.1', port: 0 },
+    say,
+  };
   const mock = values.mock === undefined ? null : await startMockForCli(mockOptions);
   const demo = upstreamArg || mock ? null : await import('../demo/server.ts').then((m) => m.startDemoServer({ host: '127.0.0.1', port: 0 }));
   const upstream = upstreamArg ?? mock?.url ?? demo!.url;
@@ -151,6 +161,7 @@ function parseOptions(argv: string[]) {
       options: {
         upstream: { type: 'string' },
         mock: { type: 'string' },
+        unmatched: { type: 'string' },
         listen: { type: 'string' },
         ui: { type: 'string' },
         'ui-token': { type: 'string' },

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { demoProtoDir } from '../../demo/paths.ts';
+import { startDemoServer } from '../../demo/server.ts';
 import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
 import { recordDemoSession } from '../mock/demo-recording.ts';
 import { Store } from '../../storage/store.ts';
@@ -117,12 +118,37 @@ test('proxy --mock forwards to the mock of a recording and records its traffic l
   }
 });
 
-test('proxy refuses --mock together with --upstream, and a --mock file that is not there', () => {
+test('proxy refuses --mock together with --upstream, --unmatched without --mock, and a --mock file that is not there', () => {
   const proxy = (...args: string[]) => spawnSync(process.execPath, ['bin/ca2-inspector.js', 'proxy', '--listen', '127.0.0.1:0', '--ui', '127.0.0.1:0', ...args], { cwd: projectRoot, encoding: 'utf8' });
   const both = proxy('--mock', recording.db, '--upstream', 'http://127.0.0.1:9');
   assert.equal(both.status, 2);
   assert.equal(both.stderr, 'ca2-inspector proxy: --mock and --upstream both say where to forward; pass one of them.\n');
+  const alone = proxy('--unmatched', 'forward:http://127.0.0.1:9');
+  assert.equal(alone.status, 2);
+  assert.equal(alone.stderr, 'ca2-inspector proxy: --unmatched goes with --mock FILE: it says what the mock does with a request its recording lacks.\n');
   const missing = proxy('--mock', join(recording.dir, 'nope.capture'), '--db', join(recording.dir, 'unused.sqlite'));
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /^ca2-inspector proxy: .*nope\.capture does not exist; pass the recording \(--db of the proxy\) or a capture file\.\n$/);
+});
+
+test('proxy --mock --unmatched forward:URL sends what the recording lacks to that server and records its answer', { timeout: 60_000 }, async () => {
+  const demo = await startDemoServer();
+  const proxy = await startProxyProcess(['--mock', recording.db, '--unmatched', `forward:${demo.url.href}`, '--db', join(recording.dir, 'forwarded.sqlite'), '--proto', demoProtoDir, '--quiet']);
+  try {
+    const res = await fetch(`${proxy.proxyUrl}/exec`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: new Uint8Array(encodeMessage('ca2.ClientRequest', { trx: Buffer.from('t3'), instances: { get: { id: 'i-never-recorded' } } })),
+    });
+    assert.deepEqual(decodeMessage<{ errors: string[] }>('ca2.ServerResponse', new Uint8Array(await res.arrayBuffer())).errors, ['SE_TOKEN_REQUIRED_ERROR'], 'the demo server answered');
+    const page = await eventually(async () => {
+      const body = (await (await proxy.api('/api/exchanges')).json()) as ExchangePage;
+      return body.items.length === 1 && body.items[0].state === 'complete' ? body : undefined;
+    }, 'the forwarded exchange recorded');
+    assert.deepEqual(page.items[0].errors, ['SE_TOKEN_REQUIRED_ERROR']);
+    assert.ok(proxy.lines.some((l) => l.startsWith('mock: no recorded instances.get') && l.endsWith(`; forwarded to ${demo.url.origin}`)), proxy.lines.join('\n'));
+  } finally {
+    assert.equal(await proxy.stop(), 0);
+    await demo.close();
+  }
 });
