@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { MessageType } from '../model/types.ts';
 import { createCodec, MESSAGE_TYPES, SchemaError } from '../proto/codec.ts';
 import type { Codec } from '../proto/codec.ts';
+import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
 const usage = `usage: ca2-inspector decode [--type ClientRequest|ServerResponse|WsAuth|WsEvent] [--proto PATH]...
@@ -70,58 +71,45 @@ export async function run(argv: string[]): Promise<number> {
 
 /** Parsed arguments, or null when help was asked for. */
 function parseArgs(argv: string[]): DecodeArgs | null {
-  const args: DecodeArgs = { type: 'ClientRequest', protoPaths: [], raw: false, encoding: 'binary', summary: false, input: '-' };
-  let input: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, null];
-    const value = (): string => {
-      if (inline !== null) return inline;
-      const next = argv[++i];
-      if (next === undefined) throw new UsageError(`${flag} needs a value; see --help.`);
-      return next;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        return null;
-      case '--type': {
-        const type = value();
-        const match = MESSAGE_TYPES.find((known) => known.toLowerCase() === type.toLowerCase());
-        if (!match) throw new UsageError(`--type ${type} is not a ca2 message; use one of ${MESSAGE_TYPES.join(', ')}.`);
-        args.type = match;
-        break;
-      }
-      case '--proto':
-        args.protoPaths.push(value());
-        break;
-      case '--raw':
-        args.raw = true;
-        break;
-      case '--summary':
-        args.summary = true;
-        break;
-      case '--hex':
-      case '--base64': {
-        const encoding = flag.slice(2) as 'hex' | 'base64';
-        if (args.encoding !== 'binary' && args.encoding !== encoding) throw new UsageError('--hex and --base64 cannot be combined; pick the one your input is in.');
-        args.encoding = encoding;
-        break;
-      }
-      default:
-        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}; see --help.`);
-        if (input !== null) throw new UsageError(`one input at a time: got ${input} and ${arg}.`);
-        input = arg;
-    }
+  const { values, positionals } = parseCommandArgs(
+    'decode',
+    argv,
+    {
+      type: { type: 'string' },
+      proto: { type: 'string', multiple: true },
+      raw: { type: 'boolean' },
+      hex: { type: 'boolean' },
+      base64: { type: 'boolean' },
+      summary: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    { positionals: Infinity },
+  );
+  if (values.help) return null;
+  if (positionals.length > 1) throw new UsageError(`one input at a time: got ${positionals[0]} and ${positionals[1]}.`);
+  let type: MessageType = 'ClientRequest';
+  if (values.type !== undefined) {
+    const match = MESSAGE_TYPES.find((known) => known.toLowerCase() === values.type!.toLowerCase());
+    if (!match) throw new UsageError(`--type ${values.type} is not a ca2 message; use one of ${MESSAGE_TYPES.join(', ')}.`);
+    type = match;
   }
-  if (args.raw && args.summary) throw new UsageError('--raw prints protoc text and has no summary; drop one of --raw and --summary.');
-  if (input !== null) args.input = input;
-  return args;
+  if (values.hex && values.base64) throw new UsageError('--hex and --base64 cannot be combined; pick the one your input is in.');
+  if (values.raw && values.summary) throw new UsageError('--raw prints protoc text and has no summary; drop one of --raw and --summary.');
+  return {
+    type,
+    protoPaths: values.proto ?? [],
+    raw: values.raw ?? false,
+    encoding: values.hex ? 'hex' : values.base64 ? 'base64' : 'binary',
+    summary: values.summary ?? false,
+    input: positionals[0] ?? '-',
+  };
 }
 
 async function readInput(input: string): Promise<Buffer> {
   try {
     if (input === '-') {
+      // Run by hand with nothing piped in, it would otherwise wait without a word.
+      if (process.stdin.isTTY) process.stderr.write('ca2-inspector decode: reading a message from standard input; end it with Ctrl-D, or pass FILE (see --help).\n');
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);

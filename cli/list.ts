@@ -2,11 +2,11 @@
 // (or JSON), selected with the same filter language as the inspector.
 
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { FilterError } from '../model/filter.ts';
 import { formatLine } from '../recorder/printer.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import { DEFAULT_DB } from './defaults.ts';
+import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
 const help = `usage: ca2-inspector list [--db FILE] [--filter FILTER] [--limit N] [--json]
@@ -18,22 +18,13 @@ const help = `usage: ca2-inspector list [--db FILE] [--filter FILTER] [--limit N
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        db: { type: 'string' },
-        filter: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector list --help'.`);
-  }
+  const { values } = parseCommandArgs('list', argv, {
+    db: { type: 'string' },
+    filter: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(help);
     return 0;

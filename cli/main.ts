@@ -1,4 +1,5 @@
 // Dispatches `ca2-inspector <command>`; each command lives in its own module.
+import { readFileSync } from 'node:fs';
 import { describeFailure } from './failure.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -17,11 +18,22 @@ commands:
   list     print recorded exchanges, selected with the filter language
   mock     serve a recording as the ca2 server: /exec and /ws answered from what was recorded
 
-Run 'ca2-inspector <command> --help' for a command's options.`;
+Run 'ca2-inspector help <command>' (or '<command> --help') for a command's options,
+'ca2-inspector --version' for the version.`;
+
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') {
+  let [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`ca2-inspector ${version()}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest.length > 0) [name, rest] = [rest[0], ['--help']];
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage + '\n');
     return name ? 0 : 2;
   }

@@ -1,11 +1,11 @@
 // `ca2-inspector mock`: serve a recording or a capture file as the ca2 server, /exec and /ws
 // answered from what was recorded, so a client runs offline against recorded behaviour.
 
-import { parseArgs } from 'node:util';
 import { FilterError } from '../model/filter.ts';
 import { SchemaError } from '../proto/codec.ts';
 import { StorageError } from '../storage/store.ts';
 import { MockSetupError, startMock, type MockOptions, type MockServer } from '../mock/server.ts';
+import { parseCommandArgs } from './args.ts';
 import { parseHostPort, parseUpstream } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -86,26 +86,17 @@ export function describeLoaded(mock: MockServer, options: Pick<MockOptions, 'db'
 }
 
 function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        db: { type: 'string' },
-        filter: { type: 'string' },
-        listen: { type: 'string' },
-        proto: { type: 'string', multiple: true },
-        ignore: { type: 'string', multiple: true },
-        match: { type: 'string' },
-        timing: { type: 'string' },
-        unmatched: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector mock --help'.`);
-  }
+  return parseCommandArgs('mock', argv, {
+    db: { type: 'string' },
+    filter: { type: 'string' },
+    listen: { type: 'string' },
+    proto: { type: 'string', multiple: true },
+    ignore: { type: 'string', multiple: true },
+    match: { type: 'string' },
+    timing: { type: 'string' },
+    unmatched: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }).values;
 }
 
 function oneOf<const T extends string>(value: string, allowed: readonly T[], flag: string): T {

@@ -2,14 +2,14 @@
 // With no --upstream it runs the built-in demo server and demo client in front of it;
 // with --mock FILE, a recording served by the mock (mock/server.ts) is the upstream.
 
-import { parseArgs } from 'node:util';
 import { Tap } from '../proxy/tap.ts';
 import { startProxy, type ProxyServer } from '../proxy/server.ts';
-import { startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
+import { SetupError, startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
 import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
 import { parseHostPort, parseSize, parseUpstream } from './options.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { describeFailure } from './failure.ts';
+import { parseCommandArgs } from './args.ts';
 import { describeLoaded, parseUnmatched, startMockForCli } from './mock.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -71,21 +71,28 @@ export async function run(argv: string[]): Promise<number> {
   const upstream = upstreamArg ?? mock?.url ?? demo!.url;
   /** A server this command started as the upstream, stopped with it. */
   const localUpstream = demo ?? mock;
+  // The demo speaks its own illustrative schema: decode it by name unless told otherwise.
+  const demoSchema = demo && values.proto === undefined ? (await import('../demo/paths.ts')).demoProtoDir : null;
+  const protoPaths = values.proto ?? (demoSchema ? [demoSchema] : []);
 
   let recording: RecordingWorker;
   try {
     recording = await startRecordingWorker(
-      { db: values.db ?? DEFAULT_DB, protoPaths: values.proto ?? [], ui, uiToken, uiAllowHosts: values['ui-allow-host'] ?? [], quiet },
+      { db: values.db ?? DEFAULT_DB, protoPaths, ui, uiToken, uiAllowHosts: values['ui-allow-host'] ?? [], quiet },
       say,
     );
   } catch (err) {
     await localUpstream?.close();
+    // A schema that does not load or a --db that is no recording is how the command was called.
+    if (err instanceof SetupError && err.fault === 'options') throw new UsageError(err.message);
     process.stderr.write(`ca2-inspector proxy: ${(err as Error).message}\n`);
     return 1;
   }
 
   const tap = new Tap((message) => say(`recording: ${message}`));
   tap.add(recording.listener);
+  const thisRun = { exchanges: 0, frames: 0 };
+  tap.add({ requestStarted: () => void thisRun.exchanges++, wsFrame: () => void thisRun.frames++ });
   let proxy: ProxyServer;
   try {
     proxy = await startProxy({ upstream, listen, tap, insecure: values.insecure ?? false, maxBody });
@@ -107,12 +114,13 @@ export async function run(argv: string[]): Promise<number> {
         ? `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to the mock of ${values.mock} at ${upstream.origin}`
         : `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to ${upstream.origin}`,
   );
+  if (demoSchema) say(`ca2-inspector: decoding with the demo's own illustrative schema (demo/protos); --proto replaces it`);
   say(`ca2-inspector: recording to ${values.db ?? DEFAULT_DB}; Ctrl-C to stop`);
 
   const demoTraffic = new AbortController();
   const demoClient = demo
     ? import('../demo/client.ts').then((m) =>
-        m.runDemoClient({ baseUrl: proxyUrl, signal: demoTraffic.signal, loop: true, log: (line) => say(`demo client: ${line}`) }),
+        m.runDemoClient({ baseUrl: proxyUrl, signal: demoTraffic.signal, loop: true, log: quiet ? () => undefined : (line) => say(`demo client: ${line}`) }),
       )
     : null;
 
@@ -140,7 +148,10 @@ export async function run(argv: string[]): Promise<number> {
           dropped ? `${dropped} record(s) dropped` : '',
           skipped ? `${skipped} WebSocket frame(s) forwarded but not recorded (the recorder was behind)` : '',
         ].filter(Boolean).map((l) => `; ${l}`).join('');
-        say(`ca2-inspector: ${exchanges} exchanges and ${frames} frames recorded${losses}.`);
+        say(
+          `ca2-inspector: this run recorded ${count(thisRun.exchanges, 'exchange')} and ${count(thisRun.frames, 'frame')}; ` +
+            `${values.db ?? DEFAULT_DB} now holds ${count(exchanges, 'exchange')} and ${count(frames, 'frame')}${losses}.`,
+        );
       }
       const code = closed ? 0 : 1;
       resolve(code);
@@ -153,30 +164,21 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        upstream: { type: 'string' },
-        mock: { type: 'string' },
-        unmatched: { type: 'string' },
-        listen: { type: 'string' },
-        ui: { type: 'string' },
-        'ui-token': { type: 'string' },
-        'ui-allow-host': { type: 'string', multiple: true },
-        db: { type: 'string' },
-        proto: { type: 'string', multiple: true },
-        insecure: { type: 'boolean' },
-        'max-body': { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector proxy --help'.`);
-  }
+  return parseCommandArgs('proxy', argv, {
+    upstream: { type: 'string' },
+    mock: { type: 'string' },
+    unmatched: { type: 'string' },
+    listen: { type: 'string' },
+    ui: { type: 'string' },
+    'ui-token': { type: 'string' },
+    'ui-allow-host': { type: 'string', multiple: true },
+    db: { type: 'string' },
+    proto: { type: 'string', multiple: true },
+    insecure: { type: 'boolean' },
+    'max-body': { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
 }
 
 /** The token the inspector requires, or null for `--ui-token off`; see inspector/server/auth.ts. */
@@ -193,6 +195,10 @@ function parseUiToken(value: string | undefined, uiHost: string): string | null 
     throw new UsageError(`--ui-token takes letters, digits and - _ . ~ only (it goes in a link and a cookie); got "${value}".`);
   }
   return value;
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function hostForUrl(host: string): string {

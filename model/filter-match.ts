@@ -153,6 +153,8 @@ class Evaluation {
       }
       case 'kind':
         return s.kind === node.value;
+      case 'state':
+        return s.state === node.value;
       case 'error':
         return node.name === null ? s.errors.length > 0 : s.errors.includes(node.name);
       case 'problem': {

@@ -3,7 +3,7 @@
 // (storage/filter-sql.ts); both read the tree defined here, so they cannot drift apart
 // on what a filter means. Browser-safe: no Node imports.
 
-import type { ExchangeKind, FrameDirection } from './types.ts';
+import type { ExchangeKind, ExchangeState, FrameDirection } from './types.ts';
 
 /** A malformed filter: `position` is the 0-based character index the message refers to. */
 export class FilterError extends Error {
@@ -33,6 +33,7 @@ export type FilterNode =
   /** A JWT subject, the start of the stored token prefix, or a whole token that starts with it. */
   | { type: 'token'; value: string }
   | { type: 'kind'; value: ExchangeKind }
+  | { type: 'state'; value: ExchangeState }
   /** name null: any error. */
   | { type: 'error'; name: string | null }
   /** text null: any problem; otherwise a problem containing the text. */
@@ -50,7 +51,7 @@ export interface FilterKey {
   values?: string[];
 }
 
-/** ServerError names known to the documented API, for autocomplete; other names are still accepted. */
+/** The ServerError names of the documented API (proto/ca2/ca2.proto): the names error: accepts. */
 export const serverErrorNames = [
   'SE_UNKNOWN_ERROR',
   'SE_TRX_REQUIRED_ERROR',
@@ -62,6 +63,8 @@ export const serverErrorNames = [
   'SE_RATE_LIMIT_EXCEEDED_ERROR',
 ];
 
+const exchangeStates: readonly ExchangeState[] = ['complete', 'pending', 'error', 'aborted', 'interrupted'];
+
 /** Every key, for the filter bar's autocomplete and help. */
 export const filterKeys: FilterKey[] = [
   { key: 'service', description: 'service called, e.g. service:instances' },
@@ -71,6 +74,11 @@ export const filterKeys: FilterKey[] = [
     key: 'error',
     description: 'a ServerError in the response: full name, short form (expired_token) or any',
     values: ['any', ...serverErrorNames.map(shortErrorName)],
+  },
+  {
+    key: 'state',
+    description: 'complete, pending (still running), error, aborted (by the client) or interrupted (the proxy stopped first)',
+    values: [...exchangeStates],
   },
   { key: 'status', description: 'HTTP status: 200, 5xx, >=400, <300', values: ['2xx', '4xx', '5xx', '>=400'] },
   { key: 'trx', description: 'transaction id, or its first characters' },
@@ -88,19 +96,30 @@ const keyNames = new Set(filterKeys.map((k) => k.key));
 
 /** The longest filter accepted; keeps compiled queries within SQLite's parameter limit. */
 export const maxFilterLength = 10_000;
+/**
+ * How deep parentheses and not may nest, and how many terms a filter may hold. Every
+ * evaluator walks the tree recursively and SQLite refuses expressions deeper than 1000,
+ * so these bounds keep a crafted filter from overflowing a stack anywhere.
+ */
+export const maxFilterDepth = 64;
+export const maxFilterTerms = 256;
 
 /** SE_EXPIRED_TOKEN_ERROR → expired_token. */
 export function shortErrorName(name: string): string {
   return name.replace(/^SE_/, '').replace(/_ERROR$/, '').toLowerCase();
 }
 
-/** expired_token, EXPIRED_TOKEN, SE_EXPIRED_TOKEN_ERROR → SE_EXPIRED_TOKEN_ERROR; numbers stay as they are. */
-export function fullErrorName(value: string): string {
+/**
+ * expired_token, EXPIRED_TOKEN, SE_EXPIRED_TOKEN_ERROR → SE_EXPIRED_TOKEN_ERROR; numbers
+ * stay as they are (a value the enum does not list is recorded as its number); null for
+ * anything that names no known ServerError.
+ */
+export function fullErrorName(value: string): string | null {
   if (/^\d+$/.test(value)) return value;
   let name = value.toUpperCase();
   if (!name.startsWith('SE_')) name = `SE_${name}`;
   if (!name.endsWith('_ERROR')) name = `${name}_ERROR`;
-  return name;
+  return serverErrorNames.includes(name) ? name : null;
 }
 
 /**
@@ -211,6 +230,8 @@ function isKeyword(token: Token | undefined, word: 'or' | 'and' | 'not'): boolea
 
 class Parser {
   private pos = 0;
+  private depth = 0;
+  private terms = 0;
 
   constructor(
     private readonly source: string,
@@ -279,20 +300,31 @@ class Parser {
       this.pos++;
       const what = token.kind === '-' ? '-' : 'not';
       if (this.atTermEnd()) throw new FilterError(this.nextStart(), `expected a term after "${what}"`);
-      return { type: 'not', item: this.parseUnary() };
+      this.enter(token);
+      const item = this.parseUnary();
+      this.depth--;
+      return { type: 'not', item };
     }
     if (token.kind === '(') {
       this.pos++;
       const next = this.tokens[this.pos];
       if (next === undefined || next.kind === ')') throw new FilterError(next?.start ?? this.end, 'expected a term after "("');
+      this.enter(token);
       const inner = this.parseOr();
+      this.depth--;
       const close = this.tokens[this.pos];
       if (close?.kind !== ')') throw new FilterError(close?.start ?? this.end, `expected ")" to close the "(" at ${token.start}`);
       this.pos++;
       return inner;
     }
     this.pos++;
+    if (++this.terms > maxFilterTerms) throw new FilterError(token.start, `the filter has more than ${maxFilterTerms} terms`);
     return this.parseWord(token as Word);
+  }
+
+  /** Checked before recursing, so a filter nested thousands deep is refused instead of overflowing the stack. */
+  private enter(token: Token): void {
+    if (++this.depth > maxFilterDepth) throw new FilterError(token.start, `the filter nests deeper than ${maxFilterDepth} levels`);
   }
 
   private parseWord(word: Word): FilterNode {
@@ -325,17 +357,27 @@ class Parser {
         }
         return { type: 'kind', value: kind };
       }
+      case 'state': {
+        const state = exchangeStates.find((s) => s === value.toLowerCase());
+        if (state === undefined) throw new FilterError(at, `expected ${exchangeStates.join(', ')} after "state:"`);
+        return { type: 'state', value: state };
+      }
       case 'dir': {
         const dir = value.toLowerCase();
         if (dir !== 'client' && dir !== 'server') throw new FilterError(at, 'expected client or server after "dir:"');
         return { type: 'dir', value: dir };
       }
-      case 'error':
+      case 'error': {
         if (!word.quoted && value.toLowerCase() === 'any') return { type: 'error', name: null };
-        if (!/^[A-Za-z0-9_]+$/.test(value)) {
-          throw new FilterError(at, 'expected a ServerError name (SE_EXPIRED_TOKEN_ERROR), its short form (expired_token) or any after "error:"');
+        const name = fullErrorName(value);
+        if (name === null) {
+          throw new FilterError(
+            at,
+            `expected any or a ServerError after "error:", one of ${serverErrorNames.join(', ')}, or its short form (expired_token); got "${value}"`,
+          );
         }
-        return { type: 'error', name: fullErrorName(value) };
+        return { type: 'error', name };
+      }
       case 'problem':
         if (!word.quoted && value.toLowerCase() === 'any') return { type: 'problem', text: null };
         return { type: 'problem', text: value };

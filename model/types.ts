@@ -63,16 +63,20 @@ export interface DecodeResult {
 }
 
 export type ExchangeKind = 'exec' | 'ws' | 'http';
-export type ExchangeState = 'complete' | 'pending' | 'error' | 'aborted';
+/** interrupted: still pending when the proxy that recorded it stopped without ending it (a crash or kill -9). */
+export type ExchangeState = 'complete' | 'pending' | 'error' | 'aborted' | 'interrupted';
 
 /** Headers in wire order, names as sent, duplicates kept. */
 export type HeaderList = [name: string, value: string][];
+
+/** How much of a token is kept in TokenRef.prefix: token: filters rely on no prefix being longer. */
+export const tokenPrefixLength = 12;
 
 /** What identifies the caller of an exchange, for grouping per token. */
 export interface TokenRef {
   /** JWT subject, when the token is a JWT with a sub claim. */
   sub?: string;
-  /** The first characters of the token, enough to tell tokens apart in a list. */
+  /** The first tokenPrefixLength characters of the token, enough to tell tokens apart in a list. */
   prefix: string;
   /** JWT exp in seconds since the epoch. */
   exp?: number;

@@ -43,9 +43,19 @@ type WsPhase = 'awaiting-auth' | 'awaiting-first-event' | 'streaming' | 'errored
 const BINARY = 2;
 const TEXT = 1;
 
-/** One per /ws connection; feed frames in relay order, then the close. */
+/** One per /ws connection; feed the upgrade the upstream accepted, frames in relay order, then the close. */
 export class WsConversationCheck {
   private phase: WsPhase = 'awaiting-auth';
+
+  /**
+   * A 101 may select none of the offered subprotocols: the proxy relays it so, and
+   * clients that insist on one (as the ws library does) fail the connection themselves.
+   */
+  onUpgrade(handshake: { offeredProtocols: string[]; selectedProtocol: string | undefined }): string[] {
+    const { offeredProtocols, selectedProtocol } = handshake;
+    if (offeredProtocols.length === 0 || selectedProtocol !== undefined) return [];
+    return [`the client offered the subprotocols ${offeredProtocols.join(', ')} and the upstream's 101 selected none`];
+  }
 
   onFrame(frame: { direction: 'client' | 'server'; opcode: number; decoded: DecodeResult | null; at: number }): string[] {
     if (frame.opcode === TEXT) return [`text frame from the ${frame.direction}; ca2 sends protobuf in binary frames`];

@@ -6,6 +6,8 @@
 // the text/binary opcode. Each side negotiates its own compression; messages stay
 // byte-identical. The upstream handshake happens first, so a refusal reaches the client
 // as the upstream sent it and the client is offered only what the upstream accepted.
+// The relay, not ws, checks the subprotocol the upstream selected (see upgraded()), so
+// the client gets the upstream's choice, none included.
 
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -66,7 +68,7 @@ export class ClientHandshakes {
   /** Answers the client's handshake like the upstream answered ours; null if the client has already gone. */
   complete(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: WebSocket, upstreamRes: IncomingMessage): WebSocket | null {
     const server = upstream.extensions.includes('permessage-deflate') ? this.deflate : this.plain;
-    this.pending.set(req, { protocol: upstream.protocol, headers: extraHandshakeResponseHeaders(upstreamRes.rawHeaders) });
+    this.pending.set(req, { protocol: selectedProtocol(upstreamRes) ?? '', headers: extraHandshakeResponseHeaders(upstreamRes.rawHeaders) });
     let client: WebSocket | null = null;
     // Synchronous without verifyClient; it calls back only if the handshake went out.
     server.handleUpgrade(req, socket, head, (ws) => (client = ws));
@@ -112,10 +114,11 @@ class WebSocketRelay implements Stoppable {
 
     const target = ctx.upstream.webSocket(req.url ?? '/');
     const offersDeflate = /permessage-deflate/i.test(req.headers['sec-websocket-extensions'] ?? '');
+    const offered = offeredProtocols(req);
     let upstream: WebSocket;
     try {
-      upstream = new WebSocket(target.url, offeredProtocols(req), {
-        headers: webSocketHandshakeHeaders(req.rawHeaders),
+      upstream = new WebSocket(target.url, [], {
+        headers: { ...webSocketHandshakeHeaders(req.rawHeaders), ...(offered.length > 0 ? { 'Sec-WebSocket-Protocol': offered.join(',') } : {}) },
         perMessageDeflate: offersDeflate,
         maxPayload: 0,
         autoPong: false,
@@ -128,13 +131,32 @@ class WebSocketRelay implements Stoppable {
     }
     this.upstream = upstream;
     this.timer = setTimeout(() => this.handshakeFailed(upstreamTimeout(ctx.upstream.host, ctx.upstreamTimeoutMs, this.phase === 'refused')), ctx.upstreamTimeoutMs);
-    upstream.on('upgrade', (res) => (this.upstreamRes = res));
+    upstream.on('upgrade', (res) => this.upgraded(res, offered));
     upstream.on('open', () => this.open());
     upstream.on('unexpected-response', (upReq, upRes) => this.relayRefusal(upReq, upRes));
     upstream.on('error', (err) => {
       if (this.phase === 'handshake') this.handshakeFailed(handshakeFailure(err, ctx.upstream.host));
       else if (this.phase === 'open') this.sideFailed('server', err);
     });
+  }
+
+  /**
+   * The upstream's 101, before ws checks it. ws was offered no subprotocol, so it would
+   * refuse any the upstream selected: the header is taken out of its sight and checked
+   * here, where selecting none is fine and selecting one never offered is not.
+   */
+  private upgraded(res: IncomingMessage, offered: string[]): void {
+    this.upstreamRes = res;
+    delete res.headers['sec-websocket-protocol'];
+    const selected = selectedProtocol(res);
+    if (selected !== undefined && !offered.includes(selected)) {
+      const asked = offered.length > 0 ? `the client offered ${offered.join(', ')}` : 'the client offered none';
+      this.handshakeFailed({
+        kind: 'proxy-error',
+        status: 502,
+        message: `upstream ${this.ctx.upstream.host} selected the WebSocket subprotocol "${selected}", but ${asked}`,
+      });
+    }
   }
 
   /** The upstream said 101: answer the client the same way and start relaying. */
@@ -342,12 +364,20 @@ function relayClose(target: WebSocket, code: number, reason: Buffer): void {
   }
 }
 
+/** The subprotocol a 101 selected, read from the raw headers (the parsed ones are edited in upgraded()). */
+function selectedProtocol(res: IncomingMessage): string | undefined {
+  for (let i = 0; i < res.rawHeaders.length; i += 2) {
+    if (res.rawHeaders[i]!.toLowerCase() === 'sec-websocket-protocol') return res.rawHeaders[i + 1]!.trim();
+  }
+  return undefined;
+}
+
 function offeredProtocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol'];
   return header ? header.split(',').map((p) => p.trim()).filter((p) => p !== '') : [];
 }
 
-/** ws reports handshake problems it found itself (bad accept key, unrequested subprotocol) without a code. */
+/** ws reports handshake problems it found itself (a bad accept key, an extension never offered) without a code. */
 function handshakeFailure(err: Error & { code?: string }, upstream: string): Failure {
   if (err.code) return upstreamFailure(err, upstream);
   return { kind: 'proxy-error', status: 502, message: `upstream ${upstream} answered the WebSocket handshake in a way the proxy cannot relay: ${err.message}` };

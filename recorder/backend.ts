@@ -32,7 +32,7 @@ export interface Backend {
 export async function startBackend(options: BackendOptions, log: (line: string) => void): Promise<Backend> {
   const codec = createCodec({ protoPaths: options.protoPaths });
   if (!existsSync(join(uiDistDir, 'index.html'))) await buildUi();
-  const store = Store.open(options.db, { onError: (message) => log(`recording: ${message}`) });
+  const store = Store.open(options.db, { recording: true, onError: (message) => log(`recording: ${message}`) });
   let server;
   try {
     server = await startInspectorServer({ store, host: options.ui.host, port: options.ui.port, token: options.uiToken, allowHosts: options.uiAllowHosts, log });

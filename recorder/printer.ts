@@ -23,7 +23,9 @@ export class TerminalPrinter implements RecorderListener {
 }
 
 export function formatLine(s: ExchangeSummary): string {
-  const time = s.startedAt.slice(11, 23);
+  // A closed connection is told when it closes, so the terminal reads in time order.
+  const closed = s.kind === 'ws' && s.state !== 'pending' && s.durationMs !== null;
+  const time = (closed ? new Date(Date.parse(s.startedAt) + s.durationMs!).toISOString() : s.startedAt).slice(11, 23);
   const what = s.kind === 'http' ? `${s.method} ${s.path}` : s.kind === 'ws' ? wsLabel(s) : callName(s);
   const status = s.status === null ? s.state : String(s.status);
   const parts = [time, s.kind.padEnd(4), what.padEnd(28), status.padStart(3)];
@@ -41,7 +43,10 @@ function callName(s: ExchangeSummary): string {
 
 function wsLabel(s: ExchangeSummary): string {
   if (s.state === 'pending') return `${s.path} open`;
-  return `${s.path} closed, ${s.frames} frames`;
+  // An earlier run was killed while it was open: nobody saw it close.
+  const frames = `${s.frames} frame${s.frames === 1 ? '' : 's'}`;
+  if (s.state === 'interrupted') return `${s.path} interrupted, ${frames}`;
+  return `${s.path} closed, ${frames}`;
 }
 
 export function formatSize(bytes: number): string {

@@ -2,7 +2,7 @@
 // protocol checks, hands the records to storage and tells its own listeners
 // (live stream, terminal printer) what it recorded.
 
-import type { DecodeResult, ExchangeSummary, JsonObject, TokenRef, WsFrame } from '../model/types.ts';
+import { tokenPrefixLength, type DecodeResult, type ExchangeSummary, type JsonObject, type TokenRef, type WsFrame } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import { checkExec, WsConversationCheck } from '../proto/checks.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
@@ -24,7 +24,6 @@ interface OpenExchange {
   frames: FrameTotals;
 }
 
-const TOKEN_PREFIX_LENGTH = 12;
 /**
  * Most exchanges end within milliseconds; writing their pending row too would double the
  * SQLite work. The live stream shows pending rows at once; storage gets one only for an
@@ -116,6 +115,12 @@ export class Recorder implements TapListener {
 
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
     if (upgraded) {
+      record.problems.push(
+        ...(entry.wsCheck?.onUpgrade({
+          offeredProtocols: headerValues(flow.request.headers, 'sec-websocket-protocol').flatMap((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== '')),
+          selectedProtocol: headerValue(flow.response!.headers, 'sec-websocket-protocol'),
+        }) ?? []),
+      );
       // The connection stays open: the exchange ends at wsClosed.
       entry.stored = true;
       this.save(record);
@@ -240,6 +245,10 @@ function headerValue(headers: [string, string][], name: string): string | undefi
   return undefined;
 }
 
+function headerValues(headers: [string, string][], name: string): string[] {
+  return headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
+}
+
 function problemTexts(where: string, decoded: DecodeResult | null): string[] {
   return (decoded?.problems ?? []).map((p) => `${where}: at byte ${p.offset}${p.path ? ` (${p.path})` : ''}: ${p.reason}`);
 }
@@ -249,7 +258,7 @@ function tokenRef(decoded: DecodeResult | null): TokenRef | null {
   const token = (decoded?.json as JsonObject | undefined)?.token;
   if (!facts?.present || typeof token !== 'string') return null;
   return {
-    prefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+    prefix: token.slice(0, tokenPrefixLength),
     ...(facts.jwt?.sub !== undefined ? { sub: facts.jwt.sub } : {}),
     ...(facts.jwt?.exp !== undefined ? { exp: facts.jwt.exp } : {}),
     ...(facts.jwt?.expired !== undefined ? { expired: facts.jwt.expired } : {}),

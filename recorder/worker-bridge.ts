@@ -9,6 +9,16 @@ import type { TapHook, TapListener, TappedClose, TappedFlow, TappedFrame } from 
 import type { BackendOptions } from './backend.ts';
 import type { FromWorker, TapCall, ToWorker } from './worker-messages.ts';
 
+/** The recording backend failed to start, and whether the command's options were at fault. */
+export class SetupError extends Error {
+  constructor(
+    message: string,
+    readonly fault: 'options' | 'other',
+  ) {
+    super(message);
+  }
+}
+
 export interface RecordingWorker {
   listener: TapListener;
   /** WebSocket frames forwarded but left out of the recording because the recorder was behind. */
@@ -113,7 +123,7 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
           break;
         case 'fatal':
           void worker.terminate();
-          reject(new Error(message.message));
+          reject(new SetupError(message.message, message.cause));
           break;
         case 'ready':
           resolve({

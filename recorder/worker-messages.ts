@@ -13,7 +13,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; ui: { host: string; port: number } }
-  | { type: 'fatal'; message: string }
+  /** The backend could not start; 'options' when a --proto or --db given was at fault. */
+  | { type: 'fatal'; message: string; cause: 'options' | 'other' }
   | { type: 'log'; line: string }
   /** This many tap calls were handed to the recorder. */
   | { type: 'recorded'; calls: number }

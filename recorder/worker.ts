@@ -4,6 +4,8 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TapHook } from '../proxy/tap.ts';
+import { SchemaError } from '../proto/codec.ts';
+import { StorageError } from '../storage/store.ts';
 import { startBackend, type BackendOptions } from './backend.ts';
 import type { FromWorker, ToWorker } from './worker-messages.ts';
 
@@ -33,7 +35,8 @@ try {
   });
   post({ type: 'ready', ui: backend.ui });
 } catch (err) {
-  post({ type: 'fatal', message: (err as Error).message });
+  const options = err instanceof SchemaError || err instanceof StorageError;
+  post({ type: 'fatal', message: (err as Error).message, cause: options ? 'options' : 'other' });
 }
 
 /**

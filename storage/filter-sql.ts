@@ -6,6 +6,7 @@
 
 import type { FilterNode, NumberTest } from '../model/filter.ts';
 import { timeBound } from '../model/filter-match.ts';
+import { tokenPrefixLength } from '../model/types.ts';
 
 export interface SqlCondition {
   /** A boolean SQL expression over `exchanges e`, or for candidateIds a SELECT of exchange ids. */
@@ -119,8 +120,9 @@ function compile(node: FilterNode, params: (string | number)[], options: Require
       break;
     case 'token': {
       // The stored prefix starts with the value, or the value (a pasted whole token)
-      // starts with the stored prefix: the IN list holds every start of the value.
-      const chars = Array.from(node.value);
+      // starts with the stored prefix: the IN list holds every start of the value a
+      // prefix can be, so it stays short however long the pasted token is.
+      const chars = Array.from(node.value.slice(0, tokenPrefixLength * 2)).slice(0, tokenPrefixLength);
       const starts = chars.map((_, i) => chars.slice(0, i + 1).join(''));
       params.push(node.value, `${likeEscape(node.value)}%`, ...starts);
       const inList = starts.length > 0 ? ` OR e.token_prefix IN (${starts.map(() => '?').join(', ')})` : '';
@@ -132,6 +134,9 @@ function compile(node: FilterNode, params: (string | number)[], options: Require
     case 'kind':
       params.push(node.value);
       return '(e.kind = ?)';
+    case 'state':
+      params.push(node.value);
+      return '(e.state = ?)';
     case 'error':
       if (node.name === null) return '(e.error_count > 0)';
       params.push(node.name);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { parseFilter } from '../model/filter.ts';
 import { decodedSearchText, summarySearchText } from '../model/filter-match.ts';
-import type { ExchangeDetail, ExchangePage } from '../model/types.ts';
+import type { DecodeResult, ExchangeDetail, ExchangePage } from '../model/types.ts';
 import { queryPage } from './list-query.ts';
 import { iterateRecordedExchanges, type RecordedExchange } from './recorded-traffic.ts';
 import { fileVersion, migrate, schemaVersion } from './migrations.ts';
@@ -43,6 +43,12 @@ export interface StoreOptions {
   maxQueue?: number;
   /** Largest the database may grow to (bytes); past it writes fail as on a full disk. */
   maxBytes?: number;
+  /**
+   * Whether this store is the one recording: exchanges an earlier run left pending are
+   * then marked interrupted at open. Readers such as `list` leave them, since the run
+   * that writes them may still be going.
+   */
+  recording?: boolean;
 }
 
 export interface StoreStats {
@@ -136,6 +142,7 @@ export class Store {
         }
       }
       migrate(db);
+      if (options.recording) markInterrupted(db);
       if (options.maxBytes !== undefined) {
         const pageSize = db.pragma('page_size', { simple: true }) as number;
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
@@ -479,6 +486,32 @@ function prepareStatements(db: Database.Database) {
     ),
     frames: db.prepare('SELECT seq, direction, at, opcode, size, body, decoded, truncated FROM frames WHERE exchange_id = ? ORDER BY seq'),
   };
+}
+
+/** What an exchange the proxy never saw end says about itself. */
+const interruptedError = 'the proxy stopped before this exchange ended';
+
+/**
+ * A run that was killed (kill -9, a crash, power loss) leaves the rows of exchanges in
+ * flight pending forever; a new run marks them interrupted, error sentence included, so
+ * bare words find it as they find any failed exchange's error.
+ */
+function markInterrupted(db: Database.Database): void {
+  const pending = db.prepare(
+    `SELECT ${summaryColumns}, b.request_decoded, b.response_decoded
+     FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.state = 'pending'`,
+  );
+  const mark = db.prepare("UPDATE exchanges SET state = 'interrupted', error = ? WHERE id = ?");
+  const deleteText = db.prepare('DELETE FROM search_text WHERE rowid = ? << 32');
+  const insertText = db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (? << 32, ?, ?, ?, ?)');
+  const searchText = (decoded: string | null) => decodedSearchText(decoded === null ? null : (JSON.parse(decoded) as DecodeResult));
+  db.transaction(() => {
+    for (const row of pending.all() as (SummaryRow & { request_decoded: string | null; response_decoded: string | null })[]) {
+      mark.run(interruptedError, row.id);
+      deleteText.run(row.id);
+      insertText.run(row.id, summarySearchText(summaryFromRow(row)), interruptedError, searchText(row.request_decoded), searchText(row.response_decoded));
+    }
+  }).immediate();
 }
 
 function isTransient(err: unknown): boolean {

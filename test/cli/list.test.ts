@@ -53,6 +53,12 @@ test('explains a malformed filter, a missing file and a bad limit in one line wi
   const bad = list('--db', db, '--filter', 'status:');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^ca2-inspector list: --filter at 7: expected a value after "status:"\n$/);
+  const nested = list('--db', db, '--filter', '('.repeat(3000) + 'kind:ws' + ')'.repeat(3000));
+  assert.equal(nested.code, 2);
+  assert.equal(nested.stderr, 'ca2-inspector list: --filter at 64: the filter nests deeper than 64 levels\n');
+  const unknownError = list('--db', db, '--filter', 'error:bogus');
+  assert.equal(unknownError.code, 2);
+  assert.match(unknownError.stderr, /^ca2-inspector list: --filter at 6: expected any or a ServerError after "error:", one of SE_UNKNOWN_ERROR, .*; got "bogus"\n$/);
   const missing = list('--db', join(dir, 'nope.sqlite'));
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope\.sqlite does not exist/);

@@ -31,3 +31,32 @@ test('refuses --ui-token off beyond loopback and a token that cannot go in a lin
   assert.equal(spaced.status, 2);
   assert.match(spaced.stderr, /--ui-token takes letters, digits and - _ \. ~ only/);
 });
+
+test('prints the version, and a command help with help COMMAND', () => {
+  const version = cli('--version');
+  assert.equal(version.status, 0);
+  assert.match(version.stdout, /^ca2-inspector \d+\.\d+\.\d+\n$/);
+  const help = cli('help', 'list');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^usage: ca2-inspector list /);
+  assert.equal(cli('help').status, 0);
+});
+
+test('speaks with one voice for option mistakes in every command, exit 2', () => {
+  for (const command of ['proxy', 'decode', 'list']) {
+    const unknown = cli(command, '--bogus');
+    assert.equal(unknown.status, 2, command);
+    assert.equal(unknown.stderr, `ca2-inspector ${command}: unknown option --bogus; see 'ca2-inspector ${command} --help'.\n`);
+  }
+  const missing = cli('list', '--filter');
+  assert.equal(missing.stderr, "ca2-inspector list: --filter needs a value; see 'ca2-inspector list --help'.\n");
+});
+
+test('exits 2 from proxy for a --proto that does not load and a --db that is no recording, as decode and list do', () => {
+  const proto = cli('proxy', '--proto', '/nope', '--listen', '127.0.0.1:0', '--ui', '127.0.0.1:0');
+  assert.equal(proto.status, 2);
+  assert.match(proto.stderr, /^ca2-inspector proxy: --proto \/nope: no such file or folder;/);
+  const db = cli('proxy', '--db', 'README.md', '--listen', '127.0.0.1:0', '--ui', '127.0.0.1:0');
+  assert.equal(db.status, 2);
+  assert.match(db.stderr, /^ca2-inspector proxy: README\.md is not an SQLite database/);
+});

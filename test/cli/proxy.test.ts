@@ -9,8 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../../model/types.ts';
 import { startDemoServer } from '../../demo/server.ts';
 import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
@@ -249,4 +251,67 @@ describe('the proxy when things go wrong', () => {
     }
   });
 
+  test("in demo mode decodes with the demo's schema, keeps quiet with --quiet, and counts this run apart from the file", async () => {
+    const db = tempDb();
+    try {
+      const first = await startProxyProcess(['--db', db.file, '--quiet']);
+      await eventually(async () => {
+        const page = await api<ExchangePage>(first, '/api/exchanges?filter=op:login');
+        return page.items[0];
+      }, 'a demo auth.login decoded by name', 30_000);
+      assert.equal(await first.stop('SIGTERM'), 0);
+      const output = first.lines.join('\n');
+      assert.match(output, /decoding with the demo's own illustrative schema \(demo\/protos\); --proto replaces it/);
+      assert.doesNotMatch(output, /demo client:/, '--quiet silences the demo client too');
+      const firstCount = /this run recorded (\d+) exchanges? and \d+ frames?; .* now holds (\d+) exchanges?/.exec(output);
+      assert.ok(firstCount, output);
+      assert.equal(firstCount[1], firstCount[2], 'a new file holds only this run');
+
+      const second = await startProxyProcess(['--db', db.file, '--quiet', '--proto', 'test/fixtures/codec/schema']);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await second.stop('SIGTERM'), 0);
+      const secondOutput = second.lines.join('\n');
+      assert.doesNotMatch(secondOutput, /demo's own illustrative schema/, '--proto replaces the demo schema');
+      const secondCount = /this run recorded (\d+) exchanges? and \d+ frames?; .* now holds (\d+) exchanges?/.exec(secondOutput);
+      assert.ok(secondCount, secondOutput);
+      assert.equal(Number(secondCount[2]), Number(firstCount[2]) + Number(secondCount[1]));
+    } finally {
+      db.cleanup();
+    }
+  });
+
+  test('after a kill -9, a restart on the same --db marks the WebSocket that was open interrupted and leaves no pending row', async () => {
+    const upstream = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(upstream, 'listening');
+    const db = tempDb();
+    let client: WebSocket | undefined;
+    try {
+      const first = await startProxyProcess(['--upstream', `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, '--db', db.file, '--quiet']);
+      client = new WebSocket(`${first.proxyUrl.replace(/^http/, 'ws')}/ws`);
+      client.on('error', () => undefined);
+      await once(client, 'open');
+      const pending = await eventually(async () => {
+        const page = await api<ExchangePage>(first, `/api/exchanges?filter=${encodeURIComponent('kind:ws state:pending')}`);
+        return page.items[0];
+      }, 'the open WebSocket stored as pending');
+      assert.equal(await first.stop('SIGKILL'), null);
+
+      const second = await startProxyProcess(['--upstream', `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, '--db', db.file, '--quiet']);
+      try {
+        assert.deepEqual((await api<ExchangePage>(second, '/api/exchanges?filter=state:pending')).items, []);
+        const detail = await api<ExchangeDetail>(second, `/api/exchanges/${pending.id}`);
+        assert.equal(detail.state, 'interrupted');
+        assert.equal(detail.error, 'the proxy stopped before this exchange ended');
+        assert.equal(detail.status, 101);
+        const interrupted = await api<ExchangePage>(second, '/api/exchanges?filter=state:interrupted');
+        assert.deepEqual(interrupted.items.map((i) => i.id), [pending.id]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      client?.terminate();
+      upstream.close();
+      db.cleanup();
+    }
+  });
 });

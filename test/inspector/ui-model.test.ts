@@ -331,6 +331,20 @@ describe('token timeline', () => {
     assert.equal(percentAt(t0 + 4000, timeline), 50);
   });
 
+  it('counts an interrupted WebSocket as connected until its last frame, not as still open', () => {
+    const summaries = [
+      summary(1, { kind: 'ws', status: 101, startedAt: iso(0), durationMs: null, state: 'interrupted', token }),
+      summary(2, { startedAt: iso(4000), durationMs: 10, token }),
+    ];
+    const wsDetails = new Map([[1, { frames: [frame(0, 'client', iso(10)), frame(1, 'server', iso(2500))], close: null }]]);
+    const timeline = buildTokenTimeline({ summaries, wsDetails, now: t0 + 60_000 });
+    assert.deepEqual(
+      timeline.connections.map((c) => [c.from - t0, c.to - t0, c.open]),
+      [[0, 2500, false]],
+    );
+    assert.deepEqual(timeline.lost.map((g) => [g.from - t0, g.to - t0]), [[2500, 4010]]);
+  });
+
   it('does not count a refused upgrade as connected', () => {
     const summaries = [summary(1, { kind: 'ws', status: 401, startedAt: iso(0), durationMs: 50 })];
     const timeline = buildTokenTimeline({ summaries, wsDetails: new Map(), now: t0 + 1000 });

@@ -180,6 +180,18 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     await shot(page, 'filter-error');
   });
 
+  it('opens a crafted link nesting thousands of parentheses with its error under the box, and keeps listing traffic', async () => {
+    const crafted = '('.repeat(4990) + 'kind:ws' + ')'.repeat(4990);
+    await page.goto(`${proxy.uiUrl}/?filter=${encodeURIComponent(crafted)}`);
+    const error = await page.waitForSelector('#filter-error');
+    assert.match((await error.textContent()) ?? '', /the filter nests deeper than 64 levels/);
+    const marked = await page.$eval('#filter-error mark', (mark) => mark.previousSibling?.textContent ?? '');
+    assert.equal(marked, '('.repeat(64), 'the mark sits on the 65th parenthesis');
+    await page.waitForSelector('[data-row]');
+    assert.deepEqual(pageErrors, []);
+    await shot(page, 'filter-error-nesting');
+  });
+
   it('opens an exchange and shows its decoded JSON, and selecting a field highlights its bytes', async () => {
     await waitForExchange(proxy, '&filter=op:login', (s) => s.state === 'complete' && s.status === 200);
     await page.goto(`${proxy.uiUrl}/?filter=${encodeURIComponent('service:auth op:login status:200')}`);

@@ -67,6 +67,13 @@ describe('in-memory filter evaluation', () => {
     assert.equal(test('kind:ws', exec), false);
   });
 
+  it('matches the exchange state', () => {
+    assert.equal(test('state:complete', exec), true);
+    assert.equal(test('state:pending', ws), true);
+    assert.equal(test('state:interrupted', ws), false);
+    assert.equal(test('state:interrupted', { ...ws, state: 'interrupted' }), true);
+  });
+
   it('matches error names, short forms and any', () => {
     assert.equal(test('error:any', exec), true);
     assert.equal(test('error:any', ws), false);

@@ -1,6 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FilterError, filterKeys, fullErrorName, parseFilter, searchTokens, shortErrorName, type FilterNode } from '../../model/filter.ts';
+import {
+  FilterError,
+  filterKeys,
+  fullErrorName,
+  maxFilterDepth,
+  maxFilterTerms,
+  parseFilter,
+  searchTokens,
+  serverErrorNames,
+  shortErrorName,
+  type FilterNode,
+} from '../../model/filter.ts';
 
 function parseError(source: string): FilterError {
   try {
@@ -79,18 +90,34 @@ describe('filter grammar', () => {
     assert.equal(parseError('dir:up').message, 'at 4: expected client or server after "dir:"');
   });
 
+  it('reads exchange states and rejects others', () => {
+    assert.deepEqual(parseFilter('state:Interrupted'), { type: 'state', value: 'interrupted' });
+    assert.deepEqual(parseFilter('state:pending'), { type: 'state', value: 'pending' });
+    assert.equal(parseError('state:done').message, 'at 6: expected complete, pending, error, aborted, interrupted after "state:"');
+  });
+
   it('reads error names in full, short form, any and numbers', () => {
     assert.deepEqual(parseFilter('error:any'), { type: 'error', name: null });
     assert.deepEqual(parseFilter('error:expired_token'), { type: 'error', name: 'SE_EXPIRED_TOKEN_ERROR' });
     assert.deepEqual(parseFilter('error:SE_EXPIRED_TOKEN_ERROR'), { type: 'error', name: 'SE_EXPIRED_TOKEN_ERROR' });
     assert.deepEqual(parseFilter('error:12'), { type: 'error', name: '12' });
-    assert.match(parseError('error:no-such!').message, /^at 6: expected a ServerError name/);
+    assert.deepEqual(parseFilter('error:Rate_Limit_Exceeded'), { type: 'error', name: 'SE_RATE_LIMIT_EXCEEDED_ERROR' });
+  });
+
+  it('refuses an error name the API does not define, listing the names it accepts', () => {
+    for (const value of ['bogus', 'SE_BOGUS_ERROR', 'no-such!', '"expired token"']) {
+      const err = parseError(`kind:exec error:${value}`);
+      assert.equal(err.position, 16, value);
+      assert.match(err.expected, /^expected any or a ServerError after "error:", one of SE_UNKNOWN_ERROR, SE_TRX_REQUIRED_ERROR, /, value);
+      for (const name of serverErrorNames) assert.ok(err.expected.includes(name), `${value}: ${name} is not listed`);
+    }
   });
 
   it('converts between full and short error names', () => {
     assert.equal(shortErrorName('SE_RATE_LIMIT_EXCEEDED_ERROR'), 'rate_limit_exceeded');
     assert.equal(fullErrorName('rate_limit_exceeded'), 'SE_RATE_LIMIT_EXCEEDED_ERROR');
     assert.equal(fullErrorName('Expired_Token_Error'), 'SE_EXPIRED_TOKEN_ERROR');
+    assert.equal(fullErrorName('expired'), null);
   });
 
   it('reads status codes, classes and comparisons', () => {
@@ -180,9 +207,30 @@ describe('filter grammar', () => {
     assert.match(parseError('a '.repeat(6000)).message, /expected at most 10000 characters/);
   });
 
+  it(`accepts ${maxFilterDepth} levels of parentheses and not, and refuses one more at its position`, () => {
+    const nested = (levels: number) => '('.repeat(levels) + 'kind:ws' + ')'.repeat(levels);
+    assert.deepEqual(parseFilter(nested(maxFilterDepth)), kind('ws'));
+    assert.equal(parseError(nested(maxFilterDepth + 1)).message, 'at 64: the filter nests deeper than 64 levels');
+    assert.equal(parseError('not '.repeat(maxFilterDepth + 1) + 'kind:ws').message, 'at 256: the filter nests deeper than 64 levels');
+    assert.equal(parseError('-('.repeat(40) + 'kind:ws' + ')'.repeat(40)).position, 64);
+  });
+
+  it('refuses thousands of nested parentheses or nots with an error, not a stack overflow', () => {
+    assert.equal(parseError('('.repeat(4999) + 'a' + ')'.repeat(4999)).position, 64);
+    assert.equal(parseError('not '.repeat(2400) + 'a').position, 256);
+    assert.equal(parseError('-'.repeat(9000) + 'a').position, 64);
+  });
+
+  it(`accepts ${maxFilterTerms} terms and refuses one more at its position`, () => {
+    const terms = (n: number) => Array.from({ length: n }, () => 'kind:ws').join(' or ');
+    assert.equal((parseFilter(terms(maxFilterTerms)) as { items: FilterNode[] }).items.length, maxFilterTerms);
+    const err = parseError(terms(maxFilterTerms + 1));
+    assert.equal(err.message, `at ${maxFilterTerms * 11}: the filter has more than 256 terms`);
+  });
+
   it('lists every key with a description for autocomplete', () => {
     const keys = filterKeys.map((k) => k.key);
-    for (const key of ['service', 'op', 'kind', 'error', 'status', 'trx', 'token', 'path', 'dir', 'since', 'until', 'size', 'dur', 'problem']) {
+    for (const key of ['service', 'op', 'kind', 'state', 'error', 'status', 'trx', 'token', 'path', 'dir', 'since', 'until', 'size', 'dur', 'problem']) {
       assert.ok(keys.includes(key), key);
     }
     for (const { key, values } of filterKeys) {

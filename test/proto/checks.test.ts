@@ -86,6 +86,15 @@ describe('WsConversationCheck', () => {
     assert.deepEqual(check.onClose({ by: 'client', at: 0 }), []);
   });
 
+  test('a 101 that selects none of the offered subprotocols is reported; one that selects one, or none offered, is fine', () => {
+    const check = new WsConversationCheck();
+    assert.deepEqual(check.onUpgrade({ offeredProtocols: ['chat', 'superchat'], selectedProtocol: undefined }), [
+      "the client offered the subprotocols chat, superchat and the upstream's 101 selected none",
+    ]);
+    assert.deepEqual(check.onUpgrade({ offeredProtocols: ['chat'], selectedProtocol: 'chat' }), []);
+    assert.deepEqual(check.onUpgrade({ offeredProtocols: [], selectedProtocol: undefined }), []);
+  });
+
   test('an error event as the first frame followed by the server closing is the documented error flow', () => {
     const check = new WsConversationCheck();
     check.onFrame(client(auth));

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { WebSocket, type ClientOptions, type RawData, type ServerOptions } from 'ws';
 import { closedPort, header, startHttpUpstream, payload, selfSignedCertificate, startHarness, startWsUpstream, type Harness } from './fixtures.ts';
@@ -134,6 +137,58 @@ describe('relaying a WebSocket', () => {
       assert.equal(header(flow.request.headers.flat(), 'authorization'), 'Bearer token-1');
       assert.equal(header(flow.response!.headers.flat(), 'sec-websocket-protocol'), 'ca2.v2');
       client.close();
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('relays a 101 that selects none of the offered subprotocols as the upstream gave it, and relays its messages', async () => {
+    const upstream = await setup({ handleProtocols: () => false });
+    upstream.upstream.server.on('connection', (ws) => ws.send('hello'));
+    try {
+      const key = randomBytes(16).toString('base64');
+      const request = http.request(`${upstream.harness.url}/ws`, {
+        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Protocol': 'chat, superchat' },
+      });
+      const upgraded = new Promise<[http.IncomingMessage, Duplex, Buffer]>((resolve, reject) => {
+        request.once('upgrade', (res, socket, head) => resolve([res, socket, head]));
+        request.once('response', (res) => reject(new Error(`the proxy answered ${res.statusCode} instead of relaying the 101`)));
+      });
+      request.end();
+      const [res, socket, head] = await upgraded;
+      assert.equal(res.statusCode, 101);
+      assert.equal(res.headers['sec-websocket-protocol'], undefined, 'no subprotocol, as the upstream answered');
+      assert.equal(res.headers['sec-websocket-accept'], createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64'));
+      const { req } = await upstream.accepted();
+      assert.equal(req.headers['sec-websocket-protocol'], 'chat,superchat');
+      // An unmasked text frame from the server: FIN + opcode 1, length 5, "hello".
+      let received = head;
+      socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+      await until(() => received.length >= 7);
+      assert.deepEqual(received.subarray(0, 7), Buffer.from([0x81, 0x05, ...Buffer.from('hello')]));
+      const flow = await upstream.harness.recording.endedFlow();
+      assert.equal(flow.error, null);
+      assert.equal(flow.response!.status, 101);
+      assert.equal(header(flow.request.headers.flat(), 'sec-websocket-protocol'), 'chat, superchat');
+      assert.equal(header(flow.response!.headers.flat(), 'sec-websocket-protocol'), undefined);
+      socket.destroy();
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('answers 502 when the upstream selects a subprotocol the client did not offer', async () => {
+    const upstream = await setup({ handleProtocols: () => 'other' });
+    try {
+      const client = new WebSocket(`${upstream.harness.wsUrl}/ws`, ['ca2.v1']);
+      client.on('error', () => undefined);
+      const [, res] = (await once(client, 'unexpected-response')) as [http.ClientRequest, http.IncomingMessage];
+      let body = '';
+      for await (const chunk of res) body += chunk;
+      assert.equal(res.statusCode, 502);
+      assert.match(body, /^upstream 127\.0\.0\.1:\d+ selected the WebSocket subprotocol "other", but the client offered ca2\.v1\n$/);
+      const flow = await upstream.harness.recording.endedFlow();
+      assert.equal(flow.error!.kind, 'proxy-error');
     } finally {
       await upstream.close();
     }

@@ -25,3 +25,14 @@ test('prints a WebSocket once when it opens and once when it closes, not for eac
   assert.match(lines[0], /\/ws open/);
   assert.match(lines[1], /\/ws closed, 4 frames/);
 });
+
+test('prints a closed WebSocket at the time it closed, with its duration, and counts one frame in the singular', () => {
+  const ws: ExchangeSummary = { ...base, kind: 'ws', path: '/ws', method: 'GET', status: 101, errors: [], state: 'complete', durationMs: 2500, frames: 1 };
+  assert.match(formatLine(ws), /^20:48:17\.623  ws    \/ws closed, 1 frame\s+101  2500ms/);
+});
+
+test('prints an exchange an earlier run left unfinished as interrupted, not closed', () => {
+  const ws: ExchangeSummary = { ...base, kind: 'ws', path: '/ws', method: 'GET', status: 101, errors: [], state: 'interrupted', durationMs: null, frames: 2 };
+  assert.match(formatLine(ws), /^20:48:15\.123  ws    \/ws interrupted, 2 frames\s+101  /);
+  assert.match(formatLine({ ...base, status: null, errors: [], state: 'interrupted', durationMs: null }), /instances\.create\s+interrupted  310 B/);
+});

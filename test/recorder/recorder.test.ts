@@ -109,4 +109,21 @@ describe('the recorder', () => {
     assert.deepEqual(detail.close, { code: 1000, reason: 'bye', by: 'client', at: new Date(1_800_000_000_200).toISOString() });
     assert.deepEqual(frames.map((f) => f.seq), [0, 1], 'frames are announced live');
   });
+
+  test('records a 101 that selects none of the offered subprotocols as a problem of a connection that works', () => {
+    const upgrade = flow(4, {
+      kind: 'ws', endedAt: null,
+      request: { ...flow(4, {}).request, method: 'GET', path: '/ws?sub', headers: [['Sec-WebSocket-Protocol', 'chat, superchat']] },
+      response: { status: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
+    });
+    recorder.requestStarted(upgrade);
+    recorder.exchangeEnded(upgrade);
+    const open = store.listExchanges({ filter: 'path:/ws?sub' }).items[0];
+    assert.equal(open.state, 'pending');
+    assert.deepEqual(open.problems, ["the client offered the subprotocols chat, superchat and the upstream's 101 selected none"]);
+    recorder.wsClosed({ ...upgrade, endedAt: 1_800_000_000_300 }, { flowId: 4, code: 1000, reason: '', by: 'client', at: 1_800_000_000_300 });
+    const closed = store.listExchanges({ filter: 'path:/ws?sub problem:subprotocols' }).items[0];
+    assert.equal(closed.state, 'complete');
+    assert.equal(store.getExchange(closed.id)!.error, null);
+  });
 });

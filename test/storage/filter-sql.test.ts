@@ -6,8 +6,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { detailSearchTexts, matches } from '../../model/filter-match.ts';
-import { parseFilter } from '../../model/filter.ts';
-import type { ExchangeSummary, FrameDirection } from '../../model/types.ts';
+import { maxFilterDepth, maxFilterTerms, parseFilter } from '../../model/filter.ts';
+import { tokenPrefixLength, type ExchangeSummary, type FrameDirection } from '../../model/types.ts';
 import { compileFilter } from '../../storage/filter-sql.ts';
 import { queryPage, type PlanLimits } from '../../storage/list-query.ts';
 import { Store } from '../../storage/store.ts';
@@ -24,6 +24,7 @@ interface Row {
 const term = fc.oneof(
   fc.constantFrom('service:auth', 'service:INSTANCES', 'service:domains', 'service:nope', 'op:create', 'op:delete', 'op:7', 'op:"login"'),
   fc.constantFrom('kind:exec', 'kind:ws', 'kind:http'),
+  fc.constantFrom('state:complete', 'state:pending', 'state:error', 'state:aborted', 'state:INTERRUPTED'),
   fc.constantFrom('error:any', 'error:expired_token', 'error:SE_INTERNAL_SERVER_ERROR', 'error:rate_limit_exceeded', 'error:12', 'error:unknown'),
   fc.constantFrom('status:200', 'status:5xx', 'status:>=400', 'status:<300', 'status:>500', 'status:4xx', 'status:101', 'status:<=204'),
   fc.constantFrom('trx:3f2a', 'trx:A1B2', 'trx:a1b2c3d4-0000', 'trx:7472', 'trx:""', 'trx:zz'),
@@ -139,6 +140,33 @@ describe('filter compiled to SQL', () => {
     assert.doesNotMatch(condition.sql, /DROP|NEAR|'1'/);
     assert.deepEqual(store.listExchanges({ filter: hostile, now }).items, []);
     assert.equal(store.stats().exchanges, 400);
+  });
+
+  it('answers filters at the nesting and term limits without SQLite refusing the expression', () => {
+    const terms = fc.sample(term, { numRuns: maxFilterTerms, seed: 7 });
+    const depth = maxFilterDepth / 2;
+    const filters = [
+      '-('.repeat(depth) + terms.join(' or ') + ')'.repeat(depth),
+      'not '.repeat(maxFilterDepth - 1) + '(' + terms.join(' ') + ')',
+      terms.slice(0, maxFilterDepth).reduceRight((inner, t, i) => `${t} ${i % 2 ? 'or' : 'and'} (${inner})`, 'kind:ws'),
+    ];
+    for (const filter of filters) {
+      assert.doesNotThrow(() => parseFilter(filter));
+      const expected = memoryIds(filter);
+      assert.deepEqual(allIds(filter), expected);
+      assert.deepEqual(allIds(filter, walkEverything), expected);
+      assert.deepEqual(allIds(filter, testCandidatesAlways), expected);
+    }
+  });
+
+  it('compiles a long pasted token to a bounded number of parameters, with the same answer', () => {
+    const pasted = `token:${tokenPrefixes[2]}${'x'.repeat(9000)}`;
+    const condition = compileFilter(parseFilter(pasted), { now });
+    assert.ok(condition.params.length <= 2 + tokenPrefixLength, `${condition.params.length} parameters`);
+    const ids = allIds(pasted);
+    assert.ok(ids.length > 0);
+    assert.deepEqual(ids, memoryIds(pasted));
+    assert.deepEqual(allIds(`token:${'x'.repeat(9000)}`), []);
   });
 
   it('treats FTS5 syntax in a bare word as plain text', () => {

@@ -267,6 +267,33 @@ describe('Store', () => {
     assert.equal(store.allocateExchangeId(), 6);
   });
 
+  it('marks what an earlier run left pending as interrupted when the recording store opens, and only then', () => {
+    let store = openStore();
+    store.putExchange(exec(1, { state: 'pending', status: null, response: null, endedAt: null }));
+    store.putExchange(wsRecord(2));
+    store.putFrame(frame(2, 0, 'client'));
+    store.putExchange(exec(3));
+    store.close();
+    open.pop();
+
+    store = openStore();
+    assert.deepEqual(store.listExchanges({ filter: 'state:pending' }).items.map((s) => s.id), [2, 1], 'a reader leaves them pending');
+    store.close();
+    open.pop();
+
+    store = openStore({ recording: true });
+    assert.deepEqual(store.listExchanges({}).items.map((s) => [s.id, s.state]), [[3, 'complete'], [2, 'interrupted'], [1, 'interrupted']]);
+    const ws = store.getExchange(2)!;
+    assert.equal(ws.error, 'the proxy stopped before this exchange ended');
+    assert.equal(ws.durationMs, null);
+    assert.equal(ws.frames.length, 1);
+    assert.equal(store.getExchange(3)!.error, null);
+    assert.deepEqual(store.listExchanges({ filter: 'state:interrupted' }).items.map((s) => s.id), [2, 1]);
+    assert.deepEqual(store.listExchanges({ filter: '"proxy stopped"' }).items.map((s) => s.id), [2, 1], 'bare words find the sentence');
+    assert.deepEqual(store.listExchanges({ filter: 'web' }).items.map((s) => s.id), [3, 2, 1], 'and still the decoded request');
+    assert.deepEqual(store.listExchanges({ filter: 'alice' }).items.map((s) => s.id), [3, 2, 1], 'and the summary text');
+  });
+
   it('queues writes and commits them on the flush interval', async () => {
     const store = openStore({ flushIntervalMs: 20 });
     const reader = otherConnection();

@@ -30,7 +30,8 @@ export function TimingCard({ detail }: { detail: ExchangeDetail }) {
           <tr>
             <th scope="row">Started</th>
             <td>
-              {formatDateTime(started)} <span class="muted">{formatClock(started).slice(-4)}</span>
+              {formatDateTime(started)}
+              <span class="muted">{formatClock(started).slice(-4)}</span>
             </td>
           </tr>
           <tr>

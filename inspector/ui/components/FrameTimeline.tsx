@@ -61,6 +61,12 @@ export function FrameTimeline({ detail }: { detail: ExchangeDetail }) {
             <span class="frame-dir">●</span>
             <span class="frame-text">connected: new frames appear here</span>
           </li>
+        ) : detail.state === 'interrupted' ? (
+          <li class="frame-item frame-close by-proxy">
+            <span class="frame-when" />
+            <span class="frame-dir">✕</span>
+            <span class="frame-text">interrupted: {detail.error}</span>
+          </li>
         ) : null}
       </ol>
       {selected ? (

@@ -12,7 +12,7 @@ export function operationLabel(head: Head): string {
 
 export function statusClass(head: Head): string {
   if (head.state === 'pending') return 'pending';
-  if (head.state === 'error' || head.state === 'aborted') return 'failed';
+  if (head.state === 'error' || head.state === 'aborted' || head.state === 'interrupted') return 'failed';
   if (head.status === null) return 'pending';
   if (head.status >= 500) return 's5';
   if (head.status >= 400) return 's4';
@@ -21,7 +21,7 @@ export function statusClass(head: Head): string {
 }
 
 export function statusText(head: Head): string {
-  if (head.state === 'aborted') return 'aborted';
+  if (head.state === 'aborted' || head.state === 'interrupted') return head.state;
   if (head.state === 'error') return head.status === null ? 'failed' : String(head.status);
   if (head.status === null) return head.state === 'pending' ? '…' : '';
   return String(head.status);

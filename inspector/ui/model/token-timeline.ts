@@ -89,8 +89,10 @@ export function buildTokenTimeline(input: TimelineInput): TokenTimeline {
     end = Math.max(end, finished);
     if (summary.kind === 'ws') {
       const detail = wsDetails.get(summary.id);
-      // The recorded close can come a moment after the summary's duration ends.
-      const closedAt = detail?.close ? Math.max(finished, Date.parse(detail.close.at)) : finished;
+      // The recorded close can come a moment after the summary's duration ends; an
+      // interrupted connection has neither, but was up at least until its last frame.
+      const lastFrameAt = Math.max(finished, ...(detail?.frames ?? []).map((f) => Date.parse(f.at)));
+      const closedAt = detail?.close ? Math.max(lastFrameAt, Date.parse(detail.close.at)) : open ? finished : lastFrameAt;
       end = Math.max(end, closedAt);
       // A refused upgrade (no 101) never connected, so it covers nothing.
       const connected = summary.status === 101 || summary.status === null;

@@ -63,6 +63,22 @@ describe('the inspector server', () => {
     assert.match(body.error, /status/);
   });
 
+  test('answers 400 with the position for a filter past the nesting or term limits, never 500', async () => {
+    const cases: [filter: string, position: number, error: string][] = [
+      ['('.repeat(4990) + 'kind:ws' + ')'.repeat(4990), 64, 'at 64: the filter nests deeper than 64 levels'],
+      ['not '.repeat(1000) + 'kind:ws', 256, 'at 256: the filter nests deeper than 64 levels'],
+      [Array.from({ length: 1000 }, (_, i) => `w${i}`).join(' or ').slice(0, 9000), 1938, 'at 1938: the filter has more than 256 terms'],
+      ['kind:exec error:bogus', 16, 'at 16: expected any or a ServerError after "error:", one of SE_UNKNOWN_ERROR,'],
+    ];
+    for (const [filter, position, error] of cases) {
+      const res = await fetch(`${base(open)}/api/exchanges?filter=${encodeURIComponent(filter)}`);
+      assert.equal(res.status, 400, filter.slice(0, 40));
+      const body = (await res.json()) as { error: string; position: number };
+      assert.equal(body.position, position);
+      assert.ok(body.error.startsWith(error), body.error);
+    }
+  });
+
   test('returns one exchange in full, and a sentence for an unknown id or a bad limit', async () => {
     const detail = (await (await fetch(`${base(open)}/api/exchanges/1`)).json()) as ExchangeDetail;
     assert.equal(detail.request.body, Buffer.from([10, 1, 1]).toString('base64'));
