@@ -65,7 +65,16 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
     if (req.method === 'POST' && new URL(req.url ?? '/', 'http://mock').pathname === '/exec') {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => answerExec(execOptions, req, Buffer.concat(chunks), res));
+      req.on('end', () => {
+        try {
+          answerExec(execOptions, req, Buffer.concat(chunks), res);
+        } catch (err) {
+          // One request the mock cannot answer must not stop it answering the others.
+          options.say(`mock: answering a request to /exec failed (${(err as Error).message}); this is a bug in ca2-inspector, please report it`);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('The mock failed to answer this request; its terminal says why.\n');
+        }
+      });
       return;
     }
     answerOther(recording, req, res);
