@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { demoProtoDir } from '../../demo/paths.ts';
+import { runDemoClient } from '../../demo/client.ts';
 import { decodeMessage } from '../../demo/schema.ts';
 import type { ExchangeDetail } from '../../model/types.ts';
 import { startMock, type MockServer } from '../../mock/server.ts';
@@ -82,5 +83,17 @@ test('serves the recorded answers of other paths, and 404 with a sentence for a 
     const missing = await fetch(new URL('nowhere', mock.url));
     assert.equal(missing.status, 404);
     assert.equal(await missing.text(), 'The recording has no answer for GET /nowhere; the mock serves /exec, /ws and the paths it recorded.\n');
+  });
+});
+
+test('runs the demo client\'s whole session against the mock of its recording, pushed events included', { timeout: 60_000 }, async () => {
+  // A new session makes new instance and domain names and times: closest and --ignore absorb them.
+  await withMock({ protoPaths: [demoProtoDir], match: 'closest', ignore: ['utils.ping.client_time_ms'] }, async (mock, lines) => {
+    const log: string[] = [];
+    await runDemoClient({ baseUrl: mock.url, pauseMs: 5, log: (l) => log.push(l) });
+    for (const step of [/^logged in as /, /^WebSocket authenticated \(empty WsEvent\)$/, / is running$/, /^top-up of .* settled$/, /^rate limited after a burst/, /^session 1 ends$/]) {
+      assert.ok(log.some((l) => step.test(l)), `${step} in:\n${log.join('\n')}`);
+    }
+    assert.ok(lines.every((l) => l.includes('answered with the closest')), lines.join('\n'));
   });
 });
