@@ -49,7 +49,7 @@ export interface RecordedSession {
   authAt: number;
   frames: RecordedFrame[];
   /** The server's close, when the server closed; a session the client ended is left for the client to end. */
-  close: { code: number | null; reason: string } | null;
+  close: { code: number | null; reason: string; at: number } | null;
 }
 
 export interface Recording {
@@ -131,7 +131,7 @@ function loadSession(store: Store, codec: Codec, id: number, execEnds: Map<strin
     const at = Date.parse(frame.at);
     frames.push({ opcode: frame.opcode, body: Buffer.from(frame.body, 'base64'), at, after: latestEndBefore(ends, authAt, at) });
   }
-  const close = detail.close?.by === 'server' ? { code: detail.close.code, reason: detail.close.reason } : null;
+  const close = detail.close?.by === 'server' ? { code: detail.close.code, reason: detail.close.reason, at: Date.parse(detail.close.at) } : null;
   return { id, token, sub, authAt, frames, close };
 }
 

@@ -3,7 +3,8 @@
 // the next recorded connection in order). A frame the recording pushed after an /exec call
 // waits until the mock answers that call; the others keep their time since WsAuth. With
 // --timing none nothing waits for the clock. A connection the server closed in the
-// recording is closed the same way (an errored WsAuth gets its errors and that close).
+// recording is closed the same way, after the recorded gap (an errored WsAuth gets its
+// errors and that close).
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -73,6 +74,11 @@ export function attachWsMock(server: Server, options: WsMockOptions): WsMock {
 }
 
 async function play(ws: WebSocket, session: RecordedSession, authAt: number, options: WsMockOptions, signal: AbortSignal): Promise<void> {
+  const wait = async (due: number) => {
+    if (options.timing === 'recorded' && due > Date.now()) await sleep(due - Date.now(), undefined, { signal }).catch(() => undefined);
+  };
+  // The last frame sent: when, live, and when it was recorded, for the gap before the close.
+  let last = { sentAt: authAt, recordedAt: session.authAt };
   for (const frame of session.frames) {
     let due: number;
     if (frame.after) {
@@ -82,14 +88,15 @@ async function play(ws: WebSocket, session: RecordedSession, authAt: number, opt
     } else {
       due = authAt + (frame.at - session.authAt);
     }
-    if (options.timing === 'recorded' && due > Date.now()) {
-      await sleep(due - Date.now(), undefined, { signal }).catch(() => undefined);
-    }
+    await wait(due);
     if (signal.aborted || ws.readyState !== WebSocket.OPEN) return;
     ws.send(frame.body, { binary: frame.opcode === 2 });
+    last = { sentAt: Date.now(), recordedAt: frame.at };
   }
   const close = session.close;
-  if (!close || ws.readyState !== WebSocket.OPEN) return;
+  if (!close) return;
+  await wait(last.sentAt + (close.at - last.recordedAt));
+  if (signal.aborted || ws.readyState !== WebSocket.OPEN) return;
   // 1005 (no code) and 1006 (no close frame) are never sent: they describe what was missing.
   if (close.code === 1006) ws.terminate();
   else if (close.code === null || close.code === 1005) ws.close();

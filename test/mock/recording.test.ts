@@ -72,7 +72,7 @@ test('ties each server frame to the same user\'s /exec call that ended last befo
     session.frames.map((f) => [f.at - t0, f.after?.execId ?? null]),
     [[61, null], [250, null], [350, 3], [600, 3]],
   );
-  assert.deepEqual(session.close, { code: 4001, reason: 'bye' });
+  assert.deepEqual(session.close, { code: 4001, reason: 'bye', at: t0 + 1000 });
 });
 
 test('leaves a session the client ended for the client to close', () => {
