@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   const codec = codecFor(values.proto ?? [], embedded && { bytes: embedded, label: db });
   let store: Store;
   try {
-    store = Store.open(db);
+    store = Store.open(db, { codec });
   } catch (err) {
     if (err instanceof StorageError) throw new UsageError(err.message);
     throw err;

@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   export: () => import('./export.ts'),
   import: () => import('./import.ts'),
   open: () => import('./open.ts'),
+  mock: () => import('./mock.ts'),
 };
 
 const usage = `usage: ca2-inspector <command> [options]
@@ -23,6 +24,7 @@ commands:
   export   write selected exchanges as a HAR file or a capture, tokens redacted
   import   merge HAR files and captures into a recording
   open     serve the inspector over a capture or a recording, with no proxy
+  mock     serve a recording as the ca2 server: /exec and /ws answered from what was recorded
 
 Run 'ca2-inspector help <command>' (or '<command> --help') for a command's options,
 'ca2-inspector --version' for the version.`;

@@ -1,5 +1,6 @@
 // `ca2-inspector proxy`: forward a ca2 server, record its traffic, serve the inspector.
-// With no --upstream it runs the built-in demo server and demo client in front of it.
+// With no --upstream it runs the built-in demo server and demo client in front of it;
+// with --mock FILE, a recording served by the mock (mock/server.ts) is the upstream.
 
 import { Tap } from '../proxy/tap.ts';
 import { startProxy, type ProxyServer } from '../proxy/server.ts';
@@ -9,14 +10,20 @@ import { parseHostPort, parseSize, parseUpstream } from './options.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { describeFailure } from './failure.ts';
 import { parseCommandArgs } from './args.ts';
+import { describeLoaded, parseUnmatched, startMockForCli } from './mock.ts';
 import { UsageError } from './usage-error.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
-const help = `usage: ca2-inspector proxy [--upstream URL] [options]
+const help = `usage: ca2-inspector proxy [--upstream URL | --mock FILE] [options]
 
   --upstream URL       the ca2 server to forward to (http:// or https://); without it,
                        the built-in demo server and a demo client make traffic
+  --mock FILE          a recording or capture served as the upstream (see 'ca2-inspector
+                       mock'), its traffic recorded and shown like any other
+  --unmatched error|forward:URL
+                       with --mock: what the recording cannot answer gets SE_INTERNAL_SERVER_ERROR
+                       (default), or goes to the server at URL
   --listen HOST:PORT   where clients connect (default 127.0.0.1:8080)
   --ui HOST:PORT       where the inspector is served (default 127.0.0.1:8081)
   --ui-token TOKEN     the token the inspector requires (default: a new one each run,
@@ -42,14 +49,28 @@ export async function run(argv: string[]): Promise<number> {
   const ui = parseHostPort(values.ui ?? '127.0.0.1:8081', '--ui');
   const maxBody = values['max-body'] === undefined ? 16 * 1024 * 1024 : parseSize(values['max-body'], '--max-body');
   const upstreamArg = values.upstream === undefined ? null : parseUpstream(values.upstream);
+  if (upstreamArg && values.mock !== undefined) {
+    throw new UsageError('--mock and --upstream both say where to forward; pass one of them.');
+  }
+  if (values.unmatched !== undefined && values.mock === undefined) throw new UsageError('--unmatched goes with --mock FILE: it says what the mock does with a request its recording lacks.');
   const uiToken = parseUiToken(values['ui-token'], ui.host);
   const quiet = values.quiet ?? false;
   const say = (line: string) => process.stdout.write(line + '\n');
   // A bug in some corner must not take the traffic down with it: say it and keep forwarding.
   process.on('uncaughtException', (err) => say(`ca2-inspector: unexpected error, still running: ${describeFailure(err)}`));
 
-  const demo = upstreamArg ? null : await import('../demo/server.ts').then((m) => m.startDemoServer({ host: '127.0.0.1', port: 0 }));
-  const upstream = upstreamArg ?? demo!.url;
+  const mockOptions = {
+    db: values.mock ?? '',
+    protoPaths: values.proto ?? [],
+    forwardUnmatched: parseUnmatched(values.unmatched ?? 'error'),
+    listen: { host: '127.0.0.1', port: 0 },
+    say,
+  };
+  const mock = values.mock === undefined ? null : await startMockForCli(mockOptions);
+  const demo = upstreamArg || mock ? null : await import('../demo/server.ts').then((m) => m.startDemoServer({ host: '127.0.0.1', port: 0 }));
+  const upstream = upstreamArg ?? mock?.url ?? demo!.url;
+  /** A server this command started as the upstream, stopped with it. */
+  const localUpstream = demo ?? mock;
   // The demo speaks its own illustrative schema: decode it by name unless told otherwise.
   const demoSchema = demo && values.proto === undefined ? (await import('../demo/paths.ts')).demoProtoDir : null;
   const protoPaths = values.proto ?? (demoSchema ? [demoSchema] : []);
@@ -71,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       say,
     );
   } catch (err) {
-    await demo?.close();
+    await localUpstream?.close();
     // A schema that does not load or a --db that is no recording is how the command was called.
     if (err instanceof SetupError && err.fault === 'options') throw new UsageError(err.message);
     process.stderr.write(`ca2-inspector proxy: ${(err as Error).message}\n`);
@@ -87,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     proxy = await startProxy({ upstream, listen, tap, insecure: values.insecure ?? false, maxBody });
   } catch (err) {
     await recording.close();
-    await demo?.close();
+    await localUpstream?.close();
     process.stderr.write(`ca2-inspector proxy: ${(err as Error).message}\n`);
     return 1;
   }
@@ -95,10 +116,13 @@ export async function run(argv: string[]): Promise<number> {
   const uiUrl = `http://${hostForUrl(recording.ui.host)}:${recording.ui.port}/${uiToken ? `?token=${uiToken}` : ''}`;
   const proxyUrl = new URL(`http://${hostForUrl(proxy.address.host)}:${proxy.address.port}`);
   say(`ca2-inspector: inspector at ${uiUrl}`);
+  if (mock) for (const line of describeLoaded(mock, mockOptions)) say(`ca2-inspector: mock ${line}`);
   say(
     demo
       ? `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to the built-in demo upstream at ${upstream.origin} (pass --upstream URL for a real server)`
-      : `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to ${upstream.origin}`,
+      : mock
+        ? `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to the mock of ${values.mock} at ${upstream.origin}`
+        : `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to ${upstream.origin}`,
   );
   if (demoSchema) say(`ca2-inspector: decoding with the demo's own illustrative schema (demo/protos); --proto replaces it`);
   say(`ca2-inspector: recording to ${values.db ?? DEFAULT_DB}; Ctrl-C to stop`);
@@ -125,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
       await demoClient?.catch(() => undefined);
       await proxy.close(SHUTDOWN_GRACE_MS);
       const closed = await recording.close();
-      await demo?.close();
+      await localUpstream?.close();
       if (closed) {
         const { exchanges, frames, writeFailures, dropped } = closed.stats;
         const losses = [
@@ -151,6 +175,8 @@ export async function run(argv: string[]): Promise<number> {
 function parseOptions(argv: string[]) {
   return parseCommandArgs('proxy', argv, {
     upstream: { type: 'string' },
+    mock: { type: 'string' },
+    unmatched: { type: 'string' },
     listen: { type: 'string' },
     ui: { type: 'string' },
     'ui-token': { type: 'string' },

@@ -18,6 +18,7 @@ import { createCodec, type Codec } from '../proto/codec.ts';
 import { RowDecoder, withFacts } from './decode.ts';
 import { prepareContentKeys } from './content-keys.ts';
 import { queryPage } from './list-query.ts';
+import { iterateRecordedExchanges, type RecordedExchange } from './recorded-traffic.ts';
 import { fileVersion, migrate, schemaVersion } from './migrations.ts';
 import type { ExchangeRecord, FrameRecord } from './records.ts';
 import { Resummariser } from './resummarise.ts';
@@ -325,6 +326,25 @@ export class Store {
       const detail = detailFromRows(row, frames, this.decoder.detail(row, frames, options.spans ?? true));
       return this.isStale(id) ? { ...detail, ...this.decoder.facts(row, frames) } : detail;
     });
+  }
+
+  /**
+   * Every exchange the filter selects, oldest first, with its raw bodies and headers (no
+   * decoded JSON, no frames): a whole recording read in one pass. Throws FilterError for a
+   * malformed filter. Nothing may be put while the iteration runs.
+   */
+  recordedExchanges(query: { filter?: string; now?: number } = {}): Iterable<RecordedExchange> {
+    const filter = parseFilter(query.filter ?? '');
+    this.flush();
+    const rows = this.read(() => iterateRecordedExchanges((sql) => this.statement(sql), filter, query.now ?? Date.now()));
+    const file = this.file;
+    return (function* () {
+      try {
+        yield* rows;
+      } catch (err) {
+        throw new StorageError(`Could not read ${file}: ${(err as Error).message}.`);
+      }
+    })();
   }
 
   stats(): StoreStats {

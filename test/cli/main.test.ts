@@ -14,7 +14,7 @@ test('names the commands when called without one, and exits 2', () => {
 test('says which commands exist when given an unknown one', () => {
   const out = cli('serve');
   assert.equal(out.status, 2);
-  assert.equal(out.stderr, "ca2-inspector: unknown command 'serve'; the commands are decode, proxy, list, replay, export, import, open.\n");
+  assert.equal(out.stderr, "ca2-inspector: unknown command 'serve'; the commands are decode, proxy, list, replay, export, import, open, mock.\n");
 });
 
 test('turns a bad option into one line on stderr, exit 2, no stack trace', () => {

@@ -1,0 +1,116 @@
+// `ca2-inspector mock`: serve a recording or a capture file as the ca2 server, /exec and /ws
+// answered from what was recorded, so a client runs offline against recorded behaviour.
+
+import { FilterError } from '../model/filter.ts';
+import { SchemaError } from '../proto/codec.ts';
+import { StorageError } from '../storage/store.ts';
+import { MockSetupError, startMock, type MockOptions, type MockServer } from '../mock/server.ts';
+import { parseCommandArgs } from './args.ts';
+import { parseHostPort, parseUpstream } from './options.ts';
+import { UsageError } from './usage-error.ts';
+
+const help = `usage: ca2-inspector mock --db FILE [options]
+
+  --db FILE              the recording (the proxy's --db) or a capture file to serve
+  --filter EXPR          serve only the exchanges this filter selects (the inspector's language)
+  --listen HOST:PORT     where clients connect (default 127.0.0.1:8080)
+  --proto PATH           a .proto file, a folder of them, or a descriptor set; repeat for more
+  --ignore PATH          a request field left out of matching, e.g. utils.ping.client_time_ms
+                         (* for any key or index); repeat for more
+  --match exact|closest  closest: a request with no exact match gets the recorded answer of the
+                         same service.operation with the fewest differing fields (default exact)
+  --timing recorded|none WebSocket frames at their recorded gaps, or at once (default recorded)
+  --unmatched error|forward:URL
+                         answer an unmatched /exec with SE_INTERNAL_SERVER_ERROR (default), or
+                         send it to the server at URL
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const values = parseOptions(argv);
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (values.db === undefined) throw new UsageError("--db FILE is required: the recording or capture to serve; see 'ca2-inspector mock --help'.");
+  const say = (line: string) => process.stdout.write(line + '\n');
+  const options: MockOptions = {
+    db: values.db,
+    filter: values.filter,
+    protoPaths: values.proto ?? [],
+    ignore: values.ignore ?? [],
+    match: oneOf(values.match ?? 'exact', ['exact', 'closest'], '--match'),
+    timing: oneOf(values.timing ?? 'recorded', ['recorded', 'none'], '--timing'),
+    forwardUnmatched: parseUnmatched(values.unmatched ?? 'error'),
+    listen: parseHostPort(values.listen ?? '127.0.0.1:8080', '--listen'),
+    say,
+  };
+  const mock = await startMockForCli(options);
+  for (const line of describeLoaded(mock, options)) say(`ca2-inspector mock: ${line}`);
+  say(`ca2-inspector mock: serving at ${mock.url.origin}; Ctrl-C to stop`);
+
+  return new Promise<number>((resolve) => {
+    const stop = async () => {
+      await mock.close();
+      resolve(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+}
+
+/** startMock with every mistake the user can make turned into a UsageError sentence. */
+export async function startMockForCli(options: MockOptions): Promise<MockServer> {
+  try {
+    return await startMock(options);
+  } catch (err) {
+    if (err instanceof FilterError) throw new UsageError(`--filter ${err.message}`);
+    if (err instanceof MockSetupError || err instanceof SchemaError || err instanceof StorageError) throw new UsageError(err.message);
+    // Listening failures are sentences naming the flag (proxy/listen.ts).
+    if (err instanceof Error && /--listen/.test(err.message)) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** What was loaded, and the schema the requests were decoded with. */
+export function describeLoaded(mock: MockServer, options: Pick<MockOptions, 'db' | 'protoPaths' | 'filter'>): string[] {
+  const { execKeys, execExchanges, sessions, otherAnswers, skipped } = mock.loaded;
+  const protos = options.protoPaths ?? [];
+  return [
+    `loaded ${options.db}${options.filter ? ` (filter ${options.filter})` : ''}: ${execKeys} /exec keys from ${execExchanges} exchanges, ` +
+      `${sessions} WebSocket ${sessions === 1 ? 'session' : 'sessions'}, ${otherAnswers} answers for other paths` +
+      (skipped ? `; ${skipped} exchanges skipped (no complete answer recorded)` : ''),
+    protos.length === 0
+      ? 'schema: the bundled ca2 envelope only (service fields by number; pass --proto to match and --ignore by name)'
+      : `schema: the bundled ca2 envelope with ${protos.join(', ')}`,
+  ];
+}
+
+function parseOptions(argv: string[]) {
+  return parseCommandArgs('mock', argv, {
+    db: { type: 'string' },
+    filter: { type: 'string' },
+    listen: { type: 'string' },
+    proto: { type: 'string', multiple: true },
+    ignore: { type: 'string', multiple: true },
+    match: { type: 'string' },
+    timing: { type: 'string' },
+    unmatched: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }).values;
+}
+
+function oneOf<const T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} takes ${allowed.join(' or ')}; got "${value}".`);
+  return value as T;
+}
+
+/** --unmatched: undefined for error, the server to forward to for forward:URL. */
+export function parseUnmatched(value: string): URL | undefined {
+  if (value === 'error') return undefined;
+  if (!value.startsWith('forward:')) throw new UsageError(`--unmatched takes error or forward:URL (like forward:https://api.example.com); got "${value}".`);
+  try {
+    return parseUpstream(value.slice('forward:'.length));
+  } catch {
+    throw new UsageError(`--unmatched forward:URL needs an http:// or https:// URL; got "${value}".`);
+  }
+}

@@ -1,0 +1,121 @@
+// The mock: a recording (or a capture file) served as the upstream. /exec, /ws and other
+// paths answer from the recording (mock/exec.ts, mock/ws.ts, mock/http.ts); the recording
+// is read once at start, through the Store, and the file is closed again.
+
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createCodec, type Codec } from '../proto/codec.ts';
+import { listen } from '../proxy/listen.ts';
+import { readCaptureMeta } from '../storage/capture-meta.ts';
+import { Store } from '../storage/store.ts';
+import { answerExec, type MatchMode } from './exec.ts';
+import { Forwarder } from './forward.ts';
+import { answerOther } from './http.ts';
+import { parseIgnore } from './key.ts';
+import { loadRecording } from './recording.ts';
+import { ExecReleases } from './releases.ts';
+import { attachWsMock, type Timing } from './ws.ts';
+
+export interface MockOptions {
+  /** The recording or capture file. */
+  db: string;
+  filter?: string;
+  protoPaths?: string[];
+  /** --ignore paths, in the JSON tree's notation with * for any key or index. */
+  ignore?: string[];
+  match?: MatchMode;
+  timing?: Timing;
+  /** Where unmatched /exec requests go; none answers them with SE_INTERNAL_SERVER_ERROR. */
+  forwardUnmatched?: URL;
+  listen: { host: string; port: number };
+  /** The flag named when listening fails. */
+  listenFlag?: string;
+  /** One line per answer that was not an exact match. */
+  say: (line: string) => void;
+}
+
+export interface MockServer {
+  url: URL;
+  loaded: { execKeys: number; execExchanges: number; sessions: number; otherAnswers: number; skipped: number };
+  close(): Promise<void>;
+}
+
+/** A mistake in what the mock was given (a missing file, say): a sentence naming it and the fix. */
+export class MockSetupError extends Error {}
+
+/** Loads the recording and listens. Throws MockSetupError, SchemaError, StorageError or FilterError with a sentence. */
+export async function startMock(options: MockOptions): Promise<MockServer> {
+  if (!existsSync(options.db)) {
+    throw new MockSetupError(`${options.db} does not exist; pass the recording (--db of the proxy) or a capture file.`);
+  }
+  const codec = recordingCodec(options.db, options.protoPaths ?? []);
+  const ignore = (options.ignore ?? []).map(parseIgnore);
+  // Read with the codec it matches with, so the store has no other schema to catch up with.
+  const store = Store.open(options.db, { codec });
+  let recording;
+  try {
+    recording = loadRecording(store, codec, { filter: options.filter, ignore });
+  } finally {
+    store.close();
+  }
+  const releases = new ExecReleases();
+  const forwarder = options.forwardUnmatched ? new Forwarder(options.forwardUnmatched) : null;
+  const execOptions = { recording, codec, ignore, match: options.match ?? 'exact', forwarder, releases, say: options.say };
+
+  const server = http.createServer((req, res) => {
+    if (req.method === 'POST' && new URL(req.url ?? '/', 'http://mock').pathname === '/exec') {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        try {
+          answerExec(execOptions, req, Buffer.concat(chunks), res);
+        } catch (err) {
+          // One request the mock cannot answer must not stop it answering the others.
+          options.say(`mock: answering a request to /exec failed (${(err as Error).message}); this is a bug in ca2-inspector, please report it`);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('The mock failed to answer this request; its terminal says why.\n');
+        }
+      });
+      return;
+    }
+    answerOther(recording, req, res);
+  });
+  const ws = attachWsMock(server, { recording, codec, timing: options.timing ?? 'recorded', releases, say: options.say });
+  await listen(server, options.listen, options.listenFlag ?? '--listen');
+  const { address, port } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: new URL(`http://${address.includes(':') ? `[${address}]` : address}:${port}/`),
+    loaded: {
+      execKeys: recording.exec.size,
+      execExchanges: recording.execExchanges,
+      sessions: recording.sessions.length,
+      otherAnswers: [...recording.http.values()].reduce((n, q) => n + q.answers.length, 0),
+      skipped: recording.skipped,
+    },
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await ws.close();
+        server.closeAllConnections();
+        forwarder?.close();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}
+
+/** --proto when given, else the schema a capture file carries, else the bundled envelope. */
+function recordingCodec(db: string, protoPaths: string[]): Codec {
+  if (protoPaths.length > 0) return createCodec({ protoPaths });
+  let embedded: Uint8Array | null = null;
+  try {
+    embedded = readCaptureMeta(db)?.descriptorSet ?? null;
+  } catch {
+    // Not a capture, or not readable yet: Store.open says what is wrong with it.
+  }
+  return embedded && embedded.length > 0 ? createCodec({ descriptorSet: { bytes: embedded, label: db } }) : createCodec();
+}
