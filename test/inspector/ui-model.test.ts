@@ -2,7 +2,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ExchangeSummary, WsFrame } from '../../model/types.ts';
+import type { ExchangeSummary, LiveBatch, WsFrame } from '../../model/types.ts';
 import { atLiveEdge, nearEnd, scrollToReveal, visibleRange } from '../../inspector/ui/model/virtual-list.ts';
 import { TrafficRows } from '../../inspector/ui/model/traffic-rows.ts';
 import { DisplayList, type Expansion } from '../../inspector/ui/model/display-list.ts';
@@ -46,6 +46,10 @@ function frame(seq: number, direction: 'client' | 'server', at: string, fields: 
 
 const all = () => true;
 
+function live(...exchanges: ExchangeSummary[]): LiveBatch {
+  return { exchanges, frames: [] };
+}
+
 describe('virtual list', () => {
   it('renders only the rows in the viewport plus the overscan', () => {
     const range = visibleRange(2800, 560, 28, 100_000, 5);
@@ -76,9 +80,9 @@ describe('virtual list', () => {
 describe('traffic rows and the live tail', () => {
   it('keeps rows newest first whatever order pages and live rows arrive in', () => {
     const rows = new TrafficRows();
-    rows.applyLive([summary(10)], all);
+    rows.applyLive(live(summary(10)), all);
     rows.appendOlder([summary(9), summary(8)]);
-    rows.applyLive([summary(12), summary(11)], all);
+    rows.applyLive(live(summary(12), summary(11)), all);
     rows.appendOlder([summary(10), summary(7)]);
     assert.deepEqual(rows.rows.map((r) => r.id), [12, 11, 10, 9, 8, 7]);
     assert.equal(rows.indexOf(8), 4);
@@ -88,7 +92,7 @@ describe('traffic rows and the live tail', () => {
   it('updates a shown row in place when the same id arrives again', () => {
     const rows = new TrafficRows();
     rows.reset([summary(2), summary(1, { state: 'pending', status: null })]);
-    rows.applyLive([summary(1, { status: 500 })], all);
+    rows.applyLive(live(summary(1, { status: 500 })), all);
     assert.equal(rows.rows.length, 2);
     assert.equal(rows.get(1)?.status, 500);
   });
@@ -97,7 +101,7 @@ describe('traffic rows and the live tail', () => {
     const rows = new TrafficRows();
     rows.reset([summary(2), summary(1)]);
     rows.setPaused(true);
-    rows.applyLive([summary(3), summary(4), summary(3, { status: 503 })], all);
+    rows.applyLive(live(summary(3), summary(4), summary(3, { status: 503 })), all);
     assert.deepEqual(rows.rows.map((r) => r.id), [2, 1]);
     assert.equal(rows.pendingCount, 2);
     assert.equal(rows.get(3)?.status, 503);
@@ -110,7 +114,7 @@ describe('traffic rows and the live tail', () => {
     const rows = new TrafficRows();
     rows.reset([summary(1, { state: 'pending' })]);
     rows.setPaused(true);
-    rows.applyLive([summary(1, { state: 'complete' })], all);
+    rows.applyLive(live(summary(1, { state: 'complete' })), all);
     assert.equal(rows.pendingCount, 0);
     assert.equal(rows.get(1)?.state, 'complete');
   });
@@ -118,7 +122,7 @@ describe('traffic rows and the live tail', () => {
   it('flushes pending rows on demand without resuming', () => {
     const rows = new TrafficRows();
     rows.setPaused(true);
-    rows.applyLive([summary(5)], all);
+    rows.applyLive(live(summary(5)), all);
     rows.flushPending();
     assert.equal(rows.isPaused, true);
     assert.deepEqual(rows.rows.map((r) => r.id), [5]);
@@ -127,16 +131,48 @@ describe('traffic rows and the live tail', () => {
   it('drops rows the filter rejects and removes a shown row an update makes leave the filter', () => {
     const rows = new TrafficRows();
     const onlyErrors = (s: ExchangeSummary) => s.errors.length > 0;
-    rows.applyLive([summary(1, { errors: ['SE_UNKNOWN_ERROR'] }), summary(2)], onlyErrors);
+    rows.applyLive(live(summary(1, { errors: ['SE_UNKNOWN_ERROR'] }), summary(2)), onlyErrors);
     assert.deepEqual(rows.rows.map((r) => r.id), [1]);
-    rows.applyLive([summary(1)], onlyErrors);
+    rows.applyLive(live(summary(1)), onlyErrors);
     assert.deepEqual(rows.rows, []);
+  });
+
+  it('counts live frames into their WebSocket row when no new summary comes with them', () => {
+    const rows = new TrafficRows();
+    const at = '2025-01-01T12:00:00.000Z';
+    rows.applyLive(live(summary(1, { kind: 'ws', state: 'pending', frames: 1, requestSize: 100, responseSize: 98 })), all);
+    rows.applyLive({ exchanges: [], frames: [{ exchangeId: 1, frame: frame(1, 'server', at, { size: 40 }) }, { exchangeId: 1, frame: frame(2, 'client', at, { size: 7 }) }] }, all);
+    assert.deepEqual([rows.get(1)?.frames, rows.get(1)?.requestSize, rows.get(1)?.responseSize], [3, 107, 138]);
+    // A summary in the same batch already counts the batch's frames.
+    rows.applyLive({ exchanges: [summary(1, { kind: 'ws', state: 'pending', frames: 4 })], frames: [{ exchangeId: 1, frame: frame(3, 'server', at) }] }, all);
+    assert.equal(rows.get(1)?.frames, 4);
+  });
+
+  it('counts frames into a row held while paused, and shows its latest state when "N new" is clicked', () => {
+    const rows = new TrafficRows();
+    rows.reset([summary(1)]);
+    rows.setPaused(true);
+    const at = '2025-01-01T12:00:00.000Z';
+    rows.applyLive(live(summary(2, { kind: 'ws', state: 'pending', frames: 1 })), all);
+    rows.applyLive({ exchanges: [], frames: [{ exchangeId: 2, frame: frame(1, 'server', at) }] }, all);
+    rows.applyLive(live(summary(2, { kind: 'ws', state: 'complete', frames: 2 })), all);
+    rows.flushPending();
+    assert.deepEqual([rows.get(2)?.state, rows.get(2)?.frames], ['complete', 2]);
+  });
+
+  it('does not let a stored row read at connect take back an end or frames the live row shows', () => {
+    const rows = new TrafficRows();
+    rows.applyLive(live(summary(3, { kind: 'ws', state: 'complete', frames: 5 }), summary(2, { kind: 'ws', state: 'pending', frames: 4 })), all);
+    rows.applyStored([summary(3, { kind: 'ws', state: 'pending', frames: 5 }), summary(2, { kind: 'ws', state: 'pending', frames: 2 }), summary(1)], all);
+    assert.deepEqual(rows.rows.map((r) => [r.id, r.state, r.frames]), [[3, 'complete', 5], [2, 'pending', 4], [1, 'complete', 0]]);
+    rows.applyStored([summary(2, { kind: 'ws', state: 'complete', frames: 6 })], all);
+    assert.equal(rows.get(2)?.state, 'complete');
   });
 
   it('bumps its version on every change so the view re-renders', () => {
     const rows = new TrafficRows();
     const before = rows.version;
-    rows.applyLive([summary(1)], all);
+    rows.applyLive(live(summary(1)), all);
     assert.ok(rows.version > before);
   });
 });

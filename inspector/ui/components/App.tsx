@@ -2,7 +2,7 @@
 // and the list's selection into the detail pane and the token timeline.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangePage, TokenRef } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, LiveBatch, TokenRef } from '../../../model/types.ts';
 import { DisplayList, type Expansion } from '../model/display-list.ts';
 import { mergeFrames } from '../model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
@@ -11,7 +11,7 @@ import { tokenFilterValue } from '../model/token-timeline.ts';
 import { TrafficRows } from '../model/traffic-rows.ts';
 import { readUrlState, writeUrlState } from '../model/url-state.ts';
 import { ApiError, pageSize, type Api } from '../services/api.ts';
-import { connectLive, type LiveBatch, type LiveStatus } from '../services/live.ts';
+import { connectLive, type LiveStatus } from '../services/live.ts';
 import { DetailPane, type DetailState } from './DetailPane.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
@@ -161,7 +161,7 @@ export function App({ api, firstPage }: AppProps) {
     const onBatch = (batch: LiveBatch) => {
       for (const summary of batch.exchanges) seen.addSummary(summary);
       const compiled = predicate.current;
-      rows.applyLive(batch.exchanges, compiled.ok ? compiled.matches : () => false);
+      rows.applyLive(batch, compiled.ok ? compiled.matches : () => false);
       if (batch.frames.length > 0) {
         const byExchange = new Map<number, ExchangeDetail['frames']>();
         for (const { exchangeId, frame } of batch.frames) {
@@ -193,10 +193,12 @@ export function App({ api, firstPage }: AppProps) {
         setLiveStatus(status);
         if (status === 'unauthorized' && message) setFatal(message);
       },
-      resynced: () => {
-        // Exchanges recorded while the stream was down: take the newest page again.
+      connected: () => {
+        // What changed before this connect (while offline, or since the first page was read): the newest page again.
+        const generation = paging.current.generation;
         api.page({ filter: appliedRef.current, limit: pageSize }).then((page) => {
-          rows.applyLive(page.items, () => true);
+          if (generation !== paging.current.generation) return;
+          rows.applyStored(page.items, () => true);
           rerender();
         }, fail);
       },

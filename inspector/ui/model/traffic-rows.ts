@@ -5,7 +5,8 @@
 // row selected) new rows wait in `pending` so nothing moves under the user's eyes;
 // updates to rows already shown are applied in place because they move nothing.
 
-import type { ExchangeSummary } from '../../../model/types.ts';
+import { countFrame } from '../../../model/live-batch.ts';
+import type { ExchangeSummary, LiveBatch } from '../../../model/types.ts';
 
 export type RowPredicate = (summary: ExchangeSummary) => boolean;
 
@@ -64,22 +65,40 @@ export class TrafficRows {
   }
 
   /**
-   * Applies a batch of live summaries. Those that fail `matches` are dropped (and
-   * removed when shown, since the update made them leave the filter).
+   * Applies a live batch. Summaries that fail `matches` are dropped (and removed when
+   * shown, since the update made them leave the filter). Frames of exchanges without a
+   * summary in the batch are counted into the row held, shown or pending.
    */
-  applyLive(batch: ExchangeSummary[], matches: RowPredicate): void {
-    for (const summary of batch) {
-      const index = this.indexOf(summary.id);
-      if (!matches(summary)) {
-        if (index >= 0) this.rows.splice(index, 1);
-        this.pending.delete(summary.id);
-        continue;
-      }
-      if (index >= 0) this.rows[index] = summary;
-      else if (this.paused) this.pending.set(summary.id, summary);
-      else this.insertSorted(summary);
+  applyLive(batch: LiveBatch, matches: RowPredicate): void {
+    const summarized = new Set<number>();
+    for (const summary of batch.exchanges) {
+      summarized.add(summary.id);
+      this.place(summary, matches);
     }
-    if (batch.length > 0) this.version++;
+    for (const event of batch.frames) {
+      if (summarized.has(event.exchangeId)) continue;
+      const index = this.indexOf(event.exchangeId);
+      if (index >= 0) this.rows[index] = countFrame(this.rows[index]!, event);
+      else {
+        const held = this.pending.get(event.exchangeId);
+        if (held) this.pending.set(held.id, countFrame(held, event));
+      }
+    }
+    if (batch.exchanges.length > 0 || batch.frames.length > 0) this.version++;
+  }
+
+  /**
+   * Applies rows read from storage after live events may have been missed (at connect).
+   * Storage lags the live stream, so a stored row does not take back what the live one
+   * already shows: an end, or frames.
+   */
+  applyStored(items: ExchangeSummary[], matches: RowPredicate): void {
+    for (const stored of items) {
+      const held = this.get(stored.id);
+      const behind = held && ((held.state !== 'pending' && stored.state === 'pending') || stored.frames < held.frames);
+      if (!behind) this.place(stored, matches);
+    }
+    if (items.length > 0) this.version++;
   }
 
   /** Pauses or resumes the tail; resuming shows what was pending. */
@@ -101,6 +120,16 @@ export class TrafficRows {
       for (const summary of fresh) this.insertSorted(summary);
     }
     this.version++;
+  }
+
+  private place(summary: ExchangeSummary, matches: RowPredicate): void {
+    const index = this.indexOf(summary.id);
+    if (!matches(summary)) {
+      if (index >= 0) this.rows.splice(index, 1);
+      this.pending.delete(summary.id);
+    } else if (index >= 0) this.rows[index] = summary;
+    else if (this.paused) this.pending.set(summary.id, summary);
+    else this.insertSorted(summary);
   }
 
   private insertSorted(summary: ExchangeSummary): void {

@@ -1,39 +1,30 @@
-// The live stream (socket.io), batched per animation frame: a burst of traffic
-// becomes one update of the list instead of one render per exchange.
+// The live stream (socket.io). The server already sends one message per interval; the
+// messages that arrive between two animation frames are merged into one update of the
+// list, so a flood costs one render per frame however many rows it brings.
 
 import { io, type Socket } from 'socket.io-client';
-import type { ExchangeSummary, LiveEvents, WsFrame } from '../../../model/types.ts';
+import { LiveBatchBuilder } from '../../../model/live-batch.ts';
+import type { LiveBatch, LiveEvents } from '../../../model/types.ts';
 import { missingTokenMessage } from './api.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline' | 'unauthorized';
 
-export interface LiveBatch {
-  /** Latest summary per exchange id within the batch. */
-  exchanges: ExchangeSummary[];
-  frames: { exchangeId: number; frame: WsFrame }[];
-}
-
 export interface LiveHandlers {
   batch(batch: LiveBatch): void;
   status(status: LiveStatus, message?: string): void;
-  /** Called after a reconnect: events may have been missed while offline. */
-  resynced(): void;
+  /** Called on every connect: events may have been missed before it (while offline, or since the first page was read). */
+  connected(): void;
 }
 
 /** The UI token goes along in its cookie, with the handshake (inspector/server/auth.ts). */
 export function connectLive(handlers: LiveHandlers): () => void {
   const socket: Socket<LiveEvents> = io({ transports: ['websocket', 'polling'] });
-  let exchanges = new Map<number, ExchangeSummary>();
-  let frames: LiveBatch['frames'] = [];
+  const pending = new LiveBatchBuilder();
   let scheduled = 0;
-  let connectedBefore = false;
 
   const flush = () => {
     scheduled = 0;
-    const batch = { exchanges: [...exchanges.values()], frames };
-    exchanges = new Map();
-    frames = [];
-    handlers.batch(batch);
+    handlers.batch(pending.take());
   };
   const schedule = () => {
     if (scheduled) return;
@@ -41,18 +32,13 @@ export function connectLive(handlers: LiveHandlers): () => void {
     scheduled = document.hidden ? window.setTimeout(flush, 250) : requestAnimationFrame(flush);
   };
 
-  socket.on('exchange', (summary) => {
-    exchanges.set(summary.id, summary);
-    schedule();
-  });
-  socket.on('frame', (event) => {
-    frames.push(event);
+  socket.on('batch', (batch) => {
+    pending.add(batch);
     schedule();
   });
   socket.on('connect', () => {
     handlers.status('live');
-    if (connectedBefore) handlers.resynced();
-    connectedBefore = true;
+    handlers.connected();
   });
   socket.on('disconnect', () => handlers.status('offline'));
   socket.on('connect_error', (err) => {
