@@ -13,7 +13,7 @@ import { buildTokenTimeline, mergeIntervals, percentAt, tokenFilter, uncovered }
 import { applySuggestion, hasTerm, suggest, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
 import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
 import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
-import { formatDuration, formatSize } from '../../inspector/ui/model/format.ts';
+import { countOf, formatDuration, formatSize } from '../../inspector/ui/model/format.ts';
 import { closeSummary, frameSummary, mergeFrames } from '../../inspector/ui/model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
 
@@ -455,6 +455,12 @@ describe('URL state', () => {
 });
 
 describe('formatting and frames', () => {
+  it('puts a count\'s noun in the singular for one and the plural otherwise', () => {
+    assert.equal(countOf(1, 'frame'), '1 frame');
+    assert.deepEqual([countOf(0, 'frame'), countOf(3, 'frame'), countOf(1204, 'row')], ['0 frames', '3 frames', '1,204 rows']);
+    assert.deepEqual([countOf(1, 'stretch', 'stretches'), countOf(2, 'stretch', 'stretches')], ['1 stretch', '2 stretches']);
+  });
+
   it('formats sizes and durations compactly', () => {
     assert.equal(formatSize(912), '912 B');
     assert.equal(formatSize(1434), '1.4 KB');

@@ -2,7 +2,7 @@
 // (subject, expiry, expired or not when it was seen) and the protocol-check problems.
 
 import type { ExchangeDetail, TokenFacts, TokenRef } from '../../../model/types.ts';
-import { formatClock, formatDateTime, formatDuration, formatRelative, formatSize } from '../model/format.ts';
+import { countOf, formatClock, formatDateTime, formatDuration, formatRelative, formatSize } from '../model/format.ts';
 
 export function ProblemsCard({ detail }: { detail: ExchangeDetail }) {
   if (detail.problems.length === 0 && !detail.error) return null;
@@ -97,7 +97,7 @@ export function TokenCard({ detail, onTimeline }: TokenCardProps) {
               <th scope="row">Starts with</th>
               <td>
                 <code>{ref.prefix}…</code>
-                {facts ? <span class="muted"> ({facts.length} characters)</span> : null}
+                {facts ? <span class="muted"> ({countOf(facts.length, 'character')})</span> : null}
               </td>
             </tr>
           ) : null}

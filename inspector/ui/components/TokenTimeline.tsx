@@ -4,7 +4,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import type { ExchangeSummary, WsClose, WsFrame } from '../../../model/types.ts';
-import { formatClock, formatDuration, formatOffset } from '../model/format.ts';
+import { countOf, formatClock, formatDuration, formatOffset } from '../model/format.ts';
 import { closeSummary, frameSummary } from '../model/frames.ts';
 import { buildTokenTimeline, percentAt, tokenFilter, type TimelineEntry, type TokenTimeline as Timeline } from '../model/token-timeline.ts';
 import { ApiError, type Api } from '../services/api.ts';
@@ -81,13 +81,11 @@ export function TokenTimeline({ token, api, onOpen, onClose }: TokenTimelineProp
         </div>
         {timeline ? (
           <div class="detail-sub">
-            <span>{timeline.entries.filter((e) => e.kind === 'exec').length} /exec calls</span>
-            <span>
-              {timeline.connections.length} WebSocket {timeline.connections.length === 1 ? 'connection' : 'connections'}
-            </span>
-            <span>{timeline.entries.filter((e) => e.kind === 'ws-event').length} events</span>
+            <span>{countOf(timeline.entries.filter((e) => e.kind === 'exec').length, '/exec call')}</span>
+            <span>{countOf(timeline.connections.length, 'WebSocket connection')}</span>
+            <span>{countOf(timeline.entries.filter((e) => e.kind === 'ws-event').length, 'event')}</span>
             <span class={lostMs > 0 ? 'lost-total' : 'muted'}>
-              {timeline.lost.length} {timeline.lost.length === 1 ? 'stretch' : 'stretches'} without a WebSocket ({formatDuration(lostMs) || '0 ms'}): events lost
+              {countOf(timeline.lost.length, 'stretch', 'stretches')} without a WebSocket ({formatDuration(lostMs) || '0 ms'}): events lost
             </span>
             {loaded?.capped ? <span class="muted">showing the latest {maxExchanges} exchanges</span> : null}
           </div>

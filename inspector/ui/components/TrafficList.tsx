@@ -5,7 +5,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ExchangeSummary } from '../../../model/types.ts';
 import type { DisplayItem, DisplayList } from '../model/display-list.ts';
-import { formatClock, formatDuration, formatSize } from '../model/format.ts';
+import { countOf, formatClock, formatDuration, formatSize } from '../model/format.ts';
 import { frameSummary, gapMs, notableGapMs, opcodeName } from '../model/frames.ts';
 import { atLiveEdge, nearEnd, scrollToReveal, visibleRange } from '../model/virtual-list.ts';
 import { ErrorChips, StatusBadge, operationLabel } from './badges.tsx';
@@ -146,7 +146,7 @@ export function TrafficList(props: TrafficListProps) {
           <span class="badge live">following live</span>
         )}
         <span class="muted">
-          {display.count.toLocaleString()} {display.count === 1 ? 'row' : 'rows'} loaded
+          {countOf(display.count, 'row')} loaded
         </span>
       </div>
     </section>
@@ -196,7 +196,7 @@ function ExchangeRow({ row, odd, selected, open, expanded, onSelect, onOpen, onT
       </span>
       <span class="cell-op" title={row.path}>
         {operationLabel(row)}
-        {row.kind === 'ws' ? <span class="muted"> · {row.frames} frames</span> : null}
+        {row.kind === 'ws' ? <span class="muted"> · {countOf(row.frames, 'frame')}</span> : null}
         {row.problems.length ? (
           <span class="problem-mark" title={row.problems.join('\n')}>
             ⚠ {row.problems.length}
