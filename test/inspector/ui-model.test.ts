@@ -10,7 +10,7 @@ import { base64Length, base64ToBytes, hexLines, inRange, lineCount, lineOfOffset
 import { childPath, parentPath, SpanIndex } from '../../inspector/ui/model/json-path.ts';
 import { approximateSize, childrenOf, clipboardText, collapseAboveBytes, preview, startsOpen } from '../../inspector/ui/model/json-tree.ts';
 import { buildTokenTimeline, mergeIntervals, percentAt, tokenFilter, uncovered } from '../../inspector/ui/model/token-timeline.ts';
-import { applySuggestion, hasTerm, suggest, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
+import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
 import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
 import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
 import { countOf, formatDuration, formatSize } from '../../inspector/ui/model/format.ts';
@@ -416,12 +416,25 @@ describe('filter editing', () => {
     assert.deepEqual(applySuggestion('-service:a', 10, value!), { text: '-service:auth ', caret: 14 });
   });
 
-  it('toggles one top-level term and keeps exclusive terms apart', () => {
+  it('toggles one top-level term', () => {
     assert.equal(toggleTerm('service:auth', 'error:any'), 'service:auth error:any');
     assert.equal(toggleTerm('service:auth error:any', 'error:any'), 'service:auth');
-    assert.equal(toggleTerm('kind:exec service:auth', 'kind:ws', ['kind:exec']), 'service:auth kind:ws');
     assert.equal(hasTerm('a  kind:ws ', 'kind:ws'), true);
     assert.equal(hasTerm('kind:wss', 'kind:ws'), false);
+  });
+
+  it('turns the exec and ws toggles on and off independently, both on meaning both kinds', () => {
+    const both = toggleKind('service:auth kind:exec', 'ws');
+    assert.equal(both, 'service:auth (kind:exec or kind:ws)');
+    assert.deepEqual([...kindsOn(both)].sort(), ['exec', 'ws']);
+    const matches = compileLiveFilter(both);
+    assert.ok(matches.ok);
+    assert.deepEqual(['exec', 'ws', 'http'].map((kind) => matches.matches(summary(1, { kind: kind as ExchangeSummary['kind'] }))), [true, true, false]);
+    assert.equal(toggleKind(both, 'exec'), 'service:auth kind:ws');
+    assert.equal(toggleKind('service:auth kind:ws', 'ws'), 'service:auth');
+    assert.equal(toggleKind('kind:http error:any', 'exec'), 'error:any kind:exec', 'kind:http would leave nothing to show');
+    assert.deepEqual([...kindsOn('(kind:ws or kind:exec)')].sort(), ['exec', 'ws']);
+    assert.deepEqual([...kindsOn('kind:wss')], []);
   });
 
   it('collects values from summaries including errors and token subjects', () => {
