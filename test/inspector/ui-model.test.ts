@@ -209,6 +209,21 @@ describe('display list with expanded WebSocket rows', () => {
     assert.equal(list.itemAt(7), undefined);
   });
 
+  it('steps through exchange and frame rows alike, over notes, for j and k', () => {
+    const expansions = new Map<number, Expansion>([
+      [4, { frames: [frame(0, 'client', at), frame(1, 'server', at)] }],
+      [2, { frames: null }],
+    ]);
+    const list = new DisplayList(rows, expansions, indexOf);
+    const name = (item: ReturnType<DisplayList['step']>) => (item?.type === 'exchange' ? `x${item.row.id}` : item ? `f${item.exchangeId}.${item.frame.seq}` : 'none');
+    const down: string[] = [];
+    for (let item = list.step(-1, 1); item; item = list.step(item.type === 'exchange' ? list.displayIndexOfRow(item.rowIndex) : list.displayIndexOfFrame(indexOf(item.exchangeId), item.frame.seq), 1)) down.push(name(item));
+    assert.deepEqual(down, ['x5', 'x4', 'f4.0', 'f4.1', 'x3', 'x2', 'x1'], 'the note under row 2 is stepped over');
+    assert.equal(name(list.step(list.displayIndexOfFrame(1, 0), -1)), 'x4');
+    assert.equal(name(list.step(0, -1)), 'none');
+    assert.equal(list.displayIndexOfFrame(1, 7), -1);
+  });
+
   it('ignores expansions of rows that are not loaded', () => {
     const list = new DisplayList(rows, new Map([[99, { frames: [] }]]), indexOf);
     assert.equal(list.count, rows.length);

@@ -57,7 +57,11 @@ export function App({ api, firstPage }: AppProps) {
   appliedRef.current = applied;
 
   const [selectedId, setSelectedId] = useState<number | null>(initial.open);
+  /** A frame row of the selected WebSocket exchange, when the selection is on one. */
+  const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
   const [openId, setOpenId] = useState<number | null>(initial.open);
+  /** The frame shown in the open WebSocket exchange's detail. */
+  const [openSeq, setOpenSeq] = useState<number | null>(null);
   const [timeline, setTimeline] = useState<string | null>(initial.timeline);
   const [expansions, setExpansions] = useState<ReadonlyMap<number, Expansion>>(new Map());
   const [detail, setDetail] = useState<DetailState | null>(null);
@@ -242,6 +246,7 @@ export function App({ api, firstPage }: AppProps) {
       const next = new Map(expansions);
       next.delete(id);
       setExpansions(next);
+      if (id === selectedId) setSelectedSeq(null);
       return;
     }
     setExpansions(new Map(expansions).set(id, { frames: null }));
@@ -258,22 +263,34 @@ export function App({ api, firstPage }: AppProps) {
 
   const display = new DisplayList(rows.rows, expansions, (id) => rows.indexOf(id));
 
-  const select = (id: number, open: boolean) => {
-    setSelectedId(id);
-    if (open) {
-      setOpenId(id);
-      setTimeline(null);
-    }
+  const displayIndexOf = (id: number, seq: number | null): number => {
     const rowIndex = rows.indexOf(id);
-    if (rowIndex >= 0) setReveal({ index: display.displayIndexOfRow(rowIndex), seq: Date.now() });
+    if (rowIndex < 0) return -1;
+    return seq === null ? display.displayIndexOfRow(rowIndex) : display.displayIndexOfFrame(rowIndex, seq);
   };
 
+  /** Selects an exchange row, or with `seq` one of its frame rows; opening shows it in the detail pane. */
+  const select = (id: number, open: boolean, seq: number | null = null) => {
+    setSelectedId(id);
+    setSelectedSeq(seq);
+    if (open) {
+      setOpenId(id);
+      setOpenSeq(seq);
+      setTimeline(null);
+    }
+    const index = displayIndexOf(id, seq);
+    if (index >= 0) setReveal({ index, seq: Date.now() });
+  };
+
+  /** j/k: through the list as shown, the frame rows of expanded WebSocket rows included. */
   const move = (step: number) => {
-    if (rows.rows.length === 0) return;
-    const current = selectedId === null ? -1 : rows.indexOf(selectedId);
-    const target = current < 0 ? 0 : Math.min(rows.rows.length - 1, Math.max(0, current + step));
+    if (display.count === 0) return;
+    const current = selectedId === null ? -1 : displayIndexOf(selectedId, selectedSeq);
+    const target = current < 0 ? display.step(-1, 1) : display.step(current, step);
+    if (!target) return;
     // With the detail open, it follows the selection, as in mitmweb.
-    select(rows.rows[target]!.id, openId !== null);
+    if (target.type === 'exchange') select(target.row.id, openId !== null);
+    else select(target.exchangeId, openId !== null, target.frame.seq);
   };
 
   const jumpToLive = () => {
@@ -291,7 +308,10 @@ export function App({ api, firstPage }: AppProps) {
     if (showHelp) setShowHelp(false);
     else if (timeline !== null) setTimeline(null);
     else if (openId !== null) setOpenId(null);
-    else setSelectedId(null);
+    else {
+      setSelectedId(null);
+      setSelectedSeq(null);
+    }
   };
 
   const keyHandler = useRef<(event: KeyboardEvent) => void>(() => {});
@@ -312,7 +332,7 @@ export function App({ api, firstPage }: AppProps) {
         break;
       case 'Enter':
         if (selectedId === null) return;
-        select(selectedId, true);
+        select(selectedId, true, selectedSeq);
         break;
       case 'Escape':
         closeAll();
@@ -334,6 +354,7 @@ export function App({ api, firstPage }: AppProps) {
       case 'g':
         jumpToLive();
         setSelectedId(null);
+        setSelectedSeq(null);
         break;
       case '?':
         setShowHelp(!showHelp);
@@ -361,7 +382,7 @@ export function App({ api, firstPage }: AppProps) {
     timeline !== null ? (
       <TokenTimeline key={timeline} token={timeline} api={api} onOpen={(id) => select(id, true)} onClose={() => setTimeline(null)} />
     ) : detail ? (
-      <DetailPane state={detail} summary={openSummary} onClose={() => setOpenId(null)} onTimeline={openTimeline} />
+      <DetailPane state={detail} summary={openSummary} frameSeq={openSeq} onFrameSeq={setOpenSeq} onClose={() => setOpenId(null)} onTimeline={openTimeline} />
     ) : null;
 
   return (
@@ -385,6 +406,7 @@ export function App({ api, firstPage }: AppProps) {
         <TrafficList
           display={display}
           selectedId={selectedId}
+          selectedSeq={selectedSeq}
           openId={openId}
           expanded={new Set(expansions.keys())}
           reveal={reveal}
@@ -396,6 +418,7 @@ export function App({ api, firstPage }: AppProps) {
           emptyText={emptyText}
           onSelect={(id) => select(id, true)}
           onOpen={(id) => select(id, true)}
+          onOpenFrame={(id, seq) => select(id, true, seq)}
           onToggle={toggleExpansion}
           onScrolledAway={setScrolledAway}
           onNearEnd={loadOlder}

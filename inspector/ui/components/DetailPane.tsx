@@ -20,6 +20,9 @@ interface DetailPaneProps {
   state: DetailState;
   /** The row as the list knows it, shown while the detail loads. */
   summary: ExchangeSummary | undefined;
+  /** The WebSocket frame shown, chosen here or from the list. */
+  frameSeq: number | null;
+  onFrameSeq: (seq: number | null) => void;
   onClose: () => void;
   onTimeline: (token: TokenRef) => void;
 }
@@ -42,11 +45,14 @@ function tabsFor(detail: ExchangeDetail): { id: Tab; label: string }[] {
   ];
 }
 
-export function DetailPane({ state, summary, onClose, onTimeline }: DetailPaneProps) {
+export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTimeline }: DetailPaneProps) {
   const detail = state.detail;
   const head = detail ?? summary;
   const [tab, setTab] = useState<Tab | null>(null);
   useEffect(() => setTab(null), [state.id]);
+  useEffect(() => {
+    if (frameSeq !== null) setTab('frames');
+  }, [frameSeq]);
   const tabs = detail ? tabsFor(detail) : [];
   const active: Tab | undefined = tabs.find((t) => t.id === tab)?.id ?? tabs[0]?.id;
 
@@ -114,7 +120,7 @@ export function DetailPane({ state, summary, onClose, onTimeline }: DetailPanePr
                 wireSize={detail.requestSize}
               />
             ) : null}
-            {active === 'frames' ? <FrameTimeline detail={detail} /> : null}
+            {active === 'frames' ? <FrameTimeline detail={detail} selectedSeq={frameSeq} onSelect={onFrameSeq} /> : null}
             {active === 'headers' ? (
               <div class="cards">
                 <HeadersTable title="Request headers" headers={detail.request.headers} />

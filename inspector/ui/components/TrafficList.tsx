@@ -14,6 +14,8 @@ import { cssPixels, useViewport } from './use-viewport.ts';
 interface TrafficListProps {
   display: DisplayList;
   selectedId: number | null;
+  /** Set when the selection is on a frame row of the selected exchange. */
+  selectedSeq: number | null;
   openId: number | null;
   expanded: ReadonlySet<number>;
   /** Display index to scroll into view, with a counter so the same index can be asked twice. */
@@ -28,6 +30,7 @@ interface TrafficListProps {
   emptyText: string;
   onSelect: (id: number) => void;
   onOpen: (id: number) => void;
+  onOpenFrame: (id: number, seq: number) => void;
   onToggle: (id: number) => void;
   onScrolledAway: (away: boolean) => void;
   onNearEnd: () => void;
@@ -98,7 +101,7 @@ export function TrafficList(props: TrafficListProps) {
                   key={`x${item.row.id}`}
                   row={item.row}
                   odd={item.rowIndex % 2 === 1}
-                  selected={item.row.id === props.selectedId}
+                  selected={item.row.id === props.selectedId && props.selectedSeq === null}
                   open={item.row.id === props.openId}
                   expanded={props.expanded.has(item.row.id)}
                   onSelect={props.onSelect}
@@ -106,7 +109,15 @@ export function TrafficList(props: TrafficListProps) {
                   onToggle={props.onToggle}
                 />
               ) : item.type === 'frame' ? (
-                <div key={`f${item.exchangeId}-${item.frame.seq}`} class={`row-grid frame-row ${item.frame.direction}`} data-frame={item.frame.seq} onClick={() => props.onOpen(item.exchangeId)}>
+                <div
+                  key={`f${item.exchangeId}-${item.frame.seq}`}
+                  class={`row-grid frame-row ${item.frame.direction}${item.exchangeId === props.selectedId && item.frame.seq === props.selectedSeq ? ' selected' : ''}`}
+                  role="row"
+                  aria-selected={item.exchangeId === props.selectedId && item.frame.seq === props.selectedSeq}
+                  data-frame={item.frame.seq}
+                  data-exchange={item.exchangeId}
+                  onClick={() => props.onOpenFrame(item.exchangeId, item.frame.seq)}
+                >
                   <span class="mono">{formatClock(item.frame.at)}</span>
                   <span class="frame-dir" title={item.frame.direction === 'client' ? 'client → server' : 'server → client'}>
                     {item.frame.direction === 'client' ? '→' : '←'}
