@@ -9,7 +9,7 @@ import { DisplayList, type Expansion } from '../../inspector/ui/model/display-li
 import { base64Length, base64ToBytes, hexLines, inRange, lineCount, lineOfOffset } from '../../inspector/ui/model/hex-dump.ts';
 import { childPath, parentPath, SpanIndex } from '../../inspector/ui/model/json-path.ts';
 import { approximateSize, childrenOf, clipboardText, collapseAboveBytes, preview, startsOpen } from '../../inspector/ui/model/json-tree.ts';
-import { buildTokenTimeline, mergeIntervals, percentAt, tokenFilter, uncovered } from '../../inspector/ui/model/token-timeline.ts';
+import { buildTokenTimeline, inScope, mergeIntervals, percentAt, scopeOf, tokenFilter, tokenKey, uncovered } from '../../inspector/ui/model/token-timeline.ts';
 import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
 import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
 import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
@@ -394,6 +394,31 @@ describe('token timeline', () => {
     assert.deepEqual(timeline.entries, []);
   });
 
+  it('tells one token of a subject from the others by its expiry, since JWT prefixes are alike', () => {
+    const expired = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 100, expired: true };
+    const fresh = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 5000 };
+    const only = scopeOf(fresh, false);
+    assert.deepEqual(only, { value: 'usr_1', token: tokenKey(fresh) });
+    assert.deepEqual(scopeOf(fresh, true), { value: 'usr_1', token: null });
+    const rows = [summary(1, { token: expired }), summary(2, { token: fresh }), summary(3)];
+    assert.deepEqual(rows.filter((s) => inScope(s, only)).map((s) => s.id), [2]);
+    assert.deepEqual(rows.filter((s) => inScope(s, scopeOf(fresh, true))).map((s) => s.id), [1, 2, 3]);
+  });
+
+  it('marks where each of several tokens was first used, and nothing for a single token', () => {
+    const old = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 100 };
+    const fresh = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 5000 };
+    const summaries = [summary(1, { startedAt: iso(0), token: old }), summary(2, { startedAt: iso(2000), token: fresh }), summary(3, { startedAt: iso(3000), token: old })];
+    const timeline = buildTokenTimeline({ summaries, wsDetails: new Map(), now: t0 + 4000 });
+    assert.equal(timeline.tokenCount, 2);
+    assert.deepEqual(
+      timeline.entries.filter((e) => e.kind === 'token' || e.kind === 'exec').map((e) => (e.kind === 'token' ? `token${e.index + 1}/${e.count}@${e.at - t0}` : `exec@${e.at - t0}`)),
+      ['token1/2@0', 'exec@0', 'token2/2@2000', 'exec@2000', 'exec@3000'],
+    );
+    const one = buildTokenTimeline({ summaries: summaries.filter((s) => s.token === old), wsDetails: new Map(), now: t0 + 4000 });
+    assert.equal(one.entries.some((e) => e.kind === 'token'), false);
+  });
+
   it('writes the filter for a token value, quoting what needs it', () => {
     assert.equal(tokenFilter('usr_1'), 'token:usr_1');
     assert.equal(tokenFilter('a b'), 'token:"a b"');
@@ -463,17 +488,19 @@ describe('filter editing', () => {
 
 describe('URL state', () => {
   it('reads the filter, the open exchange and the timeline from the query', () => {
-    assert.deepEqual(readUrlState('?filter=service%3Aauth+status%3A5xx&open=42&timeline=usr_1'), {
+    assert.deepEqual(readUrlState('?filter=service%3Aauth+status%3A5xx&open=42&timeline=usr_1&timelineToken=1700000000%3AeyJ'), {
       filter: 'service:auth status:5xx',
       open: 42,
       timeline: 'usr_1',
+      timelineToken: '1700000000:eyJ',
     });
-    assert.deepEqual(readUrlState('?open=abc'), { filter: '', open: null, timeline: null });
+    assert.deepEqual(readUrlState('?open=abc&timelineToken=x'), { filter: '', open: null, timeline: null, timelineToken: null });
   });
 
   it('writes the state back and keeps other parameters', () => {
-    assert.equal(writeUrlState('?x=1&open=3', { filter: 'kind:ws', open: null, timeline: null }), '?x=1&filter=kind%3Aws');
-    assert.equal(writeUrlState('?filter=a', { filter: ' ', open: null, timeline: null }), '');
+    assert.equal(writeUrlState('?x=1&open=3', { filter: 'kind:ws', open: null, timeline: null, timelineToken: null }), '?x=1&filter=kind%3Aws');
+    assert.equal(writeUrlState('?filter=a&timelineToken=x', { filter: ' ', open: null, timeline: null, timelineToken: 'x' }), '');
+    assert.equal(writeUrlState('', { filter: '', open: null, timeline: 'usr_1', timelineToken: ':eyJ' }), '?timeline=usr_1&timelineToken=%3AeyJ');
   });
 
   it('takes the UI token out of the query string', () => {

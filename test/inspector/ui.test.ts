@@ -267,7 +267,13 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     assert.ok(facts.includes(ws.token!.sub!), `token facts name the subject: ${facts}`);
     assert.match(facts, /Expires/);
     await page.click('button:has-text("Timeline of this token")');
+    await page.waitForSelector('.timeline-pane .scope-switch button[aria-pressed="true"]:has-text("This token")');
+    assert.match(page.url(), new RegExp(`timeline=${ws.token!.sub}&timelineToken=${ws.token!.exp}`));
+    // The demo resumes with yesterday's token, then logs in: the subject has two tokens at least.
+    await page.click('.timeline-pane .scope-switch button:has-text("Every token")');
+    await page.waitForSelector('.timeline-pane .entry.token-boundary');
     await page.waitForSelector('.timeline-pane .entry.lost');
+    assert.doesNotMatch(page.url(), /timelineToken=/);
     assert.match(page.url(), new RegExp(`timeline=${ws.token!.sub}`));
     const lost = await page.textContent('.timeline-pane .entry.lost');
     assert.match(lost ?? '', /events lost: no WebSocket connected for/);

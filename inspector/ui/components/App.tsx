@@ -2,12 +2,12 @@
 // and the list's selection into the detail pane and the token timeline.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangePage, LiveBatch, TokenRef } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, LiveBatch } from '../../../model/types.ts';
 import { DisplayList, type Expansion } from '../model/display-list.ts';
 import { mergeFrames } from '../model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
 import { SeenValues } from '../model/seen-values.ts';
-import { tokenFilterValue } from '../model/token-timeline.ts';
+import type { TimelineScope } from '../model/token-timeline.ts';
 import { TrafficRows } from '../model/traffic-rows.ts';
 import { readUrlState, writeUrlState } from '../model/url-state.ts';
 import { ApiError, pageSize, type Api } from '../services/api.ts';
@@ -62,7 +62,7 @@ export function App({ api, firstPage }: AppProps) {
   const [openId, setOpenId] = useState<number | null>(initial.open);
   /** The frame shown in the open WebSocket exchange's detail. */
   const [openSeq, setOpenSeq] = useState<number | null>(null);
-  const [timeline, setTimeline] = useState<string | null>(initial.timeline);
+  const [timeline, setTimeline] = useState<TimelineScope | null>(initial.timeline === null ? null : { value: initial.timeline, token: initial.timelineToken });
   const [expansions, setExpansions] = useState<ReadonlyMap<number, Expansion>>(new Map());
   const [detail, setDetail] = useState<DetailState | null>(null);
   const [liveStatus, setLiveStatus] = useState<LiveStatus>('connecting');
@@ -238,8 +238,8 @@ export function App({ api, firstPage }: AppProps) {
   }, [openId, openKey]);
 
   useEffect(() => {
-    history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline })}`);
-  }, [applied, openId, timeline]);
+    history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null })}`);
+  }, [applied, openId, timeline?.value, timeline?.token]);
 
   const toggleExpansion = (id: number) => {
     if (expansions.has(id)) {
@@ -299,8 +299,8 @@ export function App({ api, firstPage }: AppProps) {
     rerender();
   };
 
-  const openTimeline = (token: TokenRef | string) => {
-    setTimeline(typeof token === 'string' ? token : tokenFilterValue(token));
+  const openTimeline = (scope: TimelineScope) => {
+    setTimeline(scope);
     setOpenId(null);
   };
 
@@ -380,7 +380,7 @@ export function App({ api, firstPage }: AppProps) {
 
   const side =
     timeline !== null ? (
-      <TokenTimeline key={timeline} token={timeline} api={api} onOpen={(id) => select(id, true)} onClose={() => setTimeline(null)} />
+      <TokenTimeline key={timeline.value} scope={timeline} api={api} onScope={setTimeline} onOpen={(id) => select(id, true)} onClose={() => setTimeline(null)} />
     ) : detail ? (
       <DetailPane state={detail} summary={openSummary} frameSeq={openSeq} onFrameSeq={setOpenSeq} onClose={() => setOpenId(null)} onTimeline={openTimeline} />
     ) : null;

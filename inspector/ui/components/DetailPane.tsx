@@ -2,7 +2,8 @@
 // token facts and problems; for a WebSocket, the frame timeline and the close.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangeSummary, TokenRef } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangeSummary } from '../../../model/types.ts';
+import type { TimelineScope } from '../model/token-timeline.ts';
 import { formatClock, formatDuration } from '../model/format.ts';
 import { FrameTimeline } from './FrameTimeline.tsx';
 import { HeadersTable } from './HeadersTable.tsx';
@@ -24,7 +25,7 @@ interface DetailPaneProps {
   frameSeq: number | null;
   onFrameSeq: (seq: number | null) => void;
   onClose: () => void;
-  onTimeline: (token: TokenRef) => void;
+  onTimeline: (scope: TimelineScope) => void;
 }
 
 type Tab = 'response' | 'request' | 'frames' | 'headers' | 'facts';
