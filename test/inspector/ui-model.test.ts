@@ -169,6 +169,15 @@ describe('traffic rows and the live tail', () => {
     assert.equal(rows.get(2)?.state, 'complete');
   });
 
+  it('shows stored rows read at connect at once when paused, unless they are newer than every shown row', () => {
+    const rows = new TrafficRows();
+    rows.setPaused(true);
+    rows.applyStored([summary(5), summary(4)], all);
+    assert.deepEqual([rows.rows.map((r) => r.id), rows.pendingCount], [[5, 4], 0], 'an empty list moves nothing');
+    rows.applyStored([summary(7), summary(3)], all);
+    assert.deepEqual([rows.rows.map((r) => r.id), rows.pendingCount], [[5, 4, 3], 1]);
+  });
+
   it('bumps its version on every change so the view re-renders', () => {
     const rows = new TrafficRows();
     const before = rows.version;
