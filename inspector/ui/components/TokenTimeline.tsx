@@ -234,7 +234,7 @@ function EntryRow({ entry, start, onOpen }: { entry: TimelineEntry; start: numbe
       return (
         <li class="entry token-boundary">
           {when}
-          <span class="entry-icon">⚿</span>
+          <span class="entry-icon">◆</span>
           <span class="entry-text">
             <strong>
               token {entry.index + 1} of {entry.count}

@@ -85,13 +85,8 @@ export function TrafficList(props: TrafficListProps) {
         <span role="columnheader">status</span>
         <span role="columnheader">errors</span>
         <span role="columnheader" class="col-size num">size</span>
-        <span role="columnheader" class="num">duration</span>
+        <span role="columnheader" class="num col-dur">duration</span>
       </div>
-      {props.pendingCount > 0 ? (
-        <button class="new-rows" onClick={props.onJumpToLive} title="Show them and go back to the live edge">
-          ↑ {props.pendingCount} new
-        </button>
-      ) : null}
       <div class="traffic-scroll" ref={scroller} role="grid" aria-rowcount={display.count} tabIndex={-1}>
         <div class="traffic-spacer" style={{ height: `${range.totalHeight}px` }}>
           <div class="traffic-rows" style={{ transform: `translateY(${range.start * rowHeight}px)` }}>
@@ -126,10 +121,10 @@ export function TrafficList(props: TrafficListProps) {
                   <span class="col-trx" />
                   <span class="muted">{opcodeName(item.frame.opcode)}</span>
                   <span>
-                    <ErrorChips errors={item.frame.decoded?.summary.errors ?? []} />
+                    <ErrorChips errors={item.frame.decoded?.summary.errors ?? []} compact />
                   </span>
                   <span class="num col-size">{formatSize(item.frame.size)}</span>
-                  <span class={`num muted${item.previousAt && gapMs(item.previousAt, item.frame.at) >= notableGapMs ? ' notable' : ''}`}>
+                  <span class={`num muted col-dur${item.previousAt && gapMs(item.previousAt, item.frame.at) >= notableGapMs ? ' notable' : ''}`}>
                     {item.previousAt ? `Δ ${formatDuration(gapMs(item.previousAt, item.frame.at))}` : ''}
                   </span>
                 </div>
@@ -156,6 +151,11 @@ export function TrafficList(props: TrafficListProps) {
         ) : (
           <span class="badge live">following live</span>
         )}
+        {props.pendingCount > 0 ? (
+          <button class="new-rows" onClick={props.onJumpToLive} title="Show them and go back to the live edge">
+            ↑ {props.pendingCount.toLocaleString('en')} new
+          </button>
+        ) : null}
         <span class="muted">
           {countOf(display.count, 'row')} loaded
         </span>
@@ -221,12 +221,12 @@ function ExchangeRow({ row, odd, selected, open, expanded, onSelect, onOpen, onT
         <StatusBadge summary={row} />
       </span>
       <span class="cell-errors">
-        <ErrorChips errors={row.errors} />
+        <ErrorChips errors={row.errors} compact />
       </span>
       <span class="num col-size" title={`request ${formatSize(row.requestSize)}, response ${formatSize(row.responseSize)}`}>
         {formatSize(size)}
       </span>
-      <span class="num">
+      <span class="num col-dur">
         {row.state !== 'pending' ? formatDuration(row.durationMs) : row.kind === 'ws' ? <span class="badge live">connected</span> : '…'}
       </span>
     </div>
