@@ -346,10 +346,10 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     await shot(page, 'keyboard-frame');
   });
 
-  it('lays out the list and the detail pane without overlap at 700, 1100 and 1440 px', async () => {
+  it('lays out the list and the detail pane without overlap at 700, 1030, 1100 and 1440 px', async () => {
     await waitForExchange(proxy, '&filter=error:internal_server', () => true);
     try {
-      for (const width of [700, 1100, 1440]) {
+      for (const width of [700, 1030, 1100, 1440]) {
         await page.setViewportSize({ width, height: 800 });
         await page.goto(`${proxy.uiUrl}/?filter=${encodeURIComponent('error:internal_server')}`);
         await page.click('[data-row]');
