@@ -9,6 +9,14 @@ import { missingTokenMessage } from './api.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline' | 'unauthorized';
 
+/**
+ * More rows than this in one update are more than anyone reads as they pass: the next
+ * update then waits a little, so a flood redraws the list a few times a second (still
+ * following live) instead of on every animation frame.
+ */
+const floodRows = 30;
+const floodIntervalMs = 150;
+
 export interface LiveHandlers {
   batch(batch: LiveBatch): void;
   status(status: LiveStatus, message?: string): void;
@@ -20,16 +28,29 @@ export interface LiveHandlers {
 export function connectLive(handlers: LiveHandlers): () => void {
   const socket: Socket<LiveEvents> = io({ transports: ['websocket', 'polling'] });
   const pending = new LiveBatchBuilder();
-  let scheduled = 0;
+  let frame = 0;
+  let timer = 0;
+  let flooded = false;
+  let lastFlush = 0;
 
   const flush = () => {
-    scheduled = 0;
-    handlers.batch(pending.take());
+    frame = 0;
+    timer = 0;
+    const batch = pending.take();
+    flooded = batch.exchanges.length > floodRows;
+    lastFlush = performance.now();
+    handlers.batch(batch);
   };
   const schedule = () => {
-    if (scheduled) return;
+    if (frame || timer) return;
     // A hidden tab gets no animation frames; a timer keeps the list current anyway.
-    scheduled = document.hidden ? window.setTimeout(flush, 250) : requestAnimationFrame(flush);
+    if (document.hidden) timer = window.setTimeout(flush, 250);
+    else if (flooded) {
+      timer = window.setTimeout(() => {
+        timer = 0;
+        frame = requestAnimationFrame(flush);
+      }, Math.max(0, lastFlush + floodIntervalMs - performance.now()));
+    } else frame = requestAnimationFrame(flush);
   };
 
   socket.on('batch', (batch) => {
@@ -51,10 +72,8 @@ export function connectLive(handlers: LiveHandlers): () => void {
   handlers.status('connecting');
 
   return () => {
-    if (scheduled) {
-      cancelAnimationFrame(scheduled);
-      clearTimeout(scheduled);
-    }
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
     socket.close();
   };
 }
