@@ -258,7 +258,7 @@ async function printLiveFlood(): Promise<void> {
   const r = await measureLiveFlood();
   console.log(`  sent ${Math.round(r.exchangesPerSecond).toLocaleString('en')} exchanges/s and ${Math.round(r.framesPerSecond)} frames/s; the list ended with ${r.rowsShown.toLocaleString('en')} rows`);
   console.log(
-    `  animation frames: ${r.samples} sampled, median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms (target p95 < 50 ms)${r.p95Ms < 50 ? '' : '   OVER THE TARGET'}`,
+    `  animation frames: ${r.samples} sampled after a 2 s warm-up, median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, ${(r.over50 * 100).toFixed(1)}% over 50 ms (target p95 < 50 ms)${r.p95Ms < 50 ? '' : '   OVER THE TARGET'}`,
   );
 }
 
