@@ -1,11 +1,13 @@
-// npm run bench:inspector [-- --count N --fresh --no-browser]
+// npm run bench:inspector [-- --count N --fresh --no-browser --live-only]
 //
 // Stores a million realistic exchanges (cached under .bench/ between runs) and times the
 // filter queries the REST API runs for the inspector's list: the first page of 100 rows,
 // median of several runs. Target: under 200 ms each.
 //
 // The browser half of the benchmark (time until the list first shows rows for 100,000
-// stored exchanges) plugs in through runInspectorBench's `firstRows` probe.
+// stored exchanges) plugs in through runInspectorBench's `firstRows` probe. Then the live
+// case (bench/inspector-live.ts): animation-frame times under a flood of live traffic.
+// --live-only runs that case alone, without generating any database.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +19,7 @@ import type { TokenRef } from '../model/types.ts';
 import { startProxyProcess } from '../test/support/proxy-process.ts';
 import { lengthDelimited, random, utf8, varint } from '../test/storage/sample-traffic.ts';
 import { measureFirstRows } from './inspector-first-rows.ts';
+import { measureLiveFlood } from './inspector-live.ts';
 
 /** Measures, in ms, how long the inspector takes to first show rows for the exchanges in `dbFile`. */
 export type FirstRowsProbe = (dbFile: string) => Promise<number>;
@@ -183,8 +186,7 @@ function median(values: number[]): number {
 
 export async function runInspectorBench(options: { count?: number; fresh?: boolean; firstRows?: FirstRowsProbe } = {}): Promise<void> {
   const count = options.count ?? 1_000_000;
-  const cpu = os.cpus();
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${os.platform()}`);
+  printMachine();
   console.log(`database: ${count.toLocaleString('en')} exchanges`);
   const { file, generatedInMs } = benchDatabase(count, options.fresh);
   console.log(
@@ -264,6 +266,20 @@ export async function runInspectorBench(options: { count?: number; fresh?: boole
   }
 }
 
+function printMachine(): void {
+  const cpu = os.cpus();
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${os.platform()}`);
+}
+
+async function printLiveFlood(): Promise<void> {
+  console.log('\nlive flood: about 1,500 exchanges/s and 200 WebSocket frames/s into the live stream for 10 s, inspector open in chromium:');
+  const r = await measureLiveFlood();
+  console.log(`  sent ${Math.round(r.exchangesPerSecond).toLocaleString('en')} exchanges/s and ${Math.round(r.framesPerSecond)} frames/s; the list ended with ${r.rowsShown.toLocaleString('en')} rows`);
+  console.log(
+    `  animation frames: ${r.samples} sampled after a 2 s warm-up, median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms, ${(r.over50 * 100).toFixed(1)}% over 50 ms (target p95 < 50 ms)${r.p95Ms < 50 ? '' : '   OVER THE TARGET'}`,
+  );
+}
+
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i === -1 ? undefined : (process.argv[i + 1] ?? '');
@@ -283,9 +299,16 @@ const firstRowsWithProxy: FirstRowsProbe = async (dbFile) => {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const count = flag('--count');
-  await runInspectorBench({
-    count: count === undefined ? undefined : Number(count),
-    fresh: process.argv.includes('--fresh'),
-    firstRows: process.argv.includes('--no-browser') ? undefined : firstRowsWithProxy,
-  });
+  const browser = !process.argv.includes('--no-browser');
+  if (process.argv.includes('--live-only')) {
+    printMachine();
+    await printLiveFlood();
+  } else {
+    await runInspectorBench({
+      count: count === undefined ? undefined : Number(count),
+      fresh: process.argv.includes('--fresh'),
+      firstRows: browser ? firstRowsWithProxy : undefined,
+    });
+    if (browser) await printLiveFlood();
+  }
 }

@@ -199,10 +199,25 @@ export interface ReplayAnswer {
   error?: string;
 }
 
+/** A WebSocket frame recorded on an exchange, as the live stream sends it. */
+export interface LiveFrame {
+  exchangeId: number;
+  frame: WsFrame;
+}
+
+/**
+ * What the live stream sends, one message per short interval however much happened in it.
+ * A summary here counts every frame of the batch, so only the frames of exchanges without
+ * a summary in the batch still have to be counted into the row the receiver holds.
+ */
+export interface LiveBatch {
+  /** The latest summary of each exchange that is new or changed (one per id). */
+  exchanges: ExchangeSummary[];
+  /** Frames in the order they were recorded. */
+  frames: LiveFrame[];
+}
+
 /** Live events sent over socket.io from the inspector server. */
 export interface LiveEvents {
-  /** A new exchange, or an update to one already sent (same id). */
-  exchange: (summary: ExchangeSummary) => void;
-  /** A WebSocket frame recorded on an exchange. */
-  frame: (event: { exchangeId: number; frame: WsFrame }) => void;
+  batch: (batch: LiveBatch) => void;
 }

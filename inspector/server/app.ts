@@ -87,11 +87,13 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   const address = server.address();
   port = typeof address === 'object' && address ? address.port : options.port;
 
+  const live = new LiveStream(io);
   return {
     address: { host: options.host, port },
-    live: new LiveStream(io),
+    live,
     close: () =>
       new Promise<void>((resolve) => {
+        live.stop();
         io.close();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -42,7 +42,7 @@ async function liveEvents(url: string, options: Parameters<typeof connect>[1]): 
   const client = connect(url, { transports: ['websocket'], reconnection: false, ...options });
   let events = 0;
   let error: string | null = null;
-  client.on('exchange', () => events++);
+  client.on('batch', () => events++);
   client.on('connect_error', (err) => (error = err.message));
   await new Promise((resolve) => setTimeout(resolve, 1500));
   client.close();

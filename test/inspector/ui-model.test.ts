@@ -2,18 +2,18 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ExchangeSummary, WsFrame } from '../../model/types.ts';
+import type { ExchangeSummary, LiveBatch, WsFrame } from '../../model/types.ts';
 import { atLiveEdge, nearEnd, scrollToReveal, visibleRange } from '../../inspector/ui/model/virtual-list.ts';
 import { TrafficRows } from '../../inspector/ui/model/traffic-rows.ts';
 import { DisplayList, type Expansion } from '../../inspector/ui/model/display-list.ts';
 import { base64Length, base64ToBytes, hexLines, inRange, lineCount, lineOfOffset } from '../../inspector/ui/model/hex-dump.ts';
 import { childPath, parentPath, SpanIndex } from '../../inspector/ui/model/json-path.ts';
 import { approximateSize, childrenOf, clipboardText, collapseAboveBytes, preview, startsOpen } from '../../inspector/ui/model/json-tree.ts';
-import { buildTokenTimeline, mergeIntervals, percentAt, tokenFilter, uncovered } from '../../inspector/ui/model/token-timeline.ts';
-import { applySuggestion, hasTerm, suggest, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
+import { buildTokenTimeline, inScope, mergeIntervals, percentAt, scopeOf, tokenFilter, tokenKey, uncovered } from '../../inspector/ui/model/token-timeline.ts';
+import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
 import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
 import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
-import { formatDuration, formatSize } from '../../inspector/ui/model/format.ts';
+import { countOf, formatDuration, formatSize } from '../../inspector/ui/model/format.ts';
 import { closeSummary, frameSummary, mergeFrames } from '../../inspector/ui/model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
 import { diffMarks, diffValue, parseEdited, tokenExpiry } from '../../inspector/ui/model/replay.ts';
@@ -48,6 +48,10 @@ function frame(seq: number, direction: 'client' | 'server', at: string, fields: 
 
 const all = () => true;
 
+function live(...exchanges: ExchangeSummary[]): LiveBatch {
+  return { exchanges, frames: [] };
+}
+
 describe('virtual list', () => {
   it('renders only the rows in the viewport plus the overscan', () => {
     const range = visibleRange(2800, 560, 28, 100_000, 5);
@@ -78,9 +82,9 @@ describe('virtual list', () => {
 describe('traffic rows and the live tail', () => {
   it('keeps rows newest first whatever order pages and live rows arrive in', () => {
     const rows = new TrafficRows();
-    rows.applyLive([summary(10)], all);
+    rows.applyLive(live(summary(10)), all);
     rows.appendOlder([summary(9), summary(8)]);
-    rows.applyLive([summary(12), summary(11)], all);
+    rows.applyLive(live(summary(12), summary(11)), all);
     rows.appendOlder([summary(10), summary(7)]);
     assert.deepEqual(rows.rows.map((r) => r.id), [12, 11, 10, 9, 8, 7]);
     assert.equal(rows.indexOf(8), 4);
@@ -90,7 +94,7 @@ describe('traffic rows and the live tail', () => {
   it('updates a shown row in place when the same id arrives again', () => {
     const rows = new TrafficRows();
     rows.reset([summary(2), summary(1, { state: 'pending', status: null })]);
-    rows.applyLive([summary(1, { status: 500 })], all);
+    rows.applyLive(live(summary(1, { status: 500 })), all);
     assert.equal(rows.rows.length, 2);
     assert.equal(rows.get(1)?.status, 500);
   });
@@ -99,7 +103,7 @@ describe('traffic rows and the live tail', () => {
     const rows = new TrafficRows();
     rows.reset([summary(2), summary(1)]);
     rows.setPaused(true);
-    rows.applyLive([summary(3), summary(4), summary(3, { status: 503 })], all);
+    rows.applyLive(live(summary(3), summary(4), summary(3, { status: 503 })), all);
     assert.deepEqual(rows.rows.map((r) => r.id), [2, 1]);
     assert.equal(rows.pendingCount, 2);
     assert.equal(rows.get(3)?.status, 503);
@@ -112,7 +116,7 @@ describe('traffic rows and the live tail', () => {
     const rows = new TrafficRows();
     rows.reset([summary(1, { state: 'pending' })]);
     rows.setPaused(true);
-    rows.applyLive([summary(1, { state: 'complete' })], all);
+    rows.applyLive(live(summary(1, { state: 'complete' })), all);
     assert.equal(rows.pendingCount, 0);
     assert.equal(rows.get(1)?.state, 'complete');
   });
@@ -120,7 +124,7 @@ describe('traffic rows and the live tail', () => {
   it('flushes pending rows on demand without resuming', () => {
     const rows = new TrafficRows();
     rows.setPaused(true);
-    rows.applyLive([summary(5)], all);
+    rows.applyLive(live(summary(5)), all);
     rows.flushPending();
     assert.equal(rows.isPaused, true);
     assert.deepEqual(rows.rows.map((r) => r.id), [5]);
@@ -129,16 +133,57 @@ describe('traffic rows and the live tail', () => {
   it('drops rows the filter rejects and removes a shown row an update makes leave the filter', () => {
     const rows = new TrafficRows();
     const onlyErrors = (s: ExchangeSummary) => s.errors.length > 0;
-    rows.applyLive([summary(1, { errors: ['SE_UNKNOWN_ERROR'] }), summary(2)], onlyErrors);
+    rows.applyLive(live(summary(1, { errors: ['SE_UNKNOWN_ERROR'] }), summary(2)), onlyErrors);
     assert.deepEqual(rows.rows.map((r) => r.id), [1]);
-    rows.applyLive([summary(1)], onlyErrors);
+    rows.applyLive(live(summary(1)), onlyErrors);
     assert.deepEqual(rows.rows, []);
+  });
+
+  it('counts live frames into their WebSocket row when no new summary comes with them', () => {
+    const rows = new TrafficRows();
+    const at = '2025-01-01T12:00:00.000Z';
+    rows.applyLive(live(summary(1, { kind: 'ws', state: 'pending', frames: 1, requestSize: 100, responseSize: 98 })), all);
+    rows.applyLive({ exchanges: [], frames: [{ exchangeId: 1, frame: frame(1, 'server', at, { size: 40 }) }, { exchangeId: 1, frame: frame(2, 'client', at, { size: 7 }) }] }, all);
+    assert.deepEqual([rows.get(1)?.frames, rows.get(1)?.requestSize, rows.get(1)?.responseSize], [3, 107, 138]);
+    // A summary in the same batch already counts the batch's frames.
+    rows.applyLive({ exchanges: [summary(1, { kind: 'ws', state: 'pending', frames: 4 })], frames: [{ exchangeId: 1, frame: frame(3, 'server', at) }] }, all);
+    assert.equal(rows.get(1)?.frames, 4);
+  });
+
+  it('counts frames into a row held while paused, and shows its latest state when "N new" is clicked', () => {
+    const rows = new TrafficRows();
+    rows.reset([summary(1)]);
+    rows.setPaused(true);
+    const at = '2025-01-01T12:00:00.000Z';
+    rows.applyLive(live(summary(2, { kind: 'ws', state: 'pending', frames: 1 })), all);
+    rows.applyLive({ exchanges: [], frames: [{ exchangeId: 2, frame: frame(1, 'server', at) }] }, all);
+    rows.applyLive(live(summary(2, { kind: 'ws', state: 'complete', frames: 2 })), all);
+    rows.flushPending();
+    assert.deepEqual([rows.get(2)?.state, rows.get(2)?.frames], ['complete', 2]);
+  });
+
+  it('does not let a stored row read at connect take back an end or frames the live row shows', () => {
+    const rows = new TrafficRows();
+    rows.applyLive(live(summary(3, { kind: 'ws', state: 'complete', frames: 5 }), summary(2, { kind: 'ws', state: 'pending', frames: 4 })), all);
+    rows.applyStored([summary(3, { kind: 'ws', state: 'pending', frames: 5 }), summary(2, { kind: 'ws', state: 'pending', frames: 2 }), summary(1)], all);
+    assert.deepEqual(rows.rows.map((r) => [r.id, r.state, r.frames]), [[3, 'complete', 5], [2, 'pending', 4], [1, 'complete', 0]]);
+    rows.applyStored([summary(2, { kind: 'ws', state: 'complete', frames: 6 })], all);
+    assert.equal(rows.get(2)?.state, 'complete');
+  });
+
+  it('shows stored rows read at connect at once when paused, unless they are newer than every shown row', () => {
+    const rows = new TrafficRows();
+    rows.setPaused(true);
+    rows.applyStored([summary(5), summary(4)], all);
+    assert.deepEqual([rows.rows.map((r) => r.id), rows.pendingCount], [[5, 4], 0], 'an empty list moves nothing');
+    rows.applyStored([summary(7), summary(3)], all);
+    assert.deepEqual([rows.rows.map((r) => r.id), rows.pendingCount], [[5, 4, 3], 1]);
   });
 
   it('bumps its version on every change so the view re-renders', () => {
     const rows = new TrafficRows();
     const before = rows.version;
-    rows.applyLive([summary(1)], all);
+    rows.applyLive(live(summary(1)), all);
     assert.ok(rows.version > before);
   });
 });
@@ -173,6 +218,21 @@ describe('display list with expanded WebSocket rows', () => {
     assert.deepEqual(list.itemAt(5), { type: 'note', exchangeId: 2, text: 'Frames did not load: gone.' });
     assert.equal(list.displayIndexOfRow(4), 6);
     assert.equal(list.itemAt(7), undefined);
+  });
+
+  it('steps through exchange and frame rows alike, over notes, for j and k', () => {
+    const expansions = new Map<number, Expansion>([
+      [4, { frames: [frame(0, 'client', at), frame(1, 'server', at)] }],
+      [2, { frames: null }],
+    ]);
+    const list = new DisplayList(rows, expansions, indexOf);
+    const name = (item: ReturnType<DisplayList['step']>) => (item?.type === 'exchange' ? `x${item.row.id}` : item ? `f${item.exchangeId}.${item.frame.seq}` : 'none');
+    const down: string[] = [];
+    for (let item = list.step(-1, 1); item; item = list.step(item.type === 'exchange' ? list.displayIndexOfRow(item.rowIndex) : list.displayIndexOfFrame(indexOf(item.exchangeId), item.frame.seq), 1)) down.push(name(item));
+    assert.deepEqual(down, ['x5', 'x4', 'f4.0', 'f4.1', 'x3', 'x2', 'x1'], 'the note under row 2 is stepped over');
+    assert.equal(name(list.step(list.displayIndexOfFrame(1, 0), -1)), 'x4');
+    assert.equal(name(list.step(0, -1)), 'none');
+    assert.equal(list.displayIndexOfFrame(1, 7), -1);
   });
 
   it('ignores expansions of rows that are not loaded', () => {
@@ -359,6 +419,31 @@ describe('token timeline', () => {
     assert.deepEqual(timeline.entries, []);
   });
 
+  it('tells one token of a subject from the others by its expiry, since JWT prefixes are alike', () => {
+    const expired = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 100, expired: true };
+    const fresh = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 5000 };
+    const only = scopeOf(fresh, false);
+    assert.deepEqual(only, { value: 'usr_1', token: tokenKey(fresh) });
+    assert.deepEqual(scopeOf(fresh, true), { value: 'usr_1', token: null });
+    const rows = [summary(1, { token: expired }), summary(2, { token: fresh }), summary(3)];
+    assert.deepEqual(rows.filter((s) => inScope(s, only)).map((s) => s.id), [2]);
+    assert.deepEqual(rows.filter((s) => inScope(s, scopeOf(fresh, true))).map((s) => s.id), [1, 2, 3]);
+  });
+
+  it('marks where each of several tokens was first used, and nothing for a single token', () => {
+    const old = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 100 };
+    const fresh = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 5000 };
+    const summaries = [summary(1, { startedAt: iso(0), token: old }), summary(2, { startedAt: iso(2000), token: fresh }), summary(3, { startedAt: iso(3000), token: old })];
+    const timeline = buildTokenTimeline({ summaries, wsDetails: new Map(), now: t0 + 4000 });
+    assert.equal(timeline.tokenCount, 2);
+    assert.deepEqual(
+      timeline.entries.filter((e) => e.kind === 'token' || e.kind === 'exec').map((e) => (e.kind === 'token' ? `token${e.index + 1}/${e.count}@${e.at - t0}` : `exec@${e.at - t0}`)),
+      ['token1/2@0', 'exec@0', 'token2/2@2000', 'exec@2000', 'exec@3000'],
+    );
+    const one = buildTokenTimeline({ summaries: summaries.filter((s) => s.token === old), wsDetails: new Map(), now: t0 + 4000 });
+    assert.equal(one.entries.some((e) => e.kind === 'token'), false);
+  });
+
   it('writes the filter for a token value, quoting what needs it', () => {
     assert.equal(tokenFilter('usr_1'), 'token:usr_1');
     assert.equal(tokenFilter('a b'), 'token:"a b"');
@@ -396,12 +481,25 @@ describe('filter editing', () => {
     assert.deepEqual(applySuggestion('-service:a', 10, value!), { text: '-service:auth ', caret: 14 });
   });
 
-  it('toggles one top-level term and keeps exclusive terms apart', () => {
+  it('toggles one top-level term', () => {
     assert.equal(toggleTerm('service:auth', 'error:any'), 'service:auth error:any');
     assert.equal(toggleTerm('service:auth error:any', 'error:any'), 'service:auth');
-    assert.equal(toggleTerm('kind:exec service:auth', 'kind:ws', ['kind:exec']), 'service:auth kind:ws');
     assert.equal(hasTerm('a  kind:ws ', 'kind:ws'), true);
     assert.equal(hasTerm('kind:wss', 'kind:ws'), false);
+  });
+
+  it('turns the exec and ws toggles on and off independently, both on meaning both kinds', () => {
+    const both = toggleKind('service:auth kind:exec', 'ws');
+    assert.equal(both, 'service:auth (kind:exec or kind:ws)');
+    assert.deepEqual([...kindsOn(both)].sort(), ['exec', 'ws']);
+    const matches = compileLiveFilter(both);
+    assert.ok(matches.ok);
+    assert.deepEqual(['exec', 'ws', 'http'].map((kind) => matches.matches(summary(1, { kind: kind as ExchangeSummary['kind'] }))), [true, true, false]);
+    assert.equal(toggleKind(both, 'exec'), 'service:auth kind:ws');
+    assert.equal(toggleKind('service:auth kind:ws', 'ws'), 'service:auth');
+    assert.equal(toggleKind('kind:http error:any', 'exec'), 'error:any kind:exec', 'kind:http would leave nothing to show');
+    assert.deepEqual([...kindsOn('(kind:ws or kind:exec)')].sort(), ['exec', 'ws']);
+    assert.deepEqual([...kindsOn('kind:wss')], []);
   });
 
   it('collects values from summaries including errors and token subjects', () => {
@@ -415,17 +513,19 @@ describe('filter editing', () => {
 
 describe('URL state', () => {
   it('reads the filter, the open exchange and the timeline from the query', () => {
-    assert.deepEqual(readUrlState('?filter=service%3Aauth+status%3A5xx&open=42&timeline=usr_1'), {
+    assert.deepEqual(readUrlState('?filter=service%3Aauth+status%3A5xx&open=42&timeline=usr_1&timelineToken=1700000000%3AeyJ'), {
       filter: 'service:auth status:5xx',
       open: 42,
       timeline: 'usr_1',
+      timelineToken: '1700000000:eyJ',
     });
-    assert.deepEqual(readUrlState('?open=abc'), { filter: '', open: null, timeline: null });
+    assert.deepEqual(readUrlState('?open=abc&timelineToken=x'), { filter: '', open: null, timeline: null, timelineToken: null });
   });
 
   it('writes the state back and keeps other parameters', () => {
-    assert.equal(writeUrlState('?x=1&open=3', { filter: 'kind:ws', open: null, timeline: null }), '?x=1&filter=kind%3Aws');
-    assert.equal(writeUrlState('?filter=a', { filter: ' ', open: null, timeline: null }), '');
+    assert.equal(writeUrlState('?x=1&open=3', { filter: 'kind:ws', open: null, timeline: null, timelineToken: null }), '?x=1&filter=kind%3Aws');
+    assert.equal(writeUrlState('?filter=a&timelineToken=x', { filter: ' ', open: null, timeline: null, timelineToken: 'x' }), '');
+    assert.equal(writeUrlState('', { filter: '', open: null, timeline: 'usr_1', timelineToken: ':eyJ' }), '?timeline=usr_1&timelineToken=%3AeyJ');
   });
 
   it('takes the UI token out of the query string', () => {
@@ -435,6 +535,12 @@ describe('URL state', () => {
 });
 
 describe('formatting and frames', () => {
+  it('puts a count\'s noun in the singular for one and the plural otherwise', () => {
+    assert.equal(countOf(1, 'frame'), '1 frame');
+    assert.deepEqual([countOf(0, 'frame'), countOf(3, 'frame'), countOf(1204, 'row')], ['0 frames', '3 frames', '1,204 rows']);
+    assert.deepEqual([countOf(1, 'stretch', 'stretches'), countOf(2, 'stretch', 'stretches')], ['1 stretch', '2 stretches']);
+  });
+
   it('formats sizes and durations compactly', () => {
     assert.equal(formatSize(912), '912 B');
     assert.equal(formatSize(1434), '1.4 KB');

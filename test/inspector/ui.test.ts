@@ -98,6 +98,24 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(artifacts, `${name}.png`) });
 }
 
+/** Where the list, the detail pane, a list row's error chip and the hex view's ASCII end up; a string, since tsx's helpers do not exist in the page. */
+const measureLayout = `(() => {
+  const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+  const overlap = (a, b) => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+  const list = box('.traffic');
+  const pane = box('.detail-pane');
+  const headings = [...document.querySelectorAll('.traffic-head > span')].filter((el) => getComputedStyle(el).display !== 'none');
+  const chip = document.querySelector('[data-row] .chip.error');
+  const ascii = [...document.querySelectorAll('.hex-ascii')].map((el) => el.getBoundingClientRect().right);
+  return {
+    paneOverList: overlap(list, pane),
+    headingsPastList: headings.filter((el) => el.getBoundingClientRect().right > list.right + 0.5).map((el) => el.textContent),
+    chipClipped: chip.scrollWidth > chip.clientWidth,
+    chipText: chip.textContent,
+    asciiPastPane: Math.max(...ascii) - box('.hex-dump').right,
+  };
+})()`;
+
 async function rowIds(page: Page): Promise<number[]> {
   return page.$$eval('[data-row]', (rows) => rows.map((row) => Number((row as HTMLElement).dataset.row)));
 }
@@ -271,6 +289,107 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     await page.waitForFunction((top) => Number((document.querySelector('[data-row]') as HTMLElement).dataset.row) > top, before);
   });
 
+  it('counts the frames of a connected WebSocket row as they arrive, in the row and in its expansion', async () => {
+    await page.goto(`${proxy.uiUrl}/?filter=kind:ws`);
+    await page.waitForSelector('.live-status[data-status="live"]');
+    const rowFrames = (id: number) =>
+      page.evaluate((rowId) => {
+        const row = document.querySelector(`[data-row="${rowId}"]`);
+        const count = /· (\d+) frames?/.exec(row?.querySelector('.cell-op')?.textContent ?? '');
+        return row && count ? { frames: Number(count[1]), connected: row.querySelector('.badge.live') !== null } : null;
+      }, id);
+    // A connection opened after the page: its first summary comes before most of its frames.
+    const pageOpened = (await proxy.api<ExchangePage>('/api/exchanges?limit=1')).items[0]?.id ?? 0;
+    const deadline = Date.now() + 60_000;
+    let checked: { id: number; frames: number } | null = null;
+    while (!checked && Date.now() < deadline) {
+      const stored = (await proxy.api<ExchangePage>('/api/exchanges?limit=20&filter=kind:ws')).items.find((s) => s.id > pageOpened && s.state === 'pending' && s.frames >= 3);
+      const shown = stored ? await rowFrames(stored.id) : null;
+      if (stored && shown?.connected && shown.frames >= stored.frames) checked = { id: stored.id, frames: shown.frames };
+      else await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.ok(checked, 'a connected row showed as many frames as were stored, without a reload');
+    await (await page.$(`[data-row="${checked.id}"] .expander`))!.click();
+    await page.waitForFunction((id) => {
+      const header = /· (\d+) frames?/.exec(document.querySelector(`[data-row="${id}"] .cell-op`)?.textContent ?? '');
+      return header !== null && document.querySelectorAll(`.frame-row[data-exchange="${id}"]`).length === Number(header[1]);
+    }, checked.id);
+    assert.doesNotMatch((await page.textContent(`[data-row="${checked.id}"]`)) ?? '', /\b1 frames\b/);
+    await shot(page, 'ws-live-count');
+  });
+
+  it('shows both kinds with both the exec and ws toggles on, and suggests no partial token subject', async () => {
+    await page.goto(proxy.uiUrl);
+    await page.waitForSelector('[data-row]');
+    assert.doesNotMatch((await page.getAttribute('input[aria-label="Filter"]', 'placeholder')) ?? '', /token:alice/);
+    await page.click('button.toggle:has-text("exec")');
+    await page.click('button.toggle:has-text("ws")');
+    assert.equal(await page.inputValue('input[aria-label="Filter"]'), '(kind:exec or kind:ws)');
+    assert.equal(await page.getAttribute('button.toggle:has-text("exec")', 'aria-pressed'), 'true');
+    assert.equal(await page.getAttribute('button.toggle:has-text("ws")', 'aria-pressed'), 'true');
+    await page.waitForFunction(() => {
+      const kinds = new Set([...document.querySelectorAll<HTMLElement>('[data-row]')].map((row) => row.dataset.kind));
+      return kinds.has('exec') && kinds.has('ws') && !kinds.has('http');
+    });
+    await page.click('button.toggle:has-text("exec")');
+    assert.equal(await page.inputValue('input[aria-label="Filter"]'), 'kind:ws');
+  });
+
+  it('moves onto the frames of an expanded WebSocket row with j and opens the picked frame with Enter', async () => {
+    const ws = await waitForExchange(proxy, '&filter=kind:ws', (s) => s.state !== 'pending' && s.frames >= 2);
+    await page.goto(`${proxy.uiUrl}/?filter=${encodeURIComponent(`kind:ws`)}`);
+    await (await page.waitForSelector(`[data-row="${ws.id}"] .expander`)).click();
+    await page.waitForSelector(`.frame-row[data-exchange="${ws.id}"]`);
+    const seqs = await page.$$eval(`.frame-row[data-exchange="${ws.id}"]`, (rows) => rows.map((row) => (row as HTMLElement).dataset.frame));
+    await page.click(`[data-row="${ws.id}"]`);
+    await page.keyboard.press('Escape'); // the detail closes, the selection stays
+    await page.waitForSelector('.detail-pane', { state: 'detached' });
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    const picked = await page.waitForSelector(`.frame-row.selected[data-exchange="${ws.id}"]`);
+    const seq = await picked.getAttribute('data-frame');
+    assert.equal(seq, seqs[1], 'the second frame, one j past the first');
+    assert.equal(await page.$('[data-row][aria-selected="true"]'), null, 'the exchange row is not selected any more');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`.detail-pane .frame-item.selected[data-seq="${seq}"]`);
+    assert.match((await page.textContent('.frame-view .message-meta')) ?? '', new RegExp(`Frame ${seq}`));
+    await page.keyboard.press('k');
+    await page.waitForSelector(`.detail-pane .frame-item.selected[data-seq="${seqs[0]}"]`);
+    await shot(page, 'keyboard-frame');
+  });
+
+  it('lays out the list and the detail pane without overlap at 700, 1030, 1100 and 1440 px', async () => {
+    await waitForExchange(proxy, '&filter=error:internal_server', () => true);
+    try {
+      for (const width of [700, 1030, 1100, 1440]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(`${proxy.uiUrl}/?filter=${encodeURIComponent('error:internal_server')}`);
+        await page.click('[data-row]');
+        await page.waitForSelector('.detail-pane .hex-byte');
+        const layout = (await page.evaluate(measureLayout)) as { paneOverList: number; headingsPastList: string[]; chipClipped: boolean; chipText: string; asciiPastPane: number };
+        await shot(page, `layout-${width}`);
+        assert.equal(layout.paneOverList, 0, `${width} px: the pane covers the list`);
+        assert.deepEqual(layout.headingsPastList, [], `${width} px: headings run past the list`);
+        assert.equal(layout.chipClipped, false, `${width} px: the chip "${layout.chipText}" is clipped`);
+        assert.ok(layout.asciiPastPane <= 0, `${width} px: the hex view's ASCII is cut off by ${layout.asciiPastPane} px`);
+
+        // Paused with new rows waiting: the "N new" button covers no heading.
+        await page.keyboard.press('Escape');
+        await page.click('button[aria-label="Clear the filter"]');
+        await page.waitForSelector('.new-rows', { timeout: 30_000 });
+        const covered = await page.evaluate(() => {
+          const a = document.querySelector('.new-rows')!.getBoundingClientRect();
+          const b = document.querySelector('.traffic-head')!.getBoundingClientRect();
+          return a.bottom > b.top && a.top < b.bottom && a.right > b.left && a.left < b.right;
+        });
+        assert.equal(covered, false, `${width} px: the "N new" button covers the headings`);
+        await shot(page, `paused-${width}`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
+
   it('shows a token\'s facts and its timeline with the stretches when no WebSocket was connected', async () => {
     const ws = await waitForExchange(proxy, '&filter=kind:ws', (s) => s.state !== 'pending' && s.token?.sub !== undefined);
     await page.goto(`${proxy.uiUrl}/?open=${ws.id}`);
@@ -279,7 +398,13 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     assert.ok(facts.includes(ws.token!.sub!), `token facts name the subject: ${facts}`);
     assert.match(facts, /Expires/);
     await page.click('button:has-text("Timeline of this token")');
+    await page.waitForSelector('.timeline-pane .scope-switch button[aria-pressed="true"]:has-text("This token")');
+    assert.match(page.url(), new RegExp(`timeline=${ws.token!.sub}&timelineToken=${ws.token!.exp}`));
+    // The demo resumes with yesterday's token, then logs in: the subject has two tokens at least.
+    await page.click('.timeline-pane .scope-switch button:has-text("Every token")');
+    await page.waitForSelector('.timeline-pane .entry.token-boundary');
     await page.waitForSelector('.timeline-pane .entry.lost');
+    assert.doesNotMatch(page.url(), /timelineToken=/);
     assert.match(page.url(), new RegExp(`timeline=${ws.token!.sub}`));
     const lost = await page.textContent('.timeline-pane .entry.lost');
     assert.match(lost ?? '', /events lost: no WebSocket connected for/);

@@ -2,16 +2,16 @@
 // and the list's selection into the detail pane and the token timeline.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangePage, ReplayAnswer, ReplayRequest, TokenRef } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, LiveBatch, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
 import { DisplayList, type Expansion } from '../model/display-list.ts';
 import { mergeFrames } from '../model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
 import { SeenValues } from '../model/seen-values.ts';
-import { tokenFilterValue } from '../model/token-timeline.ts';
+import type { TimelineScope } from '../model/token-timeline.ts';
 import { TrafficRows } from '../model/traffic-rows.ts';
 import { readUrlState, writeUrlState } from '../model/url-state.ts';
 import { ApiError, pageSize, type Api } from '../services/api.ts';
-import { connectLive, type LiveBatch, type LiveStatus } from '../services/live.ts';
+import { connectLive, type LiveStatus } from '../services/live.ts';
 import { DetailPane, type DetailState } from './DetailPane.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { ReplayEditor } from './ReplayEditor.tsx';
@@ -59,8 +59,12 @@ export function App({ api, firstPage }: AppProps) {
   appliedRef.current = applied;
 
   const [selectedId, setSelectedId] = useState<number | null>(initial.open);
+  /** A frame row of the selected WebSocket exchange, when the selection is on one. */
+  const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
   const [openId, setOpenId] = useState<number | null>(initial.open);
-  const [timeline, setTimeline] = useState<string | null>(initial.timeline);
+  /** The frame shown in the open WebSocket exchange's detail. */
+  const [openSeq, setOpenSeq] = useState<number | null>(null);
+  const [timeline, setTimeline] = useState<TimelineScope | null>(initial.timeline === null ? null : { value: initial.timeline, token: initial.timelineToken });
   const [expansions, setExpansions] = useState<ReadonlyMap<number, Expansion>>(new Map());
   const [detail, setDetail] = useState<DetailState | null>(null);
   const [liveStatus, setLiveStatus] = useState<LiveStatus>('connecting');
@@ -169,7 +173,7 @@ export function App({ api, firstPage }: AppProps) {
     const onBatch = (batch: LiveBatch) => {
       for (const summary of batch.exchanges) seen.addSummary(summary);
       const compiled = predicate.current;
-      rows.applyLive(batch.exchanges, compiled.ok ? compiled.matches : () => false);
+      rows.applyLive(batch, compiled.ok ? compiled.matches : () => false);
       if (batch.frames.length > 0) {
         const byExchange = new Map<number, ExchangeDetail['frames']>();
         for (const { exchangeId, frame } of batch.frames) {
@@ -201,10 +205,12 @@ export function App({ api, firstPage }: AppProps) {
         setLiveStatus(status);
         if (status === 'unauthorized' && message) setFatal(message);
       },
-      resynced: () => {
-        // Exchanges recorded while the stream was down: take the newest page again.
+      connected: () => {
+        // What changed before this connect (while offline, or since the first page was read): the newest page again.
+        const generation = paging.current.generation;
         api.page({ filter: appliedRef.current, limit: pageSize }).then((page) => {
-          rows.applyLive(page.items, () => true);
+          if (generation !== paging.current.generation) return;
+          rows.applyStored(page.items, () => true);
           rerender();
         }, fail);
       },
@@ -282,14 +288,15 @@ export function App({ api, firstPage }: AppProps) {
   };
 
   useEffect(() => {
-    history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline })}`);
-  }, [applied, openId, timeline]);
+    history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null })}`);
+  }, [applied, openId, timeline?.value, timeline?.token]);
 
   const toggleExpansion = (id: number) => {
     if (expansions.has(id)) {
       const next = new Map(expansions);
       next.delete(id);
       setExpansions(next);
+      if (id === selectedId) setSelectedSeq(null);
       return;
     }
     setExpansions(new Map(expansions).set(id, { frames: null }));
@@ -306,22 +313,34 @@ export function App({ api, firstPage }: AppProps) {
 
   const display = new DisplayList(rows.rows, expansions, (id) => rows.indexOf(id));
 
-  const select = (id: number, open: boolean) => {
-    setSelectedId(id);
-    if (open) {
-      setOpenId(id);
-      setTimeline(null);
-    }
+  const displayIndexOf = (id: number, seq: number | null): number => {
     const rowIndex = rows.indexOf(id);
-    if (rowIndex >= 0) setReveal({ index: display.displayIndexOfRow(rowIndex), seq: Date.now() });
+    if (rowIndex < 0) return -1;
+    return seq === null ? display.displayIndexOfRow(rowIndex) : display.displayIndexOfFrame(rowIndex, seq);
   };
 
+  /** Selects an exchange row, or with `seq` one of its frame rows; opening shows it in the detail pane. */
+  const select = (id: number, open: boolean, seq: number | null = null) => {
+    setSelectedId(id);
+    setSelectedSeq(seq);
+    if (open) {
+      setOpenId(id);
+      setOpenSeq(seq);
+      setTimeline(null);
+    }
+    const index = displayIndexOf(id, seq);
+    if (index >= 0) setReveal({ index, seq: Date.now() });
+  };
+
+  /** j/k: through the list as shown, the frame rows of expanded WebSocket rows included. */
   const move = (step: number) => {
-    if (rows.rows.length === 0) return;
-    const current = selectedId === null ? -1 : rows.indexOf(selectedId);
-    const target = current < 0 ? 0 : Math.min(rows.rows.length - 1, Math.max(0, current + step));
+    if (display.count === 0) return;
+    const current = selectedId === null ? -1 : displayIndexOf(selectedId, selectedSeq);
+    const target = current < 0 ? display.step(-1, 1) : display.step(current, step);
+    if (!target) return;
     // With the detail open, it follows the selection, as in mitmweb.
-    select(rows.rows[target]!.id, openId !== null);
+    if (target.type === 'exchange') select(target.row.id, openId !== null);
+    else select(target.exchangeId, openId !== null, target.frame.seq);
   };
 
   const jumpToLive = () => {
@@ -330,8 +349,8 @@ export function App({ api, firstPage }: AppProps) {
     rerender();
   };
 
-  const openTimeline = (token: TokenRef | string) => {
-    setTimeline(typeof token === 'string' ? token : tokenFilterValue(token));
+  const openTimeline = (scope: TimelineScope) => {
+    setTimeline(scope);
     setOpenId(null);
   };
 
@@ -341,7 +360,10 @@ export function App({ api, firstPage }: AppProps) {
     else if (showExport) setShowExport(false);
     else if (timeline !== null) setTimeline(null);
     else if (openId !== null) setOpenId(null);
-    else setSelectedId(null);
+    else {
+      setSelectedId(null);
+      setSelectedSeq(null);
+    }
   };
 
   const keyHandler = useRef<(event: KeyboardEvent) => void>(() => {});
@@ -362,7 +384,7 @@ export function App({ api, firstPage }: AppProps) {
         break;
       case 'Enter':
         if (selectedId === null) return;
-        select(selectedId, true);
+        select(selectedId, true, selectedSeq);
         break;
       case 'Escape':
         closeAll();
@@ -384,6 +406,7 @@ export function App({ api, firstPage }: AppProps) {
       case 'g':
         jumpToLive();
         setSelectedId(null);
+        setSelectedSeq(null);
         break;
       case '?':
         setShowHelp(!showHelp);
@@ -413,11 +436,13 @@ export function App({ api, firstPage }: AppProps) {
 
   const side =
     timeline !== null ? (
-      <TokenTimeline key={timeline} token={timeline} api={api} onOpen={(id) => select(id, true)} onClose={() => setTimeline(null)} />
+      <TokenTimeline key={timeline.value} scope={timeline} api={api} onScope={setTimeline} onOpen={(id) => select(id, true)} onClose={() => setTimeline(null)} />
     ) : detail ? (
       <DetailPane
         state={detail}
         summary={openSummary}
+        frameSeq={openSeq}
+        onFrameSeq={setOpenSeq}
         onClose={() => setOpenId(null)}
         onTimeline={openTimeline}
         replays={replays}
@@ -450,6 +475,7 @@ export function App({ api, firstPage }: AppProps) {
         <TrafficList
           display={display}
           selectedId={selectedId}
+          selectedSeq={selectedSeq}
           openId={openId}
           expanded={new Set(expansions.keys())}
           reveal={reveal}
@@ -461,6 +487,7 @@ export function App({ api, firstPage }: AppProps) {
           emptyText={emptyText}
           onSelect={(id) => select(id, true)}
           onOpen={(id) => select(id, true)}
+          onOpenFrame={(id, seq) => select(id, true, seq)}
           onToggle={toggleExpansion}
           onScrolledAway={setScrolledAway}
           onNearEnd={loadOlder}

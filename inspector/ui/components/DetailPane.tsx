@@ -2,7 +2,8 @@
 // token facts and problems; for a WebSocket, the frame timeline and the close.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangeSummary, ReplayAnswer, TokenRef } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangeSummary, ReplayAnswer } from '../../../model/types.ts';
+import type { TimelineScope } from '../model/token-timeline.ts';
 import { formatClock, formatDuration } from '../model/format.ts';
 import { diffMarks, diffValue } from '../model/replay.ts';
 import { FrameTimeline } from './FrameTimeline.tsx';
@@ -21,8 +22,11 @@ interface DetailPaneProps {
   state: DetailState;
   /** The row as the list knows it, shown while the detail loads. */
   summary: ExchangeSummary | undefined;
+  /** The WebSocket frame shown, chosen here or from the list. */
+  frameSeq: number | null;
+  onFrameSeq: (seq: number | null) => void;
   onClose: () => void;
-  onTimeline: (token: TokenRef) => void;
+  onTimeline: (scope: TimelineScope) => void;
   /** Exchanges that replayed this one, newest first. */
   replays: number[];
   /** The answer of the resend that made this exchange, to show how it differs. */
@@ -58,11 +62,14 @@ function ownTabs(detail: ExchangeDetail): { id: Tab; label: string }[] {
   ];
 }
 
-export function DetailPane({ state, summary, onClose, onTimeline, replays, comparison, original, onResend, onEdit, onOpen }: DetailPaneProps) {
+export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTimeline, replays, comparison, original, onResend, onEdit, onOpen }: DetailPaneProps) {
   const detail = state.detail;
   const head = detail ?? summary;
   const [tab, setTab] = useState<Tab | null>(null);
   useEffect(() => setTab(null), [state.id]);
+  useEffect(() => {
+    if (frameSeq !== null) setTab('frames');
+  }, [frameSeq]);
   const tabs = detail ? tabsFor(detail, comparison ? original : null) : [];
   const active: Tab | undefined = tabs.find((t) => t.id === tab)?.id ?? tabs[0]?.id;
   const marks = useMemo(() => (comparison ? diffMarks(comparison.diff) : undefined), [comparison]);
@@ -193,7 +200,7 @@ export function DetailPane({ state, summary, onClose, onTimeline, replays, compa
                 wireSize={detail.requestSize}
               />
             ) : null}
-            {active === 'frames' ? <FrameTimeline detail={detail} /> : null}
+            {active === 'frames' ? <FrameTimeline detail={detail} selectedSeq={frameSeq} onSelect={onFrameSeq} /> : null}
             {active === 'headers' ? (
               <div class="cards">
                 <HeadersTable title="Request headers" headers={detail.request.headers} />

@@ -1,8 +1,9 @@
 // The facts about one exchange that are not its bodies: timing, the token it carried
 // (subject, expiry, expired or not when it was seen) and the protocol-check problems.
 
-import type { ExchangeDetail, TokenFacts, TokenRef } from '../../../model/types.ts';
-import { formatClock, formatDateTime, formatDuration, formatRelative, formatSize } from '../model/format.ts';
+import type { ExchangeDetail, TokenFacts } from '../../../model/types.ts';
+import { scopeOf, type TimelineScope } from '../model/token-timeline.ts';
+import { countOf, formatClock, formatDateTime, formatDuration, formatRelative, formatSize } from '../model/format.ts';
 
 export function ProblemsCard({ detail }: { detail: ExchangeDetail }) {
   if (detail.problems.length === 0 && !detail.error) return null;
@@ -62,7 +63,7 @@ export function TimingCard({ detail }: { detail: ExchangeDetail }) {
 
 interface TokenCardProps {
   detail: ExchangeDetail;
-  onTimeline: (token: TokenRef) => void;
+  onTimeline: (scope: TimelineScope) => void;
 }
 
 /** Token facts from the decoded request (or WsAuth frame), falling back on the summary's TokenRef. */
@@ -97,7 +98,7 @@ export function TokenCard({ detail, onTimeline }: TokenCardProps) {
               <th scope="row">Starts with</th>
               <td>
                 <code>{ref.prefix}…</code>
-                {facts ? <span class="muted"> ({facts.length} characters)</span> : null}
+                {facts ? <span class="muted"> ({countOf(facts.length, 'character')})</span> : null}
               </td>
             </tr>
           ) : null}
@@ -127,9 +128,16 @@ export function TokenCard({ detail, onTimeline }: TokenCardProps) {
         </tbody>
       </table>
       {ref ? (
-        <button class="button" onClick={() => onTimeline(ref)}>
-          Timeline of this token
-        </button>
+        <div class="token-actions">
+          <button class="button" onClick={() => onTimeline(scopeOf(ref, false))}>
+            Timeline of this token
+          </button>
+          {ref.sub ? (
+            <button class="button" onClick={() => onTimeline(scopeOf(ref, true))}>
+              Timeline of this subject (every token)
+            </button>
+          ) : null}
+        </div>
       ) : null}
     </section>
   );

@@ -3,7 +3,7 @@
 
 import type { RefObject } from 'preact';
 import { useState } from 'preact/hooks';
-import { applySuggestion, hasTerm, suggest, toggleTerm, type FilterKeyHelp, type Suggestion } from '../model/filter-edit.ts';
+import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, type FilterKeyHelp, type Suggestion } from '../model/filter-edit.ts';
 
 export interface FilterProblem {
   message: string;
@@ -21,10 +21,10 @@ interface FilterBarProps {
   onApply: (text: string) => void;
 }
 
-const toggles: { term: string; label: string; title: string; exclusive: string[] }[] = [
-  { term: 'error:any', label: 'Errors only', title: 'Exchanges whose response or events carry a ServerError', exclusive: [] },
-  { term: 'kind:exec', label: 'exec', title: 'Only /exec calls', exclusive: ['kind:ws', 'kind:http'] },
-  { term: 'kind:ws', label: 'ws', title: 'Only WebSocket connections', exclusive: ['kind:exec', 'kind:http'] },
+const toggles: { label: string; title: string; on: (text: string) => boolean; toggle: (text: string) => string }[] = [
+  { label: 'Errors only', title: 'Exchanges whose response or events carry a ServerError', on: (text) => hasTerm(text, 'error:any'), toggle: (text) => toggleTerm(text, 'error:any') },
+  { label: 'exec', title: '/exec calls (with ws on too: both)', on: (text) => kindsOn(text).has('exec'), toggle: (text) => toggleKind(text, 'exec') },
+  { label: 'ws', title: 'WebSocket connections (with exec on too: both)', on: (text) => kindsOn(text).has('ws'), toggle: (text) => toggleKind(text, 'ws') },
 ];
 
 export function FilterBar(props: FilterBarProps) {
@@ -88,7 +88,7 @@ export function FilterBar(props: FilterBarProps) {
           aria-label="Filter"
           aria-invalid={problem ? true : undefined}
           aria-describedby={problem ? 'filter-error' : undefined}
-          placeholder="Filter: service:auth status:5xx error:expired_token token:alice dur:>200ms …  (press / to focus)"
+          placeholder="Filter: service:auth status:5xx error:expired_token dur:>200ms token:<JWT subject> …  (press / to focus)"
           value={props.text}
           onInput={(event) => {
             const input = event.currentTarget;
@@ -136,9 +136,9 @@ export function FilterBar(props: FilterBarProps) {
       </div>
       <div class="toggles" role="group" aria-label="Quick filters">
         {toggles.map((t) => {
-          const on = hasTerm(props.text, t.term);
+          const on = t.on(props.text);
           return (
-            <button key={t.term} class={`toggle${on ? ' on' : ''}`} aria-pressed={on} title={t.title} onClick={() => props.onApply(toggleTerm(props.text, t.term, t.exclusive))}>
+            <button key={t.label} class={`toggle${on ? ' on' : ''}`} aria-pressed={on} title={t.title} onClick={() => props.onApply(t.toggle(props.text))}>
               {t.label}
             </button>
           );

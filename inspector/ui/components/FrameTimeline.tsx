@@ -2,21 +2,30 @@
 // since the connection opened and the gap since the previous frame, then the close.
 // Selecting a frame shows its decoded message and bytes below.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import type { ExchangeDetail } from '../../../model/types.ts';
 import { formatDuration, formatOffset, formatSize } from '../model/format.ts';
 import { closeSummary, frameSummary, gapMs, notableGapMs, opcodeName } from '../model/frames.ts';
 import { MessageView } from './MessageView.tsx';
 
-export function FrameTimeline({ detail }: { detail: ExchangeDetail }) {
-  const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
+interface FrameTimelineProps {
+  detail: ExchangeDetail;
+  selectedSeq: number | null;
+  onSelect: (seq: number | null) => void;
+}
+
+export function FrameTimeline({ detail, selectedSeq, onSelect }: FrameTimelineProps) {
+  const list = useRef<HTMLOListElement>(null);
   const opened = detail.startedAt;
   const frames = detail.frames;
   const selected = frames.find((f) => f.seq === selectedSeq) ?? null;
+  useEffect(() => {
+    list.current?.querySelector('.frame-item.selected')?.scrollIntoView({ block: 'nearest' });
+  }, [selectedSeq, selected !== null]);
 
   return (
     <div class="frame-view">
-      <ol class="frame-timeline" aria-label="Frames">
+      <ol class="frame-timeline" aria-label="Frames" ref={list}>
         <li class="frame-item frame-open">
           <span class="frame-when">+0 ms</span>
           <span class="frame-dir">⇄</span>
@@ -31,7 +40,7 @@ export function FrameTimeline({ detail }: { detail: ExchangeDetail }) {
               key={frame.seq}
               class={`frame-item ${frame.direction}${selectedSeq === frame.seq ? ' selected' : ''}${errors.length ? ' has-errors' : ''}`}
               data-seq={frame.seq}
-              onClick={() => setSelectedSeq(selectedSeq === frame.seq ? null : frame.seq)}
+              onClick={() => onSelect(selectedSeq === frame.seq ? null : frame.seq)}
             >
               <span class="frame-when" title="since the connection opened">
                 {formatOffset(gapMs(opened, frame.at))}

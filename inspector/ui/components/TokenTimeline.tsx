@@ -3,17 +3,18 @@
 // "events lost", since the ca2 server keeps nothing for offline clients.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { ExchangeSummary, WsClose, WsFrame } from '../../../model/types.ts';
-import { formatClock, formatDuration, formatOffset } from '../model/format.ts';
+import type { ExchangeSummary, TokenRef, WsClose, WsFrame } from '../../../model/types.ts';
+import { countOf, formatClock, formatDateTime, formatDuration, formatOffset } from '../model/format.ts';
 import { closeSummary, frameSummary } from '../model/frames.ts';
-import { buildTokenTimeline, percentAt, tokenFilter, type TimelineEntry, type TokenTimeline as Timeline } from '../model/token-timeline.ts';
+import { buildTokenTimeline, inScope, percentAt, tokenFilter, tokenKey, type TimelineEntry, type TimelineScope, type TokenTimeline as Timeline } from '../model/token-timeline.ts';
 import { ApiError, type Api } from '../services/api.ts';
 import { ErrorChips, StatusBadge, operationLabel } from './badges.tsx';
 
 interface TokenTimelineProps {
-  /** JWT subject or token prefix. */
-  token: string;
+  scope: TimelineScope;
   api: Api;
+  /** Switches between one token and every token of the subject. */
+  onScope: (scope: TimelineScope) => void;
   onOpen: (id: number) => void;
   onClose: () => void;
 }
@@ -49,7 +50,8 @@ async function load(api: Api, token: string, signal: AbortSignal): Promise<Loade
   return { summaries, wsDetails, capped: before !== null };
 }
 
-export function TokenTimeline({ token, api, onOpen, onClose }: TokenTimelineProps) {
+export function TokenTimeline({ scope, api, onScope, onOpen, onClose }: TokenTimelineProps) {
+  const token = scope.value;
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [generation, setGeneration] = useState(0);
@@ -62,7 +64,11 @@ export function TokenTimeline({ token, api, onOpen, onClose }: TokenTimelineProp
     return () => abort.abort();
   }, [api, token, generation]);
 
-  const timeline = loaded ? buildTokenTimeline({ summaries: loaded.summaries, wsDetails: loaded.wsDetails, now: Date.now() }) : null;
+  const timeline = loaded ? buildTokenTimeline({ summaries: loaded.summaries.filter((s) => inScope(s, scope)), wsDetails: loaded.wsDetails, now: Date.now() }) : null;
+  // "This token" from the subject's view: the one used last.
+  const newestToken = loaded?.summaries.find((s) => s.token)?.token ?? null;
+  const shownToken = scope.token ?? null;
+  const subjectTokens = loaded ? new Set(loaded.summaries.flatMap((s) => (s.token ? [tokenKey(s.token)] : []))).size : 0;
   const lostMs = timeline?.lost.reduce((sum, gap) => sum + gap.to - gap.from, 0) ?? 0;
   return (
     <aside class="detail-pane timeline-pane" aria-label="Token timeline">
@@ -70,7 +76,8 @@ export function TokenTimeline({ token, api, onOpen, onClose }: TokenTimelineProp
         <div class="detail-title">
           <span class="kind-tag kind-token">token</span>
           <h2>
-            Timeline of <code>{token}</code>
+            {shownToken ? 'Timeline of one token of ' : 'Timeline of '}
+            <code>{token}</code>
           </h2>
           <button class="button" onClick={() => setGeneration(generation + 1)} title="Load again">
             Refresh
@@ -79,15 +86,33 @@ export function TokenTimeline({ token, api, onOpen, onClose }: TokenTimelineProp
             ✕
           </button>
         </div>
+        <div class="scope-switch" role="group" aria-label="Which tokens">
+          <button
+            class={`toggle${shownToken ? ' on' : ''}`}
+            aria-pressed={shownToken !== null}
+            disabled={!shownToken && !newestToken}
+            title="Only the exchanges that carried this one token"
+            onClick={() => !shownToken && newestToken && onScope({ value: token, token: tokenKey(newestToken) })}
+          >
+            This token
+          </button>
+          <button
+            class={`toggle${shownToken ? '' : ' on'}`}
+            aria-pressed={shownToken === null}
+            title="Every token of this subject, with the point where each came into use marked"
+            onClick={() => shownToken && onScope({ value: token, token: null })}
+          >
+            Every token{loaded ? ` (${subjectTokens})` : ''}
+          </button>
+          {shownToken ? <TokenName token={loaded?.summaries.find((s) => s.token && tokenKey(s.token) === shownToken)?.token ?? null} /> : null}
+        </div>
         {timeline ? (
           <div class="detail-sub">
-            <span>{timeline.entries.filter((e) => e.kind === 'exec').length} /exec calls</span>
-            <span>
-              {timeline.connections.length} WebSocket {timeline.connections.length === 1 ? 'connection' : 'connections'}
-            </span>
-            <span>{timeline.entries.filter((e) => e.kind === 'ws-event').length} events</span>
+            <span>{countOf(timeline.entries.filter((e) => e.kind === 'exec').length, '/exec call')}</span>
+            <span>{countOf(timeline.connections.length, 'WebSocket connection')}</span>
+            <span>{countOf(timeline.entries.filter((e) => e.kind === 'ws-event').length, 'event')}</span>
             <span class={lostMs > 0 ? 'lost-total' : 'muted'}>
-              {timeline.lost.length} {timeline.lost.length === 1 ? 'stretch' : 'stretches'} without a WebSocket ({formatDuration(lostMs) || '0 ms'}): events lost
+              {countOf(timeline.lost.length, 'stretch', 'stretches')} without a WebSocket ({formatDuration(lostMs) || '0 ms'}): events lost
             </span>
             {loaded?.capped ? <span class="muted">showing the latest {maxExchanges} exchanges</span> : null}
           </div>
@@ -95,7 +120,7 @@ export function TokenTimeline({ token, api, onOpen, onClose }: TokenTimelineProp
       </header>
       {error ? <div class="banner error">{error}</div> : null}
       {!timeline && !error ? <div class="detail-loading">Loading the token's exchanges…</div> : null}
-      {timeline && timeline.entries.length === 0 ? <p class="empty-note">No exchange carried this token.</p> : null}
+      {timeline && timeline.entries.length === 0 ? <p class="empty-note">{shownToken ? 'No exchange carried this token.' : 'No exchange carried a token of this subject.'}</p> : null}
       {timeline && timeline.entries.length > 0 ? (
         <div class="detail-body">
           <Lanes timeline={timeline} />
@@ -110,8 +135,21 @@ export function TokenTimeline({ token, api, onOpen, onClose }: TokenTimelineProp
   );
 }
 
+function TokenName({ token }: { token: TokenRef | null }) {
+  if (!token) return null;
+  return (
+    <span class="muted">
+      <code>{token.prefix}…</code>
+      {token.exp !== undefined ? `, expires ${formatDateTime(token.exp * 1000)}` : ''}
+    </span>
+  );
+}
+
 function Lanes({ timeline }: { timeline: Timeline }) {
   const width = (from: number, to: number) => `${Math.max(0.3, percentAt(to, timeline) - percentAt(from, timeline))}%`;
+  const boundaries = timeline.entries
+    .filter((e): e is Extract<TimelineEntry, { kind: 'token' }> => e.kind === 'token' && e.index > 0)
+    .map((e) => <span key={`t${e.index}`} class="lane-tick token" style={{ left: `${percentAt(e.at, timeline)}%` }} title={`token ${e.index + 1} of ${e.count} first used`} />);
   return (
     <div class="lanes" aria-label="Timeline overview">
       <div class="lane">
@@ -128,6 +166,7 @@ function Lanes({ timeline }: { timeline: Timeline }) {
             .map((e, i) => (
               <span key={`e${i}`} class="lane-tick event" style={{ left: `${percentAt(e.at, timeline)}%` }} />
             ))}
+          {boundaries}
         </div>
       </div>
       <div class="lane">
@@ -143,6 +182,7 @@ function Lanes({ timeline }: { timeline: Timeline }) {
                 title={`${operationLabel(e.summary)} ${e.summary.errors.join(', ')}`}
               />
             ))}
+          {boundaries}
         </div>
       </div>
       <div class="lane-axis">
@@ -163,6 +203,11 @@ function Lanes({ timeline }: { timeline: Timeline }) {
         <span>
           <i class="legend exec" /> /exec call
         </span>
+        {timeline.tokenCount > 1 ? (
+          <span>
+            <i class="legend token" /> a new token comes into use
+          </span>
+        ) : null}
       </div>
     </div>
   );
@@ -182,6 +227,20 @@ function EntryRow({ entry, start, onOpen }: { entry: TimelineEntry; start: numbe
           <span class="entry-icon">⚠</span>
           <span class="entry-text">
             <strong>events lost</strong>: no WebSocket connected for {formatDuration(entry.to - entry.at) || '0 ms'} (until {formatClock(entry.to)})
+          </span>
+        </li>
+      );
+    case 'token':
+      return (
+        <li class="entry token-boundary">
+          {when}
+          <span class="entry-icon">◆</span>
+          <span class="entry-text">
+            <strong>
+              token {entry.index + 1} of {entry.count}
+            </strong>{' '}
+            first used: <TokenName token={entry.token} />
+            {entry.token.expired ? <span class="badge error">already expired</span> : null}
           </span>
         </li>
       );

@@ -5,7 +5,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ExchangeSummary } from '../../../model/types.ts';
 import type { DisplayItem, DisplayList } from '../model/display-list.ts';
-import { formatClock, formatDuration, formatSize } from '../model/format.ts';
+import { countOf, formatClock, formatDuration, formatSize } from '../model/format.ts';
 import { frameSummary, gapMs, notableGapMs, opcodeName } from '../model/frames.ts';
 import { atLiveEdge, nearEnd, scrollToReveal, visibleRange } from '../model/virtual-list.ts';
 import { ErrorChips, StatusBadge, operationLabel } from './badges.tsx';
@@ -14,6 +14,8 @@ import { cssPixels, useViewport } from './use-viewport.ts';
 interface TrafficListProps {
   display: DisplayList;
   selectedId: number | null;
+  /** Set when the selection is on a frame row of the selected exchange. */
+  selectedSeq: number | null;
   openId: number | null;
   expanded: ReadonlySet<number>;
   /** Display index to scroll into view, with a counter so the same index can be asked twice. */
@@ -28,6 +30,7 @@ interface TrafficListProps {
   emptyText: string;
   onSelect: (id: number) => void;
   onOpen: (id: number) => void;
+  onOpenFrame: (id: number, seq: number) => void;
   onToggle: (id: number) => void;
   onScrolledAway: (away: boolean) => void;
   onNearEnd: () => void;
@@ -82,13 +85,8 @@ export function TrafficList(props: TrafficListProps) {
         <span role="columnheader">status</span>
         <span role="columnheader">errors</span>
         <span role="columnheader" class="col-size num">size</span>
-        <span role="columnheader" class="num">duration</span>
+        <span role="columnheader" class="num col-dur">duration</span>
       </div>
-      {props.pendingCount > 0 ? (
-        <button class="new-rows" onClick={props.onJumpToLive} title="Show them and go back to the live edge">
-          ↑ {props.pendingCount} new
-        </button>
-      ) : null}
       <div class="traffic-scroll" ref={scroller} role="grid" aria-rowcount={display.count} tabIndex={-1}>
         <div class="traffic-spacer" style={{ height: `${range.totalHeight}px` }}>
           <div class="traffic-rows" style={{ transform: `translateY(${range.start * rowHeight}px)` }}>
@@ -98,7 +96,7 @@ export function TrafficList(props: TrafficListProps) {
                   key={`x${item.row.id}`}
                   row={item.row}
                   odd={item.rowIndex % 2 === 1}
-                  selected={item.row.id === props.selectedId}
+                  selected={item.row.id === props.selectedId && props.selectedSeq === null}
                   open={item.row.id === props.openId}
                   expanded={props.expanded.has(item.row.id)}
                   onSelect={props.onSelect}
@@ -106,7 +104,15 @@ export function TrafficList(props: TrafficListProps) {
                   onToggle={props.onToggle}
                 />
               ) : item.type === 'frame' ? (
-                <div key={`f${item.exchangeId}-${item.frame.seq}`} class={`row-grid frame-row ${item.frame.direction}`} data-frame={item.frame.seq} onClick={() => props.onOpen(item.exchangeId)}>
+                <div
+                  key={`f${item.exchangeId}-${item.frame.seq}`}
+                  class={`row-grid frame-row ${item.frame.direction}${item.exchangeId === props.selectedId && item.frame.seq === props.selectedSeq ? ' selected' : ''}`}
+                  role="row"
+                  aria-selected={item.exchangeId === props.selectedId && item.frame.seq === props.selectedSeq}
+                  data-frame={item.frame.seq}
+                  data-exchange={item.exchangeId}
+                  onClick={() => props.onOpenFrame(item.exchangeId, item.frame.seq)}
+                >
                   <span class="mono">{formatClock(item.frame.at)}</span>
                   <span class="frame-dir" title={item.frame.direction === 'client' ? 'client → server' : 'server → client'}>
                     {item.frame.direction === 'client' ? '→' : '←'}
@@ -115,10 +121,10 @@ export function TrafficList(props: TrafficListProps) {
                   <span class="col-trx" />
                   <span class="muted">{opcodeName(item.frame.opcode)}</span>
                   <span>
-                    <ErrorChips errors={item.frame.decoded?.summary.errors ?? []} />
+                    <ErrorChips errors={item.frame.decoded?.summary.errors ?? []} compact />
                   </span>
                   <span class="num col-size">{formatSize(item.frame.size)}</span>
-                  <span class={`num muted${item.previousAt && gapMs(item.previousAt, item.frame.at) >= notableGapMs ? ' notable' : ''}`}>
+                  <span class={`num muted col-dur${item.previousAt && gapMs(item.previousAt, item.frame.at) >= notableGapMs ? ' notable' : ''}`}>
                     {item.previousAt ? `Δ ${formatDuration(gapMs(item.previousAt, item.frame.at))}` : ''}
                   </span>
                 </div>
@@ -145,8 +151,13 @@ export function TrafficList(props: TrafficListProps) {
         ) : (
           <span class="badge live">following live</span>
         )}
+        {props.pendingCount > 0 ? (
+          <button class="new-rows" onClick={props.onJumpToLive} title="Show them and go back to the live edge">
+            ↑ {props.pendingCount.toLocaleString('en')} new
+          </button>
+        ) : null}
         <span class="muted">
-          {display.count.toLocaleString()} {display.count === 1 ? 'row' : 'rows'} loaded
+          {countOf(display.count, 'row')} loaded
         </span>
       </div>
     </section>
@@ -196,7 +207,7 @@ function ExchangeRow({ row, odd, selected, open, expanded, onSelect, onOpen, onT
       </span>
       <span class="cell-op" title={row.path}>
         {operationLabel(row)}
-        {row.kind === 'ws' ? <span class="muted"> · {row.frames} frames</span> : null}
+        {row.kind === 'ws' ? <span class="muted"> · {countOf(row.frames, 'frame')}</span> : null}
         {row.problems.length ? (
           <span class="problem-mark" title={row.problems.join('\n')}>
             ⚠ {row.problems.length}
@@ -210,12 +221,12 @@ function ExchangeRow({ row, odd, selected, open, expanded, onSelect, onOpen, onT
         <StatusBadge summary={row} />
       </span>
       <span class="cell-errors">
-        <ErrorChips errors={row.errors} />
+        <ErrorChips errors={row.errors} compact />
       </span>
       <span class="num col-size" title={`request ${formatSize(row.requestSize)}, response ${formatSize(row.responseSize)}`}>
         {formatSize(size)}
       </span>
-      <span class="num">
+      <span class="num col-dur">
         {row.state !== 'pending' ? formatDuration(row.durationMs) : row.kind === 'ws' ? <span class="badge live">connected</span> : '…'}
       </span>
     </div>

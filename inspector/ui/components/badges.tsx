@@ -36,15 +36,22 @@ export function shortError(name: string): string {
   return name.replace(/^SE_/, '').replace(/_ERROR$/, '').toLowerCase();
 }
 
-export function ErrorChips({ errors }: { errors: string[] }) {
+/**
+ * One chip per error; `compact` (a list cell) shows the first by name and the others as
+ * "+N". A chip cut short ends in "…", and the names are in the title.
+ */
+export function ErrorChips({ errors, compact = false }: { errors: string[]; compact?: boolean }) {
   if (errors.length === 0) return null;
+  const shown = compact ? errors.slice(0, 1) : errors;
+  const hidden = errors.length - shown.length;
   return (
-    <span class="error-chips">
-      {errors.map((error) => (
-        <span key={error} class="chip error" title={error}>
+    <span class="error-chips" title={errors.join('\n')}>
+      {shown.map((error) => (
+        <span key={error} class="chip error">
           {shortError(error)}
         </span>
       ))}
+      {hidden > 0 ? <span class="chip error more">+{hidden}</span> : null}
     </span>
   );
 }

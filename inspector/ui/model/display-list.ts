@@ -68,6 +68,26 @@ export class DisplayList {
     return rowIndex + shift;
   }
 
+  /** Display index of a frame row of an expanded exchange, or -1 when it is not listed. */
+  displayIndexOfFrame(rowIndex: number, seq: number): number {
+    const placed = this.placed.find((p) => p.rowIndex === rowIndex);
+    const frames = placed ? this.expansions.get(placed.exchangeId)?.frames : null;
+    const at = frames ? frames.findIndex((f) => f.seq === seq) : -1;
+    return at < 0 ? -1 : this.displayIndexOfRow(rowIndex) + 1 + at;
+  }
+
+  /**
+   * The exchange or frame row `step` items away from `index`, stepping over notes
+   * ("Loading frames…"); undefined past either end.
+   */
+  step(index: number, step: number): Extract<DisplayItem, { type: 'exchange' | 'frame' }> | undefined {
+    for (let at = index + step; at >= 0 && at < this.count; at += Math.sign(step)) {
+      const item = this.itemAt(at);
+      if (item && item.type !== 'note') return item;
+    }
+    return undefined;
+  }
+
   private child(exchangeId: number, childIndex: number): DisplayItem {
     const expansion = this.expansions.get(exchangeId)!;
     if (expansion.error) return { type: 'note', exchangeId, text: expansion.error };

@@ -94,13 +94,52 @@ export function hasTerm(text: string, term: string): boolean {
   return topLevelWords(text).includes(term);
 }
 
-/**
- * Adds `term` when absent and removes it when present. Terms in `exclusive` (e.g.
- * kind:exec and kind:ws, which together match nothing) are removed when adding.
- * Only simple top-level words are touched; the rest of the filter stays as typed.
- */
-export function toggleTerm(text: string, term: string, exclusive: string[] = []): string {
+/** Adds `term` when absent and removes it when present. Only simple top-level words are touched; the rest of the filter stays as typed. */
+export function toggleTerm(text: string, term: string): string {
   const words = topLevelWords(text);
   if (words.includes(term)) return words.filter((w) => w !== term).join(' ');
-  return [...words.filter((w) => !exclusive.includes(w)), term].join(' ');
+  return [...words, term].join(' ');
+}
+
+/** The kinds with a quick toggle. Both on is written as one group, since `kind:exec kind:ws` would match nothing. */
+export type ToggleKind = 'exec' | 'ws';
+const toggleKinds: ToggleKind[] = ['exec', 'ws'];
+const bothKinds = ['(kind:exec', 'or', 'kind:ws)'];
+
+/** Where the kind toggles' terms are among the top-level words, and which kinds they turn on. */
+function kindTerms(words: string[]): { at: Set<number>; kinds: Set<ToggleKind> } {
+  const at = new Set<number>();
+  const kinds = new Set<ToggleKind>();
+  words.forEach((word, i) => {
+    const group = [word, words[i + 1], words[i + 2]].map((w) => w?.toLowerCase());
+    if (group.join(' ') === bothKinds.join(' ') || group.join(' ') === '(kind:ws or kind:exec)') {
+      [i, i + 1, i + 2].forEach((j) => at.add(j));
+      toggleKinds.forEach((kind) => kinds.add(kind));
+    }
+    const kind = toggleKinds.find((k) => word === `kind:${k}`);
+    if (kind) {
+      at.add(i);
+      kinds.add(kind);
+    }
+  });
+  return { at, kinds };
+}
+
+export function kindsOn(text: string): Set<ToggleKind> {
+  return kindTerms(topLevelWords(text)).kinds;
+}
+
+/**
+ * Turns one kind toggle on or off; the other keeps its state, so both on shows both
+ * kinds. Turning one on drops a kind:http, which no toggle shows.
+ */
+export function toggleKind(text: string, kind: ToggleKind): string {
+  const words = topLevelWords(text);
+  const { at, kinds } = kindTerms(words);
+  const adding = !kinds.has(kind);
+  if (adding) kinds.add(kind);
+  else kinds.delete(kind);
+  const rest = words.filter((word, i) => !at.has(i) && !(adding && word === 'kind:http'));
+  const term = kinds.size === 2 ? bothKinds : [...kinds].map((k) => `kind:${k}`);
+  return [...rest, ...term].join(' ');
 }

@@ -55,3 +55,8 @@ export function formatRelative(targetMs: number, referenceMs: number): string {
   const text = formatDuration(Math.abs(delta));
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }
+
+/** "1 frame", "3 frames", "1,204 stretches": a count with its noun in the number it needs. */
+export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n.toLocaleString('en')} ${n === 1 ? singular : plural}`;
+}

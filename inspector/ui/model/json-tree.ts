@@ -3,6 +3,7 @@
 // list to show at once, and what "copy" puts on the clipboard.
 
 import type { JsonValue } from '../../../model/types.ts';
+import { countOf } from './format.ts';
 
 /** JSON bigger than this renders with everything closed until asked (issue 4). */
 export const collapseAboveBytes = 1024 * 1024;
@@ -35,7 +36,7 @@ export function startsOpen(depth: number, bodyBytes: number, children: number): 
 
 /** One-line preview of a closed container or a long scalar. */
 export function preview(value: JsonValue, maxLength = 80): string {
-  if (Array.isArray(value)) return `[${value.length} ${value.length === 1 ? 'item' : 'items'}]`;
+  if (Array.isArray(value)) return `[${countOf(value.length, 'item')}]`;
   if (isContainer(value)) {
     const keys = Object.keys(value);
     const shown = keys.slice(0, 4).join(', ');

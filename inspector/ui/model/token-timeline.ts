@@ -1,6 +1,7 @@
-// The per-token timeline: a token's /exec calls interleaved with its WebSocket
-// connections and their events, with the stretches when no WebSocket was connected
-// marked "events lost" — the ca2 server keeps no events for offline clients.
+// The token timeline: the /exec calls of one token, or of every token of a subject,
+// interleaved with its WebSocket connections and their events, with the stretches when
+// no WebSocket was connected marked "events lost" (the ca2 server keeps no events for
+// offline clients) and, across tokens, where each token was first used.
 
 import type { ExchangeSummary, TokenRef, WsClose, WsFrame } from '../../../model/types.ts';
 
@@ -20,7 +21,9 @@ export type TimelineEntry =
   | { kind: 'ws-open'; at: number; summary: ExchangeSummary }
   | { kind: 'ws-event'; at: number; exchangeId: number; frame: WsFrame }
   | { kind: 'ws-close'; at: number; summary: ExchangeSummary; close: WsClose | null }
-  | { kind: 'lost'; at: number; to: number };
+  | { kind: 'lost'; at: number; to: number }
+  /** The first exchange of one of several tokens: the boundary where a new token came into use. */
+  | { kind: 'token'; at: number; token: TokenRef; index: number; count: number };
 
 export interface TokenTimeline {
   start: number;
@@ -28,11 +31,34 @@ export interface TokenTimeline {
   connections: Connection[];
   lost: Interval[];
   entries: TimelineEntry[];
+  /** How many distinct tokens the exchanges carried. */
+  tokenCount: number;
 }
 
-/** The filter that selects a token's exchanges: its JWT subject when it has one, its prefix otherwise. */
-export function tokenFilterValue(token: TokenRef): string {
-  return token.sub ?? token.prefix;
+/** What a timeline shows: a subject's exchanges, or only those of one of its tokens. */
+export interface TimelineScope {
+  /** The filter value: the JWT subject, or the token's prefix when it has none. */
+  value: string;
+  /** A tokenKey: only that token's exchanges. */
+  token: string | null;
+}
+
+/**
+ * Tells one token from the subject's others. The prefix alone does not: JWTs signed
+ * alike share their first characters (the header); the expiry tells fresh tokens apart.
+ */
+export function tokenKey(token: Pick<TokenRef, 'prefix' | 'exp'>): string {
+  return `${token.exp ?? ''}:${token.prefix}`;
+}
+
+/** Whether a summary belongs in the scope's timeline (its exchanges were loaded by the subject's filter). */
+export function inScope(summary: ExchangeSummary, scope: TimelineScope): boolean {
+  return scope.token === null || (summary.token !== null && tokenKey(summary.token) === scope.token);
+}
+
+/** The timeline of one token, or with `everyToken` of every token of its subject (or of its prefix without one). */
+export function scopeOf(token: TokenRef, everyToken: boolean): TimelineScope {
+  return { value: token.sub ?? token.prefix, token: everyToken ? null : tokenKey(token) };
 }
 
 /** The filter for a token value, quoted when it holds spaces, quotes or parentheses. */
@@ -106,12 +132,24 @@ export function buildTokenTimeline(input: TimelineInput): TokenTimeline {
       entries.push({ kind: 'exec', at, summary });
     }
   }
-  if (summaries.length === 0) return { start: now, end: now, connections, lost: [], entries };
+  if (summaries.length === 0) return { start: now, end: now, connections, lost: [], entries, tokenCount: 0 };
+  const firstUse = new Map<string, { at: number; token: TokenRef }>();
+  for (const summary of summaries) {
+    if (!summary.token) continue;
+    const key = tokenKey(summary.token);
+    const at = Date.parse(summary.startedAt);
+    const seen = firstUse.get(key);
+    if (!seen || at < seen.at) firstUse.set(key, { at, token: summary.token });
+  }
+  if (firstUse.size > 1) {
+    const uses = [...firstUse.values()].sort((a, b) => a.at - b.at);
+    uses.forEach((use, index) => entries.push({ kind: 'token', at: use.at, token: use.token, index, count: uses.length }));
+  }
   const lost = uncovered(start, end, connections, input.minGapMs ?? 0);
   for (const gap of lost) entries.push({ kind: 'lost', at: gap.from, to: gap.to });
-  const order: Record<TimelineEntry['kind'], number> = { 'ws-close': 0, lost: 1, 'ws-open': 2, 'ws-event': 3, exec: 4 };
+  const order: Record<TimelineEntry['kind'], number> = { 'ws-close': 0, lost: 1, token: 2, 'ws-open': 3, 'ws-event': 4, exec: 5 };
   entries.sort((a, b) => a.at - b.at || order[a.kind] - order[b.kind]);
-  return { start, end, connections: connections.sort((a, b) => a.from - b.from), lost, entries };
+  return { start, end, connections: connections.sort((a, b) => a.from - b.from), lost, entries, tokenCount: firstUse.size };
 }
 
 /** Position of a moment on the timeline as a percentage of its width. */

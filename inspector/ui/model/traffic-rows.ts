@@ -5,7 +5,8 @@
 // row selected) new rows wait in `pending` so nothing moves under the user's eyes;
 // updates to rows already shown are applied in place because they move nothing.
 
-import type { ExchangeSummary } from '../../../model/types.ts';
+import { countFrame } from '../../../model/live-batch.ts';
+import type { ExchangeSummary, LiveBatch } from '../../../model/types.ts';
 
 export type RowPredicate = (summary: ExchangeSummary) => boolean;
 
@@ -64,22 +65,50 @@ export class TrafficRows {
   }
 
   /**
-   * Applies a batch of live summaries. Those that fail `matches` are dropped (and
-   * removed when shown, since the update made them leave the filter).
+   * Applies a live batch. Summaries that fail `matches` are dropped (and removed when
+   * shown, since the update made them leave the filter). Frames of exchanges without a
+   * summary in the batch are counted into the row held, shown or pending.
    */
-  applyLive(batch: ExchangeSummary[], matches: RowPredicate): void {
-    for (const summary of batch) {
-      const index = this.indexOf(summary.id);
-      if (!matches(summary)) {
-        if (index >= 0) this.rows.splice(index, 1);
-        this.pending.delete(summary.id);
-        continue;
-      }
-      if (index >= 0) this.rows[index] = summary;
-      else if (this.paused) this.pending.set(summary.id, summary);
-      else this.insertSorted(summary);
+  applyLive(batch: LiveBatch, matches: RowPredicate): void {
+    const summarized = new Set<number>();
+    const fresh = new Map<number, ExchangeSummary>();
+    for (const summary of batch.exchanges) {
+      summarized.add(summary.id);
+      this.place(summary, matches, fresh);
     }
-    if (batch.length > 0) this.version++;
+    this.insertMany(fresh);
+    for (const event of batch.frames) {
+      if (summarized.has(event.exchangeId)) continue;
+      const index = this.indexOf(event.exchangeId);
+      if (index >= 0) this.rows[index] = countFrame(this.rows[index]!, event);
+      else {
+        const held = this.pending.get(event.exchangeId);
+        if (held) this.pending.set(held.id, countFrame(held, event));
+      }
+    }
+    if (batch.exchanges.length > 0 || batch.frames.length > 0) this.version++;
+  }
+
+  /**
+   * Applies rows read from storage after live events may have been missed (at connect).
+   * Storage lags the live stream, so a stored row does not take back what the live one
+   * already shows: an end, or frames.
+   */
+  applyStored(items: ExchangeSummary[], matches: RowPredicate): void {
+    const fresh = new Map<number, ExchangeSummary>();
+    for (const stored of items) {
+      const held = this.get(stored.id);
+      if (held) {
+        const behind = (held.state !== 'pending' && stored.state === 'pending') || stored.frames < held.frames;
+        if (!behind) this.place(stored, matches, fresh);
+      } else if (matches(stored)) {
+        // Only a row above the newest shown one waits while paused; others fill in where they belong.
+        if (this.paused && this.rows.length > 0 && stored.id > this.rows[0]!.id) this.pending.set(stored.id, stored);
+        else fresh.set(stored.id, stored);
+      }
+    }
+    this.insertMany(fresh);
+    if (items.length > 0) this.version++;
   }
 
   /** Pauses or resumes the tail; resuming shows what was pending. */
@@ -93,14 +122,29 @@ export class TrafficRows {
   /** Shows the pending rows now, paused or not ("N new" was clicked). */
   flushPending(): void {
     if (this.pending.size === 0) return;
-    const fresh = [...this.pending.values()].sort((a, b) => b.id - a.id);
+    this.insertMany(this.pending);
     this.pending.clear();
-    if (this.rows.length === 0 || fresh[fresh.length - 1]!.id > this.rows[0]!.id) {
-      this.rows = fresh.concat(this.rows);
-    } else {
-      for (const summary of fresh) this.insertSorted(summary);
-    }
     this.version++;
+  }
+
+  /** Updates a row in place, or holds a new one in `pending` (paused) or in `fresh`, to be inserted at once. */
+  private place(summary: ExchangeSummary, matches: RowPredicate, fresh: Map<number, ExchangeSummary>): void {
+    const index = this.indexOf(summary.id);
+    if (!matches(summary)) {
+      if (index >= 0) this.rows.splice(index, 1);
+      this.pending.delete(summary.id);
+      fresh.delete(summary.id);
+    } else if (index >= 0) this.rows[index] = summary;
+    else if (this.paused) this.pending.set(summary.id, summary);
+    else fresh.set(summary.id, summary);
+  }
+
+  /** New rows are nearly always newer than every shown one: one concatenation, not one shift of every row each. */
+  private insertMany(summaries: ReadonlyMap<number, ExchangeSummary>): void {
+    if (summaries.size === 0) return;
+    const fresh = [...summaries.values()].sort((a, b) => b.id - a.id);
+    if (this.rows.length === 0 || fresh[fresh.length - 1]!.id > this.rows[0]!.id) this.rows = fresh.concat(this.rows);
+    else for (const summary of fresh) this.insertSorted(summary);
   }
 
   private insertSorted(summary: ExchangeSummary): void {

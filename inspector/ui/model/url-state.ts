@@ -6,8 +6,10 @@ export interface UrlState {
   filter: string;
   /** Exchange whose detail is open. */
   open: number | null;
-  /** Token (JWT subject or prefix) whose timeline is shown. */
+  /** Subject (or, without one, token prefix) whose timeline is shown. */
   timeline: string | null;
+  /** Set when the timeline shows one token of that subject only: its tokenKey. */
+  timelineToken: string | null;
 }
 
 export function readUrlState(search: string): UrlState {
@@ -17,6 +19,7 @@ export function readUrlState(search: string): UrlState {
     filter: params.get('filter') ?? '',
     open: Number.isInteger(open) && open > 0 ? open : null,
     timeline: params.get('timeline') || null,
+    timelineToken: (params.get('timeline') && params.get('timelineToken')) || null,
   };
 }
 
@@ -27,6 +30,7 @@ export function writeUrlState(search: string, state: UrlState): string {
   set('filter', state.filter.trim() || null);
   set('open', state.open === null ? null : String(state.open));
   set('timeline', state.timeline);
+  set('timelineToken', state.timeline ? state.timelineToken : null);
   const text = params.toString();
   return text ? `?${text}` : '';
 }

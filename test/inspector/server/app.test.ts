@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
-import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, ExchangeSummary, LiveBatch } from '../../../model/types.ts';
 import { Store } from '../../../storage/store.ts';
 import type { ExchangeRecord } from '../../../storage/records.ts';
 import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
+import { LIVE_INTERVAL_MS } from '../../../inspector/server/live.ts';
 
 function record(id: number, overrides: Partial<ExchangeRecord> = {}): ExchangeRecord {
   return {
@@ -98,13 +99,22 @@ describe('the inspector server', () => {
     refused.close();
   });
 
-  test('pushes each recorded exchange to connected browsers', async () => {
+  test('pushes what was recorded in one interval to connected browsers as one batch, frames counted into their summary', async () => {
     const client = connect(base(guarded), { auth: { token: 'sesame' }, transports: ['websocket'], reconnection: false });
     await new Promise<void>((resolve, reject) => client.once('connect', () => resolve()).once('connect_error', reject));
-    const seen = new Promise<ExchangeSummary>((resolve) => client.once('exchange', resolve));
-    const summary = { id: 42, trx: 'live' } as ExchangeSummary;
-    guarded.live.exchange(summary);
-    assert.deepEqual(await seen, summary);
+    const batches: LiveBatch[] = [];
+    const seen = new Promise<void>((resolve) => client.on('batch', (batch) => (batches.push(batch), resolve())));
+    const ws = { id: 42, kind: 'ws', frames: 1, requestSize: 60, responseSize: 0 } as ExchangeSummary;
+    const frame = { seq: 1, direction: 'server', at: '2026-11-27T12:00:00.000Z', opcode: 2, size: 8, body: '', decoded: null, truncated: false } as const;
+    guarded.live.exchange(ws);
+    guarded.live.frame(42, frame);
+    guarded.live.exchange({ id: 43, trx: 'live' } as ExchangeSummary);
+    guarded.live.frame(40, { ...frame, seq: 5 });
+    await seen;
+    await new Promise((resolve) => setTimeout(resolve, 2 * LIVE_INTERVAL_MS));
     client.close();
+    assert.equal(batches.length, 1);
+    assert.deepEqual(batches[0]!.exchanges, [{ ...ws, frames: 2, responseSize: 8 }, { id: 43, trx: 'live' }]);
+    assert.deepEqual(batches[0]!.frames.map((f) => [f.exchangeId, f.frame.seq]), [[42, 1], [40, 5]]);
   });
 });

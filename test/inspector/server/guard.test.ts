@@ -129,7 +129,7 @@ describe('the inspector listener guard', () => {
       auth: { token }, transports: ['websocket'], reconnection: false, extraHeaders: { origin: 'http://evil.example' },
     });
     let events = 0;
-    client.on('exchange', () => events++);
+    client.on('batch', () => events++);
     const error = await new Promise<Error>((resolve) => client.once('connect_error', resolve));
     server.live.exchange({ id: 1 } as never);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -150,7 +150,7 @@ describe('the inspector listener guard', () => {
     for (const [auth, pattern] of [[{}, /needs its token/], [{ token: 'guess' }, /is not this inspector's/]] as const) {
       const client = connect(`http://127.0.0.1:${port}`, { auth, transports: ['websocket'], reconnection: false });
       let events = 0;
-      client.on('exchange', () => events++);
+      client.on('batch', () => events++);
       const error = await new Promise<Error>((resolve) => client.once('connect_error', resolve));
       server.live.exchange({ id: 2 } as never);
       await new Promise((resolve) => setTimeout(resolve, 100));
