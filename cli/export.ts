@@ -3,7 +3,6 @@
 
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExportError, exportRecording } from '../capture/export.ts';
 import { FilterError } from '../model/filter.ts';
 import { readCaptureMeta } from '../storage/capture-meta.ts';
@@ -11,6 +10,7 @@ import { Store, StorageError } from '../storage/store.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { codecFor } from './schema-option.ts';
 import { toolVersion } from '../capture/tool-version.ts';
+import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
 const help = `usage: ca2-inspector export [--db FILE] [--filter EXPR] [-o FILE] [--format har|capture]
@@ -26,25 +26,16 @@ const help = `usage: ca2-inspector export [--db FILE] [--filter EXPR] [-o FILE] 
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        db: { type: 'string' },
-        filter: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        format: { type: 'string' },
-        proto: { type: 'string', multiple: true },
-        'keep-tokens': { type: 'boolean' },
-        'strip-claims': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector export --help'.`);
-  }
+  const { values } = parseCommandArgs('export', argv, {
+    db: { type: 'string' },
+    filter: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    format: { type: 'string' },
+    proto: { type: 'string', multiple: true },
+    'keep-tokens': { type: 'boolean' },
+    'strip-claims': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(help);
     return 0;

@@ -1,13 +1,13 @@
 // `ca2-inspector import`: HAR files and captures merged into a recording. Each file is
 // read and checked whole first, then stored in one transaction, or not at all.
 
-import { parseArgs } from 'node:util';
 import { progressBar } from '../capture/progress.ts';
 import { openForImport, recordAll } from '../capture/record.ts';
 import { readSource, SourceError } from '../capture/sources.ts';
 import { StorageError, type Store } from '../storage/store.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { codecFor } from './schema-option.ts';
+import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
 const help = `usage: ca2-inspector import FILE... [--db FILE] [--proto PATH]...
@@ -22,22 +22,11 @@ refused whole, naming the entry and the field.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        db: { type: 'string' },
-        proto: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector import --help'.`);
-  }
-  const { values, positionals: files } = parsed;
+  const { values, positionals: files } = parseCommandArgs('import', argv, {
+    db: { type: 'string' },
+    proto: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  }, { positionals: Infinity });
   if (values.help) {
     process.stdout.write(help);
     return 0;

@@ -3,14 +3,13 @@
 // are decoded as they are read: with a capture's embedded schema, or with --proto when given.
 
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { allExchanges, isSqliteFile, openSnapshot, SourceError, type Snapshot } from '../capture/sources.ts';
+import { isSqliteFile, openSnapshot, SourceError, type Snapshot } from '../capture/sources.ts';
 import { generateUiToken } from '../inspector/server/auth.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
-import type { Store } from '../storage/store.ts';
 import { parseHostPort } from './options.ts';
 import { codecFor } from './schema-option.ts';
 import { toolVersion } from '../capture/tool-version.ts';
+import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
 const help = `usage: ca2-inspector open FILE [--ui HOST:PORT] [--proto PATH]...
@@ -21,22 +20,11 @@ const help = `usage: ca2-inspector open FILE [--ui HOST:PORT] [--proto PATH]...
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        ui: { type: 'string' },
-        proto: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see 'ca2-inspector open --help'.`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs('open', argv, {
+    ui: { type: 'string' },
+    proto: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  }, { positionals: Infinity });
   if (values.help) {
     process.stdout.write(help);
     return 0;

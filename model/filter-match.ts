@@ -146,7 +146,7 @@ class Evaluation {
         const value = asciiLower(node.value);
         const prefix = asciiLower(s.token.prefix);
         return (
-          (s.token.sub !== undefined && asciiLower(s.token.sub) === value) ||
+          (s.token.sub !== undefined && asciiLower(s.token.sub).startsWith(value)) ||
           prefix.startsWith(value) ||
           (prefix.length > 0 && value.startsWith(prefix))
         );

@@ -84,7 +84,7 @@ export const filterKeys: FilterKey[] = [
   },
   { key: 'status', description: 'HTTP status: 200, 5xx, >=400, <300', values: ['2xx', '4xx', '5xx', '>=400'] },
   { key: 'trx', description: 'transaction id, or its first characters' },
-  { key: 'token', description: 'JWT subject, or the first characters of the token' },
+  { key: 'token', description: 'JWT subject or its first characters, or the first characters of the token' },
   { key: 'path', description: 'text contained in the request path' },
   { key: 'dir', description: 'WebSocket connections with frames sent by the client or the server', values: ['client', 'server'] },
   { key: 'since', description: 'started at or after a time: 10m, 2h, 1d ago, or 2024-05-01T10:00' },

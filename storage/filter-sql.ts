@@ -126,10 +126,11 @@ function compile(node: FilterNode, params: (string | number)[], options: Require
       // prefix can be, so it stays short however long the pasted token is.
       const chars = Array.from(node.value.slice(0, tokenPrefixLength * 2)).slice(0, tokenPrefixLength);
       const starts = chars.map((_, i) => chars.slice(0, i + 1).join(''));
-      params.push(node.value, `${likeEscape(node.value)}%`, ...starts);
+      // A subject matches by its first characters, as trx: does.
+      params.push(`${likeEscape(node.value)}%`, `${likeEscape(node.value)}%`, ...starts);
       const inList = starts.length > 0 ? ` OR e.token_prefix IN (${starts.map(() => '?').join(', ')})` : '';
       return (
-        '(e.token_prefix IS NOT NULL AND ((e.token_sub IS NOT NULL AND e.token_sub = ?)' +
+        "(e.token_prefix IS NOT NULL AND ((e.token_sub IS NOT NULL AND e.token_sub LIKE ? ESCAPE '\\')" +
         ` OR e.token_prefix LIKE ? ESCAPE '\\'${inList}))`
       );
     }

@@ -43,7 +43,7 @@ test('prints the version, and a command help with help COMMAND', () => {
 });
 
 test('speaks with one voice for option mistakes in every command, exit 2', () => {
-  for (const command of ['proxy', 'decode', 'list']) {
+  for (const command of ['proxy', 'decode', 'list', 'replay', 'export', 'import', 'open', 'mock']) {
     const unknown = cli(command, '--bogus');
     assert.equal(unknown.status, 2, command);
     assert.equal(unknown.stderr, `ca2-inspector ${command}: unknown option --bogus; see 'ca2-inspector ${command} --help'.\n`);

@@ -1,3 +1,4 @@
+import { createCodec } from '../../proto/codec.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -78,7 +79,7 @@ test('explains a missing --db, a file that is not there, and bad option values i
 });
 
 test('proxy --mock forwards to the mock of a recording and records its traffic like any upstream\'s', { timeout: 60_000 }, async () => {
-  const store = Store.open(recording.db);
+  const store = Store.open(recording.db, { codec: createCodec({ protoPaths: [demoProtoDir] }) });
   const recorded = store.listExchanges({ filter: 'service:users op:me', limit: 1 }).items.map((s) => store.getExchange(s.id)!)[0];
   const refused = store.listExchanges({ filter: 'kind:ws error:any', limit: 1 }).items.map((s) => store.getExchange(s.id)!)[0];
   store.close();

@@ -1,3 +1,5 @@
+import { demoProtoDir } from '../../demo/paths.ts';
+import { createCodec } from '../../proto/codec.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -14,7 +16,7 @@ let exchanges: ExchangeDetail[];
 
 before(async () => {
   recording = await recordDemoSession();
-  const store = Store.open(recording.db);
+  const store = Store.open(recording.db, { codec: createCodec({ protoPaths: [demoProtoDir] }) });
   const ids: number[] = [];
   for (let before: number | undefined, page; (page = store.listExchanges({ limit: 1000, before })).items.length > 0; before = page.next ?? 0) {
     ids.push(...page.items.map((s) => s.id));

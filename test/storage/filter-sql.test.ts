@@ -28,7 +28,7 @@ const term = fc.oneof(
   fc.constantFrom('error:any', 'error:expired_token', 'error:SE_INTERNAL_SERVER_ERROR', 'error:rate_limit_exceeded', 'error:12', 'error:unknown'),
   fc.constantFrom('status:200', 'status:5xx', 'status:>=400', 'status:<300', 'status:>500', 'status:4xx', 'status:101', 'status:<=204'),
   fc.constantFrom('trx:3f2a', 'trx:A1B2', 'trx:a1b2c3d4-0000', 'trx:7472', 'trx:""', 'trx:zz'),
-  fc.constantFrom(...subjects.map((s) => `token:${s}`), 'token:CAROL_1', 'token:eyJ', 'token:eyJhbGciOiJIUzI1NiJ9.e30.sig', 'token:opaque', 'token:"ab%"', 'token:ab%_\\x99'),
+  fc.constantFrom(...subjects.map((s) => `token:${s}`), 'token:CAROL_1', 'token:car', 'token:ali', 'token:b', 'token:eyJ', 'token:eyJhbGciOiJIUzI1NiJ9.e30.sig', 'token:opaque', 'token:"ab%"', 'token:ab%_\\x99'),
   fc.constantFrom(...tokenPrefixes.map((p) => `token:"${p.replace(/\\/g, '\\\\')}"`)),
   fc.constantFrom('path:exec', 'path:/WS', 'path:_', 'path:%', 'path:static', 'path:"x%y"'),
   fc.constantFrom('dir:client', 'dir:server'),
