@@ -83,6 +83,15 @@ describe('export', () => {
     assert.ok(result.redaction!.fields['ClientRequest.token'] >= 2, JSON.stringify(result.redaction));
   });
 
+  test('the HAR 1.2 schema check refuses what breaks it, so a pass means something', () => {
+    const har = JSON.parse(readFileSync(exportTo('broken.har', { redact: false }).output, 'utf8'));
+    delete har.log.entries[0].request.postData.mimeType;
+    har.log.entries[1].startedDateTime = 'yesterday';
+    const found = harViolations(har);
+    assert.ok(found.some((v) => /entries\/0\/request\/postData: must have required property 'mimeType'/.test(v)), found.join('\n'));
+    assert.ok(found.some((v) => /entries\/1\/startedDateTime/.test(v)), found.join('\n'));
+  });
+
   test('writes /exec bodies in base64 beside their decoded JSON, and WebSockets as Chrome does', () => {
     const har = JSON.parse(readFileSync(exportTo('shape.har', { redact: false }).output, 'utf8'));
     const me = har.log.entries.find((e: any) => e._ca2.trx === 'trx-me');
