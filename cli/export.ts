@@ -5,10 +5,8 @@ import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ExportError, exportRecording } from '../capture/export.ts';
 import { FilterError } from '../model/filter.ts';
-import { readCaptureMeta } from '../storage/capture-meta.ts';
-import { Store, StorageError } from '../storage/store.ts';
 import { DEFAULT_DB } from './defaults.ts';
-import { codecFor } from './schema-option.ts';
+import { openRecording } from './schema-option.ts';
 import { toolVersion } from '../capture/tool-version.ts';
 import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
@@ -53,20 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   const db = values.db ?? DEFAULT_DB;
   if (!existsSync(db)) throw new UsageError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
 
-  let embedded: Uint8Array | null = null;
-  try {
-    embedded = readCaptureMeta(db)?.descriptorSet ?? null;
-  } catch {
-    embedded = null;
-  }
-  const codec = codecFor(values.proto ?? [], embedded && { bytes: embedded, label: db });
-  let store: Store;
-  try {
-    store = Store.open(db, { codec });
-  } catch (err) {
-    if (err instanceof StorageError) throw new UsageError(err.message);
-    throw err;
-  }
+  const { store, codec } = openRecording(db, values.proto ?? []);
   try {
     const redact = !values['keep-tokens'];
     const result = exportRecording(store, {

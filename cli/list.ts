@@ -1,13 +1,11 @@
 // `ca2-inspector list`: recorded exchanges from a database file, newest first, one line each
 // (or JSON), selected with the same filter language as the inspector.
 
-import { existsSync } from 'node:fs';
 import { FilterError } from '../model/filter.ts';
-import { createCodec, SchemaError, type Codec } from '../proto/codec.ts';
 import { formatLine } from '../recorder/printer.ts';
-import { Store, StorageError } from '../storage/store.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { parseCommandArgs } from './args.ts';
+import { openRecording } from './schema-option.ts';
 import { UsageError } from './usage-error.ts';
 
 const help = `usage: ca2-inspector list [--db FILE] [--proto PATH]... [--filter FILTER] [--limit N] [--json]
@@ -35,24 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const limit = values.limit === undefined ? 50 : Number(values.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--limit takes a whole number above 0; got "${values.limit}".`);
-  const db = values.db ?? DEFAULT_DB;
-  // Opening would create an empty recording; a mistyped path deserves a sentence instead.
-  if (!existsSync(db)) throw new UsageError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
-
-  let codec: Codec;
-  try {
-    codec = createCodec({ protoPaths: values.proto ?? [] });
-  } catch (err) {
-    if (err instanceof SchemaError) throw new UsageError(err.message);
-    throw err;
-  }
-  let store: Store;
-  try {
-    store = Store.open(db, { codec });
-  } catch (err) {
-    if (err instanceof StorageError) throw new UsageError(err.message);
-    throw err;
-  }
+  const { store } = openRecording(values.db ?? DEFAULT_DB, values.proto ?? []);
   try {
     let before: number | undefined;
     let left = limit;

@@ -1,19 +1,18 @@
 // `ca2-inspector replay`: send a recorded session again to a server the user names,
 // record the replay into the same file, and say field by field what answered differently.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { FilterError } from '../model/filter.ts';
 import type { JsonValue } from '../model/types.ts';
-import { createCodec, SchemaError, type Codec } from '../proto/codec.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import type { Difference } from '../replay/diff.ts';
 import { Replayer } from '../replay/replayer.ts';
 import { callName, replaySession, type ExchangeResult, type SessionReport } from '../replay/session.ts';
 import { ReplayTarget } from '../replay/target.ts';
-import { Store, StorageError } from '../storage/store.ts';
 import { parseCommandArgs } from './args.ts';
 import { parseUpstream } from './options.ts';
 import { progressReporter } from './progress.ts';
+import { openRecording } from './schema-option.ts';
 import { UsageError } from './usage-error.ts';
 
 const help = `usage: ca2-inspector replay --db FILE --upstream URL [options]
@@ -49,21 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   const upstream = parseUpstream(values.upstream);
   const trx = oneOf(values.trx, '--trx', ['new', 'keep'] as const);
   const timing = oneOf(values.timing, '--timing', ['recorded', 'none'] as const);
-  if (!existsSync(values.db)) throw new UsageError(`${values.db} does not exist; pass --db with the file the proxy recorded into.`);
-  let codec: Codec;
-  try {
-    codec = createCodec({ protoPaths: values.proto ?? [] });
-  } catch (err) {
-    if (err instanceof SchemaError) throw new UsageError(err.message);
-    throw err;
-  }
-  let store: Store;
-  try {
-    store = Store.open(values.db, { codec });
-  } catch (err) {
-    if (err instanceof StorageError) throw new UsageError(err.message);
-    throw err;
-  }
+  const { store, codec } = openRecording(values.db, values.proto ?? []);
 
   const say = (line: string) => process.stdout.write(line + '\n');
   const recorder = new Recorder(codec, store);

@@ -5,9 +5,8 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCodec, type Codec } from '../proto/codec.ts';
 import { listen } from '../proxy/listen.ts';
-import { readCaptureMeta } from '../storage/capture-meta.ts';
+import { recordingCodec } from '../storage/capture-meta.ts';
 import { Store } from '../storage/store.ts';
 import { answerExec, type MatchMode } from './exec.ts';
 import { Forwarder } from './forward.ts';
@@ -108,14 +107,3 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
   };
 }
 
-/** --proto when given, else the schema a capture file carries, else the bundled envelope. */
-function recordingCodec(db: string, protoPaths: string[]): Codec {
-  if (protoPaths.length > 0) return createCodec({ protoPaths });
-  let embedded: Uint8Array | null = null;
-  try {
-    embedded = readCaptureMeta(db)?.descriptorSet ?? null;
-  } catch {
-    // Not a capture, or not readable yet: Store.open says what is wrong with it.
-  }
-  return embedded && embedded.length > 0 ? createCodec({ descriptorSet: { bytes: embedded, label: db } }) : createCodec();
-}

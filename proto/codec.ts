@@ -96,3 +96,12 @@ export function createCodec(options: CodecOptions = {}): Codec {
     descriptorSet: () => descriptorSetOf(schema),
   };
 }
+
+/**
+ * The codec a recording is read with: --proto when given, else the schema a capture file
+ * carries, else the bundled envelope. Throws SchemaError.
+ */
+export function codecForRecording(protoPaths: string[], embedded: { bytes: Uint8Array; label: string } | null): Codec {
+  if (protoPaths.length > 0 || embedded === null || embedded.bytes.length === 0) return createCodec({ protoPaths });
+  return createCodec({ descriptorSet: embedded });
+}

@@ -3,6 +3,7 @@
 // Only capture files have these tables; a plain recording has neither.
 
 import Database from 'better-sqlite3';
+import { codecForRecording, type Codec } from '../proto/codec.ts';
 
 export interface CaptureMeta {
   madeAt: string;
@@ -68,4 +69,17 @@ export function snapshotDatabase(file: string, target: string): void {
   } finally {
     db.close();
   }
+}
+
+/** codecForRecording for a file: the schema it embeds when it is a capture. Throws SchemaError. */
+export function recordingCodec(file: string, protoPaths: string[]): Codec {
+  let embedded: Uint8Array | null = null;
+  if (protoPaths.length === 0) {
+    try {
+      embedded = readCaptureMeta(file)?.descriptorSet ?? null;
+    } catch {
+      // Not a capture, or not readable: Store.open says what is wrong with the file.
+    }
+  }
+  return codecForRecording(protoPaths, embedded && { bytes: embedded, label: file });
 }
