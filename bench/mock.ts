@@ -6,10 +6,10 @@
 //
 //   npm run bench:mock
 
+import { autocannon, type CannonResult } from './autocannon.ts';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,15 +25,6 @@ const RUN = { connections: 32, warmupSeconds: 2, seconds: 10 };
 const TARGET = 5_000;
 const token = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from('{"sub":"bench"}').toString('base64url')}.c2lnbmF0dXJl`;
 
-// autocannon ships no types; these are the fields used here.
-interface CannonResult {
-  requests: { average: number };
-  latency: { p50: number; p99: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: object) => Promise<CannonResult>;
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 

@@ -11,9 +11,9 @@
 //
 // Every server runs in its own process; autocannon and the WebSocket clients run here.
 
+import { autocannon, type CannonResult } from './autocannon.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -95,15 +95,6 @@ async function start(args: string[]): Promise<Child> {
   };
 }
 
-// autocannon ships no types; these are the fields used here.
-interface CannonResult {
-  requests: { average: number };
-  latency: { p50: number; p99: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: object) => Promise<CannonResult>;
 
 function exec(url: string, options: { seconds?: number; amount?: number }): Promise<CannonResult> {
   return autocannon({

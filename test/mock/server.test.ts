@@ -1,4 +1,3 @@
-import { createCodec } from '../../proto/codec.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -7,35 +6,16 @@ import { demoProtoDir } from '../../demo/paths.ts';
 import { runDemoClient } from '../../demo/client.ts';
 import { decodeMessage } from '../../demo/schema.ts';
 import type { ExchangeDetail } from '../../model/types.ts';
-import { startMock, type MockServer } from '../../mock/server.ts';
-import { Store } from '../../storage/store.ts';
-import { recordDemoSession } from './demo-recording.ts';
+import { readExchanges, recordDemoSession, withMock } from './demo-recording.ts';
 
 let recording: { db: string; dir: string };
 let exchanges: ExchangeDetail[];
 
 before(async () => {
   recording = await recordDemoSession();
-  const store = Store.open(recording.db, { codec: createCodec({ protoPaths: [demoProtoDir] }) });
-  const ids: number[] = [];
-  for (let before: number | undefined, page; (page = store.listExchanges({ limit: 1000, before })).items.length > 0; before = page.next ?? 0) {
-    ids.push(...page.items.map((s) => s.id));
-    if (page.next === null) break;
-  }
-  exchanges = ids.sort((a, b) => a - b).map((id) => store.getExchange(id)!);
-  store.close();
+  exchanges = readExchanges(recording.db);
 });
 after(() => rmSync(recording.dir, { recursive: true, force: true }));
-
-async function withMock(options: Partial<Parameters<typeof startMock>[0]>, use: (mock: MockServer, lines: string[]) => Promise<void>): Promise<void> {
-  const lines: string[] = [];
-  const mock = await startMock({ db: recording.db, listen: { host: '127.0.0.1', port: 0 }, say: (l) => lines.push(l), ...options });
-  try {
-    await use(mock, lines);
-  } finally {
-    await mock.close();
-  }
-}
 
 /** The demo client puts a 16-byte trx first; a replaying client sends a fresh one there. */
 function withFreshTrx(request: Buffer): { body: Buffer; trx: Buffer | null } {
@@ -53,7 +33,7 @@ for (const proto of [[], [demoProtoDir]]) {
   test(`answers every recorded /exec request in order with the recorded response, byte for byte but for the trx (${proto.length ? 'demo schema' : 'envelope only'})`, async () => {
     const execs = exchanges.filter((e) => e.kind === 'exec');
     assert.ok(execs.length > 30, `the demo session recorded ${execs.length} /exec calls`);
-    await withMock({ protoPaths: proto }, async (mock, lines) => {
+    await withMock(recording.db, { protoPaths: proto }, async (mock, lines) => {
       for (const recorded of execs) {
         const { body, trx } = withFreshTrx(Buffer.from(recorded.request.body, 'base64'));
         const res = await fetch(new URL('exec', mock.url), { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array(body) });
@@ -76,7 +56,7 @@ for (const proto of [[], [demoProtoDir]]) {
 }
 
 test('serves the recorded answers of other paths, and 404 with a sentence for a path never recorded', async () => {
-  await withMock({}, async (mock) => {
+  await withMock(recording.db, {}, async (mock) => {
     const health = exchanges.find((e) => e.path === '/health')!;
     const res = await fetch(new URL('health', mock.url));
     assert.equal(res.status, 200);
@@ -89,7 +69,7 @@ test('serves the recorded answers of other paths, and 404 with a sentence for a 
 
 test('runs the demo client\'s whole session against the mock of its recording, pushed events included', { timeout: 60_000 }, async () => {
   // A new session makes new instance and domain names and times: closest and --ignore absorb them.
-  await withMock({ protoPaths: [demoProtoDir], match: 'closest', ignore: ['utils.ping.client_time_ms'] }, async (mock, lines) => {
+  await withMock(recording.db, { protoPaths: [demoProtoDir], match: 'closest', ignore: ['utils.ping.client_time_ms'] }, async (mock, lines) => {
     const log: string[] = [];
     await runDemoClient({ baseUrl: mock.url, pauseMs: 5, log: (l) => log.push(l) });
     for (const step of [/^logged in as /, /^WebSocket authenticated \(empty WsEvent\)$/, / is running$/, /^top-up of .* settled$/, /^rate limited after a burst/, /^session 1 ends$/]) {

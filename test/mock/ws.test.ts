@@ -1,5 +1,3 @@
-import { demoProtoDir } from '../../demo/paths.ts';
-import { createCodec } from '../../proto/codec.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -7,35 +5,16 @@ import { WebSocket } from 'ws';
 import { signJwt } from '../../demo/jwt.ts';
 import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
 import type { ExchangeDetail } from '../../model/types.ts';
-import { startMock, type MockServer } from '../../mock/server.ts';
-import { Store } from '../../storage/store.ts';
-import { recordDemoSession } from './demo-recording.ts';
+import { readExchanges, recordDemoSession, withMock } from './demo-recording.ts';
 
 let recording: { db: string; dir: string };
 let exchanges: ExchangeDetail[];
 
 before(async () => {
   recording = await recordDemoSession();
-  const store = Store.open(recording.db, { codec: createCodec({ protoPaths: [demoProtoDir] }) });
-  const ids: number[] = [];
-  for (let before: number | undefined, page; (page = store.listExchanges({ limit: 1000, before })).items.length > 0; before = page.next ?? 0) {
-    ids.push(...page.items.map((s) => s.id));
-    if (page.next === null) break;
-  }
-  exchanges = ids.sort((a, b) => a - b).map((id) => store.getExchange(id)!);
-  store.close();
+  exchanges = readExchanges(recording.db);
 });
 after(() => rmSync(recording.dir, { recursive: true, force: true }));
-
-async function withMock(options: Partial<Parameters<typeof startMock>[0]>, use: (mock: MockServer, lines: string[]) => Promise<void>): Promise<void> {
-  const lines: string[] = [];
-  const mock = await startMock({ db: recording.db, listen: { host: '127.0.0.1', port: 0 }, say: (l) => lines.push(l), ...options });
-  try {
-    await use(mock, lines);
-  } finally {
-    await mock.close();
-  }
-}
 
 /** Collects a WebSocket's server frames after sending `auth`, until it closes or `until` says enough. */
 function openSocket(url: URL, auth: Buffer) {
@@ -70,7 +49,7 @@ for (const timing of ['recorded', 'none'] as const) {
   test(`plays a WsAuth the recording refused with its error frame and its close code (--timing ${timing})`, { timeout: 20_000 }, async () => {
     const refused = sessions().find((s) => s.close?.by === 'server')!;
     assert.ok(refused, 'the demo session opens a WebSocket with an expired token');
-    await withMock({ timing }, async (mock) => {
+    await withMock(recording.db, { timing }, async (mock) => {
       const auth = Buffer.from(refused.frames.find((f) => f.direction === 'client')!.body, 'base64');
       const socket = openSocket(mock.url, auth);
       const close = await socket.closed;
@@ -88,7 +67,7 @@ test('plays a recorded WebSocket session, sending the event pushed after instanc
   const running = recorded.findIndex((f) => JSON.stringify(decodeMessage('ca2.WsEvent', f)).includes('INSTANCE_STATUS_RUNNING'));
   assert.ok(running > 0, 'the recording has the RUNNING event');
 
-  await withMock({ timing: 'none' }, async (mock) => {
+  await withMock(recording.db, { timing: 'none' }, async (mock) => {
     const auth = Buffer.from(live.frames.find((f) => f.direction === 'client')!.body, 'base64');
     const socket = openSocket(mock.url, auth);
     await socket.count(1);
@@ -110,7 +89,7 @@ test('gives a token it never recorded the next recorded session of the same user
   const sub = recorded[0].token!.sub!;
   const now = Math.floor(Date.now() / 1000);
   const fresh = Buffer.from(encodeMessage('ca2.WsAuth', { token: signJwt({ sub, iat: now, exp: now + 60 }, 'another secret') }));
-  await withMock({ timing: 'none' }, async (mock) => {
+  await withMock(recording.db, { timing: 'none' }, async (mock) => {
     const firstFrames: Buffer[] = [];
     for (let i = 0; i < recorded.length + 1; i++) {
       const socket = openSocket(mock.url, fresh);
@@ -124,7 +103,7 @@ test('gives a token it never recorded the next recorded session of the same user
 });
 
 test('closes a WebSocket with 1011 when the recording has no session to play', { timeout: 20_000 }, async () => {
-  await withMock({ filter: 'kind:exec' }, async (mock, lines) => {
+  await withMock(recording.db, { filter: 'kind:exec' }, async (mock, lines) => {
     const socket = openSocket(mock.url, Buffer.from(encodeMessage('ca2.WsAuth', { token: 'x' })));
     assert.deepEqual(await socket.closed, { code: 1011, reason: 'the recording has no WebSocket session' });
     assert.deepEqual(lines, ['mock: a WebSocket authenticated, but the recording has no WebSocket session to play; closing it with 1011']);
