@@ -10,6 +10,7 @@ import { createCodec, type Codec } from '../proto/codec.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import { capturedFromDetail, type CapturedExchange } from './captured.ts';
 import { HarError, parseHar } from './har-import.ts';
+import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
@@ -56,6 +57,8 @@ export function openSnapshot(file: string, codecOf: (descriptorSet: Uint8Array |
   }
   try {
     const store = Store.open(copy, { codec });
+    // A recording whose proxy was killed still has its last traffic journaled: imported too.
+    recoverOrphanedJournal(store, codec, () => undefined);
     return { store, codec, capture, remove: () => (store.close(), remove()) };
   } catch (err) {
     throw unreadable(err);

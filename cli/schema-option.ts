@@ -7,6 +7,7 @@ import { codecForRecording, SchemaError, type Codec } from '../proto/codec.ts';
 import { recordingCodec } from '../storage/capture-meta.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import { UsageError } from './usage-error.ts';
+import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
 
 export function codecFor(protoPaths: string[], embedded: { bytes: Uint8Array; label: string } | null): Codec {
   return asUsage(() => codecForRecording(protoPaths, embedded));
@@ -17,7 +18,9 @@ export function openRecording(db: string, protoPaths: string[]): { store: Store;
   // Opening would create an empty recording; a mistyped path deserves a sentence instead.
   if (!existsSync(db)) throw new UsageError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
   const codec = asUsage(() => recordingCodec(db, protoPaths));
-  return { store: asUsage(() => Store.open(db, { codec })), codec };
+  const store = asUsage(() => Store.open(db, { codec }));
+  recoverOrphanedJournal(store, codec, (line) => process.stderr.write(`ca2-inspector: ${line}\n`));
+  return { store, codec };
 }
 
 function asUsage<T>(run: () => T): T {

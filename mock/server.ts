@@ -15,6 +15,7 @@ import { parseIgnore } from './key.ts';
 import { loadRecording } from './recording.ts';
 import { ExecReleases } from './releases.ts';
 import { attachWsMock, type Timing } from './ws.ts';
+import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
 
 export interface MockOptions {
   /** The recording or capture file. */
@@ -54,6 +55,7 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
   const store = Store.open(options.db, { codec });
   let recording;
   try {
+    recoverOrphanedJournal(store, codec, (line) => options.say(`mock: ${line}`));
     recording = loadRecording(store, codec, { filter: options.filter, ignore });
   } finally {
     store.close();

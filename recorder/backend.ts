@@ -11,6 +11,7 @@ import { startInspectorServer } from '../inspector/server/app.ts';
 import { toolVersion } from '../capture/tool-version.ts';
 import { buildUi, uiDistDir } from '../inspector/build.ts';
 import { Recorder } from './recorder.ts';
+import { recoveredNotice, TapJournal } from './tap-journal.ts';
 import { TerminalPrinter } from './printer.ts';
 import { ReplayService } from '../replay/service.ts';
 
@@ -31,6 +32,8 @@ export interface BackendOptions {
 
 export interface Backend {
   recorder: Recorder;
+  /** Where tap calls wait as raw bytes while nobody watches (recorder/tap-journal.ts). */
+  journal: TapJournal;
   ui: { host: string; port: number };
   /** Counts what the proxy's side dropped because the recorder was too far behind. */
   noteDropped(dropped: Dropped): void;
@@ -47,7 +50,10 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
     onError: (message) => log(`recording: ${message}`),
     onNotice: (message) => log(`recording: ${message}`),
   });
+  const recovered = TapJournal.recover(store, codec, log);
+  if (recovered > 0) log(`recording: ${recoveredNotice(options.db, recovered)}`);
   const recorder = new Recorder(codec, store);
+  const journal = new TapJournal(store, recorder, { log });
   // Resend forwards from this thread through a replay target of its own: the proxy's thread stays as lean as it was.
   const replay = new ReplayService({ codec, store, recorder, upstream: new URL(options.upstream), insecure: options.insecure, maxBody: options.maxBody });
   let server;
@@ -64,6 +70,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
     });
   } catch (err) {
     recorder.stop();
+    journal.stop();
     store.close();
     throw err;
   }
@@ -72,6 +79,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
 
   return {
     recorder,
+    journal,
     ui: server.address,
     noteDropped(dropped) {
       if (dropped.exchanges) store.noteDropped('exchanges', dropped.exchanges);
@@ -81,6 +89,9 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       recorder.stop();
       await server.close();
       await replay.close();
+      // The file is complete for the next reader: nothing is left for a later run to recover.
+      journal.expandAll();
+      journal.stop();
       // The totals printed at exit must count what is still queued.
       store.flush();
       const { exchanges, frames, writeFailures, dropped } = store.stats();

@@ -8,10 +8,12 @@ import type { Codec } from '../proto/codec.ts';
 import { execFacts, WsFacts, type ExchangeFacts } from '../proto/exchange-facts.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
 import type { ExchangeRecord, FrameRecord, MessageRecord } from '../storage/records.ts';
-import type { Store } from '../storage/store.ts';
+import { interruptedError, type Store } from '../storage/store.ts';
 import { liveFrame, summarize, type FrameTotals } from '../storage/rows.ts';
 
 export interface RecorderListener {
+  /** Whether the listener would do anything with an update now (say, a browser is connected); the recorder builds none for nobody. */
+  listening?(): boolean;
   /** A new exchange or a change to one already reported (same id). */
   exchange?(summary: ExchangeSummary): void;
   frame?(exchangeId: number, frame: WsFrame): void;
@@ -61,6 +63,10 @@ export class Recorder implements TapListener {
   }
 
   requestStarted(flow: TappedFlow): void {
+    this.announce(this.openExchange(flow).record);
+  }
+
+  private openExchange(flow: TappedFlow): OpenExchange {
     const record: ExchangeRecord = {
       id: this.store.allocateExchangeId(),
       kind: flow.kind,
@@ -83,13 +89,14 @@ export class Recorder implements TapListener {
       close: null,
       ...(flow.replayOf !== undefined ? { replayOf: flow.replayOf } : {}),
     };
-    this.open.set(flow.id, {
+    const entry: OpenExchange = {
       record,
       stored: false,
       ws: flow.kind === 'ws' ? new WsFacts(this.codec) : undefined,
       frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 },
-    });
-    this.announce(record);
+    };
+    this.open.set(flow.id, entry);
+    return entry;
   }
 
   /** The exchange id an open flow was given, so a replay can name the exchange it made. */
@@ -98,7 +105,8 @@ export class Recorder implements TapListener {
   }
 
   exchangeEnded(flow: TappedFlow): void {
-    const entry = this.open.get(flow.id) ?? this.adopt(flow);
+    // A flow whose start never reached the recorder (it ended quickly, see worker-bridge.ts) is recorded from its end.
+    const entry = this.open.get(flow.id) ?? this.openExchange(flow);
     const { record } = entry;
     record.request = messageRecord(flow.request);
     record.response = flow.response ? messageRecord(flow.response) : null;
@@ -115,14 +123,13 @@ export class Recorder implements TapListener {
       entry.ws!.upgrade(flow.request.headers, flow.response!.headers);
       applyFacts(record, entry.ws!.facts);
       // The connection stays open: the exchange ends at wsClosed.
-      entry.stored = true;
-      this.save(record);
+      this.save(entry);
       return;
     }
     record.endedAt = flow.endedAt;
     record.state = stateOf(flow);
     this.open.delete(flow.id);
-    this.save(record);
+    this.save(entry);
   }
 
   wsFrame(frame: TappedFrame): void {
@@ -143,7 +150,7 @@ export class Recorder implements TapListener {
     // Only what changes the row's summary rewrites the exchange; other frames just add to the count.
     const { decoded, changed } = entry.ws!.frame(frame);
     if (changed) applyFacts(record, entry.ws!.facts);
-    for (const l of this.listeners) l.frame?.(record.id, liveFrame(frameRecord, decoded));
+    if (this.anyoneListening()) for (const l of this.listeners) l.frame?.(record.id, liveFrame(frameRecord, decoded));
     if (frame.direction === 'client') {
       entry.frames.clientFrames += 1;
       entry.frames.clientBytes += frame.size;
@@ -151,7 +158,7 @@ export class Recorder implements TapListener {
       entry.frames.serverFrames += 1;
       entry.frames.serverBytes += frame.size;
     }
-    if (changed) this.save(record, entry.frames);
+    if (changed) this.save(entry);
   }
 
   wsClosed(flow: TappedFlow, close: TappedClose): void {
@@ -165,30 +172,45 @@ export class Recorder implements TapListener {
     record.error = flow.error?.message ?? record.error;
     record.state = stateOf(flow);
     this.open.delete(flow.id);
-    this.save(record, entry.frames);
+    this.save(entry);
   }
 
-  /** A flow whose start never reached the recorder (it ended quickly, see worker-bridge.ts): record it from its end. */
-  private adopt(flow: TappedFlow): OpenExchange {
-    this.requestStarted(flow);
-    return this.open.get(flow.id)!;
-  }
-
-  private save(record: ExchangeRecord, frames?: FrameTotals): void {
-    this.store.putExchange(record);
-    this.announce(record, frames);
+  private save(entry: OpenExchange): void {
+    this.store.putExchange(entry.record, { fresh: !entry.stored });
+    entry.stored = true;
+    this.announce(entry.record, entry.frames);
   }
 
   private announce(record: ExchangeRecord, frames?: FrameTotals): void {
+    if (!this.anyoneListening()) return;
     const summary = summarize(record, frames);
     for (const l of this.listeners) l.exchange?.(summary);
+  }
+
+  /**
+   * Records every exchange still open as interrupted and forgets it: for the flows of a
+   * run that stopped without closing, whose end will never come.
+   */
+  abandonOpen(): void {
+    for (const entry of this.open.values()) {
+      entry.record.state = 'interrupted';
+      entry.record.error ??= interruptedError;
+      this.save(entry);
+    }
+    this.open.clear();
+  }
+
+  /** Whether any listener wants updates now. Under load, building summaries and frames nobody looks at is a good part of the recorder's time. */
+  anyoneListening(): boolean {
+    for (const l of this.listeners) if (l.listening?.() ?? true) return true;
+    return false;
   }
 
   private storeLongRunning(now: number): void {
     for (const entry of this.open.values()) {
       if (!entry.stored && now - entry.record.startedAt >= PENDING_ROW_DELAY_MS) {
+        this.store.putExchange(entry.record, { fresh: true });
         entry.stored = true;
-        this.store.putExchange(entry.record);
       }
     }
   }

@@ -1,16 +1,14 @@
-// The proxy's side of the recording worker: a tap listener that sends the hooks across.
-// The calls of one event-loop turn go in one message, since each postMessage has a fixed
-// cost on the forwarding thread. Bodies are first cut to their own exact-size buffers and
-// transferred, because a Buffer is often a view into a larger pooled or socket buffer that
-// postMessage would otherwise copy whole.
+// The proxy's side of the recording worker: a tap listener that writes each hook call
+// into the ring of shared memory the worker reads (recorder/tap-ring.ts). Nothing is
+// posted per call: the forwarding thread only copies the call's bytes into the ring.
 
 import { Worker } from 'node:worker_threads';
-import type { TapHook, TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
+import type { TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import type { BackendOptions } from './backend.ts';
 import type { Dropped } from '../storage/store.ts';
-import type { FromWorker, TapCall, ToWorker } from './worker-messages.ts';
+import { createRing, RING_BYTES, RingWriter } from './tap-ring.ts';
+import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
-/** The recording backend failed to start, and whether the command's options were at fault. */
 export class SetupError extends Error {
   constructor(
     message: string,
@@ -28,21 +26,19 @@ export interface RecordingWorker {
 }
 
 /**
- * Most exchanges end within milliseconds. Their start is sent only if they are still
+ * Most exchanges end within milliseconds. Their start is written only if they are still
  * running after this long, so a quick exchange crosses to the worker once, not twice;
  * the recorder takes an exchange whose start it never saw from its end.
  */
 const SEND_START_AFTER_MS = 100;
 
 /**
- * What may wait for the recorder, in bytes: bodies sent and not yet recorded, plus a
- * fixed cost per call. The recorder keeps up with a flood of WebSocket frames (each is
- * one raw row), so this is only reached when it cannot; past it frames and ended
- * exchanges are dropped, counted in /api/stats (dropped) and said on the terminal,
- * rather than held in memory without bound.
+ * What may wait for the recorder, in bytes: the ring's size. The recorder keeps up with a
+ * flood of WebSocket frames (each is one raw row), so this is only reached when it
+ * cannot; past it frames and ended exchanges are dropped, counted in /api/stats
+ * (dropped) and said on the terminal, rather than held in memory without bound.
  */
-export const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
-const CALL_COST_BYTES = 256;
+export const MAX_BACKLOG_BYTES = RING_BYTES;
 
 const workerEntry = new URL('./worker.ts', import.meta.url).href;
 const tsxApi = import.meta.resolve('tsx/esm/api');
@@ -50,51 +46,30 @@ const tsxApi = import.meta.resolve('tsx/esm/api');
 const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerEntry)}); })`;
 
 export function startRecordingWorker(options: BackendOptions, log: (line: string) => void): Promise<RecordingWorker> {
-  const worker = new Worker(bootstrap, { eval: true, workerData: options });
+  const ring = createRing();
+  const worker = new Worker(bootstrap, { eval: true, workerData: { options, ring } satisfies WorkerSetup });
+  const writer = new RingWriter(ring);
   let closed: ((m: (FromWorker & { type: 'closed' }) | null) => void) | null = null;
+  /** Set once the worker is gone or closing: calls are then not written at all. */
+  let stopped = false;
 
-  let calls: TapCall[] = [];
-  let transfers: ArrayBuffer[] = [];
-  let callBytes = 0;
-  /** Bytes of each message sent and not yet recorded, oldest first; the worker answers each in order. */
-  const sentBytes: number[] = [];
-  let backlogBytes = 0;
-  let dropped: Dropped = { exchanges: 0, frames: 0 };
+  /** What was dropped since the ring last had room, or null while nothing is being dropped. */
   let dropping: Dropped | null = null;
-  const send = () => {
-    worker.postMessage({ type: 'tap', calls, dropped } satisfies ToWorker, transfers);
-    sentBytes.push(callBytes);
-    backlogBytes += callBytes;
-    calls = [];
-    transfers = [];
-    callBytes = 0;
-    dropped = { exchanges: 0, frames: 0 };
-  };
-  const recorded = () => {
-    backlogBytes -= sentBytes.shift() ?? 0;
-    if (dropping !== null && backlogBytes < MAX_BACKLOG_BYTES / 2) {
-      log(`recording: caught up; ${dropping.frames} WebSocket frame(s) and ${dropping.exchanges} exchange(s) were forwarded but dropped from the recording.`);
-      dropping = null;
-    }
-  };
-  const post = (hook: TapHook, args: unknown[], transfer: ArrayBuffer[], bytes = 0) => {
-    if (calls.length === 0) setImmediate(send);
-    calls.push({ hook, args });
-    transfers.push(...transfer);
-    callBytes += bytes + CALL_COST_BYTES;
-  };
-  /** Whether the recorder is too far behind to take this call; if so it is counted as dropped. */
-  const over = (kind: keyof Dropped, bytes: number) => {
-    if (backlogBytes + callBytes + bytes <= MAX_BACKLOG_BYTES) return false;
+  const drop = (kind: keyof Dropped) => {
+    writer.countDropped(kind);
     if (dropping === null) {
       dropping = { exchanges: 0, frames: 0 };
       log(`recording: the recorder is more than ${MAX_BACKLOG_BYTES >> 20} MB behind; traffic is forwarded but dropped from the recording until it catches up (counted in /api/stats as dropped).`);
     }
     dropping[kind] += 1;
-    dropped[kind] += 1;
-    if (calls.length === 0) setImmediate(send);
-    return true;
   };
+  const wrote = () => {
+    if (dropping !== null && writer.used() < MAX_BACKLOG_BYTES / 2) {
+      log(`recording: caught up; ${dropping.frames} WebSocket frame(s) and ${dropping.exchanges} exchange(s) were forwarded but dropped from the recording.`);
+      dropping = null;
+    }
+  };
+
   // Snapshots from the tap, in start order; they do not change under us.
   const unsentStarts = new Map<number, TappedFlow>();
   const sendDueStarts = () => {
@@ -102,7 +77,8 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
     for (const [id, flow] of unsentStarts) {
       if (flow.startedAt > due) break;
       unsentStarts.delete(id);
-      post('requestStarted', [withoutBodies(flow)], []);
+      // A start that finds no room is not counted: its end is, if that finds none either.
+      if (!stopped) writer.requestStarted(flow);
     }
   };
   const startTimer = setInterval(sendDueStarts, SEND_START_AFTER_MS / 2);
@@ -113,25 +89,20 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
       unsentStarts.set(flow.id, flow);
     },
     exchangeEnded(flow: TappedFlow) {
-      const bytes = flow.request.body.byteLength + (flow.response?.body.byteLength ?? 0);
-      // One whose start was sent is still recorded, without its bodies, so it does not stay pending.
       const started = !unsentStarts.delete(flow.id);
-      if (over('exchanges', bytes)) {
-        if (started) post('exchangeEnded', [withoutBodies(flow, true)], []);
-        return;
-      }
-      const transfer: ArrayBuffer[] = [];
-      const request = { ...flow.request, body: own(flow.request.body, transfer) };
-      const response = flow.response && { ...flow.response, body: own(flow.response.body, transfer) };
-      post('exchangeEnded', [{ ...flow, request, response }], transfer, bytes);
+      if (stopped) return;
+      if (writer.exchangeEnded(flow, 'with')) return wrote();
+      drop('exchanges');
+      // One whose start was written is still recorded, without its bodies, so it does not stay pending.
+      if (started) writer.exchangeEnded(flow, 'without-marked-truncated');
     },
     wsFrame(frame: TappedFrame) {
-      if (over('frames', frame.body.byteLength)) return;
-      const transfer: ArrayBuffer[] = [];
-      post('wsFrame', [{ ...frame, body: own(frame.body, transfer) }], transfer, frame.body.byteLength);
+      if (stopped) return;
+      if (writer.wsFrame(frame)) wrote();
+      else drop('frames');
     },
     wsClosed(flow: TappedFlow, close: TappedClose) {
-      post('wsClosed', [withoutBodies(flow), close], []);
+      if (!stopped) writer.wsClosed(flow, close);
     },
   };
 
@@ -142,6 +113,7 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
           log(message.line);
           break;
         case 'fatal':
+          stopped = true;
           void worker.terminate();
           reject(new SetupError(message.message, message.cause));
           break;
@@ -162,14 +134,12 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
                   done(m);
                 };
                 clearInterval(startTimer);
-                if (calls.length > 0) send();
+                stopped = true;
+                // Everything written so far is in the ring: the worker records it all before it closes.
                 worker.postMessage({ type: 'shutdown' } satisfies ToWorker);
               });
             },
           });
-          break;
-        case 'recorded':
-          recorded();
           break;
         case 'closed':
           closed?.(message);
@@ -177,29 +147,10 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
       }
     });
     worker.on('error', (err) => {
+      stopped = true;
       log(`recording: the recorder stopped: ${err.message}. Traffic is still forwarded but no longer recorded.`);
       reject(err);
       closed?.(null);
     });
   });
-}
-
-/**
- * Request and response bodies are sent once, with exchangeEnded; other hooks carry the
- * headers only. An exchange sent without the bodies it had is marked truncated.
- */
-function withoutBodies(flow: TappedFlow, truncated = false): TappedFlow {
-  const empty = new Uint8Array(0);
-  const cut = <M extends { body: Uint8Array; truncated: boolean }>(m: M): M => ({ ...m, body: empty, truncated: m.truncated || (truncated && m.body.length > 0) });
-  return { ...flow, request: cut(flow.request), response: flow.response && cut(flow.response) };
-}
-
-/** Above this a body is moved to the worker rather than copied again; below it, moving costs more than copying. */
-const TRANSFER_FROM_BYTES = 64 * 1024;
-
-function own(body: Uint8Array, transfer: ArrayBuffer[]): Uint8Array {
-  const copy = new Uint8Array(body.byteLength);
-  copy.set(body);
-  if (copy.byteLength >= TRANSFER_FROM_BYTES) transfer.push(copy.buffer);
-  return copy;
 }

@@ -1,25 +1,22 @@
 // What crosses between the proxy's thread and the recording worker.
 
-import type { Dropped, StoreStats } from '../storage/store.ts';
+import type { StoreStats } from '../storage/store.ts';
+import type { BackendOptions } from './backend.ts';
 
-/** One tap hook call, replayed on the recorder in the worker. */
-export interface TapCall {
-  hook: string;
-  args: unknown[];
+/** The worker's workerData: the backend's options and the ring the tap calls arrive in (recorder/tap-ring.ts). */
+export interface WorkerSetup {
+  options: BackendOptions;
+  ring: SharedArrayBuffer;
 }
 
-export type ToWorker =
-  /** Every hook called during one turn of the proxy's event loop, in order, and what was dropped instead of sent. */
-  | { type: 'tap'; calls: TapCall[]; dropped: Dropped }
-  | { type: 'shutdown' };
+/** Record what is in the ring, then close. */
+export type ToWorker = { type: 'shutdown' };
 
 export type FromWorker =
   | { type: 'ready'; ui: { host: string; port: number } }
   /** The backend could not start; 'options' when a --proto or --db given was at fault. */
   | { type: 'fatal'; message: string; cause: 'options' | 'other' }
   | { type: 'log'; line: string }
-  /** The calls of one tap message were handed to the recorder. */
-  | { type: 'recorded' }
   | { type: 'closed'; stats: ClosedStats };
 
 export type ClosedStats = Pick<StoreStats, 'exchanges' | 'frames' | 'writeFailures' | 'dropped'>;

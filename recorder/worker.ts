@@ -1,38 +1,70 @@
 // The worker thread that hosts the backend; recorder/worker-bridge.ts is its other end.
+// Tap calls arrive in the shared ring (recorder/tap-ring.ts); messages only start and
+// stop it. Each batch goes to the recorder, or while nobody watches to the journal
+// (recorder/tap-journal.ts).
 
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TapHook } from '../proxy/tap.ts';
 import { SchemaError } from '../proto/codec.ts';
 import { StorageError } from '../storage/store.ts';
-import { startBackend, type BackendOptions } from './backend.ts';
-import type { FromWorker, ToWorker } from './worker-messages.ts';
+import { startBackend, type Backend } from './backend.ts';
+import { RingReader } from './tap-ring.ts';
+import { replayCall } from './tap-journal.ts';
+import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 const RECORDER_NICE = 10;
+/** Calls handled per turn of the worker's event loop, so the inspector's requests are served during a flood. */
+const CALLS_PER_TURN = 2_000;
+/** The writer wakes the reader; this only guards against a wake-up that never comes. */
+const WAIT_GUARD_MS = 1_000;
+/**
+ * Once woken, the reader lets calls gather this long before it reads them: one turn for
+ * many calls rather than a wake-up per call, which cost more than recording the call.
+ * With the store's flush interval (50 ms) it bounds what kill -9 can lose to under 100 ms.
+ */
+const GATHER_MS = 40;
+
 const port = parentPort!;
 yieldCpuToForwarding();
 const post = (message: FromWorker) => port.postMessage(message);
 const log = (line: string) => post({ type: 'log', line });
+const setup = workerData as WorkerSetup;
 
 try {
-  const backend = await startBackend(workerData as BackendOptions, log);
-  port.on('message', async (message: ToWorker) => {
-    if (message.type === 'tap') {
-      for (const call of message.calls) {
-        const hook = backend.recorder[call.hook as TapHook] as ((...args: unknown[]) => void) | undefined;
-        try {
-          hook?.apply(backend.recorder, call.args);
-        } catch (err) {
-          log(`recording: ${call.hook} failed and was skipped: ${(err as Error).message}`);
-        }
-      }
-      backend.noteDropped(message.dropped);
-      post({ type: 'recorded' });
-    } else if (message.type === 'shutdown') {
-      const stats = await backend.close();
-      post({ type: 'closed', stats });
+  const backend = await startBackend(setup.options, log);
+  const reader = new RingReader(setup.ring);
+  const { recorder, journal } = backend;
+  let closing = false;
+  const drain = (limit: number) => {
+    let more: boolean;
+    if (journal.defers()) {
+      const taken = reader.takeRecords(limit);
+      if (taken) journal.put(taken.records, taken.count, taken.ends);
+      more = reader.waiting();
+    } else {
+      more = reader.drain((call) => replayCall(recorder, call, log), limit);
     }
+    noteDropped(backend, reader);
+    return more;
+  };
+  void (async () => {
+    while (!closing) {
+      if (drain(CALLS_PER_TURN)) {
+        await new Promise((resolve) => setImmediate(resolve));
+      } else {
+        await reader.wait(WAIT_GUARD_MS);
+        await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
+      }
+    }
+  })();
+  port.on('message', async (message: ToWorker) => {
+    if (message.type !== 'shutdown') return;
+    closing = true;
+    // The proxy writes nothing more once it asked: what the ring holds is all there is.
+    while (drain(Infinity));
+    const stats = await backend.close();
+    post({ type: 'closed', stats });
   });
   post({ type: 'ready', ui: backend.ui });
 } catch (err) {
@@ -40,10 +72,15 @@ try {
   post({ type: 'fatal', message: (err as Error).message, cause: options ? 'options' : 'other' });
 }
 
+function noteDropped(backend: Backend, reader: RingReader): void {
+  const dropped = reader.takeDropped();
+  if (dropped.exchanges || dropped.frames) backend.noteDropped(dropped);
+}
+
 /**
  * On Linux a thread has its own nice value: lowering the recorder's lets the forwarding
  * thread win the CPU when both want it, and recording catches up when traffic pauses
- * (the queue is bounded in storage). Elsewhere the thread keeps its priority.
+ * (the ring bounds what waits). Elsewhere the thread keeps its priority.
  */
 function yieldCpuToForwarding(): void {
   try {

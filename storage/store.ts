@@ -72,6 +72,8 @@ export interface StoreStats {
   dropped: Dropped;
   /** Exchanges and frames written but not yet in the search index (bare words still find them, by decoding). */
   unindexed: number;
+  /** Tap calls recorded as raw bytes and not yet made into rows (done when idle, and before any read). */
+  journaled: number;
   /** Rows an older schema summarised, redone in the background; null when all are current. */
   reindexing: { done: number; total: number } | null;
 }
@@ -93,9 +95,19 @@ export interface ListQuery {
 }
 
 type Queued =
-  | { kind: 'exchange'; record: ExchangeRecord }
+  /** fresh: no row with this id was ever put, so writing it needs no lookup first. */
+  | { kind: 'exchange'; record: ExchangeRecord; fresh: boolean }
   | { kind: 'frame'; frame: FrameRecord }
-  | { kind: 'contentKey'; id: number; key: string };
+  | { kind: 'contentKey'; id: number; key: string }
+  /** Tap calls kept as raw bytes (recorder/tap-journal.ts), with how many exchanges and frames they end. */
+  | { kind: 'journal'; records: Uint8Array; calls: number; ends: Dropped }
+  | { kind: 'journalDone'; seq: number };
+
+/** One row of the tap journal, oldest first. */
+export interface JournalEntry {
+  seq: number;
+  records: Uint8Array;
+}
 
 /** While locked, a write gives up after this long instead of holding up the event loop. */
 const busyTimeoutMs = 25;
@@ -142,12 +154,20 @@ export class Store {
   private lastProgressAt = 0;
   /** Whether redoing stale rows was announced and its end is still to be told. */
   private redoing = false;
+  /** While above 0, puts are held in the queue: what runs inside atomically() commits as one. */
+  private holding = 0;
+  /** The newest journal row handed out to be made into rows; its deletion may still be queued. */
+  private journalTaken = 0;
+  private beforeRead: (() => void) | null = null;
+
+  private readonly recording: boolean;
 
   private constructor(
     private readonly db: Database.Database,
     readonly file: string,
     options: StoreOptions,
   ) {
+    this.recording = options.recording ?? false;
     this.onError = options.onError ?? ((message) => process.emitWarning(message));
     this.onNotice = options.onNotice ?? (() => {});
     this.flushIntervalMs = options.flushIntervalMs ?? 50;
@@ -195,7 +215,11 @@ export class Store {
         }
       }
       migrate(db);
-      if (options.recording) markInterrupted(db);
+      if (options.recording) {
+        markInterrupted(db);
+        // Readers tell from this whether a journal left in the file still has a recorder to make it into rows.
+        db.prepare("INSERT OR REPLACE INTO store_state (key, value) VALUES ('recorder_pid', ?)").run(process.pid);
+      }
       if (options.maxBytes !== undefined) {
         const pageSize = db.pragma('page_size', { simple: true }) as number;
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
@@ -215,16 +239,20 @@ export class Store {
     return this.nextId++;
   }
 
-  /** Insert or replace (upsert by id). Queued; written in batched transactions. Never throws. */
-  putExchange(record: ExchangeRecord): void {
+  /**
+   * Insert or replace (upsert by id). Queued; written in batched transactions. Never throws.
+   * `fresh`: the caller allocated the id and has not put it before, so no row needs looking up.
+   */
+  putExchange(record: ExchangeRecord, options: { fresh?: boolean } = {}): void {
     if (this.refuseClosed('exchanges')) return;
     if (record.id >= this.nextId) this.nextId = record.id + 1;
     const waiting = this.queuedExchanges.get(record.id);
     if (waiting) {
+      // Its first put decides whether a row exists to replace.
       waiting.record = record;
       return;
     }
-    const entry = { kind: 'exchange' as const, record };
+    const entry = { kind: 'exchange' as const, record, fresh: options.fresh === true };
     this.queuedExchanges.set(record.id, entry);
     this.enqueue(entry);
   }
@@ -250,6 +278,63 @@ export class Store {
   putContentKey(id: number, key: string): void {
     if (this.refuseClosed('exchanges')) return;
     this.enqueue({ kind: 'contentKey', id, key });
+  }
+
+  /**
+   * Keeps tap calls as raw bytes, to be made into rows later (recorder/tap-journal.ts).
+   * `ends` counts the exchanges and frames among them, for the dropped totals should
+   * they never be written.
+   */
+  putJournal(records: Uint8Array, calls: number, ends: Dropped): void {
+    if (this.closed) {
+      this.dropped.exchanges += ends.exchanges;
+      this.dropped.frames += ends.frames;
+      return;
+    }
+    this.enqueue({ kind: 'journal', records, calls, ends });
+  }
+
+  /** The oldest journal row not yet handed out, or null; none while writes fail, so a row is never handed out twice. */
+  nextJournal(): JournalEntry | null {
+    if (this.closed || this.failureStreak > 0) return null;
+    this.flush();
+    if (this.failureStreak > 0) return null;
+    const row = this.sql.nextJournal.get(this.journalTaken) as JournalEntry | undefined;
+    if (row === undefined) return null;
+    this.journalTaken = row.seq;
+    return row;
+  }
+
+  /** Queues the deletion of a journal row made into rows; put inside the same atomically() as those rows. */
+  journalDone(seq: number): void {
+    this.enqueue({ kind: 'journalDone', seq });
+  }
+
+  /** Runs `fn` and writes what it put in one transaction, so none of it is stored without the rest. */
+  atomically(fn: () => void): void {
+    this.holding++;
+    try {
+      fn();
+    } finally {
+      this.holding--;
+    }
+    this.flush();
+  }
+
+  /**
+   * Whether the file holds journaled tap calls that no running recorder will make into
+   * rows: the run that wrote them stopped without closing (kill -9, a crash).
+   */
+  orphanedJournal(): boolean {
+    if (this.closed || (this.sql.journaled.get() as number) === 0) return false;
+    if (this.recording) return true;
+    const pid = this.db.prepare("SELECT value FROM store_state WHERE key = 'recorder_pid'").pluck().get() as number | undefined;
+    return pid === undefined || !processAlive(pid);
+  }
+
+  /** Called before every read (list, detail, export): the recorder makes its journal into rows there, so reads see every call put. */
+  onBeforeRead(run: (() => void) | null): void {
+    this.beforeRead = run;
   }
 
   /** Whether an exchange with this content key is written (queued keys are not looked at, so an import can stay one transaction). */
@@ -298,7 +383,7 @@ export class Store {
   listExchanges(query: ListQuery = {}): ExchangePage {
     const filter = parseFilter(query.filter ?? '');
     const limit = Math.min(1000, Math.max(1, Math.floor(query.limit ?? 100)));
-    this.flush();
+    this.settle();
     const now = query.now ?? Date.now();
     const items = this.read(() =>
       settledPage(filter, limit, query.before, this.resummariser.stale(), {
@@ -318,7 +403,7 @@ export class Store {
    * the codec loaded now (with spans for the hex view unless `spans: false`); null if there is none.
    */
   getExchange(id: number, options: { spans?: boolean } = {}): ExchangeDetail | null {
-    this.flush();
+    this.settle();
     return this.read(() => {
       const row = this.sql.detail.get(id) as DetailRow | undefined;
       if (row === undefined) return null;
@@ -335,7 +420,7 @@ export class Store {
    */
   recordedExchanges(query: { filter?: string; now?: number } = {}): Iterable<RecordedExchange> {
     const filter = parseFilter(query.filter ?? '');
-    this.flush();
+    this.settle();
     const rows = this.read(() => iterateRecordedExchanges((sql) => this.statement(sql), filter, query.now ?? Date.now()));
     const file = this.file;
     return (function* () {
@@ -356,6 +441,7 @@ export class Store {
       writeFailures: this.writeFailures,
       dropped: { ...this.dropped },
       unindexed: this.index.waiting(),
+      journaled: (this.sql.journaled.get() as number) + this.queue.reduce((n, e) => n + (e.kind === 'journal' ? e.calls : 0), 0),
       reindexing: this.resummariser.progress(),
     }));
   }
@@ -369,8 +455,15 @@ export class Store {
     this.background = null;
     this.db.pragma(`busy_timeout = ${patientBusyTimeoutMs}`);
     this.flush();
+    if (this.recording) {
+      try {
+        this.db.prepare("DELETE FROM store_state WHERE key = 'recorder_pid' AND value = ?").run(process.pid);
+      } catch {
+        // Read-only or locked now: a reader sees the process gone, which says the same.
+      }
+    }
     if (this.queue.length > 0) {
-      for (const entry of this.queue) this.dropped[entry.kind === 'exchange' ? 'exchanges' : 'frames']++;
+      for (const entry of this.queue) this.countDropped(entry);
       this.onError(`${this.queue.length} records could not be written to ${this.file} before closing and are lost.`);
       this.queue = [];
     }
@@ -379,12 +472,28 @@ export class Store {
     this.db.close();
   }
 
+  /** What reads do first: the journal made into rows, and the queue written. */
+  private settle(): void {
+    if (this.closed) return;
+    this.beforeRead?.();
+    this.flush();
+  }
+
+  private countDropped(entry: Queued): void {
+    if (entry.kind === 'journal') {
+      this.dropped.exchanges += entry.ends.exchanges;
+      this.dropped.frames += entry.ends.frames;
+    } else if (entry.kind !== 'journalDone') {
+      this.dropped[entry.kind === 'frame' ? 'frames' : 'exchanges']++;
+    }
+  }
+
   private enqueue(entry: Queued): void {
     this.lastPutAt = Date.now();
     this.queue.push(entry);
     if (this.queue.length > this.maxQueue) this.dropOldest(this.queue.length - this.maxQueue);
     // While failing, only the timer retries, so puts do not each wait on a lock.
-    if (this.queue.length >= this.maxBatch && this.failureStreak === 0) {
+    if (this.queue.length >= this.maxBatch && this.failureStreak === 0 && this.holding === 0) {
       this.flush();
     } else {
       this.schedule(this.flushIntervalMs);
@@ -411,7 +520,7 @@ export class Store {
     const gone = this.queue.splice(0, count);
     for (const entry of gone) {
       if (entry.kind === 'exchange' && this.queuedExchanges.get(entry.record.id) === entry) this.queuedExchanges.delete(entry.record.id);
-      this.dropped[entry.kind === 'exchange' ? 'exchanges' : 'frames']++;
+      this.countDropped(entry);
     }
     if (!this.droppingReported) {
       this.droppingReported = true;
@@ -448,8 +557,8 @@ export class Store {
           return;
         }
         const entry = batch[i];
-        this.dropped[entry.kind === 'frame' ? 'frames' : 'exchanges']++;
-        const what = entry.kind === 'frame' ? 'a WebSocket frame' : `exchange ${entry.kind === 'exchange' ? entry.record.id : entry.id}`;
+        this.countDropped(entry);
+        const what = describeQueued(entry);
         this.onError(`Could not record ${what} in ${this.file}, so it was dropped: ${(err as Error).message}`);
       }
     }
@@ -568,7 +677,9 @@ function prepareStatements(db: Database.Database) {
   const updateExchange = db.prepare(
     `UPDATE exchanges SET ${exchangeColumns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
   );
-  // A new row counts frames already stored, in case they were written before it.
+  // A new WebSocket row counts frames already stored, in case they were written before it;
+  // other kinds have no frames.
+  const insertPlainExchange = db.prepare(`INSERT INTO exchanges (id, ${exchangeColumns.join(', ')}) VALUES (@id, ${exchangeColumns.map((c) => `@${c}`).join(', ')})`);
   const insertExchange = db.prepare(
     `INSERT INTO exchanges (id, ${exchangeColumns.join(', ')}, client_frames, server_frames, client_frame_bytes, server_frame_bytes)
      VALUES (@id, ${exchangeColumns.map((c) => `@${c}`).join(', ')},
@@ -596,10 +707,10 @@ function prepareStatements(db: Database.Database) {
   );
 
   const exists = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
-  const putExchange = (record: ExchangeRecord): void => {
+  const putExchange = (record: ExchangeRecord, fresh: boolean): void => {
     const params = exchangeParams(record);
-    const existed = exists.get(record.id) !== undefined;
-    (existed ? updateExchange : insertExchange).run(params);
+    const existed = !fresh && exists.get(record.id) !== undefined;
+    (existed ? updateExchange : record.kind === 'ws' ? insertExchange : insertPlainExchange).run(params);
     putBodies.run(params);
     if (existed) deleteErrors.run(record.id);
     for (const error of record.errors) insertError.run(error, record.id);
@@ -624,16 +735,22 @@ function prepareStatements(db: Database.Database) {
     delta[side(frame.direction) + 2] += frame.size;
   };
 
+  const insertJournal = db.prepare('INSERT INTO tap_journal (calls, records) VALUES (?, ?)');
+  const deleteJournal = db.prepare('DELETE FROM tap_journal WHERE seq = ?');
   const contentKeys = prepareContentKeys(db);
   const batch = db.transaction((entries: Queued[]) => {
     const deltas = new Map<number, Delta>();
     for (const entry of entries) {
       if (entry.kind === 'contentKey') {
         contentKeys.set(entry.id, entry.key);
+      } else if (entry.kind === 'journal') {
+        insertJournal.run(entry.calls, entry.records);
+      } else if (entry.kind === 'journalDone') {
+        deleteJournal.run(entry.seq);
       } else if (entry.kind === 'exchange') {
         // Frames written earlier in this batch are already counted by the insert.
         if (deltas.has(entry.record.id)) flushDelta(entry.record.id);
-        putExchange(entry.record);
+        putExchange(entry.record, entry.fresh);
       } else {
         putFrame(entry.frame, deltas);
       }
@@ -655,11 +772,13 @@ function prepareStatements(db: Database.Database) {
     detail: db.prepare(detailSql),
     frames: db.prepare(framesSql),
     idsBetween: db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck(),
+    nextJournal: db.prepare('SELECT seq, records FROM tap_journal WHERE seq > ? ORDER BY seq LIMIT 1'),
+    journaled: db.prepare('SELECT ifnull(sum(calls), 0) FROM tap_journal').pluck(),
   };
 }
 
 /** What an exchange the proxy never saw end says about itself. */
-const interruptedError = 'the proxy stopped before this exchange ended';
+export const interruptedError = 'the proxy stopped before this exchange ended';
 
 /**
  * A run that was killed (kill -9, a crash, power loss) leaves the rows of exchanges in
@@ -672,6 +791,31 @@ function markInterrupted(db: Database.Database): void {
     db.prepare("INSERT INTO unindexed (rowid, replaces) SELECT id << 32, 1 FROM exchanges WHERE state = 'pending' ON CONFLICT DO NOTHING").run();
     db.prepare("UPDATE exchanges SET state = 'interrupted', error = ? WHERE state = 'pending'").run(interruptedError);
   }).immediate();
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, owned by someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function describeQueued(entry: Queued): string {
+  switch (entry.kind) {
+    case 'frame':
+      return 'a WebSocket frame';
+    case 'exchange':
+      return `exchange ${entry.record.id}`;
+    case 'contentKey':
+      return `exchange ${entry.id}`;
+    case 'journal':
+      return `${entry.calls} journaled tap calls`;
+    case 'journalDone':
+      return `the end of journal row ${entry.seq}`;
+  }
 }
 
 function isTransient(err: unknown): boolean {

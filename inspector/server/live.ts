@@ -16,15 +16,19 @@ export class LiveStream implements RecorderListener {
 
   constructor(private readonly io: SocketServer<Record<string, never>, LiveEvents>) {}
 
+  /** Serialising for nobody would cost the recorder time under load. */
+  listening(): boolean {
+    return this.io.engine.clientsCount > 0;
+  }
+
   exchange(summary: ExchangeSummary): void {
-    // Serialising for nobody would cost the recorder time under load.
-    if (this.io.engine.clientsCount === 0) return;
+    if (!this.listening()) return;
     this.batch.exchange(summary);
     this.schedule();
   }
 
   frame(exchangeId: number, frame: WsFrame): void {
-    if (this.io.engine.clientsCount === 0) return;
+    if (!this.listening()) return;
     this.batch.frame({ exchangeId, frame });
     this.schedule();
   }

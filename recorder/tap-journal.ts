@@ -1,0 +1,148 @@
+// The tap journal: while nobody watches the traffic live, the recorder keeps tap calls
+// as the raw bytes they crossed the ring in, a batch per row, and makes them into
+// exchange and frame rows when it is idle, before any read, or once a browser connects.
+// Under load that is one insert per batch instead of the decoding, summary columns and
+// eight indexes of every exchange, on a thread that shares the CPU with forwarding;
+// what is journaled is on disk as soon as any row is, so kill -9 loses no more.
+//
+// Calls reach the recorder in the order they were tapped: once one is journaled, every
+// later one is too, until the journal is empty again.
+
+import type { Codec } from '../proto/codec.ts';
+import type { Dropped, Store } from '../storage/store.ts';
+import { Recorder } from './recorder.ts';
+import { journalCalls, type TapCall } from './tap-ring.ts';
+
+export interface TapJournalOptions {
+  /** How long the tap must be quiet before the journal is made into rows (ms). */
+  idleAfterMs?: number;
+  /** Past this many journaled calls, rows are also made between batches, so the journal cannot grow without end under load. */
+  maxJournaled?: number;
+  log: (line: string) => void;
+}
+
+export class TapJournal {
+  private readonly idleAfterMs: number;
+  private readonly maxJournaled: number;
+  private readonly log: (line: string) => void;
+  /** Calls journaled and not yet made into rows, as far as this run knows. */
+  private waiting = 0;
+  private lastPutAt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly recorder: Recorder,
+    options: TapJournalOptions,
+  ) {
+    this.idleAfterMs = options.idleAfterMs ?? 100;
+    this.maxJournaled = options.maxJournaled ?? 50_000;
+    this.log = options.log;
+    store.onBeforeRead(() => this.expandAll());
+  }
+
+  /**
+   * Rows an earlier run journaled and never made into rows (it was killed): made now,
+   * with a recorder of their own since their flow ids are that run's, and the exchanges
+   * they leave open recorded as interrupted. Returns how many calls there were.
+   */
+  static recover(store: Store, codec: Codec, log: (line: string) => void): number {
+    const journaled = store.stats().journaled;
+    if (journaled === 0) return 0;
+    const recorder = new Recorder(codec, store);
+    const journal = new TapJournal(store, recorder, { log });
+    journal.expandAll();
+    recorder.abandonOpen();
+    recorder.stop();
+    journal.stop();
+    store.flush();
+    return journaled;
+  }
+
+  /** Whether a call should be journaled rather than recorded now: nobody watches, or calls journaled earlier still wait. */
+  defers(): boolean {
+    return this.waiting > 0 || !this.recorder.anyoneListening();
+  }
+
+  /** Whether calls wait in the journal. */
+  get pending(): boolean {
+    return this.waiting > 0;
+  }
+
+  put(records: Uint8Array, calls: number, ends: Dropped): void {
+    this.store.putJournal(records, calls, ends);
+    this.waiting += calls;
+    this.lastPutAt = Date.now();
+    if (this.waiting > this.maxJournaled) this.expandOne();
+    this.schedule(this.idleAfterMs);
+  }
+
+  /** Makes every journaled call into rows, oldest first. */
+  expandAll(): void {
+    while (this.expandOne());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.store.onBeforeRead(null);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** One journal row into rows, in one transaction with its deletion; whether there was one. */
+  private expandOne(): boolean {
+    const entry = this.store.nextJournal();
+    if (entry === null) {
+      this.waiting = 0;
+      return false;
+    }
+    let calls = 0;
+    this.store.atomically(() => {
+      for (const call of journalCalls(entry.records)) {
+        replayCall(this.recorder, call, this.log);
+        calls++;
+      }
+      this.store.journalDone(entry.seq);
+    });
+    this.waiting = Math.max(0, this.waiting - calls);
+    return true;
+  }
+
+  /** When the tap has been quiet for idleAfterMs: a row at a time, letting the inspector's requests in between. */
+  private schedule(delayMs: number): void {
+    if (this.timer !== null || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const quietFor = Date.now() - this.lastPutAt;
+      if (quietFor < this.idleAfterMs) return this.schedule(this.idleAfterMs - quietFor);
+      if (this.expandOne()) this.schedule(0);
+    }, delayMs);
+    this.timer.unref();
+  }
+}
+
+/**
+ * For readers of a recording (list, export, mock, import): makes a journal whose run
+ * stopped without closing into rows first, so what it recorded is not missing. Says so
+ * through `notice` when there was one.
+ */
+export function recoverOrphanedJournal(store: Store, codec: Codec, notice: (line: string) => void): void {
+  if (!store.orphanedJournal()) return;
+  const calls = TapJournal.recover(store, codec, notice);
+  if (calls > 0) notice(recoveredNotice(store.file, calls));
+}
+
+export function recoveredNotice(file: string, calls: number): string {
+  return `${file}: made ${calls} tap calls that a run journaled but never stored (it stopped without closing) into rows; the exchanges it left open are marked interrupted.`;
+}
+
+/** Hands one tap call to the recorder; one that fails is said and skipped, never thrown. */
+export function replayCall(recorder: Recorder, call: TapCall, log: (line: string) => void): void {
+  const hook = recorder[call.hook] as ((...args: unknown[]) => void) | undefined;
+  try {
+    hook?.apply(recorder, call.args);
+  } catch (err) {
+    log(`recording: ${call.hook} failed and was skipped: ${(err as Error).message}`);
+  }
+}

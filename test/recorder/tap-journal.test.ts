@@ -1,0 +1,186 @@
+// The tap journal over the real ring, recorder and a real SQLite file: calls kept raw
+// while nobody watches become the same rows they would have made at once, in order,
+// when idle, before any read, and after a run that died.
+
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createCodec } from '../../proto/codec.ts';
+import type { TappedFlow, TappedFrame } from '../../proxy/tap.ts';
+import { Recorder, type RecorderListener } from '../../recorder/recorder.ts';
+import { recoverOrphanedJournal, replayCall, TapJournal } from '../../recorder/tap-journal.ts';
+import { createRing, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
+import { Store } from '../../storage/store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ca2-journal-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const codec = createCodec();
+let files = 0;
+
+// ClientRequest { trx: "trx-0001", utils { ping {} } } as bytes: field 1 (trx), field 10 (utils).
+const execBody = (n: number) => new Uint8Array([0x0a, 8, ...Buffer.from(`trx-${String(n).padStart(4, '0')}`), 0x52, 2, 0x0a, 0]);
+
+function exec(id: number): TappedFlow {
+  return {
+    id, kind: 'exec', startedAt: 1_800_000_000_000 + id, endedAt: 1_800_000_000_002 + id, clientAddress: '127.0.0.1:4000',
+    request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [['Content-Type', 'application/x-protobuf']], body: execBody(id), size: 14, truncated: false },
+    response: { status: 200, statusMessage: 'OK', headers: [['Content-Type', 'application/x-protobuf']], body: new Uint8Array([0x0a, 8, ...Buffer.from(`trx-${String(id).padStart(4, '0')}`)]), size: 10, truncated: false },
+    error: null,
+  };
+}
+
+const ws = (id: number): TappedFlow => ({
+  ...exec(id),
+  kind: 'ws',
+  endedAt: null,
+  request: { method: 'GET', path: '/ws', httpVersion: '1.1', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
+  response: { status: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
+});
+const frame = (flowId: number, seq: number): TappedFrame => ({
+  flowId, seq, direction: seq % 2 ? 'server' : 'client', at: 1_800_000_001_000 + seq, opcode: 2, body: new Uint8Array([0x12, 1, 0x41 + (seq % 26)]), size: 3, truncated: false,
+});
+
+/** The worker's side of a proxy run, driven by hand: a ring, and the recorder with its journal. */
+function run(file = join(dir, `j${++files}.sqlite`), options: { maxJournaled?: number } = {}) {
+  const ring = createRing();
+  const writer = new RingWriter(ring);
+  const reader = new RingReader(ring);
+  const store = Store.open(file, { codec, recording: true, idleAfterMs: 60_000 });
+  TapJournal.recover(store, codec, () => undefined);
+  const recorder = new Recorder(codec, store);
+  const journal = new TapJournal(store, recorder, { log: () => undefined, idleAfterMs: 60_000, ...options });
+  /** What worker.ts does with each batch. */
+  const pump = () => {
+    while (reader.waiting()) {
+      if (journal.defers()) {
+        const taken = reader.takeRecords(3);
+        if (taken) journal.put(taken.records, taken.count, taken.ends);
+      } else {
+        reader.drain((call) => replayCall(recorder, call, () => undefined), 3);
+      }
+    }
+  };
+  const rows = () => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return {
+        exchanges: db.prepare('SELECT id, kind, trx, state, client_frames + server_frames AS frames FROM exchanges ORDER BY id').all() as { id: number; kind: string; trx: string | null; state: string; frames: number }[],
+        frames: db.prepare('SELECT exchange_id, seq FROM frames ORDER BY rowid').all() as { exchange_id: number; seq: number }[],
+        journaled: (db.prepare('SELECT count(*) AS n FROM tap_journal').get() as { n: number }).n,
+      };
+    } finally {
+      db.close();
+    }
+  };
+  const close = () => {
+    journal.expandAll();
+    journal.stop();
+    recorder.stop();
+    store.close();
+  };
+  return { file, writer, store, recorder, journal, pump, rows, close };
+}
+
+describe('tap journal', () => {
+  test('while nobody watches, calls are kept raw; a read makes them into rows first, in order', () => {
+    const r = run();
+    for (let id = 1; id <= 10; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    r.store.flush();
+    assert.equal(r.rows().exchanges.length, 0, 'no exchange row yet');
+    assert.equal(r.store.stats().journaled, 10);
+
+    const page = r.store.listExchanges({ filter: 'trx:trx-0003' });
+    assert.deepEqual(page.items.map((s) => s.trx), ['trx-0003'], 'the read saw the journaled calls as rows');
+    const { exchanges, journaled } = r.rows();
+    assert.deepEqual(exchanges.map((e) => e.trx), Array.from({ length: 10 }, (_, i) => `trx-${String(i + 1).padStart(4, '0')}`), 'ids in the order the calls were tapped');
+    assert.equal(journaled, 0, 'the journal rows went in the same transactions');
+    assert.equal(r.store.stats().journaled, 0);
+
+    // Emptied and filled again: the new rows are not mistaken for ones already made.
+    for (let id = 11; id <= 13; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    assert.equal(r.store.listExchanges().items.length, 13);
+    assert.equal(r.rows().journaled, 0);
+    r.close();
+  });
+
+  test('a browser connecting takes over mid-connection: frames before and after keep their order and counts', () => {
+    const r = run();
+    let watching = false;
+    const seen: number[] = [];
+    const listener: RecorderListener = { listening: () => watching, frame: (_id, f) => seen.push(f.seq) };
+    r.recorder.addListener(listener);
+    r.writer.exchangeEnded(ws(1), 'with');
+    for (let seq = 0; seq < 6; seq++) r.writer.wsFrame(frame(1, seq));
+    r.pump();
+    watching = true;
+    // Still journaled: the older calls must reach the recorder first.
+    for (let seq = 6; seq < 9; seq++) r.writer.wsFrame(frame(1, seq));
+    r.pump();
+    assert.ok(r.journal.defers(), 'calls wait in the journal, so new ones join them');
+    r.store.getExchange(1);
+    assert.equal(r.journal.defers(), false, 'once read, the journal is empty and a watcher gets calls at once');
+    for (let seq = 9; seq < 12; seq++) r.writer.wsFrame(frame(1, seq));
+    r.pump();
+    r.store.flush();
+    const { exchanges, frames } = r.rows();
+    assert.deepEqual(frames.map((f) => f.seq), Array.from({ length: 12 }, (_, i) => i));
+    assert.equal(exchanges[0]!.frames, 12);
+    assert.deepEqual(seen.slice(-3), [9, 10, 11], 'the watcher saw the live ones');
+    r.close();
+  });
+
+  test('under load with nobody watching, the journal is made into rows as it grows past its cap', () => {
+    const r = run(undefined, { maxJournaled: 5 });
+    for (let id = 1; id <= 40; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    r.store.flush();
+    const { exchanges } = r.rows();
+    assert.ok(exchanges.length >= 30, `${exchanges.length} of 40 already rows`);
+    assert.ok(r.store.stats().journaled <= 10);
+    r.close();
+  });
+
+  test('a run that died leaves its journal; the next run, or a reader, makes it into rows and marks open exchanges interrupted', () => {
+    const file = join(dir, 'killed.sqlite');
+    const dead = run(file);
+    dead.writer.exchangeEnded(exec(1), 'with');
+    dead.writer.requestStarted(exec(2));
+    dead.writer.exchangeEnded(ws(3), 'with');
+    dead.writer.wsFrame(frame(3, 0));
+    dead.pump();
+    dead.store.flush();
+    // As kill -9 leaves it: journal rows committed, and a recorder that never closed.
+    const db = new Database(file);
+    db.prepare("UPDATE store_state SET value = 2147483646 WHERE key = 'recorder_pid'").run();
+    db.close();
+    assert.ok(dead.rows().journaled > 0);
+
+    const reader = Store.open(file, { codec });
+    assert.ok(reader.orphanedJournal(), 'nobody is left to make it into rows');
+    const notices: string[] = [];
+    recoverOrphanedJournal(reader, codec, (line) => notices.push(line));
+    reader.close();
+    assert.match(notices[0]!, /made 4 tap calls that a run journaled but never stored/);
+    const { exchanges, frames, journaled } = dead.rows();
+    assert.equal(journaled, 0);
+    assert.deepEqual(exchanges.map((e) => [e.kind, e.state]), [['exec', 'complete'], ['exec', 'interrupted'], ['ws', 'interrupted']]);
+    assert.deepEqual(frames, [{ exchange_id: 3, seq: 0 }]);
+  });
+
+  test('a reader leaves alone the journal of a recorder that is still running', () => {
+    const r = run();
+    r.writer.exchangeEnded(exec(1), 'with');
+    r.pump();
+    r.store.flush();
+    const reader = Store.open(r.file, { codec });
+    assert.equal(reader.orphanedJournal(), false, 'this process is the recorder, and it is alive');
+    reader.close();
+    r.close();
+    assert.equal(r.rows().journaled, 0, 'closing made it into rows');
+  });
+});

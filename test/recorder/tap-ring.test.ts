@@ -1,0 +1,134 @@
+// The shared-memory ring between the proxy's thread and the recorder: every hook call
+// comes out as it went in, in order, across the ring's end, and a full ring refuses
+// calls instead of overwriting ones not yet read.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRing, RING_BYTES, RingReader, RingWriter, type TapCall } from '../../recorder/tap-ring.ts';
+import type { TappedClose, TappedFlow, TappedFrame } from '../../proxy/tap.ts';
+
+function flow(overrides: Partial<TappedFlow> = {}): TappedFlow {
+  return {
+    id: 7,
+    kind: 'exec',
+    startedAt: 1_764_000_000_123.456,
+    endedAt: 1_764_000_000_125.5,
+    clientAddress: '127.0.0.1:50123',
+    request: {
+      method: 'POST',
+      path: '/exec?x=ü',
+      httpVersion: '1.1',
+      headers: [['Host', 'example'], ['X-Latin1', 'caf\u00e9'], ['X-Empty', '']],
+      body: new Uint8Array([0x0a, 0x02, 0xff, 0x00]),
+      size: 4,
+      truncated: false,
+    },
+    response: {
+      status: 200,
+      statusMessage: 'OK ✓',
+      headers: [['Content-Type', 'application/x-protobuf']],
+      body: new Uint8Array(300).fill(0x78),
+      size: 9_000,
+      truncated: true,
+    },
+    error: null,
+    ...overrides,
+  };
+}
+
+const frame = (seq: number, bytes = 200): TappedFrame => ({
+  flowId: 3,
+  seq,
+  direction: seq % 2 ? 'server' : 'client',
+  at: 1_764_000_000_000 + seq,
+  opcode: 2,
+  body: new Uint8Array(bytes).fill(seq & 0xff),
+  size: bytes,
+  truncated: false,
+});
+
+function readAll(reader: RingReader): TapCall[] {
+  const calls: TapCall[] = [];
+  while (reader.drain((call) => calls.push(call), 1000));
+  return calls;
+}
+
+describe('tap ring', () => {
+  test('each hook comes out as it went in, bodies copied out of shared memory', () => {
+    const ring = createRing();
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    const ended = flow({ replayOf: 42, captureProblems: ['the response body was lost'] });
+    const failed = flow({ id: 8, endedAt: null, response: null, error: { kind: 'upstream-reset', message: 'upstream 127.0.0.1:9 reset the connection' } });
+    const close: TappedClose = { flowId: 3, code: null, reason: '', by: 'proxy', at: 1_764_000_000_999 };
+    assert.ok(writer.requestStarted(failed));
+    assert.ok(writer.exchangeEnded(ended, 'with'));
+    assert.ok(writer.exchangeEnded(ended, 'without-marked-truncated'));
+    assert.ok(writer.wsFrame(frame(0)));
+    assert.ok(writer.wsClosed(flow({ kind: 'ws' }), close));
+
+    const calls = readAll(reader);
+    assert.deepEqual(calls.map((c) => c.hook), ['requestStarted', 'exchangeEnded', 'exchangeEnded', 'wsFrame', 'wsClosed']);
+    const withoutBodies = (f: TappedFlow, truncated: boolean) => ({
+      ...f,
+      request: { ...f.request, body: new Uint8Array(0), truncated: f.request.truncated || truncated },
+      response: f.response && { ...f.response, body: new Uint8Array(0), truncated: f.response.truncated || truncated },
+    });
+    assert.deepEqual(calls[0]!.args, [withoutBodies(failed, false)]);
+    assert.deepEqual(calls[1]!.args, [ended]);
+    assert.deepEqual(calls[2]!.args, [withoutBodies(ended, true)]);
+    assert.deepEqual(calls[3]!.args, [frame(0)]);
+    assert.deepEqual(calls[4]!.args, [withoutBodies(flow({ kind: 'ws' }), false), close]);
+    const body = (calls[1]!.args[0] as TappedFlow).request.body;
+    assert.ok(!(body.buffer instanceof SharedArrayBuffer), 'a body read is a copy of its own');
+    assert.equal(writer.used(), 0, 'everything read is freed');
+  });
+
+  test('calls keep their order across the end of the ring, many times over', () => {
+    const ring = createRing();
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    // Odd sizes, so records land on every alignment and the end is skipped at many offsets.
+    const total = Math.ceil((3 * RING_BYTES) / 100_000);
+    let next = 0;
+    for (let seq = 0; seq < total; seq++) {
+      assert.ok(writer.wsFrame(frame(seq, 99_991 + (seq % 13))), `frame ${seq} fits`);
+      if (seq % 50 === 49) for (const call of readAll(reader)) assert.equal((call.args[0] as TappedFrame).seq, next++);
+    }
+    for (const call of readAll(reader)) {
+      const got = call.args[0] as TappedFrame;
+      assert.equal(got.seq, next++);
+      assert.equal(got.body.byteLength, 99_991 + (got.seq % 13));
+      assert.equal(got.body[got.body.byteLength - 1], got.seq & 0xff);
+    }
+    assert.equal(next, total);
+  });
+
+  test('a full ring refuses calls and counts them dropped, then takes more once read', () => {
+    const ring = createRing();
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    let written = 0;
+    while (writer.wsFrame(frame(written, 1 << 20))) written++;
+    assert.ok(written >= 60 && written < 64, `${written} one-MiB frames fit in ${RING_BYTES >> 20} MiB`);
+    writer.countDropped('frames');
+    writer.countDropped('frames');
+    writer.countDropped('exchanges');
+    assert.deepEqual(reader.takeDropped(), { exchanges: 1, frames: 2 });
+    assert.deepEqual(reader.takeDropped(), { exchanges: 0, frames: 0 }, 'each drop is told once');
+
+    const seqs: number[] = [];
+    reader.drain((call) => seqs.push((call.args[0] as TappedFrame).seq), 10);
+    assert.deepEqual(seqs, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.ok(writer.wsFrame(frame(written, 1 << 20)), 'room again once read');
+    const rest = readAll(reader).map((call) => (call.args[0] as TappedFrame).seq);
+    assert.deepEqual(rest, Array.from({ length: written + 1 - 10 }, (_, i) => i + 10));
+  });
+
+  test('a call larger than the whole ring is refused, not written in part', () => {
+    const ring = createRing();
+    const writer = new RingWriter(ring);
+    assert.equal(writer.wsFrame(frame(0, RING_BYTES)), false);
+    assert.equal(writer.used(), 0);
+  });
+});
