@@ -8,6 +8,7 @@
 //   npm run bench                 the real command: ca2-inspector proxy, recording everything
 //   npm run bench -- --tap-only   the forwarding core alone, with an empty tap
 //   npm run bench -- --only ws    one part: exec, ws, flood, disk, resummarise or rss
+//   npm run bench -- --rounds 4   more alternating rounds of the exec and ws parts (default 2)
 //
 // Every server runs in its own process; autocannon and the WebSocket clients run here.
 
@@ -41,8 +42,11 @@ const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt === -1 ? null : process.argv[onlyAt + 1];
 const runs = (part: 'exec' | 'ws' | 'flood' | 'disk' | 'resummarise' | 'rss') => only === null || only === part;
 
-const EXEC = { connections: 32, warmupSeconds: 2, seconds: 8, rounds: 2 };
-const WS = { clients: 4, seconds: 5, rounds: 2 };
+const roundsAt = process.argv.indexOf('--rounds');
+/** Alternating rounds of bare and ours; more of them average out a machine whose speed wanders. */
+const ROUNDS = roundsAt === -1 ? 2 : Math.max(1, Number(process.argv[roundsAt + 1]) || 2);
+const EXEC = { connections: 32, warmupSeconds: 2, seconds: 8, rounds: ROUNDS };
+const WS = { clients: 4, seconds: 5, rounds: ROUNDS };
 const FLOOD_EVENTS = 50_000;
 const DISK_EXCHANGES = 20_000;
 const RESUMMARISE_EXCHANGES = 100_000;
@@ -146,14 +150,14 @@ function checkClean(label: string, r: CannonResult): void {
 }
 
 /** Runs `measure` against each proxy in turn, alternating bare and ours for `rounds` rounds, each in a fresh process. */
-async function alternate<T>(upstream: Child, workDir: string, rounds: number, measure: (url: string, label: string) => Promise<T>) {
+async function alternate<T>(upstream: Child, workDir: string, rounds: number, measure: (proxy: Child, label: string) => Promise<T>) {
   const results = { bare: [] as T[], ours: [] as T[] };
   for (let round = 0; round < rounds; round++) {
     for (const which of ['bare', 'ours'] as const) {
       const command = which === 'bare' ? bare : ours.command;
       const proxy = await start(command(upstream.url, mkdtempSync(join(workDir, `${which}-`))));
       try {
-        results[which].push(await measure(proxy.url, `round ${round + 1} ${which.padEnd(4)}`));
+        results[which].push(await measure(proxy, `round ${round + 1} ${which.padEnd(4)}`));
       } finally {
         // What the recording proxy says it kept, so a figure never hides skipped recording.
         const kept = (await proxy.stop()).find((line) => /exchanges and \d+ frames recorded/.test(line));
@@ -171,11 +175,18 @@ const header = () => console.log('                   bare http-proxy   this prox
 
 async function execPart(upstream: Child, workDir: string): Promise<void> {
   console.log(`/exec: ${EXEC.connections} connections, ${EXEC.rounds} alternating rounds of ${EXEC.seconds} s after ${EXEC.warmupSeconds} s warm-up`);
-  const r = await alternate(upstream, workDir, EXEC.rounds, async (url, label) => {
-    await exec(url, { seconds: EXEC.warmupSeconds });
-    const result = await exec(url, { seconds: EXEC.seconds });
+  const r = await alternate(upstream, workDir, EXEC.rounds, async (proxy, label) => {
+    const warmup = await exec(proxy.url, { seconds: EXEC.warmupSeconds });
+    const result = await exec(proxy.url, { seconds: EXEC.seconds });
     checkClean(label, result);
-    console.log(`  ${label}: ${fmt(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
+    // Recording may trail the traffic (the journal is made into rows when idle): how far, so no figure hides it.
+    let caughtUp = '';
+    if (proxy.ui !== null) {
+      const sent = warmup.requests.total + result.requests.total;
+      const done = await waitFor(proxy, (s) => s.exchanges >= sent && s.journaled === 0 && s.queued === 0);
+      caughtUp = `; ${fmt(done.stats.exchanges)} of ${fmt(sent)} exchanges stored as rows ${fmt(done.ms / 1000, 1)} s after the run`;
+    }
+    console.log(`  ${label}: ${fmt(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${caughtUp}`);
     return result;
   });
   header();
@@ -186,8 +197,8 @@ async function execPart(upstream: Child, workDir: string): Promise<void> {
 
 async function wsPart(upstream: Child, workDir: string): Promise<void> {
   console.log(`\n/ws: ${WS.clients} clients receiving pushed ~200-byte events, ${WS.rounds} alternating rounds of ${WS.seconds} s`);
-  const r = await alternate(upstream, workDir, WS.rounds, async (url, label) => {
-    const rate = await wsEvents(url);
+  const r = await alternate(upstream, workDir, WS.rounds, async (proxy, label) => {
+    const rate = await wsEvents(proxy.url);
     console.log(`  ${label}: ${fmt(rate)} events/s`);
     return rate;
   });
@@ -200,6 +211,7 @@ interface Stats {
   frames: number;
   queued: number;
   unindexed: number;
+  journaled: number;
   dropped: { exchanges: number; frames: number };
 }
 
@@ -253,7 +265,7 @@ bytes on disk: ${fmt(DISK_EXCHANGES)} /exec exchanges through ${ours.name}, afte
   try {
     if (proxy.ui === null) return void console.log('  (needs the recording proxy)');
     checkClean('disk', await exec(proxy.url, { amount: DISK_EXCHANGES }));
-    indexMs = (await waitFor(proxy, (s) => s.exchanges >= DISK_EXCHANGES && s.queued === 0 && s.unindexed === 0)).ms;
+    indexMs = (await waitFor(proxy, (s) => s.exchanges >= DISK_EXCHANGES && s.queued === 0 && s.journaled === 0 && s.unindexed === 0)).ms;
   } finally {
     await proxy.stop();
   }
