@@ -66,6 +66,8 @@ interface Child {
   url: string;
   /** The inspector's address, for a recording proxy. */
   ui: string | null;
+  /** The inspector's token from the printed link, sent as a bearer token. */
+  token: string | null;
   /** Resolves with everything the process printed. */
   stop(): Promise<string[]>;
 }
@@ -75,11 +77,13 @@ async function start(args: string[]): Promise<Child> {
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   let ui: string | null = null;
+  let token: string | null = null;
   child.stderr!.on('data', (d) => output.push(String(d)));
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);
       ui ??= /inspector at (http:\/\/[^/\s]+)/.exec(line)?.[1] ?? null;
+      token ??= /inspector at \S+\?token=(\S+)/.exec(line)?.[1] ?? null;
       const ready = / at (http:\/\/\S+?),/.exec(line);
       if (ready) resolve(ready[1]!);
     });
@@ -89,6 +93,7 @@ async function start(args: string[]): Promise<Child> {
     process: child,
     url,
     ui,
+    token,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(output);
@@ -216,7 +221,9 @@ interface Stats {
 }
 
 async function stats(proxy: Child): Promise<Stats> {
-  return (await (await fetch(`${proxy.ui}/api/stats`)).json()) as Stats;
+  const response = await fetch(`${proxy.ui}/api/stats`, { headers: proxy.token ? { authorization: `Bearer ${proxy.token}` } : {} });
+  if (!response.ok) throw new Error(`/api/stats answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as Stats;
 }
 
 /** Polls /api/stats until `done` holds; the ms it took. */
