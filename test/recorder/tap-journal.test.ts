@@ -172,6 +172,26 @@ describe('tap journal', () => {
     assert.deepEqual(frames, [{ exchange_id: 3, seq: 0 }]);
   });
 
+  test('a damaged journal row is said and given up past the damage, and reads go on', () => {
+    const r = run();
+    const lines: string[] = [];
+    const journal = new TapJournal(r.store, r.recorder, { log: (line) => lines.push(line), idleAfterMs: 60_000 });
+    r.writer.exchangeEnded(exec(1), 'with');
+    r.writer.exchangeEnded(exec(2), 'with');
+    r.pump();
+    r.store.flush();
+    const db = new Database(r.file);
+    // Cut the second record short: its length says more bytes than the row holds.
+    const row = db.prepare('SELECT seq, records FROM tap_journal').get() as { seq: number; records: Buffer };
+    db.prepare('UPDATE tap_journal SET records = ? WHERE seq = ?').run(row.records.subarray(0, row.records.length - 40), row.seq);
+    db.close();
+    assert.deepEqual(r.store.listExchanges().items.map((s) => s.trx), ['trx-0001']);
+    assert.match(lines[0]!, /^recording: journal row \d+ is damaged after 1 tap calls \(.+\); the rest of it was dropped\.$/);
+    assert.equal(r.rows().journaled, 0);
+    journal.stop();
+    r.close();
+  });
+
   test('a reader leaves alone the journal of a recorder that is still running', () => {
     const r = run();
     r.writer.exchangeEnded(exec(1), 'with');
