@@ -99,6 +99,11 @@ export class Recorder implements TapListener {
     return entry;
   }
 
+  /** Flows started and not yet ended. */
+  get openFlows(): number {
+    return this.open.size;
+  }
+
   /** The exchange id an open flow was given, so a replay can name the exchange it made. */
   exchangeIdOf(flowId: number): number | undefined {
     return this.open.get(flowId)?.record.id;

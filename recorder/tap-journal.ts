@@ -6,7 +6,10 @@
 // what is journaled is on disk as soon as any row is, so kill -9 loses no more.
 //
 // Calls reach the recorder in the order they were tapped: once one is journaled, every
-// later one is too, until the journal is empty again.
+// later one is too, until the journal is empty again. A journal only starts while the
+// recorder has no flow open, and is made into rows whole, in one transaction: so after a
+// crash a recorder that knows nothing replays it exactly. While a flow is open (a client
+// holding /ws, say) calls go to the recorder at once, as they did before the journal.
 
 import type { Codec } from '../proto/codec.ts';
 import type { Dropped, Store } from '../storage/store.ts';
@@ -60,9 +63,18 @@ export class TapJournal {
     return journaled;
   }
 
-  /** Whether a call should be journaled rather than recorded now: nobody watches, or calls journaled earlier still wait. */
+  /**
+   * Whether calls should be journaled rather than recorded now: calls journaled earlier
+   * still wait, or nobody watches and no flow is open (whose later calls a recorder
+   * replaying the journal after a crash would not know).
+   */
   defers(): boolean {
-    return this.waiting > 0 || !this.recorder.anyoneListening();
+    return this.waiting > 0 || (this.recorder.openFlows === 0 && !this.recorder.anyoneListening());
+  }
+
+  /** Whether taking more from the ring would only pile up in memory: writes fail, so the ring's own cap should apply. */
+  get blocked(): boolean {
+    return this.store.writesFailing;
   }
 
   /** Whether calls wait in the journal. */
@@ -74,13 +86,32 @@ export class TapJournal {
     this.store.putJournal(records, calls, ends);
     this.waiting += calls;
     this.lastPutAt = Date.now();
-    if (this.waiting > this.maxJournaled) this.expandOne();
+    if (this.waiting > this.maxJournaled) this.expandAll();
     this.schedule(this.idleAfterMs);
   }
 
-  /** Makes every journaled call into rows, oldest first. */
-  expandAll(): void {
-    while (this.expandOne());
+  /**
+   * Makes every journaled call into rows, oldest first, in one transaction with the
+   * journal's deletion: a crash leaves either all of it journaled or none. Whether the
+   * journal is now empty (not while writes fail; the rows then wait for a retry).
+   */
+  expandAll(): boolean {
+    const rows = this.store.journalRows();
+    if (rows === null) {
+      this.schedule(this.idleAfterMs);
+      return false;
+    }
+    if (rows.length > 0) {
+      this.store.atomically(() => {
+        for (const entry of rows) this.replayRow(entry.seq, entry.records);
+      });
+    }
+    if (this.store.writesFailing) {
+      this.schedule(this.idleAfterMs);
+      return false;
+    }
+    this.waiting = 0;
+    return true;
   }
 
   stop(): void {
@@ -90,38 +121,28 @@ export class TapJournal {
     this.timer = null;
   }
 
-  /** One journal row into rows, in one transaction with its deletion; whether there was one. */
-  private expandOne(): boolean {
-    const entry = this.store.nextJournal();
-    if (entry === null) {
-      this.waiting = 0;
-      return false;
-    }
+  private replayRow(seq: number, records: Uint8Array): void {
     let calls = 0;
-    this.store.atomically(() => {
-      try {
-        for (const call of journalCalls(entry.records)) {
-          replayCall(this.recorder, call, this.log);
-          calls++;
-        }
-      } catch (err) {
-        // A row that cannot be read would block every read after it: what it held past the damage is given up.
-        this.log(`recording: journal row ${entry.seq} is damaged after ${calls} tap calls (${(err as Error).message}); the rest of it was dropped.`);
+    try {
+      for (const call of journalCalls(records)) {
+        replayCall(this.recorder, call, this.log);
+        calls++;
       }
-      this.store.journalDone(entry.seq);
-    });
-    this.waiting = Math.max(0, this.waiting - calls);
-    return true;
+    } catch (err) {
+      // A row that cannot be read would block every read after it: what it held past the damage is given up.
+      this.log(`recording: journal row ${seq} is damaged after ${calls} tap calls (${(err as Error).message}); the rest of it was dropped.`);
+    }
+    this.store.journalDone(seq);
   }
 
-  /** When the tap has been quiet for idleAfterMs: a row at a time, letting the inspector's requests in between. */
+  /** When the tap has been quiet for idleAfterMs. */
   private schedule(delayMs: number): void {
     if (this.timer !== null || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       const quietFor = Date.now() - this.lastPutAt;
       if (quietFor < this.idleAfterMs) return this.schedule(this.idleAfterMs - quietFor);
-      if (this.expandOne()) this.schedule(0);
+      if (this.waiting > 0) this.expandAll();
     }, delayMs);
     this.timer.unref();
   }
@@ -134,8 +155,18 @@ export class TapJournal {
  */
 export function recoverOrphanedJournal(store: Store, codec: Codec, notice: (line: string) => void): void {
   if (!store.orphanedJournal()) return;
-  const calls = TapJournal.recover(store, codec, notice);
-  if (calls > 0) notice(recoveredNotice(store.file, calls));
+  try {
+    if (!store.claimOrphanedJournal()) return;
+  } catch {
+    // Locked by a writer, or read-only: it is left for whoever can write it.
+    return;
+  }
+  try {
+    const calls = TapJournal.recover(store, codec, notice);
+    if (calls > 0) notice(recoveredNotice(store.file, calls));
+  } finally {
+    store.releaseJournal();
+  }
 }
 
 export function recoveredNotice(file: string, calls: number): string {

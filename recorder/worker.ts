@@ -39,9 +39,10 @@ try {
   const drain = (limit: number) => {
     let more: boolean;
     if (journal.defers()) {
-      const taken = reader.takeRecords(limit);
+      // While writes fail, calls stay in the ring, whose cap and drop counts then apply.
+      const taken = journal.blocked ? null : reader.takeRecords(limit);
       if (taken) journal.put(taken.records, taken.count, taken.ends);
-      more = reader.waiting();
+      more = taken !== null && reader.waiting();
     } else {
       more = reader.drain((call) => replayCall(recorder, call, log), limit);
     }
@@ -62,7 +63,7 @@ try {
     if (message.type !== 'shutdown') return;
     closing = true;
     // The proxy writes nothing more once it asked: what the ring holds is all there is.
-    while (drain(Infinity));
+    while (drain(CALLS_PER_TURN));
     const stats = await backend.close();
     post({ type: 'closed', stats });
   });

@@ -294,15 +294,22 @@ export class Store {
     this.enqueue({ kind: 'journal', records, calls, ends });
   }
 
-  /** The oldest journal row not yet handed out, or null; none while writes fail, so a row is never handed out twice. */
-  nextJournal(): JournalEntry | null {
+  /**
+   * The journal rows not yet handed out, oldest first; null while writes fail (or after
+   * close), so that no row is handed out twice or before it is written.
+   */
+  journalRows(): JournalEntry[] | null {
     if (this.closed || this.failureStreak > 0) return null;
     this.flush();
     if (this.failureStreak > 0) return null;
-    const row = this.sql.nextJournal.get(this.journalTaken) as JournalEntry | undefined;
-    if (row === undefined) return null;
-    this.journalTaken = row.seq;
-    return row;
+    const rows = this.sql.journalRows.all(this.journalTaken) as JournalEntry[];
+    if (rows.length > 0) this.journalTaken = rows[rows.length - 1]!.seq;
+    return rows;
+  }
+
+  /** Whether commits are failing (and being retried) now. */
+  get writesFailing(): boolean {
+    return this.failureStreak > 0;
   }
 
   /** Queues the deletion of a journal row made into rows; put inside the same atomically() as those rows. */
@@ -330,6 +337,25 @@ export class Store {
     if (this.recording) return true;
     const pid = this.db.prepare("SELECT value FROM store_state WHERE key = 'recorder_pid'").pluck().get() as number | undefined;
     return pid === undefined || !processAlive(pid);
+  }
+
+  /**
+   * Takes an orphaned journal over for this process, in one write transaction, so that a
+   * second reader opening the file at the same time leaves it alone; whether it did.
+   * releaseJournal() gives it back.
+   */
+  claimOrphanedJournal(): boolean {
+    return this.db
+      .transaction(() => {
+        if (!this.orphanedJournal()) return false;
+        this.db.prepare("INSERT OR REPLACE INTO store_state (key, value) VALUES ('recorder_pid', ?)").run(process.pid);
+        return true;
+      })
+      .immediate();
+  }
+
+  releaseJournal(): void {
+    this.db.prepare("DELETE FROM store_state WHERE key = 'recorder_pid' AND value = ?").run(process.pid);
   }
 
   /** Called before every read (list, detail, export): the recorder makes its journal into rows there, so reads see every call put. */
@@ -491,7 +517,8 @@ export class Store {
   private enqueue(entry: Queued): void {
     this.lastPutAt = Date.now();
     this.queue.push(entry);
-    if (this.queue.length > this.maxQueue) this.dropOldest(this.queue.length - this.maxQueue);
+    // What atomically() holds must go in whole; it is bounded by what it was given.
+    if (this.queue.length > this.maxQueue && this.holding === 0) this.dropOldest(this.queue.length - this.maxQueue);
     // While failing, only the timer retries, so puts do not each wait on a lock.
     if (this.queue.length >= this.maxBatch && this.failureStreak === 0 && this.holding === 0) {
       this.flush();
@@ -772,7 +799,7 @@ function prepareStatements(db: Database.Database) {
     detail: db.prepare(detailSql),
     frames: db.prepare(framesSql),
     idsBetween: db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck(),
-    nextJournal: db.prepare('SELECT seq, records FROM tap_journal WHERE seq > ? ORDER BY seq LIMIT 1'),
+    journalRows: db.prepare('SELECT seq, records FROM tap_journal WHERE seq > ? ORDER BY seq'),
     journaled: db.prepare('SELECT ifnull(sum(calls), 0) FROM tap_journal').pluck(),
   };
 }

@@ -172,6 +172,26 @@ describe('tap journal', () => {
     assert.deepEqual(frames, [{ exchange_id: 3, seq: 0 }]);
   });
 
+  test('a flow open across an expansion is recorded at once from then on, so a crash cannot strand its frames', () => {
+    const r = run();
+    r.writer.exchangeEnded(ws(1), 'with');
+    for (let seq = 0; seq < 3; seq++) r.writer.wsFrame(frame(1, seq));
+    r.pump();
+    r.store.flush();
+    assert.equal(r.store.stats().journaled, 4, 'no flow was open: journaled');
+    r.store.getExchange(1);
+    assert.equal(r.journal.defers(), false, 'the WebSocket is open in the recorder now');
+    for (let seq = 3; seq < 6; seq++) r.writer.wsFrame(frame(1, seq));
+    r.pump();
+    r.store.flush();
+    // kill -9 here: nothing is journaled, every frame is a row.
+    assert.equal(r.rows().journaled, 0);
+    assert.deepEqual(r.rows().frames.map((f) => f.seq), [0, 1, 2, 3, 4, 5]);
+    r.recorder.stop();
+    r.journal.stop();
+    r.store.close();
+  });
+
   test('a damaged journal row is said and given up past the damage, and reads go on', () => {
     const r = run();
     const lines: string[] = [];
