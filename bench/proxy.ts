@@ -9,6 +9,7 @@
 //   npm run bench -- --tap-only   the forwarding core alone, with an empty tap
 //   npm run bench -- --only ws    one part: exec, ws, flood, disk, resummarise or rss
 //   npm run bench -- --rounds 4   more alternating rounds of the exec and ws parts (default 2)
+//   npm run bench -- --with-ws    the exec part with a /ws client holding its socket open, as a ca2 session does
 //
 // Every server runs in its own process; autocannon and the WebSocket clients run here.
 
@@ -45,7 +46,7 @@ const runs = (part: 'exec' | 'ws' | 'flood' | 'disk' | 'resummarise' | 'rss') =>
 const roundsAt = process.argv.indexOf('--rounds');
 /** Alternating rounds of bare and ours; more of them average out a machine whose speed wanders. */
 const ROUNDS = roundsAt === -1 ? 2 : Math.max(1, Number(process.argv[roundsAt + 1]) || 2);
-const EXEC = { connections: 32, warmupSeconds: 2, seconds: 8, rounds: ROUNDS };
+const EXEC = { connections: 32, warmupSeconds: 2, seconds: 8, rounds: ROUNDS, withWs: process.argv.includes('--with-ws') };
 const WS = { clients: 4, seconds: 5, rounds: ROUNDS };
 const FLOOD_EVENTS = 50_000;
 const DISK_EXCHANGES = 20_000;
@@ -116,6 +117,17 @@ function exec(url: string, options: { seconds?: number; amount?: number }): Prom
   });
 }
 
+/** A /ws client that authenticates and then stays connected (count=0: the upstream pushes nothing more). */
+async function holdWebSocket(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws?count=0`, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => (ws.send(wsAuth), resolve()));
+    ws.once('error', reject);
+  });
+  ws.on('error', () => undefined);
+  return ws;
+}
+
 /** Events per second received by WS.clients sockets, through the proxy at `url`, over WS.seconds. */
 async function wsEvents(url: string): Promise<number> {
   let events = 0;
@@ -180,9 +192,12 @@ const header = () => console.log('                   bare http-proxy   this prox
 
 async function execPart(upstream: Child, workDir: string): Promise<void> {
   console.log(`/exec: ${EXEC.connections} connections, ${EXEC.rounds} alternating rounds of ${EXEC.seconds} s after ${EXEC.warmupSeconds} s warm-up`);
+  if (EXEC.withWs) console.log('  with one /ws client holding its socket open through each round');
   const r = await alternate(upstream, workDir, EXEC.rounds, async (proxy, label) => {
+    const session = EXEC.withWs ? await holdWebSocket(proxy.url) : null;
     const warmup = await exec(proxy.url, { seconds: EXEC.warmupSeconds });
     const result = await exec(proxy.url, { seconds: EXEC.seconds });
+    session?.close(1000);
     checkClean(label, result);
     // Recording may trail the traffic (the journal is made into rows when idle): how far, so no figure hides it.
     let caughtUp = '';
