@@ -195,6 +195,8 @@ async function execPart(upstream: Child, workDir: string): Promise<void> {
   if (EXEC.withWs) console.log('  with one /ws client holding its socket open through each round');
   const r = await alternate(upstream, workDir, EXEC.rounds, async (proxy, label) => {
     const session = EXEC.withWs ? await holdWebSocket(proxy.url) : null;
+    // A session connects, then calls: a pause first, as a client's start-up would make.
+    if (session) await sleep(500);
     const warmup = await exec(proxy.url, { seconds: EXEC.warmupSeconds });
     const result = await exec(proxy.url, { seconds: EXEC.seconds });
     session?.close(1000);
