@@ -77,11 +77,6 @@ export class TapJournal {
     return this.store.writesFailing;
   }
 
-  /** Whether calls wait in the journal. */
-  get pending(): boolean {
-    return this.waiting > 0;
-  }
-
   put(records: Uint8Array, calls: number, ends: Dropped): void {
     this.store.putJournal(records, calls, ends);
     this.waiting += calls;
@@ -92,26 +87,18 @@ export class TapJournal {
 
   /**
    * Makes every journaled call into rows, oldest first, in one transaction with the
-   * journal's deletion: a crash leaves either all of it journaled or none. Whether the
-   * journal is now empty (not while writes fail; the rows then wait for a retry).
+   * journal's deletion: a crash leaves either all of it journaled or none.
    */
-  expandAll(): boolean {
+  expandAll(): void {
     const rows = this.store.journalRows();
-    if (rows === null) {
-      this.schedule(this.idleAfterMs);
-      return false;
-    }
-    if (rows.length > 0) {
+    if (rows !== null && rows.length > 0) {
       this.store.atomically(() => {
         for (const entry of rows) this.replayRow(entry.seq, entry.records);
       });
     }
-    if (this.store.writesFailing) {
-      this.schedule(this.idleAfterMs);
-      return false;
-    }
-    this.waiting = 0;
-    return true;
+    // While writes fail, the rows (written or still queued) wait for a retry.
+    if (rows === null || this.store.writesFailing) this.schedule(this.idleAfterMs);
+    else this.waiting = 0;
   }
 
   stop(): void {

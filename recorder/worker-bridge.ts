@@ -38,7 +38,7 @@ const SEND_START_AFTER_MS = 100;
  * cannot; past it frames and ended exchanges are dropped, counted in /api/stats
  * (dropped) and said on the terminal, rather than held in memory without bound.
  */
-export const MAX_BACKLOG_BYTES = RING_BYTES;
+const MAX_BACKLOG_BYTES = RING_BYTES;
 
 const workerEntry = new URL('./worker.ts', import.meta.url).href;
 const tsxApi = import.meta.resolve('tsx/esm/api');
