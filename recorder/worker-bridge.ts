@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import type { BackendOptions } from './backend.ts';
 import type { Dropped } from '../storage/store.ts';
+import { PendingStarts } from './pending-starts.ts';
 import { createRing, RING_BYTES, RingWriter } from './tap-ring.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
@@ -71,12 +72,9 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
   };
 
   // Snapshots from the tap, in start order; they do not change under us.
-  const unsentStarts = new Map<number, TappedFlow>();
+  const unsentStarts = new PendingStarts();
   const sendDueStarts = () => {
-    const due = Date.now() - SEND_START_AFTER_MS;
-    for (const [id, flow] of unsentStarts) {
-      if (flow.startedAt > due) break;
-      unsentStarts.delete(id);
+    for (const flow of unsentStarts.takeDue(Date.now() - SEND_START_AFTER_MS)) {
       // A start that finds no room is not counted: its end is, if that finds none either.
       if (!stopped) writer.requestStarted(flow);
     }
@@ -86,10 +84,10 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
 
   const listener: TapListener = {
     requestStarted(flow: TappedFlow) {
-      unsentStarts.set(flow.id, flow);
+      unsentStarts.add(flow);
     },
     exchangeEnded(flow: TappedFlow) {
-      const started = !unsentStarts.delete(flow.id);
+      const started = !unsentStarts.take(flow.id);
       if (stopped) return;
       if (writer.exchangeEnded(flow, 'with')) return wrote();
       drop('exchanges');
