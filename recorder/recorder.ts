@@ -63,10 +63,12 @@ export class Recorder implements TapListener {
   }
 
   requestStarted(flow: TappedFlow): void {
-    this.announce(this.openExchange(flow).record);
+    const entry = this.newEntry(flow);
+    this.open.set(flow.id, entry);
+    this.announce(entry.record);
   }
 
-  private openExchange(flow: TappedFlow): OpenExchange {
+  private newEntry(flow: TappedFlow): OpenExchange {
     const record: ExchangeRecord = {
       id: this.store.allocateExchangeId(),
       kind: flow.kind,
@@ -95,7 +97,6 @@ export class Recorder implements TapListener {
       ws: flow.kind === 'ws' ? new WsFacts(this.codec) : undefined,
       frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 },
     };
-    this.open.set(flow.id, entry);
     return entry;
   }
 
@@ -110,8 +111,10 @@ export class Recorder implements TapListener {
   }
 
   exchangeEnded(flow: TappedFlow): void {
-    // A flow whose start never reached the recorder (it ended quickly, see worker-bridge.ts) is recorded from its end.
-    const entry = this.open.get(flow.id) ?? this.openExchange(flow);
+    // A flow whose start never reached the recorder (it ended quickly, see worker-bridge.ts) is recorded from its end,
+    // and never enters `open`: a Map with an insert and a delete per exchange keeps garbage alive through young
+    // collections (see proxy/flows.ts), and most exchanges are quick.
+    const entry = this.open.get(flow.id) ?? this.newEntry(flow);
     const { record } = entry;
     record.request = messageRecord(flow.request);
     record.response = flow.response ? messageRecord(flow.response) : null;
@@ -128,6 +131,7 @@ export class Recorder implements TapListener {
       entry.ws!.upgrade(flow.request.headers, flow.response!.headers);
       applyFacts(record, entry.ws!.facts);
       // The connection stays open: the exchange ends at wsClosed.
+      this.open.set(flow.id, entry);
       this.save(entry);
       return;
     }
