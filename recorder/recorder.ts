@@ -5,10 +5,10 @@
 
 import type { ExchangeSummary, WsFrame } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { execFacts, WsFacts, type ExchangeFacts } from '../proto/exchange-facts.ts';
+import { execFacts, WsFacts, type ExchangeFacts, type FrameInput } from '../proto/exchange-facts.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
 import type { ExchangeRecord, FrameRecord, MessageRecord } from '../storage/records.ts';
-import { interruptedError, type Store } from '../storage/store.ts';
+import { interruptedError, type OpenFlowRow, type Store } from '../storage/store.ts';
 import { liveFrame, summarize, type FrameTotals } from '../storage/rows.ts';
 
 export interface RecorderListener {
@@ -100,9 +100,44 @@ export class Recorder implements TapListener {
     return entry;
   }
 
-  /** Flows started and not yet ended. */
-  get openFlows(): number {
-    return this.open.size;
+  /**
+   * Which exchange row each open flow has, storing one now for a flow that has none yet:
+   * what a journal starting now notes, so that after a crash its calls on these flows
+   * can go on from the rows (adopt).
+   */
+  openFlowRows(): OpenFlowRow[] {
+    const rows: OpenFlowRow[] = [];
+    for (const [flowId, entry] of this.open) {
+      if (!entry.stored) {
+        this.store.putExchange(entry.record, { fresh: true });
+        entry.stored = true;
+      }
+      rows.push([flowId, entry.record.id]);
+    }
+    return rows;
+  }
+
+  /**
+   * Takes up a flow an earlier run left open, from its stored row and frames, as that
+   * run's recorder had it: for recovering a journal that went on with flows opened before
+   * it started. A WebSocket's facts are worked out again from its frames.
+   */
+  adopt(flowId: number, record: ExchangeRecord, frames: readonly (FrameInput & { size: number })[]): void {
+    // It was open when the journal started; the open-time pass over a killed run's file called it interrupted.
+    record.state = 'pending';
+    record.error = null;
+    const entry: OpenExchange = { record, stored: true, frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 } };
+    if (record.kind === 'ws') {
+      const ws = new WsFacts(this.codec);
+      if (record.status === 101 && record.response) ws.upgrade(record.request.headers, record.response.headers);
+      for (const frame of frames) {
+        ws.frame(frame);
+        countFrame(entry.frames, frame);
+      }
+      applyFacts(record, ws.facts);
+      entry.ws = ws;
+    }
+    this.open.set(flowId, entry);
   }
 
   /** The exchange id an open flow was given, so a replay can name the exchange it made. */
@@ -160,13 +195,7 @@ export class Recorder implements TapListener {
     const { decoded, changed } = entry.ws!.frame(frame);
     if (changed) applyFacts(record, entry.ws!.facts);
     if (this.anyoneListening()) for (const l of this.listeners) l.frame?.(record.id, liveFrame(frameRecord, decoded));
-    if (frame.direction === 'client') {
-      entry.frames.clientFrames += 1;
-      entry.frames.clientBytes += frame.size;
-    } else {
-      entry.frames.serverFrames += 1;
-      entry.frames.serverBytes += frame.size;
-    }
+    countFrame(entry.frames, frame);
     if (changed) this.save(entry);
   }
 
@@ -222,6 +251,16 @@ export class Recorder implements TapListener {
         entry.stored = true;
       }
     }
+  }
+}
+
+function countFrame(totals: FrameTotals, frame: { direction: 'client' | 'server'; size: number }): void {
+  if (frame.direction === 'client') {
+    totals.clientFrames += 1;
+    totals.clientBytes += frame.size;
+  } else {
+    totals.serverFrames += 1;
+    totals.serverBytes += frame.size;
   }
 }
 

@@ -6,10 +6,11 @@
 // what is journaled is on disk as soon as any row is, so kill -9 loses no more.
 //
 // Calls reach the recorder in the order they were tapped: once one is journaled, every
-// later one is too, until the journal is empty again. A journal only starts while the
-// recorder has no flow open, and is made into rows whole, in one transaction: so after a
-// crash a recorder that knows nothing replays it exactly. While a flow is open (a client
-// holding /ws, say) calls go to the recorder at once, as they did before the journal.
+// later one is too, until the journal is empty again. A journal is made into rows whole,
+// in one transaction, and its start notes (ahead of its first row) which exchange row
+// each flow the recorder has open has: so after a crash a fresh recorder takes those
+// flows up from their rows (a client holding /ws across the journal, say) and replays
+// the journal exactly.
 
 import type { Codec } from '../proto/codec.ts';
 import type { Dropped, Store } from '../storage/store.ts';
@@ -54,6 +55,10 @@ export class TapJournal {
     const journaled = store.stats().journaled;
     if (journaled === 0) return 0;
     const recorder = new Recorder(codec, store);
+    for (const [flowId, exchangeId] of store.journalOpenFlows()) {
+      const stored = store.storedRecord(exchangeId);
+      if (stored) recorder.adopt(flowId, stored.record, stored.frames);
+    }
     const journal = new TapJournal(store, recorder, { log });
     journal.expandAll();
     recorder.abandonOpen();
@@ -63,13 +68,9 @@ export class TapJournal {
     return journaled;
   }
 
-  /**
-   * Whether calls should be journaled rather than recorded now: calls journaled earlier
-   * still wait, or nobody watches and no flow is open (whose later calls a recorder
-   * replaying the journal after a crash would not know).
-   */
+  /** Whether calls should be journaled rather than recorded now: calls journaled earlier still wait, or nobody watches. */
   defers(): boolean {
-    return this.waiting > 0 || (this.recorder.openFlows === 0 && !this.recorder.anyoneListening());
+    return this.waiting > 0 || !this.recorder.anyoneListening();
   }
 
   /** Whether taking more from the ring would only pile up in memory: writes fail, so the ring's own cap should apply. */
@@ -78,6 +79,7 @@ export class TapJournal {
   }
 
   put(records: Uint8Array, calls: number, ends: Dropped): void {
+    if (this.waiting === 0) this.store.putJournalOpenFlows(this.recorder.openFlowRows());
     this.store.putJournal(records, calls, ends);
     this.waiting += calls;
     this.lastPutAt = Date.now();

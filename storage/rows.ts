@@ -2,7 +2,7 @@
 // sends. Summaries are built here only, for stored rows and live ones alike, so the
 // list shows the same numbers before and after a reload.
 
-import type { DecodeResult, ExchangeDetail, ExchangeSummary, HttpMessage, TokenRef, WsFrame } from '../model/types.ts';
+import type { DecodeResult, ExchangeDetail, ExchangeSummary, HeaderList, HttpMessage, TokenRef, WsFrame } from '../model/types.ts';
 import type { ExchangeRecord, FrameRecord } from './records.ts';
 
 /** Per-direction frame counts and bytes of a WebSocket exchange. */
@@ -84,7 +84,7 @@ export interface SummaryRow {
   replay_of: number | null;
 }
 
-function tokenFromRow(row: SummaryRow): TokenRef | null {
+function tokenFromRow(row: Pick<SummaryRow, 'token_sub' | 'token_prefix' | 'token_exp' | 'token_expired'>): TokenRef | null {
   if (row.token_prefix === null) return null;
   const token: TokenRef = { prefix: row.token_prefix };
   if (row.token_sub !== null) token.sub = row.token_sub;
@@ -263,5 +263,46 @@ export function detailFromRows(row: DetailRow, frames: FrameRow[], decoded: Deco
       row.close_by === null || row.close_at === null
         ? null
         : { code: row.close_code, reason: row.close_reason ?? '', by: row.close_by, at: isoTime(row.close_at) },
+  };
+}
+
+/** A RecordRow by exchange id: every column the recorder writes. */
+export const recordSql = `SELECT e.id, e.kind, e.started_at, e.ended_at, e.method, e.path, e.status, e.service, e.operation, e.trx,
+    e.errors, e.token_sub, e.token_prefix, e.token_exp, e.token_expired, e.client_address, e.state, e.problems, e.error,
+    e.request_size, e.response_size, e.close_code, e.close_reason, e.close_by, e.close_at, e.replay_of,
+    b.request_headers, b.request_body, b.request_truncated, b.response_headers, b.response_body, b.response_truncated
+  FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
+
+export interface RecordRow extends Omit<DetailRow, 'duration_ms' | 'client_frames' | 'server_frames' | 'client_frame_bytes' | 'server_frame_bytes'> {
+  ended_at: number | null;
+  client_address: string;
+}
+
+/** A stored row as the record that wrote it: the inverse of exchangeParams. */
+export function recordFromRow(row: RecordRow): ExchangeRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    method: row.method,
+    path: row.path,
+    status: row.status,
+    service: row.service,
+    operation: row.operation,
+    trx: row.trx,
+    errors: JSON.parse(row.errors) as string[],
+    token: tokenFromRow(row),
+    clientAddress: row.client_address,
+    state: row.state,
+    problems: JSON.parse(row.problems) as string[],
+    error: row.error,
+    request: { headers: JSON.parse(row.request_headers) as HeaderList, body: row.request_body, truncated: row.request_truncated === 1, size: row.request_size },
+    response:
+      row.response_headers === null || row.response_body === null
+        ? null
+        : { headers: JSON.parse(row.response_headers) as HeaderList, body: row.response_body, truncated: row.response_truncated === 1, size: row.response_size ?? row.response_body.length },
+    close: row.close_by === null || row.close_at === null ? null : { code: row.close_code, reason: row.close_reason ?? '', by: row.close_by, at: row.close_at },
+    ...(row.replay_of !== null ? { replayOf: row.replay_of } : {}),
   };
 }

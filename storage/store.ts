@@ -22,7 +22,7 @@ import { iterateRecordedExchanges, type RecordedExchange } from './recorded-traf
 import { fileVersion, migrate, schemaVersion } from './migrations.ts';
 import type { ExchangeRecord, FrameRecord } from './records.ts';
 import { Resummariser } from './resummarise.ts';
-import { detailFromRows, detailSql, exchangeParams, frameParams, framesSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
+import { detailFromRows, detailSql, exchangeParams, frameParams, framesSql, recordFromRow, recordSql, summaryFromRow, type DetailRow, type FrameRow, type RecordRow } from './rows.ts';
 import { SearchIndex } from './search-index.ts';
 import { settledPage } from './settled-page.ts';
 
@@ -101,9 +101,13 @@ type Queued =
   | { kind: 'contentKey'; id: number; key: string }
   /** Tap calls kept as raw bytes (recorder/tap-journal.ts), with how many exchanges and frames they end. */
   | { kind: 'journal'; records: Uint8Array; calls: number; ends: Dropped }
-  | { kind: 'journalDone'; seq: number };
+  | { kind: 'journalDone'; seq: number }
+  | { kind: 'journalOpenFlows'; flows: OpenFlowRow[] };
 
 /** One row of the tap journal, oldest first. */
+/** A flow open as a journal started: its id in the run that journaled it, and its exchange row. */
+export type OpenFlowRow = [flowId: number, exchangeId: number];
+
 export interface JournalEntry {
   seq: number;
   records: Uint8Array;
@@ -317,6 +321,30 @@ export class Store {
     return this.failureStreak > 0;
   }
 
+  /**
+   * Notes which rows the flows open when a journal starts have, queued ahead of its first
+   * row: a recorder recovering the journal after a crash takes them up from these rows
+   * (recorder/tap-journal.ts). Each journal's start replaces the last one's.
+   */
+  putJournalOpenFlows(flows: OpenFlowRow[]): void {
+    if (this.closed) return;
+    this.enqueue({ kind: 'journalOpenFlows', flows });
+  }
+
+  /** The open flows noted at the start of the journal now stored. */
+  journalOpenFlows(): OpenFlowRow[] {
+    const value = this.read(() => this.statement("SELECT value FROM store_state WHERE key = 'journal_open_flows'").pluck().get()) as string | undefined;
+    return value === undefined ? [] : (JSON.parse(value) as OpenFlowRow[]);
+  }
+
+  /** An exchange row and its frames as the recorder wrote them, or null if there is none. */
+  storedRecord(id: number): { record: ExchangeRecord; frames: FrameRow[] } | null {
+    return this.read(() => {
+      const row = this.statement(recordSql).get(id) as RecordRow | undefined;
+      return row === undefined ? null : { record: recordFromRow(row), frames: this.sql.frames.all(id) as FrameRow[] };
+    });
+  }
+
   /** Queues the deletion of a journal row made into rows; put inside the same atomically() as those rows. */
   journalDone(seq: number): void {
     this.enqueue({ kind: 'journalDone', seq });
@@ -514,7 +542,7 @@ export class Store {
     if (entry.kind === 'journal') {
       this.dropped.exchanges += entry.ends.exchanges;
       this.dropped.frames += entry.ends.frames;
-    } else if (entry.kind !== 'journalDone') {
+    } else if (entry.kind === 'exchange' || entry.kind === 'frame' || entry.kind === 'contentKey') {
       this.dropped[entry.kind === 'frame' ? 'frames' : 'exchanges']++;
     }
   }
@@ -774,6 +802,7 @@ function prepareStatements(db: Database.Database) {
 
   const insertJournal = db.prepare('INSERT INTO tap_journal (calls, records) VALUES (?, ?)');
   const deleteJournal = db.prepare('DELETE FROM tap_journal WHERE seq = ?');
+  const noteOpenFlows = db.prepare("INSERT OR REPLACE INTO store_state (key, value) VALUES ('journal_open_flows', ?)");
   const contentKeys = prepareContentKeys(db);
   const batch = db.transaction((entries: Queued[]) => {
     const deltas = new Map<number, Delta>();
@@ -784,6 +813,8 @@ function prepareStatements(db: Database.Database) {
         insertJournal.run(entry.calls, entry.records);
       } else if (entry.kind === 'journalDone') {
         deleteJournal.run(entry.seq);
+      } else if (entry.kind === 'journalOpenFlows') {
+        noteOpenFlows.run(JSON.stringify(entry.flows));
       } else if (entry.kind === 'exchange') {
         // Frames written earlier in this batch are already counted by the insert.
         if (deltas.has(entry.record.id)) flushDelta(entry.record.id);
@@ -858,6 +889,8 @@ function describeQueued(entry: Queued): string {
       return `${entry.calls} journaled tap calls`;
     case 'journalDone':
       return `the end of journal row ${entry.seq}`;
+    case 'journalOpenFlows':
+      return 'the flows open as a journal started';
   }
 }
 

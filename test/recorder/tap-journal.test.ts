@@ -172,24 +172,75 @@ describe('tap journal', () => {
     assert.deepEqual(frames, [{ exchange_id: 3, seq: 0 }]);
   });
 
-  test('a flow open across an expansion is recorded at once from then on, so a crash cannot strand its frames', () => {
-    const r = run();
-    r.writer.exchangeEnded(ws(1), 'with');
-    for (let seq = 0; seq < 3; seq++) r.writer.wsFrame(frame(1, seq));
-    r.pump();
-    r.store.flush();
-    assert.equal(r.store.stats().journaled, 4, 'no flow was open: journaled');
-    r.store.getExchange(1);
-    assert.equal(r.journal.defers(), false, 'the WebSocket is open in the recorder now');
-    for (let seq = 3; seq < 6; seq++) r.writer.wsFrame(frame(1, seq));
-    r.pump();
-    r.store.flush();
-    // kill -9 here: nothing is journaled, every frame is a row.
-    assert.equal(r.rows().journaled, 0);
-    assert.deepEqual(r.rows().frames.map((f) => f.seq), [0, 1, 2, 3, 4, 5]);
-    r.recorder.stop();
-    r.journal.stop();
-    r.store.close();
+  test('flows open as a journal starts are taken up from their rows after a crash, as if it never happened', () => {
+    /** Traffic in two halves: first watched (recorded at once), then not (journaled) while a WebSocket and two execs are open. */
+    const traffic = (r: ReturnType<typeof run>, watching: { now: boolean }) => {
+      // The first client frame carries the token the exchange's facts keep.
+      r.writer.exchangeEnded(ws(1), 'with');
+      for (let seq = 0; seq < 3; seq++) r.writer.wsFrame(frame(1, seq));
+      r.writer.requestStarted(exec(2));
+      r.writer.requestStarted(exec(3));
+      r.pump();
+      watching.now = false;
+      for (let seq = 3; seq < 6; seq++) r.writer.wsFrame(frame(1, seq));
+      r.writer.exchangeEnded(exec(2), 'with');
+      r.writer.exchangeEnded(exec(4), 'with');
+      r.writer.wsClosed({ ...ws(1), endedAt: 1_800_000_002_000 }, { flowId: 1, code: 1000, reason: 'bye', by: 'client', at: 1_800_000_002_000 });
+      r.pump();
+      r.store.flush();
+    };
+    const everything = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return {
+          exchanges: db.prepare('SELECT * FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id <> 3 ORDER BY e.id').all(),
+          frames: db.prepare('SELECT * FROM frames ORDER BY exchange_id, seq').all(),
+        };
+      } finally {
+        db.close();
+      }
+    };
+
+    // The same traffic recorded by a run that never crashed, all of it at once.
+    const alive = run();
+    alive.recorder.addListener({ listening: () => true });
+    traffic(alive, { now: true });
+    alive.store.flush();
+
+    // Recovered by a reader (list, export) and by the next proxy run, which first marks the killed run's pending rows interrupted.
+    for (const by of ['reader', 'next run'] as const) {
+      const file = join(dir, `open-across-${by.replace(' ', '-')}.sqlite`);
+      const dead = run(file);
+      const deadWatching = { now: true };
+      dead.recorder.addListener({ listening: () => deadWatching.now });
+      traffic(dead, deadWatching);
+      assert.ok(dead.journal.defers() && dead.rows().journaled > 0, 'the second half is journaled although flows are open');
+      // As kill -9 leaves it.
+      const db = new Database(file);
+      db.prepare("UPDATE store_state SET value = 2147483646 WHERE key = 'recorder_pid'").run();
+      db.close();
+      if (by === 'reader') {
+        const reader = Store.open(file, { codec });
+        recoverOrphanedJournal(reader, codec, () => undefined);
+        reader.close();
+      } else {
+        run(file).close();
+      }
+      const recovered = dead.rows();
+      assert.equal(recovered.journaled, 0, by);
+      assert.deepEqual(
+        recovered.exchanges.map((e) => [e.id, e.kind, e.state, e.frames]),
+        [
+          [1, 'ws', 'complete', 6],
+          [2, 'exec', 'complete', 0],
+          [3, 'exec', 'interrupted', 0],
+          [4, 'exec', 'complete', 0],
+        ],
+        by,
+      );
+      assert.deepEqual(everything(file), everything(alive.file), `recovered by the ${by}: rows, bodies, facts and frames as an uninterrupted run wrote them`);
+    }
+    alive.close();
   });
 
   test('a damaged journal row is said and given up past the damage, and reads go on', () => {
