@@ -6,16 +6,19 @@
 // what is journaled is on disk as soon as any row is, so kill -9 loses no more.
 //
 // Calls reach the recorder in the order they were tapped: once one is journaled, every
-// later one is too, until the journal is empty again. A journal is made into rows whole,
-// in one transaction, and its start notes (ahead of its first row) which exchange row
-// each flow the recorder has open has: so after a crash a fresh recorder takes those
-// flows up from their rows (a client holding /ws across the journal, say) and replays
-// the journal exactly.
+// later one is too, until the journal is empty again. The journal notes which exchange
+// row each flow open in the recorder has, in the commit of its first row and in each
+// commit that makes journal rows into exchange rows: so after a crash a fresh recorder
+// takes those flows up from their rows (a client holding /ws across the journal, say)
+// and replays what is left of the journal exactly.
 
 import type { Codec } from '../proto/codec.ts';
 import type { Dropped, Store } from '../storage/store.ts';
 import { Recorder } from './recorder.ts';
 import { journalCalls, type TapCall } from './tap-ring.ts';
+
+/** Journal rows made into rows per transaction: a row is one read of the ring, at most a few thousand calls. */
+const EXPAND_ROWS = 8;
 
 export interface TapJournalOptions {
   /** How long the tap must be quiet before the journal is made into rows (ms). */
@@ -88,19 +91,24 @@ export class TapJournal {
   }
 
   /**
-   * Makes every journaled call into rows, oldest first, in one transaction with the
-   * journal's deletion: a crash leaves either all of it journaled or none.
+   * Makes every journaled call into rows, oldest first, a few journal rows at a time: each
+   * few in one transaction with their deletion and a new note of the open flows, so a
+   * crash leaves the rest journaled with what recovering it needs, and memory holds only
+   * those few rows' records rather than a whole burst's.
    */
   expandAll(): void {
-    const rows = this.store.journalRows();
-    if (rows !== null && rows.length > 0) {
+    for (;;) {
+      const rows = this.store.journalRows(EXPAND_ROWS);
+      // While writes fail, the rows (written or still queued) wait for a retry.
+      if (rows === null) return this.schedule(this.idleAfterMs);
+      if (rows.length === 0) break;
       this.store.atomically(() => {
         for (const entry of rows) this.replayRow(entry.seq, entry.records);
+        this.store.putJournalOpenFlows(this.recorder.openFlowRows());
       });
+      if (this.store.writesFailing) return this.schedule(this.idleAfterMs);
     }
-    // While writes fail, the rows (written or still queued) wait for a retry.
-    if (rows === null || this.store.writesFailing) this.schedule(this.idleAfterMs);
-    else this.waiting = 0;
+    this.waiting = 0;
   }
 
   stop(): void {

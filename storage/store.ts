@@ -304,14 +304,14 @@ export class Store {
   }
 
   /**
-   * The journal rows not yet handed out, oldest first; null while writes fail (or after
-   * close), so that no row is handed out twice or before it is written.
+   * Up to `limit` journal rows not yet handed out, oldest first; null while writes fail (or
+   * after close), so that no row is handed out twice or before it is written.
    */
-  journalRows(): JournalEntry[] | null {
+  journalRows(limit: number): JournalEntry[] | null {
     if (this.closed || this.failureStreak > 0) return null;
     this.flush();
     if (this.failureStreak > 0) return null;
-    const rows = this.sql.journalRows.all(this.journalTaken) as JournalEntry[];
+    const rows = this.sql.journalRows.all(this.journalTaken, limit) as JournalEntry[];
     if (rows.length > 0) this.journalTaken = rows[rows.length - 1]!.seq;
     return rows;
   }
@@ -840,7 +840,7 @@ function prepareStatements(db: Database.Database) {
     detail: db.prepare(detailSql),
     frames: db.prepare(framesSql),
     idsBetween: db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck(),
-    journalRows: db.prepare('SELECT seq, records FROM tap_journal WHERE seq > ? ORDER BY seq'),
+    journalRows: db.prepare('SELECT seq, records FROM tap_journal WHERE seq > ? ORDER BY seq LIMIT ?'),
     journaled: db.prepare('SELECT ifnull(sum(calls), 0) FROM tap_journal').pluck(),
   };
 }
