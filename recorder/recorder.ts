@@ -108,6 +108,8 @@ export class Recorder implements TapListener {
   openFlowRows(): OpenFlowRow[] {
     const rows: OpenFlowRow[] = [];
     for (const [flowId, entry] of this.open) {
+      // A replay's (negative ids, replay/target.ts): its calls reach the recorder directly, never through a journal.
+      if (flowId < 0) continue;
       if (!entry.stored) {
         this.store.putExchange(entry.record, { fresh: true });
         entry.stored = true;
@@ -120,10 +122,14 @@ export class Recorder implements TapListener {
   /**
    * Takes up a flow an earlier run left open, from its stored row and frames, as that
    * run's recorder had it: for recovering a journal that went on with flows opened before
-   * it started. A WebSocket's facts are worked out again from its frames.
+   * it started. A WebSocket's facts are worked out again from its frames. A row that says
+   * its exchange ended is left as it is (the note is older than the row): returns whether
+   * the flow was taken up.
    */
-  adopt(flowId: number, record: ExchangeRecord, frames: readonly (FrameInput & { size: number })[]): void {
-    // It was open when the journal started; the open-time pass over a killed run's file called it interrupted.
+  adopt(flowId: number, record: ExchangeRecord, frames: readonly (FrameInput & { size: number })[]): boolean {
+    // Open when the note was written; the open-time pass over a killed run's file calls such rows interrupted.
+    const open = record.state === 'pending' || (record.state === 'interrupted' && record.error === interruptedError);
+    if (!open) return false;
     record.state = 'pending';
     record.error = null;
     const entry: OpenExchange = { record, stored: true, frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 } };
@@ -138,6 +144,7 @@ export class Recorder implements TapListener {
       entry.ws = ws;
     }
     this.open.set(flowId, entry);
+    return true;
   }
 
   /** The exchange id an open flow was given, so a replay can name the exchange it made. */
@@ -147,8 +154,8 @@ export class Recorder implements TapListener {
 
   exchangeEnded(flow: TappedFlow): void {
     // A flow whose start never reached the recorder (it ended quickly, see worker-bridge.ts) is recorded from its end,
-    // and never enters `open`: a Map with an insert and a delete per exchange keeps garbage alive through young
-    // collections (see proxy/flows.ts), and most exchanges are quick.
+    // and enters `open` only if it stays open (an upgraded WebSocket): a Map with an insert and a delete per exchange
+    // keeps garbage alive through young collections (see proxy/flows.ts), and most exchanges are quick.
     const entry = this.open.get(flow.id) ?? this.newEntry(flow);
     const { record } = entry;
     record.request = messageRecord(flow.request);

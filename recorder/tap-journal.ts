@@ -60,7 +60,8 @@ export class TapJournal {
     const recorder = new Recorder(codec, store);
     for (const [flowId, exchangeId] of store.journalOpenFlows()) {
       const stored = store.storedRecord(exchangeId);
-      if (stored) recorder.adopt(flowId, stored.record, stored.frames);
+      if (stored === null) log(`recording: exchange ${exchangeId}, open as the journal was written, has no row; the journal's later calls on it are skipped.`);
+      else recorder.adopt(flowId, stored.record, stored.frames);
     }
     const journal = new TapJournal(store, recorder, { log });
     journal.expandAll();

@@ -301,7 +301,7 @@ export function recordFromRow(row: RecordRow): ExchangeRecord {
     response:
       row.response_headers === null || row.response_body === null
         ? null
-        : { headers: JSON.parse(row.response_headers) as HeaderList, body: row.response_body, truncated: row.response_truncated === 1, size: row.response_size ?? row.response_body.length },
+        : { headers: JSON.parse(row.response_headers) as HeaderList, body: row.response_body, truncated: row.response_truncated === 1, size: row.response_size ?? 0 },
     close: row.close_by === null || row.close_at === null ? null : { code: row.close_code, reason: row.close_reason ?? '', by: row.close_by, at: row.close_at },
     ...(row.replay_of !== null ? { replayOf: row.replay_of } : {}),
   };

@@ -104,10 +104,10 @@ type Queued =
   | { kind: 'journalDone'; seq: number }
   | { kind: 'journalOpenFlows'; flows: OpenFlowRow[] };
 
-/** One row of the tap journal, oldest first. */
-/** A flow open as a journal started: its id in the run that journaled it, and its exchange row. */
+/** A flow open in the recorder as a journal started or went on: its id in the run that journaled it, and its exchange row. */
 export type OpenFlowRow = [flowId: number, exchangeId: number];
 
+/** One row of the tap journal, oldest first. */
 export interface JournalEntry {
   seq: number;
   records: Uint8Array;
@@ -142,9 +142,11 @@ export class Store {
    * version are written once. Positions, not the entries: a Map that held the records
    * kept them alive through young-generation collections after each flush cleared it
    * (V8 leaves a cleared table's entries in place), 1.8 MB promoted per scavenge under
-   * the bench's load; numbers hold nothing.
+   * the bench's load; numbers hold nothing. A position counts from the queue's start as it
+   * was when last replaced: `queueBase` entries have been dropped from its front since.
    */
   private readonly queuedExchanges = new Map<number, number>();
+  private queueBase = 0;
   private timer: NodeJS.Timeout | null = null;
   private nextId: number;
   private failureStreak = 0;
@@ -259,10 +261,10 @@ export class Store {
     const at = this.queuedExchanges.get(record.id);
     if (at !== undefined) {
       // Its first put decides whether a row exists to replace.
-      (this.queue[at] as Extract<Queued, { kind: 'exchange' }>).record = record;
+      (this.queue[at - this.queueBase] as Extract<Queued, { kind: 'exchange' }>).record = record;
       return;
     }
-    this.queuedExchanges.set(record.id, this.queue.length);
+    this.queuedExchanges.set(record.id, this.queueBase + this.queue.length);
     this.enqueue({ kind: 'exchange', record, fresh: options.fresh === true });
   }
 
@@ -408,8 +410,7 @@ export class Store {
   commitAll(): void {
     if (this.closed) throw new StorageError(`The store for ${this.file} is closed.`);
     const batch = this.queue;
-    this.queue = [];
-    this.queuedExchanges.clear();
+    this.replaceQueue([]);
     try {
       this.sql.batch(batch);
     } catch (err) {
@@ -421,8 +422,7 @@ export class Store {
   flush(): void {
     if (this.closed || this.queue.length === 0) return;
     const batch = this.queue;
-    this.queue = [];
-    this.queuedExchanges.clear();
+    this.replaceQueue([]);
     try {
       this.sql.batch(batch);
     } catch (err) {
@@ -524,7 +524,7 @@ export class Store {
     if (this.queue.length > 0) {
       for (const entry of this.queue) this.countDropped(entry);
       this.onError(`${this.queue.length} records could not be written to ${this.file} before closing and are lost.`);
-      this.queue = [];
+      this.replaceQueue([]);
     }
     this.closed = true;
     this.statements.clear();
@@ -572,21 +572,27 @@ export class Store {
 
   private requeue(batch: Queued[]): void {
     // Nothing can be put while a flush runs (it is synchronous), so the queue is empty here.
-    this.queue = batch;
-    this.indexQueuedExchanges();
+    this.replaceQueue(batch);
   }
 
-  private indexQueuedExchanges(): void {
+  /** Makes `entries` the queue, its index pointing into it. */
+  private replaceQueue(entries: Queued[]): void {
+    this.queue = entries;
+    this.queueBase = 0;
     this.queuedExchanges.clear();
-    this.queue.forEach((entry, at) => {
+    entries.forEach((entry, at) => {
       if (entry.kind === 'exchange') this.queuedExchanges.set(entry.record.id, at);
     });
   }
 
   private dropOldest(count: number): void {
     const gone = this.queue.splice(0, count);
-    for (const entry of gone) this.countDropped(entry);
-    this.indexQueuedExchanges();
+    for (const entry of gone) {
+      if (entry.kind === 'exchange') this.queuedExchanges.delete(entry.record.id);
+      this.countDropped(entry);
+    }
+    // The rest moved to the front: positions stay, their base moves.
+    this.queueBase += count;
     if (!this.droppingReported) {
       this.droppingReported = true;
       this.onError(

@@ -284,6 +284,28 @@ describe('tap journal', () => {
     r.close();
   });
 
+  test("a replay open as a journal starts is not noted (its calls never pass through the journal), so a crash leaves its row as it ended", () => {
+    const file = join(dir, 'replay-across.sqlite');
+    const r = run(file);
+    // What replay/target.ts does: the recorder called directly, with the flow id negated.
+    r.recorder.requestStarted(exec(-5));
+    r.writer.exchangeEnded(exec(1), 'with');
+    r.pump();
+    r.recorder.exchangeEnded(exec(-5));
+    r.store.flush();
+    assert.deepEqual(r.store.journalOpenFlows(), []);
+    const db = new Database(file);
+    db.prepare("UPDATE store_state SET value = 2147483646 WHERE key = 'recorder_pid'").run();
+    db.close();
+    const reader = Store.open(file, { codec });
+    recoverOrphanedJournal(reader, codec, () => undefined);
+    reader.close();
+    assert.deepEqual(r.rows().exchanges.map((e) => [e.id, e.trx, e.state]), [[1, 'trx-00-5', 'complete'], [2, 'trx-0001', 'complete']]);
+    r.recorder.stop();
+    r.journal.stop();
+    r.store.close();
+  });
+
   test('a damaged journal row is said and given up past the damage, and reads go on', () => {
     const r = run();
     const lines: string[] = [];
