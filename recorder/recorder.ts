@@ -9,7 +9,7 @@ import { execFacts, WsFacts, type ExchangeFacts, type FrameInput } from '../prot
 import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
 import type { ExchangeRecord, FrameRecord, MessageRecord } from '../storage/records.ts';
 import { interruptedError, type OpenFlowRow, type Store } from '../storage/store.ts';
-import { liveFrame, summarize, type FrameTotals } from '../storage/rows.ts';
+import { liveFrame, noFrames, summarize, type FrameTotals } from '../storage/rows.ts';
 
 export interface RecorderListener {
   /** Whether the listener would do anything with an update now (say, a browser is connected); the recorder builds none for nobody. */
@@ -91,29 +91,20 @@ export class Recorder implements TapListener {
       close: null,
       ...(flow.replayOf !== undefined ? { replayOf: flow.replayOf } : {}),
     };
-    const entry: OpenExchange = {
-      record,
-      stored: false,
-      ws: flow.kind === 'ws' ? new WsFacts(this.codec) : undefined,
-      frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 },
-    };
-    return entry;
+    return { record, stored: false, ws: flow.kind === 'ws' ? new WsFacts(this.codec) : undefined, frames: { ...noFrames } };
   }
 
   /**
    * Which exchange row each open flow has, storing one now for a flow that has none yet:
-   * what a journal starting now notes, so that after a crash its calls on these flows
-   * can go on from the rows (adopt).
+   * what the journal notes as it starts and as it is made into rows, so that after a
+   * crash its calls on these flows can go on from the rows (adopt).
    */
   openFlowRows(): OpenFlowRow[] {
     const rows: OpenFlowRow[] = [];
     for (const [flowId, entry] of this.open) {
       // A replay's (negative ids, replay/target.ts): its calls reach the recorder directly, never through a journal.
       if (flowId < 0) continue;
-      if (!entry.stored) {
-        this.store.putExchange(entry.record, { fresh: true });
-        entry.stored = true;
-      }
+      if (!entry.stored) this.storePending(entry);
       rows.push([flowId, entry.record.id]);
     }
     return rows;
@@ -132,7 +123,7 @@ export class Recorder implements TapListener {
     if (!open) return false;
     record.state = 'pending';
     record.error = null;
-    const entry: OpenExchange = { record, stored: true, frames: { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 } };
+    const entry: OpenExchange = { record, stored: true, frames: { ...noFrames } };
     if (record.kind === 'ws') {
       const ws = new WsFacts(this.codec);
       if (record.status === 101 && record.response) ws.upgrade(record.request.headers, record.response.headers);
@@ -226,6 +217,12 @@ export class Recorder implements TapListener {
     this.announce(entry.record, entry.frames);
   }
 
+  /** Its first row, pending, without telling the listeners (they were told at its start). */
+  private storePending(entry: OpenExchange): void {
+    this.store.putExchange(entry.record, { fresh: true });
+    entry.stored = true;
+  }
+
   private announce(record: ExchangeRecord, frames?: FrameTotals): void {
     if (!this.anyoneListening()) return;
     const summary = summarize(record, frames);
@@ -253,10 +250,7 @@ export class Recorder implements TapListener {
 
   private storeLongRunning(now: number): void {
     for (const entry of this.open.values()) {
-      if (!entry.stored && now - entry.record.startedAt >= PENDING_ROW_DELAY_MS) {
-        this.store.putExchange(entry.record, { fresh: true });
-        entry.stored = true;
-      }
+      if (!entry.stored && now - entry.record.startedAt >= PENDING_ROW_DELAY_MS) this.storePending(entry);
     }
   }
 }

@@ -83,7 +83,7 @@ export class TapJournal {
   }
 
   put(records: Uint8Array, calls: number, ends: Dropped): void {
-    if (this.waiting === 0) this.store.putJournalOpenFlows(this.recorder.openFlowRows());
+    if (this.waiting === 0) this.noteOpenFlows();
     this.store.putJournal(records, calls, ends);
     this.waiting += calls;
     this.lastPutAt = Date.now();
@@ -105,7 +105,7 @@ export class TapJournal {
       if (rows.length === 0) break;
       this.store.atomically(() => {
         for (const entry of rows) this.replayRow(entry.seq, entry.records);
-        this.store.putJournalOpenFlows(this.recorder.openFlowRows());
+        this.noteOpenFlows();
       });
       if (this.store.writesFailing) return this.schedule(this.idleAfterMs);
     }
@@ -117,6 +117,11 @@ export class TapJournal {
     this.store.onBeforeRead(null);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /** What recovering the journal from here would need: the row each flow open in the recorder has. */
+  private noteOpenFlows(): void {
+    this.store.putJournalOpenFlows(this.recorder.openFlowRows());
   }
 
   private replayRow(seq: number, records: Uint8Array): void {

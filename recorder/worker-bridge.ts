@@ -10,6 +10,7 @@ import { PendingStarts } from './pending-starts.ts';
 import { createRing, RING_BYTES, RingWriter } from './tap-ring.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
+/** The recording backend failed to start, and whether the command's options were at fault. */
 export class SetupError extends Error {
   constructor(
     message: string,

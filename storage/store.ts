@@ -324,16 +324,17 @@ export class Store {
   }
 
   /**
-   * Notes which rows the flows open when a journal starts have, queued ahead of its first
-   * row: a recorder recovering the journal after a crash takes them up from these rows
-   * (recorder/tap-journal.ts). Each journal's start replaces the last one's.
+   * Notes which rows the flows open in the recorder have, when a journal starts (queued
+   * ahead of its first row) and with each part of it made into rows: a recorder recovering
+   * the rest after a crash takes them up from these rows (recorder/tap-journal.ts). Each
+   * note replaces the last.
    */
   putJournalOpenFlows(flows: OpenFlowRow[]): void {
     if (this.closed) return;
     this.enqueue({ kind: 'journalOpenFlows', flows });
   }
 
-  /** The open flows noted at the start of the journal now stored. */
+  /** The open flows last noted (putJournalOpenFlows). */
   journalOpenFlows(): OpenFlowRow[] {
     const value = this.read(() => this.statement("SELECT value FROM store_state WHERE key = 'journal_open_flows'").pluck().get()) as string | undefined;
     return value === undefined ? [] : (JSON.parse(value) as OpenFlowRow[]);
@@ -516,7 +517,7 @@ export class Store {
     this.flush();
     if (this.recording) {
       try {
-        this.db.prepare("DELETE FROM store_state WHERE key = 'recorder_pid' AND value = ?").run(process.pid);
+        this.releaseJournal();
       } catch {
         // Read-only or locked now: a reader sees the process gone, which says the same.
       }
@@ -896,7 +897,7 @@ function describeQueued(entry: Queued): string {
     case 'journalDone':
       return `the end of journal row ${entry.seq}`;
     case 'journalOpenFlows':
-      return 'the flows open as a journal started';
+      return 'the note of the flows open in the recorder';
   }
 }
 
