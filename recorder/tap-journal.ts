@@ -1,9 +1,17 @@
 // The tap journal: while nobody watches the traffic live, the recorder keeps tap calls
 // as the raw bytes they crossed the ring in, a batch per row, and makes them into
-// exchange and frame rows when it is idle, before any read, or once a browser connects.
-// Under load that is one insert per batch instead of the decoding, summary columns and
-// eight indexes of every exchange, on a thread that shares the CPU with forwarding;
-// what is journaled is on disk as soon as any row is, so kill -9 loses no more.
+// exchange and frame rows once the tap is quiet, or when a reader asks for rows (a
+// browser connecting reads at once). Under load that is one insert per batch instead of
+// the decoding, summary columns and eight indexes of every exchange, on a thread that
+// shares the CPU with forwarding; what is journaled is on disk as soon as any row is,
+// so kill -9 loses no more.
+//
+// On a machine whose cores the proxy, its client and its server share, making rows costs
+// forwarding a quarter of its throughput, whenever it is done: so it waits for a pause,
+// up to a cap on what may wait (about two minutes of the bench's saturating load), and
+// past that it is paid as calls arrive, a few journal rows at a time. A large journal is
+// made into rows a few journal rows per turn of the event loop, so the ring keeps being
+// read and the inspector answers meanwhile.
 //
 // Calls reach the recorder in the order they were tapped: once one is journaled, every
 // later one is too, until the journal is empty again. The journal notes which exchange
@@ -13,7 +21,7 @@
 // and replays what is left of the journal exactly.
 
 import type { Codec } from '../proto/codec.ts';
-import type { Dropped, Store } from '../storage/store.ts';
+import type { Dropped, JournalReads, Store } from '../storage/store.ts';
 import { Recorder } from './recorder.ts';
 import { journalCalls, type TapCall } from './tap-ring.ts';
 
@@ -23,19 +31,33 @@ const EXPAND_ROWS = 8;
 export interface TapJournalOptions {
   /** How long the tap must be quiet before the journal is made into rows (ms). */
   idleAfterMs?: number;
-  /** Past this many journaled calls, rows are also made between batches, so the journal cannot grow without end under load. */
+  /** Past this many journaled calls, rows are also made as calls arrive, so the journal cannot grow without end under load. */
   maxJournaled?: number;
+  /**
+   * Up to this many journaled calls, a read makes them all into rows before it answers
+   * (about 1.5 s on the bench machine); past it, the read answers from the rows stored
+   * so far and the rest are made in the background.
+   */
+  readWaitCalls?: number;
   log: (line: string) => void;
 }
 
-export class TapJournal {
+export class TapJournal implements JournalReads {
   private readonly idleAfterMs: number;
   private readonly maxJournaled: number;
+  private readonly readWaitCalls: number;
   private readonly log: (line: string) => void;
   /** Calls journaled and not yet made into rows, as far as this run knows. */
   private waiting = 0;
   private lastPutAt = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** Whether a turn of making rows in the background is scheduled (setImmediate). */
+  private turnScheduled = false;
+  /** A reader asked for the rows: the background goes on under traffic too, until the journal is empty. */
+  private asked = false;
+  /** Calls waiting when a large catch-up began, for its notice; 0 when none is under way. */
+  private catchingUp = 0;
+  private readonly whenEmpty: (() => void)[] = [];
   private stopped = false;
 
   constructor(
@@ -44,9 +66,10 @@ export class TapJournal {
     options: TapJournalOptions,
   ) {
     this.idleAfterMs = options.idleAfterMs ?? 100;
-    this.maxJournaled = options.maxJournaled ?? 50_000;
+    this.maxJournaled = options.maxJournaled ?? 1_000_000;
+    this.readWaitCalls = options.readWaitCalls ?? 50_000;
     this.log = options.log;
-    store.onBeforeRead(() => this.expandAll());
+    store.attachJournal(this);
   }
 
   /**
@@ -87,36 +110,108 @@ export class TapJournal {
     this.store.putJournal(records, calls, ends);
     this.waiting += calls;
     this.lastPutAt = Date.now();
-    if (this.waiting > this.maxJournaled) this.expandAll();
-    this.schedule(this.idleAfterMs);
+    // At the cap, each put is paid for by making the oldest few journal rows into rows.
+    while (this.waiting > this.maxJournaled && this.expandSome()) {}
+    this.scheduleWhenQuiet(this.idleAfterMs);
   }
 
-  /**
-   * Makes every journaled call into rows, oldest first, a few journal rows at a time: each
-   * few in one transaction with their deletion and a new note of the open flows, so a
-   * crash leaves the rest journaled with what recovering it needs, and memory holds only
-   * those few rows' records rather than a whole burst's.
-   */
+  beforeRead(): void {
+    if (this.waiting === 0) return;
+    if (this.waiting <= this.readWaitCalls) return this.expandAll();
+    this.ask();
+  }
+
+  stored(): Promise<void> {
+    if (this.waiting === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.whenEmpty.push(resolve);
+      this.ask();
+    });
+  }
+
+  /** Makes every journaled call into rows now, oldest first (on close, recovery, or a small journal before a read). */
   expandAll(): void {
-    for (;;) {
-      const rows = this.store.journalRows(EXPAND_ROWS);
-      // While writes fail, the rows (written or still queued) wait for a retry.
-      if (rows === null) return this.schedule(this.idleAfterMs);
-      if (rows.length === 0) break;
-      this.store.atomically(() => {
-        for (const entry of rows) this.replayRow(entry.seq, entry.records);
-        this.noteOpenFlows();
-      });
-      if (this.store.writesFailing) return this.schedule(this.idleAfterMs);
-    }
-    this.waiting = 0;
+    if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${this.waiting} tap calls journaled under load before going on.`);
+    while (this.expandSome()) {}
   }
 
   stop(): void {
     this.stopped = true;
-    this.store.onBeforeRead(null);
+    this.store.attachJournal(null);
+    // Nothing more will be made into rows by this journal: whoever waits reads what there is.
+    for (const resolve of this.whenEmpty.splice(0)) resolve();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /**
+   * Makes the oldest few journal rows into rows, in one transaction with their deletion
+   * and a new note of the open flows, so a crash leaves the rest journaled with what
+   * recovering it needs, and memory holds only those rows' records. Whether any were made
+   * (none: the journal is empty, or writes fail and it waits for a retry).
+   */
+  private expandSome(): boolean {
+    const rows = this.store.journalRows(EXPAND_ROWS);
+    if (rows === null) {
+      this.scheduleWhenQuiet(this.idleAfterMs);
+      return false;
+    }
+    if (rows.length === 0) {
+      this.emptied();
+      return false;
+    }
+    this.store.atomically(() => {
+      for (const entry of rows) this.replayRow(entry.seq, entry.records);
+      this.noteOpenFlows();
+    });
+    if (this.store.writesFailing) return false;
+    for (const entry of rows) this.waiting -= entry.calls;
+    if (this.waiting <= 0) this.emptied();
+    return true;
+  }
+
+  private emptied(): void {
+    this.waiting = 0;
+    this.asked = false;
+    if (this.catchingUp > 0) this.log(`recording: the ${this.catchingUp} tap calls journaled under load are stored.`);
+    this.catchingUp = 0;
+    for (const resolve of this.whenEmpty.splice(0)) resolve();
+  }
+
+  /** A reader wants the rows: they are made in the background from now on, traffic or not. */
+  private ask(): void {
+    this.asked = true;
+    this.scheduleTurn();
+  }
+
+  /** One turn of making rows in the background; the next follows while the journal is not empty and traffic allows. */
+  private turn(): void {
+    this.turnScheduled = false;
+    if (this.stopped || this.waiting === 0) return;
+    if (!this.asked && Date.now() - this.lastPutAt < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs);
+    if (this.catchingUp === 0 && this.waiting > this.readWaitCalls) {
+      this.catchingUp = this.waiting;
+      this.log(`recording: storing ${this.waiting} tap calls journaled under load, in the background; /api/stats counts what is left (journaled).`);
+    }
+    if (this.expandSome()) this.scheduleTurn();
+  }
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled || this.stopped) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.turn());
+  }
+
+  /** When the tap has been quiet for idleAfterMs, background turns begin. */
+  private scheduleWhenQuiet(delayMs: number): void {
+    if (this.timer !== null || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const quietFor = Date.now() - this.lastPutAt;
+      if (quietFor < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs - quietFor);
+      this.scheduleTurn();
+    }, delayMs);
+    this.timer.unref();
   }
 
   /** What recovering the journal from here would need: the row each flow open in the recorder has. */
@@ -136,18 +231,6 @@ export class TapJournal {
       this.log(`recording: journal row ${seq} is damaged after ${calls} tap calls (${(err as Error).message}); the rest of it was dropped.`);
     }
     this.store.journalDone(seq);
-  }
-
-  /** When the tap has been quiet for idleAfterMs. */
-  private schedule(delayMs: number): void {
-    if (this.timer !== null || this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      const quietFor = Date.now() - this.lastPutAt;
-      if (quietFor < this.idleAfterMs) return this.schedule(this.idleAfterMs - quietFor);
-      if (this.waiting > 0) this.expandAll();
-    }, delayMs);
-    this.timer.unref();
   }
 }
 

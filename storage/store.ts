@@ -72,7 +72,11 @@ export interface StoreStats {
   dropped: Dropped;
   /** Exchanges and frames written but not yet in the search index (bare words still find them, by decoding). */
   unindexed: number;
-  /** Tap calls recorded as raw bytes and not yet made into rows (done when idle, and before any read). */
+  /**
+   * Tap calls recorded as raw bytes and not yet made into rows: made when the tap is
+   * quiet, or when a reader asks (recorder/tap-journal.ts); while a large journal is
+   * being made, list pages show the rows stored so far.
+   */
   journaled: number;
   /** Rows an older schema summarised, redone in the background; null when all are current. */
   reindexing: { done: number; total: number } | null;
@@ -110,7 +114,16 @@ export type OpenFlowRow = [flowId: number, exchangeId: number];
 /** One row of the tap journal, oldest first. */
 export interface JournalEntry {
   seq: number;
+  calls: number;
   records: Uint8Array;
+}
+
+/** What the recorder's journal (recorder/tap-journal.ts) does for the store's readers. */
+export interface JournalReads {
+  /** Before every read: the journal made into rows, or, if that is too much to do at once, begun in the background. */
+  beforeRead(): void;
+  /** Resolves once every call journaled so far is stored as rows. */
+  stored(): Promise<void>;
 }
 
 /** While locked, a write gives up after this long instead of holding up the event loop. */
@@ -170,7 +183,7 @@ export class Store {
   private holding = 0;
   /** The newest journal row handed out to be made into rows; its deletion may still be queued. */
   private journalTaken = 0;
-  private beforeRead: (() => void) | null = null;
+  private journal: JournalReads | null = null;
 
   private readonly recording: boolean;
 
@@ -394,9 +407,20 @@ export class Store {
     this.db.prepare("DELETE FROM store_state WHERE key = 'recorder_pid' AND value = ?").run(process.pid);
   }
 
-  /** Called before every read (list, detail, export): the recorder makes its journal into rows there, so reads see every call put. */
-  onBeforeRead(run: (() => void) | null): void {
-    this.beforeRead = run;
+  /**
+   * The recorder's journal, asked before every read (list, detail, export) to make its
+   * calls into rows, so that reads see them.
+   */
+  attachJournal(journal: JournalReads | null): void {
+    this.journal = journal;
+  }
+
+  /**
+   * Resolves once every call the recorder journaled so far is stored as rows: for a read
+   * that must be whole (an export), where a list page may show what is stored so far.
+   */
+  async whenStored(): Promise<void> {
+    await this.journal?.stored();
   }
 
   /** Whether an exchange with this content key is written (queued keys are not looked at, so an import can stay one transaction). */
@@ -532,10 +556,10 @@ export class Store {
     this.db.close();
   }
 
-  /** What reads do first: the journal made into rows, and the queue written. */
+  /** What reads do first: the journal made into rows (or begun), and the queue written. */
   private settle(): void {
     if (this.closed) return;
-    this.beforeRead?.();
+    this.journal?.beforeRead();
     this.flush();
   }
 
@@ -847,7 +871,7 @@ function prepareStatements(db: Database.Database) {
     detail: db.prepare(detailSql),
     frames: db.prepare(framesSql),
     idsBetween: db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck(),
-    journalRows: db.prepare('SELECT seq, records FROM tap_journal WHERE seq > ? ORDER BY seq LIMIT ?'),
+    journalRows: db.prepare('SELECT seq, calls, records FROM tap_journal WHERE seq > ? ORDER BY seq LIMIT ?'),
     journaled: db.prepare('SELECT ifnull(sum(calls), 0) FROM tap_journal').pluck(),
   };
 }

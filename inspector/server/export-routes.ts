@@ -16,18 +16,22 @@ import type { Store } from '../../storage/store.ts';
 export function exportRouter(store: Store, codec: Codec, toolVersion: string): express.Router {
   const router = express.Router();
 
-  router.get('/export/preview', (req, res) => {
+  // An export must hold everything recorded, so it waits for a journal being made into
+  // rows (recorder/tap-journal.ts) where a list page shows what is stored so far.
+  router.get('/export/preview', async (req, res) => {
     const selection = selectionOf(req.query);
     if (typeof selection === 'string') return void res.status(400).json({ error: selection });
+    await store.whenStored();
     answer(res, () => {
       const { exchanges, redaction } = previewExport(store, { ...selection, redact: true });
       res.json({ exchanges, tokens: redaction?.tokens ?? 0, fields: redaction?.fields ?? {} } satisfies ExportPreview);
     });
   });
 
-  router.get('/export', (req, res) => {
+  router.get('/export', async (req, res) => {
     const selection = selectionOf(req.query);
     if (typeof selection === 'string') return void res.status(400).json({ error: selection });
+    await store.whenStored();
     const format = req.query.format ?? 'har';
     if (format !== 'har' && format !== 'capture') return void res.status(400).json({ error: `format must be har or capture; got "${String(format)}".` });
     const dir = mkdtempSync(join(tmpdir(), 'ca2-download-'));

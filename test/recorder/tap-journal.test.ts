@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
 import type { TappedFlow, TappedFrame } from '../../proxy/tap.ts';
 import { Recorder, type RecorderListener } from '../../recorder/recorder.ts';
-import { recoverOrphanedJournal, replayCall, TapJournal } from '../../recorder/tap-journal.ts';
+import { recoverOrphanedJournal, replayCall, TapJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
 import { createRing, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
 import { Store } from '../../storage/store.ts';
 
@@ -44,7 +44,7 @@ const frame = (flowId: number, seq: number): TappedFrame => ({
 });
 
 /** The worker's side of a proxy run, driven by hand: a ring, and the recorder with its journal. */
-function run(file = join(dir, `j${++files}.sqlite`), options: { maxJournaled?: number } = {}) {
+function run(file = join(dir, `j${++files}.sqlite`), options: Partial<TapJournalOptions> = {}) {
   const ring = createRing();
   const writer = new RingWriter(ring);
   const reader = new RingReader(ring);
@@ -155,6 +155,45 @@ describe('tap journal', () => {
     const { exchanges } = r.rows();
     assert.ok(exchanges.length >= 30, `${exchanges.length} of 40 already rows`);
     assert.ok(r.store.stats().journaled <= 10);
+    r.close();
+  });
+
+  test('a journal too large for a read to wait on is made into rows in the background: pages show what is stored so far, and calls tapped meanwhile keep their order', { timeout: 30_000 }, async () => {
+    const lines: string[] = [];
+    const r = run(undefined, { readWaitCalls: 5, log: (line) => lines.push(line) });
+    for (let id = 1; id <= 30; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    const page = r.store.listExchanges();
+    assert.ok(page.items.length < 30, `the read answered at once, with ${page.items.length} rows`);
+    assert.ok(r.store.stats().journaled > 0);
+    // Traffic goes on while the rows are made: it joins the journal behind the older calls.
+    for (let id = 31; id <= 36; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    await r.store.whenStored();
+    assert.equal(r.store.stats().journaled, 0);
+    assert.deepEqual(r.rows().exchanges.map((e) => e.trx), Array.from({ length: 36 }, (_, i) => `trx-${String(i + 1).padStart(4, '0')}`));
+    assert.match(lines[0]!, /^recording: storing \d+ tap calls journaled under load, in the background; \/api\/stats counts what is left \(journaled\)\.$/);
+    assert.match(lines.at(-1)!, /^recording: the \d+ tap calls journaled under load are stored\.$/);
+    r.close();
+
+    // Row for row what a read that waited for everything would have stored.
+    const waited = run();
+    for (let id = 1; id <= 36; id++) waited.writer.exchangeEnded(exec(id), 'with');
+    waited.pump();
+    waited.store.listExchanges();
+    waited.close();
+    assert.deepEqual(everything(r.file), everything(waited.file));
+  });
+
+  test('once the tap has been quiet a while, the journal is made into rows without a read', { timeout: 30_000 }, async () => {
+    const r = run(undefined, { idleAfterMs: 20 });
+    for (let id = 1; id <= 10; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    const deadline = Date.now() + 10_000;
+    while (r.rows().exchanges.length < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    r.store.flush();
+    assert.equal(r.rows().exchanges.length, 10, 'every journaled call became a row with no read');
+    assert.equal(r.rows().journaled, 0);
     r.close();
   });
 
@@ -307,9 +346,8 @@ describe('tap journal', () => {
   });
 
   test('a damaged journal row is said and given up past the damage, and reads go on', () => {
-    const r = run();
     const lines: string[] = [];
-    const journal = new TapJournal(r.store, r.recorder, { log: (line) => lines.push(line), idleAfterMs: 60_000 });
+    const r = run(undefined, { log: (line) => lines.push(line) });
     r.writer.exchangeEnded(exec(1), 'with');
     r.writer.exchangeEnded(exec(2), 'with');
     r.pump();
@@ -322,7 +360,6 @@ describe('tap journal', () => {
     assert.deepEqual(r.store.listExchanges().items.map((s) => s.trx), ['trx-0001']);
     assert.match(lines[0]!, /^recording: journal row \d+ is damaged after 1 tap calls \(.+\); the rest of it was dropped\.$/);
     assert.equal(r.rows().journaled, 0);
-    journal.stop();
     r.close();
   });
 
