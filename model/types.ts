@@ -169,6 +169,12 @@ export interface ExchangePage {
   items: ExchangeSummary[];
   /** Pass as `before` to get the next (older) page; null at the end. */
   next: number | null;
+  /**
+   * Present while tap calls journaled under load are being stored as rows in the
+   * background: how many are left. Their exchanges are not on any page yet; they come
+   * on the live stream as they are stored.
+   */
+  journaled?: number;
 }
 
 /** One field that answered differently in a replay; `path` in the JSON tree's notation ("billing.balances[1].amount_minor"). */
@@ -220,4 +226,30 @@ export interface LiveBatch {
 /** Live events sent over socket.io from the inspector server. */
 export interface LiveEvents {
   batch: (batch: LiveBatch) => void;
+}
+
+/** `GET /api/stats`: what the store holds and what waits. */
+export interface StoreStats {
+  exchanges: number;
+  frames: number;
+  queued: number;
+  /** Commits that failed (each is retried). */
+  writeFailures: number;
+  /** Records given up on, by kind: queue overflow while failing, a record SQLite refused, or too far behind (noteDropped). */
+  dropped: Dropped;
+  /** Exchanges and frames written but not yet in the search index (bare words still find them, by decoding). */
+  unindexed: number;
+  /**
+   * Tap calls recorded as raw bytes and not yet made into rows: made when the tap is
+   * quiet, or when a reader asks (recorder/tap-journal.ts); while a large journal is
+   * being made, list pages show the rows stored so far.
+   */
+  journaled: number;
+  /** Rows an older schema summarised, redone in the background; null when all are current. */
+  reindexing: { done: number; total: number } | null;
+}
+
+export interface Dropped {
+  exchanges: number;
+  frames: number;
 }

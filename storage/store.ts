@@ -13,7 +13,9 @@ import fs from 'node:fs';
 import { parseFilter } from '../model/filter.ts';
 import { matches } from '../model/filter-match.ts';
 import type { FilterNode } from '../model/filter.ts';
-import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../model/types.ts';
+import type { Dropped, ExchangeDetail, ExchangePage, ExchangeSummary, StoreStats } from '../model/types.ts';
+
+export type { Dropped, StoreStats };
 import { createCodec, type Codec } from '../proto/codec.ts';
 import { RowDecoder, withFacts } from './decode.ts';
 import { prepareContentKeys } from './content-keys.ts';
@@ -60,31 +62,6 @@ export interface StoreOptions {
   onNotice?: (message: string) => void;
   /** How long writes must pause before background work (search index, new schema) runs (ms). */
   idleAfterMs?: number;
-}
-
-export interface StoreStats {
-  exchanges: number;
-  frames: number;
-  queued: number;
-  /** Commits that failed (each is retried). */
-  writeFailures: number;
-  /** Records given up on, by kind: queue overflow while failing, a record SQLite refused, or too far behind (noteDropped). */
-  dropped: Dropped;
-  /** Exchanges and frames written but not yet in the search index (bare words still find them, by decoding). */
-  unindexed: number;
-  /**
-   * Tap calls recorded as raw bytes and not yet made into rows: made when the tap is
-   * quiet, or when a reader asks (recorder/tap-journal.ts); while a large journal is
-   * being made, list pages show the rows stored so far.
-   */
-  journaled: number;
-  /** Rows an older schema summarised, redone in the background; null when all are current. */
-  reindexing: { done: number; total: number } | null;
-}
-
-export interface Dropped {
-  exchanges: number;
-  frames: number;
 }
 
 export interface ListQuery {
@@ -479,7 +456,8 @@ export class Store {
     );
     // A full page may be followed by an empty one; looking one row further could mean
     // walking the whole table when the filter matches nothing more.
-    return { items, next: items.length === limit ? items[items.length - 1].id : null };
+    const journaled = this.read(() => this.journaledCalls());
+    return { items, next: items.length === limit ? items[items.length - 1].id : null, ...(journaled > 0 ? { journaled } : {}) };
   }
 
   /**
@@ -525,9 +503,14 @@ export class Store {
       writeFailures: this.writeFailures,
       dropped: { ...this.dropped },
       unindexed: this.index.waiting(),
-      journaled: (this.sql.journaled.get() as number) + this.queue.reduce((n, e) => n + (e.kind === 'journal' ? e.calls : 0), 0),
+      journaled: this.journaledCalls(),
       reindexing: this.resummariser.progress(),
     }));
+  }
+
+  /** Tap calls journaled and not yet made into rows, written or still queued. */
+  private journaledCalls(): number {
+    return (this.sql.journaled.get() as number) + this.queue.reduce((n, e) => n + (e.kind === 'journal' ? e.calls : 0), 0);
   }
 
   /** Flushes (waiting a little longer than usual for a lock), then closes. */

@@ -9,93 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
-import type { TappedFlow, TappedFrame } from '../../proxy/tap.ts';
-import { Recorder, type RecorderListener } from '../../recorder/recorder.ts';
-import { recoverOrphanedJournal, replayCall, TapJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
-import { createRing, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
+import type { RecorderListener } from '../../recorder/recorder.ts';
+import { recoverOrphanedJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
 import { Store } from '../../storage/store.ts';
+import { startInspectorServer } from '../../inspector/server/app.ts';
+import { everything, exec, frame, journalRun, ws } from '../support/journal-run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-journal-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const codec = createCodec();
 let files = 0;
 
-// ClientRequest { trx: "trx-0001", utils { ping {} } } as bytes: field 1 (trx), field 10 (utils).
-const execBody = (n: number) => new Uint8Array([0x0a, 8, ...Buffer.from(`trx-${String(n).padStart(4, '0')}`), 0x52, 2, 0x0a, 0]);
-
-function exec(id: number): TappedFlow {
-  return {
-    id, kind: 'exec', startedAt: 1_800_000_000_000 + id, endedAt: 1_800_000_000_002 + id, clientAddress: '127.0.0.1:4000',
-    request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [['Content-Type', 'application/x-protobuf']], body: execBody(id), size: 14, truncated: false },
-    response: { status: 200, statusMessage: 'OK', headers: [['Content-Type', 'application/x-protobuf']], body: new Uint8Array([0x0a, 8, ...Buffer.from(`trx-${String(id).padStart(4, '0')}`)]), size: 10, truncated: false },
-    error: null,
-  };
-}
-
-const ws = (id: number): TappedFlow => ({
-  ...exec(id),
-  kind: 'ws',
-  endedAt: null,
-  request: { method: 'GET', path: '/ws', httpVersion: '1.1', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
-  response: { status: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
-});
-const frame = (flowId: number, seq: number): TappedFrame => ({
-  flowId, seq, direction: seq % 2 ? 'server' : 'client', at: 1_800_000_001_000 + seq, opcode: 2, body: new Uint8Array([0x12, 1, 0x41 + (seq % 26)]), size: 3, truncated: false,
-});
-
-/** The worker's side of a proxy run, driven by hand: a ring, and the recorder with its journal. */
-function run(file = join(dir, `j${++files}.sqlite`), options: Partial<TapJournalOptions> = {}) {
-  const ring = createRing();
-  const writer = new RingWriter(ring);
-  const reader = new RingReader(ring);
-  const store = Store.open(file, { codec, recording: true, idleAfterMs: 60_000 });
-  TapJournal.recover(store, codec, () => undefined);
-  const recorder = new Recorder(codec, store);
-  const journal = new TapJournal(store, recorder, { log: () => undefined, idleAfterMs: 60_000, ...options });
-  /** What worker.ts does with each batch. */
-  const pump = () => {
-    while (reader.waiting()) {
-      if (journal.defers()) {
-        const taken = reader.takeRecords(3);
-        if (taken) journal.put(taken.records, taken.count, taken.ends);
-      } else {
-        reader.drain((call) => replayCall(recorder, call, () => undefined), 3);
-      }
-    }
-  };
-  const rows = () => {
-    const db = new Database(file, { readonly: true });
-    try {
-      return {
-        exchanges: db.prepare('SELECT id, kind, trx, state, client_frames + server_frames AS frames FROM exchanges ORDER BY id').all() as { id: number; kind: string; trx: string | null; state: string; frames: number }[],
-        frames: db.prepare('SELECT exchange_id, seq FROM frames ORDER BY rowid').all() as { exchange_id: number; seq: number }[],
-        journaled: (db.prepare('SELECT count(*) AS n FROM tap_journal').get() as { n: number }).n,
-      };
-    } finally {
-      db.close();
-    }
-  };
-  const close = () => {
-    journal.expandAll();
-    journal.stop();
-    recorder.stop();
-    store.close();
-  };
-  return { file, writer, store, recorder, journal, pump, rows, close };
-}
-
-/** Every exchange (but `except`), body and frame as stored, for comparing two files column by column. */
-function everything(file: string, except = -1) {
-  const db = new Database(file, { readonly: true });
-  try {
-    return {
-      exchanges: db.prepare('SELECT * FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id <> ? ORDER BY e.id').all(except),
-      frames: db.prepare('SELECT * FROM frames ORDER BY exchange_id, seq').all(),
-    };
-  } finally {
-    db.close();
-  }
-}
+/** The worker's side of a proxy run over a fresh file. */
+const run = (file = join(dir, `j${++files}.sqlite`), options: Partial<TapJournalOptions> = {}) => journalRun(file, codec, options);
 
 describe('tap journal', () => {
   test('while nobody watches, calls are kept raw; a read makes them into rows first, in order', () => {
@@ -165,12 +91,13 @@ describe('tap journal', () => {
     r.pump();
     const page = r.store.listExchanges();
     assert.ok(page.items.length < 30, `the read answered at once, with ${page.items.length} rows`);
-    assert.ok(r.store.stats().journaled > 0);
+    assert.ok(page.journaled! > 0 && page.journaled === r.store.stats().journaled, 'the page says how many calls are still being stored');
     // Traffic goes on while the rows are made: it joins the journal behind the older calls.
     for (let id = 31; id <= 36; id++) r.writer.exchangeEnded(exec(id), 'with');
     r.pump();
     await r.store.whenStored();
     assert.equal(r.store.stats().journaled, 0);
+    assert.equal(r.store.listExchanges().journaled, undefined, 'once stored, pages say nothing of it');
     assert.deepEqual(r.rows().exchanges.map((e) => e.trx), Array.from({ length: 36 }, (_, i) => `trx-${String(i + 1).padStart(4, '0')}`));
     assert.match(lines[0]!, /^recording: storing \d+ tap calls journaled under load, in the background; \/api\/stats counts what is left \(journaled\)\.$/);
     assert.match(lines.at(-1)!, /^recording: the \d+ tap calls journaled under load are stored\.$/);
@@ -183,6 +110,29 @@ describe('tap journal', () => {
     waited.store.listExchanges();
     waited.close();
     assert.deepEqual(everything(r.file), everything(waited.file));
+  });
+
+  test('an export from the inspector waits for a journal being made into rows, and holds every exchange', { timeout: 30_000 }, async () => {
+    const r = run(undefined, { readWaitCalls: 5 });
+    const server = await startInspectorServer({ store: r.store, host: '127.0.0.1', port: 0, token: null, log: () => undefined, export: { codec, toolVersion: 'test' } });
+    try {
+      const origin = `http://127.0.0.1:${server.address.port}`;
+      for (let id = 1; id <= 30; id++) r.writer.exchangeEnded(exec(id), 'with');
+      r.pump();
+      const preview = (await (await fetch(`${origin}/api/export/preview?filter=kind:exec`)).json()) as { exchanges: number };
+      assert.equal(preview.exchanges, 30);
+      for (let id = 31; id <= 60; id++) r.writer.exchangeEnded(exec(id), 'with');
+      r.pump();
+      const page = (await (await fetch(`${origin}/api/exchanges?limit=1000`)).json()) as { items: unknown[] };
+      assert.ok(page.items.length < 60, `the page answered with the ${page.items.length} rows stored so far`);
+      for (let id = 61; id <= 90; id++) r.writer.exchangeEnded(exec(id), 'with');
+      r.pump();
+      const har = (await (await fetch(`${origin}/api/export?format=har&filter=kind:exec`)).json()) as { log: { entries: unknown[] } };
+      assert.equal(har.log.entries.length, 90);
+    } finally {
+      await server.close();
+      r.close();
+    }
   });
 
   test('once the tap has been quiet a while, the journal is made into rows without a read', { timeout: 30_000 }, async () => {

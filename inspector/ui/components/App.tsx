@@ -7,6 +7,7 @@ import { DisplayList, type Expansion } from '../model/display-list.ts';
 import { mergeFrames } from '../model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
 import { SeenValues } from '../model/seen-values.ts';
+import { countOf } from '../model/format.ts';
 import type { TimelineScope } from '../model/token-timeline.ts';
 import { TrafficRows } from '../model/traffic-rows.ts';
 import { readUrlState, writeUrlState } from '../model/url-state.ts';
@@ -25,6 +26,8 @@ import { useTheme } from './use-theme.ts';
 
 /** Typing pause before a valid filter is applied. */
 const applyDelayMs = 300;
+/** How often the banner for traffic still being stored asks how much is left. */
+const storingPollMs = 1000;
 
 function isTyping(target: EventTarget | null): boolean {
   const element = target as HTMLElement | null;
@@ -81,6 +84,8 @@ export function App({ api, firstPage }: AppProps) {
   const [sending, setSending] = useState(false);
   const [editing, setEditing] = useState(false);
   const [showExport, setShowExport] = useState(false);
+  /** Tap calls journaled under load that the proxy is still storing as rows (null: none). */
+  const [storing, setStoring] = useState<number | null>(null);
   const [theme, toggleTheme] = useTheme();
   const filterInput = useRef<HTMLInputElement>(null);
   const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
@@ -106,6 +111,7 @@ export function App({ api, firstPage }: AppProps) {
         if (generation !== paging.current.generation) return;
         for (const item of page.items) seen.addSummary(item);
         rows.appendOlder(page.items);
+        setStoring(page.journaled ?? null);
         paging.current.next = page.next;
         paging.current.loading = false;
         setLoadingFirst(false);
@@ -211,11 +217,29 @@ export function App({ api, firstPage }: AppProps) {
         api.page({ filter: appliedRef.current, limit: pageSize }).then((page) => {
           if (generation !== paging.current.generation) return;
           rows.applyStored(page.items, () => true);
+          setStoring(page.journaled ?? null);
           rerender();
         }, fail);
       },
     });
   }, []);
+
+  // Traffic journaled while nobody watched is stored in the background; its exchanges
+  // come on the live stream, and the banner counts down until the last is stored.
+  const isStoring = storing !== null;
+  useEffect(() => {
+    if (!isStoring) return;
+    const abort = new AbortController();
+    const timer = window.setInterval(() => {
+      api.stats(abort.signal).then((stats) => setStoring(stats.journaled > 0 ? stats.journaled : null), (err: Error) => {
+        if (err.name !== 'AbortError') setStoring(null);
+      });
+    }, storingPollMs);
+    return () => {
+      clearInterval(timer);
+      abort.abort();
+    };
+  }, [isStoring]);
 
   // The live tail pauses while the user looks at something.
   const paused = scrolledAway || selectedId !== null;
@@ -460,6 +484,11 @@ export function App({ api, firstPage }: AppProps) {
       {fatal ? (
         <div class="banner error fatal" role="alert">
           {fatal}
+        </div>
+      ) : null}
+      {storing !== null ? (
+        <div class="banner storing" role="status">
+          Storing traffic recorded while nobody was watching: {countOf(storing, 'tap call')} to go. Its exchanges join the list as they are stored.
         </div>
       ) : null}
       <FilterBar

@@ -1,0 +1,59 @@
+// The inspector in chromium opened while traffic journaled under load is still being
+// stored: the real recorder, journal and inspector server over a real SQLite file, the
+// journal made larger than a read waits for, so the first page comes back short.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildUi, uiDistDir } from '../../inspector/build.ts';
+import { startInspectorServer, type InspectorServer } from '../../inspector/server/app.ts';
+import { createCodec } from '../../proto/codec.ts';
+import { exec, journalRun } from '../support/journal-run.ts';
+import { launchBrowser, type LaunchedBrowser } from './browser.ts';
+
+const EXCHANGES = 300;
+const artifacts = fileURLToPath(new URL('../../test-artifacts/inspector/', import.meta.url));
+
+describe('the inspector opened while journaled traffic is being stored', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ca2-storing-banner-'));
+  const codec = createCodec();
+  const r = journalRun(join(dir, 't.sqlite'), codec, { readWaitCalls: 5 });
+  let server: InspectorServer;
+  let browser: LaunchedBrowser;
+
+  before(async () => {
+    if (!existsSync(join(uiDistDir, 'index.html'))) await buildUi();
+    server = await startInspectorServer({ store: r.store, host: '127.0.0.1', port: 0, token: null, log: () => undefined });
+    // As the backend wires it: the live stream hears the recorder, so a browser makes it stop journaling.
+    r.recorder.addListener(server.live);
+    for (let id = 1; id <= EXCHANGES; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    r.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says so in a banner until the last is stored, and every exchange reaches the list', { timeout: 60_000 }, async () => {
+    assert.ok(r.store.stats().journaled > 5, 'the journal is larger than a read waits for');
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`http://127.0.0.1:${server.address.port}/`);
+    const banner = await page.waitForSelector('.banner.storing', { timeout: 20_000 });
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'storing-banner.png') });
+    assert.match((await banner.textContent())!, /^Storing traffic recorded while nobody was watching: [\d,]+ tap calls? to go\. Its exchanges join the list as they are stored\.$/);
+    await page.waitForSelector('.banner.storing', { state: 'detached', timeout: 20_000 });
+    await page.waitForFunction((newest) => (document.querySelector('[data-row]') as HTMLElement | null)?.dataset.row === String(newest), EXCHANGES, { timeout: 20_000 });
+    assert.equal(r.store.stats().journaled, 0);
+    assert.deepEqual(errors, []);
+  });
+});

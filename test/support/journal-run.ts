@@ -1,0 +1,89 @@
+// The worker's side of a proxy run, driven by hand over a real ring, recorder, journal
+// and SQLite file (what recorder/worker.ts does with each batch), and tap calls to feed
+// it: for the journal's tests and the inspector's view of a journal being stored.
+
+import Database from 'better-sqlite3';
+import type { Codec } from '../../proto/codec.ts';
+import type { TappedFlow, TappedFrame } from '../../proxy/tap.ts';
+import { Recorder } from '../../recorder/recorder.ts';
+import { replayCall, TapJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
+import { createRing, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
+import { Store } from '../../storage/store.ts';
+
+// ClientRequest { trx: "trx-0001", utils { ping {} } } as bytes: field 1 (trx), field 10 (utils).
+const execBody = (n: number) => new Uint8Array([0x0a, 8, ...Buffer.from(`trx-${String(n).padStart(4, '0')}`), 0x52, 2, 0x0a, 0]);
+
+export function exec(id: number): TappedFlow {
+  return {
+    id, kind: 'exec', startedAt: 1_800_000_000_000 + id, endedAt: 1_800_000_000_002 + id, clientAddress: '127.0.0.1:4000',
+    request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [['Content-Type', 'application/x-protobuf']], body: execBody(id), size: 14, truncated: false },
+    response: { status: 200, statusMessage: 'OK', headers: [['Content-Type', 'application/x-protobuf']], body: new Uint8Array([0x0a, 8, ...Buffer.from(`trx-${String(id).padStart(4, '0')}`)]), size: 10, truncated: false },
+    error: null,
+  };
+}
+
+export const ws = (id: number): TappedFlow => ({
+  ...exec(id),
+  kind: 'ws',
+  endedAt: null,
+  request: { method: 'GET', path: '/ws', httpVersion: '1.1', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
+  response: { status: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
+});
+export const frame = (flowId: number, seq: number): TappedFrame => ({
+  flowId, seq, direction: seq % 2 ? 'server' : 'client', at: 1_800_000_001_000 + seq, opcode: 2, body: new Uint8Array([0x12, 1, 0x41 + (seq % 26)]), size: 3, truncated: false,
+});
+
+/** The worker's side of a proxy run, driven by hand: a ring, and the recorder with its journal. */
+export function journalRun(file: string, codec: Codec, options: Partial<TapJournalOptions> = {}) {
+  const ring = createRing();
+  const writer = new RingWriter(ring);
+  const reader = new RingReader(ring);
+  const store = Store.open(file, { codec, recording: true, idleAfterMs: 60_000 });
+  TapJournal.recover(store, codec, () => undefined);
+  const recorder = new Recorder(codec, store);
+  const journal = new TapJournal(store, recorder, { log: () => undefined, idleAfterMs: 60_000, ...options });
+  /** What worker.ts does with each batch. */
+  const pump = () => {
+    while (reader.waiting()) {
+      if (journal.defers()) {
+        const taken = reader.takeRecords(3);
+        if (taken) journal.put(taken.records, taken.count, taken.ends);
+      } else {
+        reader.drain((call) => replayCall(recorder, call, () => undefined), 3);
+      }
+    }
+  };
+  const rows = () => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return {
+        exchanges: db.prepare('SELECT id, kind, trx, state, client_frames + server_frames AS frames FROM exchanges ORDER BY id').all() as { id: number; kind: string; trx: string | null; state: string; frames: number }[],
+        frames: db.prepare('SELECT exchange_id, seq FROM frames ORDER BY rowid').all() as { exchange_id: number; seq: number }[],
+        journaled: (db.prepare('SELECT count(*) AS n FROM tap_journal').get() as { n: number }).n,
+      };
+    } finally {
+      db.close();
+    }
+  };
+  const close = () => {
+    journal.expandAll();
+    journal.stop();
+    recorder.stop();
+    store.close();
+  };
+  return { file, writer, store, recorder, journal, pump, rows, close };
+}
+
+/** Every exchange (but `except`), body and frame as stored, for comparing two files column by column. */
+export function everything(file: string, except = -1) {
+  const db = new Database(file, { readonly: true });
+  try {
+    return {
+      exchanges: db.prepare('SELECT * FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id <> ? ORDER BY e.id').all(except),
+      frames: db.prepare('SELECT * FROM frames ORDER BY exchange_id, seq').all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
