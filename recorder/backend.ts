@@ -15,6 +15,9 @@ import { recoveredNotice, TapJournal } from './tap-journal.ts';
 import { TerminalPrinter } from './printer.ts';
 import { ReplayService } from '../replay/service.ts';
 
+/** How long closing may spend storing the journal: within the worker bridge's close timeout (15 s). */
+const CLOSE_BUDGET_MS = 10_000;
+
 export interface BackendOptions {
   db: string;
   protoPaths: string[];
@@ -89,8 +92,9 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       recorder.stop();
       await server.close();
       await replay.close();
-      // The file is complete for the next reader: nothing is left for a later run to recover.
-      journal.expandAll();
+      // The file is complete for the next reader, unless a long burst left more than the
+      // bridge's close timeout allows: that stays journaled, for the next run or reader.
+      journal.finish(CLOSE_BUDGET_MS);
       journal.stop();
       // The totals printed at exit must count what is still queued.
       store.flush();

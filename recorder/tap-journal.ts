@@ -129,10 +129,27 @@ export class TapJournal implements JournalReads {
     });
   }
 
-  /** Makes every journaled call into rows now, oldest first (on close, recovery, or a small journal before a read). */
+  /** Makes every journaled call into rows now, oldest first (on recovery, or a small journal before a read). */
   expandAll(): void {
     if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${this.waiting} tap calls journaled under load before going on.`);
     while (this.expandSome()) {}
+  }
+
+  /**
+   * On close: stores what the journal holds, for at most `budgetMs`, so that the file is
+   * complete for the next reader. A journal too large for that (a long burst) is left in
+   * the file as it is, whole and in order, for the next proxy run on it or a reader to
+   * store, as after a crash. Returns how many calls were left.
+   */
+  finish(budgetMs: number): number {
+    if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${this.waiting} tap calls journaled under load before exiting (for at most ${budgetMs / 1000} s; the rest stay in the file).`);
+    const deadline = Date.now() + budgetMs;
+    while (Date.now() < deadline && this.expandSome()) {}
+    const left = this.store.stats().journaled;
+    if (left > 0 && !this.store.writesFailing) {
+      this.log(`recording: ${left} tap calls journaled under load are left in ${this.store.file}; the next proxy run on it, or list, export, mock or import, stores them first.`);
+    }
+    return left;
   }
 
   stop(): void {
@@ -236,7 +253,7 @@ export class TapJournal implements JournalReads {
 
 /**
  * For readers of a recording (list, export, mock, import): makes a journal whose run
- * stopped without closing into rows first, so what it recorded is not missing. Says so
+ * stopped before storing it (killed, or closed after a burst too long to store) into rows first, so what it recorded is not missing. Says so
  * through `notice` when there was one.
  */
 export function recoverOrphanedJournal(store: Store, codec: Codec, notice: (line: string) => void): void {
@@ -256,7 +273,7 @@ export function recoverOrphanedJournal(store: Store, codec: Codec, notice: (line
 }
 
 export function recoveredNotice(file: string, calls: number): string {
-  return `${file}: made ${calls} tap calls that a run journaled but never stored (it stopped without closing) into rows; the exchanges it left open are marked interrupted.`;
+  return `${file}: made ${calls} tap calls that a run journaled but never stored (it stopped first) into rows; the exchanges it left open are marked interrupted.`;
 }
 
 /** Hands one tap call to the recorder; one that fails is said and skipped, never thrown. */

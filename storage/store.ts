@@ -356,7 +356,8 @@ export class Store {
 
   /**
    * Whether the file holds journaled tap calls that no running recorder will make into
-   * rows: the run that wrote them stopped without closing (kill -9, a crash).
+   * rows: the run that wrote them stopped first (kill -9, a crash, or a close after a
+   * burst too long to store in time).
    */
   orphanedJournal(): boolean {
     if (this.closed || (this.sql.journaled.get() as number) === 0) return false;

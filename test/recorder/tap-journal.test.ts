@@ -174,6 +174,35 @@ describe('tap journal', () => {
     assert.deepEqual(frames, [{ exchange_id: 3, seq: 0 }]);
   });
 
+  test('a journal too large to store while closing is left in the file whole; the next reader stores it as the run would have', () => {
+    const traffic = (r: ReturnType<typeof run>) => {
+      for (let id = 1; id <= 20; id++) r.writer.exchangeEnded(exec(id), 'with');
+      r.writer.exchangeEnded(ws(21), 'with');
+      for (let seq = 0; seq < 8; seq++) r.writer.wsFrame(frame(21, seq));
+      r.writer.wsClosed({ ...ws(21), endedAt: 1_800_000_002_000 }, { flowId: 21, code: 1000, reason: '', by: 'client', at: 1_800_000_002_000 });
+      r.pump();
+    };
+    const lines: string[] = [];
+    const left = run(undefined, { readWaitCalls: 5, log: (line) => lines.push(line) });
+    traffic(left);
+    assert.equal(left.journal.finish(0), 30, 'no time to store any of it');
+    assert.match(lines.at(-1)!, /^recording: 30 tap calls journaled under load are left in .+; the next proxy run on it, or list, export, mock or import, stores them first\.$/);
+    left.journal.stop();
+    left.recorder.stop();
+    left.store.close();
+
+    const reader = Store.open(left.file, { codec });
+    const notices: string[] = [];
+    recoverOrphanedJournal(reader, codec, (line) => notices.push(line));
+    reader.close();
+    assert.match(notices[0]!, /made 30 tap calls that a run journaled but never stored \(it stopped first\) into rows/);
+    const stored = run();
+    traffic(stored);
+    assert.equal(stored.journal.finish(60_000), 0);
+    stored.close();
+    assert.deepEqual(everything(left.file), everything(stored.file));
+  });
+
   test('flows open as a journal starts are taken up from their rows after a crash, as if it never happened', () => {
     /** Traffic in two halves: first watched (recorded at once), then not (journaled) while a WebSocket and two execs are open. */
     const traffic = (r: ReturnType<typeof run>, watching: { now: boolean }) => {
