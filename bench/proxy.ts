@@ -10,7 +10,7 @@
 //   npm run bench -- --only ws    one part: exec, ws, flood, disk, resummarise or rss
 //   npm run bench -- --rounds 4   more alternating rounds of the exec and ws parts (default 2)
 //   npm run bench -- --with-ws    the exec part with a /ws client holding its socket open, as a ca2 session does
-//   npm run bench -- --seconds 40 longer exec rounds (default 8): sustained load (past 1,000,000 journaled calls, rows are made during them)
+//   npm run bench -- --seconds 40 longer exec rounds (default 8): sustained load (past 500,000 journaled calls, rows are made during them)
 //
 // Every server runs in its own process; autocannon and the WebSocket clients run here.
 
@@ -48,7 +48,7 @@ const roundsAt = process.argv.indexOf('--rounds');
 /** Alternating rounds of bare and ours; more of them average out a machine whose speed wanders. */
 const ROUNDS = roundsAt === -1 ? 2 : Math.max(1, Number(process.argv[roundsAt + 1]) || 2);
 const secondsAt = process.argv.indexOf('--seconds');
-/** Longer rounds measure sustained load: the tap journal waits for a pause up to 1,000,000 calls, and past them is made into rows during the run. */
+/** Longer rounds measure sustained load: the tap journal waits for a pause up to 500,000 calls, and past them is made into rows during the run. */
 const EXEC_SECONDS = secondsAt === -1 ? 8 : Math.max(1, Number(process.argv[secondsAt + 1]) || 8);
 const EXEC = { connections: 32, warmupSeconds: 2, seconds: EXEC_SECONDS, rounds: ROUNDS, withWs: process.argv.includes('--with-ws') };
 const WS = { clients: 4, seconds: 5, rounds: ROUNDS };

@@ -8,10 +8,11 @@
 //
 // On a machine whose cores the proxy, its client and its server share, making rows costs
 // forwarding a quarter of its throughput, whenever it is done: so it waits for a pause,
-// up to a cap on what may wait (about two minutes of the bench's saturating load), and
-// past that it is paid as calls arrive, a few journal rows at a time. A large journal is
-// made into rows a few journal rows per turn of the event loop, so the ring keeps being
-// read and the inspector answers meanwhile.
+// up to a cap on what may wait (a quick exchange is one call: about two minutes of the
+// bench's saturating load, and about a minute to store), and past that it is paid as
+// calls arrive, a few journal rows at a time. A large journal is made into rows a few
+// journal rows per turn of the event loop, so the ring keeps being read and the
+// inspector answers meanwhile.
 //
 // Calls reach the recorder in the order they were tapped: once one is journaled, every
 // later one is too, until the journal is empty again. The journal notes which exchange
@@ -66,7 +67,7 @@ export class TapJournal implements JournalReads {
     options: TapJournalOptions,
   ) {
     this.idleAfterMs = options.idleAfterMs ?? 100;
-    this.maxJournaled = options.maxJournaled ?? 1_000_000;
+    this.maxJournaled = options.maxJournaled ?? 500_000;
     this.readWaitCalls = options.readWaitCalls ?? 50_000;
     this.log = options.log;
     store.attachJournal(this);
