@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCodec } from '../proto/codec.ts';
-import { Store, type Dropped } from '../storage/store.ts';
+import type { Dropped } from '../model/types.ts';
+import { Store } from '../storage/store.ts';
 import type { ClosedStats } from './worker-messages.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
 import { toolVersion } from '../capture/tool-version.ts';

@@ -22,7 +22,8 @@
 // and replays what is left of the journal exactly.
 
 import type { Codec } from '../proto/codec.ts';
-import type { Dropped, JournalReads, Store } from '../storage/store.ts';
+import type { Dropped } from '../model/types.ts';
+import type { JournalReads, Store } from '../storage/store.ts';
 import { Recorder } from './recorder.ts';
 import { journalCalls, type TapCall } from './tap-ring.ts';
 

@@ -13,7 +13,7 @@
 // u32 length + bytes, numbers f64 (NaN for null). Records start 4-byte aligned.
 
 import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
-import type { Dropped } from '../storage/store.ts';
+import type { Dropped } from '../model/types.ts';
 import type { FlowErrorKind, TapHook, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
 
 /** What may wait for the recorder, in bytes (a power of two); past it, calls are dropped and counted. */

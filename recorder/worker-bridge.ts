@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import type { BackendOptions } from './backend.ts';
-import type { Dropped } from '../storage/store.ts';
+import type { Dropped } from '../model/types.ts';
 import { PendingStarts } from './pending-starts.ts';
 import { createRing, RING_BYTES, RingWriter } from './tap-ring.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';

@@ -1,6 +1,6 @@
 // What crosses between the proxy's thread and the recording worker.
 
-import type { StoreStats } from '../storage/store.ts';
+import type { StoreStats } from '../model/types.ts';
 import type { BackendOptions } from './backend.ts';
 
 /** The worker's workerData: the backend's options and the ring the tap calls arrive in (recorder/tap-ring.ts). */

@@ -14,8 +14,6 @@ import { parseFilter } from '../model/filter.ts';
 import { matches } from '../model/filter-match.ts';
 import type { FilterNode } from '../model/filter.ts';
 import type { Dropped, ExchangeDetail, ExchangePage, ExchangeSummary, StoreStats } from '../model/types.ts';
-
-export type { Dropped, StoreStats };
 import { createCodec, type Codec } from '../proto/codec.ts';
 import { RowDecoder, withFacts } from './decode.ts';
 import { prepareContentKeys } from './content-keys.ts';
