@@ -133,7 +133,7 @@ export class TapJournal implements JournalReads {
 
   /** Makes every journaled call into rows now, oldest first (on recovery, or a small journal before a read). */
   expandAll(): void {
-    if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${this.waiting} tap calls journaled under load before going on.`);
+    if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${tapCalls(this.waiting)} journaled under load before going on.`);
     while (this.expandSome()) {}
   }
 
@@ -144,12 +144,12 @@ export class TapJournal implements JournalReads {
    * store, as after a crash. Returns how many calls were left.
    */
   finish(budgetMs: number): number {
-    if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${this.waiting} tap calls journaled under load before exiting (for at most ${budgetMs / 1000} s; the rest stay in the file).`);
+    if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${tapCalls(this.waiting)} journaled under load before exiting (for at most ${budgetMs / 1000} s; the rest stay in the file).`);
     const deadline = Date.now() + budgetMs;
     while (Date.now() < deadline && this.expandSome()) {}
     const left = this.store.stats().journaled;
     if (left > 0 && !this.store.writesFailing) {
-      this.log(`recording: ${left} tap calls journaled under load are left in ${this.store.file}; the next proxy run on it, or list, export, mock or import, stores them first.`);
+      this.log(`recording: ${tapCalls(left)} journaled under load are left in ${this.store.file}; the next proxy run on it, or list, export, mock or import, stores them first.`);
     }
     return left;
   }
@@ -192,7 +192,7 @@ export class TapJournal implements JournalReads {
   private emptied(): void {
     this.waiting = 0;
     this.asked = false;
-    if (this.catchingUp > 0) this.log(`recording: the ${this.catchingUp} tap calls journaled under load are stored.`);
+    if (this.catchingUp > 0) this.log(`recording: the ${tapCalls(this.catchingUp)} journaled under load are stored.`);
     this.catchingUp = 0;
     for (const resolve of this.whenEmpty.splice(0)) resolve();
   }
@@ -210,7 +210,7 @@ export class TapJournal implements JournalReads {
     if (!this.asked && Date.now() - this.lastPutAt < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs);
     if (this.catchingUp === 0 && this.waiting > this.readWaitCalls) {
       this.catchingUp = this.waiting;
-      this.log(`recording: storing ${this.waiting} tap calls journaled under load, in the background; /api/stats counts what is left (journaled).`);
+      this.log(`recording: storing ${tapCalls(this.waiting)} journaled under load, in the background; /api/stats counts what is left (journaled).`);
     }
     if (this.expandSome()) this.scheduleTurn();
   }
@@ -275,7 +275,7 @@ export function recoverOrphanedJournal(store: Store, codec: Codec, notice: (line
 }
 
 export function recoveredNotice(file: string, calls: number): string {
-  return `${file}: made ${calls} tap calls that a run journaled but never stored (it stopped first) into rows; the exchanges it left open are marked interrupted.`;
+  return `${file}: made ${tapCalls(calls)} that a run journaled but never stored (it stopped first) into rows; the exchanges it left open are marked interrupted.`;
 }
 
 /** Hands one tap call to the recorder; one that fails is said and skipped, never thrown. */
@@ -286,4 +286,9 @@ export function replayCall(recorder: Recorder, call: TapCall, log: (line: string
   } catch (err) {
     log(`recording: ${call.hook} failed and was skipped: ${(err as Error).message}`);
   }
+}
+
+/** "1,234 tap calls", as the terminal's other counts read. */
+function tapCalls(n: number): string {
+  return `${n.toLocaleString('en-US')} tap call${n === 1 ? '' : 's'}`;
 }
