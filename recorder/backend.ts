@@ -16,8 +16,8 @@ import { recoveredNotice, TapJournal } from './tap-journal.ts';
 import { TerminalPrinter } from './printer.ts';
 import { ReplayService } from '../replay/service.ts';
 
-/** How long closing may spend storing the journal: within the worker bridge's close timeout (15 s). */
-const CLOSE_BUDGET_MS = 10_000;
+/** How long closing may spend storing the journal, from the moment shutdown begins: within the worker bridge's close timeout (15 s). */
+export const CLOSE_BUDGET_MS = 10_000;
 
 export interface BackendOptions {
   db: string;
@@ -41,8 +41,8 @@ export interface Backend {
   ui: { host: string; port: number };
   /** Counts what the proxy's side dropped because the recorder was too far behind. */
   noteDropped(dropped: Dropped): void;
-  /** Flushes every record and stops the inspector server. */
-  close(): Promise<ClosedStats>;
+  /** Flushes every record and stops the inspector server; the journal is stored until `deadline` (ms epoch), the rest left in the file. */
+  close(deadline: number): Promise<ClosedStats>;
 }
 
 export async function startBackend(options: BackendOptions, log: (line: string) => void): Promise<Backend> {
@@ -89,13 +89,13 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       if (dropped.exchanges) store.noteDropped('exchanges', dropped.exchanges);
       if (dropped.frames) store.noteDropped('frames', dropped.frames);
     },
-    async close() {
+    async close(deadline) {
       recorder.stop();
       await server.close();
       await replay.close();
       // The file is complete for the next reader, unless a long burst left more than the
       // bridge's close timeout allows: that stays journaled, for the next run or reader.
-      journal.finish(CLOSE_BUDGET_MS);
+      journal.finish(deadline);
       journal.stop();
       // The totals printed at exit must count what is still queued.
       store.flush();

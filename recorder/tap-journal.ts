@@ -23,12 +23,14 @@
 
 import type { Codec } from '../proto/codec.ts';
 import type { Dropped } from '../model/types.ts';
-import type { JournalReads, Store } from '../storage/store.ts';
+import { StorageError, type JournalReads, type Store } from '../storage/store.ts';
 import { Recorder } from './recorder.ts';
 import { journalCalls, type TapCall } from './tap-ring.ts';
 
 /** Journal rows made into rows per transaction: a row is one read of the ring, at most a few thousand calls. */
 const EXPAND_ROWS = 8;
+/** After a failed write, how long before making rows is tried again (the store retries its queue meanwhile). */
+const RETRY_MS = 250;
 
 export interface TapJournalOptions {
   /** How long the tap must be quiet before the journal is made into rows (ms). */
@@ -53,6 +55,7 @@ export class TapJournal implements JournalReads {
   private waiting = 0;
   private lastPutAt = 0;
   private timer: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
   /** Whether a turn of making rows in the background is scheduled (setImmediate). */
   private turnScheduled = false;
   /** A reader asked for the rows: the background goes on under traffic too, until the journal is empty. */
@@ -61,6 +64,8 @@ export class TapJournal implements JournalReads {
   private catchingUp = 0;
   private readonly whenEmpty: (() => void)[] = [];
   private stopped = false;
+  /** Shutting down: the ring's last calls are journaled as they are, since finish() decides what is stored in time. */
+  private closing = false;
 
   constructor(
     private readonly store: Store,
@@ -89,7 +94,14 @@ export class TapJournal implements JournalReads {
       else recorder.adopt(flowId, stored.record, stored.frames);
     }
     const journal = new TapJournal(store, recorder, { log });
+    journal.waiting = journaled;
     journal.expandAll();
+    const left = store.stats().journaled;
+    if (left > 0) {
+      // Left half done, the rest would be replayed on the next recorder, whose flow ids are its own.
+      journal.stop();
+      throw new StorageError(`Could not store the ${tapCalls(left)} a run left journaled in ${store.file}: writes to it fail. Free the disk or end whoever holds it locked, then try again.`);
+    }
     recorder.abandonOpen();
     recorder.stop();
     journal.stop();
@@ -113,7 +125,7 @@ export class TapJournal implements JournalReads {
     this.waiting += calls;
     this.lastPutAt = Date.now();
     // At the cap, each put is paid for by making the oldest few journal rows into rows.
-    while (this.waiting > this.maxJournaled && this.expandSome()) {}
+    while (!this.closing && this.waiting > this.maxJournaled && this.expandSome()) {}
     this.scheduleWhenQuiet(this.idleAfterMs);
   }
 
@@ -137,15 +149,21 @@ export class TapJournal implements JournalReads {
     while (this.expandSome()) {}
   }
 
+  /** Shutdown has begun: what the ring still holds is journaled without storing any of it on the way. */
+  beginClose(): void {
+    this.closing = true;
+  }
+
   /**
-   * On close: stores what the journal holds, for at most `budgetMs`, so that the file is
-   * complete for the next reader. A journal too large for that (a long burst) is left in
-   * the file as it is, whole and in order, for the next proxy run on it or a reader to
+   * On close: stores what the journal holds until `deadline` (ms epoch), so that the file
+   * is complete for the next reader. A journal too large for that (a long burst) is left
+   * in the file as it is, whole and in order, for the next proxy run on it or a reader to
    * store, as after a crash. Returns how many calls were left.
    */
-  finish(budgetMs: number): number {
-    if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${tapCalls(this.waiting)} journaled under load before exiting (for at most ${budgetMs / 1000} s; the rest stay in the file).`);
-    const deadline = Date.now() + budgetMs;
+  finish(deadline: number): number {
+    this.closing = true;
+    const seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${tapCalls(this.waiting)} journaled under load before exiting (for at most ${seconds} s; the rest stay in the file).`);
     while (Date.now() < deadline && this.expandSome()) {}
     const left = this.store.stats().journaled;
     if (left > 0 && !this.store.writesFailing) {
@@ -161,6 +179,8 @@ export class TapJournal implements JournalReads {
     for (const resolve of this.whenEmpty.splice(0)) resolve();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
   }
 
   /**
@@ -172,7 +192,7 @@ export class TapJournal implements JournalReads {
   private expandSome(): boolean {
     const rows = this.store.journalRows(EXPAND_ROWS);
     if (rows === null) {
-      this.scheduleWhenQuiet(this.idleAfterMs);
+      this.retryLater();
       return false;
     }
     if (rows.length === 0) {
@@ -183,10 +203,25 @@ export class TapJournal implements JournalReads {
       for (const entry of rows) this.replayRow(entry.seq, entry.records);
       this.noteOpenFlows();
     });
-    if (this.store.writesFailing) return false;
+    // Replayed either way: a failed commit stays queued in the store, which retries it.
     for (const entry of rows) this.waiting -= entry.calls;
+    if (this.store.writesFailing) {
+      this.retryLater();
+      return false;
+    }
     if (this.waiting <= 0) this.emptied();
     return true;
+  }
+
+  /** Writes fail: background turns begin again after a while, at once for a reader who asked, else once the tap is quiet. */
+  private retryLater(): void {
+    if (this.retry !== null || this.stopped) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (this.asked) this.scheduleTurn();
+      else this.scheduleWhenQuiet(this.idleAfterMs);
+    }, RETRY_MS);
+    this.retry.unref();
   }
 
   private emptied(): void {

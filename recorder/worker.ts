@@ -8,7 +8,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SchemaError } from '../proto/codec.ts';
 import { StorageError } from '../storage/store.ts';
-import { startBackend, type Backend } from './backend.ts';
+import { CLOSE_BUDGET_MS, startBackend, type Backend } from './backend.ts';
 import { RingReader } from './tap-ring.ts';
 import { replayCall } from './tap-journal.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
@@ -62,9 +62,11 @@ try {
   port.on('message', async (message: ToWorker) => {
     if (message.type !== 'shutdown') return;
     closing = true;
+    const deadline = Date.now() + CLOSE_BUDGET_MS;
+    journal.beginClose();
     // The proxy writes nothing more once it asked: what the ring holds is all there is.
     while (drain(CALLS_PER_TURN));
-    const stats = await backend.close();
+    const stats = await backend.close(deadline);
     post({ type: 'closed', stats });
   });
   post({ type: 'ready', ui: backend.ui });

@@ -112,6 +112,29 @@ describe('tap journal', () => {
     assert.deepEqual(everything(r.file), everything(waited.file));
   });
 
+  test('writes that fail while a journal is stored in the background are retried, and whoever waits gets every row', { timeout: 30_000 }, async () => {
+    const r = run(undefined, { readWaitCalls: 5 });
+    for (let id = 1; id <= 30; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    r.store.flush();
+    // Another connection holds the write lock: every commit fails with SQLITE_BUSY until it lets go.
+    const locker = new Database(r.file);
+    locker.exec('BEGIN EXCLUSIVE');
+    const stored = r.store.whenStored();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.ok(r.store.stats().writeFailures > 0, 'the background tried and failed');
+    locker.exec('ROLLBACK');
+    locker.close();
+    // The store's and the journal's retry timers are unref'd, as a worker's other handles keep it alive; here this does.
+    const alive = setInterval(() => undefined, 50);
+    await stored;
+    clearInterval(alive);
+    r.store.flush();
+    assert.deepEqual(r.rows().exchanges.map((e) => e.trx), Array.from({ length: 30 }, (_, i) => `trx-${String(i + 1).padStart(4, '0')}`));
+    assert.equal(r.rows().journaled, 0);
+    r.close();
+  });
+
   test('an export from the inspector waits for a journal being made into rows, and holds every exchange', { timeout: 30_000 }, async () => {
     const r = run(undefined, { readWaitCalls: 5 });
     const server = await startInspectorServer({ store: r.store, host: '127.0.0.1', port: 0, token: null, log: () => undefined, export: { codec, toolVersion: 'test' } });
@@ -185,7 +208,7 @@ describe('tap journal', () => {
     const lines: string[] = [];
     const left = run(undefined, { readWaitCalls: 5, log: (line) => lines.push(line) });
     traffic(left);
-    assert.equal(left.journal.finish(0), 30, 'no time to store any of it');
+    assert.equal(left.journal.finish(Date.now()), 30, 'no time to store any of it');
     assert.match(lines.at(-1)!, /^recording: 30 tap calls journaled under load are left in .+; the next proxy run on it, or list, export, mock or import, stores them first\.$/);
     left.journal.stop();
     left.recorder.stop();
@@ -198,7 +221,7 @@ describe('tap journal', () => {
     assert.match(notices[0]!, /made 30 tap calls that a run journaled but never stored \(it stopped first\) into rows/);
     const stored = run();
     traffic(stored);
-    assert.equal(stored.journal.finish(60_000), 0);
+    assert.equal(stored.journal.finish(Date.now() + 60_000), 0);
     stored.close();
     assert.deepEqual(everything(left.file), everything(stored.file));
   });

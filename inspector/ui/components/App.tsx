@@ -230,13 +230,27 @@ export function App({ api, firstPage }: AppProps) {
   useEffect(() => {
     if (!isStoring) return;
     const abort = new AbortController();
-    const timer = window.setInterval(() => {
-      api.stats(abort.signal).then((stats) => setStoring(stats.journaled > 0 ? stats.journaled : null), (err: Error) => {
-        if (err.name !== 'AbortError') setStoring(null);
-      });
-    }, storingPollMs);
+    let timer = 0;
+    // One question at a time, a second after the last answer: the thread answering is the one storing.
+    const ask = () => {
+      timer = window.setTimeout(() => {
+        api.stats(abort.signal).then(
+          (stats) => {
+            if (stats.journaled > 0) {
+              setStoring(stats.journaled);
+              ask();
+            } else setStoring(null);
+          },
+          (err: Error) => {
+            // The count stays as it was; the next answer puts it right.
+            if (err.name !== 'AbortError') ask();
+          },
+        );
+      }, storingPollMs);
+    };
+    ask();
     return () => {
-      clearInterval(timer);
+      clearTimeout(timer);
       abort.abort();
     };
   }, [isStoring]);
