@@ -10,6 +10,7 @@
 //   npm run bench -- --only ws    one part: exec, ws, flood, disk, resummarise or rss
 //   npm run bench -- --rounds 4   more alternating rounds of the exec and ws parts (default 2)
 //   npm run bench -- --with-ws    the exec part with a /ws client holding its socket open, as a ca2 session does
+//   npm run bench -- --watching   the exec part with an inspector on the live stream, so every exchange is recorded as it passes
 //   npm run bench -- --seconds 40 longer exec rounds (default 8): sustained load (past 500,000 journaled calls, rows are made during them)
 //
 // Every server runs in its own process; autocannon and the WebSocket clients run here.
@@ -23,6 +24,7 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { io as connectLive, type Socket } from 'socket.io-client';
 import { benchResummarise } from './resummarise.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -50,7 +52,7 @@ const ROUNDS = roundsAt === -1 ? 2 : Math.max(1, Number(process.argv[roundsAt + 
 const secondsAt = process.argv.indexOf('--seconds');
 /** Longer rounds measure sustained load: the tap journal waits for a pause up to 500,000 calls, and past them is made into rows during the run. */
 const EXEC_SECONDS = secondsAt === -1 ? 8 : Math.max(1, Number(process.argv[secondsAt + 1]) || 8);
-const EXEC = { connections: 32, warmupSeconds: 2, seconds: EXEC_SECONDS, rounds: ROUNDS, withWs: process.argv.includes('--with-ws') };
+const EXEC = { connections: 32, warmupSeconds: 2, seconds: EXEC_SECONDS, rounds: ROUNDS, withWs: process.argv.includes('--with-ws'), watching: process.argv.includes('--watching') };
 const WS = { clients: 4, seconds: 5, rounds: ROUNDS };
 const FLOOD_EVENTS = 50_000;
 const DISK_EXCHANGES = 20_000;
@@ -132,6 +134,15 @@ async function holdWebSocket(url: string): Promise<WebSocket> {
   return ws;
 }
 
+/** A socket.io client on the inspector's live stream, as an open browser tab is: it counts the summaries it is sent. */
+async function watchLive(proxy: Child): Promise<{ socket: Socket; exchanges: () => number }> {
+  const socket = connectLive(proxy.ui!, { auth: { token: proxy.token }, transports: ['websocket'], reconnection: false });
+  await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
+  let exchanges = 0;
+  socket.on('batch', (batch: { exchanges: unknown[] }) => (exchanges += batch.exchanges.length));
+  return { socket, exchanges: () => exchanges };
+}
+
 /** Events per second received by WS.clients sockets, through the proxy at `url`, over WS.seconds. */
 async function wsEvents(url: string): Promise<number> {
   let events = 0;
@@ -197,14 +208,18 @@ const header = () => console.log('                   bare http-proxy   this prox
 async function execPart(upstream: Child, workDir: string): Promise<void> {
   console.log(`/exec: ${EXEC.connections} connections, ${EXEC.rounds} alternating rounds of ${EXEC.seconds} s after ${EXEC.warmupSeconds} s warm-up`);
   if (EXEC.withWs) console.log('  with one /ws client holding its socket open through each round');
+  if (EXEC.watching) console.log('  with an inspector on the live stream through each recording round (nothing is journaled)');
   const r = await alternate(upstream, workDir, EXEC.rounds, async (proxy, label) => {
     const session = EXEC.withWs ? await holdWebSocket(proxy.url) : null;
+    const watcher = EXEC.watching && proxy.ui !== null ? await watchLive(proxy) : null;
     // A session connects, then calls: a pause first, as a client's start-up would make.
     if (session) await sleep(500);
     const warmup = await exec(proxy.url, { seconds: EXEC.warmupSeconds });
     const result = await exec(proxy.url, { seconds: EXEC.seconds });
     session?.close(1000);
     checkClean(label, result);
+    const watched = watcher ? `; the live stream carried ${fmt(watcher.exchanges())} summaries` : '';
+    watcher?.socket.close();
     // Recording may trail the traffic (the journal is made into rows when idle): how far, so no figure hides it.
     let caughtUp = '';
     if (proxy.ui !== null) {
@@ -212,7 +227,7 @@ async function execPart(upstream: Child, workDir: string): Promise<void> {
       const done = await waitFor(proxy, (s) => s.exchanges >= sent && s.journaled === 0 && s.queued === 0);
       caughtUp = `; ${fmt(done.stats.exchanges)} of ${fmt(sent)} exchanges stored as rows ${fmt(done.ms / 1000, 1)} s after the run`;
     }
-    console.log(`  ${label}: ${fmt(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${caughtUp}`);
+    console.log(`  ${label}: ${fmt(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${caughtUp}${watched}`);
     return result;
   });
   header();
