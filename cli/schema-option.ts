@@ -19,7 +19,7 @@ export function openRecording(db: string, protoPaths: string[]): { store: Store;
   if (!existsSync(db)) throw new UsageError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
   const codec = asUsage(() => recordingCodec(db, protoPaths));
   const store = asUsage(() => Store.open(db, { codec }));
-  recoverOrphanedJournal(store, codec, (line) => process.stderr.write(`ca2-inspector: ${line}\n`));
+  asUsage(() => recoverOrphanedJournal(store, codec, (line) => process.stderr.write(`ca2-inspector: ${line}\n`)));
   return { store, codec };
 }
 

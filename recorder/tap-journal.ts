@@ -305,7 +305,11 @@ export function recoverOrphanedJournal(store: Store, codec: Codec, notice: (line
     const calls = TapJournal.recover(store, codec, notice);
     if (calls > 0) notice(recoveredNotice(store.file, calls));
   } finally {
-    store.releaseJournal();
+    try {
+      store.releaseJournal();
+    } catch {
+      // Writes fail: the claim names this process, which is gone once it exits, so the next reader may try again.
+    }
   }
 }
 

@@ -4,14 +4,14 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
 import type { RecorderListener } from '../../recorder/recorder.ts';
 import { recoverOrphanedJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
-import { Store } from '../../storage/store.ts';
+import { StorageError, Store } from '../../storage/store.ts';
 import { startInspectorServer } from '../../inspector/server/app.ts';
 import { everything, exec, frame, journalRun, ws } from '../support/journal-run.ts';
 
@@ -224,6 +224,32 @@ describe('tap journal', () => {
     assert.equal(stored.journal.finish(Date.now() + 60_000), 0);
     stored.close();
     assert.deepEqual(everything(left.file), everything(stored.file));
+  });
+
+  test('a left-over journal that cannot be stored (the disk is full) is refused in a sentence, and what is left of it is stored by a later try', () => {
+    const file = join(dir, 'full.sqlite');
+    const dead = run(file);
+    for (let id = 1; id <= 300; id++) dead.writer.exchangeEnded(exec(id), 'with');
+    dead.pump();
+    dead.journal.stop();
+    dead.recorder.stop();
+    dead.store.close();
+    const journaled = dead.rows().journaled;
+
+    // No room to grow: the rows the journal would become do not fit.
+    const full = Store.open(file, { codec, maxBytes: statSync(file).size });
+    assert.throws(
+      () => recoverOrphanedJournal(full, codec, () => undefined),
+      (err: Error) => err instanceof StorageError && /^Could not store the \d+ tap calls a run left journaled in .+full\.sqlite: writes to it fail\. Free the disk or end whoever holds it locked, then try again\.$/.test(err.message),
+    );
+    full.close();
+    const left = dead.rows().journaled;
+    assert.ok(left > 0 && left <= journaled, `${left} of ${journaled} journal rows left, each stored part committed with its deletion`);
+
+    const roomy = Store.open(file, { codec });
+    recoverOrphanedJournal(roomy, codec, () => undefined);
+    roomy.close();
+    assert.deepEqual(dead.rows().exchanges.map((e) => e.trx), Array.from({ length: 300 }, (_, i) => `trx-${String(i + 1).padStart(4, '0')}`));
   });
 
   test('flows open as a journal starts are taken up from their rows after a crash, as if it never happened', () => {
