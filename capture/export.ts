@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { ExchangeDetail } from '../model/types.ts';
+import { UserError } from '../model/user-error.ts';
 import type { Codec } from '../proto/codec.ts';
 import { writeCaptureMeta } from '../storage/capture-meta.ts';
 import type { Store } from '../storage/store.ts';
@@ -19,7 +20,12 @@ import { openForImport, recordAll } from './record.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
 import { allExchanges, selectedExchanges } from './sources.ts';
 
-export class ExportError extends Error {}
+/** Redaction left a token behind: nothing is written. The sentence names it a bug, so it answers 500. */
+export class ExportError extends UserError {
+  constructor(message: string) {
+    super(message, { status: 500 });
+  }
+}
 
 export interface ExportOptions {
   format: 'har' | 'capture';

@@ -3,12 +3,13 @@
 // error naming its index and field. Where the writer lost bytes (a binary body written
 // as text), the exchange carries a problem saying so instead of a silent garbage decode.
 
+import { UserError } from '../model/user-error.ts';
 import type { FrameDirection, HeaderList } from '../model/types.ts';
 import { exchangeKind } from '../proxy/http.ts';
 import type { FlowError, TappedClose, TappedFrame } from '../proxy/tap.ts';
 import type { CapturedExchange } from './captured.ts';
 
-export class HarError extends Error {}
+export class HarError extends UserError {}
 
 type Json = Record<string, unknown>;
 

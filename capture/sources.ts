@@ -5,6 +5,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../model/user-error.ts';
 import { readCaptureMeta, snapshotDatabase, type CaptureMeta } from '../storage/capture-meta.ts';
 import { createCodec, type Codec } from '../proto/codec.ts';
 import { Store, StorageError } from '../storage/store.ts';
@@ -14,7 +15,7 @@ import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
-export class SourceError extends Error {}
+export class SourceError extends UserError {}
 
 export function isSqliteFile(file: string): boolean {
   return readHead(file, SQLITE_MAGIC.length) === SQLITE_MAGIC;
@@ -109,7 +110,7 @@ export function selectedExchanges(store: Store, ids: readonly number[]): Capture
     .sort((a, b) => a - b)
     .map((id, index) => {
       const detail = store.getExchange(id);
-      if (!detail) throw new SourceError(`No exchange has id ${id}; select rows that are stored.`);
+      if (!detail) throw new SourceError(`No exchange has id ${id}; select rows that are stored.`, { status: 404 });
       return capturedFromDetail(detail, index);
     });
 }

@@ -3,7 +3,7 @@
 // would do the splitting, but its messages ("Option '--filter <value>' argument
 // missing") are not ours to word, and it takes `--filter --json` as a filter.
 
-import { UsageError } from './usage-error.ts';
+import { UserError } from '../model/user-error.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -25,7 +25,7 @@ export interface ParsedArgs<S extends OptionSpecs> {
 }
 
 /**
- * Parses `argv` for `ca2-inspector <command>`. Throws a UsageError naming the option and
+ * Parses `argv` for `ca2-inspector <command>`. Throws a UserError naming the option and
  * pointing at the command's --help. With `positionals: 0` (the default) any operand is a
  * mistake; `-` alone is an operand (standard input), and `--` ends the options.
  */
@@ -56,9 +56,9 @@ export function parseCommandArgs<S extends OptionSpecs>(
     const flag = eq === -1 ? arg : arg.slice(0, eq);
     const name = long ? flag.slice(2) : byShort.get(flag.slice(1));
     const spec = name === undefined ? undefined : specs[name];
-    if (name === undefined || spec === undefined) throw new UsageError(`unknown option ${flag}; ${seeHelp}.`);
+    if (name === undefined || spec === undefined) throw new UserError(`unknown option ${flag}; ${seeHelp}.`);
     if (spec.type === 'boolean') {
-      if (eq !== -1) throw new UsageError(`${flag} takes no value; got "${arg.slice(eq + 1)}".`);
+      if (eq !== -1) throw new UserError(`${flag} takes no value; got "${arg.slice(eq + 1)}".`);
       values[name] = true;
       continue;
     }
@@ -74,7 +74,7 @@ export function parseCommandArgs<S extends OptionSpecs>(
         i++;
       }
     }
-    if (value === undefined || value === '') throw new UsageError(`${flag} needs a value; ${seeHelp}.`);
+    if (value === undefined || value === '') throw new UserError(`${flag} needs a value; ${seeHelp}.`);
     if (spec.multiple) ((values[name] ??= []) as string[]).push(value);
     else values[name] = value;
   }
@@ -82,7 +82,7 @@ export function parseCommandArgs<S extends OptionSpecs>(
   const allowed = options.positionals ?? 0;
   if (positionals.length > allowed) {
     const extra = positionals.slice(allowed);
-    throw new UsageError(
+    throw new UserError(
       allowed === 0
         ? `${command} takes no operand, got "${extra[0]}"; ${seeHelp}.`
         : `too many operands: ${extra.map((p) => `"${p}"`).join(', ')}; ${seeHelp}.`,

@@ -4,10 +4,10 @@
 
 import fs from 'node:fs';
 import type { MessageType } from '../model/types.ts';
-import { createCodec, MESSAGE_TYPES, SchemaError } from '../proto/codec.ts';
-import type { Codec } from '../proto/codec.ts';
+import { createCodec, MESSAGE_TYPES } from '../proto/codec.ts';
 import { parseCommandArgs } from './args.ts';
-import { UsageError } from './usage-error.ts';
+import { UserError } from '../model/user-error.ts';
+import { EXIT_NOT_CLEAN } from './exit-status.ts';
 
 const usage = `usage: ca2-inspector decode [--type ClientRequest|ServerResponse|WsAuth|WsEvent] [--proto PATH]...
                             [--raw] [--hex|--base64] [--summary] [FILE|-]
@@ -45,18 +45,12 @@ export async function run(argv: string[]): Promise<number> {
     const raw = createCodec().decodeRaw(bytes);
     if ('error' in raw) {
       process.stderr.write(`ca2-inspector decode: ${raw.error}\n`);
-      return 1;
+      return EXIT_NOT_CLEAN;
     }
     process.stdout.write(raw.text);
     return 0;
   }
-  let codec: Codec;
-  try {
-    codec = createCodec({ protoPaths: args.protoPaths });
-  } catch (err) {
-    if (err instanceof SchemaError) throw new UsageError(err.message);
-    throw err;
-  }
+  const codec = createCodec({ protoPaths: args.protoPaths });
   const result = codec.decode(args.type, bytes);
   const output = args.summary ? { json: result.json, summary: result.summary, problems: result.problems } : result.json;
   process.stdout.write(JSON.stringify(output, null, 2) + '\n');
@@ -66,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`ca2-inspector decode: byte ${problem.offset}${problem.path ? ` (${problem.path})` : ''}: ${problem.reason}\n`);
     }
   }
-  return 1;
+  return EXIT_NOT_CLEAN;
 }
 
 /** Parsed arguments, or null when help was asked for. */
@@ -86,15 +80,15 @@ function parseArgs(argv: string[]): DecodeArgs | null {
     { positionals: Infinity },
   );
   if (values.help) return null;
-  if (positionals.length > 1) throw new UsageError(`one input at a time: got ${positionals[0]} and ${positionals[1]}.`);
+  if (positionals.length > 1) throw new UserError(`one input at a time: got ${positionals[0]} and ${positionals[1]}.`);
   let type: MessageType = 'ClientRequest';
   if (values.type !== undefined) {
     const match = MESSAGE_TYPES.find((known) => known.toLowerCase() === values.type!.toLowerCase());
-    if (!match) throw new UsageError(`--type ${values.type} is not a ca2 message; use one of ${MESSAGE_TYPES.join(', ')}.`);
+    if (!match) throw new UserError(`--type ${values.type} is not a ca2 message; use one of ${MESSAGE_TYPES.join(', ')}.`);
     type = match;
   }
-  if (values.hex && values.base64) throw new UsageError('--hex and --base64 cannot be combined; pick the one your input is in.');
-  if (values.raw && values.summary) throw new UsageError('--raw prints protoc text and has no summary; drop one of --raw and --summary.');
+  if (values.hex && values.base64) throw new UserError('--hex and --base64 cannot be combined; pick the one your input is in.');
+  if (values.raw && values.summary) throw new UserError('--raw prints protoc text and has no summary; drop one of --raw and --summary.');
   return {
     type,
     protoPaths: values.proto ?? [],
@@ -118,7 +112,7 @@ async function readInput(input: string): Promise<Buffer> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new UsageError(`cannot read ${input === '-' ? 'standard input' : input} (${why}).`);
+    throw new UserError(`cannot read ${input === '-' ? 'standard input' : input} (${why}).`);
   }
 }
 
@@ -128,11 +122,11 @@ function decodeInput(data: Buffer, encoding: DecodeArgs['encoding'], input: stri
   const name = input === '-' ? 'standard input' : input;
   if (encoding === 'hex') {
     const hex = text.replace(/^0x/i, '');
-    if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new UsageError(`${name} is not hex (an even number of 0-9a-f digits); drop --hex for binary input.`);
+    if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new UserError(`${name} is not hex (an even number of 0-9a-f digits); drop --hex for binary input.`);
     return Buffer.from(hex, 'hex');
   }
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text) || text.length % 4 === 1) {
-    throw new UsageError(`${name} is not base64; drop --base64 for binary input.`);
+    throw new UserError(`${name} is not base64; drop --base64 for binary input.`);
   }
   return Buffer.from(text, 'base64');
 }

@@ -4,12 +4,13 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ExportError, exportRecording } from '../capture/export.ts';
-import { FilterError } from '../model/filter.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { openRecording } from './schema-option.ts';
 import { toolVersion } from '../capture/tool-version.ts';
 import { parseCommandArgs } from './args.ts';
-import { UsageError } from './usage-error.ts';
+import { checkFilter } from './options.ts';
+import { UserError } from '../model/user-error.ts';
+import { EXIT_NOT_CLEAN } from './exit-status.ts';
 
 const help = `usage: ca2-inspector export [--db FILE] [--filter EXPR] [-o FILE] [--format har|capture]
                             [--proto PATH]... [--keep-tokens] [--strip-claims]
@@ -39,25 +40,26 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.format !== undefined && values.format !== 'har' && values.format !== 'capture') {
-    throw new UsageError(`--format takes har or capture; got "${values.format}".`);
+    throw new UserError(`--format takes har or capture; got "${values.format}".`);
   }
   if (values['keep-tokens'] && values['strip-claims']) {
-    throw new UsageError('--strip-claims redacts and --keep-tokens does not: pass one of them.');
+    throw new UserError('--strip-claims redacts and --keep-tokens does not: pass one of them.');
   }
   const format = (values.format ?? (values.output === undefined || extname(values.output).toLowerCase() === '.har' ? 'har' : 'capture')) as
     | 'har'
     | 'capture';
   const output = values.output ?? (format === 'har' ? 'ca2-capture.har' : 'ca2-capture.sqlite');
   const db = values.db ?? DEFAULT_DB;
-  if (!existsSync(db)) throw new UsageError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
+  if (!existsSync(db)) throw new UserError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
 
+  const filter = checkFilter(values.filter);
   const { store, codec } = openRecording(db, values.proto ?? []);
   try {
     const redact = !values['keep-tokens'];
     const result = exportRecording(store, {
       format,
       output,
-      filter: values.filter,
+      filter,
       redact,
       stripClaims: values['strip-claims'],
       codec,
@@ -74,10 +76,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof FilterError) throw new UsageError(`--filter ${err.message}`);
     if (err instanceof ExportError) {
       process.stderr.write(`ca2-inspector export: ${err.message}\n`);
-      return 1;
+      return EXIT_NOT_CLEAN;
     }
     throw err;
   } finally {

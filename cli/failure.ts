@@ -1,9 +1,7 @@
 // How the CLI reports an error nobody foresaw: one line for the user, the stack only on request.
 
-export const DEBUG_ENV = 'CA2_INSPECTOR_DEBUG';
+import { DEBUG_ENV, describeBug } from '../model/user-error.ts';
 
 export function describeFailure(err: unknown): string {
-  const error = err instanceof Error ? err : new Error(String(err));
-  if (process.env[DEBUG_ENV]) return error.stack ?? error.message;
-  return `${error.message} (this is a bug in ca2-inspector; run with ${DEBUG_ENV}=1 for the stack, and report it)`;
+  return describeBug(err, Boolean(process.env[DEBUG_ENV]));
 }

@@ -3,12 +3,12 @@
 
 import { progressBar } from '../capture/progress.ts';
 import { openForImport, recordAll } from '../capture/record.ts';
-import { readSource, SourceError } from '../capture/sources.ts';
-import { StorageError, type Store } from '../storage/store.ts';
+import { readSource } from '../capture/sources.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { codecFor } from './schema-option.ts';
 import { parseCommandArgs } from './args.ts';
-import { UsageError } from './usage-error.ts';
+import { UserError } from '../model/user-error.ts';
+import { EXIT_USER_ERROR } from './exit-status.ts';
 
 const help = `usage: ca2-inspector import FILE... [--db FILE] [--proto PATH]...
 
@@ -31,19 +31,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  if (files.length === 0) throw new UsageError("name at least one file to import; see 'ca2-inspector import --help'.");
+  if (files.length === 0) throw new UserError("name at least one file to import; see 'ca2-inspector import --help'.");
   const db = values.db ?? DEFAULT_DB;
   const protoPaths = values.proto ?? [];
   // A schema mistake is found before anything is read; the recording reads back with it.
   const recordingCodec = codecFor(protoPaths, null);
 
-  let store: Store;
-  try {
-    store = openForImport(db, recordingCodec);
-  } catch (err) {
-    if (err instanceof StorageError) throw new UsageError(err.message);
-    throw err;
-  }
+  const store = openForImport(db, recordingCodec);
   let failed = 0;
   try {
     for (const file of files) {
@@ -54,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
         const skipped = result.duplicates ? `; ${result.duplicates} already there, left out` : '';
         process.stdout.write(`ca2-inspector import: ${file}: ${result.ids.length} exchange(s) added to ${db}${skipped}.\n`);
       } catch (err) {
-        if (!(err instanceof SourceError || err instanceof StorageError)) throw err;
+        if (!(err instanceof UserError)) throw err;
         failed++;
         process.stderr.write(`ca2-inspector import: ${err.message}\n`);
       }
@@ -62,5 +56,5 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     store.close();
   }
-  return failed ? 1 : 0;
+  return failed ? EXIT_USER_ERROR : 0;
 }

@@ -1,12 +1,12 @@
 // `ca2-inspector list`: recorded exchanges from a database file, newest first, one line each
 // (or JSON), selected with the same filter language as the inspector.
 
-import { FilterError } from '../model/filter.ts';
 import { formatLine } from '../recorder/printer.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { parseCommandArgs } from './args.ts';
+import { checkFilter } from './options.ts';
 import { openRecording } from './schema-option.ts';
-import { UsageError } from './usage-error.ts';
+import { UserError } from '../model/user-error.ts';
 
 const help = `usage: ca2-inspector list [--db FILE] [--proto PATH]... [--filter FILTER] [--limit N] [--json]
 
@@ -32,21 +32,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const limit = values.limit === undefined ? 50 : Number(values.limit);
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--limit takes a whole number above 0; got "${values.limit}".`);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new UserError(`--limit takes a whole number above 0; got "${values.limit}".`);
+  const filter = checkFilter(values.filter);
   const { store } = openRecording(values.db ?? DEFAULT_DB, values.proto ?? []);
   try {
     let before: number | undefined;
     let left = limit;
     while (left > 0) {
-      const page = store.listExchanges({ limit: Math.min(left, 1000), before, filter: values.filter });
+      const page = store.listExchanges({ limit: Math.min(left, 1000), before, filter });
       for (const item of page.items) process.stdout.write((values.json ? JSON.stringify(item) : formatLine(item)) + '\n');
       left -= page.items.length;
       if (page.next === null || page.items.length === 0) break;
       before = page.next;
     }
-  } catch (err) {
-    if (err instanceof FilterError) throw new UsageError(`--filter ${err.message}`);
-    throw err;
   } finally {
     store.close();
   }

@@ -1,7 +1,11 @@
-// Dispatches `ca2-inspector <command>`; each command lives in its own module.
+// Dispatches `ca2-inspector <command>`; each command lives in its own module. The exit
+// status follows one rule for every command (README, "Exit status"): 0 done; 1 done, but
+// the result is not clean (differences, problems), or a bug; 2 not done because of
+// something the user can fix, which is every UserError; 130 a second Ctrl-C.
 import { readFileSync } from 'node:fs';
 import { describeFailure } from './failure.ts';
-import { UsageError } from './usage-error.ts';
+import { UserError } from '../model/user-error.ts';
+import { EXIT_NOT_CLEAN, EXIT_USER_ERROR } from './exit-status.ts';
 
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   decode: () => import('./decode.ts'),
@@ -43,22 +47,22 @@ async function main(argv: string[]): Promise<number> {
   if (name === 'help' && rest.length > 0) [name, rest] = [rest[0], ['--help']];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage + '\n');
-    return name ? 0 : 2;
+    return name ? 0 : EXIT_USER_ERROR;
   }
   const load = commands[name];
   if (!load) {
     process.stderr.write(`ca2-inspector: unknown command '${name}'; the commands are ${Object.keys(commands).join(', ')}.\n`);
-    return 2;
+    return EXIT_USER_ERROR;
   }
   try {
     return await (await load()).run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UserError) {
       process.stderr.write(`ca2-inspector ${name}: ${err.message}\n`);
-      return 2;
+      return EXIT_USER_ERROR;
     }
     process.stderr.write(`ca2-inspector ${name}: ${describeFailure(err)}\n`);
-    return 1;
+    return EXIT_NOT_CLEAN;
   }
 }
 

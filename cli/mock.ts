@@ -1,13 +1,10 @@
 // `ca2-inspector mock`: serve a recording or a capture file as the ca2 server, /exec and /ws
 // answered from what was recorded, so a client runs offline against recorded behaviour.
 
-import { FilterError } from '../model/filter.ts';
-import { SchemaError } from '../proto/codec.ts';
-import { StorageError } from '../storage/store.ts';
-import { MockSetupError, startMock, type MockOptions, type MockServer } from '../mock/server.ts';
+import { startMock, type MockOptions, type MockServer } from '../mock/server.ts';
 import { parseCommandArgs } from './args.ts';
-import { parseHostPort, parseUpstream } from './options.ts';
-import { UsageError } from './usage-error.ts';
+import { checkFilter, parseHostPort, parseUpstream } from './options.ts';
+import { UserError } from '../model/user-error.ts';
 
 const help = `usage: ca2-inspector mock --db FILE [options]
 
@@ -31,11 +28,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  if (values.db === undefined) throw new UsageError("--db FILE is required: the recording or capture to serve; see 'ca2-inspector mock --help'.");
+  if (values.db === undefined) throw new UserError("--db FILE is required: the recording or capture to serve; see 'ca2-inspector mock --help'.");
   const say = (line: string) => process.stdout.write(line + '\n');
   const options: MockOptions = {
     db: values.db,
-    filter: values.filter,
+    filter: checkFilter(values.filter),
     protoPaths: values.proto ?? [],
     ignore: values.ignore ?? [],
     match: oneOf(values.match ?? 'exact', ['exact', 'closest'], '--match'),
@@ -44,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     listen: parseHostPort(values.listen ?? '127.0.0.1:8080', '--listen'),
     say,
   };
-  const mock = await startMockForCli(options);
+  const mock = await startMock(options);
   for (const line of describeLoaded(mock, options)) say(`ca2-inspector mock: ${line}`);
   say(`ca2-inspector mock: serving at ${mock.url.origin}; Ctrl-C to stop`);
 
@@ -56,19 +53,6 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', () => void stop());
     process.once('SIGTERM', () => void stop());
   });
-}
-
-/** startMock with every mistake the user can make turned into a UsageError sentence. */
-export async function startMockForCli(options: MockOptions): Promise<MockServer> {
-  try {
-    return await startMock(options);
-  } catch (err) {
-    if (err instanceof FilterError) throw new UsageError(`--filter ${err.message}`);
-    if (err instanceof MockSetupError || err instanceof SchemaError || err instanceof StorageError) throw new UsageError(err.message);
-    // Listening failures are sentences naming the flag (proxy/listen.ts).
-    if (err instanceof Error && /--listen/.test(err.message)) throw new UsageError(err.message);
-    throw err;
-  }
 }
 
 /** What was loaded, and the schema the requests were decoded with. */
@@ -100,17 +84,17 @@ function parseOptions(argv: string[]) {
 }
 
 function oneOf<const T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} takes ${allowed.join(' or ')}; got "${value}".`);
+  if (!(allowed as readonly string[]).includes(value)) throw new UserError(`${flag} takes ${allowed.join(' or ')}; got "${value}".`);
   return value as T;
 }
 
 /** --unmatched: undefined for error, the server to forward to for forward:URL. */
 export function parseUnmatched(value: string): URL | undefined {
   if (value === 'error') return undefined;
-  if (!value.startsWith('forward:')) throw new UsageError(`--unmatched takes error or forward:URL (like forward:https://api.example.com); got "${value}".`);
+  if (!value.startsWith('forward:')) throw new UserError(`--unmatched takes error or forward:URL (like forward:https://api.example.com); got "${value}".`);
   try {
     return parseUpstream(value.slice('forward:'.length));
   } catch {
-    throw new UsageError(`--unmatched forward:URL needs an http:// or https:// URL; got "${value}".`);
+    throw new UserError(`--unmatched forward:URL needs an http:// or https:// URL; got "${value}".`);
   }
 }

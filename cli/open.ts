@@ -3,14 +3,14 @@
 // are decoded as they are read: with a capture's embedded schema, or with --proto when given.
 
 import { existsSync } from 'node:fs';
-import { isSqliteFile, openSnapshot, SourceError, type Snapshot } from '../capture/sources.ts';
+import { isSqliteFile, openSnapshot } from '../capture/sources.ts';
 import { generateUiToken } from '../inspector/server/auth.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
 import { parseHostPort } from './options.ts';
 import { codecFor } from './schema-option.ts';
 import { toolVersion } from '../capture/tool-version.ts';
 import { parseCommandArgs } from './args.ts';
-import { UsageError } from './usage-error.ts';
+import { UserError } from '../model/user-error.ts';
 
 const help = `usage: ca2-inspector open FILE [--ui HOST:PORT] [--proto PATH]...
 
@@ -29,22 +29,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError("name one capture or recording to open; see 'ca2-inspector open --help'.");
+  if (positionals.length !== 1) throw new UserError("name one capture or recording to open; see 'ca2-inspector open --help'.");
   const [file] = positionals;
   const ui = parseHostPort(values.ui ?? '127.0.0.1:8081', '--ui');
-  if (!existsSync(file)) throw new UsageError(`${file} does not exist; pass a capture made by 'ca2-inspector export' or a recording.`);
-  if (!isSqliteFile(file)) throw new UsageError(`${file} is not a capture or a recording; to look at a HAR file, import it first: ca2-inspector import ${file} --db FILE.`);
+  if (!existsSync(file)) throw new UserError(`${file} does not exist; pass a capture made by 'ca2-inspector export' or a recording.`);
+  if (!isSqliteFile(file)) throw new UserError(`${file} is not a capture or a recording; to look at a HAR file, import it first: ca2-inspector import ${file} --db FILE.`);
   const protoPaths = values.proto ?? [];
 
-  let snapshot: Snapshot;
-  try {
-    // Raw bytes are decoded on read: with --proto, or the capture's own schema. A schema
-    // other than the one that summarised the file is caught up with in the snapshot.
-    snapshot = openSnapshot(file, (embedded) => codecFor(protoPaths, embedded ? { bytes: embedded, label: file } : null));
-  } catch (err) {
-    if (err instanceof SourceError) throw new UsageError(err.message);
-    throw err;
-  }
+  // Raw bytes are decoded on read: with --proto, or the capture's own schema. A schema
+  // other than the one that summarised the file is caught up with in the snapshot.
+  const snapshot = openSnapshot(file, (embedded) => codecFor(protoPaths, embedded ? { bytes: embedded, label: file } : null));
   const { store, codec } = snapshot;
   const cleanUp = () => snapshot.remove();
 
@@ -55,8 +49,7 @@ export async function run(argv: string[]): Promise<number> {
     server = await startInspectorServer({ store, host: ui.host, port: ui.port, token, log: say, export: { codec, toolVersion } });
   } catch (err) {
     cleanUp();
-    process.stderr.write(`ca2-inspector open: ${(err as Error).message}\n`);
-    return 1;
+    throw err;
   }
   const host = server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host;
   const { exchanges } = store.stats();

@@ -1,12 +1,13 @@
-// Parsers for the values command-line options take; each failure is a UsageError sentence.
+// Parsers for the values command-line options take; each failure is a UserError sentence.
 
-import { UsageError } from './usage-error.ts';
+import { FilterError, parseFilter } from '../model/filter.ts';
+import { UserError } from '../model/user-error.ts';
 
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) {
-    throw new UsageError(`${flag} takes HOST:PORT (like 127.0.0.1:8080) or a port; got "${value}".`);
+    throw new UserError(`${flag} takes HOST:PORT (like 127.0.0.1:8080) or a port; got "${value}".`);
   }
   return { host: match[1] || match[2] || '127.0.0.1', port };
 }
@@ -16,10 +17,10 @@ export function parseUpstream(value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`--upstream takes a URL like https://api.example.com; got "${value}".`);
+    throw new UserError(`--upstream takes a URL like https://api.example.com; got "${value}".`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--upstream must be an http:// or https:// URL; got "${value}".`);
+    throw new UserError(`--upstream must be an http:// or https:// URL; got "${value}".`);
   }
   return url;
 }
@@ -36,7 +37,19 @@ export function parseSize(value: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
   const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
   if (!match || unit === undefined) {
-    throw new UsageError(`${flag} takes a size like 16MiB, 512kb or 1048576; got "${value}".`);
+    throw new UserError(`${flag} takes a size like 16MiB, 512kb or 1048576; got "${value}".`);
   }
   return Math.floor(Number(match[1]) * unit);
+}
+
+/** A --filter value checked before any work is done, so its mistake is said first. */
+export function checkFilter(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    parseFilter(value);
+  } catch (err) {
+    if (err instanceof FilterError) throw new UserError(`--filter ${err.message}`);
+    throw err;
+  }
+  return value;
 }

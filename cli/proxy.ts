@@ -4,14 +4,16 @@
 
 import { Tap } from '../proxy/tap.ts';
 import { startProxy, type ProxyServer } from '../proxy/server.ts';
-import { SetupError, startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
+import { startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
 import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
 import { parseHostPort, parseSize, parseUpstream } from './options.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { describeFailure } from './failure.ts';
 import { parseCommandArgs } from './args.ts';
-import { describeLoaded, parseUnmatched, startMockForCli } from './mock.ts';
-import { UsageError } from './usage-error.ts';
+import { describeLoaded, parseUnmatched } from './mock.ts';
+import { startMock } from '../mock/server.ts';
+import { UserError } from '../model/user-error.ts';
+import { EXIT_INTERRUPTED, EXIT_NOT_CLEAN } from './exit-status.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -50,9 +52,9 @@ export async function run(argv: string[]): Promise<number> {
   const maxBody = values['max-body'] === undefined ? 16 * 1024 * 1024 : parseSize(values['max-body'], '--max-body');
   const upstreamArg = values.upstream === undefined ? null : parseUpstream(values.upstream);
   if (upstreamArg && values.mock !== undefined) {
-    throw new UsageError('--mock and --upstream both say where to forward; pass one of them.');
+    throw new UserError('--mock and --upstream both say where to forward; pass one of them.');
   }
-  if (values.unmatched !== undefined && values.mock === undefined) throw new UsageError('--unmatched goes with --mock FILE: it says what the mock does with a request its recording lacks.');
+  if (values.unmatched !== undefined && values.mock === undefined) throw new UserError('--unmatched goes with --mock FILE: it says what the mock does with a request its recording lacks.');
   const uiToken = parseUiToken(values['ui-token'], ui.host);
   const quiet = values.quiet ?? false;
   const say = (line: string) => process.stdout.write(line + '\n');
@@ -66,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     listen: { host: '127.0.0.1', port: 0 },
     say,
   };
-  const mock = values.mock === undefined ? null : await startMockForCli(mockOptions);
+  const mock = values.mock === undefined ? null : await startMock(mockOptions);
   const demo = upstreamArg || mock ? null : await import('../demo/server.ts').then((m) => m.startDemoServer({ host: '127.0.0.1', port: 0 }));
   const upstream = upstreamArg ?? mock?.url ?? demo!.url;
   /** A server this command started as the upstream, stopped with it. */
@@ -93,10 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     );
   } catch (err) {
     await localUpstream?.close();
-    // A schema that does not load or a --db that is no recording is how the command was called.
-    if (err instanceof SetupError && err.fault === 'options') throw new UsageError(err.message);
-    process.stderr.write(`ca2-inspector proxy: ${(err as Error).message}\n`);
-    return 1;
+    throw err;
   }
 
   const tap = new Tap((message) => say(`recording: ${message}`));
@@ -109,8 +108,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     await recording.close();
     await localUpstream?.close();
-    process.stderr.write(`ca2-inspector proxy: ${(err as Error).message}\n`);
-    return 1;
+    throw err;
   }
 
   const uiUrl = `http://${hostForUrl(recording.ui.host)}:${recording.ui.port}/${uiToken ? `?token=${uiToken}` : ''}`;
@@ -141,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
         // Tools like `timeout` signal the process and its group, so one request can arrive twice.
         if (Date.now() - stoppingSince < 1_000) return;
         say(`ca2-inspector: ${signal} again, exiting without waiting.`);
-        process.exit(130);
+        process.exit(EXIT_INTERRUPTED);
       }
       stoppingSince = Date.now();
       say(`ca2-inspector: ${signal}: finishing ${proxy.inFlight()} exchange(s) in flight, then writing every record…`);
@@ -162,7 +160,7 @@ export async function run(argv: string[]): Promise<number> {
             `${values.db ?? DEFAULT_DB} now holds ${count(exchanges, 'exchange')} and ${count(frames, 'frame')}${losses}.`,
         );
       }
-      const code = closed ? 0 : 1;
+      const code = closed ? 0 : EXIT_NOT_CLEAN;
       resolve(code);
       // Whatever a library left running (keep-alive sockets, timers) must not keep us up.
       setTimeout(() => process.exit(code), 1_000).unref();
@@ -195,13 +193,13 @@ function parseUiToken(value: string | undefined, uiHost: string): string | null 
   if (value === undefined) return generateUiToken();
   if (value === 'off') {
     if (!isLoopback(uiHost)) {
-      throw new UsageError(`--ui-token off is refused with --ui ${uiHost}: anyone who can reach that address would see every token that crossed the proxy. Keep the token, or bind --ui to 127.0.0.1.`);
+      throw new UserError(`--ui-token off is refused with --ui ${uiHost}: anyone who can reach that address would see every token that crossed the proxy. Keep the token, or bind --ui to 127.0.0.1.`);
     }
     return null;
   }
   // It travels in a link and a cookie, so it must need no escaping in either.
   if (!/^[A-Za-z0-9._~-]+$/.test(value)) {
-    throw new UsageError(`--ui-token takes letters, digits and - _ . ~ only (it goes in a link and a cookie); got "${value}".`);
+    throw new UserError(`--ui-token takes letters, digits and - _ . ~ only (it goes in a link and a cookie); got "${value}".`);
   }
   return value;
 }

@@ -2,7 +2,6 @@
 // record the replay into the same file, and say field by field what answered differently.
 
 import { writeFileSync } from 'node:fs';
-import { FilterError } from '../model/filter.ts';
 import type { JsonValue } from '../model/types.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import type { Difference } from '../replay/diff.ts';
@@ -10,10 +9,11 @@ import { Replayer } from '../replay/replayer.ts';
 import { callName, replaySession, type ExchangeResult, type SessionReport } from '../replay/session.ts';
 import { ReplayTarget } from '../replay/target.ts';
 import { parseCommandArgs } from './args.ts';
-import { parseUpstream } from './options.ts';
+import { checkFilter, parseUpstream } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { openRecording } from './schema-option.ts';
-import { UsageError } from './usage-error.ts';
+import { UserError } from '../model/user-error.ts';
+import { EXIT_NOT_CLEAN } from './exit-status.ts';
 
 const help = `usage: ca2-inspector replay --db FILE --upstream URL [options]
 
@@ -41,13 +41,14 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  if (values.db === undefined) throw new UsageError("--db FILE is required: the recording to replay; see 'ca2-inspector replay --help'.");
+  if (values.db === undefined) throw new UserError("--db FILE is required: the recording to replay; see 'ca2-inspector replay --help'.");
   if (values.upstream === undefined) {
-    throw new UsageError("--upstream URL is required: a replay never goes to a server you did not name; see 'ca2-inspector replay --help'.");
+    throw new UserError("--upstream URL is required: a replay never goes to a server you did not name; see 'ca2-inspector replay --help'.");
   }
   const upstream = parseUpstream(values.upstream);
   const trx = oneOf(values.trx, '--trx', ['new', 'keep'] as const);
   const timing = oneOf(values.timing, '--timing', ['recorded', 'none'] as const);
+  const filter = checkFilter(values.filter);
   const { store, codec } = openRecording(values.db, values.proto ?? []);
 
   const say = (line: string) => process.stdout.write(line + '\n');
@@ -59,27 +60,24 @@ export async function run(argv: string[]): Promise<number> {
     let report: SessionReport;
     try {
       report = await replaySession(new Replayer(codec, store, target), store, {
-        filter: values.filter,
+        filter,
         token: values.token,
         trx,
         timing,
         ignore: values.ignore,
         onProgress: progress.update,
       });
-    } catch (err) {
-      if (err instanceof FilterError) throw new UsageError(`--filter ${err.message}`);
-      throw err;
     } finally {
       progress.end();
     }
     const { results } = report;
     if (results.length === 0) {
       say(`Nothing to replay: ${values.filter ? `--filter "${values.filter}" selects` : `${values.db} holds`} no /exec call or WebSocket connection.`);
-      return 1;
+      return EXIT_NOT_CLEAN;
     }
     for (const line of summaryLines(report, upstream)) say(line);
     if (values.report) writeFileSync(values.report, JSON.stringify(reportJson(results), null, 2) + '\n');
-    return results.every((r) => r.result === 'same') ? 0 : 1;
+    return results.every((r) => r.result === 'same') ? 0 : EXIT_NOT_CLEAN;
   } finally {
     await target?.close();
     recorder.stop();
@@ -105,7 +103,7 @@ function parseOptions(argv: string[]) {
 function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UsageError(`${flag} takes ${allowed.join(' or ')}; got "${value}".`);
+  throw new UserError(`${flag} takes ${allowed.join(' or ')}; got "${value}".`);
 }
 
 function summaryLines(report: SessionReport, upstream: URL): string[] {

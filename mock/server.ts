@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UserError } from '../model/user-error.ts';
 import { listen } from '../proxy/listen.ts';
 import { recordingCodec } from '../storage/capture-meta.ts';
 import { Store } from '../storage/store.ts';
@@ -42,7 +43,7 @@ export interface MockServer {
 }
 
 /** A mistake in what the mock was given (a missing file, say): a sentence naming it and the fix. */
-export class MockSetupError extends Error {}
+export class MockSetupError extends UserError {}
 
 /** Loads the recording and listens. Throws MockSetupError, SchemaError, StorageError or FilterError with a sentence. */
 export async function startMock(options: MockOptions): Promise<MockServer> {

@@ -4,15 +4,15 @@
 // on what a filter means. Browser-safe: no Node imports.
 
 import type { ExchangeKind, ExchangeState, FrameDirection } from './types.ts';
+import { UserError } from './user-error.ts';
 
 /** A malformed filter: `position` is the 0-based character index the message refers to. */
-export class FilterError extends Error {
+export class FilterError extends UserError {
   constructor(
     readonly position: number,
     readonly expected: string,
   ) {
-    super(`at ${position}: ${expected}`);
-    this.name = 'FilterError';
+    super(`at ${position}: ${expected}`, { details: { position } });
   }
 }
 

@@ -17,6 +17,7 @@ import {
   BOOL, BYTES, DOUBLE, ENUM, FIXED32_KIND, FIXED64_KIND, FLOAT, GROUP, INT32, INT64, MESSAGE, SFIXED32, SFIXED64, SINT32, SINT64, STRING, UINT32, UINT64,
   UNKNOWN_MESSAGE,
 } from './plan.ts';
+import { UserError } from '../model/user-error.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, VARINT, Wire } from './wire.ts';
 
@@ -26,10 +27,9 @@ export interface EncodeProblem {
   reason: string;
 }
 
-export class EncodeError extends Error {
+export class EncodeError extends UserError {
   constructor(readonly problems: EncodeProblem[]) {
-    super(problems.map((p) => (p.path === '' ? p.reason : `${p.path}: ${p.reason}`)).join('; '));
-    this.name = 'EncodeError';
+    super(problems.map((p) => (p.path === '' ? p.reason : `${p.path}: ${p.reason}`)).join('; '), { details: { problems } });
   }
 }
 

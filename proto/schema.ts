@@ -10,8 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
+import { UserError } from '../model/user-error.ts';
 
-export class SchemaError extends Error {}
+export class SchemaError extends UserError {}
 
 const BUNDLED_DIR = path.dirname(fileURLToPath(import.meta.url));
 const BUNDLED_ENTRY = path.join(BUNDLED_DIR, 'ca2', 'ca2.proto');

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ExchangeKind, HeaderList } from '../model/types.ts';
 import { BodyCapture, EMPTY } from './capture.ts';
 import { headerList } from './headers.ts';
-import type { FlowError, Tap, TappedFlow, TappedResponse } from './tap.ts';
+import type { FlowError, TappedFlow, TappedResponse } from './tap.ts';
 
 /** ms since the epoch with the sub-ms precision of the monotonic clock. */
 export function now(): number {

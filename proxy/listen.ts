@@ -2,10 +2,11 @@
 // and the inspector's, each naming its own option.
 
 import type { Server } from 'node:net';
+import { UserError } from '../model/user-error.ts';
 
 export function listen(server: Server, { host, port }: { host: string; port: number }, flag: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error & { code?: string }) => reject(new Error(listenFailure(err, host, port, flag)));
+    const onError = (err: Error & { code?: string }) => reject(new UserError(listenFailure(err, host, port, flag)));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

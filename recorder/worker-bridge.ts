@@ -6,19 +6,11 @@ import { Worker } from 'node:worker_threads';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import type { BackendOptions } from './backend.ts';
 import type { Dropped } from '../model/types.ts';
+import { UserError } from '../model/user-error.ts';
 import { PendingStarts } from './pending-starts.ts';
 import { createRing, RING_BYTES, RingWriter } from './tap-ring.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
-/** The recording backend failed to start, and whether the command's options were at fault. */
-export class SetupError extends Error {
-  constructor(
-    message: string,
-    readonly fault: 'options' | 'other',
-  ) {
-    super(message);
-  }
-}
 
 export interface RecordingWorker {
   listener: TapListener;
@@ -114,7 +106,7 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
         case 'fatal':
           stopped = true;
           void worker.terminate();
-          reject(new SetupError(message.message, message.cause));
+          reject(message.cause === 'user' ? new UserError(message.message) : new Error(message.message));
           break;
         case 'ready':
           resolve({

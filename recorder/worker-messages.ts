@@ -14,8 +14,8 @@ export type ToWorker = { type: 'shutdown' };
 
 export type FromWorker =
   | { type: 'ready'; ui: { host: string; port: number } }
-  /** The backend could not start; 'options' when a --proto or --db given was at fault. */
-  | { type: 'fatal'; message: string; cause: 'options' | 'other' }
+  /** The backend could not start; 'user' when it is a UserError (a --proto, a --db, a port), which crosses the thread as its sentence. */
+  | { type: 'fatal'; message: string; cause: 'user' | 'other' }
   | { type: 'log'; line: string }
   | { type: 'closed'; stats: ClosedStats };
 

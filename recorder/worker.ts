@@ -6,8 +6,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SchemaError } from '../proto/codec.ts';
-import { StorageError } from '../storage/store.ts';
+import { UserError } from '../model/user-error.ts';
 import { CLOSE_BUDGET_MS, startBackend, type Backend } from './backend.ts';
 import { RingReader } from './tap-ring.ts';
 import { replayCall } from './tap-journal.ts';
@@ -71,8 +70,7 @@ try {
   });
   post({ type: 'ready', ui: backend.ui });
 } catch (err) {
-  const options = err instanceof SchemaError || err instanceof StorageError;
-  post({ type: 'fatal', message: (err as Error).message, cause: options ? 'options' : 'other' });
+  post({ type: 'fatal', message: (err as Error).message, cause: err instanceof UserError ? 'user' : 'other' });
 }
 
 function noteDropped(backend: Backend, reader: RingReader): void {

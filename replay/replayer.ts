@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import WebSocket from 'ws';
+import { UserError } from '../model/user-error.ts';
 import type { ExchangeDetail, HeaderList, JsonObject, JsonValue, WsFrame } from '../model/types.ts';
 import { EncodeError, type Codec, type EncodeProblem } from '../proto/codec.ts';
 import type { Store } from '../storage/store.ts';
@@ -40,14 +41,13 @@ export interface ReplayOutcome {
 }
 
 /** A replay that cannot be sent; nothing was sent. `status` is the HTTP answer the REST API gives. */
-export class ReplayError extends Error {
+export class ReplayError extends UserError {
   constructor(
-    readonly status: 400 | 404,
+    status: 400 | 404,
     message: string,
     readonly problems: EncodeProblem[] = [],
   ) {
-    super(message);
-    this.name = 'ReplayError';
+    super(message, { status, details: problems.length ? { problems } : {} });
   }
 }
 

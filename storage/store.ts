@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { parseFilter } from '../model/filter.ts';
 import { matches } from '../model/filter-match.ts';
 import type { FilterNode } from '../model/filter.ts';
+import { UserError } from '../model/user-error.ts';
 import type { Dropped, ExchangeDetail, ExchangePage, ExchangeSummary, StoreStats } from '../model/types.ts';
 import { createCodec, type Codec } from '../proto/codec.ts';
 import { RowDecoder, withFacts } from './decode.ts';
@@ -26,10 +27,11 @@ import { detailFromRows, detailSql, exchangeParams, frameParams, framesSql, reco
 import { SearchIndex } from './search-index.ts';
 import { settledPage } from './settled-page.ts';
 
-export class StorageError extends Error {
+/** A file that is no recording, or that cannot be read or written: the sentence names it and the fix. */
+export class StorageError extends UserError {
   constructor(message: string) {
-    super(message);
-    this.name = 'StorageError';
+    // Over REST, a file that fails under the inspector is the server's state, not the request's fault.
+    super(message, { status: 503 });
   }
 }
 

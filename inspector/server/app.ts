@@ -8,6 +8,7 @@ import type { LiveEvents } from '../../model/types.ts';
 import type { Codec } from '../../proto/codec.ts';
 import type { Store } from '../../storage/store.ts';
 import { UiToken } from './auth.ts';
+import { errorHandler } from './errors.ts';
 import { Guard } from './guard.ts';
 import { LiveStream } from './live.ts';
 import { exportRouter } from './export-routes.ts';
@@ -67,10 +68,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
       res.type('text/plain').send('The inspector UI is not built: run `npm run build:ui`, then reload.\n');
     });
   }
-  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    log(`inspector: ${err.message}`);
-    res.status(500).json({ error: `The inspector failed to answer: ${err.message}` });
-  });
+  app.use(errorHandler(log));
 
   const server = createServer(app);
   const io = new SocketServer<Record<string, never>, LiveEvents>(server, { serveClient: false });

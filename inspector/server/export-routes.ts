@@ -6,9 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { ExportError, exportRecording, previewExport } from '../../capture/export.ts';
-import { SourceError } from '../../capture/sources.ts';
-import { FilterError } from '../../model/filter.ts';
+import { exportRecording, previewExport } from '../../capture/export.ts';
 import type { ExportPreview } from '../../model/types.ts';
 import type { Codec } from '../../proto/codec.ts';
 import type { Store } from '../../storage/store.ts';
@@ -60,9 +58,6 @@ function answer(res: express.Response, run: () => void, onFailure: () => void = 
     run();
   } catch (err) {
     onFailure();
-    if (err instanceof FilterError) return void res.status(400).json({ error: err.message, position: err.position });
-    if (err instanceof SourceError) return void res.status(404).json({ error: err.message });
-    if (err instanceof ExportError) return void res.status(500).json({ error: err.message });
     throw err;
   }
 }

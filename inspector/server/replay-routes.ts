@@ -3,7 +3,7 @@
 
 import express from 'express';
 import type { JsonValue, ReplayAnswer } from '../../model/types.ts';
-import { ReplayError, type ReplayOptions } from '../../replay/replayer.ts';
+import type { ReplayOptions } from '../../replay/replayer.ts';
 import type { ReplayService } from '../../replay/service.ts';
 
 /** Edited requests are small; this leaves room for a large one without inviting abuse. */
@@ -11,24 +11,14 @@ const BODY_LIMIT = '20mb';
 
 export function replayRouter(service: ReplayService): express.Router {
   const router = express.Router();
-  router.post('/exchanges/:id/replay', express.json({ limit: BODY_LIMIT }), async (req, res, next) => {
+  router.post('/exchanges/:id/replay', express.json({ limit: BODY_LIMIT }), async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id)) return void res.status(404).json({ error: `No exchange has id ${req.params.id}.` });
     const parsed = replayRequest(req.body ?? {});
     if (typeof parsed === 'string') return void res.status(400).json({ error: parsed });
-    try {
-      const outcome = await service.replay(id, parsed);
-      const answer: ReplayAnswer = { id: outcome.id, replayOf: outcome.replayOf, diff: outcome.diff, ...(outcome.error ? { error: outcome.error } : {}) };
-      res.json(answer);
-    } catch (err) {
-      if (err instanceof ReplayError) return void res.status(err.status).json({ error: err.message, ...(err.problems.length ? { problems: err.problems } : {}) });
-      next(err);
-    }
-  });
-  // express.json refuses malformed JSON with a SyntaxError carrying status 400.
-  router.use('/exchanges/:id/replay', (err: Error & { status?: number }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
-    if (err.status === 400 || err.status === 413) return void res.status(err.status).json({ error: `The replay request is not JSON this endpoint can take: ${err.message}.` });
-    next(err);
+    const outcome = await service.replay(id, parsed);
+    const answer: ReplayAnswer = { id: outcome.id, replayOf: outcome.replayOf, diff: outcome.diff, ...(outcome.error ? { error: outcome.error } : {}) };
+    res.json(answer);
   });
   return router;
 }

@@ -2,7 +2,6 @@
 
 import express from 'express';
 import type { Store } from '../../storage/store.ts';
-import { FilterError } from '../../model/filter.ts';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -19,12 +18,7 @@ export function apiRouter(store: Store): express.Router {
       return void res.status(400).json({ error: `limit must be between 1 and ${MAX_LIMIT}; got ${limit}.` });
     }
     const filter = typeof req.query.filter === 'string' ? req.query.filter : undefined;
-    try {
-      res.json(store.listExchanges({ limit, before, filter }));
-    } catch (err) {
-      if (err instanceof FilterError) return void res.status(400).json({ error: err.message, position: err.position });
-      throw err;
-    }
+    res.json(store.listExchanges({ limit, before, filter }));
   });
 
   router.get('/exchanges/:id', (req, res) => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEBUG_ENV, describeFailure } from '../../cli/failure.ts';
+import { describeFailure } from '../../cli/failure.ts';
+import { DEBUG_ENV } from '../../model/user-error.ts';
 
 test('reports an unforeseen error in one line, with the stack only when asked for', () => {
   const saved = process.env[DEBUG_ENV];

@@ -32,7 +32,7 @@ test('import adds HAR files and captures, leaves out what is already there, and 
   const again = cli('import', join(dir, 'a.har'), join(dir, 'b.capture'), '--db', target);
   assert.match(again.stdout, /a\.har: 0 exchange\(s\) added to .*; 3 already there, left out\.\n.*b\.capture: 0 exchange\(s\) added to .*; 5 already there/);
   const bad = cli('import', join(projectRoot, 'package.json'), '--db', target);
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2, 'a refused file is something the user can fix');
   assert.match(bad.stderr, /package\.json: log\.entries is missing, so this is not a HAR file/);
   assert.equal(cli('list', '--db', target, '--limit', '100').stdout.trim().split('\n').length, 8);
   assert.equal(cli('import', '--db', target).code, 2);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHostPort, parseSize, parseUpstream } from '../../cli/options.ts';
-import { UsageError } from '../../cli/usage-error.ts';
+import { UserError } from '../../model/user-error.ts';
 
 test('reads HOST:PORT, a bare port, and bracketed IPv6', () => {
   assert.deepEqual(parseHostPort('0.0.0.0:9000', '--listen'), { host: '0.0.0.0', port: 9000 });
@@ -10,8 +10,8 @@ test('reads HOST:PORT, a bare port, and bracketed IPv6', () => {
 });
 
 test('rejects a malformed address with a sentence naming the flag and the value', () => {
-  assert.throws(() => parseHostPort('localhost', '--ui'), (err: Error) => err instanceof UsageError && /--ui takes HOST:PORT.*"localhost"/.test(err.message));
-  assert.throws(() => parseHostPort('h:70000', '--listen'), UsageError);
+  assert.throws(() => parseHostPort('localhost', '--ui'), (err: Error) => err instanceof UserError && /--ui takes HOST:PORT.*"localhost"/.test(err.message));
+  assert.throws(() => parseHostPort('h:70000', '--listen'), UserError);
 });
 
 test('reads sizes in bytes with binary units whatever their spelling', () => {
