@@ -112,13 +112,24 @@ function refuseLeak(token: string | null, captured: CapturedExchange | null, det
   );
 }
 
-/** The output appears whole or not at all; a rename across file systems falls back to a copy. */
+/** The output appears whole or not at all; a rename across file systems falls back to a copy, which leaves nothing behind if it fails. */
 function moveInto(from: string, to: string): void {
   try {
     renameSync(from, to);
-  } catch {
-    const partial = join(dirname(to), `.${basename(to)}.partial`);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw unwritable(to, err);
+  }
+  const partial = join(dirname(to), `.${basename(to)}.partial`);
+  try {
     writeFileSync(partial, readFileSync(from));
     renameSync(partial, to);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw unwritable(to, err);
   }
+}
+
+function unwritable(file: string, err: unknown): UserError {
+  return new UserError(`Could not write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was written there. Write somewhere else.`);
 }

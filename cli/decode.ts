@@ -8,6 +8,7 @@ import { createCodec, MESSAGE_TYPES } from '../proto/codec.ts';
 import { parseCommandArgs } from './args.ts';
 import { UserError } from '../model/user-error.ts';
 import { EXIT_NOT_CLEAN } from './exit-status.ts';
+import { reasonOf } from './paths.ts';
 
 const usage = `usage: ca2-inspector decode [--type ClientRequest|ServerResponse|WsAuth|WsEvent] [--proto PATH]...
                             [--raw] [--hex|--base64] [--summary] [FILE|-]
@@ -110,9 +111,7 @@ async function readInput(input: string): Promise<Buffer> {
     }
     return await fs.promises.readFile(input);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new UserError(`cannot read ${input === '-' ? 'standard input' : input} (${why}).`);
+    throw new UserError(`cannot read ${input === '-' ? 'standard input' : input} (${reasonOf(err)}).`);
   }
 }
 

@@ -9,6 +9,7 @@ import { openRecording } from './schema-option.ts';
 import { toolVersion } from '../capture/tool-version.ts';
 import { parseCommandArgs } from './args.ts';
 import { checkFilter } from './options.ts';
+import { checkOutputFile } from './paths.ts';
 import { UserError } from '../model/user-error.ts';
 import { EXIT_NOT_CLEAN } from './exit-status.ts';
 
@@ -53,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!existsSync(db)) throw new UserError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
 
   const filter = checkFilter(values.filter);
+  checkOutputFile(output, values.output === undefined ? 'the output' : '-o');
   const { store, codec } = openRecording(db, values.proto ?? []);
   try {
     const redact = !values['keep-tokens'];

@@ -9,6 +9,7 @@ import { codecFor } from './schema-option.ts';
 import { parseCommandArgs } from './args.ts';
 import { UserError } from '../model/user-error.ts';
 import { EXIT_USER_ERROR } from './exit-status.ts';
+import { checkInputFile } from './paths.ts';
 
 const help = `usage: ca2-inspector import FILE... [--db FILE] [--proto PATH]...
 
@@ -32,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (files.length === 0) throw new UserError("name at least one file to import; see 'ca2-inspector import --help'.");
+  for (const file of files) checkInputFile(file, 'the file to import');
   const db = values.db ?? DEFAULT_DB;
   const protoPaths = values.proto ?? [];
   // A schema mistake is found before anything is read; the recording reads back with it.

@@ -2,26 +2,24 @@
 // It reads a snapshot of the file, so the file itself is never written. Its exchanges
 // are decoded as they are read: with a capture's embedded schema, or with --proto when given.
 
-import { existsSync } from 'node:fs';
 import { isSqliteFile, openSnapshot } from '../capture/sources.ts';
-import { generateUiToken } from '../inspector/server/auth.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
-import { parseHostPort } from './options.ts';
+import { inspectorLink, inspectorOptionSpecs, inspectorOptionsHelp, parseInspectorOptions } from './options.ts';
+import { checkInputFile } from './paths.ts';
 import { codecFor } from './schema-option.ts';
 import { toolVersion } from '../capture/tool-version.ts';
 import { parseCommandArgs } from './args.ts';
 import { UserError } from '../model/user-error.ts';
 
-const help = `usage: ca2-inspector open FILE [--ui HOST:PORT] [--proto PATH]...
+const help = `usage: ca2-inspector open FILE [--ui HOST:PORT] [--ui-token TOKEN] [--ui-allow-host NAME]... [--proto PATH]...
 
-  FILE            a capture (from export) or any recording
-  --ui HOST:PORT  where the inspector is served (default 127.0.0.1:8081)
-  --proto PATH    decode everything again with this schema instead of the file's own
+  FILE                 a capture (from export) or any recording
+${inspectorOptionsHelp}  --proto PATH         decode everything again with this schema instead of the file's own
 `;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('open', argv, {
-    ui: { type: 'string' },
+    ...inspectorOptionSpecs,
     proto: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   }, { positionals: Infinity });
@@ -31,8 +29,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UserError("name one capture or recording to open; see 'ca2-inspector open --help'.");
   const [file] = positionals;
-  const ui = parseHostPort(values.ui ?? '127.0.0.1:8081', '--ui');
-  if (!existsSync(file)) throw new UserError(`${file} does not exist; pass a capture made by 'ca2-inspector export' or a recording.`);
+  const { ui, uiToken: token, uiAllowHosts } = parseInspectorOptions(values);
+  checkInputFile(file, 'the file to open');
   if (!isSqliteFile(file)) throw new UserError(`${file} is not a capture or a recording; to look at a HAR file, import it first: ca2-inspector import ${file} --db FILE.`);
   const protoPaths = values.proto ?? [];
 
@@ -42,21 +40,19 @@ export async function run(argv: string[]): Promise<number> {
   const { store, codec } = snapshot;
   const cleanUp = () => snapshot.remove();
 
-  const token = generateUiToken();
   const say = (line: string) => process.stdout.write(line + '\n');
   let server;
   try {
-    server = await startInspectorServer({ store, host: ui.host, port: ui.port, token, log: say, export: { codec, toolVersion } });
+    server = await startInspectorServer({ store, host: ui.host, port: ui.port, token, allowHosts: uiAllowHosts, log: say, export: { codec, toolVersion } });
   } catch (err) {
     cleanUp();
     throw err;
   }
-  const host = server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host;
   const { exchanges } = store.stats();
   const about = snapshot.capture
     ? `a capture made ${snapshot.capture.meta.madeAt} by ca2-inspector ${snapshot.capture.meta.toolVersion}, ${snapshot.capture.meta.redacted ? 'tokens redacted' : 'tokens NOT redacted'}`
     : 'a recording';
-  say(`ca2-inspector: inspector at http://${host}:${server.address.port}/?token=${token}`);
+  say(`ca2-inspector: inspector at ${inspectorLink(server.address, token)}`);
   say(`ca2-inspector: showing ${file} (${about}), ${exchanges} exchange(s), read-only; Ctrl-C to stop`);
 
   return new Promise<number>((resolve) => {

@@ -2,6 +2,7 @@
 
 import { FilterError, parseFilter } from '../model/filter.ts';
 import { UserError } from '../model/user-error.ts';
+import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
 
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
@@ -52,4 +53,56 @@ export function checkFilter(value: string | undefined): string | undefined {
     throw err;
   }
   return value;
+}
+
+/** The inspector's options, the same in every command that serves it (proxy, open). */
+export const inspectorOptionSpecs = {
+  ui: { type: 'string' },
+  'ui-token': { type: 'string' },
+  'ui-allow-host': { type: 'string', multiple: true },
+} as const;
+
+export const inspectorOptionsHelp = `  --ui HOST:PORT       where the inspector is served (default 127.0.0.1:8081)
+  --ui-token TOKEN     the token the inspector requires (default: a new one each run,
+                       printed in the inspector link); 'off' for none, loopback --ui only
+  --ui-allow-host NAME another name the inspector may be reached by (NAME or NAME:PORT),
+                       e.g. behind your own reverse proxy; repeat for more
+`;
+
+export interface InspectorOptions {
+  ui: { host: string; port: number };
+  /** null: no token (`--ui-token off`, loopback only). */
+  uiToken: string | null;
+  uiAllowHosts: string[];
+}
+
+export function parseInspectorOptions(values: { ui?: string; 'ui-token'?: string; 'ui-allow-host'?: string[] }): InspectorOptions {
+  const ui = parseHostPort(values.ui ?? '127.0.0.1:8081', '--ui');
+  return { ui, uiToken: parseUiToken(values['ui-token'], ui.host), uiAllowHosts: values['ui-allow-host'] ?? [] };
+}
+
+/** The token the inspector requires, or null for `--ui-token off`; see inspector/server/auth.ts. */
+function parseUiToken(value: string | undefined, uiHost: string): string | null {
+  if (value === undefined) return generateUiToken();
+  if (value === 'off') {
+    if (!isLoopback(uiHost)) {
+      throw new UserError(`--ui-token off is refused with --ui ${uiHost}: anyone who can reach that address would see every token that crossed the proxy. Keep the token, or bind --ui to 127.0.0.1.`);
+    }
+    return null;
+  }
+  // It travels in a link and a cookie, so it must need no escaping in either.
+  if (!/^[A-Za-z0-9._~-]+$/.test(value)) {
+    throw new UserError(`--ui-token takes letters, digits and - _ . ~ only (it goes in a link and a cookie); got "${value}".`);
+  }
+  return value;
+}
+
+/** The link printed at start: it carries the token, which the page then keeps in a cookie. */
+export function inspectorLink(address: { host: string; port: number }, token: string | null): string {
+  return `http://${hostForUrl(address.host)}:${address.port}/${token ? `?token=${token}` : ''}`;
+}
+
+/** A host as it goes in a URL: IPv6 in brackets. */
+export function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -5,8 +5,7 @@
 import { Tap } from '../proxy/tap.ts';
 import { startProxy, type ProxyServer } from '../proxy/server.ts';
 import { startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
-import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
-import { parseHostPort, parseSize, parseUpstream } from './options.ts';
+import { hostForUrl, inspectorLink, inspectorOptionSpecs, inspectorOptionsHelp, parseHostPort, parseInspectorOptions, parseSize, parseUpstream } from './options.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { describeFailure } from './failure.ts';
 import { parseCommandArgs } from './args.ts';
@@ -16,6 +15,8 @@ import { UserError } from '../model/user-error.ts';
 import { EXIT_INTERRUPTED, EXIT_NOT_CLEAN } from './exit-status.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
+/** Signals closer together than this are one request to stop, delivered twice. */
+const SAME_SIGNAL_MS = 100;
 
 const help = `usage: ca2-inspector proxy [--upstream URL | --mock FILE] [options]
 
@@ -27,12 +28,7 @@ const help = `usage: ca2-inspector proxy [--upstream URL | --mock FILE] [options
                        with --mock: what the recording cannot answer gets SE_INTERNAL_SERVER_ERROR
                        (default), or goes to the server at URL
   --listen HOST:PORT   where clients connect (default 127.0.0.1:8080)
-  --ui HOST:PORT       where the inspector is served (default 127.0.0.1:8081)
-  --ui-token TOKEN     the token the inspector requires (default: a new one each run,
-                       printed in the inspector link); 'off' for none, loopback --ui only
-  --ui-allow-host NAME another name the inspector may be reached by (NAME or NAME:PORT),
-                       e.g. behind your own reverse proxy; repeat for more
-  --db FILE            SQLite file to record into (default ./${DEFAULT_DB})
+${inspectorOptionsHelp}  --db FILE            SQLite file to record into (default ./${DEFAULT_DB})
   --proto PATH         a .proto file, a folder of them, or a descriptor set (.desc/.pb);
                        repeat for more
   --insecure           accept any TLS certificate from the upstream
@@ -48,14 +44,14 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const listen = parseHostPort(values.listen ?? '127.0.0.1:8080', '--listen');
-  const ui = parseHostPort(values.ui ?? '127.0.0.1:8081', '--ui');
+  const inspector = parseInspectorOptions(values);
   const maxBody = values['max-body'] === undefined ? 16 * 1024 * 1024 : parseSize(values['max-body'], '--max-body');
   const upstreamArg = values.upstream === undefined ? null : parseUpstream(values.upstream);
   if (upstreamArg && values.mock !== undefined) {
     throw new UserError('--mock and --upstream both say where to forward; pass one of them.');
   }
   if (values.unmatched !== undefined && values.mock === undefined) throw new UserError('--unmatched goes with --mock FILE: it says what the mock does with a request its recording lacks.');
-  const uiToken = parseUiToken(values['ui-token'], ui.host);
+  const { uiToken } = inspector;
   const quiet = values.quiet ?? false;
   const say = (line: string) => process.stdout.write(line + '\n');
   // A bug in some corner must not take the traffic down with it: say it and keep forwarding.
@@ -83,9 +79,7 @@ export async function run(argv: string[]): Promise<number> {
       {
         db: values.db ?? DEFAULT_DB,
         protoPaths,
-        ui,
-        uiToken,
-        uiAllowHosts: values['ui-allow-host'] ?? [],
+        ...inspector,
         quiet,
         upstream: upstream.href,
         insecure: values.insecure ?? false,
@@ -111,9 +105,8 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
-  const uiUrl = `http://${hostForUrl(recording.ui.host)}:${recording.ui.port}/${uiToken ? `?token=${uiToken}` : ''}`;
   const proxyUrl = new URL(`http://${hostForUrl(proxy.address.host)}:${proxy.address.port}`);
-  say(`ca2-inspector: inspector at ${uiUrl}`);
+  say(`ca2-inspector: inspector at ${inspectorLink(recording.ui, uiToken)}`);
   if (mock) for (const line of describeLoaded(mock, mockOptions)) say(`ca2-inspector: mock ${line}`);
   say(
     demo
@@ -136,8 +129,10 @@ export async function run(argv: string[]): Promise<number> {
     let stoppingSince = 0;
     const stop = async (signal: string) => {
       if (stoppingSince) {
-        // Tools like `timeout` signal the process and its group, so one request can arrive twice.
-        if (Date.now() - stoppingSince < 1_000) return;
+        // One request can arrive twice within a few milliseconds: `npm start` forwards the
+        // terminal's SIGINT to a process that got it already, and `timeout` signals the
+        // child and then its group. A person's second Ctrl-C comes later than that.
+        if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
         say(`ca2-inspector: ${signal} again, exiting without waiting.`);
         process.exit(EXIT_INTERRUPTED);
       }
@@ -176,9 +171,7 @@ function parseOptions(argv: string[]) {
     mock: { type: 'string' },
     unmatched: { type: 'string' },
     listen: { type: 'string' },
-    ui: { type: 'string' },
-    'ui-token': { type: 'string' },
-    'ui-allow-host': { type: 'string', multiple: true },
+    ...inspectorOptionSpecs,
     db: { type: 'string' },
     proto: { type: 'string', multiple: true },
     insecure: { type: 'boolean' },
@@ -188,26 +181,6 @@ function parseOptions(argv: string[]) {
   });
 }
 
-/** The token the inspector requires, or null for `--ui-token off`; see inspector/server/auth.ts. */
-function parseUiToken(value: string | undefined, uiHost: string): string | null {
-  if (value === undefined) return generateUiToken();
-  if (value === 'off') {
-    if (!isLoopback(uiHost)) {
-      throw new UserError(`--ui-token off is refused with --ui ${uiHost}: anyone who can reach that address would see every token that crossed the proxy. Keep the token, or bind --ui to 127.0.0.1.`);
-    }
-    return null;
-  }
-  // It travels in a link and a cookie, so it must need no escaping in either.
-  if (!/^[A-Za-z0-9._~-]+$/.test(value)) {
-    throw new UserError(`--ui-token takes letters, digits and - _ . ~ only (it goes in a link and a cookie); got "${value}".`);
-  }
-  return value;
-}
-
 function count(n: number, noun: string): string {
   return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

@@ -10,6 +10,7 @@ import { callName, replaySession, type ExchangeResult, type SessionReport } from
 import { ReplayTarget } from '../replay/target.ts';
 import { parseCommandArgs } from './args.ts';
 import { checkFilter, parseUpstream } from './options.ts';
+import { checkOutputFile } from './paths.ts';
 import { progressReporter } from './progress.ts';
 import { openRecording } from './schema-option.ts';
 import { UserError } from '../model/user-error.ts';
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const trx = oneOf(values.trx, '--trx', ['new', 'keep'] as const);
   const timing = oneOf(values.timing, '--timing', ['recorded', 'none'] as const);
   const filter = checkFilter(values.filter);
+  if (values.report !== undefined) checkOutputFile(values.report, '--report');
   const { store, codec } = openRecording(values.db, values.proto ?? []);
 
   const say = (line: string) => process.stdout.write(line + '\n');

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../support/proxy-process.ts';
@@ -44,4 +44,16 @@ test('export refuses bad options in one line with exit 2, writing nothing', () =
   assert.equal(both.code, 2);
   assert.ok(!existsSync(join(dir, 'c.har')));
   assert.match(cli('export', '--db', join(dir, 'none.sqlite')).stderr, /none\.sqlite does not exist/);
+});
+
+test('an output path that cannot be written is said before any work, and nothing is left behind', () => {
+  const missingFolder = cli('export', '--db', db, '-o', '/nonexistent/dir/x.har');
+  assert.deepEqual(
+    [missingFolder.code, missingFolder.stderr],
+    [2, 'ca2-inspector export: -o /nonexistent/dir/x.har: the folder /nonexistent/dir does not exist; create it or write somewhere else.\n'],
+  );
+  const before = readdirSync(dir).sort();
+  const folder = spawnSync(process.execPath, [join(projectRoot, 'bin/ca2-inspector.js'), 'export', '--db', db, '-o', '.'], { cwd: dir, encoding: 'utf8' });
+  assert.deepEqual([folder.status, folder.stderr], [2, 'ca2-inspector export: -o . is a folder; name a file in it, like ./out.\n']);
+  assert.deepEqual(readdirSync(dir).sort(), before, 'no ...partial file is left');
 });

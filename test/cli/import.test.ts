@@ -37,3 +37,12 @@ test('import adds HAR files and captures, leaves out what is already there, and 
   assert.equal(cli('list', '--db', target, '--limit', '100').stdout.trim().split('\n').length, 8);
   assert.equal(cli('import', '--db', target).code, 2);
 });
+
+test('a folder or a missing file to import is one sentence and exit 2, before anything is read', () => {
+  const folder = cli('import', '.', '--db', join(dir, 'never.sqlite'));
+  assert.deepEqual([folder.code, folder.stderr], [2, 'ca2-inspector import: the file to import . is a folder, not a file; name a file inside it.\n']);
+  const missing = cli('import', join(dir, 'a.har'), join(dir, 'gone.har'), '--db', join(dir, 'never.sqlite'));
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, `ca2-inspector import: the file to import ${join(dir, 'gone.har')} cannot be read (no such file).\n`);
+  assert.doesNotMatch(missing.stdout, /a\.har/, 'the readable file before it was not imported either');
+});

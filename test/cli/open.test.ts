@@ -82,3 +82,17 @@ test('open refuses a HAR file with a sentence saying to import it', () => {
   assert.equal(out.status, 2);
   assert.match(out.stderr, /is not a capture or a recording; to look at a HAR file, import it first/);
 });
+
+test('open takes the inspector options the proxy takes, so a script can open a capture with a known token', async () => {
+  await withOpen([capture, '--ui-token', 'known-token.1', '--ui-allow-host', 'inspector.example'], async (link) => {
+    assert.equal(link.searchParams.get('token'), 'known-token.1');
+    const page = await api(link, '/api/exchanges');
+    assert.equal(page.items.length, 5);
+    const byName = await fetch(new URL('/api/stats', link.origin), {
+      headers: { Authorization: 'Bearer known-token.1', Host: 'inspector.example' },
+    });
+    assert.equal(byName.status, 200, 'the allowed name is answered');
+  });
+  const bad = spawnSync(process.execPath, ['bin/ca2-inspector.js', 'open', capture, '--ui-token', 'a b'], { cwd: projectRoot, encoding: 'utf8' });
+  assert.deepEqual([bad.status, bad.stderr], [2, 'ca2-inspector open: --ui-token takes letters, digits and - _ . ~ only (it goes in a link and a cookie); got "a b".\n']);
+});

@@ -267,6 +267,26 @@ describe('the proxy when things go wrong', () => {
     }
   });
 
+  test('a second Ctrl-C exits at once with 130, without waiting for the exchange in flight', async () => {
+    const upstream = await echoUpstream(10_000);
+    const db = tempDb();
+    try {
+      const proxy = await startProxyProcess(['--upstream', upstream.url, '--db', db.file, '--quiet']);
+      const inFlight = exec(proxy, Buffer.from([0x0a, 0x02, 0x68, 0x6b])).catch((err: Error) => err);
+      await eventually(async () => ((await api<ExchangePage>(proxy, '/api/exchanges?filter=state:pending')).items[0]), 'the exchange in flight');
+      proxy.child.kill('SIGINT');
+      await eventually(() => (proxy.lines.some((l) => /SIGINT: finishing 1 exchange/.test(l)) ? true : undefined), 'the first Ctrl-C said');
+      // Later than a doubled delivery of one signal, as quick as a person presses twice.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await proxy.stop('SIGINT'), 130);
+      assert.ok(proxy.lines.some((l) => /SIGINT again, exiting without waiting/.test(l)), proxy.lines.join('\n'));
+      assert.ok((await inFlight) instanceof Error, 'the client in flight is cut off');
+    } finally {
+      upstream.close();
+      db.cleanup();
+    }
+  });
+
   test("in demo mode decodes with the demo's schema, keeps quiet with --quiet, and counts this run apart from the file", async () => {
     const db = tempDb();
     try {

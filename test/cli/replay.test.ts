@@ -124,6 +124,22 @@ describe('ca2-inspector replay', () => {
     assert.equal(badFilter.code, 2);
     assert.match(badFilter.stderr, /^ca2-inspector replay: --filter at 0: unknown key "sevice:"/);
   });
+
+  test('a --report that cannot be written is said before anything is sent', async () => {
+    let requests = 0;
+    const upstream = http.createServer((_req, res) => {
+      requests++;
+      res.end();
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const out = await replay('--db', db, '--upstream', `http://127.0.0.1:${(upstream.address() as { port: number }).port}`, '--report', '/nonexistent/r.json');
+      assert.deepEqual([out.code, out.stderr], [2, 'ca2-inspector replay: --report /nonexistent/r.json: the folder /nonexistent does not exist; create it or write somewhere else.\n']);
+      assert.equal(requests, 0, 'nothing was replayed');
+    } finally {
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  });
 });
 
 describe('ca2-inspector replay with a token that has since expired', () => {
