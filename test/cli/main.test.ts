@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { projectRoot } from '../support/proxy-process.ts';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/ca2-inspector.js', ...args], { cwd: projectRoot, encoding: 'utf8' });
@@ -59,4 +64,32 @@ test('exits 2 from proxy for a --proto that does not load and a --db that is no 
   const db = cli('proxy', '--db', 'README.md', '--listen', '127.0.0.1:0', '--ui', '127.0.0.1:0');
   assert.equal(db.status, 2);
   assert.match(db.stderr, /^ca2-inspector proxy: README\.md is not an SQLite database/);
+});
+
+test('a port in use is exit 2 with the same sentence for proxy, open and mock', async () => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as { port: number }).port;
+  // Asynchronous: the port's holder lives in this process and must keep answering.
+  const run = async (...args: string[]) => {
+    const child = spawn(process.execPath, ['bin/ca2-inspector.js', ...args], { cwd: projectRoot });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const [code] = await once(child, 'exit');
+    return { code, stderr };
+  };
+  try {
+    const sample = join(mkdtempSync(join(tmpdir(), 'ca2-port-in-use-')), 'sample.sqlite');
+    copyFileSync(join(projectRoot, 'test/fixtures/storage/v2.sqlite'), sample);
+    const proxy = await run('proxy', '--listen', `127.0.0.1:${port}`, '--ui', '127.0.0.1:0', '--db', ':memory:', '--quiet');
+    assert.deepEqual(proxy, { code: 2, stderr: `ca2-inspector proxy: 127.0.0.1:${port} is already in use; pick another --listen\n` });
+    const ui = await run('proxy', '--listen', '127.0.0.1:0', '--ui', `127.0.0.1:${port}`, '--db', ':memory:', '--quiet');
+    assert.deepEqual(ui, { code: 2, stderr: `ca2-inspector proxy: 127.0.0.1:${port} is already in use; pick another --ui\n` });
+    const open = await run('open', sample, '--ui', `127.0.0.1:${port}`);
+    assert.deepEqual(open, { code: 2, stderr: `ca2-inspector open: 127.0.0.1:${port} is already in use; pick another --ui\n` });
+    const mock = await run('mock', '--db', sample, '--listen', `127.0.0.1:${port}`);
+    assert.deepEqual(mock, { code: 2, stderr: `ca2-inspector mock: 127.0.0.1:${port} is already in use; pick another --listen\n` });
+  } finally {
+    holder.close();
+  }
 });
