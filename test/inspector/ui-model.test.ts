@@ -488,6 +488,41 @@ describe('filter editing', () => {
     assert.equal(hasTerm('kind:wss', 'kind:ws'), false);
   });
 
+  it('puts a filter with a top-level or in parentheses before adding a toggle\'s term, and gives the text back when it goes off', () => {
+    const typed = 'service:auth or service:billing';
+    const errorsOnly = toggleTerm(typed, 'error:any');
+    assert.equal(errorsOnly, '(service:auth or service:billing) error:any');
+    assert.equal(hasTerm(errorsOnly, 'error:any'), true);
+    const compiled = compileLiveFilter(errorsOnly);
+    assert.ok(compiled.ok);
+    const withErrors = { errors: ['SE_UNKNOWN_ERROR'] };
+    assert.deepEqual(
+      [summary(1, { service: 'auth' }), summary(2, { service: 'billing' }), summary(3, { service: 'auth', ...withErrors }), summary(4, { service: 'billing', ...withErrors }), summary(5, { service: 'instances', ...withErrors })].map(compiled.matches),
+      [false, false, true, true, false],
+    );
+    assert.equal(toggleTerm(errorsOnly, 'error:any'), typed);
+    const withExec = toggleKind(errorsOnly, 'exec');
+    assert.equal(withExec, '(service:auth or service:billing) error:any kind:exec');
+    assert.equal(toggleKind(toggleTerm(withExec, 'error:any'), 'exec'), typed);
+    assert.equal(toggleKind(typed, 'ws'), '(service:auth or service:billing) kind:ws');
+    assert.equal(toggleKind(toggleKind(typed, 'ws'), 'ws'), typed);
+  });
+
+  it('reads only terms the whole filter requires as a toggle that is on', () => {
+    assert.equal(hasTerm('service:auth or error:any', 'error:any'), false);
+    assert.equal(hasTerm('not error:any', 'error:any'), false);
+    assert.equal(hasTerm('- error:any', 'error:any'), false);
+    assert.equal(hasTerm('path:"a error:any" (x or error:any)', 'error:any'), false);
+    assert.equal(toggleTerm('service:auth or error:any', 'error:any'), '(service:auth or error:any) error:any');
+    assert.equal(toggleTerm('not error:any', 'error:any'), 'not error:any error:any');
+    assert.equal(toggleTerm('service:auth and error:any', 'error:any'), 'service:auth');
+    assert.equal(toggleTerm('error:any AND service:auth', 'error:any'), 'service:auth');
+    assert.equal(toggleTerm('(a b)', 'error:any'), '(a b) error:any');
+    assert.equal(toggleTerm('(a b) error:any', 'error:any'), '(a b)', 'a group without or is the user\'s own');
+    assert.equal(toggleTerm('(kind:exec or kind:ws) error:any', 'error:any'), '(kind:exec or kind:ws)', 'the kinds\' group stays one for their toggles');
+    assert.equal(toggleTerm('path:"a b" (x', 'error:any'), 'path:"a b" (x error:any', 'an unclosed group is left as it is');
+  });
+
   it('turns the exec and ws toggles on and off independently, both on meaning both kinds', () => {
     const both = toggleKind('service:auth kind:exec', 'ws');
     assert.equal(both, 'service:auth (kind:exec or kind:ws)');

@@ -1,6 +1,7 @@
 // Editing the filter text: the word under the caret, autocomplete suggestions for
-// keys and values, and the quick toggles, which add or remove one top-level term.
-// The grammar itself lives in model/filter.ts; this only works on words.
+// keys and values, and the quick toggles, which add or remove one term the whole
+// filter requires. The grammar itself lives in model/filter.ts; this only splits the
+// text as typed into words and groups, so what the user wrote stays as written.
 
 export interface FilterKeyHelp {
   /** The key without its colon: "service". */
@@ -86,47 +87,130 @@ export function applySuggestion(text: string, caret: number, suggestion: Suggest
   return { text: head + spacer + tail, caret: head.length + spacer.length };
 }
 
-function topLevelWords(text: string): string[] {
-  return text.split(/\s+/).filter(Boolean);
+/**
+ * The filter's top-level units as typed: a word (a quoted value kept whole, quotes and
+ * all), a group in parentheses (what it nests inside it), or a keyword (or, and, not);
+ * a leading - stays with what follows it. Text that does not parse yet (an unclosed
+ * group or quote) runs to the end, so a toggle never breaks it further.
+ */
+function topLevelUnits(text: string): string[] {
+  const units: string[] = [];
+  let i = 0;
+  const skipQuote = () => {
+    for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    i++;
+  };
+  while (i < text.length) {
+    if (/\s/.test(text[i]!)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (text[i] === '-') i++;
+    if (text[i] === '(') {
+      let depth = 0;
+      while (i < text.length) {
+        const c = text[i]!;
+        if (c === '"') {
+          skipQuote();
+          continue;
+        }
+        i++;
+        if (c === '(') depth++;
+        else if (c === ')' && --depth === 0) break;
+      }
+    } else if (text[i] === ')') {
+      i++;
+    } else {
+      while (i < text.length && !/[\s()]/.test(text[i]!)) {
+        if (text[i] === '"') skipQuote();
+        else i++;
+      }
+    }
+    units.push(text.slice(start, Math.min(i, text.length)));
+  }
+  return units;
 }
 
+const isKeyword = (unit: string | undefined, keyword: 'or' | 'and' | 'not') => unit?.toLowerCase() === keyword;
+/** `not` or a - standing apart: it negates the unit after it. */
+const isNegation = (unit: string | undefined) => isKeyword(unit, 'not') || (unit !== undefined && /^-+$/.test(unit));
+/** How a toggle's term is compared: any case, any spacing. */
+const normal = (unit: string) => unit.toLowerCase().replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')');
+
+/**
+ * What the quick toggles see: units that all must match. A filter with a top-level
+ * `or` is one unit, in parentheses, since a term added beside it must hold for either side.
+ */
+function conjunction(text: string): string[] {
+  const units = topLevelUnits(text);
+  return units.some((unit) => isKeyword(unit, 'or')) ? [`(${text.trim()})`] : units;
+}
+
+/** The terms the whole filter requires, normalised; negated ones left out. */
+function requiredTerms(text: string): string[] {
+  const units = conjunction(text);
+  return units.filter((unit, i) => !isNegation(unit) && !isNegation(units[i - 1]) && !isKeyword(unit, 'and')).map(normal);
+}
+
+/** The toggles' own group: never unwrapped, since each toggle must keep finding it. */
+const bothKinds = '(kind:exec or kind:ws)';
+const isBothKinds = (term: string) => term === bothKinds || term === '(kind:ws or kind:exec)';
+
+/**
+ * Drops the required terms `drop` picks (with an `and` that joined one) and adds `add`.
+ * When only the user's own part is left and it is a group around an `or`, which the
+ * toggles wrapped for their terms, the parentheses go again.
+ */
+function editTerms(text: string, drop: (term: string) => boolean, add: string[]): string {
+  const units = conjunction(text);
+  const kept: string[] = [];
+  let dropped = false;
+  for (let i = 0; i < units.length; i++) {
+    const unit = units[i]!;
+    if (isNegation(unit)) {
+      while (isNegation(units[i]) && i < units.length) kept.push(units[i++]!);
+      if (i < units.length) kept.push(units[i]!);
+      continue;
+    }
+    if (isKeyword(unit, 'and') || !drop(normal(unit))) {
+      kept.push(unit);
+      continue;
+    }
+    dropped = true;
+    if (isKeyword(kept.at(-1), 'and')) kept.pop();
+    else if (isKeyword(units[i + 1], 'and')) i++;
+  }
+  const only = kept.length === 1 && add.length === 0 && dropped ? kept[0]! : null;
+  if (only !== null && only.startsWith('(') && only.endsWith(')') && !isBothKinds(normal(only))) {
+    const inner = only.slice(1, -1).trim();
+    if (topLevelUnits(inner).some((unit) => isKeyword(unit, 'or'))) return inner;
+  }
+  return [...kept, ...add].join(' ');
+}
+
+/** Whether the whole filter requires `term` (error:any, say), as a toggle shows it. */
 export function hasTerm(text: string, term: string): boolean {
-  return topLevelWords(text).includes(term);
+  return requiredTerms(text).includes(normal(term));
 }
 
-/** Adds `term` when absent and removes it when present. Only simple top-level words are touched; the rest of the filter stays as typed. */
+/** Adds `term` when the filter does not require it and removes it when it does; the rest of the filter stays as typed. */
 export function toggleTerm(text: string, term: string): string {
-  const words = topLevelWords(text);
-  if (words.includes(term)) return words.filter((w) => w !== term).join(' ');
-  return [...words, term].join(' ');
+  const wanted = normal(term);
+  return hasTerm(text, term) ? editTerms(text, (t) => t === wanted, []) : editTerms(text, () => false, [term]);
 }
 
 /** The kinds with a quick toggle. Both on is written as one group, since `kind:exec kind:ws` would match nothing. */
 export type ToggleKind = 'exec' | 'ws';
 const toggleKinds: ToggleKind[] = ['exec', 'ws'];
-const bothKinds = ['(kind:exec', 'or', 'kind:ws)'];
 
-/** Where the kind toggles' terms are among the top-level words, and which kinds they turn on. */
-function kindTerms(words: string[]): { at: Set<number>; kinds: Set<ToggleKind> } {
-  const at = new Set<number>();
-  const kinds = new Set<ToggleKind>();
-  words.forEach((word, i) => {
-    const group = [word, words[i + 1], words[i + 2]].map((w) => w?.toLowerCase());
-    if (group.join(' ') === bothKinds.join(' ') || group.join(' ') === '(kind:ws or kind:exec)') {
-      [i, i + 1, i + 2].forEach((j) => at.add(j));
-      toggleKinds.forEach((kind) => kinds.add(kind));
-    }
-    const kind = toggleKinds.find((k) => word === `kind:${k}`);
-    if (kind) {
-      at.add(i);
-      kinds.add(kind);
-    }
-  });
-  return { at, kinds };
+function kindsOf(term: string): ToggleKind[] {
+  if (isBothKinds(term)) return toggleKinds;
+  return toggleKinds.filter((kind) => term === `kind:${kind}`);
 }
 
 export function kindsOn(text: string): Set<ToggleKind> {
-  return kindTerms(topLevelWords(text)).kinds;
+  return new Set(requiredTerms(text).flatMap(kindsOf));
 }
 
 /**
@@ -134,12 +218,10 @@ export function kindsOn(text: string): Set<ToggleKind> {
  * kinds. Turning one on drops a kind:http, which no toggle shows.
  */
 export function toggleKind(text: string, kind: ToggleKind): string {
-  const words = topLevelWords(text);
-  const { at, kinds } = kindTerms(words);
+  const kinds = kindsOn(text);
   const adding = !kinds.has(kind);
   if (adding) kinds.add(kind);
   else kinds.delete(kind);
-  const rest = words.filter((word, i) => !at.has(i) && !(adding && word === 'kind:http'));
-  const term = kinds.size === 2 ? bothKinds : [...kinds].map((k) => `kind:${k}`);
-  return [...rest, ...term].join(' ');
+  const term = kinds.size === 2 ? [bothKinds] : [...kinds].map((k) => `kind:${k}`);
+  return editTerms(text, (t) => kindsOf(t).length > 0 || (adding && t === 'kind:http'), term);
 }
