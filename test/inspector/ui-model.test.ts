@@ -9,7 +9,7 @@ import { DisplayList, type Expansion } from '../../inspector/ui/model/display-li
 import { base64Length, base64ToBytes, hexLines, inRange, lineCount, lineOfOffset } from '../../inspector/ui/model/hex-dump.ts';
 import { childPath, parentPath, SpanIndex } from '../../inspector/ui/model/json-path.ts';
 import { approximateSize, childrenOf, clipboardText, collapseAboveBytes, preview, startsOpen } from '../../inspector/ui/model/json-tree.ts';
-import { buildTokenTimeline, inScope, mergeIntervals, percentAt, scopeOf, tokenFilter, tokenKey, uncovered } from '../../inspector/ui/model/token-timeline.ts';
+import { buildTokenTimeline, inScope, mergeIntervals, percentAt, scopeOf, thisToken, tokenFilter, tokenKey, uncovered } from '../../inspector/ui/model/token-timeline.ts';
 import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
 import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
 import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
@@ -423,11 +423,21 @@ describe('token timeline', () => {
     const expired = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 100, expired: true };
     const fresh = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 5000 };
     const only = scopeOf(fresh, false);
-    assert.deepEqual(only, { value: 'usr_1', token: tokenKey(fresh) });
-    assert.deepEqual(scopeOf(fresh, true), { value: 'usr_1', token: null });
+    assert.deepEqual(only, { value: 'usr_1', token: tokenKey(fresh), origin: tokenKey(fresh) });
+    assert.deepEqual(scopeOf(fresh, true), { value: 'usr_1', token: null, origin: tokenKey(fresh) });
     const rows = [summary(1, { token: expired }), summary(2, { token: fresh }), summary(3)];
     assert.deepEqual(rows.filter((s) => inScope(s, only)).map((s) => s.id), [2]);
     assert.deepEqual(rows.filter((s) => inScope(s, scopeOf(fresh, true))).map((s) => s.id), [1, 2, 3]);
+  });
+
+  it('shows as "This token" the token of the exchange the subject\'s timeline was opened from, not the newest', () => {
+    const older = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 100, expired: true };
+    const newest = { sub: 'usr_1', prefix: 'eyJhbGciOiJI', exp: 5000 };
+    const newestFirst = [summary(3, { token: newest }), summary(2), summary(1, { token: older })];
+    assert.equal(thisToken(scopeOf(older, true), newestFirst), tokenKey(older));
+    assert.equal(thisToken(scopeOf(newest, false), newestFirst), tokenKey(newest));
+    assert.equal(thisToken({ value: 'usr_1', token: null, origin: null }, newestFirst), tokenKey(newest), 'a link that does not say: the newest');
+    assert.equal(thisToken({ value: 'usr_1', token: null, origin: null }, [summary(1)]), null);
   });
 
   it('marks where each of several tokens was first used, and nothing for a single token', () => {
@@ -553,14 +563,17 @@ describe('URL state', () => {
       open: 42,
       timeline: 'usr_1',
       timelineToken: '1700000000:eyJ',
+      timelineFrom: null,
     });
-    assert.deepEqual(readUrlState('?open=abc&timelineToken=x'), { filter: '', open: null, timeline: null, timelineToken: null });
+    assert.deepEqual(readUrlState('?open=abc&timelineToken=x&timelineFrom=y'), { filter: '', open: null, timeline: null, timelineToken: null, timelineFrom: null });
+    assert.equal(readUrlState('?timeline=usr_1&timelineFrom=100%3AeyJ').timelineFrom, '100:eyJ');
   });
 
   it('writes the state back and keeps other parameters', () => {
-    assert.equal(writeUrlState('?x=1&open=3', { filter: 'kind:ws', open: null, timeline: null, timelineToken: null }), '?x=1&filter=kind%3Aws');
-    assert.equal(writeUrlState('?filter=a&timelineToken=x', { filter: ' ', open: null, timeline: null, timelineToken: 'x' }), '');
-    assert.equal(writeUrlState('', { filter: '', open: null, timeline: 'usr_1', timelineToken: ':eyJ' }), '?timeline=usr_1&timelineToken=%3AeyJ');
+    assert.equal(writeUrlState('?x=1&open=3', { filter: 'kind:ws', open: null, timeline: null, timelineToken: null, timelineFrom: null }), '?x=1&filter=kind%3Aws');
+    assert.equal(writeUrlState('?filter=a&timelineToken=x', { filter: ' ', open: null, timeline: null, timelineToken: 'x', timelineFrom: 'x' }), '');
+    assert.equal(writeUrlState('', { filter: '', open: null, timeline: 'usr_1', timelineToken: ':eyJ', timelineFrom: ':eyJ' }), '?timeline=usr_1&timelineToken=%3AeyJ');
+    assert.equal(writeUrlState('', { filter: '', open: null, timeline: 'usr_1', timelineToken: null, timelineFrom: ':eyJ' }), '?timeline=usr_1&timelineFrom=%3AeyJ');
   });
 
   it('takes the UI token out of the query string', () => {

@@ -413,6 +413,18 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     await shot(page, 'token-timeline');
   });
 
+  it('shows as "This token" the token of the exchange the subject\'s timeline was opened from', async () => {
+    // Yesterday's token, which the demo uses just before it signs in: never the subject's newest for long.
+    const stale = await waitForExchange(proxy, '&filter=kind:exec', (s) => s.token?.expired === true && s.token.sub !== undefined);
+    await page.goto(`${proxy.uiUrl}/?open=${stale.id}`);
+    await page.click('.tabs button:has-text("Timing & token")');
+    await page.click('button:has-text("Timeline of this subject")');
+    await page.waitForSelector('.timeline-pane .scope-switch button[aria-pressed="true"]:has-text("Every token")');
+    await page.click('.timeline-pane .scope-switch button:has-text("This token")');
+    await page.waitForSelector('.timeline-pane .scope-switch button[aria-pressed="true"]:has-text("This token")');
+    assert.equal(new URL(page.url()).searchParams.get('timelineToken'), `${stale.token!.exp}:${stale.token!.prefix}`);
+  });
+
   it('switches to the dark theme and remembers it', async () => {
     await page.goto(proxy.uiUrl);
     await page.waitForSelector('[data-row]');

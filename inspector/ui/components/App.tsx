@@ -67,7 +67,9 @@ export function App({ api, firstPage }: AppProps) {
   const [openId, setOpenId] = useState<number | null>(initial.open);
   /** The frame shown in the open WebSocket exchange's detail. */
   const [openSeq, setOpenSeq] = useState<number | null>(null);
-  const [timeline, setTimeline] = useState<TimelineScope | null>(initial.timeline === null ? null : { value: initial.timeline, token: initial.timelineToken });
+  const [timeline, setTimeline] = useState<TimelineScope | null>(
+    initial.timeline === null ? null : { value: initial.timeline, token: initial.timelineToken, origin: initial.timelineToken ?? initial.timelineFrom },
+  );
   const [expansions, setExpansions] = useState<ReadonlyMap<number, Expansion>>(new Map());
   const [detail, setDetail] = useState<DetailState | null>(null);
   const [liveStatus, setLiveStatus] = useState<LiveStatus>('connecting');
@@ -326,7 +328,7 @@ export function App({ api, firstPage }: AppProps) {
   };
 
   useEffect(() => {
-    history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null })}`);
+    history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null })}`);
   }, [applied, openId, timeline?.value, timeline?.token]);
 
   const toggleExpansion = (id: number) => {

@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ExchangeSummary, TokenRef, WsClose, WsFrame } from '../../../model/types.ts';
 import { countOf, formatClock, formatDateTime, formatDuration, formatOffset } from '../model/format.ts';
 import { closeSummary, frameSummary } from '../model/frames.ts';
-import { buildTokenTimeline, inScope, percentAt, tokenFilter, tokenKey, type TimelineEntry, type TimelineScope, type TokenTimeline as Timeline } from '../model/token-timeline.ts';
+import { buildTokenTimeline, inScope, percentAt, thisToken, tokenFilter, tokenKey, type TimelineEntry, type TimelineScope, type TokenTimeline as Timeline } from '../model/token-timeline.ts';
 import { ApiError, type Api } from '../services/api.ts';
 import { ErrorChips, StatusBadge, operationLabel } from './badges.tsx';
 
@@ -65,9 +65,8 @@ export function TokenTimeline({ scope, api, onScope, onOpen, onClose }: TokenTim
   }, [api, token, generation]);
 
   const timeline = loaded ? buildTokenTimeline({ summaries: loaded.summaries.filter((s) => inScope(s, scope)), wsDetails: loaded.wsDetails, now: Date.now() }) : null;
-  // "This token" from the subject's view: the one used last.
-  const newestToken = loaded?.summaries.find((s) => s.token)?.token ?? null;
-  const shownToken = scope.token ?? null;
+  const oneToken = thisToken(scope, loaded?.summaries ?? []);
+  const shownToken = scope.token;
   const subjectTokens = loaded ? new Set(loaded.summaries.flatMap((s) => (s.token ? [tokenKey(s.token)] : []))).size : 0;
   const lostMs = timeline?.lost.reduce((sum, gap) => sum + gap.to - gap.from, 0) ?? 0;
   return (
@@ -90,9 +89,9 @@ export function TokenTimeline({ scope, api, onScope, onOpen, onClose }: TokenTim
           <button
             class={`toggle${shownToken ? ' on' : ''}`}
             aria-pressed={shownToken !== null}
-            disabled={!shownToken && !newestToken}
+            disabled={!shownToken && !oneToken}
             title="Only the exchanges that carried this one token"
-            onClick={() => !shownToken && newestToken && onScope({ value: token, token: tokenKey(newestToken) })}
+            onClick={() => !shownToken && oneToken && onScope({ ...scope, token: oneToken })}
           >
             This token
           </button>
@@ -100,7 +99,7 @@ export function TokenTimeline({ scope, api, onScope, onOpen, onClose }: TokenTim
             class={`toggle${shownToken ? '' : ' on'}`}
             aria-pressed={shownToken === null}
             title="Every token of this subject, with the point where each came into use marked"
-            onClick={() => shownToken && onScope({ value: token, token: null })}
+            onClick={() => shownToken && onScope({ ...scope, token: null, origin: oneToken })}
           >
             Every token{loaded ? ` (${subjectTokens})` : ''}
           </button>

@@ -41,6 +41,8 @@ export interface TimelineScope {
   value: string;
   /** A tokenKey: only that token's exchanges. */
   token: string | null;
+  /** The tokenKey of the exchange the timeline was opened from, which "This token" shows; null when a shared link does not say. */
+  origin: string | null;
 }
 
 /**
@@ -58,7 +60,19 @@ export function inScope(summary: ExchangeSummary, scope: TimelineScope): boolean
 
 /** The timeline of one token, or with `everyToken` of every token of its subject (or of its prefix without one). */
 export function scopeOf(token: TokenRef, everyToken: boolean): TimelineScope {
-  return { value: token.sub ?? token.prefix, token: everyToken ? null : tokenKey(token) };
+  const key = tokenKey(token);
+  return { value: token.sub ?? token.prefix, token: everyToken ? null : key, origin: key };
+}
+
+/**
+ * The one token "This token" shows: the one shown, else the one the timeline was opened
+ * from, else (a link that does not say) the newest of `summaries` (newest first).
+ */
+export function thisToken(scope: TimelineScope, summaries: readonly ExchangeSummary[]): string | null {
+  const known = scope.token ?? scope.origin;
+  if (known !== null) return known;
+  const newest = summaries.find((s) => s.token)?.token;
+  return newest ? tokenKey(newest) : null;
 }
 
 /** The filter for a token value, quoted when it holds spaces, quotes or parentheses. */

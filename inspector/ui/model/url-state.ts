@@ -10,6 +10,8 @@ export interface UrlState {
   timeline: string | null;
   /** Set when the timeline shows one token of that subject only: its tokenKey. */
   timelineToken: string | null;
+  /** Set when it shows every token: the tokenKey of the exchange it was opened from, for "This token". */
+  timelineFrom: string | null;
 }
 
 export function readUrlState(search: string): UrlState {
@@ -20,6 +22,7 @@ export function readUrlState(search: string): UrlState {
     open: Number.isInteger(open) && open > 0 ? open : null,
     timeline: params.get('timeline') || null,
     timelineToken: (params.get('timeline') && params.get('timelineToken')) || null,
+    timelineFrom: (params.get('timeline') && !params.get('timelineToken') && params.get('timelineFrom')) || null,
   };
 }
 
@@ -31,6 +34,7 @@ export function writeUrlState(search: string, state: UrlState): string {
   set('open', state.open === null ? null : String(state.open));
   set('timeline', state.timeline);
   set('timelineToken', state.timeline ? state.timelineToken : null);
+  set('timelineFrom', state.timeline && !state.timelineToken ? state.timelineFrom : null);
   const text = params.toString();
   return text ? `?${text}` : '';
 }
