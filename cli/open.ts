@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(line + '\n');
   let server;
   try {
-    server = await startInspectorServer({ store, host: ui.host, port: ui.port, token, allowHosts: uiAllowHosts, log: say, export: { codec, toolVersion } });
+    server = await startInspectorServer({ store, host: ui.host, port: ui.port, token, allowHosts: uiAllowHosts, log: say, export: { codec, toolVersion }, readOnly: { file } });
   } catch (err) {
     cleanUp();
     throw err;

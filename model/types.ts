@@ -253,3 +253,10 @@ export interface Dropped {
   exchanges: number;
   frames: number;
 }
+
+/**
+ * `GET /api/about`: what the inspector serves, so the browser offers only what works
+ * there. live: a proxy records and can resend; read-only: `open` serves `file` (as it
+ * was named to it) with no proxy.
+ */
+export type InspectorAbout = { mode: 'live'; version: string } | { mode: 'read-only'; file: string; version: string };

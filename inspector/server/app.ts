@@ -31,6 +31,8 @@ export interface InspectorServerOptions {
   replay?: ReplayService;
   /** With it, the Export endpoints are served (they decode the redacted bytes again). */
   export?: { codec: Codec; toolVersion: string };
+  /** Serving a file with no proxy (`open`): GET /api/about says so, and the browser offers no Resend or live state. */
+  readOnly?: { file: string };
 }
 
 export interface InspectorServer {
@@ -60,7 +62,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   }
   if (options.replay) app.use('/api', replayRouter(options.replay));
   if (options.export) app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion));
-  app.use('/api', apiRouter(store));
+  app.use('/api', apiRouter(store, options.readOnly));
   if (existsSync(uiDistDir)) {
     app.use(express.static(uiDistDir, { index: 'index.html' }));
   } else {

@@ -2,12 +2,20 @@
 
 import express from 'express';
 import type { Store } from '../../storage/store.ts';
+import type { InspectorAbout } from '../../model/types.ts';
+import { toolVersion } from '../../capture/tool-version.ts';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
-export function apiRouter(store: Store): express.Router {
+/** `readOnly`: the file `open` serves, with no proxy behind the inspector. */
+export function apiRouter(store: Store, readOnly?: { file: string }): express.Router {
   const router = express.Router();
+  const about: InspectorAbout = readOnly ? { mode: 'read-only', file: readOnly.file, version: toolVersion } : { mode: 'live', version: toolVersion };
+
+  router.get('/about', (_req, res) => {
+    res.json(about);
+  });
 
   router.get('/exchanges', (req, res) => {
     const limit = integerParam(req.query.limit, 'limit', DEFAULT_LIMIT);

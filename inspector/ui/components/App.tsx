@@ -2,7 +2,7 @@
 // and the list's selection into the detail pane and the token timeline.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangePage, LiveBatch, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, InspectorAbout, LiveBatch, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
 import { DisplayList, type Expansion } from '../model/display-list.ts';
 import { mergeFrames } from '../model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
@@ -88,6 +88,10 @@ export function App({ api, firstPage }: AppProps) {
   const [showExport, setShowExport] = useState(false);
   /** Tap calls journaled under load that the proxy is still storing as rows (null: none). */
   const [storing, setStoring] = useState<number | null>(null);
+  /** What the server serves; until it says, nothing that needs the proxy is offered. */
+  const [about, setAbout] = useState<InspectorAbout | null>(null);
+  const canResend = about?.mode === 'live';
+  const readOnlyFile = about?.mode === 'read-only' ? about.file : null;
   const [theme, toggleTheme] = useTheme();
   const filterInput = useRef<HTMLInputElement>(null);
   const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
@@ -95,6 +99,10 @@ export function App({ api, firstPage }: AppProps) {
   const fail = (err: unknown) => {
     if (err instanceof ApiError && err.isAuth) setFatal(err.message);
   };
+
+  useEffect(() => {
+    api.about().then(setAbout, fail);
+  }, []);
 
   // The first page for the applied filter; live rows that arrive meanwhile are kept.
   useEffect(() => {
@@ -452,7 +460,7 @@ export function App({ api, firstPage }: AppProps) {
         setShowHelp(!showHelp);
         break;
       case 'r':
-        if (detail?.detail?.kind !== 'exec' && detail?.detail?.kind !== 'ws') return;
+        if (!canResend || (detail?.detail?.kind !== 'exec' && detail?.detail?.kind !== 'ws')) return;
         resendAsRecorded();
         break;
       default:
@@ -488,6 +496,7 @@ export function App({ api, firstPage }: AppProps) {
         replays={replays}
         comparison={comparison && comparison.id === detail.id ? comparison : null}
         original={original}
+        canResend={canResend}
         onResend={sending ? null : resendAsRecorded}
         onEdit={() => setEditing(true)}
         onOpen={(id) => select(id, true)}
@@ -496,7 +505,7 @@ export function App({ api, firstPage }: AppProps) {
 
   return (
     <div class="app">
-      <TopBar status={liveStatus} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
+      <TopBar status={liveStatus} readOnlyFile={readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
       {fatal ? (
         <div class="banner error fatal" role="alert">
           {fatal}
@@ -528,6 +537,7 @@ export function App({ api, firstPage }: AppProps) {
           pendingCount={rows.pendingCount}
           paused={rows.isPaused}
           live={liveStatus === 'live'}
+          readOnly={readOnlyFile !== null}
           footer={footer}
           emptyText={emptyText}
           onSelect={(id) => select(id, true)}
@@ -540,7 +550,7 @@ export function App({ api, firstPage }: AppProps) {
         />
         {side}
       </main>
-      {showHelp ? <Shortcuts onClose={() => setShowHelp(false)} /> : null}
+      {showHelp ? <Shortcuts canResend={canResend} onClose={() => setShowHelp(false)} /> : null}
       {editing && detail?.detail ? <ReplayEditor detail={detail.detail} onSend={resend} onClose={() => setEditing(false)} /> : null}
       {showExport ? <ExportDialog api={api} filter={applied} selectedId={selectedId} onClose={() => setShowExport(false)} /> : null}
       <Toast />

@@ -33,6 +33,8 @@ interface DetailPaneProps {
   comparison: ReplayAnswer | null;
   /** The exchange it replayed, to show the two answers side by side. */
   original: ExchangeDetail | null;
+  /** Whether the server can resend: not where `open` serves a file with no proxy. */
+  canResend: boolean;
   /** Resend as recorded (a new trx), or open the editor; null while one is being sent. */
   onResend: (() => void) | null;
   onEdit: () => void;
@@ -62,7 +64,7 @@ function ownTabs(detail: ExchangeDetail): { id: Tab; label: string }[] {
   ];
 }
 
-export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTimeline, replays, comparison, original, onResend, onEdit, onOpen }: DetailPaneProps) {
+export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTimeline, replays, comparison, original, canResend, onResend, onEdit, onOpen }: DetailPaneProps) {
   const detail = state.detail;
   const head = detail ?? summary;
   const [tab, setTab] = useState<Tab | null>(null);
@@ -103,12 +105,16 @@ export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTi
         ) : null}
         {replayable ? (
           <div class="detail-actions">
-            <button onClick={onResend ?? undefined} disabled={onResend === null} title="Send it again with a new trx (r)">
-              {onResend === null ? 'Sending…' : 'Resend'}
-            </button>
-            <button onClick={onEdit} disabled={!detail} title="Edit the request or the token, then send it">
-              Edit and resend
-            </button>
+            {canResend ? (
+              <>
+                <button onClick={onResend ?? undefined} disabled={onResend === null} title="Send it again with a new trx (r)">
+                  {onResend === null ? 'Sending…' : 'Resend'}
+                </button>
+                <button onClick={onEdit} disabled={!detail} title="Edit the request or the token, then send it">
+                  Edit and resend
+                </button>
+              </>
+            ) : null}
             {head?.replayOf != null ? (
               <button class="link" onClick={() => onOpen(head.replayOf!)}>
                 replay of #{head.replayOf}

@@ -13,14 +13,15 @@ const shortcuts: [keys: string[], what: string][] = [
   [['?'], 'this help'],
 ];
 
-export function Shortcuts({ onClose }: { onClose: () => void }) {
+/** `canResend`: r is listed only where the server can resend. */
+export function Shortcuts({ canResend, onClose }: { canResend: boolean; onClose: () => void }) {
   return (
     <div class="overlay" onClick={onClose}>
       <div class="dialog" role="dialog" aria-label="Keyboard shortcuts" onClick={(event) => event.stopPropagation()}>
         <h2>Keyboard shortcuts</h2>
         <table class="kv-table">
           <tbody>
-            {shortcuts.map(([keys, what]) => (
+            {shortcuts.filter(([keys]) => canResend || keys[0] !== 'r').map(([keys, what]) => (
               <tr key={what}>
                 <th scope="row">
                   {keys.map((k) => (

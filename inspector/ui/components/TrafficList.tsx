@@ -26,6 +26,8 @@ interface TrafficListProps {
   paused: boolean;
   /** Whether the live stream is connected at all. */
   live: boolean;
+  /** A file served with no proxy (`open`): there is no live tail to speak of. */
+  readOnly: boolean;
   footer: string | null;
   emptyText: string;
   onSelect: (id: number) => void;
@@ -142,7 +144,7 @@ export function TrafficList(props: TrafficListProps) {
         {props.footer && display.count > 0 ? <div class="traffic-footer">{props.footer}</div> : null}
       </div>
       <div class="traffic-status">
-        {!props.live ? (
+        {props.readOnly ? null : !props.live ? (
           <span class="badge">not connected to the live stream</span>
         ) : props.paused ? (
           <span class="badge paused" title="Scroll to the top and clear the selection (Esc) to follow again">

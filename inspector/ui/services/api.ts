@@ -1,7 +1,7 @@
 // The inspector's REST API as the app uses it. The UI token travels in its cookie;
 // failures become ApiError with a sentence fit to show as is.
 
-import type { ExchangeDetail, ExchangePage, ExportPreview, ExportSelection, ReplayAnswer, ReplayRequest, StoreStats } from '../../../model/types.ts';
+import type { ExchangeDetail, ExchangePage, ExportPreview, ExportSelection, InspectorAbout, ReplayAnswer, ReplayRequest, StoreStats } from '../../../model/types.ts';
 
 export const missingTokenMessage =
   'This inspector needs its token: open the link printed when the proxy started (it ends in ?token=…).';
@@ -40,6 +40,10 @@ export class Api {
     if (query.before !== undefined && query.before !== null) params.set('before', String(query.before));
     if (query.filter?.trim()) params.set('filter', query.filter.trim());
     return this.call<ExchangePage>(`/api/exchanges?${params}`, signal);
+  }
+
+  about(signal?: AbortSignal): Promise<InspectorAbout> {
+    return this.call<InspectorAbout>('/api/about', signal);
   }
 
   stats(signal?: AbortSignal): Promise<StoreStats> {
