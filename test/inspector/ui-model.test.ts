@@ -13,7 +13,7 @@ import { buildTokenTimeline, inScope, mergeIntervals, percentAt, scopeOf, thisTo
 import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
 import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
 import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
-import { countOf, formatDuration, formatSize } from '../../inspector/ui/model/format.ts';
+import { countOf, formatClock, formatDateTime, formatDuration, formatOffset, formatRelative, formatSize } from '../../inspector/ui/model/format.ts';
 import { closeSummary, frameSummary, mergeFrames } from '../../inspector/ui/model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
 import { diffMarks, diffValue, parseEdited, tokenExpiry } from '../../inspector/ui/model/replay.ts';
@@ -597,6 +597,49 @@ describe('formatting and frames', () => {
     assert.equal(formatDuration(0.42), '0.4 ms');
     assert.equal(formatDuration(1240), '1.24 s');
     assert.equal(formatDuration(125_000), '2 m 05 s');
+  });
+
+  it('gives negative durations and offsets their sign, and nothing for an unknown or infinite one', () => {
+    assert.equal(formatDuration(-12), '−12 ms');
+    assert.equal(formatDuration(-1240), '−1.24 s');
+    assert.deepEqual([-Infinity, Infinity, NaN].map(formatDuration), ['', '', '']);
+    assert.equal(formatOffset(-1204), '−1.20 s');
+    assert.equal(formatOffset(1204), '+1.20 s');
+    assert.deepEqual([-Infinity, NaN].map(formatOffset), ['', '']);
+    assert.equal(formatRelative(0, 2 * 3_600_000), '2 h 00 m ago');
+    assert.equal(formatRelative(Infinity, 0), '');
+  });
+
+  it('reads long durations in days and years, and an absurd one as over a million years', () => {
+    const day = 86_400_000;
+    assert.equal(formatDuration(3 * 3_600_000 + 2 * 60_000), '3 h 02 m');
+    assert.equal(formatDuration(4 * day + 7 * 3_600_000), '4 d 07 h');
+    assert.equal(formatDuration(12 * 365.25 * day + 104 * day), '12 y 104 d');
+    assert.equal(formatDuration(1e303), 'over 1,000,000 y');
+    assert.equal(formatRelative(1e303, 0), 'in over 1,000,000 y');
+  });
+
+  it('gives nothing for a size no file can have, and counts terabytes', () => {
+    assert.deepEqual([-1, NaN, Infinity, -Infinity].map(formatSize), ['', '', '', '']);
+    assert.equal(formatSize(5 * 1024 ** 4), '5.0 TB');
+    assert.equal(formatSize(3e18), '2,728,484 TB');
+  });
+
+  it('writes far-future and ancient dates whole, and says when a date is past what one can hold', () => {
+    const at = (year: number, month: number, day: number) => {
+      const date = new Date(2000, 0, 1);
+      date.setFullYear(year, month, day);
+      return date.getTime();
+    };
+    assert.equal(formatDateTime(at(2024, 4, 1) + 3_723_000), '2024-05-01 01:02:03');
+    assert.equal(formatDateTime(at(12000, 0, 13)), '12000-01-13 00:00:00');
+    assert.equal(formatDateTime(at(-44, 2, 15)), '−0044-03-15 00:00:00');
+    assert.equal(formatDateTime(1e300), 'after the year 275760');
+    assert.equal(formatDateTime(Infinity), 'after the year 275760');
+    assert.equal(formatDateTime(-1e300), 'before the year −271821');
+    assert.equal(formatDateTime(NaN), '');
+    assert.equal(formatClock(new Date(at(12000, 0, 13) + 1_234).toISOString()), '00:00:01.234');
+    assert.deepEqual([formatClock('not a time'), formatClock(Infinity), formatClock(-Infinity)], ['', '', '']);
   });
 
   it('summarises frames by their decoded service, errors or role', () => {

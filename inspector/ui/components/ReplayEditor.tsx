@@ -4,6 +4,7 @@
 
 import { useMemo, useState } from 'preact/hooks';
 import type { ExchangeDetail, JsonValue, ReplayRequest } from '../../../model/types.ts';
+import { formatDateTime } from '../model/format.ts';
 import { parseEdited, tokenExpiry } from '../model/replay.ts';
 
 interface ReplayEditorProps {
@@ -80,7 +81,7 @@ export function ReplayEditor({ detail, onSend, onClose }: ReplayEditorProps) {
         </label>
         {expiry ? (
           <p class={`replay-expiry${expiry.expired ? ' expired' : ''}`}>
-            {expiry.expired ? 'Expired' : 'Expires'} {new Date(expiry.exp * 1000).toISOString()} (exp {expiry.exp})
+            {expiry.expired ? 'Expired' : 'Expires'} {formatDateTime(expiry.exp * 1000)} (exp {expiry.exp})
             {expiry.expired ? ': the server will likely refuse it; paste a fresh one.' : ''}
           </p>
         ) : null}

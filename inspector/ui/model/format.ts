@@ -1,9 +1,15 @@
-// How numbers and times read in the inspector: short, aligned, never "NaN".
+// How numbers and times read in the inspector: short, aligned, never "NaN" or
+// "Infinity". An unknown value (null, NaN, an infinite size or duration) reads as an
+// empty string; a negative duration (clocks that stepped back, a file that says so)
+// keeps its sign; a date past what JavaScript's dates hold says so.
 
-const sizeUnits = ['B', 'KB', 'MB', 'GB'];
+const sizeUnits = ['B', 'KB', 'MB', 'GB', 'TB'];
+/** The Unicode minus, as wide as the digits. */
+const minus = '−';
 
-/** 0 B, 912 B, 1.4 KB, 12 KB, 3.2 MB: three significant digits at most. */
+/** 0 B, 912 B, 1.4 KB, 12 KB, 3.2 MB: three significant digits at most; empty for what no size can be. */
 export function formatSize(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '';
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < sizeUnits.length - 1) {
@@ -11,18 +17,28 @@ export function formatSize(bytes: number): string {
     unit++;
   }
   if (unit === 0) return `${value} B`;
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${sizeUnits[unit]}`;
+  return `${value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString('en')} ${sizeUnits[unit]}`;
 }
 
-/** 0.4 ms, 12 ms, 1.24 s, 2 m 05 s; an empty string for an unknown duration. */
+const hourMs = 3_600_000;
+const dayMs = 24 * hourMs;
+const yearMs = 365.25 * dayMs;
+
+/** 0.4 ms, 12 ms, 1.24 s, 2 m 05 s, 3 h 02 m, 4 d 07 h, 12 y 104 d, −12 ms; an empty string for an unknown duration. */
 export function formatDuration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '';
+  if (ms < 0) return `${minus}${formatDuration(-ms)}`;
   if (ms < 1) return `${ms.toFixed(1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
   const minutes = Math.floor(ms / 60_000);
-  if (minutes < 60) return `${minutes} m ${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')} s`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} m`;
+  if (minutes < 60) return `${minutes} m ${pad(Math.floor((ms % 60_000) / 1000))} s`;
+  if (ms < dayMs) return `${Math.floor(minutes / 60)} h ${pad(minutes % 60)} m`;
+  if (ms < yearMs) return `${Math.floor(ms / dayMs)} d ${pad(Math.floor((ms % dayMs) / hourMs))} h`;
+  // Past a million years the days say nothing, and the digits would run on (an exp of 1e300).
+  const years = Math.floor(ms / yearMs);
+  if (years >= 1_000_000) return 'over 1,000,000 y';
+  return `${years.toLocaleString('en')} y ${Math.floor((ms % yearMs) / dayMs)} d`;
 }
 
 function pad(n: number, width = 2): string {
@@ -36,22 +52,32 @@ export function formatClock(iso: string | number): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
-/** Local date and time for facts such as a token's expiry: 2024-05-01 14:03:22. */
+/** JavaScript dates end 100,000,000 days either side of 1970. */
+const lastDateMs = 8.64e15;
+
+/**
+ * Local date and time for facts such as a token's expiry: 2024-05-01 14:03:22, years
+ * past 9999 and before 1 as they are (12000-01-13 …, −0044-03-15 …).
+ */
 export function formatDateTime(msSinceEpoch: number): string {
+  if (Number.isNaN(msSinceEpoch)) return '';
+  if (msSinceEpoch > lastDateMs) return `after the year ${new Date(lastDateMs).getUTCFullYear()}`;
+  if (msSinceEpoch < -lastDateMs) return `before the year ${minus}${-new Date(-lastDateMs).getUTCFullYear()}`;
   const d = new Date(msSinceEpoch);
-  if (Number.isNaN(d.getTime())) return '';
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const year = d.getFullYear();
+  return `${year < 0 ? minus : ''}${pad(Math.abs(year), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** A signed offset such as +1.204 s, for positions on a timeline. */
+/** A signed offset such as +1.204 s, for positions on a timeline; empty when unknown. */
 export function formatOffset(ms: number): string {
-  const sign = ms < 0 ? '−' : '+';
-  return `${sign}${formatDuration(Math.abs(ms)) || '0 ms'}`;
+  if (!Number.isFinite(ms)) return '';
+  return `${ms < 0 ? minus : '+'}${formatDuration(Math.abs(ms))}`;
 }
 
-/** "in 3 m 10 s" / "4 h 02 m ago": how far a moment is from a reference moment. */
+/** "in 3 m 10 s" / "4 h 02 m ago": how far a moment is from a reference moment; empty when either is unknown. */
 export function formatRelative(targetMs: number, referenceMs: number): string {
   const delta = targetMs - referenceMs;
+  if (!Number.isFinite(delta)) return '';
   const text = formatDuration(Math.abs(delta));
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }
