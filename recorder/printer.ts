@@ -24,17 +24,26 @@ export class TerminalPrinter implements RecorderListener {
 
 export function formatLine(s: ExchangeSummary): string {
   // A closed connection is told when it closes, so the terminal reads in time order.
-  const closed = s.kind === 'ws' && s.state !== 'pending' && s.durationMs !== null;
-  const time = (closed ? new Date(Date.parse(s.startedAt) + s.durationMs!).toISOString() : s.startedAt).slice(11, 23);
+  const duration = s.durationMs !== null && Number.isFinite(s.durationMs) ? s.durationMs : null;
+  const closed = s.kind === 'ws' && s.state !== 'pending' && duration !== null;
+  const time = clock(Date.parse(s.startedAt) + (closed ? duration! : 0));
   const what = s.kind === 'http' ? `${s.method} ${s.path}` : s.kind === 'ws' ? wsLabel(s) : callName(s);
   const status = s.status === null ? s.state : String(s.status);
   const parts = [time, s.kind.padEnd(4), what.padEnd(28), status.padStart(3)];
-  if (s.durationMs !== null) parts.push(`${Math.round(s.durationMs)}ms`);
+  if (duration !== null) parts.push(`${Math.round(duration)}ms`);
   parts.push(`${formatSize(s.requestSize)} → ${formatSize(s.responseSize)}`);
   if (s.errors.length) parts.push(s.errors.join(','));
   if (s.problems.length) parts.push(`⚠ ${s.problems.length === 1 ? s.problems[0] : `${s.problems.length} problems`}`);
   if (s.replayOf !== null) parts.push(`replay of #${s.replayOf}`);
   return parts.join('  ');
+}
+
+/** The UTC time of day, 20:48:15.123, in any year (ISO writes years past 9999 with six digits); dashes when no date can hold it. */
+function clock(ms: number): string {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return '--:--:--.---';
+  const iso = date.toISOString();
+  return iso.slice(iso.indexOf('T') + 1, -1);
 }
 
 function callName(s: ExchangeSummary): string {

@@ -40,3 +40,17 @@ test('prints an exchange an earlier run left unfinished as interrupted, not clos
   assert.match(formatLine(ws), /^20:48:15\.123  ws    \/ws interrupted, 2 frames\s+101  /);
   assert.match(formatLine({ ...base, status: null, errors: [], state: 'interrupted', durationMs: null }), /instances\.create\s+interrupted  310 B/);
 });
+
+test('prints the time of day of a far-future start, and dashes for a time no date can hold', () => {
+  assert.match(formatLine({ ...base, startedAt: '+275760-09-13T00:00:00.000Z' }), /^00:00:00\.000  exec  /);
+  assert.match(formatLine({ ...base, startedAt: 'not a time' }), /^--:--:--\.---  exec  /);
+  const ws: ExchangeSummary = { ...base, kind: 'ws', path: '/ws', method: 'GET', status: 101, errors: [], state: 'complete', durationMs: 1e300, frames: 1 };
+  assert.match(formatLine(ws), /^--:--:--\.---  ws    \/ws closed/);
+});
+
+test('prints a negative duration with its sign, and none for an infinite one', () => {
+  assert.match(formatLine({ ...base, durationMs: -4.6 }), /  401  -5ms  310 B/);
+  assert.match(formatLine({ ...base, durationMs: -Infinity }), /  401  310 B/);
+  const ws: ExchangeSummary = { ...base, kind: 'ws', path: '/ws', method: 'GET', status: 101, errors: [], state: 'complete', durationMs: Infinity, frames: 1 };
+  assert.match(formatLine(ws), /^20:48:15\.123  ws    \/ws closed, 1 frame\s+101  310 B/);
+});
