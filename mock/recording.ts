@@ -8,11 +8,13 @@ import type { HeaderList, JsonObject } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import type { Store } from '../storage/store.ts';
 import { canonicalKey, normalizeRequest, type IgnorePattern } from './key.ts';
+import { mendAnswer, mendClose } from './mend.ts';
 import { AnswerQueue } from './queue.ts';
 
 export interface RecordedAnswer {
   /** The recorded exchange's id. */
   id: number;
+  /** Status and headers as recorded, or in their nearest valid form (mock/mend.ts). */
   status: number;
   headers: HeaderList;
   body: Buffer;
@@ -48,7 +50,10 @@ export interface RecordedSession {
   /** ms epoch of the client's WsAuth. */
   authAt: number;
   frames: RecordedFrame[];
-  /** The server's close, when the server closed; a session the client ended is left for the client to end. */
+  /**
+   * The server's close (in its nearest valid form, mock/mend.ts), when the server closed; a
+   * session the client ended is left for the client to end.
+   */
   close: { code: number | null; reason: string; at: number } | null;
 }
 
@@ -61,6 +66,8 @@ export interface Recording {
   /** Exchanges that cannot be served (no answer, cut short, truncated bodies). */
   skipped: number;
   execExchanges: number;
+  /** Exchanges served in a form other than recorded, and what was changed. */
+  mended: { id: number; changes: string[] }[];
 }
 
 export function loadRecording(store: Store, codec: Codec, options: { filter?: string; ignore: readonly IgnorePattern[] }): Recording {
@@ -69,6 +76,7 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
   const httpAnswers = new Map<string, RecordedAnswer[]>();
   const execEnds = new Map<string, { execId: number; endedAt: number }[]>();
   const sessionIds: number[] = [];
+  const mended: Recording['mended'] = [];
   let skipped = 0;
   let execExchanges = 0;
 
@@ -83,7 +91,9 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
       skipped++;
       continue;
     }
-    const answer: RecordedAnswer = { id: exchange.id, status: exchange.status, headers: response.headers, body: response.body };
+    const valid = mendAnswer(exchange.status, response.headers);
+    if (valid.changes.length > 0) mended.push({ id: exchange.id, changes: valid.changes });
+    const answer: RecordedAnswer = { id: exchange.id, ...valid.value, body: response.body };
     if (exchange.kind === 'http') {
       push(httpAnswers, `${exchange.method} ${exchange.path}`, answer);
       continue;
@@ -101,7 +111,7 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
 
   const sessions: RecordedSession[] = [];
   for (const id of sessionIds) {
-    const session = loadSession(store, codec, id, execEnds);
+    const session = loadSession(store, codec, id, execEnds, mended);
     if (session) sessions.push(session);
     else skipped++;
   }
@@ -113,10 +123,17 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
     http: new Map([...httpAnswers].map(([key, list]) => [key, new AnswerQueue(list)])),
     skipped,
     execExchanges,
+    mended,
   };
 }
 
-function loadSession(store: Store, codec: Codec, id: number, execEnds: Map<string, { execId: number; endedAt: number }[]>): RecordedSession | null {
+function loadSession(
+  store: Store,
+  codec: Codec,
+  id: number,
+  execEnds: Map<string, { execId: number; endedAt: number }[]>,
+  mended: Recording['mended'],
+): RecordedSession | null {
   const detail = store.getExchange(id);
   const auth = detail?.frames.find((f) => f.direction === 'client' && f.opcode === 2);
   if (!detail || !auth) return null;
@@ -131,7 +148,12 @@ function loadSession(store: Store, codec: Codec, id: number, execEnds: Map<strin
     const at = Date.parse(frame.at);
     frames.push({ opcode: frame.opcode, body: Buffer.from(frame.body, 'base64'), at, after: latestEndBefore(ends, authAt, at) });
   }
-  const close = detail.close?.by === 'server' ? { code: detail.close.code, reason: detail.close.reason, at: Date.parse(detail.close.at) } : null;
+  let close: RecordedSession['close'] = null;
+  if (detail.close?.by === 'server') {
+    const valid = mendClose(detail.close.code, detail.close.reason);
+    if (valid.changes.length > 0) mended.push({ id, changes: valid.changes });
+    close = { ...valid.value, at: Date.parse(detail.close.at) };
+  }
   return { id, token, sub, authAt, frames, close };
 }
 

@@ -13,7 +13,7 @@ import { answerExec, type MatchMode } from './exec.ts';
 import { Forwarder } from './forward.ts';
 import { answerOther } from './http.ts';
 import { parseIgnore } from './key.ts';
-import { loadRecording } from './recording.ts';
+import { loadRecording, type Recording } from './recording.ts';
 import { ExecReleases } from './releases.ts';
 import { attachWsMock, type Timing } from './ws.ts';
 import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
@@ -42,6 +42,15 @@ export interface MockServer {
   close(): Promise<void>;
 }
 
+/** Mended exchanges named one a line, up to a screenful. */
+const MENDED_LINES = 20;
+
+function sayMended(mended: Recording['mended'], say: (line: string) => void): void {
+  for (const { id, changes } of mended.slice(0, MENDED_LINES)) say(`mock: #${id} cannot be replayed as recorded: ${changes.join('; ')}`);
+  const more = mended.length - MENDED_LINES;
+  if (more > 0) say(`mock: and ${more.toLocaleString('en-US')} more exchanges cannot be replayed as recorded; each is answered in its nearest valid form`);
+}
+
 /** A mistake in what the mock was given (a missing file, say): a sentence naming it and the fix. */
 export class MockSetupError extends UserError {}
 
@@ -61,6 +70,7 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
   } finally {
     store.close();
   }
+  sayMended(recording.mended, options.say);
   const releases = new ExecReleases();
   const forwarder = options.forwardUnmatched ? new Forwarder(options.forwardUnmatched) : null;
   const execOptions = { recording, codec, ignore, match: options.match ?? 'exact', forwarder, releases, say: options.say };

@@ -60,7 +60,11 @@ export function attachWsMock(server: Server, options: WsMockOptions): WsMock {
         ws.close(1011, 'the recording has no WebSocket session');
         return;
       }
-      void play(ws, session, authAt, options, stop.signal);
+      play(ws, session, authAt, options, stop.signal).catch((err: Error) => {
+        // One connection the mock cannot play must not stop it serving the others.
+        options.say(`mock: playing WebSocket session #${session.id} failed (${err.message}); this is a bug in ca2-inspector, please report it`);
+        ws.terminate();
+      });
     });
   });
 
