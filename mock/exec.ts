@@ -64,8 +64,8 @@ export function answerExec(options: ExecMockOptions, req: IncomingMessage, body:
 }
 
 function serve(options: ExecMockOptions, res: ServerResponse, recorded: RecordedExec, trx: Uint8Array | null, note?: string): void {
+  options.releases.arrived(recorded.id);
   sendRecorded(res, recorded.answer, withTrx(recorded.answer.body, trx), note ? [MOCK_HEADER, note] : []);
-  options.releases.answered(recorded.id);
 }
 
 interface Nearest {

@@ -35,11 +35,19 @@ export interface RecordedFrame {
   /** ms epoch. */
   at: number;
   /**
-   * The /exec exchange (same token subject) that ended last before this frame, while the
-   * connection was open: the frame is sent when that call is answered live. null for a frame
-   * that came before any, played at its time since WsAuth.
+   * The /exec call (same JWT subject, or same token when it is no JWT) that started last
+   * before this frame, after the WsAuth: the frame is sent when that call arrives live, since
+   * a server pushes an event while handling the call or after. null for a frame that came
+   * before any, played at its time since WsAuth.
    */
-  after: { execId: number; endedAt: number } | null;
+  after: RecordedCall | null;
+}
+
+/** An /exec call a server frame may have been pushed by; times in whole ms, as frames have them. */
+export interface RecordedCall {
+  execId: number;
+  startedAt: number;
+  endedAt: number;
 }
 
 export interface RecordedSession {
@@ -74,7 +82,8 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
   const execAnswers = new Map<string, RecordedExec[]>();
   const byOperation = new Map<string, RecordedExec[]>();
   const httpAnswers = new Map<string, RecordedAnswer[]>();
-  const execEnds = new Map<string, { execId: number; endedAt: number }[]>();
+  /** Keyed by who made them: "sub …" for a JWT's subject, "token …" for any other token. */
+  const calls = new Map<string, RecordedCall[]>();
   const sessionIds: number[] = [];
   const mended: Recording['mended'] = [];
   let skipped = 0;
@@ -105,13 +114,16 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
     const recorded: RecordedExec = { id: exchange.id, operation, content, answer };
     push(execAnswers, canonicalKey(content), recorded);
     push(byOperation, operation, recorded);
-    if (exchange.tokenSub !== null && exchange.endedAt !== null) push(execEnds, exchange.tokenSub, { execId: exchange.id, endedAt: exchange.endedAt });
+    const caller = callerKey(exchange.tokenSub, typeof decoded.json.token === 'string' ? decoded.json.token : null);
+    if (caller !== null && exchange.endedAt !== null) {
+      push(calls, caller, { execId: exchange.id, startedAt: Math.floor(exchange.startedAt), endedAt: Math.floor(exchange.endedAt) });
+    }
   }
-  for (const ends of execEnds.values()) ends.sort((a, b) => a.endedAt - b.endedAt);
+  for (const list of calls.values()) list.sort((a, b) => a.startedAt - b.startedAt);
 
   const sessions: RecordedSession[] = [];
   for (const id of sessionIds) {
-    const session = loadSession(store, codec, id, execEnds, mended);
+    const session = loadSession(store, codec, id, calls, mended);
     if (session) sessions.push(session);
     else skipped++;
   }
@@ -131,7 +143,7 @@ function loadSession(
   store: Store,
   codec: Codec,
   id: number,
-  execEnds: Map<string, { execId: number; endedAt: number }[]>,
+  calls: Map<string, RecordedCall[]>,
   mended: Recording['mended'],
 ): RecordedSession | null {
   const detail = store.getExchange(id);
@@ -141,12 +153,13 @@ function loadSession(
   const token = typeof decodedAuth.json.token === 'string' ? decodedAuth.json.token : null;
   const sub = decodedAuth.summary.token?.jwt?.sub ?? detail.token?.sub ?? null;
   const authAt = Date.parse(auth.at);
-  const ends = sub === null ? [] : (execEnds.get(sub) ?? []);
+  const caller = callerKey(sub, token);
+  const made = caller === null ? [] : (calls.get(caller) ?? []);
   const frames: RecordedFrame[] = [];
   for (const frame of detail.frames) {
     if (frame.direction !== 'server' || (frame.opcode !== 1 && frame.opcode !== 2) || frame.truncated) continue;
     const at = Date.parse(frame.at);
-    frames.push({ opcode: frame.opcode, body: Buffer.from(frame.body, 'base64'), at, after: latestEndBefore(ends, authAt, at) });
+    frames.push({ opcode: frame.opcode, body: Buffer.from(frame.body, 'base64'), at, after: latestStartedBefore(made, authAt, at) });
   }
   let close: RecordedSession['close'] = null;
   if (detail.close?.by === 'server') {
@@ -157,17 +170,26 @@ function loadSession(
   return { id, token, sub, authAt, frames, close };
 }
 
-/** The last of `ends` (sorted by endedAt) inside [from, before), or null. */
-function latestEndBefore(ends: { execId: number; endedAt: number }[], from: number, before: number): { execId: number; endedAt: number } | null {
+/** A JWT's calls share its subject whatever token carried it; a token that is no JWT is its own. */
+function callerKey(sub: string | null, token: string | null): string | null {
+  if (sub !== null) return `sub ${sub}`;
+  return token !== null ? `token ${token}` : null;
+}
+
+/**
+ * The last of `calls` (sorted by startedAt) that started in [from, at], or null. Inclusive:
+ * a call and the event it pushed can fall in the same millisecond.
+ */
+function latestStartedBefore(calls: readonly RecordedCall[], from: number, at: number): RecordedCall | null {
   let low = 0;
-  let high = ends.length;
+  let high = calls.length;
   while (low < high) {
     const mid = (low + high) >> 1;
-    if (ends[mid].endedAt < before) low = mid + 1;
+    if (calls[mid].startedAt <= at) low = mid + 1;
     else high = mid;
   }
-  const found = ends[low - 1];
-  return found !== undefined && found.endedAt >= from ? found : null;
+  const found = calls[low - 1];
+  return found !== undefined && found.startedAt >= from ? found : null;
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

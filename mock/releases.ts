@@ -1,22 +1,22 @@
-// Which recorded /exec calls have been answered live, and when: a WebSocket playback holds
-// a frame the recording pushed after a call until the mock answers that call.
+// Which recorded /exec calls have arrived live, and when: a WebSocket playback holds a frame
+// the recording pushed during or after a call until that call arrives.
 
 export class ExecReleases {
-  private readonly answeredAt = new Map<number, number>();
+  private readonly arrivedAt = new Map<number, number>();
   private readonly waiting = new Map<number, Set<(at: number) => void>>();
 
-  /** The mock answered the recorded exchange `execId` now. */
-  answered(execId: number): void {
+  /** A live call the mock answers with the recorded exchange `execId` arrived now. */
+  arrived(execId: number): void {
     const now = Date.now();
-    this.answeredAt.set(execId, now);
+    this.arrivedAt.set(execId, now);
     const waiters = this.waiting.get(execId);
     this.waiting.delete(execId);
     for (const wake of waiters ?? []) wake(now);
   }
 
-  /** Resolves with the time `execId` was answered, at `since` or later; `cancel` stops the wait. */
+  /** Resolves with the time `execId` arrived, at `since` or later; null when `cancel` stops the wait. */
   after(execId: number, since: number, cancel: AbortSignal): Promise<number | null> {
-    const at = this.answeredAt.get(execId);
+    const at = this.arrivedAt.get(execId);
     if (at !== undefined && at >= since) return Promise.resolve(at);
     return new Promise((resolve) => {
       let waiters = this.waiting.get(execId);

@@ -1,7 +1,7 @@
 // GET /ws from a recording: after the client's WsAuth, the server frames of a recorded
 // connection, chosen by the WsAuth's token (the same token, else the same JWT subject, else
-// the next recorded connection in order). A frame the recording pushed after an /exec call
-// waits until the mock answers that call; the others keep their time since WsAuth. With
+// the next recorded connection in order). A frame the recording pushed during or after an
+// /exec call waits until that call arrives; the others keep their time since WsAuth. With
 // --timing none nothing waits for the clock. A connection the server closed in the
 // recording is closed the same way, after the recorded gap (an errored WsAuth gets its
 // errors and that close).
@@ -86,9 +86,11 @@ async function play(ws: WebSocket, session: RecordedSession, authAt: number, opt
   for (const frame of session.frames) {
     let due: number;
     if (frame.after) {
-      const answeredAt = await options.releases.after(frame.after.execId, authAt, signal);
-      if (answeredAt === null) return;
-      due = answeredAt + (frame.at - frame.after.endedAt);
+      const arrivedAt = await options.releases.after(frame.after.execId, authAt, signal);
+      if (arrivedAt === null) return;
+      // The mock answers at once: a frame pushed mid-call goes now, one pushed after the
+      // answer keeps its gap from the recorded answer.
+      due = arrivedAt + Math.max(0, frame.at - frame.after.endedAt);
     } else {
       due = authAt + (frame.at - session.authAt);
     }
