@@ -3,7 +3,8 @@
 
 import { startMock, type MockOptions, type MockServer } from '../mock/server.ts';
 import { parseCommandArgs } from './args.ts';
-import { checkFilter, parseHostPort, parseUpstream } from './options.ts';
+import { mockOptionSpecs, mockOptionsHelp, parseMockBehaviour } from './mock-options.ts';
+import { checkFilter, parseHostPort, parseMaxBody } from './options.ts';
 import { UserError } from '../model/user-error.ts';
 
 const help = `usage: ca2-inspector mock --db FILE [options]
@@ -12,14 +13,8 @@ const help = `usage: ca2-inspector mock --db FILE [options]
   --filter EXPR          serve only the exchanges this filter selects (the inspector's language)
   --listen HOST:PORT     where clients connect (default 127.0.0.1:8080)
   --proto PATH           a .proto file, a folder of them, or a descriptor set; repeat for more
-  --ignore PATH          a request field left out of matching, e.g. utils.ping.client_time_ms
-                         (* for any key or index); repeat for more
-  --match exact|closest  closest: a request with no exact match gets the recorded answer of the
-                         same service.operation with the fewest differing fields (default exact)
-  --timing recorded|none WebSocket frames at their recorded gaps, or at once (default recorded)
-  --unmatched error|forward:URL
-                         answer an unmatched /exec with SE_INTERNAL_SERVER_ERROR (default), or
-                         send it to the server at URL
+${mockOptionsHelp}  --max-body SIZE        the largest /exec body or WebSocket message taken (default 16MiB);
+                         a larger body is answered 413
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -34,10 +29,8 @@ export async function run(argv: string[]): Promise<number> {
     db: values.db,
     filter: checkFilter(values.filter),
     protoPaths: values.proto ?? [],
-    ignore: values.ignore ?? [],
-    match: oneOf(values.match ?? 'exact', ['exact', 'closest'], '--match'),
-    timing: oneOf(values.timing ?? 'recorded', ['recorded', 'none'], '--timing'),
-    forwardUnmatched: parseUnmatched(values.unmatched ?? 'error'),
+    ...parseMockBehaviour(values),
+    maxBody: parseMaxBody(values['max-body']),
     listen: parseHostPort(values.listen ?? '127.0.0.1:8080', '--listen'),
     say,
   };
@@ -75,26 +68,8 @@ function parseOptions(argv: string[]) {
     filter: { type: 'string' },
     listen: { type: 'string' },
     proto: { type: 'string', multiple: true },
-    ignore: { type: 'string', multiple: true },
-    match: { type: 'string' },
-    timing: { type: 'string' },
-    unmatched: { type: 'string' },
+    ...mockOptionSpecs,
+    'max-body': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }).values;
-}
-
-function oneOf<const T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UserError(`${flag} takes ${allowed.join(' or ')}; got "${value}".`);
-  return value as T;
-}
-
-/** --unmatched: undefined for error, the server to forward to for forward:URL. */
-export function parseUnmatched(value: string): URL | undefined {
-  if (value === 'error') return undefined;
-  if (!value.startsWith('forward:')) throw new UserError(`--unmatched takes error or forward:URL (like forward:https://api.example.com); got "${value}".`);
-  try {
-    return parseUpstream(value.slice('forward:'.length));
-  } catch {
-    throw new UserError(`--unmatched forward:URL needs an http:// or https:// URL; got "${value}".`);
-  }
 }

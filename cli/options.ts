@@ -3,6 +3,7 @@
 import { FilterError, parseFilter } from '../model/filter.ts';
 import { UserError } from '../model/user-error.ts';
 import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
+import { DEFAULT_MAX_BODY } from '../proxy/server.ts';
 
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
@@ -41,6 +42,11 @@ export function parseSize(value: string, flag: string): number {
     throw new UserError(`${flag} takes a size like 16MiB, 512kb or 1048576; got "${value}".`);
   }
   return Math.floor(Number(match[1]) * unit);
+}
+
+/** --max-body, the same for every command that takes it. */
+export function parseMaxBody(value: string | undefined): number {
+  return value === undefined ? DEFAULT_MAX_BODY : parseSize(value, '--max-body');
 }
 
 /** A --filter value checked before any work is done, so its mistake is said first. */

@@ -5,11 +5,12 @@
 import { Tap } from '../proxy/tap.ts';
 import { startProxy, type ProxyServer } from '../proxy/server.ts';
 import { startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
-import { hostForUrl, inspectorLink, inspectorOptionSpecs, inspectorOptionsHelp, parseHostPort, parseInspectorOptions, parseSize, parseUpstream } from './options.ts';
+import { hostForUrl, inspectorLink, inspectorOptionSpecs, inspectorOptionsHelp, parseHostPort, parseInspectorOptions, parseMaxBody, parseUpstream } from './options.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { describeFailure } from './failure.ts';
 import { parseCommandArgs } from './args.ts';
-import { describeLoaded, parseUnmatched } from './mock.ts';
+import { describeLoaded } from './mock.ts';
+import { mockOptionSpecs, mockOptionsHelp, parseMockBehaviour, refuseWithoutMock } from './mock-options.ts';
 import { startMock } from '../mock/server.ts';
 import { UserError } from '../model/user-error.ts';
 import { EXIT_INTERRUPTED, EXIT_NOT_CLEAN } from './exit-status.ts';
@@ -23,19 +24,19 @@ const help = `usage: ca2-inspector proxy [--upstream URL | --mock FILE] [options
   --upstream URL       the ca2 server to forward to (http:// or https://); without it,
                        the built-in demo server and a demo client make traffic
   --mock FILE          a recording or capture served as the upstream (see 'ca2-inspector
-                       mock'), its traffic recorded and shown like any other
-  --unmatched error|forward:URL
-                       with --mock: what the recording cannot answer gets SE_INTERNAL_SERVER_ERROR
-                       (default), or goes to the server at URL
+                       mock' and "with --mock" below), its traffic recorded and shown like any other
   --listen HOST:PORT   where clients connect (default 127.0.0.1:8080)
 ${inspectorOptionsHelp}  --db FILE            SQLite file to record into (default ./${DEFAULT_DB})
   --proto PATH         a .proto file, a folder of them, or a descriptor set (.desc/.pb);
                        repeat for more
   --insecure           accept any TLS certificate from the upstream
   --max-body SIZE      record at most this much of each body or frame (default 16MiB);
-                       larger ones are still forwarded whole
+                       larger ones are still forwarded whole; with --mock, also the largest
+                       /exec body or WebSocket message the mock takes (a larger body gets 413)
   --quiet              no line per exchange on the terminal
-`;
+
+with --mock, as in 'ca2-inspector mock':
+${mockOptionsHelp}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseOptions(argv);
@@ -45,12 +46,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const listen = parseHostPort(values.listen ?? '127.0.0.1:8080', '--listen');
   const inspector = parseInspectorOptions(values);
-  const maxBody = values['max-body'] === undefined ? 16 * 1024 * 1024 : parseSize(values['max-body'], '--max-body');
+  const maxBody = parseMaxBody(values['max-body']);
   const upstreamArg = values.upstream === undefined ? null : parseUpstream(values.upstream);
   if (upstreamArg && values.mock !== undefined) {
     throw new UserError('--mock and --upstream both say where to forward; pass one of them.');
   }
-  if (values.unmatched !== undefined && values.mock === undefined) throw new UserError('--unmatched goes with --mock FILE: it says what the mock does with a request its recording lacks.');
+  if (values.mock === undefined) refuseWithoutMock(values);
+  const mockBehaviour = parseMockBehaviour(values);
   const { uiToken } = inspector;
   const quiet = values.quiet ?? false;
   const say = (line: string) => process.stdout.write(line + '\n');
@@ -60,7 +62,8 @@ export async function run(argv: string[]): Promise<number> {
   const mockOptions = {
     db: values.mock ?? '',
     protoPaths: values.proto ?? [],
-    forwardUnmatched: parseUnmatched(values.unmatched ?? 'error'),
+    ...mockBehaviour,
+    maxBody,
     listen: { host: '127.0.0.1', port: 0 },
     say,
   };
@@ -169,7 +172,7 @@ function parseOptions(argv: string[]) {
   return parseCommandArgs('proxy', argv, {
     upstream: { type: 'string' },
     mock: { type: 'string' },
-    unmatched: { type: 'string' },
+    ...mockOptionSpecs,
     listen: { type: 'string' },
     ...inspectorOptionSpecs,
     db: { type: 'string' },

@@ -7,6 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../model/user-error.ts';
 import { listen } from '../proxy/listen.ts';
+import { DEFAULT_MAX_BODY } from '../proxy/server.ts';
+import { formatSize } from '../recorder/printer.ts';
 import { recordingCodec } from '../storage/capture-meta.ts';
 import { Store } from '../storage/store.ts';
 import { answerExec, type MatchMode } from './exec.ts';
@@ -15,6 +17,7 @@ import { answerOther } from './http.ts';
 import { parseIgnore } from './key.ts';
 import { loadRecording, type Recording } from './recording.ts';
 import { ExecReleases } from './releases.ts';
+import { RepeatedLines } from './repeats.ts';
 import { attachWsMock, type Timing } from './ws.ts';
 import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
 
@@ -29,10 +32,16 @@ export interface MockOptions {
   timing?: Timing;
   /** Where unmatched /exec requests go; none answers them with SE_INTERNAL_SERVER_ERROR. */
   forwardUnmatched?: URL;
+  /** The largest /exec body or WebSocket message taken (default 16 MiB); a larger body gets 413. */
+  maxBody?: number;
+  /** How long a WebSocket may stay open without sending its WsAuth (default 10 s); then 1008. */
+  wsAuthTimeoutMs?: number;
+  /** How often the count of a repeated line is said (default 10 s); see mock/repeats.ts. */
+  repeatReportMs?: number;
   listen: { host: string; port: number };
   /** The flag named when listening fails. */
   listenFlag?: string;
-  /** One line per answer that was not an exact match. */
+  /** Lines about the recording, and one per answer that was not an exact match (repeats counted). */
   say: (line: string) => void;
 }
 
@@ -40,6 +49,17 @@ export interface MockServer {
   url: URL;
   loaded: { execKeys: number; execExchanges: number; sessions: number; otherAnswers: number; skipped: number };
   close(): Promise<void>;
+}
+
+/** How long a WebSocket may stay silent before its WsAuth. */
+const WS_AUTH_TIMEOUT_MS = 10_000;
+
+function refuseLargeBody(res: http.ServerResponse, size: number, maxBody: number, say: (line: string) => void): void {
+  const over = `${formatSize(size)}, over --max-body ${formatSize(maxBody)}`;
+  say(`mock: refused an /exec body of ${over}, with 413`);
+  const text = `The mock refused this request: its body is ${over}; pass a larger --max-body to serve it.\n`;
+  res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /** Mended exchanges named one a line, up to a screenful. */
@@ -73,18 +93,29 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
   sayMended(recording.mended, options.say);
   const releases = new ExecReleases();
   const forwarder = options.forwardUnmatched ? new Forwarder(options.forwardUnmatched) : null;
-  const execOptions = { recording, codec, ignore, match: options.match ?? 'exact', forwarder, releases, say: options.say };
+  const lines = new RepeatedLines(options.say, options.repeatReportMs);
+  const say = (line: string) => lines.say(line);
+  const maxBody = options.maxBody ?? DEFAULT_MAX_BODY;
+  const execOptions = { recording, codec, ignore, match: options.match ?? 'exact', forwarder, releases, say };
 
   const server = http.createServer((req, res) => {
     if (req.method === 'POST' && new URL(req.url ?? '/', 'http://mock').pathname === '/exec') {
       const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        // Past the limit the body is read to its end, so the client reads the 413, but not kept.
+        if (size > maxBody) chunks.length = 0;
+        else chunks.push(chunk);
+      });
+      req.on('error', () => res.destroy());
       req.on('end', () => {
+        if (size > maxBody) return refuseLargeBody(res, size, maxBody, say);
         try {
           answerExec(execOptions, req, Buffer.concat(chunks), res);
         } catch (err) {
           // One request the mock cannot answer must not stop it answering the others.
-          options.say(`mock: answering a request to /exec failed (${(err as Error).message}); this is a bug in ca2-inspector, please report it`);
+          say(`mock: answering a request to /exec failed (${(err as Error).message}); this is a bug in ca2-inspector, please report it`);
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
           res.end('The mock failed to answer this request; its terminal says why.\n');
         }
@@ -93,7 +124,15 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
     }
     answerOther(recording, req, res);
   });
-  const ws = attachWsMock(server, { recording, codec, timing: options.timing ?? 'recorded', releases, say: options.say });
+  const ws = attachWsMock(server, {
+    recording,
+    codec,
+    timing: options.timing ?? 'recorded',
+    releases,
+    maxPayload: maxBody,
+    authTimeoutMs: options.wsAuthTimeoutMs ?? WS_AUTH_TIMEOUT_MS,
+    say,
+  });
   await listen(server, options.listen, options.listenFlag ?? '--listen');
   const { address, port } = server.address() as AddressInfo;
 
@@ -114,6 +153,7 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
         server.closeAllConnections();
         forwarder?.close();
         await stopped;
+        lines.close();
       })();
       return closing;
     },

@@ -4,7 +4,7 @@
 // /exec call waits until that call arrives; the others keep their time since WsAuth. With
 // --timing none nothing waits for the clock. A connection the server closed in the
 // recording is closed the same way, after the recorded gap (an errored WsAuth gets its
-// errors and that close).
+// errors and that close). A connection that sends no WsAuth in time is closed with 1008.
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,6 +21,10 @@ export interface WsMockOptions {
   codec: Codec;
   timing: Timing;
   releases: ExecReleases;
+  /** The largest message taken from a client; ws closes a connection sending more with 1009. */
+  maxPayload: number;
+  /** How long a connection may stay open without its WsAuth. */
+  authTimeoutMs: number;
   say: (line: string) => void;
 }
 
@@ -29,7 +33,7 @@ export interface WsMock {
 }
 
 export function attachWsMock(server: Server, options: WsMockOptions): WsMock {
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
   const picker = new SessionPicker(options.recording.sessions);
   const playing = new Set<AbortController>();
 
@@ -46,11 +50,19 @@ export function attachWsMock(server: Server, options: WsMockOptions): WsMock {
     const stop = new AbortController();
     playing.add(stop);
     ws.on('error', () => ws.terminate());
+    // A client that never authenticates would hold its connection for good.
+    const authDeadline = setTimeout(() => {
+      const seconds = options.authTimeoutMs / 1000;
+      options.say(`mock: a WebSocket sent no WsAuth within ${seconds} s; closing it with 1008`);
+      ws.close(1008, `no WsAuth within ${seconds} s`);
+    }, options.authTimeoutMs);
     ws.once('close', () => {
+      clearTimeout(authDeadline);
       stop.abort();
       playing.delete(stop);
     });
     ws.once('message', (data: Buffer) => {
+      clearTimeout(authDeadline);
       const authAt = Date.now();
       const auth = options.codec.decode('WsAuth', data);
       const token = typeof auth.json.token === 'string' ? auth.json.token : null;

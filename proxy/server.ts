@@ -33,7 +33,7 @@ export interface ProxyServer {
   inFlight(): number;
 }
 
-const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_GRACE_MS = 5_000;
 

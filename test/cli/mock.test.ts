@@ -22,7 +22,7 @@ after(() => rmSync(recording.dir, { recursive: true, force: true }));
 
 const mock = (...args: string[]) => spawnSync(process.execPath, ['bin/ca2-inspector.js', 'mock', ...args], { cwd: projectRoot, encoding: 'utf8' });
 
-test('says what it loaded and where it serves, answers from the recording, prints each miss, and stops on SIGTERM', async () => {
+test('says what it loaded and where it serves, answers from the recording, says a repeated miss once and counts it, and stops on SIGTERM', async () => {
   const child = spawn(process.execPath, ['bin/ca2-inspector.js', 'mock', '--db', recording.db, '--listen', '127.0.0.1:0', '--proto', demoProtoDir, '--filter', 'kind:exec'], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,16 +47,20 @@ test('says what it loaded and where it serves, answers from the recording, print
     assert.equal(lines[1], `ca2-inspector mock: schema: the bundled ca2 envelope with ${demoProtoDir}`);
     const url = /serving at (\S+);/.exec(serving)![1];
 
-    const res = await fetch(`${url}/exec`, {
-      method: 'POST',
-      body: new Uint8Array(encodeMessage('ca2.ClientRequest', { trx: Buffer.from('t1'), token: 'x', servers: { list: { region: 'mars1' } } })),
-    });
-    assert.deepEqual(decodeMessage<{ errors: string[] }>('ca2.ServerResponse', new Uint8Array(await res.arrayBuffer())).errors, ['SE_INTERNAL_SERVER_ERROR']);
+    for (const trx of ['t1', 't2', 't3']) {
+      const res = await fetch(`${url}/exec`, {
+        method: 'POST',
+        body: new Uint8Array(encodeMessage('ca2.ClientRequest', { trx: Buffer.from(trx), token: 'x', servers: { list: { region: 'mars1' } } })),
+      });
+      assert.deepEqual(decodeMessage<{ errors: string[] }>('ca2.ServerResponse', new Uint8Array(await res.arrayBuffer())).errors, ['SE_INTERNAL_SERVER_ERROR']);
+    }
     assert.match(await waitFor(/^mock: /), /^mock: no recorded servers\.list with region="mars1"; nearest #\d+ differs at servers\.list\.region \((absent|".*") → "mars1"\)$/);
   } finally {
     child.kill('SIGTERM');
   }
   assert.equal(await exited, 0);
+  const misses = lines.filter((l) => l.startsWith('mock: '));
+  assert.deepEqual(misses, [misses[0], `${misses[0]} (×3 in all)`]);
 });
 
 test('explains a missing --db, a file that is not there, and bad option values in one line with exit 2', () => {
@@ -70,6 +74,8 @@ test('explains a missing --db, a file that is not there, and bad option values i
     [['--db', recording.db, '--filter', 'status:'], /^ca2-inspector mock: --filter at 7: expected a value after "status:"\n$/],
     [['--db', recording.db, '--proto', join(recording.dir, 'none.proto')], /^ca2-inspector mock: --proto .*none\.proto/],
     [['--db', recording.db, '--listen', 'nowhere'], /^ca2-inspector mock: --listen takes HOST:PORT/],
+    [['--db', recording.db, '--ignore', '.'], /^ca2-inspector mock: --ignore takes a field path like utils\.ping\.client_time_ms; got "\."\.\n$/],
+    [['--db', recording.db, '--max-body', 'lots'], /^ca2-inspector mock: --max-body takes a size like 16MiB, 512kb or 1048576; got "lots"\.\n$/],
   ];
   for (const [args, expected] of cases) {
     const out = mock(...args);
@@ -119,7 +125,41 @@ test('proxy --mock forwards to the mock of a recording and records its traffic l
   }
 });
 
-test('proxy refuses --mock together with --upstream, --unmatched without --mock, and a --mock file that is not there', () => {
+test('proxy --mock takes the mock\'s --ignore, --match and --timing, and says a repeated miss once with its count when it stops', { timeout: 60_000 }, async () => {
+  const proxy = await startProxyProcess([
+    '--mock', recording.db, '--db', join(recording.dir, 'options.sqlite'), '--proto', demoProtoDir, '--quiet',
+    '--ignore', 'servers.list.region', '--match', 'closest', '--timing', 'none',
+  ]);
+  const exec = (request: object) => fetch(`${proxy.proxyUrl}/exec`, { method: 'POST', body: new Uint8Array(encodeMessage('ca2.ClientRequest', { trx: Buffer.from('t'), token: 'x', ...request })) });
+  try {
+    const ignored = await exec({ servers: { list: { region: 'mars1' } } });
+    assert.equal(ignored.headers.get('x-ca2-mock'), null, 'the region is left out of matching: an exact match');
+    await ignored.arrayBuffer();
+    for (let i = 0; i < 3; i++) {
+      const closest = await exec({ instances: { list: { page: { limit: 21 } } } });
+      assert.match(closest.headers.get('x-ca2-mock') ?? '', /^closest #\d+ \(1 field differs\)$/);
+      await closest.arrayBuffer();
+    }
+  } finally {
+    assert.equal(await proxy.stop(), 0);
+  }
+  const said = proxy.lines.filter((l) => l.startsWith('mock: '));
+  assert.equal(said.length, 2, said.join('\n'));
+  assert.match(said[0], /^mock: instances\.list: no exact match, answered with the closest #\d+ \(1 field differs\): instances\.list\.page/);
+  assert.equal(said[1], `${said[0]} (×3 in all)`);
+});
+
+test('proxy and mock word a mistake in a mock option alike', () => {
+  const proxy = (...args: string[]) => spawnSync(process.execPath, ['bin/ca2-inspector.js', 'proxy', '--listen', '127.0.0.1:0', '--ui', '127.0.0.1:0', '--mock', recording.db, '--db', join(recording.dir, 'unused.sqlite'), ...args], { cwd: projectRoot, encoding: 'utf8' });
+  for (const args of [['--match', 'fuzzy'], ['--ignore', '.'], ['--max-body', 'lots']]) {
+    const viaProxy = proxy(...args);
+    const viaMock = mock('--db', recording.db, ...args);
+    assert.equal(viaProxy.status, 2, `${args.join(' ')}: ${viaProxy.stderr}`);
+    assert.equal(viaProxy.stderr.replace(/^ca2-inspector proxy: /, ''), viaMock.stderr.replace(/^ca2-inspector mock: /, ''), args.join(' '));
+  }
+});
+
+test('proxy refuses --mock together with --upstream, the mock\'s options without --mock, and a --mock file that is not there', () => {
   const proxy = (...args: string[]) => spawnSync(process.execPath, ['bin/ca2-inspector.js', 'proxy', '--listen', '127.0.0.1:0', '--ui', '127.0.0.1:0', ...args], { cwd: projectRoot, encoding: 'utf8' });
   const both = proxy('--mock', recording.db, '--upstream', 'http://127.0.0.1:9');
   assert.equal(both.status, 2);
@@ -127,6 +167,9 @@ test('proxy refuses --mock together with --upstream, --unmatched without --mock,
   const alone = proxy('--unmatched', 'forward:http://127.0.0.1:9');
   assert.equal(alone.status, 2);
   assert.equal(alone.stderr, 'ca2-inspector proxy: --unmatched goes with --mock FILE: it says what the mock does with a request its recording lacks.\n');
+  const timing = proxy('--timing', 'none');
+  assert.equal(timing.status, 2);
+  assert.equal(timing.stderr, 'ca2-inspector proxy: --timing goes with --mock FILE: it says when the mock plays recorded WebSocket frames.\n');
   const missing = proxy('--mock', join(recording.dir, 'nope.capture'), '--db', join(recording.dir, 'unused.sqlite'));
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /^ca2-inspector proxy: .*nope\.capture does not exist; pass the recording \(--db of the proxy\) or a capture file\.\n$/);

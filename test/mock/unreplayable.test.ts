@@ -6,64 +6,31 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
-import type { HeaderList } from '../../model/types.ts';
-import type { ExchangeRecord } from '../../storage/records.ts';
 import { Store } from '../../storage/store.ts';
 import { withMock } from './demo-recording.ts';
+import { createRequest, execRecord, putSession } from './records.ts';
 
 // Recordings the proxy would never write, as a hand-edited or foreign capture may hold them.
 const dir = mkdtempSync(join(tmpdir(), 'ca2-mock-unreplayable-'));
 const db = join(dir, 'odd.sqlite');
-const t0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 const longReason = 'é'.repeat(100);
-
-function request(name: string): Uint8Array {
-  return encodeMessage('ca2.ClientRequest', { trx: Buffer.from('t'), instances: { create: { name } } });
-}
-
-function exec(id: number, name: string, status: number, headers: HeaderList): ExchangeRecord {
-  const body = request(name);
-  const answer = encodeMessage('ca2.ServerResponse', { trx: Buffer.from('t') });
-  return {
-    id, kind: 'exec', startedAt: t0 + id * 10, endedAt: t0 + id * 10 + 1, method: 'POST', path: '/exec',
-    status, service: null, operation: null, trx: null, errors: [], token: null,
-    clientAddress: '127.0.0.1', state: 'complete', problems: [], error: null, close: null,
-    request: { headers: [], body, truncated: false, size: body.length },
-    response: { headers, body: answer, truncated: false, size: answer.length },
-  };
-}
-
-function session(store: Store, id: number, token: string, close: { code: number; reason: string }): void {
-  store.putExchange({
-    id, kind: 'ws', startedAt: t0 + id * 10, endedAt: t0 + id * 10 + 5, method: 'GET', path: '/ws',
-    status: 101, service: null, operation: null, trx: null, errors: [], token: null,
-    clientAddress: '127.0.0.1', state: 'complete', problems: [], error: null,
-    close: { ...close, by: 'server', at: t0 + id * 10 + 5 },
-    request: { headers: [], body: new Uint8Array(), truncated: false, size: 0 },
-    response: { headers: [], body: new Uint8Array(), truncated: false, size: 0 },
-  });
-  const auth = encodeMessage('ca2.WsAuth', { token });
-  const event = encodeMessage('ca2.WsEvent', {});
-  store.putFrame({ exchangeId: id, seq: 0, direction: 'client', at: t0 + id * 10 + 1, opcode: 2, size: auth.length, body: auth, truncated: false });
-  store.putFrame({ exchangeId: id, seq: 1, direction: 'server', at: t0 + id * 10 + 2, opcode: 2, size: event.length, body: event, truncated: false });
-}
 
 before(() => {
   const store = Store.open(db);
-  store.putExchange(exec(1, 'status-1000', 1000, [['content-type', 'application/x-protobuf']]));
-  store.putExchange(exec(2, 'status-99.5', 99.5, [['content-type', 'application/x-protobuf']]));
-  store.putExchange(exec(3, 'space', 200, [['X Bad', 'v'], ['x-good', '1']]));
-  store.putExchange(exec(4, 'crlf', 200, [['x-split', 'a\r\nInjected: 1'], ['x-good', '2']]));
-  store.putExchange({ ...exec(5, 'other', 1000, [['Bad Name', 'v'], ['content-type', 'text/plain']]), kind: 'http', method: 'GET', path: '/odd' });
-  session(store, 6, 'code-999', { code: 999, reason: 'odd' });
-  session(store, 7, 'long-reason', { code: 4001, reason: longReason });
-  session(store, 8, 'plain', { code: 4000, reason: 'bye' });
+  store.putExchange(execRecord(1, 'status-1000', 1000, [['content-type', 'application/x-protobuf']]));
+  store.putExchange(execRecord(2, 'status-99.5', 99.5, [['content-type', 'application/x-protobuf']]));
+  store.putExchange(execRecord(3, 'space', 200, [['X Bad', 'v'], ['x-good', '1']]));
+  store.putExchange(execRecord(4, 'crlf', 200, [['x-split', 'a\r\nInjected: 1'], ['x-good', '2']]));
+  store.putExchange({ ...execRecord(5, 'other', 1000, [['Bad Name', 'v'], ['content-type', 'text/plain']]), kind: 'http', method: 'GET', path: '/odd' });
+  putSession(store, 6, 'code-999', { code: 999, reason: 'odd' });
+  putSession(store, 7, 'long-reason', { code: 4001, reason: longReason });
+  putSession(store, 8, 'plain', { code: 4000, reason: 'bye' });
   store.close();
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function post(url: URL, name: string): Promise<Response> {
-  return fetch(new URL('exec', url), { method: 'POST', body: new Uint8Array(request(name)) });
+  return fetch(new URL('exec', url), { method: 'POST', body: new Uint8Array(createRequest(name)) });
 }
 
 function closeOf(url: URL, token: string): Promise<{ code: number; reason: string; frames: number }> {
@@ -126,7 +93,7 @@ async function resetAfter(url: URL, bytes: string, waitFor: 'nothing' | 'answer'
 
 test('keeps serving when clients reset their connections mid-request, mid-handshake and mid-session', { timeout: 20_000 }, async () => {
   await withMock(db, { timing: 'none' }, async (mock) => {
-    const body = Buffer.from(request('space')).toString('latin1');
+    const body = Buffer.from(createRequest('space')).toString('latin1');
     await resetAfter(mock.url, `POST /exec HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${body}`, 'nothing');
     await resetAfter(mock.url, `POST /exec HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 'answer');
     const handshake = 'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
