@@ -3,7 +3,7 @@
 import { FilterError, parseFilter } from '../model/filter.ts';
 import { UserError } from '../model/user-error.ts';
 import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
-import { DEFAULT_MAX_BODY } from '../proxy/server.ts';
+import { DEFAULT_MAX_BODY } from '../proxy/context.ts';
 
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);

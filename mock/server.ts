@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../model/user-error.ts';
 import { listen } from '../proxy/listen.ts';
-import { DEFAULT_MAX_BODY } from '../proxy/server.ts';
+import { DEFAULT_MAX_BODY } from '../proxy/context.ts';
 import { formatSize } from '../recorder/printer.ts';
 import { recordingCodec } from '../storage/capture-meta.ts';
 import { Store } from '../storage/store.ts';

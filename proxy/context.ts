@@ -4,6 +4,9 @@ import type { FlowTracker } from './flows.ts';
 import type { Tap } from './tap.ts';
 import type { Upstream } from './upstream.ts';
 
+/** Capture limit per body or frame unless --max-body says otherwise; the mock's request limit too. */
+export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+
 export interface ProxyContext {
   readonly upstream: Upstream;
   readonly tap: Tap;

@@ -3,7 +3,7 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ProxyContext } from './context.ts';
+import { DEFAULT_MAX_BODY, type ProxyContext } from './context.ts';
 import { FlowTracker } from './flows.ts';
 import { forwardHttp } from './http.ts';
 import type { Tap } from './tap.ts';
@@ -33,7 +33,6 @@ export interface ProxyServer {
   inFlight(): number;
 }
 
-export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_GRACE_MS = 5_000;
 
