@@ -15,6 +15,18 @@ type Json = Record<string, unknown>;
 
 /** Playwright writes WebSocket message times in ms, the others in seconds: anything past this is ms. */
 const LATEST_EPOCH_SECONDS = 1e11;
+/** Times are kept between 1970 and the end of 9999: what an ISO date holds in four digits. */
+const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** A frame's seq is part of its search row id (storage/migrations.ts, version 2), which leaves it 32 bits. */
+const MAX_SEQ = 2 ** 31 - 1;
+/** RFC 6455: a close frame's payload is at most 125 bytes, two of them the code. */
+const MAX_CLOSE_REASON_BYTES = 123;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** HTTP/2's request line as Chrome lists it among the headers (`:authority`, `:path` …); the entry's method and URL hold it. */
+const PSEUDO_HEADER = /^:[a-z]+$/;
+/** What an HTTP field value may not hold (Node refuses to send it): control characters other than tab. */
+const NOT_IN_HEADER_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
+const OPCODES = [1, 2, 9, 10];
 
 export function parseHar(text: string, label: string): CapturedExchange[] {
   let har: unknown;
@@ -42,23 +54,23 @@ class EntryReader {
 
   read(entry: unknown): CapturedExchange {
     const e = this.object(entry, '');
-    const startedAt = Date.parse(this.string(e.startedDateTime, 'startedDateTime'));
-    if (Number.isNaN(startedAt)) this.fail('startedDateTime', 'is not an ISO 8601 date');
-    const time = e.time === undefined ? 0 : this.number(e.time, 'time');
+    const startedAt = this.startedAt(this.string(e.startedDateTime, 'startedDateTime'));
+    const time = e.time === undefined ? 0 : this.duration(e.time, 'time', startedAt);
     const ca2 = isObject(e._ca2) ? e._ca2 : {};
     const request = this.object(e.request, 'request');
     const method = this.string(request.method, 'request.method');
+    if (!HEADER_NAME.test(method)) this.fail('request.method', `is ${JSON.stringify(method)}, not an HTTP method`);
     const url = this.url(this.string(request.url, 'request.url'));
     const path = url.pathname + url.search;
     const headers = this.headers(request.headers, 'request.headers');
     const responseJson = e.response === undefined ? null : this.object(e.response, 'response');
-    const status = responseJson ? this.number(responseJson.status, 'response.status') : 0;
+    const status = responseJson ? this.status(responseJson.status) : 0;
     const ws = e._resourceType === 'websocket' || status === 101 || url.protocol === 'ws:' || url.protocol === 'wss:';
     const kind = ws ? 'ws' : exchangeKind({ method, url: path });
     const flowId = this.index;
 
     const requestBody = this.requestBody(request, kind === 'exec');
-    const durationMs = typeof ca2.durationMs === 'number' || ca2.durationMs === null ? (ca2.durationMs as number | null) : time;
+    const durationMs = ca2.durationMs === null ? null : ca2.durationMs === undefined ? time : this.duration(ca2.durationMs, '_ca2.durationMs', startedAt);
     const response =
       responseJson && status > 0
         ? {
@@ -95,7 +107,7 @@ class EntryReader {
   }
 
   private requestBody(request: Json, binary: boolean): { body: Uint8Array; size: number } {
-    const bodySize = typeof request.bodySize === 'number' && request.bodySize >= 0 ? request.bodySize : null;
+    const bodySize = this.size(request.bodySize, 'request.bodySize');
     const postData = request.postData === undefined ? null : this.object(request.postData, 'request.postData');
     // HTTP Toolkit keeps a body it could not write as text in _content, base64.
     const status = postData?._requestBodyStatus ?? request._requestBodyStatus;
@@ -125,8 +137,8 @@ class EntryReader {
 
   private responseBody(response: Json, binary: boolean): { body: Uint8Array; size: number } {
     const content = this.object(response.content, 'response.content');
-    const bodySize = typeof response.bodySize === 'number' && response.bodySize >= 0 ? response.bodySize : null;
-    const size = typeof content.size === 'number' && content.size >= 0 ? content.size : null;
+    const bodySize = this.size(response.bodySize, 'response.bodySize');
+    const size = this.size(content.size, 'response.content.size');
     if (content.text === undefined) {
       const sent = bodySize || size;
       if (sent) this.problems.push(`response body: not in the HAR file (${sent} bytes were received), so it is not decoded`);
@@ -158,12 +170,12 @@ class EntryReader {
     if (messages === undefined) return [];
     if (!Array.isArray(messages)) this.fail('_webSocketMessages', 'is not an array');
     const frames: TappedFrame[] = [];
+    const seqs = new Map<number, number>();
     (messages as unknown[]).forEach((raw, i) => {
       const where = `_webSocketMessages[${i}]`;
       const m = this.object(raw, where);
       const type = this.string(m.type, `${where}.type`);
-      const time = this.number(m.time, `${where}.time`);
-      const at = Math.round((time > LATEST_EPOCH_SECONDS ? time : time * 1000) * 1000) / 1000;
+      const at = this.epochTime(m.time, `${where}.time`);
       const data = m.data === undefined ? '' : this.string(m.data, `${where}.data`);
       if (type === 'error') {
         // Chrome reports a failed connection as a message of its own; it is the exchange's error here.
@@ -173,18 +185,16 @@ class EntryReader {
       }
       if (type !== 'send' && type !== 'receive') this.fail(`${where}.type`, `is "${type}"; expected send, receive or error`);
       const opcode = this.number(m.opcode, `${where}.opcode`);
+      if (!OPCODES.includes(opcode)) this.fail(`${where}.opcode`, `is ${opcode}, not a WebSocket opcode (1 text, 2 binary, 9 ping, 10 pong)`);
       const body = opcode === 1 ? Buffer.from(data, 'utf8') : this.base64(data, `${where}.data`);
       const direction: FrameDirection = type === 'send' ? 'client' : 'server';
-      frames.push({
-        flowId,
-        seq: typeof m._seq === 'number' ? m._seq : frames.length,
-        direction,
-        at,
-        opcode,
-        body,
-        size: typeof m._size === 'number' ? m._size : body.length,
-        truncated: m._truncated === true,
-      });
+      const seq = m._seq === undefined ? frames.length : this.whole(m._seq, `${where}._seq`, MAX_SEQ);
+      const twin = seqs.get(seq);
+      if (twin !== undefined) this.fail(`${where}._seq`, `is ${seq}, as is _webSocketMessages[${twin}]._seq; each frame needs its own`);
+      seqs.set(seq, i);
+      const size = this.size(m._size, `${where}._size`) ?? body.length;
+      if (size < body.length) this.fail(`${where}._size`, `is ${size}, less than the ${body.length} bytes of its data`);
+      frames.push({ flowId, seq, direction, at, opcode, body, size, truncated: m._truncated === true });
     });
     return frames;
   }
@@ -192,10 +202,14 @@ class EntryReader {
   private close(raw: unknown, closedBy: unknown, flowId: number): TappedClose | null {
     if (!isObject(raw)) return null;
     const code = raw.code === null || raw.code === undefined ? null : this.number(raw.code, '_webSocketClose.code');
+    if (code !== null && !(Number.isInteger(code) && code >= 1000 && code <= 4999)) {
+      this.fail('_webSocketClose.code', `is ${code}, not a close code (a whole number from 1000 to 4999)`);
+    }
     const reason = raw.reason === undefined ? '' : this.string(raw.reason, '_webSocketClose.reason');
-    const timestamp = raw.timestamp === undefined ? null : this.number(raw.timestamp, '_webSocketClose.timestamp');
-    if (timestamp === null) return null;
-    const at = Math.round((timestamp > LATEST_EPOCH_SECONDS ? timestamp : timestamp * 1000) * 1000) / 1000;
+    const reasonBytes = Buffer.byteLength(reason);
+    if (reasonBytes > MAX_CLOSE_REASON_BYTES) this.fail('_webSocketClose.reason', `is ${reasonBytes} bytes; a close reason is at most ${MAX_CLOSE_REASON_BYTES}`);
+    if (raw.timestamp === undefined) return null;
+    const at = this.epochTime(raw.timestamp, '_webSocketClose.timestamp');
     const by = closedBy === 'client' || closedBy === 'server' || closedBy === 'proxy' ? closedBy : 'server';
     return { flowId, code, reason, by, at };
   }
@@ -203,18 +217,74 @@ class EntryReader {
   private headers(value: unknown, field: string): HeaderList {
     if (value === undefined) return [];
     if (!Array.isArray(value)) this.fail(field, 'is not an array');
-    return (value as unknown[]).map((raw, i) => {
+    const headers: HeaderList = [];
+    (value as unknown[]).forEach((raw, i) => {
       const h = this.object(raw, `${field}[${i}]`);
-      return [this.string(h.name, `${field}[${i}].name`), this.string(h.value, `${field}[${i}].value`)];
+      const name = this.string(h.name, `${field}[${i}].name`);
+      const text = this.string(h.value, `${field}[${i}].value`);
+      if (PSEUDO_HEADER.test(name)) return;
+      if (!HEADER_NAME.test(name)) this.fail(`${field}[${i}].name`, `is ${JSON.stringify(name)}, not a header name`);
+      if (NOT_IN_HEADER_VALUE.test(text)) this.fail(`${field}[${i}].value`, 'holds a line break or another control character, which no header can');
+      // The bytes as they crossed the wire, which is how the proxy records a header (latin-1, byte for byte).
+      headers.push([name, /[^\0-\xff]/.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text]);
     });
+    return headers;
   }
 
   private url(text: string): URL {
+    let url: URL;
     try {
-      return new URL(text);
+      url = new URL(text);
     } catch {
       this.fail('request.url', `"${text}" is not an absolute URL`);
     }
+    if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) this.fail('request.url', `"${text}" is not an http, https, ws or wss URL`);
+    return url;
+  }
+
+  /** An ISO 8601 date, to the microsecond where it has the digits (mitmproxy writes them). */
+  private startedAt(text: string): number {
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) this.fail('startedDateTime', 'is not an ISO 8601 date');
+    if (!inTimeRange(ms)) this.fail('startedDateTime', `is ${JSON.stringify(text)}, not a time between 1970 and 9999`);
+    const micros = /T[\d:]+\.\d{3}(\d{1,3})/.exec(text)?.[1];
+    return micros === undefined ? ms : ms + Number(micros.padEnd(3, '0')) / 1000;
+  }
+
+  /** Epoch seconds, or milliseconds as Playwright writes them, as ms. */
+  private epochTime(value: unknown, field: string): number {
+    const time = this.number(value, field);
+    const ms = Math.round((time > LATEST_EPOCH_SECONDS ? time : time * 1000) * 1000) / 1000;
+    if (!inTimeRange(ms)) this.fail(field, `is ${time}, not a time between 1970 and 9999 (epoch seconds, or milliseconds)`);
+    return ms;
+  }
+
+  private duration(value: unknown, field: string, startedAt: number): number {
+    const ms = this.number(value, field);
+    if (ms < 0 || !inTimeRange(startedAt + ms)) this.fail(field, `is ${ms}, not a duration in milliseconds (0 or more, ending before the year 10000)`);
+    return ms;
+  }
+
+  private status(value: unknown): number {
+    const status = this.number(value, 'response.status');
+    if (!(Number.isInteger(status) && (status === 0 || (status >= 100 && status <= 999)))) {
+      this.fail('response.status', `is ${status}, not an HTTP status (a whole number from 100 to 999, or 0 for no response)`);
+    }
+    return status;
+  }
+
+  /** A size in bytes, or null where the writer says it does not know (-1, or no field). */
+  private size(value: unknown, field: string): number | null {
+    if (value === undefined || value === -1) return null;
+    const size = this.number(value, field);
+    if (!Number.isSafeInteger(size) || size < 0) this.fail(field, `is ${size}, not a size in bytes (a whole number, or -1 for unknown)`);
+    return size;
+  }
+
+  private whole(value: unknown, field: string, max: number): number {
+    const n = this.number(value, field);
+    if (!Number.isInteger(n) || n < 0 || n > max) this.fail(field, `is ${n}, not a whole number from 0 to ${max}`);
+    return n;
   }
 
   private base64(text: string, field: string): Buffer {
@@ -242,6 +312,10 @@ class EntryReader {
     const where = field ? `entries[${this.index}].${field}` : `entries[${this.index}]`;
     throw new HarError(`${this.label}: ${where} ${what}; fix or remove that entry, nothing from this file was imported.`);
   }
+}
+
+function inTimeRange(ms: number): boolean {
+  return ms >= 0 && ms <= LATEST_TIME_MS;
 }
 
 function httpVersion(value: unknown): string {
