@@ -11,10 +11,15 @@ export interface CapturedExchange {
   frames: TappedFrame[];
   /** ws only: how the connection ended; null for exec and http. */
   close: TappedClose | null;
+  /**
+   * Which exchange of which recording this is (storage/content-keys.ts), when the source
+   * says: an import leaves it out if the recording already has it.
+   */
+  identity?: string;
 }
 
 /** A stored exchange back as tapped objects. `flowId` must be unique within one feed. */
-export function capturedFromDetail(detail: ExchangeDetail, flowId: number): CapturedExchange {
+export function capturedFromDetail(detail: ExchangeDetail, flowId: number, identity?: string): CapturedExchange {
   const startedAt = Date.parse(detail.startedAt);
   const endedAt = detail.durationMs === null ? null : startedAt + detail.durationMs;
   const request = detail.request;
@@ -66,7 +71,7 @@ export function capturedFromDetail(detail: ExchangeDetail, flowId: number): Capt
     detail.kind !== 'ws' || !detail.close
       ? null
       : { flowId, code: detail.close.code, reason: detail.close.reason, by: detail.close.by, at: Date.parse(detail.close.at) };
-  return { flow, frames, close };
+  return { flow, frames, close, ...(identity ? { identity } : {}) };
 }
 
 /**

@@ -86,7 +86,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     }
     if (options.format === 'har') {
       const har: Har = {
-        log: { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, entries: details.map(harEntry), _ca2: meta },
+        log: { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, entries: details.map((detail, i) => harEntry(detail, exchanges[i].identity)), _ca2: meta },
       };
       har.log.entries.forEach((entry, i) => refuseLeak(findToken(entry, originals), exchanges[i], details[i]));
       refuseLeak(findToken(har.log._ca2, originals), null, null);

@@ -7,7 +7,8 @@ import type { HarContent, HarEntry, HarNameValue, HarPostData, HarWebSocketMessa
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function harEntry(detail: ExchangeDetail): HarEntry {
+/** `identity` names the exchange (storage/content-keys.ts), so importing the file twice adds it once. */
+export function harEntry(detail: ExchangeDetail, identity: string | undefined): HarEntry {
   const host = header(detail.request.headers, 'host') ?? 'localhost';
   const scheme = detail.kind === 'ws' ? 'ws' : 'http';
   const url = `${scheme}://${host}${detail.path}`;
@@ -39,6 +40,7 @@ export function harEntry(detail: ExchangeDetail): HarEntry {
     cache: {},
     timings: { send: 0, wait: detail.durationMs ?? 0, receive: 0 },
     _ca2: {
+      ...(identity ? { id: identity } : {}),
       kind: detail.kind,
       service: detail.service,
       operation: detail.operation,

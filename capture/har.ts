@@ -40,6 +40,8 @@ export interface HarWebSocketMessage {
 
 /** This tool's summary of an entry, and what a round trip needs that HAR has no field for. */
 export interface HarCa2 {
+  /** Which exchange of which recording this is (storage/content-keys.ts): an import skips one the recording has. */
+  id?: string;
   kind: 'exec' | 'ws' | 'http';
   service: string | null;
   operation: string | null;

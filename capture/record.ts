@@ -25,8 +25,9 @@ export interface RecordResult {
 
 /**
  * Records every exchange and commits them all at once; a StorageError leaves the store as
- * it was. With dedupe (imports), an exchange whose content key the store already has is
- * left out, and those added get their key.
+ * it was. Each exchange added keeps its identity as its key. With dedupe (imports), one
+ * without an identity gets a content key from its place among `exchanges`, and one whose
+ * key the store already has is left out.
  */
 export function recordAll(
   store: Store,
@@ -40,8 +41,8 @@ export function recordAll(
   let duplicates = 0;
   try {
     exchanges.forEach((captured, index) => {
-      const key = options.dedupe ? contentKey(captured) : null;
-      if (key !== null && (seen.has(key) || store.hasContentKey(key))) {
+      const key = captured.identity ?? (options.dedupe ? contentKey(captured, index) : null);
+      if (options.dedupe && key !== null && (seen.has(key) || store.hasContentKey(key))) {
         duplicates++;
       } else {
         const id = feedRecorder(recorder, captured);

@@ -71,6 +71,7 @@ export class Redactor {
     const { flow, frames } = captured;
     const execLike = flow.kind === 'exec';
     return {
+      ...captured,
       flow: {
         ...flow,
         request: {

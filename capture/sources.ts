@@ -101,7 +101,7 @@ export function allExchanges(store: Store, filter?: string): CapturedExchange[] 
     before = page.next;
   }
   ids.reverse();
-  return ids.map((id, index) => capturedFromDetail(store.getExchange(id)!, index));
+  return ids.map((id, index) => capturedFromDetail(store.getExchange(id)!, index, store.exchangeIdentity(id)!));
 }
 
 /** These exchanges, oldest first; an id with no exchange is an error naming it. */
@@ -111,7 +111,7 @@ export function selectedExchanges(store: Store, ids: readonly number[]): Capture
     .map((id, index) => {
       const detail = store.getExchange(id);
       if (!detail) throw new SourceError(`No exchange has id ${id}; select rows that are stored.`, { status: 404 });
-      return capturedFromDetail(detail, index);
+      return capturedFromDetail(detail, index, store.exchangeIdentity(id)!);
     });
 }
 

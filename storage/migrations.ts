@@ -3,6 +3,7 @@
 // transaction, so a file made by an older version opens in a newer one. Never edit a
 // step that has shipped: add the next one.
 
+import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 
 export interface Migration {
@@ -207,6 +208,18 @@ export const migrations: Migration[] = [
       // made into exchanges and frames oldest first, and deleted in the same transaction.
       // AUTOINCREMENT: a seq is never reused once its row is deleted, so "after the last one taken" stays true.
       db.exec(`CREATE TABLE tap_journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, calls INTEGER NOT NULL, records BLOB NOT NULL);`);
+    },
+  },
+  {
+    version: 7,
+    description: "the recording's own id, which with an exchange's id names that exchange in every export",
+    up(db) {
+      // A new file gets a random id. A file that already holds exchanges gets one made from
+      // its first exchange instead, because imports and `open` migrate a fresh copy of the
+      // file each time they read it: each copy must get the same id.
+      const first = db.prepare('SELECT id, started_at, method, path FROM exchanges ORDER BY id LIMIT 1').get();
+      const id = first ? createHash('sha256').update(JSON.stringify(first)).digest('hex').slice(0, 32) : randomBytes(16).toString('hex');
+      db.prepare("INSERT OR IGNORE INTO store_state (key, value) VALUES ('recording_id', ?)").run(id);
     },
   },
 ];

@@ -406,6 +406,11 @@ export class Store {
     return this.read(() => this.sql.contentKeys.has(key));
   }
 
+  /** The name an export gives this exchange, the same in every export (storage/content-keys.ts); null if there is none. */
+  exchangeIdentity(id: number): string | null {
+    return this.read(() => this.sql.contentKeys.identity(id));
+  }
+
   /**
    * Writes everything queued in one transaction, or nothing: for an import, which must not
    * be stored in part. On failure the queue is discarded and a StorageError thrown.
