@@ -7,7 +7,7 @@ import { UserError } from '../model/user-error.ts';
 import type { FrameDirection, HeaderList } from '../model/types.ts';
 import { exchangeKind } from '../proxy/http.ts';
 import type { FlowError, TappedClose, TappedFrame } from '../proxy/tap.ts';
-import { IDENTITY } from '../storage/content-keys.ts';
+import { isExchangeName } from '../storage/content-keys.ts';
 import type { CapturedExchange } from './captured.ts';
 
 export class HarError extends UserError {}
@@ -91,7 +91,7 @@ class EntryReader {
     if (!error && e._webSocketClose === 'aborted') error = { kind: 'upstream-reset', message: 'the connection was aborted (as the HAR file records it)' };
     const endedAt = durationMs === null ? null : close?.at ?? startedAt + durationMs;
     const identity = ca2.id === undefined ? undefined : this.string(ca2.id, '_ca2.id');
-    if (identity !== undefined && !IDENTITY.test(identity)) this.fail('_ca2.id', `is ${JSON.stringify(identity)}, not the id ca2-inspector gives an exchange`);
+    if (identity !== undefined && !isExchangeName(identity)) this.fail('_ca2.id', `is ${JSON.stringify(identity)}, not the id ca2-inspector gives an exchange`);
     return {
       flow: {
         id: flowId,

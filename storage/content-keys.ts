@@ -7,7 +7,13 @@
 import type Database from 'better-sqlite3';
 
 /** `<recording id>/<exchange id>@<start, ms since the epoch>`: the start keeps two copies of one recording that went on apart from sharing names. */
-export const IDENTITY = /^([0-9a-f]{32})\/(\d{1,15})@(\d{1,15})$/;
+const IDENTITY = /^([0-9a-f]{32})\/(\d{1,15})@(\d{1,15})$/;
+const CONTENT_KEY = /^[0-9a-f]{64}$/;
+
+/** Whether `name` is one an export gives an exchange: an identity, or the content key an imported one keeps. */
+export function isExchangeName(name: string): boolean {
+  return IDENTITY.test(name) || CONTENT_KEY.test(name);
+}
 
 export function prepareContentKeys(db: Database.Database) {
   const recordingId = db.prepare("SELECT value FROM store_state WHERE key = 'recording_id'").pluck().get() as string;

@@ -77,6 +77,7 @@ test('refuses every field out of its range, naming the entry and the field, and 
     ['content size', (e) => (e[0].response.content.size = -7), /entries\[0\]\.response\.content\.size is -7, not a size in bytes/],
     ['scheme', (e) => (e[0].request.url = 'ftp://api.example.test/exec'), /entries\[0\]\.request\.url "ftp:\/\/api\.example\.test\/exec" is not an http, https, ws or wss URL/],
     ['method', (e) => (e[0].request.method = 'GE T'), /entries\[0\]\.request\.method is "GE T", not an HTTP method/],
+    ['name', (e) => (e[1]._ca2 = { id: 'entry-1' }), /entries\[1\]\._ca2\.id is "entry-1", not the id ca2-inspector gives an exchange/],
   ];
   const db = join(dir, 'refused.sqlite');
   for (const [name, mutate, expected] of cases) {

@@ -140,5 +140,8 @@ describe('an exchange is left out of an import only when it is the same exchange
     const db = join(dir, 'foreign.sqlite');
     assert.deepEqual(importInto(db, foreign), { added: calls, duplicates: 0 });
     assert.deepEqual(importInto(db, foreign), { added: 0, duplicates: calls });
+    const named = join(dir, 'foreign-named.har');
+    exportAll(db, named);
+    assert.deepEqual(importInto(db, named), { added: 0, duplicates: calls }, 'exported again, they keep the key they were imported under');
   });
 });
