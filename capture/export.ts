@@ -15,7 +15,7 @@ import type { Store } from '../storage/store.ts';
 import type { CapturedExchange } from './captured.ts';
 import type { Har } from './har.ts';
 import { harEntry } from './har-export.ts';
-import { findInBytes, findToken } from './leak-check.ts';
+import { LeakCheck } from './leak-check.ts';
 import { openForImport, recordAll } from './record.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
 import { allExchanges, selectedExchanges } from './sources.ts';
@@ -46,7 +46,7 @@ export interface ExportResult {
   redaction: RedactionReport | null;
 }
 
-type Selection = Pick<ExportOptions, 'filter' | 'ids' | 'redact' | 'stripClaims'>;
+type Selection = Pick<ExportOptions, 'filter' | 'ids' | 'redact' | 'stripClaims' | 'codec'>;
 
 /** What an export would hold and replace, without writing anything: the inspector's preview. */
 export function previewExport(source: Store, options: Selection): ExportResult {
@@ -57,7 +57,7 @@ export function previewExport(source: Store, options: Selection): ExportResult {
 function select(source: Store, options: Selection): { exchanges: CapturedExchange[]; redactor: Redactor | null } {
   let exchanges = options.ids ? selectedExchanges(source, options.ids) : allExchanges(source, options.filter);
   if (!options.redact) return { exchanges, redactor: null };
-  const redactor = new Redactor({ stripClaims: options.stripClaims });
+  const redactor = new Redactor({ stripClaims: options.stripClaims, codec: options.codec });
   for (const captured of exchanges) redactor.learn(captured);
   exchanges = exchanges.map((captured) => redactor.redact(captured));
   return { exchanges, redactor };
@@ -71,7 +71,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     filter: redactor ? redactor.redactString(options.filter ?? '', 'filter') : options.filter ?? '',
     redacted: options.redact,
   };
-  const originals = redactor?.originals() ?? [];
+  const check = new LeakCheck(redactor?.originals() ?? []);
   const work = mkdtempSync(join(tmpdir(), 'ca2-export-'));
   try {
     const file = join(work, 'out');
@@ -80,7 +80,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     try {
       details = recordAll(store, options.codec, exchanges, { dedupe: false }).ids.map((id) => store.getExchange(id)!);
       // A HAR holds the same strings as the details and is searched itself below.
-      if (options.format === 'capture') details.forEach((detail, i) => refuseLeak(findToken(detail, originals), exchanges[i], detail));
+      if (options.format === 'capture') details.forEach((detail, i) => refuseLeak(check.find(detail), exchanges[i], detail));
     } finally {
       store.close();
     }
@@ -88,13 +88,13 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
       const har: Har = {
         log: { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, entries: details.map((detail, i) => harEntry(detail, exchanges[i].identity)), _ca2: meta },
       };
-      har.log.entries.forEach((entry, i) => refuseLeak(findToken(entry, originals), exchanges[i], details[i]));
-      refuseLeak(findToken(har.log._ca2, originals), null, null);
+      har.log.entries.forEach((entry, i) => refuseLeak(check.find(entry), exchanges[i], details[i]));
+      refuseLeak(check.find(har.log._ca2), null, null);
       writeFileSync(file + '.har', JSON.stringify(har, null, 1));
       moveInto(file + '.har', options.output);
     } else {
       writeCaptureMeta(file, meta, options.codec.descriptorSet());
-      refuseLeak(findInBytes(readFileSync(file), originals), null, null);
+      refuseLeak(check.findInBytes(readFileSync(file)), null, null);
       moveInto(file, options.output);
     }
   } finally {

@@ -1,40 +1,63 @@
-// The fail-closed check run before an export is written: every string of the output, and
-// the bytes of every string that reads as base64, searched for every original token.
+// The fail-closed check run before an export is written: every string of the output, the
+// bytes of every string that reads as base64, and every byte of a capture file, searched
+// for every form of every original token (capture/token-forms.ts): as written,
+// percent-encoded, in hex, and in base64 or base64url wherever it starts.
+
+import { formIndex, type FormIndex } from './token-forms.ts';
 
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+/** Bytes are searched as latin-1 text in pieces of this size, so a file of any size fits in a string. */
+const PIECE = 16 * 1024 * 1024;
 
-/** The first token found in `value` (any JSON-like value), or null. */
-export function findToken(value: unknown, tokens: readonly string[]): string | null {
-  if (tokens.length === 0) return null;
-  if (typeof value === 'string') return findInString(value, tokens);
-  if (value instanceof Uint8Array) return findInBytes(value, tokens);
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const found = findToken(item, tokens);
+export class LeakCheck {
+  private readonly index: FormIndex | null;
+
+  constructor(tokens: readonly string[]) {
+    this.index = formIndex(tokens);
+  }
+
+  /** The first original token found in `value` (any JSON-like value, or bytes), in any form, or null. */
+  find(value: unknown): string | null {
+    if (this.index === null) return null;
+    if (typeof value === 'string') return this.findInString(value);
+    if (value instanceof Uint8Array) return this.findInBytes(value);
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        const found = this.find(item);
+        if (found !== null) return found;
+      }
+      return null;
+    }
+    if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        const found = this.findInString(key) ?? this.find(item);
+        if (found !== null) return found;
+      }
+    }
+    return null;
+  }
+
+  findInBytes(bytes: Uint8Array): string | null {
+    if (this.index === null) return null;
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let start = 0; start < buffer.length; start += PIECE) {
+      const piece = buffer.toString('latin1', start, Math.min(buffer.length, start + PIECE + this.index.longest));
+      const found = this.search(piece, this.index.bytes);
       if (found !== null) return found;
     }
     return null;
   }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const found = findInString(key, tokens) ?? findToken(item, tokens);
-      if (found !== null) return found;
-    }
-  }
-  return null;
-}
 
-export function findInBytes(bytes: Uint8Array, tokens: readonly string[]): string | null {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (const token of tokens) if (buffer.includes(token)) return token;
-  return null;
-}
-
-function findInString(text: string, tokens: readonly string[]): string | null {
-  for (const token of tokens) if (text.includes(token)) return token;
-  if (text.length >= 4 && BASE64.test(text)) {
-    const decoded = Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64');
-    return findInBytes(decoded, tokens);
+  private findInString(text: string): string | null {
+    const found = this.search(text, this.index!.text);
+    if (found !== null) return found;
+    if (text.length >= 4 && BASE64.test(text)) return this.findInBytes(Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64'));
+    return null;
   }
-  return null;
+
+  private search(text: string, pattern: RegExp): string | null {
+    pattern.lastIndex = 0;
+    const match = pattern.exec(text);
+    return match ? this.index!.forms.get(match[0])!.token : null;
+  }
 }

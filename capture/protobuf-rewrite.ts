@@ -3,7 +3,7 @@
 // a new length prefix, and so does every enclosing message, so the result still decodes
 // and every other byte stays as recorded.
 
-import { LEN, START_GROUP, Wire } from '../proto/wire.ts';
+import { END_GROUP, LEN, START_GROUP, Wire } from '../proto/wire.ts';
 
 /**
  * Says what a length-delimited value becomes: new bytes, 'descend' to rewrite it as a
@@ -13,15 +13,34 @@ export type Replacer = (value: Uint8Array, path: readonly number[], looksLikeMes
 
 const MAX_DEPTH = 100;
 
-/** The rewritten message, or null when nothing changed or the bytes are no well-formed message. */
-export function rewriteMessage(bytes: Uint8Array, replace: Replacer): Uint8Array | null {
+/**
+ * The rewritten message, or null when nothing changed or the bytes are no well-formed
+ * message. `path` is where the bytes lie, for a message nested in one being rewritten.
+ */
+export function rewriteMessage(bytes: Uint8Array, replace: Replacer, path: readonly number[] = []): Uint8Array | null {
   const wire = new Wire(bytes);
-  return rewriteLevel(wire, 0, bytes.length, [], replace);
+  return rewriteLevel(wire, 0, bytes.length, [...path], replace);
 }
 
-/** Whether the bytes are one well-formed message level (as protoc would print them as one). */
-export function isMessage(bytes: Uint8Array): boolean {
-  return new Wire(bytes).isMessage(0, bytes.length, MAX_DEPTH);
+/**
+ * How many bytes from the start are whole fields: all of them for a well-formed message,
+ * fewer for one that breaks off (a stray byte, a length past the end), 0 for bytes that
+ * are no message. The fields before the break are as good as any.
+ */
+export function wellFormedPrefix(bytes: Uint8Array): number {
+  const wire = new Wire(bytes);
+  let pos = 0;
+  while (pos < bytes.length) {
+    const afterTag = wire.varint32(pos, bytes.length);
+    if (afterTag < 0) break;
+    const number = wire.lo >>> 3;
+    const wireType = wire.lo & 7;
+    if (number === 0 || wireType === END_GROUP) break;
+    const next = wire.skip(wireType, number, afterTag, bytes.length, MAX_DEPTH);
+    if (next < 0) break;
+    pos = next;
+  }
+  return pos;
 }
 
 function rewriteLevel(wire: Wire, start: number, end: number, path: number[], replace: Replacer): Uint8Array | null {

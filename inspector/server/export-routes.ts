@@ -21,7 +21,7 @@ export function exportRouter(store: Store, codec: Codec, toolVersion: string): e
     if (typeof selection === 'string') return void res.status(400).json({ error: selection });
     await store.whenStored();
     answer(res, () => {
-      const { exchanges, redaction } = previewExport(store, { ...selection, redact: true });
+      const { exchanges, redaction } = previewExport(store, { ...selection, redact: true, codec });
       res.json({ exchanges, tokens: redaction?.tokens ?? 0, fields: redaction?.fields ?? {} } satisfies ExportPreview);
     });
   });

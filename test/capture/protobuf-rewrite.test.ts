@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rewriteMessage } from '../../capture/protobuf-rewrite.ts';
+import { rewriteMessage, wellFormedPrefix } from '../../capture/protobuf-rewrite.ts';
 import { protocEncode } from './sample-recording.ts';
 
 function decodeRaw(bytes: Uint8Array): string {
@@ -32,4 +32,14 @@ test('copies unchanged fields byte for byte, unknown wire types and groups inclu
 
 test('leaves bytes that are no message to the caller', () => {
   assert.equal(rewriteMessage(Buffer.from([0x0a, 0x05, 0x01]), () => Buffer.from('x') as Uint8Array), null);
+});
+
+test('finds where a message breaks off: the whole fields before a stray byte, which protoc reads alone', () => {
+  const whole = protocEncode('ca2.ClientRequest', 'trx: "t-1" token: "a-token-before-the-break"');
+  const broken = Buffer.concat([whole, Buffer.from([0xff])]);
+  assert.equal(spawnSync('protoc', ['--decode_raw'], { input: broken }).status, 1, 'protoc refuses the whole');
+  assert.equal(wellFormedPrefix(broken), whole.length);
+  assert.match(decodeRaw(broken.subarray(0, wellFormedPrefix(broken))), /2: "a-token-before-the-break"/);
+  assert.equal(wellFormedPrefix(whole), whole.length);
+  assert.equal(wellFormedPrefix(Buffer.from('{"json": true}')), 0, 'no message at all');
 });

@@ -55,3 +55,68 @@ test('reports how many tokens were replaced and where', () => {
   assert.deepEqual(Object.keys(report.fields).sort(), ['Authorization header', 'Set-Cookie header', 'token= query']);
   assert.deepEqual(redactor.originals().sort(), ['bearer-secret-1', 'query-secret-1', 'set-cookie-secret-1']);
 });
+
+function exec(request: Uint8Array, headers: [string, string][] = []): CapturedExchange {
+  return {
+    flow: {
+      id: 1, kind: 'exec', startedAt: 0, endedAt: 1, clientAddress: '',
+      request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers, body: request, size: request.length, truncated: false },
+      response: null,
+      error: null,
+    },
+    frames: [],
+    close: null,
+  };
+}
+
+function ws(reason: string, frames: CapturedExchange['frames'] = []): CapturedExchange {
+  return {
+    flow: {
+      id: 1, kind: 'ws', startedAt: 0, endedAt: 1, clientAddress: '',
+      request: { method: 'GET', path: '/ws', httpVersion: '1.1', headers: [], body: new Uint8Array(0), size: 0, truncated: false },
+      response: { status: 101, statusMessage: '', headers: [], body: new Uint8Array(0), size: 0, truncated: false },
+      error: null,
+    },
+    frames,
+    close: { flowId: 1, code: 4000, reason, by: 'server', at: 1 },
+  };
+}
+
+test('learns the token of a ClientRequest that breaks off after it, and replaces it there', () => {
+  const token = 'broken-request-token-77';
+  // trx "t", token, then a stray 0xFF: a truncated tag. protoc --decode_raw refuses it whole.
+  const body = Buffer.concat([Buffer.from([0x0a, 0x01, 0x74, 0x12, token.length]), Buffer.from(token), Buffer.from([0xff])]);
+  const redactor = new Redactor();
+  const [out] = redactAll(redactor, [exec(body)]);
+  assert.deepEqual(redactor.originals(), [token], 'the fail-closed check looks for it');
+  const bytes = Buffer.from(out.flow.request.body);
+  assert.ok(!bytes.includes(token), bytes.toString('latin1'));
+  assert.match(bytes.toString('latin1'), /^\n\x01t\x12\x19redacted-[0-9a-f]{16}\xff$/);
+});
+
+test('learns an Authorization credential however many spaces follow the scheme', () => {
+  const token = 'two-spaces-token-42';
+  const [first, second] = redactAll(new Redactor(), [
+    http('/a', [['Authorization', `Bearer  ${token}`]]),
+    http('/b', [['X-Echo', `was ${token}`]]),
+  ]);
+  const placeholder = first.flow.request.headers[0][1].slice('Bearer  '.length);
+  assert.match(placeholder, /^redacted-[0-9a-f]{16}$/);
+  assert.equal(second.flow.request.headers[0][1], `was ${placeholder}`);
+});
+
+test('keeps a close reason of 123 bytes within 123 bytes when it redacts a token in it', () => {
+  const token = 'short-tok1';
+  const reason = `${'r'.repeat(123 - token.length - 1)} ${token}`;
+  assert.equal(Buffer.byteLength(reason), 123);
+  const jwtReason = `expired ${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.x`;
+  const auth = new Uint8Array([0x12, token.length, ...Buffer.from(token)]);
+  const [out, jwtOut] = redactAll(new Redactor(), [
+    ws(reason, [{ flowId: 1, seq: 0, direction: 'client', at: 0, opcode: 2, body: auth, size: auth.length, truncated: false }]),
+    ws(jwtReason),
+  ]);
+  assert.equal(Buffer.byteLength(out.close!.reason), 123);
+  assert.ok(!out.close!.reason.includes(token), out.close!.reason);
+  assert.equal(jwtOut.close!.reason.length, jwtReason.length);
+  assert.ok(!jwtOut.close!.reason.includes('.x'), jwtOut.close!.reason);
+});

@@ -5,7 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../support/proxy-process.ts';
-import { demoProtos, tokens, writeSampleRecording } from '../capture/sample-recording.ts';
+import { openForImport, recordAll } from '../../capture/record.ts';
+import { createCodec } from '../../proto/codec.ts';
+import { demoProtos, protocEncode, tokens, writeSampleRecording } from '../capture/sample-recording.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-cli-export-'));
 const db = join(dir, 'rec.sqlite');
@@ -56,4 +58,32 @@ test('an output path that cannot be written is said before any work, and nothing
   const folder = spawnSync(process.execPath, [join(projectRoot, 'bin/ca2-inspector.js'), 'export', '--db', db, '-o', '.'], { cwd: dir, encoding: 'utf8' });
   assert.deepEqual([folder.status, folder.stderr], [2, 'ca2-inspector export: -o . is a folder; name a file in it, like ./out.\n']);
   assert.deepEqual(readdirSync(dir).sort(), before, 'no ...partial file is left');
+});
+
+test('export takes the token out of a ClientRequest that breaks off after it, in the HAR and in the capture', () => {
+  const token = 'broken-request-token-5150';
+  const body = Buffer.concat([protocEncode('ca2.ClientRequest', `trx: "trx-broken" token: "${token}"`), Buffer.from([0xff])]);
+  const broken = join(dir, 'broken.sqlite');
+  const codec = createCodec();
+  const store = openForImport(broken, codec);
+  recordAll(store, codec, [{
+    flow: {
+      id: 1, kind: 'exec', startedAt: 1_800_000_000_000, endedAt: 1_800_000_000_002, clientAddress: '',
+      request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [['Content-Type', 'application/x-protobuf']], body, size: body.length, truncated: false },
+      response: null, error: null,
+    },
+    frames: [], close: null,
+  }], { dedupe: false });
+  store.close();
+  for (const output of [join(dir, 'broken.har'), join(dir, 'broken.capture')]) {
+    const out = cli('export', '--db', broken, '-o', output);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /1 token\(s\) redacted: ClientRequest\.token ×1; no original token is left in the file/);
+    assert.ok(!readFileSync(output).includes(token), output);
+  }
+  const [entry] = JSON.parse(readFileSync(join(dir, 'broken.har'), 'utf8')).log.entries;
+  assert.ok(!Buffer.from(entry.request.postData.text, 'base64').includes(token));
+  assert.match(entry.request.postData._decoded.token, /^redacted-[0-9a-f]{16}$/);
+  const dump = spawnSync('sqlite3', [join(dir, 'broken.capture'), 'SELECT hex(request_body) FROM exchange_bodies'], { encoding: 'utf8' });
+  assert.ok(!Buffer.from(dump.stdout.trim(), 'hex').includes(token), 'the stored body, read by the sqlite3 CLI');
 });
