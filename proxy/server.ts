@@ -76,8 +76,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     upstream.close();
     throw err;
   }
-  // Past listen, a server error (EMFILE on accept, say) must not take the process down.
-  server.on('error', (err) => process.emitWarning(`proxy listener: ${err.message}`));
   const { address, port } = server.address() as AddressInfo;
 
   let closing: Promise<void> | null = null;

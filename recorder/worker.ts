@@ -6,7 +6,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { UserError } from '../model/user-error.ts';
+import { DEBUG_ENV, describeBug, UserError } from '../model/user-error.ts';
 import { CLOSE_BUDGET_MS, startBackend, type Backend } from './backend.ts';
 import { RingReader } from './tap-ring.ts';
 import { replayCall } from './tap-journal.ts';
@@ -29,6 +29,10 @@ yieldCpuToForwarding();
 const post = (message: FromWorker) => port.postMessage(message);
 const log = (line: string) => post({ type: 'log', line });
 const setup = workerData as WorkerSetup;
+// Nothing a client does reaches here (proxy/listen.ts hears every socket's errors), but a
+// bug that does must not end recording and the inspector with it: said, as the proxy's
+// own thread says it (cli/proxy.ts), and the thread goes on.
+process.on('uncaughtException', (err) => log(`recording: unexpected error, still running: ${describeBug(err, Boolean(process.env[DEBUG_ENV]))}`));
 
 try {
   const backend = await startBackend(setup.options, log);

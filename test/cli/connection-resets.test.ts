@@ -1,0 +1,73 @@
+// Clients that reset or drop their connections, against the real `proxy` command: each
+// kind of connection the inspector and the proxy answer, left at each moment. Nothing a
+// client does may stop recording or the inspector (a page in any browser tab can make
+// these requests to the inspector's port).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExchangePage } from '../../model/types.ts';
+import { eventually, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+import { inspectorRequests, leavings, requestHead, sendAndLeave, socketIoSession, webSocketUpgrade } from '../support/resets.ts';
+
+/** Every request, left every way, twice: concurrently per round, so the server meets them together. */
+async function leaveEveryWay(port: number, requests: Record<string, string>): Promise<void> {
+  for (let round = 0; round < 2; round++) {
+    for (const leaving of leavings) {
+      await Promise.all(Object.values(requests).map((request) => sendAndLeave(port, request, leaving)));
+    }
+  }
+}
+
+/** The proxy's own listener: forwarded requests, an upload cut short, a WebSocket, CONNECT and a tunnelled upgrade. */
+function proxyRequests(port: number): Record<string, string> {
+  const host = `127.0.0.1:${port}`;
+  return {
+    'a forwarded GET': requestHead('GET', '/health', host),
+    'an upload cut short': requestHead('POST', '/exec', host, { 'Content-Type': 'application/x-protobuf', 'Content-Length': '100000' }, 'abc'),
+    'a WebSocket': requestHead('GET', '/ws', host, webSocketUpgrade),
+    'a CONNECT': requestHead('CONNECT', 'example.com:443', 'example.com:443'),
+    'an h2c upgrade': requestHead('GET', '/health', host, { Connection: 'Upgrade, HTTP2-Settings', Upgrade: 'h2c', 'HTTP2-Settings': 'AAMAAABkAARAAAAAAAIAAAAA' }),
+  };
+}
+
+describe('the proxy outlives clients that reset their connections', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ca2-connection-resets-'));
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    proxy = await startProxyProcess(['--db', join(dir, 'rec.sqlite'), '--quiet']);
+    // Large recorded bodies make the export a download still being written when the client resets.
+    for (let i = 0; i < 3; i++) {
+      await (await fetch(`${proxy.proxyUrl}/upload-${i}`, { method: 'POST', body: Buffer.alloc(1 << 20, 'x') })).arrayBuffer();
+    }
+    await eventually(async () => ((await (await proxy.api('/api/exchanges?filter=path:/upload-')).json()) as ExchangePage).items.length === 3 || undefined, 'the uploads recorded');
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('every connection to the inspector and the proxy, reset or dropped at any moment, leaves recording and the inspector working', async () => {
+    const uiPort = Number(new URL(proxy.uiUrl).port);
+    const proxyPort = Number(new URL(proxy.proxyUrl).port);
+    const sid = await socketIoSession(proxy.uiUrl, proxy.uiToken!);
+    await leaveEveryWay(uiPort, inspectorRequests(uiPort, proxy.uiToken!, sid));
+    await leaveEveryWay(proxyPort, proxyRequests(proxyPort));
+
+    assert.equal(proxy.child.exitCode, null, proxy.lines.join('\n'));
+    const after = await fetch(`${proxy.proxyUrl}/after-the-resets`);
+    await after.arrayBuffer();
+    const page = await eventually(async () => {
+      const res = await proxy.api('/api/exchanges?filter=path:/after-the-resets');
+      const body = (await res.json()) as ExchangePage;
+      return body.items.some((item) => item.state !== 'pending') ? body : undefined;
+    }, 'the exchange after the resets, over REST');
+    assert.equal(page.items[0]!.path, '/after-the-resets');
+    assert.doesNotMatch(proxy.lines.join('\n'), /recorder stopped|unexpected error/);
+    assert.equal(await proxy.stop('SIGTERM'), 0, proxy.lines.join('\n'));
+  });
+});
