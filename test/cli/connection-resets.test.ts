@@ -5,11 +5,14 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExchangePage } from '../../model/types.ts';
-import { eventually, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+import { writeSampleRecording } from '../capture/sample-recording.ts';
 import { inspectorRequests, leavings, requestHead, sendAndLeave, socketIoSession, webSocketUpgrade } from '../support/resets.ts';
 
 /** Every request, left every way, twice: concurrently per round, so the server meets them together. */
@@ -69,5 +72,82 @@ describe('the proxy outlives clients that reset their connections', () => {
     assert.equal(page.items[0]!.path, '/after-the-resets');
     assert.doesNotMatch(proxy.lines.join('\n'), /recorder stopped|unexpected error/);
     assert.equal(await proxy.stop('SIGTERM'), 0, proxy.lines.join('\n'));
+  });
+});
+
+/** `open` on a recording, with a temporary folder of its own; resolves once it prints its link. */
+async function startOpen(recording: string, tmp: string): Promise<{ child: ChildProcess; link: URL; output: () => string }> {
+  const child = spawn(process.execPath, ['bin/ca2-inspector.js', 'open', recording, '--ui', '127.0.0.1:0'], {
+    cwd: projectRoot,
+    env: { ...process.env, TMPDIR: tmp },
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const link = await new Promise<URL>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const match = /inspector at (\S+)/.exec(output);
+      if (match && output.includes('read-only')) resolve(new URL(match[1]!));
+    });
+    child.once('exit', () => reject(new Error(`open exited early: ${output}`)));
+  });
+  return { child, link, output: () => output };
+}
+
+const snapshots = (tmp: string) => readdirSync(tmp).filter((name) => name.startsWith('ca2-snapshot-'));
+
+describe('open outlives clients that reset their connections, and never leaves its snapshot behind', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ca2-open-resets-'));
+  const recording = join(dir, 'rec.sqlite');
+  let runs = 0;
+  /** A temporary folder for one run of open, so what it leaves there is its own. */
+  const tmpFor = () => {
+    const tmp = join(dir, `tmp-${runs++}`);
+    mkdirSync(tmp);
+    return tmp;
+  };
+
+  before(() => writeSampleRecording(recording));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('open keeps serving through every kind of reset, and removes its snapshot when stopped', async () => {
+    const tmp = tmpFor();
+    const { child, link, output } = await startOpen(recording, tmp);
+    const token = link.searchParams.get('token')!;
+    try {
+      assert.equal(snapshots(tmp).length, 1, 'the snapshot is made in its temporary folder');
+      const port = Number(link.port);
+      await leaveEveryWay(port, inspectorRequests(port, token, await socketIoSession(link.origin, token)));
+      const res = await fetch(new URL('/api/exchanges', link.origin), { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200, output());
+      assert.equal(((await res.json()) as ExchangePage).items.length, 5);
+      assert.doesNotMatch(output(), /unexpected error|Error:/);
+    } finally {
+      child.kill('SIGINT');
+    }
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, output());
+    assert.deepEqual(snapshots(tmp), []);
+  });
+
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    test(`open removes its snapshot when ${signal} ends it`, async () => {
+      const tmp = tmpFor();
+      const { child, output } = await startOpen(recording, tmp);
+      child.kill(signal);
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0, output());
+      assert.deepEqual(snapshots(tmp), []);
+    });
+  }
+
+  test('open removes its snapshot when a second Ctrl-C ends it without waiting', async () => {
+    const tmp = tmpFor();
+    const { child, output } = await startOpen(recording, tmp);
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    assert.ok(code === 0 || code === 130, `${code}: ${output()}`);
+    assert.deepEqual(snapshots(tmp), []);
   });
 });
