@@ -15,7 +15,7 @@ import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 export interface RecordingWorker {
   listener: TapListener;
   ui: { host: string; port: number };
-  /** Flushes every record in the worker and stops it. */
+  /** Flushes every record in the worker and stops it; null when it did not close cleanly (it had stopped, or took too long), which it says. */
   close(timeoutMs?: number): Promise<FromWorker & { type: 'closed' } | null>;
 }
 
@@ -43,9 +43,14 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
   const ring = createRing();
   const worker = new Worker(bootstrap, { eval: true, workerData: { options, ring } satisfies WorkerSetup });
   const writer = new RingWriter(ring);
-  let closed: ((m: (FromWorker & { type: 'closed' }) | null) => void) | null = null;
+  /** Set by close(): settles it with the worker's totals, or null after saying why there are none. */
+  let closed: ((m: (FromWorker & { type: 'closed' }) | null, why: string | null) => void) | null = null;
   /** Set once the worker is gone or closing: calls are then not written at all. */
   let stopped = false;
+  /** Set once the worker's thread has ended, whatever ended it: nothing waits for it then. */
+  let gone = false;
+  /** What ended after the worker was gone: forwarded, never recorded, said at close. */
+  const unrecorded = { exchanges: 0, frames: 0 };
 
   /** What was dropped since the ring last had room, or null while nothing is being dropped. */
   let dropping: Dropped | null = null;
@@ -81,14 +86,20 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
     },
     exchangeEnded(flow: TappedFlow) {
       const started = !unsentStarts.take(flow.id);
-      if (stopped) return;
+      if (stopped) {
+        if (gone) unrecorded.exchanges += 1;
+        return;
+      }
       if (writer.exchangeEnded(flow, 'with')) return wrote();
       drop('exchanges');
       // One whose start was written is still recorded, without its bodies, so it does not stay pending.
       if (started) writer.exchangeEnded(flow, 'without-marked-truncated');
     },
     wsFrame(frame: TappedFrame) {
-      if (stopped) return;
+      if (stopped) {
+        if (gone) unrecorded.frames += 1;
+        return;
+      }
       if (writer.wsFrame(frame)) wrote();
       else drop('frames');
     },
@@ -113,17 +124,21 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
             listener,
             ui: message.ui,
             close(timeoutMs = 15_000) {
+              if (gone) {
+                sayUnrecorded();
+                return Promise.resolve(null);
+              }
               return new Promise((done) => {
-                const timer = setTimeout(() => {
-                  log(`recording: the recorder did not finish writing within ${timeoutMs} ms; stopping it.`);
-                  void worker.terminate();
-                  done(null);
-                }, timeoutMs);
-                closed = (m) => {
+                let settled = false;
+                closed = (m, why) => {
+                  if (settled) return;
+                  settled = true;
                   clearTimeout(timer);
+                  if (why) log(`recording: ${why}`);
                   void worker.terminate();
                   done(m);
                 };
+                const timer = setTimeout(() => closed!(null, `the recorder did not finish writing within ${timeoutMs} ms; stopping it.`), timeoutMs);
                 clearInterval(startTimer);
                 stopped = true;
                 // Everything written so far is in the ring: the worker records it all before it closes.
@@ -133,15 +148,33 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
           });
           break;
         case 'closed':
-          closed?.(message);
+          closed?.(message, null);
           break;
       }
     });
+    let failure: Error | null = null;
     worker.on('error', (err) => {
+      failure = err;
+    });
+    worker.on('exit', (code) => {
+      // A worker that could not start has said why ('fatal').
+      const said = stopped && !closed;
+      gone = true;
       stopped = true;
-      log(`recording: the recorder stopped: ${err.message}. Traffic is still forwarded but no longer recorded.`);
-      reject(err);
-      closed?.(null);
+      clearInterval(startTimer);
+      const why = failure ? failure.message : `its thread ended (exit code ${code})`;
+      // Once the worker said it closed (or took too long), this is the end that close() asked for.
+      if (closed) return void closed(null, `the recorder stopped before it finished writing: ${why}.`);
+      if (said) return;
+      log(`recording: the recorder stopped: ${why}. Traffic is still forwarded but no longer recorded.`);
+      reject(failure ?? new Error(`the recorder stopped before it was ready: ${why}`));
     });
   });
+
+  function sayUnrecorded(): void {
+    log(
+      `recording: the recorder had stopped, so ${unrecorded.exchanges} exchange(s) and ${unrecorded.frames} WebSocket frame(s) ` +
+        `forwarded since are not in ${options.db}; what it had begun recording stays pending there until the next run on it marks it interrupted.`,
+    );
+  }
 }

@@ -12,6 +12,12 @@ import { RingReader } from './tap-ring.ts';
 import { replayCall } from './tap-journal.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
+/**
+ * For tests of a proxy that outlives its recorder: the thread ends once it records an
+ * exchange to this path. Nothing a client does can end it otherwise.
+ */
+const TEST_EXIT_ON_PATH = 'CA2_INSPECTOR_TEST_RECORDER_EXIT_ON_PATH';
+
 const RECORDER_NICE = 10;
 /** Calls handled per turn of the worker's event loop, so the inspector's requests are served during a flood. */
 const CALLS_PER_TURN = 2_000;
@@ -38,6 +44,8 @@ try {
   const backend = await startBackend(setup.options, log);
   const reader = new RingReader(setup.ring);
   const { recorder, journal } = backend;
+  const exitOnPath = process.env[TEST_EXIT_ON_PATH];
+  if (exitOnPath) recorder.addListener({ exchange: (summary) => void (summary.path === exitOnPath && process.exit(70)) });
   let closing = false;
   const drain = (limit: number) => {
     let more: boolean;

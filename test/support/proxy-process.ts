@@ -23,12 +23,12 @@ export interface ProxyProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the proxy with the given arguments (ports default to 0) and waits until it is ready. */
-export async function startProxyProcess(args: string[], timeoutMs = 30_000): Promise<ProxyProcess> {
+/** Starts the proxy with the given arguments (ports default to 0), and `env` added to its environment, and waits until it is ready. */
+export async function startProxyProcess(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<ProxyProcess> {
   const withPorts = [...args];
   if (!withPorts.includes('--listen')) withPorts.push('--listen', '127.0.0.1:0');
   if (!withPorts.includes('--ui')) withPorts.push('--ui', '127.0.0.1:0');
-  const child = spawn(process.execPath, [bin, 'proxy', ...withPorts], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'proxy', ...withPorts], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stderr: string[] = [];
