@@ -49,6 +49,11 @@ export function upstreamTimeout(upstream: string, ms: number, responseStarted = 
   return failure('upstream-timeout', 504, `upstream ${upstream} ${what} ${formatSeconds(ms)}`);
 }
 
+/** A 101 to a plain request: the upstream speaks another protocol now, which no HTTP client can be handed. */
+export function upstreamSwitched(upstream: string, statusMessage = 'Switching Protocols'): Failure {
+  return failure('proxy-error', 502, `upstream ${upstream} answered 101 ${statusMessage} to a request that asked for no upgrade; a client cannot be given that`);
+}
+
 export function clientAborted(detail: string): FlowError {
   return { kind: 'client-aborted', message: `the client ${detail}` };
 }

@@ -6,7 +6,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { ExchangeKind } from '../model/types.ts';
 import { BodyCapture } from './capture.ts';
 import type { ProxyContext } from './context.ts';
-import { clientAborted, endedByShutdown, upstreamFailure, upstreamTimeout, type Failure } from './errors.ts';
+import { clientAborted, endedByShutdown, upstreamFailure, upstreamSwitched, upstreamTimeout, type Failure } from './errors.ts';
 import { type FlowRecord, type Stoppable, now } from './flows.ts';
 import { forwardedRequestHeaders, forwardedResponseHeaders, headerList } from './headers.ts';
 import type { FlowError } from './tap.ts';
@@ -45,6 +45,11 @@ class HttpExchange implements Stoppable {
     up.setTimeout(ctx.upstreamTimeoutMs, () => this.fail(upstreamTimeout(ctx.upstream.host, ctx.upstreamTimeoutMs, this.upstreamRes !== null)));
     up.on('error', (err) => this.fail(upstreamFailure(err, ctx.upstream.host, this.upstreamRes !== null)));
     up.on('response', (upRes) => this.relayResponse(upRes));
+    // Node hands a 101 with Upgrade over as an upgrade, not a response: unheard, the client waited forever.
+    up.on('upgrade', (upRes, socket) => {
+      socket.destroy();
+      this.fail(upstreamSwitched(ctx.upstream.host, upRes.statusMessage));
+    });
     up.on('drain', () => req.resume());
 
     req.on('data', (chunk: Buffer) => {
@@ -71,6 +76,8 @@ class HttpExchange implements Stoppable {
       upRes.destroy();
       return;
     }
+    // Without Upgrade it comes as a response, which no client can take as a final answer.
+    if (upRes.statusCode === 101) return this.fail(upstreamSwitched(ctx.upstream.host, upRes.statusMessage));
     this.upstreamRes = upRes;
     flow.response = { status: upRes.statusCode ?? 0, statusMessage: upRes.statusMessage ?? '', headers: headerList(upRes.rawHeaders) };
     const body = new BodyCapture(ctx.maxBody);

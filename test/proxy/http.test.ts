@@ -282,6 +282,24 @@ describe('when the upstream fails', () => {
     }
   });
 
+  for (const upgrade of ['Upgrade: h2c\r\nConnection: Upgrade\r\n', '']) {
+    it(`answers 502 when the upstream switches protocols on a request that asked for no upgrade${upgrade ? '' : ' (a 101 without Upgrade)'}`, async () => {
+      const upstream = await startHttpUpstream((req) => req.socket.write(`HTTP/1.1 101 Switching Protocols\r\n${upgrade}\r\n`));
+      const harness = await startHarness(upstream.url);
+      try {
+        const res = await request(`${harness.url}/exec`, { method: 'POST', headers: ['Content-Length', '0'] });
+        assert.equal(res.status, 502);
+        const sentence = `upstream ${new URL(upstream.url).host} answered 101 Switching Protocols to a request that asked for no upgrade; a client cannot be given that`;
+        assert.equal(res.body.toString(), `${sentence}\n`);
+        const flow = await harness.recording.endedFlow();
+        assert.deepEqual(flow.error, { kind: 'proxy-error', message: sentence });
+      } finally {
+        await harness.proxy.close(100);
+        await upstream.close();
+      }
+    });
+  }
+
   it('cuts the client off and records the reset when the upstream dies in the middle of a body', async () => {
     const upstream = await startHttpUpstream((_req, res) => {
       res.writeHead(200, { 'Content-Length': '100000' });
