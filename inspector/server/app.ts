@@ -11,6 +11,7 @@ import { UiToken } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { Guard } from './guard.ts';
 import { LiveStream } from './live.ts';
+import { limitConnections, MAX_CONNECTIONS, serverTimeouts } from './limits.ts';
 import { exportRouter } from './export-routes.ts';
 import { apiRouter } from './routes.ts';
 import { replayRouter } from './replay-routes.ts';
@@ -33,6 +34,8 @@ export interface InspectorServerOptions {
   export?: { codec: Codec; toolVersion: string };
   /** Serving a file with no proxy (`open`): GET /api/about says so, and the browser offers no Resend or live state. */
   readOnly?: { file: string };
+  /** Connections open at once, past which new ones are refused (default MAX_CONNECTIONS; see limits.ts). */
+  maxConnections?: number;
 }
 
 export interface InspectorServer {
@@ -72,7 +75,8 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   }
   app.use(errorHandler(log));
 
-  const server = createServer(app);
+  const server = createServer(serverTimeouts, app);
+  limitConnections(server, options.maxConnections ?? MAX_CONNECTIONS, log);
   const io = new SocketServer<Record<string, never>, LiveEvents>(server, { serveClient: false });
   if (uiToken) {
     io.use((socket, next) => {
