@@ -2,6 +2,7 @@
 // upgrade (where there is no ServerResponse) and a tunnel's upstream connection.
 
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** A status line and headers (flat raw form), to write as latin1, as header bytes are. */
 export function responseHead(status: number, statusMessage: string, headers: string[]): string {
@@ -21,6 +22,16 @@ export function plainResponse(status: number, text: string): Buffer {
     'Connection', 'close',
   ]);
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+/**
+ * Sends the last bytes on a socket the HTTP server handed over (an upgrade, CONNECT) and
+ * closes it once they are out. Ending alone leaves the socket open until the client
+ * closes its side, and one that never does would hold it, and the server's close, for ever.
+ */
+export function endAndClose(socket: Duplex, last?: string | Buffer): void {
+  socket.once('finish', () => socket.destroy());
+  socket.end(last);
 }
 
 function headerLines(headers: string[]): string {

@@ -11,6 +11,7 @@ import { tunnelUpgrade } from './tunnel.ts';
 import { Upstream } from './upstream.ts';
 import { ClientHandshakes, isRelayableWebSocket, relayWebSocket } from './ws.ts';
 import { listen } from './listen.ts';
+import { endAndClose } from './raw-http.ts';
 
 export interface ProxyOptions {
   /** http: or https: */
@@ -63,8 +64,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     else tunnelUpgrade(ctx, req, socket, head);
   });
   server.on('connect', (_req, socket) => {
-    socket.on('error', () => socket.destroy());
-    socket.end(
+    endAndClose(
+      socket,
       'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n' +
         `ca2-inspector is a reverse proxy for ${upstream.host}: use it as your client's server URL, not as an HTTP proxy.\n`,
     );

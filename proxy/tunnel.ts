@@ -10,7 +10,7 @@ import type { ProxyContext } from './context.ts';
 import { clientAborted, endedByShutdown, upstreamFailure, upstreamTimeout, type Failure } from './errors.ts';
 import { type FlowRecord, type Stoppable, now } from './flows.ts';
 import { forwardedUpgradeHeaders } from './headers.ts';
-import { plainResponse, requestHead } from './raw-http.ts';
+import { endAndClose, plainResponse, requestHead } from './raw-http.ts';
 import type { FlowError } from './tap.ts';
 
 /** A response head longer than this is not parsed for the tap (it is still relayed). */
@@ -106,7 +106,7 @@ class Tunnel implements Stoppable {
     this.upstream.unpipe(this.socket);
     this.upstream.destroy();
     if (this.answered) this.socket.destroy();
-    else this.socket.end(plainResponse(failure.status, failure.message));
+    else endAndClose(this.socket, plainResponse(failure.status, failure.message));
   }
 
   private closed(): void {

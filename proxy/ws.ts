@@ -18,7 +18,7 @@ import type { ProxyContext } from './context.ts';
 import { clientAborted, endedByShutdown, upstreamFailure, upstreamTimeout, type Failure } from './errors.ts';
 import { type FlowRecord, type Stoppable, now } from './flows.ts';
 import { extraHandshakeResponseHeaders, forwardedResponseHeaders, headerList, webSocketHandshakeHeaders } from './headers.ts';
-import { plainResponse, responseHead } from './raw-http.ts';
+import { endAndClose, plainResponse, responseHead } from './raw-http.ts';
 import type { FlowError, TappedClose } from './tap.ts';
 
 /**
@@ -291,7 +291,7 @@ class WebSocketRelay implements Stoppable {
     socket.on('drain', () => upRes.resume());
     upRes.on('end', () => {
       if (this.phase !== 'refused') return;
-      socket.end();
+      endAndClose(socket);
       upReq.destroy();
       this.endHandshake(null);
     });
@@ -308,7 +308,7 @@ class WebSocketRelay implements Stoppable {
     const refusing = this.phase === 'refused';
     this.upstream?.terminate();
     if (refusing) this.socket.destroy();
-    else this.socket.end(plainResponse(failure.status, failure.message));
+    else endAndClose(this.socket, plainResponse(failure.status, failure.message));
     this.endHandshake({ kind: failure.kind, message: failure.message });
   }
 

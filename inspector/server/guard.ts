@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { isLoopback } from './auth.ts';
+import { endAndClose } from '../../proxy/raw-http.ts';
 
 export interface GuardOptions {
   /** The --ui host the listener is bound to. */
@@ -135,7 +136,8 @@ export class Guard {
       const refusal = this.check(req);
       if (refusal) {
         const body = refusal + '\n';
-        socket.end(
+        endAndClose(
+          socket,
           `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );
         return;

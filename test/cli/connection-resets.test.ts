@@ -10,10 +10,11 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import type { ExchangePage } from '../../model/types.ts';
 import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
 import { writeSampleRecording } from '../capture/sample-recording.ts';
-import { inspectorRequests, leavings, requestHead, sendAndLeave, socketIoSession, webSocketUpgrade } from '../support/resets.ts';
+import { inspectorRequests, leavings, requestHead, sendAndHold, sendAndLeave, socketIoSession, webSocketUpgrade } from '../support/resets.ts';
 
 /** Every request, left every way, twice: concurrently per round, so the server meets them together. */
 async function leaveEveryWay(port: number, requests: Record<string, string>): Promise<void> {
@@ -22,6 +23,12 @@ async function leaveEveryWay(port: number, requests: Record<string, string>): Pr
       await Promise.all(Object.values(requests).map((request) => sendAndLeave(port, request, leaving)));
     }
   }
+}
+
+/** Every upgrade the inspector refuses, sent by clients that then keep their side open. */
+function holdRefusedUpgrades(port: number, token: string): Promise<Socket[]> {
+  const refused = Object.entries(inspectorRequests(port, token, '')).filter(([name]) => name.startsWith('an upgrade'));
+  return Promise.all(refused.map(([, request]) => sendAndHold(port, request)));
 }
 
 /** The proxy's own listener: forwarded requests, an upload cut short, a WebSocket, CONNECT and a tunnelled upgrade. */
@@ -33,6 +40,7 @@ function proxyRequests(port: number): Record<string, string> {
     'a WebSocket': requestHead('GET', '/ws', host, webSocketUpgrade),
     'a CONNECT': requestHead('CONNECT', 'example.com:443', 'example.com:443'),
     'an h2c upgrade': requestHead('GET', '/health', host, { Connection: 'Upgrade, HTTP2-Settings', Upgrade: 'h2c', 'HTTP2-Settings': 'AAMAAABkAARAAAAAAAIAAAAA' }),
+    'a WebSocket the upstream refuses': requestHead('GET', '/elsewhere', host, webSocketUpgrade),
   };
 }
 
@@ -50,16 +58,22 @@ describe('the proxy outlives clients that reset their connections', () => {
   });
 
   after(async () => {
-    await proxy?.stop();
+    await proxy?.stop('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('every connection to the inspector and the proxy, reset or dropped at any moment, leaves recording and the inspector working', async () => {
+  // The timeout only ends a run that would otherwise hang on a shutdown that never finishes.
+  test('every connection to the inspector and the proxy, reset, dropped or held half open, leaves recording and the inspector working, and shutdown prompt', { timeout: 120_000 }, async () => {
     const uiPort = Number(new URL(proxy.uiUrl).port);
     const proxyPort = Number(new URL(proxy.proxyUrl).port);
     const sid = await socketIoSession(proxy.uiUrl, proxy.uiToken!);
     await leaveEveryWay(uiPort, inspectorRequests(uiPort, proxy.uiToken!, sid));
     await leaveEveryWay(proxyPort, proxyRequests(proxyPort));
+    const requests = proxyRequests(proxyPort);
+    const held = [
+      ...(await holdRefusedUpgrades(uiPort, proxy.uiToken!)),
+      ...(await Promise.all([requests['a CONNECT']!, requests['a WebSocket the upstream refuses']!].map((request) => sendAndHold(proxyPort, request)))),
+    ];
 
     assert.equal(proxy.child.exitCode, null, proxy.lines.join('\n'));
     const after = await fetch(`${proxy.proxyUrl}/after-the-resets`);
@@ -72,6 +86,8 @@ describe('the proxy outlives clients that reset their connections', () => {
     assert.equal(page.items[0]!.path, '/after-the-resets');
     assert.doesNotMatch(proxy.lines.join('\n'), /recorder stopped|unexpected error/);
     assert.equal(await proxy.stop('SIGTERM'), 0, proxy.lines.join('\n'));
+    assert.doesNotMatch(proxy.lines.join('\n'), /did not finish writing/);
+    for (const socket of held) socket.destroy();
   });
 });
 
@@ -81,6 +97,7 @@ async function startOpen(recording: string, tmp: string): Promise<{ child: Child
     cwd: projectRoot,
     env: { ...process.env, TMPDIR: tmp },
   });
+  started.push(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -93,6 +110,9 @@ async function startOpen(recording: string, tmp: string): Promise<{ child: Child
   });
   return { child, link, output: () => output };
 }
+
+/** Every open started, killed at the end should a test have failed with one still running. */
+const started: ChildProcess[] = [];
 
 const snapshots = (tmp: string) => readdirSync(tmp).filter((name) => name.startsWith('ca2-snapshot-'));
 
@@ -108,16 +128,21 @@ describe('open outlives clients that reset their connections, and never leaves i
   };
 
   before(() => writeSampleRecording(recording));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  test('open keeps serving through every kind of reset, and removes its snapshot when stopped', async () => {
+  test('open keeps serving through every kind of reset, and removes its snapshot when stopped with connections held half open', { timeout: 120_000 }, async () => {
     const tmp = tmpFor();
     const { child, link, output } = await startOpen(recording, tmp);
     const token = link.searchParams.get('token')!;
+    const held: Socket[] = [];
     try {
       assert.equal(snapshots(tmp).length, 1, 'the snapshot is made in its temporary folder');
       const port = Number(link.port);
       await leaveEveryWay(port, inspectorRequests(port, token, await socketIoSession(link.origin, token)));
+      held.push(...(await holdRefusedUpgrades(port, token)));
       const res = await fetch(new URL('/api/exchanges', link.origin), { headers: { authorization: `Bearer ${token}` } });
       assert.equal(res.status, 200, output());
       assert.equal(((await res.json()) as ExchangePage).items.length, 5);
@@ -126,6 +151,7 @@ describe('open outlives clients that reset their connections, and never leaves i
       child.kill('SIGINT');
     }
     const [code] = await once(child, 'exit');
+    for (const socket of held) socket.destroy();
     assert.equal(code, 0, output());
     assert.deepEqual(snapshots(tmp), []);
   });

@@ -57,6 +57,21 @@ export function sendAndLeave(port: number, request: string | Buffer, leaving: Le
   });
 }
 
+/**
+ * Sends `request`, reads the answer and never closes its side: a client that keeps the
+ * connection half open after the server has answered and ended its own. Resolves with
+ * the socket once the server has ended its side; the caller destroys it.
+ */
+export function sendAndHold(port: number, request: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.once('error', reject);
+    socket.once('connect', () => socket.write(request));
+    socket.on('data', () => undefined);
+    socket.once('end', () => resolve(socket));
+  });
+}
+
 /** A request head as bytes on the wire, Host first unless it is given as null (left out). */
 export function requestHead(method: string, path: string, host: string | null, headers: Record<string, string> = {}, body = ''): string {
   const lines = [`${method} ${path} HTTP/1.1`];
