@@ -47,7 +47,7 @@ export interface InspectorServer {
 export async function startInspectorServer(options: InspectorServerOptions): Promise<InspectorServer> {
   const { store, log } = options;
   let port = options.port;
-  const uiToken = options.token === null ? null : new UiToken(options.token, () => port);
+  const uiToken = options.token === null ? null : new UiToken(options.token);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');

@@ -3,7 +3,7 @@
 // `Authorization: Bearer …`, with the cookie that opening the printed link sets, or, for
 // the live stream, in socket.io's `auth: { token }`.
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export function generateUiToken(): string {
@@ -27,11 +27,14 @@ export const wrongTokenMessage =
   "The token given is not this inspector's: a new one is made each run unless --ui-token is set. Open the link the proxy printed when it last started.";
 
 /**
- * Cookies are kept per host, not per port: two inspectors on one machine must not
- * overwrite each other's, so the port is part of the name.
+ * Cookies are kept per host, not per port, and a page on any port of the same host may
+ * set one. A name it could guess would let it plant a cookie of that name (with
+ * Path=/api, which the browser sends first) and lock the user out; so the name comes from
+ * the token, which such a page does not know. Two inspectors with different tokens keep
+ * their cookies apart by the same means.
  */
-export function cookieName(port: number): string {
-  return `ca2-inspector-token-${port}`;
+export function cookieName(token: string): string {
+  return `ca2-inspector-${createHash('sha256').update(`cookie name:${token}`).digest('hex').slice(0, 20)}`;
 }
 
 function cookieValue(req: IncomingMessage, name: string): string | undefined {
@@ -43,10 +46,11 @@ function cookieValue(req: IncomingMessage, name: string): string | undefined {
 }
 
 export class UiToken {
-  constructor(
-    private readonly expected: string,
-    private readonly port: () => number,
-  ) {}
+  private readonly cookie: string;
+
+  constructor(private readonly expected: string) {
+    this.cookie = cookieName(expected);
+  }
 
   /** null when the request carries the token; otherwise the status and sentence to answer with. */
   refusal(given: unknown): { status: 401 | 403; message: string } | null {
@@ -58,7 +62,7 @@ export class UiToken {
   fromRequest(req: IncomingMessage): string | undefined {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length);
-    return cookieValue(req, cookieName(this.port()));
+    return cookieValue(req, this.cookie);
   }
 
   /**
@@ -68,6 +72,6 @@ export class UiToken {
   setCookieFromLink(req: IncomingMessage, res: ServerResponse): void {
     const linked = new URL(req.url ?? '/', 'http://inspector').searchParams.get('token');
     if (linked === null || !tokenMatches(this.expected, linked)) return;
-    res.appendHeader('Set-Cookie', `${cookieName(this.port())}=${linked}; Path=/; HttpOnly; SameSite=Strict`);
+    res.appendHeader('Set-Cookie', `${this.cookie}=${linked}; Path=/; HttpOnly; SameSite=Strict`);
   }
 }

@@ -100,13 +100,25 @@ export class Guard {
     }
   }
 
-  /** The refusal for a request, or null. Origin is checked on socket.io and on anything that may change state. */
+  /**
+   * The refusal for a request, or null. The data (REST and socket.io) is refused to pages
+   * elsewhere, a page on another port of this host included: that page is same-site, so
+   * the SameSite cookie goes with its requests, and a GET it need not read still costs
+   * the inspector an export or leaks through how long a search takes. Browsers say where a
+   * request comes from in Sec-Fetch-Site (to loopback and https addresses; none when typed
+   * in the address bar), and in Origin on all but plain GETs. Origin is also checked on
+   * anything that may change state.
+   */
   check(req: IncomingMessage): string | null {
     const host = this.refusal(req.headers.host, 'Host');
     if (host) return host;
+    const data = /^\/(api|socket\.io)(\/|\?|$)/.test(req.url ?? '');
+    const site = req.headers['sec-fetch-site'];
+    if (data && site !== undefined && site !== 'same-origin' && site !== 'none') {
+      return `The inspector refused a request made by a page elsewhere (Sec-Fetch-Site: ${site}), such as a page on another port of this machine; open the inspector itself instead.`;
+    }
     const safeMethod = req.method === 'GET' || req.method === 'HEAD';
-    const socketIo = (req.url ?? '').startsWith('/socket.io/');
-    if (safeMethod && !socketIo) return null;
+    if (safeMethod && !data) return null;
     const origin = this.originHost(req);
     if (origin === undefined) return null;
     if (origin === '') return `The inspector refused a request from an opaque origin (${req.headers.origin}); open the inspector itself instead.`;

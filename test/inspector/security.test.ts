@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
-import { startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+import { eventually, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+import type { Request } from 'playwright-core';
 import { launchBrowser, type LaunchedBrowser } from './browser.ts';
 
 /** What an attacker's page runs: read the API and open the live stream, from wherever it was served. */
@@ -34,6 +35,23 @@ const attackerPage = (uiOrigin: string) => `<!doctype html><html><body><script>
     });
     document.title = 'done';
     window.result = result;
+  })();
+</script></body></html>`;
+
+/**
+ * What a page on another port of 127.0.0.1 runs: same-site to the inspector, so the
+ * SameSite cookie goes with its requests. It starts exports and a prefix search it need
+ * not read (the work and the time it takes are the attack), opens a long poll, and plants
+ * a cookie under the name the inspector's used to have, for /api, which the browser sends first.
+ */
+const neighbourPage = (uiOrigin: string) => `<!doctype html><html><body><script>
+  (async () => {
+    const blind = (path) => fetch('${uiOrigin}' + path, { mode: 'no-cors', credentials: 'include' }).catch(() => undefined);
+    for (let i = 0; i < 3; i++) await blind('/api/export?format=har');
+    await blind('/api/exchanges?filter=' + encodeURIComponent('"dem"*'));
+    await blind('/socket.io/?EIO=4&transport=polling');
+    document.cookie = 'ca2-inspector-token-' + new URL('${uiOrigin}').port + '=planted; path=/api';
+    document.title = 'done';
   })();
 </script></body></html>`;
 
@@ -153,6 +171,58 @@ describe('the inspector defends its data against other sites', () => {
     assert.equal(foreign.events, 0);
     assert.ok(foreign.error);
     assert.ok(allowed.events > 0, 'the demo traffic reaches a client that has the token');
+  });
+
+  it('keeps a page on another port of 127.0.0.1 from starting exports, timing searches or planting a cookie that locks the user out', async () => {
+    const own = await browser.context.newPage();
+    const ownRequests: Request[] = [];
+    own.on('request', (request) => ownRequests.push(request));
+    await own.goto(guarded.uiLink);
+    await own.waitForSelector('[data-row]');
+
+    const neighbour = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(neighbourPage(guarded.uiUrl)));
+    await new Promise<void>((resolve) => neighbour.listen(0, '127.0.0.1', () => resolve()));
+    const page = await browser.context.newPage();
+    // The browser's own view of each blind request (the page sees none of it, and the
+    // inspector's Cross-Origin-Resource-Policy blocks even the response event): what it
+    // sent, cookie included, and the status that came back.
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const sent = new Map<string, { path: string; site?: string; cookie?: string; status?: number }>();
+    const entry = (id: string) => sent.get(id) ?? sent.set(id, { path: '' }).get(id)!;
+    cdp.on('Network.requestWillBeSent', (e) => {
+      if (e.request.url.startsWith(guarded.uiUrl)) entry(e.requestId).path = new URL(e.request.url).pathname;
+    });
+    cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
+      entry(e.requestId).site = e.headers['Sec-Fetch-Site'] ?? e.headers['sec-fetch-site'];
+      entry(e.requestId).cookie = e.headers['Cookie'] ?? e.headers['cookie'];
+    });
+    cdp.on('Network.responseReceivedExtraInfo', (e) => void (entry(e.requestId).status = e.statusCode));
+    try {
+      await page.goto(`http://127.0.0.1:${(neighbour.address() as { port: number }).port}/`);
+      await page.waitForFunction(() => document.title === 'done', undefined, { timeout: 15_000 });
+      // Every blind request answered, and seen answered by the browser.
+      await eventually(() => [...sent.values()].filter((r) => r.path && r.status).length === 5 || undefined, 'the five blind requests answered');
+    } finally {
+      neighbour.close();
+      await page.close();
+    }
+    const blind = [...sent.values()].filter((r) => r.path);
+    assert.ok(blind.every((r) => r.site === 'same-site' && r.cookie?.includes(guarded.uiToken!)), `the cookie went with each one: ${JSON.stringify(blind)}`);
+    const answers = blind.map((r) => `${r.status} ${r.path}`);
+    assert.deepEqual(answers, ['403 /api/export', '403 /api/export', '403 /api/export', '403 /api/exchanges', '403 /socket.io/']);
+
+    // The planted cookie is still in the browser: the inspector's own page works on.
+    ownRequests.length = 0;
+    await own.reload();
+    await own.waitForSelector('.live-status[data-status="live"]');
+    assert.equal(await own.locator('.banner.fatal').count(), 0, 'the planted cookie locks nobody out');
+    await own.waitForSelector('[data-row]');
+    assert.equal(await own.evaluate(() => fetch('/api/export?format=har').then((res) => res.status)), 200);
+    const ownData = ownRequests.filter((r) => /\/(api|socket\.io)\//.test(r.url()));
+    const apiSites = new Set(await Promise.all(ownData.map(async (r) => (await r.allHeaders())['sec-fetch-site'])));
+    assert.deepEqual([...apiSites], ['same-origin'], 'what chromium sends with the inspector\'s own requests');
+    await own.close();
   });
 
   it('prints a link with the token that opens the inspector, survives a reload and a new tab, and breaks no CSP rule', async () => {

@@ -120,8 +120,35 @@ describe('the inspector listener guard', () => {
     assert.equal((await send(port, '/api/stats', { host, origin: 'null', ...bearer }, 'POST')).status, 403);
     const polling = await send(port, '/socket.io/?EIO=4&transport=polling', { host, origin: 'http://evil.example' });
     assert.equal(polling.status, 403);
-    // A GET from elsewhere still needs the token, and CORS keeps its answer from the page.
-    assert.equal((await send(port, '/api/stats', { host, origin: 'http://evil.example' })).status, 401);
+    // A REST GET from elsewhere is refused too, token or not: CORS would keep the answer from the page, not the work from the inspector.
+    assert.equal((await send(port, '/api/stats', { host, origin: 'http://evil.example', ...bearer })).status, 403);
+    assert.equal((await send(port, '/api/stats', { host, origin: 'http://127.0.0.1:1', ...bearer })).status, 403, 'a page on another port');
+    assert.equal((await send(port, '/api/stats', { host, origin: `http://127.0.0.1:${port}`, ...bearer })).status, 200);
+  });
+
+  test('refuses REST and socket.io to requests a browser marks as coming from another site or port, and only those', async () => {
+    const host = `127.0.0.1:${port}`;
+    for (const path of ['/api/stats', '/api/export?format=har', '/socket.io/?EIO=4&transport=polling']) {
+      for (const site of ['same-site', 'cross-site']) {
+        const answer = await send(port, path, { host, 'sec-fetch-site': site, ...bearer });
+        assert.equal(answer.status, 403, `${path} ${site}`);
+        assert.match(answer.body, new RegExp(`refused a request made by a page elsewhere \\(Sec-Fetch-Site: ${site}\\)`));
+      }
+    }
+    // The inspector's own fetches, the address bar, and clients that are no browser.
+    for (const site of ['same-origin', 'none', undefined]) {
+      const headers = { host, ...bearer, ...(site ? { 'sec-fetch-site': site } : {}) };
+      assert.equal((await send(port, '/api/stats', headers)).status, 200, String(site));
+    }
+    // The app itself may be linked to from anywhere: it holds no data.
+    assert.equal((await send(port, '/', { host, 'sec-fetch-site': 'cross-site' })).status, 200);
+  });
+
+  test('a cookie planted under another name, however close to the real one, does not lock the user out', async () => {
+    const host = `127.0.0.1:${port}`;
+    const planted = [`ca2-inspector-token-${port}=planted`, `${cookieName('planted')}=planted`, 'ca2-inspector=planted'];
+    const answer = await send(port, '/api/stats', { host, cookie: [...planted, `${cookieName(token)}=${token}`].join('; ') });
+    assert.equal(answer.status, 200);
   });
 
   test('sends a socket.io client with a foreign Origin no event', async () => {
@@ -160,16 +187,16 @@ describe('the inspector listener guard', () => {
     }
   });
 
-  test('opening the link sets an HttpOnly, SameSite=Strict cookie named for the port, which then stands in for the token', async () => {
+  test('opening the link sets an HttpOnly, SameSite=Strict cookie named from the token, which then stands in for the token', async () => {
     const host = `127.0.0.1:${port}`;
     const page = await send(port, `/?token=${token}`, { host });
     const cookie = String(page.headers['set-cookie']);
-    assert.match(cookie, new RegExp(`^${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict$`));
-    assert.equal((await send(port, '/api/stats', { host, cookie: `${cookieName(port)}=${token}` })).status, 200);
-    assert.equal((await send(port, '/api/stats', { host, cookie: `${cookieName(port + 1)}=${token}` })).status, 401, "another inspector's cookie");
+    assert.match(cookie, new RegExp(`^${cookieName(token)}=${token}; Path=/; HttpOnly; SameSite=Strict$`));
+    assert.equal((await send(port, '/api/stats', { host, cookie: `${cookieName(token)}=${token}` })).status, 200);
+    assert.equal((await send(port, '/api/stats', { host, cookie: `${cookieName('another-token')}=${token}` })).status, 401, "another inspector's cookie");
     assert.equal((await send(port, '/?token=guess', { host })).headers['set-cookie'], undefined, 'a wrong link sets nothing');
 
-    const client = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie: `${cookieName(port)}=${token}` } });
+    const client = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie: `${cookieName(token)}=${token}` } });
     await new Promise<void>((resolve, reject) => client.once('connect', () => resolve()).once('connect_error', reject));
     client.close();
   });
