@@ -20,7 +20,7 @@ export function listen(server: Server, { host, port }: { host: string; port: num
   });
 }
 
-/*
+/**
  * A socket that errors with no listener throws in whichever thread owns it. Node's HTTP
  * server listens while it parses, but not once it hands a socket over for an upgrade, and
  * every code path that then writes to it (a refusal, a relay, a library) would need its

@@ -32,7 +32,7 @@ export function limitConnections(server: Server, max: number, log: (line: string
   server.once('drop', (from?: { remoteAddress?: string }) =>
     log(
       `inspector: refused a connection from ${from?.remoteAddress ?? 'a client'}: ${max} are open, its limit. ` +
-        'A page or program is holding connections open; the proxy keeps forwarding, and later refusals are not said.',
+        'A page or program is holding connections open; later refusals are not said.',
     ),
   );
   server.on('connection', (socket) => {
