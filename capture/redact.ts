@@ -71,6 +71,12 @@ export class Redactor {
   /** Every form of every searched token; made again once more are learned. */
   private patterns: FormIndex | null = null;
   private readonly counts = new Map<string, number>();
+  /**
+   * Token-like text of auth responses that no field name vouches for, learned once every
+   * exchange is: the user id a login answers is also the sub its JWT carries, and the
+   * claims are kept on purpose, so such a value is no secret.
+   */
+  private readonly guessed = new Set<string>();
 
   constructor(private readonly options: RedactorOptions = {}) {}
 
@@ -100,6 +106,7 @@ export class Redactor {
 
   /** Second pass: the exchange with every learned token and JWT replaced. */
   redact(captured: CapturedExchange): CapturedExchange {
+    this.settle();
     const redacted = this.redactParts(captured);
     const { request, response } = redacted.flow;
     request.headers = lengthFixed(request.headers, captured.flow.request.size, request.size);
@@ -134,15 +141,18 @@ export class Redactor {
 
   /** Any other text bound for the output (a filter, a file name). */
   redactString(text: string, where: string): string {
+    this.settle();
     return this.replace(text, where, false, false);
   }
 
   /** Every original token the output must not hold, in any form (the fail-closed check looks for these). */
   originals(): string[] {
+    this.settle();
     return [...this.searched];
   }
 
   report(): RedactionReport {
+    this.settle();
     return { tokens: this.placeholders.size, fields: Object.fromEntries(this.counts) };
   }
 
@@ -341,7 +351,7 @@ export class Redactor {
       const text = utf8(value);
       if (hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD) this.learnToken(text);
       else if (isJwt(text)) this.learnToken(text);
-      else if (type === 'ServerResponse' && path[0] === AUTH_FIELD && TOKEN_LIKE.test(text) && !UUID.test(text)) this.learnToken(text);
+      else if (type === 'ServerResponse' && path[0] === AUTH_FIELD && TOKEN_LIKE.test(text) && !UUID.test(text)) this.guessed.add(text);
       else if (looksLikeMessage) return 'descend';
       else this.learnJwtsIn(text);
       return null;
@@ -376,6 +386,17 @@ export class Redactor {
         this.learnNamed(value);
       }
     }
+  }
+
+  /** Learns the guessed tokens that are not the claims of a JWT whose claims stay readable. */
+  private settle(): void {
+    if (this.guessed.size === 0) return;
+    const claims = new Set<string>();
+    if (!this.options.stripClaims) {
+      for (const token of this.placeholders.keys()) if (isJwt(token)) for (const value of claimValues(token)) claims.add(value);
+    }
+    for (const text of this.guessed) if (!claims.has(text)) this.learnToken(text);
+    this.guessed.clear();
   }
 
   private learnJwtsIn(text: string): void {
@@ -520,4 +541,15 @@ function latin1(bytes: Uint8Array): string {
 
 function utf8(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
+/** The text values of a JWT's claims (sub, jti, …). */
+function claimValues(jwt: string): string[] {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as unknown;
+    if (claims === null || typeof claims !== 'object') return [];
+    return Object.values(claims).filter((value): value is string => typeof value === 'string');
+  } catch {
+    return [];
+  }
 }

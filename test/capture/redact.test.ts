@@ -120,3 +120,24 @@ test('keeps a close reason of 123 bytes within 123 bytes when it redacts a token
   assert.equal(jwtOut.close!.reason.length, jwtReason.length);
   assert.ok(!jwtOut.close!.reason.includes('.x'), jwtOut.close!.reason);
 });
+
+test("keeps a login answer's user id that is also its JWT's sub, since the claims stay readable; an opaque token beside it is learned", async () => {
+  const { LeakCheck } = await import('../../capture/leak-check.ts');
+  const userId = 'usr_48d15b16c3eb';
+  const claims = Buffer.from(JSON.stringify({ sub: userId, exp: 2_000_000_000 })).toString('base64url');
+  const jwt = `eyJhbGciOiJIUzI1NiJ9.${claims}.c2lnbmF0dXJlLW9mLXRoZS1kZW1v`;
+  const opaque = 'refresh7f3a9c2e41b8d0aa';
+  const varint = (n: number) => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, n >> 7]);
+  const field = (n: number, value: Buffer | string) => Buffer.concat([Buffer.from([(n << 3) | 2, ...varint(Buffer.byteLength(value))]), Buffer.from(value)]);
+  // ServerResponse { auth (11) { login (1) { user_id (1), token (2), refresh (3) } } }, no schema.
+  const response = field(11, field(1, Buffer.concat([field(1, userId), field(2, jwt), field(3, opaque)])));
+  const exchange = exec(Buffer.from([0x0a, 0x01, 0x74]));
+  exchange.flow.response = { status: 200, statusMessage: 'OK', headers: [], body: response, size: response.length, truncated: false };
+  const redactor = new Redactor();
+  const [out] = redactAll(redactor, [exchange]);
+  assert.deepEqual(redactor.originals().sort(), [jwt, opaque].sort());
+  const bytes = Buffer.from(out.flow.response!.body).toString('latin1');
+  assert.ok(bytes.includes(userId), 'the user id stays, as the sub it is');
+  assert.ok(!bytes.includes(opaque) && !bytes.includes(jwt.split('.')[2]));
+  assert.equal(new LeakCheck(redactor.originals()).find(out), null, 'the fail-closed check passes the export');
+});
