@@ -7,7 +7,6 @@ import { atLiveEdge, nearEnd, scrollToReveal, visibleRange } from '../../inspect
 import { TrafficRows } from '../../inspector/ui/model/traffic-rows.ts';
 import { DisplayList, type Expansion } from '../../inspector/ui/model/display-list.ts';
 import { base64Length, base64ToBytes, hexLines, inRange, lineCount, lineOfOffset } from '../../inspector/ui/model/hex-dump.ts';
-import { childPath, parentPath, SpanIndex } from '../../inspector/ui/model/json-path.ts';
 import { approximateSize, childrenOf, clipboardText, collapseAboveBytes, preview, startsOpen } from '../../inspector/ui/model/json-tree.ts';
 import { buildTokenTimeline, inScope, mergeIntervals, percentAt, scopeOf, thisToken, tokenFilter, tokenKey, uncovered } from '../../inspector/ui/model/token-timeline.ts';
 import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
@@ -270,45 +269,6 @@ describe('hex dump layout', () => {
     assert.deepEqual([...base64ToBytes('CgNhYmM=')], [10, 3, 97, 98, 99]);
     assert.equal(base64Length('CgNhYmM='), 5);
     assert.equal(base64Length(''), 0);
-  });
-});
-
-describe('JSON paths and field spans', () => {
-  it('builds and takes apart paths the way the codec writes them', () => {
-    assert.equal(childPath('', 'auth', false), 'auth');
-    assert.equal(childPath('auth', 'login', false), 'auth.login');
-    assert.equal(childPath('errors', 1, true), 'errors[1]');
-    assert.equal(parentPath('auth.login.email'), 'auth.login');
-    assert.equal(parentPath('a.list[2]'), 'a.list');
-    assert.equal(parentPath('auth'), '');
-  });
-
-  const spans = new SpanIndex([
-    { path: 'trx', start: 0, end: 18 },
-    { path: 'auth', start: 18, end: 60 },
-    { path: 'auth.login', start: 20, end: 60 },
-    { path: 'auth.login.email', start: 22, end: 40 },
-    { path: 'errors', start: 60, end: 62 },
-    { path: 'errors', start: 62, end: 64 },
-  ]);
-
-  it('finds the bytes of a field, or of its nearest ancestor with bytes', () => {
-    assert.deepEqual(spans.forPath('auth.login.email'), { path: 'auth.login.email', start: 22, end: 40 });
-    assert.deepEqual(spans.forPath('auth.login.password'), { path: 'auth.login', start: 20, end: 60 });
-    assert.equal(spans.forPath('billing.top_up'), null);
-  });
-
-  it('covers every occurrence of a repeated field sent unpacked', () => {
-    assert.deepEqual(spans.forPath('errors[1]'), { path: 'errors', start: 60, end: 64 });
-  });
-
-  it('maps a byte to the innermost field that contains it', () => {
-    assert.equal(spans.atOffset(25)?.path, 'auth.login.email');
-    assert.equal(spans.atOffset(45)?.path, 'auth.login');
-    assert.equal(spans.atOffset(19)?.path, 'auth');
-    assert.equal(spans.atOffset(99), null);
-    assert.equal(spans.has('auth'), true);
-    assert.equal(spans.has('auth.login.password'), false);
   });
 });
 
