@@ -1,16 +1,14 @@
 // The inspector app: wires the REST pages and the live stream into the traffic list,
 // and the list's selection into the detail pane and the token timeline.
 
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangePage, InspectorAbout, LiveBatch, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { ExchangeDetail, ExchangePage, LiveBatch, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
 import { DisplayList, type Expansion } from '../model/display-list.ts';
 import { mergeFrames } from '../model/frames.ts';
-import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
-import { SeenValues } from '../model/seen-values.ts';
+import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../model/live-filter.ts';
 import { countOf } from '../model/format.ts';
 import type { TimelineScope } from '../model/token-timeline.ts';
 import { TrafficRows } from '../model/traffic-rows.ts';
-import { readUrlState, writeUrlState } from '../model/url-state.ts';
 import { ApiError, pageSize, type Api } from '../services/api.ts';
 import { connectLive, type LiveStatus } from '../services/live.ts';
 import { DetailPane, type DetailState } from './DetailPane.tsx';
@@ -22,12 +20,12 @@ import { showToast, Toast } from './Toast.tsx';
 import { TokenTimeline } from './TokenTimeline.tsx';
 import { TopBar } from './TopBar.tsx';
 import { TrafficList } from './TrafficList.tsx';
+import { useAbout } from './use-about.ts';
+import { useFatal } from './use-fatal.ts';
+import { useFilter } from './use-filter.ts';
+import { useStoring } from './use-storing.ts';
 import { useTheme } from './use-theme.ts';
-
-/** Typing pause before a valid filter is applied. */
-const applyDelayMs = 300;
-/** How often the banner for traffic still being stored asks how much is left. */
-const storingPollMs = 1000;
+import { useInitialUrlState, useUrlWriter } from './use-url-state.ts';
 
 function isTyping(target: EventTarget | null): boolean {
   const element = target as HTMLElement | null;
@@ -45,18 +43,17 @@ interface AppProps {
 }
 
 export function App({ api, firstPage }: AppProps) {
-  const initial = useMemo(() => readUrlState(location.search), []);
+  const initial = useInitialUrlState();
   const rows = useRef(new TrafficRows()).current;
-  const seen = useRef(new SeenValues()).current;
   const [, setVersion] = useState(0);
   const rerender = useCallback(() => setVersion((v) => v + 1), []);
 
-  const [text, setText] = useState(initial.filter);
-  const [applied, setApplied] = useState(() => (compileLiveFilter(initial.filter).ok ? initial.filter : ''));
-  const [problem, setProblem] = useState<FilterProblem | null>(() => {
-    const compiled = compileLiveFilter(initial.filter);
-    return compiled.ok ? null : compiled.problem;
-  });
+  const fatal = useFatal();
+  const { fail } = fatal;
+  const about = useAbout(api, fail);
+  const filter = useFilter(initial.filter);
+  const { applied, seen } = filter;
+  const [storing, setStoring] = useStoring(api);
   const predicate = useRef(compileLiveFilter(applied));
   const appliedRef = useRef(applied);
   appliedRef.current = applied;
@@ -73,7 +70,6 @@ export function App({ api, firstPage }: AppProps) {
   const [expansions, setExpansions] = useState<ReadonlyMap<number, Expansion>>(new Map());
   const [detail, setDetail] = useState<DetailState | null>(null);
   const [liveStatus, setLiveStatus] = useState<LiveStatus>('connecting');
-  const [fatal, setFatal] = useState<string | null>(null);
   const [scrolledAway, setScrolledAway] = useState(false);
   const [reveal, setReveal] = useState<{ index: number; seq: number } | null>(null);
   const [toTop, setToTop] = useState(0);
@@ -86,23 +82,10 @@ export function App({ api, firstPage }: AppProps) {
   const [sending, setSending] = useState(false);
   const [editing, setEditing] = useState(false);
   const [showExport, setShowExport] = useState(false);
-  /** Tap calls journaled under load that the proxy is still storing as rows (null: none). */
-  const [storing, setStoring] = useState<number | null>(null);
-  /** What the server serves; until it says, nothing that needs the proxy is offered. */
-  const [about, setAbout] = useState<InspectorAbout | null>(null);
-  const canResend = about?.mode === 'live';
-  const readOnlyFile = about?.mode === 'read-only' ? about.file : null;
+  const canResend = about.withProxy;
+  const readOnlyFile = about.readOnlyFile;
   const [theme, toggleTheme] = useTheme();
-  const filterInput = useRef<HTMLInputElement>(null);
   const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
-
-  const fail = (err: unknown) => {
-    if (err instanceof ApiError && err.isAuth) setFatal(err.message);
-  };
-
-  useEffect(() => {
-    api.about().then(setAbout, fail);
-  }, []);
 
   // The first page for the applied filter; live rows that arrive meanwhile are kept.
   useEffect(() => {
@@ -132,7 +115,7 @@ export function App({ api, firstPage }: AppProps) {
         if (err.name === 'AbortError' || generation !== paging.current.generation) return;
         paging.current.loading = false;
         setLoadingFirst(false);
-        if (err instanceof ApiError && err.status === 400) setProblem(serverFilterProblem(err.message, err.position));
+        if (err instanceof ApiError && err.status === 400) filter.reject(serverFilterProblem(err.message, err.position));
         else setFooter(err.message);
         fail(err);
         rerender();
@@ -165,22 +148,6 @@ export function App({ api, firstPage }: AppProps) {
       },
     );
   }, [applied]);
-
-  // Typing applies the filter after a pause, once it parses; the error shows at once.
-  const changeText = (next: string) => {
-    setText(next);
-    const compiled = compileLiveFilter(next);
-    setProblem(compiled.ok ? null : compiled.problem);
-  };
-  const applyNow = (next: string) => {
-    changeText(next);
-    if (compileLiveFilter(next).ok) setApplied(next.trim());
-  };
-  useEffect(() => {
-    if (text.trim() === applied || !compileLiveFilter(text).ok) return;
-    const timer = window.setTimeout(() => setApplied(text.trim()), applyDelayMs);
-    return () => clearTimeout(timer);
-  }, [text, applied]);
 
   // The live stream, connected once; frames go to the open detail and expanded rows.
   const openIdRef = useRef(openId);
@@ -219,7 +186,7 @@ export function App({ api, firstPage }: AppProps) {
       batch: onBatch,
       status: (status, message) => {
         setLiveStatus(status);
-        if (status === 'unauthorized' && message) setFatal(message);
+        if (status === 'unauthorized' && message) fatal.stop(message);
       },
       connected: () => {
         // What changed before this connect (while offline, or since the first page was read): the newest page again.
@@ -233,37 +200,6 @@ export function App({ api, firstPage }: AppProps) {
       },
     });
   }, []);
-
-  // Traffic journaled while nobody watched is stored in the background; its exchanges
-  // come on the live stream, and the banner counts down until the last is stored.
-  const isStoring = storing !== null;
-  useEffect(() => {
-    if (!isStoring) return;
-    const abort = new AbortController();
-    let timer = 0;
-    // One question at a time, a second after the last answer: the thread answering is the one storing.
-    const ask = () => {
-      timer = window.setTimeout(() => {
-        api.stats(abort.signal).then(
-          (stats) => {
-            if (stats.journaled > 0) {
-              setStoring(stats.journaled);
-              ask();
-            } else setStoring(null);
-          },
-          (err: Error) => {
-            // The count stays as it was; the next answer puts it right.
-            if (err.name !== 'AbortError') ask();
-          },
-        );
-      }, storingPollMs);
-    };
-    ask();
-    return () => {
-      clearTimeout(timer);
-      abort.abort();
-    };
-  }, [isStoring]);
 
   // The live tail pauses while the user looks at something.
   const paused = scrolledAway || selectedId !== null;
@@ -335,9 +271,7 @@ export function App({ api, firstPage }: AppProps) {
     });
   };
 
-  useEffect(() => {
-    history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null })}`);
-  }, [applied, openId, timeline?.value, timeline?.token]);
+  useUrlWriter({ filter: applied, open: openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null });
 
   const toggleExpansion = (id: number) => {
     if (expansions.has(id)) {
@@ -438,8 +372,7 @@ export function App({ api, firstPage }: AppProps) {
         closeAll();
         break;
       case '/':
-        filterInput.current?.focus();
-        filterInput.current?.select();
+        filter.focus();
         break;
       case 'l':
       case 'ArrowRight':
@@ -474,7 +407,7 @@ export function App({ api, firstPage }: AppProps) {
     return () => window.removeEventListener('keydown', listener);
   }, []);
 
-  const emptyText = fatal
+  const emptyText = fatal.message
     ? 'Nothing to show until the inspector has its token.'
     : loadingFirst
       ? 'Loading exchanges…'
@@ -506,9 +439,9 @@ export function App({ api, firstPage }: AppProps) {
   return (
     <div class="app">
       <TopBar status={liveStatus} readOnlyFile={readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
-      {fatal ? (
+      {fatal.message ? (
         <div class="banner error fatal" role="alert">
-          {fatal}
+          {fatal.message}
         </div>
       ) : null}
       {storing !== null ? (
@@ -517,13 +450,13 @@ export function App({ api, firstPage }: AppProps) {
         </div>
       ) : null}
       <FilterBar
-        text={text}
-        problem={problem}
+        text={filter.text}
+        problem={filter.problem}
         keys={filterKeyHelp}
         seen={(key, prefix) => seen.values(key, prefix)}
-        inputRef={filterInput}
-        onChange={changeText}
-        onApply={applyNow}
+        inputRef={filter.inputRef}
+        onChange={filter.change}
+        onApply={filter.applyNow}
       />
       <main class={`main${side ? ' with-side' : ''}`}>
         <TrafficList
