@@ -1,17 +1,14 @@
 // The inspector app: wires the REST pages and the live stream into the traffic list,
 // and the list's selection into the detail pane and the token timeline.
 
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangePage, LiveBatch, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
-import { DisplayList, type Expansion } from '../model/display-list.ts';
-import { mergeFrames } from '../model/frames.ts';
-import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../model/live-filter.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ExchangeDetail, ExchangePage, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
+import { DisplayList } from '../model/display-list.ts';
+import { filterKeyHelp } from '../model/live-filter.ts';
 import { countOf } from '../model/format.ts';
 import type { TimelineScope } from '../model/token-timeline.ts';
-import { TrafficRows } from '../model/traffic-rows.ts';
-import { ApiError, pageSize, type Api } from '../services/api.ts';
-import { connectLive, type LiveStatus } from '../services/live.ts';
-import { DetailPane, type DetailState } from './DetailPane.tsx';
+import type { Api } from '../services/api.ts';
+import { DetailPane } from './DetailPane.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { ReplayEditor } from './ReplayEditor.tsx';
 import { ExportDialog } from './ExportDialog.tsx';
@@ -21,8 +18,13 @@ import { TokenTimeline } from './TokenTimeline.tsx';
 import { TopBar } from './TopBar.tsx';
 import { TrafficList } from './TrafficList.tsx';
 import { useAbout } from './use-about.ts';
+import { useDetail } from './use-detail.ts';
+import { useExpansions } from './use-expansions.ts';
 import { useFatal } from './use-fatal.ts';
 import { useFilter } from './use-filter.ts';
+import { useLiveStream } from './use-live-stream.ts';
+import { useLiveTail } from './use-live-tail.ts';
+import { usePages } from './use-pages.ts';
 import { useStoring } from './use-storing.ts';
 import { useTheme } from './use-theme.ts';
 import { useInitialUrlState, useUrlWriter } from './use-url-state.ts';
@@ -30,10 +32,6 @@ import { useInitialUrlState, useUrlWriter } from './use-url-state.ts';
 function isTyping(target: EventTarget | null): boolean {
   const element = target as HTMLElement | null;
   return !!element && (element.tagName === 'INPUT' || element.tagName === 'TEXTAREA' || element.isContentEditable);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 interface AppProps {
@@ -44,19 +42,18 @@ interface AppProps {
 
 export function App({ api, firstPage }: AppProps) {
   const initial = useInitialUrlState();
-  const rows = useRef(new TrafficRows()).current;
-  const [, setVersion] = useState(0);
-  const rerender = useCallback(() => setVersion((v) => v + 1), []);
-
   const fatal = useFatal();
   const { fail } = fatal;
   const about = useAbout(api, fail);
+  const [theme, toggleTheme] = useTheme();
   const filter = useFilter(initial.filter);
-  const { applied, seen } = filter;
+  const { applied } = filter;
   const [storing, setStoring] = useStoring(api);
-  const predicate = useRef(compileLiveFilter(applied));
-  const appliedRef = useRef(applied);
-  appliedRef.current = applied;
+  const stream = useLiveStream(fatal.stop);
+  const pages = usePages({ api, firstPage, filter, stream, fail, onJournaled: setStoring });
+  const { rows } = pages;
+  const expansionState = useExpansions(api, stream);
+  const expansions = expansionState.byId;
 
   const [selectedId, setSelectedId] = useState<number | null>(initial.open);
   /** A frame row of the selected WebSocket exchange, when the selection is on one. */
@@ -67,14 +64,7 @@ export function App({ api, firstPage }: AppProps) {
   const [timeline, setTimeline] = useState<TimelineScope | null>(
     initial.timeline === null ? null : { value: initial.timeline, token: initial.timelineToken, origin: initial.timelineToken ?? initial.timelineFrom },
   );
-  const [expansions, setExpansions] = useState<ReadonlyMap<number, Expansion>>(new Map());
-  const [detail, setDetail] = useState<DetailState | null>(null);
-  const [liveStatus, setLiveStatus] = useState<LiveStatus>('connecting');
-  const [scrolledAway, setScrolledAway] = useState(false);
   const [reveal, setReveal] = useState<{ index: number; seq: number } | null>(null);
-  const [toTop, setToTop] = useState(0);
-  const [footer, setFooter] = useState<string | null>(null);
-  const [loadingFirst, setLoadingFirst] = useState(true);
   const [showHelp, setShowHelp] = useState(false);
   const [replays, setReplays] = useState<number[]>([]);
   const [comparison, setComparison] = useState<ReplayAnswer | null>(null);
@@ -84,150 +74,10 @@ export function App({ api, firstPage }: AppProps) {
   const [showExport, setShowExport] = useState(false);
   const canResend = about.withProxy;
   const readOnlyFile = about.readOnlyFile;
-  const [theme, toggleTheme] = useTheme();
-  const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
+  const filterInput = filter.inputRef;
 
-  // The first page for the applied filter; live rows that arrive meanwhile are kept.
-  useEffect(() => {
-    const generation = ++paging.current.generation;
-    const abort = new AbortController();
-    predicate.current = compileLiveFilter(applied);
-    rows.reset([]);
-    paging.current.next = null;
-    paging.current.loading = true;
-    setLoadingFirst(true);
-    setFooter(null);
-    rerender();
-    const prefetched = firstPage && firstPage.filter === applied && generation === 1 ? firstPage.page : null;
-    (prefetched ?? api.page({ filter: applied, limit: pageSize }, abort.signal)).then(
-      (page) => {
-        if (generation !== paging.current.generation) return;
-        for (const item of page.items) seen.addSummary(item);
-        rows.appendOlder(page.items);
-        setStoring(page.journaled ?? null);
-        paging.current.next = page.next;
-        paging.current.loading = false;
-        setLoadingFirst(false);
-        setFooter(page.next === null ? 'End of the recorded traffic.' : null);
-        rerender();
-      },
-      (err: Error) => {
-        if (err.name === 'AbortError' || generation !== paging.current.generation) return;
-        paging.current.loading = false;
-        setLoadingFirst(false);
-        if (err instanceof ApiError && err.status === 400) filter.reject(serverFilterProblem(err.message, err.position));
-        else setFooter(err.message);
-        fail(err);
-        rerender();
-      },
-    );
-    return () => abort.abort();
-  }, [applied]);
-
-  const loadOlder = useCallback(() => {
-    const state = paging.current;
-    if (state.loading || state.next === null) return;
-    const generation = state.generation;
-    state.loading = true;
-    setFooter('Loading older exchanges…');
-    api.page({ filter: applied, before: state.next, limit: pageSize }).then(
-      (page) => {
-        if (generation !== state.generation) return;
-        for (const item of page.items) seen.addSummary(item);
-        rows.appendOlder(page.items);
-        state.next = page.next;
-        state.loading = false;
-        setFooter(page.next === null ? 'End of the recorded traffic.' : null);
-        rerender();
-      },
-      (err: Error) => {
-        if (generation !== state.generation) return;
-        state.loading = false;
-        setFooter(`Older exchanges did not load: ${err.message}`);
-        fail(err);
-      },
-    );
-  }, [applied]);
-
-  // The live stream, connected once; frames go to the open detail and expanded rows.
-  const openIdRef = useRef(openId);
-  openIdRef.current = openId;
-  useEffect(() => {
-    const onBatch = (batch: LiveBatch) => {
-      for (const summary of batch.exchanges) seen.addSummary(summary);
-      const compiled = predicate.current;
-      rows.applyLive(batch, compiled.ok ? compiled.matches : () => false);
-      if (batch.frames.length > 0) {
-        const byExchange = new Map<number, ExchangeDetail['frames']>();
-        for (const { exchangeId, frame } of batch.frames) {
-          const list = byExchange.get(exchangeId) ?? [];
-          list.push(frame);
-          byExchange.set(exchangeId, list);
-        }
-        setExpansions((current) => {
-          let next: Map<number, Expansion> | null = null;
-          for (const [id, frames] of byExchange) {
-            const expansion = current.get(id);
-            if (!expansion?.frames) continue;
-            next ??= new Map(current);
-            next.set(id, { frames: mergeFrames(expansion.frames, frames) });
-          }
-          return next ?? current;
-        });
-        setDetail((current) => {
-          const frames = current?.detail ? byExchange.get(current.id) : undefined;
-          if (!current?.detail || !frames) return current;
-          return { ...current, detail: { ...current.detail, frames: mergeFrames(current.detail.frames, frames) } };
-        });
-      }
-      rerender();
-    };
-    return connectLive({
-      batch: onBatch,
-      status: (status, message) => {
-        setLiveStatus(status);
-        if (status === 'unauthorized' && message) fatal.stop(message);
-      },
-      connected: () => {
-        // What changed before this connect (while offline, or since the first page was read): the newest page again.
-        const generation = paging.current.generation;
-        api.page({ filter: appliedRef.current, limit: pageSize }).then((page) => {
-          if (generation !== paging.current.generation) return;
-          rows.applyStored(page.items, () => true);
-          setStoring(page.journaled ?? null);
-          rerender();
-        }, fail);
-      },
-    });
-  }, []);
-
-  // The live tail pauses while the user looks at something.
-  const paused = scrolledAway || selectedId !== null;
-  useEffect(() => {
-    rows.setPaused(paused);
-    rerender();
-  }, [paused]);
-
-  // The open exchange's detail, fetched again when its row changes state (pending → complete).
-  const openSummary = openId === null ? undefined : rows.get(openId);
-  const openKey = openSummary ? `${openSummary.state}/${openSummary.status}/${openSummary.durationMs}` : '';
-  useEffect(() => {
-    if (openId === null) {
-      setDetail(null);
-      return;
-    }
-    const abort = new AbortController();
-    setDetail((current) => (current?.id === openId ? current : { id: openId, detail: null, error: null }));
-    api.detail(openId, abort.signal).then(
-      (loaded) => setDetail((current) => (current?.id === openId ? { id: openId, detail: current.detail ? { ...loaded, frames: mergeFrames(loaded.frames, current.detail.frames) } : loaded, error: null } : current)),
-      (err: Error) => {
-        if (err.name === 'AbortError') return;
-        setDetail({ id: openId, detail: null, error: errorText(err) });
-        fail(err);
-      },
-    );
-    return () => abort.abort();
-  }, [openId, openKey]);
+  const tail = useLiveTail(stream, pages, filter.seen, selectedId !== null);
+  const { state: detail, summary: openSummary } = useDetail({ api, stream, fail, rows, openId });
 
   // The replays of the open exchange, for its "replayed as #N" links.
   useEffect(() => {
@@ -275,22 +125,11 @@ export function App({ api, firstPage }: AppProps) {
 
   const toggleExpansion = (id: number) => {
     if (expansions.has(id)) {
-      const next = new Map(expansions);
-      next.delete(id);
-      setExpansions(next);
+      expansionState.collapse(id);
       if (id === selectedId) setSelectedSeq(null);
       return;
     }
-    setExpansions(new Map(expansions).set(id, { frames: null }));
-    api.detail(id).then(
-      (loaded) =>
-        setExpansions((current) => {
-          const known = current.get(id);
-          if (!known) return current;
-          return new Map(current).set(id, { frames: mergeFrames(loaded.frames, known.frames ?? []) });
-        }),
-      (err: Error) => setExpansions((current) => (current.has(id) ? new Map(current).set(id, { frames: null, error: `Frames did not load: ${err.message}` }) : current)),
-    );
+    expansionState.expand(id);
   };
 
   const display = new DisplayList(rows.rows, expansions, (id) => rows.indexOf(id));
@@ -323,12 +162,6 @@ export function App({ api, firstPage }: AppProps) {
     // With the detail open, it follows the selection, as in mitmweb.
     if (target.type === 'exchange') select(target.row.id, openId !== null);
     else select(target.exchangeId, openId !== null, target.frame.seq);
-  };
-
-  const jumpToLive = () => {
-    rows.flushPending();
-    setToTop((n) => n + 1);
-    rerender();
   };
 
   const openTimeline = (scope: TimelineScope) => {
@@ -372,7 +205,8 @@ export function App({ api, firstPage }: AppProps) {
         closeAll();
         break;
       case '/':
-        filter.focus();
+        filterInput.current?.focus();
+        filterInput.current?.select();
         break;
       case 'l':
       case 'ArrowRight':
@@ -385,7 +219,7 @@ export function App({ api, firstPage }: AppProps) {
         toggleExpansion(selectedRow.id);
         break;
       case 'g':
-        jumpToLive();
+        tail.jumpToLive();
         setSelectedId(null);
         setSelectedSeq(null);
         break;
@@ -409,7 +243,7 @@ export function App({ api, firstPage }: AppProps) {
 
   const emptyText = fatal.message
     ? 'Nothing to show until the inspector has its token.'
-    : loadingFirst
+    : pages.loadingFirst
       ? 'Loading exchanges…'
       : applied
         ? 'No exchange matches this filter yet; new ones that do will appear here.'
@@ -438,7 +272,7 @@ export function App({ api, firstPage }: AppProps) {
 
   return (
     <div class="app">
-      <TopBar status={liveStatus} readOnlyFile={readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
+      <TopBar status={stream.status} readOnlyFile={readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
       {fatal.message ? (
         <div class="banner error fatal" role="alert">
           {fatal.message}
@@ -453,7 +287,7 @@ export function App({ api, firstPage }: AppProps) {
         text={filter.text}
         problem={filter.problem}
         keys={filterKeyHelp}
-        seen={(key, prefix) => seen.values(key, prefix)}
+        seen={(key, prefix) => filter.seen.values(key, prefix)}
         inputRef={filter.inputRef}
         onChange={filter.change}
         onApply={filter.applyNow}
@@ -466,20 +300,20 @@ export function App({ api, firstPage }: AppProps) {
           openId={openId}
           expanded={new Set(expansions.keys())}
           reveal={reveal}
-          toTop={toTop}
+          toTop={tail.toTop}
           pendingCount={rows.pendingCount}
           paused={rows.isPaused}
-          live={liveStatus === 'live'}
+          live={stream.status === 'live'}
           readOnly={readOnlyFile !== null}
-          footer={footer}
+          footer={pages.footer}
           emptyText={emptyText}
           onSelect={(id) => select(id, true)}
           onOpen={(id) => select(id, true)}
           onOpenFrame={(id, seq) => select(id, true, seq)}
           onToggle={toggleExpansion}
-          onScrolledAway={setScrolledAway}
-          onNearEnd={loadOlder}
-          onJumpToLive={jumpToLive}
+          onScrolledAway={tail.onScrolledAway}
+          onNearEnd={pages.loadOlder}
+          onJumpToLive={tail.jumpToLive}
         />
         {side}
       </main>
