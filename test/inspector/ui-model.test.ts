@@ -13,9 +13,11 @@ import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, wor
 import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
 import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
 import { countOf, formatClock, formatDateTime, formatDuration, formatOffset, formatRelative, formatSize } from '../../inspector/ui/model/format.ts';
-import { closeSummary, frameSummary, mergeFrames } from '../../inspector/ui/model/frames.ts';
+import { closeSummary, frameSummary, framesByExchange, mergeFrames } from '../../inspector/ui/model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
 import { diffMarks, diffValue, parseEdited, tokenExpiry } from '../../inspector/ui/model/replay.ts';
+import { LiveListeners } from '../../inspector/ui/model/live-listeners.ts';
+import { shortcutAction, shortcuts } from '../../inspector/ui/model/shortcuts.ts';
 
 function summary(id: number, fields: Partial<ExchangeSummary> = {}): ExchangeSummary {
   return {
@@ -663,5 +665,90 @@ describe('the resend editor and comparison', () => {
     assert.equal(marks.get('c'), 'added');
     assert.equal(diffValue(null, false), '(none)');
     assert.match(diffValue('x'.repeat(100), true), /^"x{76}…$/);
+  });
+});
+
+describe('the display index of an exchange or of one of its frames', () => {
+  const rows = [summary(3), summary(2, { kind: 'ws' }), summary(1)];
+  const at = '2025-01-01T12:00:00.000Z';
+  const list = new DisplayList(rows, new Map([[2, { frames: [frame(0, 'client', at), frame(4, 'server', at)] }]]), (id) => rows.findIndex((r) => r.id === id));
+
+  it('finds a row by its exchange id and a frame row by its seq, and -1 for what is not listed', () => {
+    assert.equal(list.displayIndexOf(3, null), 0);
+    assert.equal(list.displayIndexOf(2, 4), 3);
+    assert.equal(list.displayIndexOf(1, null), 4);
+    assert.equal(list.displayIndexOf(2, 9), -1);
+    assert.equal(list.displayIndexOf(1, 0), -1);
+    assert.equal(list.displayIndexOf(99, null), -1);
+  });
+});
+
+describe('live frames by exchange', () => {
+  it('groups a batch\'s frames by exchange, each in the order recorded', () => {
+    const at = '2025-01-01T12:00:00.000Z';
+    const byExchange = framesByExchange([
+      { exchangeId: 7, frame: frame(3, 'client', at) },
+      { exchangeId: 8, frame: frame(0, 'server', at) },
+      { exchangeId: 7, frame: frame(4, 'server', at) },
+    ]);
+    assert.deepEqual([...byExchange.keys()], [7, 8]);
+    assert.deepEqual(byExchange.get(7)!.map((f) => f.seq), [3, 4]);
+    assert.equal(framesByExchange([]).size, 0);
+  });
+});
+
+describe('live listeners', () => {
+  it('calls the listeners of an event with its arguments, and stops once one is taken away', () => {
+    const listeners = new LiveListeners();
+    const heard: string[] = [];
+    const stop = listeners.on('batch', (batch) => heard.push(`a${batch.exchanges.length}`));
+    listeners.on('batch', () => heard.push('b'));
+    listeners.on('connected', () => heard.push('connected'));
+    listeners.emit('batch', live(summary(1), summary(2)));
+    stop();
+    listeners.emit('batch', live());
+    listeners.emit('connected');
+    assert.deepEqual(heard, ['a2', 'b', 'b', 'connected']);
+  });
+
+  it('calls a function added twice twice, and takes away one of its adds at a time', () => {
+    const listeners = new LiveListeners();
+    let calls = 0;
+    const listener = () => calls++;
+    const first = listeners.on('connected', listener);
+    listeners.on('connected', listener);
+    listeners.emit('connected');
+    first();
+    first();
+    listeners.emit('connected');
+    assert.equal(calls, 3);
+  });
+
+  it('finishes an event for every listener when one takes itself away while it is heard', () => {
+    const listeners = new LiveListeners();
+    const heard: string[] = [];
+    const stop = listeners.on('connected', () => {
+      heard.push('once');
+      stop();
+    });
+    listeners.on('connected', () => heard.push('always'));
+    listeners.emit('connected');
+    listeners.emit('connected');
+    assert.deepEqual(heard, ['once', 'always', 'always']);
+  });
+});
+
+describe('keyboard shortcuts', () => {
+  it('maps each key to one action, and none to a key that is no shortcut', () => {
+    assert.equal(shortcutAction('j'), 'next');
+    assert.equal(shortcutAction('ArrowDown'), 'next');
+    assert.equal(shortcutAction('Escape'), 'close');
+    assert.equal(shortcutAction('?'), 'help');
+    assert.equal(shortcutAction('x'), null);
+    assert.equal(shortcutAction('J'), null);
+    const keys = shortcuts.flatMap((s) => s.keys);
+    assert.equal(new Set(keys).size, keys.length, 'no key does two things');
+    assert.equal(new Set(shortcuts.map((s) => s.action)).size, shortcuts.length, 'each action is listed once');
+    for (const shortcut of shortcuts) assert.equal(shortcut.keys.length, shortcut.shown.length, shortcut.action);
   });
 });

@@ -1,19 +1,18 @@
-// The inspector app: wires the REST pages and the live stream into the traffic list,
-// and the list's selection into the detail pane and the token timeline.
+// The inspector app: composes the hooks that hold each concept (the filter, the stored
+// pages, the live stream and its tail, the selection and the side pane, resend, the
+// keyboard) and lays out their views. Each hook's file says what it holds.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangePage, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
-import { DisplayList } from '../model/display-list.ts';
-import { filterKeyHelp } from '../model/live-filter.ts';
+import { useState } from 'preact/hooks';
+import type { ExchangePage } from '../../../model/types.ts';
 import { countOf } from '../model/format.ts';
-import type { TimelineScope } from '../model/token-timeline.ts';
+import { filterKeyHelp } from '../model/live-filter.ts';
 import type { Api } from '../services/api.ts';
 import { DetailPane } from './DetailPane.tsx';
+import { ExportDialog } from './ExportDialog.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { ReplayEditor } from './ReplayEditor.tsx';
-import { ExportDialog } from './ExportDialog.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
-import { showToast, Toast } from './Toast.tsx';
+import { Toast } from './Toast.tsx';
 import { TokenTimeline } from './TokenTimeline.tsx';
 import { TopBar } from './TopBar.tsx';
 import { TrafficList } from './TrafficList.tsx';
@@ -22,17 +21,15 @@ import { useDetail } from './use-detail.ts';
 import { useExpansions } from './use-expansions.ts';
 import { useFatal } from './use-fatal.ts';
 import { useFilter } from './use-filter.ts';
+import { useKeyboard } from './use-keyboard.ts';
 import { useLiveStream } from './use-live-stream.ts';
 import { useLiveTail } from './use-live-tail.ts';
 import { usePages } from './use-pages.ts';
+import { useResend } from './use-resend.ts';
+import { useSelection } from './use-selection.ts';
 import { useStoring } from './use-storing.ts';
 import { useTheme } from './use-theme.ts';
 import { useInitialUrlState, useUrlWriter } from './use-url-state.ts';
-
-function isTyping(target: EventTarget | null): boolean {
-  const element = target as HTMLElement | null;
-  return !!element && (element.tagName === 'INPUT' || element.tagName === 'TEXTAREA' || element.isContentEditable);
-}
 
 interface AppProps {
   api: Api;
@@ -47,232 +44,73 @@ export function App({ api, firstPage }: AppProps) {
   const about = useAbout(api, fail);
   const [theme, toggleTheme] = useTheme();
   const filter = useFilter(initial.filter);
-  const { applied } = filter;
   const [storing, setStoring] = useStoring(api);
   const stream = useLiveStream(fatal.stop);
   const pages = usePages({ api, firstPage, filter, stream, fail, onJournaled: setStoring });
-  const { rows } = pages;
-  const expansionState = useExpansions(api, stream);
-  const expansions = expansionState.byId;
-
-  const [selectedId, setSelectedId] = useState<number | null>(initial.open);
-  /** A frame row of the selected WebSocket exchange, when the selection is on one. */
-  const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
-  const [openId, setOpenId] = useState<number | null>(initial.open);
-  /** The frame shown in the open WebSocket exchange's detail. */
-  const [openSeq, setOpenSeq] = useState<number | null>(null);
-  const [timeline, setTimeline] = useState<TimelineScope | null>(
-    initial.timeline === null ? null : { value: initial.timeline, token: initial.timelineToken, origin: initial.timelineToken ?? initial.timelineFrom },
-  );
-  const [reveal, setReveal] = useState<{ index: number; seq: number } | null>(null);
+  const expansions = useExpansions(api, stream);
+  const selection = useSelection(initial, pages.rows, expansions);
+  const tail = useLiveTail(stream, pages, filter.seen, selection.selectedId !== null);
+  const detail = useDetail({ api, stream, fail, rows: pages.rows, openId: selection.openId });
+  const open = (id: number) => selection.select(id, true);
+  const resend = useResend({ api, fail, withProxy: about.withProxy, openId: selection.openId, detail: detail.state, open });
   const [showHelp, setShowHelp] = useState(false);
-  const [replays, setReplays] = useState<number[]>([]);
-  const [comparison, setComparison] = useState<ReplayAnswer | null>(null);
-  const [original, setOriginal] = useState<ExchangeDetail | null>(null);
-  const [sending, setSending] = useState(false);
-  const [editing, setEditing] = useState(false);
   const [showExport, setShowExport] = useState(false);
-  const canResend = about.withProxy;
-  const readOnlyFile = about.readOnlyFile;
-  const filterInput = filter.inputRef;
+  const { timeline } = selection;
+  useUrlWriter({ filter: filter.applied, open: selection.openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null });
 
-  const tail = useLiveTail(stream, pages, filter.seen, selectedId !== null);
-  const { state: detail, summary: openSummary } = useDetail({ api, stream, fail, rows, openId });
-
-  // The replays of the open exchange, for its "replayed as #N" links.
-  useEffect(() => {
-    setReplays([]);
-    if (openId === null) return;
-    const abort = new AbortController();
-    api.page({ filter: `replay:${openId}`, limit: 20 }, abort.signal).then(
-      (page) => setReplays(page.items.map((s) => s.id)),
-      () => undefined,
-    );
-    return () => abort.abort();
-  }, [openId, comparison]);
-
-  // The exchange a fresh replay resent, to show beside it.
-  useEffect(() => {
-    setOriginal(null);
-    if (comparison === null) return;
-    const abort = new AbortController();
-    api.detail(comparison.replayOf, abort.signal).then(setOriginal, () => undefined);
-    return () => abort.abort();
-  }, [comparison]);
-
-  /** Resends the open exchange and opens the replay, compared with it. Rejects with the server's refusal. */
-  const resend = async (request: ReplayRequest): Promise<void> => {
-    if (openId === null || sending) return;
-    setSending(true);
-    try {
-      const answer = await api.replay(openId, request);
-      setComparison(answer);
-      setEditing(false);
-      select(answer.id, true);
-      showToast(`Replayed #${answer.replayOf} as #${answer.id}`);
-    } finally {
-      setSending(false);
-    }
-  };
-  const resendAsRecorded = () => {
-    resend({ timing: 'none' }).catch((err: Error) => {
-      showToast(`Resend failed: ${err.message}`);
-      fail(err);
-    });
-  };
-
-  useUrlWriter({ filter: applied, open: openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null });
-
-  const toggleExpansion = (id: number) => {
-    if (expansions.has(id)) {
-      expansionState.collapse(id);
-      if (id === selectedId) setSelectedSeq(null);
-      return;
-    }
-    expansionState.expand(id);
-  };
-
-  const display = new DisplayList(rows.rows, expansions, (id) => rows.indexOf(id));
-
-  const displayIndexOf = (id: number, seq: number | null): number => {
-    const rowIndex = rows.indexOf(id);
-    if (rowIndex < 0) return -1;
-    return seq === null ? display.displayIndexOfRow(rowIndex) : display.displayIndexOfFrame(rowIndex, seq);
-  };
-
-  /** Selects an exchange row, or with `seq` one of its frame rows; opening shows it in the detail pane. */
-  const select = (id: number, open: boolean, seq: number | null = null) => {
-    setSelectedId(id);
-    setSelectedSeq(seq);
-    if (open) {
-      setOpenId(id);
-      setOpenSeq(seq);
-      setTimeline(null);
-    }
-    const index = displayIndexOf(id, seq);
-    if (index >= 0) setReveal({ index, seq: Date.now() });
-  };
-
-  /** j/k: through the list as shown, the frame rows of expanded WebSocket rows included. */
-  const move = (step: number) => {
-    if (display.count === 0) return;
-    const current = selectedId === null ? -1 : displayIndexOf(selectedId, selectedSeq);
-    const target = current < 0 ? display.step(-1, 1) : display.step(current, step);
-    if (!target) return;
-    // With the detail open, it follows the selection, as in mitmweb.
-    if (target.type === 'exchange') select(target.row.id, openId !== null);
-    else select(target.exchangeId, openId !== null, target.frame.seq);
-  };
-
-  const openTimeline = (scope: TimelineScope) => {
-    setTimeline(scope);
-    setOpenId(null);
-  };
-
-  const closeAll = () => {
-    if (editing) setEditing(false);
-    else if (showHelp) setShowHelp(false);
-    else if (showExport) setShowExport(false);
-    else if (timeline !== null) setTimeline(null);
-    else if (openId !== null) setOpenId(null);
-    else {
-      setSelectedId(null);
-      setSelectedSeq(null);
-    }
-  };
-
-  const keyHandler = useRef<(event: KeyboardEvent) => void>(() => {});
-  keyHandler.current = (event: KeyboardEvent) => {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (isTyping(event.target)) return;
-    // Enter on a focused button presses that button.
-    if (event.key === 'Enter' && (event.target as HTMLElement | null)?.tagName === 'BUTTON') return;
-    const selectedRow = selectedId === null ? undefined : rows.get(selectedId);
-    switch (event.key) {
-      case 'j':
-      case 'ArrowDown':
-        move(1);
-        break;
-      case 'k':
-      case 'ArrowUp':
-        move(-1);
-        break;
-      case 'Enter':
-        if (selectedId === null) return;
-        select(selectedId, true, selectedSeq);
-        break;
-      case 'Escape':
-        closeAll();
-        break;
-      case '/':
-        filterInput.current?.focus();
-        filterInput.current?.select();
-        break;
-      case 'l':
-      case 'ArrowRight':
-        if (selectedRow?.kind !== 'ws' || expansions.has(selectedRow.id)) return;
-        toggleExpansion(selectedRow.id);
-        break;
-      case 'h':
-      case 'ArrowLeft':
-        if (selectedRow?.kind !== 'ws' || !expansions.has(selectedRow.id)) return;
-        toggleExpansion(selectedRow.id);
-        break;
-      case 'g':
-        tail.jumpToLive();
-        setSelectedId(null);
-        setSelectedSeq(null);
-        break;
-      case '?':
-        setShowHelp(!showHelp);
-        break;
-      case 'r':
-        if (!canResend || (detail?.detail?.kind !== 'exec' && detail?.detail?.kind !== 'ws')) return;
-        resendAsRecorded();
-        break;
-      default:
-        return;
-    }
-    event.preventDefault();
-  };
-  useEffect(() => {
-    const listener = (event: KeyboardEvent) => keyHandler.current(event);
-    window.addEventListener('keydown', listener);
-    return () => window.removeEventListener('keydown', listener);
-  }, []);
+  useKeyboard({
+    next: () => selection.move(1),
+    previous: () => selection.move(-1),
+    open: selection.openSelected,
+    close: () => {
+      if (resend.editing) resend.setEditing(false);
+      else if (showHelp) setShowHelp(false);
+      else if (showExport) setShowExport(false);
+      else selection.back();
+    },
+    filter: filter.focus,
+    expand: () => selection.expandSelected(true),
+    collapse: () => selection.expandSelected(false),
+    live: () => {
+      tail.jumpToLive();
+      selection.clear();
+    },
+    resend: resend.byKey,
+    help: () => setShowHelp(!showHelp),
+  });
 
   const emptyText = fatal.message
     ? 'Nothing to show until the inspector has its token.'
     : pages.loadingFirst
       ? 'Loading exchanges…'
-      : applied
+      : filter.applied
         ? 'No exchange matches this filter yet; new ones that do will appear here.'
         : 'No traffic yet. Point your ca2 client at the proxy and its exchanges appear here as they happen.';
 
   const side =
     timeline !== null ? (
-      <TokenTimeline key={timeline.value} scope={timeline} api={api} onScope={setTimeline} onOpen={(id) => select(id, true)} onClose={() => setTimeline(null)} />
-    ) : detail ? (
+      <TokenTimeline key={timeline.value} scope={timeline} api={api} onScope={selection.setTimeline} onOpen={open} onClose={() => selection.setTimeline(null)} />
+    ) : detail.state ? (
       <DetailPane
-        state={detail}
-        summary={openSummary}
-        frameSeq={openSeq}
-        onFrameSeq={setOpenSeq}
-        onClose={() => setOpenId(null)}
-        onTimeline={openTimeline}
-        replays={replays}
-        comparison={comparison && comparison.id === detail.id ? comparison : null}
-        original={original}
-        canResend={canResend}
-        onResend={sending ? null : resendAsRecorded}
-        onEdit={() => setEditing(true)}
-        onOpen={(id) => select(id, true)}
+        state={detail.state}
+        summary={detail.summary}
+        frameSeq={selection.openSeq}
+        onFrameSeq={selection.setOpenSeq}
+        onClose={selection.closeDetail}
+        onTimeline={selection.openTimeline}
+        replays={resend.replays}
+        comparison={resend.comparison && resend.comparison.id === detail.state.id ? resend.comparison : null}
+        original={resend.original}
+        canResend={about.withProxy}
+        onResend={resend.sending ? null : resend.asRecorded}
+        onEdit={() => resend.setEditing(true)}
+        onOpen={open}
       />
     ) : null;
 
   return (
     <div class="app">
-      <TopBar status={stream.status} readOnlyFile={readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
+      <TopBar status={stream.status} readOnlyFile={about.readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
       {fatal.message ? (
         <div class="banner error fatal" role="alert">
           {fatal.message}
@@ -294,32 +132,32 @@ export function App({ api, firstPage }: AppProps) {
       />
       <main class={`main${side ? ' with-side' : ''}`}>
         <TrafficList
-          display={display}
-          selectedId={selectedId}
-          selectedSeq={selectedSeq}
-          openId={openId}
-          expanded={new Set(expansions.keys())}
-          reveal={reveal}
+          display={selection.display}
+          selectedId={selection.selectedId}
+          selectedSeq={selection.selectedSeq}
+          openId={selection.openId}
+          expanded={new Set(expansions.byId.keys())}
+          reveal={selection.reveal}
           toTop={tail.toTop}
-          pendingCount={rows.pendingCount}
-          paused={rows.isPaused}
+          pendingCount={pages.rows.pendingCount}
+          paused={pages.rows.isPaused}
           live={stream.status === 'live'}
-          readOnly={readOnlyFile !== null}
+          readOnly={about.readOnlyFile !== null}
           footer={pages.footer}
           emptyText={emptyText}
-          onSelect={(id) => select(id, true)}
-          onOpen={(id) => select(id, true)}
-          onOpenFrame={(id, seq) => select(id, true, seq)}
-          onToggle={toggleExpansion}
+          onSelect={open}
+          onOpen={open}
+          onOpenFrame={(id, seq) => selection.select(id, true, seq)}
+          onToggle={selection.toggle}
           onScrolledAway={tail.onScrolledAway}
           onNearEnd={pages.loadOlder}
           onJumpToLive={tail.jumpToLive}
         />
         {side}
       </main>
-      {showHelp ? <Shortcuts canResend={canResend} onClose={() => setShowHelp(false)} /> : null}
-      {editing && detail?.detail ? <ReplayEditor detail={detail.detail} onSend={resend} onClose={() => setEditing(false)} /> : null}
-      {showExport ? <ExportDialog api={api} filter={applied} selectedId={selectedId} onClose={() => setShowExport(false)} /> : null}
+      {showHelp ? <Shortcuts canResend={about.withProxy} onClose={() => setShowHelp(false)} /> : null}
+      {resend.editing && detail.state?.detail ? <ReplayEditor detail={detail.state.detail} onSend={resend.send} onClose={() => resend.setEditing(false)} /> : null}
+      {showExport ? <ExportDialog api={api} filter={filter.applied} selectedId={selection.selectedId} onClose={() => setShowExport(false)} /> : null}
       <Toast />
     </div>
   );
