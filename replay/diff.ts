@@ -5,7 +5,7 @@
 // No Node imports: the inspector app uses it too.
 
 import type { Difference, JsonValue } from '../model/types.ts';
-import { childPath } from '../inspector/ui/model/json-path.ts';
+import { childPath } from '../model/json-path.ts';
 
 export type { Difference };
 

@@ -4,7 +4,7 @@
 // request (and WsAuth) that used it.
 
 import type { JsonValue } from '../model/types.ts';
-import { childPath } from '../inspector/ui/model/json-path.ts';
+import { childPath } from '../model/json-path.ts';
 import { isJwtShaped } from './diff.ts';
 
 export interface Renewal {

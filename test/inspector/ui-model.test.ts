@@ -7,16 +7,17 @@ import { atLiveEdge, nearEnd, scrollToReveal, visibleRange } from '../../inspect
 import { TrafficRows } from '../../inspector/ui/model/traffic-rows.ts';
 import { DisplayList, type Expansion } from '../../inspector/ui/model/display-list.ts';
 import { base64Length, base64ToBytes, hexLines, inRange, lineCount, lineOfOffset } from '../../inspector/ui/model/hex-dump.ts';
-import { childPath, parentPath, SpanIndex } from '../../inspector/ui/model/json-path.ts';
 import { approximateSize, childrenOf, clipboardText, collapseAboveBytes, preview, startsOpen } from '../../inspector/ui/model/json-tree.ts';
 import { buildTokenTimeline, inScope, mergeIntervals, percentAt, scopeOf, thisToken, tokenFilter, tokenKey, uncovered } from '../../inspector/ui/model/token-timeline.ts';
 import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
 import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
 import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
 import { countOf, formatClock, formatDateTime, formatDuration, formatOffset, formatRelative, formatSize } from '../../inspector/ui/model/format.ts';
-import { closeSummary, frameSummary, mergeFrames } from '../../inspector/ui/model/frames.ts';
+import { closeSummary, frameSummary, framesByExchange, mergeFrames } from '../../inspector/ui/model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
 import { diffMarks, diffValue, parseEdited, tokenExpiry } from '../../inspector/ui/model/replay.ts';
+import { LiveListeners } from '../../inspector/ui/model/live-listeners.ts';
+import { shortcutAction, shortcuts } from '../../inspector/ui/model/shortcuts.ts';
 
 function summary(id: number, fields: Partial<ExchangeSummary> = {}): ExchangeSummary {
   return {
@@ -270,45 +271,6 @@ describe('hex dump layout', () => {
     assert.deepEqual([...base64ToBytes('CgNhYmM=')], [10, 3, 97, 98, 99]);
     assert.equal(base64Length('CgNhYmM='), 5);
     assert.equal(base64Length(''), 0);
-  });
-});
-
-describe('JSON paths and field spans', () => {
-  it('builds and takes apart paths the way the codec writes them', () => {
-    assert.equal(childPath('', 'auth', false), 'auth');
-    assert.equal(childPath('auth', 'login', false), 'auth.login');
-    assert.equal(childPath('errors', 1, true), 'errors[1]');
-    assert.equal(parentPath('auth.login.email'), 'auth.login');
-    assert.equal(parentPath('a.list[2]'), 'a.list');
-    assert.equal(parentPath('auth'), '');
-  });
-
-  const spans = new SpanIndex([
-    { path: 'trx', start: 0, end: 18 },
-    { path: 'auth', start: 18, end: 60 },
-    { path: 'auth.login', start: 20, end: 60 },
-    { path: 'auth.login.email', start: 22, end: 40 },
-    { path: 'errors', start: 60, end: 62 },
-    { path: 'errors', start: 62, end: 64 },
-  ]);
-
-  it('finds the bytes of a field, or of its nearest ancestor with bytes', () => {
-    assert.deepEqual(spans.forPath('auth.login.email'), { path: 'auth.login.email', start: 22, end: 40 });
-    assert.deepEqual(spans.forPath('auth.login.password'), { path: 'auth.login', start: 20, end: 60 });
-    assert.equal(spans.forPath('billing.top_up'), null);
-  });
-
-  it('covers every occurrence of a repeated field sent unpacked', () => {
-    assert.deepEqual(spans.forPath('errors[1]'), { path: 'errors', start: 60, end: 64 });
-  });
-
-  it('maps a byte to the innermost field that contains it', () => {
-    assert.equal(spans.atOffset(25)?.path, 'auth.login.email');
-    assert.equal(spans.atOffset(45)?.path, 'auth.login');
-    assert.equal(spans.atOffset(19)?.path, 'auth');
-    assert.equal(spans.atOffset(99), null);
-    assert.equal(spans.has('auth'), true);
-    assert.equal(spans.has('auth.login.password'), false);
   });
 });
 
@@ -703,5 +665,90 @@ describe('the resend editor and comparison', () => {
     assert.equal(marks.get('c'), 'added');
     assert.equal(diffValue(null, false), '(none)');
     assert.match(diffValue('x'.repeat(100), true), /^"x{76}…$/);
+  });
+});
+
+describe('the display index of an exchange or of one of its frames', () => {
+  const rows = [summary(3), summary(2, { kind: 'ws' }), summary(1)];
+  const at = '2025-01-01T12:00:00.000Z';
+  const list = new DisplayList(rows, new Map([[2, { frames: [frame(0, 'client', at), frame(4, 'server', at)] }]]), (id) => rows.findIndex((r) => r.id === id));
+
+  it('finds a row by its exchange id and a frame row by its seq, and -1 for what is not listed', () => {
+    assert.equal(list.displayIndexOf(3, null), 0);
+    assert.equal(list.displayIndexOf(2, 4), 3);
+    assert.equal(list.displayIndexOf(1, null), 4);
+    assert.equal(list.displayIndexOf(2, 9), -1);
+    assert.equal(list.displayIndexOf(1, 0), -1);
+    assert.equal(list.displayIndexOf(99, null), -1);
+  });
+});
+
+describe('live frames by exchange', () => {
+  it('groups a batch\'s frames by exchange, each in the order recorded', () => {
+    const at = '2025-01-01T12:00:00.000Z';
+    const byExchange = framesByExchange([
+      { exchangeId: 7, frame: frame(3, 'client', at) },
+      { exchangeId: 8, frame: frame(0, 'server', at) },
+      { exchangeId: 7, frame: frame(4, 'server', at) },
+    ]);
+    assert.deepEqual([...byExchange.keys()], [7, 8]);
+    assert.deepEqual(byExchange.get(7)!.map((f) => f.seq), [3, 4]);
+    assert.equal(framesByExchange([]).size, 0);
+  });
+});
+
+describe('live listeners', () => {
+  it('calls the listeners of an event with its arguments, and stops once one is taken away', () => {
+    const listeners = new LiveListeners();
+    const heard: string[] = [];
+    const stop = listeners.on('batch', (batch) => heard.push(`a${batch.exchanges.length}`));
+    listeners.on('batch', () => heard.push('b'));
+    listeners.on('connected', () => heard.push('connected'));
+    listeners.emit('batch', live(summary(1), summary(2)));
+    stop();
+    listeners.emit('batch', live());
+    listeners.emit('connected');
+    assert.deepEqual(heard, ['a2', 'b', 'b', 'connected']);
+  });
+
+  it('calls a function added twice twice, and takes away one of its adds at a time', () => {
+    const listeners = new LiveListeners();
+    let calls = 0;
+    const listener = () => calls++;
+    const first = listeners.on('connected', listener);
+    listeners.on('connected', listener);
+    listeners.emit('connected');
+    first();
+    first();
+    listeners.emit('connected');
+    assert.equal(calls, 3);
+  });
+
+  it('finishes an event for every listener when one takes itself away while it is heard', () => {
+    const listeners = new LiveListeners();
+    const heard: string[] = [];
+    const stop = listeners.on('connected', () => {
+      heard.push('once');
+      stop();
+    });
+    listeners.on('connected', () => heard.push('always'));
+    listeners.emit('connected');
+    listeners.emit('connected');
+    assert.deepEqual(heard, ['once', 'always', 'always']);
+  });
+});
+
+describe('keyboard shortcuts', () => {
+  it('maps each key to one action, and none to a key that is no shortcut', () => {
+    assert.equal(shortcutAction('j'), 'next');
+    assert.equal(shortcutAction('ArrowDown'), 'next');
+    assert.equal(shortcutAction('Escape'), 'close');
+    assert.equal(shortcutAction('?'), 'help');
+    assert.equal(shortcutAction('x'), null);
+    assert.equal(shortcutAction('J'), null);
+    const keys = shortcuts.flatMap((s) => s.keys);
+    assert.equal(new Set(keys).size, keys.length, 'no key does two things');
+    assert.equal(new Set(shortcuts.map((s) => s.action)).size, shortcuts.length, 'each action is listed once');
+    for (const shortcut of shortcuts) assert.equal(shortcut.keys.length, shortcut.shown.length, shortcut.action);
   });
 });

@@ -1,42 +1,35 @@
-// The inspector app: wires the REST pages and the live stream into the traffic list,
-// and the list's selection into the detail pane and the token timeline.
+// The inspector app: composes the hooks that hold each concept (the filter, the stored
+// pages, the live stream and its tail, the selection and the side pane, resend, the
+// keyboard) and lays out their views. Each hook's file says what it holds.
 
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExchangeDetail, ExchangePage, InspectorAbout, LiveBatch, ReplayAnswer, ReplayRequest } from '../../../model/types.ts';
-import { DisplayList, type Expansion } from '../model/display-list.ts';
-import { mergeFrames } from '../model/frames.ts';
-import { compileLiveFilter, filterKeyHelp, serverFilterProblem, type FilterProblem } from '../model/live-filter.ts';
-import { SeenValues } from '../model/seen-values.ts';
+import { useState } from 'preact/hooks';
+import type { ExchangePage } from '../../../model/types.ts';
 import { countOf } from '../model/format.ts';
-import type { TimelineScope } from '../model/token-timeline.ts';
-import { TrafficRows } from '../model/traffic-rows.ts';
-import { readUrlState, writeUrlState } from '../model/url-state.ts';
-import { ApiError, pageSize, type Api } from '../services/api.ts';
-import { connectLive, type LiveStatus } from '../services/live.ts';
-import { DetailPane, type DetailState } from './DetailPane.tsx';
+import { filterKeyHelp } from '../model/live-filter.ts';
+import type { Api } from '../services/api.ts';
+import { DetailPane } from './DetailPane.tsx';
+import { ExportDialog } from './ExportDialog.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { ReplayEditor } from './ReplayEditor.tsx';
-import { ExportDialog } from './ExportDialog.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
-import { showToast, Toast } from './Toast.tsx';
+import { Toast } from './Toast.tsx';
 import { TokenTimeline } from './TokenTimeline.tsx';
 import { TopBar } from './TopBar.tsx';
 import { TrafficList } from './TrafficList.tsx';
+import { useAbout } from './use-about.ts';
+import { useDetail } from './use-detail.ts';
+import { useExpansions } from './use-expansions.ts';
+import { useFatal } from './use-fatal.ts';
+import { useFilter } from './use-filter.ts';
+import { useKeyboard } from './use-keyboard.ts';
+import { useLiveStream } from './use-live-stream.ts';
+import { useLiveTail } from './use-live-tail.ts';
+import { usePages } from './use-pages.ts';
+import { useResend } from './use-resend.ts';
+import { useSelection } from './use-selection.ts';
+import { useStoring } from './use-storing.ts';
 import { useTheme } from './use-theme.ts';
-
-/** Typing pause before a valid filter is applied. */
-const applyDelayMs = 300;
-/** How often the banner for traffic still being stored asks how much is left. */
-const storingPollMs = 1000;
-
-function isTyping(target: EventTarget | null): boolean {
-  const element = target as HTMLElement | null;
-  return !!element && (element.tagName === 'INPUT' || element.tagName === 'TEXTAREA' || element.isContentEditable);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+import { useInitialUrlState, useUrlWriter } from './use-url-state.ts';
 
 interface AppProps {
   api: Api;
@@ -45,470 +38,82 @@ interface AppProps {
 }
 
 export function App({ api, firstPage }: AppProps) {
-  const initial = useMemo(() => readUrlState(location.search), []);
-  const rows = useRef(new TrafficRows()).current;
-  const seen = useRef(new SeenValues()).current;
-  const [, setVersion] = useState(0);
-  const rerender = useCallback(() => setVersion((v) => v + 1), []);
-
-  const [text, setText] = useState(initial.filter);
-  const [applied, setApplied] = useState(() => (compileLiveFilter(initial.filter).ok ? initial.filter : ''));
-  const [problem, setProblem] = useState<FilterProblem | null>(() => {
-    const compiled = compileLiveFilter(initial.filter);
-    return compiled.ok ? null : compiled.problem;
-  });
-  const predicate = useRef(compileLiveFilter(applied));
-  const appliedRef = useRef(applied);
-  appliedRef.current = applied;
-
-  const [selectedId, setSelectedId] = useState<number | null>(initial.open);
-  /** A frame row of the selected WebSocket exchange, when the selection is on one. */
-  const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
-  const [openId, setOpenId] = useState<number | null>(initial.open);
-  /** The frame shown in the open WebSocket exchange's detail. */
-  const [openSeq, setOpenSeq] = useState<number | null>(null);
-  const [timeline, setTimeline] = useState<TimelineScope | null>(
-    initial.timeline === null ? null : { value: initial.timeline, token: initial.timelineToken, origin: initial.timelineToken ?? initial.timelineFrom },
-  );
-  const [expansions, setExpansions] = useState<ReadonlyMap<number, Expansion>>(new Map());
-  const [detail, setDetail] = useState<DetailState | null>(null);
-  const [liveStatus, setLiveStatus] = useState<LiveStatus>('connecting');
-  const [fatal, setFatal] = useState<string | null>(null);
-  const [scrolledAway, setScrolledAway] = useState(false);
-  const [reveal, setReveal] = useState<{ index: number; seq: number } | null>(null);
-  const [toTop, setToTop] = useState(0);
-  const [footer, setFooter] = useState<string | null>(null);
-  const [loadingFirst, setLoadingFirst] = useState(true);
-  const [showHelp, setShowHelp] = useState(false);
-  const [replays, setReplays] = useState<number[]>([]);
-  const [comparison, setComparison] = useState<ReplayAnswer | null>(null);
-  const [original, setOriginal] = useState<ExchangeDetail | null>(null);
-  const [sending, setSending] = useState(false);
-  const [editing, setEditing] = useState(false);
-  const [showExport, setShowExport] = useState(false);
-  /** Tap calls journaled under load that the proxy is still storing as rows (null: none). */
-  const [storing, setStoring] = useState<number | null>(null);
-  /** What the server serves; until it says, nothing that needs the proxy is offered. */
-  const [about, setAbout] = useState<InspectorAbout | null>(null);
-  const canResend = about?.mode === 'live';
-  const readOnlyFile = about?.mode === 'read-only' ? about.file : null;
+  const initial = useInitialUrlState();
+  const fatal = useFatal();
+  const { fail } = fatal;
+  const about = useAbout(api, fail);
   const [theme, toggleTheme] = useTheme();
-  const filterInput = useRef<HTMLInputElement>(null);
-  const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
+  const filter = useFilter(initial.filter);
+  const [storing, setStoring] = useStoring(api);
+  const stream = useLiveStream(fatal.stop);
+  const pages = usePages({ api, firstPage, filter, stream, fail, onJournaled: setStoring });
+  const expansions = useExpansions(api, stream);
+  const selection = useSelection(initial, pages.rows, expansions);
+  const tail = useLiveTail(stream, pages, filter.seen, selection.selectedId !== null);
+  const detail = useDetail({ api, stream, fail, rows: pages.rows, openId: selection.openId });
+  const open = (id: number) => selection.select(id, true);
+  const resend = useResend({ api, fail, withProxy: about.withProxy, openId: selection.openId, detail: detail.state, open });
+  const [showHelp, setShowHelp] = useState(false);
+  const [showExport, setShowExport] = useState(false);
+  const { timeline } = selection;
+  useUrlWriter({ filter: filter.applied, open: selection.openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null });
 
-  const fail = (err: unknown) => {
-    if (err instanceof ApiError && err.isAuth) setFatal(err.message);
-  };
+  useKeyboard({
+    next: () => selection.move(1),
+    previous: () => selection.move(-1),
+    open: selection.openSelected,
+    close: () => {
+      if (resend.editing) resend.setEditing(false);
+      else if (showHelp) setShowHelp(false);
+      else if (showExport) setShowExport(false);
+      else selection.back();
+    },
+    filter: filter.focus,
+    expand: () => selection.expandSelected(true),
+    collapse: () => selection.expandSelected(false),
+    live: () => {
+      tail.jumpToLive();
+      selection.clear();
+    },
+    resend: resend.byKey,
+    help: () => setShowHelp(!showHelp),
+  });
 
-  useEffect(() => {
-    api.about().then(setAbout, fail);
-  }, []);
-
-  // The first page for the applied filter; live rows that arrive meanwhile are kept.
-  useEffect(() => {
-    const generation = ++paging.current.generation;
-    const abort = new AbortController();
-    predicate.current = compileLiveFilter(applied);
-    rows.reset([]);
-    paging.current.next = null;
-    paging.current.loading = true;
-    setLoadingFirst(true);
-    setFooter(null);
-    rerender();
-    const prefetched = firstPage && firstPage.filter === applied && generation === 1 ? firstPage.page : null;
-    (prefetched ?? api.page({ filter: applied, limit: pageSize }, abort.signal)).then(
-      (page) => {
-        if (generation !== paging.current.generation) return;
-        for (const item of page.items) seen.addSummary(item);
-        rows.appendOlder(page.items);
-        setStoring(page.journaled ?? null);
-        paging.current.next = page.next;
-        paging.current.loading = false;
-        setLoadingFirst(false);
-        setFooter(page.next === null ? 'End of the recorded traffic.' : null);
-        rerender();
-      },
-      (err: Error) => {
-        if (err.name === 'AbortError' || generation !== paging.current.generation) return;
-        paging.current.loading = false;
-        setLoadingFirst(false);
-        if (err instanceof ApiError && err.status === 400) setProblem(serverFilterProblem(err.message, err.position));
-        else setFooter(err.message);
-        fail(err);
-        rerender();
-      },
-    );
-    return () => abort.abort();
-  }, [applied]);
-
-  const loadOlder = useCallback(() => {
-    const state = paging.current;
-    if (state.loading || state.next === null) return;
-    const generation = state.generation;
-    state.loading = true;
-    setFooter('Loading older exchanges…');
-    api.page({ filter: applied, before: state.next, limit: pageSize }).then(
-      (page) => {
-        if (generation !== state.generation) return;
-        for (const item of page.items) seen.addSummary(item);
-        rows.appendOlder(page.items);
-        state.next = page.next;
-        state.loading = false;
-        setFooter(page.next === null ? 'End of the recorded traffic.' : null);
-        rerender();
-      },
-      (err: Error) => {
-        if (generation !== state.generation) return;
-        state.loading = false;
-        setFooter(`Older exchanges did not load: ${err.message}`);
-        fail(err);
-      },
-    );
-  }, [applied]);
-
-  // Typing applies the filter after a pause, once it parses; the error shows at once.
-  const changeText = (next: string) => {
-    setText(next);
-    const compiled = compileLiveFilter(next);
-    setProblem(compiled.ok ? null : compiled.problem);
-  };
-  const applyNow = (next: string) => {
-    changeText(next);
-    if (compileLiveFilter(next).ok) setApplied(next.trim());
-  };
-  useEffect(() => {
-    if (text.trim() === applied || !compileLiveFilter(text).ok) return;
-    const timer = window.setTimeout(() => setApplied(text.trim()), applyDelayMs);
-    return () => clearTimeout(timer);
-  }, [text, applied]);
-
-  // The live stream, connected once; frames go to the open detail and expanded rows.
-  const openIdRef = useRef(openId);
-  openIdRef.current = openId;
-  useEffect(() => {
-    const onBatch = (batch: LiveBatch) => {
-      for (const summary of batch.exchanges) seen.addSummary(summary);
-      const compiled = predicate.current;
-      rows.applyLive(batch, compiled.ok ? compiled.matches : () => false);
-      if (batch.frames.length > 0) {
-        const byExchange = new Map<number, ExchangeDetail['frames']>();
-        for (const { exchangeId, frame } of batch.frames) {
-          const list = byExchange.get(exchangeId) ?? [];
-          list.push(frame);
-          byExchange.set(exchangeId, list);
-        }
-        setExpansions((current) => {
-          let next: Map<number, Expansion> | null = null;
-          for (const [id, frames] of byExchange) {
-            const expansion = current.get(id);
-            if (!expansion?.frames) continue;
-            next ??= new Map(current);
-            next.set(id, { frames: mergeFrames(expansion.frames, frames) });
-          }
-          return next ?? current;
-        });
-        setDetail((current) => {
-          const frames = current?.detail ? byExchange.get(current.id) : undefined;
-          if (!current?.detail || !frames) return current;
-          return { ...current, detail: { ...current.detail, frames: mergeFrames(current.detail.frames, frames) } };
-        });
-      }
-      rerender();
-    };
-    return connectLive({
-      batch: onBatch,
-      status: (status, message) => {
-        setLiveStatus(status);
-        if (status === 'unauthorized' && message) setFatal(message);
-      },
-      connected: () => {
-        // What changed before this connect (while offline, or since the first page was read): the newest page again.
-        const generation = paging.current.generation;
-        api.page({ filter: appliedRef.current, limit: pageSize }).then((page) => {
-          if (generation !== paging.current.generation) return;
-          rows.applyStored(page.items, () => true);
-          setStoring(page.journaled ?? null);
-          rerender();
-        }, fail);
-      },
-    });
-  }, []);
-
-  // Traffic journaled while nobody watched is stored in the background; its exchanges
-  // come on the live stream, and the banner counts down until the last is stored.
-  const isStoring = storing !== null;
-  useEffect(() => {
-    if (!isStoring) return;
-    const abort = new AbortController();
-    let timer = 0;
-    // One question at a time, a second after the last answer: the thread answering is the one storing.
-    const ask = () => {
-      timer = window.setTimeout(() => {
-        api.stats(abort.signal).then(
-          (stats) => {
-            if (stats.journaled > 0) {
-              setStoring(stats.journaled);
-              ask();
-            } else setStoring(null);
-          },
-          (err: Error) => {
-            // The count stays as it was; the next answer puts it right.
-            if (err.name !== 'AbortError') ask();
-          },
-        );
-      }, storingPollMs);
-    };
-    ask();
-    return () => {
-      clearTimeout(timer);
-      abort.abort();
-    };
-  }, [isStoring]);
-
-  // The live tail pauses while the user looks at something.
-  const paused = scrolledAway || selectedId !== null;
-  useEffect(() => {
-    rows.setPaused(paused);
-    rerender();
-  }, [paused]);
-
-  // The open exchange's detail, fetched again when its row changes state (pending → complete).
-  const openSummary = openId === null ? undefined : rows.get(openId);
-  const openKey = openSummary ? `${openSummary.state}/${openSummary.status}/${openSummary.durationMs}` : '';
-  useEffect(() => {
-    if (openId === null) {
-      setDetail(null);
-      return;
-    }
-    const abort = new AbortController();
-    setDetail((current) => (current?.id === openId ? current : { id: openId, detail: null, error: null }));
-    api.detail(openId, abort.signal).then(
-      (loaded) => setDetail((current) => (current?.id === openId ? { id: openId, detail: current.detail ? { ...loaded, frames: mergeFrames(loaded.frames, current.detail.frames) } : loaded, error: null } : current)),
-      (err: Error) => {
-        if (err.name === 'AbortError') return;
-        setDetail({ id: openId, detail: null, error: errorText(err) });
-        fail(err);
-      },
-    );
-    return () => abort.abort();
-  }, [openId, openKey]);
-
-  // The replays of the open exchange, for its "replayed as #N" links.
-  useEffect(() => {
-    setReplays([]);
-    if (openId === null) return;
-    const abort = new AbortController();
-    api.page({ filter: `replay:${openId}`, limit: 20 }, abort.signal).then(
-      (page) => setReplays(page.items.map((s) => s.id)),
-      () => undefined,
-    );
-    return () => abort.abort();
-  }, [openId, comparison]);
-
-  // The exchange a fresh replay resent, to show beside it.
-  useEffect(() => {
-    setOriginal(null);
-    if (comparison === null) return;
-    const abort = new AbortController();
-    api.detail(comparison.replayOf, abort.signal).then(setOriginal, () => undefined);
-    return () => abort.abort();
-  }, [comparison]);
-
-  /** Resends the open exchange and opens the replay, compared with it. Rejects with the server's refusal. */
-  const resend = async (request: ReplayRequest): Promise<void> => {
-    if (openId === null || sending) return;
-    setSending(true);
-    try {
-      const answer = await api.replay(openId, request);
-      setComparison(answer);
-      setEditing(false);
-      select(answer.id, true);
-      showToast(`Replayed #${answer.replayOf} as #${answer.id}`);
-    } finally {
-      setSending(false);
-    }
-  };
-  const resendAsRecorded = () => {
-    resend({ timing: 'none' }).catch((err: Error) => {
-      showToast(`Resend failed: ${err.message}`);
-      fail(err);
-    });
-  };
-
-  useEffect(() => {
-    history.replaceState(history.state, '', `${location.pathname}${writeUrlState(location.search, { filter: applied, open: openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null })}`);
-  }, [applied, openId, timeline?.value, timeline?.token]);
-
-  const toggleExpansion = (id: number) => {
-    if (expansions.has(id)) {
-      const next = new Map(expansions);
-      next.delete(id);
-      setExpansions(next);
-      if (id === selectedId) setSelectedSeq(null);
-      return;
-    }
-    setExpansions(new Map(expansions).set(id, { frames: null }));
-    api.detail(id).then(
-      (loaded) =>
-        setExpansions((current) => {
-          const known = current.get(id);
-          if (!known) return current;
-          return new Map(current).set(id, { frames: mergeFrames(loaded.frames, known.frames ?? []) });
-        }),
-      (err: Error) => setExpansions((current) => (current.has(id) ? new Map(current).set(id, { frames: null, error: `Frames did not load: ${err.message}` }) : current)),
-    );
-  };
-
-  const display = new DisplayList(rows.rows, expansions, (id) => rows.indexOf(id));
-
-  const displayIndexOf = (id: number, seq: number | null): number => {
-    const rowIndex = rows.indexOf(id);
-    if (rowIndex < 0) return -1;
-    return seq === null ? display.displayIndexOfRow(rowIndex) : display.displayIndexOfFrame(rowIndex, seq);
-  };
-
-  /** Selects an exchange row, or with `seq` one of its frame rows; opening shows it in the detail pane. */
-  const select = (id: number, open: boolean, seq: number | null = null) => {
-    setSelectedId(id);
-    setSelectedSeq(seq);
-    if (open) {
-      setOpenId(id);
-      setOpenSeq(seq);
-      setTimeline(null);
-    }
-    const index = displayIndexOf(id, seq);
-    if (index >= 0) setReveal({ index, seq: Date.now() });
-  };
-
-  /** j/k: through the list as shown, the frame rows of expanded WebSocket rows included. */
-  const move = (step: number) => {
-    if (display.count === 0) return;
-    const current = selectedId === null ? -1 : displayIndexOf(selectedId, selectedSeq);
-    const target = current < 0 ? display.step(-1, 1) : display.step(current, step);
-    if (!target) return;
-    // With the detail open, it follows the selection, as in mitmweb.
-    if (target.type === 'exchange') select(target.row.id, openId !== null);
-    else select(target.exchangeId, openId !== null, target.frame.seq);
-  };
-
-  const jumpToLive = () => {
-    rows.flushPending();
-    setToTop((n) => n + 1);
-    rerender();
-  };
-
-  const openTimeline = (scope: TimelineScope) => {
-    setTimeline(scope);
-    setOpenId(null);
-  };
-
-  const closeAll = () => {
-    if (editing) setEditing(false);
-    else if (showHelp) setShowHelp(false);
-    else if (showExport) setShowExport(false);
-    else if (timeline !== null) setTimeline(null);
-    else if (openId !== null) setOpenId(null);
-    else {
-      setSelectedId(null);
-      setSelectedSeq(null);
-    }
-  };
-
-  const keyHandler = useRef<(event: KeyboardEvent) => void>(() => {});
-  keyHandler.current = (event: KeyboardEvent) => {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (isTyping(event.target)) return;
-    // Enter on a focused button presses that button.
-    if (event.key === 'Enter' && (event.target as HTMLElement | null)?.tagName === 'BUTTON') return;
-    const selectedRow = selectedId === null ? undefined : rows.get(selectedId);
-    switch (event.key) {
-      case 'j':
-      case 'ArrowDown':
-        move(1);
-        break;
-      case 'k':
-      case 'ArrowUp':
-        move(-1);
-        break;
-      case 'Enter':
-        if (selectedId === null) return;
-        select(selectedId, true, selectedSeq);
-        break;
-      case 'Escape':
-        closeAll();
-        break;
-      case '/':
-        filterInput.current?.focus();
-        filterInput.current?.select();
-        break;
-      case 'l':
-      case 'ArrowRight':
-        if (selectedRow?.kind !== 'ws' || expansions.has(selectedRow.id)) return;
-        toggleExpansion(selectedRow.id);
-        break;
-      case 'h':
-      case 'ArrowLeft':
-        if (selectedRow?.kind !== 'ws' || !expansions.has(selectedRow.id)) return;
-        toggleExpansion(selectedRow.id);
-        break;
-      case 'g':
-        jumpToLive();
-        setSelectedId(null);
-        setSelectedSeq(null);
-        break;
-      case '?':
-        setShowHelp(!showHelp);
-        break;
-      case 'r':
-        if (!canResend || (detail?.detail?.kind !== 'exec' && detail?.detail?.kind !== 'ws')) return;
-        resendAsRecorded();
-        break;
-      default:
-        return;
-    }
-    event.preventDefault();
-  };
-  useEffect(() => {
-    const listener = (event: KeyboardEvent) => keyHandler.current(event);
-    window.addEventListener('keydown', listener);
-    return () => window.removeEventListener('keydown', listener);
-  }, []);
-
-  const emptyText = fatal
+  const emptyText = fatal.message
     ? 'Nothing to show until the inspector has its token.'
-    : loadingFirst
+    : pages.loadingFirst
       ? 'Loading exchanges…'
-      : applied
+      : filter.applied
         ? 'No exchange matches this filter yet; new ones that do will appear here.'
         : 'No traffic yet. Point your ca2 client at the proxy and its exchanges appear here as they happen.';
 
   const side =
     timeline !== null ? (
-      <TokenTimeline key={timeline.value} scope={timeline} api={api} onScope={setTimeline} onOpen={(id) => select(id, true)} onClose={() => setTimeline(null)} />
-    ) : detail ? (
+      <TokenTimeline key={timeline.value} scope={timeline} api={api} onScope={selection.setTimeline} onOpen={open} onClose={() => selection.setTimeline(null)} />
+    ) : detail.state ? (
       <DetailPane
-        state={detail}
-        summary={openSummary}
-        frameSeq={openSeq}
-        onFrameSeq={setOpenSeq}
-        onClose={() => setOpenId(null)}
-        onTimeline={openTimeline}
-        replays={replays}
-        comparison={comparison && comparison.id === detail.id ? comparison : null}
-        original={original}
-        canResend={canResend}
-        onResend={sending ? null : resendAsRecorded}
-        onEdit={() => setEditing(true)}
-        onOpen={(id) => select(id, true)}
+        state={detail.state}
+        summary={detail.summary}
+        frameSeq={selection.openSeq}
+        onFrameSeq={selection.setOpenSeq}
+        onClose={selection.closeDetail}
+        onTimeline={selection.openTimeline}
+        replays={resend.replays}
+        comparison={resend.comparison && resend.comparison.id === detail.state.id ? resend.comparison : null}
+        original={resend.original}
+        canResend={about.withProxy}
+        onResend={resend.sending ? null : resend.asRecorded}
+        onEdit={() => resend.setEditing(true)}
+        onOpen={open}
       />
     ) : null;
 
   return (
     <div class="app">
-      <TopBar status={liveStatus} readOnlyFile={readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
-      {fatal ? (
+      <TopBar status={stream.status} readOnlyFile={about.readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
+      {fatal.message ? (
         <div class="banner error fatal" role="alert">
-          {fatal}
+          {fatal.message}
         </div>
       ) : null}
       {storing !== null ? (
@@ -517,42 +122,42 @@ export function App({ api, firstPage }: AppProps) {
         </div>
       ) : null}
       <FilterBar
-        text={text}
-        problem={problem}
+        text={filter.text}
+        problem={filter.problem}
         keys={filterKeyHelp}
-        seen={(key, prefix) => seen.values(key, prefix)}
-        inputRef={filterInput}
-        onChange={changeText}
-        onApply={applyNow}
+        seen={(key, prefix) => filter.seen.values(key, prefix)}
+        inputRef={filter.inputRef}
+        onChange={filter.change}
+        onApply={filter.applyNow}
       />
       <main class={`main${side ? ' with-side' : ''}`}>
         <TrafficList
-          display={display}
-          selectedId={selectedId}
-          selectedSeq={selectedSeq}
-          openId={openId}
-          expanded={new Set(expansions.keys())}
-          reveal={reveal}
-          toTop={toTop}
-          pendingCount={rows.pendingCount}
-          paused={rows.isPaused}
-          live={liveStatus === 'live'}
-          readOnly={readOnlyFile !== null}
-          footer={footer}
+          display={selection.display}
+          selectedId={selection.selectedId}
+          selectedSeq={selection.selectedSeq}
+          openId={selection.openId}
+          expanded={new Set(expansions.byId.keys())}
+          reveal={selection.reveal}
+          toTop={tail.toTop}
+          pendingCount={pages.rows.pendingCount}
+          paused={pages.rows.isPaused}
+          live={stream.status === 'live'}
+          readOnly={about.readOnlyFile !== null}
+          footer={pages.footer}
           emptyText={emptyText}
-          onSelect={(id) => select(id, true)}
-          onOpen={(id) => select(id, true)}
-          onOpenFrame={(id, seq) => select(id, true, seq)}
-          onToggle={toggleExpansion}
-          onScrolledAway={setScrolledAway}
-          onNearEnd={loadOlder}
-          onJumpToLive={jumpToLive}
+          onSelect={open}
+          onOpen={open}
+          onOpenFrame={(id, seq) => selection.select(id, true, seq)}
+          onToggle={selection.toggle}
+          onScrolledAway={tail.onScrolledAway}
+          onNearEnd={pages.loadOlder}
+          onJumpToLive={tail.jumpToLive}
         />
         {side}
       </main>
-      {showHelp ? <Shortcuts canResend={canResend} onClose={() => setShowHelp(false)} /> : null}
-      {editing && detail?.detail ? <ReplayEditor detail={detail.detail} onSend={resend} onClose={() => setEditing(false)} /> : null}
-      {showExport ? <ExportDialog api={api} filter={applied} selectedId={selectedId} onClose={() => setShowExport(false)} /> : null}
+      {showHelp ? <Shortcuts canResend={about.withProxy} onClose={() => setShowHelp(false)} /> : null}
+      {resend.editing && detail.state?.detail ? <ReplayEditor detail={detail.state.detail} onSend={resend.send} onClose={() => resend.setEditing(false)} /> : null}
+      {showExport ? <ExportDialog api={api} filter={filter.applied} selectedId={selection.selectedId} onClose={() => setShowExport(false)} /> : null}
       <Toast />
     </div>
   );

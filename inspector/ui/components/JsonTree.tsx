@@ -4,7 +4,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { JsonValue } from '../../../model/types.ts';
-import { childPath } from '../model/json-path.ts';
+import { childPath } from '../../../model/json-path.ts';
 import { childCount, childPageSize, childrenOf, clipboardText, isContainer, preview, scalarKind, startsOpen } from '../model/json-tree.ts';
 import { copyText } from '../services/clipboard.ts';
 import { showToast } from './Toast.tsx';

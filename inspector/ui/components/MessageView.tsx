@@ -4,7 +4,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { DecodeResult } from '../../../model/types.ts';
 import { base64ToBytes } from '../model/hex-dump.ts';
-import { SpanIndex } from '../model/json-path.ts';
+import { SpanIndex } from '../../../model/json-path.ts';
 import { approximateSize, collapseAboveBytes } from '../model/json-tree.ts';
 import { formatSize } from '../model/format.ts';
 import { JsonTree } from './JsonTree.tsx';

@@ -35,7 +35,7 @@ export class DisplayList {
   constructor(
     private readonly rows: ExchangeSummary[],
     private readonly expansions: ReadonlyMap<number, Expansion>,
-    indexOf: (id: number) => number,
+    private readonly indexOf: (id: number) => number,
   ) {
     for (const [id, expansion] of expansions) {
       const rowIndex = indexOf(id);
@@ -56,6 +56,13 @@ export class DisplayList {
     const rowIndex = index - shift;
     const row = this.rows[rowIndex];
     return row ? { type: 'exchange', row, rowIndex } : undefined;
+  }
+
+  /** Display index of an exchange's row, or with `seq` of one of its frame rows; -1 when it is not listed. */
+  displayIndexOf(id: number, seq: number | null): number {
+    const rowIndex = this.indexOf(id);
+    if (rowIndex < 0) return -1;
+    return seq === null ? this.displayIndexOfRow(rowIndex) : this.displayIndexOfFrame(rowIndex, seq);
   }
 
   /** Display index of the exchange row at rowIndex. */

@@ -1,7 +1,7 @@
 // What a WebSocket frame row says about itself: its type, a one-line summary of the
 // decoded message and how long after the previous frame it came.
 
-import type { WsClose, WsFrame } from '../../../model/types.ts';
+import type { LiveFrame, WsClose, WsFrame } from '../../../model/types.ts';
 
 const opcodeNames: Record<number, string> = { 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
 
@@ -43,4 +43,15 @@ export function mergeFrames(known: WsFrame[], incoming: WsFrame[]): WsFrame[] {
   const fresh = incoming.filter((f) => !seen.has(f.seq));
   if (fresh.length === 0) return known;
   return [...known, ...fresh].sort((a, b) => a.seq - b.seq);
+}
+
+/** A live batch's frames by the exchange they belong to, each list in the order recorded. */
+export function framesByExchange(frames: readonly LiveFrame[]): Map<number, WsFrame[]> {
+  const byExchange = new Map<number, WsFrame[]>();
+  for (const { exchangeId, frame } of frames) {
+    const list = byExchange.get(exchangeId) ?? [];
+    list.push(frame);
+    byExchange.set(exchangeId, list);
+  }
+  return byExchange;
 }

@@ -1,10 +1,12 @@
 // The live stream (socket.io). The server already sends one message per interval; the
-// messages that arrive between two animation frames are merged into one update of the
-// list, so a flood costs one render per frame however many rows it brings.
+// batches that arrive between two animation frames are merged into one update of the
+// list, so a flood costs one render per frame however many rows it brings. Any other
+// event the server sends goes to its listeners as it came.
 
 import { io, type Socket } from 'socket.io-client';
 import { LiveBatchBuilder } from '../../../model/live-batch.ts';
-import type { LiveBatch, LiveEvents } from '../../../model/types.ts';
+import type { LiveEvents } from '../../../model/types.ts';
+import type { LiveListeners } from '../model/live-listeners.ts';
 import { missingTokenMessage } from './api.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline' | 'unauthorized';
@@ -17,15 +19,11 @@ export type LiveStatus = 'connecting' | 'live' | 'offline' | 'unauthorized';
 const floodRows = 30;
 const floodIntervalMs = 150;
 
-export interface LiveHandlers {
-  batch(batch: LiveBatch): void;
-  status(status: LiveStatus, message?: string): void;
-  /** Called on every connect: events may have been missed before it (while offline, or since the first page was read). */
-  connected(): void;
-}
-
-/** The UI token goes along in its cookie, with the handshake (inspector/server/auth.ts). */
-export function connectLive(handlers: LiveHandlers): () => void {
+/**
+ * Connects, and emits the server's events and `connected` (on every connect) to
+ * `listeners`. The UI token goes along in its cookie, with the handshake (inspector/server/auth.ts).
+ */
+export function connectLive(listeners: LiveListeners, onStatus: (status: LiveStatus, message?: string) => void): () => void {
   const socket: Socket<LiveEvents> = io({ transports: ['websocket', 'polling'] });
   const pending = new LiveBatchBuilder();
   let frame = 0;
@@ -39,7 +37,7 @@ export function connectLive(handlers: LiveHandlers): () => void {
     const batch = pending.take();
     flooded = batch.exchanges.length > floodRows;
     lastFlush = performance.now();
-    handlers.batch(batch);
+    listeners.emit('batch', batch);
   };
   const schedule = () => {
     if (frame || timer) return;
@@ -57,19 +55,22 @@ export function connectLive(handlers: LiveHandlers): () => void {
     pending.add(batch);
     schedule();
   });
-  socket.on('connect', () => {
-    handlers.status('live');
-    handlers.connected();
+  socket.onAny((event: keyof LiveEvents, ...args: unknown[]) => {
+    if (event !== 'batch') listeners.emit(event, ...(args as Parameters<LiveEvents[typeof event]>));
   });
-  socket.on('disconnect', () => handlers.status('offline'));
+  socket.on('connect', () => {
+    onStatus('live');
+    listeners.emit('connected');
+  });
+  socket.on('disconnect', () => onStatus('offline'));
   socket.on('connect_error', (err) => {
     // The server refuses a missing or wrong token with a sentence and its status in data.
     const status = (err as Error & { data?: { status?: number } }).data?.status;
     const unauthorized = status === 401 || status === 403;
-    handlers.status(unauthorized ? 'unauthorized' : 'offline', unauthorized ? err.message || missingTokenMessage : err.message);
+    onStatus(unauthorized ? 'unauthorized' : 'offline', unauthorized ? err.message || missingTokenMessage : err.message);
     if (unauthorized) socket.disconnect();
   });
-  handlers.status('connecting');
+  onStatus('connecting');
 
   return () => {
     cancelAnimationFrame(frame);

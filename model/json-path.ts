@@ -1,8 +1,9 @@
 // JSON paths as the codec writes them in FieldSpan ("auth.login.email", "errors[1]")
 // and the mapping between those paths and byte ranges, both ways: selecting a field
-// in the JSON tree highlights its bytes, clicking a byte selects its field.
+// in the JSON tree highlights its bytes, clicking a byte selects its field. Shared by
+// the inspector app and replay's diff and tokens; browser-safe: no Node imports.
 
-import type { FieldSpan } from '../../../model/types.ts';
+import type { FieldSpan } from './types.ts';
 
 /** Path of a child: `key` under an object, `[index]` under an array; the root is "". */
 export function childPath(parent: string, key: string | number, parentIsArray: boolean): string {
