@@ -165,6 +165,8 @@ export async function run(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
+    // Closing the terminal: finish and write every record, as for Ctrl-C.
+    process.on('SIGHUP', () => void stop('SIGHUP'));
   });
 }
 

@@ -58,6 +58,8 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     plain(res, 404, `Nothing at ${path}: the demo serves POST /exec, GET /ws, / and /health.\n`);
   });
   const ws = attachWsEndpoint(server, { state, sessions });
+  // A client that resets must not take the process that hosts the demo (the proxy) down.
+  server.on('connection', (socket) => socket.on('error', () => {}));
 
   try {
     await new Promise<void>((resolve, reject) => {

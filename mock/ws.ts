@@ -13,6 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Codec } from '../proto/codec.ts';
 import type { RecordedSession, Recording } from './recording.ts';
 import type { ExecReleases } from './releases.ts';
+import { endAndClose } from '../proxy/raw-http.ts';
 
 export type Timing = 'recorded' | 'none';
 
@@ -40,7 +41,7 @@ export function attachWsMock(server: Server, options: WsMockOptions): WsMock {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (new URL(req.url ?? '/', 'http://mock').pathname !== '/ws') {
-      socket.end('HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nThe mock serves WebSockets at /ws only.\n');
+      endAndClose(socket, 'HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nThe mock serves WebSockets at /ws only.\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

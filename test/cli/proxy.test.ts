@@ -267,6 +267,26 @@ describe('the proxy when things go wrong', () => {
     }
   });
 
+  test('on SIGHUP (the terminal closed) writes every record and exits 0', async () => {
+    const upstream = await echoUpstream();
+    const db = tempDb();
+    try {
+      const proxy = await startProxyProcess(['--upstream', upstream.url, '--db', db.file, '--quiet']);
+      await exec(proxy, Buffer.from([0x0a, 0x02, 0x68, 0x75]));
+      assert.equal(await proxy.stop('SIGHUP'), 0);
+      assert.ok(proxy.lines.some((l) => /SIGHUP: finishing/.test(l)), proxy.lines.join('\n'));
+      const reader = new Database(db.file, { readonly: true });
+      try {
+        assert.deepEqual(reader.prepare('SELECT trx FROM exchanges').all(), [{ trx: 'hu' }]);
+      } finally {
+        reader.close();
+      }
+    } finally {
+      upstream.close();
+      db.cleanup();
+    }
+  });
+
   test('a second Ctrl-C exits at once with 130, without waiting for the exchange in flight', async () => {
     const upstream = await echoUpstream(10_000);
     const db = tempDb();
