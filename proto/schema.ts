@@ -19,10 +19,21 @@ const BUNDLED_ENTRY = path.join(BUNDLED_DIR, 'ca2', 'ca2.proto');
 
 const PARSE_OPTIONS = { keepCase: true };
 
+/**
+ * What a schema may hold: far above any real API's, low enough that loading stays a
+ * matter of seconds and memory. A descriptor set over either is refused unread.
+ */
+export const MAX_SCHEMA_TYPES = 50_000;
+export const MAX_SCHEMA_FIELDS = 100_000;
+
 /** Where each loaded file came from, to name it the way the user wrote it. */
 type DisplayNames = Map<string, string>;
 
 export function loadSchema(protoPaths: readonly string[] = []): protobuf.Root {
+  return withLinearFieldAdds(() => loadSchemaPaths(protoPaths));
+}
+
+function loadSchemaPaths(protoPaths: readonly string[]): protobuf.Root {
   const bundled = loadBundled();
   if (protoPaths.length === 0) {
     bundled.resolveAll();
@@ -58,10 +69,18 @@ export function schemaFingerprint(root: protobuf.Root): string {
  * envelope only fills in what it lacks. `label` names the file in errors.
  */
 export function loadSchemaFromDescriptorSet(bytes: Uint8Array, label: string): protobuf.Root {
+  return withLinearFieldAdds(() => loadEmbedded(bytes, label));
+}
+
+function loadEmbedded(bytes: Uint8Array, label: string): protobuf.Root {
   let root: protobuf.Root;
   try {
-    root = (protobuf.Root as unknown as { fromDescriptor(b: Uint8Array): protobuf.Root }).fromDescriptor(bytes);
+    const set = decodeDescriptorSet(bytes);
+    const over = overLimits(set);
+    if (over) throw new SchemaError(`${label}: its embedded schema has ${over}; pass --proto with the schema instead.`);
+    root = rootFromDescriptorSet(set);
   } catch (err) {
+    if (err instanceof SchemaError) throw err;
     throw new SchemaError(`${label}: its embedded schema is not a descriptor set (${(err as Error).message}); pass --proto with the schema instead.`);
   }
   for (const object of leaves(loadBundled())) {
@@ -186,12 +205,115 @@ function loadDescriptorSet(given: string): protobuf.Root {
   } catch (err) {
     throw new SchemaError(`--proto ${given}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
   }
+  let set: DescriptorSet;
   try {
-    return (protobuf.Root as unknown as { fromDescriptor(b: Uint8Array): protobuf.Root }).fromDescriptor(bytes);
+    set = decodeDescriptorSet(bytes);
   } catch (err) {
-    throw new SchemaError(
-      `--proto ${given}: not a descriptor set (${(err as Error).message}); make one with protoc --include_imports --descriptor_set_out=FILE, or pass the .proto files.`,
-    );
+    throw notDescriptorSet(given, err);
+  }
+  const over = overLimits(set);
+  if (over) throw new SchemaError(`--proto ${given}: the descriptor set has ${over}; pass a set of only the files you need.`);
+  try {
+    return rootFromDescriptorSet(set);
+  } catch (err) {
+    throw notDescriptorSet(given, err);
+  }
+}
+
+function notDescriptorSet(given: string, err: unknown): SchemaError {
+  return new SchemaError(
+    `--proto ${given}: not a descriptor set (${(err as Error).message}); make one with protoc --include_imports --descriptor_set_out=FILE, or pass the .proto files.`,
+  );
+}
+
+/** The parts of a FileDescriptorSet that are counted against the limits. */
+interface MessageDescriptor {
+  field?: unknown[];
+  extension?: unknown[];
+  nestedType?: MessageDescriptor[];
+  enumType?: EnumDescriptor[];
+}
+interface EnumDescriptor {
+  value?: unknown[];
+}
+interface DescriptorSet {
+  file?: (MessageDescriptor & { messageType?: MessageDescriptor[] })[];
+}
+
+function decodeDescriptorSet(bytes: Uint8Array): DescriptorSet {
+  return (descriptor as unknown as { FileDescriptorSet: { decode(b: Uint8Array): DescriptorSet } }).FileDescriptorSet.decode(bytes);
+}
+
+function rootFromDescriptorSet(set: DescriptorSet): protobuf.Root {
+  return (protobuf.Root as unknown as { fromDescriptor(set: DescriptorSet): protobuf.Root }).fromDescriptor(set);
+}
+
+/** "200,000 fields, more than the 100,000 ca2-inspector loads", or null within the limits. Linear in the set. */
+function overLimits(set: DescriptorSet): string | null {
+  let types = 0;
+  let fields = 0;
+  const countEnums = (enums: EnumDescriptor[] = []) => {
+    types += enums.length;
+    for (const e of enums) fields += e.value?.length ?? 0;
+  };
+  const countMessages = (messages: MessageDescriptor[] = []) => {
+    types += messages.length;
+    for (const m of messages) {
+      fields += (m.field?.length ?? 0) + (m.extension?.length ?? 0);
+      countEnums(m.enumType);
+      countMessages(m.nestedType);
+    }
+  };
+  for (const file of set.file ?? []) {
+    countMessages(file.messageType);
+    countEnums(file.enumType);
+    fields += file.extension?.length ?? 0;
+  }
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (types > MAX_SCHEMA_TYPES) return `${n(types)} messages and enums, more than the ${n(MAX_SCHEMA_TYPES)} ca2-inspector loads`;
+  if (fields > MAX_SCHEMA_FIELDS) return `${n(fields)} fields and enum values, more than the ${n(MAX_SCHEMA_FIELDS)} ca2-inspector loads`;
+  return null;
+}
+
+/**
+ * protobufjs's Type.add checks each new field's number against fieldsById, a map it
+ * rebuilds from every field after each add, and drops oneofsArray, which the descriptor
+ * loader reads for each field of a oneof; OneOf.add walks every field of its oneof. So n
+ * fields cost n² (42 s for 20,000 in one message). While a schema loads, adding a field
+ * keeps those caches current instead, and a oneof skips the walk when the field is already
+ * in its message (the walk then adds nothing). Loading is synchronous, so nothing else
+ * sees the patched methods.
+ */
+function withLinearFieldAdds<T>(load: () => T): T {
+  type Cached = protobuf.Type & { _fieldsById: Record<number, protobuf.Field> | null; _oneofsArray: protobuf.OneOf[] | null };
+  const type = protobuf.Type.prototype as unknown as { add(this: Cached, object: protobuf.ReflectionObject): protobuf.Type };
+  const oneof = protobuf.OneOf.prototype as unknown as { add(this: protobuf.OneOf, field: protobuf.Field): protobuf.OneOf };
+  const add = type.add;
+  const addToOneof = oneof.add;
+  type.add = function (object) {
+    if (!(object instanceof protobuf.Field) || object.extend !== undefined) return add.call(this, object);
+    const byId = this.fieldsById;
+    const oneofs = this._oneofsArray;
+    add.call(this, object);
+    if (this.fields[object.name] === object) {
+      byId[object.id] = object;
+      this._fieldsById = byId;
+      this._oneofsArray = oneofs;
+    }
+    return this;
+  };
+  oneof.add = function (field) {
+    if (!(field instanceof protobuf.Field) || this.parent === null || field.parent !== this.parent) return addToOneof.call(this, field);
+    this.oneof.push(field.name);
+    this.fieldsArray.push(field);
+    field.partOf = this;
+    return this;
+  };
+  try {
+    return load();
+  } finally {
+    type.add = add;
+    oneof.add = addToOneof;
   }
 }
 

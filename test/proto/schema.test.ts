@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import protobuf from 'protobufjs';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { createCodec } from '../../proto/codec.ts';
-import { loadSchema, SchemaError } from '../../proto/schema.ts';
+import { descriptorSetOf, loadSchema, loadSchemaFromDescriptorSet, MAX_SCHEMA_FIELDS, SchemaError } from '../../proto/schema.ts';
 
 describe('loadSchema', () => {
   let dir: string;
@@ -124,5 +125,58 @@ describe('embedded descriptor sets', () => {
   test('bytes that are no descriptor set are refused naming the file', () => {
     assert.throws(() => createCodec({ descriptorSet: { bytes: Buffer.from('nonsense'), label: 'x.capture' } }), (err: Error) =>
       err instanceof SchemaError && /^x\.capture: its embedded schema/.test(err.message));
+  });
+});
+
+describe('large schemas', () => {
+  const FileDescriptorSet = (descriptor as unknown as { FileDescriptorSet: protobuf.Type }).FileDescriptorSet;
+  /** A set with one message of `fields` string fields, all in one oneof when `oneof` is set. */
+  const wide = (fields: number, oneof: boolean) =>
+    FileDescriptorSet.encode(
+      FileDescriptorSet.fromObject({
+        file: [{
+          name: 'wide.proto', package: 'wide', syntax: 'proto3',
+          messageType: [{
+            name: 'Wide',
+            oneofDecl: oneof ? [{ name: 'choice' }] : [],
+            field: Array.from({ length: fields }, (_, i) => ({ name: `f${i}`, number: i + 1, label: 1, type: 9, ...(oneof ? { oneofIndex: 0 } : {}) })),
+          }],
+        }],
+      }),
+    ).finish();
+
+  test('a descriptor set loads as protobufjs itself loads it, oneofs and nested types included', () => {
+    const fixture = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/codec/schema');
+    const set = descriptorSetOf(loadSchema([fixture]));
+    const ours = loadSchemaFromDescriptorSet(set, 'x.capture');
+    const theirs = (protobuf.Root as unknown as { fromDescriptor(b: Uint8Array): protobuf.Root }).fromDescriptor(set);
+    for (const object of theirs.nestedArray) assert.equal(JSON.stringify(ours.lookup(object.fullName)!.toJSON()), JSON.stringify(object.toJSON()), object.fullName);
+    const type = ours.lookupType('ca2.ClientRequest');
+    assert.equal(type.fieldsById[11].name, 'auth');
+    assert.equal(type.oneofsArray.length, (theirs.lookupType('ca2.ClientRequest')).oneofsArray.length);
+  });
+
+  test('a message of 20,000 fields, or a oneof of 20,000, loads and decodes by name', () => {
+    for (const oneof of [false, true]) {
+      const codec = createCodec({ descriptorSet: { bytes: wide(20_000, oneof), label: 'wide.capture' } });
+      const root = loadSchemaFromDescriptorSet(codec.descriptorSet(), 'again');
+      assert.equal(root.lookupType('wide.Wide').fieldsById[20_000].name, 'f19999');
+      assert.equal(root.lookupType('wide.Wide').fieldsArray.length, 20_000);
+      if (oneof) assert.equal(root.lookupType('wide.Wide').oneofs.choice.fieldsArray.length, 20_000);
+    }
+  });
+
+  test('a schema over the limit is refused with a sentence naming the file, before it is built', () => {
+    const over = wide(MAX_SCHEMA_FIELDS + 1, false);
+    assert.throws(() => createCodec({ descriptorSet: { bytes: over, label: 'big.capture' } }), (err: Error) =>
+      err instanceof SchemaError && err.message === 'big.capture: its embedded schema has 100,001 fields and enum values, more than the 100,000 ca2-inspector loads; pass --proto with the schema instead.');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca2-wide-'));
+    try {
+      const file = path.join(dir, 'big.desc');
+      fs.writeFileSync(file, over);
+      assert.throws(() => loadSchema([file]), (err: Error) => err instanceof SchemaError && /^--proto .*big\.desc: the descriptor set has 100,001 fields and enum values, more than the 100,000 ca2-inspector loads; pass a set of only the files you need\.$/.test(err.message));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
