@@ -4,7 +4,7 @@
 
 import type { Codec } from '../proto/codec.ts';
 import { Recorder } from '../recorder/recorder.ts';
-import { Store } from '../storage/store.ts';
+import { Store, type StoreOptions } from '../storage/store.ts';
 import { feedRecorder, type CapturedExchange } from './captured.ts';
 import { contentKey } from './content-key.ts';
 
@@ -12,8 +12,8 @@ import { contentKey } from './content-key.ts';
  * Nothing is written before commitAll(): no batch limit, no queue limit. The store reads
  * back with `codec`, which should be the one the exchanges are recorded with.
  */
-export function openForImport(file: string, codec: Codec): Store {
-  return Store.open(file, { codec, maxBatch: Infinity, maxQueue: Infinity, flushIntervalMs: 2 ** 31 - 1 });
+export function openForImport(file: string, codec: Codec, options: Pick<StoreOptions, 'use' | 'onNotice'> = {}): Store {
+  return Store.open(file, { ...options, codec, maxBatch: Infinity, maxQueue: Infinity, flushIntervalMs: 2 ** 31 - 1 });
 }
 
 export interface RecordResult {

@@ -1,13 +1,19 @@
-// Reading what `import` and `open` are given: a HAR file, or an SQLite file (a capture, or
-// any recording). SQLite files are read through a snapshot in a temporary folder, so the
-// original is never migrated or written.
+// Reading what `import`, `open`, `list`, `export`, `mock` and `replay` are given: a HAR
+// file, or an SQLite file (a capture, or any recording). An SQLite file is a reader's
+// input and is never written: storage/file-check.ts finds out what it is read-only, then
+// it is read as it is, through a read-only connection, or, when it cannot be (an older
+// version, a journal its killed run left), through a copy of its rows in a temporary
+// folder, migrated and completed there.
 
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../model/user-error.ts';
-import { readCaptureMeta, snapshotDatabase, type CaptureMeta } from '../storage/capture-meta.ts';
-import { createCodec, type Codec } from '../proto/codec.ts';
+import { readCaptureMeta, type CaptureMeta } from '../storage/capture-meta.ts';
+import { codecForRecording, type Codec } from '../proto/codec.ts';
+import { examine, type EmbeddedSchema, type FileUse } from '../storage/file-check.ts';
+import { schemaVersion } from '../storage/migrations.ts';
+import { copyRows } from '../storage/row-copy.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import { capturedFromDetail, type CapturedExchange } from './captured.ts';
 import { HarError, parseHar } from './har-import.ts';
@@ -21,60 +27,85 @@ export function isSqliteFile(file: string): boolean {
   return readHead(file, SQLITE_MAGIC.length) === SQLITE_MAGIC;
 }
 
-/** A snapshot of an SQLite source, opened as a store; remove() deletes it. */
-export interface Snapshot {
+/** A recording or capture opened to be read; close() closes it and removes any copy. */
+export interface OpenedRecording {
   store: Store;
-  /** Present for a capture file (this tool's export), absent for a plain recording. */
-  /** What the store decodes with: the capture's own schema, or what the caller chose. */
+  /** What the store decodes with: --proto, else the schema the file keeps, else the bundled envelope. */
   codec: Codec;
+  /** Present for a capture file (this tool's export), absent for a plain recording. */
   capture: { meta: CaptureMeta; descriptorSet: Uint8Array } | null;
-  remove(): void;
+  /** The schema the file keeps (a capture's embedded one, or what its recorder stored), if any. */
+  schema: EmbeddedSchema | null;
+  close(): void;
 }
 
-/** `codecOf` picks the codec the snapshot is read with, from the schema a capture carries. */
-export function openSnapshot(file: string, codecOf: (descriptorSet: Uint8Array | null) => Codec = () => createCodec()): Snapshot {
-  const dir = mkdtempSync(join(tmpdir(), 'ca2-snapshot-'));
-  const copy = join(dir, 'snapshot.sqlite');
-  const remove = () => rmSync(dir, { recursive: true, force: true });
-  const unreadable = (err: unknown) => {
-    remove();
-    if (err instanceof StorageError) return new SourceError(err.message.split(copy).join(file));
-    return new SourceError(`${file}: cannot be read as a recording (${(err as Error).message}); pass a .har file, a capture or a recording.`);
-  };
-  let capture: Snapshot['capture'];
-  try {
-    snapshotDatabase(file, copy);
-    capture = readCaptureMeta(copy);
-  } catch (err) {
-    throw unreadable(err);
+export interface ReadOptions {
+  use: FileUse;
+  /** --proto; none reads with the schema the file keeps. */
+  protoPaths?: string[];
+  /** Told, in a sentence, about a journal stored into rows in the copy. */
+  notice?: (line: string) => void;
+}
+
+/**
+ * Opens a recording or capture for reading, never writing it. Throws StorageError (or
+ * SchemaError for --proto) with a sentence fit for how the command named the file.
+ */
+export function openForReading(file: string, options: ReadOptions): OpenedRecording {
+  const { use } = options;
+  if (!existsSync(file)) {
+    throw new StorageError(
+      use.flag === null
+        ? `${file} does not exist; ${use.command === 'import' ? 'import' : use.command} a capture made by 'ca2-inspector export' or a recording.`
+        : `${file} does not exist; pass ${use.flag} with the file the proxy recorded into.`,
+    );
   }
-  let codec: Codec;
+  const facts = examine(file, use);
+  if (facts.version === 0) {
+    throw new StorageError(`${file} is empty: it holds no recording; ${use.flag === null ? `${use.command} a capture or a recording` : `pass ${use.flag} with the file the proxy recorded into`}.`);
+  }
+  const codec = codecForRecording(options.protoPaths ?? [], facts.schema && { bytes: facts.schema.descriptorSet, label: file, fingerprint: facts.schema.fingerprint });
+  const capture = facts.capture ? readCaptureMeta(file) : null;
+  if (facts.version === schemaVersion && facts.orphanedJournal === 0) {
+    const store = Store.openReadOnly(file, { codec, use });
+    return { store, codec, capture, schema: facts.schema, close: () => store.close() };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ca2-read-'));
+  const copy = join(dir, 'copy.sqlite');
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const inFile = (message: string) => message.split(copy).join(file);
   try {
-    // A schema that does not load is the caller's to report, in its own words.
-    codec = codecOf(capture?.descriptorSet ?? null);
+    copyRows(file, facts, copy, use);
+    const store = Store.open(copy, { codec, use });
+    try {
+      recoverOrphanedJournal(store, codec, (line) => options.notice?.(inFile(line)));
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return { store, codec, capture, schema: facts.schema, close: () => (store.close(), remove()) };
   } catch (err) {
     remove();
+    if (err instanceof StorageError) throw new StorageError(inFile(err.message));
     throw err;
   }
-  try {
-    const store = Store.open(copy, { codec });
-    // A recording whose proxy was killed still has its last traffic journaled: imported too.
-    recoverOrphanedJournal(store, codec, () => undefined);
-    return { store, codec, capture, remove: () => (store.close(), remove()) };
-  } catch (err) {
-    throw unreadable(err);
-  }
 }
 
-/** Every exchange of a source, oldest first, and the schema a capture carries. */
+/** Every exchange of a source, oldest first, and the schema it keeps. */
 export function readSource(file: string): { exchanges: CapturedExchange[]; descriptorSet: Uint8Array | null } {
   let text: string;
   if (isSqliteFile(file)) {
-    const snapshot = openSnapshot(file);
+    let source: OpenedRecording;
     try {
-      return { exchanges: allExchanges(snapshot.store), descriptorSet: snapshot.capture?.descriptorSet ?? null };
+      source = openForReading(file, { use: { flag: null, command: 'import', writes: false } });
+    } catch (err) {
+      if (err instanceof StorageError) throw new SourceError(err.message);
+      throw err;
+    }
+    try {
+      return { exchanges: allExchanges(source.store), descriptorSet: source.schema?.descriptorSet ?? null };
     } finally {
-      snapshot.remove();
+      source.close();
     }
   }
   try {

@@ -20,7 +20,7 @@ const help = `usage: ca2-inspector export [--db FILE] [--filter EXPR] [-o FILE] 
   --filter EXPR      only the exchanges this filter selects (the inspector's language)
   -o, --output FILE  where to write (default ./ca2-capture.har or ./ca2-capture.sqlite)
   --format FORMAT    har or capture; by default .har files are HAR, anything else a capture
-  --proto PATH       the schema to decode with (default: the recording's own, if it is a capture)
+  --proto PATH       the schema to decode with (default: the one the recording keeps)
   --keep-tokens      write tokens as recorded: no redaction (for your own use only)
   --strip-claims     also replace JWT claims, keeping a pseudonymous sub only
 `;
@@ -55,7 +55,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const filter = checkFilter(values.filter);
   checkOutputFile(output, values.output === undefined ? 'the output' : '-o');
-  const { store, codec } = openRecording(db, values.proto ?? []);
+  const recording = openRecording(db, values.proto ?? [], 'export');
+  const { store, codec } = recording;
   try {
     const redact = !values['keep-tokens'];
     const result = exportRecording(store, {
@@ -84,6 +85,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   } finally {
-    store.close();
+    recording.close();
   }
 }

@@ -1,7 +1,9 @@
 // `ca2-inspector import`: HAR files and captures merged into a recording. Each file is
 // read and checked whole first, then stored in one transaction, or not at all.
 
+import { existsSync, rmSync } from 'node:fs';
 import { progressBar } from '../capture/progress.ts';
+import { examine, type FileUse } from '../storage/file-check.ts';
 import { openForImport, recordAll } from '../capture/record.ts';
 import { readSource } from '../capture/sources.ts';
 import { DEFAULT_DB } from './defaults.ts';
@@ -16,7 +18,8 @@ const help = `usage: ca2-inspector import FILE... [--db FILE] [--proto PATH]...
   FILE          a HAR file (from ca2-inspector, Chrome, Playwright, mitmproxy or HTTP Toolkit),
                 a capture, or another recording
   --db FILE     the recording to add to (default ./${DEFAULT_DB}); made if missing
-  --proto PATH  the schema to decode with (default: a capture's own, else the bundled envelope)
+  --proto PATH  the schema to decode with (default: each file's own, and for the recording
+                the one it keeps, else the bundled envelope)
 
 An exchange already in the recording is not added again. A file with a malformed entry is
 refused whole, naming the entry and the field.
@@ -36,17 +39,23 @@ export async function run(argv: string[]): Promise<number> {
   for (const file of files) checkInputFile(file, 'the file to import');
   const db = values.db ?? DEFAULT_DB;
   const protoPaths = values.proto ?? [];
-  // A schema mistake is found before anything is read; the recording reads back with it.
-  const recordingCodec = codecFor(protoPaths, null);
+  const use: FileUse = { flag: '--db', command: 'import', writes: true };
+  // What --db is, is known before anything is read or written; a schema mistake too. The
+  // recording reads back with --proto, else the schema it keeps.
+  const kept = examine(db, use).schema;
+  const recordingCodec = codecFor(protoPaths, kept && { bytes: kept.descriptorSet, label: db, fingerprint: kept.fingerprint });
 
-  const store = openForImport(db, recordingCodec);
+  const made = !existsSync(db);
+  const store = openForImport(db, recordingCodec, { use, onNotice: (line) => process.stdout.write(`ca2-inspector import: ${line}\n`) });
   let failed = 0;
+  let added = 0;
   try {
     for (const file of files) {
       try {
         const source = readSource(file);
         const codec = codecFor(protoPaths, source.descriptorSet && { bytes: source.descriptorSet, label: file });
         const result = recordAll(store, codec, source.exchanges, { dedupe: true, progress: progressBar(`importing ${file}`) });
+        added += result.ids.length;
         const skipped = result.duplicates ? `; ${result.duplicates} already there, left out` : '';
         process.stdout.write(`ca2-inspector import: ${file}: ${result.ids.length} exchange(s) added to ${db}${skipped}.\n`);
       } catch (err) {
@@ -57,6 +66,8 @@ export async function run(argv: string[]): Promise<number> {
     }
   } finally {
     store.close();
+    // A recording this command made and put nothing in is not left behind.
+    if (made && added === 0 && failed > 0) for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
   }
   return failed ? EXIT_USER_ERROR : 0;
 }

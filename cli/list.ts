@@ -11,8 +11,9 @@ import { UserError } from '../model/user-error.ts';
 const help = `usage: ca2-inspector list [--db FILE] [--proto PATH]... [--filter FILTER] [--limit N] [--json]
 
   --db FILE        the recording to read (default ./${DEFAULT_DB})
-  --proto PATH     the schema to read it with, as for the proxy; rows another schema
-                   summarised are answered with this one (and redone in the file)
+  --proto PATH     the schema to read it with instead of the one the file keeps; rows
+                   another schema summarised are answered with this one (the file is
+                   only read)
   --filter FILTER  the inspector's filter language, e.g. "service:auth error:any"
   --limit N        at most N exchanges, newest first (default 50)
   --json           one JSON summary per line instead of the terminal line
@@ -34,7 +35,8 @@ export async function run(argv: string[]): Promise<number> {
   const limit = values.limit === undefined ? 50 : Number(values.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UserError(`--limit takes a whole number above 0; got "${values.limit}".`);
   const filter = checkFilter(values.filter);
-  const { store } = openRecording(values.db ?? DEFAULT_DB, values.proto ?? []);
+  const recording = openRecording(values.db ?? DEFAULT_DB, values.proto ?? [], 'list');
+  const { store } = recording;
   try {
     let before: number | undefined;
     let left = limit;
@@ -46,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
       before = page.next;
     }
   } finally {
-    store.close();
+    recording.close();
   }
   return 0;
 }

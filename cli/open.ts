@@ -1,12 +1,11 @@
 // `ca2-inspector open`: the inspector over a capture or any recording, with no proxy.
-// It reads a snapshot of the file, so the file itself is never written. Its exchanges
-// are decoded as they are read: with a capture's embedded schema, or with --proto when given.
+// It only reads the file (capture/sources.ts). Its exchanges are decoded as they are
+// read: with the schema the file keeps, or with --proto when given.
 
-import { isSqliteFile, openSnapshot } from '../capture/sources.ts';
+import { isSqliteFile, openForReading } from '../capture/sources.ts';
 import { startInspectorServer, type InspectorServer } from '../inspector/server/app.ts';
 import { inspectorLink, inspectorOptionSpecs, inspectorOptionsHelp, parseInspectorOptions } from './options.ts';
 import { checkInputFile } from './paths.ts';
-import { codecFor } from './schema-option.ts';
 import { toolVersion } from '../capture/tool-version.ts';
 import { parseCommandArgs } from './args.ts';
 import { UserError } from '../model/user-error.ts';
@@ -45,17 +44,21 @@ export async function run(argv: string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(line + '\n');
   process.on('uncaughtException', (err) => say(`ca2-inspector: unexpected error, still running: ${describeFailure(err)}`));
 
-  // Raw bytes are decoded on read: with --proto, or the capture's own schema. A schema
-  // other than the one that summarised the file is caught up with in the snapshot.
-  const snapshot = openSnapshot(file, (embedded) => codecFor(protoPaths, embedded ? { bytes: embedded, label: file } : null));
+  // Raw bytes are decoded on read: with --proto, or the schema the file keeps. The file
+  // is only read (capture/sources.ts).
+  const snapshot = openForReading(file, {
+    use: { flag: null, command: 'open', writes: false },
+    protoPaths,
+    notice: (line) => process.stderr.write(`ca2-inspector: ${line}\n`),
+  });
   const { store, codec } = snapshot;
-  // The snapshot may be a plain recording, tokens and all: it goes with the process,
-  // however that ends ('exit' comes after a normal end, process.exit and an uncaught error).
+  // A copy of an older file may be a plain recording, tokens and all: it goes with the
+  // process, however that ends ('exit' comes after a normal end, process.exit and an uncaught error).
   let removed = false;
   const cleanUp = () => {
     if (removed) return;
     removed = true;
-    snapshot.remove();
+    snapshot.close();
   };
   process.on('exit', cleanUp);
 

@@ -61,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const mockOptions = {
     db: values.mock ?? '',
+    dbFlag: '--mock',
     protoPaths: values.proto ?? [],
     ...mockBehaviour,
     maxBody,

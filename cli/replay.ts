@@ -1,12 +1,20 @@
 // `ca2-inspector replay`: send a recorded session again to a server the user names,
-// record the replay into the same file, and say field by field what answered differently.
+// record the replay, and say field by field what answered differently. The recording
+// replayed is only read: the replay goes into --into, by default a new recording beside
+// it, with copies of the exchanges it replays, so each replay sits beside its original.
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { capturedFromDetail } from '../capture/captured.ts';
+import { recordAll } from '../capture/record.ts';
+import type { Codec } from '../proto/codec.ts';
+import { examine, type FileUse } from '../storage/file-check.ts';
+import { Store } from '../storage/store.ts';
 import type { JsonValue } from '../model/types.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import type { Difference } from '../replay/diff.ts';
 import { Replayer } from '../replay/replayer.ts';
-import { callName, replaySession, type ExchangeResult, type SessionReport } from '../replay/session.ts';
+import { callName, replaySession, selectExchanges, type ExchangeResult, type SessionOptions, type SessionReport } from '../replay/session.ts';
 import { ReplayTarget } from '../replay/target.ts';
 import { parseCommandArgs } from './args.ts';
 import { checkFilter, parseUpstream } from './options.ts';
@@ -18,7 +26,10 @@ import { EXIT_NOT_CLEAN } from './exit-status.ts';
 
 const help = `usage: ca2-inspector replay --db FILE --upstream URL [options]
 
-  --db FILE            the recording to replay; the replayed traffic is recorded into it too
+  --db FILE            the recording or capture to replay; it is only read
+  --into FILE          the recording the replay is recorded into, beside copies of the
+                       exchanges replayed (default: a new FILE.replay-N.sqlite beside --db);
+                       --into with the --db file itself records into it, as they are
   --upstream URL       the server to send the replay to (required: a replay never goes
                        to a server you did not name)
   --filter EXPR        the exchanges to replay, in the inspector's filter language
@@ -51,9 +62,45 @@ export async function run(argv: string[]): Promise<number> {
   const timing = oneOf(values.timing, '--timing', ['recorded', 'none'] as const);
   const filter = checkFilter(values.filter);
   if (values.report !== undefined) checkOutputFile(values.report, '--report');
-  const { store, codec } = openRecording(values.db, values.proto ?? []);
-
   const say = (line: string) => process.stdout.write(line + '\n');
+  const nothing = () => {
+    say(`Nothing to replay: ${values.filter ? `--filter "${values.filter}" selects` : `${values.db} holds`} no /exec call or WebSocket connection.`);
+    return EXIT_NOT_CLEAN;
+  };
+  const into = values.into ?? freeReplayName(values.db);
+  const intoUse: FileUse = { flag: '--into', command: 'replay', writes: true };
+  if (examine(into, intoUse).capture) {
+    throw new UserError(`--into ${into} is a capture, which is kept as it was exported: pass --into with a recording or a new file.`);
+  }
+  const session: SessionOptions = { filter, token: values.token, trx, timing, ignore: values.ignore };
+  const source = openRecording(values.db, values.proto ?? [], 'replay');
+  const { codec } = source;
+  let store: Store;
+  let skipped = 0;
+  if (samePath(into, values.db)) {
+    source.close();
+    store = openInto(into, codec, intoUse, say);
+  } else {
+    let selected;
+    try {
+      selected = selectExchanges(source.store, filter ?? '');
+      const replayable = selected.filter((s) => s.kind === 'exec' || s.kind === 'ws');
+      skipped = selected.length - replayable.length;
+      selected = replayable.map((s, flowId) => capturedFromDetail(source.store.getExchange(s.id, { spans: false })!, flowId));
+    } finally {
+      source.close();
+    }
+    if (selected.length === 0) return nothing();
+    store = openInto(into, codec, intoUse, say);
+    say(`ca2-inspector replay: recording into ${into}, beside copies of the ${selected.length} exchange(s) replayed (${values.db} is only read; --into FILE chooses another).`);
+    try {
+      session.ids = recordAll(store, codec, selected, { dedupe: false }).ids;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
   const recorder = new Recorder(codec, store);
   let target: ReplayTarget | null = null;
   try {
@@ -61,22 +108,13 @@ export async function run(argv: string[]): Promise<number> {
     const progress = progressReporter(process.stdout.isTTY === true, (text) => process.stdout.write(text));
     let report: SessionReport;
     try {
-      report = await replaySession(new Replayer(codec, store, target), store, {
-        filter,
-        token: values.token,
-        trx,
-        timing,
-        ignore: values.ignore,
-        onProgress: progress.update,
-      });
+      report = await replaySession(new Replayer(codec, store, target), store, { ...session, onProgress: progress.update });
     } finally {
       progress.end();
     }
+    report.skipped += skipped;
     const { results } = report;
-    if (results.length === 0) {
-      say(`Nothing to replay: ${values.filter ? `--filter "${values.filter}" selects` : `${values.db} holds`} no /exec call or WebSocket connection.`);
-      return EXIT_NOT_CLEAN;
-    }
+    if (results.length === 0) return nothing();
     for (const line of summaryLines(report, upstream)) say(line);
     if (values.report) writeFileSync(values.report, JSON.stringify(reportJson(results), null, 2) + '\n');
     return results.every((r) => r.result === 'same') ? 0 : EXIT_NOT_CLEAN;
@@ -90,6 +128,7 @@ export async function run(argv: string[]): Promise<number> {
 function parseOptions(argv: string[]) {
   return parseCommandArgs('replay', argv, {
     db: { type: 'string' },
+    into: { type: 'string' },
     upstream: { type: 'string' },
     filter: { type: 'string' },
     proto: { type: 'string', multiple: true },
@@ -100,6 +139,25 @@ function parseOptions(argv: string[]) {
     report: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }).values;
+}
+
+/** The recording the replay goes into, made or added to; a file that is no recording is refused unwritten. */
+function openInto(file: string, codec: Codec, use: FileUse, say: (line: string) => void): Store {
+  return Store.open(file, { codec, use, onNotice: (line) => say(`ca2-inspector replay: ${line}`) });
+}
+
+/** bug.capture → bug.replay-1.sqlite beside it, or the first of -2, -3 … that is free. */
+function freeReplayName(db: string): string {
+  const stem = join(dirname(db), basename(db, extname(db)));
+  for (let n = 1; ; n++) {
+    const name = `${stem}.replay-${n}.sqlite`;
+    if (!existsSync(name)) return name;
+  }
+}
+
+function samePath(a: string, b: string): boolean {
+  const real = (file: string) => (existsSync(file) ? realpathSync(file) : resolve(file));
+  return real(a) === real(b);
 }
 
 function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[]): T | undefined {

@@ -1,24 +1,20 @@
 // How commands that read recordings pick their codec and open the file, with mistakes
-// turned into usage errors: --proto when given, else the schema a capture file carries,
-// else the bundled envelope.
+// turned into usage errors: --proto when given, else the schema the file keeps (a
+// capture's embedded one, or the one its proxy recorded with), else the bundled envelope.
+// The file is only read (capture/sources.ts).
 
-import { existsSync } from 'node:fs';
 import { codecForRecording, type Codec } from '../proto/codec.ts';
-import { recordingCodec } from '../storage/capture-meta.ts';
-import { Store } from '../storage/store.ts';
-import { UserError } from '../model/user-error.ts';
-import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
+import { openForReading, type OpenedRecording } from '../capture/sources.ts';
 
-export function codecFor(protoPaths: string[], embedded: { bytes: Uint8Array; label: string } | null): Codec {
+export function codecFor(protoPaths: string[], embedded: { bytes: Uint8Array; label: string; fingerprint?: string | null } | null): Codec {
   return codecForRecording(protoPaths, embedded);
 }
 
-/** Opens an existing recording or capture with the codec it is read with. */
-export function openRecording(db: string, protoPaths: string[]): { store: Store; codec: Codec } {
-  // Opening would create an empty recording; a mistyped path deserves a sentence instead.
-  if (!existsSync(db)) throw new UserError(`${db} does not exist; pass --db with the file the proxy recorded into.`);
-  const codec = recordingCodec(db, protoPaths);
-  const store = Store.open(db, { codec });
-  recoverOrphanedJournal(store, codec, (line) => process.stderr.write(`ca2-inspector: ${line}\n`));
-  return { store, codec };
+/** Opens an existing recording or capture, named by --db of `command`, to read; close() when done. */
+export function openRecording(db: string, protoPaths: string[], command: string): OpenedRecording {
+  return openForReading(db, {
+    use: { flag: '--db', command, writes: false },
+    protoPaths,
+    notice: (line) => process.stderr.write(`ca2-inspector: ${line}\n`),
+  });
 }

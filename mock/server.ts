@@ -9,8 +9,7 @@ import { UserError } from '../model/user-error.ts';
 import { listen } from '../proxy/listen.ts';
 import { DEFAULT_MAX_BODY } from '../proxy/context.ts';
 import { formatSize } from '../recorder/printer.ts';
-import { recordingCodec } from '../storage/capture-meta.ts';
-import { Store } from '../storage/store.ts';
+import { openForReading } from '../capture/sources.ts';
 import { answerExec, type MatchMode } from './exec.ts';
 import { Forwarder } from './forward.ts';
 import { answerOther } from './http.ts';
@@ -19,7 +18,6 @@ import { loadRecording, type Recording } from './recording.ts';
 import { ExecReleases } from './releases.ts';
 import { RepeatedLines } from './repeats.ts';
 import { attachWsMock, type Timing } from './ws.ts';
-import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
 
 export interface MockOptions {
   /** The recording or capture file. */
@@ -41,6 +39,8 @@ export interface MockOptions {
   listen: { host: string; port: number };
   /** The flag named when listening fails. */
   listenFlag?: string;
+  /** The flag that named the recording, for the sentence that refuses it (default --db). */
+  dbFlag?: string;
   /** Lines about the recording, and one per answer that was not an exact match (repeats counted). */
   say: (line: string) => void;
 }
@@ -79,16 +79,19 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
   if (!existsSync(options.db)) {
     throw new MockSetupError(`${options.db} does not exist; pass the recording (--db of the proxy) or a capture file.`);
   }
-  const codec = recordingCodec(options.db, options.protoPaths ?? []);
   const ignore = (options.ignore ?? []).map(parseIgnore);
-  // Read with the codec it matches with, so the store has no other schema to catch up with.
-  const store = Store.open(options.db, { codec });
+  // Read with the codec it matches with; the file is only read.
+  const source = openForReading(options.db, {
+    use: { flag: options.dbFlag ?? '--db', command: 'mock', writes: false },
+    protoPaths: options.protoPaths,
+    notice: (line) => options.say(`mock: ${line}`),
+  });
+  const { codec } = source;
   let recording;
   try {
-    recoverOrphanedJournal(store, codec, (line) => options.say(`mock: ${line}`));
-    recording = loadRecording(store, codec, { filter: options.filter, ignore });
+    recording = loadRecording(source.store, codec, { filter: options.filter, ignore });
   } finally {
-    store.close();
+    source.close();
   }
   sayMended(recording.mended, options.say);
   const releases = new ExecReleases();

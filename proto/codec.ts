@@ -44,8 +44,12 @@ export interface Codec {
 
 export interface CodecOptions {
   protoPaths?: string[];
-  /** Instead of protoPaths: a FileDescriptorSet embedded in a capture, named by `label` in errors. */
-  descriptorSet?: { bytes: Uint8Array; label: string };
+  /**
+   * Instead of protoPaths: a FileDescriptorSet embedded in a recording or capture, named by
+   * `label` in errors, with the fingerprint of the schema that wrote it when the file keeps
+   * one (a schema loaded back from its descriptor set names itself differently).
+   */
+  descriptorSet?: { bytes: Uint8Array; label: string; fingerprint?: string | null };
 }
 
 export const MESSAGE_TYPES: readonly MessageType[] = ['ClientRequest', 'ServerResponse', 'WsAuth', 'WsEvent'];
@@ -92,16 +96,16 @@ export function createCodec(options: CodecOptions = {}): Codec {
       return encoder.encode(plan, json, original);
     },
     decodeRaw,
-    fingerprint: schemaFingerprint(schema),
+    fingerprint: options.descriptorSet?.fingerprint ?? schemaFingerprint(schema),
     descriptorSet: () => descriptorSetOf(schema),
   };
 }
 
 /**
- * The codec a recording is read with: --proto when given, else the schema a capture file
- * carries, else the bundled envelope. Throws SchemaError.
+ * The codec a recording is read with: --proto when given, else the schema the file keeps,
+ * else the bundled envelope. Throws SchemaError.
  */
-export function codecForRecording(protoPaths: string[], embedded: { bytes: Uint8Array; label: string } | null): Codec {
+export function codecForRecording(protoPaths: string[], embedded: NonNullable<CodecOptions['descriptorSet']> | null): Codec {
   if (protoPaths.length > 0 || embedded === null || embedded.bytes.length === 0) return createCodec({ protoPaths });
   return createCodec({ descriptorSet: embedded });
 }

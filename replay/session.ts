@@ -13,6 +13,8 @@ import { TokenCarry, type Renewal } from './tokens.ts';
 export interface SessionOptions {
   /** The filter language; empty selects everything. Replays themselves are never replayed again. */
   filter?: string;
+  /** Instead of the filter: these exchanges (copies of the originals, made for the replay). */
+  ids?: readonly number[];
   /** Sent on every request and WsAuth instead of the recorded tokens; turns carrying forward off. */
   token?: string;
   trx?: ReplayOptions['trx'];
@@ -55,7 +57,8 @@ export interface SessionReport {
 
 /** Throws FilterError for a malformed filter, before anything is sent. */
 export async function replaySession(replayer: Replayer, store: Store, options: SessionOptions = {}): Promise<SessionReport> {
-  const selected = selectExchanges(store, options.filter ?? '');
+  const wanted = options.ids && new Set(options.ids);
+  const selected = selectExchanges(store, wanted ? '' : (options.filter ?? '')).filter((s) => !wanted || wanted.has(s.id));
   const replayable = selected.filter((s) => s.kind === 'exec' || s.kind === 'ws');
   const carry = new TokenCarry(options.token);
   const progress: SessionProgress = { done: 0, total: replayable.length, different: 0, failed: 0 };
@@ -119,7 +122,7 @@ export function callName(summary: Pick<ExchangeSummary, 'service' | 'operation' 
 }
 
 /** Everything the filter selects, oldest first, leaving out earlier replays. */
-function selectExchanges(store: Store, filter: string): ExchangeSummary[] {
+export function selectExchanges(store: Store, filter: string): ExchangeSummary[] {
   const found: ExchangeSummary[] = [];
   let before: number | undefined;
   for (;;) {

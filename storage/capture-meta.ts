@@ -3,7 +3,7 @@
 // Only capture files have these tables; a plain recording has neither.
 
 import Database from 'better-sqlite3';
-import { codecForRecording, type Codec } from '../proto/codec.ts';
+import { captureTablesSql, openReadOnly } from './file-check.ts';
 
 export interface CaptureMeta {
   madeAt: string;
@@ -16,10 +16,7 @@ export interface CaptureMeta {
 export function writeCaptureMeta(file: string, meta: CaptureMeta, descriptorSet: Uint8Array): void {
   const db = new Database(file);
   try {
-    db.exec(`
-      CREATE TABLE capture_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE capture_schema (id INTEGER PRIMARY KEY CHECK (id = 1), descriptor_set BLOB NOT NULL);
-    `);
+    db.exec(captureTablesSql);
     const put = db.prepare('INSERT INTO capture_meta (key, value) VALUES (?, ?)');
     db.transaction(() => {
       put.run('made_at', meta.madeAt);
@@ -35,9 +32,9 @@ export function writeCaptureMeta(file: string, meta: CaptureMeta, descriptorSet:
   }
 }
 
-/** The meta and embedded schema of a capture, or null for a plain recording. Opens the file read-only. */
+/** The meta and embedded schema of a capture, or null for a plain recording. Opens the file read-only; storage/file-check.ts has passed it. */
 export function readCaptureMeta(file: string): { meta: CaptureMeta; descriptorSet: Uint8Array } | null {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const db = openReadOnly(file, { flag: null, command: 'open', writes: false });
   try {
     const has = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name IN ('capture_meta', 'capture_schema')").get() as { n: number };
     if (has.n < 2) return null;
@@ -56,30 +53,4 @@ export function readCaptureMeta(file: string): { meta: CaptureMeta; descriptorSe
   } finally {
     db.close();
   }
-}
-
-/**
- * A consistent copy of any recording or capture, WAL included, made without writing to
- * it: imports and `open` read the copy, so the original is never migrated or changed.
- */
-export function snapshotDatabase(file: string, target: string): void {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    db.prepare('VACUUM INTO ?').run(target);
-  } finally {
-    db.close();
-  }
-}
-
-/** codecForRecording for a file: the schema it embeds when it is a capture. Throws SchemaError. */
-export function recordingCodec(file: string, protoPaths: string[]): Codec {
-  let embedded: Uint8Array | null = null;
-  if (protoPaths.length === 0) {
-    try {
-      embedded = readCaptureMeta(file)?.descriptorSet ?? null;
-    } catch {
-      // Not a capture, or not readable: Store.open says what is wrong with the file.
-    }
-  }
-  return codecForRecording(protoPaths, embedded && { bytes: embedded, label: file });
 }

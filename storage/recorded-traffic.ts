@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { FilterNode } from '../model/filter.ts';
 import type { ExchangeKind, ExchangeState, HeaderList } from '../model/types.ts';
 import { compileFilter } from './filter-sql.ts';
+import { bodyColumnsSql } from './rows.ts';
 
 export interface RecordedMessage {
   headers: HeaderList;
@@ -55,7 +56,7 @@ export function* iterateRecordedExchanges(
   const condition = compileFilter(filter, { now });
   const statement = prepare(
     `SELECT e.id, e.kind, e.method, e.path, e.status, e.state, e.started_at, e.ended_at, e.token_sub,
-       b.request_headers, b.request_body, b.request_truncated, b.response_headers, b.response_body, b.response_truncated
+       ${bodyColumnsSql}
      FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE ${condition.sql} ORDER BY e.id`,
   );
   for (const row of statement.iterate(...condition.params) as Iterable<Row>) {

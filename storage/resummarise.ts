@@ -28,6 +28,7 @@ export class Resummariser {
   ) {
     this.s = {
       get: db.prepare('SELECT value FROM store_state WHERE key = ?').pluck(),
+      has: db.prepare('SELECT 1 FROM store_state WHERE key = ?').pluck(),
       set: db.prepare('INSERT OR REPLACE INTO store_state (key, value) VALUES (?, ?)'),
       clear: db.prepare("DELETE FROM store_state WHERE key IN ('stale_low', 'stale_high', 'stale_total')"),
       bounds: db.prepare('SELECT min(id) AS low, max(id) AS high, count(*) AS n FROM exchanges'),
@@ -50,19 +51,28 @@ export class Resummariser {
   }
 
   /**
-   * Records the schema loaded now; if another computed the rows, all of them become stale.
-   * Returns how many rows are left to redo. Writes only when the schema changed.
+   * Records the schema loaded now: its fingerprint, and its descriptor set so that readers
+   * decode the file as it was recorded. If another schema computed the rows, all of them
+   * become stale. Returns how many rows are left to redo. Writes only when the schema
+   * changed (or the file kept no descriptor set yet), and never when `readOnly`: a reader
+   * only works out what is stale, and decodes those rows as it reads them.
    */
-  adopt(fingerprint: string): number {
-    if (this.s.get.get('schema_fingerprint') !== fingerprint) {
+  adopt(fingerprint: string, descriptorSet: () => Uint8Array, readOnly: boolean): number {
+    const changed = this.s.get.get('schema_fingerprint') !== fingerprint;
+    const markStale = () => {
+      const { low, high, n } = this.s.bounds.get() as { low: number | null; high: number | null; n: number };
+      if (low === null || high === null) return;
+      this.range = { low, high };
+      this.total = n;
+      if (!readOnly) this.save();
+    };
+    if (readOnly) {
+      if (changed) markStale();
+    } else if (changed || this.s.has.get('schema_descriptor_set') === undefined) {
       this.db.transaction(() => {
         this.s.set.run('schema_fingerprint', fingerprint);
-        const { low, high, n } = this.s.bounds.get() as { low: number | null; high: number | null; n: number };
-        if (low !== null && high !== null) {
-          this.range = { low, high };
-          this.total = n;
-          this.save();
-        }
+        this.s.set.run('schema_descriptor_set', Buffer.from(descriptorSet()));
+        if (changed) markStale();
       }).immediate();
     }
     return this.range === null ? 0 : (this.s.between.get(this.range.low, this.range.high) as number);

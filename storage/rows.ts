@@ -190,14 +190,58 @@ function bytes(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/**
+ * better-sqlite3 limits every value a statement reads to v8's longest string, 536,870,888
+ * bytes on 64-bit: SQLite then answers "string or blob too big" for the value, and for any
+ * substr() of it too. A body or frame over this is read empty.
+ */
+export const sqliteReadLimit = 536_870_888;
+
+/**
+ * Bodies and frames are read at most this long, marked truncated past it; the summary
+ * keeps their full size. Base64 in the REST API makes a body a third longer, so this
+ * stays well under sqliteReadLimit. CA2_INSPECTOR_MAX_READ_BODY (bytes) lowers it.
+ */
+export const maxReadBody = Math.min(Number(process.env.CA2_INSPECTOR_MAX_READ_BODY) || 256 * 1024 * 1024, 256 * 1024 * 1024);
+
+/** A blob read at most maxReadBody long. */
+function cutBody(body: string): string {
+  return `CASE WHEN length(${body}) > ${sqliteReadLimit} THEN x'' WHEN length(${body}) > ${maxReadBody} THEN substr(${body}, 1, ${maxReadBody}) ELSE ${body} END`;
+}
+
+/** A truncated flag, set too when cutBody() cuts its body. */
+function cutFlag(flag: string, body: string): string {
+  return `CASE WHEN length(${body}) > ${maxReadBody} THEN 1 ELSE ${flag} END`;
+}
+
+/** The body columns of exchange_bodies `b`, as reads give them. */
+export const bodyColumnsSql = `b.request_headers, ${cutBody('b.request_body')} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
+    b.response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated`;
+
+/** The columns of frames as reads give them. */
+export const frameColumnsSql = `seq, direction, at, opcode, size, ${cutBody('body')} AS body, ${cutFlag('truncated', 'body')} AS truncated`;
+
+const bodiesOf: Record<string, [body: string, flag: string][]> = {
+  exchange_bodies: [['request_body', 'request_truncated'], ['response_body', 'response_truncated']],
+  frames: [['body', 'truncated']],
+};
+
+/** A column of `table` as copying a recording reads it (storage/row-copy.ts): bodies and frames cut as any read cuts them. */
+export function readableColumn(table: string, column: string): string {
+  for (const [body, flag] of bodiesOf[table] ?? []) {
+    if (column === body) return cutBody(`"${body}"`);
+    if (column === flag) return cutFlag(`"${flag}"`, `"${body}"`);
+  }
+  return `"${column}"`;
+}
+
 /** A DetailRow by exchange id. */
 export const detailSql = `SELECT ${summaryColumns}, e.error, e.close_code, e.close_reason, e.close_by, e.close_at,
-    b.request_headers, b.request_body, b.request_truncated,
-    b.response_headers, b.response_body, b.response_truncated
+    ${bodyColumnsSql}
   FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
 
 /** An exchange's FrameRows in seq order. */
-export const framesSql = 'SELECT seq, direction, at, opcode, size, body, truncated FROM frames WHERE exchange_id = ? ORDER BY seq';
+export const framesSql = `SELECT ${frameColumnsSql} FROM frames WHERE exchange_id = ? ORDER BY seq`;
 
 export interface DetailRow extends SummaryRow {
   error: string | null;
@@ -270,7 +314,7 @@ export function detailFromRows(row: DetailRow, frames: FrameRow[], decoded: Deco
 export const recordSql = `SELECT e.id, e.kind, e.started_at, e.ended_at, e.method, e.path, e.status, e.service, e.operation, e.trx,
     e.errors, e.token_sub, e.token_prefix, e.token_exp, e.token_expired, e.client_address, e.state, e.problems, e.error,
     e.request_size, e.response_size, e.close_code, e.close_reason, e.close_by, e.close_at, e.replay_of,
-    b.request_headers, b.request_body, b.request_truncated, b.response_headers, b.response_body, b.response_truncated
+    ${bodyColumnsSql}
   FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
 
 export interface RecordRow extends Omit<DetailRow, 'duration_ms' | 'client_frames' | 'server_frames' | 'client_frame_bytes' | 'server_frame_bytes'> {

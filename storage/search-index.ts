@@ -5,7 +5,7 @@
 
 import type Database from 'better-sqlite3';
 import type { ExchangeTexts, FrameText, RowDecoder } from './decode.ts';
-import { detailSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
+import { detailSql, frameColumnsSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
 
 /**
  * search_text rowids: exchange id << 32 for the exchange, plus seq + 1 for a frame (see
@@ -29,7 +29,7 @@ export class SearchIndex {
       done: db.prepare('DELETE FROM unindexed WHERE rowid = ?'),
       doneExchange: db.prepare('DELETE FROM unindexed WHERE rowid >= ? << 32 AND rowid < (? + 1) << 32'),
       detail: db.prepare(detailSql),
-      frame: db.prepare('SELECT seq, direction, at, opcode, size, body, truncated FROM frames WHERE exchange_id = ? AND seq = ?'),
+      frame: db.prepare(`SELECT ${frameColumnsSql} FROM frames WHERE exchange_id = ? AND seq = ?`),
       deleteText: db.prepare('DELETE FROM search_text WHERE rowid = ?'),
       insertText: db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (?, ?, ?, ?, ?)'),
     };

@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import { parseFilter } from '../model/filter.ts';
 import { matches } from '../model/filter-match.ts';
 import type { FilterNode } from '../model/filter.ts';
-import { UserError } from '../model/user-error.ts';
+import { StorageError } from './storage-error.ts';
+import { examine, openReadOnly, processAlive, type FileUse } from './file-check.ts';
 import type { Dropped, ExchangeDetail, ExchangePage, ExchangeSummary, StoreStats } from '../model/types.ts';
 import { createCodec, type Codec } from '../proto/codec.ts';
 import { RowDecoder, withFacts } from './decode.ts';
@@ -27,13 +28,7 @@ import { detailFromRows, detailSql, exchangeParams, frameParams, framesSql, reco
 import { SearchIndex } from './search-index.ts';
 import { settledPage } from './settled-page.ts';
 
-/** A file that is no recording, or that cannot be read or written: the sentence names it and the fix. */
-export class StorageError extends UserError {
-  constructor(message: string) {
-    // Over REST, a file that fails under the inspector is the server's state, not the request's fault.
-    super(message, { status: 503 });
-  }
-}
+export { StorageError };
 
 export interface StoreOptions {
   /** Told, in a sentence, when writes fail, are dropped or resume. Defaults to process.emitWarning. */
@@ -62,6 +57,8 @@ export interface StoreOptions {
   onNotice?: (message: string) => void;
   /** How long writes must pause before background work (search index, new schema) runs (ms). */
   idleAfterMs?: number;
+  /** How the command names the file, for the sentence that refuses it (default: the proxy's --db). */
+  use?: FileUse;
 }
 
 export interface ListQuery {
@@ -168,6 +165,8 @@ export class Store {
     private readonly db: Database.Database,
     readonly file: string,
     options: StoreOptions,
+    /** Opened by openReadOnly: nothing is ever written. */
+    readonly readOnly: boolean,
   ) {
     this.recording = options.recording ?? false;
     this.onError = options.onError ?? ((message) => process.emitWarning(message));
@@ -181,8 +180,9 @@ export class Store {
     this.decoder = new RowDecoder(options.codec ?? (bundledCodec ??= createCodec()));
     this.index = new SearchIndex(db, this.decoder);
     this.resummariser = new Resummariser(db, this.decoder, this.index);
-    const stale = this.resummariser.adopt(this.decoder.codec.fingerprint);
-    if (stale > 0) {
+    const codec = this.decoder.codec;
+    const stale = this.resummariser.adopt(codec.fingerprint, () => codec.descriptorSet(), readOnly);
+    if (stale > 0 && !readOnly) {
       this.onNotice(`${stale} recorded exchanges were summarised with another schema; redoing them with the one loaded now, in the background.`);
       this.redoing = true;
       this.lastProgressAt = Date.now();
@@ -190,32 +190,26 @@ export class Store {
     this.scheduleBackground(0);
   }
 
-  /** Opens or creates the file: WAL mode, runs migrations. Throws StorageError with a sentence naming the file and the fix. */
+  /**
+   * Opens or creates the file to write to: WAL mode, migrations run (said through onNotice).
+   * What the file is, is found out read-only first: nothing is written to a file that is no
+   * recording. Throws StorageError with a sentence naming the file and the fix.
+   */
   static open(file: string, options: StoreOptions = {}): Store {
+    const use = options.use ?? { flag: '--db', command: 'proxy', writes: true };
+    const { version } = examine(file, use);
     let db: Database.Database;
     try {
       db = new Database(file, { timeout: patientBusyTimeoutMs });
     } catch (err) {
-      throw new StorageError(openFailure(file, err));
+      throw new StorageError(openFailure(file, err, use));
     }
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       // The default 2 MB page cache thrashes once indexes outgrow it (a few hundred thousand rows).
       db.pragma('cache_size = -65536');
-      const version = fileVersion(db);
-      if (version > schemaVersion) {
-        throw new StorageError(
-          `${file} was written by a newer ca2-inspector (schema version ${version}; this one knows up to ${schemaVersion}): ` +
-            'upgrade ca2-inspector, or pass --db with another file.',
-        );
-      }
-      if (version === 0) {
-        const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number }).n;
-        if (tables > 0) {
-          throw new StorageError(`${file} is an SQLite database but not a ca2-inspector one: pass --db with another file.`);
-        }
-      }
+      if (version > 0 && version < schemaVersion) options.onNotice?.(`migrating ${file} from version ${version} to ${schemaVersion}…`);
       migrate(db);
       if (options.recording) {
         markInterrupted(db);
@@ -226,13 +220,32 @@ export class Store {
         const pageSize = db.pragma('page_size', { simple: true }) as number;
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
       }
-      const store = new Store(db, file, options);
+      const store = new Store(db, file, options, false);
       db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       return store;
     } catch (err) {
       db.close();
       if (err instanceof StorageError) throw err;
-      throw new StorageError(openFailure(file, err));
+      throw new StorageError(openFailure(file, err, use));
+    }
+  }
+
+  /**
+   * Opens a recording of the current version for reading only (storage/file-check.ts):
+   * nothing is written to it, not even the search index or new summaries. Rows another
+   * schema summarised, and rows not yet indexed, are decoded when a query needs them. The
+   * caller has examined the file. Throws StorageError.
+   */
+  static openReadOnly(file: string, options: StoreOptions & { use: FileUse }): Store {
+    const db = openReadOnly(file, options.use);
+    try {
+      const version = fileVersion(db);
+      if (version !== schemaVersion) throw new Error(`${file} is at version ${version}; only a version ${schemaVersion} file is read as it is`);
+      return new Store(db, file, options, true);
+    } catch (err) {
+      db.close();
+      if (err instanceof StorageError) throw err;
+      throw new StorageError(openFailure(file, err, options.use));
     }
   }
 
@@ -674,7 +687,7 @@ export class Store {
   }
 
   private scheduleBackground(delayMs: number): void {
-    if (this.background !== null || this.closed) return;
+    if (this.background !== null || this.closed || this.readOnly) return;
     this.background = setTimeout(() => {
       this.background = null;
       this.runBackground();
@@ -881,22 +894,6 @@ function markInterrupted(db: Database.Database): void {
   }).immediate();
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists, owned by someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A killed process not yet reaped (a zombie) still answers signal 0; on Linux its state says it is gone.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
 function describeQueued(entry: Queued): string {
   switch (entry.kind) {
     case 'frame':
@@ -919,23 +916,21 @@ function isTransient(err: unknown): boolean {
   return typeof code === 'string' && transientCodes.test(code);
 }
 
-function openFailure(file: string, err: unknown): string {
+function openFailure(file: string, err: unknown, use: FileUse): string {
   const message = (err as Error).message;
   const code = (err as { code?: string }).code ?? '';
+  const another = use.flag === null ? `${use.command} another file` : `pass ${use.flag} with another path`;
   if (/directory does not exist/.test(message)) {
-    return `Cannot open the database ${file}: the folder ${path.dirname(path.resolve(file))} does not exist. Create it, or pass --db with another path.`;
-  }
-  if (code === 'SQLITE_NOTADB') {
-    return `${file} is not an SQLite database: pass --db with another path, or move that file away.`;
+    return `Cannot open the database ${file}: the folder ${path.dirname(path.resolve(file))} does not exist. Create it, or ${another}.`;
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return `Cannot open the database ${file}: another program holds it locked. Close that program, or pass --db with another file.`;
+    return `Cannot open the database ${file}: another program holds it locked. Close that program, or ${another}.`;
   }
-  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+  if (use.writes && (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM'))) {
     const exists = fs.existsSync(file);
-    return `Cannot open the database ${file} for writing (${message}): ${exists ? 'make the file and its folder writable' : 'make its folder writable'}, or pass --db with another path.`;
+    return `Cannot open the database ${file} for writing (${message}): ${exists ? 'make the file and its folder writable' : 'make its folder writable'}, or ${another}.`;
   }
-  return `Cannot open the database ${file}: ${message}. Pass --db with another path, or move that file away.`;
+  return `Cannot open the database ${file}: ${message}. ${another[0].toUpperCase()}${another.slice(1)}, or move that file away.`;
 }
 
 function writeFailure(file: string, err: unknown, queued: number): string {
