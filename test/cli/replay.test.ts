@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -7,9 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
 import { demoProtoDir, startDemoServer, type DemoServer } from '../../demo/server.ts';
+import { openForReading } from '../../capture/sources.ts';
 import { Store } from '../../storage/store.ts';
 import { exec, login, recordThrough, tempDb, wsSession } from '../replay/support.ts';
 import { projectRoot } from '../support/proxy-process.ts';
+
+const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /** Runs the real command; async, since the upstreams live in this process. */
 function replay(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -73,8 +77,11 @@ describe('ca2-inspector replay', () => {
     assert.deepEqual(written.summary, { total: 4, same: 4, different: 0, failed: 0 });
     assert.deepEqual(Object.keys(written.exchanges[0]), ['id', 'replayId', 'service', 'operation', 'result', 'diffs', 'error']);
     assert.deepEqual(written.exchanges.map((e: { id: number }) => e.id), [1, 2, 3, 4]);
-    const store = Store.open(db);
+    const into = /^ca2-inspector replay: recording into (\S+), beside copies of the 4 exchange\(s\) replayed \(.+ is only read; --into FILE chooses another\)\.$/m.exec(out.stdout)?.[1];
+    assert.equal(into, path.join(path.dirname(db), 'traffic.replay-1.sqlite'));
+    const store = Store.open(into!);
     try {
+      assert.deepEqual(store.listExchanges({ filter: '-replay:any' }).items.map((s) => s.id).sort(), [1, 2, 3, 4], 'the originals, copied');
       const replays = store.listExchanges({ filter: 'replay:any' }).items;
       assert.deepEqual(replays.map((s) => s.replayOf).sort(), [1, 2, 3, 4]);
       assert.deepEqual(written.exchanges.map((e: { replayId: number }) => e.replayId).sort(), replays.map((s) => s.id).sort());
@@ -85,6 +92,39 @@ describe('ca2-inspector replay', () => {
     } finally {
       store.close();
     }
+  });
+
+  test('a capture is only read: the replay, with the live token given, goes into a new recording beside it, or into --into', async () => {
+    const capture = path.join(path.dirname(db), 'bug.capture');
+    const exported = spawnSync(process.execPath, ['bin/ca2-inspector.js', 'export', '--db', db, '-o', capture, '--filter', 'kind:exec'], { cwd: projectRoot });
+    assert.equal(exported.status, 0, String(exported.stderr));
+    const original = sha256(capture);
+    const token = await login(demo.url);
+    const out = await replay('--db', capture, '--upstream', demo.url.href, '--token', token, '--timing', 'none', '--filter', 'service:servers');
+    assert.match(out.stdout, /^ca2-inspector replay: recording into \S+bug\.replay-1\.sqlite, beside copies of the 1 exchange\(s\) replayed/m);
+    assert.equal(sha256(capture), original, 'the capture is left byte for byte');
+    assert.ok(!fs.readFileSync(capture).includes(token), 'no live token in the capture');
+    const into = path.join(path.dirname(db), 'bug.replay-1.sqlite');
+    assert.ok(fs.readFileSync(into).includes(token), 'the replay, with its token, is in the new recording');
+    const read = openForReading(into, { use: { flag: '--db', command: 'list', writes: false } });
+    try {
+      const [replayed] = read.store.listExchanges({ filter: 'replay:any' }).items;
+      assert.equal(read.store.getExchange(replayed.replayOf!)!.operation, 'list', 'beside the copy of what it replays, named by the schema the capture kept');
+    } finally {
+      read.close();
+    }
+    const again = await replay('--db', capture, '--upstream', demo.url.href, '--timing', 'none', '--filter', 'service:servers', '--into', into);
+    assert.match(again.stdout, /recording into \S+bug\.replay-1\.sqlite/);
+    const added = Store.open(into);
+    try {
+      assert.equal(added.listExchanges({ filter: 'replay:any' }).items.length, 2, 'an existing recording is added to');
+    } finally {
+      added.close();
+    }
+    const intoCapture = await replay('--db', db, '--upstream', demo.url.href, '--into', capture);
+    assert.equal(intoCapture.code, 2);
+    assert.equal(intoCapture.stderr, `ca2-inspector replay: --into ${capture} is a capture, which is kept as it was exported: pass --into with a recording or a new file.\n`);
+    assert.equal(sha256(capture), original);
   });
 
   test('a changed answer is reported with its exact field path and exit status 1', async () => {
