@@ -56,9 +56,11 @@ export function describeLoaded(mock: MockServer, options: Pick<MockOptions, 'db'
     `loaded ${options.db}${options.filter ? ` (filter ${options.filter})` : ''}: ${execKeys} /exec keys from ${execExchanges} exchanges, ` +
       `${sessions} WebSocket ${sessions === 1 ? 'session' : 'sessions'}, ${otherAnswers} answers for other paths` +
       (skipped ? `; ${skipped} exchanges skipped (no complete answer recorded)` : ''),
-    protos.length === 0
-      ? 'schema: the bundled ca2 envelope only (service fields by number; pass --proto to match and --ignore by name)'
-      : `schema: the bundled ca2 envelope with ${protos.join(', ')}`,
+    protos.length > 0
+      ? `schema: the bundled ca2 envelope with ${protos.join(', ')}`
+      : mock.loaded.keptSchema
+        ? `schema: the one ${options.db} was recorded with`
+        : 'schema: the bundled ca2 envelope only (service fields by number; pass --proto to match and --ignore by name)',
   ];
 }
 

@@ -47,7 +47,7 @@ export interface MockOptions {
 
 export interface MockServer {
   url: URL;
-  loaded: { execKeys: number; execExchanges: number; sessions: number; otherAnswers: number; skipped: number };
+  loaded: { execKeys: number; execExchanges: number; sessions: number; otherAnswers: number; skipped: number; keptSchema: boolean };
   close(): Promise<void>;
 }
 
@@ -148,6 +148,7 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
       sessions: recording.sessions.length,
       otherAnswers: [...recording.http.values()].reduce((n, q) => n + q.answers.length, 0),
       skipped: recording.skipped,
+      keptSchema: source.schema !== null && (options.protoPaths ?? []).length === 0,
     },
     close() {
       closing ??= (async () => {
