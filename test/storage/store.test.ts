@@ -452,7 +452,7 @@ describe('Store.open', () => {
     const db = new Database(file);
     db.exec('CREATE TABLE notes (text TEXT)');
     db.close();
-    assert.equal(openError(file).message, `${file} is an SQLite database but not a ca2-inspector one: pass --db with another file.`);
+    assert.equal(openError(file).message, `${file} is an SQLite database but not a ca2-inspector recording: pass --db with another file.`);
   });
 
   it('refuses a file written by a newer version', () => {
