@@ -26,10 +26,11 @@ export function copyRows(file: string, facts: FileFacts, target: string, use: Fi
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND name NOT LIKE 'search\\_text\\_%' ESCAPE '\\'")
       .pluck()
       .all() as string[];
+    // The file's rows replace any a migration made (store_state's recording_id).
     copy.transaction(() => {
       for (const table of tables.filter((t) => !notCopied.has(t))) {
         const columns = copy.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
-        const insert = copy.prepare(`INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+        const insert = copy.prepare(`INSERT OR REPLACE INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
         const rows = source.prepare(`SELECT ${columns.map((c) => readableColumn(table, c)).join(', ')} FROM "${table}"`).raw();
         for (const row of rows.iterate()) insert.run(row);
       }

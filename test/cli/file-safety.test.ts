@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
+import { schemaVersion } from '../../storage/migrations.ts';
 import { exec, journalRun, ws } from '../support/journal-run.ts';
 import { projectRoot, startProxyProcess } from '../support/proxy-process.ts';
 
@@ -113,7 +114,7 @@ describe('readers of an older recording', () => {
 
     const proxy = await startProxyProcess(['--db', v2, '--upstream', 'http://127.0.0.1:9', '--quiet']);
     try {
-      assert.ok(proxy.lines.includes(`recording: migrating ${v2} from version 2 to 6…`), proxy.lines.join('\n'));
+      assert.ok(proxy.lines.includes(`recording: migrating ${v2} from version 2 to ${schemaVersion}…`), proxy.lines.join('\n'));
     } finally {
       await proxy.stop();
     }
@@ -155,12 +156,14 @@ describe('crafted captures', () => {
     test(`${name} is refused unread by every command, with nothing written`, () => {
       const file = place(name, path.join(hostile, name));
       const before = sha256(file);
+      const har = path.join(dir, 'empty.har');
+      fs.writeFileSync(har, JSON.stringify({ log: { version: '1.2', creator: { name: 't', version: '1' }, entries: [] } }));
       for (const args of [
         ['list', '--db', file],
         ['export', '--db', file, '-o', path.join(dir, `${name}.har`)],
         ['mock', '--db', file, '--listen', '127.0.0.1:0'],
         ['import', file, '--db', path.join(dir, `into-${name}`)],
-        ['import', path.join(dir, 'none.har'), '--db', file],
+        ['import', har, '--db', file],
         ['open', file, '--ui', '127.0.0.1:0'],
         ['replay', '--db', file, '--upstream', 'http://127.0.0.1:9'],
       ]) {

@@ -103,7 +103,7 @@ test('mock matches with the schema the recording keeps, and says so', async () =
     const answer = await fetch(new URL('/exec', url), {
       method: 'POST',
       headers: { 'content-type': 'application/x-protobuf' },
-      body: encode('ca2.ClientRequest', 'trx: "new" instances { create { name: "other" } }'),
+      body: new Uint8Array(encode('ca2.ClientRequest', 'trx: "new" instances { create { name: "other" } }')),
     });
     assert.equal(answer.headers.get('x-ca2-mock'), null, '--ignore by field name matched the recorded create');
   } finally {

@@ -144,7 +144,7 @@ describe('the version 2 → 3 migration, on a file version 2 wrote (test/fixture
     const notices: string[] = [];
     const store = Store.open(file, { codec: createCodec({ protoPaths: [path.join(projectRoot, 'demo/protos')] }), onNotice: (m) => notices.push(m), idleAfterMs: 60_000 });
     try {
-      assert.equal(notices[0], `migrating ${file} from version 2 to 6…`);
+      assert.equal(notices[0], `migrating ${file} from version 2 to ${schemaVersion}…`);
       assert.match(notices[1], /^2 recorded exchanges were summarised with another schema/);
       for (const when of ['before', 'after']) {
         assert.deepEqual(store.listExchanges({ filter: 'op:login' }).items.map((s) => s.id), [1], `op:login ${when} catching up`);
