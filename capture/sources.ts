@@ -5,13 +5,13 @@
 // version, a journal its killed run left), through a copy of its rows in a temporary
 // folder, migrated and completed there.
 
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../model/user-error.ts';
 import { readCaptureMeta, type CaptureMeta } from '../storage/capture-meta.ts';
 import { codecForRecording, type Codec } from '../proto/codec.ts';
-import { examine, type EmbeddedSchema, type FileUse } from '../storage/file-check.ts';
+import { examine, isSqliteFile, type EmbeddedSchema, type FileUse } from '../storage/file-check.ts';
 import { schemaVersion } from '../storage/migrations.ts';
 import { copyRows } from '../storage/row-copy.ts';
 import { Store, StorageError } from '../storage/store.ts';
@@ -19,13 +19,7 @@ import { capturedFromDetail, type CapturedExchange } from './captured.ts';
 import { HarError, parseHar } from './har-import.ts';
 import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
 
-const SQLITE_MAGIC = 'SQLite format 3\0';
-
 export class SourceError extends UserError {}
-
-export function isSqliteFile(file: string): boolean {
-  return readHead(file, SQLITE_MAGIC.length) === SQLITE_MAGIC;
-}
 
 /** A recording or capture opened to be read; close() closes it and removes any copy. */
 export interface OpenedRecording {
@@ -56,7 +50,7 @@ export function openForReading(file: string, options: ReadOptions): OpenedRecord
   if (!existsSync(file)) {
     throw new StorageError(
       use.flag === null
-        ? `${file} does not exist; ${use.command === 'import' ? 'import' : use.command} a capture made by 'ca2-inspector export' or a recording.`
+        ? `${file} does not exist; ${use.command} a capture made by 'ca2-inspector export' or a recording.`
         : `${file} does not exist; pass ${use.flag} with the file the proxy recorded into.`,
     );
   }
@@ -144,19 +138,4 @@ export function selectedExchanges(store: Store, ids: readonly number[]): Capture
       if (!detail) throw new SourceError(`No exchange has id ${id}; select rows that are stored.`, { status: 404 });
       return capturedFromDetail(detail, index, store.exchangeIdentity(id)!);
     });
-}
-
-function readHead(file: string, length: number): string {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const head = Buffer.alloc(length);
-    return head.subarray(0, readSync(fd, head, 0, length, 0)).toString('latin1');
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -2,7 +2,8 @@
 // It only reads the file (capture/sources.ts). Its exchanges are decoded as they are
 // read: with the schema the file keeps, or with --proto when given.
 
-import { isSqliteFile, openForReading } from '../capture/sources.ts';
+import { openForReading } from '../capture/sources.ts';
+import { isSqliteFile } from '../storage/file-check.ts';
 import { startInspectorServer, type InspectorServer } from '../inspector/server/app.ts';
 import { inspectorLink, inspectorOptionSpecs, inspectorOptionsHelp, parseInspectorOptions } from './options.ts';
 import { checkInputFile } from './paths.ts';

@@ -255,6 +255,10 @@ function unreadable(file: string, err: unknown, use: FileUse): string {
   return `Cannot read ${file} (${(err as Error).message}): ${otherFile(use, false)}.`;
 }
 
+export function isSqliteFile(file: string): boolean {
+  return readHead(file, SQLITE_MAGIC.length) === SQLITE_MAGIC;
+}
+
 function readHead(file: string, length: number): string {
   let fd: number;
   try {
