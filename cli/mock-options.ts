@@ -2,7 +2,7 @@
 // spelling, one parser and one help text for both commands.
 
 import type { MockOptions } from '../mock/server.ts';
-import { parseIgnore } from '../mock/key.ts';
+import { parseIgnorePath } from '../model/ignore-path.ts';
 import { UserError } from '../model/user-error.ts';
 import type { ParsedOptions } from './args.ts';
 import { parseUpstream } from './options.ts';
@@ -36,7 +36,7 @@ export const mockOptionsHelp = `  --ignore PATH          a request field left ou
 
 export function parseMockBehaviour(values: ParsedOptions<typeof mockOptionSpecs>): MockBehaviour {
   for (const path of values.ignore ?? []) {
-    if (parseIgnore(path).length === 0) throw new UserError(`--ignore takes a field path like utils.ping.client_time_ms; got "${path}".`);
+    if (parseIgnorePath(path).length === 0) throw new UserError(`--ignore takes a field path like utils.ping.client_time_ms; got "${path}".`);
   }
   return {
     ignore: values.ignore ?? [],

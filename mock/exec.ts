@@ -9,7 +9,8 @@ import type { JsonObject, JsonValue } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import { sendRecorded } from './answer.ts';
 import type { Forwarder } from './forward.ts';
-import { canonicalKey, normalizeRequest, type IgnorePattern } from './key.ts';
+import { canonicalKey, normalizeRequest } from './key.ts';
+import type { IgnorePath } from '../model/ignore-path.ts';
 import { describeDifferences, describeOperationFields, fieldDifferences, type FieldDifference } from './nearest.ts';
 import type { RecordedExec, Recording } from './recording.ts';
 import type { ExecReleases } from './releases.ts';
@@ -20,7 +21,7 @@ export type MatchMode = 'exact' | 'closest';
 export interface ExecMockOptions {
   recording: Recording;
   codec: Codec;
-  ignore: readonly IgnorePattern[];
+  ignore: readonly IgnorePath[];
   match: MatchMode;
   /** Where requests the recording cannot answer go; null answers them with an error. */
   forwarder: Forwarder | null;

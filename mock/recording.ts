@@ -7,7 +7,8 @@
 import type { HeaderList, JsonObject } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import type { Store } from '../storage/store.ts';
-import { canonicalKey, normalizeRequest, type IgnorePattern } from './key.ts';
+import { canonicalKey, normalizeRequest } from './key.ts';
+import type { IgnorePath } from '../model/ignore-path.ts';
 import { mendAnswer, mendClose } from './mend.ts';
 import { AnswerQueue } from './queue.ts';
 
@@ -78,7 +79,7 @@ export interface Recording {
   mended: { id: number; changes: string[] }[];
 }
 
-export function loadRecording(store: Store, codec: Codec, options: { filter?: string; ignore: readonly IgnorePattern[] }): Recording {
+export function loadRecording(store: Store, codec: Codec, options: { filter?: string; ignore: readonly IgnorePath[] }): Recording {
   const execAnswers = new Map<string, RecordedExec[]>();
   const byOperation = new Map<string, RecordedExec[]>();
   const httpAnswers = new Map<string, RecordedAnswer[]>();

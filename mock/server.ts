@@ -13,7 +13,7 @@ import { openForReading } from '../capture/sources.ts';
 import { answerExec, type MatchMode } from './exec.ts';
 import { Forwarder } from './forward.ts';
 import { answerOther } from './http.ts';
-import { parseIgnore } from './key.ts';
+import { parseIgnorePath } from '../model/ignore-path.ts';
 import { loadRecording, type Recording } from './recording.ts';
 import { ExecReleases } from './releases.ts';
 import { RepeatedLines } from './repeats.ts';
@@ -79,7 +79,7 @@ export async function startMock(options: MockOptions): Promise<MockServer> {
   if (!existsSync(options.db)) {
     throw new MockSetupError(`${options.db} does not exist; pass the recording (--db of the proxy) or a capture file.`);
   }
-  const ignore = (options.ignore ?? []).map(parseIgnore);
+  const ignore = (options.ignore ?? []).map(parseIgnorePath);
   // Read with the codec it matches with; the file is only read.
   const source = openForReading(options.db, {
     use: { flag: options.dbFlag ?? '--db', command: 'mock', writes: false },

@@ -6,6 +6,7 @@
 
 import type { Difference, JsonValue } from '../model/types.ts';
 import { childPath } from '../model/json-path.ts';
+import { isIgnored, parseIgnorePath, type IgnorePath } from '../model/ignore-path.ts';
 
 export type { Difference };
 
@@ -16,40 +17,19 @@ export function isJwtShaped(value: JsonValue | undefined): value is string {
   return typeof value === 'string' && JWT_SHAPE.test(value);
 }
 
-/** Segments of an --ignore path: keys, [n] indexes, and * (any key) or [*] (any index). */
-type Pattern = string[];
-
-/** "billing.balances[*].updated_at_ms" → ["billing", "balances", "[*]", "updated_at_ms"]. */
-export function parseIgnore(path: string): Pattern {
-  return path.match(/\[[^\]]*\]|[^.[\]]+/g) ?? [];
-}
-
-function segmentsMatch(pattern: Pattern, segments: string[]): boolean {
-  if (pattern.length !== segments.length) return false;
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i];
-    const s = segments[i];
-    if (p === s) continue;
-    if (p === '*' && !s.startsWith('[')) continue;
-    if (p === '[*]' && s.startsWith('[')) continue;
-    return false;
-  }
-  return true;
-}
-
 /** Always left out: the trx is fresh on every replay. */
-const ALWAYS_IGNORED: Pattern[] = [['trx']];
+const ALWAYS_IGNORED: IgnorePath[] = [['trx']];
 
 /** Differences from `before` (recorded) to `after` (replayed), in tree order. */
 export function diffJson(before: JsonValue | undefined, after: JsonValue | undefined, ignore: readonly string[] = []): Difference[] {
-  const patterns = [...ALWAYS_IGNORED, ...ignore.map(parseIgnore)];
+  const patterns = [...ALWAYS_IGNORED, ...ignore.map(parseIgnorePath)];
   const out: Difference[] = [];
   walk(before, after, '', [], patterns, out);
   return out;
 }
 
-function walk(before: JsonValue | undefined, after: JsonValue | undefined, path: string, segments: string[], ignore: Pattern[], out: Difference[]): void {
-  if (segments.length > 0 && ignore.some((p) => segmentsMatch(p, segments))) return;
+function walk(before: JsonValue | undefined, after: JsonValue | undefined, path: string, segments: string[], ignore: IgnorePath[], out: Difference[]): void {
+  if (segments.length > 0 && isIgnored(ignore, segments)) return;
   if (before === undefined && after === undefined) return;
   if (before === undefined) {
     out.push({ path, change: 'added', before: null, after: after! });
