@@ -19,6 +19,7 @@ import type { TappedFrame } from '../proxy/tap.ts';
 import type { CapturedExchange } from './captured.ts';
 import { rewriteMessage, wellFormedPrefix, type Replacer } from './protobuf-rewrite.ts';
 import { formIndex, type FormIndex, type TokenForm } from './token-forms.ts';
+import { isJwt, readJwt } from '../model/jwt.ts';
 
 /** Shorter learned values are replaced where they stand but not searched for elsewhere: "1" would match everywhere. */
 export const MIN_SEARCHED_LENGTH = 8;
@@ -522,19 +523,6 @@ function safeDecode(value: string): string {
   }
 }
 
-/** A JWT as the summary reads one: three base64url parts, the first a JSON header with alg. */
-export function isJwt(text: string): boolean {
-  const parts = text.split('.');
-  if (parts.length !== 3 || !parts[0].startsWith('eyJ')) return false;
-  try {
-    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
-    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null && 'alg' in header && typeof claims === 'object' && claims !== null;
-  } catch {
-    return false;
-  }
-}
-
 function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
@@ -545,11 +533,5 @@ function utf8(bytes: Uint8Array): string {
 
 /** The text values of a JWT's claims (sub, jti, …). */
 function claimValues(jwt: string): string[] {
-  try {
-    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as unknown;
-    if (claims === null || typeof claims !== 'object') return [];
-    return Object.values(claims).filter((value): value is string => typeof value === 'string');
-  } catch {
-    return [];
-  }
+  return Object.values(readJwt(jwt) ?? {}).filter((value): value is string => typeof value === 'string');
 }

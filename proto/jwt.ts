@@ -3,6 +3,7 @@
 // expired; it never trusts it).
 
 import type { JwtFacts, TokenFacts } from '../model/types.ts';
+import { readJwt } from '../model/jwt.ts';
 
 interface Claims {
   sub?: string;
@@ -36,25 +37,12 @@ export function tokenFacts(token: string, now: number): TokenFacts {
 }
 
 function readClaims(token: string): Claims | null {
-  const parts = token.split('.');
-  if (parts.length !== 3) return null;
-  const header = jsonPart(parts[0]);
-  const payload = jsonPart(parts[1]);
-  if (!header || !payload || typeof header.alg !== 'string') return null;
+  const payload = readJwt(token);
+  if (!payload) return null;
   const claims: Claims = {};
   if (typeof payload.sub === 'string') claims.sub = payload.sub;
   else if (typeof payload.sub === 'number') claims.sub = String(payload.sub);
   if (typeof payload.iat === 'number') claims.iat = payload.iat;
   if (typeof payload.exp === 'number') claims.exp = payload.exp;
   return claims;
-}
-
-function jsonPart(part: string): Record<string, unknown> | null {
-  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(part)) return null;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }

@@ -6,15 +6,14 @@
 
 import type { Difference, JsonValue } from '../model/types.ts';
 import { childPath } from '../model/json-path.ts';
+import { isJwt } from '../model/jwt.ts';
 import { isIgnored, parseIgnorePath, type IgnorePath } from '../model/ignore-path.ts';
 
 export type { Difference };
 
-/** A JWT as ca2 issues them: base64url JSON header and claims, then a signature. */
-const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
-
-export function isJwtShaped(value: JsonValue | undefined): value is string {
-  return typeof value === 'string' && JWT_SHAPE.test(value);
+/** A value that is a token: a fresh JWT in place of another is not a regression. */
+export function isJwtValue(value: JsonValue | undefined): value is string {
+  return typeof value === 'string' && isJwt(value);
 }
 
 /** Always left out: the trx is fresh on every replay. */
@@ -50,7 +49,7 @@ function walk(before: JsonValue | undefined, after: JsonValue | undefined, path:
     return;
   }
   if (before === after) return;
-  if (isJwtShaped(before) && isJwtShaped(after)) return;
+  if (isJwtValue(before) && isJwtValue(after)) return;
   out.push({ path, change: 'changed', before, after });
 }
 

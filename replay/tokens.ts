@@ -5,7 +5,7 @@
 
 import type { JsonValue } from '../model/types.ts';
 import { childPath } from '../model/json-path.ts';
-import { isJwtShaped } from './diff.ts';
+import { isJwtValue } from './diff.ts';
 
 export interface Renewal {
   /** service.operation of the call whose answer carried the new token. */
@@ -46,7 +46,7 @@ export class TokenCarry {
 }
 
 function jwtsIn(value: JsonValue, path: string, out: Map<string, string>): void {
-  if (isJwtShaped(value)) out.set(path, value);
+  if (isJwtValue(value)) out.set(path, value);
   else if (Array.isArray(value)) value.forEach((item, i) => jwtsIn(item, childPath(path, i, true), out));
   else if (value !== null && typeof value === 'object') for (const [key, item] of Object.entries(value)) jwtsIn(item, childPath(path, key, false), out);
 }

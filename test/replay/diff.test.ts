@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { JsonValue } from '../../model/types.ts';
-import { diffJson, isJwtShaped } from '../../replay/diff.ts';
+import { diffJson, isJwtValue } from '../../replay/diff.ts';
 
 const jwt = (claims: object) => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
 
@@ -34,7 +34,7 @@ describe('response differences', () => {
   test('tokens on both sides are not differences, a token against something else is', () => {
     const old = jwt({ sub: 'u1', exp: 1 });
     const fresh = jwt({ sub: 'u1', exp: 2 });
-    assert.ok(isJwtShaped(old));
+    assert.ok(isJwtValue(old));
     assert.deepEqual(diffJson({ auth: { login: { token: old } } }, { auth: { login: { token: fresh } } }), []);
     assert.deepEqual(diffJson({ auth: { token: old } }, { auth: { token: '' } }), [{ path: 'auth.token', change: 'changed', before: old, after: '' }]);
   });

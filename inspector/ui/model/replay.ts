@@ -2,6 +2,7 @@
 // typed (checked as you type), a token's expiry, and the differences by path for the tree.
 
 import type { Difference, JsonValue } from '../../../model/types.ts';
+import { readJwt } from '../../../model/jwt.ts';
 
 export type Edited = { ok: true; value: JsonValue } | { ok: false; error: string };
 
@@ -24,16 +25,9 @@ export interface TokenExpiry {
 
 /** A JWT's exp, read without checking the signature; null for anything else. */
 export function tokenExpiry(token: string, nowMs: number): TokenExpiry | null {
-  const parts = token.split('.');
-  if (parts.length !== 3) return null;
-  try {
-    const json = atob(parts[1].replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(parts[1].length / 4) * 4, '='));
-    const claims = JSON.parse(json) as { exp?: unknown };
-    if (typeof claims.exp !== 'number') return null;
-    return { exp: claims.exp, expired: claims.exp * 1000 <= nowMs };
-  } catch {
-    return null;
-  }
+  const exp = readJwt(token)?.exp;
+  if (typeof exp !== 'number') return null;
+  return { exp, expired: exp * 1000 <= nowMs };
 }
 
 /** Each differing path of the replayed answer and how it changed, for the JSON tree to mark. */
