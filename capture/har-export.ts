@@ -4,12 +4,13 @@
 
 import type { ExchangeDetail, HeaderList, HttpMessage, WsFrame } from '../model/types.ts';
 import type { HarContent, HarEntry, HarNameValue, HarPostData, HarWebSocketMessage } from './har.ts';
+import { headerValue } from '../model/headers.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** `identity` names the exchange (storage/content-keys.ts), so importing the file twice adds it once. */
 export function harEntry(detail: ExchangeDetail, identity: string | undefined): HarEntry {
-  const host = header(detail.request.headers, 'host') ?? 'localhost';
+  const host = headerValue(detail.request.headers, 'host') ?? 'localhost';
   const scheme = detail.kind === 'ws' ? 'ws' : 'http';
   const url = `${scheme}://${host}${detail.path}`;
   const response = detail.response;
@@ -33,7 +34,7 @@ export function harEntry(detail: ExchangeDetail, identity: string | undefined): 
       cookies: response ? responseCookies(response.headers) : [],
       headers: response ? nameValues(response.headers) : [],
       content: response ? content(response, detail) : { size: 0, mimeType: 'x-unknown' },
-      redirectURL: (response && header(response.headers, 'location')) ?? '',
+      redirectURL: (response && headerValue(response.headers, 'location')) ?? '',
       headersSize: -1,
       bodySize: response ? detail.responseSize - framesSize(detail, 'server') : -1,
     },
@@ -66,7 +67,7 @@ export function harEntry(detail: ExchangeDetail, identity: string | undefined): 
 }
 
 function postData(message: HttpMessage, body: Buffer, binary: boolean): HarPostData {
-  const mimeType = header(message.headers, 'content-type') ?? 'application/octet-stream';
+  const mimeType = headerValue(message.headers, 'content-type') ?? 'application/octet-stream';
   const text = binary ? null : asText(body);
   const data: HarPostData = text === null ? { mimeType, text: body.toString('base64'), _encoding: 'base64' } : { mimeType, text };
   if (message.decoded) data._decoded = message.decoded.json;
@@ -75,7 +76,7 @@ function postData(message: HttpMessage, body: Buffer, binary: boolean): HarPostD
 
 function content(message: HttpMessage, detail: ExchangeDetail): HarContent {
   const body = Buffer.from(message.body, 'base64');
-  const mimeType = header(message.headers, 'content-type') ?? (body.length ? 'application/octet-stream' : 'x-unknown');
+  const mimeType = headerValue(message.headers, 'content-type') ?? (body.length ? 'application/octet-stream' : 'x-unknown');
   const text = detail.kind === 'exec' ? null : asText(body);
   const size = body.length;
   const out: HarContent = text === null ? { size, mimeType, text: body.toString('base64'), encoding: 'base64' } : { size, mimeType, text };
@@ -113,10 +114,6 @@ function asText(body: Buffer): string | null {
   }
 }
 
-function header(headers: HeaderList, name: string): string | undefined {
-  for (const [key, value] of headers) if (key.toLowerCase() === name) return value;
-  return undefined;
-}
 
 function nameValues(headers: HeaderList): HarNameValue[] {
   return headers.map(([name, value]) => ({ name, value }));

@@ -20,6 +20,7 @@ import type { CapturedExchange } from './captured.ts';
 import { rewriteMessage, wellFormedPrefix, type Replacer } from './protobuf-rewrite.ts';
 import { formIndex, type FormIndex, type TokenForm } from './token-forms.ts';
 import { isJwt, readJwt } from '../model/jwt.ts';
+import { headerValue } from '../model/headers.ts';
 
 /** Shorter learned values are replaced where they stand but not searched for elsewhere: "1" would match everywhere. */
 export const MIN_SEARCHED_LENGTH = 8;
@@ -373,7 +374,7 @@ export class Redactor {
         // Not JSON after all: its JWTs are learned above.
       }
     }
-    const type = headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '';
+    const type = headerValue(headers, 'content-type') ?? '';
     if (/application\/x-www-form-urlencoded/i.test(type)) for (const [, value] of credentialParams(`?${text}`)) this.learnToken(value);
   }
 

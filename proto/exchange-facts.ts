@@ -6,6 +6,7 @@
 import { tokenPrefixLength, type DecodeResult, type ExchangeKind, type FrameDirection, type HeaderList, type JsonObject, type MessageType, type TokenRef } from '../model/types.ts';
 import { checkExec, WsConversationCheck } from './checks.ts';
 import type { Codec } from './codec.ts';
+import { headerValue, headerValues } from '../model/headers.ts';
 
 export interface ExchangeFacts {
   service: string | null;
@@ -139,15 +140,6 @@ export class WsFacts {
       }
     }
   }
-}
-
-export function headerValue(headers: HeaderList, name: string): string | undefined {
-  for (const [key, value] of headers) if (key.toLowerCase() === name) return value;
-  return undefined;
-}
-
-function headerValues(headers: HeaderList, name: string): string[] {
-  return headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
 }
 
 function problemTexts(where: string, decoded: DecodeResult | null): string[] {

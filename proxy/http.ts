@@ -59,7 +59,7 @@ class HttpExchange implements Stoppable {
     });
     req.on('end', () => {
       if (this.ended) return;
-      if (req.rawTrailers.length > 0) up.addTrailers(pairs(req.rawTrailers));
+      if (req.rawTrailers.length > 0) up.addTrailers(headerList(req.rawTrailers));
       up.end();
     });
     req.on('error', () => this.clientGone());
@@ -105,7 +105,7 @@ class HttpExchange implements Stoppable {
     });
     upRes.on('end', () => {
       if (this.ended) return;
-      if (upRes.rawTrailers.length > 0) res.addTrailers(pairs(upRes.rawTrailers));
+      if (upRes.rawTrailers.length > 0) res.addTrailers(headerList(upRes.rawTrailers));
       res.end();
     });
   }
@@ -157,8 +157,3 @@ class HttpExchange implements Stoppable {
   }
 }
 
-function pairs(raw: string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
-}

@@ -12,6 +12,8 @@ import { EncodeError, type Codec, type EncodeProblem } from '../proto/codec.ts';
 import type { Store } from '../storage/store.ts';
 import { diffJson, type Difference } from './diff.ts';
 import type { ReplayTarget } from './target.ts';
+import { headerValue } from '../model/headers.ts';
+import { responseType } from '../proto/exchange-facts.ts';
 
 export interface ReplayOptions {
   /** "new" (default): a random 16-byte trx; "keep": the recorded one (or the one in `body.json`). */
@@ -158,8 +160,7 @@ export class Replayer {
     const response = exchange.response;
     if (!response) return undefined;
     const bytes = Buffer.from(response.body, 'base64');
-    const type = response.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '';
-    if (!type.includes('protobuf')) return bytes.toString('utf8');
+    if (responseType('exec', response.headers, bytes) === null) return bytes.toString('utf8');
     return this.codec.decode('ServerResponse', bytes).json;
   }
 
@@ -280,6 +281,3 @@ function resentHeaders(headers: HeaderList, leaveOut: Set<string>): string[] {
   return resentHeaderPairs(headers, leaveOut).flat();
 }
 
-function headerValue(headers: HeaderList, name: string): string | undefined {
-  return headers.find(([key]) => key.toLowerCase() === name)?.[1];
-}

@@ -11,14 +11,14 @@ import { Store } from '../../storage/store.ts';
 import { demoCodec, exec, login, recordThrough, tempDb, wsSession } from './support.ts';
 
 /** An upstream that keeps every /exec body it gets and answers what the test says. */
-async function capturingUpstream(answer: () => Uint8Array) {
+async function capturingUpstream(answer: () => Uint8Array, contentType: string | null = 'application/x-protobuf') {
   const bodies: Buffer[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       bodies.push(Buffer.concat(chunks));
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.writeHead(200, contentType === null ? {} : { 'content-type': contentType });
       res.end(answer());
     });
   });
@@ -128,6 +128,17 @@ describe('replaying one exchange', () => {
       assert.ok(outcome.diff.length > 0);
       assert.ok(outcome.diff.some((d) => d.path === 'servers.list.servers[0].id' && d.change === 'changed' && d.after === 'srv-x'), JSON.stringify(outcome.diff));
       assert.ok(outcome.diff.every((d) => d.path !== 'trx'));
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test('an answer with no content type is compared as a ServerResponse, as the recording and the list read it', async () => {
+    const upstream = await capturingUpstream(() => encodeMessage('ca2.ServerResponse', { servers: { list: { servers: [{ id: 'srv-y' }] } } }), null);
+    try {
+      const outcome = await withReplayer(upstream.url, (r) => r.replay(ids.servers));
+      assert.ok(outcome.diff.some((d) => d.path === 'servers.list.servers[0].id' && d.after === 'srv-y'), JSON.stringify(outcome.diff));
+      assert.equal(store.getExchange(outcome.id)!.service, 'servers', 'the recorded replay reads it the same way');
     } finally {
       await upstream.close();
     }
