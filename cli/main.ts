@@ -2,10 +2,10 @@
 // status follows one rule for every command (README, "Exit status"): 0 done; 1 done, but
 // the result is not clean (differences, problems), or a bug; 2 not done because of
 // something the user can fix, which is every UserError; 130 a second Ctrl-C.
-import { readFileSync } from 'node:fs';
 import { describeFailure } from './failure.ts';
 import { UserError } from '../model/user-error.ts';
 import { EXIT_NOT_CLEAN, EXIT_USER_ERROR } from './exit-status.ts';
+import { toolVersion } from '../capture/tool-version.ts';
 
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   decode: () => import('./decode.ts'),
@@ -33,15 +33,11 @@ commands:
 Run 'ca2-inspector help <command>' (or '<command> --help') for a command's options,
 'ca2-inspector --version' for the version.`;
 
-function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
-}
 
 async function main(argv: string[]): Promise<number> {
   let [name, ...rest] = argv;
   if (name === '--version' || name === '-V' || name === 'version') {
-    process.stdout.write(`ca2-inspector ${version()}\n`);
+    process.stdout.write(`ca2-inspector ${toolVersion}\n`);
     return 0;
   }
   if (name === 'help' && rest.length > 0) [name, rest] = [rest[0], ['--help']];

@@ -15,6 +15,7 @@ import { describeDifferences, describeOperationFields, fieldDifferences, type Fi
 import type { RecordedExec, Recording } from './recording.ts';
 import type { ExecReleases } from './releases.ts';
 import { internalErrorResponse, readTrx, withTrx } from './wire.ts';
+import { operationLabel } from '../model/format.ts';
 
 export type MatchMode = 'exact' | 'closest';
 
@@ -40,7 +41,7 @@ export function answerExec(options: ExecMockOptions, req: IncomingMessage, body:
   const exact = recording.exec.get(canonicalKey(content))?.take();
   if (exact) return serve(options, res, exact, trx);
 
-  const operation = decoded.summary.service ? `${decoded.summary.service}.${decoded.summary.operation ?? ''}` : '';
+  const operation = operationLabel(decoded.summary) ?? '';
   const nearest = nearestRecorded(recording.byOperation.get(operation) ?? [], content);
   if (options.match === 'closest' && nearest) {
     const count = nearest.differences.length;

@@ -11,6 +11,7 @@ import { canonicalKey, normalizeRequest } from './key.ts';
 import type { IgnorePath } from '../model/ignore-path.ts';
 import { mendAnswer, mendClose } from './mend.ts';
 import { AnswerQueue } from './queue.ts';
+import { operationLabel } from '../model/format.ts';
 
 export interface RecordedAnswer {
   /** The recorded exchange's id. */
@@ -111,7 +112,7 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
     execExchanges++;
     const decoded = codec.decode('ClientRequest', exchange.request.body);
     const content = normalizeRequest(decoded.json, options.ignore);
-    const operation = decoded.summary.service ? `${decoded.summary.service}.${decoded.summary.operation ?? ''}` : '';
+    const operation = operationLabel(decoded.summary) ?? '';
     const recorded: RecordedExec = { id: exchange.id, operation, content, answer };
     push(execAnswers, canonicalKey(content), recorded);
     push(byOperation, operation, recorded);

@@ -9,6 +9,7 @@ import type { Store } from '../storage/store.ts';
 import type { Difference } from './diff.ts';
 import { ReplayError, type ReplayOptions, type Replayer } from './replayer.ts';
 import { TokenCarry, type Renewal } from './tokens.ts';
+import { operationLabel } from '../model/format.ts';
 
 export interface SessionOptions {
   /** The filter language; empty selects everything. Replays themselves are never replayed again. */
@@ -117,8 +118,7 @@ export async function replaySession(replayer: Replayer, store: Store, options: S
 
 /** "auth.login", or the method and path of what has no service. */
 export function callName(summary: Pick<ExchangeSummary, 'service' | 'operation' | 'kind' | 'path'>): string {
-  if (summary.service) return summary.operation ? `${summary.service}.${summary.operation}` : summary.service;
-  return summary.kind === 'ws' ? `ws ${summary.path}` : summary.path;
+  return operationLabel(summary) ?? (summary.kind === 'ws' ? `ws ${summary.path}` : summary.path);
 }
 
 /** Everything the filter selects, oldest first, leaving out earlier replays. */

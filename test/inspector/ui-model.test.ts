@@ -12,7 +12,8 @@ import { buildTokenTimeline, inScope, mergeIntervals, percentAt, scopeOf, thisTo
 import { applySuggestion, hasTerm, kindsOn, suggest, toggleKind, toggleTerm, wordAtCaret } from '../../inspector/ui/model/filter-edit.ts';
 import { SeenValues } from '../../inspector/ui/model/seen-values.ts';
 import { readUrlState, takeToken, writeUrlState } from '../../inspector/ui/model/url-state.ts';
-import { countOf, formatClock, formatDateTime, formatDuration, formatOffset, formatRelative, formatSize } from '../../inspector/ui/model/format.ts';
+import { formatClock, formatDateTime, formatDuration, formatOffset, formatRelative } from '../../inspector/ui/model/format.ts';
+import { countOf, formatSize } from '../../model/format.ts';
 import { closeSummary, frameSummary, framesByExchange, mergeFrames } from '../../inspector/ui/model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
 import { diffMarks, diffValue, parseEdited, tokenExpiry } from '../../inspector/ui/model/replay.ts';

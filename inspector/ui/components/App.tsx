@@ -4,7 +4,7 @@
 
 import { useState } from 'preact/hooks';
 import type { ExchangePage } from '../../../model/types.ts';
-import { countOf } from '../model/format.ts';
+import { countOf } from '../../../model/format.ts';
 import { filterKeyHelp } from '../model/live-filter.ts';
 import type { Api } from '../services/api.ts';
 import { DetailPane } from './DetailPane.tsx';

@@ -10,7 +10,7 @@ import { FrameTimeline } from './FrameTimeline.tsx';
 import { HeadersTable } from './HeadersTable.tsx';
 import { MessageView } from './MessageView.tsx';
 import { ProblemsCard, TimingCard, TokenCard } from './Facts.tsx';
-import { StatusBadge, ErrorChips, operationLabel } from './badges.tsx';
+import { StatusBadge, ErrorChips, exchangeLabel } from './badges.tsx';
 
 export interface DetailState {
   id: number;
@@ -82,7 +82,7 @@ export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTi
       <header class="detail-head">
         <div class="detail-title">
           <span class={`kind-tag kind-${head?.kind ?? 'exec'}`}>{head?.kind ?? '…'}</span>
-          <h2>{head ? operationLabel(head) : `Exchange ${state.id}`}</h2>
+          <h2>{head ? exchangeLabel(head) : `Exchange ${state.id}`}</h2>
           <button class="icon-button" onClick={onClose} title="Close (Esc)" aria-label="Close detail">
             ✕
           </button>

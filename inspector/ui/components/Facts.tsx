@@ -3,7 +3,8 @@
 
 import type { ExchangeDetail, TokenFacts } from '../../../model/types.ts';
 import { scopeOf, type TimelineScope } from '../model/token-timeline.ts';
-import { countOf, formatClock, formatDateTime, formatDuration, formatRelative, formatSize } from '../model/format.ts';
+import { formatClock, formatDateTime, formatDuration, formatRelative } from '../model/format.ts';
+import { countOf, formatSize } from '../../../model/format.ts';
 
 export function ProblemsCard({ detail }: { detail: ExchangeDetail }) {
   if (detail.problems.length === 0 && !detail.error) return null;

@@ -4,7 +4,8 @@
 
 import { useEffect, useRef } from 'preact/hooks';
 import type { ExchangeDetail } from '../../../model/types.ts';
-import { formatDuration, formatOffset, formatSize } from '../model/format.ts';
+import { formatDuration, formatOffset } from '../model/format.ts';
+import { formatSize } from '../../../model/format.ts';
 import { closeSummary, frameSummary, gapMs, notableGapMs, opcodeName } from '../model/frames.ts';
 import { MessageView } from './MessageView.tsx';
 

@@ -6,7 +6,7 @@ import type { DecodeResult } from '../../../model/types.ts';
 import { base64ToBytes } from '../model/hex-dump.ts';
 import { SpanIndex } from '../../../model/json-path.ts';
 import { approximateSize, collapseAboveBytes } from '../model/json-tree.ts';
-import { formatSize } from '../model/format.ts';
+import { formatSize } from '../../../model/format.ts';
 import { JsonTree } from './JsonTree.tsx';
 import { HexDump } from './HexDump.tsx';
 

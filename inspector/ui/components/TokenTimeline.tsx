@@ -4,11 +4,12 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import type { ExchangeSummary, TokenRef, WsClose, WsFrame } from '../../../model/types.ts';
-import { countOf, formatClock, formatDateTime, formatDuration, formatOffset } from '../model/format.ts';
+import { formatClock, formatDateTime, formatDuration, formatOffset } from '../model/format.ts';
+import { countOf } from '../../../model/format.ts';
 import { closeSummary, frameSummary } from '../model/frames.ts';
 import { buildTokenTimeline, inScope, percentAt, thisToken, tokenFilter, tokenKey, type TimelineEntry, type TimelineScope, type TokenTimeline as Timeline } from '../model/token-timeline.ts';
 import { ApiError, type Api } from '../services/api.ts';
-import { ErrorChips, StatusBadge, operationLabel } from './badges.tsx';
+import { ErrorChips, StatusBadge, exchangeLabel } from './badges.tsx';
 
 interface TokenTimelineProps {
   scope: TimelineScope;
@@ -178,7 +179,7 @@ function Lanes({ timeline }: { timeline: Timeline }) {
                 key={e.summary.id}
                 class={`lane-tick exec${e.summary.errors.length ? ' error' : ''}`}
                 style={{ left: `${percentAt(e.at, timeline)}%` }}
-                title={`${operationLabel(e.summary)} ${e.summary.errors.join(', ')}`}
+                title={`${exchangeLabel(e.summary)} ${e.summary.errors.join(', ')}`}
               />
             ))}
           {boundaries}
@@ -249,7 +250,7 @@ function EntryRow({ entry, start, onOpen }: { entry: TimelineEntry; start: numbe
           {when}
           <span class="entry-icon">→</span>
           <span class="entry-text">
-            {operationLabel(entry.summary)} <StatusBadge summary={entry.summary} /> <ErrorChips errors={entry.summary.errors} />
+            {exchangeLabel(entry.summary)} <StatusBadge summary={entry.summary} /> <ErrorChips errors={entry.summary.errors} />
           </span>
         </li>
       );

@@ -5,10 +5,11 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ExchangeSummary } from '../../../model/types.ts';
 import type { DisplayItem, DisplayList } from '../model/display-list.ts';
-import { countOf, formatClock, formatDuration, formatSize } from '../model/format.ts';
+import { formatClock, formatDuration } from '../model/format.ts';
+import { countOf, formatSize } from '../../../model/format.ts';
 import { frameSummary, gapMs, notableGapMs, opcodeName } from '../model/frames.ts';
 import { atLiveEdge, nearEnd, scrollToReveal, visibleRange } from '../model/virtual-list.ts';
-import { ErrorChips, StatusBadge, operationLabel } from './badges.tsx';
+import { ErrorChips, StatusBadge, exchangeLabel } from './badges.tsx';
 import { cssPixels, useViewport } from './use-viewport.ts';
 
 interface TrafficListProps {
@@ -208,7 +209,7 @@ function ExchangeRow({ row, odd, selected, open, expanded, onSelect, onOpen, onT
         <span class={`kind-tag kind-${row.kind}`}>{row.kind}</span>
       </span>
       <span class="cell-op" title={row.path}>
-        {operationLabel(row)}
+        {exchangeLabel(row)}
         {row.kind === 'ws' ? <span class="muted"> · {countOf(row.frames, 'frame')}</span> : null}
         {row.problems.length ? (
           <span class="problem-mark" title={row.problems.join('\n')}>

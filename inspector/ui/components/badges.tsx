@@ -2,12 +2,14 @@
 // and the "service.operation" label.
 
 import type { ExchangeSummary } from '../../../model/types.ts';
+import { shortErrorName } from '../../../model/filter.ts';
+import { operationLabel } from '../../../model/format.ts';
 
 type Head = Pick<ExchangeSummary, 'kind' | 'service' | 'operation' | 'path' | 'status' | 'state' | 'errors'>;
 
-export function operationLabel(head: Head): string {
-  if (head.service) return head.operation ? `${head.service}.${head.operation}` : head.service;
-  return head.kind === 'ws' ? 'WebSocket' : head.path;
+/** The call's service.operation, else what names the exchange: a WebSocket, or its path. */
+export function exchangeLabel(head: Head): string {
+  return operationLabel(head) ?? (head.kind === 'ws' ? 'WebSocket' : head.path);
 }
 
 export function statusClass(head: Head): string {
@@ -31,10 +33,6 @@ export function StatusBadge({ summary }: { summary: Head }) {
   return <span class={`status ${statusClass(summary)}`}>{statusText(summary)}</span>;
 }
 
-/** SE_EXPIRED_TOKEN_ERROR reads better as expired_token in a narrow column. */
-export function shortError(name: string): string {
-  return name.replace(/^SE_/, '').replace(/_ERROR$/, '').toLowerCase();
-}
 
 /**
  * One chip per error; `compact` (a list cell) shows the first by name and the others as
@@ -48,7 +46,7 @@ export function ErrorChips({ errors, compact = false }: { errors: string[]; comp
     <span class="error-chips" title={errors.join('\n')}>
       {shown.map((error) => (
         <span key={error} class="chip error">
-          {shortError(error)}
+          {shortErrorName(error)}
         </span>
       ))}
       {hidden > 0 ? <span class="chip error more">+{hidden}</span> : null}

@@ -1,24 +1,10 @@
-// How numbers and times read in the inspector: short, aligned, never "NaN" or
+// How durations and times read in the inspector (sizes and counts: model/format.ts): short, aligned, never "NaN" or
 // "Infinity". An unknown value (null, NaN, an infinite size or duration) reads as an
 // empty string; a negative duration (clocks that stepped back, a file that says so)
 // keeps its sign; a date past what JavaScript's dates hold says so.
 
-const sizeUnits = ['B', 'KB', 'MB', 'GB', 'TB'];
 /** The Unicode minus, as wide as the digits. */
 const minus = '−';
-
-/** 0 B, 912 B, 1.4 KB, 12 KB, 3.2 MB: three significant digits at most; empty for what no size can be. */
-export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < sizeUnits.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  if (unit === 0) return `${value} B`;
-  return `${value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString('en')} ${sizeUnits[unit]}`;
-}
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
@@ -82,7 +68,3 @@ export function formatRelative(targetMs: number, referenceMs: number): string {
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }
 
-/** "1 frame", "3 frames", "1,204 stretches": a count with its noun in the number it needs. */
-export function countOf(n: number, singular: string, plural = `${singular}s`): string {
-  return `${n.toLocaleString('en')} ${n === 1 ? singular : plural}`;
-}

@@ -2,6 +2,7 @@
 // decoded message and how long after the previous frame it came.
 
 import type { LiveFrame, WsClose, WsFrame } from '../../../model/types.ts';
+import { operationLabel } from '../../../model/format.ts';
 
 const opcodeNames: Record<number, string> = { 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
 
@@ -16,7 +17,8 @@ export function frameSummary(frame: WsFrame): string {
   if (!decoded) return frame.size === 0 ? 'empty' : 'not decoded';
   const { service, operation, errors } = decoded.summary;
   const parts: string[] = [];
-  if (service) parts.push(operation ? `${service}.${operation}` : service);
+  const call = operationLabel({ service, operation });
+  if (call) parts.push(call);
   if (errors.length > 0) parts.push(errors.join(', '));
   if (parts.length > 0) return parts.join(' · ');
   if (frame.direction === 'client') return decoded.summary.token?.present ? 'WsAuth (token)' : 'WsAuth';

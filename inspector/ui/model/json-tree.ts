@@ -3,7 +3,7 @@
 // list to show at once, and what "copy" puts on the clipboard.
 
 import type { JsonValue } from '../../../model/types.ts';
-import { countOf } from './format.ts';
+import { countOf } from '../../../model/format.ts';
 
 /** JSON bigger than this renders with everything closed until asked (issue 4). */
 export const collapseAboveBytes = 1024 * 1024;
