@@ -7,7 +7,7 @@
 
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { launchBrowser } from '../test/inspector/browser.ts';
+import { launchBrowser } from '../support/browser.ts';
 
 /** Milliseconds from navigation start until the list first shows rows, in a cold browser profile. */
 export async function measureFirstRows(uiUrl: string): Promise<number> {

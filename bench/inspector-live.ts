@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import type { ExchangeSummary, WsFrame } from '../model/types.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
 import { Store } from '../storage/store.ts';
-import { random } from '../test/storage/sample-traffic.ts';
-import { launchBrowser } from '../test/inspector/browser.ts';
+import { random } from '../support/sample-traffic.ts';
+import { launchBrowser } from '../support/browser.ts';
 
 export interface LiveResult {
   exchangesPerSecond: number;

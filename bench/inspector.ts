@@ -16,8 +16,8 @@ import { pathToFileURL } from 'node:url';
 import { Store } from '../storage/store.ts';
 import type { ExchangeRecord, FrameRecord } from '../storage/records.ts';
 import type { TokenRef } from '../model/types.ts';
-import { startProxyProcess } from '../test/support/proxy-process.ts';
-import { lengthDelimited, random, utf8, varint } from '../test/storage/sample-traffic.ts';
+import { startProxyProcess } from '../support/proxy-process.ts';
+import { lengthDelimited, random, utf8, varint } from '../support/sample-traffic.ts';
 import { measureFirstRows } from './inspector-first-rows.ts';
 import { measureLiveFlood } from './inspector-live.ts';
 

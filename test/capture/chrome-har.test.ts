@@ -12,7 +12,7 @@ import { readSource } from '../../capture/sources.ts';
 import { startDemoServer, type DemoServer } from '../../demo/server.ts';
 import type { ExchangeDetail, JsonObject } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
-import { launchBrowser } from '../inspector/browser.ts';
+import { launchBrowser } from '../../support/browser.ts';
 import { demoProtos, protocEncode } from './sample-recording.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-chrome-har-'));

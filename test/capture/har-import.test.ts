@@ -11,7 +11,7 @@ import { readSource, SourceError } from '../../capture/sources.ts';
 import type { ExchangeDetail } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { Store } from '../../storage/store.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 import { demoProtos } from './sample-recording.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-har-import-'));

@@ -26,7 +26,7 @@ import { createCodec, type Codec } from '../../proto/codec.ts';
 import type { TappedFlow, TappedFrame } from '../../proxy/tap.ts';
 import { Recorder } from '../../recorder/recorder.ts';
 import { Store } from '../../storage/store.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-corpus-'));
 const protos = join(dir, 'protos');

@@ -8,7 +8,7 @@ import { createCodec } from '../../proto/codec.ts';
 import type { TappedFlow } from '../../proxy/tap.ts';
 import { Recorder } from '../../recorder/recorder.ts';
 import { Store } from '../../storage/store.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 
 export const demoProtos = `${projectRoot}/demo/protos`;
 

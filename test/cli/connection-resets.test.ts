@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { ExchangePage } from '../../model/types.ts';
-import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
-import { inspectorRequests, leavings, requestHead, sendAndHold, sendAndLeave, socketIoSession, webSocketUpgrade } from '../support/resets.ts';
+import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
+import { inspectorRequests, leavings, requestHead, sendAndHold, sendAndLeave, socketIoSession, webSocketUpgrade } from '../../support/resets.ts';
 
 /** Every request, left every way, twice: concurrently per round, so the server meets them together. */
 async function leaveEveryWay(port: number, requests: Record<string, string>): Promise<void> {

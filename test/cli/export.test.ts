@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 import { openForImport, recordAll } from '../../capture/record.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { demoProtos, protocEncode, tokens, writeSampleRecording } from '../capture/sample-recording.ts';

@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
 import { schemaVersion } from '../../storage/migrations.ts';
-import { exec, journalRun, ws } from '../support/journal-run.ts';
-import { projectRoot, startProxyProcess } from '../support/proxy-process.ts';
+import { exec, journalRun, ws } from '../../support/journal-run.ts';
+import { projectRoot, startProxyProcess } from '../../support/proxy-process.ts';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'ca2-file-safety-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

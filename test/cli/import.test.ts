@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 import { demoProtos, writeSampleRecording } from '../capture/sample-recording.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-cli-import-'));

@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_CONNECTIONS } from '../../inspector/server/limits.ts';
-import { eventually, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+import { eventually, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
 
 /** Descriptors left for forwarding beyond what the inspector may hold: 20 proxied requests need 40. */
 const ROOM = 64;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../storage/store.ts';
 import type { ExchangeRecord } from '../../storage/records.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-list-'));
 const db = join(dir, 'rec.sqlite');

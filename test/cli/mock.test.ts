@@ -12,7 +12,7 @@ import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
 import { recordDemoSession } from '../mock/demo-recording.ts';
 import { Store } from '../../storage/store.ts';
 import type { ExchangeDetail, ExchangePage } from '../../model/types.ts';
-import { eventually, projectRoot, startProxyProcess } from '../support/proxy-process.ts';
+import { eventually, projectRoot, startProxyProcess } from '../../support/proxy-process.ts';
 
 let recording: { db: string; dir: string };
 before(async () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 import { demoProtos, writeSampleRecording } from '../capture/sample-recording.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-cli-open-'));

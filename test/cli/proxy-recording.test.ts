@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { createCodec } from '../../proto/codec.ts';
 import { TapJournal } from '../../recorder/tap-journal.ts';
 import { Store } from '../../storage/store.ts';
-import { eventually, projectRoot, startProxyProcess } from '../support/proxy-process.ts';
+import { eventually, projectRoot, startProxyProcess } from '../../support/proxy-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-proxy-recording-'));
 let upstream: ChildProcess;

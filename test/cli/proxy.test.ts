@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../../model/types.ts';
 import { startDemoServer } from '../../demo/server.ts';
-import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
 
 /** Encodes a text-format message with protoc, an encoder nobody here wrote. */
 function protocEncode(type: string, text: string): Buffer {

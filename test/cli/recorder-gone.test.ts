@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ExchangePage } from '../../model/types.ts';
-import { eventually, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+import { eventually, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-recorder-gone-'));
 let upstream: Server;

@@ -11,7 +11,7 @@ import { Recorder } from '../../recorder/recorder.ts';
 import { readCaptureMeta } from '../../storage/capture-meta.ts';
 import { examine } from '../../storage/file-check.ts';
 import { Store } from '../../storage/store.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'ca2-kept-schema-'));
 const file = path.join(dir, 'demo.sqlite');

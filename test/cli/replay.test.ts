@@ -11,7 +11,7 @@ import { demoProtoDir, startDemoServer, type DemoServer } from '../../demo/serve
 import { openForReading } from '../../capture/sources.ts';
 import { Store } from '../../storage/store.ts';
 import { exec, login, recordThrough, tempDb, wsSession } from '../replay/support.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 

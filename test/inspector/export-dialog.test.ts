@@ -11,7 +11,7 @@ import { startInspectorServer, type InspectorServer } from '../../inspector/serv
 import { createCodec } from '../../proto/codec.ts';
 import { Store } from '../../storage/store.ts';
 import { demoProtos, tokens, writeSampleRecording } from '../capture/sample-recording.ts';
-import { launchBrowser, type LaunchedBrowser } from './browser.ts';
+import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-export-dialog-'));
 const token = 'export-dialog-token';

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
 import { writeSampleRecording } from '../capture/sample-recording.ts';
-import { projectRoot } from '../support/proxy-process.ts';
-import { launchBrowser, type LaunchedBrowser } from './browser.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
+import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-read-only-'));
 const db = join(dir, 'rec.sqlite');

@@ -11,8 +11,8 @@ import { startDemoServer, type DemoServer } from '../../demo/server.ts';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
 import type { ExchangePage } from '../../model/types.ts';
 import { exec, login, tempDb } from '../replay/support.ts';
-import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
-import { launchBrowser, type LaunchedBrowser } from './browser.ts';
+import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
+import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
 
 const artifacts = join(projectRoot, 'test-artifacts', 'inspector');
 

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
-import { eventually, startProxyProcess, type ProxyProcess } from '../support/proxy-process.ts';
+import { eventually, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
 import type { Request } from 'playwright-core';
-import { launchBrowser, type LaunchedBrowser } from './browser.ts';
+import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
 
 /** What an attacker's page runs: read the API and open the live stream, from wherever it was served. */
 const attackerPage = (uiOrigin: string) => `<!doctype html><html><body><script>

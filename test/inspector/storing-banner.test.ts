@@ -17,9 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
 import { startInspectorServer, type InspectorServer } from '../../inspector/server/app.ts';
 import { createCodec } from '../../proto/codec.ts';
-import { exec, journalRun } from '../support/journal-run.ts';
+import { exec, journalRun } from '../../support/journal-run.ts';
 import type { Route } from 'playwright-core';
-import { launchBrowser, type LaunchedBrowser } from './browser.ts';
+import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
 
 const EXCHANGES = 300;
 const artifacts = fileURLToPath(new URL('../../test-artifacts/inspector/', import.meta.url));

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import type { ExchangePage, ExchangeSummary } from '../../model/types.ts';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
-import { launchBrowser, type LaunchedBrowser } from './browser.ts';
+import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const artifacts = join(root, 'test-artifacts', 'inspector');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemoClient } from '../../demo/client.ts';
 import { demoProtoDir, startDemoServer } from '../../demo/server.ts';
-import { startProxyProcess } from '../support/proxy-process.ts';
+import { startProxyProcess } from '../../support/proxy-process.ts';
 import type { ExchangeDetail } from '../../model/types.ts';
 import { startMock, type MockServer } from '../../mock/server.ts';
 import { createCodec } from '../../proto/codec.ts';

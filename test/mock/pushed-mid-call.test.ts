@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { signJwt } from '../../demo/jwt.ts';
 import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
-import { startProxyProcess } from '../support/proxy-process.ts';
+import { startProxyProcess } from '../../support/proxy-process.ts';
 import { withMock } from './demo-recording.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-mock-mid-call-'));

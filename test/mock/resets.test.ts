@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { leavings, requestHead, sendAndLeave, webSocketUpgrade } from '../support/resets.ts';
+import { leavings, requestHead, sendAndLeave, webSocketUpgrade } from '../../support/resets.ts';
 import { recordDemoSession, withMock } from './demo-recording.ts';
 
 let recording: { db: string; dir: string };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer as httpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { listen } from '../../proxy/listen.ts';
-import { requestHead, sendAndLeave, webSocketUpgrade } from '../support/resets.ts';
+import { requestHead, sendAndLeave, webSocketUpgrade } from '../../support/resets.ts';
 
 test('names the address and the option to change when the port is taken, and leaves the server reusable', async () => {
   const taken = createServer();

@@ -12,7 +12,7 @@ import { createCodec } from '../../proto/codec.ts';
 import type { TappedFlow } from '../../proxy/tap.ts';
 import { Recorder } from '../../recorder/recorder.ts';
 import { Store } from '../../storage/store.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 
 /** Encodes with protoc and the demo's fuller schema, so the recorder's bundled one sees unknown inner fields. */
 function protocEncode(type: string, text: string): Uint8Array {

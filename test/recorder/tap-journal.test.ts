@@ -13,7 +13,7 @@ import type { RecorderListener } from '../../recorder/recorder.ts';
 import { recoverOrphanedJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
 import { StorageError, Store } from '../../storage/store.ts';
 import { startInspectorServer } from '../../inspector/server/app.ts';
-import { everything, exec, frame, journalRun, ws } from '../support/journal-run.ts';
+import { everything, exec, frame, journalRun, ws } from '../../support/journal-run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-journal-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

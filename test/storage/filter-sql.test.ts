@@ -11,7 +11,7 @@ import { tokenPrefixLength, type ExchangeSummary, type FrameDirection } from '..
 import { compileFilter } from '../../storage/filter-sql.ts';
 import { queryPage, type PlanLimits } from '../../storage/list-query.ts';
 import { Store } from '../../storage/store.ts';
-import { baseTime, sampleTraffic, subjects, tokenPrefixes } from './sample-traffic.ts';
+import { baseTime, sampleTraffic, subjects, tokenPrefixes } from '../../support/sample-traffic.ts';
 
 const now = baseTime + 3 * 86_400_000;
 

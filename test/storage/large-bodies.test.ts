@@ -9,7 +9,7 @@ import { createCodec } from '../../proto/codec.ts';
 import { Recorder } from '../../recorder/recorder.ts';
 import { sqliteReadLimit } from '../../storage/rows.ts';
 import { Store } from '../../storage/store.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'ca2-large-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createCodec } from '../../proto/codec.ts';
 import { fileVersion, migrate, migrations, schemaVersion } from '../../storage/migrations.ts';
 import { Store } from '../../storage/store.ts';
-import { projectRoot } from '../support/proxy-process.ts';
+import { projectRoot } from '../../support/proxy-process.ts';
 
 let dir: string;
 let file: string;

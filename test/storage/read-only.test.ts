@@ -7,7 +7,7 @@ import { openForReading } from '../../capture/sources.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { Recorder } from '../../recorder/recorder.ts';
 import { Store } from '../../storage/store.ts';
-import { exec } from '../support/journal-run.ts';
+import { exec } from '../../support/journal-run.ts';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'ca2-read-only-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

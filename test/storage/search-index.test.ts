@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Store } from '../../storage/store.ts';
-import { sampleTraffic } from './sample-traffic.ts';
+import { sampleTraffic } from '../../support/sample-traffic.ts';
 
 let dir: string;
 let file: string;

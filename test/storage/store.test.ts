@@ -10,7 +10,7 @@ import { createCodec } from '../../proto/codec.ts';
 import type { ExchangeRecord, FrameRecord } from '../../storage/records.ts';
 import { summarize } from '../../storage/rows.ts';
 import { StorageError, Store, type StoreOptions } from '../../storage/store.ts';
-import { sampleTraffic } from './sample-traffic.ts';
+import { sampleTraffic } from '../../support/sample-traffic.ts';
 
 let dir: string;
 let file: string;

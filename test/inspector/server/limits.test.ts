@@ -13,7 +13,7 @@ import { Store } from '../../../storage/store.ts';
 import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
 import { startProxy, type ProxyServer } from '../../../proxy/server.ts';
 import { Tap } from '../../../proxy/tap.ts';
-import { eventually } from '../../support/proxy-process.ts';
+import { eventually } from '../../../support/proxy-process.ts';
 
 const CAP = 20;
 const FLOOD = 300;

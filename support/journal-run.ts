@@ -3,12 +3,12 @@
 // it: for the journal's tests and the inspector's view of a journal being stored.
 
 import Database from 'better-sqlite3';
-import type { Codec } from '../../proto/codec.ts';
-import type { TappedFlow, TappedFrame } from '../../proxy/tap.ts';
-import { Recorder } from '../../recorder/recorder.ts';
-import { replayCall, TapJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
-import { createRing, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
-import { Store } from '../../storage/store.ts';
+import type { Codec } from '../proto/codec.ts';
+import type { TappedFlow, TappedFrame } from '../proxy/tap.ts';
+import { Recorder } from '../recorder/recorder.ts';
+import { replayCall, TapJournal, type TapJournalOptions } from '../recorder/tap-journal.ts';
+import { createRing, RingReader, RingWriter } from '../recorder/tap-ring.ts';
+import { Store } from '../storage/store.ts';
 
 // ClientRequest { trx: "trx-0001", utils { ping {} } } as bytes: field 1 (trx), field 10 (utils).
 const execBody = (n: number) => new Uint8Array([0x0a, 8, ...Buffer.from(`trx-${String(n).padStart(4, '0')}`), 0x52, 2, 0x0a, 0]);

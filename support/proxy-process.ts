@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-const bin = fileURLToPath(new URL('../../bin/ca2-inspector.js', import.meta.url));
+export const projectRoot = fileURLToPath(new URL('../', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/ca2-inspector.js', import.meta.url));
 
 export interface ProxyProcess {
   child: ChildProcess;

@@ -1,8 +1,8 @@
 // Deterministic, varied traffic records for storage tests: every column takes its
 // edge values (nulls, empty lists, sub-millisecond times, both frame directions).
 
-import type { TokenRef } from '../../model/types.ts';
-import type { ExchangeRecord, FrameRecord } from '../../storage/records.ts';
+import type { TokenRef } from '../model/types.ts';
+import type { ExchangeRecord, FrameRecord } from '../storage/records.ts';
 
 /** A small seeded PRNG (mulberry32) so a failing case can be replayed. */
 export function random(seed: number): () => number {
