@@ -4,6 +4,7 @@
 // and every other byte stays as recorded.
 
 import { END_GROUP, LEN, START_GROUP, Wire } from '../proto/wire.ts';
+import { varintBytes } from '../proto/writer.ts';
 
 /**
  * Says what a length-delimited value becomes: new bytes, 'descend' to rewrite it as a
@@ -65,7 +66,7 @@ function rewriteLevel(wire: Wire, start: number, end: number, path: number[], re
     let decision = replace(value, fieldPath, nested);
     if (decision === 'descend') decision = nested ? rewriteLevel(wire, valueStart, valueEnd, fieldPath, replace) : null;
     if (decision !== null) {
-      parts.push(wire.buf.subarray(copiedUpTo, afterTag), varint(decision.length), decision);
+      parts.push(wire.buf.subarray(copiedUpTo, afterTag), varintBytes(decision.length), decision);
       copiedUpTo = valueEnd;
       changed = true;
     }
@@ -74,14 +75,4 @@ function rewriteLevel(wire: Wire, start: number, end: number, path: number[], re
   if (!changed) return null;
   parts.push(wire.buf.subarray(copiedUpTo, end));
   return Buffer.concat(parts);
-}
-
-function varint(value: number): Uint8Array {
-  const out: number[] = [];
-  while (value > 0x7f) {
-    out.push((value & 0x7f) | 0x80);
-    value >>>= 7;
-  }
-  out.push(value);
-  return Uint8Array.from(out);
 }

@@ -3,6 +3,7 @@
 // ServerResponse for a request the recording cannot answer.
 
 import { LEN, VARINT, Wire } from '../proto/wire.ts';
+import { lengthDelimited } from '../proto/writer.ts';
 
 const TRX_FIELD = 1;
 const ERRORS_FIELD = 2;
@@ -58,7 +59,7 @@ export function readTrx(request: Uint8Array): Uint8Array | null {
  */
 export function withTrx(response: Uint8Array, trx: Uint8Array | null): Buffer {
   const { fields } = topLevelFields(response);
-  const replacement = trx === null ? Buffer.alloc(0) : lengthDelimited(TRX_FIELD, trx);
+  const replacement = trx === null ? new Uint8Array(0) : lengthDelimited(TRX_FIELD, trx);
   const parts: Uint8Array[] = [];
   let copied = 0;
   let placed = false;
@@ -76,19 +77,5 @@ export function withTrx(response: Uint8Array, trx: Uint8Array | null): Buffer {
 
 /** A ServerResponse with the request's trx and SE_INTERNAL_SERVER_ERROR, as a ca2 server reports a failure. */
 export function internalErrorResponse(trx: Uint8Array | null): Buffer {
-  return Buffer.concat([trx === null ? Buffer.alloc(0) : lengthDelimited(TRX_FIELD, trx), Buffer.from([(ERRORS_FIELD << 3) | VARINT, SE_INTERNAL_SERVER_ERROR])]);
-}
-
-function lengthDelimited(field: number, value: Uint8Array): Buffer {
-  return Buffer.concat([varint((field << 3) | LEN), varint(value.length), value]);
-}
-
-function varint(value: number): Buffer {
-  const bytes: number[] = [];
-  while (value > 0x7f) {
-    bytes.push((value & 0x7f) | 0x80);
-    value >>>= 7;
-  }
-  bytes.push(value);
-  return Buffer.from(bytes);
+  return Buffer.concat([trx === null ? new Uint8Array(0) : lengthDelimited(TRX_FIELD, trx), Buffer.from([(ERRORS_FIELD << 3) | VARINT, SE_INTERNAL_SERVER_ERROR])]);
 }

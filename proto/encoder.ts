@@ -20,6 +20,7 @@ import {
 import { UserError } from '../model/user-error.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, VARINT, Wire } from './wire.ts';
+import { ProtoWriter } from './writer.ts';
 
 export interface EncodeProblem {
   /** JSON path in the tree's notation: "auth.login.email", "instances.list.ids[2]". */
@@ -60,65 +61,6 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const BASE64 = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
 const DECIMAL = /^-?\d+$/;
-
-class Out {
-  private readonly parts: Uint8Array[] = [];
-  private scratch: number[] = [];
-  length = 0;
-
-  byte(b: number): void {
-    this.scratch.push(b);
-    this.length++;
-  }
-
-  varint(value: bigint | number): void {
-    if (typeof value === 'number' && value >= 0 && value <= UINT32_MAX) {
-      let v = value;
-      while (v > 0x7f) {
-        this.byte((v & 0x7f) | 0x80);
-        v = Math.floor(v / 128);
-      }
-      this.byte(v);
-      return;
-    }
-    let v = BigInt.asUintN(64, BigInt(value));
-    while (v > 0x7fn) {
-      this.byte(Number(v & 0x7fn) | 0x80);
-      v >>= 7n;
-    }
-    this.byte(Number(v));
-  }
-
-  tag(number: number, wireType: number): void {
-    this.varint(number * 8 + wireType);
-  }
-
-  bytes(data: Uint8Array): void {
-    this.settle();
-    this.parts.push(data);
-    this.length += data.length;
-  }
-
-  fixed32(value: number): void {
-    for (let i = 0; i < 4; i++) this.byte((value >>> (8 * i)) & 0xff);
-  }
-
-  fixed64(value: bigint): void {
-    const v = BigInt.asUintN(64, value);
-    for (let i = 0n; i < 8n; i++) this.byte(Number((v >> (8n * i)) & 0xffn));
-  }
-
-  finish(): Uint8Array {
-    this.settle();
-    return this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
-  }
-
-  private settle(): void {
-    if (this.scratch.length === 0) return;
-    this.parts.push(Uint8Array.from(this.scratch));
-    this.scratch = [];
-  }
-}
 
 /** One encoder per codec. */
 export class Encoder {
@@ -252,7 +194,7 @@ export class Encoder {
       else this.problem(join(path, key), `no field named "${key}" in ${plan.fullName ? plan.fullName.slice(1) : 'this message'}`);
     }
     entries.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    const out = new Out();
+    const out = new ProtoWriter();
     for (const [number, unknown, key] of entries) {
       const value = json[key];
       if (value === null || value === undefined) continue;
@@ -272,11 +214,11 @@ export class Encoder {
     return out.finish();
   }
 
-  private field(out: Out, plan: MessagePlan, field: FieldPlan, value: JsonValue, path: string, originals: Original[]): void {
+  private field(out: ProtoWriter, plan: MessagePlan, field: FieldPlan, value: JsonValue, path: string, originals: Original[]): void {
     if (field.map) {
       if (!isObject(value)) return this.problem(path, `expected an object (a map), got ${describe(value)}`);
       for (const [key, entryValue] of Object.entries(value)) {
-        const entry = new Out();
+        const entry = new ProtoWriter();
         const entryPath = `${path}.${key}`;
         this.single(entry, field.map.key, this.mapKey(field.map.key, key, entryPath), entryPath, null, true);
         this.single(entry, field.map.value, entryValue, entryPath, null, true);
@@ -291,7 +233,7 @@ export class Encoder {
     if (!Array.isArray(value)) return this.problem(path, `expected an array, got ${describe(value)}`);
     // protobufjs knows whether the field is packed (proto3's default, [packed = true], editions).
     if (field.packable && value.length > 0 && plan.type?.fieldsById[field.number]?.packed) {
-      const run = new Out();
+      const run = new ProtoWriter();
       value.forEach((item, i) => this.scalar(run, field, item, `${path}[${i}]`));
       out.tag(field.number, LEN);
       const bytes = run.finish();
@@ -304,7 +246,7 @@ export class Encoder {
 
 
   /** One value of a field: written unless it is the default of a field without presence. */
-  private single(out: Out, field: FieldPlan, value: JsonValue, path: string, original: Original | null, always: boolean): void {
+  private single(out: ProtoWriter, field: FieldPlan, value: JsonValue, path: string, original: Original | null, always: boolean): void {
     if (value === null) return;
     if (field.kind === MESSAGE || field.kind === GROUP) {
       const bytes = this.message(field.message!(), value, path, original);
@@ -319,7 +261,7 @@ export class Encoder {
       }
       return;
     }
-    const scalar = new Out();
+    const scalar = new ProtoWriter();
     const isDefault = this.scalar(scalar, field, value, path);
     if (isDefault && !always) return;
     out.tag(field.number, field.wireType);
@@ -327,7 +269,7 @@ export class Encoder {
   }
 
   /** Writes one scalar value (no tag); returns whether it is the type's default. */
-  private scalar(out: Out, field: FieldPlan, value: JsonValue, path: string): boolean {
+  private scalar(out: ProtoWriter, field: FieldPlan, value: JsonValue, path: string): boolean {
     switch (field.kind) {
       case INT32:
       case SINT32:
@@ -489,7 +431,7 @@ export class Encoder {
   }
 
   /** A numbered key: a field the schema does not know, written from the decoder's guess. */
-  private unknownField(out: Out, number: number, value: JsonValue, path: string, originals: Original[], recordedWireType: number | undefined): void {
+  private unknownField(out: ProtoWriter, number: number, value: JsonValue, path: string, originals: Original[], recordedWireType: number | undefined): void {
     if (Array.isArray(value)) {
       value.forEach((item, i) => this.unknownValue(out, number, item, `${path}[${i}]`, originals[i] ?? null, recordedWireType));
       return;
@@ -497,7 +439,7 @@ export class Encoder {
     this.unknownValue(out, number, value, path, originals.length === 1 ? originals[0] : null, recordedWireType);
   }
 
-  private unknownValue(out: Out, number: number, value: JsonValue, path: string, original: Original | null, recordedWireType: number | undefined): void {
+  private unknownValue(out: ProtoWriter, number: number, value: JsonValue, path: string, original: Original | null, recordedWireType: number | undefined): void {
     if (typeof value === 'number') {
       if (!Number.isInteger(value)) return this.problem(path, `an unknown field holds whole numbers (varints), got ${value}`);
       out.tag(number, VARINT);

@@ -30,10 +30,6 @@ export function sint64ToString(lo: number, hi: number): string {
   return int64ToString(vlo, vhi);
 }
 
-export function int32FromVarint(lo: number): number {
-  return lo | 0;
-}
-
 export function sint32FromVarint(lo: number): number {
   return (lo >>> 1) ^ -(lo & 1);
 }
