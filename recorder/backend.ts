@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCodec } from '../proto/codec.ts';
-import type { Dropped } from '../model/types.ts';
 import { Store } from '../storage/store.ts';
 import type { ClosedStats } from './worker-messages.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
@@ -38,9 +37,8 @@ export interface Backend {
   recorder: Recorder;
   /** Where tap calls wait as raw bytes while nobody watches (recorder/tap-journal.ts). */
   journal: TapJournal;
+  store: Store;
   ui: { host: string; port: number };
-  /** Counts what the proxy's side dropped because the recorder was too far behind. */
-  noteDropped(dropped: Dropped): void;
   /** Flushes every record and stops the inspector server; the journal is stored until `deadline` (ms epoch), the rest left in the file. */
   close(deadline: number): Promise<ClosedStats>;
 }
@@ -84,11 +82,8 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
   return {
     recorder,
     journal,
+    store,
     ui: server.address,
-    noteDropped(dropped) {
-      if (dropped.exchanges) store.noteDropped('exchanges', dropped.exchanges);
-      if (dropped.frames) store.noteDropped('frames', dropped.frames);
-    },
     async close(deadline) {
       recorder.stop();
       await server.close();

@@ -10,9 +10,15 @@
 // forwarding a quarter of its throughput, whenever it is done: so it waits for a pause,
 // up to a cap on what may wait (a quick exchange is one call: about two minutes of the
 // bench's saturating load, and about a minute to store), and past that it is paid as
-// calls arrive, a few journal rows at a time. A large journal is made into rows a few
-// journal rows per turn of the event loop, so the ring keeps being read and the
-// inspector answers meanwhile.
+// calls arrive, a few journal rows at a time. A large journal is made into rows in steps
+// of a few milliseconds, one per turn of the event loop, so the ring keeps being read
+// and the inspector answers meanwhile.
+//
+// While someone watches (the terminal printer, a browser), calls go to the recorder as
+// they come, for as long as it keeps up; what it cannot take in one read of the ring is
+// journaled, and made into rows in those steps at once, traffic or not. So a slow
+// recorder's backlog waits on disk, never in memory, and what is watched trails the
+// traffic but keeps coming.
 //
 // Calls reach the recorder in the order they were tapped: once one is journaled, every
 // later one is too, until the journal is empty again. The journal notes which exchange
@@ -23,12 +29,18 @@
 
 import type { Codec } from '../proto/codec.ts';
 import type { Dropped } from '../model/types.ts';
-import { StorageError, type JournalReads, type Store } from '../storage/store.ts';
+import { StorageError, type JournalEntry, type JournalReads, type Store } from '../storage/store.ts';
 import { Recorder } from './recorder.ts';
 import { journalCalls, type TapCall } from './tap-ring.ts';
 
-/** Journal rows made into rows per transaction: a row is one read of the ring, at most a few thousand calls. */
-const EXPAND_ROWS = 8;
+/** Journal rows read ahead from the file, to be made into rows over the next steps (a row is a few dozen calls). */
+const READ_AHEAD_ROWS = 8;
+/**
+ * How long one step of making rows goes on taking the next journal row, in one
+ * transaction: the worker reads the ring between steps, so this bounds how long tap
+ * calls wait there.
+ */
+const STEP_MS = 5;
 /** After a failed write, how long before making rows is tried again (the store retries its queue meanwhile). */
 const RETRY_MS = 250;
 
@@ -56,6 +68,8 @@ export class TapJournal implements JournalReads {
   private lastPutAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private retry: NodeJS.Timeout | null = null;
+  /** Journal rows read from the file and not yet made into rows, oldest first. */
+  private ahead: JournalEntry[] = [];
   /** Whether a turn of making rows in the background is scheduled (setImmediate). */
   private turnScheduled = false;
   /** A reader asked for the rows: the background goes on under traffic too, until the journal is empty. */
@@ -126,7 +140,13 @@ export class TapJournal implements JournalReads {
     this.lastPutAt = Date.now();
     // At the cap, each put is paid for by making the oldest few journal rows into rows.
     while (!this.closing && this.waiting > this.maxJournaled && this.expandSome()) {}
-    this.scheduleWhenQuiet(this.idleAfterMs);
+    if (this.watched()) this.scheduleTurn();
+    else this.scheduleWhenQuiet(this.idleAfterMs);
+  }
+
+  /** Someone watches: the journal is made into rows now, not after the traffic pauses. */
+  private watched(): boolean {
+    return this.recorder.anyoneListening();
   }
 
   beforeRead(): void {
@@ -184,27 +204,40 @@ export class TapJournal implements JournalReads {
   }
 
   /**
-   * Makes the oldest few journal rows into rows, in one transaction with their deletion
-   * and a new note of the open flows, so a crash leaves the rest journaled with what
-   * recovering it needs, and memory holds only those rows' records. Whether any were made
-   * (none: the journal is empty, or writes fail and it waits for a retry).
+   * Makes the oldest journal rows into rows for up to STEP_MS (one at least), in one
+   * transaction with their deletion and a new note of the open flows, so a crash leaves
+   * the rest journaled with what recovering it needs, and memory holds only the rows read
+   * ahead. Whether any were made (none: the journal is empty, or writes fail and it waits
+   * for a retry).
    */
   private expandSome(): boolean {
-    const rows = this.store.journalRows(EXPAND_ROWS);
-    if (rows === null) {
+    if (this.ahead.length === 0) {
+      const rows = this.store.journalRows(READ_AHEAD_ROWS);
+      if (rows === null) {
+        this.retryLater();
+        return false;
+      }
+      if (rows.length === 0) {
+        this.emptied();
+        return false;
+      }
+      this.ahead = rows;
+    } else if (this.store.writesFailing) {
       this.retryLater();
       return false;
     }
-    if (rows.length === 0) {
-      this.emptied();
-      return false;
-    }
+    const until = performance.now() + STEP_MS;
+    let calls = 0;
     this.store.atomically(() => {
-      for (const entry of rows) this.replayRow(entry.seq, entry.records);
+      do {
+        const entry = this.ahead.shift()!;
+        this.replayRow(entry.seq, entry.records);
+        calls += entry.calls;
+      } while (this.ahead.length > 0 && performance.now() < until);
       this.noteOpenFlows();
     });
     // Replayed either way: a failed commit stays queued in the store, which retries it.
-    for (const entry of rows) this.waiting -= entry.calls;
+    this.waiting -= calls;
     if (this.store.writesFailing) {
       this.retryLater();
       return false;
@@ -242,7 +275,7 @@ export class TapJournal implements JournalReads {
   private turn(): void {
     this.turnScheduled = false;
     if (this.stopped || this.waiting === 0) return;
-    if (!this.asked && Date.now() - this.lastPutAt < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs);
+    if (!this.asked && !this.watched() && Date.now() - this.lastPutAt < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs);
     if (this.catchingUp === 0 && this.waiting > this.readWaitCalls) {
       this.catchingUp = this.waiting;
       this.log(`recording: storing ${tapCalls(this.waiting)} journaled under load, in the background; /api/stats counts what is left (journaled).`);

@@ -294,6 +294,26 @@ export class RingReader {
     return { records, count: spans.length, ends };
   }
 
+  /**
+   * How many calls wait to be read: counted by walking their lengths when asked, so the
+   * writer keeps no count of its own.
+   */
+  backlog(): number {
+    const written = Atomics.load(this.control, WRITTEN) >>> 0;
+    let count = 0;
+    for (let at = this.read; at !== written; ) {
+      const pos = at & MASK;
+      const length = this.data.readUInt32LE(pos);
+      if (length === 0) {
+        at = (at + RING_BYTES - pos) >>> 0;
+        continue;
+      }
+      at = (at + align(4 + length)) >>> 0;
+      count++;
+    }
+    return count;
+  }
+
   /** Whether calls wait to be read. */
   waiting(): boolean {
     return this.read !== Atomics.load(this.control, WRITTEN) >>> 0;

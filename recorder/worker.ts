@@ -1,15 +1,15 @@
 // The worker thread that hosts the backend; recorder/worker-bridge.ts is its other end.
 // Tap calls arrive in the shared ring (recorder/tap-ring.ts); messages only start and
-// stop it. Each batch goes to the recorder, or while nobody watches to the journal
-// (recorder/tap-journal.ts).
+// stop it. Each batch goes to the recorder, or to the journal (recorder/tap-journal.ts):
+// while nobody watches, or when the recorder cannot keep up with what they watch.
 
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DEBUG_ENV, describeBug, UserError } from '../model/user-error.ts';
-import { CLOSE_BUDGET_MS, startBackend, type Backend } from './backend.ts';
+import { CLOSE_BUDGET_MS, startBackend } from './backend.ts';
+import { readRing } from './read-ring.ts';
 import { RingReader } from './tap-ring.ts';
-import { replayCall } from './tap-journal.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 /**
@@ -19,16 +19,16 @@ import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 const TEST_EXIT_ON_PATH = 'CA2_INSPECTOR_TEST_RECORDER_EXIT_ON_PATH';
 
 const RECORDER_NICE = 10;
-/** Calls handled per turn of the worker's event loop, so the inspector's requests are served during a flood. */
-const CALLS_PER_TURN = 2_000;
 /** The writer wakes the reader; this only guards against a wake-up that never comes. */
 const WAIT_GUARD_MS = 1_000;
 /**
  * Once woken, the reader lets calls gather this long before it reads them: one turn for
  * many calls rather than a wake-up per call, which cost more than recording the call.
- * With the store's flush interval (50 ms) it bounds what kill -9 can lose to under 100 ms.
+ * What a read takes is committed at its end, so a kill -9 loses what came in the last
+ * GATHER_MS, one step of other work on this thread (a few ms: making a journal row into
+ * rows, a batch of the search index) and one commit.
  */
-const GATHER_MS = 40;
+const GATHER_MS = 20;
 
 const port = parentPort!;
 yieldCpuToForwarding();
@@ -43,26 +43,14 @@ process.on('uncaughtException', (err) => log(`recording: unexpected error, still
 try {
   const backend = await startBackend(setup.options, log);
   const reader = new RingReader(setup.ring);
-  const { recorder, journal } = backend;
   const exitOnPath = process.env[TEST_EXIT_ON_PATH];
-  if (exitOnPath) recorder.addListener({ exchange: (summary) => void (summary.path === exitOnPath && process.exit(70)) });
+  if (exitOnPath) backend.recorder.addListener({ exchange: (summary) => void (summary.path === exitOnPath && process.exit(70)) });
+  const parts = { reader, log, ...backend };
   let closing = false;
-  const drain = (limit: number) => {
-    let more: boolean;
-    if (journal.defers()) {
-      // While writes fail, calls stay in the ring, whose cap and drop counts then apply.
-      const taken = journal.blocked ? null : reader.takeRecords(limit);
-      if (taken) journal.put(taken.records, taken.count, taken.ends);
-      more = taken !== null && reader.waiting();
-    } else {
-      more = reader.drain((call) => replayCall(recorder, call, log), limit);
-    }
-    noteDropped(backend, reader);
-    return more;
-  };
+  backend.store.attachBacklog(() => reader.backlog());
   void (async () => {
     while (!closing) {
-      if (drain(CALLS_PER_TURN)) {
+      if (readRing(parts)) {
         await new Promise((resolve) => setImmediate(resolve));
       } else {
         await reader.wait(WAIT_GUARD_MS);
@@ -74,9 +62,9 @@ try {
     if (message.type !== 'shutdown') return;
     closing = true;
     const deadline = Date.now() + CLOSE_BUDGET_MS;
-    journal.beginClose();
+    backend.journal.beginClose();
     // The proxy writes nothing more once it asked: what the ring holds is all there is.
-    while (drain(CALLS_PER_TURN));
+    while (readRing(parts, true));
     const stats = await backend.close(deadline);
     post({ type: 'closed', stats });
   });
@@ -85,15 +73,10 @@ try {
   post({ type: 'fatal', message: (err as Error).message, cause: err instanceof UserError ? 'user' : 'other' });
 }
 
-function noteDropped(backend: Backend, reader: RingReader): void {
-  const dropped = reader.takeDropped();
-  if (dropped.exchanges || dropped.frames) backend.noteDropped(dropped);
-}
-
 /**
  * On Linux a thread has its own nice value: lowering the recorder's lets the forwarding
  * thread win the CPU when both want it, and recording catches up when traffic pauses
- * (the ring bounds what waits). Elsewhere the thread keeps its priority.
+ * (meanwhile what it cannot take waits in the journal). Elsewhere the thread keeps its priority.
  */
 function yieldCpuToForwarding(): void {
   try {

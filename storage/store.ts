@@ -109,6 +109,12 @@ const maxCachedStatements = 200;
 /** Rows per background step: each is one short transaction, so writes never wait long behind one. */
 const indexBatch = 500;
 const resummariseBatch = 200;
+/**
+ * While writes go on, a step does a tenth of that: it runs on the recorder's thread, which
+ * reads the tap ring only between steps (a full index batch took a quarter of a second there
+ * under load).
+ */
+const busyShare = 10;
 /** Past this many rows waiting for the index, it is also filled between writes, not only when idle. */
 const maxUnindexed = 20_000;
 const progressEveryMs = 2000;
@@ -158,6 +164,7 @@ export class Store {
   /** The newest journal row handed out to be made into rows; its deletion may still be queued. */
   private journalTaken = 0;
   private journal: JournalReads | null = null;
+  private backlog: (() => number) | null = null;
 
   private readonly recording: boolean;
 
@@ -407,6 +414,14 @@ export class Store {
   }
 
   /**
+   * Counts what waits to reach the store (the tap calls in the recorder's ring, not yet
+   * read): added to stats().queued, since a kill -9 loses it as surely as the queue.
+   */
+  attachBacklog(backlog: (() => number) | null): void {
+    this.backlog = backlog;
+  }
+
+  /**
    * Resolves once every call the recorder journaled so far is stored as rows: for a read
    * that must be whole (an export), where a list page may show what is stored so far.
    */
@@ -518,7 +533,7 @@ export class Store {
     return this.read(() => ({
       exchanges: count('exchanges'),
       frames: count('frames'),
-      queued: this.queue.length,
+      queued: this.queue.length + (this.backlog?.() ?? 0),
       writeFailures: this.writeFailures,
       dropped: { ...this.dropped },
       unindexed: this.index.waiting(),
@@ -709,7 +724,7 @@ export class Store {
     }
     let more: boolean;
     try {
-      more = this.backgroundStep();
+      more = this.backgroundStep(busy ? busyShare : 1);
     } catch (err) {
       // A lock or a full disk: the rows stay waiting and are tried again later.
       if (!isTransient(err)) throw err;
@@ -721,10 +736,10 @@ export class Store {
   }
 
   /** One batch of redoing stale rows, or else of indexing, in its own transaction; whether work is left. */
-  private backgroundStep(): boolean {
+  private backgroundStep(share = 1): boolean {
     const done = this.sql.inTransaction(() => {
-      const redone = this.resummariser.step(resummariseBatch);
-      return redone > 0 ? redone : this.index.step(indexBatch);
+      const redone = this.resummariser.step(Math.ceil(resummariseBatch / share));
+      return redone > 0 ? redone : this.index.step(Math.ceil(indexBatch / share));
     });
     return done > 0;
   }

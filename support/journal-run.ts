@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import type { Codec } from '../proto/codec.ts';
 import type { TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import { Recorder } from '../recorder/recorder.ts';
-import { replayCall, TapJournal, type TapJournalOptions } from '../recorder/tap-journal.ts';
+import { readRing, type ReadLimits } from '../recorder/read-ring.ts';
+import { TapJournal, type TapJournalOptions } from '../recorder/tap-journal.ts';
 import { createRing, RingReader, RingWriter } from '../recorder/tap-ring.ts';
 import { Store } from '../storage/store.ts';
 
@@ -42,16 +43,9 @@ export function journalRun(file: string, codec: Codec, options: Partial<TapJourn
   TapJournal.recover(store, codec, () => undefined);
   const recorder = new Recorder(codec, store);
   const journal = new TapJournal(store, recorder, { log: () => undefined, idleAfterMs: 60_000, ...options });
-  /** What worker.ts does with each batch. */
-  const pump = () => {
-    while (reader.waiting()) {
-      if (journal.defers()) {
-        const taken = reader.takeRecords(3);
-        if (taken) journal.put(taken.records, taken.count, taken.ends);
-      } else {
-        reader.drain((call) => replayCall(recorder, call, () => undefined), 3);
-      }
-    }
+  /** What worker.ts does until the ring is read: by default in journal rows of 3 calls, and with no clock on the live path. */
+  const pump = (limits: ReadLimits = { journalRowCalls: 3, liveTurnMs: Infinity }) => {
+    while (readRing({ reader, recorder, journal, store, log: () => undefined }, false, limits));
   };
   const rows = () => {
     const db = new Database(file, { readonly: true });

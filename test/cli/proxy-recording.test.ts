@@ -1,18 +1,20 @@
-// The real proxy command under WebSocket load: a flood is recorded frame for frame, and
-// kill -9 loses at most the traffic of the last moments before it.
+// The real proxy command under load: a WebSocket flood is recorded frame for frame, and
+// kill -9 under mixed load loses at most the traffic of the last moments before it.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { WebSocket } from 'ws';
 import { createCodec } from '../../proto/codec.ts';
 import { TapJournal } from '../../recorder/tap-journal.ts';
 import { Store } from '../../storage/store.ts';
+import { execTrx, frameBody, type MixedLoadReport } from '../../support/mixed-load.ts';
 import { eventually, projectRoot, startProxyProcess } from '../../support/proxy-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-proxy-recording-'));
@@ -72,43 +74,61 @@ describe('recording WebSocket traffic through the proxy command', () => {
     }
     assert.equal(frameCount(db, 'server'), events + 1);
   });
+});
 
-  test('loses at most the last moments of traffic to kill -9', async (t) => {
-    const db = join(dir, 'killed.sqlite');
-    const proxy = await startProxyProcess(['--upstream', upstreamUrl, '--db', db, '--quiet']);
-    // Client frames at a steady pace; with count=0 the upstream answers only the first.
-    const ws = new WebSocket(`${proxy.proxyUrl.replace('http', 'ws')}/ws?count=0`, { perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
+/**
+ * What kill -9 may lose, by design: what came since the recorder last read the ring (it
+ * reads every 20 ms), waiting for one step of other work on its thread (a few ms), and
+ * one commit (recorder/worker.ts). Under this load both cores are busy and the recorder's
+ * thread runs at a lower priority, so those milliseconds stretch; this leaves room for
+ * that, and is an order of magnitude under what a backlog kept in memory loses (seconds).
+ */
+const LOSS_BOUND_MS = 250;
+
+describe('what kill -9 loses under mixed load', () => {
+  for (const printing of [true, false]) {
+    test(`everything answered more than ${LOSS_BOUND_MS} ms before kill -9 is in the file, ${printing ? 'with the terminal printing every exchange' : 'with --quiet'}`, async (t) => {
+      const db = join(dir, `mixed-${printing ? 'printing' : 'quiet'}.sqlite`);
+      const load = fork(fileURLToPath(new URL('../../support/mixed-load.ts', import.meta.url)), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      let report: MixedLoadReport;
+      let proxy;
+      try {
+        const { upstream } = await new Promise<{ upstream: string }>((resolve) => load.once('message', resolve));
+        proxy = await startProxyProcess(['--upstream', upstream, '--db', db, ...(printing ? [] : ['--quiet'])]);
+        const reported = new Promise<MixedLoadReport>((resolve) => load.once('message', resolve));
+        load.send({ proxyUrl: proxy.proxyUrl, proxyPid: proxy.child.pid, killAfterMs: 8_000 });
+        report = await reported;
+        await proxy.stop();
+      } finally {
+        load.kill();
+        await proxy?.stop();
+      }
+      const { killedAt, exec, frames } = report;
+      assert.equal(proxy.lines.some((line) => / exec {2}/.test(line)), printing, 'the terminal printed exchanges, or none');
+      // What the run journaled is in the file as raw calls: the next proxy run (as recorder/backend.ts starts) makes it into rows.
+      const codec = createCodec();
+      const next = Store.open(db, { codec, recording: true });
+      TapJournal.recover(next, codec, () => undefined);
+      next.close();
+
+      const reader = new Database(db, { readonly: true });
+      const storedTrx = new Set(reader.prepare("SELECT trx FROM exchanges WHERE kind = 'exec'").pluck().all() as string[]);
+      const storedFrames = new Set((reader.prepare('SELECT direction, body FROM frames').all() as { direction: string; body: Buffer }[]).map((f) => `${f.direction} ${f.body.toString('latin1')}`));
+      reader.close();
+      /** How long before the kill each answered call or frame that is not in the file was answered. */
+      const lostAges = (answered: number[][], stored: (client: number, n: number) => boolean) =>
+        answered.flatMap((times, client) => times.flatMap((at, n) => (stored(client, n) ? [] : [killedAt - at])));
+      const execLost = lostAges(exec, (client, n) => storedTrx.has(execTrx(client, n)));
+      const framesLost = lostAges(frames, (client, n) => {
+        const body = frameBody(client, n).toString('latin1');
+        return storedFrames.has(`client ${body}`) && storedFrames.has(`server ${body}`);
+      });
+      const count = (answered: number[][]) => answered.reduce((n, times) => n + times.length, 0);
+      const oldest = (ages: number[]) => Math.round(ages.reduce((a, b) => Math.max(a, b), 0));
+      t.diagnostic(`answered ${count(exec)} calls and ${count(frames)} frames; lost ${execLost.length} calls (the oldest answered ${oldest(execLost)} ms before kill -9) and ${framesLost.length} frames (${oldest(framesLost)} ms)`);
+      assert.ok(count(exec) > 1000 && count(frames) > 1000, 'the load ran');
+      assert.deepEqual(execLost.filter((age) => age > LOSS_BOUND_MS), [], 'calls answered earlier are all stored');
+      assert.deepEqual(framesLost.filter((age) => age > LOSS_BOUND_MS), [], 'frames echoed earlier are all stored, both ways');
     });
-    ws.send(wsAuth);
-    const sentAt: number[] = [];
-    ws.on('error', () => undefined);
-    const sender = setInterval(() => {
-      if (ws.readyState !== ws.OPEN) return;
-      ws.send(Buffer.concat([Buffer.from([0x12, 8]), Buffer.from(String(sentAt.length).padStart(8, '0'))]));
-      sentAt.push(performance.now());
-    }, 2);
-    await new Promise((r) => setTimeout(r, 2000));
-    const killedAt = performance.now();
-    proxy.child.kill('SIGKILL');
-    clearInterval(sender);
-    await proxy.stop();
-    const sent = sentAt.filter((at) => at <= killedAt).length;
-    // Nobody watched, so the last traffic may still be journaled raw: a reader reads it from a copy,
-    // and the next proxy run (as recorder/backend.ts starts) makes it into rows in the file.
-    const list = spawnSync(process.execPath, ['bin/ca2-inspector.js', 'list', '--db', db, '--limit', '1'], { cwd: projectRoot, encoding: 'utf8' });
-    assert.equal(list.status, 0, list.stderr);
-    const codec = createCodec();
-    const next = Store.open(db, { codec, recording: true });
-    TapJournal.recover(next, codec, () => undefined);
-    next.close();
-    const stored = frameCount(db, 'client') - 1;
-    assert.ok(stored > 0 && stored <= sent, `stored ${stored} of ${sent}`);
-    // Frames reach the recorder in order, so those lost are the last ones sent.
-    const lostWindowMs = stored === sent ? 0 : killedAt - sentAt[stored];
-    t.diagnostic(`sent ${sent}, stored ${stored}, lost ${sent - stored}: those sent in the last ${lostWindowMs.toFixed(0)} ms before kill -9 (the recorder reads every 40 ms and commits every 50 ms)`);
-    assert.ok(lostWindowMs < 1000, `frames sent ${lostWindowMs.toFixed(0)} ms before kill -9 were lost`);
-  });
+  }
 });

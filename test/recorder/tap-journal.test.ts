@@ -73,6 +73,34 @@ describe('tap journal', () => {
     r.close();
   });
 
+  test('while someone watches, what the recorder cannot take as it comes is journaled and made into rows at once, traffic or not, in order', { timeout: 30_000 }, async () => {
+    const r = run();
+    const seen: string[] = [];
+    r.recorder.addListener({ exchange: (summary) => void seen.push(summary.trx!) });
+    const trx = (id: number) => `trx-${String(id).padStart(4, '0')}`;
+    // No time for recording in a read: it records one look's worth of calls, and journals the rest.
+    const slow = { journalRowCalls: 3, liveTurnMs: 0 };
+    for (let id = 1; id <= 40; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump(slow);
+    assert.ok(r.store.stats().journaled > 0, 'some calls were journaled');
+    assert.ok(r.rows().journaled > 0, 'and committed with the read');
+    const before = r.rows().exchanges.length;
+    // Traffic goes on, a call per turn: the journal never waits for a pause (the harness's is a minute).
+    let id = 40;
+    while (r.rows().exchanges.length <= before && id < 10_000) {
+      r.writer.exchangeEnded(exec(++id), 'with');
+      r.pump(slow);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(r.rows().exchanges.length > before, 'journaled calls became rows while traffic went on');
+    while (r.store.stats().journaled > 0) await new Promise((resolve) => setImmediate(resolve));
+    r.store.flush();
+    const all = Array.from({ length: id }, (_, i) => trx(i + 1));
+    assert.deepEqual(r.rows().exchanges.map((e) => e.trx), all, 'every call, in the order tapped');
+    assert.deepEqual(seen, all, 'the watcher was told of each, in order');
+    r.close();
+  });
+
   test('under load with nobody watching, the journal is made into rows as it grows past its cap', () => {
     const r = run(undefined, { maxJournaled: 5 });
     for (let id = 1; id <= 40; id++) r.writer.exchangeEnded(exec(id), 'with');

@@ -125,6 +125,21 @@ describe('tap ring', () => {
     assert.deepEqual(rest, Array.from({ length: written + 1 - 10 }, (_, i) => i + 10));
   });
 
+  test('counts the calls waiting to be read, across the end of the ring', () => {
+    const ring = createRing();
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    assert.equal(reader.backlog(), 0);
+    // 3 MiB frames: the 22nd does not fit before the end, so the writer skips it and starts over.
+    for (let seq = 0; seq < 21; seq++) writer.wsFrame(frame(seq, 3 << 20));
+    assert.equal(reader.backlog(), 21);
+    reader.drain(() => undefined, 15);
+    for (let seq = 21; seq < 30; seq++) writer.wsFrame(frame(seq, 3 << 20));
+    assert.equal(reader.backlog(), 15, 'six left before the end, nine after it');
+    assert.equal(readAll(reader).length, 15);
+    assert.equal(reader.backlog(), 0);
+  });
+
   test('a call larger than the whole ring is refused, not written in part', () => {
     const ring = createRing();
     const writer = new RingWriter(ring);

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { FilterError } from '../../model/filter.ts';
 import { createCodec } from '../../proto/codec.ts';
+import { createRing, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
 import type { ExchangeRecord, FrameRecord } from '../../storage/records.ts';
 import { summarize } from '../../storage/rows.ts';
 import { StorageError, Store, type StoreOptions } from '../../storage/store.ts';
@@ -310,6 +311,18 @@ describe('Store', () => {
     assert.equal(countRows(reader), 0);
     assert.equal(store.stats().queued, 1);
     await until(() => countRows(reader) === 1);
+  });
+
+  it('counts in queued the tap calls still waiting in the ring for the recorder', () => {
+    const store = openStore({ flushIntervalMs: 60_000 });
+    const ring = createRing();
+    const writer = new RingWriter(ring);
+    store.attachBacklog(() => new RingReader(ring).backlog());
+    store.putExchange(exec(1));
+    for (let seq = 0; seq < 3; seq++) {
+      writer.wsFrame({ flowId: 1, seq, direction: 'client', at: 1_764_000_000_000, opcode: 2, body: new Uint8Array(4), size: 4, truncated: false });
+    }
+    assert.equal(store.stats().queued, 4);
   });
 
   it('commits at once when the queue reaches maxBatch', () => {
