@@ -15,6 +15,9 @@ import { recoveredNotice, TapJournal } from './tap-journal.ts';
 import { TerminalPrinter } from './printer.ts';
 import { ReplayService } from '../replay/service.ts';
 
+/** For tests of a full disk: the file may grow to this many bytes, and writes past it fail as on a full disk. */
+const TEST_MAX_DB_BYTES = 'CA2_INSPECTOR_TEST_MAX_DB_BYTES';
+
 /** How long closing may spend storing the journal, from the moment shutdown begins: within the worker bridge's close timeout (15 s). */
 export const CLOSE_BUDGET_MS = 10_000;
 
@@ -51,6 +54,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
     recording: true,
     onError: (message) => log(`recording: ${message}`),
     onNotice: (message) => log(`recording: ${message}`),
+    ...(process.env[TEST_MAX_DB_BYTES] ? { maxBytes: Number(process.env[TEST_MAX_DB_BYTES]) } : {}),
   });
   const recovered = TapJournal.recover(store, codec, log);
   if (recovered > 0) log(`recording: ${recoveredNotice(options.db, recovered)}`);
@@ -92,8 +96,8 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       // bridge's close timeout allows: that stays journaled, for the next run or reader.
       journal.finish(deadline);
       journal.stop();
-      // The totals printed at exit must count what is still queued.
-      store.flush();
+      // The totals printed at exit must count what is still queued: written, or dropped if it cannot be.
+      store.flushForGood();
       const { exchanges, frames, writeFailures, dropped } = store.stats();
       store.close();
       return { exchanges, frames, writeFailures, dropped };

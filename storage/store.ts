@@ -550,12 +550,7 @@ export class Store {
   /** Flushes (waiting a little longer than usual for a lock), then closes. */
   close(): void {
     if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.background) clearTimeout(this.background);
-    this.background = null;
-    this.db.pragma(`busy_timeout = ${patientBusyTimeoutMs}`);
-    this.flush();
+    this.flushForGood();
     if (this.recording) {
       try {
         this.releaseJournal();
@@ -563,14 +558,31 @@ export class Store {
         // Read-only or locked now: a reader sees the process gone, which says the same.
       }
     }
+    this.closed = true;
+    this.statements.clear();
+    this.db.close();
+  }
+
+  /**
+   * The last write before closing: what is queued is written, waiting longer than usual
+   * for a lock, and what still cannot be is counted dropped and said. No retries follow:
+   * stats() after it counts everything this store lost.
+   */
+  flushForGood(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.background) clearTimeout(this.background);
+    this.background = null;
+    this.db.pragma(`busy_timeout = ${patientBusyTimeoutMs}`);
+    this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (this.queue.length > 0) {
       for (const entry of this.queue) this.countDropped(entry);
       this.onError(`${this.queue.length} records could not be written to ${this.file} before closing and are lost.`);
       this.replaceQueue([]);
     }
-    this.closed = true;
-    this.statements.clear();
-    this.db.close();
   }
 
   /** What reads do first: the journal made into rows (or begun), and the queue written. */

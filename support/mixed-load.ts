@@ -38,26 +38,12 @@ const execRequest = (trx: string) => Buffer.concat([field(1, Buffer.from(trx)), 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await run();
 
 async function run(): Promise<void> {
-  const upstream = await startUpstream();
-  process.send!({ upstream });
+  process.send!({ upstream: (await startUpstream()).url });
   const { proxyUrl, proxyPid, killAfterMs } = await new Promise<{ proxyUrl: string; proxyPid: number; killAfterMs: number }>((resolve) => process.once('message', resolve));
   let stopped = false;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: EXEC_CLIENTS });
-  const exec = Array.from({ length: EXEC_CLIENTS }, () => [] as number[]);
+  const exec = execClients(proxyUrl, EXEC_CLIENTS, () => stopped).answered;
   const frames = Array.from({ length: WS_CLIENTS }, () => [] as number[]);
 
-  const execClient = async (client: number) => {
-    const answered = exec[client]!;
-    while (!stopped) {
-      const body = execRequest(execTrx(client, answered.length));
-      try {
-        await post(`${proxyUrl}/exec`, body, agent);
-      } catch {
-        return;
-      }
-      if (!stopped) answered.push(performance.now());
-    }
-  };
   const wsClient = async (client: number) => {
     const echoed = frames[client]!;
     const ws = new WebSocket(`${proxyUrl.replace('http', 'ws')}/ws`, { perMessageDeflate: false });
@@ -75,12 +61,33 @@ async function run(): Promise<void> {
   };
 
   for (let client = 0; client < WS_CLIENTS; client++) void wsClient(client);
-  for (let client = 0; client < EXEC_CLIENTS; client++) void execClient(client);
   await new Promise((resolve) => setTimeout(resolve, killAfterMs));
   const killedAt = performance.now();
   process.kill(proxyPid, 'SIGKILL');
   stopped = true;
   process.send!({ killedAt, exec, frames } satisfies MixedLoadReport, () => process.exit(0));
+}
+
+/**
+ * `clients` /exec clients, one call at a time each (trx execTrx(client, n)), until
+ * `stopped()`: per client, when each call was answered (the last ones after `stopped()`
+ * too); `done` once all have stopped.
+ */
+export function execClients(proxyUrl: string, clients: number, stopped: () => boolean): { answered: number[][]; done: Promise<void> } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const answered = Array.from({ length: clients }, () => [] as number[]);
+  const client = async (times: number[], index: number) => {
+    while (!stopped()) {
+      try {
+        await post(`${proxyUrl}/exec`, execRequest(execTrx(index, times.length)), agent);
+      } catch {
+        return;
+      }
+      times.push(performance.now());
+    }
+  };
+  const done = Promise.all(answered.map(client)).then(() => agent.destroy());
+  return { answered, done };
 }
 
 function post(url: string, body: Buffer, agent: http.Agent): Promise<void> {
@@ -96,7 +103,7 @@ function post(url: string, body: Buffer, agent: http.Agent): Promise<void> {
 }
 
 /** /exec answers a ServerResponse echoing the request's trx; /ws answers WsAuth with an empty WsEvent, then echoes each frame. */
-async function startUpstream(): Promise<string> {
+export async function startUpstream(): Promise<{ url: string; close(): void }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -108,7 +115,8 @@ async function startUpstream(): Promise<string> {
       res.end(body);
     });
   });
-  new WebSocketServer({ server, path: '/ws' }).on('connection', (ws) => {
+  const wss = new WebSocketServer({ server, path: '/ws' });
+  wss.on('connection', (ws) => {
     ws.on('error', () => undefined);
     ws.once('message', () => {
       ws.send(Buffer.alloc(0));
@@ -116,5 +124,12 @@ async function startUpstream(): Promise<string> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close() {
+      wss.close();
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,7 +14,7 @@ import { WebSocket } from 'ws';
 import { createCodec } from '../../proto/codec.ts';
 import { TapJournal } from '../../recorder/tap-journal.ts';
 import { Store } from '../../storage/store.ts';
-import { execTrx, frameBody, type MixedLoadReport } from '../../support/mixed-load.ts';
+import { execClients, execTrx, frameBody, startUpstream, type MixedLoadReport } from '../../support/mixed-load.ts';
 import { eventually, projectRoot, startProxyProcess } from '../../support/proxy-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-proxy-recording-'));
@@ -131,4 +131,42 @@ describe('what kill -9 loses under mixed load', () => {
       assert.deepEqual(framesLost.filter((age) => age > LOSS_BOUND_MS), [], 'frames echoed earlier are all stored, both ways');
     });
   }
+});
+
+describe('recording onto a full disk', () => {
+  test('with --quiet, the exit line counts every exchange that did not reach the file', async () => {
+    const db = join(dir, 'full.sqlite');
+    Store.open(db).close();
+    const upstream = await startUpstream();
+    // Room for a second or so of this load: the disk is full long before the run ends.
+    const proxy = await startProxyProcess(['--upstream', upstream.url, '--db', db, '--quiet'], 30_000, { CA2_INSPECTOR_TEST_MAX_DB_BYTES: String(statSync(db).size + 256 * 1024) });
+    let stopped = false;
+    const { answered, done } = execClients(proxy.proxyUrl, 20, () => stopped);
+    try {
+      await eventually(() => proxy.lines.find((line) => /the disk or the size limit is full/.test(line)), 'the disk filling up', 60_000);
+      // Traffic goes on against the full disk: the recorder cannot write what it takes from the ring.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      stopped = true;
+      await done;
+      assert.equal(await proxy.stop('SIGINT'), 0, proxy.lines.join('\n'));
+    } finally {
+      stopped = true;
+      upstream.close();
+      await proxy.stop('SIGKILL');
+    }
+    const exit = proxy.lines.find((line) => /this run recorded/.test(line)) ?? '';
+    const dropped = Number(/; ([\d,]+) exchange\(s\) dropped/.exec(exit)?.[1]!.replace(/,/g, '') ?? 0);
+
+    // The file as the next run finds it, with room again: what was journaled in time is made into rows.
+    const codec = createCodec();
+    const next = Store.open(db, { codec, recording: true });
+    TapJournal.recover(next, codec, () => undefined);
+    next.close();
+    const reader = new Database(db, { readonly: true });
+    const stored = reader.prepare("SELECT count(*) FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.kind = 'exec' AND b.response_truncated = 0").pluck().get() as number;
+    reader.close();
+    const calls = answered.reduce((n, times) => n + times.length, 0);
+    assert.ok(dropped > 0, exit);
+    assert.equal(stored + dropped, calls, `${calls} calls answered, ${stored} in the file with their bodies: ${exit}`);
+  });
 });

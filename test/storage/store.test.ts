@@ -416,6 +416,18 @@ describe('Store write failures', () => {
     assert.deepEqual(store.listExchanges({}).items, []);
   });
 
+  it('counts in stats, before closing, what its last write could not store', () => {
+    const messages: string[] = [];
+    const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000, maxBytes: 256 * 1024 });
+    const big = (id: number) => exec(id, { request: { ...exec(id).request, body: new Uint8Array(100_000).fill(id), size: 100_000 } });
+    for (let id = 1; id <= 5; id++) store.putExchange(big(id));
+    store.putJournal(new Uint8Array(100_000), 40, { exchanges: 30, frames: 9 });
+    store.flushForGood();
+    assert.deepEqual(store.stats().dropped, { exchanges: 35, frames: 9 }, 'the exchanges and the journaled calls that end exchanges and frames');
+    assert.equal(store.stats().queued, 0);
+    assert.match(messages.at(-1)!, /6 records could not be written to .* before closing and are lost\.$/);
+  });
+
   it('drops only a record SQLite refuses and writes the rest of its batch', () => {
     const messages: string[] = [];
     const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000 });
