@@ -76,7 +76,10 @@ export class TapJournal implements JournalReads {
   private asked = false;
   /** Calls waiting when a large catch-up began, for its notice; 0 when none is under way. */
   private catchingUp = 0;
-  private readonly whenEmpty: (() => void)[] = [];
+  /** Calls this journal has made into rows so far: a reader waits for a count, not for an empty journal, which traffic may never leave. */
+  private made = 0;
+  /** Readers waiting for what was journaled when they asked: until `made` reaches `until`. */
+  private readonly waiters: { until: number; resolve: () => void }[] = [];
   private stopped = false;
   /** Shutting down: the ring's last calls are journaled as they are, since finish() decides what is stored in time. */
   private closing = false;
@@ -158,7 +161,7 @@ export class TapJournal implements JournalReads {
   stored(): Promise<void> {
     if (this.waiting === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.whenEmpty.push(resolve);
+      this.waiters.push({ until: this.made + this.waiting, resolve });
       this.ask();
     });
   }
@@ -196,7 +199,7 @@ export class TapJournal implements JournalReads {
     this.stopped = true;
     this.store.attachJournal(null);
     // Nothing more will be made into rows by this journal: whoever waits reads what there is.
-    for (const resolve of this.whenEmpty.splice(0)) resolve();
+    for (const { resolve } of this.waiters.splice(0)) resolve();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.retry) clearTimeout(this.retry);
@@ -238,6 +241,12 @@ export class TapJournal implements JournalReads {
     });
     // Replayed either way: a failed commit stays queued in the store, which retries it.
     this.waiting -= calls;
+    this.made += calls;
+    if (!this.store.writesFailing) {
+      for (let i = this.waiters.length - 1; i >= 0; i--) {
+        if (this.waiters[i]!.until <= this.made) this.waiters.splice(i, 1)[0]!.resolve();
+      }
+    }
     if (this.store.writesFailing) {
       this.retryLater();
       return false;
@@ -262,7 +271,7 @@ export class TapJournal implements JournalReads {
     this.asked = false;
     if (this.catchingUp > 0) this.log(`recording: the ${tapCalls(this.catchingUp)} journaled under load are stored.`);
     this.catchingUp = 0;
-    for (const resolve of this.whenEmpty.splice(0)) resolve();
+    for (const { resolve } of this.waiters.splice(0)) resolve();
   }
 
   /** A reader wants the rows: they are made in the background from now on, traffic or not. */

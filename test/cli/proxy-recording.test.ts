@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { WebSocket } from 'ws';
 import { createCodec } from '../../proto/codec.ts';
 import { TapJournal } from '../../recorder/tap-journal.ts';
+import type { StoreStats } from '../../model/types.ts';
 import { Store } from '../../storage/store.ts';
 import { execClients, execTrx, frameBody, startUpstream, type MixedLoadReport } from '../../support/mixed-load.ts';
 import { eventually, projectRoot, startProxyProcess } from '../../support/proxy-process.ts';
@@ -168,5 +169,57 @@ describe('recording onto a full disk', () => {
     const calls = answered.reduce((n, times) => n + times.length, 0);
     assert.ok(dropped > 0, exit);
     assert.equal(stored + dropped, calls, `${calls} calls answered, ${stored} in the file with their bodies: ${exit}`);
+  });
+});
+
+describe('an export from the inspector while traffic is recorded', () => {
+  test('recording goes on while a large export runs, nothing is dropped, and the download holds everything asked for', { timeout: 180_000 }, async (t) => {
+    const db = join(dir, 'exported.sqlite');
+    // The proxy's own temporary folder: the export's working folder (capture/export.ts) is
+    // there exactly while it writes the file, which tells the test that it is under way.
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const exporting = () => readdirSync(tmp).some((name) => name.startsWith('ca2-export-'));
+    const upstream = await startUpstream();
+    const proxy = await startProxyProcess(['--upstream', upstream.url, '--db', db, '--quiet'], 30_000, { TMPDIR: tmp });
+    let stopped = false;
+    const { done } = execClients(proxy.proxyUrl, 20, () => stopped);
+    const stats = async () => (await (await proxy.api('/api/stats')).json()) as StoreStats;
+    // Quick calls, nobody watching: each is one journaled tap call until something reads.
+    const recorded = (s: StoreStats) => s.exchanges + s.journaled;
+    try {
+      await eventually(async () => (recorded(await stats()) >= 10_000 ? true : undefined), '10,000 exchanges recorded', 120_000);
+      const asked = recorded(await stats());
+      let downloaded = false;
+      const download = proxy.api('/api/export?format=har').then(async (response) => {
+        const text = await response.text();
+        downloaded = true;
+        return { status: response.status, text };
+      });
+      await eventually(() => exporting() || downloaded || undefined, 'the export under way', 120_000);
+      // Stats asked and answered while the export still writes its file, traffic going on.
+      const during: StoreStats[] = [];
+      while (!downloaded) {
+        const s = await stats();
+        if (exporting()) during.push(s);
+      }
+      const { status, text } = await download;
+      stopped = true;
+      await done;
+      const after = await eventually(async () => {
+        const s = await stats();
+        return s.queued === 0 && s.journaled === 0 ? s : undefined;
+      }, 'every record written');
+      t.diagnostic(`${during.length} stats answered while the export wrote its file; ${asked} exchanges when it was asked for, ${after.exchanges} at the end`);
+      assert.equal(status, 200, text.slice(0, 500));
+      assert.ok(during.length >= 2, `stats answered ${during.length} times while the export wrote its file`);
+      assert.ok(recorded(during.at(-1)!) > recorded(during[0]!), 'traffic was recorded meanwhile');
+      assert.deepEqual(after.dropped, { exchanges: 0, frames: 0 });
+      const entries = (JSON.parse(text) as { log: { entries: unknown[] } }).log.entries.length;
+      assert.ok(entries >= asked && entries <= after.exchanges, `${entries} exchanges exported, ${asked} recorded when asked`);
+    } finally {
+      stopped = true;
+      upstream.close();
+      await proxy.stop();
+    }
   });
 });

@@ -140,6 +140,25 @@ describe('tap journal', () => {
     assert.deepEqual(everything(r.file), everything(waited.file));
   });
 
+  test('a reader waits for what was journaled when it asked, not for traffic that keeps coming after', { timeout: 60_000 }, async () => {
+    const r = run(undefined, { readWaitCalls: 5 });
+    for (let id = 1; id <= 30; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    let answered = false;
+    void r.store.whenStored().then(() => (answered = true));
+    // Calls arrive faster than they are made into rows: the journal never empties.
+    let id = 30;
+    for (let turn = 0; turn < 200 && !answered; turn++) {
+      for (let i = 0; i < 300; i++) r.writer.exchangeEnded(exec(++id), 'with');
+      r.pump();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(answered, 'the reader was answered');
+    assert.ok(r.store.stats().journaled > 0, 'while later calls were still journaled');
+    assert.deepEqual(r.rows().exchanges.slice(0, 30).map((e) => e.trx), Array.from({ length: 30 }, (_, i) => `trx-${String(i + 1).padStart(4, '0')}`), 'with every call journaled before it asked stored');
+    r.close();
+  });
+
   test('writes that fail while a journal is stored in the background are retried, and whoever waits gets every row', { timeout: 30_000 }, async () => {
     const r = run(undefined, { readWaitCalls: 5 });
     for (let id = 1; id <= 30; id++) r.writer.exchangeEnded(exec(id), 'with');
