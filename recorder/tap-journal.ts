@@ -242,14 +242,12 @@ export class TapJournal implements JournalReads {
     // Replayed either way: a failed commit stays queued in the store, which retries it.
     this.waiting -= calls;
     this.made += calls;
-    if (!this.store.writesFailing) {
-      for (let i = this.waiters.length - 1; i >= 0; i--) {
-        if (this.waiters[i]!.until <= this.made) this.waiters.splice(i, 1)[0]!.resolve();
-      }
-    }
     if (this.store.writesFailing) {
       this.retryLater();
       return false;
+    }
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.until <= this.made) this.waiters.splice(i, 1)[0]!.resolve();
     }
     if (this.waiting <= 0) this.emptied();
     return true;

@@ -570,12 +570,11 @@ export class Store {
    */
   flushForGood(): void {
     if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     if (this.background) clearTimeout(this.background);
     this.background = null;
     this.db.pragma(`busy_timeout = ${patientBusyTimeoutMs}`);
     this.flush();
+    // Neither the flush timer nor a failed flush's retry follows.
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.queue.length > 0) {
