@@ -9,6 +9,7 @@ import { exchangeKind } from '../proxy/http.ts';
 import type { FlowError, TappedClose, TappedFrame } from '../proxy/tap.ts';
 import { isExchangeName } from '../storage/content-keys.ts';
 import type { CapturedExchange } from './captured.ts';
+import { LATEST_TIME_MS } from '../storage/value-check.ts';
 
 export class HarError extends UserError {}
 
@@ -16,8 +17,6 @@ type Json = Record<string, unknown>;
 
 /** Playwright writes WebSocket message times in ms, the others in seconds: anything past this is ms. */
 const LATEST_EPOCH_SECONDS = 1e11;
-/** Times are kept between 1970 and the end of 9999: what an ISO date holds in four digits. */
-const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** A frame's seq is part of its search row id (storage/migrations.ts, version 2), which leaves it 32 bits. */
 const MAX_SEQ = 2 ** 31 - 1;
 /** RFC 6455: a close frame's payload is at most 125 bytes, two of them the code. */

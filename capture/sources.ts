@@ -97,6 +97,12 @@ export function readSource(file: string): { exchanges: CapturedExchange[]; descr
       throw err;
     }
     try {
+      const bad = source.store.impossibleValue();
+      if (bad) {
+        throw new SourceError(
+          `${file}: exchange ${bad.exchangeId} has ${bad.column} ${JSON.stringify(bad.value) ?? String(bad.value)}, not ${bad.expected}; nothing from this file was imported.`,
+        );
+      }
       return { exchanges: allExchanges(source.store), descriptorSet: source.schema?.descriptorSet ?? null };
     } finally {
       source.close();

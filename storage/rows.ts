@@ -20,9 +20,18 @@ export function durationMs(record: Pick<ExchangeRecord, 'startedAt' | 'endedAt'>
   return record.endedAt === null ? null : Math.round((record.endedAt - record.startedAt) * 1000) / 1000;
 }
 
+/**
+ * A time as the API writes it. A file from elsewhere may hold one no date can (1e300): it
+ * reads as the nearest one that can, so its exchange still lists and opens.
+ */
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
+  const date = new Date(ms);
+  if (!Number.isNaN(date.getTime())) return date.toISOString();
+  return new Date(ms > 0 ? MAX_DATE_MS : ms < 0 ? -MAX_DATE_MS : 0).toISOString();
 }
+
+/** The furthest a JavaScript date reaches either side of the epoch. */
+const MAX_DATE_MS = 8.64e15;
 
 /**
  * The list row for a record. For a WebSocket the sizes include the frames relayed so

@@ -27,6 +27,7 @@ import { Resummariser } from './resummarise.ts';
 import { detailFromRows, detailSql, exchangeParams, frameParams, framesSql, recordFromRow, recordSql, summaryFromRow, type DetailRow, type FrameRow, type RecordRow } from './rows.ts';
 import { SearchIndex } from './search-index.ts';
 import { settledPage } from './settled-page.ts';
+import { findImpossibleValue, type ImpossibleValue } from './value-check.ts';
 
 export { StorageError };
 
@@ -526,6 +527,11 @@ export class Store {
         throw new StorageError(`Could not read ${file}: ${(err as Error).message}.`);
       }
     })();
+  }
+
+  /** The first value no recording can hold (storage/value-check.ts), for an import to refuse the file by. */
+  impossibleValue(): ImpossibleValue | null {
+    return findImpossibleValue(this.db);
   }
 
   stats(): StoreStats {

@@ -1,0 +1,48 @@
+// Values no recording made by this tool can hold, found with one query per table: a file
+// from elsewhere may carry a start time of 1e300 or a status of 99.5, which would break
+// every read of the exchange (and an import would copy it into the user's recording).
+// Importing refuses such a file, naming the exchange and the column.
+
+import type Database from 'better-sqlite3';
+
+/** Times are kept between 1970 and the end of 9999: what an ISO date holds in four digits. */
+export const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+export interface ImpossibleValue {
+  exchangeId: number;
+  column: string;
+  value: unknown;
+  /** What the value should be, as a phrase: "a time between 1970 and 9999". */
+  expected: string;
+}
+
+const time = (column: string) => `(${column} IS NOT NULL AND (typeof(${column}) NOT IN ('integer', 'real') OR ${column} < 0 OR ${column} > ${LATEST_TIME_MS}))`;
+const size = (column: string) => `(${column} IS NOT NULL AND (typeof(${column}) != 'integer' OR ${column} < 0))`;
+
+const checks: { table: string; id: string; column: string; bad: string; expected: string }[] = [
+  { table: 'exchanges', id: 'id', column: 'started_at', bad: `${time('started_at')} OR started_at IS NULL`, expected: 'a time between 1970 and 9999 (ms since the epoch)' },
+  { table: 'exchanges', id: 'id', column: 'ended_at', bad: `${time('ended_at')} OR ended_at < started_at`, expected: 'a time between its start and 9999' },
+  { table: 'exchanges', id: 'id', column: 'close_at', bad: time('close_at'), expected: 'a time between 1970 and 9999' },
+  { table: 'exchanges', id: 'id', column: 'status', bad: `status IS NOT NULL AND (typeof(status) != 'integer' OR status < 100 OR status > 999)`, expected: 'an HTTP status, a whole number from 100 to 999' },
+  { table: 'exchanges', id: 'id', column: 'request_size', bad: size('request_size'), expected: 'a size in bytes' },
+  { table: 'exchanges', id: 'id', column: 'response_size', bad: size('response_size'), expected: 'a size in bytes' },
+  { table: 'exchanges', id: 'id', column: 'close_code', bad: `close_code IS NOT NULL AND (typeof(close_code) != 'integer' OR close_code < 1000 OR close_code > 4999)`, expected: 'a close code, a whole number from 1000 to 4999' },
+  { table: 'exchanges', id: 'id', column: 'close_reason', bad: `close_reason IS NOT NULL AND length(CAST(close_reason AS BLOB)) > 123`, expected: 'a close reason of at most 123 bytes' },
+  { table: 'exchange_bodies', id: 'id', column: 'request_headers', bad: `NOT json_valid(request_headers) OR json_type(request_headers) != 'array'`, expected: 'a JSON list of headers' },
+  { table: 'exchange_bodies', id: 'id', column: 'response_headers', bad: `response_headers IS NOT NULL AND (NOT json_valid(response_headers) OR json_type(response_headers) != 'array')`, expected: 'a JSON list of headers' },
+  { table: 'frames', id: 'exchange_id', column: 'at', bad: `${time('at')} OR at IS NULL`, expected: 'a time between 1970 and 9999' },
+  { table: 'frames', id: 'exchange_id', column: 'seq', bad: `typeof(seq) != 'integer' OR seq < 0 OR seq > ${2 ** 31 - 1}`, expected: 'a whole number from 0 to 2147483647' },
+  { table: 'frames', id: 'exchange_id', column: 'opcode', bad: `opcode NOT IN (1, 2, 9, 10)`, expected: 'a WebSocket opcode (1 text, 2 binary, 9 ping, 10 pong)' },
+  { table: 'frames', id: 'exchange_id', column: 'size', bad: `${size('size')} OR size IS NULL`, expected: 'a size in bytes' },
+];
+
+/** The first impossible value in the recording, or null when every value is one a recording can hold. */
+export function findImpossibleValue(db: Database.Database): ImpossibleValue | null {
+  for (const check of checks) {
+    const row = db.prepare(`SELECT ${check.id} AS id, ${check.column} AS value FROM ${check.table} WHERE ${check.bad} LIMIT 1`).get() as
+      | { id: number; value: unknown }
+      | undefined;
+    if (row) return { exchangeId: row.id, column: check.column, value: row.value, expected: check.expected };
+  }
+  return null;
+}
