@@ -4,7 +4,7 @@
 
 import { Tap } from '../proxy/tap.ts';
 import { startProxy, type ProxyServer } from '../proxy/server.ts';
-import { startRecordingWorker, type RecordingWorker } from '../recorder/worker-bridge.ts';
+import { startRecordingWorker, type RecordingWorker } from '../app/worker-bridge.ts';
 import { hostForUrl, inspectorLink, inspectorOptionSpecs, inspectorOptionsHelp, parseHostPort, parseInspectorOptions, parseMaxBody, parseUpstream } from './options.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { describeFailure } from './failure.ts';

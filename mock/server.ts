@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { UserError } from '../model/user-error.ts';
 import { listen } from '../proxy/listen.ts';
 import { DEFAULT_MAX_BODY } from '../proxy/context.ts';
-import { formatSize } from '../recorder/printer.ts';
+import { formatSize } from '../model/format.ts';
 import { openForReading } from '../capture/sources.ts';
 import { answerExec, type MatchMode } from './exec.ts';
 import { Forwarder } from './forward.ts';

@@ -1,7 +1,8 @@
 // One concise line per exchange on the terminal, as mitmdump prints them.
 
 import type { ExchangeSummary } from '../model/types.ts';
-import type { RecorderListener } from './recorder.ts';
+import type { RecorderListener } from '../model/recorder-listener.ts';
+import { countOf, formatSize, operationLabel } from '../model/format.ts';
 
 export class TerminalPrinter implements RecorderListener {
   /** ws connections already announced as open, so updates while they run stay quiet. */
@@ -47,20 +48,13 @@ function clock(ms: number): string {
 }
 
 function callName(s: ExchangeSummary): string {
-  if (!s.service) return s.path;
-  return s.operation ? `${s.service}.${s.operation}` : s.service;
+  return operationLabel(s) ?? s.path;
 }
 
 function wsLabel(s: ExchangeSummary): string {
   if (s.state === 'pending') return `${s.path} open`;
   // An earlier run was killed while it was open: nobody saw it close.
-  const frames = `${s.frames} frame${s.frames === 1 ? '' : 's'}`;
+  const frames = countOf(s.frames, 'frame');
   if (s.state === 'interrupted') return `${s.path} interrupted, ${frames}`;
   return `${s.path} closed, ${frames}`;
-}
-
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -1,4 +1,4 @@
-// One read of the tap ring on the recording thread (recorder/worker.ts runs it in a
+// One read of the tap ring on the recording thread (app/worker.ts runs it in a
 // loop): what it holds goes to the recorder as it comes, or to the journal
 // (recorder/tap-journal.ts), and is committed before the read ends, so what a kill -9
 // can lose is what came since the last read (and never a backlog the recorder could not

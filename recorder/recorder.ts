@@ -3,21 +3,14 @@
 // and facts to storage and tells its own listeners (live stream, terminal printer) what
 // it recorded.
 
-import type { ExchangeSummary, WsFrame } from '../model/types.ts';
+import type { ExchangeSummary } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import { execFacts, WsFacts, type ExchangeFacts, type FrameInput } from '../proto/exchange-facts.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
 import type { ExchangeRecord, FrameRecord, MessageRecord } from '../storage/records.ts';
 import { interruptedError, type OpenFlowRow, type Store } from '../storage/store.ts';
 import { liveFrame, noFrames, summarize, type FrameTotals } from '../storage/rows.ts';
-
-export interface RecorderListener {
-  /** Whether the listener would do anything with an update now (say, a browser is connected); the recorder builds none for nobody. */
-  listening?(): boolean;
-  /** A new exchange or a change to one already reported (same id). */
-  exchange?(summary: ExchangeSummary): void;
-  frame?(exchangeId: number, frame: WsFrame): void;
-}
+import type { RecorderListener } from '../model/recorder-listener.ts';
 
 interface OpenExchange {
   record: ExchangeRecord;

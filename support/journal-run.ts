@@ -1,5 +1,5 @@
 // The worker's side of a proxy run, driven by hand over a real ring, recorder, journal
-// and SQLite file (what recorder/worker.ts does with each batch), and tap calls to feed
+// and SQLite file (what app/worker.ts does with each batch), and tap calls to feed
 // it: for the journal's tests and the inspector's view of a journal being stored.
 
 import Database from 'better-sqlite3';

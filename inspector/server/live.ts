@@ -5,7 +5,7 @@
 import type { Server as SocketServer } from 'socket.io';
 import type { ExchangeSummary, LiveEvents, WsFrame } from '../../model/types.ts';
 import { LiveBatchBuilder } from '../../model/live-batch.ts';
-import type { RecorderListener } from '../../recorder/recorder.ts';
+import type { RecorderListener } from '../../model/recorder-listener.ts';
 
 /** Short enough to read as immediate, long enough to gather a burst into one message. */
 export const LIVE_INTERVAL_MS = 50;

@@ -80,7 +80,7 @@ describe('recording WebSocket traffic through the proxy command', () => {
 /**
  * What kill -9 may lose, by design: what came since the recorder last read the ring (it
  * reads every 20 ms), waiting for one step of other work on its thread (a few ms), and
- * one commit (recorder/worker.ts). Under this load both cores are busy and the recorder's
+ * one commit (app/worker.ts). Under this load both cores are busy and the recorder's
  * thread runs at a lower priority, so those milliseconds stretch; this leaves room for
  * that, and is an order of magnitude under what a backlog kept in memory loses (seconds).
  */
@@ -106,7 +106,7 @@ describe('what kill -9 loses under mixed load', () => {
       }
       const { killedAt, exec, frames } = report;
       assert.equal(proxy.lines.some((line) => / exec {2}/.test(line)), printing, 'the terminal printed exchanges, or none');
-      // What the run journaled is in the file as raw calls: the next proxy run (as recorder/backend.ts starts) makes it into rows.
+      // What the run journaled is in the file as raw calls: the next proxy run (as app/backend.ts starts) makes it into rows.
       const codec = createCodec();
       const next = Store.open(db, { codec, recording: true });
       TapJournal.recover(next, codec, () => undefined);

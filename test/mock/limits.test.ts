@@ -37,10 +37,10 @@ test('answers an /exec body over --max-body with 413 and a sentence, and one at 
     for (let i = 0; i < 2; i++) {
       const over = await post(requestOfSize(4097));
       assert.equal(over.status, 413);
-      assert.equal(await over.text(), 'The mock refused this request: its body is 4.0 kB, over --max-body 4.0 kB; pass a larger --max-body to serve it.\n');
+      assert.equal(await over.text(), 'The mock refused this request: its body is 4.0 KB, over --max-body 4.0 KB; pass a larger --max-body to serve it.\n');
     }
     assert.equal((await post(requestOfSize(100))).status, 200, 'still serving');
-    assert.deepEqual(lines, ['mock: refused an /exec body of 4.0 kB, over --max-body 4.0 kB, with 413']);
+    assert.deepEqual(lines, ['mock: refused an /exec body of 4.0 KB, over --max-body 4.0 KB, with 413']);
   });
 });
 

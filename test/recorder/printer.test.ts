@@ -10,11 +10,11 @@ const base: ExchangeSummary = {
 };
 
 test('prints time, call, status, duration, sizes and errors on one line', () => {
-  assert.equal(formatLine(base), '20:48:15.123  exec  instances.create              401  12ms  310 B → 2.0 kB  SE_EXPIRED_TOKEN_ERROR');
+  assert.equal(formatLine(base), '20:48:15.123  exec  instances.create              401  12ms  310 B → 2.0 KB  SE_EXPIRED_TOKEN_ERROR');
 });
 
 test('marks a replay with the exchange it replays', () => {
-  assert.equal(formatLine({ ...base, errors: [], status: 200, replayOf: 7 }), '20:48:15.123  exec  instances.create              200  12ms  310 B → 2.0 kB  replay of #7');
+  assert.equal(formatLine({ ...base, errors: [], status: 200, replayOf: 7 }), '20:48:15.123  exec  instances.create              200  12ms  310 B → 2.0 KB  replay of #7');
 });
 
 test('prints a WebSocket once when it opens and once when it closes, not for each update', () => {

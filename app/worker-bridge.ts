@@ -2,13 +2,13 @@
 // into the ring of shared memory the worker reads (recorder/tap-ring.ts). Nothing is
 // posted per call: the forwarding thread only copies the call's bytes into the ring.
 
-import { startTsWorker } from './ts-worker.ts';
+import { startTsWorker } from '../recorder/ts-worker.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import type { BackendOptions } from './backend.ts';
 import type { Dropped } from '../model/types.ts';
 import { UserError } from '../model/user-error.ts';
-import { PendingStarts } from './pending-starts.ts';
-import { createRing, RING_BYTES, RingWriter } from './tap-ring.ts';
+import { PendingStarts } from '../recorder/pending-starts.ts';
+import { createRing, RING_BYTES, RingWriter } from '../recorder/tap-ring.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 

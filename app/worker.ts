@@ -1,4 +1,4 @@
-// The worker thread that hosts the backend; recorder/worker-bridge.ts is its other end.
+// The worker thread that hosts the backend; app/worker-bridge.ts is its other end.
 // Tap calls arrive in the shared ring (recorder/tap-ring.ts); messages only start and
 // stop it. Each batch goes to the recorder, or to the journal (recorder/tap-journal.ts):
 // while nobody watches, or when the recorder cannot keep up with what they watch.
@@ -8,8 +8,8 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DEBUG_ENV, describeBug, UserError } from '../model/user-error.ts';
 import { CLOSE_BUDGET_MS, startBackend } from './backend.ts';
-import { readRing } from './read-ring.ts';
-import { RingReader } from './tap-ring.ts';
+import { readRing } from '../recorder/read-ring.ts';
+import { RingReader } from '../recorder/tap-ring.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 /**

@@ -1,5 +1,5 @@
 // Everything behind the tap: codec, recorder, storage, the inspector server and the
-// terminal printer. It runs in a worker thread (recorder/worker.ts) so that decoding and
+// terminal printer. It runs in a worker thread (app/worker.ts) so that decoding and
 // SQLite writes never take time from forwarding; tests may also run it in-process.
 
 import { existsSync } from 'node:fs';
@@ -10,9 +10,9 @@ import type { ClosedStats } from './worker-messages.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
 import { toolVersion } from '../capture/tool-version.ts';
 import { buildUi, uiDistDir } from '../inspector/build.ts';
-import { Recorder } from './recorder.ts';
-import { recoveredNotice, TapJournal } from './tap-journal.ts';
-import { TerminalPrinter } from './printer.ts';
+import { Recorder } from '../recorder/recorder.ts';
+import { recoveredNotice, TapJournal } from '../recorder/tap-journal.ts';
+import { TerminalPrinter } from '../recorder/printer.ts';
 import { ReplayService } from '../replay/service.ts';
 
 /** For tests of a full disk: the file may grow to this many bytes, and writes past it fail as on a full disk. */
