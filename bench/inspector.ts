@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Store } from '../storage/store.ts';
-import type { ExchangeRecord, FrameRecord } from '../storage/records.ts';
+import { flowHead, type FrameFields, type HeadFields } from '../support/flow-head.ts';
 import type { TokenRef } from '../model/types.ts';
 import { startProxyProcess } from '../support/proxy-process.ts';
 import { lengthDelimited, random, utf8, varint } from '../support/sample-traffic.ts';
@@ -111,7 +111,7 @@ function generate(file: string, count: number): void {
     const requestSize = 40 + Math.floor(rng() * 200);
     const responseSize = kind === 'ws' ? 0 : 60 + Math.floor(rng() * (rng() < 0.02 ? 40_000 : 600));
     const trx = kind === 'exec' ? uuid(rng) : null;
-    const record: ExchangeRecord = {
+    const record: HeadFields = {
       id,
       kind,
       startedAt,
@@ -142,10 +142,10 @@ function generate(file: string, count: number): void {
       },
       close: kind === 'ws' ? { code: 1000, reason: '', by: 'client', at: startedAt + 60_000 } : null,
     };
-    store.putExchange(record);
+    store.putExchange(flowHead(record));
     if (kind === 'ws') {
       for (let seq = 0; seq < 4; seq++) {
-        const frame: FrameRecord = {
+        const frame: FrameFields = {
           exchangeId: id,
           seq,
           direction: seq === 0 ? 'client' : 'server',

@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { encodeMessage } from '../demo/schema.ts';
 import { Store } from '../storage/store.ts';
+import { flowHead } from '../support/flow-head.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SIZES = [100, 100_000];
@@ -51,13 +52,13 @@ function writeRecording(file: string, size: number): void {
         },
       },
     });
-    store.putExchange({
+    store.putExchange(flowHead({
       id: store.allocateExchangeId(), kind: 'exec', startedAt: t0 + i * 10, endedAt: t0 + i * 10 + 3, method: 'POST', path: '/exec',
       status: 200, service: 'instances', operation: 'get', trx: request.trx.toString('hex'), errors: [], token: { prefix: token.slice(0, 12), sub: 'bench' },
       clientAddress: '127.0.0.1', state: 'complete', problems: [], error: null, close: null,
       request: { headers: [['Content-Type', 'application/x-protobuf']], body, truncated: false, size: body.length },
       response: { headers: [['Content-Type', 'application/x-protobuf'], ['Content-Length', String(answer.length)]], body: answer, truncated: false, size: answer.length },
-    });
+    }));
   }
   store.close();
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCodec } from '../proto/codec.ts';
 import { execFacts } from '../proto/exchange-facts.ts';
-import type { ExchangeRecord } from '../storage/records.ts';
+import { flowHead, type HeadFields } from '../support/flow-head.ts';
 import { Store } from '../storage/store.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -43,13 +43,13 @@ export async function benchResummarise(count: number, workDir: string): Promise<
     const responseBody = Buffer.concat([trx, response]);
     const startedAt = start + i;
     const facts = execFacts(bundled, { requestHeaders: headers, requestBody, status: 200, response: { headers, body: responseBody }, at: startedAt });
-    const record: ExchangeRecord = {
+    const record: HeadFields = {
       id: store.allocateExchangeId(), kind: 'exec', startedAt, endedAt: startedAt + 3, method: 'POST', path: '/exec', status: 200,
       ...facts, clientAddress: '127.0.0.1', state: 'complete', error: null, close: null,
       request: { headers, body: requestBody, truncated: false, size: requestBody.length },
       response: { headers, body: responseBody, truncated: false, size: responseBody.length },
     };
-    store.putExchange(record);
+    store.putExchange(flowHead(record));
   }
   store.flush();
   const written = performance.now();

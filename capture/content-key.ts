@@ -6,9 +6,10 @@
 
 import { createHash } from 'node:crypto';
 import type { HeaderList } from '../model/types.ts';
-import type { CapturedExchange } from './captured.ts';
+import type { Flow } from '../model/flow.ts';
 
-export function contentKey({ flow, frames, close }: CapturedExchange, position: number): string {
+export function contentKey(flow: Flow, position: number): string {
+  const { frames, close } = flow;
   const hash = createHash('sha256');
   const part = (value: string | Uint8Array) => {
     const bytes = typeof value === 'string' ? Buffer.from(value) : value;

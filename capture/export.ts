@@ -7,18 +7,19 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { ExchangeDetail } from '../model/types.ts';
+import type { Flow } from '../model/flow.ts';
 import { UserError } from '../model/user-error.ts';
 import type { Codec } from '../proto/codec.ts';
 import { writeCaptureMeta } from '../storage/capture-meta.ts';
 import type { Store } from '../storage/store.ts';
-import type { CapturedExchange } from './captured.ts';
+import { FlowDecoder } from '../storage/decode.ts';
+import { isoTime } from '../storage/views.ts';
 import type { Har } from './har.ts';
 import { harEntry } from './har-export.ts';
 import { LeakCheck } from './leak-check.ts';
 import { openForImport, recordAll } from './record.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
-import { allExchanges, selectedExchanges } from './sources.ts';
+import { selectFlows } from './sources.ts';
 
 /** Redaction left a token behind: nothing is written. The sentence names it a bug, so it answers 500. */
 export class ExportError extends UserError {
@@ -54,12 +55,12 @@ export function previewExport(source: Store, options: Selection): ExportResult {
   return { exchanges: exchanges.length, redaction: redactor?.report() ?? null };
 }
 
-function select(source: Store, options: Selection): { exchanges: CapturedExchange[]; redactor: Redactor | null } {
-  let exchanges = options.ids ? selectedExchanges(source, options.ids) : allExchanges(source, options.filter);
+function select(source: Store, options: Selection): { exchanges: Flow[]; redactor: Redactor | null } {
+  let exchanges = selectFlows(source, options);
   if (!options.redact) return { exchanges, redactor: null };
   const redactor = new Redactor({ stripClaims: options.stripClaims, codec: options.codec });
-  for (const captured of exchanges) redactor.learn(captured);
-  exchanges = exchanges.map((captured) => redactor.redact(captured));
+  for (const flow of exchanges) redactor.learn(flow);
+  exchanges = exchanges.map((flow) => redactor.redact(flow));
   return { exchanges, redactor };
 }
 
@@ -76,25 +77,30 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
   try {
     const file = join(work, 'out');
     const store = openForImport(file, options.codec);
-    let details: ExchangeDetail[];
+    const decoder = new FlowDecoder(options.codec);
+    let written: { flow: Flow; decoded: ReturnType<FlowDecoder['decode']> }[];
     try {
-      details = recordAll(store, options.codec, exchanges, { dedupe: false }).ids.map((id) => store.getExchange(id)!);
-      // A HAR holds the same strings as the details and is searched itself below.
-      if (options.format === 'capture') details.forEach((detail, i) => refuseLeak(check.find(detail), exchanges[i], detail));
+      // Read back as recorded from the redacted bytes: what the file's own rows and decodes hold.
+      written = recordAll(store, options.codec, exchanges, { dedupe: false }).ids.map((id, i) => {
+        const flow = { ...store.flow(id)!, identity: exchanges[i].identity };
+        return { flow, decoded: decoder.decode(flow, false) };
+      });
+      // A HAR holds the same strings as the flows and is searched itself below.
+      if (options.format === 'capture') written.forEach((w) => refuseLeak(check.find(w), w.flow));
     } finally {
       store.close();
     }
     if (options.format === 'har') {
       const har: Har = {
-        log: { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, entries: details.map((detail, i) => harEntry(detail, exchanges[i].identity)), _ca2: meta },
+        log: { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, entries: written.map((w) => harEntry(w.flow, w.decoded)), _ca2: meta },
       };
-      har.log.entries.forEach((entry, i) => refuseLeak(check.find(entry), exchanges[i], details[i]));
-      refuseLeak(check.find(har.log._ca2), null, null);
+      har.log.entries.forEach((entry, i) => refuseLeak(check.find(entry), written[i].flow));
+      refuseLeak(check.find(har.log._ca2), null);
       writeFileSync(file + '.har', JSON.stringify(har, null, 1));
       moveInto(file + '.har', options.output);
     } else {
       writeCaptureMeta(file, meta, options.codec.descriptorSet());
-      refuseLeak(check.findInBytes(readFileSync(file)), null, null);
+      refuseLeak(check.findInBytes(readFileSync(file)), null);
       moveInto(file, options.output);
     }
   } finally {
@@ -103,9 +109,9 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
   return { exchanges: exchanges.length, redaction: redactor?.report() ?? null };
 }
 
-function refuseLeak(token: string | null, captured: CapturedExchange | null, detail: ExchangeDetail | null): void {
+function refuseLeak(token: string | null, flow: Flow | null): void {
   if (token === null) return;
-  const what = captured && detail ? `the exchange ${captured.flow.request.method} ${detail.path} of ${detail.startedAt}` : 'the file';
+  const what = flow ? `the exchange ${flow.request.method} ${flow.request.path} of ${isoTime(flow.startedAt)}` : 'the file';
   throw new ExportError(
     `Export stopped, nothing was written: ${what} still holds a token after redaction. ` +
       'This is a bug in ca2-inspector; report it (without the recording). --keep-tokens writes the file unredacted, for your own use only.',

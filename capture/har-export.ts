@@ -1,108 +1,113 @@
-// Stored exchanges as HAR 1.2 entries. /exec bodies and binary frames go in base64, so
+// Stored flows as HAR 1.2 entries. /exec bodies and binary frames go in base64, so
 // nothing is lost; `_decoded` beside each body holds the decoded JSON and `_ca2` the
 // summary, and WebSockets are written as Chrome and HTTP Toolkit write them.
 
-import type { ExchangeDetail, HeaderList, HttpMessage, WsFrame } from '../model/types.ts';
+import type { Flow, FlowFrame, FlowRequest, FlowResponse } from '../model/flow.ts';
+import type { DecodeResult, HeaderList } from '../model/types.ts';
+import { durationMs } from '../storage/rows.ts';
+import type { DecodedFlow } from '../storage/views.ts';
+import { isoTime } from '../storage/views.ts';
 import type { HarContent, HarEntry, HarNameValue, HarPostData, HarWebSocketMessage } from './har.ts';
-import { headerValue } from '../model/headers.ts';
+import { headerValue, headerValues } from '../model/headers.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** `identity` names the exchange (storage/content-keys.ts), so importing the file twice adds it once. */
-export function harEntry(detail: ExchangeDetail, identity: string | undefined): HarEntry {
-  const host = headerValue(detail.request.headers, 'host') ?? 'localhost';
-  const scheme = detail.kind === 'ws' ? 'ws' : 'http';
-  const url = `${scheme}://${host}${detail.path}`;
-  const response = detail.response;
+/** The flow's `identity` names it (storage/content-keys.ts), so importing the file twice adds it once. */
+export function harEntry(flow: Flow, decoded: DecodedFlow): HarEntry {
+  const host = headerValue(flow.request.headers, 'host') ?? 'localhost';
+  const scheme = flow.kind === 'ws' ? 'ws' : 'http';
+  const url = `${scheme}://${host}${flow.request.path}`;
+  const { response } = flow;
+  const duration = durationMs(flow);
   const entry: HarEntry = {
-    startedDateTime: detail.startedAt,
-    time: detail.durationMs ?? 0,
+    startedDateTime: isoTime(flow.startedAt),
+    time: duration ?? 0,
     request: {
-      method: detail.method,
+      method: flow.request.method,
       url,
       httpVersion: 'HTTP/1.1',
-      cookies: requestCookies(detail.request.headers),
-      headers: nameValues(detail.request.headers),
+      cookies: requestCookies(flow.request.headers),
+      headers: nameValues(flow.request.headers),
       queryString: queryString(url),
       headersSize: -1,
-      bodySize: detail.requestSize - framesSize(detail, 'client'),
+      bodySize: flow.request.size,
     },
     response: {
-      status: detail.status ?? 0,
+      status: response?.status ?? 0,
       statusText: '',
       httpVersion: 'HTTP/1.1',
       cookies: response ? responseCookies(response.headers) : [],
       headers: response ? nameValues(response.headers) : [],
-      content: response ? content(response, detail) : { size: 0, mimeType: 'x-unknown' },
+      content: response ? content(response, decoded.response, flow.kind === 'exec') : { size: 0, mimeType: 'x-unknown' },
       redirectURL: (response && headerValue(response.headers, 'location')) ?? '',
       headersSize: -1,
-      bodySize: response ? detail.responseSize - framesSize(detail, 'server') : -1,
+      bodySize: response ? response.size : -1,
     },
     cache: {},
-    timings: { send: 0, wait: detail.durationMs ?? 0, receive: 0 },
+    timings: { send: 0, wait: duration ?? 0, receive: 0 },
     _ca2: {
-      ...(identity ? { id: identity } : {}),
-      kind: detail.kind,
-      service: detail.service,
-      operation: detail.operation,
-      trx: detail.trx,
-      errors: detail.errors,
-      problems: detail.problems,
-      state: detail.state,
-      error: detail.error,
-      durationMs: detail.durationMs,
-      ...(detail.request.truncated ? { requestTruncated: true } : {}),
+      ...(flow.identity ? { id: flow.identity } : {}),
+      kind: flow.kind,
+      service: flow.service,
+      operation: flow.operation,
+      trx: flow.trx,
+      errors: flow.errors,
+      problems: flow.problems,
+      state: flow.state,
+      error: flow.error?.message ?? null,
+      durationMs: duration,
+      ...(flow.request.truncated ? { requestTruncated: true } : {}),
       ...(response?.truncated ? { responseTruncated: true } : {}),
-      ...(detail.close ? { closedBy: detail.close.by } : {}),
+      ...(flow.close ? { closedBy: flow.close.by } : {}),
     },
   };
-  const body = Buffer.from(detail.request.body, 'base64');
-  if (body.length > 0 || detail.kind === 'exec') entry.request.postData = postData(detail.request, body, detail.kind === 'exec');
-  if (detail.kind === 'ws') {
+  if (flow.request.body.length > 0 || flow.kind === 'exec') entry.request.postData = postData(flow.request, decoded.request, flow.kind === 'exec');
+  if (flow.kind === 'ws') {
     entry._resourceType = 'websocket';
-    entry._webSocketMessages = detail.frames.map(webSocketMessage);
-    if (detail.close) entry._webSocketClose = { code: detail.close.code, reason: detail.close.reason, timestamp: Date.parse(detail.close.at) / 1000 };
+    entry._webSocketMessages = flow.frames.map((frame, i) => webSocketMessage(frame, decoded.frames[i] ?? null, i));
+    if (flow.close) entry._webSocketClose = { code: flow.close.code, reason: flow.close.reason, timestamp: Math.floor(flow.close.at) / 1000 };
   }
   return entry;
 }
 
-function postData(message: HttpMessage, body: Buffer, binary: boolean): HarPostData {
+function postData(message: FlowRequest, decoded: DecodeResult | null, binary: boolean): HarPostData {
+  const body = asBuffer(message.body);
   const mimeType = headerValue(message.headers, 'content-type') ?? 'application/octet-stream';
   const text = binary ? null : asText(body);
   const data: HarPostData = text === null ? { mimeType, text: body.toString('base64'), _encoding: 'base64' } : { mimeType, text };
-  if (message.decoded) data._decoded = message.decoded.json;
+  if (decoded) data._decoded = decoded.json;
   return data;
 }
 
-function content(message: HttpMessage, detail: ExchangeDetail): HarContent {
-  const body = Buffer.from(message.body, 'base64');
+function content(message: FlowResponse, decoded: DecodeResult | null, binary: boolean): HarContent {
+  const body = asBuffer(message.body);
   const mimeType = headerValue(message.headers, 'content-type') ?? (body.length ? 'application/octet-stream' : 'x-unknown');
-  const text = detail.kind === 'exec' ? null : asText(body);
+  const text = binary ? null : asText(body);
   const size = body.length;
   const out: HarContent = text === null ? { size, mimeType, text: body.toString('base64'), encoding: 'base64' } : { size, mimeType, text };
-  if (message.decoded) out._decoded = message.decoded.json;
+  if (decoded) out._decoded = decoded.json;
   return out;
 }
 
-function webSocketMessage(frame: WsFrame, index: number): HarWebSocketMessage {
-  const body = Buffer.from(frame.body, 'base64');
+function webSocketMessage(frame: FlowFrame, decoded: DecodeResult | null, index: number): HarWebSocketMessage {
+  const body = asBuffer(frame.body);
   const text = frame.opcode === 1 ? asText(body) : null;
   const message: HarWebSocketMessage = {
     type: frame.direction === 'client' ? 'send' : 'receive',
-    time: Date.parse(frame.at) / 1000,
+    // Whole milliseconds, as Chrome writes them.
+    time: Math.floor(frame.at) / 1000,
     opcode: text === null && frame.opcode === 1 ? 2 : frame.opcode,
-    data: text ?? frame.body,
+    data: text ?? body.toString('base64'),
   };
-  if (frame.decoded) message._decoded = frame.decoded.json;
+  if (decoded) message._decoded = decoded.json;
   if (frame.seq !== index) message._seq = frame.seq;
   if (frame.size !== body.length) message._size = frame.size;
   if (frame.truncated) message._truncated = true;
   return message;
 }
 
-/** The summary's sizes include a WebSocket's frames; the message's own size is what is left. */
-function framesSize(detail: ExchangeDetail, direction: WsFrame['direction']): number {
-  return detail.frames.filter((f) => f.direction === direction).reduce((sum, f) => sum + f.size, 0);
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The body as text when UTF-8 holds it exactly; null when only base64 does. */
@@ -124,17 +129,15 @@ function queryString(url: string): HarNameValue[] {
 }
 
 function requestCookies(headers: HeaderList): HarNameValue[] {
-  return headers
-    .filter(([name]) => name.toLowerCase() === 'cookie')
-    .flatMap(([, value]) => value.split(/;\s*/))
+  return headerValues(headers, 'cookie')
+    .flatMap((value) => value.split(/;\s*/))
     .filter((pair) => pair.includes('='))
     .map((pair) => ({ name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1) }));
 }
 
 function responseCookies(headers: HeaderList): HarNameValue[] {
-  return headers
-    .filter(([name]) => name.toLowerCase() === 'set-cookie')
-    .map(([, value]) => value.split(';')[0])
+  return headerValues(headers, 'set-cookie')
+    .map((value) => value.split(';')[0])
     .filter((pair) => pair.includes('='))
     .map((pair) => ({ name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1) }));
 }

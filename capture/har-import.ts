@@ -6,10 +6,9 @@
 import { UserError } from '../model/user-error.ts';
 import type { FrameDirection, HeaderList } from '../model/types.ts';
 import { exchangeKind } from '../proxy/http.ts';
-import type { FlowError, TappedClose, TappedFrame } from '../proxy/tap.ts';
 import { isExchangeName } from '../storage/content-keys.ts';
-import type { CapturedExchange } from './captured.ts';
 import { LATEST_TIME_MS } from '../storage/value-check.ts';
+import type { Flow, FlowClose, FlowError, FlowFrame } from '../model/flow.ts';
 
 export class HarError extends UserError {}
 
@@ -28,7 +27,7 @@ const PSEUDO_HEADER = /^:[a-z]+$/;
 const NOT_IN_HEADER_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 const OPCODES = [1, 2, 9, 10];
 
-export function parseHar(text: string, label: string): CapturedExchange[] {
+export function parseHar(text: string, label: string): Flow[] {
   let har: unknown;
   try {
     har = JSON.parse(text);
@@ -52,7 +51,7 @@ class EntryReader {
     private readonly index: number,
   ) {}
 
-  read(entry: unknown): CapturedExchange {
+  read(entry: unknown): Flow {
     const e = this.object(entry, '');
     const startedAt = this.startedAt(this.string(e.startedDateTime, 'startedDateTime'));
     const time = e.time === undefined ? 0 : this.duration(e.time, 'time', startedAt);
@@ -67,7 +66,6 @@ class EntryReader {
     const status = responseJson ? this.status(responseJson.status) : 0;
     const ws = e._resourceType === 'websocket' || status === 101 || url.protocol === 'ws:' || url.protocol === 'wss:';
     const kind = ws ? 'ws' : exchangeKind({ method, url: path });
-    const flowId = this.index;
 
     const requestBody = this.requestBody(request, kind === 'exec');
     const durationMs = ca2.durationMs === null ? null : ca2.durationMs === undefined ? time : this.duration(ca2.durationMs, '_ca2.durationMs', startedAt);
@@ -81,8 +79,8 @@ class EntryReader {
             truncated: ca2.responseTruncated === true,
           }
         : null;
-    const frames = ws ? this.frames(e._webSocketMessages, flowId) : [];
-    const close = ws ? this.close(e._webSocketClose, ca2.closedBy, flowId) : null;
+    const frames = ws ? this.frames(e._webSocketMessages) : [];
+    const close = ws ? this.close(e._webSocketClose, ca2.closedBy) : null;
     let error: FlowError | null = typeof ca2.error === 'string' ? { kind: ca2.state === 'aborted' ? 'client-aborted' : 'proxy-error', message: ca2.error } : null;
     const failure = isObject(responseJson) && typeof responseJson._failureText === 'string' ? responseJson._failureText : null;
     if (!error && failure) error = { kind: 'proxy-error', message: failure };
@@ -92,19 +90,26 @@ class EntryReader {
     const identity = ca2.id === undefined ? undefined : this.string(ca2.id, '_ca2.id');
     if (identity !== undefined && !isExchangeName(identity)) this.fail('_ca2.id', `is ${JSON.stringify(identity)}, not the id ca2-inspector gives an exchange`);
     return {
-      flow: {
-        id: flowId,
-        kind,
-        startedAt,
-        endedAt,
-        clientAddress: '',
-        request: { method, path, httpVersion: httpVersion(request.httpVersion), headers, ...requestBody, truncated: ca2.requestTruncated === true },
-        response,
-        error,
-        ...(this.problems.length ? { captureProblems: this.problems } : {}),
-      },
-      frames,
+      // Imported flows get their ids, state and facts as they are recorded (capture/record.ts).
+      id: this.index,
+      kind,
+      startedAt,
+      endedAt,
+      clientAddress: '',
+      request: { method, path, httpVersion: httpVersion(request.httpVersion), headers, ...requestBody, truncated: ca2.requestTruncated === true },
+      response,
+      error,
+      state: 'complete',
+      service: null,
+      operation: null,
+      trx: null,
+      errors: [],
+      token: null,
+      problems: [],
       close,
+      replayOf: null,
+      frames,
+      ...(this.problems.length ? { captureProblems: this.problems } : {}),
       ...(identity ? { identity } : {}),
     };
   }
@@ -169,10 +174,10 @@ class EntryReader {
     }
   }
 
-  private frames(messages: unknown, flowId: number): TappedFrame[] {
+  private frames(messages: unknown): FlowFrame[] {
     if (messages === undefined) return [];
     if (!Array.isArray(messages)) this.fail('_webSocketMessages', 'is not an array');
-    const frames: TappedFrame[] = [];
+    const frames: FlowFrame[] = [];
     const seqs = new Map<number, number>();
     (messages as unknown[]).forEach((raw, i) => {
       const where = `_webSocketMessages[${i}]`;
@@ -197,12 +202,12 @@ class EntryReader {
       seqs.set(seq, i);
       const size = this.size(m._size, `${where}._size`) ?? body.length;
       if (size < body.length) this.fail(`${where}._size`, `is ${size}, less than the ${body.length} bytes of its data`);
-      frames.push({ flowId, seq, direction, at, opcode, body, size, truncated: m._truncated === true });
+      frames.push({ seq, direction, at, opcode, body, size, truncated: m._truncated === true });
     });
     return frames;
   }
 
-  private close(raw: unknown, closedBy: unknown, flowId: number): TappedClose | null {
+  private close(raw: unknown, closedBy: unknown): FlowClose | null {
     if (!isObject(raw)) return null;
     const code = raw.code === null || raw.code === undefined ? null : this.number(raw.code, '_webSocketClose.code');
     if (code !== null && !(Number.isInteger(code) && code >= 1000 && code <= 4999)) {
@@ -214,7 +219,7 @@ class EntryReader {
     if (raw.timestamp === undefined) return null;
     const at = this.epochTime(raw.timestamp, '_webSocketClose.timestamp');
     const by = closedBy === 'client' || closedBy === 'server' || closedBy === 'proxy' ? closedBy : 'server';
-    return { flowId, code, reason, by, at };
+    return { code, reason, by, at };
   }
 
   private headers(value: unknown, field: string): HeaderList {

@@ -5,7 +5,8 @@
 import type { Codec } from '../proto/codec.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import { Store, type StoreOptions } from '../storage/store.ts';
-import { feedRecorder, type CapturedExchange } from './captured.ts';
+import { feedRecorder } from './captured.ts';
+import type { Flow } from '../model/flow.ts';
 import { contentKey } from './content-key.ts';
 
 /**
@@ -24,15 +25,15 @@ export interface RecordResult {
 }
 
 /**
- * Records every exchange and commits them all at once; a StorageError leaves the store as
+ * Records every flow and commits them all at once; a StorageError leaves the store as
  * it was. Each exchange added keeps its identity as its key. With dedupe (imports), one
- * without an identity gets a content key from its place among `exchanges`, and one whose
+ * without an identity gets a content key from its place among `flows`, and one whose
  * key the store already has is left out.
  */
 export function recordAll(
   store: Store,
   codec: Codec,
-  exchanges: readonly CapturedExchange[],
+  flows: readonly Flow[],
   options: { dedupe: boolean; progress?: (done: number, total: number) => void },
 ): RecordResult {
   const recorder = new Recorder(codec, store);
@@ -40,19 +41,19 @@ export function recordAll(
   const ids: number[] = [];
   let duplicates = 0;
   try {
-    exchanges.forEach((captured, index) => {
-      const key = captured.identity ?? (options.dedupe ? contentKey(captured, index) : null);
+    flows.forEach((flow, index) => {
+      const key = flow.identity ?? (options.dedupe ? contentKey(flow, index) : null);
       if (options.dedupe && key !== null && (seen.has(key) || store.hasContentKey(key))) {
         duplicates++;
       } else {
-        const id = feedRecorder(recorder, captured);
+        const id = feedRecorder(recorder, flow, index);
         if (key !== null) {
           seen.add(key);
           store.putContentKey(id, key);
         }
         ids.push(id);
       }
-      options.progress?.(index + 1, exchanges.length);
+      options.progress?.(index + 1, flows.length);
     });
   } finally {
     recorder.stop();

@@ -15,8 +15,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { HeaderList, JsonValue, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import type { TappedFrame } from '../proxy/tap.ts';
-import type { CapturedExchange } from './captured.ts';
+import type { Flow, FlowFrame } from '../model/flow.ts';
 import { rewriteMessage, wellFormedPrefix, type Replacer } from './protobuf-rewrite.ts';
 import { formIndex, type FormIndex, type TokenForm } from './token-forms.ts';
 import { isJwt, readJwt } from '../model/jwt.ts';
@@ -83,7 +82,8 @@ export class Redactor {
   constructor(private readonly options: RedactorOptions = {}) {}
 
   /** First pass: remember every token this exchange carries. */
-  learn({ flow, frames, close }: CapturedExchange): void {
+  learn(flow: Flow): void {
+    const { frames, close } = flow;
     const { request, response } = flow;
     if (flow.kind === 'exec') {
       this.learnMessage('ClientRequest', request.body);
@@ -107,37 +107,33 @@ export class Redactor {
   }
 
   /** Second pass: the exchange with every learned token and JWT replaced. */
-  redact(captured: CapturedExchange): CapturedExchange {
+  redact(flow: Flow): Flow {
     this.settle();
-    const redacted = this.redactParts(captured);
-    const { request, response } = redacted.flow;
-    request.headers = lengthFixed(request.headers, captured.flow.request.size, request.size);
-    if (response && captured.flow.response) response.headers = lengthFixed(response.headers, captured.flow.response.size, response.size);
+    const redacted = this.redactParts(flow);
+    const { request, response } = redacted;
+    request.headers = lengthFixed(request.headers, flow.request.size, request.size);
+    if (response && flow.response) response.headers = lengthFixed(response.headers, flow.response.size, response.size);
     return redacted;
   }
 
-  private redactParts(captured: CapturedExchange): CapturedExchange {
-    const { flow, frames } = captured;
+  private redactParts(flow: Flow): Flow {
     const execLike = flow.kind === 'exec';
     return {
-      ...captured,
-      flow: {
-        ...flow,
-        request: {
-          ...flow.request,
-          path: this.redactPath(flow.request.path),
-          headers: this.redactHeaders(flow.request.headers),
-          ...resized(flow.request, execLike ? this.redactProtobuf(flow.request.body, 'ClientRequest') : this.redactText(flow.request.body, 'request body')),
-        },
-        response: flow.response && {
-          ...flow.response,
-          headers: this.redactHeaders(flow.response.headers),
-          ...resized(flow.response, execLike ? this.redactProtobuf(flow.response.body, 'ServerResponse') : this.redactText(flow.response.body, 'response body')),
-        },
-        error: flow.error && { ...flow.error, message: this.redactString(flow.error.message, 'error') },
+      ...flow,
+      request: {
+        ...flow.request,
+        path: this.redactPath(flow.request.path),
+        headers: this.redactHeaders(flow.request.headers),
+        ...resized(flow.request, execLike ? this.redactProtobuf(flow.request.body, 'ClientRequest') : this.redactText(flow.request.body, 'request body')),
       },
-      frames: frames.map((frame) => this.redactFrame(frame)),
-      close: captured.close && { ...captured.close, reason: this.redactCloseReason(captured.close.reason) },
+      response: flow.response && {
+        ...flow.response,
+        headers: this.redactHeaders(flow.response.headers),
+        ...resized(flow.response, execLike ? this.redactProtobuf(flow.response.body, 'ServerResponse') : this.redactText(flow.response.body, 'response body')),
+      },
+      error: flow.error && { ...flow.error, message: this.redactString(flow.error.message, 'error') },
+      frames: flow.frames.map((frame) => this.redactFrame(frame)),
+      close: flow.close && { ...flow.close, reason: this.redactCloseReason(flow.close.reason) },
     };
   }
 
@@ -163,7 +159,7 @@ export class Redactor {
     return this.replace(reason, 'close reason', false, true);
   }
 
-  private redactFrame(frame: TappedFrame): TappedFrame {
+  private redactFrame(frame: FlowFrame): FlowFrame {
     if (frame.opcode !== 2) return { ...frame, ...resized(frame, this.redactText(frame.body, 'WebSocket text frame')) };
     return { ...frame, ...resized(frame, this.redactProtobuf(frame.body, frame.direction === 'client' ? 'WsAuth' : 'WsEvent')) };
   }

@@ -15,7 +15,7 @@ import { examine, isSqliteFile, type EmbeddedSchema, type FileUse } from '../sto
 import { schemaVersion } from '../storage/migrations.ts';
 import { copyRows } from '../storage/row-copy.ts';
 import { Store, StorageError } from '../storage/store.ts';
-import { capturedFromDetail, type CapturedExchange } from './captured.ts';
+import type { Flow } from '../model/flow.ts';
 import { HarError, parseHar } from './har-import.ts';
 import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
 
@@ -86,7 +86,7 @@ export function openForReading(file: string, options: ReadOptions): OpenedRecord
 }
 
 /** Every exchange of a source, oldest first, and the schema it keeps. */
-export function readSource(file: string): { exchanges: CapturedExchange[]; descriptorSet: Uint8Array | null } {
+export function readSource(file: string): { flows: Flow[]; descriptorSet: Uint8Array | null } {
   let text: string;
   if (isSqliteFile(file)) {
     let source: OpenedRecording;
@@ -103,7 +103,7 @@ export function readSource(file: string): { exchanges: CapturedExchange[]; descr
           `${file}: exchange ${bad.exchangeId} has ${bad.column} ${JSON.stringify(bad.value) ?? String(bad.value)}, not ${bad.expected}; nothing from this file was imported.`,
         );
       }
-      return { exchanges: allExchanges(source.store), descriptorSet: source.schema?.descriptorSet ?? null };
+      return { flows: selectFlows(source.store, {}), descriptorSet: source.schema?.descriptorSet ?? null };
     } finally {
       source.close();
     }
@@ -114,34 +114,25 @@ export function readSource(file: string): { exchanges: CapturedExchange[]; descr
     throw new SourceError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
   }
   try {
-    return { exchanges: parseHar(text, file), descriptorSet: null };
+    return { flows: parseHar(text, file), descriptorSet: null };
   } catch (err) {
     if (err instanceof HarError) throw new SourceError(err.message);
     throw err;
   }
 }
 
-/** Every exchange the filter selects, oldest first, as tapped objects. */
-export function allExchanges(store: Store, filter?: string): CapturedExchange[] {
-  const ids: number[] = [];
-  let before: number | undefined;
-  for (;;) {
-    const page = store.listExchanges({ limit: 1000, before, filter });
-    ids.push(...page.items.map((item) => item.id));
-    if (page.next === null) break;
-    before = page.next;
+/**
+ * The flows an export or a replay takes, oldest first: those the filter selects (all
+ * without one), or the chosen ids, of which one that is not stored is an error naming it.
+ * Each carries the name an export gives it.
+ */
+export function selectFlows(store: Store, selection: { filter?: string; ids?: readonly number[] }): Flow[] {
+  const flows: Flow[] = [];
+  for (const flow of store.flows({ filter: selection.filter, ids: selection.ids, order: 'oldest' })) {
+    flows.push({ ...flow, identity: store.exchangeIdentity(flow.id)! });
   }
-  ids.reverse();
-  return ids.map((id, index) => capturedFromDetail(store.getExchange(id)!, index, store.exchangeIdentity(id)!));
-}
-
-/** These exchanges, oldest first; an id with no exchange is an error naming it. */
-export function selectedExchanges(store: Store, ids: readonly number[]): CapturedExchange[] {
-  return [...new Set(ids)]
-    .sort((a, b) => a - b)
-    .map((id, index) => {
-      const detail = store.getExchange(id);
-      if (!detail) throw new SourceError(`No exchange has id ${id}; select rows that are stored.`, { status: 404 });
-      return capturedFromDetail(detail, index, store.exchangeIdentity(id)!);
-    });
+  const found = new Set(flows.map((flow) => flow.id));
+  const missing = selection.ids?.find((id) => !found.has(id));
+  if (missing !== undefined) throw new SourceError(`No exchange has id ${missing}; select rows that are stored.`, { status: 404 });
+  return flows;
 }

@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
       try {
         const source = readSource(file);
         const codec = codecFor(protoPaths, source.descriptorSet && { bytes: source.descriptorSet, label: file });
-        const result = recordAll(store, codec, source.exchanges, { dedupe: true, progress: progressBar(`importing ${file}`) });
+        const result = recordAll(store, codec, source.flows, { dedupe: true, progress: progressBar(`importing ${file}`) });
         added += result.ids.length;
         const skipped = result.duplicates ? `; ${result.duplicates} already there, left out` : '';
         process.stdout.write(`ca2-inspector import: ${file}: ${result.ids.length} exchange(s) added to ${db}${skipped}.\n`);

@@ -5,7 +5,6 @@
 
 import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { capturedFromDetail } from '../capture/captured.ts';
 import { recordAll } from '../capture/record.ts';
 import type { Codec } from '../proto/codec.ts';
 import { examine, type FileUse } from '../storage/file-check.ts';
@@ -23,6 +22,7 @@ import { progressReporter } from './progress.ts';
 import { openRecording } from './schema-option.ts';
 import { UserError } from '../model/user-error.ts';
 import { EXIT_NOT_CLEAN } from './exit-status.ts';
+import type { Flow } from '../model/flow.ts';
 
 const help = `usage: ca2-inspector replay --db FILE --upstream URL [options]
 
@@ -81,12 +81,12 @@ export async function run(argv: string[]): Promise<number> {
     source.close();
     store = openInto(into, codec, intoUse, say);
   } else {
-    let selected;
+    let selected: Flow[];
     try {
-      selected = selectExchanges(source.store, filter ?? '');
-      const replayable = selected.filter((s) => s.kind === 'exec' || s.kind === 'ws');
-      skipped = selected.length - replayable.length;
-      selected = replayable.map((s, flowId) => capturedFromDetail(source.store.getExchange(s.id, { spans: false })!, flowId));
+      const heads = selectExchanges(source.store, { filter: filter ?? '' });
+      const replayable = heads.filter((s) => s.kind === 'exec' || s.kind === 'ws');
+      skipped = heads.length - replayable.length;
+      selected = [...source.store.flows({ ids: replayable.map((s) => s.id), order: 'oldest' })];
     } finally {
       source.close();
     }

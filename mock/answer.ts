@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { forwardedResponseHeaders } from '../proxy/headers.ts';
 import type { RecordedAnswer } from './recording.ts';
 
-export function sendRecorded(res: ServerResponse, answer: RecordedAnswer, body: Buffer, extraHeaders: string[] = []): void {
+export function sendRecorded(res: ServerResponse, answer: RecordedAnswer, body: Uint8Array, extraHeaders: string[] = []): void {
   const headers = forwardedResponseHeaders(answer.headers.flat());
   let sized = false;
   for (let i = 0; i < headers.length; i += 2) {

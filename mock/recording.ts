@@ -12,6 +12,7 @@ import type { IgnorePath } from '../model/ignore-path.ts';
 import { mendAnswer, mendClose } from './mend.ts';
 import { AnswerQueue } from './queue.ts';
 import { operationLabel } from '../model/format.ts';
+import type { Flow } from '../model/flow.ts';
 
 export interface RecordedAnswer {
   /** The recorded exchange's id. */
@@ -19,7 +20,7 @@ export interface RecordedAnswer {
   /** Status and headers as recorded, or in their nearest valid form (mock/mend.ts). */
   status: number;
   headers: HeaderList;
-  body: Buffer;
+  body: Uint8Array;
 }
 
 export interface RecordedExec {
@@ -33,7 +34,7 @@ export interface RecordedExec {
 
 export interface RecordedFrame {
   opcode: number;
-  body: Buffer;
+  body: Uint8Array;
   /** ms epoch. */
   at: number;
   /**
@@ -86,27 +87,27 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
   const httpAnswers = new Map<string, RecordedAnswer[]>();
   /** Keyed by who made them: "sub …" for a JWT's subject, "token …" for any other token. */
   const calls = new Map<string, RecordedCall[]>();
-  const sessionIds: number[] = [];
+  const sessionFlows: Flow[] = [];
   const mended: Recording['mended'] = [];
   let skipped = 0;
   let execExchanges = 0;
 
-  for (const exchange of store.recordedExchanges({ filter: options.filter })) {
+  for (const exchange of store.flows({ filter: options.filter, order: 'oldest' })) {
     const response = exchange.response;
     if (exchange.kind === 'ws') {
-      if (exchange.status === 101) sessionIds.push(exchange.id);
+      if (response?.status === 101) sessionFlows.push(exchange);
       else skipped++;
       continue;
     }
-    if (response === null || exchange.status === null || response.truncated || exchange.request.truncated || exchange.state !== 'complete') {
+    if (response === null || response.truncated || exchange.request.truncated || exchange.state !== 'complete') {
       skipped++;
       continue;
     }
-    const valid = mendAnswer(exchange.status, response.headers);
+    const valid = mendAnswer(response.status, response.headers);
     if (valid.changes.length > 0) mended.push({ id: exchange.id, changes: valid.changes });
     const answer: RecordedAnswer = { id: exchange.id, ...valid.value, body: response.body };
     if (exchange.kind === 'http') {
-      push(httpAnswers, `${exchange.method} ${exchange.path}`, answer);
+      push(httpAnswers, `${exchange.request.method} ${exchange.request.path}`, answer);
       continue;
     }
     execExchanges++;
@@ -116,7 +117,7 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
     const recorded: RecordedExec = { id: exchange.id, operation, content, answer };
     push(execAnswers, canonicalKey(content), recorded);
     push(byOperation, operation, recorded);
-    const caller = callerKey(exchange.tokenSub, typeof decoded.json.token === 'string' ? decoded.json.token : null);
+    const caller = callerKey(exchange.token?.sub ?? null, typeof decoded.json.token === 'string' ? decoded.json.token : null);
     if (caller !== null && exchange.endedAt !== null) {
       push(calls, caller, { execId: exchange.id, startedAt: Math.floor(exchange.startedAt), endedAt: Math.floor(exchange.endedAt) });
     }
@@ -124,8 +125,8 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
   for (const list of calls.values()) list.sort((a, b) => a.startedAt - b.startedAt);
 
   const sessions: RecordedSession[] = [];
-  for (const id of sessionIds) {
-    const session = loadSession(store, codec, id, calls, mended);
+  for (const flow of sessionFlows) {
+    const session = loadSession(codec, flow, calls, mended);
     if (session) sessions.push(session);
     else skipped++;
   }
@@ -141,35 +142,29 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
   };
 }
 
-function loadSession(
-  store: Store,
-  codec: Codec,
-  id: number,
-  calls: Map<string, RecordedCall[]>,
-  mended: Recording['mended'],
-): RecordedSession | null {
-  const detail = store.getExchange(id);
-  const auth = detail?.frames.find((f) => f.direction === 'client' && f.opcode === 2);
-  if (!detail || !auth) return null;
-  const decodedAuth = codec.decode('WsAuth', Buffer.from(auth.body, 'base64'));
+function loadSession(codec: Codec, flow: Flow, calls: Map<string, RecordedCall[]>, mended: Recording['mended']): RecordedSession | null {
+  const auth = flow.frames.find((f) => f.direction === 'client' && f.opcode === 2);
+  if (!auth) return null;
+  const decodedAuth = codec.decode('WsAuth', auth.body);
   const token = typeof decodedAuth.json.token === 'string' ? decodedAuth.json.token : null;
-  const sub = decodedAuth.summary.token?.jwt?.sub ?? detail.token?.sub ?? null;
-  const authAt = Date.parse(auth.at);
+  const sub = decodedAuth.summary.token?.jwt?.sub ?? flow.token?.sub ?? null;
+  // Times are compared in whole milliseconds, as calls are: an event and its call can share one.
+  const authAt = Math.floor(auth.at);
   const caller = callerKey(sub, token);
   const made = caller === null ? [] : (calls.get(caller) ?? []);
   const frames: RecordedFrame[] = [];
-  for (const frame of detail.frames) {
+  for (const frame of flow.frames) {
     if (frame.direction !== 'server' || (frame.opcode !== 1 && frame.opcode !== 2) || frame.truncated) continue;
-    const at = Date.parse(frame.at);
-    frames.push({ opcode: frame.opcode, body: Buffer.from(frame.body, 'base64'), at, after: latestStartedBefore(made, authAt, at) });
+    const at = Math.floor(frame.at);
+    frames.push({ opcode: frame.opcode, body: frame.body, at, after: latestStartedBefore(made, authAt, at) });
   }
   let close: RecordedSession['close'] = null;
-  if (detail.close?.by === 'server') {
-    const valid = mendClose(detail.close.code, detail.close.reason);
-    if (valid.changes.length > 0) mended.push({ id, changes: valid.changes });
-    close = { ...valid.value, at: Date.parse(detail.close.at) };
+  if (flow.close?.by === 'server') {
+    const valid = mendClose(flow.close.code, flow.close.reason);
+    if (valid.changes.length > 0) mended.push({ id: flow.id, changes: valid.changes });
+    close = { ...valid.value, at: Math.floor(flow.close.at) };
   }
-  return { id, token, sub, authAt, frames, close };
+  return { id: flow.id, token, sub, authAt, frames, close };
 }
 
 /** A JWT's calls share its subject whatever token carried it; a token that is no JWT is its own. */

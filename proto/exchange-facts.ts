@@ -7,15 +7,8 @@ import { tokenPrefixLength, type DecodeResult, type ExchangeKind, type FrameDire
 import { checkExec, WsConversationCheck } from './checks.ts';
 import type { Codec } from './codec.ts';
 import { headerValue, headerValues } from '../model/headers.ts';
+import type { FlowFacts } from '../model/flow.ts';
 
-export interface ExchangeFacts {
-  service: string | null;
-  operation: string | null;
-  trx: string | null;
-  errors: string[];
-  token: TokenRef | null;
-  problems: string[];
-}
 
 /**
  * A WebSocket whose every frame is a problem (a schema that does not fit) would otherwise
@@ -24,7 +17,7 @@ export interface ExchangeFacts {
  */
 export const MAX_WS_PROBLEMS = 100;
 
-export function noFacts(): ExchangeFacts {
+export function noFacts(): FlowFacts {
   return { service: null, operation: null, trx: null, errors: [], token: null, problems: [] };
 }
 
@@ -55,7 +48,7 @@ export interface ExecInput {
 }
 
 /** The facts of one /exec exchange: one decode of each envelope (no spans) and the checks. */
-export function execFacts(codec: Codec, input: ExecInput): ExchangeFacts {
+export function execFacts(codec: Codec, input: ExecInput): FlowFacts {
   const options = { spans: false, now: input.at };
   const request = codec.decode('ClientRequest', input.requestBody, options);
   const type = input.response && responseType('exec', input.response.headers, input.response.body);
@@ -64,7 +57,7 @@ export function execFacts(codec: Codec, input: ExecInput): ExchangeFacts {
 }
 
 /** The same from envelopes already decoded (no spans needed), for a caller that needs them too. */
-export function execFactsOf(requestHeaders: HeaderList, status: number | null, request: DecodeResult, response: DecodeResult | null): ExchangeFacts {
+export function execFactsOf(requestHeaders: HeaderList, status: number | null, request: DecodeResult, response: DecodeResult | null): FlowFacts {
   return {
     service: request.summary.service ?? null,
     operation: request.summary.operation ?? null,

@@ -2,7 +2,7 @@
 // the proxy's own 502/504 answer: one sentence that names the upstream and, where there is
 // one, the fix.
 
-import type { FlowError, FlowErrorKind } from './tap.ts';
+import type { FlowError, FlowErrorKind } from '../model/flow.ts';
 
 export interface Failure extends FlowError {
   /** The status the client gets when no response has started yet. */

@@ -5,7 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import type { ExchangeKind, HeaderList } from '../model/types.ts';
 import { BodyCapture, EMPTY } from './capture.ts';
 import { headerList } from './headers.ts';
-import type { FlowError, TappedFlow, TappedResponse } from './tap.ts';
+import type { TappedFlow } from './tap.ts';
+import type { FlowError, FlowResponse } from '../model/flow.ts';
 
 /** ms since the epoch with the sub-ms precision of the monotonic clock. */
 export function now(): number {
@@ -17,7 +18,7 @@ export class FlowRecord {
   readonly startedAt = now();
   endedAt: number | null = null;
   readonly requestBody: BodyCapture;
-  response: Omit<TappedResponse, 'body' | 'size' | 'truncated'> | null = null;
+  response: Omit<FlowResponse, 'body' | 'size' | 'truncated'> | null = null;
   responseBody: BodyCapture | null = null;
   error: FlowError | null = null;
   /** Its place in FlowTracker's list while it is open; FlowTracker's alone. */

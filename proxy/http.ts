@@ -9,7 +9,7 @@ import type { ProxyContext } from './context.ts';
 import { clientAborted, endedByShutdown, upstreamFailure, upstreamSwitched, upstreamTimeout, type Failure } from './errors.ts';
 import { type FlowRecord, type Stoppable, now } from './flows.ts';
 import { forwardedRequestHeaders, forwardedResponseHeaders, headerList } from './headers.ts';
-import type { FlowError } from './tap.ts';
+import type { FlowError } from '../model/flow.ts';
 
 export function forwardHttp(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): void {
   new HttpExchange(ctx, ctx.flows.create(exchangeKind(req), req), req, res).start();

@@ -6,43 +6,8 @@
 // with postMessage. A listener that throws is reported once per hook and never
 // reaches the forwarding path.
 
-import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
-
-export interface TappedRequest {
-  method: string;
-  /** Path and query as the client sent them. */
-  path: string;
-  httpVersion: string;
-  headers: HeaderList;
-  /** Bytes captured, at most the --max-body limit. */
-  body: Uint8Array;
-  /** Bytes that crossed the wire, captured or not. */
-  size: number;
-  truncated: boolean;
-}
-
-export interface TappedResponse {
-  status: number;
-  statusMessage: string;
-  headers: HeaderList;
-  body: Uint8Array;
-  size: number;
-  truncated: boolean;
-}
-
-export type FlowErrorKind =
-  | 'upstream-unreachable'
-  | 'upstream-timeout'
-  | 'upstream-reset'
-  | 'upstream-tls'
-  | 'client-aborted'
-  | 'proxy-error';
-
-export interface FlowError {
-  kind: FlowErrorKind;
-  /** A sentence for a person: "upstream 127.0.0.1:9 refused the connection (ECONNREFUSED)". */
-  message: string;
-}
+import type { FlowClose, FlowError, FlowFrame, FlowRequest, FlowResponse } from '../model/flow.ts';
+import type { ExchangeKind } from '../model/types.ts';
 
 /** One HTTP exchange or one WebSocket connection (the upgrade request and everything after). */
 export interface TappedFlow {
@@ -54,9 +19,9 @@ export interface TappedFlow {
   /** ms since the epoch; set when the exchange (or the connection) ended. */
   endedAt: number | null;
   clientAddress: string;
-  request: TappedRequest;
+  request: FlowRequest;
   /** For ws: the upstream's answer to the upgrade (101, or the refusal with its body). */
-  response: TappedResponse | null;
+  response: FlowResponse | null;
   error: FlowError | null;
   /** Set by replay/ on the traffic it sends: the id of the recorded exchange it replays. */
   replayOf?: number;
@@ -64,25 +29,13 @@ export interface TappedFlow {
   captureProblems?: string[];
 }
 
-export interface TappedFrame {
+/** A frame as the tap reports it, with the flow it belongs to. */
+export interface TappedFrame extends FlowFrame {
   flowId: number;
-  /** 0-based, in the order the proxy relayed frames on this connection, both directions counted. */
-  seq: number;
-  direction: FrameDirection;
-  at: number;
-  /** 1 text, 2 binary, 9 ping, 10 pong. */
-  opcode: number;
-  body: Uint8Array;
-  size: number;
-  truncated: boolean;
 }
 
-export interface TappedClose {
+export interface TappedClose extends FlowClose {
   flowId: number;
-  code: number | null;
-  reason: string;
-  by: 'client' | 'server' | 'proxy';
-  at: number;
 }
 
 /** An addon: implement the hooks it cares about. Hooks are called synchronously, in order. */

@@ -11,7 +11,7 @@ import { clientAborted, endedByShutdown, upstreamFailure, upstreamTimeout, type 
 import { type FlowRecord, type Stoppable, now } from './flows.ts';
 import { forwardedUpgradeHeaders } from './headers.ts';
 import { endAndClose, plainResponse, requestHead } from './raw-http.ts';
-import type { FlowError } from './tap.ts';
+import type { FlowError } from '../model/flow.ts';
 
 /** A response head longer than this is not parsed for the tap (it is still relayed). */
 const MAX_HEAD = 64 * 1024;

@@ -19,7 +19,8 @@ import { clientAborted, endedByShutdown, upstreamFailure, upstreamTimeout, type 
 import { type FlowRecord, type Stoppable, now } from './flows.ts';
 import { extraHandshakeResponseHeaders, forwardedResponseHeaders, headerList, webSocketHandshakeHeaders } from './headers.ts';
 import { endAndClose, plainResponse, responseHead } from './raw-http.ts';
-import type { FlowError, TappedClose } from './tap.ts';
+import type { TappedClose } from './tap.ts';
+import type { FlowError } from '../model/flow.ts';
 
 /**
  * Bytes queued towards one side before the proxy stops reading the other side. Above it a

@@ -5,15 +5,16 @@
 
 import type { ExchangeSummary } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { execFacts, WsFacts, type ExchangeFacts, type FrameInput } from '../proto/exchange-facts.ts';
-import type { TapListener, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
-import type { ExchangeRecord, FrameRecord, MessageRecord } from '../storage/records.ts';
+import { execFacts, WsFacts } from '../proto/exchange-facts.ts';
+import type { TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import { interruptedError, type OpenFlowRow, type Store } from '../storage/store.ts';
-import { liveFrame, noFrames, summarize, type FrameTotals } from '../storage/rows.ts';
+import { noFrames, type FrameTotals } from '../storage/rows.ts';
+import { countFrame, summaryOf, viewFrame } from '../storage/views.ts';
 import type { RecorderListener } from '../model/recorder-listener.ts';
+import type { Flow, FlowFacts, FlowHead, StoredFrame } from '../model/flow.ts';
 
 interface OpenExchange {
-  record: ExchangeRecord;
+  record: FlowHead;
   /** Whether storage has a row for it yet. */
   stored: boolean;
   ws?: WsFacts;
@@ -62,27 +63,24 @@ export class Recorder implements TapListener {
   }
 
   private newEntry(flow: TappedFlow): OpenExchange {
-    const record: ExchangeRecord = {
+    const record: FlowHead = {
       id: this.store.allocateExchangeId(),
       kind: flow.kind,
       startedAt: flow.startedAt,
       endedAt: null,
-      method: flow.request.method,
-      path: flow.request.path,
-      status: null,
+      clientAddress: flow.clientAddress,
+      request: flow.request,
+      response: null,
+      error: null,
+      state: 'pending',
       service: null,
       operation: null,
       trx: null,
       errors: [],
       token: null,
-      clientAddress: flow.clientAddress,
-      state: 'pending',
       problems: [],
-      error: null,
-      request: messageRecord(flow.request),
-      response: null,
       close: null,
-      ...(flow.replayOf !== undefined ? { replayOf: flow.replayOf } : {}),
+      replayOf: flow.replayOf ?? null,
     };
     return { record, stored: false, ws: flow.kind === 'ws' ? new WsFacts(this.codec) : undefined, frames: { ...noFrames } };
   }
@@ -110,16 +108,17 @@ export class Recorder implements TapListener {
    * its exchange ended is left as it is (the note is older than the row): returns whether
    * the flow was taken up.
    */
-  adopt(flowId: number, record: ExchangeRecord, frames: readonly (FrameInput & { size: number })[]): boolean {
+  adopt(flowId: number, stored: Flow): boolean {
+    const { frames, ...record } = stored;
     // Open when the note was written; the open-time pass over a killed run's file calls such rows interrupted.
-    const open = record.state === 'pending' || (record.state === 'interrupted' && record.error === interruptedError);
+    const open = record.state === 'pending' || (record.state === 'interrupted' && record.error?.message === interruptedError);
     if (!open) return false;
     record.state = 'pending';
     record.error = null;
     const entry: OpenExchange = { record, stored: true, frames: { ...noFrames } };
     if (record.kind === 'ws') {
       const ws = new WsFacts(this.codec);
-      if (record.status === 101 && record.response) ws.upgrade(record.request.headers, record.response.headers);
+      if (record.response?.status === 101) ws.upgrade(record.request.headers, record.response.headers);
       for (const frame of frames) {
         ws.frame(frame);
         countFrame(entry.frames, frame);
@@ -142,13 +141,12 @@ export class Recorder implements TapListener {
     // keeps garbage alive through young collections (see proxy/flows.ts), and most exchanges are quick.
     const entry = this.open.get(flow.id) ?? this.newEntry(flow);
     const { record } = entry;
-    record.request = messageRecord(flow.request);
-    record.response = flow.response ? messageRecord(flow.response) : null;
-    record.status = flow.response?.status ?? null;
-    record.error = flow.error?.message ?? null;
+    record.request = flow.request;
+    record.response = flow.response;
+    record.error = flow.error;
     if (flow.kind === 'exec') {
       const response = flow.response && { headers: flow.response.headers, body: flow.response.body };
-      applyFacts(record, execFacts(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: record.status, response, at: record.startedAt }));
+      applyFacts(record, execFacts(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: flow.response?.status ?? null, response, at: record.startedAt }));
     }
     if (flow.captureProblems) record.problems.unshift(...flow.captureProblems);
 
@@ -171,7 +169,7 @@ export class Recorder implements TapListener {
     const entry = this.open.get(frame.flowId);
     if (!entry) return;
     const { record } = entry;
-    const frameRecord: FrameRecord = {
+    const stored: StoredFrame = {
       exchangeId: record.id,
       seq: frame.seq,
       direction: frame.direction,
@@ -181,11 +179,11 @@ export class Recorder implements TapListener {
       body: frame.body,
       truncated: frame.truncated,
     };
-    this.store.putFrame(frameRecord);
+    this.store.putFrame(stored);
     // Only what changes the row's summary rewrites the exchange; other frames just add to the count.
     const { decoded, changed } = entry.ws!.frame(frame);
     if (changed) applyFacts(record, entry.ws!.facts);
-    if (this.anyoneListening()) for (const l of this.listeners) l.frame?.(record.id, liveFrame(frameRecord, decoded));
+    if (this.anyoneListening()) for (const l of this.listeners) l.frame?.(record.id, viewFrame(stored, decoded));
     countFrame(entry.frames, frame);
     if (changed) this.save(entry);
   }
@@ -198,7 +196,7 @@ export class Recorder implements TapListener {
     if (entry.ws) applyFacts(record, entry.ws.facts);
     record.close = { code: close.code, reason: close.reason, by: close.by, at: close.at };
     record.endedAt = flow.endedAt ?? close.at;
-    record.error = flow.error?.message ?? record.error;
+    record.error = flow.error ?? record.error;
     record.state = stateOf(flow);
     this.open.delete(flow.id);
     this.save(entry);
@@ -216,9 +214,9 @@ export class Recorder implements TapListener {
     entry.stored = true;
   }
 
-  private announce(record: ExchangeRecord, frames?: FrameTotals): void {
+  private announce(record: FlowHead, frames?: FrameTotals): void {
     if (!this.anyoneListening()) return;
-    const summary = summarize(record, frames);
+    const summary = summaryOf(record, frames);
     for (const l of this.listeners) l.exchange?.(summary);
   }
 
@@ -229,7 +227,7 @@ export class Recorder implements TapListener {
   abandonOpen(): void {
     for (const entry of this.open.values()) {
       entry.record.state = 'interrupted';
-      entry.record.error ??= interruptedError;
+      entry.record.error ??= { kind: 'proxy-error', message: interruptedError };
       this.save(entry);
     }
     this.open.clear();
@@ -248,22 +246,10 @@ export class Recorder implements TapListener {
   }
 }
 
-function countFrame(totals: FrameTotals, frame: { direction: 'client' | 'server'; size: number }): void {
-  if (frame.direction === 'client') {
-    totals.clientFrames += 1;
-    totals.clientBytes += frame.size;
-  } else {
-    totals.serverFrames += 1;
-    totals.serverBytes += frame.size;
-  }
-}
 
-function messageRecord(message: TappedRequest | TappedResponse): MessageRecord {
-  return { headers: message.headers, body: message.body, truncated: message.truncated, size: message.size };
-}
 
 /** The record shares the facts' lists: storage writes whatever the record holds when it flushes. */
-function applyFacts(record: ExchangeRecord, facts: ExchangeFacts): void {
+function applyFacts(record: FlowHead, facts: FlowFacts): void {
   record.service = facts.service;
   record.operation = facts.operation;
   record.trx = facts.trx;

@@ -106,9 +106,9 @@ export class TapJournal implements JournalReads {
     if (journaled === 0) return 0;
     const recorder = new Recorder(codec, store);
     for (const [flowId, exchangeId] of store.journalOpenFlows()) {
-      const stored = store.storedRecord(exchangeId);
+      const stored = store.storedFlow(exchangeId);
       if (stored === null) log(`recording: exchange ${exchangeId}, open as the journal was written, has no row; the journal's later calls on it are skipped.`);
-      else recorder.adopt(flowId, stored.record, stored.frames);
+      else recorder.adopt(flowId, stored);
     }
     const journal = new TapJournal(store, recorder, { log });
     journal.waiting = journaled;

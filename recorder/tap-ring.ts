@@ -14,7 +14,8 @@
 
 import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
 import type { Dropped } from '../model/types.ts';
-import type { FlowErrorKind, TapHook, TappedClose, TappedFlow, TappedFrame, TappedRequest, TappedResponse } from '../proxy/tap.ts';
+import type { TapHook, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
+import type { FlowErrorKind, FlowRequest, FlowResponse } from '../model/flow.ts';
 
 /** What may wait for the recorder, in bytes (a power of two); past it, calls are dropped and counted. */
 export const RING_BYTES = 64 * 1024 * 1024;
@@ -177,7 +178,7 @@ export class RingWriter {
     for (const p of problems) this.str(p);
   }
 
-  private message(m: TappedRequest | TappedResponse, bodies: Bodies): void {
+  private message(m: FlowRequest | FlowResponse, bodies: Bodies): void {
     this.u32(m.headers.length);
     for (const [name, value] of m.headers) {
       this.str(name);
@@ -419,8 +420,8 @@ class CallReader {
     const method = this.str();
     const path = this.str();
     const httpVersion = this.str();
-    const request: TappedRequest = { method, path, httpVersion, ...this.message() };
-    let response: TappedResponse | null = null;
+    const request: FlowRequest = { method, path, httpVersion, ...this.message() };
+    let response: FlowResponse | null = null;
     if (this.u8() === 1) {
       const status = this.f64();
       const statusMessage = this.str();
@@ -435,7 +436,7 @@ class CallReader {
     return flow;
   }
 
-  private message(): Pick<TappedRequest, 'headers' | 'body' | 'size' | 'truncated'> {
+  private message(): Pick<FlowRequest, 'headers' | 'body' | 'size' | 'truncated'> {
     const count = this.u32();
     const headers: HeaderList = [];
     for (let i = 0; i < count; i++) headers.push([this.str(), this.str()]);

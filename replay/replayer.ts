@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import WebSocket from 'ws';
 import { UserError } from '../model/user-error.ts';
-import type { ExchangeDetail, HeaderList, JsonObject, JsonValue, WsFrame } from '../model/types.ts';
+import type { HeaderList, JsonObject, JsonValue } from '../model/types.ts';
+import type { Flow, FlowFrame } from '../model/flow.ts';
 import { EncodeError, type Codec, type EncodeProblem } from '../proto/codec.ts';
 import type { Store } from '../storage/store.ts';
 import { diffJson, type Difference } from './diff.ts';
@@ -71,11 +72,11 @@ export class Replayer {
 
   /** Throws ReplayError (nothing sent) for an exchange that cannot be replayed as asked. */
   async replay(id: number, options: ReplayOptions = {}): Promise<ReplayOutcome> {
-    const original = this.store.getExchange(id);
+    const original = this.store.flow(id);
     if (!original) throw new ReplayError(404, `No exchange has id ${id}.`);
     if (original.kind === 'exec') return this.exec(original, options);
     if (original.kind === 'ws') return this.ws(original, options);
-    throw new ReplayError(400, `Exchange ${id} is a plain HTTP request (${original.method} ${original.path}); only /exec calls and WebSocket connections are replayed.`);
+    throw new ReplayError(400, `Exchange ${id} is a plain HTTP request (${original.request.method} ${original.request.path}); only /exec calls and WebSocket connections are replayed.`);
   }
 
   private tokenOf(recorded: string, options: ReplayOptions): string {
@@ -84,8 +85,8 @@ export class Replayer {
   }
 
   /** The ClientRequest bytes to send. */
-  private requestBody(original: ExchangeDetail, options: ReplayOptions): Uint8Array {
-    const recorded = Buffer.from(original.request.body, 'base64');
+  private requestBody(original: Flow, options: ReplayOptions): Uint8Array {
+    const recorded = original.request.body;
     if (options.body && 'base64' in options.body) {
       if (typeof options.body.base64 !== 'string' || !BASE64.test(options.body.base64)) {
         throw new ReplayError(400, 'body.base64 is not base64; send the request bytes in standard base64.');
@@ -124,7 +125,7 @@ export class Replayer {
     }
   }
 
-  private async exec(original: ExchangeDetail, options: ReplayOptions): Promise<ReplayOutcome> {
+  private async exec(original: Flow, options: ReplayOptions): Promise<ReplayOutcome> {
     const body = this.requestBody(original, options);
     const headers = resentHeaders(original.request.headers, NOT_RESENT);
     const connection = await this.target.connect(original.id);
@@ -132,7 +133,7 @@ export class Replayer {
     headers.unshift('Host', connection.host);
     headers.push('Content-Length', String(body.length));
     await new Promise<void>((resolve) => {
-      const req = http.request({ method: original.method, path: original.path, headers, createConnection: () => connection.socket });
+      const req = http.request({ method: original.request.method, path: original.request.path, headers, createConnection: () => connection.socket });
       req.on('response', (res) => {
         res.resume();
         res.on('end', resolve);
@@ -143,35 +144,34 @@ export class Replayer {
     });
     const { exchangeId, flow } = await connection.recorded;
     connection.socket.destroy();
-    const replay = this.store.getExchange(exchangeId);
+    const replay = this.store.flow(exchangeId);
     const outcome: ReplayOutcome = { id: exchangeId, replayOf: original.id, diff: [], error: flow.error?.message ?? null };
     if (!replay || outcome.error) return outcome;
     const before = this.answer(original);
     const after = this.answer(replay);
     outcome.recordedAnswer = before;
     outcome.replayedAnswer = after;
-    if (original.status !== replay.status) outcome.diff.push({ path: '(status)', change: 'changed', before: original.status, after: replay.status });
+    pushStatusChange(outcome, original, replay);
     outcome.diff.push(...diffJson(before, after, options.ignore));
     return outcome;
   }
 
   /** The decoded ServerResponse, or the body as text when it is not protobuf (an error page). */
-  private answer(exchange: ExchangeDetail): JsonValue | undefined {
+  private answer(exchange: Flow): JsonValue | undefined {
     const response = exchange.response;
     if (!response) return undefined;
-    const bytes = Buffer.from(response.body, 'base64');
-    if (responseType('exec', response.headers, bytes) === null) return bytes.toString('utf8');
-    return this.codec.decode('ServerResponse', bytes).json;
+    if (responseType('exec', response.headers, response.body) === null) return Buffer.from(response.body).toString('utf8');
+    return this.codec.decode('ServerResponse', response.body).json;
   }
 
-  private async ws(original: ExchangeDetail, options: ReplayOptions): Promise<ReplayOutcome> {
+  private async ws(original: Flow, options: ReplayOptions): Promise<ReplayOutcome> {
     const clientFrames = original.frames.filter((f) => f.direction === 'client' && (f.opcode === 1 || f.opcode === 2));
-    const outgoing = clientFrames.map((frame, i) => ({ frame, data: i === 0 && frame.opcode === 2 ? this.wsAuth(original, frame, options) : Buffer.from(frame.body, 'base64') }));
+    const outgoing = clientFrames.map((frame, i) => ({ frame, data: i === 0 && frame.opcode === 2 ? this.wsAuth(original, frame, options) : frame.body }));
     const recordedServer = original.frames.filter((f) => f.direction === 'server' && (f.opcode === 1 || f.opcode === 2));
     const timing = options.timing ?? 'recorded';
     const connection = await this.target.connect(original.id);
     const protocols = headerValue(original.request.headers, 'sec-websocket-protocol')?.split(',').map((p) => p.trim()).filter(Boolean);
-    const socket = new WebSocket(`ws://${connection.host}${original.path}`, protocols ?? [], {
+    const socket = new WebSocket(`ws://${connection.host}${original.request.path}`, protocols ?? [], {
       headers: Object.fromEntries(resentHeaderPairs(original.request.headers, NOT_RESENT_WS)),
       createConnection: (() => connection.socket) as never,
       perMessageDeflate: false,
@@ -211,7 +211,7 @@ export class Replayer {
       });
       socket.on('open', () => {
         if (outgoing.length === 0) return startWaiting();
-        const first = Date.parse(outgoing[0].frame.at);
+        const first = outgoing[0].frame.at;
         outgoing.forEach(({ frame, data }, i) => {
           const send = () => {
             if (socket.readyState !== WebSocket.OPEN) return;
@@ -221,16 +221,16 @@ export class Replayer {
             else timers.push(setTimeout(startWaiting, recordedRemainder(original, frame)));
           };
           if (timing === 'none' || i === 0) send();
-          else timers.push(setTimeout(send, Date.parse(frame.at) - first));
+          else timers.push(setTimeout(send, frame.at - first));
         });
       });
     });
     const { exchangeId, flow } = await connection.recorded;
-    const replay = this.store.getExchange(exchangeId);
+    const replay = this.store.flow(exchangeId);
     const outcome: ReplayOutcome = { id: exchangeId, replayOf: original.id, diff: [], error: flow.error?.message ?? null };
     if (!replay || (outcome.error && flow.response === null)) return outcome;
-    if (original.status !== replay.status) outcome.diff.push({ path: '(status)', change: 'changed', before: original.status, after: replay.status });
-    const side = (exchange: ExchangeDetail) => ({
+    pushStatusChange(outcome, original, replay);
+    const side = (exchange: Flow) => ({
       server_frames: exchange.frames.filter((f) => f.direction === 'server' && (f.opcode === 1 || f.opcode === 2)).map((f) => this.frameValue(f)),
       close: { code: exchange.close?.code ?? null },
     });
@@ -239,8 +239,8 @@ export class Replayer {
   }
 
   /** The first client frame, WsAuth, with the token to send. */
-  private wsAuth(original: ExchangeDetail, frame: WsFrame, options: ReplayOptions): Uint8Array {
-    const recorded = Buffer.from(frame.body, 'base64');
+  private wsAuth(original: Flow, frame: FlowFrame, options: ReplayOptions): Uint8Array {
+    const recorded = frame.body;
     if (options.token === undefined && !options.tokenFor) return recorded;
     const decoded = this.codec.decode('WsAuth', recorded);
     const token = typeof decoded.json.token === 'string' ? decoded.json.token : '';
@@ -252,22 +252,28 @@ export class Replayer {
     return this.codec.encode('WsAuth', { ...decoded.json, token: wanted }, recorded);
   }
 
-  private frameValue(frame: WsFrame): JsonValue {
-    const bytes = Buffer.from(frame.body, 'base64');
-    if (frame.opcode === 1) return bytes.toString('utf8');
-    return this.codec.decode('WsEvent', bytes).json;
+  private frameValue(frame: FlowFrame): JsonValue {
+    if (frame.opcode === 1) return Buffer.from(frame.body).toString('utf8');
+    return this.codec.decode('WsEvent', frame.body).json;
   }
 }
 
 /** How long the recorded connection stayed open after its last client frame. */
-function recordedRemainder(original: ExchangeDetail, lastClientFrame: WsFrame): number {
+function recordedRemainder(original: Flow, lastClientFrame: FlowFrame): number {
   const lastServer = [...original.frames].reverse().find((f) => f.direction === 'server');
-  const end = original.close ? Date.parse(original.close.at) : lastServer ? Date.parse(lastServer.at) : Date.parse(lastClientFrame.at);
-  return Math.max(0, end - Date.parse(lastClientFrame.at));
+  const end = original.close ? original.close.at : lastServer ? lastServer.at : lastClientFrame.at;
+  return Math.max(0, end - lastClientFrame.at);
+}
+
+/** An HTTP status that changed is the difference "(status)". */
+function pushStatusChange(outcome: ReplayOutcome, original: Flow, replay: Flow): void {
+  const before = original.response?.status ?? null;
+  const after = replay.response?.status ?? null;
+  if (before !== after) outcome.diff.push({ path: '(status)', change: 'changed', before, after });
 }
 
 /** Closes as the recorded client did (its code), or normally when the server or the proxy closed it. */
-function closeAsRecorded(socket: WebSocket, original: ExchangeDetail): void {
+function closeAsRecorded(socket: WebSocket, original: Flow): void {
   const code = original.close?.by === 'client' ? original.close.code : null;
   const sendable = code !== null && (code === 1000 || (code >= 3000 && code <= 4999));
   socket.close(sendable ? code : 1000, sendable ? original.close!.reason : 'replay done');

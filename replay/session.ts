@@ -4,7 +4,8 @@
 // session recorded last week replays today.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExchangeSummary } from '../model/types.ts';
+import type { ExchangeKind } from '../model/types.ts';
+import type { FlowHead } from '../model/flow.ts';
 import type { Store } from '../storage/store.ts';
 import type { Difference } from './diff.ts';
 import { ReplayError, type ReplayOptions, type Replayer } from './replayer.ts';
@@ -39,7 +40,7 @@ export interface ExchangeResult {
   id: number;
   /** The exchange the replay recorded; null when nothing could be sent. */
   replayId: number | null;
-  kind: ExchangeSummary['kind'];
+  kind: ExchangeKind;
   path: string;
   service: string | null;
   operation: string | null;
@@ -58,23 +59,22 @@ export interface SessionReport {
 
 /** Throws FilterError for a malformed filter, before anything is sent. */
 export async function replaySession(replayer: Replayer, store: Store, options: SessionOptions = {}): Promise<SessionReport> {
-  const wanted = options.ids && new Set(options.ids);
-  const selected = selectExchanges(store, wanted ? '' : (options.filter ?? '')).filter((s) => !wanted || wanted.has(s.id));
+  const selected = selectExchanges(store, options.ids ? { ids: options.ids } : { filter: options.filter ?? '' });
   const replayable = selected.filter((s) => s.kind === 'exec' || s.kind === 'ws');
   const carry = new TokenCarry(options.token);
   const progress: SessionProgress = { done: 0, total: replayable.length, different: 0, failed: 0 };
   const results = new Map<number, ExchangeResult>();
   const timing = options.timing ?? 'recorded';
-  const sessionStart = replayable.length > 0 ? Date.parse(replayable[0].startedAt) : 0;
+  const sessionStart = replayable.length > 0 ? replayable[0].startedAt : 0;
   const clockStart = Date.now();
   const connections: Promise<void>[] = [];
 
-  const one = async (summary: ExchangeSummary): Promise<void> => {
+  const one = async (summary: FlowHead): Promise<void> => {
     const result: ExchangeResult = {
       id: summary.id,
       replayId: null,
       kind: summary.kind,
-      path: summary.path,
+      path: summary.request.path,
       service: summary.service,
       operation: summary.operation,
       result: 'failed',
@@ -92,7 +92,7 @@ export async function replaySession(replayer: Replayer, store: Store, options: S
       result.diffs = outcome.diff;
       result.error = outcome.error;
       result.result = outcome.error ? 'failed' : outcome.diff.length > 0 ? 'different' : 'same';
-      if (summary.kind === 'exec') carry.learn(outcome.recordedAnswer, outcome.replayedAnswer, callName(summary), summary.id);
+      if (summary.kind === 'exec') carry.learn(outcome.recordedAnswer, outcome.replayedAnswer, callName({ ...summary, path: summary.request.path }), summary.id);
     } catch (err) {
       result.error = err instanceof ReplayError ? err.message : `the replay failed: ${(err as Error).message}`;
     }
@@ -105,7 +105,7 @@ export async function replaySession(replayer: Replayer, store: Store, options: S
 
   for (const summary of replayable) {
     if (timing === 'recorded') {
-      const due = Date.parse(summary.startedAt) - sessionStart - (Date.now() - clockStart);
+      const due = summary.startedAt - sessionStart - (Date.now() - clockStart);
       if (due > 0) await sleep(due);
     }
     // A WebSocket stays open while the calls after it run, as it did when recorded: its events answer them.
@@ -117,19 +117,13 @@ export async function replaySession(replayer: Replayer, store: Store, options: S
 }
 
 /** "auth.login", or the method and path of what has no service. */
-export function callName(summary: Pick<ExchangeSummary, 'service' | 'operation' | 'kind' | 'path'>): string {
-  return operationLabel(summary) ?? (summary.kind === 'ws' ? `ws ${summary.path}` : summary.path);
+export function callName(call: { service: string | null; operation: string | null; kind: ExchangeKind; path: string }): string {
+  return operationLabel(call) ?? (call.kind === 'ws' ? `ws ${call.path}` : call.path);
 }
 
-/** Everything the filter selects, oldest first, leaving out earlier replays. */
-export function selectExchanges(store: Store, filter: string): ExchangeSummary[] {
-  const found: ExchangeSummary[] = [];
-  let before: number | undefined;
-  for (;;) {
-    const page = store.listExchanges({ filter, limit: 1000, before });
-    found.push(...page.items.filter((s) => s.replayOf === null));
-    if (page.next === null) break;
-    before = page.next;
-  }
-  return found.reverse();
+/** The flows the filter (or the ids) selects, oldest first, leaving out earlier replays; their frames left behind, as the replay reads each again. */
+export function selectExchanges(store: Store, selection: { filter?: string; ids?: readonly number[] }): FlowHead[] {
+  const heads: FlowHead[] = [];
+  for (const { frames: _frames, ...head } of store.flows({ ...selection, order: 'oldest' })) if (head.replayOf === null) heads.push(head);
+  return heads;
 }

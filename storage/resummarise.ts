@@ -6,9 +6,9 @@
 
 import type Database from 'better-sqlite3';
 import { summarySearchText } from '../model/filter-match.ts';
-import type { RowDecoder } from './decode.ts';
-import { withFacts } from './decode.ts';
-import { detailSql, framesSql, type DetailRow, type FrameRow } from './rows.ts';
+import type { FlowDecoder } from './decode.ts';
+import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow } from './rows.ts';
+import { frameTotals, summaryOf } from './views.ts';
 import type { SearchIndex } from './search-index.ts';
 
 export interface StaleRange {
@@ -23,7 +23,7 @@ export class Resummariser {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly decoder: RowDecoder,
+    private readonly decoder: FlowDecoder,
     private readonly index: SearchIndex,
   ) {
     this.s = {
@@ -34,7 +34,7 @@ export class Resummariser {
       bounds: db.prepare('SELECT min(id) AS low, max(id) AS high, count(*) AS n FROM exchanges'),
       between: db.prepare('SELECT count(*) FROM exchanges WHERE id BETWEEN ? AND ?').pluck(),
       ids: db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck(),
-      detail: db.prepare(detailSql),
+      flow: db.prepare(flowSql),
       frames: db.prepare(framesSql),
       update: db.prepare(
         `UPDATE exchanges SET service = @service, operation = @operation, trx = @trx, errors = @errors, error_count = @error_count,
@@ -100,8 +100,8 @@ export class Resummariser {
   }
 
   private redo(id: number): void {
-    const row = this.s.detail.get(id) as DetailRow;
-    const { facts, texts, frameTexts } = this.decoder.redo(row, this.s.frames.all(id) as FrameRow[]);
+    const flow = flowFromRows(this.s.flow.get(id) as FlowRow, this.s.frames.all(id) as FrameRow[]);
+    const { facts, texts, frameTexts } = this.decoder.redo(flow);
     const token = facts.token;
     this.s.update.run({
       id,
@@ -119,7 +119,7 @@ export class Resummariser {
     });
     this.s.deleteErrors.run(id);
     for (const error of facts.errors) this.s.insertError.run(error, id);
-    this.index.rewrite(id, { summary: summarySearchText(withFacts(row, facts)), ...texts }, frameTexts);
+    this.index.rewrite(id, { summary: summarySearchText(summaryOf({ ...flow, ...facts }, frameTotals(flow.frames))), ...texts }, frameTexts);
   }
 
   private save(): void {

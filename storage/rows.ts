@@ -1,9 +1,11 @@
-// Conversions between records, database rows and the summaries and details the API
-// sends. Summaries are built here only, for stored rows and live ones alike, so the
-// list shows the same numbers before and after a reload.
+// Between database rows and flows (model/flow.ts), one mapper each way: a flow's head is
+// written with exchangeParams and its frames with frameParams, and read back whole with
+// flowFromRows. The list reads only the summary columns (SummaryRow; its view is built in
+// storage/views.ts). Bodies and frames over what a read can hold are read cut short.
 
-import type { DecodeResult, ExchangeDetail, ExchangeSummary, HeaderList, HttpMessage, TokenRef, WsFrame } from '../model/types.ts';
-import type { ExchangeRecord, FrameRecord } from './records.ts';
+import type { Flow, FlowFrame, FlowHead, StoredFrame } from '../model/flow.ts';
+import { storedError } from '../model/flow.ts';
+import type { ExchangeSummary, HeaderList, TokenRef, WsFrame } from '../model/types.ts';
 
 /** Per-direction frame counts and bytes of a WebSocket exchange. */
 export interface FrameTotals {
@@ -16,51 +18,11 @@ export interface FrameTotals {
 export const noFrames: FrameTotals = { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 };
 
 /** To the microsecond: the clock's sub-millisecond digits past that are noise, not data. */
-export function durationMs(record: Pick<ExchangeRecord, 'startedAt' | 'endedAt'>): number | null {
-  return record.endedAt === null ? null : Math.round((record.endedAt - record.startedAt) * 1000) / 1000;
+export function durationMs(head: Pick<FlowHead, 'startedAt' | 'endedAt'>): number | null {
+  return head.endedAt === null ? null : Math.round((head.endedAt - head.startedAt) * 1000) / 1000;
 }
 
-/**
- * A time as the API writes it. A file from elsewhere may hold one no date can (1e300): it
- * reads as the nearest one that can, so its exchange still lists and opens.
- */
-export function isoTime(ms: number): string {
-  const date = new Date(ms);
-  if (!Number.isNaN(date.getTime())) return date.toISOString();
-  return new Date(ms > 0 ? MAX_DATE_MS : ms < 0 ? -MAX_DATE_MS : 0).toISOString();
-}
-
-/** The furthest a JavaScript date reaches either side of the epoch. */
-const MAX_DATE_MS = 8.64e15;
-
-/**
- * The list row for a record. For a WebSocket the sizes include the frames relayed so
- * far: client frames count toward the request, server frames toward the response.
- */
-export function summarize(record: ExchangeRecord, frames: FrameTotals = noFrames): ExchangeSummary {
-  return {
-    id: record.id,
-    kind: record.kind,
-    startedAt: isoTime(record.startedAt),
-    durationMs: durationMs(record),
-    method: record.method,
-    path: record.path,
-    status: record.status,
-    service: record.service,
-    operation: record.operation,
-    trx: record.trx,
-    errors: record.errors,
-    requestSize: record.request.size + frames.clientBytes,
-    responseSize: (record.response?.size ?? 0) + frames.serverBytes,
-    frames: frames.clientFrames + frames.serverFrames,
-    problems: record.problems,
-    state: record.state,
-    token: record.token,
-    replayOf: record.replayOf ?? null,
-  };
-}
-
-/** Columns of `exchanges` that summaryFromRow reads. */
+/** Columns of `exchanges` that a list page reads. */
 export const summaryColumns = `e.id, e.kind, e.started_at, e.duration_ms, e.method, e.path, e.status, e.service,
   e.operation, e.trx, e.errors, e.request_size, e.response_size, e.client_frames, e.server_frames,
   e.client_frame_bytes, e.server_frame_bytes, e.problems, e.state, e.token_sub, e.token_prefix,
@@ -93,7 +55,7 @@ export interface SummaryRow {
   replay_of: number | null;
 }
 
-function tokenFromRow(row: Pick<SummaryRow, 'token_sub' | 'token_prefix' | 'token_exp' | 'token_expired'>): TokenRef | null {
+export function tokenFromRow(row: Pick<SummaryRow, 'token_sub' | 'token_prefix' | 'token_exp' | 'token_expired'>): TokenRef | null {
   if (row.token_prefix === null) return null;
   const token: TokenRef = { prefix: row.token_prefix };
   if (row.token_sub !== null) token.sub = row.token_sub;
@@ -102,86 +64,53 @@ function tokenFromRow(row: Pick<SummaryRow, 'token_sub' | 'token_prefix' | 'toke
   return token;
 }
 
-export function summaryFromRow(row: SummaryRow): ExchangeSummary {
-  return {
-    id: row.id,
-    kind: row.kind,
-    startedAt: isoTime(row.started_at),
-    durationMs: row.duration_ms,
-    method: row.method,
-    path: row.path,
-    status: row.status,
-    service: row.service,
-    operation: row.operation,
-    trx: row.trx,
-    errors: JSON.parse(row.errors) as string[],
-    requestSize: row.request_size + row.client_frame_bytes,
-    responseSize: (row.response_size ?? 0) + row.server_frame_bytes,
-    frames: row.client_frames + row.server_frames,
-    problems: JSON.parse(row.problems) as string[],
-    state: row.state,
-    token: tokenFromRow(row),
-    replayOf: row.replay_of,
-  };
+export function totalsFromRow(row: Pick<SummaryRow, 'client_frames' | 'server_frames' | 'client_frame_bytes' | 'server_frame_bytes'>): FrameTotals {
+  return { clientFrames: row.client_frames, serverFrames: row.server_frames, clientBytes: row.client_frame_bytes, serverBytes: row.server_frame_bytes };
 }
 
-/** Named parameters for writing an exchange row and its bodies. */
-export function exchangeParams(record: ExchangeRecord) {
-  const response = record.response;
+/** Named parameters for writing a flow's exchange row and its bodies. */
+export function exchangeParams(head: FlowHead) {
+  const { request, response } = head;
   return {
-    id: record.id,
-    kind: record.kind,
-    started_at: record.startedAt,
-    ended_at: record.endedAt,
-    duration_ms: durationMs(record),
-    method: record.method,
-    path: record.path,
-    status: record.status,
-    service: record.service,
-    operation: record.operation,
-    trx: record.trx,
-    errors: JSON.stringify(record.errors),
-    error_count: record.errors.length,
-    token_sub: record.token?.sub ?? null,
-    token_prefix: record.token?.prefix ?? null,
-    token_exp: record.token?.exp ?? null,
-    token_expired: record.token?.expired === undefined ? null : record.token.expired ? 1 : 0,
-    client_address: record.clientAddress,
-    state: record.state,
-    problems: JSON.stringify(record.problems),
-    problem_count: record.problems.length,
-    error: record.error,
-    request_size: record.request.size,
+    id: head.id,
+    kind: head.kind,
+    started_at: head.startedAt,
+    ended_at: head.endedAt,
+    duration_ms: durationMs(head),
+    method: request.method,
+    path: request.path,
+    status: response?.status ?? null,
+    service: head.service,
+    operation: head.operation,
+    trx: head.trx,
+    errors: JSON.stringify(head.errors),
+    error_count: head.errors.length,
+    token_sub: head.token?.sub ?? null,
+    token_prefix: head.token?.prefix ?? null,
+    token_exp: head.token?.exp ?? null,
+    token_expired: head.token?.expired === undefined ? null : head.token.expired ? 1 : 0,
+    client_address: head.clientAddress,
+    state: head.state,
+    problems: JSON.stringify(head.problems),
+    problem_count: head.problems.length,
+    error: head.error?.message ?? null,
+    request_size: request.size,
     response_size: response?.size ?? null,
-    close_code: record.close?.code ?? null,
-    close_reason: record.close?.reason ?? null,
-    close_by: record.close?.by ?? null,
-    close_at: record.close?.at ?? null,
-    replay_of: record.replayOf ?? null,
-    request_headers: JSON.stringify(record.request.headers),
-    request_body: bytes(record.request.body),
-    request_truncated: record.request.truncated ? 1 : 0,
+    close_code: head.close?.code ?? null,
+    close_reason: head.close?.reason ?? null,
+    close_by: head.close?.by ?? null,
+    close_at: head.close?.at ?? null,
+    replay_of: head.replayOf,
+    request_headers: JSON.stringify(request.headers),
+    request_body: bytes(request.body),
+    request_truncated: request.truncated ? 1 : 0,
     response_headers: response === null ? null : JSON.stringify(response.headers),
     response_body: response === null ? null : bytes(response.body),
     response_truncated: response === null ? null : response.truncated ? 1 : 0,
   };
 }
 
-/** A frame as the live stream sends it: the shape of a stored frame in a detail, decoded without spans. */
-export function liveFrame(frame: FrameRecord, decoded: DecodeResult | null): WsFrame {
-  return {
-    seq: frame.seq,
-    direction: frame.direction,
-    at: isoTime(frame.at),
-    opcode: frame.opcode,
-    size: frame.size,
-    body: bytes(frame.body).toString('base64'),
-    decoded,
-    truncated: frame.truncated,
-  };
-}
-
-export function frameParams(frame: FrameRecord) {
+export function frameParams(frame: StoredFrame) {
   return {
     exchange_id: frame.exchangeId,
     seq: frame.seq,
@@ -244,15 +173,17 @@ export function readableColumn(table: string, column: string): string {
   return `"${column}"`;
 }
 
-/** A DetailRow by exchange id. */
-export const detailSql = `SELECT ${summaryColumns}, e.error, e.close_code, e.close_reason, e.close_by, e.close_at,
+/** Every column of a flow's row, by exchange id: a FlowRow. */
+export const flowSql = `SELECT ${summaryColumns}, e.ended_at, e.client_address, e.error, e.close_code, e.close_reason, e.close_by, e.close_at,
     ${bodyColumnsSql}
   FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
 
 /** An exchange's FrameRows in seq order. */
 export const framesSql = `SELECT ${frameColumnsSql} FROM frames WHERE exchange_id = ? ORDER BY seq`;
 
-export interface DetailRow extends SummaryRow {
+export interface FlowRow extends SummaryRow {
+  ended_at: number | null;
+  client_address: string;
   error: string | null;
   close_code: number | null;
   close_reason: string | null;
@@ -276,86 +207,48 @@ export interface FrameRow {
   truncated: number;
 }
 
-/** What the codec made of a detail's bodies and frames (storage/decode.ts). */
-export interface DecodedDetail {
-  request: DecodeResult | null;
-  response: DecodeResult | null;
-  frames: (DecodeResult | null)[];
-}
-
-function message(headers: string, body: Buffer, decoded: DecodeResult | null, truncated: number): HttpMessage {
-  return {
-    headers: JSON.parse(headers) as HttpMessage['headers'],
-    body: body.toString('base64'),
-    decoded,
-    truncated: truncated === 1,
-  };
-}
-
-export function detailFromRows(row: DetailRow, frames: FrameRow[], decoded: DecodedDetail): ExchangeDetail {
-  const { frames: _count, ...summary } = summaryFromRow(row);
-  return {
-    ...summary,
-    request: message(row.request_headers, row.request_body, decoded.request, row.request_truncated),
-    response:
-      row.response_headers === null || row.response_body === null
-        ? null
-        : message(row.response_headers, row.response_body, decoded.response, row.response_truncated ?? 0),
-    error: row.error,
-    frames: frames.map((f, i) => ({
-      seq: f.seq,
-      direction: f.direction,
-      at: isoTime(f.at),
-      opcode: f.opcode,
-      size: f.size,
-      body: f.body.toString('base64'),
-      decoded: decoded.frames[i],
-      truncated: f.truncated === 1,
-    })),
-    close:
-      row.close_by === null || row.close_at === null
-        ? null
-        : { code: row.close_code, reason: row.close_reason ?? '', by: row.close_by, at: isoTime(row.close_at) },
-  };
-}
-
-/** A RecordRow by exchange id: every column the recorder writes. */
-export const recordSql = `SELECT e.id, e.kind, e.started_at, e.ended_at, e.method, e.path, e.status, e.service, e.operation, e.trx,
-    e.errors, e.token_sub, e.token_prefix, e.token_exp, e.token_expired, e.client_address, e.state, e.problems, e.error,
-    e.request_size, e.response_size, e.close_code, e.close_reason, e.close_by, e.close_at, e.replay_of,
-    ${bodyColumnsSql}
-  FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
-
-export interface RecordRow extends Omit<DetailRow, 'duration_ms' | 'client_frames' | 'server_frames' | 'client_frame_bytes' | 'server_frame_bytes'> {
-  ended_at: number | null;
-  client_address: string;
-}
-
-/** A stored row as the record that wrote it: the inverse of exchangeParams. */
-export function recordFromRow(row: RecordRow): ExchangeRecord {
+/** A stored exchange as the flow that wrote it: the inverse of exchangeParams and frameParams. */
+export function flowFromRows(row: FlowRow, frames: readonly FrameRow[]): Flow {
   return {
     id: row.id,
     kind: row.kind,
     startedAt: row.started_at,
     endedAt: row.ended_at,
-    method: row.method,
-    path: row.path,
-    status: row.status,
+    clientAddress: row.client_address,
+    request: {
+      method: row.method,
+      path: row.path,
+      httpVersion: '1.1',
+      headers: JSON.parse(row.request_headers) as HeaderList,
+      body: row.request_body,
+      size: row.request_size,
+      truncated: row.request_truncated === 1,
+    },
+    response:
+      row.response_headers === null || row.response_body === null
+        ? null
+        : {
+            status: row.status ?? 0,
+            statusMessage: '',
+            headers: JSON.parse(row.response_headers) as HeaderList,
+            body: row.response_body,
+            size: row.response_size ?? 0,
+            truncated: row.response_truncated === 1,
+          },
+    error: storedError(row.error, row.state),
+    state: row.state,
     service: row.service,
     operation: row.operation,
     trx: row.trx,
     errors: JSON.parse(row.errors) as string[],
     token: tokenFromRow(row),
-    clientAddress: row.client_address,
-    state: row.state,
     problems: JSON.parse(row.problems) as string[],
-    error: row.error,
-    request: { headers: JSON.parse(row.request_headers) as HeaderList, body: row.request_body, truncated: row.request_truncated === 1, size: row.request_size },
-    response:
-      row.response_headers === null || row.response_body === null
-        ? null
-        : { headers: JSON.parse(row.response_headers) as HeaderList, body: row.response_body, truncated: row.response_truncated === 1, size: row.response_size ?? 0 },
     close: row.close_by === null || row.close_at === null ? null : { code: row.close_code, reason: row.close_reason ?? '', by: row.close_by, at: row.close_at },
-    ...(row.replay_of !== null ? { replayOf: row.replay_of } : {}),
+    replayOf: row.replay_of,
+    frames: frames.map(frameFromRow),
   };
+}
+
+export function frameFromRow(row: FrameRow): FlowFrame {
+  return { seq: row.seq, direction: row.direction, at: row.at, opcode: row.opcode, body: row.body, size: row.size, truncated: row.truncated === 1 };
 }

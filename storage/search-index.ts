@@ -4,8 +4,9 @@
 // decodes and checks the rows still waiting (storage/settled-page.ts), so none is missed.
 
 import type Database from 'better-sqlite3';
-import type { ExchangeTexts, FrameText, RowDecoder } from './decode.ts';
-import { detailSql, frameColumnsSql, summaryFromRow, type DetailRow, type FrameRow } from './rows.ts';
+import type { ExchangeTexts, FlowDecoder, FrameText } from './decode.ts';
+import { flowFromRows, flowSql, frameColumnsSql, totalsFromRow, type FlowRow, type FrameRow } from './rows.ts';
+import { summaryOf } from './views.ts';
 
 /**
  * search_text rowids: exchange id << 32 for the exchange, plus seq + 1 for a frame (see
@@ -20,7 +21,7 @@ export class SearchIndex {
 
   constructor(
     db: Database.Database,
-    private readonly decoder: RowDecoder,
+    private readonly decoder: FlowDecoder,
   ) {
     this.s = {
       next: db.prepare('SELECT rowid, replaces FROM unindexed ORDER BY rowid DESC LIMIT ?').safeIntegers(true),
@@ -28,7 +29,7 @@ export class SearchIndex {
       count: db.prepare('SELECT count(*) FROM unindexed').pluck(),
       done: db.prepare('DELETE FROM unindexed WHERE rowid = ?'),
       doneExchange: db.prepare('DELETE FROM unindexed WHERE rowid >= ? << 32 AND rowid < (? + 1) << 32'),
-      detail: db.prepare(detailSql),
+      flow: db.prepare(flowSql),
       frame: db.prepare(`SELECT ${frameColumnsSql} FROM frames WHERE exchange_id = ? AND seq = ?`),
       deleteText: db.prepare('DELETE FROM search_text WHERE rowid = ?'),
       insertText: db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (?, ?, ?, ?, ?)'),
@@ -53,8 +54,12 @@ export class SearchIndex {
       const slot = Number(rowid & 0xffffffffn);
       if (replaces) this.s.deleteText.run(rowid);
       if (slot === 0) {
-        const row = this.s.detail.get(id) as DetailRow | undefined;
-        if (row) this.writeExchange(id, this.decoder.exchangeTexts(summaryFromRow(row), row), false);
+        const row = this.s.flow.get(id) as FlowRow | undefined;
+        if (row) {
+          // The frames are indexed rows of their own: the exchange's texts need its head only.
+          const flow = flowFromRows(row, []);
+          this.writeExchange(id, this.decoder.exchangeTexts(summaryOf(flow, totalsFromRow(row)), flow), false);
+        }
       } else {
         const frame = this.s.frame.get(id, slot - 1) as FrameRow | undefined;
         if (frame) this.writeFrame(id, this.decoder.frameText(frame), false);

@@ -17,14 +17,14 @@ import { StorageError } from './storage-error.ts';
 import { examine, openReadOnly, processAlive, type FileUse } from './file-check.ts';
 import type { Dropped, ExchangeDetail, ExchangePage, ExchangeSummary, StoreStats } from '../model/types.ts';
 import { createCodec, type Codec } from '../proto/codec.ts';
-import { RowDecoder, withFacts } from './decode.ts';
+import { FlowDecoder } from './decode.ts';
 import { prepareContentKeys } from './content-keys.ts';
 import { queryPage } from './list-query.ts';
-import { iterateRecordedExchanges, type RecordedExchange } from './recorded-traffic.ts';
 import { fileVersion, migrate, schemaVersion } from './migrations.ts';
-import type { ExchangeRecord, FrameRecord } from './records.ts';
+import type { Flow, FlowHead, StoredFrame } from '../model/flow.ts';
 import { Resummariser } from './resummarise.ts';
-import { detailFromRows, detailSql, exchangeParams, frameParams, framesSql, recordFromRow, recordSql, summaryFromRow, type DetailRow, type FrameRow, type RecordRow } from './rows.ts';
+import { exchangeParams, flowFromRows, flowSql, frameParams, framesSql, type FlowRow, type FrameRow } from './rows.ts';
+import { detailOf, summaryFromRow, summaryOf, frameTotals } from './views.ts';
 import { SearchIndex } from './search-index.ts';
 import { settledPage } from './settled-page.ts';
 import { findImpossibleValue, type ImpossibleValue } from './value-check.ts';
@@ -75,8 +75,8 @@ export interface ListQuery {
 
 type Queued =
   /** fresh: no row with this id was ever put, so writing it needs no lookup first. */
-  | { kind: 'exchange'; record: ExchangeRecord; fresh: boolean }
-  | { kind: 'frame'; frame: FrameRecord }
+  | { kind: 'exchange'; record: FlowHead; fresh: boolean }
+  | { kind: 'frame'; frame: StoredFrame }
   | { kind: 'contentKey'; id: number; key: string }
   /** Tap calls kept as raw bytes (recorder/tap-journal.ts), with how many exchanges and frames they end. */
   | { kind: 'journal'; records: Uint8Array; calls: number; ends: Dropped }
@@ -150,7 +150,7 @@ export class Store {
   private closed = false;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly sql: ReturnType<typeof prepareStatements>;
-  private readonly decoder: RowDecoder;
+  private readonly decoder: FlowDecoder;
   private readonly index: SearchIndex;
   private readonly resummariser: Resummariser;
   private readonly onNotice: (message: string) => void;
@@ -185,7 +185,7 @@ export class Store {
     this.idleAfterMs = options.idleAfterMs ?? 100;
     this.nextId = ((db.prepare('SELECT max(id) AS id FROM exchanges').get() as { id: number | null }).id ?? 0) + 1;
     this.sql = prepareStatements(db);
-    this.decoder = new RowDecoder(options.codec ?? (bundledCodec ??= createCodec()));
+    this.decoder = new FlowDecoder(options.codec ?? (bundledCodec ??= createCodec()));
     this.index = new SearchIndex(db, this.decoder);
     this.resummariser = new Resummariser(db, this.decoder, this.index);
     const codec = this.decoder.codec;
@@ -266,7 +266,7 @@ export class Store {
    * Insert or replace (upsert by id). Queued; written in batched transactions. Never throws.
    * `fresh`: the caller allocated the id and has not put it before, so no row needs looking up.
    */
-  putExchange(record: ExchangeRecord, options: { fresh?: boolean } = {}): void {
+  putExchange(record: FlowHead, options: { fresh?: boolean } = {}): void {
     if (this.refuseClosed('exchanges')) return;
     if (record.id >= this.nextId) this.nextId = record.id + 1;
     const at = this.queuedExchanges.get(record.id);
@@ -280,7 +280,7 @@ export class Store {
   }
 
   /** Queues a WebSocket frame; writing it also adds to its exchange's frame count and sizes. Never throws. */
-  putFrame(frame: FrameRecord): void {
+  putFrame(frame: StoredFrame): void {
     if (this.refuseClosed('frames')) return;
     this.enqueue({ kind: 'frame', frame });
   }
@@ -352,11 +352,9 @@ export class Store {
   }
 
   /** An exchange row and its frames as the recorder wrote them, or null if there is none. */
-  storedRecord(id: number): { record: ExchangeRecord; frames: FrameRow[] } | null {
-    return this.read(() => {
-      const row = this.statement(recordSql).get(id) as RecordRow | undefined;
-      return row === undefined ? null : { record: recordFromRow(row), frames: this.sql.frames.all(id) as FrameRow[] };
-    });
+  /** The flow as stored, its facts as they were summarised (for the recorder taking up an open flow). */
+  storedFlow(id: number): Flow | null {
+    return this.read(() => this.readRow(id));
   }
 
   /** Queues the deletion of a journal row made into rows; put inside the same atomically() as those rows. */
@@ -499,34 +497,45 @@ export class Store {
    * Everything recorded for one exchange, bodies base64, frames in seq order, decoded with
    * the codec loaded now (with spans for the hex view unless `spans: false`); null if there is none.
    */
-  getExchange(id: number, options: { spans?: boolean } = {}): ExchangeDetail | null {
+  getExchange(id: number): ExchangeDetail | null {
+    const flow = this.flow(id);
+    return flow && detailOf(flow, this.decoder.decode(flow, true));
+  }
+
+  /** One exchange as stored, with its frames, its facts those of the schema loaded now; null if there is none. */
+  flow(id: number): Flow | null {
     this.settle();
     return this.read(() => {
-      const row = this.sql.detail.get(id) as DetailRow | undefined;
-      if (row === undefined) return null;
-      const frames = this.sql.frames.all(id) as FrameRow[];
-      const detail = detailFromRows(row, frames, this.decoder.detail(row, frames, options.spans ?? true));
-      return this.isStale(id) ? { ...detail, ...this.decoder.facts(row, frames) } : detail;
+      const flow = this.readRow(id);
+      if (flow && this.isStale(id)) Object.assign(flow, this.decoder.facts(flow));
+      return flow;
     });
   }
 
   /**
-   * Every exchange the filter selects, oldest first, with its raw bodies and headers (no
-   * decoded JSON, no frames): a whole recording read in one pass. Throws FilterError for a
-   * malformed filter. Nothing may be put while the iteration runs.
+   * The exchanges the filter selects (all without one), or those of `ids`, one at a time:
+   * newest first by default, oldest first with `order: 'oldest'`. Only their ids are held,
+   * never the flows. Throws FilterError for a malformed filter.
    */
-  recordedExchanges(query: { filter?: string; now?: number } = {}): Iterable<RecordedExchange> {
-    const filter = parseFilter(query.filter ?? '');
-    this.settle();
-    const rows = this.read(() => iterateRecordedExchanges((sql) => this.statement(sql), filter, query.now ?? Date.now()));
-    const file = this.file;
-    return (function* () {
-      try {
-        yield* rows;
-      } catch (err) {
-        throw new StorageError(`Could not read ${file}: ${(err as Error).message}.`);
+  *flows(query: { filter?: string; ids?: readonly number[]; order?: 'oldest' | 'newest'; now?: number } = {}): Generator<Flow> {
+    let ids: number[];
+    if (query.ids) {
+      ids = [...new Set(query.ids)].sort((a, b) => b - a);
+    } else {
+      ids = [];
+      let before: number | undefined;
+      for (;;) {
+        const page = this.listExchanges({ limit: 1000, before, filter: query.filter, now: query.now });
+        for (const item of page.items) ids.push(item.id);
+        if (page.next === null) break;
+        before = page.next;
       }
-    })();
+    }
+    if (query.order === 'oldest') ids.reverse();
+    for (const id of ids) {
+      const flow = this.flow(id);
+      if (flow) yield flow;
+    }
   }
 
   /** The first value no recording can hold (storage/value-check.ts), for an import to refuse the file by. */
@@ -707,15 +716,21 @@ export class Store {
 
   /** For rows SQL cannot answer for yet: decodes the row and tests the filter on what it says. */
   private decodeAndTest(id: number, stale: boolean, filter: FilterNode | null, now: number): ExchangeSummary | null {
-    const row = this.sql.detail.get(id) as DetailRow | undefined;
-    if (row === undefined) return null;
-    const frames = this.sql.frames.all(id) as FrameRow[];
-    if (filter === null) return withFacts(row, stale ? this.decoder.facts(row, frames) : null);
-    const { facts, texts, frameTexts } = this.decoder.redo(row, frames);
-    const summary = withFacts(row, stale ? facts : null);
+    const flow = this.readRow(id);
+    if (flow === null) return null;
+    const totals = frameTotals(flow.frames);
+    if (filter === null) return summaryOf(stale ? { ...flow, ...this.decoder.facts(flow) } : flow, totals);
+    const { facts, texts, frameTexts } = this.decoder.redo(flow);
+    const summary = summaryOf(stale ? { ...flow, ...facts } : flow, totals);
     const text = [texts.error, texts.request, texts.response, ...frameTexts.map((f) => f.text)].filter((t): t is string => t !== null);
-    const frameDirections = new Set(frames.map((f) => f.direction));
+    const frameDirections = new Set(flow.frames.map((f) => f.direction));
     return matches(filter, summary, { now, text, frameDirections }) ? summary : null;
+  }
+
+  /** The one read of a flow's rows; the caller holds read(). */
+  private readRow(id: number): Flow | null {
+    const row = this.sql.flow.get(id) as FlowRow | undefined;
+    return row === undefined ? null : flowFromRows(row, this.sql.frames.all(id) as FrameRow[]);
   }
 
   private scheduleBackground(delayMs: number): void {
@@ -837,7 +852,7 @@ function prepareStatements(db: Database.Database) {
   );
 
   const exists = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
-  const putExchange = (record: ExchangeRecord, fresh: boolean): void => {
+  const putExchange = (record: FlowHead, fresh: boolean): void => {
     const params = exchangeParams(record);
     const existed = !fresh && exists.get(record.id) !== undefined;
     (existed ? updateExchange : record.kind === 'ws' ? insertExchange : insertPlainExchange).run(params);
@@ -848,7 +863,7 @@ function prepareStatements(db: Database.Database) {
   };
 
   type Delta = [clientFrames: number, serverFrames: number, clientBytes: number, serverBytes: number];
-  const putFrame = (frame: FrameRecord, deltas: Map<number, Delta>): void => {
+  const putFrame = (frame: StoredFrame, deltas: Map<number, Delta>): void => {
     let delta = deltas.get(frame.exchangeId);
     if (delta === undefined) deltas.set(frame.exchangeId, (delta = [0, 0, 0, 0]));
     const side = (direction: string) => (direction === 'client' ? 0 : 1);
@@ -902,7 +917,7 @@ function prepareStatements(db: Database.Database) {
     batch: (entries: Queued[]) => batch.immediate(entries),
     contentKeys,
     inTransaction: (run: () => number) => inTransaction.immediate(run),
-    detail: db.prepare(detailSql),
+    flow: db.prepare(flowSql),
     frames: db.prepare(framesSql),
     idsBetween: db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck(),
     journalRows: db.prepare('SELECT seq, calls, records FROM tap_journal WHERE seq > ? ORDER BY seq LIMIT ?'),

@@ -2,7 +2,7 @@
 // edge values (nulls, empty lists, sub-millisecond times, both frame directions).
 
 import type { TokenRef } from '../model/types.ts';
-import type { ExchangeRecord, FrameRecord } from '../storage/records.ts';
+import type { FrameFields, HeadFields } from './flow-head.ts';
 
 /** A small seeded PRNG (mulberry32) so a failing case can be replayed. */
 export function random(seed: number): () => number {
@@ -62,8 +62,8 @@ function token(rng: () => number): TokenRef | null {
 }
 
 export interface SampleExchange {
-  record: ExchangeRecord;
-  frames: FrameRecord[];
+  record: HeadFields;
+  frames: FrameFields[];
 }
 
 export function sampleExchange(id: number, rng: () => number): SampleExchange {
@@ -87,7 +87,7 @@ export function sampleExchange(id: number, rng: () => number): SampleExchange {
         size: 0,
       };
   if (response) response.size = response.body.length + (response.truncated ? 5000 : 0);
-  const record: ExchangeRecord = {
+  const record: HeadFields = {
     id,
     kind,
     startedAt,
@@ -116,7 +116,7 @@ export function sampleExchange(id: number, rng: () => number): SampleExchange {
     // From the id, not the generator, so adding it left every other column as it was.
     ...(id % 9 === 0 ? { replayOf: 1 + (id % 4) } : {}),
   };
-  const frames: FrameRecord[] = [];
+  const frames: FrameFields[] = [];
   if (kind === 'ws') {
     const count = Math.floor(rng() * 4);
     for (let seq = 0; seq < count; seq++) {

@@ -53,7 +53,7 @@ before(async () => {
   }
   const store = openForImport(join(dir, 'imported.sqlite'), codec);
   try {
-    imported = recordAll(store, codec, readSource(harFile).exchanges, { dedupe: true }).ids.map((id) => store.getExchange(id)!);
+    imported = recordAll(store, codec, readSource(harFile).flows, { dedupe: true }).ids.map((id) => store.getExchange(id)!);
   } finally {
     store.close();
   }

@@ -14,6 +14,7 @@ import { readCaptureMeta } from '../../storage/capture-meta.ts';
 import { Store } from '../../storage/store.ts';
 import { harViolations } from './har-schema.ts';
 import { demoProtos, protocEncode, tokens, writeSampleRecording } from './sample-recording.ts';
+import { wireFlow } from '../../support/flow-head.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-export-test-'));
 const recording = join(dir, 'rec.sqlite');
@@ -57,7 +58,7 @@ function importInto(db: string, file: string) {
   const sourceCodec = source.descriptorSet ? createCodec({ descriptorSet: { bytes: source.descriptorSet, label: file } }) : codec;
   const store = openForImport(db, sourceCodec);
   try {
-    return recordAll(store, sourceCodec, source.exchanges, { dedupe: true });
+    return recordAll(store, sourceCodec, source.flows, { dedupe: true });
   } finally {
     store.close();
   }
@@ -175,14 +176,10 @@ describe('export', () => {
     const request = Buffer.concat([protocEncode('ca2.ClientRequest', `trx: "trx-group" token: "${tokens.jwt}"`), group]);
     const db = join(dir, 'group.sqlite');
     const store = openForImport(db, codec);
-    recordAll(store, codec, [{
-      flow: {
-        id: 1, kind: 'exec', startedAt: 1_800_000_000_000, endedAt: 1_800_000_000_001, clientAddress: '',
-        request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [], body: request, size: request.length, truncated: false },
-        response: null, error: null,
-      },
-      frames: [], close: null,
-    }], { dedupe: false });
+    recordAll(store, codec, [wireFlow({
+      kind: 'exec', startedAt: 1_800_000_000_000, endedAt: 1_800_000_000_001,
+      request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [], body: request, size: request.length, truncated: false },
+    })], { dedupe: false });
     store.close();
     const leaky = Store.open(db, { codec });
     const output = join(dir, 'leak.har');

@@ -22,7 +22,7 @@ function importFile(db: string, file: string): ExchangeDetail[] {
   const codec = createCodec({ protoPaths: [demoProtos] });
   const store = openForImport(db, codec);
   try {
-    const { ids } = recordAll(store, codec, readSource(file).exchanges, { dedupe: true });
+    const { ids } = recordAll(store, codec, readSource(file).flows, { dedupe: true });
     return ids.map((id) => store.getExchange(id)!);
   } finally {
     store.close();

@@ -58,7 +58,7 @@ function exportAll(from: string, output: string): void {
 function importInto(db: string, file: string): { added: number; duplicates: number } {
   const store = openForImport(db, codec);
   try {
-    const result = recordAll(store, codec, readSource(file).exchanges, { dedupe: true });
+    const result = recordAll(store, codec, readSource(file).flows, { dedupe: true });
     return { added: result.ids.length, duplicates: result.duplicates };
   } finally {
     store.close();

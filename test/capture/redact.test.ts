@@ -1,25 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CapturedExchange } from '../../capture/captured.ts';
+import type { Flow } from '../../model/flow.ts';
+import { wireFlow } from '../../support/flow-head.ts';
 import { Redactor } from '../../capture/redact.ts';
 
-function http(path: string, headers: [string, string][], body = ''): CapturedExchange {
-  return {
-    flow: {
-      id: 1, kind: 'http', startedAt: 0, endedAt: 1, clientAddress: '',
-      request: { method: 'GET', path, httpVersion: '1.1', headers, body: new Uint8Array(0), size: 0, truncated: false },
-      response: {
-        status: 200, statusMessage: 'OK', headers: [['Content-Length', String(Buffer.byteLength(body))], ['Set-Cookie', 'sid=set-cookie-secret-1; Path=/; Secure']],
-        body: Buffer.from(body), size: Buffer.byteLength(body), truncated: false,
-      },
-      error: null,
+function http(path: string, headers: [string, string][], body = ''): Flow {
+  return wireFlow({
+    kind: 'http', startedAt: 0, endedAt: 1,
+    request: { method: 'GET', path, httpVersion: '1.1', headers, body: new Uint8Array(0), size: 0, truncated: false },
+    response: {
+      status: 200, statusMessage: 'OK', headers: [['Content-Length', String(Buffer.byteLength(body))], ['Set-Cookie', 'sid=set-cookie-secret-1; Path=/; Secure']],
+      body: Buffer.from(body), size: Buffer.byteLength(body), truncated: false,
     },
-    frames: [],
-    close: null,
-  };
+  });
 }
 
-function redactAll(redactor: Redactor, exchanges: CapturedExchange[]): CapturedExchange[] {
+function redactAll(redactor: Redactor, exchanges: Flow[]): Flow[] {
   for (const e of exchanges) redactor.learn(e);
   return exchanges.map((e) => redactor.redact(e));
 }
@@ -30,21 +26,21 @@ test('gives the same token the same placeholder across exchanges and places, and
     http('/b', [['X-Echo', 'seen query-secret-1 here']], '{"t":"bearer-secret-1"}'),
   ];
   const first = redactAll(new Redactor(), exchanges);
-  const placeholder = /token=(redacted-[0-9a-f]{16})&x=1$/.exec(first[0].flow.request.path)![1];
-  assert.equal(first[1].flow.request.headers[0][1], `seen ${placeholder} here`);
-  const bearer = first[0].flow.request.headers[0][1].slice('Bearer '.length);
-  assert.equal(Buffer.from(first[1].flow.response!.body).toString(), `{"t":"${bearer}"}`);
-  assert.equal(first[1].flow.response!.headers[0][1], String(first[1].flow.response!.body.length), 'Content-Length follows the body');
-  assert.equal(first[1].flow.response!.size, first[1].flow.response!.body.length);
+  const placeholder = /token=(redacted-[0-9a-f]{16})&x=1$/.exec(first[0].request.path)![1];
+  assert.equal(first[1].request.headers[0][1], `seen ${placeholder} here`);
+  const bearer = first[0].request.headers[0][1].slice('Bearer '.length);
+  assert.equal(Buffer.from(first[1].response!.body).toString(), `{"t":"${bearer}"}`);
+  assert.equal(first[1].response!.headers[0][1], String(first[1].response!.body.length), 'Content-Length follows the body');
+  assert.equal(first[1].response!.size, first[1].response!.body.length);
   const second = redactAll(new Redactor(), exchanges);
-  assert.notEqual(second[0].flow.request.path, first[0].flow.request.path, 'placeholders are keyed per export, so they cannot be looked up');
+  assert.notEqual(second[0].request.path, first[0].request.path, 'placeholders are keyed per export, so they cannot be looked up');
 });
 
 test('keeps cookie names and Set-Cookie attributes, replacing values; short values are not searched elsewhere', () => {
   const [out] = redactAll(new Redactor(), [http('/', [['Cookie', 'session=cookie-secret-1; theme=dark']], 'dark mode')]);
-  assert.match(out.flow.request.headers[0][1], /^session=redacted-[0-9a-f]{16}; theme=redacted-[0-9a-f]{16}$/);
-  assert.match(out.flow.response!.headers[1][1], /^sid=redacted-[0-9a-f]{16}; Path=\/; Secure$/);
-  assert.equal(Buffer.from(out.flow.response!.body).toString(), 'dark mode', '"dark" is too short to hunt for in bodies');
+  assert.match(out.request.headers[0][1], /^session=redacted-[0-9a-f]{16}; theme=redacted-[0-9a-f]{16}$/);
+  assert.match(out.response!.headers[1][1], /^sid=redacted-[0-9a-f]{16}; Path=\/; Secure$/);
+  assert.equal(Buffer.from(out.response!.body).toString(), 'dark mode', '"dark" is too short to hunt for in bodies');
 });
 
 test('reports how many tokens were replaced and where', () => {
@@ -56,30 +52,21 @@ test('reports how many tokens were replaced and where', () => {
   assert.deepEqual(redactor.originals().sort(), ['bearer-secret-1', 'query-secret-1', 'set-cookie-secret-1']);
 });
 
-function exec(request: Uint8Array, headers: [string, string][] = []): CapturedExchange {
-  return {
-    flow: {
-      id: 1, kind: 'exec', startedAt: 0, endedAt: 1, clientAddress: '',
-      request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers, body: request, size: request.length, truncated: false },
-      response: null,
-      error: null,
-    },
-    frames: [],
-    close: null,
-  };
+function exec(request: Uint8Array, headers: [string, string][] = []): Flow {
+  return wireFlow({
+    kind: 'exec', startedAt: 0, endedAt: 1,
+    request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers, body: request, size: request.length, truncated: false },
+  });
 }
 
-function ws(reason: string, frames: CapturedExchange['frames'] = []): CapturedExchange {
-  return {
-    flow: {
-      id: 1, kind: 'ws', startedAt: 0, endedAt: 1, clientAddress: '',
-      request: { method: 'GET', path: '/ws', httpVersion: '1.1', headers: [], body: new Uint8Array(0), size: 0, truncated: false },
-      response: { status: 101, statusMessage: '', headers: [], body: new Uint8Array(0), size: 0, truncated: false },
-      error: null,
-    },
+function ws(reason: string, frames: Flow['frames'] = []): Flow {
+  return wireFlow({
+    kind: 'ws', startedAt: 0, endedAt: 1,
+    request: { method: 'GET', path: '/ws', httpVersion: '1.1', headers: [], body: new Uint8Array(0), size: 0, truncated: false },
+    response: { status: 101, statusMessage: '', headers: [], body: new Uint8Array(0), size: 0, truncated: false },
     frames,
-    close: { flowId: 1, code: 4000, reason, by: 'server', at: 1 },
-  };
+    close: { code: 4000, reason, by: 'server', at: 1 },
+  });
 }
 
 test('learns the token of a ClientRequest that breaks off after it, and replaces it there', () => {
@@ -89,7 +76,7 @@ test('learns the token of a ClientRequest that breaks off after it, and replaces
   const redactor = new Redactor();
   const [out] = redactAll(redactor, [exec(body)]);
   assert.deepEqual(redactor.originals(), [token], 'the fail-closed check looks for it');
-  const bytes = Buffer.from(out.flow.request.body);
+  const bytes = Buffer.from(out.request.body);
   assert.ok(!bytes.includes(token), bytes.toString('latin1'));
   assert.match(bytes.toString('latin1'), /^\n\x01t\x12\x19redacted-[0-9a-f]{16}\xff$/);
 });
@@ -100,9 +87,9 @@ test('learns an Authorization credential however many spaces follow the scheme',
     http('/a', [['Authorization', `Bearer  ${token}`]]),
     http('/b', [['X-Echo', `was ${token}`]]),
   ]);
-  const placeholder = first.flow.request.headers[0][1].slice('Bearer  '.length);
+  const placeholder = first.request.headers[0][1].slice('Bearer  '.length);
   assert.match(placeholder, /^redacted-[0-9a-f]{16}$/);
-  assert.equal(second.flow.request.headers[0][1], `was ${placeholder}`);
+  assert.equal(second.request.headers[0][1], `was ${placeholder}`);
 });
 
 test('keeps a close reason of 123 bytes within 123 bytes when it redacts a token in it', () => {
@@ -112,7 +99,7 @@ test('keeps a close reason of 123 bytes within 123 bytes when it redacts a token
   const jwtReason = `expired ${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.x`;
   const auth = new Uint8Array([0x12, token.length, ...Buffer.from(token)]);
   const [out, jwtOut] = redactAll(new Redactor(), [
-    ws(reason, [{ flowId: 1, seq: 0, direction: 'client', at: 0, opcode: 2, body: auth, size: auth.length, truncated: false }]),
+    ws(reason, [{ seq: 0, direction: 'client', at: 0, opcode: 2, body: auth, size: auth.length, truncated: false }]),
     ws(jwtReason),
   ]);
   assert.equal(Buffer.byteLength(out.close!.reason), 123);
@@ -132,11 +119,11 @@ test("keeps a login answer's user id that is also its JWT's sub, since the claim
   // ServerResponse { auth (11) { login (1) { user_id (1), token (2), refresh (3) } } }, no schema.
   const response = field(11, field(1, Buffer.concat([field(1, userId), field(2, jwt), field(3, opaque)])));
   const exchange = exec(Buffer.from([0x0a, 0x01, 0x74]));
-  exchange.flow.response = { status: 200, statusMessage: 'OK', headers: [], body: response, size: response.length, truncated: false };
+  exchange.response = { status: 200, statusMessage: 'OK', headers: [], body: response, size: response.length, truncated: false };
   const redactor = new Redactor();
   const [out] = redactAll(redactor, [exchange]);
   assert.deepEqual(redactor.originals().sort(), [jwt, opaque].sort());
-  const bytes = Buffer.from(out.flow.response!.body).toString('latin1');
+  const bytes = Buffer.from(out.response!.body).toString('latin1');
   assert.ok(bytes.includes(userId), 'the user id stays, as the sub it is');
   assert.ok(!bytes.includes(opaque) && !bytes.includes(jwt.split('.')[2]));
   assert.equal(new LeakCheck(redactor.originals()).find(out), null, 'the fail-closed check passes the export');

@@ -8,6 +8,7 @@ import { projectRoot } from '../../support/proxy-process.ts';
 import { openForImport, recordAll } from '../../capture/record.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { demoProtos, protocEncode, tokens, writeSampleRecording } from '../capture/sample-recording.ts';
+import { wireFlow } from '../../support/flow-head.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-cli-export-'));
 const db = join(dir, 'rec.sqlite');
@@ -66,14 +67,10 @@ test('export takes the token out of a ClientRequest that breaks off after it, in
   const broken = join(dir, 'broken.sqlite');
   const codec = createCodec();
   const store = openForImport(broken, codec);
-  recordAll(store, codec, [{
-    flow: {
-      id: 1, kind: 'exec', startedAt: 1_800_000_000_000, endedAt: 1_800_000_000_002, clientAddress: '',
-      request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [['Content-Type', 'application/x-protobuf']], body, size: body.length, truncated: false },
-      response: null, error: null,
-    },
-    frames: [], close: null,
-  }], { dedupe: false });
+  recordAll(store, codec, [wireFlow({
+    kind: 'exec', startedAt: 1_800_000_000_000, endedAt: 1_800_000_000_002,
+    request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [['Content-Type', 'application/x-protobuf']], body, size: body.length, truncated: false },
+  })], { dedupe: false });
   store.close();
   for (const output of [join(dir, 'broken.har'), join(dir, 'broken.capture')]) {
     const out = cli('export', '--db', broken, '-o', output);

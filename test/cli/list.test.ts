@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../storage/store.ts';
-import type { ExchangeRecord } from '../../storage/records.ts';
+import { flowHead, type HeadFields } from '../../support/flow-head.ts';
 import { projectRoot } from '../../support/proxy-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-list-'));
@@ -20,7 +20,7 @@ before(() => {
   const store = Store.open(db);
   const services = ['auth', 'instances', 'billing'];
   for (let i = 0; i < 6; i++) {
-    const record: ExchangeRecord = {
+    const record: HeadFields = {
       id: store.allocateExchangeId(), kind: 'exec', startedAt: Date.UTC(2026, 10, 27, 9, 0, i), endedAt: Date.UTC(2026, 10, 27, 9, 0, i) + 7,
       method: 'POST', path: '/exec', status: 200, service: services[i % 3], operation: 'list', trx: `trx-${i}`,
       errors: i === 4 ? ['SE_RATE_LIMIT_EXCEEDED_ERROR'] : [], token: null, clientAddress: '127.0.0.1', state: 'complete',
@@ -28,7 +28,7 @@ before(() => {
       request: { headers: [], body: new Uint8Array(3), truncated: false, size: 3 },
       response: { headers: [], body: new Uint8Array(5), truncated: false, size: 5 },
     };
-    store.putExchange(record);
+    store.putExchange(flowHead(record));
   }
   store.close();
 });
@@ -74,13 +74,13 @@ test('reads with the schema given by --proto: rows recorded without it answer op
   assert.equal(encoded.status, 0, String(encoded.stderr));
   const store = Store.open(file);
   const body = new Uint8Array(encoded.stdout);
-  store.putExchange({
+  store.putExchange(flowHead({
     id: 1, kind: 'exec', startedAt: Date.UTC(2026, 10, 27, 9), endedAt: Date.UTC(2026, 10, 27, 9) + 3, method: 'POST', path: '/exec',
     status: 200, service: 'auth', operation: '1', trx: 'trx-later', errors: [], token: null, clientAddress: '127.0.0.1',
     state: 'complete', problems: [], error: null, close: null,
     request: { headers: [['content-type', 'application/x-protobuf']], body, truncated: false, size: body.length },
     response: null,
-  });
+  }));
   store.close();
   assert.equal(list('--db', file, '--filter', 'op:login').stdout, '');
   const found = list('--db', file, '--proto', 'demo/protos', '--filter', 'op:login');

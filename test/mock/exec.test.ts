@@ -9,6 +9,7 @@ import { startDemoServer } from '../../demo/server.ts';
 import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
 import { startMock, type MockOptions } from '../../mock/server.ts';
 import { Store } from '../../storage/store.ts';
+import { flowHead } from '../../support/flow-head.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-mock-exec-'));
 const db = join(dir, 'recorded.sqlite');
@@ -30,7 +31,7 @@ before(() => {
     const body = encodeMessage('ca2.ClientRequest', { trx, token: 'recorded-token', ...request });
     const answer = encodeMessage('ca2.ServerResponse', { trx, instances: { list: { total } } });
     const at = Date.UTC(2026, 10, 30, 12, 0, total);
-    store.putExchange({
+    store.putExchange(flowHead({
       id: store.allocateExchangeId(), kind: 'exec', startedAt: at, endedAt: at + 5, method: 'POST', path: '/exec', status: 200,
       service: null, operation: null, trx: null, errors: [], token: null, clientAddress: '127.0.0.1', state: 'complete', problems: [],
       error: null, close: null,
@@ -39,7 +40,7 @@ before(() => {
         headers: [['Content-Type', 'application/x-protobuf'], ['X-Served-By', 'ca2-test'], ['Connection', 'keep-alive'], ['Keep-Alive', 'timeout=99'], ['Content-Length', String(answer.length)]],
         body: answer, truncated: false, size: answer.length,
       },
-    });
+    }));
   }
   store.close();
 });

@@ -8,13 +8,14 @@ import { encodeMessage } from '../../demo/schema.ts';
 import { Store } from '../../storage/store.ts';
 import { withMock } from './demo-recording.ts';
 import { createRequest, execRecord, putSession } from './records.ts';
+import { flowHead } from '../../support/flow-head.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-mock-limits-'));
 const db = join(dir, 'small.sqlite');
 
 before(() => {
   const store = Store.open(db);
-  store.putExchange(execRecord(1, 'web', 200, [['content-type', 'application/x-protobuf']]));
+  store.putExchange(flowHead(execRecord(1, 'web', 200, [['content-type', 'application/x-protobuf']])));
   putSession(store, 2, 'alice', null);
   store.close();
 });

@@ -9,6 +9,7 @@ import { decodeMessage, encodeMessage } from '../../demo/schema.ts';
 import { Store } from '../../storage/store.ts';
 import { withMock } from './demo-recording.ts';
 import { createRequest, execRecord, putSession } from './records.ts';
+import { flowHead } from '../../support/flow-head.ts';
 
 // Recordings the proxy would never write, as a hand-edited or foreign capture may hold them.
 const dir = mkdtempSync(join(tmpdir(), 'ca2-mock-unreplayable-'));
@@ -17,11 +18,11 @@ const longReason = 'é'.repeat(100);
 
 before(() => {
   const store = Store.open(db);
-  store.putExchange(execRecord(1, 'status-1000', 1000, [['content-type', 'application/x-protobuf']]));
-  store.putExchange(execRecord(2, 'status-99.5', 99.5, [['content-type', 'application/x-protobuf']]));
-  store.putExchange(execRecord(3, 'space', 200, [['X Bad', 'v'], ['x-good', '1']]));
-  store.putExchange(execRecord(4, 'crlf', 200, [['x-split', 'a\r\nInjected: 1'], ['x-good', '2']]));
-  store.putExchange({ ...execRecord(5, 'other', 1000, [['Bad Name', 'v'], ['content-type', 'text/plain']]), kind: 'http', method: 'GET', path: '/odd' });
+  store.putExchange(flowHead(execRecord(1, 'status-1000', 1000, [['content-type', 'application/x-protobuf']])));
+  store.putExchange(flowHead(execRecord(2, 'status-99.5', 99.5, [['content-type', 'application/x-protobuf']])));
+  store.putExchange(flowHead(execRecord(3, 'space', 200, [['X Bad', 'v'], ['x-good', '1']])));
+  store.putExchange(flowHead(execRecord(4, 'crlf', 200, [['x-split', 'a\r\nInjected: 1'], ['x-good', '2']])));
+  store.putExchange(flowHead({ ...execRecord(5, 'other', 1000, [['Bad Name', 'v'], ['content-type', 'text/plain']]), kind: 'http', method: 'GET', path: '/odd' }));
   putSession(store, 6, 'code-999', { code: 999, reason: 'odd' });
   putSession(store, 7, 'long-reason', { code: 4001, reason: longReason });
   putSession(store, 8, 'plain', { code: 4000, reason: 'bye' });

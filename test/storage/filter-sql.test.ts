@@ -12,6 +12,7 @@ import { compileFilter } from '../../storage/filter-sql.ts';
 import { queryPage, type PlanLimits } from '../../storage/list-query.ts';
 import { Store } from '../../storage/store.ts';
 import { baseTime, sampleTraffic, subjects, tokenPrefixes } from '../../support/sample-traffic.ts';
+import { flowHead } from '../../support/flow-head.ts';
 
 const now = baseTime + 3 * 86_400_000;
 
@@ -62,7 +63,7 @@ describe('filter compiled to SQL', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filter-sql-'));
     store = Store.open(path.join(dir, 'traffic.db'));
     for (const { record, frames } of sampleTraffic(400, 7)) {
-      store.putExchange(record);
+      store.putExchange(flowHead(record));
       for (const frame of frames) store.putFrame(frame);
     }
     // The SQL below reads the search index directly, so it must have caught up.

@@ -51,7 +51,7 @@ test('a body over what SQLite can hand better-sqlite3 is read empty and truncate
     assert.equal(detail.response!.truncated, true);
     assert.equal(detail.responseSize, sqliteReadLimit + 1000);
     assert.deepEqual(read.store.listExchanges({ filter: 'zzz' }).items, [], 'a bare word decodes the row not yet indexed');
-    assert.deepEqual([...read.store.recordedExchanges()].map((e) => [e.response!.body.length, e.response!.truncated]), [[0, true]]);
+    assert.deepEqual([...read.store.flows()].map((e) => [e.response!.body.length, e.response!.truncated, e.response!.size]), [[0, true, sqliteReadLimit + 1000]]);
   } finally {
     read.close();
   }

@@ -6,12 +6,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { parseFilter } from '../../model/filter.ts';
 import { defaultPlanLimits, queryPage, type PlanLimits } from '../../storage/list-query.ts';
-import type { ExchangeRecord, FrameRecord } from '../../storage/records.ts';
+import { flowHead, type FrameFields, type HeadFields } from '../../support/flow-head.ts';
 import { Store } from '../../storage/store.ts';
 
 const now = Date.UTC(2026, 0, 15, 12);
 
-function record(id: number, word: string): ExchangeRecord {
+function record(id: number, word: string): HeadFields {
   return {
     id,
     kind: 'ws',
@@ -38,7 +38,7 @@ function record(id: number, word: string): ExchangeRecord {
 /** A WsAuth whose token reads "credits". */
 const creditsAuth = new Uint8Array([0x12, 7, ...new TextEncoder().encode('credits')]);
 
-function frame(exchangeId: number, seq: number): FrameRecord {
+function frame(exchangeId: number, seq: number): FrameFields {
   return { exchangeId, seq, direction: 'client', at: now, opcode: 2, size: creditsAuth.length, body: creditsAuth, truncated: false };
 }
 
@@ -52,10 +52,10 @@ describe('queryPage', () => {
     const store = Store.open(file);
     // Exchange 2 is a long WebSocket whose 300 frames all hold "credits"; the others
     // hold it in their error, so one word matches many rows of few exchanges.
-    for (let id = 1; id <= 40; id++) store.putExchange(record(id, id % 2 === 0 ? 'plain' : 'credits'));
+    for (let id = 1; id <= 40; id++) store.putExchange(flowHead(record(id, id % 2 === 0 ? 'plain' : 'credits')));
     for (let seq = 0; seq < 300; seq++) store.putFrame(frame(2, seq));
     // More words sharing a prefix than are looked up one by one.
-    for (let id = 41; id <= 110; id++) store.putExchange(record(id, `spread${id} web server`));
+    for (let id = 41; id <= 110; id++) store.putExchange(flowHead(record(id, `spread${id} web server`)));
     store.catchUp();
     store.close();
     db = new Database(file, { readonly: true });

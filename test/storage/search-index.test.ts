@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Store } from '../../storage/store.ts';
 import { sampleTraffic } from '../../support/sample-traffic.ts';
+import { flowHead } from '../../support/flow-head.ts';
 
 let dir: string;
 let file: string;
@@ -50,7 +51,7 @@ describe('the search index', () => {
     const store = Store.open(file, { idleAfterMs: 60_000 });
     try {
       for (const { record, frames } of sampleTraffic(50, 11)) {
-        store.putExchange(record);
+        store.putExchange(flowHead(record));
         for (const frame of frames) store.putFrame(frame);
       }
       store.flush();
@@ -69,17 +70,17 @@ describe('the search index', () => {
     try {
       const traffic = sampleTraffic(300, 5);
       for (const { record, frames } of traffic.slice(0, 150)) {
-        store.putExchange(record);
+        store.putExchange(flowHead(record));
         for (const frame of frames) store.putFrame(frame);
       }
       store.catchUp();
       const indexedBefore = new Map(words.map((w) => [w, ids(store, w)]));
       for (const { record, frames } of traffic.slice(150)) {
-        store.putExchange(record);
+        store.putExchange(flowHead(record));
         for (const frame of frames) store.putFrame(frame);
       }
       // A replaced row's old text must not match either: the first rows change their error.
-      for (const { record } of traffic.slice(0, 10)) store.putExchange({ ...record, error: 'upstream refused the connection' });
+      for (const { record } of traffic.slice(0, 10)) store.putExchange(flowHead({ ...record, error: 'upstream refused the connection' }));
       store.flush();
       const waiting = words.map((w) => ids(store, w));
       const pages = words.map((w) => ids(store, w, 7));
@@ -103,7 +104,7 @@ describe('the search index', () => {
     const store = Store.open(file, { idleAfterMs: 60_000 });
     try {
       const [{ record }] = sampleTraffic(1, 3);
-      for (let id = 1; id <= 2100; id++) store.putExchange({ ...record, id, error: `common word ${id % 2 === 0 ? 'even' : 'odd'}` });
+      for (let id = 1; id <= 2100; id++) store.putExchange(flowHead({ ...record, id, error: `common word ${id % 2 === 0 ? 'even' : 'odd'}` }));
       store.catchUp();
       assert.deepEqual(store.listExchanges({ filter: 'common', limit: 3 }).items.map((s) => s.id), [2100, 2099, 2098]);
       assert.deepEqual(store.listExchanges({ filter: 'common even', limit: 2, before: 2098 }).items.map((s) => s.id), [2096, 2094]);
@@ -116,7 +117,7 @@ describe('the search index', () => {
     const store = Store.open(file, { idleAfterMs: 20 });
     try {
       for (const { record, frames } of sampleTraffic(100, 2)) {
-        store.putExchange(record);
+        store.putExchange(flowHead(record));
         for (const frame of frames) store.putFrame(frame);
       }
       for (let i = 0; i < 500 && (store.stats().unindexed > 0 || store.stats().queued > 0); i++) await sleep(10);

@@ -8,8 +8,8 @@ import Database from 'better-sqlite3';
 import { FilterError } from '../../model/filter.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { createRing, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
-import type { ExchangeRecord, FrameRecord } from '../../storage/records.ts';
-import { summarize } from '../../storage/rows.ts';
+import { flowHead, type FrameFields, type HeadFields } from '../../support/flow-head.ts';
+import { summaryOf } from '../../storage/views.ts';
 import { StorageError, Store, type StoreOptions } from '../../storage/store.ts';
 import { sampleTraffic } from '../../support/sample-traffic.ts';
 
@@ -58,7 +58,7 @@ async function until(condition: () => boolean): Promise<void> {
   assert.ok(condition(), 'condition not reached within 5 s');
 }
 
-function exec(id: number, overrides: Partial<ExchangeRecord> = {}): ExchangeRecord {
+function exec(id: number, overrides: Partial<HeadFields> = {}): HeadFields {
   return {
     id,
     kind: 'exec',
@@ -93,7 +93,7 @@ function exec(id: number, overrides: Partial<ExchangeRecord> = {}): ExchangeReco
   };
 }
 
-function wsRecord(id: number): ExchangeRecord {
+function wsRecord(id: number): HeadFields {
   return exec(id, {
     kind: 'ws',
     method: 'GET',
@@ -109,7 +109,7 @@ function wsRecord(id: number): ExchangeRecord {
 }
 
 /** A client frame is a WsAuth whose token is the word; a server frame a WsEvent with one error. */
-function frame(exchangeId: number, seq: number, direction: 'client' | 'server', word = 'event'): FrameRecord {
+function frame(exchangeId: number, seq: number, direction: 'client' | 'server', word = 'event'): FrameFields {
   return {
     exchangeId,
     seq,
@@ -131,9 +131,9 @@ describe('Store', () => {
   it('returns what was put: summary, headers, bodies as base64, decoded on read with spans, truncation', () => {
     const store = openStore();
     const record = exec(store.allocateExchangeId());
-    store.putExchange(record);
+    store.putExchange(flowHead(record));
     const detail = store.getExchange(record.id)!;
-    const { frames: _frames, ...summary } = summarize(record);
+    const { frames: _frames, ...summary } = summaryOf(flowHead(record));
     assert.deepEqual({ ...detail, request: undefined, response: undefined, frames: undefined, close: undefined, error: undefined }, {
       ...summary,
       request: undefined,
@@ -150,7 +150,6 @@ describe('Store', () => {
     });
     assert.equal(detail.request.decoded?.json.token, 'web-01');
     assert.ok(detail.request.decoded?.spans?.some((s) => s.path === 'token'), 'spans for the hex view');
-    assert.equal(store.getExchange(record.id, { spans: false })!.request.decoded?.spans, undefined);
     assert.equal(detail.response?.truncated, true);
     assert.equal(detail.response?.body, 'CgIBAg==');
     assert.equal(detail.startedAt, new Date(record.startedAt).toISOString());
@@ -160,17 +159,17 @@ describe('Store', () => {
     assert.deepEqual(detail.frames, []);
   });
 
-  it('lists the same summary that summarize() gives the live stream', () => {
+  it('lists the same summary that summaryOf() gives the live stream', () => {
     const store = openStore();
     for (const { record, frames } of sampleTraffic(60, 3)) {
-      store.putExchange(record);
+      store.putExchange(flowHead(record));
       for (const f of frames) store.putFrame(f);
       const totals = { clientFrames: 0, serverFrames: 0, clientBytes: 0, serverBytes: 0 };
       for (const f of frames) {
         if (f.direction === 'client') (totals.clientFrames++, (totals.clientBytes += f.size));
         else (totals.serverFrames++, (totals.serverBytes += f.size));
       }
-      assert.deepEqual(store.listExchanges({ limit: 1 }).items[0], summarize(record, totals));
+      assert.deepEqual(store.listExchanges({ limit: 1 }).items[0], summaryOf(flowHead(record), totals));
     }
   });
 
@@ -180,10 +179,10 @@ describe('Store', () => {
 
   it('replaces a pending row with the finished one, updating what filters see', () => {
     const store = openStore();
-    store.putExchange(exec(1, { state: 'pending', status: null, response: null, endedAt: null, errors: ['SE_EXPIRED_TOKEN_ERROR'] }));
+    store.putExchange(flowHead(exec(1, { state: 'pending', status: null, response: null, endedAt: null, errors: ['SE_EXPIRED_TOKEN_ERROR'] })));
     store.flush();
     assert.equal(store.listExchanges({ filter: 'error:expired_token' }).items.length, 1);
-    store.putExchange(exec(1, { errors: ['SE_INTERNAL_SERVER_ERROR'], error: 'upstream reset the connection' }));
+    store.putExchange(flowHead(exec(1, { errors: ['SE_INTERNAL_SERVER_ERROR'], error: 'upstream reset the connection' })));
     const items = store.listExchanges({}).items;
     assert.equal(items.length, 1);
     assert.equal(items[0].state, 'complete');
@@ -197,12 +196,12 @@ describe('Store', () => {
   it('stores WebSocket frames in seq order with their close, counting frames and bytes per direction', () => {
     const store = openStore();
     const record = wsRecord(1);
-    store.putExchange(record);
+    store.putExchange(flowHead(record));
     store.putFrame(frame(1, 1, 'server'));
     store.putFrame(frame(1, 0, 'client', 'created'));
     store.flush();
     store.putFrame(frame(1, 2, 'server'));
-    store.putExchange({ ...record, endedAt: record.startedAt + 5000, state: 'complete', close: { code: 1000, reason: 'bye', by: 'client', at: record.startedAt + 5000 } });
+    store.putExchange(flowHead({ ...record, endedAt: record.startedAt + 5000, state: 'complete', close: { code: 1000, reason: 'bye', by: 'client', at: record.startedAt + 5000 } }));
     const detail = store.getExchange(1)!;
     assert.deepEqual(detail.frames.map((f) => [f.seq, f.direction]), [[0, 'client'], [1, 'server'], [2, 'server']]);
     assert.deepEqual(detail.frames[1], {
@@ -229,7 +228,7 @@ describe('Store', () => {
     store.putFrame(frame(7, 0, 'client'));
     store.putFrame(frame(7, 1, 'server'));
     store.flush();
-    store.putExchange(wsRecord(7));
+    store.putExchange(flowHead(wsRecord(7)));
     store.putFrame(frame(7, 1, 'server'));
     store.putFrame({ ...frame(7, 0, 'server'), size: 100 });
     store.flush();
@@ -243,7 +242,7 @@ describe('Store', () => {
 
   it('pages newest first with next and before', () => {
     const store = openStore();
-    for (let id = 1; id <= 25; id++) store.putExchange(exec(id));
+    for (let id = 1; id <= 25; id++) store.putExchange(flowHead(exec(id)));
     const first = store.listExchanges({ limit: 10 });
     assert.deepEqual(first.items.map((s) => s.id), [25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
     assert.equal(first.next, 16);
@@ -265,8 +264,8 @@ describe('Store', () => {
     let store = openStore();
     assert.equal(store.allocateExchangeId(), 1);
     assert.equal(store.allocateExchangeId(), 2);
-    store.putExchange(exec(2));
-    store.putExchange(exec(5));
+    store.putExchange(flowHead(exec(2)));
+    store.putExchange(flowHead(exec(5)));
     store.putFrame(frame(5, 0, 'client'));
     store.close();
     open.pop();
@@ -278,10 +277,10 @@ describe('Store', () => {
 
   it('marks what an earlier run left pending as interrupted when the recording store opens, and only then', () => {
     let store = openStore();
-    store.putExchange(exec(1, { state: 'pending', status: null, response: null, endedAt: null }));
-    store.putExchange(wsRecord(2));
+    store.putExchange(flowHead(exec(1, { state: 'pending', status: null, response: null, endedAt: null })));
+    store.putExchange(flowHead(wsRecord(2)));
     store.putFrame(frame(2, 0, 'client'));
-    store.putExchange(exec(3));
+    store.putExchange(flowHead(exec(3)));
     store.close();
     open.pop();
 
@@ -307,7 +306,7 @@ describe('Store', () => {
   it('queues writes and commits them on the flush interval', async () => {
     const store = openStore({ flushIntervalMs: 20 });
     const reader = otherConnection();
-    store.putExchange(exec(1));
+    store.putExchange(flowHead(exec(1)));
     assert.equal(countRows(reader), 0);
     assert.equal(store.stats().queued, 1);
     await until(() => countRows(reader) === 1);
@@ -318,7 +317,7 @@ describe('Store', () => {
     const ring = createRing();
     const writer = new RingWriter(ring);
     store.attachBacklog(() => new RingReader(ring).backlog());
-    store.putExchange(exec(1));
+    store.putExchange(flowHead(exec(1)));
     for (let seq = 0; seq < 3; seq++) {
       writer.wsFrame({ flowId: 1, seq, direction: 'client', at: 1_764_000_000_000, opcode: 2, body: new Uint8Array(4), size: 4, truncated: false });
     }
@@ -328,24 +327,24 @@ describe('Store', () => {
   it('commits at once when the queue reaches maxBatch', () => {
     const store = openStore({ flushIntervalMs: 60_000, maxBatch: 3 });
     const reader = otherConnection();
-    store.putExchange(exec(1));
-    store.putExchange(exec(2));
+    store.putExchange(flowHead(exec(1)));
+    store.putExchange(flowHead(exec(2)));
     assert.equal(countRows(reader), 0);
-    store.putExchange(exec(3));
+    store.putExchange(flowHead(exec(3)));
     assert.equal(countRows(reader), 3);
   });
 
   it('writes a pending row and its final version queued together once', () => {
     const store = openStore({ flushIntervalMs: 60_000 });
-    store.putExchange(exec(1, { state: 'pending' }));
-    store.putExchange(exec(1));
+    store.putExchange(flowHead(exec(1, { state: 'pending' })));
+    store.putExchange(flowHead(exec(1)));
     assert.equal(store.stats().queued, 1);
     assert.equal(store.getExchange(1)?.state, 'complete');
   });
 
   it('writes everything queued on close', () => {
     const store = openStore({ flushIntervalMs: 60_000 });
-    store.putExchange(exec(1));
+    store.putExchange(flowHead(exec(1)));
     store.putFrame(frame(1, 0, 'client'));
     store.close();
     open.pop();
@@ -360,7 +359,7 @@ describe('Store write failures', () => {
     const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000 });
     const locker = otherConnection();
     locker.exec('BEGIN EXCLUSIVE');
-    store.putExchange(exec(1));
+    store.putExchange(flowHead(exec(1)));
     assert.doesNotThrow(() => store.flush());
     assert.equal(messages.length, 1);
     assert.match(messages[0], new RegExp(`^Could not write to ${file.replace(/[.\\]/g, '\\$&')}: another program holds the database locked`));
@@ -382,7 +381,7 @@ describe('Store write failures', () => {
     const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 5 });
     const locker = otherConnection();
     locker.exec('BEGIN EXCLUSIVE');
-    store.putExchange(exec(1));
+    store.putExchange(flowHead(exec(1)));
     await until(() => store.stats().writeFailures >= 2);
     locker.exec('COMMIT');
     await until(() => store.stats().queued === 0);
@@ -394,7 +393,7 @@ describe('Store write failures', () => {
     const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000, maxQueue: 10, maxBatch: 4 });
     const locker = otherConnection();
     locker.exec('BEGIN EXCLUSIVE');
-    for (let id = 1; id <= 15; id++) store.putExchange(exec(id));
+    for (let id = 1; id <= 15; id++) store.putExchange(flowHead(exec(id)));
     assert.deepEqual(store.stats().dropped, { exchanges: 5, frames: 0 });
     assert.equal(store.stats().queued, 10);
     assert.ok(messages.some((m) => /more than 10 records wait in memory: the oldest are being dropped/.test(m)));
@@ -407,7 +406,7 @@ describe('Store write failures', () => {
     const messages: string[] = [];
     const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000, maxBytes: 256 * 1024 });
     const big = (id: number) => exec(id, { request: { ...exec(id).request, body: new Uint8Array(100_000).fill(id), size: 100_000 } });
-    for (let id = 1; id <= 5; id++) store.putExchange(big(id));
+    for (let id = 1; id <= 5; id++) store.putExchange(flowHead(big(id)));
     assert.doesNotThrow(() => store.flush());
     assert.equal(messages.length, 1);
     assert.match(messages[0], /: the disk or the size limit is full \(SQLITE_FULL\); 5 records wait in memory/);
@@ -420,7 +419,7 @@ describe('Store write failures', () => {
     const messages: string[] = [];
     const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000, maxBytes: 256 * 1024 });
     const big = (id: number) => exec(id, { request: { ...exec(id).request, body: new Uint8Array(100_000).fill(id), size: 100_000 } });
-    for (let id = 1; id <= 5; id++) store.putExchange(big(id));
+    for (let id = 1; id <= 5; id++) store.putExchange(flowHead(big(id)));
     store.putJournal(new Uint8Array(100_000), 40, { exchanges: 30, frames: 9 });
     store.flushForGood();
     assert.deepEqual(store.stats().dropped, { exchanges: 35, frames: 9 }, 'the exchanges and the journaled calls that end exchanges and frames');
@@ -431,9 +430,9 @@ describe('Store write failures', () => {
   it('drops only a record SQLite refuses and writes the rest of its batch', () => {
     const messages: string[] = [];
     const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000 });
-    store.putExchange(exec(1));
-    store.putExchange({ ...exec(2), method: null as unknown as string });
-    store.putExchange(exec(3));
+    store.putExchange(flowHead(exec(1)));
+    store.putExchange(flowHead({ ...exec(2), method: null as unknown as string }));
+    store.putExchange(flowHead(exec(3)));
     store.flush();
     assert.deepEqual(store.listExchanges({}).items.map((s) => s.id), [3, 1]);
     assert.deepEqual(store.stats().dropped, { exchanges: 1, frames: 0 });
@@ -444,7 +443,7 @@ describe('Store write failures', () => {
     const store = openStore();
     store.close();
     open.pop();
-    assert.doesNotThrow(() => store.putExchange(exec(1)));
+    assert.doesNotThrow(() => store.putExchange(flowHead(exec(1))));
     assert.throws(() => store.listExchanges({}), StorageError);
   });
 });
@@ -493,8 +492,8 @@ describe('Store.open', () => {
 describe('Store imports', () => {
   it('commits everything queued at once with commitAll, and on failure nothing, throwing a sentence', () => {
     const store = openStore({ flushIntervalMs: 60_000 });
-    store.putExchange(exec(1));
-    store.putExchange(exec(2));
+    store.putExchange(flowHead(exec(1)));
+    store.putExchange(flowHead(exec(2)));
     store.putContentKey(1, 'key-1');
     const locker = otherConnection();
     locker.exec('BEGIN EXCLUSIVE');
@@ -502,7 +501,7 @@ describe('Store imports', () => {
     locker.exec('COMMIT');
     assert.equal(store.stats().queued, 0, 'the failed import is not retried behind the caller');
     assert.equal(countRows(locker), 0);
-    store.putExchange(exec(3));
+    store.putExchange(flowHead(exec(3)));
     store.putContentKey(3, 'key-3');
     store.commitAll();
     assert.equal(countRows(locker), 1);
@@ -512,10 +511,10 @@ describe('Store imports', () => {
 
   it('refuses a second exchange with the same content key, so an import stays single', () => {
     const store = openStore({ flushIntervalMs: 60_000 });
-    store.putExchange(exec(1));
+    store.putExchange(flowHead(exec(1)));
     store.putContentKey(1, 'same');
     store.commitAll();
-    store.putExchange(exec(2));
+    store.putExchange(flowHead(exec(2)));
     store.putContentKey(2, 'same');
     assert.throws(() => store.commitAll(), /UNIQUE constraint failed/);
     assert.equal(store.getExchange(2), null, 'the whole batch is rolled back');

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary, LiveBatch } from '../../../model/types.ts';
 import { Store } from '../../../storage/store.ts';
-import type { ExchangeRecord } from '../../../storage/records.ts';
+import { flowHead, type HeadFields } from '../../../support/flow-head.ts';
 import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
 import { LIVE_INTERVAL_MS } from '../../../inspector/server/live.ts';
 
-function record(id: number, overrides: Partial<ExchangeRecord> = {}): ExchangeRecord {
+function record(id: number, overrides: Partial<HeadFields> = {}): HeadFields {
   return {
     id, kind: 'exec', startedAt: Date.UTC(2026, 10, 27, 12, 0, id), endedAt: Date.UTC(2026, 10, 27, 12, 0, id) + 5,
     method: 'POST', path: '/exec', status: 200, service: 'instances', operation: 'list', trx: `trx-${id}`, errors: [],
@@ -34,7 +34,7 @@ describe('the inspector server', () => {
 
   before(async () => {
     store = Store.open(join(dir, 't.sqlite'));
-    for (let i = 0; i < 5; i++) store.putExchange(record(store.allocateExchangeId(), i === 3 ? { status: 401, errors: ['SE_EXPIRED_TOKEN_ERROR'] } : {}));
+    for (let i = 0; i < 5; i++) store.putExchange(flowHead(record(store.allocateExchangeId(), i === 3 ? { status: 401, errors: ['SE_EXPIRED_TOKEN_ERROR'] } : {})));
     store.flush();
     const log = () => undefined;
     open = await startInspectorServer({ store, host: '127.0.0.1', port: 0, token: null, log });

@@ -1,0 +1,61 @@
+// Store.flow and Store.flows: the one way everything below the REST API reads stored
+// traffic, as the flows that were written (model/flow.ts).
+
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FilterError } from '../../model/filter.ts';
+import { Store } from '../../storage/store.ts';
+import { flowHead, type HeadFields } from '../../support/flow-head.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ca2-flows-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function record(id: number, kind: HeadFields['kind'], extra: Partial<HeadFields> = {}): HeadFields {
+  return {
+    id, kind, startedAt: 1_000 + id + 0.25, endedAt: 1_005.5 + id, method: 'POST', path: '/exec', status: 200, service: id % 2 ? 'auth' : 'billing',
+    operation: 'x', trx: null, errors: [], token: { prefix: 'eyJ', sub: `user-${id}` }, clientAddress: '127.0.0.1', state: 'complete',
+    problems: [], error: null, close: null,
+    request: { headers: [['Content-Type', 'application/x-protobuf']], body: new Uint8Array([id, 0xff]), truncated: false, size: 2 },
+    response: { headers: [['X-A', '1'], ['x-a', '2']], body: new Uint8Array([0, id]), truncated: id === 3, size: 2 },
+    ...extra,
+  };
+}
+
+test('reads back the flow that was written, headers, bytes, times and frames as they were', () => {
+  const store = Store.open(join(dir, 'a.sqlite'));
+  const ws = flowHead(record(5, 'ws', { method: 'GET', path: '/ws', status: 101, close: { code: 4001, reason: 'bye', by: 'server', at: 1_010.125 } }));
+  store.putExchange(ws);
+  store.putFrame({ exchangeId: 5, seq: 0, direction: 'client', at: 1_007.5, opcode: 2, body: new Uint8Array([1, 2]), size: 2, truncated: false });
+  store.putFrame({ exchangeId: 5, seq: 1, direction: 'server', at: 1_008.75, opcode: 1, body: new TextEncoder().encode('hi'), size: 9, truncated: true });
+  const flow = store.flow(5)!;
+  assert.deepEqual({ ...flow, request: { ...flow.request, body: [...flow.request.body] }, frames: flow.frames.map((f) => ({ ...f, body: [...f.body] })), response: flow.response && { ...flow.response, body: [...flow.response.body] } }, {
+    ...ws,
+    request: { ...ws.request, body: [5, 0xff] },
+    response: { ...ws.response!, body: [0, 5] },
+    frames: [
+      { seq: 0, direction: 'client', at: 1_007.5, opcode: 2, body: [1, 2], size: 2, truncated: false },
+      { seq: 1, direction: 'server', at: 1_008.75, opcode: 1, body: [104, 105], size: 9, truncated: true },
+    ],
+  });
+  assert.equal(store.flow(99), null);
+  store.close();
+});
+
+test('flows come one at a time, newest first or oldest first, selected by the filter language or by id', () => {
+  const store = Store.open(join(dir, 'b.sqlite'));
+  for (const id of [3, 1, 2]) store.putExchange(flowHead(record(id, 'exec')));
+  store.putExchange(flowHead(record(4, 'http', { response: null, status: null, state: 'error', error: 'upstream refused' })));
+  assert.deepEqual([...store.flows()].map((f) => f.id), [4, 3, 2, 1]);
+  assert.deepEqual([...store.flows({ order: 'oldest' })].map((f) => f.id), [1, 2, 3, 4]);
+  assert.deepEqual([...store.flows({ filter: 'service:auth kind:exec', order: 'oldest' })].map((f) => f.id), [1, 3]);
+  assert.deepEqual([...store.flows({ ids: [4, 2, 2, 77], order: 'oldest' })].map((f) => f.id), [2, 4], 'an id not stored is left out');
+  const failed = store.flow(4)!;
+  assert.equal(failed.response, null);
+  assert.deepEqual(failed.error, { kind: 'proxy-error', message: 'upstream refused' });
+  assert.equal(store.flow(3)!.response!.truncated, true);
+  assert.throws(() => [...store.flows({ filter: 'status:' })], FilterError);
+  store.close();
+});
