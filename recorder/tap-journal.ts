@@ -31,7 +31,7 @@ import type { Codec } from '../proto/codec.ts';
 import type { Dropped } from '../model/types.ts';
 import { StorageError, type JournalEntry, type JournalReads, type Store } from '../storage/store.ts';
 import { Recorder } from './recorder.ts';
-import { journalCalls, type TapCall } from './tap-ring.ts';
+import { journalCalls, type TapCall } from './tap-codec.ts';
 
 /** Journal rows read ahead from the file, to be made into rows over the next steps (a row is a few dozen calls). */
 const READ_AHEAD_ROWS = 8;
