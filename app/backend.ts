@@ -57,7 +57,8 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
     ...(process.env[TEST_MAX_DB_BYTES] ? { maxBytes: Number(process.env[TEST_MAX_DB_BYTES]) } : {}),
   });
   const recovered = TapJournal.recover(store, codec, log);
-  if (recovered > 0) log(`recording: ${recoveredNotice(options.db, recovered)}`);
+  for (const line of recovered.kept) log(`recording: ${line}`);
+  if (recovered.stored > 0) log(`recording: ${recoveredNotice(options.db, recovered.stored)}`);
   const recorder = new Recorder(codec, store);
   const journal = new TapJournal(store, recorder, { log });
   // Resend forwards from this thread through a replay target of its own: the proxy's thread stays as lean as it was.

@@ -26,12 +26,17 @@
 // commit that makes journal rows into exchange rows: so after a crash a fresh recorder
 // takes those flows up from their rows (a client holding /ws across the journal, say)
 // and replays what is left of the journal exactly.
+//
+// A file may outlive the build that journaled into it: journal rows whose tap calls are
+// of another version (recorder/tap-codec.ts) are left in the file as they are, with
+// their own note of open flows, for the ca2-inspector that reads them, and said.
 
 import type { Codec } from '../proto/codec.ts';
 import type { Dropped } from '../model/types.ts';
+import { countOf } from '../model/format.ts';
 import { StorageError, type JournalEntry, type JournalReads, type Store } from '../storage/store.ts';
 import { Recorder } from './recorder.ts';
-import { journalCalls, type TapCall } from './tap-ring.ts';
+import { journalCalls, journalVersion, TAP_CALL_VERSION, type TapCall } from './tap-codec.ts';
 
 /** Journal rows read ahead from the file, to be made into rows over the next steps (a row is a few dozen calls). */
 const READ_AHEAD_ROWS = 8;
@@ -58,6 +63,12 @@ export interface TapJournalOptions {
   log: (line: string) => void;
 }
 
+/** What recovering a journal a run left did: the calls it stored, and a sentence for each version of rows it left for another ca2-inspector. */
+export interface Recovered {
+  stored: number;
+  kept: string[];
+}
+
 export class TapJournal implements JournalReads {
   private readonly idleAfterMs: number;
   private readonly maxJournaled: number;
@@ -78,6 +89,8 @@ export class TapJournal implements JournalReads {
   private catchingUp = 0;
   /** Calls this journal has made into rows so far: a reader waits for a count, not for an empty journal, which traffic may never leave. */
   private made = 0;
+  /** Journal rows of another tap-call version, left in the file, by version. */
+  private readonly kept = new Map<number, { rows: number; calls: number }>();
   /** Readers waiting for what was journaled when they asked: until `made` reaches `until`. */
   private readonly waiters: { until: number; resolve: () => void }[] = [];
   private stopped = false;
@@ -99,13 +112,13 @@ export class TapJournal implements JournalReads {
   /**
    * Rows an earlier run journaled and never made into rows (it was killed): made now,
    * with a recorder of their own since their flow ids are that run's, and the exchanges
-   * they leave open recorded as interrupted. Returns how many calls there were.
+   * they leave open recorded as interrupted. Rows another ca2-inspector wrote are left.
    */
-  static recover(store: Store, codec: Codec, log: (line: string) => void): number {
+  static recover(store: Store, codec: Codec, log: (line: string) => void): Recovered {
     const journaled = store.stats().journaled;
-    if (journaled === 0) return 0;
+    if (journaled === 0) return { stored: 0, kept: [] };
     const recorder = new Recorder(codec, store);
-    for (const [flowId, exchangeId] of store.journalOpenFlows()) {
+    for (const [flowId, exchangeId] of store.journalOpenFlows(TAP_CALL_VERSION)) {
       const stored = store.storedFlow(exchangeId);
       if (stored === null) log(`recording: exchange ${exchangeId}, open as the journal was written, has no row; the journal's later calls on it are skipped.`);
       else recorder.adopt(flowId, stored);
@@ -123,7 +136,8 @@ export class TapJournal implements JournalReads {
     recorder.stop();
     journal.stop();
     store.flush();
-    return journaled;
+    const kept = [...journal.kept].map(([version, { rows, calls }]) => keptNotice(store.file, version, rows, calls));
+    return { stored: journal.made, kept };
   }
 
   /** Whether calls should be journaled rather than recorded now: calls journaled earlier still wait, or nobody watches. */
@@ -231,16 +245,17 @@ export class TapJournal implements JournalReads {
     }
     const until = performance.now() + STEP_MS;
     let calls = 0;
+    let taken = 0;
     this.store.atomically(() => {
       do {
         const entry = this.ahead.shift()!;
-        this.replayRow(entry.seq, entry.records);
-        calls += entry.calls;
+        if (this.replayRow(entry)) calls += entry.calls;
+        taken += entry.calls;
       } while (this.ahead.length > 0 && performance.now() < until);
       this.noteOpenFlows();
     });
     // Replayed either way: a failed commit stays queued in the store, which retries it.
-    this.waiting -= calls;
+    this.waiting -= taken;
     this.made += calls;
     if (this.store.writesFailing) {
       this.retryLater();
@@ -310,10 +325,18 @@ export class TapJournal implements JournalReads {
 
   /** What recovering the journal from here would need: the row each flow open in the recorder has. */
   private noteOpenFlows(): void {
-    this.store.putJournalOpenFlows(this.recorder.openFlowRows());
+    this.store.putJournalOpenFlows(TAP_CALL_VERSION, this.recorder.openFlowRows());
   }
 
-  private replayRow(seq: number, records: Uint8Array): void {
+  /** Replays a journal row on the recorder, and deletes it with the rows it made; one of another version is left as it is. Whether it was replayed. */
+  private replayRow({ seq, calls: count, records }: JournalEntry): boolean {
+    const version = journalVersion(records);
+    if (version !== TAP_CALL_VERSION) {
+      this.store.journalKept(count);
+      const kept = this.kept.get(version) ?? { rows: 0, calls: 0 };
+      this.kept.set(version, { rows: kept.rows + 1, calls: kept.calls + count });
+      return false;
+    }
     let calls = 0;
     try {
       for (const call of journalCalls(records)) {
@@ -325,6 +348,7 @@ export class TapJournal implements JournalReads {
       this.log(`recording: journal row ${seq} is damaged after ${calls} tap calls (${(err as Error).message}); the rest of it was dropped.`);
     }
     this.store.journalDone(seq);
+    return true;
   }
 }
 
@@ -342,8 +366,9 @@ export function recoverOrphanedJournal(store: Store, codec: Codec, notice: (line
     return;
   }
   try {
-    const calls = TapJournal.recover(store, codec, notice);
-    if (calls > 0) notice(recoveredNotice(store.file, calls));
+    const { stored, kept } = TapJournal.recover(store, codec, notice);
+    for (const line of kept) notice(line);
+    if (stored > 0) notice(recoveredNotice(store.file, stored));
   } finally {
     try {
       store.releaseJournal();
@@ -355,6 +380,18 @@ export function recoverOrphanedJournal(store: Store, codec: Codec, notice: (line
 
 export function recoveredNotice(file: string, calls: number): string {
   return `${file}: made ${tapCalls(calls)} that a run journaled but never stored (it stopped first) into rows; the exchanges it left open are marked interrupted.`;
+}
+
+/** Journal rows of another tap-call version, left in `file`: who wrote them, and who reads them. */
+export function keptNotice(file: string, version: number, rows: number, calls: number): string {
+  const newer = version > TAP_CALL_VERSION;
+  const written = version === 0 ? 'from before tap calls carried a version' : `tap calls of version ${version}`;
+  const [is, them] = rows === 1 ? ['is', 'it'] : ['are', 'them'];
+  return (
+    `${file}: ${countOf(rows, 'journal row')} (${tapCalls(calls)}) written by ${newer ? 'a newer' : 'an older'} ca2-inspector ` +
+    `(${written}; this one reads version ${TAP_CALL_VERSION}) ${is} kept in the file as written; ` +
+    `the ca2-inspector that wrote ${them}${newer ? ', or a newer one,' : ''} reads ${them}.`
+  );
 }
 
 /** Hands one tap call to the recorder; one that fails is said and skipped, never thrown. */
@@ -369,5 +406,5 @@ export function replayCall(recorder: Recorder, call: TapCall, log: (line: string
 
 /** "1,234 tap calls", as the terminal's other counts read. */
 function tapCalls(n: number): string {
-  return `${n.toLocaleString('en-US')} tap call${n === 1 ? '' : 's'}`;
+  return countOf(n, 'tap call');
 }

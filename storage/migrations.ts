@@ -204,7 +204,7 @@ export const migrations: Migration[] = [
     version: 6,
     description: 'a journal of tap calls recorded as raw bytes, made into rows when the recorder is idle',
     up(db) {
-      // Each row is one batch of tap calls in the format of recorder/tap-ring.ts; rows are
+      // Each row is one batch of tap calls in the format of recorder/tap-codec.ts; rows are
       // made into exchanges and frames oldest first, and deleted in the same transaction.
       // AUTOINCREMENT: a seq is never reused once its row is deleted, so "after the last one taken" stays true.
       db.exec(`CREATE TABLE tap_journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, calls INTEGER NOT NULL, records BLOB NOT NULL);`);

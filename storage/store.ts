@@ -81,7 +81,7 @@ type Queued =
   /** Tap calls kept as raw bytes (recorder/tap-journal.ts), with how many exchanges and frames they end. */
   | { kind: 'journal'; records: Uint8Array; calls: number; ends: Dropped }
   | { kind: 'journalDone'; seq: number }
-  | { kind: 'journalOpenFlows'; flows: OpenFlowRow[] };
+  | { kind: 'journalOpenFlows'; version: number; flows: OpenFlowRow[] };
 
 /** A flow open in the recorder as a journal started or went on: its id in the run that journaled it, and its exchange row. */
 export type OpenFlowRow = [flowId: number, exchangeId: number];
@@ -164,6 +164,8 @@ export class Store {
   private holding = 0;
   /** The newest journal row handed out to be made into rows; its deletion may still be queued. */
   private journalTaken = 0;
+  /** Calls in journal rows another ca2-inspector wrote, left in the file: not journaled for this one to store. */
+  private keptJournalCalls = 0;
   private journal: JournalReads | null = null;
   private backlog: (() => number) | null = null;
 
@@ -338,17 +340,26 @@ export class Store {
    * Notes which rows the flows open in the recorder have, when a journal starts (queued
    * ahead of its first row) and with each part of it made into rows: a recorder recovering
    * the rest after a crash takes them up from these rows (recorder/tap-journal.ts). Each
-   * note replaces the last.
+   * note replaces the last of the same tap-call version: a journal another ca2-inspector
+   * left in the file keeps its own.
    */
-  putJournalOpenFlows(flows: OpenFlowRow[]): void {
+  putJournalOpenFlows(version: number, flows: OpenFlowRow[]): void {
     if (this.closed) return;
-    this.enqueue({ kind: 'journalOpenFlows', flows });
+    this.enqueue({ kind: 'journalOpenFlows', version, flows });
   }
 
-  /** The open flows last noted (putJournalOpenFlows). */
-  journalOpenFlows(): OpenFlowRow[] {
-    const value = this.read(() => this.statement("SELECT value FROM store_state WHERE key = 'journal_open_flows'").pluck().get()) as string | undefined;
+  /** The open flows last noted for journal rows of this tap-call version (putJournalOpenFlows). */
+  journalOpenFlows(version: number): OpenFlowRow[] {
+    const value = this.read(() => this.statement('SELECT value FROM store_state WHERE key = ?').pluck().get(openFlowsKey(version))) as string | undefined;
     return value === undefined ? [] : (JSON.parse(value) as OpenFlowRow[]);
+  }
+
+  /**
+   * A journal row handed out that this ca2-inspector cannot read (another one wrote it):
+   * left in the file as it is, for that one, and no longer counted as journaled.
+   */
+  journalKept(calls: number): void {
+    this.keptJournalCalls += calls;
   }
 
   /** An exchange row and its frames as the recorder wrote them, or null if there is none. */
@@ -557,9 +568,9 @@ export class Store {
     }));
   }
 
-  /** Tap calls journaled and not yet made into rows, written or still queued. */
+  /** Tap calls journaled and not yet made into rows, written or still queued, but for those kept for another ca2-inspector. */
   private journaledCalls(): number {
-    return (this.sql.journaled.get() as number) + this.queue.reduce((n, e) => n + (e.kind === 'journal' ? e.calls : 0), 0);
+    return (this.sql.journaled.get() as number) - this.keptJournalCalls + this.queue.reduce((n, e) => n + (e.kind === 'journal' ? e.calls : 0), 0);
   }
 
   /** Flushes (waiting a little longer than usual for a lock), then closes. */
@@ -882,7 +893,7 @@ function prepareStatements(db: Database.Database) {
 
   const insertJournal = db.prepare('INSERT INTO tap_journal (calls, records) VALUES (?, ?)');
   const deleteJournal = db.prepare('DELETE FROM tap_journal WHERE seq = ?');
-  const noteOpenFlows = db.prepare("INSERT OR REPLACE INTO store_state (key, value) VALUES ('journal_open_flows', ?)");
+  const noteOpenFlows = db.prepare('INSERT OR REPLACE INTO store_state (key, value) VALUES (?, ?)');
   const contentKeys = prepareContentKeys(db);
   const batch = db.transaction((entries: Queued[]) => {
     const deltas = new Map<number, Delta>();
@@ -894,7 +905,7 @@ function prepareStatements(db: Database.Database) {
       } else if (entry.kind === 'journalDone') {
         deleteJournal.run(entry.seq);
       } else if (entry.kind === 'journalOpenFlows') {
-        noteOpenFlows.run(JSON.stringify(entry.flows));
+        noteOpenFlows.run(openFlowsKey(entry.version), JSON.stringify(entry.flows));
       } else if (entry.kind === 'exchange') {
         // Frames written earlier in this batch are already counted by the insert.
         if (deltas.has(entry.record.id)) flushDelta(entry.record.id);
@@ -923,6 +934,14 @@ function prepareStatements(db: Database.Database) {
     journalRows: db.prepare('SELECT seq, calls, records FROM tap_journal WHERE seq > ? ORDER BY seq LIMIT ?'),
     journaled: db.prepare('SELECT ifnull(sum(calls), 0) FROM tap_journal').pluck(),
   };
+}
+
+/**
+ * Where the open-flow note of journal rows of a tap-call version is kept. Those from before
+ * tap calls carried a version kept theirs as 'journal_open_flows', left to the ca2-inspector that reads them.
+ */
+function openFlowsKey(version: number): string {
+  return `journal_open_flows_v${version}`;
 }
 
 /** What an exchange the proxy never saw end says about itself. */

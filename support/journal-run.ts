@@ -40,7 +40,8 @@ export function journalRun(file: string, codec: Codec, options: Partial<TapJourn
   const writer = new RingWriter(ring);
   const reader = new RingReader(ring);
   const store = Store.open(file, { codec, recording: true, idleAfterMs: 60_000 });
-  TapJournal.recover(store, codec, () => undefined);
+  /** What the run found left in the file, as the proxy run does before it listens. */
+  const recovered = TapJournal.recover(store, codec, () => undefined);
   const recorder = new Recorder(codec, store);
   const journal = new TapJournal(store, recorder, { log: () => undefined, idleAfterMs: 60_000, ...options });
   /** What worker.ts does until the ring is read: by default in journal rows of 3 calls, and with no clock on the live path. */
@@ -65,7 +66,7 @@ export function journalRun(file: string, codec: Codec, options: Partial<TapJourn
     recorder.stop();
     store.close();
   };
-  return { file, writer, store, recorder, journal, pump, rows, close };
+  return { file, writer, store, recorder, journal, recovered, pump, rows, close };
 }
 
 /** Every exchange (but `except`), body and frame as stored, for comparing two files column by column. */
@@ -81,3 +82,21 @@ export function everything(file: string, except = -1) {
   }
 }
 
+
+/**
+ * A journal row's calls as another ca2-inspector wrote them: each with another version
+ * byte, or with none (null), as before calls carried one (recorder/tap-codec.ts).
+ */
+export function otherVersion(records: Buffer, version: number | null): Buffer {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < records.length; ) {
+    const length = records.readUInt32LE(at);
+    const rest = records.subarray(at + 5, at + 4 + length);
+    const call = version === null ? rest : Buffer.concat([Buffer.from([version]), rest]);
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(call.length);
+    parts.push(head, call);
+    at += 4 + length;
+  }
+  return Buffer.concat(parts);
+}

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
 import { schemaVersion } from '../../storage/migrations.ts';
-import { exec, journalRun, ws } from '../../support/journal-run.ts';
+import { exec, journalRun, otherVersion, ws } from '../../support/journal-run.ts';
 import { projectRoot, startProxyProcess } from '../../support/proxy-process.ts';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'ca2-file-safety-'));
@@ -142,6 +142,40 @@ describe('readers of an older recording', () => {
     assert.match(out.stderr, new RegExp(`${file}: made 3 tap calls that a run journaled but never stored`));
     assert.equal(sha256(file), before);
     assert.ok(dead.rows().journaled > 0, 'the journal is still in the file, for the next proxy run');
+  });
+
+  test('a journal row another ca2-inspector wrote is said by list and by the proxy, and kept as written', async () => {
+    const codec = createCodec();
+    const file = path.join(dir, 'newer-journal.sqlite');
+    const dead = journalRun(file, codec);
+    for (let id = 1; id <= 3; id++) dead.writer.exchangeEnded(exec(id), 'with');
+    dead.pump();
+    dead.journal.stop();
+    dead.recorder.stop();
+    dead.store.close();
+    const db = new Database(file);
+    const row = db.prepare('SELECT seq, records FROM tap_journal').get() as { seq: number; records: Buffer };
+    const newer = otherVersion(row.records, 200);
+    db.prepare('UPDATE tap_journal SET records = ? WHERE seq = ?').run(newer, row.seq);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const said = `${file}: 1 journal row (3 tap calls) written by a newer ca2-inspector (tap calls of version 200; this one reads version 4) is kept in the file as written; the ca2-inspector that wrote it, or a newer one, reads it.`;
+    const before = sha256(file);
+    const out = run('list', '--db', file);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, '');
+    assert.equal(out.stderr, `ca2-inspector: ${said}\n`);
+    assert.equal(sha256(file), before);
+
+    const proxy = await startProxyProcess(['--db', file, '--upstream', 'http://127.0.0.1:9', '--quiet']);
+    try {
+      assert.ok(proxy.lines.includes(`recording: ${said}`), proxy.lines.join('\n'));
+    } finally {
+      assert.equal(await proxy.stop('SIGINT'), 0);
+    }
+    const after = new Database(file, { readonly: true });
+    assert.deepEqual(after.prepare('SELECT seq, records FROM tap_journal').all(), [{ seq: row.seq, records: newer }]);
+    after.close();
   });
 });
 

@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
 import type { RecorderListener } from '../../model/recorder-listener.ts';
+import { TAP_CALL_VERSION } from '../../recorder/tap-codec.ts';
 import { recoverOrphanedJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
 import { StorageError, Store } from '../../storage/store.ts';
 import { startInspectorServer } from '../../inspector/server/app.ts';
-import { everything, exec, frame, journalRun, ws } from '../../support/journal-run.ts';
+import { openForReading } from '../../capture/sources.ts';
+import { everything, exec, frame, journalRun, otherVersion, ws } from '../../support/journal-run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-journal-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -407,7 +409,7 @@ describe('tap journal', () => {
     r.pump();
     r.recorder.exchangeEnded(exec(-5));
     r.store.flush();
-    assert.deepEqual(r.store.journalOpenFlows(), []);
+    assert.deepEqual(r.store.journalOpenFlows(TAP_CALL_VERSION), []);
     const db = new Database(file);
     db.prepare("UPDATE store_state SET value = 2147483646 WHERE key = 'recorder_pid'").run();
     db.close();
@@ -418,6 +420,64 @@ describe('tap journal', () => {
     r.recorder.stop();
     r.journal.stop();
     r.store.close();
+  });
+
+  test('journal rows another ca2-inspector wrote, and its notes of open flows, are kept in the file as written through a reader and a run, and said', () => {
+    const file = join(dir, 'other-versions.sqlite');
+    const dead = run(file);
+    for (let id = 1; id <= 9; id++) dead.writer.exchangeEnded(exec(id), 'with');
+    dead.pump();
+    dead.journal.stop();
+    dead.recorder.stop();
+    dead.store.close();
+    const db = new Database(file);
+    const rows = db.prepare('SELECT seq, records FROM tap_journal ORDER BY seq').all() as { seq: number; records: Buffer }[];
+    assert.equal(rows.length, 3, 'three rows of three calls');
+    // The first from a newer ca2-inspector, the second from one before versions; the third is this one's.
+    db.prepare('UPDATE tap_journal SET records = ? WHERE seq = ?').run(otherVersion(rows[0]!.records, 9), rows[0]!.seq);
+    db.prepare('UPDATE tap_journal SET records = ? WHERE seq = ?').run(otherVersion(rows[1]!.records, null), rows[1]!.seq);
+    db.prepare("INSERT OR REPLACE INTO store_state (key, value) VALUES ('journal_open_flows_v9', '[[5,1]]'), ('journal_open_flows', '[[6,2]]')").run();
+    db.prepare("UPDATE store_state SET value = 2147483646 WHERE key = 'recorder_pid'").run();
+    db.close();
+    const journal = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return {
+          rows: db.prepare('SELECT seq, calls, records FROM tap_journal ORDER BY seq').all() as { seq: number }[],
+          notes: db.prepare("SELECT key, value FROM store_state WHERE key IN ('journal_open_flows_v9', 'journal_open_flows') ORDER BY key").all(),
+        };
+      } finally {
+        db.close();
+      }
+    };
+    const left = journal();
+    const others = { rows: left.rows.slice(0, 2), notes: left.notes };
+    const said = [
+      `${file}: 1 journal row (3 tap calls) written by a newer ca2-inspector (tap calls of version 9; this one reads version ${TAP_CALL_VERSION}) is kept in the file as written; the ca2-inspector that wrote it, or a newer one, reads it.`,
+      `${file}: 1 journal row (3 tap calls) written by an older ca2-inspector (from before tap calls carried a version; this one reads version ${TAP_CALL_VERSION}) is kept in the file as written; the ca2-inspector that wrote it reads it.`,
+    ];
+    const trx = (ids: number[]) => ids.map((id) => `trx-${String(id).padStart(4, '0')}`);
+
+    // A reader (list, export) stores this one's row in its copy, and leaves the file as it was.
+    const notices: string[] = [];
+    const read = openForReading(file, { use: { flag: '--db', command: 'list', writes: false }, notice: (line) => notices.push(line) });
+    assert.deepEqual(read.store.listExchanges().items.map((s) => s.trx).reverse(), trx([7, 8, 9]));
+    assert.equal(read.store.stats().journaled, 0, 'the kept rows are not counted as waiting to be stored');
+    read.close();
+    assert.deepEqual(notices, [...said, `${file}: made 3 tap calls that a run journaled but never stored (it stopped first) into rows; the exchanges it left open are marked interrupted.`]);
+    assert.deepEqual(journal(), left, 'the reader wrote nothing');
+
+    // The next run stores this one's row, records on beside the others, and leaves them whole.
+    const next = run(file);
+    assert.deepEqual(next.recovered, { stored: 3, kept: said });
+    assert.equal(next.store.stats().journaled, 0);
+    for (let id = 10; id <= 12; id++) next.writer.exchangeEnded(exec(id), 'with');
+    next.pump();
+    assert.equal(next.store.stats().journaled, 3, 'only its own calls wait');
+    assert.deepEqual(next.store.listExchanges().items.map((s) => s.trx).reverse(), trx([7, 8, 9, 10, 11, 12]));
+    assert.equal(next.journal.finish(Date.now()), 0, 'nothing of its own is left');
+    next.close();
+    assert.deepEqual(journal(), others, 'the other rows and notes, byte for byte');
   });
 
   test('a damaged journal row is said and given up past the damage, and reads go on', () => {

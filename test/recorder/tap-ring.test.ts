@@ -4,7 +4,8 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRing, RING_BYTES, RingReader, RingWriter, type TapCall } from '../../recorder/tap-ring.ts';
+import type { TapCall } from '../../recorder/tap-codec.ts';
+import { createRing, RING_BYTES, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
 import type { TappedClose, TappedFlow, TappedFrame } from '../../proxy/tap.ts';
 
 function flow(overrides: Partial<TappedFlow> = {}): TappedFlow {

@@ -1,0 +1,311 @@
+// One tap call as bytes: the format the ring (recorder/tap-ring.ts) carries calls in
+// and the journal (recorder/tap-journal.ts) keeps them in on disk, where a file may
+// outlive the build that wrote it. So every call starts with the format's version: a
+// journal row written by another ca2-inspector is recognised, and kept for that one to
+// read, never misparsed.
+//
+// Call: u8 version, u8 hook, then the hook's arguments. Strings are u32 byte length +
+// UTF-8, bytes are u32 length + bytes, numbers f64 (NaN for null). The ring and a journal
+// row hold calls one after another, each after its u32 length.
+
+import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
+import type { TapHook, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
+import type { FlowErrorKind, FlowRequest, FlowResponse } from '../model/flow.ts';
+
+/**
+ * The version every call starts with: change it with any change to what a call's bytes
+ * hold. It counts from 4 because calls written before they carried one start with their
+ * hook, 0 to 3.
+ */
+export const TAP_CALL_VERSION = 4;
+const FIRST_VERSION = 4;
+
+const HOOKS: TapHook[] = ['requestStarted', 'exchangeEnded', 'wsFrame', 'wsClosed'];
+const KINDS: ExchangeKind[] = ['exec', 'ws', 'http'];
+const DIRECTIONS: FrameDirection[] = ['client', 'server'];
+const CLOSERS: TappedClose['by'][] = ['client', 'server', 'proxy'];
+
+/** How a flow's bodies are encoded: with them, or without (other hooks carry headers only). */
+export type Bodies = 'with' | 'without' | 'without-marked-truncated';
+
+/** One tap hook call as the worker replays it on the recorder. */
+export interface TapCall {
+  hook: TapHook;
+  args: unknown[];
+}
+
+const EMPTY = new Uint8Array(0);
+const strBound = (s: string) => 4 + 3 * s.length;
+const headersBound = (headers: HeaderList) => {
+  let n = 4;
+  for (const [name, value] of headers) n += strBound(name) + strBound(value);
+  return n;
+};
+
+/** Upper bounds on a call's encoded size (UTF-8 takes at most 3 bytes per UTF-16 unit), version and hook included. */
+export const callBound = {
+  flow(flow: TappedFlow, bodies: Bodies): number {
+    const { request, response, error } = flow;
+    let n = 130 + strBound(flow.clientAddress) + strBound(request.method) + strBound(request.path) + strBound(request.httpVersion);
+    n += headersBound(request.headers) + (bodies === 'with' ? request.body.byteLength : 0);
+    if (response) n += strBound(response.statusMessage) + headersBound(response.headers) + (bodies === 'with' ? response.body.byteLength : 0);
+    if (error) n += strBound(error.kind) + strBound(error.message);
+    for (const p of flow.captureProblems ?? []) n += strBound(p);
+    return n;
+  },
+  frame: (frame: TappedFrame) => 66 + frame.body.byteLength,
+  close: (flow: TappedFlow, close: TappedClose) => callBound.flow(flow, 'without') + 48 + strBound(close.reason),
+};
+
+/** Encodes calls into `data` from `at`, which it moves past what it wrote; the caller has checked the room (callBound). */
+export class CallWriter {
+  at = 0;
+
+  constructor(private readonly data: Buffer) {}
+
+  requestStarted(flow: TappedFlow): void {
+    this.begin(0);
+    this.flow(flow, 'without');
+  }
+
+  exchangeEnded(flow: TappedFlow, bodies: Bodies): void {
+    this.begin(1);
+    this.flow(flow, bodies);
+  }
+
+  wsFrame(frame: TappedFrame): void {
+    this.begin(2);
+    this.f64(frame.flowId);
+    this.f64(frame.seq);
+    this.u8(DIRECTIONS.indexOf(frame.direction));
+    this.f64(frame.at);
+    this.u8(frame.opcode);
+    this.bytes(frame.body);
+    this.f64(frame.size);
+    this.u8(frame.truncated ? 1 : 0);
+  }
+
+  wsClosed(flow: TappedFlow, close: TappedClose): void {
+    this.begin(3);
+    this.flow(flow, 'without');
+    this.f64(close.flowId);
+    this.f64(close.code ?? NaN);
+    this.str(close.reason);
+    this.u8(CLOSERS.indexOf(close.by));
+    this.f64(close.at);
+  }
+
+  private begin(hook: number): void {
+    this.u8(TAP_CALL_VERSION);
+    this.u8(hook);
+  }
+
+  private flow(flow: TappedFlow, bodies: Bodies): void {
+    this.f64(flow.id);
+    this.u8(KINDS.indexOf(flow.kind));
+    this.f64(flow.startedAt);
+    this.f64(flow.endedAt ?? NaN);
+    this.str(flow.clientAddress);
+    const { request, response } = flow;
+    this.str(request.method);
+    this.str(request.path);
+    this.str(request.httpVersion);
+    this.message(request, bodies);
+    this.u8(response ? 1 : 0);
+    if (response) {
+      this.f64(response.status);
+      this.str(response.statusMessage);
+      this.message(response, bodies);
+    }
+    this.u8(flow.error ? 1 : 0);
+    if (flow.error) {
+      this.str(flow.error.kind);
+      this.str(flow.error.message);
+    }
+    this.f64(flow.replayOf ?? NaN);
+    const problems = flow.captureProblems ?? [];
+    this.u32(problems.length);
+    for (const p of problems) this.str(p);
+  }
+
+  private message(m: FlowRequest | FlowResponse, bodies: Bodies): void {
+    this.u32(m.headers.length);
+    for (const [name, value] of m.headers) {
+      this.str(name);
+      this.str(value);
+    }
+    const keep = bodies === 'with';
+    this.bytes(keep ? m.body : EMPTY);
+    this.f64(m.size);
+    this.u8(m.truncated || (bodies === 'without-marked-truncated' && m.body.byteLength > 0) ? 1 : 0);
+  }
+
+  private u8(n: number): void {
+    this.data[this.at++] = n;
+  }
+
+  private u32(n: number): void {
+    this.data.writeUInt32LE(n, this.at);
+    this.at += 4;
+  }
+
+  private f64(n: number): void {
+    this.data.writeDoubleLE(n, this.at);
+    this.at += 8;
+  }
+
+  private str(s: string): void {
+    const start = this.at + 4;
+    const n = s.length;
+    const data = this.data;
+    // Headers, paths and methods are short ASCII: copied in this loop, they cost a fraction
+    // of a native write call each. Anything else is written as UTF-8 from the start.
+    let i = 0;
+    if (n <= 256) {
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        data[start + i] = c;
+      }
+    }
+    const length = i === n ? n : data.write(s, start, 'utf8');
+    data.writeUInt32LE(length, this.at);
+    this.at = start + length;
+  }
+
+  private bytes(b: Uint8Array): void {
+    this.u32(b.byteLength);
+    this.data.set(b, this.at);
+    this.at += b.byteLength;
+  }
+}
+
+/** The hook of the call at `at`, without decoding it (the ring counts the exchanges and frames it hands out). */
+export function hookAt(data: Uint8Array, at: number): TapHook | undefined {
+  return HOOKS[data[at + 1]!];
+}
+
+/**
+ * The version of the calls of a journal row, read from its first: a row is written by one
+ * ca2-inspector. Calls from before versions, which start with their hook, read as 0.
+ */
+export function journalVersion(records: Uint8Array): number {
+  if (records.byteLength < 5) return TAP_CALL_VERSION;
+  const first = records[4]!;
+  return first < FIRST_VERSION ? 0 : first;
+}
+
+/** The calls of a journal row (each after its u32 length, as the ring held them), in order. */
+export function* journalCalls(records: Uint8Array): Generator<TapCall> {
+  const data = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+  const reader = new CallReader(data);
+  let at = 0;
+  while (at < data.byteLength) {
+    const length = data.readUInt32LE(at);
+    reader.at = at + 4;
+    yield reader.call();
+    at += 4 + length;
+  }
+}
+
+/** Decodes calls out of `data` from `at`: the ring itself, or a journal row copied out of it. */
+export class CallReader {
+  at = 0;
+
+  constructor(private readonly data: Buffer) {}
+
+  call(): TapCall {
+    const version = this.u8();
+    if (version !== TAP_CALL_VERSION) throw new Error(`a tap call of version ${version}, where ${TAP_CALL_VERSION} was expected`);
+    const hook = HOOKS[this.u8()]!;
+    switch (hook) {
+      case 'wsFrame': {
+        const frame: TappedFrame = {
+          flowId: this.f64(),
+          seq: this.f64(),
+          direction: DIRECTIONS[this.u8()]!,
+          at: this.f64(),
+          opcode: this.u8(),
+          body: this.bytes(),
+          size: this.f64(),
+          truncated: this.u8() === 1,
+        };
+        return { hook, args: [frame] };
+      }
+      case 'wsClosed': {
+        const flow = this.flow();
+        const close: TappedClose = { flowId: this.f64(), code: this.nullable(this.f64()), reason: this.str(), by: CLOSERS[this.u8()]!, at: this.f64() };
+        return { hook, args: [flow, close] };
+      }
+      default:
+        return { hook, args: [this.flow()] };
+    }
+  }
+
+  private flow(): TappedFlow {
+    const id = this.f64();
+    const kind = KINDS[this.u8()]!;
+    const startedAt = this.f64();
+    const endedAt = this.nullable(this.f64());
+    const clientAddress = this.str();
+    const method = this.str();
+    const path = this.str();
+    const httpVersion = this.str();
+    const request: FlowRequest = { method, path, httpVersion, ...this.message() };
+    let response: FlowResponse | null = null;
+    if (this.u8() === 1) {
+      const status = this.f64();
+      const statusMessage = this.str();
+      response = { status, statusMessage, ...this.message() };
+    }
+    const error = this.u8() === 1 ? { kind: this.str() as FlowErrorKind, message: this.str() } : null;
+    const flow: TappedFlow = { id, kind, startedAt, endedAt, clientAddress, request, response, error };
+    const replayOf = this.f64();
+    if (!Number.isNaN(replayOf)) flow.replayOf = replayOf;
+    const problems = this.u32();
+    if (problems > 0) flow.captureProblems = Array.from({ length: problems }, () => this.str());
+    return flow;
+  }
+
+  private message(): Pick<FlowRequest, 'headers' | 'body' | 'size' | 'truncated'> {
+    const count = this.u32();
+    const headers: HeaderList = [];
+    for (let i = 0; i < count; i++) headers.push([this.str(), this.str()]);
+    return { headers, body: this.bytes(), size: this.f64(), truncated: this.u8() === 1 };
+  }
+
+  private nullable(n: number): number | null {
+    return Number.isNaN(n) ? null : n;
+  }
+
+  private u8(): number {
+    return this.data[this.at++]!;
+  }
+
+  private u32(): number {
+    const n = this.data.readUInt32LE(this.at);
+    this.at += 4;
+    return n;
+  }
+
+  private f64(): number {
+    const n = this.data.readDoubleLE(this.at);
+    this.at += 8;
+    return n;
+  }
+
+  private str(): string {
+    const length = this.u32();
+    const s = this.data.toString('utf8', this.at, this.at + length);
+    this.at += length;
+    return s;
+  }
+
+  private bytes(): Uint8Array {
+    const length = this.u32();
+    // A copy of its own: the ring's bytes are written over once read.
+    const b = this.data.subarray(this.at, this.at + length);
+    this.at += length;
+    return length === 0 ? EMPTY : new Uint8Array(b);
+  }
+}
