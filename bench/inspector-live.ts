@@ -61,7 +61,7 @@ export async function measureLiveFlood(options: { rate?: number; framesPerSecond
         id: ++id, kind: 'exec', startedAt: new Date().toISOString(), durationMs: 1 + rng() * 20, method: 'POST', path: '/exec',
         status: 200, service, operation, trx: `${Math.floor(rng() * 2 ** 32).toString(16)}-bench`, errors: rng() < 0.1 ? [errorNames[Math.floor(rng() * errorNames.length)]!] : [],
         requestSize: 60 + Math.floor(rng() * 200), responseSize: 80 + Math.floor(rng() * 600), frames: 0, problems: [], state: 'complete',
-        token: { sub: 'usr_bench', prefix: 'eyJhbGciOiJI', exp: Math.floor(started / 1000) + 3600 }, replayOf: null, ...fields,
+        token: { sub: 'usr_bench', prefix: 'eyJhbGciOiJI', exp: Math.floor(started / 1000) + 3600 }, replayOf: null, rules: [], ...fields,
       };
     };
     const ws = summary({ kind: 'ws', method: 'GET', path: '/ws', status: 101, service: null, operation: null, trx: null, errors: [], durationMs: null, state: 'pending', requestSize: 300, responseSize: 130 });

@@ -164,6 +164,8 @@ class Evaluation {
       }
       case 'replay':
         return s.replayOf !== null && (node.of === null || s.replayOf === node.of);
+      case 'rule':
+        return node.name === null ? s.rules.length > 0 : s.rules.includes(node.name);
       case 'number': {
         const actual = node.field === 'status' ? s.status : node.field === 'size' ? s.requestSize + s.responseSize : s.durationMs;
         return actual !== null && node.tests.every((t) => compare(actual, t));

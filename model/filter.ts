@@ -40,6 +40,8 @@ export type FilterNode =
   | { type: 'problem'; text: string | null }
   /** of null: any replay; otherwise replays of that exchange id. */
   | { type: 'replay'; of: number | null }
+  /** name null: changed by any rule; otherwise by the rule of that name (exact, case-sensitive as rule names are). */
+  | { type: 'rule'; name: string | null }
   | { type: 'number'; field: 'status' | 'size' | 'dur'; tests: NumberTest[] }
   | { type: 'dir'; value: FrameDirection }
   /** Exactly one of `at` (ms epoch) and `agoMs` (relative to the evaluation's `now`). */
@@ -93,6 +95,7 @@ export const filterKeys: FilterKey[] = [
   { key: 'dur', description: 'duration: >200ms, <1s' },
   { key: 'problem', description: 'protocol-check problems: any, or a word in the problem text', values: ['any'] },
   { key: 'replay', description: 'replayed exchanges: any, or the replays of one exchange id (replay:12)', values: ['any'] },
+  { key: 'rule', description: 'changed in flight by a rule: any, or the rule\'s name (rule:"billing is rate limited")', values: ['any'] },
 ];
 
 const keyNames = new Set(filterKeys.map((k) => k.key));
@@ -384,6 +387,10 @@ class Parser {
       case 'problem':
         if (!word.quoted && value.toLowerCase() === 'any') return { type: 'problem', text: null };
         return { type: 'problem', text: value };
+      case 'rule':
+        if (!word.quoted && value.toLowerCase() === 'any') return { type: 'rule', name: null };
+        if (value === '') throw new FilterError(at, 'expected any or a rule name after "rule:"');
+        return { type: 'rule', name: value };
       case 'replay':
         if (!word.quoted && value.toLowerCase() === 'any') return { type: 'replay', of: null };
         if (!/^\d{1,15}$/.test(value)) throw new FilterError(at, 'expected any or an exchange id after "replay:"');

@@ -55,7 +55,15 @@ export interface FlowFrame {
   body: Uint8Array;
   size: number;
   truncated: boolean;
+  /** The rule that changed, dropped or injected this frame (intercept/). */
+  rule?: string;
+  /** dropped: the sender's frame, not relayed; injected: sent by a rule, not by a side. */
+  mark?: FrameMark;
+  /** The bytes the side sent, when a rule relayed others in their place. */
+  original?: Uint8Array;
 }
+
+export type FrameMark = 'dropped' | 'injected';
 
 /** A frame on its way to storage, with the exchange it belongs to. */
 export interface StoredFrame extends FlowFrame {
@@ -104,6 +112,19 @@ export interface FlowHead extends FlowFacts {
   close: FlowClose | null;
   /** The exchange a replay resent; null for traffic the tool did not send. */
   replayOf: number | null;
+  /** The rules that changed this exchange or one of its frames, in the order they first did (intercept/). */
+  rules?: string[];
+  /**
+   * What a rule replaced: the request as the client sent it (request is what went
+   * upstream) and the response as the upstream answered it (response is what the
+   * client got). Null where no rule changed that side.
+   */
+  original?: FlowOriginal;
+}
+
+export interface FlowOriginal {
+  request: FlowRequest | null;
+  response: FlowResponse | null;
 }
 
 export interface Flow extends FlowHead {

@@ -107,6 +107,8 @@ export interface ExchangeSummary {
   token: TokenRef | null;
   /** The id of the recorded exchange this one replays (ca2-inspector replay, or Resend); null for live traffic. */
   replayOf: number | null;
+  /** The rules that changed it in flight (ca2-inspector proxy --rules); empty when none did. */
+  rules: string[];
 }
 
 export interface HttpMessage {
@@ -115,6 +117,11 @@ export interface HttpMessage {
   body: string;
   decoded: DecodeResult | null;
   truncated: boolean;
+}
+
+/** A response as its detail sends it, with the status that came with it. */
+export interface HttpResponseMessage extends HttpMessage {
+  status: number;
 }
 
 export type FrameDirection = 'client' | 'server';
@@ -130,6 +137,12 @@ export interface WsFrame {
   body: string;
   decoded: DecodeResult | null;
   truncated: boolean;
+  /** The rule that changed, dropped or injected it. */
+  rule?: string;
+  /** dropped: not relayed; injected: sent by the rule. */
+  mark?: 'dropped' | 'injected';
+  /** What the side sent, when a rule relayed other bytes. */
+  original?: { body: string; decoded: DecodeResult | null };
 }
 
 export interface WsClose {
@@ -151,6 +164,12 @@ export interface ExchangeDetail extends Omit<ExchangeSummary, 'frames'> {
   frames: WsFrame[];
   /** ws only; null while open or for exec and http. */
   close: WsClose | null;
+  /**
+   * The versions a rule replaced: the request as the client sent it and the response as
+   * the upstream answered it (request and response above are what went on). Null when no
+   * rule changed the exchange's request or response.
+   */
+  original: { request: HttpMessage | null; response: HttpResponseMessage | null } | null;
 }
 
 /** GET /api/export/preview: what an export would hold and redact. */

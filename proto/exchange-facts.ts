@@ -90,8 +90,7 @@ export class WsFacts {
 
   /** Decodes the frame (no spans) and adds what it says; `changed` tells whether the facts moved. */
   frame(frame: FrameInput): { decoded: DecodeResult | null; changed: boolean } {
-    const type = frameType(frame.direction, frame.opcode);
-    const decoded = type ? this.codec.decode(type, frame.body, { spans: false, now: frame.at }) : null;
+    const decoded = this.decode(frame);
     const problems = [
       ...problemTexts(`frame ${frame.seq}`, decoded),
       ...this.check.onFrame({ direction: frame.direction, opcode: frame.opcode, decoded, at: frame.at }),
@@ -111,6 +110,12 @@ export class WsFacts {
       }
     }
     return { decoded, changed };
+  }
+
+  /** The frame decoded, without adding it to the conversation (one a rule dropped never reached the other side). */
+  decode(frame: FrameInput): DecodeResult | null {
+    const type = frameType(frame.direction, frame.opcode);
+    return type ? this.codec.decode(type, frame.body, { spans: false, now: frame.at }) : null;
   }
 
   /** The upgrade's answer, checked once before any frame: a subprotocol offered and none selected. */

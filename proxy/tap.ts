@@ -6,7 +6,7 @@
 // with postMessage. A listener that throws is reported once per hook and never
 // reaches the forwarding path.
 
-import type { FlowClose, FlowError, FlowFrame, FlowRequest, FlowResponse } from '../model/flow.ts';
+import type { FlowClose, FlowError, FlowFrame, FlowOriginal, FlowRequest, FlowResponse } from '../model/flow.ts';
 import type { ExchangeKind } from '../model/types.ts';
 
 /** One HTTP exchange or one WebSocket connection (the upgrade request and everything after). */
@@ -27,6 +27,9 @@ export interface TappedFlow {
   replayOf?: number;
   /** What is known to be missing from this capture of the flow (set by imports, e.g. a body whose bytes were lost); stored as problems. */
   captureProblems?: string[];
+  /** The rules that changed it in flight (intercept/), and what they replaced. */
+  rules?: string[];
+  original?: FlowOriginal;
 }
 
 /** A frame as the tap reports it, with the flow it belongs to. */

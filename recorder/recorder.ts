@@ -149,6 +149,8 @@ export class Recorder implements TapListener {
       applyFacts(record, execFacts(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: flow.response?.status ?? null, response, at: record.startedAt }));
     }
     if (flow.captureProblems) record.problems.unshift(...flow.captureProblems);
+    if (flow.rules) record.rules = flow.rules;
+    if (flow.original) record.original = flow.original;
 
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
     if (upgraded) {
@@ -179,10 +181,19 @@ export class Recorder implements TapListener {
       body: frame.body,
       truncated: frame.truncated,
     };
+    if (frame.rule !== undefined) stored.rule = frame.rule;
+    if (frame.mark !== undefined) stored.mark = frame.mark;
+    if (frame.original !== undefined) stored.original = frame.original;
     this.store.putFrame(stored);
     // Only what changes the row's summary rewrites the exchange; other frames just add to the count.
-    const { decoded, changed } = entry.ws!.frame(frame);
-    if (changed) applyFacts(record, entry.ws!.facts);
+    // A dropped frame never reached the other side: the conversation's checks go on without it.
+    const { decoded, changed: factsChanged } = frame.mark === 'dropped' ? { decoded: entry.ws!.decode(frame), changed: false } : entry.ws!.frame(frame);
+    let changed = factsChanged;
+    if (frame.rule !== undefined && !(record.rules ?? []).includes(frame.rule)) {
+      record.rules = [...(record.rules ?? []), frame.rule];
+      changed = true;
+    }
+    if (factsChanged) applyFacts(record, entry.ws!.facts);
     if (this.anyoneListening()) for (const l of this.listeners) l.frame?.(record.id, viewFrame(stored, decoded));
     countFrame(entry.frames, frame);
     if (changed) this.save(entry);
@@ -195,6 +206,7 @@ export class Recorder implements TapListener {
     entry.ws?.close({ by: close.by, at: close.at });
     if (entry.ws) applyFacts(record, entry.ws.facts);
     record.close = { code: close.code, reason: close.reason, by: close.by, at: close.at };
+    for (const rule of flow.rules ?? []) if (!(record.rules ?? []).includes(rule)) record.rules = [...(record.rules ?? []), rule];
     record.endedAt = flow.endedAt ?? close.at;
     record.error = flow.error ?? record.error;
     record.state = stateOf(flow);

@@ -10,20 +10,21 @@
 
 import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
 import type { TapHook, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
-import type { FlowErrorKind, FlowRequest, FlowResponse } from '../model/flow.ts';
+import type { FlowErrorKind, FlowOriginal, FlowRequest, FlowResponse, FrameMark } from '../model/flow.ts';
 
 /**
  * The version every call starts with: change it with any change to what a call's bytes
  * hold. It counts from 4 because calls written before they carried one start with their
  * hook, 0 to 3.
  */
-export const TAP_CALL_VERSION = 4;
+export const TAP_CALL_VERSION = 5;
 const FIRST_VERSION = 4;
 
 const HOOKS: TapHook[] = ['requestStarted', 'exchangeEnded', 'wsFrame', 'wsClosed'];
 const KINDS: ExchangeKind[] = ['exec', 'ws', 'http'];
 const DIRECTIONS: FrameDirection[] = ['client', 'server'];
 const CLOSERS: TappedClose['by'][] = ['client', 'server', 'proxy'];
+const MARKS: (FrameMark | undefined)[] = [undefined, 'dropped', 'injected'];
 
 /** How a flow's bodies are encoded: with them, or without (other hooks carry headers only). */
 export type Bodies = 'with' | 'without' | 'without-marked-truncated';
@@ -51,9 +52,13 @@ export const callBound = {
     if (response) n += strBound(response.statusMessage) + headersBound(response.headers) + (bodies === 'with' ? response.body.byteLength : 0);
     if (error) n += strBound(error.kind) + strBound(error.message);
     for (const p of flow.captureProblems ?? []) n += strBound(p);
+    for (const rule of flow.rules ?? []) n += strBound(rule);
+    const original = flow.original;
+    if (original?.request) n += 64 + headersBound(original.request.headers) + (bodies === 'with' ? original.request.body.byteLength : 0);
+    if (original?.response) n += 64 + headersBound(original.response.headers) + (bodies === 'with' ? original.response.body.byteLength : 0);
     return n;
   },
-  frame: (frame: TappedFrame) => 66 + frame.body.byteLength,
+  frame: (frame: TappedFrame) => 80 + frame.body.byteLength + strBound(frame.rule ?? '') + (frame.original?.byteLength ?? 0),
   close: (flow: TappedFlow, close: TappedClose) => callBound.flow(flow, 'without') + 48 + strBound(close.reason),
 };
 
@@ -83,6 +88,10 @@ export class CallWriter {
     this.bytes(frame.body);
     this.f64(frame.size);
     this.u8(frame.truncated ? 1 : 0);
+    this.str(frame.rule ?? '');
+    this.u8(MARKS.indexOf(frame.mark));
+    this.u8(frame.original ? 1 : 0);
+    if (frame.original) this.bytes(frame.original);
   }
 
   wsClosed(flow: TappedFlow, close: TappedClose): void {
@@ -126,6 +135,18 @@ export class CallWriter {
     const problems = flow.captureProblems ?? [];
     this.u32(problems.length);
     for (const p of problems) this.str(p);
+    const rules = flow.rules ?? [];
+    this.u32(rules.length);
+    for (const rule of rules) this.str(rule);
+    // The versions rules replaced go with the bodies: the other hooks carry heads only.
+    const original = bodies === 'with' ? flow.original : undefined;
+    this.u8(original?.request ? 1 : 0);
+    if (original?.request) this.message(original.request, bodies);
+    this.u8(original?.response ? 1 : 0);
+    if (original?.response) {
+      this.f64(original.response.status);
+      this.message(original.response, bodies);
+    }
   }
 
   private message(m: FlowRequest | FlowResponse, bodies: Bodies): void {
@@ -230,6 +251,11 @@ export class CallReader {
           size: this.f64(),
           truncated: this.u8() === 1,
         };
+        const rule = this.str();
+        if (rule !== '') frame.rule = rule;
+        const mark = MARKS[this.u8()];
+        if (mark !== undefined) frame.mark = mark;
+        if (this.u8() === 1) frame.original = this.bytes();
         return { hook, args: [frame] };
       }
       case 'wsClosed': {
@@ -264,6 +290,15 @@ export class CallReader {
     if (!Number.isNaN(replayOf)) flow.replayOf = replayOf;
     const problems = this.u32();
     if (problems > 0) flow.captureProblems = Array.from({ length: problems }, () => this.str());
+    const rules = this.u32();
+    if (rules > 0) flow.rules = Array.from({ length: rules }, () => this.str());
+    const original: FlowOriginal = { request: null, response: null };
+    if (this.u8() === 1) original.request = { method, path, httpVersion, ...this.message() };
+    if (this.u8() === 1) {
+      const status = this.f64();
+      original.response = { status, statusMessage: '', ...this.message() };
+    }
+    if (original.request || original.response) flow.original = original;
     return flow;
   }
 

@@ -35,11 +35,18 @@ export class FlowDecoder {
 
   /** Every body and frame decoded; with spans for the detail pane's hex view. */
   decode(flow: Flow, spans: boolean): DecodedFlow {
-    return {
+    const decoded: DecodedFlow = {
       request: this.request(flow, spans),
       response: this.response(flow, spans),
       frames: flow.frames.map((f) => this.frame(f, spans)),
     };
+    const original = flow.original;
+    if (original?.request) decoded.originalRequest = this.request({ ...flow, request: original.request }, spans);
+    if (original?.response) decoded.originalResponse = this.response({ ...flow, response: original.response }, spans);
+    if (flow.frames.some((f) => f.original !== undefined)) {
+      decoded.originalFrames = flow.frames.map((f) => (f.original === undefined ? null : this.frame({ ...f, body: f.original }, spans)));
+    }
+    return decoded;
   }
 
   request(flow: Pick<Flow, 'kind' | 'request' | 'startedAt'>, spans = false): DecodeResult | null {

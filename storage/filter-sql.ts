@@ -68,6 +68,8 @@ export function candidateIds(node: FilterNode, options: CompileOptions): SqlCond
       return { sql: 'SELECT e.id FROM exchanges e WHERE e.problem_count > 0', params: [] };
     case 'replay':
       return fromExchanges();
+    case 'rule':
+      return { sql: "SELECT e.id FROM exchanges e WHERE e.rules <> '[]'", params: [] };
     case 'text':
       return { sql: 'SELECT rowid >> 32 FROM search_text WHERE search_text MATCH ?', params: [(options.match ?? ftsQuery)(node)] };
     default:
@@ -148,6 +150,10 @@ function compile(node: FilterNode, params: (string | number)[], options: Require
       if (node.text === null) return '(e.problem_count > 0)';
       params.push(`%${likeEscape(node.text)}%`);
       return "(e.problem_count > 0 AND EXISTS (SELECT 1 FROM json_each(e.problems) WHERE value LIKE ? ESCAPE '\\'))";
+    case 'rule':
+      if (node.name === null) return "(e.rules <> '[]')";
+      params.push(node.name);
+      return "(e.rules <> '[]' AND EXISTS (SELECT 1 FROM json_each(e.rules) WHERE value = ?))";
     case 'replay':
       if (node.of === null) return '(e.replay_of IS NOT NULL)';
       params.push(node.of);

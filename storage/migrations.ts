@@ -222,6 +222,24 @@ export const migrations: Migration[] = [
       db.prepare("INSERT OR IGNORE INTO store_state (key, value) VALUES ('recording_id', ?)").run(id);
     },
   },
+  {
+    version: 8,
+    description: 'what rules changed in flight: the rules on each exchange, the versions they replaced, and marked frames',
+    up(db) {
+      db.exec(`
+        ALTER TABLE exchanges ADD COLUMN rules TEXT NOT NULL DEFAULT '[]';
+        CREATE INDEX exchanges_changed ON exchanges (id) WHERE rules <> '[]';
+        ALTER TABLE exchange_bodies ADD COLUMN original_request_headers TEXT;
+        ALTER TABLE exchange_bodies ADD COLUMN original_request_body BLOB;
+        ALTER TABLE exchange_bodies ADD COLUMN original_response_status INTEGER;
+        ALTER TABLE exchange_bodies ADD COLUMN original_response_headers TEXT;
+        ALTER TABLE exchange_bodies ADD COLUMN original_response_body BLOB;
+        ALTER TABLE frames ADD COLUMN rule TEXT;
+        ALTER TABLE frames ADD COLUMN mark TEXT;
+        ALTER TABLE frames ADD COLUMN original BLOB;
+      `);
+    },
+  },
 ];
 
 /** A JSON scalar as String() writes it in JavaScript (json_tree gives booleans as 1 and 0). */

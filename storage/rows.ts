@@ -3,7 +3,7 @@
 // flowFromRows. The list reads only the summary columns (SummaryRow; its view is built in
 // storage/views.ts). Bodies and frames over what a read can hold are read cut short.
 
-import type { Flow, FlowFrame, FlowHead, StoredFrame } from '../model/flow.ts';
+import type { Flow, FlowFrame, FlowHead, FlowOriginal, FlowRequest, FlowResponse, FrameMark, StoredFrame } from '../model/flow.ts';
 import { storedError } from '../model/flow.ts';
 import type { ExchangeSummary, HeaderList, TokenRef, WsFrame } from '../model/types.ts';
 
@@ -26,7 +26,7 @@ export function durationMs(head: Pick<FlowHead, 'startedAt' | 'endedAt'>): numbe
 export const summaryColumns = `e.id, e.kind, e.started_at, e.duration_ms, e.method, e.path, e.status, e.service,
   e.operation, e.trx, e.errors, e.request_size, e.response_size, e.client_frames, e.server_frames,
   e.client_frame_bytes, e.server_frame_bytes, e.problems, e.state, e.token_sub, e.token_prefix,
-  e.token_exp, e.token_expired, e.replay_of`;
+  e.token_exp, e.token_expired, e.replay_of, e.rules`;
 
 export interface SummaryRow {
   id: number;
@@ -53,6 +53,8 @@ export interface SummaryRow {
   token_exp: number | null;
   token_expired: number | null;
   replay_of: number | null;
+  /** JSON array of rule names. */
+  rules: string;
 }
 
 export function tokenFromRow(row: Pick<SummaryRow, 'token_sub' | 'token_prefix' | 'token_exp' | 'token_expired'>): TokenRef | null {
@@ -101,12 +103,26 @@ export function exchangeParams(head: FlowHead) {
     close_by: head.close?.by ?? null,
     close_at: head.close?.at ?? null,
     replay_of: head.replayOf,
+    rules: JSON.stringify(head.rules ?? []),
     request_headers: JSON.stringify(request.headers),
     request_body: bytes(request.body),
     request_truncated: request.truncated ? 1 : 0,
     response_headers: response === null ? null : JSON.stringify(response.headers),
     response_body: response === null ? null : bytes(response.body),
     response_truncated: response === null ? null : response.truncated ? 1 : 0,
+    ...originalParams(head.original ?? null),
+  };
+}
+
+function originalParams(original: FlowOriginal | null) {
+  const request = original?.request ?? null;
+  const response = original?.response ?? null;
+  return {
+    original_request_headers: request === null ? null : JSON.stringify(request.headers),
+    original_request_body: request === null ? null : bytes(request.body),
+    original_response_status: response?.status ?? null,
+    original_response_headers: response === null ? null : JSON.stringify(response.headers),
+    original_response_body: response === null ? null : bytes(response.body),
   };
 }
 
@@ -120,6 +136,9 @@ export function frameParams(frame: StoredFrame) {
     size: frame.size,
     body: bytes(frame.body),
     truncated: frame.truncated ? 1 : 0,
+    rule: frame.rule ?? null,
+    mark: frame.mark ?? null,
+    original: frame.original === undefined ? null : bytes(frame.original),
   };
 }
 
@@ -154,14 +173,21 @@ function cutFlag(flag: string, body: string): string {
 
 /** The body columns of exchange_bodies `b`, as reads give them. */
 export const bodyColumnsSql = `b.request_headers, ${cutBody('b.request_body')} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
-    b.response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated`;
+    b.response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
+    b.original_request_headers, ${cutBody('b.original_request_body')} AS original_request_body,
+    b.original_response_status, b.original_response_headers, ${cutBody('b.original_response_body')} AS original_response_body`;
 
 /** The columns of frames as reads give them. */
-export const frameColumnsSql = `seq, direction, at, opcode, size, ${cutBody('body')} AS body, ${cutFlag('truncated', 'body')} AS truncated`;
+export const frameColumnsSql = `seq, direction, at, opcode, size, ${cutBody('body')} AS body, ${cutFlag('truncated', 'body')} AS truncated, rule, mark, ${cutBody('original')} AS original`;
 
 const bodiesOf: Record<string, [body: string, flag: string][]> = {
-  exchange_bodies: [['request_body', 'request_truncated'], ['response_body', 'response_truncated']],
-  frames: [['body', 'truncated']],
+  exchange_bodies: [
+    ['request_body', 'request_truncated'],
+    ['response_body', 'response_truncated'],
+    ['original_request_body', ''],
+    ['original_response_body', ''],
+  ],
+  frames: [['body', 'truncated'], ['original', '']],
 };
 
 /** A column of `table` as copying a recording reads it (storage/row-copy.ts): bodies and frames cut as any read cuts them. */
@@ -195,6 +221,11 @@ export interface FlowRow extends SummaryRow {
   response_headers: string | null;
   response_body: Buffer | null;
   response_truncated: number | null;
+  original_request_headers: string | null;
+  original_request_body: Buffer | null;
+  original_response_status: number | null;
+  original_response_headers: string | null;
+  original_response_body: Buffer | null;
 }
 
 export interface FrameRow {
@@ -205,11 +236,14 @@ export interface FrameRow {
   size: number;
   body: Buffer;
   truncated: number;
+  rule: string | null;
+  mark: FrameMark | null;
+  original: Buffer | null;
 }
 
 /** A stored exchange as the flow that wrote it: the inverse of exchangeParams and frameParams. */
 export function flowFromRows(row: FlowRow, frames: readonly FrameRow[]): Flow {
-  return {
+  const flow: Flow = {
     id: row.id,
     kind: row.kind,
     startedAt: row.started_at,
@@ -247,8 +281,31 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[]): Flow {
     replayOf: row.replay_of,
     frames: frames.map(frameFromRow),
   };
+  const rules = JSON.parse(row.rules) as string[];
+  if (rules.length > 0) flow.rules = rules;
+  const original = originalFromRow(row);
+  if (original) flow.original = original;
+  return flow;
+}
+
+function originalFromRow(row: FlowRow): FlowOriginal | undefined {
+  let request: FlowRequest | null = null;
+  let response: FlowResponse | null = null;
+  if (row.original_request_headers !== null && row.original_request_body !== null) {
+    const body = row.original_request_body;
+    request = { method: row.method, path: row.path, httpVersion: '1.1', headers: JSON.parse(row.original_request_headers) as HeaderList, body, size: body.byteLength, truncated: false };
+  }
+  if (row.original_response_headers !== null && row.original_response_body !== null) {
+    const body = row.original_response_body;
+    response = { status: row.original_response_status ?? 0, statusMessage: '', headers: JSON.parse(row.original_response_headers) as HeaderList, body, size: body.byteLength, truncated: false };
+  }
+  return request === null && response === null ? undefined : { request, response };
 }
 
 export function frameFromRow(row: FrameRow): FlowFrame {
-  return { seq: row.seq, direction: row.direction, at: row.at, opcode: row.opcode, body: row.body, size: row.size, truncated: row.truncated === 1 };
+  const frame: FlowFrame = { seq: row.seq, direction: row.direction, at: row.at, opcode: row.opcode, body: row.body, size: row.size, truncated: row.truncated === 1 };
+  if (row.rule !== null) frame.rule = row.rule;
+  if (row.mark !== null) frame.mark = row.mark;
+  if (row.original !== null) frame.original = row.original;
+  return frame;
 }

@@ -825,9 +825,12 @@ function prepareStatements(db: Database.Database) {
     'kind', 'started_at', 'ended_at', 'duration_ms', 'method', 'path', 'status', 'service', 'operation', 'trx',
     'errors', 'error_count', 'token_sub', 'token_prefix', 'token_exp', 'token_expired', 'client_address', 'state',
     'problems', 'problem_count', 'error', 'request_size', 'response_size', 'close_code', 'close_reason', 'close_by', 'close_at',
-    'replay_of',
+    'replay_of', 'rules',
   ];
-  const bodyColumns = ['request_headers', 'request_body', 'request_truncated', 'response_headers', 'response_body', 'response_truncated'];
+  const bodyColumns = [
+    'request_headers', 'request_body', 'request_truncated', 'response_headers', 'response_body', 'response_truncated',
+    'original_request_headers', 'original_request_body', 'original_response_status', 'original_response_headers', 'original_response_body',
+  ];
   const frameCount = (direction: string, what: string) =>
     `(SELECT ${what} FROM frames WHERE exchange_id = @id AND direction = '${direction}')`;
   const updateExchange = db.prepare(
@@ -854,8 +857,8 @@ function prepareStatements(db: Database.Database) {
   const findFrame = db.prepare('SELECT rowid AS rowid, direction, size FROM frames WHERE exchange_id = ? AND seq = ?');
   const deleteFrame = db.prepare('DELETE FROM frames WHERE rowid = ?');
   const insertFrame = db.prepare(
-    `INSERT INTO frames (exchange_id, seq, direction, at, opcode, size, body, truncated)
-     VALUES (@exchange_id, @seq, @direction, @at, @opcode, @size, @body, @truncated)`,
+    `INSERT INTO frames (exchange_id, seq, direction, at, opcode, size, body, truncated, rule, mark, original)
+     VALUES (@exchange_id, @seq, @direction, @at, @opcode, @size, @body, @truncated, @rule, @mark, @original)`,
   );
   const bumpFrames = db.prepare(
     `UPDATE exchanges SET client_frames = client_frames + ?, server_frames = server_frames + ?,

@@ -12,6 +12,10 @@ export interface DecodedFlow {
   request: DecodeResult | null;
   response: DecodeResult | null;
   frames: (DecodeResult | null)[];
+  /** The versions rules replaced (FlowOriginal), and the frames' originals by index. */
+  originalRequest?: DecodeResult | null;
+  originalResponse?: DecodeResult | null;
+  originalFrames?: (DecodeResult | null)[];
 }
 
 /**
@@ -38,6 +42,7 @@ export function summaryOf(head: FlowHead, frames: FrameTotals = noFrames): Excha
     state: head.state,
     token: head.token,
     replayOf: head.replayOf,
+    rules: head.rules ?? [],
   };
 }
 
@@ -63,6 +68,7 @@ export function summaryFromRow(row: SummaryRow): ExchangeSummary {
     state: row.state,
     token: tokenFromRow(row),
     replayOf: row.replay_of,
+    rules: JSON.parse(row.rules) as string[],
   };
 }
 
@@ -90,14 +96,20 @@ export function detailOf(flow: Flow, decoded: DecodedFlow): ExchangeDetail {
     request: message(flow.request, decoded.request),
     response: flow.response && message(flow.response, decoded.response),
     error: flow.error?.message ?? null,
-    frames: flow.frames.map((frame, i) => viewFrame(frame, decoded.frames[i] ?? null)),
+    frames: flow.frames.map((frame, i) => viewFrame(frame, decoded.frames[i] ?? null, decoded.originalFrames?.[i] ?? null)),
     close: flow.close && { code: flow.close.code, reason: flow.close.reason, by: flow.close.by, at: isoTime(flow.close.at) },
+    original: flow.original
+      ? {
+          request: flow.original.request && message(flow.original.request, decoded.originalRequest ?? null),
+          response: flow.original.response && { ...message(flow.original.response, decoded.originalResponse ?? null), status: flow.original.response.status },
+        }
+      : null,
   };
 }
 
 /** A frame as a detail and the live stream send it. */
-export function viewFrame(frame: FlowFrame, decoded: DecodeResult | null): WsFrame {
-  return {
+export function viewFrame(frame: FlowFrame, decoded: DecodeResult | null, decodedOriginal: DecodeResult | null = null): WsFrame {
+  const view: WsFrame = {
     seq: frame.seq,
     direction: frame.direction,
     at: isoTime(frame.at),
@@ -107,6 +119,10 @@ export function viewFrame(frame: FlowFrame, decoded: DecodeResult | null): WsFra
     decoded,
     truncated: frame.truncated,
   };
+  if (frame.rule !== undefined) view.rule = frame.rule;
+  if (frame.mark !== undefined) view.mark = frame.mark;
+  if (frame.original !== undefined) view.original = { body: base64(frame.original), decoded: decodedOriginal };
+  return view;
 }
 
 function message(m: Flow['request'] | NonNullable<Flow['response']>, decoded: DecodeResult | null): HttpMessage {

@@ -40,6 +40,7 @@ function summary(id: number, fields: Partial<ExchangeSummary> = {}): ExchangeSum
     state: 'complete',
     token: null,
     replayOf: null,
+    rules: [],
     ...fields,
   };
 }

@@ -25,6 +25,7 @@ const exec: ExchangeSummary = {
   state: 'complete',
   token: { sub: 'alice@example.com', prefix: 'eyJhbGciOi', exp: 1, expired: true },
   replayOf: 12,
+  rules: [],
 };
 
 const ws: ExchangeSummary = {

@@ -9,7 +9,7 @@ function summary(id: number, fields: Partial<ExchangeSummary> = {}): ExchangeSum
   return {
     id, kind: 'ws', startedAt: '2025-01-01T12:00:00.000Z', durationMs: null, method: 'GET', path: '/ws', status: 101,
     service: null, operation: null, trx: null, errors: [], requestSize: 0, responseSize: 0, frames: 0, problems: [],
-    state: 'pending', token: null, replayOf: null, ...fields,
+    state: 'pending', token: null, replayOf: null, rules: [], ...fields,
   };
 }
 

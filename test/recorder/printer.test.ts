@@ -6,7 +6,7 @@ import { TerminalPrinter, formatLine } from '../../recorder/printer.ts';
 const base: ExchangeSummary = {
   id: 1, kind: 'exec', startedAt: '2026-11-27T20:48:15.123Z', durationMs: 12.4, method: 'POST', path: '/exec',
   status: 401, service: 'instances', operation: 'create', trx: 'abc', errors: ['SE_EXPIRED_TOKEN_ERROR'],
-  requestSize: 310, responseSize: 2048, frames: 0, problems: [], state: 'complete', token: null, replayOf: null,
+  requestSize: 310, responseSize: 2048, frames: 0, problems: [], state: 'complete', token: null, replayOf: null, rules: [],
 };
 
 test('prints time, call, status, duration, sizes and errors on one line', () => {

@@ -141,6 +141,7 @@ describe('Store', () => {
       frames: undefined,
       close: undefined,
       error: undefined,
+      original: null,
     });
     assert.deepEqual(detail.request, {
       headers: record.request.headers,
