@@ -14,6 +14,7 @@ import { Recorder } from '../recorder/recorder.ts';
 import { recoveredNotice, TapJournal } from '../recorder/tap-journal.ts';
 import { TerminalPrinter } from '../recorder/printer.ts';
 import { ReplayService } from '../replay/service.ts';
+import type { RuleControl } from '../model/rules.ts';
 
 /** For tests of a full disk: the file may grow to this many bytes, and writes past it fail as on a full disk. */
 const TEST_MAX_DB_BYTES = 'CA2_INSPECTOR_TEST_MAX_DB_BYTES';
@@ -34,6 +35,8 @@ export interface BackendOptions {
   upstream: string;
   insecure: boolean;
   maxBody: number;
+  /** The proxy's rules as the inspector shows and switches them (app/rule-mirror.ts); absent outside the proxy. */
+  rules?: RuleControl;
 }
 
 export interface Backend {
@@ -74,6 +77,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       log,
       replay,
       export: { codec, toolVersion },
+      // TODO(ui-rules): rules: options.rules,
     });
   } catch (err) {
     recorder.stop();

@@ -9,6 +9,7 @@ import type { Dropped } from '../model/types.ts';
 import { UserError } from '../model/user-error.ts';
 import { PendingStarts } from '../recorder/pending-starts.ts';
 import { createRing, RING_BYTES, RingWriter } from '../recorder/tap-ring.ts';
+import type { RuleView } from '../model/rules.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 
@@ -17,6 +18,10 @@ export interface RecordingWorker {
   ui: { host: string; port: number };
   /** Flushes every record in the worker and stops it; null when it did not close cleanly (it had stopped, or took too long), which it says. */
   close(timeoutMs?: number): Promise<FromWorker & { type: 'closed' } | null>;
+  /** Shows the inspector the rules as they are now. */
+  showRules(rules: RuleView[]): void;
+  /** Called when the inspector switches a rule on or off. */
+  onRuleSwitch(listener: (name: string, enabled: boolean) => void): void;
 }
 
 /**
@@ -104,6 +109,7 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
     },
   };
 
+  let ruleSwitch: ((name: string, enabled: boolean) => void) | null = null;
   return new Promise((resolve, reject) => {
     worker.on('message', (message: FromWorker) => {
       switch (message.type) {
@@ -119,6 +125,12 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
           resolve({
             listener,
             ui: message.ui,
+            showRules(rules) {
+              if (!gone) worker.postMessage({ type: 'rules', rules } satisfies ToWorker);
+            },
+            onRuleSwitch(listener) {
+              ruleSwitch = listener;
+            },
             close(timeoutMs = 15_000) {
               if (gone) {
                 sayUnrecorded();
@@ -145,6 +157,9 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
           break;
         case 'closed':
           closed?.(message, null);
+          break;
+        case 'rule-switch':
+          ruleSwitch?.(message.name, message.enabled);
           break;
       }
     });

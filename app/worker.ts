@@ -10,6 +10,7 @@ import { DEBUG_ENV, describeBug, UserError } from '../model/user-error.ts';
 import { CLOSE_BUDGET_MS, startBackend } from './backend.ts';
 import { readRing } from '../recorder/read-ring.ts';
 import { RingReader } from '../recorder/tap-ring.ts';
+import { RuleMirror } from './rule-mirror.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 /**
@@ -40,8 +41,13 @@ const setup = workerData as WorkerSetup;
 // own thread says it (cli/proxy.ts), and the thread goes on.
 process.on('uncaughtException', (err) => log(`recording: unexpected error, still running: ${describeBug(err, Boolean(process.env[DEBUG_ENV]))}`));
 
+const rules = new RuleMirror((name, enabled) => post({ type: 'rule-switch', name, enabled }));
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'rules') rules.update(message.rules);
+});
+
 try {
-  const backend = await startBackend(setup.options, log);
+  const backend = await startBackend({ ...setup.options, rules }, log);
   const reader = new RingReader(setup.ring);
   const exitOnPath = process.env[TEST_EXIT_ON_PATH];
   if (exitOnPath) backend.recorder.addListener({ exchange: (summary) => void (summary.path === exitOnPath && process.exit(70)) });

@@ -14,6 +14,7 @@ import { mockOptionSpecs, mockOptionsHelp, parseMockBehaviour, refuseWithoutMock
 import { startMock } from '../mock/server.ts';
 import { UserError } from '../model/user-error.ts';
 import { EXIT_INTERRUPTED, EXIT_NOT_CLEAN } from './exit-status.ts';
+import { loadRules, type LoadedRules } from './rules-option.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 /** Signals closer together than this are one request to stop, delivered twice. */
@@ -33,6 +34,9 @@ ${inspectorOptionsHelp}  --db FILE            SQLite file to record into (defaul
   --max-body SIZE      record at most this much of each body or frame (default 16MiB);
                        larger ones are still forwarded whole; with --mock, also the largest
                        /exec body or WebSocket message the mock takes (a larger body gets 413)
+  --rules FILE         rules that change traffic in flight (YAML or JSON; see README,
+                       "Rules"); read again whenever the file changes
+  --rules-seed N       seed for the rules' probability, so a run can be repeated
   --quiet              no line per exchange on the terminal
 
 with --mock, as in 'ca2-inspector mock':
@@ -77,6 +81,14 @@ export async function run(argv: string[]): Promise<number> {
   const demoSchema = demo && values.proto === undefined ? (await import('../demo/paths.ts')).demoProtoDir : null;
   const protoPaths = values.proto ?? (demoSchema ? [demoSchema] : []);
 
+  let rules: LoadedRules | null;
+  try {
+    rules = loadRules(values.rules, values['rules-seed'], protoPaths, say);
+  } catch (err) {
+    await localUpstream?.close();
+    throw err;
+  }
+
   let recording: RecordingWorker;
   try {
     recording = await startRecordingWorker(
@@ -92,9 +104,11 @@ export async function run(argv: string[]): Promise<number> {
       say,
     );
   } catch (err) {
+    rules?.close();
     await localUpstream?.close();
     throw err;
   }
+  rules?.attach(recording);
 
   const tap = new Tap((message) => say(`recording: ${message}`));
   tap.add(recording.listener);
@@ -102,8 +116,9 @@ export async function run(argv: string[]): Promise<number> {
   tap.add({ requestStarted: () => void thisRun.exchanges++, wsFrame: () => void thisRun.frames++ });
   let proxy: ProxyServer;
   try {
-    proxy = await startProxy({ upstream, listen, tap, insecure: values.insecure ?? false, maxBody });
+    proxy = await startProxy({ upstream, listen, tap, insecure: values.insecure ?? false, maxBody, ...(rules && { intercept: rules.stage }) });
   } catch (err) {
+    rules?.close();
     await recording.close();
     await localUpstream?.close();
     throw err;
@@ -145,6 +160,7 @@ export async function run(argv: string[]): Promise<number> {
       demoTraffic.abort();
       await demoClient?.catch(() => undefined);
       await proxy.close(SHUTDOWN_GRACE_MS);
+      rules?.close();
       const closed = await recording.close();
       await localUpstream?.close();
       if (closed) {
@@ -182,6 +198,8 @@ function parseOptions(argv: string[]) {
     proto: { type: 'string', multiple: true },
     insecure: { type: 'boolean' },
     'max-body': { type: 'string' },
+    rules: { type: 'string' },
+    'rules-seed': { type: 'string' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });

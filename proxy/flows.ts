@@ -6,6 +6,7 @@ import type { ExchangeKind, HeaderList } from '../model/types.ts';
 import { BodyCapture, EMPTY } from './capture.ts';
 import { headerList } from './headers.ts';
 import type { TappedFlow } from './tap.ts';
+import type { InterceptRecord } from './intercept.ts';
 import type { FlowError, FlowResponse } from '../model/flow.ts';
 
 /** ms since the epoch with the sub-ms precision of the monotonic clock. */
@@ -21,6 +22,8 @@ export class FlowRecord {
   response: Omit<FlowResponse, 'body' | 'size' | 'truncated'> | null = null;
   responseBody: BodyCapture | null = null;
   error: FlowError | null = null;
+  /** What rules did to it (intercept/); null while none acted. */
+  intercepted: InterceptRecord | null = null;
   /** Its place in FlowTracker's list while it is open; FlowTracker's alone. */
   open: OpenFlow | null = null;
   private readonly clientAddress: string;
@@ -62,7 +65,16 @@ export class FlowRecord {
         truncated: responseBody ? responseBody.truncated : false,
       },
       error: this.error,
+      ...(this.intercepted && { rules: this.intercepted.rules }),
+      ...((this.intercepted?.original.request || this.intercepted?.original.response) && { original: this.intercepted.original }),
     };
+  }
+
+  /** Notes the rules that acted on it, each once, in order. */
+  ruled(rules: readonly string[]): InterceptRecord {
+    const record = (this.intercepted ??= { rules: [], original: { request: null, response: null } });
+    for (const rule of rules) if (!record.rules.includes(rule)) record.rules.push(rule);
+    return record;
   }
 }
 

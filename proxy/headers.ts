@@ -128,3 +128,17 @@ function withoutHopByHop(raw: string[], names: Set<string>): string[] {
   }
   return out;
 }
+
+/**
+ * Headers for a body the interception stage replaced: its length where the old body's
+ * framing was, since the bytes that go on are known whole.
+ */
+export function withLength(raw: string[], length: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (lower !== 'content-length' && lower !== 'transfer-encoding') out.push(raw[i]!, raw[i + 1]!);
+  }
+  out.push('Content-Length', String(length));
+  return out;
+}

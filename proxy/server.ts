@@ -12,6 +12,7 @@ import { Upstream } from './upstream.ts';
 import { ClientHandshakes, isRelayableWebSocket, relayWebSocket } from './ws.ts';
 import { listen } from './listen.ts';
 import { endAndClose } from './raw-http.ts';
+import type { InterceptStage } from './intercept.ts';
 
 export interface ProxyOptions {
   /** http: or https: */
@@ -25,6 +26,8 @@ export interface ProxyOptions {
   maxBody?: number;
   /** How long the upstream may take to answer (default 60 s); past it the client gets 504. */
   upstreamTimeoutMs?: number;
+  /** The interception stage (intercept/): rules that change traffic in flight. */
+  intercept?: InterceptStage;
 }
 
 export interface ProxyServer {
@@ -49,6 +52,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     closing: false,
     graceMs: DEFAULT_GRACE_MS,
+    intercept: options.intercept ?? null,
   };
   const handshakes = new ClientHandshakes();
   let stopped = false;

@@ -19,7 +19,8 @@ import { clientAborted, endedByShutdown, upstreamFailure, upstreamTimeout, type 
 import { type FlowRecord, type Stoppable, now } from './flows.ts';
 import { extraHandshakeResponseHeaders, forwardedResponseHeaders, headerList, webSocketHandshakeHeaders } from './headers.ts';
 import { endAndClose, plainResponse, responseHead } from './raw-http.ts';
-import type { TappedClose } from './tap.ts';
+import type { TappedClose, TappedFrame } from './tap.ts';
+import type { FrameVerdict, InterceptStage } from './intercept.ts';
 import type { FlowError } from '../model/flow.ts';
 
 /**
@@ -96,6 +97,8 @@ class WebSocketRelay implements Stoppable {
   private clientClosed = false;
   private upstreamClosed = false;
   private stoppedByProxy = false;
+  /** Per direction, the last frame the rules are still deciding on; those after it wait for it. */
+  private readonly held: Record<FrameDirection, Promise<void> | null> = { client: null, server: null };
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -192,6 +195,9 @@ class WebSocketRelay implements Stoppable {
   }
 
   private relayMessage(direction: FrameDirection, data: Buffer, isBinary: boolean, from: WebSocket, to: WebSocket): void {
+    // One property read when no rule is armed: the frame is relayed as it always was.
+    const stage = this.ctx.intercept;
+    if (stage !== null && stage.armed.ws) return this.interceptMessage(stage, direction, data, isBinary, to);
     this.tapFrame(direction, isBinary ? 2 : 1, data);
     if (to.readyState !== WebSocket.OPEN) return;
     this.batchWrites(direction);
@@ -202,6 +208,65 @@ class WebSocketRelay implements Stoppable {
     } else {
       to.send(data, { binary: isBinary });
     }
+  }
+
+  /**
+   * A frame through the rules. Their verdicts are applied in the order the frames came,
+   * per direction: one a rule delays holds back those after it, so order is kept.
+   */
+  private interceptMessage(stage: InterceptStage, direction: FrameDirection, data: Buffer, isBinary: boolean, to: WebSocket): void {
+    const opcode = isBinary ? 2 : 1;
+    const head = { flowId: this.flow.id, kind: this.flow.kind, method: this.req.method ?? 'GET', path: this.req.url ?? '/', headers: [] };
+    let verdict: FrameVerdict | Promise<FrameVerdict>;
+    try {
+      verdict = stage.frame(head, direction, opcode, data);
+    } catch {
+      verdict = unchangedFrame(data);
+    }
+    const waiting = this.held[direction];
+    if (waiting === null && !(verdict instanceof Promise)) return this.applyVerdict(direction, opcode, data, verdict, to);
+    const next = (waiting ?? Promise.resolve())
+      .then(() => verdict)
+      .catch(() => unchangedFrame(data))
+      .then((v) => {
+        if (this.phase === 'open') this.applyVerdict(direction, opcode, data, v, to);
+      })
+      .finally(() => {
+        if (this.held[direction] === next) this.held[direction] = null;
+      });
+    this.held[direction] = next;
+  }
+
+  private applyVerdict(direction: FrameDirection, opcode: number, data: Buffer, verdict: FrameVerdict, to: WebSocket): void {
+    const rule = verdict.rule ?? undefined;
+    const { send } = verdict;
+    if (send === null) this.tapFrame(direction, opcode, data, { rule, mark: 'dropped' });
+    else if (send !== data) this.tapFrame(direction, opcode, send, { rule, original: data });
+    else this.tapFrame(direction, opcode, data, rule === undefined ? undefined : { rule });
+    const open = to.readyState === WebSocket.OPEN;
+    if (open) this.batchWrites(direction);
+    if (open && send !== null) to.send(send, { binary: opcode === 2 });
+    for (const frame of verdict.inject) {
+      this.tapFrame(direction, opcode, frame, { rule, mark: 'injected' });
+      if (open) to.send(frame, { binary: opcode === 2 });
+    }
+    if (verdict.end !== null) this.endOnPurpose(verdict.end, rule ?? 'a rule');
+  }
+
+  /** A rule ends the connection: both sides get its close code and reason, or are cut off. */
+  private endOnPurpose(end: NonNullable<FrameVerdict['end']>, rule: string): void {
+    if (this.phase !== 'open') return;
+    this.flow.ruled([rule]);
+    this.stoppedByProxy = true;
+    if (end === 'reset') {
+      this.firstClose ??= { by: 'proxy', code: null, reason: `rule "${rule}" reset the connection` };
+      this.client!.terminate();
+      this.upstream!.terminate();
+      return;
+    }
+    this.firstClose ??= { by: 'proxy', code: end.code, reason: end.reason };
+    this.client!.close(end.code, end.reason);
+    this.upstream!.close(end.code, end.reason);
   }
 
   private relayControl(direction: FrameDirection, opcode: 9 | 10, data: Buffer, to: WebSocket): void {
@@ -224,9 +289,9 @@ class WebSocketRelay implements Stoppable {
     process.nextTick(() => socket.uncork());
   }
 
-  private tapFrame(direction: FrameDirection, opcode: number, data: Buffer): void {
+  private tapFrame(direction: FrameDirection, opcode: number, data: Uint8Array, ruled?: Pick<TappedFrame, 'rule' | 'mark' | 'original'>): void {
     const { body, size, truncated } = captureWhole(data, this.ctx.maxBody);
-    this.ctx.tap.emit('wsFrame', { flowId: this.flow.id, seq: this.seq++, direction, at: now(), opcode, body, size, truncated });
+    this.ctx.tap.emit('wsFrame', { flowId: this.flow.id, seq: this.seq++, direction, at: now(), opcode, body, size, truncated, ...ruled });
   }
 
   private sideClosed(side: FrameDirection, code: number, reason: Buffer): void {
@@ -382,4 +447,8 @@ function offeredProtocols(req: IncomingMessage): string[] {
 function handshakeFailure(err: Error & { code?: string }, upstream: string): Failure {
   if (err.code) return upstreamFailure(err, upstream);
   return { kind: 'proxy-error', status: 502, message: `upstream ${upstream} answered the WebSocket handshake in a way the proxy cannot relay: ${err.message}` };
+}
+
+function unchangedFrame(data: Uint8Array): FrameVerdict {
+  return { send: data, inject: [], end: null, rule: null };
 }

@@ -36,6 +36,7 @@ export function formatLine(s: ExchangeSummary): string {
   if (s.errors.length) parts.push(s.errors.join(','));
   if (s.problems.length) parts.push(`⚠ ${s.problems.length === 1 ? s.problems[0] : `${s.problems.length} problems`}`);
   if (s.replayOf !== null) parts.push(`replay of #${s.replayOf}`);
+  if (s.rules.length) parts.push(`changed by ${s.rules.map((r) => `"${r}"`).join(', ')}`);
   return parts.join('  ');
 }
 

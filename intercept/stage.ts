@@ -1,0 +1,238 @@
+// The interception stage (proxy/intercept.ts) made of the loaded rules: it tells the
+// forwarding path which exchanges to hold, and decides each held message. A message is
+// decoded with the loaded schema, tested against each rule at its point in file order,
+// edited as decoded JSON, and encoded back over its own bytes, so unknown and untouched
+// fields keep theirs. A message no rule changed goes on as the very bytes that came.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { deleteAt, setAt } from '../model/field-path.ts';
+import { matches, type MatchContext } from '../model/filter-match.ts';
+import type { ExchangeSummary, FrameDirection, HeaderList, JsonObject, JsonValue, MessageType } from '../model/types.ts';
+import type { Codec } from '../proto/codec.ts';
+import { sameJson } from '../proto/encoder.ts';
+import { execFactsOf, frameType, noFacts, requestType, responseType } from '../proto/exchange-facts.ts';
+import type { Decided, FrameVerdict, InterceptHead, InterceptStage, RequestVerdict, ResponseVerdict } from '../proxy/intercept.ts';
+import type { RulePoint } from '../model/rules.ts';
+import type { FlowFacts } from '../model/flow.ts';
+import { couldMatch } from './could-match.ts';
+import { rewrites } from './rule.ts';
+import type { LiveRule, RuleSet } from './rule-set.ts';
+
+const PROTOBUF = 'application/x-protobuf';
+
+export class RuleStage implements InterceptStage {
+  constructor(
+    private readonly rules: RuleSet,
+    private readonly codec: Codec,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get armed(): { http: boolean; ws: boolean } {
+    return this.rules.armed;
+  }
+
+  holds(head: InterceptHead): { request: boolean; response: boolean } {
+    if (head.kind === 'ws') return { request: false, response: false };
+    const summary = summaryAt(head, noFacts(), null);
+    const could = (point: RulePoint) => this.rules.at(point).some((r) => couldMatch(r.spec.filter, summary));
+    return { request: could('request'), response: could('response') };
+  }
+
+  async request(head: InterceptHead, body: Uint8Array): Promise<Decided<RequestVerdict>> {
+    const type = requestType(head.kind);
+    const decoded = type === null ? null : this.codec.decode(type, body);
+    const facts = decoded ? execFactsOf(head.headers, null, decoded, null) : noFacts();
+    const summary = summaryAt(head, facts, null);
+    const edit = new Edit(this.codec, type, body, decoded?.json ?? null, this.problemOf);
+    const acted: string[] = [];
+    let delayMs = 0;
+    for (const rule of this.rules.at('request')) {
+      if (!this.matched(rule, summary, decoded?.json ?? null, head)) continue;
+      acted.push(rule.spec.name);
+      edit.apply(rule);
+      delayMs += rule.spec.delayMs;
+      const { respond, fail } = rule.spec;
+      if (fail?.how === 'reset' || fail?.how === 'timeout') return this.after(delayMs, { verdict: { action: 'fail', how: fail.how }, rules: acted });
+      if (respond !== null) {
+        const answer = this.answer(rule, respond, decoded?.json ?? null);
+        if (answer !== null) return this.after(delayMs, { verdict: answer, rules: acted });
+      }
+    }
+    return this.after(delayMs, { verdict: { action: 'forward', body: edit.bytes() }, rules: acted });
+  }
+
+  async response(head: InterceptHead, request: Uint8Array, status: number, headers: HeaderList, body: Uint8Array): Promise<Decided<ResponseVerdict>> {
+    const reqType = requestType(head.kind);
+    const reqDecoded = reqType === null ? null : this.codec.decode(reqType, request);
+    const type = responseType(head.kind, headers, body);
+    const decoded = type === null ? null : this.codec.decode(type, body);
+    const facts = reqDecoded ? execFactsOf(head.headers, status, reqDecoded, decoded) : noFacts();
+    const summary = summaryAt(head, facts, status);
+    const edit = new Edit(this.codec, type, body, decoded?.json ?? null, this.problemOf);
+    const acted: string[] = [];
+    let delayMs = 0;
+    let answerStatus = status;
+    for (const rule of this.rules.at('response')) {
+      if (!this.matched(rule, summary, decoded?.json ?? null, head)) continue;
+      acted.push(rule.spec.name);
+      edit.apply(rule);
+      if (rule.spec.status !== null) answerStatus = rule.spec.status;
+      delayMs += rule.spec.delayMs;
+      const { fail } = rule.spec;
+      if (fail?.how === 'reset' || fail?.how === 'timeout') return this.after(delayMs, { verdict: { action: 'fail', how: fail.how }, rules: acted });
+    }
+    const bytes = edit.bytes();
+    return this.after(delayMs, { verdict: { action: 'forward', status: answerStatus, body: bytes }, rules: acted });
+  }
+
+  frame(head: InterceptHead, direction: FrameDirection, opcode: number, data: Uint8Array): FrameVerdict | Promise<FrameVerdict> {
+    const rules = this.rules.at(direction === 'client' ? 'ws:client' : 'ws:server');
+    const unchanged: FrameVerdict = { send: data, inject: [], end: null, rule: null };
+    if (rules.length === 0) return unchanged;
+    const type = frameType(direction, opcode);
+    const decoded = type === null ? null : this.codec.decode(type, data);
+    const facts = noFacts();
+    if (decoded?.summary.service) facts.service = decoded.summary.service;
+    if (decoded?.summary.operation) facts.operation = decoded.summary.operation;
+    if (decoded) facts.errors = decoded.summary.errors;
+    const summary = summaryAt(head, facts, 101);
+    const context = { frameDirections: new Set([direction]) };
+    const edit = new Edit(this.codec, type, data, decoded?.json ?? null, this.problemOf);
+    const verdict: FrameVerdict = { ...unchanged };
+    let delayMs = 0;
+    for (const rule of rules) {
+      if (!this.matched(rule, summary, decoded?.json ?? null, head, context)) continue;
+      verdict.rule ??= rule.spec.name;
+      edit.apply(rule);
+      delayMs += rule.spec.delayMs;
+      for (const frame of rule.spec.inject) {
+        const bytes = this.encodeWhole(rule, type, frame);
+        if (bytes !== null) verdict.inject.push(bytes);
+      }
+      if (rule.spec.drop) verdict.send = null;
+      const { fail } = rule.spec;
+      if (fail?.how === 'reset') verdict.end = 'reset';
+      else if (fail?.how === 'close') verdict.end = { code: fail.code, reason: fail.reason };
+      if (verdict.end !== null) break;
+    }
+    if (verdict.send !== null) verdict.send = edit.bytes();
+    return delayMs > 0 ? sleep(delayMs).then(() => verdict) : verdict;
+  }
+
+  /** Whether the rule matches the message at hand and acts on it this time (times, probability); says a rule's first hit. */
+  private matched(rule: LiveRule, summary: ExchangeSummary, json: JsonValue | null, head: InterceptHead, extra: MatchContext = {}): boolean {
+    const context: MatchContext & { messages?: readonly JsonValue[] } = { ...extra, messages: json === null ? [] : [json] };
+    if (!matches(rule.spec.filter, summary, context)) return false;
+    const taken = this.rules.take(rule);
+    if (taken === 'no') return false;
+    if (taken === 'first') this.log(`rules: "${rule.spec.name}" acted for the first time, on ${describe(head, summary)}`);
+    return true;
+  }
+
+  /** A request rule's answer: its ServerResponse, the trx the client sent echoed unless the rule gives one. */
+  private answer(rule: LiveRule, respond: JsonObject, request: JsonValue | null): RequestVerdict | null {
+    const json: JsonObject = structuredClone(respond);
+    const trx = request !== null && typeof request === 'object' && !Array.isArray(request) ? request.trx : undefined;
+    if (json.trx === undefined && trx !== undefined) json.trx = trx;
+    const body = this.encodeWhole(rule, 'ServerResponse', json);
+    if (body === null) return null;
+    return { action: 'respond', status: rule.spec.status ?? 200, headers: [['Content-Type', PROTOBUF], ['Content-Length', String(body.byteLength)]], body };
+  }
+
+  private encodeWhole(rule: LiveRule, type: MessageType | null, json: JsonObject): Uint8Array | null {
+    if (type === null) {
+      this.problemOf(rule, 'the message is not protobuf the schema can encode');
+      return null;
+    }
+    try {
+      return this.codec.encode(type, json);
+    } catch (err) {
+      this.problemOf(rule, (err as Error).message);
+      return null;
+    }
+  }
+
+  private readonly problemOf = (rule: LiveRule, problem: string): void => {
+    const sentence = `rule "${rule.spec.name}" could not act: ${problem}; the message went on unchanged`;
+    if (rule.error !== sentence) this.log(`rules: ${sentence}.`);
+    this.rules.problem(rule, sentence);
+  };
+
+  private after<T>(delayMs: number, value: T): Promise<T> | T {
+    return delayMs > 0 ? sleep(delayMs).then(() => value) : value;
+  }
+}
+
+/**
+ * One message's edits as decoded JSON, the rules' set, delete and replace in turn, then
+ * encoded once over the message's own bytes. Without a change the message's own bytes
+ * are the answer, so an untouched message is relayed as it came.
+ */
+class Edit {
+  private json: JsonValue | null;
+  private last: LiveRule | null = null;
+
+  constructor(
+    private readonly codec: Codec,
+    private readonly type: MessageType | null,
+    private readonly original: Uint8Array,
+    private readonly decoded: JsonValue | null,
+    private readonly problem: (rule: LiveRule, problem: string) => void,
+  ) {
+    this.json = decoded === null ? null : structuredClone(decoded);
+  }
+
+  apply(rule: LiveRule): void {
+    if (!rewrites(rule.spec)) return;
+    if (this.json === null || this.type === null) {
+      this.problem(rule, 'the message does not decode as protobuf');
+      return;
+    }
+    this.last = rule;
+    for (const { text, path, value } of rule.spec.set) {
+      const why = setAt(this.json, path, value);
+      if (why !== null) this.problem(rule, `set ${text}: the path ${why}`);
+    }
+    for (const { path } of rule.spec.delete) deleteAt(this.json, path);
+    if (rule.spec.replace !== null) this.json = structuredClone(rule.spec.replace);
+  }
+
+  bytes(): Uint8Array {
+    if (this.last === null || this.json === null || this.type === null || sameJson(this.json, this.decoded!)) return this.original;
+    try {
+      return this.codec.encode(this.type, this.json, this.original);
+    } catch (err) {
+      this.problem(this.last, (err as Error).message);
+      return this.original;
+    }
+  }
+}
+
+function summaryAt(head: InterceptHead, facts: FlowFacts, status: number | null): ExchangeSummary {
+  return {
+    id: 0,
+    kind: head.kind,
+    startedAt: '',
+    durationMs: null,
+    method: head.method,
+    path: head.path,
+    status,
+    service: facts.service,
+    operation: facts.operation,
+    trx: facts.trx,
+    errors: facts.errors,
+    requestSize: 0,
+    responseSize: 0,
+    frames: 0,
+    problems: facts.problems,
+    state: 'pending',
+    token: facts.token,
+    replayOf: null,
+    rules: [],
+  };
+}
+
+function describe(head: InterceptHead, summary: ExchangeSummary): string {
+  const call = summary.service ? ` ${summary.service}${summary.operation ? `.${summary.operation}` : ''}` : '';
+  return `${head.method} ${head.path}${call}`;
+}

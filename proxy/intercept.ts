@@ -1,0 +1,67 @@
+// The interception stage as the forwarding path sees it: the one place where a message
+// may be held, changed, answered, delayed, dropped or failed on its way (intercept/
+// implements it from the rules). The path asks `armed` first, one property read, and with
+// nothing armed goes on exactly as without a stage. Only a message that the stage says
+// could match is held; everything else streams.
+
+import type { FlowOriginal } from '../model/flow.ts';
+import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
+
+/** What is known of an exchange when its request headers arrive. */
+export interface InterceptHead {
+  flowId: number;
+  kind: ExchangeKind;
+  method: string;
+  path: string;
+  headers: HeaderList;
+}
+
+/** How a rule ends an exchange: the client's connection reset, or never answered (the client's own timeout ends it). */
+export type HttpFailure = { how: 'reset' } | { how: 'timeout' };
+
+export type RequestVerdict =
+  /** Send this body upstream (the client's own, unless a rule changed it). */
+  | { action: 'forward'; body: Uint8Array }
+  /** Answer the client without going upstream. */
+  | { action: 'respond'; status: number; headers: HeaderList; body: Uint8Array }
+  | ({ action: 'fail' } & HttpFailure);
+
+export type ResponseVerdict =
+  | { action: 'forward'; status: number; body: Uint8Array }
+  | ({ action: 'fail' } & HttpFailure);
+
+/** What the stage decided for one held message, with the rules that acted on it. */
+export interface Decided<V> {
+  verdict: V;
+  /** Names of the rules that acted, in order; empty when none did (the message goes on as it came). */
+  rules: string[];
+}
+
+/** A frame's fate: relayed (perhaps changed), dropped, followed by injected frames, or ending the connection. */
+export interface FrameVerdict {
+  /** null: not relayed. */
+  send: Uint8Array | null;
+  /** Frames to send after it, in the same direction. */
+  inject: Uint8Array[];
+  /** End the connection after this frame: a close code and reason to both sides, or a reset. */
+  end: { code: number; reason: string } | 'reset' | null;
+  /** The rule that acted, if one did. */
+  rule: string | null;
+}
+
+export interface InterceptStage {
+  /** Whether any rule is armed for HTTP exchanges and for WebSocket frames: read on every exchange and frame, so a property. */
+  readonly armed: { http: boolean; ws: boolean };
+  /** At request headers: which sides of this exchange the stage must see whole. */
+  holds(head: InterceptHead): { request: boolean; response: boolean };
+  request(head: InterceptHead, body: Uint8Array): Promise<Decided<RequestVerdict>>;
+  response(head: InterceptHead, request: Uint8Array, status: number, headers: HeaderList, body: Uint8Array): Promise<Decided<ResponseVerdict>>;
+  /** A WebSocket frame from `direction`; frames of one direction are asked in order and their verdicts applied in order. */
+  frame(head: InterceptHead, direction: FrameDirection, opcode: number, data: Uint8Array): FrameVerdict | Promise<FrameVerdict>;
+}
+
+/** What the tap records of a held exchange that rules changed. */
+export interface InterceptRecord {
+  rules: string[];
+  original: FlowOriginal;
+}

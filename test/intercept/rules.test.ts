@@ -1,0 +1,333 @@
+// Rules changing traffic in flight, end to end: a real upstream started here, the real
+// proxy with the rule stage, and a client that encodes and decodes with protobufjs
+// itself, not with our codec. The schema is the demo's (demo/protos), as a user's would be.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, describe, test } from 'node:test';
+import protobuf from 'protobufjs';
+import { WebSocket } from 'ws';
+import { demoProtoDir } from '../../demo/paths.ts';
+import { RuleSet } from '../../intercept/rule-set.ts';
+import { parseRules } from '../../intercept/rules-file.ts';
+import { RulesWatch } from '../../intercept/rules-watch.ts';
+import { RuleStage } from '../../intercept/stage.ts';
+import { createCodec } from '../../proto/codec.ts';
+import { RecordingTap, startHarness, startHttpUpstream, startWsUpstream, type Harness } from '../proxy/fixtures.ts';
+
+const codec = createCodec({ protoPaths: [demoProtoDir] });
+const root = new protobuf.Root();
+root.resolvePath = (_origin, target) => join(demoProtoDir, target);
+root.loadSync('ca2.proto');
+const ClientRequest = root.lookupType('ca2.ClientRequest');
+const ServerResponse = root.lookupType('ca2.ServerResponse');
+const WsEvent = root.lookupType('ca2.WsEvent');
+
+const TRX = Buffer.from('0123456789abcdef');
+/** A field no schema here knows (number 99, varint 7): it must survive any rewrite. */
+const UNKNOWN_FIELD = Buffer.from([0x98, 0x06, 0x07]);
+
+function balanceRequest(): Buffer {
+  return Buffer.from(ClientRequest.encode(ClientRequest.fromObject({ trx: TRX, billing: { balance: {} } })).finish());
+}
+
+function topUpRequest(amount: number): Buffer {
+  return Buffer.from(ClientRequest.encode(ClientRequest.fromObject({ trx: TRX, billing: { topUp: { amount, currency: 1, cardToken: 'tok_1' } } })).finish());
+}
+
+function balanceResponse(trx: Uint8Array): Buffer {
+  const known = ServerResponse.encode(ServerResponse.fromObject({ trx, billing: { balance: { balances: [{ currency: 1, amount: 1000, reserved: 5 }] } } })).finish();
+  return Buffer.concat([known, UNKNOWN_FIELD]);
+}
+
+interface Received {
+  bodies: Buffer[];
+}
+
+/** The second upstream: answers every /exec with a balance, remembering what it received. */
+async function startExecUpstream() {
+  const received: Received = { bodies: [] };
+  const upstream = await startHttpUpstream((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      received.bodies.push(body);
+      const request = ClientRequest.decode(body) as unknown as { trx: Uint8Array };
+      const answer = balanceResponse(request.trx);
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': answer.length });
+      res.end(answer);
+    });
+  });
+  return { upstream, received };
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function proxyWithRules(yaml: string, upstreamUrl: string, seed?: number) {
+  const set = new RuleSet({ seed });
+  set.load(parseRules(yaml, 'rules.yaml'));
+  const logs: string[] = [];
+  const recording = new RecordingTap();
+  const harness = await startHarness(upstreamUrl, { intercept: new RuleStage(set, codec, (l) => logs.push(l)) }, recording);
+  cleanups.push(() => harness.proxy.close(100));
+  return { harness, set, logs };
+}
+
+async function exec(harness: Harness, body: Buffer, signal?: AbortSignal) {
+  const res = await fetch(`${harness.url}/exec`, { method: "POST", body: new Uint8Array(body), headers: { "content-type": "application/x-protobuf" }, signal });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, bytes, json: ServerResponse.toObject(ServerResponse.decode(bytes), { enums: String, longs: String, bytes: String }) as Record<string, any> };
+}
+
+describe('rules on /exec', () => {
+  test('set and delete on a response: the client decodes the new fields, the unknown field keeps its bytes, both versions are on the flow', async () => {
+    const { upstream } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const { harness, set, logs } = await proxyWithRules(
+      `
+- name: billing is rate limited
+  at: response
+  match: service:billing op:balance
+  set: { errors: [SE_RATE_LIMIT_EXCEEDED_ERROR], "billing.balance.balances[*].amount": "7" }
+  delete: ['billing.balance.balances[0].reserved']
+`,
+      upstream.url,
+    );
+    const { json, bytes } = await exec(harness, balanceRequest());
+    assert.deepEqual(json.errors, ['SE_RATE_LIMIT_EXCEEDED_ERROR']);
+    assert.equal(json.billing.balance.balances[0].amount, '7');
+    assert.equal(json.billing.balance.balances[0].reserved, undefined, 'deleted');
+    assert.ok(bytes.includes(UNKNOWN_FIELD), 'the unknown field 99 is relayed as it came');
+    assert.match(execFileSync('protoc', ['--decode_raw'], { input: bytes }).toString(), /^99: 7$/m);
+    const flow = await harness.recording.endedFlow();
+    assert.deepEqual(flow.rules, ['billing is rate limited']);
+    assert.deepEqual(Buffer.from(flow.original!.response!.body), balanceResponse(TRX));
+    assert.deepEqual(Buffer.from(flow.response!.body), bytes);
+    assert.equal(flow.original!.request, null);
+    assert.equal(set.list()[0]!.hits, 1);
+    assert.match(logs.join('\n'), /"billing is rate limited" acted for the first time, on POST \/exec billing\.balance/);
+  });
+
+  test('a request rewrite is what the upstream receives; the client\'s own request is kept as the original', async () => {
+    const { upstream, received } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const { harness } = await proxyWithRules(
+      `
+- name: top up by five
+  at: request
+  match: op:top_up
+  set: { billing.top_up.amount: "5" }
+`,
+      upstream.url,
+    );
+    const sent = topUpRequest(900);
+    await exec(harness, sent);
+    const got = ClientRequest.toObject(ClientRequest.decode(received.bodies[0]!), { longs: String }) as Record<string, any>;
+    assert.equal(got.billing.topUp.amount, '5');
+    assert.equal(got.billing.topUp.cardToken, 'tok_1');
+    const flow = await harness.recording.endedFlow();
+    assert.deepEqual(Buffer.from(flow.original!.request!.body), sent);
+    assert.deepEqual(Buffer.from(flow.request.body), received.bodies[0]);
+  });
+
+  test('respond answers without an upstream call, echoing the trx, with the given status', async () => {
+    const { upstream, received } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const { harness } = await proxyWithRules(
+      `
+- name: billing is down
+  at: request
+  match: service:billing
+  respond: { errors: [SE_INTERNAL_SERVER_ERROR] }
+  status: 503
+`,
+      upstream.url,
+    );
+    const { status, json } = await exec(harness, balanceRequest());
+    assert.equal(status, 503);
+    assert.deepEqual(json.errors, ['SE_INTERNAL_SERVER_ERROR']);
+    assert.equal(Buffer.from(json.trx, 'base64').toString(), TRX.toString());
+    assert.equal(received.bodies.length, 0);
+  });
+
+  test('delay holds the request at least as long as asked', async () => {
+    const { upstream } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const { harness } = await proxyWithRules('- { name: slow billing, at: request, match: "service:billing", delay: 400ms }', upstream.url);
+    const started = performance.now();
+    await exec(harness, balanceRequest());
+    assert.ok(performance.now() - started >= 400, 'the answer came after the delay');
+    assert.deepEqual((await harness.recording.endedFlow()).rules, ['slow billing']);
+  });
+
+  test('fail: reset cuts the client off; fail: timeout leaves it waiting until it gives up', async () => {
+    const { upstream, received } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const { harness } = await proxyWithRules(
+      `
+- { name: reset top ups, at: request, match: "op:top_up", fail: reset }
+- { name: hang balances, at: response, match: "op:balance", fail: timeout }
+`,
+      upstream.url,
+    );
+    await assert.rejects(exec(harness, topUpRequest(1)));
+    const reset = await harness.recording.endedFlow(0);
+    assert.match(reset.error!.message, /rule "reset top ups" reset the client's connection/);
+    await assert.rejects(exec(harness, balanceRequest(), AbortSignal.timeout(300)), /TimeoutError|aborted/i);
+    const hung = await harness.recording.endedFlow(1);
+    assert.match(hung.error!.message, /rule "hang balances" left the exchange unanswered until the client gave up/);
+    assert.equal(received.bodies.length, 1, 'the reset request never went upstream');
+  });
+
+  test('times: only the first N matches; probability: the same seed takes the same matches', async () => {
+    const { upstream } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const rules = `
+- { name: twice, at: response, match: "op:balance", times: 2, set: { errors: [SE_UNKNOWN_ERROR] } }
+`;
+    const { harness } = await proxyWithRules(rules, upstream.url);
+    const errors = [];
+    for (let i = 0; i < 4; i++) errors.push((await exec(harness, balanceRequest())).json.errors?.length ?? 0);
+    assert.deepEqual(errors, [1, 1, 0, 0]);
+
+    const chance = `- { name: half, at: response, match: "op:balance", probability: 0.5, set: { errors: [SE_UNKNOWN_ERROR] } }`;
+    const pattern = async () => {
+      const { harness: h } = await proxyWithRules(chance, upstream.url, 42);
+      const taken = [];
+      for (let i = 0; i < 12; i++) taken.push((await exec(h, balanceRequest())).json.errors?.length ?? 0);
+      return taken.join('');
+    };
+    const first = await pattern();
+    assert.equal(await pattern(), first);
+    assert.match(first, /0/);
+    assert.match(first, /1/);
+  });
+
+  test('with rules loaded, a message no rule changes is relayed byte-identical and carries no rule', async () => {
+    const { upstream } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const { harness } = await proxyWithRules(
+      `
+- { name: top ups only, at: response, match: "op:top_up", set: { errors: [SE_UNKNOWN_ERROR] } }
+- { name: nothing to change, at: request, match: "op:balance", set: { trx: "MDEyMzQ1Njc4OWFiY2RlZg==" } }
+`,
+      upstream.url,
+    );
+    const { bytes } = await exec(harness, balanceRequest());
+    assert.deepEqual(bytes, balanceResponse(TRX));
+    const flow = await harness.recording.endedFlow();
+    assert.equal(flow.original, undefined, 'a rule that set a field to the value it had changed nothing');
+  });
+
+  test('a value that does not fit its field refuses the file naming the rule and the path', async () => {
+    const { misfit } = await import('../../intercept/check-values.ts');
+    const [rule] = parseRules('- { name: bad amount, at: request, set: { billing.top_up.amount: "lots" } }', 'rules.yaml');
+    assert.match(misfit(rule!, codec)!, /^rule "bad amount": set billing\.top_up\.amount: .*/);
+    const [typo] = parseRules('- { name: typo, at: response, set: { billing.balanse: {} } }', 'rules.yaml');
+    assert.match(misfit(typo!, codec)!, /rule "typo": set billing\.balanse/);
+  });
+
+  test('a broken file is one sentence naming the file, line and reason', () => {
+    assert.throws(() => parseRules('- name: a\n  at: sideways\n  drop: true\n', 'r.yaml'), /^RulesFileError: r\.yaml:2: rule "a": at: expected one of request, response, ws:client, ws:server$/);
+    assert.throws(() => parseRules('- name: a\n  at: request\n  set: {a: 1\n', 'r.yaml'), /r\.yaml:\d+: /);
+    assert.throws(() => parseRules('- name: a\n  at: request\n  match: "status:"\n  delay: 1s\n', 'r.yaml'), /r\.yaml:3: rule "a": match: /);
+    assert.throws(() => parseRules('- { name: a, at: request, delay: 1s }\n- { name: a, at: request, delay: 1s }\n', 'r.yaml'), /r\.yaml:2: a second rule is named "a"/);
+    assert.throws(() => parseRules('- { name: a, at: response, drop: true }', 'r.yaml'), /only WebSocket frames can be dropped/);
+    assert.throws(() => parseRules('- { name: a, at: request }', 'r.yaml'), /rule "a" has no action/);
+  });
+});
+
+describe('rules on WebSocket frames', () => {
+  test('a server frame dropped, one delayed with order kept, one injected, then a close with the rule\'s code', async () => {
+    const upstream = await startWsUpstream();
+    cleanups.push(() => upstream.close());
+    const event = (amount: number) => Buffer.from(WsEvent.encode(WsEvent.fromObject({ billing: { balances: [{ currency: 1, amount }] } })).finish());
+    upstream.server.on('connection', (ws) => {
+      ws.on('message', () => {
+        for (const amount of [1, 2, 3, 4]) ws.send(event(amount));
+      });
+    });
+    const { harness } = await proxyWithRules(
+      `
+- { name: drop ones, at: ws:server, match: "field:billing.balances[0].amount=1", drop: true }
+- { name: slow twos, at: ws:server, match: "field:billing.balances[0].amount=2", delay: 200ms }
+- { name: after threes, at: ws:server, match: "field:billing.balances[0].amount=3", inject: [ { billing: { balances: [ { amount: "33" } ] } } ] }
+- { name: revoke after four, at: ws:server, match: "field:billing.balances[0].amount=4", fail: close 4001 "token revoked" }
+`,
+      upstream.url,
+    );
+    const client = new WebSocket(`${harness.wsUrl}/ws`);
+    const got: string[] = [];
+    const closed = new Promise<[number, string]>((resolve) => client.on('close', (code, reason) => resolve([code, reason.toString()])));
+    client.on('message', (data: Buffer) => {
+      const json = WsEvent.toObject(WsEvent.decode(data), { longs: String }) as Record<string, any>;
+      got.push(json.billing.balances[0].amount);
+    });
+    await new Promise((resolve) => client.on('open', resolve));
+    client.send(Buffer.from([0x12, 0x01, 0x41]));
+    assert.deepEqual(await closed, [4001, 'token revoked']);
+    assert.deepEqual(got, ['2', '3', '33', '4']);
+    const { close } = await harness.recording.closed();
+    assert.equal(close.by, 'proxy');
+    const server = harness.recording.frames.filter((f) => f.direction === 'server');
+    assert.deepEqual(
+      server.map((f) => [f.rule ?? null, f.mark ?? null]),
+      [['drop ones', 'dropped'], ['slow twos', null], ['after threes', null], ['after threes', 'injected'], ['revoke after four', null]],
+    );
+  });
+});
+
+describe('the rules file while the proxy runs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ca2-rules-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a change is loaded while traffic flows; a broken change keeps the rules loaded before', async () => {
+    const { upstream } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const file = join(dir, 'rules.yaml');
+    writeFileSync(file, '- { name: first, at: response, match: "op:balance", set: { errors: [SE_UNKNOWN_ERROR] } }\n');
+    const set = new RuleSet();
+    const logs: string[] = [];
+    const loaded = (n: number) => new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (logs.filter((l) => /loaded|stay/.test(l)).length >= n) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 10);
+    });
+    const watch = new RulesWatch(file, set, codec, (l) => logs.push(l));
+    watch.start();
+    cleanups.push(() => watch.close());
+    const harness = await startHarness(upstream.url, { intercept: new RuleStage(set, codec, () => undefined) });
+    cleanups.push(() => harness.proxy.close(100));
+
+    let flowing = true;
+    const traffic = (async () => {
+      let n = 0;
+      while (flowing) {
+        await exec(harness, balanceRequest());
+        n++;
+      }
+      return n;
+    })();
+    assert.deepEqual((await exec(harness, balanceRequest())).json.errors, ['SE_UNKNOWN_ERROR']);
+    writeFileSync(file, '- { name: second, at: response, match: "op:balance", set: { errors: [SE_INVALID_TRX_ERROR] } }\n');
+    await loaded(2);
+    assert.deepEqual((await exec(harness, balanceRequest())).json.errors, ['SE_INVALID_TRX_ERROR']);
+    writeFileSync(file, '- { name: third, at: nowhere }\n');
+    await loaded(3);
+    assert.match(logs.at(-1)!, /rules\.yaml:1: rule "third": at: expected one of .* The 1 rule\(s\) loaded before stay\./);
+    assert.deepEqual((await exec(harness, balanceRequest())).json.errors, ['SE_INVALID_TRX_ERROR']);
+    flowing = false;
+    assert.ok((await traffic) > 0);
+    assert.deepEqual(set.list().map((r) => r.name), ['second']);
+  });
+});
