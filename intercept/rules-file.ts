@@ -37,7 +37,7 @@ export function parseRules(text: string, file: string): RuleSpec[] {
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const at = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
   const fail = (node: Node | null | undefined, reason: string): never => {
-    throw new RulesFileError(`${file}:${at(node)}: ${reason}`);
+    throw new RulesFileError(`${file}:${at(node)}: ${reason}.`);
   };
   if (doc.errors.length > 0) {
     const error = doc.errors[0]!;

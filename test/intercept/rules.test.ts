@@ -235,7 +235,7 @@ describe('rules on /exec', () => {
   });
 
   test('a broken file is one sentence naming the file, line and reason', () => {
-    assert.throws(() => parseRules('- name: a\n  at: sideways\n  drop: true\n', 'r.yaml'), /^RulesFileError: r\.yaml:2: rule "a": at: expected one of request, response, ws:client, ws:server$/);
+    assert.throws(() => parseRules('- name: a\n  at: sideways\n  drop: true\n', 'r.yaml'), /^RulesFileError: r\.yaml:2: rule "a": at: expected one of request, response, ws:client, ws:server\.$/);
     assert.throws(() => parseRules('- name: a\n  at: request\n  set: {a: 1\n', 'r.yaml'), /r\.yaml:\d+: /);
     assert.throws(() => parseRules('- name: a\n  at: request\n  match: "status:"\n  delay: 1s\n', 'r.yaml'), /r\.yaml:3: rule "a": match: /);
     assert.throws(() => parseRules('- { name: a, at: request, delay: 1s }\n- { name: a, at: request, delay: 1s }\n', 'r.yaml'), /r\.yaml:2: a second rule is named "a"/);
@@ -324,7 +324,7 @@ describe('the rules file while the proxy runs', () => {
     assert.deepEqual((await exec(harness, balanceRequest())).json.errors, ['SE_INVALID_TRX_ERROR']);
     writeFileSync(file, '- { name: third, at: nowhere }\n');
     await loaded(3);
-    assert.match(logs.at(-1)!, /rules\.yaml:1: rule "third": at: expected one of .* The 1 rule\(s\) loaded before stay\./);
+    assert.match(logs.at(-1)!, /rules\.yaml:1: rule "third": at: expected one of .*\. The 1 rule\(s\) loaded before stay\./);
     assert.deepEqual((await exec(harness, balanceRequest())).json.errors, ['SE_INVALID_TRX_ERROR']);
     flowing = false;
     assert.ok((await traffic) > 0);
