@@ -17,7 +17,8 @@
 
 import { autocannon, type CannonResult } from './autocannon.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,7 +45,7 @@ const ours = process.argv.includes('--tap-only') ? { name: 'forwarding core, emp
 
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt === -1 ? null : process.argv[onlyAt + 1];
-const runs = (part: 'exec' | 'ws' | 'flood' | 'disk' | 'resummarise' | 'rss') => only === null || only === part;
+const runs = (part: 'exec' | 'ws' | 'flood' | 'disk' | 'resummarise' | 'rss' | 'rules') => only === null || only === part;
 
 const roundsAt = process.argv.indexOf('--rounds');
 /** Alternating rounds of bare and ours; more of them average out a machine whose speed wanders. */
@@ -343,6 +344,102 @@ async function rssPart(upstream: Child, workDir: string): Promise<void> {
   }
 }
 
+const RULES = { rounds: ROUNDS, seconds: EXEC_SECONDS, pacedRate: 200, pacedSeconds: 10 };
+
+/** Rules files for the rules part: 20 that match nothing this bench sends, and one that sets a field on every response. */
+function rulesFiles(workDir: string): { none: string; twenty: string; one: string } {
+  const twenty = Array.from({ length: 20 }, (_, i) => {
+    const at = i % 2 === 0 ? 'request' : 'response';
+    const set = at === 'request' ? 'token: "never"' : 'errors: [SE_UNKNOWN_ERROR]';
+    return `- { name: "never ${i}", at: ${at}, match: "service:billing op:nothing_${i}", set: { ${set} } }`;
+  }).join('\n');
+  const files = { none: '', twenty: join(workDir, 'twenty.yaml'), one: join(workDir, 'one.yaml') };
+  writeFileSync(files.twenty, twenty + '\n');
+  writeFileSync(files.one, '- { name: every answer, at: response, set: { errors: [SE_UNKNOWN_ERROR] } }\n');
+  return files;
+}
+
+/** Latencies of /exec calls sent at a steady `rate` per second, in ms with sub-ms precision. */
+async function paced(url: string, rate: number, seconds: number): Promise<number[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const latencies: number[] = [];
+  const target = new URL(`${url}/exec`);
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const started = performance.now();
+      const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': execBody.length } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - started);
+          resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end(execBody);
+    });
+  const pending: Promise<void>[] = [];
+  const begin = performance.now();
+  for (let i = 0; i < rate * seconds; i++) {
+    const due = begin + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(one());
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  return latencies;
+}
+
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function rulesPart(upstream: Child, workDir: string): Promise<void> {
+  console.log(`\nrules: /exec through the recording proxy with no rules, with 20 rules matching nothing, and with one rule setting a field on every response`);
+  const files = rulesFiles(workDir);
+  const variants = [
+    { name: 'no rules', file: files.none },
+    { name: '20 rules, none matching', file: files.twenty },
+    { name: '1 rule on every response', file: files.one },
+  ];
+  const proxyWith = async (file: string) => start([...recording(upstream.url, mkdtempSync(join(workDir, 'rules-'))), ...(file ? ['--rules', file] : [])]);
+  const rates = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  for (let round = 0; round < RULES.rounds; round++) {
+    for (const variant of variants) {
+      const proxy = await proxyWith(variant.file);
+      try {
+        await exec(proxy.url, { seconds: EXEC.warmupSeconds });
+        const result = await exec(proxy.url, { seconds: RULES.seconds });
+        checkClean(variant.name, result);
+        rates.get(variant.name)!.push(result.requests.average);
+        console.log(`  round ${round + 1} ${variant.name}: ${fmt(result.requests.average)} req/s`);
+      } finally {
+        await proxy.stop();
+      }
+    }
+  }
+  const base = mean(rates.get('no rules')!, (x) => x);
+  console.log('  throughput (mean)               req/s   vs no rules   target');
+  for (const v of variants) {
+    const r = mean(rates.get(v.name)!, (x) => x);
+    console.log(`  ${v.name.padEnd(28)} ${fmt(r).padStart(8)}   ${fmt(r / base, 2).padStart(11)}   ${v.file === files.twenty ? '>= 0.95' : ''}`);
+  }
+  console.log(`  latency at ${RULES.pacedRate} req/s for ${RULES.pacedSeconds} s (ms)     p50       p99`);
+  const latency = new Map<string, { p50: number; p99: number }>();
+  for (const variant of [variants[0]!, variants[2]!]) {
+    const proxy = await proxyWith(variant.file);
+    try {
+      await paced(proxy.url, RULES.pacedRate, 2);
+      const xs = await paced(proxy.url, RULES.pacedRate, RULES.pacedSeconds);
+      latency.set(variant.name, { p50: percentile(xs, 50), p99: percentile(xs, 99) });
+      console.log(`  ${variant.name.padEnd(34)} ${fmt(percentile(xs, 50), 3).padStart(7)}   ${fmt(percentile(xs, 99), 3).padStart(7)}`);
+    } finally {
+      await proxy.stop();
+    }
+  }
+  const none = latency.get('no rules')!;
+  const one = latency.get('1 rule on every response')!;
+  console.log(`  added by the rule: p50 ${fmt(one.p50 - none.p50, 3)} ms (goal < 0.5), p99 ${fmt(one.p99 - none.p99, 3)} ms`);
+}
+
 async function main(): Promise<void> {
   const cpu = os.cpus();
   console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, ${os.type()} ${os.release()}, node ${process.version}, load average ${os.loadavg().map((l) => fmt(l, 1)).join(' ')}`);
@@ -356,6 +453,7 @@ async function main(): Promise<void> {
     if (runs('disk')) await diskPart(upstream, workDir);
     if (runs('resummarise')) await benchResummarise(RESUMMARISE_EXCHANGES, workDir);
     if (runs('rss')) await rssPart(upstream, workDir);
+    if (runs('rules')) await rulesPart(upstream, workDir);
   } finally {
     await upstream.stop();
     rmSync(workDir, { recursive: true, force: true });
