@@ -27,6 +27,8 @@ export function feedRecorder(recorder: Recorder, flow: Flow, flowId: number): nu
       error: flow.error,
       // replayOf names an exchange of the file the flow came from, not of the one it goes to.
       ...(flow.captureProblems?.length ? { captureProblems: flow.captureProblems } : {}),
+      ...(flow.rules?.length ? { rules: flow.rules } : {}),
+      ...(flow.original ? { original: flow.original } : {}),
     };
     // An upgraded connection's error (the proxy ended it, a side reset) belongs to its end, as on the wire.
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101;

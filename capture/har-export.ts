@@ -1,6 +1,9 @@
 // Stored flows as HAR 1.2 entries. /exec bodies and binary frames go in base64, so
 // nothing is lost; `_decoded` beside each body holds the decoded JSON and `_ca2` the
-// summary, and WebSockets are written as Chrome and HTTP Toolkit write them.
+// summary, and WebSockets are written as Chrome and HTTP Toolkit write them. Where rules
+// changed traffic in flight, the entry's request and response are what went on, and the
+// versions they replaced go in `_original` beside them (frames: `_original`, with `_rule`
+// and `_mark`), so other tools show what crossed and an import gets both back.
 
 import type { Flow, FlowFrame, FlowRequest, FlowResponse } from '../model/flow.ts';
 import type { DecodeResult, HeaderList } from '../model/types.ts';
@@ -59,12 +62,29 @@ export function harEntry(flow: Flow, decoded: DecodedFlow): HarEntry {
       ...(flow.request.truncated ? { requestTruncated: true } : {}),
       ...(response?.truncated ? { responseTruncated: true } : {}),
       ...(flow.close ? { closedBy: flow.close.by } : {}),
+      ...(flow.rules?.length ? { rules: flow.rules } : {}),
     },
   };
-  if (flow.request.body.length > 0 || flow.kind === 'exec') entry.request.postData = postData(flow.request, decoded.request, flow.kind === 'exec');
+  const binary = flow.kind === 'exec';
+  if (flow.request.body.length > 0 || binary) entry.request.postData = postData(flow.request, decoded.request, binary);
+  const original = flow.original;
+  if (original?.request) {
+    const sent = original.request;
+    entry.request._original = { headers: nameValues(sent.headers), bodySize: sent.size };
+    if (sent.body.length > 0 || binary) entry.request._original.postData = postData(sent, decoded.originalRequest ?? null, binary);
+  }
+  if (original?.response) {
+    const answered = original.response;
+    entry.response._original = {
+      status: answered.status,
+      headers: nameValues(answered.headers),
+      bodySize: answered.size,
+      content: content(answered, decoded.originalResponse ?? null, binary),
+    };
+  }
   if (flow.kind === 'ws') {
     entry._resourceType = 'websocket';
-    entry._webSocketMessages = flow.frames.map((frame, i) => webSocketMessage(frame, decoded.frames[i] ?? null, i));
+    entry._webSocketMessages = flow.frames.map((frame, i) => webSocketMessage(frame, decoded.frames[i] ?? null, decoded.originalFrames?.[i] ?? null, i));
     if (flow.close) entry._webSocketClose = { code: flow.close.code, reason: flow.close.reason, timestamp: Math.floor(flow.close.at) / 1000 };
   }
   return entry;
@@ -89,7 +109,7 @@ function content(message: FlowResponse, decoded: DecodeResult | null, binary: bo
   return out;
 }
 
-function webSocketMessage(frame: FlowFrame, decoded: DecodeResult | null, index: number): HarWebSocketMessage {
+function webSocketMessage(frame: FlowFrame, decoded: DecodeResult | null, originalDecoded: DecodeResult | null, index: number): HarWebSocketMessage {
   const body = asBuffer(frame.body);
   const text = frame.opcode === 1 ? asText(body) : null;
   const message: HarWebSocketMessage = {
@@ -103,6 +123,12 @@ function webSocketMessage(frame: FlowFrame, decoded: DecodeResult | null, index:
   if (frame.seq !== index) message._seq = frame.seq;
   if (frame.size !== body.length) message._size = frame.size;
   if (frame.truncated) message._truncated = true;
+  if (frame.rule !== undefined) message._rule = frame.rule;
+  if (frame.mark !== undefined) message._mark = frame.mark;
+  if (frame.original !== undefined) {
+    message._original = asBuffer(frame.original).toString('base64');
+    if (originalDecoded) message._originalDecoded = originalDecoded.json;
+  }
   return message;
 }
 

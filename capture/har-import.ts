@@ -8,7 +8,7 @@ import type { FrameDirection, HeaderList } from '../model/types.ts';
 import { exchangeKind } from '../proxy/http.ts';
 import { isExchangeName } from '../storage/content-keys.ts';
 import { LATEST_TIME_MS } from '../storage/value-check.ts';
-import type { Flow, FlowClose, FlowError, FlowFrame } from '../model/flow.ts';
+import type { Flow, FlowClose, FlowError, FlowFrame, FlowOriginal, FrameMark } from '../model/flow.ts';
 
 export class HarError extends UserError {}
 
@@ -63,11 +63,12 @@ class EntryReader {
     const path = url.pathname + url.search;
     const headers = this.headers(request.headers, 'request.headers');
     const responseJson = e.response === undefined ? null : this.object(e.response, 'response');
-    const status = responseJson ? this.status(responseJson.status) : 0;
+    const status = responseJson ? this.status(responseJson.status, 'response.status') : 0;
     const ws = e._resourceType === 'websocket' || status === 101 || url.protocol === 'ws:' || url.protocol === 'wss:';
     const kind = ws ? 'ws' : exchangeKind({ method, url: path });
 
-    const requestBody = this.requestBody(request, kind === 'exec');
+    const binary = kind === 'exec';
+    const requestBody = this.requestBody(request, binary, 'request', 'request body');
     const durationMs = ca2.durationMs === null ? null : ca2.durationMs === undefined ? time : this.duration(ca2.durationMs, '_ca2.durationMs', startedAt);
     const response =
       responseJson && status > 0
@@ -75,7 +76,7 @@ class EntryReader {
             status,
             statusMessage: typeof responseJson.statusText === 'string' ? responseJson.statusText : '',
             headers: this.headers(responseJson.headers, 'response.headers'),
-            ...this.responseBody(responseJson, kind === 'exec'),
+            ...this.responseBody(responseJson, binary, 'response', 'response body'),
             truncated: ca2.responseTruncated === true,
           }
         : null;
@@ -89,6 +90,26 @@ class EntryReader {
     const endedAt = durationMs === null ? null : close?.at ?? startedAt + durationMs;
     const identity = ca2.id === undefined ? undefined : this.string(ca2.id, '_ca2.id');
     if (identity !== undefined && !isExchangeName(identity)) this.fail('_ca2.id', `is ${JSON.stringify(identity)}, not the id ca2-inspector gives an exchange`);
+    const rules = ca2.rules === undefined ? [] : this.strings(ca2.rules, '_ca2.rules');
+    const sent = request._original === undefined ? null : this.object(request._original, 'request._original');
+    const answered = responseJson?._original === undefined ? null : this.object(responseJson._original, 'response._original');
+    const original: FlowOriginal = {
+      request: sent && {
+        method,
+        path,
+        httpVersion: httpVersion(request.httpVersion),
+        headers: this.headers(sent.headers, 'request._original.headers'),
+        ...this.requestBody(sent, binary, 'request._original', 'original request body'),
+        truncated: false,
+      },
+      response: answered && {
+        status: this.status(answered.status, 'response._original.status'),
+        statusMessage: '',
+        headers: this.headers(answered.headers, 'response._original.headers'),
+        ...this.responseBody(answered, binary, 'response._original', 'original response body'),
+        truncated: false,
+      },
+    };
     return {
       // Imported flows get their ids, state and facts as they are recorded (capture/record.ts).
       id: this.index,
@@ -111,54 +132,58 @@ class EntryReader {
       frames,
       ...(this.problems.length ? { captureProblems: this.problems } : {}),
       ...(identity ? { identity } : {}),
+      ...(rules.length ? { rules } : {}),
+      ...(original.request || original.response ? { original } : {}),
     };
   }
 
-  private requestBody(request: Json, binary: boolean): { body: Uint8Array; size: number } {
-    const bodySize = this.size(request.bodySize, 'request.bodySize');
-    const postData = request.postData === undefined ? null : this.object(request.postData, 'request.postData');
+  /** The body of `request` (the entry's, or its `_original` at `field`), and what `what` lost, as a problem. */
+  private requestBody(request: Json, binary: boolean, field: string, what: string): { body: Uint8Array; size: number } {
+    const bodySize = this.size(request.bodySize, `${field}.bodySize`);
+    const postData = request.postData === undefined ? null : this.object(request.postData, `${field}.postData`);
     // HTTP Toolkit keeps a body it could not write as text in _content, base64.
     const status = postData?._requestBodyStatus ?? request._requestBodyStatus;
     const kept = postData?._content ?? request._content;
     if (status === 'discarded:not-representable' && isObject(kept)) {
-      const where = postData?._content ? 'request.postData._content' : 'request._content';
+      const where = postData?._content ? `${field}.postData._content` : `${field}._content`;
       const body = this.base64(this.string(kept.text, `${where}.text`), `${where}.text`);
       return { body, size: bodySize ?? body.length };
     }
     if (typeof status === 'string' && status.startsWith('discarded')) {
-      this.problems.push(`request body: not in the HAR file (${status}), so it is not decoded`);
+      this.problems.push(`${what}: not in the HAR file (${status}), so it is not decoded`);
       return { body: new Uint8Array(0), size: bodySize ?? 0 };
     }
     if (!postData || postData.text === undefined) {
-      if (bodySize) this.problems.push(`request body: not in the HAR file (${bodySize} bytes were sent), so it is not decoded`);
+      if (bodySize) this.problems.push(`${what}: not in the HAR file (${bodySize} bytes were sent), so it is not decoded`);
       return { body: new Uint8Array(0), size: bodySize ?? 0 };
     }
-    const text = this.string(postData.text, 'request.postData.text');
+    const text = this.string(postData.text, `${field}.postData.text`);
     if (postData._encoding === 'base64') {
-      const body = this.base64(text, 'request.postData.text');
+      const body = this.base64(text, `${field}.postData.text`);
       return { body, size: bodySize ?? body.length };
     }
     const body = Buffer.from(text, 'utf8');
-    this.textLoss('request body', text, binary);
+    this.textLoss(what, text, binary);
     return { body, size: bodySize ?? body.length };
   }
 
-  private responseBody(response: Json, binary: boolean): { body: Uint8Array; size: number } {
-    const content = this.object(response.content, 'response.content');
-    const bodySize = this.size(response.bodySize, 'response.bodySize');
-    const size = this.size(content.size, 'response.content.size');
+  /** The body of `response` (the entry's, or its `_original` at `field`), and what `what` lost, as a problem. */
+  private responseBody(response: Json, binary: boolean, field: string, what: string): { body: Uint8Array; size: number } {
+    const content = this.object(response.content, `${field}.content`);
+    const bodySize = this.size(response.bodySize, `${field}.bodySize`);
+    const size = this.size(content.size, `${field}.content.size`);
     if (content.text === undefined) {
       const sent = bodySize || size;
-      if (sent) this.problems.push(`response body: not in the HAR file (${sent} bytes were received), so it is not decoded`);
+      if (sent) this.problems.push(`${what}: not in the HAR file (${sent} bytes were received), so it is not decoded`);
       return { body: new Uint8Array(0), size: sent ?? 0 };
     }
-    const text = this.string(content.text, 'response.content.text');
+    const text = this.string(content.text, `${field}.content.text`);
     if (content.encoding === 'base64') {
-      const body = this.base64(text, 'response.content.text');
+      const body = this.base64(text, `${field}.content.text`);
       return { body, size: bodySize ?? body.length };
     }
-    if (content.encoding !== undefined) this.fail('response.content.encoding', `is "${String(content.encoding)}"; only base64 is read`);
-    this.textLoss('response body', text, binary);
+    if (content.encoding !== undefined) this.fail(`${field}.content.encoding`, `is "${String(content.encoding)}"; only base64 is read`);
+    this.textLoss(what, text, binary);
     const body = Buffer.from(text, 'utf8');
     return { body, size: bodySize ?? body.length };
   }
@@ -202,7 +227,11 @@ class EntryReader {
       seqs.set(seq, i);
       const size = this.size(m._size, `${where}._size`) ?? body.length;
       if (size < body.length) this.fail(`${where}._size`, `is ${size}, less than the ${body.length} bytes of its data`);
-      frames.push({ seq, direction, at, opcode, body, size, truncated: m._truncated === true });
+      const frame: FlowFrame = { seq, direction, at, opcode, body, size, truncated: m._truncated === true };
+      if (m._rule !== undefined) frame.rule = this.string(m._rule, `${where}._rule`);
+      if (m._mark !== undefined) frame.mark = this.mark(m._mark, `${where}._mark`);
+      if (m._original !== undefined) frame.original = this.base64(this.string(m._original, `${where}._original`), `${where}._original`);
+      frames.push(frame);
     });
     return frames;
   }
@@ -273,12 +302,22 @@ class EntryReader {
     return ms;
   }
 
-  private status(value: unknown): number {
-    const status = this.number(value, 'response.status');
+  private status(value: unknown, field: string): number {
+    const status = this.number(value, field);
     if (!(Number.isInteger(status) && (status === 0 || (status >= 100 && status <= 999)))) {
-      this.fail('response.status', `is ${status}, not an HTTP status (a whole number from 100 to 999, or 0 for no response)`);
+      this.fail(field, `is ${status}, not an HTTP status (a whole number from 100 to 999, or 0 for no response)`);
     }
     return status;
+  }
+
+  private mark(value: unknown, field: string): FrameMark {
+    if (value !== 'dropped' && value !== 'injected') this.fail(field, `is ${JSON.stringify(value)}; expected "dropped" or "injected"`);
+    return value;
+  }
+
+  private strings(value: unknown, field: string): string[] {
+    if (!Array.isArray(value)) this.fail(field, 'is not an array');
+    return value.map((item, i) => this.string(item, `${field}[${i}]`));
   }
 
   /** A size in bytes, or null where the writer says it does not know (-1, or no field). */

@@ -36,6 +36,28 @@ export interface HarWebSocketMessage {
   _seq?: number;
   _size?: number;
   _truncated?: boolean;
+  /** The rule that changed, dropped or injected the frame. */
+  _rule?: string;
+  /** dropped: the sender's frame, which a rule kept from the other side; injected: a rule's, which no side sent. */
+  _mark?: 'dropped' | 'injected';
+  /** The bytes the side sent, in base64, where a rule relayed others (data) in their place. */
+  _original?: string;
+  _originalDecoded?: JsonValue;
+}
+
+/** The request as the client sent it, where a rule changed what went upstream (the entry's request). */
+export interface HarOriginalRequest {
+  headers: HarNameValue[];
+  bodySize: number;
+  postData?: HarPostData;
+}
+
+/** The response as the upstream answered it, where a rule changed what the client got (the entry's response). */
+export interface HarOriginalResponse {
+  status: number;
+  headers: HarNameValue[];
+  bodySize: number;
+  content: HarContent;
 }
 
 /** This tool's summary of an entry, and what a round trip needs that HAR has no field for. */
@@ -54,6 +76,8 @@ export interface HarCa2 {
   requestTruncated?: boolean;
   responseTruncated?: boolean;
   closedBy?: 'client' | 'server' | 'proxy';
+  /** The rules that changed the exchange or its frames, in the order they first did. */
+  rules?: string[];
 }
 
 export interface HarEntry {
@@ -69,6 +93,7 @@ export interface HarEntry {
     postData?: HarPostData;
     headersSize: number;
     bodySize: number;
+    _original?: HarOriginalRequest;
   };
   response: {
     status: number;
@@ -80,6 +105,7 @@ export interface HarEntry {
     redirectURL: string;
     headersSize: number;
     bodySize: number;
+    _original?: HarOriginalResponse;
   };
   cache: Record<string, never>;
   timings: { send: number; wait: number; receive: number };

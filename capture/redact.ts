@@ -15,7 +15,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { HeaderList, JsonValue, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import type { Flow, FlowFrame } from '../model/flow.ts';
+import type { Flow, FlowFrame, FlowRequest, FlowResponse } from '../model/flow.ts';
 import { rewriteMessage, wellFormedPrefix, type Replacer } from './protobuf-rewrite.ts';
 import { formIndex, type FormIndex, type TokenForm } from './token-forms.ts';
 import { isJwt, readJwt } from '../model/jwt.ts';
@@ -81,22 +81,30 @@ export class Redactor {
 
   constructor(private readonly options: RedactorOptions = {}) {}
 
-  /** First pass: remember every token this exchange carries. */
+  /**
+   * First pass: remember every token this exchange carries, in both versions where a rule
+   * changed it in flight: a token the client sent is the same secret whether or not a rule
+   * sent another upstream.
+   */
   learn(flow: Flow): void {
-    const { frames, close } = flow;
-    const { request, response } = flow;
-    if (flow.kind === 'exec') {
-      this.learnMessage('ClientRequest', request.body);
-      if (response) this.learnMessage('ServerResponse', response.body);
-    } else {
-      this.learnText(request.body, request.headers);
-      if (response) this.learnText(response.body, response.headers);
+    const { frames, close, request } = flow;
+    const requests = [request, flow.original?.request ?? null].filter((m) => m !== null);
+    const responses = [flow.response, flow.original?.response ?? null].filter((m) => m !== null);
+    for (const message of requests) {
+      if (flow.kind === 'exec') this.learnMessage('ClientRequest', message.body);
+      else this.learnText(message.body, message.headers);
+    }
+    for (const message of responses) {
+      if (flow.kind === 'exec') this.learnMessage('ServerResponse', message.body);
+      else this.learnText(message.body, message.headers);
     }
     for (const frame of frames) {
-      if (frame.opcode === 2) this.learnMessage(frame.direction === 'client' ? 'WsAuth' : 'WsEvent', frame.body);
-      else this.learnText(frame.body, []);
+      for (const body of frame.original === undefined ? [frame.body] : [frame.body, frame.original]) {
+        if (frame.opcode === 2) this.learnMessage(frame.direction === 'client' ? 'WsAuth' : 'WsEvent', body);
+        else this.learnText(body, []);
+      }
     }
-    for (const [name, value] of [...request.headers, ...(response?.headers ?? [])]) {
+    for (const [name, value] of [...requests, ...responses].flatMap((m) => m.headers)) {
       const span = credentialSpan(name, value);
       if (span) this.learnToken(value.slice(span[0], span[1]));
       for (const cookie of cookieValues(name, value)) this.learnToken(cookie);
@@ -106,35 +114,37 @@ export class Redactor {
     for (const text of [request.path, flow.error?.message ?? '', close?.reason ?? '']) this.learnJwtsIn(text);
   }
 
-  /** Second pass: the exchange with every learned token and JWT replaced. */
+  /** Second pass: the exchange with every learned token and JWT replaced, in the versions rules replaced too. */
   redact(flow: Flow): Flow {
     this.settle();
-    const redacted = this.redactParts(flow);
-    const { request, response } = redacted;
-    request.headers = lengthFixed(request.headers, flow.request.size, request.size);
-    if (response && flow.response) response.headers = lengthFixed(response.headers, flow.response.size, response.size);
-    return redacted;
-  }
-
-  private redactParts(flow: Flow): Flow {
-    const execLike = flow.kind === 'exec';
-    return {
+    const redacted: Flow = {
       ...flow,
-      request: {
-        ...flow.request,
-        path: this.redactPath(flow.request.path),
-        headers: this.redactHeaders(flow.request.headers),
-        ...resized(flow.request, execLike ? this.redactProtobuf(flow.request.body, 'ClientRequest') : this.redactText(flow.request.body, 'request body')),
-      },
-      response: flow.response && {
-        ...flow.response,
-        headers: this.redactHeaders(flow.response.headers),
-        ...resized(flow.response, execLike ? this.redactProtobuf(flow.response.body, 'ServerResponse') : this.redactText(flow.response.body, 'response body')),
-      },
+      request: this.redactRequest(flow, flow.request),
+      response: flow.response && this.redactResponse(flow, flow.response),
       error: flow.error && { ...flow.error, message: this.redactString(flow.error.message, 'error') },
       frames: flow.frames.map((frame) => this.redactFrame(frame)),
       close: flow.close && { ...flow.close, reason: this.redactCloseReason(flow.close.reason) },
     };
+    const original = flow.original;
+    if (original) {
+      redacted.original = {
+        request: original.request && this.redactRequest(flow, original.request),
+        response: original.response && this.redactResponse(flow, original.response),
+      };
+    }
+    return redacted;
+  }
+
+  private redactRequest(flow: Flow, request: FlowRequest): FlowRequest {
+    const body = flow.kind === 'exec' ? this.redactProtobuf(request.body, 'ClientRequest') : this.redactText(request.body, 'request body');
+    const redacted = { ...request, path: this.redactPath(request.path), headers: this.redactHeaders(request.headers), ...resized(request, body) };
+    return { ...redacted, headers: lengthFixed(redacted.headers, request.size, redacted.size) };
+  }
+
+  private redactResponse(flow: Flow, response: FlowResponse): FlowResponse {
+    const body = flow.kind === 'exec' ? this.redactProtobuf(response.body, 'ServerResponse') : this.redactText(response.body, 'response body');
+    const redacted = { ...response, headers: this.redactHeaders(response.headers), ...resized(response, body) };
+    return { ...redacted, headers: lengthFixed(redacted.headers, response.size, redacted.size) };
   }
 
   /** Any other text bound for the output (a filter, a file name). */
@@ -160,8 +170,11 @@ export class Redactor {
   }
 
   private redactFrame(frame: FlowFrame): FlowFrame {
-    if (frame.opcode !== 2) return { ...frame, ...resized(frame, this.redactText(frame.body, 'WebSocket text frame')) };
-    return { ...frame, ...resized(frame, this.redactProtobuf(frame.body, frame.direction === 'client' ? 'WsAuth' : 'WsEvent')) };
+    const redactBody = (body: Uint8Array) =>
+      frame.opcode === 2 ? this.redactProtobuf(body, frame.direction === 'client' ? 'WsAuth' : 'WsEvent') : this.redactText(body, 'WebSocket text frame');
+    const redacted = { ...frame, ...resized(frame, redactBody(frame.body)) };
+    if (frame.original !== undefined) redacted.original = redactBody(frame.original);
+    return redacted;
   }
 
   /**
