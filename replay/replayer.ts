@@ -1,7 +1,9 @@
 // Resending one recorded exchange: an /exec call with a fresh trx (or the recorded one),
 // another token, or an edited body; or a WebSocket connection with its recorded client
 // frames. It goes out through the replay target (the proxy's own forwarding and tap), is
-// recorded as a replay of the original, and its answer is compared field by field.
+// recorded as a replay of the original, and its answer is compared field by field. What
+// is sent is what the client sent, and the answer is compared with what the client got
+// (model/client-view.ts): where a rule changed either in flight, the client's side.
 
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -15,6 +17,7 @@ import { diffJson, type Difference } from './diff.ts';
 import type { ReplayTarget } from './target.ts';
 import { headerValue } from '../model/headers.ts';
 import { responseType } from '../proto/exchange-facts.ts';
+import { framesGot, framesSent, requestSent } from '../model/client-view.ts';
 
 export interface ReplayOptions {
   /** "new" (default): a random 16-byte trx; "keep": the recorded one (or the one in `body.json`). */
@@ -86,14 +89,15 @@ export class Replayer {
 
   /** The ClientRequest bytes to send. */
   private requestBody(original: Flow, options: ReplayOptions): Uint8Array {
-    const recorded = original.request.body;
+    const sent = requestSent(original);
+    const recorded = sent.body;
     if (options.body && 'base64' in options.body) {
       if (typeof options.body.base64 !== 'string' || !BASE64.test(options.body.base64)) {
         throw new ReplayError(400, 'body.base64 is not base64; send the request bytes in standard base64.');
       }
       return Buffer.from(options.body.base64, 'base64');
     }
-    if (!options.body && original.request.truncated) {
+    if (!options.body && sent.truncated) {
       throw new ReplayError(400, `The request of exchange ${original.id} was recorded truncated (over --max-body), so it cannot be sent again as it was; send an edited body instead.`);
     }
     let json: JsonValue;
@@ -127,13 +131,14 @@ export class Replayer {
 
   private async exec(original: Flow, options: ReplayOptions): Promise<ReplayOutcome> {
     const body = this.requestBody(original, options);
-    const headers = resentHeaders(original.request.headers, NOT_RESENT);
+    const sent = requestSent(original);
+    const headers = resentHeaders(sent.headers, NOT_RESENT);
     const connection = await this.target.connect(original.id);
     // Raw header lists get no Host of their own; the proxy sets the upstream's anyway.
     headers.unshift('Host', connection.host);
     headers.push('Content-Length', String(body.length));
     await new Promise<void>((resolve) => {
-      const req = http.request({ method: original.request.method, path: original.request.path, headers, createConnection: () => connection.socket });
+      const req = http.request({ method: sent.method, path: sent.path, headers, createConnection: () => connection.socket });
       req.on('response', (res) => {
         res.resume();
         res.on('end', resolve);
@@ -165,14 +170,15 @@ export class Replayer {
   }
 
   private async ws(original: Flow, options: ReplayOptions): Promise<ReplayOutcome> {
-    const clientFrames = original.frames.filter((f) => f.direction === 'client' && (f.opcode === 1 || f.opcode === 2));
+    const clientFrames = framesSent(original).filter(isMessage);
     const outgoing = clientFrames.map((frame, i) => ({ frame, data: i === 0 && frame.opcode === 2 ? this.wsAuth(original, frame, options) : frame.body }));
-    const recordedServer = original.frames.filter((f) => f.direction === 'server' && (f.opcode === 1 || f.opcode === 2));
+    const recordedServer = framesGot(original).filter(isMessage);
+    const upgrade = requestSent(original);
     const timing = options.timing ?? 'recorded';
     const connection = await this.target.connect(original.id);
-    const protocols = headerValue(original.request.headers, 'sec-websocket-protocol')?.split(',').map((p) => p.trim()).filter(Boolean);
-    const socket = new WebSocket(`ws://${connection.host}${original.request.path}`, protocols ?? [], {
-      headers: Object.fromEntries(resentHeaderPairs(original.request.headers, NOT_RESENT_WS)),
+    const protocols = headerValue(upgrade.headers, 'sec-websocket-protocol')?.split(',').map((p) => p.trim()).filter(Boolean);
+    const socket = new WebSocket(`ws://${connection.host}${upgrade.path}`, protocols ?? [], {
+      headers: Object.fromEntries(resentHeaderPairs(upgrade.headers, NOT_RESENT_WS)),
       createConnection: (() => connection.socket) as never,
       perMessageDeflate: false,
     });
@@ -231,7 +237,7 @@ export class Replayer {
     if (!replay || (outcome.error && flow.response === null)) return outcome;
     pushStatusChange(outcome, original, replay);
     const side = (exchange: Flow) => ({
-      server_frames: exchange.frames.filter((f) => f.direction === 'server' && (f.opcode === 1 || f.opcode === 2)).map((f) => this.frameValue(f)),
+      server_frames: framesGot(exchange).filter(isMessage).map((f) => this.frameValue(f)),
       close: { code: exchange.close?.code ?? null },
     });
     outcome.diff.push(...diffJson(side(original), side(replay), options.ignore));
@@ -258,9 +264,14 @@ export class Replayer {
   }
 }
 
+/** Text and binary frames: what a side sends, as against pings and pongs. */
+function isMessage(frame: FlowFrame): boolean {
+  return frame.opcode === 1 || frame.opcode === 2;
+}
+
 /** How long the recorded connection stayed open after its last client frame. */
 function recordedRemainder(original: Flow, lastClientFrame: FlowFrame): number {
-  const lastServer = [...original.frames].reverse().find((f) => f.direction === 'server');
+  const lastServer = framesGot(original).at(-1);
   const end = original.close ? original.close.at : lastServer ? lastServer.at : lastClientFrame.at;
   return Math.max(0, end - lastClientFrame.at);
 }
