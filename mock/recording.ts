@@ -3,6 +3,9 @@
 // for explaining a miss, the WebSocket sessions with each server frame tied to what made it,
 // and the answers of other paths by method and path. Read through the Store and decoded
 // with the one codec, so a key means the same for the recording and for live requests.
+// Where rules changed traffic in flight, requests are matched as the client sent them and
+// answered as the client got them (model/client-view.ts): the mock stands in for the
+// server and the rules together.
 
 import type { HeaderList, JsonObject } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
@@ -13,6 +16,7 @@ import { mendAnswer, mendClose } from './mend.ts';
 import { AnswerQueue } from './queue.ts';
 import { operationLabel } from '../model/format.ts';
 import type { Flow } from '../model/flow.ts';
+import { framesGot, framesSent, requestSent } from '../model/client-view.ts';
 
 export interface RecordedAnswer {
   /** The recorded exchange's id. */
@@ -93,13 +97,14 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
   let execExchanges = 0;
 
   for (const exchange of store.flows({ filter: options.filter, order: 'oldest' })) {
+    const request = requestSent(exchange);
     const response = exchange.response;
     if (exchange.kind === 'ws') {
       if (response?.status === 101) sessionFlows.push(exchange);
       else skipped++;
       continue;
     }
-    if (response === null || response.truncated || exchange.request.truncated || exchange.state !== 'complete') {
+    if (response === null || response.truncated || request.truncated || exchange.state !== 'complete') {
       skipped++;
       continue;
     }
@@ -107,11 +112,11 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
     if (valid.changes.length > 0) mended.push({ id: exchange.id, changes: valid.changes });
     const answer: RecordedAnswer = { id: exchange.id, ...valid.value, body: response.body };
     if (exchange.kind === 'http') {
-      push(httpAnswers, `${exchange.request.method} ${exchange.request.path}`, answer);
+      push(httpAnswers, `${request.method} ${request.path}`, answer);
       continue;
     }
     execExchanges++;
-    const decoded = codec.decode('ClientRequest', exchange.request.body);
+    const decoded = codec.decode('ClientRequest', request.body);
     const content = normalizeRequest(decoded.json, options.ignore);
     const operation = operationLabel(decoded.summary) ?? '';
     const recorded: RecordedExec = { id: exchange.id, operation, content, answer };
@@ -143,7 +148,7 @@ export function loadRecording(store: Store, codec: Codec, options: { filter?: st
 }
 
 function loadSession(codec: Codec, flow: Flow, calls: Map<string, RecordedCall[]>, mended: Recording['mended']): RecordedSession | null {
-  const auth = flow.frames.find((f) => f.direction === 'client' && f.opcode === 2);
+  const auth = framesSent(flow).find((f) => f.opcode === 2);
   if (!auth) return null;
   const decodedAuth = codec.decode('WsAuth', auth.body);
   const token = typeof decodedAuth.json.token === 'string' ? decodedAuth.json.token : null;
@@ -153,8 +158,8 @@ function loadSession(codec: Codec, flow: Flow, calls: Map<string, RecordedCall[]
   const caller = callerKey(sub, token);
   const made = caller === null ? [] : (calls.get(caller) ?? []);
   const frames: RecordedFrame[] = [];
-  for (const frame of flow.frames) {
-    if (frame.direction !== 'server' || (frame.opcode !== 1 && frame.opcode !== 2) || frame.truncated) continue;
+  for (const frame of framesGot(flow)) {
+    if ((frame.opcode !== 1 && frame.opcode !== 2) || frame.truncated) continue;
     const at = Math.floor(frame.at);
     frames.push({ opcode: frame.opcode, body: frame.body, at, after: latestStartedBefore(made, authAt, at) });
   }
