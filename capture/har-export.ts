@@ -3,7 +3,7 @@
 // summary, and WebSockets are written as Chrome and HTTP Toolkit write them. Where rules
 // changed traffic in flight, the entry's request and response are what went on, and the
 // versions they replaced go in `_original` beside them (frames: `_original`, with `_rule`
-// and `_mark`), so other tools show what crossed and an import gets both back.
+// and `_mark`): other tools read the first as any HAR, and an import gets both back.
 
 import type { Flow, FlowFrame, FlowRequest, FlowResponse } from '../model/flow.ts';
 import type { DecodeResult, HeaderList } from '../model/types.ts';
