@@ -1,5 +1,6 @@
 // The HAR 1.2 shapes this tool writes and reads, with the custom fields browsers and
-// HTTP Toolkit add for WebSockets and those this tool adds for lossless bodies.
+// HTTP Toolkit add for WebSockets and those this tool adds for lossless bodies and for
+// what rules changed in flight.
 
 import type { ExchangeState, JsonValue } from '../model/types.ts';
 
