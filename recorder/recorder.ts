@@ -120,7 +120,7 @@ export class Recorder implements TapListener {
       const ws = new WsFacts(this.codec);
       if (record.response?.status === 101) ws.upgrade(record.request.headers, record.response.headers);
       for (const frame of frames) {
-        ws.frame(frame);
+        if (frame.mark !== 'dropped') ws.frame(frame);
         countFrame(entry.frames, frame);
       }
       applyFacts(record, ws.facts);

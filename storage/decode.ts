@@ -82,7 +82,8 @@ export class FlowDecoder {
     if (flow.kind !== 'ws') return { facts: noFacts(), texts, frameTexts: flow.frames.map((f) => this.frameText(f)) };
     const ws = new WsFacts(this.codec);
     if (flow.response?.status === 101) ws.upgrade(flow.request.headers, flow.response.headers);
-    const frameTexts = flow.frames.map((f) => ({ seq: f.seq, direction: f.direction, text: decodedSearchText(ws.frame(f).decoded) }));
+    // A frame a rule dropped never reached the other side: the conversation's checks go on without it, as the recorder's did.
+    const frameTexts = flow.frames.map((f) => ({ seq: f.seq, direction: f.direction, text: decodedSearchText(f.mark === 'dropped' ? ws.decode(f) : ws.frame(f).decoded) }));
     if (flow.close) ws.close({ by: flow.close.by, at: flow.close.at });
     return { facts: ws.facts, texts, frameTexts };
   }
