@@ -77,7 +77,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       log,
       replay,
       export: { codec, toolVersion },
-      // TODO(ui-rules): rules: options.rules,
+      rules: options.rules,
     });
   } catch (err) {
     recorder.stop();

@@ -1,6 +1,8 @@
 // Types shared by the Node side (codec, recorder, storage, REST) and the browser app.
 // Nothing here may import a Node module: esbuild bundles this file for the browser.
 
+import type { RuleView } from './rules.ts';
+
 /** The four top-level ca2 messages the codec decodes. */
 export type MessageType = 'ClientRequest' | 'ServerResponse' | 'WsAuth' | 'WsEvent';
 
@@ -245,6 +247,8 @@ export interface LiveBatch {
 /** Live events sent over socket.io from the inspector server. */
 export interface LiveEvents {
   batch: (batch: LiveBatch) => void;
+  /** The loaded rules (GET /api/rules), sent again whenever one is switched, hit or reloaded. */
+  rules: (rules: RuleView[]) => void;
 }
 
 /** `GET /api/stats`: what the store holds and what waits. */

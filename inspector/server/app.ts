@@ -15,6 +15,9 @@ import { limitConnections, MAX_CONNECTIONS, serverTimeouts } from './limits.ts';
 import { exportRouter } from './export-routes.ts';
 import { apiRouter } from './routes.ts';
 import { replayRouter } from './replay-routes.ts';
+import { rulesRouter } from './rules-routes.ts';
+import { RulesStream } from './rules-live.ts';
+import type { RuleControl } from '../../model/rules.ts';
 import type { ReplayService } from '../../replay/service.ts';
 import { listen } from '../../proxy/listen.ts';
 import { uiDistDir } from '../build.ts';
@@ -34,6 +37,8 @@ export interface InspectorServerOptions {
   export?: { codec: Codec; toolVersion: string };
   /** Serving a file with no proxy (`open`): GET /api/about says so, and the browser offers no Resend or live state. */
   readOnly?: { file: string };
+  /** The proxy's running rules (proxy --rules): GET and PATCH /api/rules, and the live `rules` event. Without it the list is empty. */
+  rules?: RuleControl;
   /** Connections open at once, past which new ones are refused (default MAX_CONNECTIONS; see limits.ts). */
   maxConnections?: number;
 }
@@ -64,6 +69,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     });
   }
   if (options.replay) app.use('/api', replayRouter(options.replay));
+  app.use('/api', rulesRouter(options.rules));
   if (options.export) app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion));
   app.use('/api', apiRouter(store, options.readOnly));
   if (existsSync(uiDistDir)) {
@@ -92,12 +98,14 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   port = typeof address === 'object' && address ? address.port : options.port;
 
   const live = new LiveStream(io);
+  const rules = options.rules && new RulesStream(io, options.rules);
   return {
     address: { host: options.host, port },
     live,
     close: () =>
       new Promise<void>((resolve) => {
         live.stop();
+        rules?.stop();
         io.close();
         server.close(() => resolve());
         server.closeAllConnections();
