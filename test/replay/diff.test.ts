@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { JsonValue } from '../../model/types.ts';
-import { diffJson, isJwtValue } from '../../replay/diff.ts';
+import { diffAll, diffJson, isJwtValue } from '../../replay/diff.ts';
 
 const jwt = (claims: object) => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
 
@@ -51,5 +51,18 @@ describe('response differences', () => {
 
   test('numbered keys of unknown fields have paths like the tree shows them', () => {
     assert.deepEqual(diffJson({ auth: { 1: { 3: 'a' } } }, { auth: { 1: { 3: 'b' } } }), [{ path: 'auth.1.3', change: 'changed', before: 'a', after: 'b' }]);
+  });
+});
+
+describe('what a rule changed', () => {
+  test('every field counts, the trx and a token in place of another included', () => {
+    const old = jwt({ sub: 'u1', exp: 1 });
+    const revoked = jwt({ sub: 'u1', exp: 0 });
+    assert.deepEqual(diffAll({ trx: 'AAAA', token: old, users: { me: {} } }, { trx: 'BBBB', token: revoked, users: { me: {} }, errors: ['SE_RATE_LIMIT_EXCEEDED_ERROR'] }), [
+      { path: 'trx', change: 'changed', before: 'AAAA', after: 'BBBB' },
+      { path: 'token', change: 'changed', before: old, after: revoked },
+      { path: 'errors', change: 'added', before: null, after: ['SE_RATE_LIMIT_EXCEEDED_ERROR'] },
+    ]);
+    assert.deepEqual(diffAll({ billing: { balances: [{ amount_minor: '1' }] } }, {}), [{ path: 'billing', change: 'removed', before: { balances: [{ amount_minor: '1' }] }, after: null }]);
   });
 });
