@@ -11,6 +11,7 @@ import { DetailPane } from './DetailPane.tsx';
 import { ExportDialog } from './ExportDialog.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { ReplayEditor } from './ReplayEditor.tsx';
+import { RulesPanel } from './RulesPanel.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
 import { Toast } from './Toast.tsx';
 import { TokenTimeline } from './TokenTimeline.tsx';
@@ -26,6 +27,7 @@ import { useLiveStream } from './use-live-stream.ts';
 import { useLiveTail } from './use-live-tail.ts';
 import { usePages } from './use-pages.ts';
 import { useResend } from './use-resend.ts';
+import { useRules } from './use-rules.ts';
 import { useSelection } from './use-selection.ts';
 import { useStoring } from './use-storing.ts';
 import { useTheme } from './use-theme.ts';
@@ -55,6 +57,8 @@ export function App({ api, firstPage }: AppProps) {
   const resend = useResend({ api, fail, withProxy: about.withProxy, openId: selection.openId, detail: detail.state, open });
   const [showHelp, setShowHelp] = useState(false);
   const [showExport, setShowExport] = useState(false);
+  const rules = useRules(api, stream, about.withProxy, fail);
+  const [showRules, setShowRules] = useState(false);
   const { timeline } = selection;
   useUrlWriter({ filter: filter.applied, open: selection.openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null });
 
@@ -66,6 +70,7 @@ export function App({ api, firstPage }: AppProps) {
       if (resend.editing) resend.setEditing(false);
       else if (showHelp) setShowHelp(false);
       else if (showExport) setShowExport(false);
+      else if (showRules) setShowRules(false);
       else selection.back();
     },
     filter: filter.focus,
@@ -110,7 +115,7 @@ export function App({ api, firstPage }: AppProps) {
 
   return (
     <div class="app">
-      <TopBar status={stream.status} readOnlyFile={about.readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} />
+      <TopBar status={stream.status} readOnlyFile={about.readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} rules={about.withProxy ? (rules.list ?? []) : null} onRules={() => setShowRules(true)} />
       {fatal.message ? (
         <div class="banner error fatal" role="alert">
           {fatal.message}
@@ -157,6 +162,7 @@ export function App({ api, firstPage }: AppProps) {
       </main>
       {showHelp ? <Shortcuts canResend={about.withProxy} onClose={() => setShowHelp(false)} /> : null}
       {resend.editing && detail.state?.detail ? <ReplayEditor detail={detail.state.detail} onSend={resend.send} onClose={() => resend.setEditing(false)} /> : null}
+      {showRules ? <RulesPanel rules={rules} onClose={() => setShowRules(false)} /> : null}
       {showExport ? <ExportDialog api={api} filter={filter.applied} selectedId={selection.selectedId} onClose={() => setShowExport(false)} /> : null}
       <Toast />
     </div>

@@ -5,10 +5,13 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ExchangeDetail, ExchangeSummary, ReplayAnswer } from '../../../model/types.ts';
 import type { TimelineScope } from '../model/token-timeline.ts';
 import { formatClock, formatDuration } from '../model/format.ts';
-import { diffMarks, diffValue } from '../model/replay.ts';
+import { diffMarks } from '../model/replay.ts';
+import { exchangeChanges } from '../model/rule-changes.ts';
+import { DiffList } from './DiffList.tsx';
 import { FrameTimeline } from './FrameTimeline.tsx';
 import { HeadersTable } from './HeadersTable.tsx';
 import { MessageView } from './MessageView.tsx';
+import { RuleChangesCard, VersionedMessage } from './RuleChanges.tsx';
 import { ProblemsCard, TimingCard, TokenCard } from './Facts.tsx';
 import { StatusBadge, ErrorChips, exchangeLabel } from './badges.tsx';
 
@@ -75,6 +78,8 @@ export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTi
   const tabs = detail ? tabsFor(detail, comparison ? original : null) : [];
   const active: Tab | undefined = tabs.find((t) => t.id === tab)?.id ?? tabs[0]?.id;
   const marks = useMemo(() => (comparison ? diffMarks(comparison.diff) : undefined), [comparison]);
+  const changes = useMemo(() => (detail ? exchangeChanges(detail) : []), [detail]);
+  const changeOf = (what: 'request' | 'response') => changes.find((c) => c.what === what) ?? null;
   const replayable = head?.kind === 'exec' || head?.kind === 'ws';
 
   return (
@@ -137,17 +142,10 @@ export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTi
                 ? `Same answer as #${comparison.replayOf}`
                 : `${comparison.diff.length} difference(s) from #${comparison.replayOf}`}
           </h3>
-          {comparison.diff.length > 0 ? (
-            <ul>
-              {comparison.diff.map((d) => (
-                <li key={d.path} class={`diff-${d.change}`}>
-                  <code>{d.path}</code> {d.change}: {diffValue(d.before, d.change !== 'added')} → {diffValue(d.after, d.change !== 'removed')}
-                </li>
-              ))}
-            </ul>
-          ) : null}
+          <DiffList diff={comparison.diff} />
         </section>
       ) : null}
+      {detail && detail.rules.length > 0 ? <RuleChangesCard rules={detail.rules} changes={changes} ws={detail.kind === 'ws'} /> : null}
       {state.error ? <div class="banner error">{state.error}</div> : null}
       {!detail && !state.error ? <div class="detail-loading">Loading exchange {state.id}…</div> : null}
       {detail ? (
@@ -183,12 +181,11 @@ export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTi
             ) : null}
             {active === 'response' ? (
               detail.response ? (
-                <MessageView
+                <VersionedMessage
                   key={`${detail.id}-response`}
+                  change={changeOf('response')}
+                  current={detail.response}
                   label="Response"
-                  body={detail.response.body}
-                  decoded={detail.response.decoded}
-                  truncated={detail.response.truncated}
                   wireSize={detail.responseSize}
                   marks={marks}
                 />
@@ -197,14 +194,7 @@ export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTi
               )
             ) : null}
             {active === 'request' ? (
-              <MessageView
-                key={`${detail.id}-request`}
-                label="Request"
-                body={detail.request.body}
-                decoded={detail.request.decoded}
-                truncated={detail.request.truncated}
-                wireSize={detail.requestSize}
-              />
+              <VersionedMessage key={`${detail.id}-request`} change={changeOf('request')} current={detail.request} label="Request" wireSize={detail.requestSize} />
             ) : null}
             {active === 'frames' ? <FrameTimeline detail={detail} selectedSeq={frameSeq} onSelect={onFrameSeq} /> : null}
             {active === 'headers' ? (

@@ -7,7 +7,8 @@ import type { ExchangeDetail } from '../../../model/types.ts';
 import { formatDuration, formatOffset } from '../model/format.ts';
 import { formatSize } from '../../../model/format.ts';
 import { closeSummary, frameSummary, gapMs, notableGapMs, opcodeName } from '../model/frames.ts';
-import { MessageView } from './MessageView.tsx';
+import { frameChange } from '../model/rule-changes.ts';
+import { FrameRuleTag, VersionedMessage } from './RuleChanges.tsx';
 
 interface FrameTimelineProps {
   detail: ExchangeDetail;
@@ -39,7 +40,7 @@ export function FrameTimeline({ detail, selectedSeq, onSelect }: FrameTimelinePr
           return (
             <li
               key={frame.seq}
-              class={`frame-item ${frame.direction}${selectedSeq === frame.seq ? ' selected' : ''}${errors.length ? ' has-errors' : ''}`}
+              class={`frame-item ${frame.direction}${selectedSeq === frame.seq ? ' selected' : ''}${errors.length ? ' has-errors' : ''}${frame.mark ? ` ${frame.mark}` : ''}`}
               data-seq={frame.seq}
               onClick={() => onSelect(selectedSeq === frame.seq ? null : frame.seq)}
             >
@@ -49,7 +50,10 @@ export function FrameTimeline({ detail, selectedSeq, onSelect }: FrameTimelinePr
               <span class="frame-dir" title={frame.direction === 'client' ? 'client → server' : 'server → client'}>
                 {frame.direction === 'client' ? '→' : '←'}
               </span>
-              <span class="frame-text">{frameSummary(frame)}</span>
+              <span class="frame-text">
+                <FrameRuleTag frame={frame} />
+                {frameSummary(frame)}
+              </span>
               <span class={`frame-gap${gap >= notableGapMs ? ' notable' : ''}`} title="since the previous frame">
                 {i === 0 ? '' : `Δ ${formatDuration(gap)}`}
               </span>
@@ -80,12 +84,11 @@ export function FrameTimeline({ detail, selectedSeq, onSelect }: FrameTimelinePr
         ) : null}
       </ol>
       {selected ? (
-        <MessageView
+        <VersionedMessage
           key={selected.seq}
+          change={frameChange(selected)}
+          current={selected}
           label={`Frame ${selected.seq} (${selected.direction === 'client' ? 'client → server' : 'server → client'})`}
-          body={selected.body}
-          decoded={selected.decoded}
-          truncated={selected.truncated}
           wireSize={selected.size}
         />
       ) : (

@@ -1,6 +1,8 @@
 // The bar above everything: the product name, the live stream's state (or the file
-// `open` serves), the theme toggle and the shortcut help.
+// `open` serves), the Rules panel's button, export, the theme toggle and the shortcut help.
 
+import type { RuleView } from '../../../model/rules.ts';
+import { rulesCount } from '../model/rules-panel.ts';
 import type { LiveStatus } from '../services/live.ts';
 import type { Theme } from './use-theme.ts';
 
@@ -19,9 +21,12 @@ interface TopBarProps {
   onToggleTheme: () => void;
   onHelp: () => void;
   onExport: () => void;
+  /** The running proxy's rules, behind a button; null where no proxy runs (a file `open` serves): no button. */
+  rules: RuleView[] | null;
+  onRules: () => void;
 }
 
-export function TopBar({ status, readOnlyFile, theme, onToggleTheme, onHelp, onExport }: TopBarProps) {
+export function TopBar({ status, readOnlyFile, theme, onToggleTheme, onHelp, onExport, rules, onRules }: TopBarProps) {
   return (
     <header class="top-bar">
       <span class="brand">
@@ -39,6 +44,12 @@ export function TopBar({ status, readOnlyFile, theme, onToggleTheme, onHelp, onE
         </span>
       )}
       <span class="spacer" />
+      {rules !== null ? (
+        <button class="button rules-button" onClick={onRules} title="The rules that change traffic in flight (proxy --rules FILE), with their hits and switches">
+          Rules
+          {rules.length > 0 ? <span class="rules-count">{rulesCount(rules)}</span> : null}
+        </button>
+      ) : null}
       <button class="button" onClick={onExport} title="Export the current filter or the selected exchange, tokens redacted">
         Export
       </button>

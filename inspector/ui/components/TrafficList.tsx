@@ -9,7 +9,9 @@ import { formatClock, formatDuration } from '../model/format.ts';
 import { countOf, formatSize } from '../../../model/format.ts';
 import { frameSummary, gapMs, notableGapMs, opcodeName } from '../model/frames.ts';
 import { atLiveEdge, nearEnd, scrollToReveal, visibleRange } from '../model/virtual-list.ts';
+import { changedByText } from '../model/rule-changes.ts';
 import { ErrorChips, StatusBadge, exchangeLabel } from './badges.tsx';
+import { FrameRuleTag } from './RuleChanges.tsx';
 import { cssPixels, useViewport } from './use-viewport.ts';
 
 interface TrafficListProps {
@@ -109,7 +111,7 @@ export function TrafficList(props: TrafficListProps) {
               ) : item.type === 'frame' ? (
                 <div
                   key={`f${item.exchangeId}-${item.frame.seq}`}
-                  class={`row-grid frame-row ${item.frame.direction}${item.exchangeId === props.selectedId && item.frame.seq === props.selectedSeq ? ' selected' : ''}`}
+                  class={`row-grid frame-row ${item.frame.direction}${item.frame.mark ? ` ${item.frame.mark}` : ''}${item.exchangeId === props.selectedId && item.frame.seq === props.selectedSeq ? ' selected' : ''}`}
                   role="row"
                   aria-selected={item.exchangeId === props.selectedId && item.frame.seq === props.selectedSeq}
                   data-frame={item.frame.seq}
@@ -120,7 +122,10 @@ export function TrafficList(props: TrafficListProps) {
                   <span class="frame-dir" title={item.frame.direction === 'client' ? 'client → server' : 'server → client'}>
                     {item.frame.direction === 'client' ? '→' : '←'}
                   </span>
-                  <span class="frame-text">{frameSummary(item.frame)}</span>
+                  <span class="frame-text">
+                    <FrameRuleTag frame={item.frame} />
+                    {frameSummary(item.frame)}
+                  </span>
                   <span class="col-trx" />
                   <span class="muted">{opcodeName(item.frame.opcode)}</span>
                   <span>
@@ -214,6 +219,11 @@ function ExchangeRow({ row, odd, selected, open, expanded, onSelect, onOpen, onT
         {row.problems.length ? (
           <span class="problem-mark" title={row.problems.join('\n')}>
             ⚠ {row.problems.length}
+          </span>
+        ) : null}
+        {row.rules.length ? (
+          <span class="rule-mark" title={changedByText(row.rules)}>
+            rule
           </span>
         ) : null}
       </span>

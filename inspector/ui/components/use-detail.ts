@@ -30,7 +30,8 @@ export interface DetailOptions {
 export function useDetail({ api, stream, fail, rows, openId }: DetailOptions): OpenDetail {
   const [state, setState] = useState<DetailState | null>(null);
   const summary = openId === null ? undefined : rows.get(openId);
-  const summaryKey = summary ? `${summary.state}/${summary.status}/${summary.durationMs}` : '';
+  // A rule that first changes a frame of an open WebSocket changes the detail's rules and frames' originals too.
+  const summaryKey = summary ? `${summary.state}/${summary.status}/${summary.durationMs}/${summary.rules.length}` : '';
 
   useEffect(() => {
     if (openId === null) {

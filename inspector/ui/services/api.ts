@@ -1,6 +1,7 @@
 // The inspector's REST API as the app uses it. The UI token travels in its cookie;
 // failures become ApiError with a sentence fit to show as is.
 
+import type { RuleView } from '../../../model/rules.ts';
 import type { ExchangeDetail, ExchangePage, ExportPreview, ExportSelection, InspectorAbout, ReplayAnswer, ReplayRequest, StoreStats } from '../../../model/types.ts';
 
 export const missingTokenMessage =
@@ -56,7 +57,17 @@ export class Api {
 
   /** Resends an exchange; the answer comes once the replay has its answer (a WebSocket, once it closed). */
   replay(id: number, request: ReplayRequest): Promise<ReplayAnswer> {
-    return this.call<ReplayAnswer>(`/api/exchanges/${id}/replay`, undefined, request);
+    return this.call<ReplayAnswer>(`/api/exchanges/${id}/replay`, undefined, { method: 'POST', body: request });
+  }
+
+  /** The proxy's running rules (proxy --rules); empty when it runs none. */
+  rules(signal?: AbortSignal): Promise<RuleView[]> {
+    return this.call<RuleView[]>('/api/rules', signal);
+  }
+
+  /** Switches a rule on or off in the running set (the file is left as it is). */
+  setRuleEnabled(name: string, enabled: boolean): Promise<RuleView> {
+    return this.call<RuleView>(`/api/rules/${encodeURIComponent(name)}`, undefined, { method: 'PATCH', body: { enabled } });
   }
 
   exportPreview(selection: ExportSelection, signal?: AbortSignal): Promise<ExportPreview> {
@@ -68,12 +79,13 @@ export class Api {
     return `/api/export?${exportParams(selection)}&format=${format}`;
   }
 
-  private async call<T>(path: string, signal?: AbortSignal, postBody?: unknown): Promise<T> {
+  /** `send`: a request that changes something, with its JSON body; without it, a GET. */
+  private async call<T>(path: string, signal?: AbortSignal, send?: { method: 'POST' | 'PATCH'; body: unknown }): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
-    if (postBody !== undefined) headers['Content-Type'] = 'application/json';
+    if (send) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(path, postBody === undefined ? { headers, signal } : { method: 'POST', headers, signal, body: JSON.stringify(postBody) });
+      response = await fetch(path, send ? { method: send.method, headers, signal, body: JSON.stringify(send.body) } : { headers, signal });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiError('The inspector server did not answer: is the proxy still running?', 0);

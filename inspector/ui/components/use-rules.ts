@@ -1,0 +1,46 @@
+// The proxy's running rules for the Rules panel and its button: asked for when the live
+// stream connects (changes may have been missed before), then kept current by the
+// server's `rules` events (a switch, a hit, a reload) and by the answer to a switch.
+
+import { useEffect, useState } from 'preact/hooks';
+import type { RuleView } from '../../../model/rules.ts';
+import { withRule } from '../model/rules-panel.ts';
+import type { Api } from '../services/api.ts';
+import { useLiveEvent, type LiveStream } from './use-live-stream.ts';
+
+export interface Rules {
+  /** null until the server has answered. */
+  list: RuleView[] | null;
+  /** Why the list could not be had, or a switch was refused, as a sentence. */
+  error: string | null;
+  setEnabled: (name: string, enabled: boolean) => void;
+}
+
+/** `withProxy`: only a running proxy has rules; a file served by `open` has none to ask for. */
+export function useRules(api: Api, stream: LiveStream, withProxy: boolean, fail: (err: unknown) => void): Rules {
+  const [list, setList] = useState<RuleView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const refused = (err: unknown) => {
+    setError((err as Error).message);
+    fail(err);
+  };
+  const [connects, setConnects] = useState(0);
+  useLiveEvent(stream, 'connected', () => setConnects((n) => n + 1));
+  useEffect(() => {
+    if (!withProxy) return;
+    const abort = new AbortController();
+    api.rules(abort.signal).then(setList, (err: Error) => {
+      if (err.name !== 'AbortError') refused(err);
+    });
+    return () => abort.abort();
+  }, [withProxy, connects]);
+  useLiveEvent(stream, 'rules', setList);
+  return {
+    list,
+    error,
+    setEnabled: (name, enabled) => {
+      setError(null);
+      api.setRuleEnabled(name, enabled).then((view) => setList((current) => current && withRule(current, view)), refused);
+    },
+  };
+}
