@@ -1,6 +1,6 @@
 // GET /api/rules, PATCH /api/rules/:name and the live `rules` event on a real inspector
-// listener. The running rules are the contract's other side (intercept/ implements it in
-// the proxy): here a small in-memory set that keeps the contract, switches and hit counts.
+// listener, over an in-memory running set (the contract's other side; intercept/ keeps
+// the real one in the proxy).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,36 +9,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
-import type { RuleControl, RuleView } from '../../../model/rules.ts';
+import type { RuleView } from '../../../model/rules.ts';
 import type { LiveEvents } from '../../../model/types.ts';
 import { Store } from '../../../storage/store.ts';
 import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
-
-/** A running set as the proxy keeps one: the views in file order, listeners told of every change. */
-class RunningRules implements RuleControl {
-  private readonly listeners: (() => void)[] = [];
-  constructor(private readonly views: RuleView[]) {}
-  list(): RuleView[] {
-    return this.views.map((view) => ({ ...view }));
-  }
-  setEnabled(name: string, enabled: boolean): RuleView | null {
-    const view = this.views.find((v) => v.name === name);
-    if (!view) return null;
-    view.enabled = enabled;
-    this.changed();
-    return { ...view };
-  }
-  onChange(listener: () => void): void {
-    this.listeners.push(listener);
-  }
-  hit(name: string): void {
-    this.views.find((v) => v.name === name)!.hits += 1;
-    this.changed();
-  }
-  private changed(): void {
-    for (const listener of this.listeners) listener();
-  }
-}
+import { RunningRules } from '../running-rules.ts';
 
 const loaded = (): RuleView[] => [
   { name: 'billing is rate limited', at: 'response', match: 'service:billing', enabled: true, hits: 0 },
