@@ -57,7 +57,7 @@ export function App({ api, firstPage }: AppProps) {
   const resend = useResend({ api, fail, withProxy: about.withProxy, openId: selection.openId, detail: detail.state, open });
   const [showHelp, setShowHelp] = useState(false);
   const [showExport, setShowExport] = useState(false);
-  const rules = useRules(api, stream, about.withProxy, fail);
+  const rules = useRules(api, stream, fail);
   const [showRules, setShowRules] = useState(false);
   const { timeline } = selection;
   useUrlWriter({ filter: filter.applied, open: selection.openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null });

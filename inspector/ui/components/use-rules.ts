@@ -16,8 +16,7 @@ export interface Rules {
   setEnabled: (name: string, enabled: boolean) => void;
 }
 
-/** `withProxy`: only a running proxy has rules; a file served by `open` has none to ask for. */
-export function useRules(api: Api, stream: LiveStream, withProxy: boolean, fail: (err: unknown) => void): Rules {
+export function useRules(api: Api, stream: LiveStream, fail: (err: unknown) => void): Rules {
   const [list, setList] = useState<RuleView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const refused = (err: unknown) => {
@@ -27,13 +26,13 @@ export function useRules(api: Api, stream: LiveStream, withProxy: boolean, fail:
   const [connects, setConnects] = useState(0);
   useLiveEvent(stream, 'connected', () => setConnects((n) => n + 1));
   useEffect(() => {
-    if (!withProxy) return;
+    if (connects === 0) return;
     const abort = new AbortController();
     api.rules(abort.signal).then(setList, (err: Error) => {
       if (err.name !== 'AbortError') refused(err);
     });
     return () => abort.abort();
-  }, [withProxy, connects]);
+  }, [connects]);
   useLiveEvent(stream, 'rules', setList);
   return {
     list,
