@@ -518,6 +518,14 @@ describe('filter editing', () => {
     assert.deepEqual(own.values('token', 'USR'), ['usr_9']);
     assert.deepEqual(own.values('status'), ['401']);
   });
+
+  it('offers the names of the rules that changed rows, quoted when they hold spaces', () => {
+    const own = new SeenValues();
+    own.addSummary(summary(1, { rules: ['billing is rate limited', 'slow'] }));
+    assert.deepEqual(own.values('rule').sort(), ['billing is rate limited', 'slow']);
+    const ruleKey = filterKeyHelp.find((k) => k.key === 'rule')!;
+    assert.deepEqual(suggest('rule:bi', 7, [ruleKey], (key, prefix) => own.values(key, prefix)).map((s) => s.insert), ['rule:"billing is rate limited"']);
+  });
 });
 
 describe('URL state', () => {

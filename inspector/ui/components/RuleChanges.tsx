@@ -26,7 +26,7 @@ export function RuleChangesCard({ rules, changes, ws }: { rules: string[]; chang
         <p class="muted">
           {ws
             ? 'Its frames a rule dropped, injected or changed are marked in the timeline.'
-            : 'The request and the response went on as they were sent: the rule acted otherwise (a delay, an answer of its own, a failure).'}
+            : 'No version of the request or the response was replaced: the rule acted otherwise (a delay, an answer of its own, a failure).'}
         </p>
       ) : null}
     </section>

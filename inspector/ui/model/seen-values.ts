@@ -26,6 +26,7 @@ export class SeenValues {
     this.add('path', summary.path);
     if (summary.status !== null) this.add('status', String(summary.status));
     for (const error of summary.errors) this.add('error', error);
+    for (const rule of summary.rules) this.add('rule', rule);
     if (summary.token) this.add('token', summary.token.sub ?? summary.token.prefix);
   }
 
