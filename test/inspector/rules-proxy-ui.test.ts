@@ -94,6 +94,8 @@ describe('rules in the inspector, with the proxy running them', () => {
     assert.ok(answer.response.billing.balance, 'the server\'s own answer');
     const plain = await newestBilling(before);
     assert.deepEqual(plain.rules, []);
+    // The open row paused the live tail: g goes back to the live edge.
+    await page.keyboard.press('g');
     await page.waitForSelector(`[data-row="${plain.id}"]`);
     assert.equal(await page.locator(`[data-row="${plain.id}"] .rule-mark`).count(), 0);
     assert.deepEqual(pageErrors, []);
