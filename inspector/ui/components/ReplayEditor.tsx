@@ -14,8 +14,13 @@ interface ReplayEditorProps {
   onClose: () => void;
 }
 
+/** The request as the client sent it: what a resend sends unless edited, so an edit starts from it too, not from a rule's version. */
+function clientRequest(detail: ExchangeDetail) {
+  return detail.original?.request ?? detail.request;
+}
+
 function recordedToken(detail: ExchangeDetail): string {
-  const json = detail.kind === 'ws' ? detail.frames.find((f) => f.direction === 'client')?.decoded?.json : detail.request.decoded?.json;
+  const json = detail.kind === 'ws' ? detail.frames.find((f) => f.direction === 'client' && f.mark !== 'injected')?.decoded?.json : clientRequest(detail).decoded?.json;
   const token = (json as { token?: JsonValue } | undefined)?.token;
   return typeof token === 'string' ? token : '';
 }
@@ -24,8 +29,9 @@ export function ReplayEditor({ detail, onSend, onClose }: ReplayEditorProps) {
   const exec = detail.kind === 'exec';
   const initialToken = useMemo(() => recordedToken(detail), [detail]);
   const initialText = useMemo(() => {
-    if (!exec || !detail.request.decoded) return '';
-    const { token: _token, ...rest } = detail.request.decoded.json;
+    const request = clientRequest(detail);
+    if (!exec || !request.decoded) return '';
+    const { token: _token, ...rest } = request.decoded.json;
     return JSON.stringify(rest, null, 2);
   }, [detail]);
   const [text, setText] = useState(initialText);
