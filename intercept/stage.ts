@@ -9,7 +9,7 @@ import { deleteAt, setAt } from '../model/field-path.ts';
 import { matches, type MatchContext } from '../model/filter-match.ts';
 import type { ExchangeSummary, FrameDirection, HeaderList, JsonObject, JsonValue, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { sameJson } from '../proto/encoder.ts';
+import { sameJson } from '../proto/original-bytes.ts';
 import { execFactsOf, frameType, noFacts, requestType, responseType } from '../proto/exchange-facts.ts';
 import type { Decided, FrameVerdict, InterceptHead, InterceptStage, RequestVerdict, ResponseVerdict } from '../proxy/intercept.ts';
 import type { RulePoint } from '../model/rules.ts';

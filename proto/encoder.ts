@@ -5,20 +5,23 @@
 // recorded bytes are given, every field whose JSON is unchanged is copied from
 // them byte for byte, so what the user did not touch goes out exactly as it was
 // recorded; that is how fields the schema does not know (numbered keys) keep
-// their original bytes. An edited numbered key is written from its guess (see
-// Decoder.unknown), with the wire type it had in the recording where there is one.
+// their original bytes (proto/original-bytes.ts). An edited numbered key is written
+// from its guess (proto/unknown-fields.ts), with the wire type it had in the recording
+// where there is one.
 //
-// A value that does not fit its field is a problem naming the path and the reason;
-// all of them are collected and thrown together as one EncodeError.
+// A value that does not fit its field is a problem naming the path and the reason
+// (proto/value-checks.ts); all of them are collected and thrown together as one EncodeError.
 
 import type { JsonObject, JsonValue } from '../model/types.ts';
 import type { Decoder } from './decoder.ts';
+import { merged, recordsByNumber, unchanged, type Original } from './original-bytes.ts';
 import {
   BOOL, BYTES, DOUBLE, ENUM, FIXED32_KIND, FIXED64_KIND, FLOAT, GROUP, INT32, INT64, MESSAGE, SFIXED32, SFIXED64, SINT32, SINT64, STRING, UINT32, UINT64,
   UNKNOWN_MESSAGE,
 } from './plan.ts';
 import { UserError } from '../model/user-error.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
+import { DECIMAL, describe, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, isObject, UINT32_MAX, UINT64_MAX, ValueChecks } from './value-checks.ts';
 import { END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, VARINT, Wire } from './wire.ts';
 import { ProtoWriter } from './writer.ts';
 
@@ -34,40 +37,12 @@ export class EncodeError extends UserError {
   }
 }
 
-/** One record of the original bytes at one message level. */
-interface OriginalRecord {
-  number: number;
-  wireType: number;
-  /** The whole record, tag included. */
-  start: number;
-  end: number;
-  /** The payload of a length-delimited record (else start..end). */
-  valueStart: number;
-  valueEnd: number;
-}
-
-/** The recorded bytes of one message level, when there are any. */
-interface Original {
-  buf: Uint8Array;
-  start: number;
-  end: number;
-}
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-const UINT32_MAX = 2 ** 32 - 1;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const UINT64_MAX = 2n ** 64n - 1n;
-const BASE64 = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
-const DECIMAL = /^-?\d+$/;
-
 /** One encoder per codec. */
 export class Encoder {
   private problems: EncodeProblem[] = [];
   private readonly byName = new WeakMap<MessagePlan, Map<string, FieldPlan>>();
-  private readonly enumNumbers = new WeakMap<Map<number, string>, Map<string, number>>();
   private readonly wire = new Wire(new Uint8Array(0));
+  private readonly checks = new ValueChecks((path, reason) => this.problem(path, reason));
 
   constructor(
     private readonly plans: Plans,
@@ -96,76 +71,6 @@ export class Encoder {
     return map;
   }
 
-  /** The records of one level of the original bytes, or none when they do not parse. */
-  private records(original: Original | null): OriginalRecord[] {
-    if (original === null) return [];
-    const wire = this.wire;
-    wire.buf = original.buf;
-    const found: OriginalRecord[] = [];
-    let pos = original.start;
-    while (pos < original.end) {
-      const start = pos;
-      pos = wire.varint32(pos, original.end);
-      if (pos < 0) return [];
-      const number = wire.lo >>> 3;
-      const wireType = wire.lo & 7;
-      let valueStart = pos;
-      switch (wireType) {
-        case VARINT:
-          pos = wire.varint(pos, original.end);
-          break;
-        case FIXED64:
-          pos += 8;
-          break;
-        case FIXED32:
-          pos += 4;
-          break;
-        case LEN:
-          valueStart = wire.varint32(pos, original.end);
-          if (valueStart < 0 || wire.hi !== 0) return [];
-          pos = valueStart + wire.lo;
-          break;
-        case START_GROUP:
-          pos = this.skipGroup(number, pos, original.end);
-          break;
-        default:
-          return [];
-      }
-      if (pos < 0 || pos > original.end || number === 0) return [];
-      found.push({ number, wireType, start, end: pos, valueStart, valueEnd: pos });
-    }
-    return found;
-  }
-
-  private skipGroup(number: number, pos: number, end: number): number {
-    const wire = this.wire;
-    while (pos < end) {
-      pos = wire.varint32(pos, end);
-      if (pos < 0) return -1;
-      const inner = wire.lo >>> 3;
-      const wireType = wire.lo & 7;
-      if (wireType === END_GROUP) return inner === number ? pos : -1;
-      if (wireType === VARINT) pos = wire.varint(pos, end);
-      else if (wireType === FIXED64) pos += 8;
-      else if (wireType === FIXED32) pos += 4;
-      else if (wireType === LEN) {
-        const at = wire.varint32(pos, end);
-        pos = at < 0 ? -1 : at + wire.lo;
-      } else if (wireType === START_GROUP) pos = this.skipGroup(inner, pos, end);
-      else return -1;
-      if (pos < 0) return -1;
-    }
-    return -1;
-  }
-
-  /** What the decoder makes of the original records of one number, under `key`. */
-  private decodedOriginal(plan: MessagePlan, original: Original, records: OriginalRecord[], key: string): JsonValue | undefined {
-    const bytes = Buffer.concat(records.map((r) => original.buf.subarray(r.start, r.end)));
-    const walked = this.decoder.decode(plan, bytes, false);
-    if (walked.problems.length > 0) return undefined;
-    return walked.json[key];
-  }
-
   private message(plan: MessagePlan, value: JsonValue, path: string, original: Original | null): Uint8Array {
     let json: JsonObject;
     if (plan.wellKnown !== null) {
@@ -178,12 +83,7 @@ export class Encoder {
       this.problem(path, `expected an object, got ${describe(value)}`);
       return new Uint8Array(0);
     }
-    const byNumber = new Map<number, OriginalRecord[]>();
-    for (const record of this.records(original)) {
-      const list = byNumber.get(record.number);
-      if (list) list.push(record);
-      else byNumber.set(record.number, [record]);
-    }
+    const byNumber = recordsByNumber(this.wire, original);
     const names = this.fieldsByName(plan);
     // [number, is-unknown, key]: names before numbers for the same field number, as the decoder reads them.
     const entries: [number, number, string][] = [];
@@ -200,12 +100,9 @@ export class Encoder {
       if (value === null || value === undefined) continue;
       const records = byNumber.get(number) ?? [];
       const fieldPath = join(path, key);
-      if (original && records.length > 0) {
-        const before = this.decodedOriginal(plan, original, records, key);
-        if (before !== undefined && sameJson(before, value)) {
-          for (const r of records) out.bytes(original.buf.subarray(r.start, r.end));
-          continue;
-        }
+      if (original && records.length > 0 && unchanged(this.decoder, plan, original, records, key, value)) {
+        for (const r of records) out.bytes(original.buf.subarray(r.start, r.end));
+        continue;
       }
       const originals = original ? records.map((r) => ({ buf: original.buf, start: r.valueStart, end: r.valueEnd })) : [];
       if (unknown) this.unknownField(out, number, value, fieldPath, originals, records[0]?.wireType);
@@ -220,7 +117,7 @@ export class Encoder {
       for (const [key, entryValue] of Object.entries(value)) {
         const entry = new ProtoWriter();
         const entryPath = `${path}.${key}`;
-        this.single(entry, field.map.key, this.mapKey(field.map.key, key, entryPath), entryPath, null, true);
+        this.single(entry, field.map.key, this.checks.mapKey(field.map.key, key, entryPath), entryPath, null, true);
         this.single(entry, field.map.value, entryValue, entryPath, null, true);
         out.tag(field.number, LEN);
         const bytes = entry.finish();
@@ -274,7 +171,7 @@ export class Encoder {
       case INT32:
       case SINT32:
       case SFIXED32: {
-        const n = this.integer(value, path, INT32_MIN, INT32_MAX, 'a 32-bit integer');
+        const n = this.checks.integer(value, path, INT32_MIN, INT32_MAX, 'a 32-bit integer');
         if (n === null) return true;
         if (field.kind === SINT32) out.varint(((n << 1) ^ (n >> 31)) >>> 0);
         else if (field.kind === SFIXED32) out.fixed32(n >>> 0);
@@ -283,7 +180,7 @@ export class Encoder {
       }
       case UINT32:
       case FIXED32_KIND: {
-        const n = this.integer(value, path, 0, UINT32_MAX, 'an unsigned 32-bit integer');
+        const n = this.checks.integer(value, path, 0, UINT32_MAX, 'an unsigned 32-bit integer');
         if (n === null) return true;
         if (field.kind === FIXED32_KIND) out.fixed32(n);
         else out.varint(n);
@@ -292,7 +189,7 @@ export class Encoder {
       case INT64:
       case SINT64:
       case SFIXED64: {
-        const n = this.bigInteger(value, path, INT64_MIN, INT64_MAX, 'a 64-bit integer');
+        const n = this.checks.bigInteger(value, path, INT64_MIN, INT64_MAX, 'a 64-bit integer');
         if (n === null) return true;
         if (field.kind === SINT64) out.varint(BigInt.asUintN(64, (n << 1n) ^ (n >> 63n)));
         else if (field.kind === SFIXED64) out.fixed64(n);
@@ -301,7 +198,7 @@ export class Encoder {
       }
       case UINT64:
       case FIXED64_KIND: {
-        const n = this.bigInteger(value, path, 0n, UINT64_MAX, 'an unsigned 64-bit integer');
+        const n = this.checks.bigInteger(value, path, 0n, UINT64_MAX, 'an unsigned 64-bit integer');
         if (n === null) return true;
         if (field.kind === FIXED64_KIND) out.fixed64(n);
         else out.varint(n);
@@ -309,7 +206,7 @@ export class Encoder {
       }
       case FLOAT:
       case DOUBLE: {
-        const n = this.float(value, path);
+        const n = this.checks.float(value, path);
         if (n === null) return true;
         const buf = Buffer.alloc(field.kind === FLOAT ? 4 : 8);
         if (field.kind === FLOAT) buf.writeFloatLE(n);
@@ -325,7 +222,7 @@ export class Encoder {
         out.varint(value ? 1 : 0);
         return !value;
       case ENUM: {
-        const n = this.enumValue(field, value, path);
+        const n = this.checks.enumValue(field, value, path);
         if (n === null) return true;
         out.varint(n < 0 ? BigInt(n) : n);
         return n === 0;
@@ -341,7 +238,7 @@ export class Encoder {
         return bytes.length === 0;
       }
       case BYTES: {
-        const bytes = this.base64(value, path);
+        const bytes = this.checks.base64(value, path);
         if (bytes === null) return true;
         out.varint(bytes.length);
         out.bytes(bytes);
@@ -351,83 +248,6 @@ export class Encoder {
         this.problem(path, 'this field cannot be written');
         return true;
     }
-  }
-
-  private integer(value: JsonValue, path: string, min: number, max: number, what: string): number | null {
-    const n = typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value.trim()) : value;
-    if (typeof n !== 'number' || !Number.isInteger(n)) {
-      this.problem(path, `expected ${what}, got ${describe(value)}`);
-      return null;
-    }
-    if (n < min || n > max) {
-      this.problem(path, `${n} is out of range for ${what} (${min} to ${max})`);
-      return null;
-    }
-    return n;
-  }
-
-  private bigInteger(value: JsonValue, path: string, min: bigint, max: bigint, what: string): bigint | null {
-    let n: bigint | null = null;
-    if (typeof value === 'string' && DECIMAL.test(value.trim())) n = BigInt(value.trim());
-    else if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
-    if (n === null) {
-      this.problem(path, `expected ${what} (a number or a decimal string), got ${describe(value)}`);
-      return null;
-    }
-    if (n < min || n > max) {
-      this.problem(path, `${n} is out of range for ${what} (${min} to ${max})`);
-      return null;
-    }
-    return n;
-  }
-
-  private float(value: JsonValue, path: string): number | null {
-    if (typeof value === 'number') return value;
-    if (value === 'NaN') return NaN;
-    if (value === 'Infinity') return Infinity;
-    if (value === '-Infinity') return -Infinity;
-    if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-    this.problem(path, `expected a number, got ${describe(value)}`);
-    return null;
-  }
-
-  private enumValue(field: FieldPlan, value: JsonValue, path: string): number | null {
-    const names = field.enumNames!;
-    if (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX) return value;
-    if (typeof value === 'string') {
-      let numbers = this.enumNumbers.get(names);
-      if (!numbers) {
-        numbers = new Map();
-        for (const [number, name] of names) numbers.set(name, number);
-        this.enumNumbers.set(names, numbers);
-      }
-      const number = numbers.get(value);
-      if (number !== undefined) return number;
-      const known = [...numbers.keys()];
-      this.problem(path, `"${value}" is not a value of this enum; use one of ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''} or a number`);
-      return null;
-    }
-    this.problem(path, `expected an enum name or number, got ${describe(value)}`);
-    return null;
-  }
-
-  private base64(value: JsonValue, path: string): Uint8Array | null {
-    if (typeof value !== 'string' || !BASE64.test(value)) {
-      this.problem(path, `expected base64 bytes, got ${describe(value)}`);
-      return null;
-    }
-    return Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
-  }
-
-  /** Map keys are strings in JSON; the key field's own kind decides what they must spell. */
-  private mapKey(key: FieldPlan, text: string, path: string): JsonValue {
-    if (key.kind === STRING) return text;
-    if (key.kind === BOOL) {
-      if (text === 'true' || text === 'false') return text === 'true';
-      this.problem(path, `map key "${text}" must be true or false`);
-      return null;
-    }
-    return text;
   }
 
   /** A numbered key: a field the schema does not know, written from the decoder's guess. */
@@ -467,21 +287,21 @@ export class Encoder {
     if (!isObject(value)) return this.problem(path, `expected a number, a string or an object for field ${number}, got ${describe(value)}`);
     const keys = Object.keys(value);
     if (keys.length === 1 && keys[0] === 'fixed32') {
-      const n = this.integer(value.fixed32, `${path}.fixed32`, 0, UINT32_MAX, 'an unsigned 32-bit integer');
+      const n = this.checks.integer(value.fixed32, `${path}.fixed32`, 0, UINT32_MAX, 'an unsigned 32-bit integer');
       if (n === null) return;
       out.tag(number, FIXED32);
       out.fixed32(n);
       return;
     }
     if (keys.length === 1 && keys[0] === 'fixed64') {
-      const n = this.bigInteger(value.fixed64, `${path}.fixed64`, INT64_MIN, UINT64_MAX, 'a 64-bit integer');
+      const n = this.checks.bigInteger(value.fixed64, `${path}.fixed64`, INT64_MIN, UINT64_MAX, 'a 64-bit integer');
       if (n === null) return;
       out.tag(number, FIXED64);
       out.fixed64(n);
       return;
     }
     if (keys.length === 1 && keys[0] === 'bytes') {
-      const bytes = this.base64(value.bytes, `${path}.bytes`);
+      const bytes = this.checks.base64(value.bytes, `${path}.bytes`);
       if (bytes === null) return;
       out.tag(number, LEN);
       out.varint(bytes.length);
@@ -559,14 +379,6 @@ export class Encoder {
   }
 }
 
-function merged(originals: Original[]): Original | null {
-  if (originals.length === 0) return null;
-  if (originals.length === 1) return originals[0];
-  // A singular message sent twice is merged by parsers; so is its payload, concatenated.
-  const buf = Buffer.concat(originals.map((o) => o.buf.subarray(o.start, o.end)));
-  return { buf, start: 0, end: buf.length };
-}
-
 function parseTimestamp(text: string): JsonObject | null {
   const match = /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?([Zz]|[+-]\d\d:\d\d)$/.exec(text);
   if (!match) return null;
@@ -582,33 +394,6 @@ function parseTimestamp(text: string): JsonObject | null {
   return { seconds: String(seconds), nanos: Number((match[7] ?? '').padEnd(9, '0')) };
 }
 
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
-}
-
-/** JSON values equal as the decoder would give them (key order aside). */
-export function sameJson(a: JsonValue, b: JsonValue): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const other = b as JsonValue[];
-    return a.length === other.length && a.every((item, i) => sameJson(item, other[i]));
-  }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b as JsonObject);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson(a[k], (b as JsonObject)[k]));
-}
-
-function describe(value: JsonValue | undefined): string {
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'an array';
-  if (value !== null && typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value);
-  return text.length > 40 ? text.slice(0, 37) + '…' : text;
 }

@@ -17,6 +17,9 @@ export const TRUNCATED = -1;
 /** Read failed: the varint went on past its maximum size. */
 export const TOO_LONG = -2;
 
+/** The schema decoder keeps messages nested deeper than this as bytes, and reports them. */
+export const MAX_DEPTH = 100;
+
 export class Wire {
   buf: Uint8Array;
   lo = 0;

@@ -10,7 +10,7 @@ import type { Field } from './encode.ts';
 const codec = createCodec();
 
 /**
- * Re-encodes the JSON guess of unknown content (see Decoder.unknown): numbers
+ * Re-encodes the JSON guess of unknown content (see proto/unknown-fields.ts): numbers
  * and decimal strings above 2^53 are varints, {fixed32}, {fixed64}, {bytes} and
  * {group} are what they say, other strings are text, other objects nested
  * messages. Fields come out in ascending number order with repeats adjacent.

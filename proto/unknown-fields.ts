@@ -1,0 +1,144 @@
+// A field the schema does not know, kept under its number with a decoded guess. The
+// guess: varint → number (decimal string above 2^53−1); fixed32 → {"fixed32": n};
+// fixed64 → {"fixed64": "decimal"}; length-delimited → a string when the bytes are
+// printable UTF-8 without control characters, else an object keyed by field number when
+// they parse as a message, else a string when printable with line breaks, else
+// {"bytes": base64}; group → {"group": {…}}. A number seen more than once becomes an
+// array of these. The encoder writes a numbered key back from this guess.
+
+import { childPath } from '../model/json-path.ts';
+import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
+import { UNKNOWN_MESSAGE, type MessagePlan } from './plan.ts';
+import { base64, uint64ToString } from './scalars.ts';
+import { classifyText, NOT_TEXT, PLAIN_TEXT, readUtf8 } from './text.ts';
+import { FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
+
+/** What reading an unknown field needs of the decoder walking the message around it. */
+export interface Walk {
+  readonly wire: Wire;
+  readonly buf: Buffer;
+  /** The spans found so far, when the caller asked for them. */
+  readonly spans: FieldSpan[] | null;
+  /** With spans: where each unknown number's first span is in the current level, to index it once the number repeats. */
+  firstSpans: Map<number, number> | null;
+  problem(offset: number, reason: string, path: string): void;
+  /** The value start after the length prefix at pos, or -1 after reporting why not; the length is left in wire.lo. */
+  length(pos: number, end: number, fieldStart: number, path: string, name: string): number;
+  openSpan(path: string, start: number): FieldSpan | null;
+  /** Reads one message level into obj; the offset after it, or -1 when the rest cannot be read. */
+  fields(plan: MessagePlan, obj: JsonObject, start: number, end: number, depth: number, group: number, path: string): number;
+}
+
+const NUMBER_KEYS: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+function keyOf(number: number): string {
+  return number < 256 ? NUMBER_KEYS[number] : String(number);
+}
+
+/** Reads the unknown field whose tag ends at pos into obj under its number; the offset after it, or -1 after a problem. */
+export function readUnknown(walk: Walk, number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
+  const wire = walk.wire;
+  // Numeric keys are array-index properties: cheaper than "7", and JSON prints them the same.
+  const existing = (obj as unknown as JsonValue[])[number];
+  let span: FieldSpan | null = null;
+  if (walk.spans !== null) {
+    if (existing === undefined) (walk.firstSpans ??= new Map()).set(number, walk.spans.length);
+    else if (!Array.isArray(existing)) indexFirstOccurrence(walk.spans, childPath(path, keyOf(number), false), walk.firstSpans?.get(number));
+    span = walk.openSpan(unknownPath(path, number, existing), fieldStart);
+  }
+  let value: JsonValue;
+  let after: number;
+  switch (wireType) {
+    case VARINT:
+      after = wire.varint(pos, end);
+      if (after < 0) {
+        const name = childPath(path, keyOf(number), false);
+        walk.problem(fieldStart, after === TOO_LONG ? `varint of field ${name} is longer than 10 bytes` : `field ${name} is truncated`, path);
+        return -1;
+      }
+      value = wire.hi < 0x200000 ? wire.hi * 4294967296 + wire.lo : uint64ToString(wire.lo, wire.hi);
+      break;
+    case FIXED32:
+      if (pos + 4 > end) {
+        walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
+        return -1;
+      }
+      value = { fixed32: wire.fixed32(pos) };
+      after = pos + 4;
+      break;
+    case FIXED64:
+      if (pos + 8 > end) {
+        walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
+        return -1;
+      }
+      wire.fixed64(pos);
+      value = { fixed64: uint64ToString(wire.lo, wire.hi) };
+      after = pos + 8;
+      break;
+    case LEN: {
+      const valueStart = walk.length(pos, end, fieldStart, path, keyOf(number));
+      if (valueStart < 0) return -1;
+      after = valueStart + wire.lo;
+      value = guess(walk, valueStart, after, depth, path, number, existing, fieldStart);
+      break;
+    }
+    case START_GROUP: {
+      const groupPath = span ? span.path : unknownPath(path, number, existing);
+      if (depth + 1 > MAX_DEPTH) {
+        walk.problem(fieldStart, `groups nested deeper than ${MAX_DEPTH} levels; the rest is not decoded`, groupPath);
+        return -1;
+      }
+      const group: JsonObject = {};
+      // Paths inside follow the JSON: "auth.5.group.1".
+      after = walk.fields(UNKNOWN_MESSAGE, group, pos, end, depth + 1, number, groupPath + '.group');
+      value = { group };
+      break;
+    }
+    default:
+      walk.problem(fieldStart, `invalid wire type ${wireType} for field ${number}; the bytes are not a protobuf message from here on`, path);
+      return -1;
+  }
+  if (span) span.end = after < 0 ? end : after;
+  if (existing === undefined) (obj as unknown as JsonValue[])[number] = value;
+  else if (Array.isArray(existing)) existing.push(value);
+  else (obj as unknown as JsonValue[])[number] = [existing, value];
+  return after;
+}
+
+/** The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once the number repeats. */
+function unknownPath(path: string, number: number, existing: JsonValue | undefined): string {
+  const name = childPath(path, keyOf(number), false);
+  if (existing === undefined) return name;
+  return `${name}[${Array.isArray(existing) ? existing.length : 1}]`;
+}
+
+function guess(walk: Walk, start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number): JsonValue {
+  const buf = walk.buf;
+  const text = classifyText(buf, start, end);
+  if (text === PLAIN_TEXT) return readUtf8(buf, start, end) ?? '';
+  if (walk.wire.isMessage(start, end, MAX_DEPTH - depth)) {
+    const path = unknownPath(parentPath, number, existing);
+    if (depth + 1 > MAX_DEPTH) {
+      walk.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
+      return { bytes: base64(buf, start, end) };
+    }
+    const nested: JsonObject = {};
+    walk.fields(UNKNOWN_MESSAGE, nested, start, end, depth + 1, 0, path);
+    return nested;
+  }
+  if (text !== NOT_TEXT) return readUtf8(buf, start, end) ?? '';
+  return { bytes: base64(buf, start, end) };
+}
+
+/**
+ * An unknown number seen a second time becomes an array: the spans of its
+ * first value (its own and those inside it, which follow it until its end)
+ * get the [0] index.
+ */
+function indexFirstOccurrence(spans: FieldSpan[], path: string, firstIndex: number | undefined): void {
+  if (firstIndex === undefined) return;
+  const end = spans[firstIndex].end;
+  for (let i = firstIndex; i < spans.length && (i === firstIndex || spans[i].start < end); i++) {
+    spans[i].path = path + '[0]' + spans[i].path.slice(path.length);
+  }
+}
