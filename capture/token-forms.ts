@@ -1,7 +1,7 @@
 // The forms a learned token takes in an export: as written, percent-encoded, in hex (either
 // case), and in base64 and base64url at each of the three places it can start within a
 // 3-byte group, so that it is found inside a longer base64 text as well as alone. The
-// redactor replaces every form it finds (capture/redact.ts); the fail-closed check looks
+// redactor replaces every form it finds (capture/token-replace.ts); the fail-closed check looks
 // for every form (capture/leak-check.ts).
 
 export type FormKind = 'plain' | 'percent' | 'hex' | 'base64';
