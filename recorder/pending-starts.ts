@@ -26,22 +26,10 @@ export class PendingStarts {
     return this.live;
   }
 
+  /** Ids must rise from call to call, as the proxy's tap reports starts (FlowTracker numbers them). */
   add(flow: TappedFlow): void {
-    const last = this.ids.length - 1;
-    if (last < this.head || this.ids[last]! < flow.id) {
-      this.ids.push(flow.id);
-      this.flows.push(flow);
-    } else {
-      // Not reached from the proxy's tap; kept correct for any other caller.
-      const at = this.search(flow.id);
-      if (this.ids[at] === flow.id) {
-        if (this.flows[at] === null) this.live++;
-        this.flows[at] = flow;
-        return;
-      }
-      this.ids.splice(at, 0, flow.id);
-      this.flows.splice(at, 0, flow);
-    }
+    this.ids.push(flow.id);
+    this.flows.push(flow);
     this.live++;
   }
 

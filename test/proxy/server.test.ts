@@ -169,3 +169,28 @@ describe('closing the proxy', () => {
     }
   });
 });
+
+describe('what the tap is told', () => {
+  it('reports every start in rising id order, whatever mix of HTTP, WebSocket and tunnelled requests arrives at once', async () => {
+    const upstream = await startWsUpstream({}, http.createServer((_req, res) => res.end('ok')));
+    const harness = await startHarness(upstream.url);
+    const sockets: (WebSocket | net.Socket)[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        void request(`${harness.url}/plain/${i}`);
+        sockets.push(new WebSocket(`${harness.wsUrl}/ws/${i}`).on('error', () => {}));
+        const raw = net.connect(harness.proxy.address.port, '127.0.0.1').on('error', () => {});
+        raw.write(`GET /h2c/${i} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n`);
+        sockets.push(raw);
+      }
+      await harness.recording.until(() => harness.recording.started.length === 60);
+      const ids = harness.recording.started.map((flow) => flow.id);
+      assert.deepEqual(ids, Array.from({ length: 60 }, (_, i) => i + 1), 'PendingStarts (recorder/pending-starts.ts) relies on this order');
+      assert.deepEqual(new Set(harness.recording.started.map((flow) => flow.request.path.split('/')[1])), new Set(['plain', 'ws', 'h2c']));
+    } finally {
+      for (const socket of sockets) (socket instanceof WebSocket ? socket.terminate() : socket.destroy());
+      await harness.proxy.close(0);
+      await upstream.close();
+    }
+  });
+});

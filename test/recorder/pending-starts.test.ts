@@ -49,14 +49,4 @@ describe('PendingStarts', () => {
     }
     assert.deepEqual(starts.takeDue(Infinity).map((f) => f.id), [...model.keys()]);
   });
-
-  it('keeps order for a start added out of id order', () => {
-    const starts = new PendingStarts();
-    starts.add(flow(1));
-    starts.add(flow(5));
-    starts.add(flow(3));
-    assert.equal(starts.take(3), true);
-    starts.add(flow(4));
-    assert.deepEqual(starts.takeDue(10).map((f) => f.id), [1, 4, 5]);
-  });
 });
