@@ -18,6 +18,7 @@ export function feedRecorder(recorder: Recorder, flow: Flow, flowId: number): nu
   try {
     const tapped: TappedFlow = {
       id: flowId,
+      source: 'import',
       kind: flow.kind,
       startedAt: flow.startedAt,
       endedAt: flow.endedAt,

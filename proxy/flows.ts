@@ -45,6 +45,7 @@ export class FlowRecord {
     const { req, requestBody, response, responseBody } = this;
     return {
       id: this.id,
+      source: 'live',
       kind: this.kind,
       startedAt: this.startedAt,
       endedAt: this.endedAt,

@@ -6,13 +6,15 @@
 // with postMessage. A listener that throws is reported once per hook and never
 // reaches the forwarding path.
 
-import type { FlowClose, FlowError, FlowFrame, FlowOriginal, FlowRequest, FlowResponse } from '../model/flow.ts';
+import type { FlowClose, FlowError, FlowFrame, FlowOriginal, FlowRequest, FlowResponse, FlowSource } from '../model/flow.ts';
 import type { ExchangeKind } from '../model/types.ts';
 
 /** One HTTP exchange or one WebSocket connection (the upgrade request and everything after). */
 export interface TappedFlow {
-  /** Unique within one proxy run, in arrival order. */
+  /** Unique within one proxy run, in arrival order; negated for a replay (replay/target.ts says why). */
   id: number;
+  /** The proxy's flows are live; replay/ and capture/ mark the flows they feed a recorder. */
+  source: FlowSource;
   kind: ExchangeKind;
   /** ms since the epoch, with sub-ms precision where the clock gives it. */
   startedAt: number;

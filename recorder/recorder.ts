@@ -11,10 +11,11 @@ import { interruptedError, type OpenFlowRow, type Store } from '../storage/store
 import { noFrames, type FrameTotals } from '../storage/rows.ts';
 import { countFrame, summaryOf, viewFrame } from '../storage/views.ts';
 import type { RecorderListener } from '../model/recorder-listener.ts';
-import type { Flow, FlowFacts, FlowHead, StoredFrame } from '../model/flow.ts';
+import type { Flow, FlowFacts, FlowHead, FlowSource, StoredFrame } from '../model/flow.ts';
 
 interface OpenExchange {
   record: FlowHead;
+  source: FlowSource;
   /** Whether storage has a row for it yet. */
   stored: boolean;
   ws?: WsFacts;
@@ -82,7 +83,7 @@ export class Recorder implements TapListener {
       close: null,
       replayOf: flow.replayOf ?? null,
     };
-    return { record, stored: false, ws: flow.kind === 'ws' ? new WsFacts(this.codec) : undefined, frames: { ...noFrames } };
+    return { record, source: flow.source, stored: false, ws: flow.kind === 'ws' ? new WsFacts(this.codec) : undefined, frames: { ...noFrames } };
   }
 
   /**
@@ -93,8 +94,8 @@ export class Recorder implements TapListener {
   openFlowRows(): OpenFlowRow[] {
     const rows: OpenFlowRow[] = [];
     for (const [flowId, entry] of this.open) {
-      // A replay's (negative ids, replay/target.ts): its calls reach the recorder directly, never through a journal.
-      if (flowId < 0) continue;
+      // Only the proxy's calls come through the journal; a replay's or an import's reach the recorder directly.
+      if (entry.source !== 'live') continue;
       if (!entry.stored) this.storePending(entry);
       rows.push([flowId, entry.record.id]);
     }
@@ -115,7 +116,8 @@ export class Recorder implements TapListener {
     if (!open) return false;
     record.state = 'pending';
     record.error = null;
-    const entry: OpenExchange = { record, stored: true, frames: { ...noFrames } };
+    // The journal's notes name the proxy's flows only (openFlowRows).
+    const entry: OpenExchange = { record, source: 'live', stored: true, frames: { ...noFrames } };
     if (record.kind === 'ws') {
       const ws = new WsFacts(this.codec);
       if (record.response?.status === 101) ws.upgrade(record.request.headers, record.response.headers);

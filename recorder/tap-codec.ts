@@ -285,7 +285,8 @@ export class CallReader {
       response = { status, statusMessage, ...this.message() };
     }
     const error = this.u8() === 1 ? { kind: this.str() as FlowErrorKind, message: this.str() } : null;
-    const flow: TappedFlow = { id, kind, startedAt, endedAt, clientAddress, request, response, error };
+    // The ring and the journal carry the proxy's own tap (app/worker-bridge.ts): its flows are live.
+    const flow: TappedFlow = { id, source: 'live', kind, startedAt, endedAt, clientAddress, request, response, error };
     const replayOf = this.f64();
     if (!Number.isNaN(replayOf)) flow.replayOf = replayOf;
     const problems = this.u32();

@@ -5,8 +5,9 @@
 //
 // Each replay opens its own connection, registered by its local port before anything is
 // sent, so the tap can tell which recorded exchange a flow replays even when several
-// replays run at once. The target's flows get negative ids: a recorder shared with a
-// live proxy (the inspector's Resend) keys flows by id, and the two must never collide.
+// replays run at once. The target's flows are marked as replays, and get negative ids: a
+// recorder shared with a live proxy (the inspector's Resend) keys open flows, frames and
+// closes by flow id, and the target's proxy numbers its flows from 1 as the live one does.
 
 import net from 'node:net';
 import { startProxy, type ProxyServer } from '../proxy/server.ts';
@@ -128,7 +129,7 @@ export class ReplayTarget implements TapListener {
 }
 
 function relabel(flow: TappedFlow, registration: Registration): TappedFlow {
-  return { ...flow, id: -flow.id, replayOf: registration.originalId };
+  return { ...flow, id: -flow.id, source: 'replay', replayOf: registration.originalId };
 }
 
 function portOf(address: string): number {

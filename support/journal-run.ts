@@ -16,7 +16,7 @@ const execBody = (n: number) => new Uint8Array([0x0a, 8, ...Buffer.from(`trx-${S
 
 export function exec(id: number): TappedFlow {
   return {
-    id, kind: 'exec', startedAt: 1_800_000_000_000 + id, endedAt: 1_800_000_000_002 + id, clientAddress: '127.0.0.1:4000',
+    id, source: 'live', kind: 'exec', startedAt: 1_800_000_000_000 + id, endedAt: 1_800_000_000_002 + id, clientAddress: '127.0.0.1:4000',
     request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [['Content-Type', 'application/x-protobuf']], body: execBody(id), size: 14, truncated: false },
     response: { status: 200, statusMessage: 'OK', headers: [['Content-Type', 'application/x-protobuf']], body: new Uint8Array([0x0a, 8, ...Buffer.from(`trx-${String(id).padStart(4, '0')}`)]), size: 10, truncated: false },
     error: null,

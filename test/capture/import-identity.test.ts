@@ -26,7 +26,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function health(id: number, startedAt: number): TappedFlow {
   const body = Buffer.from('{"status":"ok"}');
   return {
-    id, kind: 'http', startedAt, endedAt: startedAt + 0.2, clientAddress: '127.0.0.1',
+    id, source: 'live', kind: 'http', startedAt, endedAt: startedAt + 0.2, clientAddress: '127.0.0.1',
     request: { method: 'GET', path: '/health', httpVersion: '1.1', headers: [['Host', '127.0.0.1:8080']], body: new Uint8Array(0), size: 0, truncated: false },
     response: { status: 200, statusMessage: 'OK', headers: [['Content-Type', 'application/json']], body, size: body.length, truncated: false },
     error: null,

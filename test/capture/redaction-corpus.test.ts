@@ -128,7 +128,7 @@ const t0 = 1_900_000_000_000;
 function flow(kind: TappedFlow['kind'], method: string, path: string, headers: [string, string][], body: Uint8Array, response: { status: number; headers: [string, string][]; body: Uint8Array } | null, error: string | null = null): TappedFlow {
   const id = nextId++;
   return {
-    id, kind, startedAt: t0 + id * 10, endedAt: kind === 'ws' ? null : t0 + id * 10 + 2, clientAddress: '127.0.0.1',
+    id, source: 'live', kind, startedAt: t0 + id * 10, endedAt: kind === 'ws' ? null : t0 + id * 10 + 2, clientAddress: '127.0.0.1',
     request: { method, path, httpVersion: '1.1', headers: [['Host', 'api.example.test'], ...headers], body, size: body.length, truncated: false },
     response: response && { status: response.status, statusMessage: '', headers: response.headers, body: response.body, size: response.body.length, truncated: false },
     error: error === null ? null : { kind: 'proxy-error', message: error },

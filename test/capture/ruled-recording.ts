@@ -70,13 +70,13 @@ export function writeRuledRecording(file: string): void {
   const sentHeaders: HeaderList = [...protobuf, ['Authorization', `Bearer ${ruledTokens.bearer}`]];
   const execs: TappedFlow[] = [
     {
-      id: 1, kind: 'exec', startedAt: t0, endedAt: t0 + 3.5, clientAddress: '127.0.0.1',
+      id: 1, source: 'live', kind: 'exec', startedAt: t0, endedAt: t0 + 3.5, clientAddress: '127.0.0.1',
       request: request(ruled.listUpstream), response: response(ruled.listAnswer), error: null,
       rules: ['eu only'],
       original: { request: request(ruled.listSent, sentHeaders), response: null },
     },
     {
-      id: 2, kind: 'exec', startedAt: t0 + 1000, endedAt: t0 + 1004, clientAddress: '127.0.0.1',
+      id: 2, source: 'live', kind: 'exec', startedAt: t0 + 1000, endedAt: t0 + 1004, clientAddress: '127.0.0.1',
       request: request(ruled.login), response: response(ruled.loginGot), error: null,
       rules: ['login fails'],
       original: {
@@ -91,7 +91,7 @@ export function writeRuledRecording(file: string): void {
   }
 
   const ws: TappedFlow = {
-    id: 3, kind: 'ws', startedAt: t0 + 2000, endedAt: null, clientAddress: '127.0.0.1',
+    id: 3, source: 'live', kind: 'ws', startedAt: t0 + 2000, endedAt: null, clientAddress: '127.0.0.1',
     request: request(new Uint8Array(0), [['Host', '127.0.0.1:8080'], ['Upgrade', 'websocket']], '/ws', 'GET'),
     response: response(new Uint8Array(0), [['Upgrade', 'websocket']], 101),
     error: null,

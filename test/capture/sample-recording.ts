@@ -38,7 +38,7 @@ const protobufHeaders: [string, string][] = [['Host', '127.0.0.1:8080'], ['Conte
 
 function exec(id: number, at: number, request: Buffer, response: Buffer, headers: [string, string][] = []): TappedFlow {
   return {
-    id, kind: 'exec', startedAt: at, endedAt: at + 4.25, clientAddress: '127.0.0.1',
+    id, source: 'live', kind: 'exec', startedAt: at, endedAt: at + 4.25, clientAddress: '127.0.0.1',
     request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [...protobufHeaders, ...headers], body: request, size: request.length, truncated: false },
     response: { status: 200, statusMessage: 'OK', headers: [['Content-Type', 'application/x-protobuf']], body: response, size: response.length, truncated: false },
     error: null,
@@ -65,7 +65,7 @@ export function writeSampleRecording(file: string): void {
 
   const health = `{"status":"ok","echo":"${tokens.jwt}"}`;
   const http: TappedFlow = {
-    id: 4, kind: 'http', startedAt: t0 + 3000, endedAt: t0 + 3002, clientAddress: '127.0.0.1',
+    id: 4, source: 'live', kind: 'http', startedAt: t0 + 3000, endedAt: t0 + 3002, clientAddress: '127.0.0.1',
     request: { method: 'GET', path: `/health?token=${tokens.query}&x=1`, httpVersion: '1.1', headers: [['Host', '127.0.0.1:8080']], body: new Uint8Array(0), size: 0, truncated: false },
     response: {
       status: 200, statusMessage: 'OK',
@@ -79,7 +79,7 @@ export function writeSampleRecording(file: string): void {
 
   const auth = protocEncode('ca2.WsAuth', `token: "${tokens.jwt}"`);
   const ws: TappedFlow = {
-    id: 5, kind: 'ws', startedAt: t0 + 4000, endedAt: null, clientAddress: '127.0.0.1',
+    id: 5, source: 'live', kind: 'ws', startedAt: t0 + 4000, endedAt: null, clientAddress: '127.0.0.1',
     request: { method: 'GET', path: `/ws?token=${tokens.query}`, httpVersion: '1.1', headers: [['Host', '127.0.0.1:8080'], ['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
     response: { status: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
     error: null,

@@ -38,7 +38,7 @@ before(() => {
   const headers: [string, string][] = [['Content-Type', 'application/x-protobuf']];
   const at = Date.now() - 60_000;
   const flow = {
-    id: 1, kind: 'exec' as const, startedAt: at, endedAt: at + 9, clientAddress: '127.0.0.1',
+    id: 1, source: 'live' as const, kind: 'exec' as const, startedAt: at, endedAt: at + 9, clientAddress: '127.0.0.1',
     request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers, body: request, size: request.length, truncated: false },
     response: { status: 200, statusMessage: 'OK', headers, body: response, size: response.length, truncated: false },
     error: null,

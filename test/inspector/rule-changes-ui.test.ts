@@ -37,7 +37,7 @@ function response(status: number, text: string) {
 }
 
 function exec(id: number, fields: Partial<TappedFlow> & Pick<TappedFlow, 'request' | 'response'>): TappedFlow {
-  return { id, kind: 'exec', startedAt: t0 + id * 1000, endedAt: t0 + id * 1000 + 3, clientAddress: '127.0.0.1', error: null, ...fields };
+  return { id, source: 'live', kind: 'exec', startedAt: t0 + id * 1000, endedAt: t0 + id * 1000 + 3, clientAddress: '127.0.0.1', error: null, ...fields };
 }
 
 /** Records, through the recorder the proxy's tap feeds, what rules did to three exchanges and to frames. */
@@ -64,7 +64,7 @@ function writeRecording(file: string): void {
     recorder.exchangeEnded(flow);
   }
   const ws: TappedFlow = {
-    id: 4, kind: 'ws', startedAt: t0 + 4000, endedAt: null, clientAddress: '127.0.0.1', error: null,
+    id: 4, source: 'live', kind: 'ws', startedAt: t0 + 4000, endedAt: null, clientAddress: '127.0.0.1', error: null,
     request: { method: 'GET', path: '/ws', httpVersion: '1.1', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
     response: { status: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket']], body: new Uint8Array(0), size: 0, truncated: false },
   };

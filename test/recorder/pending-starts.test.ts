@@ -5,6 +5,7 @@ import type { TappedFlow } from '../../proxy/tap.ts';
 
 const flow = (id: number, startedAt = id): TappedFlow => ({
   id,
+  source: 'live',
   kind: 'exec',
   startedAt,
   endedAt: null,

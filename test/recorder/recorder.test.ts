@@ -27,7 +27,7 @@ const expiredJwt = `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${Buffer.from(JSON.stri
 
 function flow(id: number, overrides: Partial<TappedFlow>): TappedFlow {
   return {
-    id, kind: 'exec', startedAt: 1_800_000_000_000, endedAt: 1_800_000_000_012.5, clientAddress: '127.0.0.1',
+    id, source: 'live', kind: 'exec', startedAt: 1_800_000_000_000, endedAt: 1_800_000_000_012.5, clientAddress: '127.0.0.1',
     request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [['Content-Type', 'application/x-protobuf']], body: new Uint8Array(0), size: 0, truncated: false },
     response: null, error: null,
     ...overrides,
@@ -125,5 +125,20 @@ describe('the recorder', () => {
     const closed = store.listExchanges({ filter: 'path:/ws?sub problem:subprotocols' }).items[0];
     assert.equal(closed.state, 'complete');
     assert.equal(store.getExchange(closed.id)!.error, null);
+  });
+
+  test("notes the row of each flow the proxy has open for the journal, and none for a replay's or an import's, whatever their ids", () => {
+    const shared = new Recorder(createCodec(), store);
+    try {
+      const started: number[] = [];
+      shared.addListener({ exchange: (s) => void started.push(s.id) });
+      shared.requestStarted(flow(20, { endedAt: null }));
+      shared.requestStarted(flow(-20, { source: 'replay', endedAt: null }));
+      shared.requestStarted(flow(21, { source: 'replay', endedAt: null }));
+      shared.requestStarted(flow(22, { source: 'import', endedAt: null }));
+      assert.deepEqual(shared.openFlowRows(), [[20, started[0]]]);
+    } finally {
+      shared.stop();
+    }
   });
 });

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
 import type { RecorderListener } from '../../model/recorder-listener.ts';
 import { TAP_CALL_VERSION } from '../../recorder/tap-codec.ts';
+import type { TappedFlow } from '../../proxy/tap.ts';
 import { recoverOrphanedJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
 import { StorageError, Store } from '../../storage/store.ts';
 import { startInspectorServer } from '../../inspector/server/app.ts';
@@ -403,11 +404,12 @@ describe('tap journal', () => {
   test("a replay open as a journal starts is not noted (its calls never pass through the journal), so a crash leaves its row as it ended", () => {
     const file = join(dir, 'replay-across.sqlite');
     const r = run(file);
-    // What replay/target.ts does: the recorder called directly, with the flow id negated.
-    r.recorder.requestStarted(exec(-5));
+    // What replay/target.ts does: the recorder called directly, with the flow marked as a replay and its id negated.
+    const replay: TappedFlow = { ...exec(-5), source: 'replay' };
+    r.recorder.requestStarted(replay);
     r.writer.exchangeEnded(exec(1), 'with');
     r.pump();
-    r.recorder.exchangeEnded(exec(-5));
+    r.recorder.exchangeEnded(replay);
     r.store.flush();
     assert.deepEqual(r.store.journalOpenFlows(TAP_CALL_VERSION), []);
     const db = new Database(file);

@@ -11,6 +11,7 @@ import type { TappedClose, TappedFlow, TappedFrame } from '../../proxy/tap.ts';
 function flow(overrides: Partial<TappedFlow> = {}): TappedFlow {
   return {
     id: 7,
+    source: 'live',
     kind: 'exec',
     startedAt: 1_764_000_000_123.456,
     endedAt: 1_764_000_000_125.5,

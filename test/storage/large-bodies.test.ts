@@ -24,7 +24,7 @@ function recordingWithBody(name: string, size: number): string {
   const recorder = new Recorder(createCodec(), store);
   const at = Date.now() - 1000;
   const flow = {
-    id: 1, kind: 'http' as const, startedAt: at, endedAt: at + 5, clientAddress: '127.0.0.1',
+    id: 1, source: 'live' as const, kind: 'http' as const, startedAt: at, endedAt: at + 5, clientAddress: '127.0.0.1',
     request: { method: 'GET', path: '/big', httpVersion: '1.1', headers: [] as [string, string][], body: Buffer.alloc(0), size: 0, truncated: false },
     response: { status: 200, statusMessage: 'OK', headers: [['Content-Type', 'application/octet-stream']] as [string, string][], body: Buffer.from('small'), size: 5, truncated: false },
     error: null,

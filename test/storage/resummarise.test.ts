@@ -39,7 +39,7 @@ const headers: [string, string][] = [['Content-Type', 'application/x-protobuf']]
 
 function exec(id: number, body: Uint8Array): TappedFlow {
   return {
-    id, kind: 'exec', startedAt: 1_800_000_000_000 + id, endedAt: 1_800_000_000_010 + id, clientAddress: '127.0.0.1',
+    id, source: 'live', kind: 'exec', startedAt: 1_800_000_000_000 + id, endedAt: 1_800_000_000_010 + id, clientAddress: '127.0.0.1',
     request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers, body, size: body.length, truncated: false },
     response: { status: 200, statusMessage: 'OK', headers, body: answer, size: answer.length, truncated: false },
     error: null,
