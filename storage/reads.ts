@@ -1,0 +1,181 @@
+// The store's reads: pages of summaries for a filter, one flow whole, flows one at a time,
+// and content keys. Each first settles the store (the journal made into rows, the write
+// queue flushed) so it sees everything put so far. Rows SQL cannot answer for yet (not
+// indexed, or summarised with another schema) are decoded and tested on what they say
+// (storage/settled-page.ts). A failure is a StorageError naming the file.
+
+import type Database from 'better-sqlite3';
+import { parseFilter, type FilterNode } from '../model/filter.ts';
+import { matches } from '../model/filter-match.ts';
+import type { Flow } from '../model/flow.ts';
+import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../model/types.ts';
+import type { FlowDecoder } from './decode.ts';
+import type { JournalTable } from './journal-table.ts';
+import { queryPage } from './list-query.ts';
+import type { Resummariser } from './resummarise.ts';
+import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow } from './rows.ts';
+import type { SearchIndex } from './search-index.ts';
+import { settledPage } from './settled-page.ts';
+import { StorageError } from './storage-error.ts';
+import { detailOf, frameTotals, summaryFromRow, summaryOf } from './views.ts';
+import type { WriteQueue } from './write-queue.ts';
+import type { WriteStatements } from './write-statements.ts';
+
+const maxCachedStatements = 200;
+
+export interface ListQuery {
+  /** Rows per page, 1 to 1000 (default 100). */
+  limit?: number;
+  /** Only ids below this one: the `next` of the previous page. */
+  before?: number;
+  /** Filter text in the language of model/filter.ts. */
+  filter?: string;
+  /** ms epoch that relative times in the filter count back from (default: now). */
+  now?: number;
+}
+
+export class Reads {
+  /** The list queries' statements, by their SQL: a filter makes one of its own. */
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly flowRow: Database.Statement;
+  private readonly frameRows: Database.Statement;
+  private readonly idsBetween: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+    private readonly queue: WriteQueue,
+    private readonly journal: JournalTable,
+    private readonly contentKeys: WriteStatements['contentKeys'],
+    private readonly decoder: FlowDecoder,
+    private readonly resummariser: Resummariser,
+    private readonly index: SearchIndex,
+  ) {
+    this.flowRow = db.prepare(flowSql);
+    this.frameRows = db.prepare(framesSql);
+    this.idsBetween = db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck();
+  }
+
+  /** Runs a read of the file, its failure a StorageError naming the file. */
+  read<T>(run: () => T): T {
+    if (this.queue.closed) throw new StorageError(`The store for ${this.file} is closed.`);
+    try {
+      return run();
+    } catch (err) {
+      throw new StorageError(`Could not read ${this.file}: ${(err as Error).message}.`);
+    }
+  }
+
+  listExchanges(query: ListQuery): ExchangePage {
+    const filter = parseFilter(query.filter ?? '');
+    const limit = Math.min(1000, Math.max(1, Math.floor(query.limit ?? 100)));
+    this.settle();
+    const now = query.now ?? Date.now();
+    const items = this.read(() =>
+      settledPage(filter, limit, query.before, this.resummariser.stale(), {
+        sql: (after, before, n) => queryPage((sql) => this.statement(sql), filter, { limit: n, before, after, now }).map(summaryFromRow),
+        decodeAndTest: (id, stale) => this.decodeAndTest(id, stale, filter, now),
+        idsBetween: (low, high, n) => this.idsBetween.all(low, high, n) as number[],
+        waitingIds: () => this.index.waitingIds(),
+      }),
+    );
+    // A full page may be followed by an empty one; looking one row further could mean
+    // walking the whole table when the filter matches nothing more.
+    const journaled = this.read(() => this.journal.calls());
+    return { items, next: items.length === limit ? items[items.length - 1].id : null, ...(journaled > 0 ? { journaled } : {}) };
+  }
+
+  getExchange(id: number): ExchangeDetail | null {
+    const flow = this.flow(id);
+    return flow && detailOf(flow, this.decoder.decode(flow, true));
+  }
+
+  flow(id: number): Flow | null {
+    this.settle();
+    return this.read(() => {
+      const flow = this.readRow(id);
+      if (flow && this.isStale(id)) Object.assign(flow, this.decoder.facts(flow));
+      return flow;
+    });
+  }
+
+  *flows(query: { filter?: string; ids?: readonly number[]; order?: 'oldest' | 'newest'; now?: number }): Generator<Flow> {
+    let ids: number[];
+    if (query.ids) {
+      ids = [...new Set(query.ids)].sort((a, b) => b - a);
+    } else {
+      ids = [];
+      let before: number | undefined;
+      for (;;) {
+        const page = this.listExchanges({ limit: 1000, before, filter: query.filter, now: query.now });
+        for (const item of page.items) ids.push(item.id);
+        if (page.next === null) break;
+        before = page.next;
+      }
+    }
+    if (query.order === 'oldest') ids.reverse();
+    for (const id of ids) {
+      const flow = this.flow(id);
+      if (flow) yield flow;
+    }
+  }
+
+  /** The flow as stored, its facts as they were summarised, without settling first. */
+  storedFlow(id: number): Flow | null {
+    return this.read(() => this.readRow(id));
+  }
+
+  hasContentKey(key: string): boolean {
+    return this.read(() => this.contentKeys.has(key));
+  }
+
+  exchangeIdentity(id: number): string | null {
+    return this.read(() => this.contentKeys.identity(id));
+  }
+
+  /** Forgets the cached statements, as the database closes. */
+  close(): void {
+    this.statements.clear();
+  }
+
+  /** What reads do first: the journal made into rows (or begun), and the queue written. */
+  private settle(): void {
+    if (this.queue.closed) return;
+    this.journal.beforeRead();
+    this.queue.flush();
+  }
+
+  private isStale(id: number): boolean {
+    const stale = this.resummariser.stale();
+    return stale !== null && id >= stale.low && id <= stale.high;
+  }
+
+  /** For rows SQL cannot answer for yet: decodes the row and tests the filter on what it says. */
+  private decodeAndTest(id: number, stale: boolean, filter: FilterNode | null, now: number): ExchangeSummary | null {
+    const flow = this.readRow(id);
+    if (flow === null) return null;
+    const totals = frameTotals(flow.frames);
+    if (filter === null) return summaryOf(stale ? { ...flow, ...this.decoder.facts(flow) } : flow, totals);
+    const { facts, texts, frameTexts } = this.decoder.redo(flow);
+    const summary = summaryOf(stale ? { ...flow, ...facts } : flow, totals);
+    const text = [texts.error, texts.request, texts.response, ...frameTexts.map((f) => f.text)].filter((t): t is string => t !== null);
+    const frameDirections = new Set(flow.frames.map((f) => f.direction));
+    return matches(filter, summary, { now, text, frameDirections }) ? summary : null;
+  }
+
+  /** The one read of a flow's rows; the caller holds read(). */
+  private readRow(id: number): Flow | null {
+    const row = this.flowRow.get(id) as FlowRow | undefined;
+    return row === undefined ? null : flowFromRows(row, this.frameRows.all(id) as FrameRow[]);
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      if (this.statements.size >= maxCachedStatements) this.statements.delete(this.statements.keys().next().value as string);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}

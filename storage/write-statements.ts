@@ -1,0 +1,139 @@
+// What the store's write queue (storage/write-queue.ts) holds, and the statements that write
+// a batch of it in one transaction: exchange rows with their bodies and error names, frames
+// with their exchange's counts, content keys, and the tap journal's rows and notes. Each
+// write also notes what the search index lacks (storage/search-index.ts fills it later).
+
+import type Database from 'better-sqlite3';
+import type { Dropped } from '../model/types.ts';
+import type { FlowHead, StoredFrame } from '../model/flow.ts';
+import { prepareContentKeys } from './content-keys.ts';
+import { openFlowsKey, type OpenFlowRow } from './journal-table.ts';
+import { exchangeParams, frameParams } from './rows.ts';
+
+export type Queued =
+  /** fresh: no row with this id was ever put, so writing it needs no lookup first. */
+  | { kind: 'exchange'; record: FlowHead; fresh: boolean }
+  | { kind: 'frame'; frame: StoredFrame }
+  | { kind: 'contentKey'; id: number; key: string }
+  /** Tap calls kept as raw bytes (recorder/tap-journal.ts), with how many exchanges and frames they end. */
+  | { kind: 'journal'; records: Uint8Array; calls: number; ends: Dropped }
+  | { kind: 'journalDone'; seq: number }
+  | { kind: 'journalOpenFlows'; version: number; flows: OpenFlowRow[] };
+
+export type WriteStatements = ReturnType<typeof prepareWrites>;
+
+export function prepareWrites(db: Database.Database) {
+  const exchangeColumns = [
+    'kind', 'started_at', 'ended_at', 'duration_ms', 'method', 'path', 'status', 'service', 'operation', 'trx',
+    'errors', 'error_count', 'token_sub', 'token_prefix', 'token_exp', 'token_expired', 'client_address', 'state',
+    'problems', 'problem_count', 'error', 'request_size', 'response_size', 'close_code', 'close_reason', 'close_by', 'close_at',
+    'replay_of', 'rules',
+  ];
+  const bodyColumns = [
+    'request_headers', 'request_body', 'request_truncated', 'response_headers', 'response_body', 'response_truncated',
+    'original_request_headers', 'original_request_body', 'original_response_status', 'original_response_headers', 'original_response_body',
+  ];
+  const frameCount = (direction: string, what: string) =>
+    `(SELECT ${what} FROM frames WHERE exchange_id = @id AND direction = '${direction}')`;
+  const updateExchange = db.prepare(
+    `UPDATE exchanges SET ${exchangeColumns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
+  );
+  // A new WebSocket row counts frames already stored, in case they were written before it;
+  // other kinds have no frames.
+  const insertPlainExchange = db.prepare(`INSERT INTO exchanges (id, ${exchangeColumns.join(', ')}) VALUES (@id, ${exchangeColumns.map((c) => `@${c}`).join(', ')})`);
+  const insertExchange = db.prepare(
+    `INSERT INTO exchanges (id, ${exchangeColumns.join(', ')}, client_frames, server_frames, client_frame_bytes, server_frame_bytes)
+     VALUES (@id, ${exchangeColumns.map((c) => `@${c}`).join(', ')},
+       ${frameCount('client', 'count(*)')}, ${frameCount('server', 'count(*)')},
+       ${frameCount('client', 'ifnull(sum(size), 0)')}, ${frameCount('server', 'ifnull(sum(size), 0)')})`,
+  );
+  const putBodies = db.prepare(
+    `INSERT OR REPLACE INTO exchange_bodies (id, ${bodyColumns.join(', ')}) VALUES (@id, ${bodyColumns.map((c) => `@${c}`).join(', ')})`,
+  );
+  const deleteErrors = db.prepare('DELETE FROM exchange_errors WHERE exchange_id = ?');
+  const insertError = db.prepare('INSERT OR IGNORE INTO exchange_errors (error, exchange_id) VALUES (?, ?)');
+  // The search text is written later (storage/search-index.ts); these note what it lacks.
+  // A row already waiting keeps its replaces: 0 there means no text was written for it since.
+  const unindexedExchange = db.prepare('INSERT INTO unindexed (rowid, replaces) VALUES (? << 32, ?) ON CONFLICT DO NOTHING');
+  const unindexedFrame = db.prepare('INSERT INTO unindexed (rowid, replaces) VALUES ((? << 32) + ? + 1, ?) ON CONFLICT DO NOTHING');
+  const findFrame = db.prepare('SELECT rowid AS rowid, direction, size FROM frames WHERE exchange_id = ? AND seq = ?');
+  const deleteFrame = db.prepare('DELETE FROM frames WHERE rowid = ?');
+  const insertFrame = db.prepare(
+    `INSERT INTO frames (exchange_id, seq, direction, at, opcode, size, body, truncated, rule, mark, original)
+     VALUES (@exchange_id, @seq, @direction, @at, @opcode, @size, @body, @truncated, @rule, @mark, @original)`,
+  );
+  const bumpFrames = db.prepare(
+    `UPDATE exchanges SET client_frames = client_frames + ?, server_frames = server_frames + ?,
+       client_frame_bytes = client_frame_bytes + ?, server_frame_bytes = server_frame_bytes + ? WHERE id = ?`,
+  );
+
+  const exists = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
+  const putExchange = (record: FlowHead, fresh: boolean): void => {
+    const params = exchangeParams(record);
+    const existed = !fresh && exists.get(record.id) !== undefined;
+    (existed ? updateExchange : record.kind === 'ws' ? insertExchange : insertPlainExchange).run(params);
+    putBodies.run(params);
+    if (existed) deleteErrors.run(record.id);
+    for (const error of record.errors) insertError.run(error, record.id);
+    unindexedExchange.run(record.id, existed ? 1 : 0);
+  };
+
+  type Delta = [clientFrames: number, serverFrames: number, clientBytes: number, serverBytes: number];
+  const putFrame = (frame: StoredFrame, deltas: Map<number, Delta>): void => {
+    let delta = deltas.get(frame.exchangeId);
+    if (delta === undefined) deltas.set(frame.exchangeId, (delta = [0, 0, 0, 0]));
+    const side = (direction: string) => (direction === 'client' ? 0 : 1);
+    const old = findFrame.get(frame.exchangeId, frame.seq) as { rowid: number; direction: string; size: number } | undefined;
+    if (old) {
+      deleteFrame.run(old.rowid);
+      delta[side(old.direction)] -= 1;
+      delta[side(old.direction) + 2] -= old.size;
+    }
+    insertFrame.run(frameParams(frame));
+    // Only binary frames are decoded, so only they have text; a replaced one may have had.
+    if (frame.opcode === 2 || old) unindexedFrame.run(frame.exchangeId, frame.seq, old ? 1 : 0);
+    delta[side(frame.direction)] += 1;
+    delta[side(frame.direction) + 2] += frame.size;
+  };
+
+  const insertJournal = db.prepare('INSERT INTO tap_journal (calls, records) VALUES (?, ?)');
+  const deleteJournal = db.prepare('DELETE FROM tap_journal WHERE seq = ?');
+  const noteOpenFlows = db.prepare('INSERT OR REPLACE INTO store_state (key, value) VALUES (?, ?)');
+  const contentKeys = prepareContentKeys(db);
+  const batch = db.transaction((entries: Queued[]) => {
+    const deltas = new Map<number, Delta>();
+    for (const entry of entries) {
+      if (entry.kind === 'contentKey') {
+        contentKeys.set(entry.id, entry.key);
+      } else if (entry.kind === 'journal') {
+        insertJournal.run(entry.calls, entry.records);
+      } else if (entry.kind === 'journalDone') {
+        deleteJournal.run(entry.seq);
+      } else if (entry.kind === 'journalOpenFlows') {
+        noteOpenFlows.run(openFlowsKey(entry.version), JSON.stringify(entry.flows));
+      } else if (entry.kind === 'exchange') {
+        // Frames written earlier in this batch are already counted by the insert.
+        if (deltas.has(entry.record.id)) flushDelta(entry.record.id);
+        putExchange(entry.record, entry.fresh);
+      } else {
+        putFrame(entry.frame, deltas);
+      }
+    }
+    for (const id of [...deltas.keys()]) flushDelta(id);
+
+    function flushDelta(id: number): void {
+      const [cf, sf, cb, sb] = deltas.get(id)!;
+      bumpFrames.run(cf, sf, cb, sb, id);
+      deltas.delete(id);
+    }
+  });
+
+  const inTransaction = db.transaction((run: () => number) => run());
+  return {
+    /** Writes the entries in one transaction, or none of them (throws what SQLite threw). */
+    batch: (entries: Queued[]) => batch.immediate(entries),
+    contentKeys,
+    /** Runs `run` in a write transaction of its own (the background steps). */
+    inTransaction: (run: () => number) => inTransaction.immediate(run),
+  };
+}
