@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
 import { schemaVersion } from '../../storage/migrations.ts';
+import { TAP_CALL_VERSION } from '../../recorder/tap-codec.ts';
 import { exec, journalRun, otherVersion, ws } from '../../support/journal-run.ts';
 import { projectRoot, startProxyProcess } from '../../support/proxy-process.ts';
 
@@ -159,7 +160,7 @@ describe('readers of an older recording', () => {
     db.prepare('UPDATE tap_journal SET records = ? WHERE seq = ?').run(newer, row.seq);
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
-    const said = `${file}: 1 journal row (3 tap calls) written by a newer ca2-inspector (tap calls of version 200; this one reads version 4) is kept in the file as written; the ca2-inspector that wrote it, or a newer one, reads it.`;
+    const said = `${file}: 1 journal row (3 tap calls) written by a newer ca2-inspector (tap calls of version 200; this one reads version ${TAP_CALL_VERSION}) is kept in the file as written; the ca2-inspector that wrote it, or a newer one, reads it.`;
     const before = sha256(file);
     const out = run('list', '--db', file);
     assert.equal(out.code, 0, out.stderr);
