@@ -13,6 +13,8 @@ export class FieldPathError extends UserError {
   constructor(
     readonly path: string,
     readonly reason: string,
+    /** 0-based index into the path where the problem is, for a caller that marks it inside longer text. */
+    readonly offset: number,
   ) {
     super(`field path "${path}": ${reason}`);
   }
@@ -24,23 +26,23 @@ const KEY = /^[A-Za-z0-9_]+/;
 export function parseFieldPath(path: string): PathSegment[] {
   const segments: PathSegment[] = [];
   let at = 0;
-  if (path === '') throw new FieldPathError(path, 'is empty; name a field, e.g. billing.balances[0].amount_minor');
+  if (path === '') throw new FieldPathError(path, 'is empty; name a field, e.g. billing.balances[0].amount_minor', 0);
   while (at < path.length) {
     if (path[at] === '[') {
       const close = path.indexOf(']', at);
-      if (close < 0) throw new FieldPathError(path, `"[" at ${at + 1} has no "]"`);
+      if (close < 0) throw new FieldPathError(path, `"[" at ${at + 1} has no "]"`, at);
       const inside = path.slice(at + 1, close);
       if (inside === '*') segments.push({ every: true });
       else if (/^\d+$/.test(inside) && inside.length < 10) segments.push({ index: Number(inside) });
-      else throw new FieldPathError(path, `"[${inside}]" at ${at + 1} is not an index: use [0], [1], … or [*]`);
+      else throw new FieldPathError(path, `"[${inside}]" at ${at + 1} is not an index: use [0], [1], … or [*]`, at);
       at = close + 1;
     } else {
       if (segments.length > 0) {
-        if (path[at] !== '.') throw new FieldPathError(path, `expected "." or "[" at ${at + 1}, found "${path[at]}"`);
+        if (path[at] !== '.') throw new FieldPathError(path, `expected "." or "[" at ${at + 1}, found "${path[at]}"`, at);
         at++;
       }
       const key = KEY.exec(path.slice(at));
-      if (!key) throw new FieldPathError(path, `expected a field name at ${at + 1}`);
+      if (!key) throw new FieldPathError(path, `expected a field name at ${at + 1}`, at);
       segments.push({ key: key[0] });
       at += key[0].length;
     }

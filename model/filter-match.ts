@@ -3,7 +3,8 @@
 // over stored rows; test/storage/filter-sql.test.ts checks the two agree.
 // Browser-safe: no Node imports.
 
-import { parseFilter, searchTokens, type FilterNode, type NumberTest } from './filter.ts';
+import { valuesAt } from './field-path.ts';
+import { isNumberText, parseFilter, searchTokens, type FieldTest, type FilterNode, type NumberTest } from './filter.ts';
 import type { DecodeResult, ExchangeDetail, ExchangeSummary, FrameDirection, JsonValue } from './types.ts';
 
 export interface MatchContext {
@@ -19,6 +20,13 @@ export interface MatchContext {
    * exchange that has frames, since a summary only counts them.
    */
   frameDirections?: ReadonlySet<FrameDirection>;
+  /**
+   * The decoded JSON that field: terms test: of the request, the response and each frame,
+   * or in an interception rule only the message at hand. Without it no message has a
+   * field, so a caller that has none (the live list, from summaries) asks storage
+   * instead for filters that need them (needsMessages).
+   */
+  messages?: readonly JsonValue[];
 }
 
 /** Whether the exchange passes the filter; a null filter (empty text) passes everything. */
@@ -32,6 +40,22 @@ export function matches(filter: FilterNode | null, summary: ExchangeSummary, con
 export function compileMatcher(source: string): (summary: ExchangeSummary, context?: MatchContext) => boolean {
   const filter = parseFilter(source);
   return (summary, context) => matches(filter, summary, context);
+}
+
+/** Whether the filter has field: terms, which only the decoded messages can answer. */
+export function needsMessages(node: FilterNode | null): boolean {
+  if (node === null) return false;
+  switch (node.type) {
+    case 'decoded':
+      return true;
+    case 'and':
+    case 'or':
+      return node.items.some(needsMessages);
+    case 'not':
+      return needsMessages(node.item);
+    default:
+      return false;
+  }
 }
 
 /** The summary's text fields as one searchable text, the same one storage indexes. */
@@ -97,6 +121,50 @@ function compare(actual: number, test: NumberTest): boolean {
       return actual < test.value;
     case '<=':
       return actual <= test.value;
+  }
+}
+
+const integerPattern = /^[+-]?\d+$/;
+
+/** A value's number as text, when it is one: a JSON number, or a string in number form (a 64-bit integer). */
+function numberText(value: JsonValue): string | null {
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' && isNumberText(value) ? value : null;
+}
+
+/** Exact for two integers of any size (64-bit ones are strings); otherwise as doubles. */
+function compareNumbers(actual: string, wanted: string): number {
+  if (integerPattern.test(actual) && integerPattern.test(wanted)) {
+    const [a, b] = [BigInt(actual), BigInt(wanted)];
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  const [a, b] = [Number(actual), Number(wanted)];
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** = and != compare the value as the decoded JSON writes it (a JSON number by its value); the others compare numbers. */
+function passesFieldTest(value: JsonValue, test: FieldTest): boolean {
+  if (test.op === '=' || test.op === '!=') {
+    const equal =
+      typeof value === 'string'
+        ? value === test.value
+        : typeof value === 'number'
+          ? isNumberText(test.value) && Number(test.value) === value
+          : typeof value === 'boolean' && String(value) === test.value;
+    return equal === (test.op === '=');
+  }
+  const actual = numberText(value);
+  if (actual === null) return false;
+  const order = compareNumbers(actual, test.value);
+  switch (test.op) {
+    case '<':
+      return order < 0;
+    case '<=':
+      return order <= 0;
+    case '>':
+      return order > 0;
+    case '>=':
+      return order >= 0;
   }
 }
 
@@ -179,6 +247,12 @@ class Evaluation {
       }
       case 'text':
         return this.searchDocuments().some((doc) => containsPhrase(doc, node.tokens, node.prefix));
+      case 'decoded': {
+        const { path, test } = node;
+        return (this.context.messages ?? []).some((message) =>
+          valuesAt(message, path).some((value) => value !== null && (test === null || passesFieldTest(value, test))),
+        );
+      }
     }
   }
 

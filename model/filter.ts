@@ -3,6 +3,7 @@
 // (storage/filter-sql.ts); both read the tree defined here, so they cannot drift apart
 // on what a filter means. Browser-safe: no Node imports.
 
+import { FieldPathError, parseFieldPath, type PathSegment } from './field-path.ts';
 import type { ExchangeKind, ExchangeState, FrameDirection } from './types.ts';
 import { UserError } from './user-error.ts';
 
@@ -17,6 +18,15 @@ export class FilterError extends UserError {
 }
 
 export type Comparison = '=' | '>' | '>=' | '<' | '<=';
+
+/** How field: compares a decoded value; all but = and != compare numbers. */
+export type FieldOp = Comparison | '!=';
+
+/** A field: term's test of one value, VALUE in the decoded JSON's form as typed. */
+export interface FieldTest {
+  op: FieldOp;
+  value: string;
+}
 
 /** One numeric test; a term holds one or two (status:5xx is >=500 and <=599). */
 export interface NumberTest {
@@ -47,7 +57,12 @@ export type FilterNode =
   /** Exactly one of `at` (ms epoch) and `agoMs` (relative to the evaluation's `now`). */
   | { type: 'time'; bound: 'since' | 'until'; at?: number; agoMs?: number }
   /** A bare word or quoted phrase: `tokens` as the search index splits them; prefix = last token may continue. */
-  | { type: 'text'; tokens: string[]; prefix: boolean };
+  | { type: 'text'; tokens: string[]; prefix: boolean }
+  /**
+   * field:PATH, a field of the decoded messages (model/field-path.ts notation, `source` as
+   * typed): true when a message has a value there that passes `test`, or any value when test is null.
+   */
+  | { type: 'decoded'; path: PathSegment[]; source: string; test: FieldTest | null };
 
 export interface FilterKey {
   key: string;
@@ -96,6 +111,11 @@ export const filterKeys: FilterKey[] = [
   { key: 'problem', description: 'protocol-check problems: any, or a word in the problem text', values: ['any'] },
   { key: 'replay', description: 'replayed exchanges: any, or the replays of one exchange id (replay:12)', values: ['any'] },
   { key: 'rule', description: 'changed in flight by a rule: any, or the rule\'s name (rule:"billing is rate limited")', values: ['any'] },
+  {
+    key: 'field',
+    description:
+      'a field of the decoded messages is set (field:billing.top_up), or has a value: =, !=, and <, >, <=, >= for numbers (field:billing.balance.balances[*].amount>1000)',
+  },
 ];
 
 const keyNames = new Set(filterKeys.map((k) => k.key));
@@ -404,6 +424,8 @@ class Parser {
       case 'since':
       case 'until':
         return parseTime(key, value, at);
+      case 'field':
+        return parseField(word, this.source);
     }
     throw new FilterError(word.start, `unknown key "${key}:"`);
   }
@@ -419,6 +441,45 @@ class Parser {
 }
 
 const comparisonPattern = '(>=|<=|>|<|=)?';
+
+const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** Whether field: compares `value` as a number: the form of a JSON number or a 64-bit integer. */
+export function isNumberText(value: string): boolean {
+  return numberPattern.test(value);
+}
+
+/**
+ * field:PATH, field:PATH=VALUE, or with !=, <, >, <=, >=. The path and operator are read from
+ * the text as typed, so only VALUE may be quoted: field:description="top up".
+ */
+function parseField(word: Word, source: string): FilterNode {
+  const typed = source.slice(word.valueStart, word.start + word.raw.length);
+  const pathText = /^[^=<>!"]*/.exec(typed)![0];
+  const rest = typed.slice(pathText.length);
+  const at = word.valueStart + pathText.length;
+  if (rest.startsWith('"')) throw new FilterError(at, 'expected the field path unquoted, then =, !=, <, >, <= or >= and the value (quote only the value)');
+  let path: PathSegment[];
+  try {
+    path = parseFieldPath(pathText);
+  } catch (err) {
+    if (!(err instanceof FieldPathError)) throw err;
+    throw new FilterError(word.valueStart + err.offset, err.message);
+  }
+  if (rest === '') return { type: 'decoded', path, source: pathText, test: null };
+  const op = /^(!=|<=|>=|=|<|>)/.exec(rest)?.[1] as FieldOp | undefined;
+  if (op === undefined) throw new FilterError(at, 'expected "!=" after the field path; "!" alone is not an operator');
+  // Nothing before the value was quoted, so the tokenizer's unquoted text ends with it.
+  const value = word.value.slice(pathText.length + op.length);
+  const valueAt = at + op.length;
+  if (value === '' && !rest.slice(op.length).includes('"')) {
+    throw new FilterError(valueAt, `expected a value after "${op}" (quote it to compare with the empty text: "")`);
+  }
+  if (op !== '=' && op !== '!=' && !isNumberText(value)) {
+    throw new FilterError(valueAt, `expected a number after "${op}", as <, >, <= and >= compare numbers; got "${value}"`);
+  }
+  return { type: 'decoded', path, source: pathText, test: { op, value } };
+}
 
 function parseStatus(value: string, at: number): NumberTest[] {
   const klass = /^([1-5])xx$/i.exec(value);

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileMatcher, decodedSearchText, matches, summarySearchText, type MatchContext } from '../../model/filter-match.ts';
+import { compileMatcher, decodedSearchText, matches, needsMessages, summarySearchText, type MatchContext } from '../../model/filter-match.ts';
 import { parseFilter } from '../../model/filter.ts';
-import type { ExchangeSummary } from '../../model/types.ts';
+import type { ExchangeSummary, JsonObject } from '../../model/types.ts';
 
 const now = Date.parse('2026-01-15T12:00:00.000Z');
 
@@ -199,5 +199,71 @@ describe('in-memory filter evaluation', () => {
     for (const part of ['POST', '/exec', 'instances', 'create', exec.trx!, 'SE_EXPIRED_TOKEN_ERROR', 'trx is not a UUID', 'alice@example.com', 'eyJhbGciOi']) {
       assert.ok(text.includes(part), part);
     }
+  });
+});
+
+describe('field: terms in memory', () => {
+  const request: JsonObject = { trx: 'AQID', token: 'eyJ', billing: { top_up: { amount: '9223372036854775807', currency: 'CURRENCY_EUR', card_token: 'tok 1' } } };
+  const response: JsonObject = {
+    errors: ['SE_UNKNOWN_ERROR', 'SE_RATE_LIMIT_EXCEEDED_ERROR'],
+    instances: { list: { instances: [{ vcpus: 2, name: 'web', ready: true }, { vcpus: 8, name: 'db', ratio: 0.25 }] } },
+  };
+  const messages = [request, response];
+  const field = (filter: string, context: MatchContext = { messages }) => test(filter, exec, context);
+
+  it('is true when any message has the field set', () => {
+    assert.equal(field('field:billing.top_up.currency'), true);
+    assert.equal(field('field:instances.list.instances[1].name'), true);
+    assert.equal(field('field:instances.list.instances[2].name'), false);
+    assert.equal(field('field:billing.balance'), false);
+  });
+
+  it('compares = and != with the value as the decoded JSON writes it', () => {
+    assert.equal(field('field:billing.top_up.currency=CURRENCY_EUR'), true);
+    assert.equal(field('field:billing.top_up.currency=currency_eur'), false);
+    assert.equal(field('field:billing.top_up.card_token="tok 1"'), true);
+    assert.equal(field('field:trx=AQID'), true);
+    assert.equal(field('field:instances.list.instances[0].vcpus=2.0'), true);
+    assert.equal(field('field:instances.list.instances[0].ready=true'), true);
+    assert.equal(field('field:billing.top_up.currency!=CURRENCY_EUR'), false);
+    assert.equal(field('field:billing.top_up.currency!=CURRENCY_USD'), true);
+  });
+
+  it('passes [*] when any element passes, and != when any element differs', () => {
+    assert.equal(field('field:errors[*]=SE_RATE_LIMIT_EXCEEDED_ERROR'), true);
+    assert.equal(field('field:errors[0]=SE_RATE_LIMIT_EXCEEDED_ERROR'), false);
+    assert.equal(field('field:errors[*]!=SE_UNKNOWN_ERROR'), true);
+    assert.equal(field('field:instances.list.instances[*].vcpus>4'), true);
+    assert.equal(field('field:instances.list.instances[*].vcpus>8'), false);
+  });
+
+  it('compares numbers, 64-bit integers written as strings exactly', () => {
+    assert.equal(field('field:billing.top_up.amount>9223372036854775806'), true);
+    assert.equal(field('field:billing.top_up.amount>=9223372036854775807'), true);
+    assert.equal(field('field:billing.top_up.amount>9223372036854775807'), false);
+    assert.equal(field('field:billing.top_up.amount<1e19'), true);
+    assert.equal(field('field:instances.list.instances[*].ratio<=0.25'), true);
+    assert.equal(field('field:instances.list.instances[*].ratio<0.25'), false);
+    assert.equal(field('field:billing.top_up.currency>0'), false, 'an enum name is no number');
+  });
+
+  it('an unset field passes no test, so not field: differs from !=', () => {
+    assert.equal(field('field:billing.balance!=x'), false);
+    assert.equal(field('-field:billing.balance=x'), true);
+    assert.equal(field('-field:billing.top_up'), false);
+  });
+
+  it('tests the message at hand alone, as an interception rule passes it', () => {
+    assert.equal(field('field:errors', { messages: [request] }), false);
+    assert.equal(field('field:errors', { messages: [response] }), true);
+    assert.equal(field('field:errors service:instances', { messages: [response] }), true);
+  });
+
+  it('finds no field without messages, and says which filters need them', () => {
+    assert.equal(field('field:errors', {}), false);
+    assert.equal(field('-field:errors', {}), true);
+    assert.equal(needsMessages(parseFilter('kind:exec (status:200 or not field:a)')), true);
+    assert.equal(needsMessages(parseFilter('kind:exec (status:200 or not path:a)')), false);
+    assert.equal(needsMessages(null), false);
   });
 });

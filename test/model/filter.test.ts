@@ -247,3 +247,73 @@ describe('filter grammar', () => {
     assert.ok(filterKeys.find((k) => k.key === 'error')?.values?.includes('expired_token'));
   });
 });
+
+describe('field: terms', () => {
+  const decoded = (source: string, test: { op: string; value: string } | null = null) => parseFilter(`field:${source}${test ? test.op + test.value : ''}`);
+
+  it('reads a path in the detail pane notation, with indexes and [*]', () => {
+    assert.deepEqual(parseFilter('field:billing.balances[0].amount_minor'), {
+      type: 'decoded',
+      path: [{ key: 'billing' }, { key: 'balances' }, { index: 0 }, { key: 'amount_minor' }],
+      source: 'billing.balances[0].amount_minor',
+      test: null,
+    });
+    assert.deepEqual((parseFilter('field:instances.list.instances[*].ipv4[*]') as { path: unknown }).path, [
+      { key: 'instances' },
+      { key: 'list' },
+      { key: 'instances' },
+      { every: true },
+      { key: 'ipv4' },
+      { every: true },
+    ]);
+  });
+
+  it('reads each operator with its value', () => {
+    for (const op of ['=', '!=', '<', '>', '<=', '>=']) {
+      assert.deepEqual((decoded('a.b', { op, value: '-12.5e3' }) as { test: unknown }).test, { op, value: '-12.5e3' }, op);
+    }
+    assert.deepEqual((parseFilter('field:errors[*]=SE_EXPIRED_TOKEN_ERROR') as { test: unknown }).test, { op: '=', value: 'SE_EXPIRED_TOKEN_ERROR' });
+    assert.deepEqual((parseFilter('field:amount>9223372036854775806') as { test: unknown }).test, { op: '>', value: '9223372036854775806' });
+  });
+
+  it('takes a quoted value with spaces, quotes, operators and parentheses, and the empty text', () => {
+    const test = (filter: string) => (parseFilter(filter) as { test: unknown }).test;
+    assert.deepEqual(test('field:payment.description="top up (card)"'), { op: '=', value: 'top up (card)' });
+    assert.deepEqual(test('field:a!="say \\"hi\\" a=b"'), { op: '!=', value: 'say "hi" a=b' });
+    assert.deepEqual(test('field:trx=""'), { op: '=', value: '' });
+    assert.deepEqual(parseFilter('kind:exec field:name="a b" or -field:x'), {
+      type: 'or',
+      items: [
+        { type: 'and', items: [kind('exec'), { type: 'decoded', path: [{ key: 'name' }], source: 'name', test: { op: '=', value: 'a b' } }] },
+        { type: 'not', item: { type: 'decoded', path: [{ key: 'x' }], source: 'x', test: null } },
+      ],
+    });
+  });
+
+  it('refuses a bad path at the position of the problem, naming it', () => {
+    //                      0123456789012345
+    assert.equal(parseError('kind:ws field:a..b').message, 'at 16: field path "a..b": expected a field name at 3');
+    assert.equal(parseError('field:a[x].b').message, 'at 7: field path "a[x].b": "[x]" at 2 is not an index: use [0], [1], … or [*]');
+    assert.equal(parseError('field:a[0').message, 'at 7: field path "a[0": "[" at 2 has no "]"');
+    assert.equal(parseError('field:a-b=1').message, 'at 7: field path "a-b": expected "." or "[" at 2, found "-"');
+    assert.equal(parseError('field:=1').position, 6);
+    assert.match(parseError('field:=1').message, /is empty; name a field/);
+  });
+
+  it('refuses a missing value, a lone !, a quoted path and a comparison with no number, at their positions', () => {
+    assert.equal(parseError('field:a=').message, 'at 8: expected a value after "=" (quote it to compare with the empty text: "")');
+    assert.equal(parseError('field:a.b!x').message, 'at 9: expected "!=" after the field path; "!" alone is not an operator');
+    assert.equal(parseError('field:"a b"=1').message, 'at 6: expected the field path unquoted, then =, !=, <, >, <= or >= and the value (quote only the value)');
+    assert.equal(parseError('field:vcpus>=four').message, 'at 13: expected a number after ">=", as <, >, <= and >= compare numbers; got "four"');
+    assert.equal(parseError('field:vcpus<"1 0"').position, 12);
+    assert.equal(parseError('field:').message, 'at 6: expected a value after "field:"');
+  });
+
+  it('is listed for autocomplete and help with an example', () => {
+    const help = filterKeys.find((k) => k.key === 'field');
+    assert.ok(help);
+    assert.match(help.description, /field:billing\.balance\.balances\[\*\]\.amount>1000/);
+    const example = /\((field:[^)\s]+)\)$/.exec(help.description)![1];
+    assert.equal(parseFilter(example)!.type, 'decoded');
+  });
+});
