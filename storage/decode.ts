@@ -4,7 +4,7 @@
 
 import { decodedSearchText, summarySearchText } from '../model/filter-match.ts';
 import type { Flow, FlowFacts, FlowFrame } from '../model/flow.ts';
-import type { DecodeResult, ExchangeSummary, FrameDirection } from '../model/types.ts';
+import type { DecodeResult, ExchangeSummary, FrameDirection, JsonObject } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import { execFactsOf, frameType, noFacts, requestType, responseType, WsFacts } from '../proto/exchange-facts.ts';
 import type { DecodedFlow } from './views.ts';
@@ -23,11 +23,13 @@ export interface FrameText {
   text: string | null;
 }
 
-/** A flow worked out again: its facts, and its texts but the summary's (which follows from the facts). */
+/** A flow worked out again: its facts, its texts but the summary's (which follows from the facts), and what field: terms test. */
 export interface Redone {
   facts: FlowFacts;
   texts: Omit<ExchangeTexts, 'summary'>;
   frameTexts: FrameText[];
+  /** The decoded JSON of the request, the response and each frame, those that decode. */
+  messages: JsonObject[];
 }
 
 export class FlowDecoder {
@@ -70,22 +72,30 @@ export class FlowDecoder {
     return this.redo(flow).facts;
   }
 
-  /** The facts and every search text of a flow, each body and frame decoded once. */
+  /** The facts, every search text and the messages of a flow, each body and frame decoded once. */
   redo(flow: Flow): Redone {
     const request = this.request(flow);
     const response = this.response(flow);
     const texts = { error: flow.error?.message ?? null, request: decodedSearchText(request), response: decodedSearchText(response) };
+    const frames: (DecodeResult | null)[] = [];
+    let facts: FlowFacts;
     if (flow.kind === 'exec' && request !== null) {
-      const facts = execFactsOf(flow.request.headers, flow.response?.status ?? null, request, response);
-      return { facts, texts, frameTexts: flow.frames.map((f) => this.frameText(f)) };
+      facts = execFactsOf(flow.request.headers, flow.response?.status ?? null, request, response);
+      frames.push(...flow.frames.map((f) => this.frame(f)));
+    } else if (flow.kind !== 'ws') {
+      facts = noFacts();
+      frames.push(...flow.frames.map((f) => this.frame(f)));
+    } else {
+      const ws = new WsFacts(this.codec);
+      if (flow.response?.status === 101) ws.upgrade(flow.request.headers, flow.response.headers);
+      // A frame a rule dropped never reached the other side: the conversation's checks go on without it, as the recorder's did.
+      frames.push(...flow.frames.map((f) => (f.mark === 'dropped' ? ws.decode(f) : ws.frame(f).decoded)));
+      if (flow.close) ws.close({ by: flow.close.by, at: flow.close.at });
+      facts = ws.facts;
     }
-    if (flow.kind !== 'ws') return { facts: noFacts(), texts, frameTexts: flow.frames.map((f) => this.frameText(f)) };
-    const ws = new WsFacts(this.codec);
-    if (flow.response?.status === 101) ws.upgrade(flow.request.headers, flow.response.headers);
-    // A frame a rule dropped never reached the other side: the conversation's checks go on without it, as the recorder's did.
-    const frameTexts = flow.frames.map((f) => ({ seq: f.seq, direction: f.direction, text: decodedSearchText(f.mark === 'dropped' ? ws.decode(f) : ws.frame(f).decoded) }));
-    if (flow.close) ws.close({ by: flow.close.by, at: flow.close.at });
-    return { facts: ws.facts, texts, frameTexts };
+    const frameTexts = flow.frames.map((f, i) => ({ seq: f.seq, direction: f.direction, text: decodedSearchText(frames[i]) }));
+    const messages = [request, response, ...frames].flatMap((m) => (m === null ? [] : [m.json]));
+    return { facts, texts, frameTexts, messages };
   }
 
   exchangeTexts(summary: ExchangeSummary, flow: Flow): ExchangeTexts {

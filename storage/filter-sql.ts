@@ -3,6 +3,11 @@
 // the summaries of the same rows: every condition below is written to be true or false,
 // never NULL, so `not` inverts it as the in-memory evaluator does. User text only ever
 // reaches SQLite as a bound parameter.
+//
+// field: terms test decoded messages, which SQL cannot read. For a filter with them the
+// condition only narrows: it holds for every row that may match (a field: term counts as
+// true, or under an odd number of nots as false), and the caller decodes and tests each
+// row it returns (storage/settled-page.ts).
 
 import type { FilterNode, NumberTest } from '../model/filter.ts';
 import { timeBound } from '../model/filter-match.ts';
@@ -29,10 +34,13 @@ export interface CompileOptions {
   match?: (node: TextNode) => string;
 }
 
-/** The condition for a filter; a null filter (empty text) gives one that is always true. */
+/**
+ * The condition for a filter; a null filter (empty text) gives one that is always true.
+ * With field: terms (needsMessages), a condition every matching row meets.
+ */
 export function compileFilter(filter: FilterNode | null, options: CompileOptions): SqlCondition {
   const params: (string | number)[] = [];
-  const sql = filter === null ? '1' : compile(filter, params, { textMode: 'list', match: ftsQuery, ...options });
+  const sql = filter === null ? '1' : compile(filter, params, { textMode: 'list', match: ftsQuery, ...options }, true);
   return { sql, params };
 }
 
@@ -97,15 +105,18 @@ function numberSql(column: string, tests: NumberTest[], params: (string | number
   return `(${column} IS NOT NULL AND ${parts.join(' AND ')})`;
 }
 
-function compile(node: FilterNode, params: (string | number)[], options: Required<CompileOptions>): string {
+/** `widen`: what SQL cannot judge counts as matching (outside a not) or as not matching (inside one). */
+function compile(node: FilterNode, params: (string | number)[], options: Required<CompileOptions>, widen: boolean): string {
   const nested = { ...options, textMode: 'list' as const };
   switch (node.type) {
     case 'and':
-      return `(${node.items.map((item) => compile(item, params, options)).join(' AND ')})`;
+      return `(${node.items.map((item) => compile(item, params, options, widen)).join(' AND ')})`;
     case 'or':
-      return `(${node.items.map((item) => compile(item, params, nested)).join(' OR ')})`;
+      return `(${node.items.map((item) => compile(item, params, nested, widen)).join(' OR ')})`;
     case 'not':
-      return `NOT ${compile(node.item, params, nested)}`;
+      return `NOT ${compile(node.item, params, nested, !widen)}`;
+    case 'decoded':
+      return widen ? '1' : '0';
     case 'field':
       switch (node.field) {
         case 'service':

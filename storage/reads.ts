@@ -156,11 +156,11 @@ export class Reads {
     if (flow === null) return null;
     const totals = frameTotals(flow.frames);
     if (filter === null) return summaryOf(stale ? { ...flow, ...this.decoder.facts(flow) } : flow, totals);
-    const { facts, texts, frameTexts } = this.decoder.redo(flow);
+    const { facts, texts, frameTexts, messages } = this.decoder.redo(flow);
     const summary = summaryOf(stale ? { ...flow, ...facts } : flow, totals);
     const text = [texts.error, texts.request, texts.response, ...frameTexts.map((f) => f.text)].filter((t): t is string => t !== null);
     const frameDirections = new Set(flow.frames.map((f) => f.direction));
-    return matches(filter, summary, { now, text, frameDirections }) ? summary : null;
+    return matches(filter, summary, { now, text, frameDirections, messages }) ? summary : null;
   }
 
   /** The one read of a flow's rows; the caller holds read(). */

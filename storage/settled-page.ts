@@ -1,21 +1,25 @@
-// A list page that is right while the background work is behind. SQL answers from the
-// summary columns and the search index, which are trusted only for rows that are settled;
-// two kinds are not:
+// A list page that is right while the background work is behind, and for filters SQL
+// cannot answer alone. SQL answers from the summary columns and the search index, which
+// are trusted only for rows that are settled; two kinds are not:
 //
 // - rows still waiting for the search index (storage/search-index.ts): for a filter with
 //   a bare word, SQL's answer for them is left out and each is decoded and tested instead;
 // - rows an older schema summarised (storage/resummarise.ts), one range of ids: for any
 //   filter the range is walked newest first, each row decoded and tested.
 //
+// A filter with field: terms, which test decoded messages, is only narrowed by SQL: each
+// row SQL gives is decoded and tested too, and SQL asked for more until the page is full.
+//
 // The ids are split into segments (newer than the stale range, the range, older), and
 // the segments filled newest first until the page is full.
 
 import type { FilterNode } from '../model/filter.ts';
+import { needsMessages } from '../model/filter-match.ts';
 import type { ExchangeSummary } from '../model/types.ts';
 import type { StaleRange } from './resummarise.ts';
 
 export interface PageSources {
-  /** Newest first, ids in (after, before), at most limit: what SQL answers. */
+  /** Newest first, ids in (after, before), at most limit: what SQL answers (for field: terms, rows that may match). */
   sql(after: number | undefined, before: number | undefined, limit: number): ExchangeSummary[];
   /** The row decoded and tested against the filter: its summary if it passes. */
   decodeAndTest(id: number, stale: boolean): ExchangeSummary | null;
@@ -29,14 +33,30 @@ const decodeChunk = 200;
 
 export function settledPage(filter: FilterNode | null, limit: number, before: number | undefined, stale: StaleRange | null, sources: PageSources): ExchangeSummary[] {
   const waiting = hasWord(filter) ? sources.waitingIds() : [];
+  const decodes = needsMessages(filter);
   const rows: ExchangeSummary[] = [];
+  /** SQL's answer for ids in (after, below) but those of `skip`, at most n. */
+  const answered = (after: number | undefined, below: number | undefined, n: number, skip: ReadonlySet<number>): ExchangeSummary[] => {
+    if (!decodes) return sources.sql(after, below, n + skip.size).filter((s) => !skip.has(s.id));
+    const found: ExchangeSummary[] = [];
+    for (let high = below; found.length < n; ) {
+      const chunk = sources.sql(after, high, decodeChunk);
+      for (const row of chunk) {
+        if (found.length >= n) break;
+        const summary = skip.has(row.id) ? null : sources.decodeAndTest(row.id, false);
+        if (summary) found.push(summary);
+      }
+      if (chunk.length < decodeChunk) break;
+      high = chunk[chunk.length - 1].id;
+    }
+    return found;
+  };
   /** Ids in (after, below); undefined leaves that side open. */
   const settled = (after: number | undefined, below: number | undefined) => {
     if (rows.length >= limit || (below !== undefined && below <= (after ?? 0) + 1)) return;
     const need = limit - rows.length;
     const unsure = waiting.filter((id) => (below === undefined || id < below) && (after === undefined || id > after));
-    const skip = new Set(unsure);
-    const fromSql = sources.sql(after, below, need + unsure.length).filter((s) => !skip.has(s.id));
+    const fromSql = answered(after, below, need, new Set(unsure));
     const decoded: ExchangeSummary[] = [];
     for (const id of unsure) {
       if (decoded.length >= need) break;
