@@ -32,6 +32,12 @@ export interface ListQuery {
   filter?: string;
   /** ms epoch that relative times in the filter count back from (default: now). */
   now?: number;
+  /**
+   * Only these exchanges, each decoded and tested (limit and before do not apply, next is
+   * null): for the live list, which cannot test field: terms on summaries, to ask which rows
+   * that just changed the filter selects.
+   */
+  ids?: readonly number[];
 }
 
 export class Reads {
@@ -71,6 +77,11 @@ export class Reads {
     const limit = Math.min(1000, Math.max(1, Math.floor(query.limit ?? 100)));
     this.settle();
     const now = query.now ?? Date.now();
+    if (query.ids) {
+      const ids = [...new Set(query.ids)].sort((a, b) => b - a);
+      const items = this.read(() => ids.flatMap((id) => this.decodeAndTest(id, this.isStale(id), filter, now) ?? []));
+      return { items, next: null };
+    }
     const items = this.read(() =>
       settledPage(filter, limit, query.before, this.resummariser.stale(), {
         sql: (after, before, n) => queryPage((sql) => this.statement(sql), filter, { limit: n, before, after, now }).map(summaryFromRow),

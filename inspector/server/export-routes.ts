@@ -14,6 +14,7 @@ import type { Codec } from '../../proto/codec.ts';
 import { StorageError, type Store } from '../../storage/store.ts';
 import { startTsWorker } from '../../recorder/ts-worker.ts';
 import type { ExportJob, ExportOutcome } from './export-thread.ts';
+import { exchangeIds } from './routes.ts';
 
 export function exportRouter(store: Store, codec: Codec, toolVersion: string): express.Router {
   const router = express.Router();
@@ -78,8 +79,6 @@ function runExport(store: Store, codec: Codec, job: Omit<ExportJob, 'file' | 'sc
 /** The filter, or the ids of the selected rows (ids=3,5,8), or a sentence saying what is wrong. */
 function selectionOf(query: express.Request['query']): { filter?: string; ids?: number[] } | string {
   const filter = typeof query.filter === 'string' ? query.filter : undefined;
-  if (typeof query.ids !== 'string' || query.ids === '') return { filter };
-  const ids = query.ids.split(',').map(Number);
-  if (!ids.every((id) => Number.isSafeInteger(id) && id > 0)) return `ids must be exchange ids separated by commas; got "${query.ids}".`;
-  return { ids };
+  const ids = exchangeIds(query.ids);
+  return ids === undefined ? { filter } : typeof ids === 'string' ? ids : { ids };
 }

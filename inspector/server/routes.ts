@@ -26,7 +26,10 @@ export function apiRouter(store: Store, readOnly?: { file: string }): express.Ro
       return void res.status(400).json({ error: `limit must be between 1 and ${MAX_LIMIT}; got ${limit}.` });
     }
     const filter = typeof req.query.filter === 'string' ? req.query.filter : undefined;
-    res.json(store.listExchanges({ limit, before, filter }));
+    const ids = exchangeIds(req.query.ids);
+    if (typeof ids === 'string') return void res.status(400).json({ error: ids });
+    if (ids && ids.length > MAX_LIMIT) return void res.status(400).json({ error: `ids takes at most ${MAX_LIMIT} exchange ids; got ${ids.length}.` });
+    res.json(store.listExchanges({ limit, before, filter, ids }));
   });
 
   router.get('/exchanges/:id', (req, res) => {
@@ -45,6 +48,14 @@ export function apiRouter(store: Store, readOnly?: { file: string }): express.Ro
   });
 
   return router;
+}
+
+/** ids=3,5,8 from the query string: undefined when absent, or a sentence saying what is wrong. */
+export function exchangeIds(value: unknown): number[] | undefined | string {
+  if (value === undefined || value === '') return undefined;
+  const ids = typeof value === 'string' ? value.split(',').map(Number) : [];
+  if (ids.length === 0 || !ids.every((id) => Number.isSafeInteger(id) && id > 0)) return `ids must be exchange ids separated by commas; got "${String(value)}".`;
+  return ids;
 }
 
 /** A whole number from the query string, the fallback when absent, or a sentence saying what is wrong. */

@@ -116,6 +116,21 @@ describe('GET /api/exchanges with field: terms on a recorded demo session', () =
     );
   });
 
+  test('answers for the ids given, as the live list asks, and refuses ids that are not exchange ids', async () => {
+    const filter = 'kind:ws field:billing.payments[*].status=PAYMENT_STATUS_SUCCEEDED';
+    const all = await listed(filter);
+    const asked = [...decoded.keys()].filter((id) => id % 3 !== 0);
+    const res = await fetch(`http://127.0.0.1:${server.address.port}/api/exchanges?ids=${asked.join(',')}&filter=${encodeURIComponent(filter)}`);
+    const page = (await res.json()) as ExchangePage;
+    const expected = all.filter((id) => asked.includes(id));
+    assert.ok(expected.length > 0 && expected.length < all.length);
+    assert.deepEqual(page.items.map((item) => item.id), expected);
+    assert.equal(page.next, null);
+    const bad = await fetch(`http://127.0.0.1:${server.address.port}/api/exchanges?ids=3,x&filter=${encodeURIComponent(filter)}`);
+    assert.equal(bad.status, 400);
+    assert.deepEqual(await bad.json(), { error: 'ids must be exchange ids separated by commas; got "3,x".' });
+  });
+
   test('answers a bad field path 400 with its position', async () => {
     const res = await fetch(`http://127.0.0.1:${server.address.port}/api/exchanges?filter=${encodeURIComponent('kind:exec field:billing..amount>0')}`);
     assert.equal(res.status, 400);
