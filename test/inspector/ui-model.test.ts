@@ -18,6 +18,7 @@ import { closeSummary, frameSummary, framesByExchange, mergeFrames } from '../..
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
 import { diffMarks, diffValue, parseEdited, tokenExpiry } from '../../inspector/ui/model/replay.ts';
 import { LiveListeners } from '../../inspector/ui/model/live-listeners.ts';
+import { LiveChecks, maxIdsPerCheck, type CheckAnswer } from '../../inspector/ui/model/live-checks.ts';
 import { shortcutAction, shortcuts } from '../../inspector/ui/model/shortcuts.ts';
 
 function summary(id: number, fields: Partial<ExchangeSummary> = {}): ExchangeSummary {
@@ -181,6 +182,18 @@ describe('traffic rows and the live tail', () => {
     assert.deepEqual([rows.rows.map((r) => r.id), rows.pendingCount], [[5, 4], 0], 'an empty list moves nothing');
     rows.applyStored([summary(7), summary(3)], all);
     assert.deepEqual([rows.rows.map((r) => r.id), rows.pendingCount], [[5, 4, 3], 1]);
+  });
+
+  it('takes the server\'s answer on changed rows: those it selects join or update, the others leave', () => {
+    const rows = new TrafficRows();
+    rows.applyStored([summary(5), summary(3), summary(1)], all);
+    rows.applyChecked([6, 5, 4, 3], [summary(6), summary(4), summary(3, { status: 500 })]);
+    assert.deepEqual(rows.rows.map((r) => [r.id, r.status]), [[6, 200], [4, 200], [3, 500], [1, 200]]);
+    rows.setPaused(true);
+    rows.applyChecked([7, 6], [summary(7)]);
+    assert.deepEqual([rows.rows.map((r) => r.id), rows.pendingCount], [[4, 3, 1], 1], 'a new row waits while paused; one that left goes at once');
+    rows.applyChecked([7], []);
+    assert.equal(rows.pendingCount, 0);
   });
 
   it('bumps its version on every change so the view re-renders', () => {
@@ -760,5 +773,68 @@ describe('keyboard shortcuts', () => {
     assert.equal(new Set(keys).size, keys.length, 'no key does two things');
     assert.equal(new Set(shortcuts.map((s) => s.action)).size, shortcuts.length, 'each action is listed once');
     for (const shortcut of shortcuts) assert.equal(shortcut.keys.length, shortcut.shown.length, shortcut.action);
+  });
+});
+
+describe('live checks for filters the summaries cannot answer', () => {
+  function setup() {
+    const asked: { ids: number[]; answer: (items: ExchangeSummary[]) => void; refuse: (err: Error) => void }[] = [];
+    const answers: CheckAnswer[] = [];
+    const failures: unknown[] = [];
+    const checks = new LiveChecks(
+      (ids) => new Promise((answer, refuse) => asked.push({ ids, answer, refuse })),
+      (answer) => answers.push(answer),
+      (err) => failures.push(err),
+    );
+    return { checks, asked, answers, failures };
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('asks about the exchanges a batch changed, its frames\' too, one question at a time', async () => {
+    const { checks, asked, answers } = setup();
+    checks.add({ exchanges: [summary(3)], frames: [{ exchangeId: 2, frame: frame(0, 'server', '') }] });
+    checks.add(live(summary(4)));
+    checks.add(live(summary(3), summary(5)));
+    assert.deepEqual(asked.map((q) => q.ids), [[3, 2]], 'the later ids wait for the answer');
+    asked[0]!.answer([summary(3)]);
+    await settle();
+    assert.deepEqual(answers, [{ ids: [3, 2], matching: [summary(3)] }]);
+    assert.deepEqual(asked.map((q) => q.ids), [[3, 2], [4, 3, 5]], 'what changed meanwhile goes in one question, 3 again since it changed after it was asked about');
+  });
+
+  it('asks at most a page of ids at once', () => {
+    const { checks, asked } = setup();
+    checks.add(live(...Array.from({ length: maxIdsPerCheck + 5 }, (_, i) => summary(i + 1))));
+    assert.equal(asked[0]!.ids.length, maxIdsPerCheck);
+  });
+
+  it('drops the answer for a filter that changed meanwhile, and what waited for it', async () => {
+    const { checks, asked, answers } = setup();
+    checks.add(live(summary(1)));
+    checks.add(live(summary(2)));
+    checks.reset();
+    asked[0]!.answer([summary(1)]);
+    await settle();
+    assert.deepEqual([answers, asked.length], [[], 1]);
+  });
+
+  it('asks again about a failed question with the next batch, not at once', async () => {
+    const { checks, asked, failures } = setup();
+    checks.add(live(summary(1)));
+    asked[0]!.refuse(new Error('gone'));
+    await settle();
+    assert.deepEqual([failures.length, asked.length], [1, 1]);
+    checks.add(live(summary(2)));
+    assert.deepEqual(asked[1]!.ids, [1, 2]);
+  });
+
+  it('is needed exactly for filters with field: terms', () => {
+    const needs = (text: string) => {
+      const compiled = compileLiveFilter(text);
+      assert.ok(compiled.ok);
+      return compiled.needsServer;
+    };
+    assert.equal(needs('service:auth error:any'), false);
+    assert.equal(needs('service:auth (status:5xx or -field:errors)'), true);
   });
 });

@@ -186,6 +186,22 @@ describe('the inspector in a browser, against the proxy running the demo', () =>
     assert.equal(await page.getAttribute('button.toggle:has-text("Errors only")', 'aria-pressed'), 'true');
   });
 
+  it('shows the live rows a field: filter selects, as the server answers for them', async () => {
+    const filter = 'field:auth.login.device_name="demo client"';
+    await page.goto(`${proxy.uiUrl}/?filter=${encodeURIComponent(filter)}`);
+    await page.waitForSelector('[data-row]');
+    const newest = (await rowIds(page))[0]!;
+    // The demo client signs in again on each pass: that login arrives live, with no reload.
+    await page.waitForFunction((id) => Number((document.querySelector('[data-row]') as HTMLElement).dataset.row) > id, newest, { timeout: 60_000 });
+    const shown = await rowIds(page);
+    const stored = await proxy.api<ExchangePage>(`/api/exchanges?limit=1000&filter=${encodeURIComponent(filter)}`);
+    const selected = new Set(stored.items.map((s) => s.id));
+    assert.deepEqual(shown.filter((id) => !selected.has(id)), [], 'every row shown is one the filter selects');
+    const ops = await page.$$eval('[data-row] .cell-op', (cells) => cells.map((cell) => cell.textContent));
+    assert.ok(ops.every((op) => op?.startsWith('auth.login')), JSON.stringify(ops));
+    await shot(page, 'filter-field');
+  });
+
   it('shows a malformed filter\'s error under the box with its position marked', async () => {
     await page.goto(proxy.uiUrl);
     await page.waitForSelector('[data-row]');

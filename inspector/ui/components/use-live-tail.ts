@@ -23,6 +23,7 @@ export function useLiveTail(stream: LiveStream, pages: Pages, seen: SeenValues, 
   useLiveEvent(stream, 'batch', (batch) => {
     for (const summary of batch.exchanges) seen.addSummary(summary);
     rows.applyLive(batch, pages.matches);
+    pages.check(batch);
     rerender();
   });
 

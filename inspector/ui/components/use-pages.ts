@@ -1,9 +1,12 @@
 // The stored traffic as REST pages it: the first page for the applied filter (live rows
 // that arrive meanwhile are kept), older pages as the list nears its end, and the newest
 // page again on every connect of the live stream. The rows are shared with the live tail.
+// For a filter summaries cannot answer (field: terms), the server also says which live
+// rows belong (model/live-checks.ts).
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ExchangePage } from '../../../model/types.ts';
+import type { ExchangePage, LiveBatch } from '../../../model/types.ts';
+import { LiveChecks } from '../model/live-checks.ts';
 import { compileLiveFilter, serverFilterProblem } from '../model/live-filter.ts';
 import { TrafficRows, type RowPredicate } from '../model/traffic-rows.ts';
 import { ApiError, pageSize, type Api } from '../services/api.ts';
@@ -16,6 +19,8 @@ export interface Pages {
   rerender: () => void;
   /** Whether a live row belongs in the list: the filter whose first page is shown. */
   matches: RowPredicate;
+  /** After a live batch is applied: for a filter that needs the server, asks it about the rows the batch changed. */
+  check: (batch: LiveBatch) => void;
   footer: string | null;
   loadingFirst: boolean;
   loadOlder: () => void;
@@ -41,11 +46,23 @@ export function usePages({ api, firstPage, filter, stream, fail, onJournaled }: 
   const [loadingFirst, setLoadingFirst] = useState(true);
   const predicate = useRef(compileLiveFilter(applied));
   const paging = useRef<{ next: number | null; loading: boolean; generation: number }>({ next: null, loading: false, generation: 0 });
+  const appliedNow = useRef(applied);
+  appliedNow.current = applied;
+  const checks = useRef<LiveChecks | null>(null);
+  checks.current ??= new LiveChecks(
+    (ids) => api.page({ filter: appliedNow.current, ids }).then((page) => page.items),
+    ({ ids, matching }) => {
+      rows.applyChecked(ids, matching);
+      rerender();
+    },
+    fail,
+  );
 
   useEffect(() => {
     const generation = ++paging.current.generation;
     const abort = new AbortController();
     predicate.current = compileLiveFilter(applied);
+    checks.current!.reset();
     rows.reset([]);
     paging.current.next = null;
     paging.current.loading = true;
@@ -116,7 +133,13 @@ export function usePages({ api, firstPage, filter, stream, fail, onJournaled }: 
 
   const matches: RowPredicate = (summary) => {
     const compiled = predicate.current;
-    return compiled.ok && compiled.matches(summary);
+    if (!compiled.ok) return false;
+    // Rows the server put in stay and take updates; whether new ones belong, check() asks.
+    return compiled.needsServer ? rows.get(summary.id) !== undefined : compiled.matches(summary);
   };
-  return { rows, rerender, matches, footer, loadingFirst, loadOlder };
+  const check = (batch: LiveBatch) => {
+    const compiled = predicate.current;
+    if (compiled.ok && compiled.needsServer) checks.current!.add(batch);
+  };
+  return { rows, rerender, matches, check, footer, loadingFirst, loadOlder };
 }

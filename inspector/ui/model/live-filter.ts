@@ -1,9 +1,11 @@
 // The one filter language (model/filter.ts) as the app uses it: parsed once per
 // change, evaluated in memory on each live summary, and its errors shaped for the
 // filter box, whether they come from the parser here or from the server's 400.
+// A filter with field: terms needs the decoded messages, which summaries lack: the
+// server answers for its live rows instead (live-checks.ts).
 
 import { FilterError, filterKeys, parseFilter } from '../../../model/filter.ts';
-import { matches } from '../../../model/filter-match.ts';
+import { matches, needsMessages } from '../../../model/filter-match.ts';
 import type { ExchangeSummary } from '../../../model/types.ts';
 import type { FilterKeyHelp } from './filter-edit.ts';
 
@@ -14,7 +16,8 @@ export interface FilterProblem {
 }
 
 export type CompiledFilter =
-  | { ok: true; matches: (summary: ExchangeSummary) => boolean }
+  /** needsServer: `matches` cannot tell from a summary; ask the server which rows the filter selects. */
+  | { ok: true; matches: (summary: ExchangeSummary) => boolean; needsServer: boolean }
   | { ok: false; problem: FilterProblem };
 
 export const filterKeyHelp: FilterKeyHelp[] = filterKeys;
@@ -22,7 +25,7 @@ export const filterKeyHelp: FilterKeyHelp[] = filterKeys;
 export function compileLiveFilter(text: string): CompiledFilter {
   try {
     const tree = parseFilter(text);
-    return { ok: true, matches: (summary) => matches(tree, summary) };
+    return { ok: true, matches: (summary) => matches(tree, summary), needsServer: needsMessages(tree) };
   } catch (err) {
     if (err instanceof FilterError) return { ok: false, problem: { message: err.expected, position: err.position } };
     throw err;

@@ -111,6 +111,23 @@ export class TrafficRows {
     if (items.length > 0) this.version++;
   }
 
+  /**
+   * The server's answer to which of `ids` the filter selects now, for filters a summary
+   * cannot answer (field: terms): `matching` join or update the rows as stored rows do, the
+   * other ids leave.
+   */
+  applyChecked(ids: readonly number[], matching: ExchangeSummary[]): void {
+    const selected = new Set(matching.map((s) => s.id));
+    for (const id of ids) {
+      if (selected.has(id)) continue;
+      const index = this.indexOf(id);
+      if (index >= 0) this.rows.splice(index, 1);
+      this.pending.delete(id);
+    }
+    this.applyStored(matching, () => true);
+    this.version++;
+  }
+
   /** Pauses or resumes the tail; resuming shows what was pending. */
   setPaused(paused: boolean): void {
     if (paused === this.paused) return;

@@ -31,6 +31,8 @@ export interface PageQuery {
   filter?: string;
   before?: number | null;
   limit?: number;
+  /** Only these exchanges: which of them the filter selects. */
+  ids?: readonly number[];
 }
 
 export class Api {
@@ -40,6 +42,7 @@ export class Api {
     params.set('limit', String(query.limit ?? pageSize));
     if (query.before !== undefined && query.before !== null) params.set('before', String(query.before));
     if (query.filter?.trim()) params.set('filter', query.filter.trim());
+    if (query.ids) params.set('ids', query.ids.join(','));
     return this.call<ExchangePage>(`/api/exchanges?${params}`, signal);
   }
 
