@@ -117,13 +117,13 @@ describe('GET /api/exchanges with field: terms on a recorded demo session', () =
   });
 
   test('answers for the ids given, as the live list asks, and refuses ids that are not exchange ids', async () => {
-    const filter = 'kind:ws field:billing.payments[*].status=PAYMENT_STATUS_SUCCEEDED';
+    const filter = 'kind:exec not field:errors[*]';
     const all = await listed(filter);
-    const asked = [...decoded.keys()].filter((id) => id % 3 !== 0);
+    const asked = [...decoded.keys()].filter((id) => id % 2 === 0);
     const res = await fetch(`http://127.0.0.1:${server.address.port}/api/exchanges?ids=${asked.join(',')}&filter=${encodeURIComponent(filter)}`);
     const page = (await res.json()) as ExchangePage;
     const expected = all.filter((id) => asked.includes(id));
-    assert.ok(expected.length > 0 && expected.length < all.length);
+    assert.ok(expected.length > 0 && expected.length < all.length, `${expected.length} of ${all.length} asked about`);
     assert.deepEqual(page.items.map((item) => item.id), expected);
     assert.equal(page.next, null);
     const bad = await fetch(`http://127.0.0.1:${server.address.port}/api/exchanges?ids=3,x&filter=${encodeURIComponent(filter)}`);
