@@ -121,7 +121,7 @@ export class RuleStage implements InterceptStage {
 
   /** Whether the rule matches the message at hand and acts on it this time (times, probability); says a rule's first hit. */
   private matched(rule: LiveRule, summary: ExchangeSummary, json: JsonValue | null, head: InterceptHead, extra: MatchContext = {}): boolean {
-    const context: MatchContext & { messages?: readonly JsonValue[] } = { ...extra, messages: json === null ? [] : [json] };
+    const context: MatchContext = { ...extra, messages: json === null ? [] : [json] };
     if (!matches(rule.spec.filter, summary, context)) return false;
     const taken = this.rules.take(rule);
     if (taken === 'no') return false;
