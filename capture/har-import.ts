@@ -8,7 +8,7 @@ import type { FrameDirection, HeaderList } from '../model/types.ts';
 import { exchangeKind } from '../proxy/http.ts';
 import { isExchangeName } from '../storage/content-keys.ts';
 import { LATEST_TIME_MS } from '../storage/value-check.ts';
-import type { Flow, FlowClose, FlowError, FlowFrame, FlowOriginal, FrameMark } from '../model/flow.ts';
+import { noFacts, type Flow, type FlowClose, type FlowError, type FlowFrame, type FlowOriginal, type FrameMark } from '../model/flow.ts';
 
 export class HarError extends UserError {}
 
@@ -121,12 +121,7 @@ class EntryReader {
       response,
       error,
       state: 'complete',
-      service: null,
-      operation: null,
-      trx: null,
-      errors: [],
-      token: null,
-      problems: [],
+      ...noFacts(),
       close,
       replayOf: null,
       frames,

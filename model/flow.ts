@@ -89,6 +89,11 @@ export interface FlowFacts {
   problems: string[];
 }
 
+/** The facts of bytes nothing has been made of yet. */
+export function noFacts(): FlowFacts {
+  return { service: null, operation: null, trx: null, errors: [], token: null, problems: [] };
+}
+
 /**
  * Where a flow came from: the proxy's clients, a replay the tool sent (replayOf names the
  * exchange it replays), or a file imported.
@@ -96,22 +101,20 @@ export interface FlowFacts {
 export type FlowSource = 'live' | 'replay' | 'import';
 
 /** A flow without its frames: what the recorder writes each time it changes, the frames going apart. */
-export interface FlowHead extends FlowFacts {
-  /** The exchange id storage gave it. */
+/** What the tap reports of an exchange and storage keeps: the request, the answer and how it ended. */
+export interface FlowCore {
+  /** The tap's flow id (one proxy run's), or the exchange id storage gave it. */
   id: number;
   kind: ExchangeKind;
   /** ms epoch, sub-millisecond where the clock gives it. */
   startedAt: number;
+  /** ms epoch; set when the exchange (or the WebSocket connection) ended. */
   endedAt: number | null;
   clientAddress: string;
-  /** For a WebSocket, the upgrade request and the upstream's answer to it. */
+  /** For a WebSocket, the upgrade request and the upstream's answer to it (101, or the refusal with its body). */
   request: FlowRequest;
   response: FlowResponse | null;
   error: FlowError | null;
-  state: ExchangeState;
-  close: FlowClose | null;
-  /** The exchange a replay resent; null for traffic the tool did not send. */
-  replayOf: number | null;
   /** The rules that changed this exchange or one of its frames, in the order they first did (intercept/). */
   rules?: string[];
   /**
@@ -120,6 +123,13 @@ export interface FlowHead extends FlowFacts {
    * client got). Null where no rule changed that side.
    */
   original?: FlowOriginal;
+}
+
+export interface FlowHead extends FlowCore, FlowFacts {
+  state: ExchangeState;
+  close: FlowClose | null;
+  /** The exchange a replay resent; null for traffic the tool did not send. */
+  replayOf: number | null;
 }
 
 export interface FlowOriginal {

@@ -7,7 +7,7 @@ import { tokenPrefixLength, type DecodeResult, type ExchangeKind, type FrameDire
 import { checkExec, WsConversationCheck } from './checks.ts';
 import type { Codec } from './codec.ts';
 import { headerValue, headerValues } from '../model/headers.ts';
-import type { FlowFacts } from '../model/flow.ts';
+import { noFacts, type FlowFacts } from '../model/flow.ts';
 
 
 /**
@@ -17,9 +17,6 @@ import type { FlowFacts } from '../model/flow.ts';
  */
 export const MAX_WS_PROBLEMS = 100;
 
-export function noFacts(): FlowFacts {
-  return { service: null, operation: null, trx: null, errors: [], token: null, problems: [] };
-}
 
 export function requestType(kind: ExchangeKind): MessageType | null {
   return kind === 'exec' ? 'ClientRequest' : null;

@@ -6,32 +6,19 @@
 // with postMessage. A listener that throws is reported once per hook and never
 // reaches the forwarding path.
 
-import type { FlowClose, FlowError, FlowFrame, FlowOriginal, FlowRequest, FlowResponse, FlowSource } from '../model/flow.ts';
-import type { ExchangeKind } from '../model/types.ts';
+import type { FlowClose, FlowCore, FlowFrame, FlowSource } from '../model/flow.ts';
 
-/** One HTTP exchange or one WebSocket connection (the upgrade request and everything after). */
-export interface TappedFlow {
-  /** Unique within one proxy run, in arrival order; negated for a replay (replay/target.ts says why). */
-  id: number;
+/**
+ * One HTTP exchange or one WebSocket connection (the upgrade request and everything after).
+ * Its id is unique within one proxy run, in arrival order; negated for a replay (replay/target.ts says why).
+ */
+export interface TappedFlow extends FlowCore {
   /** The proxy's flows are live; replay/ and capture/ mark the flows they feed a recorder. */
   source: FlowSource;
-  kind: ExchangeKind;
-  /** ms since the epoch, with sub-ms precision where the clock gives it. */
-  startedAt: number;
-  /** ms since the epoch; set when the exchange (or the connection) ended. */
-  endedAt: number | null;
-  clientAddress: string;
-  request: FlowRequest;
-  /** For ws: the upstream's answer to the upgrade (101, or the refusal with its body). */
-  response: FlowResponse | null;
-  error: FlowError | null;
   /** Set by replay/ on the traffic it sends: the id of the recorded exchange it replays. */
   replayOf?: number;
   /** What is known to be missing from this capture of the flow (set by imports, e.g. a body whose bytes were lost); stored as problems. */
   captureProblems?: string[];
-  /** The rules that changed it in flight (intercept/), and what they replaced. */
-  rules?: string[];
-  original?: FlowOriginal;
 }
 
 /** A frame as the tap reports it, with the flow it belongs to. */

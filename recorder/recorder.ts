@@ -11,7 +11,7 @@ import { interruptedError, type OpenFlowRow, type Store } from '../storage/store
 import { noFrames, type FrameTotals } from '../storage/rows.ts';
 import { countFrame, summaryOf, viewFrame } from '../storage/views.ts';
 import type { RecorderListener } from '../model/recorder-listener.ts';
-import type { Flow, FlowFacts, FlowHead, FlowSource, StoredFrame } from '../model/flow.ts';
+import { noFacts, type Flow, type FlowFacts, type FlowHead, type FlowSource, type StoredFrame } from '../model/flow.ts';
 
 interface OpenExchange {
   record: FlowHead;
@@ -74,12 +74,7 @@ export class Recorder implements TapListener {
       response: null,
       error: null,
       state: 'pending',
-      service: null,
-      operation: null,
-      trx: null,
-      errors: [],
-      token: null,
-      problems: [],
+      ...noFacts(),
       close: null,
       replayOf: flow.replayOf ?? null,
     };

@@ -3,10 +3,10 @@
 // The bytes are the record; everything here can be recomputed from them.
 
 import { decodedSearchText, summarySearchText } from '../model/filter-match.ts';
-import type { Flow, FlowFacts, FlowFrame } from '../model/flow.ts';
+import { noFacts, type Flow, type FlowFacts, type FlowFrame } from '../model/flow.ts';
 import type { DecodeResult, ExchangeSummary, FrameDirection, JsonObject } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { execFactsOf, frameType, noFacts, requestType, responseType, WsFacts } from '../proto/exchange-facts.ts';
+import { execFactsOf, frameType, requestType, responseType, WsFacts } from '../proto/exchange-facts.ts';
 import type { DecodedFlow } from './views.ts';
 
 /** One exchange's searchable texts, as search_text holds them (see migrations.ts, version 2). */

@@ -3,7 +3,7 @@
 // row reads), built into the one model the store takes (model/flow.ts).
 
 import type { Flow, FlowHead, StoredFrame } from '../model/flow.ts';
-import { storedError } from '../model/flow.ts';
+import { noFacts, storedError } from '../model/flow.ts';
 import type { ExchangeKind, ExchangeState, HeaderList, TokenRef } from '../model/types.ts';
 
 export interface MessageFields {
@@ -58,12 +58,7 @@ export function wireFlow(fields: Pick<Flow, 'kind' | 'startedAt' | 'endedAt' | '
     response: null,
     error: null,
     state: 'complete',
-    service: null,
-    operation: null,
-    trx: null,
-    errors: [],
-    token: null,
-    problems: [],
+    ...noFacts(),
     close: null,
     replayOf: null,
     frames: [],
