@@ -1,7 +1,8 @@
-// Whether a rule could match an exchange, judged from its request line and headers alone:
-// the forwarding path holds an exchange whole only when this says yes. Terms that need
-// the body or the answer (service:, status:, error:, field:, text…) count as unknown, and
-// unknown only rules out nothing, so an exchange a rule would match is never streamed past it.
+// Whether a rule could match an exchange, judged from what is known of it so far: at its
+// request line, then with its request's facts, then with the answer's status. The
+// forwarding path holds a side whole only when this says yes. Terms that need more (the
+// answer's body for error:, field:, text…) count as unknown, and unknown only rules out
+// nothing, so a message a rule would match is never streamed past it.
 
 import type { FilterNode } from '../model/filter.ts';
 import { matches } from '../model/filter-match.ts';
@@ -9,16 +10,22 @@ import type { ExchangeSummary } from '../model/types.ts';
 
 type Judged = boolean | 'unknown';
 
-export function couldMatch(filter: FilterNode | null, head: ExchangeSummary): boolean {
-  return filter === null || judge(filter, head) !== false;
+/**
+ * How much of the exchange the summary holds: its request line and headers; then its
+ * request's facts (service, op, trx, token); then also the answer's status.
+ */
+export type Known = 'head' | 'request' | 'status';
+
+export function couldMatch(filter: FilterNode | null, head: ExchangeSummary, known: Known = 'head'): boolean {
+  return filter === null || judge(filter, head, known) !== false;
 }
 
-function judge(node: FilterNode, head: ExchangeSummary): Judged {
+function judge(node: FilterNode, head: ExchangeSummary, known: Known): Judged {
   switch (node.type) {
     case 'and': {
       let result: Judged = true;
       for (const item of node.items) {
-        const r = judge(item, head);
+        const r = judge(item, head, known);
         if (r === false) return false;
         if (r === 'unknown') result = 'unknown';
       }
@@ -27,14 +34,14 @@ function judge(node: FilterNode, head: ExchangeSummary): Judged {
     case 'or': {
       let result: Judged = false;
       for (const item of node.items) {
-        const r = judge(item, head);
+        const r = judge(item, head, known);
         if (r === true) return true;
         if (r === 'unknown') result = 'unknown';
       }
       return result;
     }
     case 'not': {
-      const r = judge(node.item, head);
+      const r = judge(node.item, head, known);
       return r === 'unknown' ? 'unknown' : !r;
     }
     case 'kind':
@@ -42,7 +49,11 @@ function judge(node: FilterNode, head: ExchangeSummary): Judged {
     case 'time':
       return matches(node, head);
     case 'field':
-      return node.field === 'path' ? matches(node, head) : 'unknown';
+      return node.field === 'path' || known !== 'head' ? matches(node, head) : 'unknown';
+    case 'token':
+      return known !== 'head' ? matches(node, head) : 'unknown';
+    case 'number':
+      return node.field === 'status' && known === 'status' ? matches(node, head) : 'unknown';
     default:
       return 'unknown';
   }

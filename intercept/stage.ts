@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteAt, setAt } from '../model/field-path.ts';
 import { matches, type MatchContext } from '../model/filter-match.ts';
-import type { ExchangeSummary, FrameDirection, HeaderList, JsonObject, JsonValue, MessageType } from '../model/types.ts';
+import type { DecodeResult, ExchangeSummary, FrameDirection, HeaderList, JsonObject, JsonValue, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import { sameJson } from '../proto/original-bytes.ts';
 import { execFactsOf, frameType, requestType, responseType } from '../proto/exchange-facts.ts';
@@ -21,6 +21,8 @@ import type { LiveRule, RuleSet } from './rule-set.ts';
 const PROTOBUF = 'application/x-protobuf';
 
 export class RuleStage implements InterceptStage {
+  private readonly requests = new WeakMap<InterceptHead, { body: Uint8Array; decoded: DecodeResult | null; facts: FlowFacts }>();
+
   constructor(
     private readonly rules: RuleSet,
     private readonly codec: Codec,
@@ -29,6 +31,25 @@ export class RuleStage implements InterceptStage {
 
   get armed(): { http: boolean; ws: boolean } {
     return this.rules.armed;
+  }
+
+  wantsResponse(head: InterceptHead, request: Uint8Array, status: number): boolean {
+    const rules = this.rules.at('response');
+    if (rules.some((r) => r.spec.filter === null)) return true;
+    const summary = summaryAt(head, this.requestOf(head, request).facts, status);
+    return rules.some((r) => couldMatch(r.spec.filter, summary, 'status'));
+  }
+
+  /** The request decoded once per exchange: the request point, the response's head and the response all read it. */
+  private requestOf(head: InterceptHead, body: Uint8Array): { decoded: DecodeResult | null; facts: FlowFacts } {
+    const known = this.requests.get(head);
+    if (known && known.body === body) return known;
+    const type = requestType(head.kind);
+    const decoded = type === null ? null : this.codec.decode(type, body);
+    const facts = decoded ? execFactsOf(head.headers, null, decoded, null) : noFacts();
+    const entry = { body, decoded, facts };
+    this.requests.set(head, entry);
+    return entry;
   }
 
   holds(head: InterceptHead): { request: boolean; response: boolean } {
@@ -40,8 +61,7 @@ export class RuleStage implements InterceptStage {
 
   async request(head: InterceptHead, body: Uint8Array): Promise<Decided<RequestVerdict>> {
     const type = requestType(head.kind);
-    const decoded = type === null ? null : this.codec.decode(type, body);
-    const facts = decoded ? execFactsOf(head.headers, null, decoded, null) : noFacts();
+    const { decoded, facts } = this.requestOf(head, body);
     const summary = summaryAt(head, facts, null);
     const edit = new Edit(this.codec, type, body, decoded?.json ?? null, this.problemOf);
     const acted: string[] = [];
@@ -62,10 +82,11 @@ export class RuleStage implements InterceptStage {
   }
 
   async response(head: InterceptHead, request: Uint8Array, status: number, headers: HeaderList, body: Uint8Array): Promise<Decided<ResponseVerdict>> {
-    const reqType = requestType(head.kind);
-    const reqDecoded = reqType === null ? null : this.codec.decode(reqType, request);
     const type = responseType(head.kind, headers, body);
     const decoded = type === null ? null : this.codec.decode(type, body);
+    // Rules that match every response need nothing of the request.
+    const filtered = this.rules.at('response').some((r) => r.spec.filter !== null);
+    const reqDecoded = filtered ? this.requestOf(head, request).decoded : null;
     const facts = reqDecoded ? execFactsOf(head.headers, status, reqDecoded, decoded) : noFacts();
     const summary = summaryAt(head, facts, status);
     const edit = new Edit(this.codec, type, body, decoded?.json ?? null, this.problemOf);
@@ -169,7 +190,7 @@ export class RuleStage implements InterceptStage {
  * are the answer, so an untouched message is relayed as it came.
  */
 class Edit {
-  private json: JsonValue | null;
+  private json: JsonValue | null = null;
   private last: LiveRule | null = null;
 
   constructor(
@@ -178,22 +199,22 @@ class Edit {
     private readonly original: Uint8Array,
     private readonly decoded: JsonValue | null,
     private readonly problem: (rule: LiveRule, problem: string) => void,
-  ) {
-    this.json = decoded === null ? null : structuredClone(decoded);
-  }
+  ) {}
 
   apply(rule: LiveRule): void {
     if (!rewrites(rule.spec)) return;
-    if (this.json === null || this.type === null) {
+    if (this.decoded === null || this.type === null) {
       this.problem(rule, 'the message does not decode as protobuf');
       return;
     }
+    // Copied at the first rule that edits: most held messages are matched by none.
+    this.json ??= structuredClone(this.decoded);
     this.last = rule;
     for (const { text, path, value } of rule.spec.set) {
-      const why = setAt(this.json, path, value);
+      const why = setAt(this.json!, path, value);
       if (why !== null) this.problem(rule, `set ${text}: the path ${why}`);
     }
-    for (const { path } of rule.spec.delete) deleteAt(this.json, path);
+    for (const { path } of rule.spec.delete) deleteAt(this.json!, path);
     if (rule.spec.replace !== null) this.json = structuredClone(rule.spec.replace);
   }
 

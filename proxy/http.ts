@@ -80,7 +80,7 @@ class HttpExchange implements Stoppable {
     this.upstreamReq = up;
     up.setTimeout(ctx.upstreamTimeoutMs, () => this.fail(upstreamTimeout(ctx.upstream.host, ctx.upstreamTimeoutMs, this.upstreamRes !== null)));
     up.on('error', (err) => this.fail(upstreamFailure(err, ctx.upstream.host, this.upstreamRes !== null)));
-    up.on('response', (upRes) => (this.held?.response ? this.holdResponse(this.held, upRes) : this.relayResponse(upRes)));
+    up.on('response', (upRes) => (this.held?.response && this.stillHeld(this.held, upRes) ? this.holdResponse(this.held, upRes) : this.relayResponse(upRes)));
     // Node hands a 101 with Upgrade over as an upgrade, not a response: unheard, the client waited forever.
     up.on('upgrade', (upRes, socket) => {
       socket.destroy();
@@ -106,6 +106,15 @@ class HttpExchange implements Stoppable {
     flow.requestBody.add(verdict.body);
     this.held = { ...held, request: false, sent: verdict.body };
     this.openUpstream(verdict.body);
+  }
+
+  /** Whether the rules could act on this response, now that its status and the request are known; if not, it streams. */
+  private stillHeld(held: Held, upRes: IncomingMessage): boolean {
+    try {
+      return held.stage.wantsResponse(held.head, held.sent ?? this.flow.requestBody.bytes(), upRes.statusCode ?? 502);
+    } catch {
+      return false;
+    }
   }
 
   /** The upstream's whole response, through the rules, then to the client as they leave it. */

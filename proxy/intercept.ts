@@ -55,6 +55,8 @@ export interface InterceptStage {
   /** At request headers: which sides of this exchange the stage must see whole. */
   holds(head: InterceptHead): { request: boolean; response: boolean };
   request(head: InterceptHead, body: Uint8Array): Promise<Decided<RequestVerdict>>;
+  /** When the answer's head arrives: whether a rule could still act on the response, now that the request and status are known. */
+  wantsResponse(head: InterceptHead, request: Uint8Array, status: number): boolean;
   response(head: InterceptHead, request: Uint8Array, status: number, headers: HeaderList, body: Uint8Array): Promise<Decided<ResponseVerdict>>;
   /** A WebSocket frame from `direction`; frames of one direction are asked in order and their verdicts applied in order. */
   frame(head: InterceptHead, direction: FrameDirection, opcode: number, data: Uint8Array): FrameVerdict | Promise<FrameVerdict>;
