@@ -124,27 +124,11 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
-  const proxyUrl = new URL(`http://${hostForUrl(proxy.address.host)}:${proxy.address.port}`);
-  say(`ca2-inspector: inspector at ${inspectorLink(recording.ui, uiToken)}`);
-  if (mock) for (const line of describeLoaded(mock, mockOptions)) say(`ca2-inspector: mock ${line}`);
-  say(
-    demo
-      ? `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to the built-in demo upstream at ${upstream.origin} (pass --upstream URL for a real server)`
-      : mock
-        ? `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to the mock of ${values.mock} at ${upstream.origin}`
-        : `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to ${upstream.origin}`,
-  );
-  if (demoSchema) say(`ca2-inspector: decoding with the demo's own illustrative schema (demo/protos); --proto replaces it`);
-  say(`ca2-inspector: recording to ${values.db ?? DEFAULT_DB}; Ctrl-C to stop`);
-
   const demoTraffic = new AbortController();
-  const demoClient = demo
-    ? import('../demo/client.ts').then((m) =>
-        m.runDemoClient({ baseUrl: proxyUrl, signal: demoTraffic.signal, loop: true, log: quiet ? () => undefined : (line) => say(`demo client: ${line}`) }),
-      )
-    : null;
-
-  return new Promise<number>((resolve) => {
+  let demoClient: Promise<unknown> | null = null;
+  // The handlers go in before the ready lines are printed: a script that signals as soon
+  // as it reads them must find the proxy ready to finish and write every record.
+  const exited = new Promise<number>((resolve) => {
     let stoppingSince = 0;
     const stop = async (signal: string) => {
       if (stoppingSince) {
@@ -185,6 +169,28 @@ export async function run(argv: string[]): Promise<number> {
     // Closing the terminal: finish and write every record, as for Ctrl-C.
     process.on('SIGHUP', () => void stop('SIGHUP'));
   });
+
+  const proxyUrl = new URL(`http://${hostForUrl(proxy.address.host)}:${proxy.address.port}`);
+  say(`ca2-inspector: inspector at ${inspectorLink(recording.ui, uiToken)}`);
+  if (mock) for (const line of describeLoaded(mock, mockOptions)) say(`ca2-inspector: mock ${line}`);
+  say(
+    demo
+      ? `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to the built-in demo upstream at ${upstream.origin} (pass --upstream URL for a real server)`
+      : mock
+        ? `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to the mock of ${values.mock} at ${upstream.origin}`
+        : `ca2-inspector: proxy at ${proxyUrl.origin}, forwarding to ${upstream.origin}`,
+  );
+  if (demoSchema) say(`ca2-inspector: decoding with the demo's own illustrative schema (demo/protos); --proto replaces it`);
+  say(`ca2-inspector: recording to ${values.db ?? DEFAULT_DB}; Ctrl-C to stop`);
+
+  // A stop that came before this point has aborted the demo traffic already.
+  demoClient =
+    demo && !demoTraffic.signal.aborted
+      ? import('../demo/client.ts').then((m) =>
+          m.runDemoClient({ baseUrl: proxyUrl, signal: demoTraffic.signal, loop: true, log: quiet ? () => undefined : (line) => say(`demo client: ${line}`) }),
+        )
+      : null;
+  return exited;
 }
 
 function parseOptions(argv: string[]) {
