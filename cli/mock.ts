@@ -35,10 +35,8 @@ export async function run(argv: string[]): Promise<number> {
     say,
   };
   const mock = await startMock(options);
-  for (const line of describeLoaded(mock, options)) say(`ca2-inspector mock: ${line}`);
-  say(`ca2-inspector mock: serving at ${mock.url.origin}; Ctrl-C to stop`);
-
-  return new Promise<number>((resolve) => {
+  // The handlers go in before the ready line: a script that stops the mock as soon as it reads it gets a clean stop.
+  const stopped = new Promise<number>((resolve) => {
     const stop = async () => {
       await mock.close();
       resolve(0);
@@ -46,6 +44,9 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', () => void stop());
     process.once('SIGTERM', () => void stop());
   });
+  for (const line of describeLoaded(mock, options)) say(`ca2-inspector mock: ${line}`);
+  say(`ca2-inspector mock: serving at ${mock.url.origin}; Ctrl-C to stop`);
+  return stopped;
 }
 
 /** What was loaded, and the schema the requests were decoded with. */
