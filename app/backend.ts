@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCodec } from '../proto/codec.ts';
+import { startCheckpoints } from './checkpoints.ts';
 import { Store } from '../storage/store.ts';
 import type { ClosedStats } from './worker-messages.ts';
 import { startInspectorServer } from '../inspector/server/app.ts';
@@ -55,6 +56,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
   const store = Store.open(options.db, {
     codec,
     recording: true,
+    checkpointsElsewhere: true,
     onError: (message) => log(`recording: ${message}`),
     onNotice: (message) => log(`recording: ${message}`),
     ...(process.env[TEST_MAX_DB_BYTES] ? { maxBytes: Number(process.env[TEST_MAX_DB_BYTES]) } : {}),
@@ -62,6 +64,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
   const recovered = TapJournal.recover(store, codec, log);
   for (const line of recovered.kept) log(`recording: ${line}`);
   if (recovered.stored > 0) log(`recording: ${recoveredNotice(options.db, recovered.stored)}`);
+  const checkpoints = startCheckpoints(options.db, log);
   const recorder = new Recorder(codec, store);
   const journal = new TapJournal(store, recorder, { log });
   // Resend forwards from this thread through a replay target of its own: the proxy's thread stays as lean as it was.
@@ -82,6 +85,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
   } catch (err) {
     recorder.stop();
     journal.stop();
+    await checkpoints.stop();
     store.close();
     throw err;
   }
@@ -104,6 +108,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       // The totals printed at exit must count what is still queued: written, or dropped if it cannot be.
       store.flushForGood();
       const { exchanges, frames, writeFailures, dropped } = store.stats();
+      await checkpoints.stop();
       store.close();
       return { exchanges, frames, writeFailures, dropped };
     },

@@ -3,14 +3,13 @@
 // stop it. Each batch goes to the recorder, or to the journal (recorder/tap-journal.ts):
 // while nobody watches, or when the recorder cannot keep up with what they watch.
 
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DEBUG_ENV, describeBug, UserError } from '../model/user-error.ts';
 import { CLOSE_BUDGET_MS, startBackend } from './backend.ts';
 import { readRing } from '../recorder/read-ring.ts';
 import { RingReader } from '../recorder/tap-ring.ts';
 import { RuleMirror } from './rule-mirror.ts';
+import { yieldCpuToForwarding } from './thread-priority.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 /**
@@ -19,7 +18,6 @@ import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
  */
 const TEST_EXIT_ON_PATH = 'CA2_INSPECTOR_TEST_RECORDER_EXIT_ON_PATH';
 
-const RECORDER_NICE = 10;
 /** The writer wakes the reader; this only guards against a wake-up that never comes. */
 const WAIT_GUARD_MS = 1_000;
 /**
@@ -77,18 +75,4 @@ try {
   post({ type: 'ready', ui: backend.ui });
 } catch (err) {
   post({ type: 'fatal', message: (err as Error).message, cause: err instanceof UserError ? 'user' : 'other' });
-}
-
-/**
- * On Linux a thread has its own nice value: lowering the recorder's lets the forwarding
- * thread win the CPU when both want it, and recording catches up when traffic pauses
- * (meanwhile what it cannot take waits in the journal). Elsewhere the thread keeps its priority.
- */
-function yieldCpuToForwarding(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(tid)) setPriority(tid, RECORDER_NICE);
-  } catch {
-    // No /proc, or not allowed: recording simply competes on equal terms.
-  }
 }

@@ -25,6 +25,13 @@ export interface WritableOptions {
   recording?: boolean;
   /** Largest the database may grow to (bytes); past it writes fail as on a full disk. */
   maxBytes?: number;
+  /**
+   * Another connection checkpoints the WAL (storage/checkpoint.ts, on a thread of its own):
+   * this one never does. A checkpoint syncs the file to disk, which waits for whatever
+   * else the machine is writing: on the recorder's thread that held the next commit back
+   * for as long (hundreds of ms under a busy disk), and a kill -9 lost it all.
+   */
+  checkpointsElsewhere?: boolean;
   onNotice?: (message: string) => void;
 }
 
@@ -44,6 +51,7 @@ export function openWritable<T>(file: string, options: WritableOptions, make: (d
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    if (options.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     // The default 2 MB page cache thrashes once indexes outgrow it (a few hundred thousand rows).
     db.pragma('cache_size = -65536');
     if (version > 0 && version < schemaVersion) options.onNotice?.(`migrating ${file} from version ${version} to ${schemaVersion}…`);

@@ -51,6 +51,8 @@ export interface StoreOptions {
    * that writes them may still be going.
    */
   recording?: boolean;
+  /** The WAL is checkpointed by another connection (storage/checkpoint.ts), never by this store's commits. */
+  checkpointsElsewhere?: boolean;
   /**
    * Decodes stored bytes on read and computes summaries and search text. Default: the
    * bundled schema. Opening with a schema other than the one that summarised the file

@@ -4,9 +4,15 @@
 // kill -9s the proxy and reports when each call and each echoed frame was answered, on
 // its own clock, against the moment of the kill.
 //
+// With `diskBusyFile`, it also keeps the disk busy meanwhile, as other programs do on a
+// developer's machine: dd writing past the page cache into that file, over and over, so
+// that anything that waits for the disk to sync waits behind it.
+//
 // Run with child_process.fork (IPC): it sends { upstream }, takes { proxyUrl, proxyPid,
-// killAfterMs }, and sends a MixedLoadReport.
+// killAfterMs, diskBusyFile? }, and sends a MixedLoadReport.
 
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +32,8 @@ export const WS_CLIENTS = 2;
 /** Each WebSocket client sends this many frames every FRAME_EVERY_MS. */
 const FRAMES_PER_TICK = 10;
 const FRAME_EVERY_MS = 2;
+/** Megabytes each dd run writes: the file is overwritten in place, so this is all the disk it takes. */
+const DISK_BUSY_MB = 4096;
 
 export const execTrx = (client: number, n: number) => `c${String(client).padStart(2, '0')}-${String(n).padStart(10, '0')}`;
 export const frameBody = (client: number, n: number) => Buffer.from(`ws${client}-${String(n).padStart(10, '0')}`);
@@ -39,8 +47,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) await run();
 
 async function run(): Promise<void> {
   process.send!({ upstream: (await startUpstream()).url });
-  const { proxyUrl, proxyPid, killAfterMs } = await new Promise<{ proxyUrl: string; proxyPid: number; killAfterMs: number }>((resolve) => process.once('message', resolve));
+  const { proxyUrl, proxyPid, killAfterMs, diskBusyFile } = await new Promise<{ proxyUrl: string; proxyPid: number; killAfterMs: number; diskBusyFile?: string }>((resolve) =>
+    process.once('message', resolve),
+  );
   let stopped = false;
+  const disk = diskBusyFile === undefined ? null : keepDiskBusy(diskBusyFile, () => stopped);
   const exec = execClients(proxyUrl, EXEC_CLIENTS, () => stopped).answered;
   const frames = Array.from({ length: WS_CLIENTS }, () => [] as number[]);
 
@@ -65,7 +76,35 @@ async function run(): Promise<void> {
   const killedAt = performance.now();
   process.kill(proxyPid, 'SIGKILL');
   stopped = true;
+  await disk?.stop();
   process.send!({ killedAt, exec, frames } satisfies MixedLoadReport, () => process.exit(0));
+}
+
+/**
+ * dd writing DISK_BUSY_MB into `file` with O_DIRECT, past the page cache straight to the
+ * device, run after run until `stopped()`. Where O_DIRECT is refused (tmpfs), plain writes
+ * synced at the end of each run.
+ */
+function keepDiskBusy(file: string, stopped: () => boolean): { stop(): Promise<void> } {
+  let current: ChildProcess | null = null;
+  let flags = ['oflag=direct'];
+  const running = (async () => {
+    while (!stopped()) {
+      current = spawn('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${DISK_BUSY_MB}`, ...flags], { stdio: 'ignore' });
+      const code = await new Promise<number | null>((resolve) => current!.once('close', resolve));
+      if (code !== 0 && code !== null && !stopped()) {
+        if (flags[0] !== 'oflag=direct') throw new Error(`dd could not write ${file} (exit ${code})`);
+        flags = ['conv=fdatasync'];
+      }
+    }
+  })();
+  return {
+    async stop() {
+      current?.kill();
+      await running;
+      rmSync(file, { force: true });
+    },
+  };
 }
 
 /**
