@@ -1,27 +1,31 @@
 // The interception stage (proxy/intercept.ts) made of the loaded rules: it tells the
 // forwarding path which exchanges to hold, and decides each held message. A message is
-// decoded with the loaded schema, tested against each rule at its point in file order,
-// edited as decoded JSON, and encoded back over its own bytes, so unknown and untouched
-// fields keep theirs. A message no rule changed goes on as the very bytes that came.
+// tested against each rule at its point in file order, on its envelope's summary unless a
+// rule needs more (intercept/rule-needs.ts); a rule that acts on it has it decoded with
+// the loaded schema, edited as decoded JSON, and encoded back over its own bytes, so
+// unknown and untouched fields keep theirs. A message no rule changed goes on as the very
+// bytes that came.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteAt, setAt } from '../model/field-path.ts';
 import { matches, type MatchContext } from '../model/filter-match.ts';
-import type { DecodeResult, ExchangeSummary, FrameDirection, HeaderList, JsonObject, JsonValue, MessageType } from '../model/types.ts';
+import type { DecodeResult, ExchangeSummary, FrameDirection, HeaderList, JsonObject, JsonValue, MessageSummary, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import { sameJson } from '../proto/original-bytes.ts';
-import { execFactsOf, frameType, requestType, responseType } from '../proto/exchange-facts.ts';
+import { execFactsOf, frameType, requestType, responseType, summaryFacts } from '../proto/exchange-facts.ts';
 import type { Decided, FrameVerdict, InterceptHead, InterceptStage, RequestVerdict, ResponseVerdict } from '../proxy/intercept.ts';
 import type { RulePoint } from '../model/rules.ts';
 import { noFacts, type FlowFacts } from '../model/flow.ts';
 import { couldMatch } from './could-match.ts';
 import { rewrites } from './rule.ts';
+import { anyNeedsDecoded, needsDecoded } from './rule-needs.ts';
 import type { LiveRule, RuleSet } from './rule-set.ts';
 
 const PROTOBUF = 'application/x-protobuf';
 
 export class RuleStage implements InterceptStage {
-  private readonly requests = new WeakMap<InterceptHead, { body: Uint8Array; decoded: DecodeResult | null; facts: FlowFacts }>();
+  /** The request of each held exchange, looked at once for every point: the request, the response's head and the response all read it. */
+  private readonly requests = new WeakMap<InterceptHead, Message>();
 
   constructor(
     private readonly rules: RuleSet,
@@ -36,20 +40,24 @@ export class RuleStage implements InterceptStage {
   wantsResponse(head: InterceptHead, request: Uint8Array, status: number): boolean {
     const rules = this.rules.at('response');
     if (rules.some((r) => r.spec.filter === null)) return true;
-    const summary = summaryAt(head, this.requestOf(head, request).facts, status);
+    const facts = this.requestFacts(head, this.requestOf(head, request), anyNeedsDecoded(rules));
+    const summary = summaryAt(head, facts, status);
     return rules.some((r) => couldMatch(r.spec.filter, summary, 'status'));
   }
 
-  /** The request decoded once per exchange: the request point, the response's head and the response all read it. */
-  private requestOf(head: InterceptHead, body: Uint8Array): { decoded: DecodeResult | null; facts: FlowFacts } {
+  private requestOf(head: InterceptHead, body: Uint8Array): Message {
     const known = this.requests.get(head);
-    if (known && known.body === body) return known;
-    const type = requestType(head.kind);
-    const decoded = type === null ? null : this.codec.decode(type, body);
-    const facts = decoded ? execFactsOf(head.headers, null, decoded, null) : noFacts();
-    const entry = { body, decoded, facts };
-    this.requests.set(head, entry);
-    return entry;
+    if (known && known.bytes === body) return known;
+    const message = new Message(this.codec, requestType(head.kind), body);
+    this.requests.set(head, message);
+    return message;
+  }
+
+  /** The request's facts: from its summary, or, for rules that need more, from it decoded. */
+  private requestFacts(head: InterceptHead, request: Message, whole: boolean): FlowFacts {
+    if (!whole) return summaryFacts(request.summary(), null);
+    const decoded = request.decoded();
+    return decoded ? execFactsOf(head.headers, null, decoded, null) : noFacts();
   }
 
   holds(head: InterceptHead): { request: boolean; response: boolean } {
@@ -60,21 +68,21 @@ export class RuleStage implements InterceptStage {
   }
 
   async request(head: InterceptHead, body: Uint8Array): Promise<Decided<RequestVerdict>> {
-    const type = requestType(head.kind);
-    const { decoded, facts } = this.requestOf(head, body);
-    const summary = summaryAt(head, facts, null);
-    const edit = new Edit(this.codec, type, body, decoded?.json ?? null, this.problemOf);
+    const rules = this.rules.at('request');
+    const message = this.requestOf(head, body);
+    const summary = summaryAt(head, this.requestFacts(head, message, anyNeedsDecoded(rules)), null);
+    const edit = new Edit(this.codec, message, this.problemOf);
     const acted: string[] = [];
     let delayMs = 0;
-    for (const rule of this.rules.at('request')) {
-      if (!this.matched(rule, summary, decoded?.json ?? null, head)) continue;
+    for (const rule of rules) {
+      if (!this.matched(rule, summary, message, head)) continue;
       acted.push(rule.spec.name);
       edit.apply(rule);
       delayMs += rule.spec.delayMs;
       const { respond, fail } = rule.spec;
       if (fail?.how === 'reset' || fail?.how === 'timeout') return this.after(delayMs, { verdict: { action: 'fail', how: fail.how }, rules: acted });
       if (respond !== null) {
-        const answer = this.answer(rule, respond, decoded?.json ?? null);
+        const answer = this.answer(rule, respond, message.json());
         if (answer !== null) return this.after(delayMs, { verdict: answer, rules: acted });
       }
     }
@@ -82,19 +90,17 @@ export class RuleStage implements InterceptStage {
   }
 
   async response(head: InterceptHead, request: Uint8Array, status: number, headers: HeaderList, body: Uint8Array): Promise<Decided<ResponseVerdict>> {
-    const type = responseType(head.kind, headers, body);
-    const decoded = type === null ? null : this.codec.decode(type, body);
+    const rules = this.rules.at('response');
+    const message = new Message(this.codec, responseType(head.kind, headers, body), body);
     // Rules that match every response need nothing of the request.
-    const filtered = this.rules.at('response').some((r) => r.spec.filter !== null);
-    const reqDecoded = filtered ? this.requestOf(head, request).decoded : null;
-    const facts = reqDecoded ? execFactsOf(head.headers, status, reqDecoded, decoded) : noFacts();
-    const summary = summaryAt(head, facts, status);
-    const edit = new Edit(this.codec, type, body, decoded?.json ?? null, this.problemOf);
+    const filtered = rules.some((r) => r.spec.filter !== null);
+    const summary = summaryAt(head, filtered ? this.responseFacts(head, this.requestOf(head, request), message, status, anyNeedsDecoded(rules)) : noFacts(), status);
+    const edit = new Edit(this.codec, message, this.problemOf);
     const acted: string[] = [];
     let delayMs = 0;
     let answerStatus = status;
-    for (const rule of this.rules.at('response')) {
-      if (!this.matched(rule, summary, decoded?.json ?? null, head)) continue;
+    for (const rule of rules) {
+      if (!this.matched(rule, summary, message, head)) continue;
       acted.push(rule.spec.name);
       edit.apply(rule);
       if (rule.spec.status !== null) answerStatus = rule.spec.status;
@@ -106,23 +112,31 @@ export class RuleStage implements InterceptStage {
     return this.after(delayMs, { verdict: { action: 'forward', status: answerStatus, body: bytes }, rules: acted });
   }
 
+  /** The exchange's facts once its answer is here: from the two summaries, or, for rules that need more, from both decoded. */
+  private responseFacts(head: InterceptHead, request: Message, response: Message, status: number, whole: boolean): FlowFacts {
+    if (!whole) return summaryFacts(request.summary(), response.summary());
+    const decoded = request.decoded();
+    return decoded ? execFactsOf(head.headers, status, decoded, response.decoded()) : noFacts();
+  }
+
   frame(head: InterceptHead, direction: FrameDirection, opcode: number, data: Uint8Array): FrameVerdict | Promise<FrameVerdict> {
     const rules = this.rules.at(direction === 'client' ? 'ws:client' : 'ws:server');
     const unchanged: FrameVerdict = { send: data, inject: [], end: null, rule: null };
     if (rules.length === 0) return unchanged;
     const type = frameType(direction, opcode);
-    const decoded = type === null ? null : this.codec.decode(type, data);
+    const message = new Message(this.codec, type, data);
+    const brief = message.summary();
     const facts = noFacts();
-    if (decoded?.summary.service) facts.service = decoded.summary.service;
-    if (decoded?.summary.operation) facts.operation = decoded.summary.operation;
-    if (decoded) facts.errors = decoded.summary.errors;
+    if (brief?.service) facts.service = brief.service;
+    if (brief?.operation) facts.operation = brief.operation;
+    if (brief) facts.errors = brief.errors;
     const summary = summaryAt(head, facts, 101);
     const context = { frameDirections: new Set([direction]) };
-    const edit = new Edit(this.codec, type, data, decoded?.json ?? null, this.problemOf);
+    const edit = new Edit(this.codec, message, this.problemOf);
     const verdict: FrameVerdict = { ...unchanged };
     let delayMs = 0;
     for (const rule of rules) {
-      if (!this.matched(rule, summary, decoded?.json ?? null, head, context)) continue;
+      if (!this.matched(rule, summary, message, head, context)) continue;
       verdict.rule ??= rule.spec.name;
       edit.apply(rule);
       delayMs += rule.spec.delayMs;
@@ -141,7 +155,8 @@ export class RuleStage implements InterceptStage {
   }
 
   /** Whether the rule matches the message at hand and acts on it this time (times, probability); says a rule's first hit. */
-  private matched(rule: LiveRule, summary: ExchangeSummary, json: JsonValue | null, head: InterceptHead, extra: MatchContext = {}): boolean {
+  private matched(rule: LiveRule, summary: ExchangeSummary, message: Message, head: InterceptHead, extra: MatchContext = {}): boolean {
+    const json = needsDecoded(rule) ? message.json() : null;
     const context: MatchContext = { ...extra, messages: json === null ? [] : [json] };
     if (!matches(rule.spec.filter, summary, context)) return false;
     const taken = this.rules.take(rule);
@@ -185,6 +200,36 @@ export class RuleStage implements InterceptStage {
 }
 
 /**
+ * A message the rules look at: its envelope's summary, scanned when first asked for, and
+ * the message decoded whole only when a rule needs it (a term the summary cannot answer,
+ * an edit, an answer echoing its trx).
+ */
+class Message {
+  private whole: DecodeResult | null | undefined;
+  private brief: MessageSummary | null | undefined;
+
+  constructor(
+    private readonly codec: Codec,
+    readonly type: MessageType | null,
+    readonly bytes: Uint8Array,
+  ) {}
+
+  summary(): MessageSummary | null {
+    if (this.brief === undefined) this.brief = this.type === null ? null : (this.whole?.summary ?? this.codec.summarize(this.type, this.bytes));
+    return this.brief;
+  }
+
+  decoded(): DecodeResult | null {
+    if (this.whole === undefined) this.whole = this.type === null ? null : this.codec.decode(this.type, this.bytes);
+    return this.whole;
+  }
+
+  json(): JsonValue | null {
+    return this.decoded()?.json ?? null;
+  }
+}
+
+/**
  * One message's edits as decoded JSON, the rules' set, delete and replace in turn, then
  * encoded once over the message's own bytes. Without a change the message's own bytes
  * are the answer, so an untouched message is relayed as it came.
@@ -195,20 +240,19 @@ class Edit {
 
   constructor(
     private readonly codec: Codec,
-    private readonly type: MessageType | null,
-    private readonly original: Uint8Array,
-    private readonly decoded: JsonValue | null,
+    private readonly message: Message,
     private readonly problem: (rule: LiveRule, problem: string) => void,
   ) {}
 
   apply(rule: LiveRule): void {
     if (!rewrites(rule.spec)) return;
-    if (this.decoded === null || this.type === null) {
+    const decoded = this.message.json();
+    if (decoded === null) {
       this.problem(rule, 'the message does not decode as protobuf');
       return;
     }
     // Copied at the first rule that edits: most held messages are matched by none.
-    this.json ??= structuredClone(this.decoded);
+    this.json ??= structuredClone(decoded);
     this.last = rule;
     for (const { text, path, value } of rule.spec.set) {
       const why = setAt(this.json!, path, value);
@@ -219,12 +263,13 @@ class Edit {
   }
 
   bytes(): Uint8Array {
-    if (this.last === null || this.json === null || this.type === null || sameJson(this.json, this.decoded!)) return this.original;
+    const { type, bytes: original } = this.message;
+    if (this.last === null || this.json === null || type === null || sameJson(this.json, this.message.json()!)) return original;
     try {
-      return this.codec.encode(this.type, this.json, this.original);
+      return this.codec.encode(type, this.json, original);
     } catch (err) {
       this.problem(this.last, (err as Error).message);
-      return this.original;
+      return original;
     }
   }
 }

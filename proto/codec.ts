@@ -6,7 +6,7 @@
 //   const { json, summary, problems } = codec.decode('ClientRequest', body);
 //   const edited = codec.encode('ClientRequest', { ...json, token: fresh }, body);
 
-import type { DecodeResult, JsonValue, MessageType } from '../model/types.ts';
+import type { DecodeResult, JsonValue, MessageSummary, MessageType } from '../model/types.ts';
 import { Decoder } from './decoder.ts';
 import { EncodeError, Encoder } from './encoder.ts';
 import { Plans } from './plan.ts';
@@ -28,6 +28,12 @@ export interface DecodeOptions {
 
 export interface Codec {
   decode(type: MessageType, bytes: Uint8Array, options?: DecodeOptions): DecodeResult; // never throws
+  /**
+   * Only the summary decode gives (service, operation, trx, errors, token facts), from a
+   * scan of the top-level fields, without decoding the message: what matching a rule on
+   * the envelope needs, at a fraction of the cost. Never throws.
+   */
+  summarize(type: MessageType, bytes: Uint8Array, now?: number): MessageSummary;
   /**
    * The decoded JSON (as decode gives it, perhaps edited) back into bytes. With `original`, the
    * recorded bytes, every unchanged field is copied from them as it was. Throws EncodeError naming
@@ -89,6 +95,16 @@ export function createCodec(options: CodecOptions = {}): Codec {
       const result: DecodeResult = { json: walked.json, summary, problems: walked.problems };
       if (walked.spans) result.spans = walked.spans;
       return result;
+    },
+    summarize(type, bytes, now) {
+      const plan = topLevel[type];
+      if (!plan) return { errors: [] };
+      try {
+        return summarize(type, plan, bytes, now ?? Date.now());
+      } catch {
+        // decode() says why as a problem; a rule matching on the summary sees none of it.
+        return { errors: [] };
+      }
     },
     encode(type, json, original) {
       const plan = topLevel[type];

@@ -3,7 +3,7 @@
 // shows and filters on. The recorder computes them as traffic passes; storage computes
 // them again from the stored bytes when the schema changes, so both must use these.
 
-import { tokenPrefixLength, type DecodeResult, type ExchangeKind, type FrameDirection, type HeaderList, type JsonObject, type MessageType, type TokenRef } from '../model/types.ts';
+import { tokenPrefixLength, type DecodeResult, type ExchangeKind, type FrameDirection, type HeaderList, type JsonObject, type MessageSummary, type MessageType, type TokenRef } from '../model/types.ts';
 import { checkExec, WsConversationCheck } from './checks.ts';
 import type { Codec } from './codec.ts';
 import { headerValue, headerValues } from '../model/headers.ts';
@@ -67,6 +67,19 @@ export function execFactsOf(requestHeaders: HeaderList, status: number | null, r
       ...checkExec({ contentType: headerValue(requestHeaders, 'content-type'), httpStatus: status, request, response }),
     ],
   };
+}
+
+/**
+ * The facts the envelopes' summaries give without decoding them (Codec.summarize): service,
+ * operation, trx and errors. No token and no problems: those need the messages decoded.
+ */
+export function summaryFacts(request: MessageSummary | null, response: MessageSummary | null): FlowFacts {
+  const facts = noFacts();
+  facts.service = request?.service ?? null;
+  facts.operation = request?.operation ?? null;
+  facts.trx = request?.trx ?? response?.trx ?? null;
+  facts.errors = response?.errors ?? [];
+  return facts;
 }
 
 export interface FrameInput {

@@ -226,6 +226,28 @@ describe('rules on /exec', () => {
     assert.equal(flow.original, undefined, 'a rule that set a field to the value it had changed nothing');
   });
 
+  test('terms the envelope summary cannot answer (token:, field:, problem:) still match: those rules see the messages decoded', async () => {
+    const { upstream } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const { harness } = await proxyWithRules(
+      `
+- { name: by op, at: response, match: "service:billing op:balance token:web-01", set: { errors: [SE_UNKNOWN_ERROR] } }
+- { name: by field, at: response, match: "field:billing.balance.balances[0].reserved=5 token:web-02", set: { errors: [SE_RATE_LIMIT_EXCEEDED_ERROR] } }
+- { name: by problem, at: request, match: "problem:any", respond: { errors: [SE_UNKNOWN_ERROR] }, status: 400 }
+`,
+      upstream.url,
+    );
+    const withToken = (token: string) => Buffer.from(ClientRequest.encode(ClientRequest.fromObject({ trx: TRX, token, billing: { balance: {} } })).finish());
+    assert.deepEqual((await exec(harness, withToken('web-01'))).json.errors, ['SE_UNKNOWN_ERROR']);
+    assert.deepEqual((await exec(harness, withToken('web-02'))).json.errors, ['SE_RATE_LIMIT_EXCEEDED_ERROR']);
+    assert.equal((await exec(harness, withToken('web-03'))).json.errors, undefined, 'no rule matches another token');
+    // Field 1 (trx) as a varint: a problem decoding it, which only the whole decode finds.
+    const wrongWireType = Buffer.concat([Buffer.from([0x08, 0x01]), withToken('web-03')]);
+    const answered = await exec(harness, wrongWireType);
+    assert.equal(answered.status, 400);
+    assert.deepEqual(answered.json.errors, ['SE_UNKNOWN_ERROR']);
+  });
+
   test('a value that does not fit its field refuses the file naming the rule and the path', async () => {
     const { misfit } = await import('../../intercept/check-values.ts');
     const [rule] = parseRules('- { name: bad amount, at: request, set: { billing.top_up.amount: "lots" } }', 'rules.yaml');

@@ -323,6 +323,22 @@ describe('codec on malformed and hostile input', () => {
       }
     }
   });
+
+  test('summarize, which rules match on, gives what decode gives as the summary: for every fixture and every truncation of it, with either schema', () => {
+    const full = createCodec({ protoPaths: [SCHEMA] });
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    let compared = 0;
+    for (const fixture of fixtures) {
+      for (let cut = 0; cut <= fixture.bytes.length; cut++) {
+        for (const c of [codec, full]) {
+          const bytes = fixture.bytes.subarray(0, cut);
+          assert.deepEqual(c.summarize(fixture.type, bytes, now), c.decode(fixture.type, bytes, { now }).summary, `${fixture.name} cut at ${cut}`);
+          compared++;
+        }
+      }
+    }
+    assert.ok(compared > 100, 'the fixtures were compared');
+  });
 });
 
 describe('user schemas', () => {
