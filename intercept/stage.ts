@@ -13,7 +13,7 @@ import type { DecodeResult, ExchangeSummary, FrameDirection, HeaderList, JsonObj
 import type { Codec } from '../proto/codec.ts';
 import { sameJson } from '../proto/original-bytes.ts';
 import { execFactsOf, frameType, requestType, responseType, summaryFacts } from '../proto/exchange-facts.ts';
-import type { Decided, FrameVerdict, InterceptHead, InterceptStage, RequestVerdict, ResponseVerdict } from '../proxy/intercept.ts';
+import type { Decided, FrameVerdict, InterceptHead, InterceptStage, RequestVerdict, ResponseVerdict, StagePoint } from '../proxy/intercept.ts';
 import type { RulePoint } from '../model/rules.ts';
 import { noFacts, type FlowFacts } from '../model/flow.ts';
 import { couldMatch } from './could-match.ts';
@@ -26,6 +26,8 @@ const PROTOBUF = 'application/x-protobuf';
 export class RuleStage implements InterceptStage {
   /** The request of each held exchange, looked at once for every point: the request, the response's head and the response all read it. */
   private readonly requests = new WeakMap<InterceptHead, Message>();
+  /** Points at which the stage failed, each said once. */
+  private readonly failures = new Set<StagePoint>();
 
   constructor(
     private readonly rules: RuleSet,
@@ -152,6 +154,13 @@ export class RuleStage implements InterceptStage {
     }
     if (verdict.send !== null) verdict.send = edit.bytes();
     return delayMs > 0 ? sleep(delayMs).then(() => verdict) : verdict;
+  }
+
+  failed(point: StagePoint, err: unknown): void {
+    if (this.failures.has(point)) return;
+    this.failures.add(point);
+    const why = err instanceof Error ? err.message : String(err);
+    this.log(`rules: deciding at ${point} failed, so messages there go on as if no rule were loaded (this is a bug; traffic still flows): ${why}`);
   }
 
   /** Whether the rule matches the message at hand and acts on it this time (times, probability); says a rule's first hit. */

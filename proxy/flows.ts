@@ -27,7 +27,8 @@ export class FlowRecord {
   /** Its place in FlowTracker's list while it is open; FlowTracker's alone. */
   open: OpenFlow | null = null;
   private readonly clientAddress: string;
-  private readonly requestHeaders: HeaderList;
+  /** The request's headers as they came, in order (the interception stage's head reads them too). */
+  readonly requestHeaders: HeaderList;
 
   constructor(
     readonly id: number,

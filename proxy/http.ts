@@ -11,7 +11,7 @@ import { type FlowRecord, type Stoppable, now } from './flows.ts';
 import { forwardedRequestHeaders, forwardedResponseHeaders, headerList, withLength } from './headers.ts';
 import type { FlowError } from '../model/flow.ts';
 import type { HeaderList } from '../model/types.ts';
-import type { Decided, HttpFailure, InterceptHead, InterceptStage } from './intercept.ts';
+import type { Decided, HttpFailure, InterceptHead, InterceptStage, StagePoint } from './intercept.ts';
 
 export function forwardHttp(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): void {
   new HttpExchange(ctx, ctx.flows.create(exchangeKind(req), req), req, res).start();
@@ -94,7 +94,7 @@ class HttpExchange implements Stoppable {
   private async decideRequest(held: Held, body: Uint8Array): Promise<void> {
     if (this.ended) return;
     const { flow } = this;
-    const { verdict, rules } = await decideSafely(() => held.stage.request(held.head, body), { action: 'forward', body });
+    const { verdict, rules } = await decideSafely(held.stage, 'request', () => held.stage.request(held.head, body), { action: 'forward', body });
     if (this.ended) return;
     if (rules.length > 0) flow.ruled(rules);
     if (verdict.action === 'fail') return this.failOnPurpose(verdict, rules);
@@ -112,7 +112,8 @@ class HttpExchange implements Stoppable {
   private stillHeld(held: Held, upRes: IncomingMessage): boolean {
     try {
       return held.stage.wantsResponse(held.head, held.sent ?? this.flow.requestBody.bytes(), upRes.statusCode ?? 502);
-    } catch {
+    } catch (err) {
+      held.stage.failed('response', err);
       return false;
     }
   }
@@ -133,7 +134,7 @@ class HttpExchange implements Stoppable {
       this.upstreamReq!.setTimeout(0);
       const status = upRes.statusCode ?? 502;
       const headers = headerList(upRes.rawHeaders);
-      const { verdict, rules } = await decideSafely(() => held.stage.response(held.head, held.sent ?? flow.requestBody.bytes(), status, headers, body), { action: 'forward', status, body });
+      const { verdict, rules } = await decideSafely(held.stage, 'response', () => held.stage.response(held.head, held.sent ?? flow.requestBody.bytes(), status, headers, body), { action: 'forward', status, body });
       if (this.ended) return;
       if (rules.length > 0) flow.ruled(rules);
       if (verdict.action === 'fail') return this.failOnPurpose(verdict, rules);
@@ -274,9 +275,15 @@ interface Held {
 }
 
 function holding(stage: InterceptStage, flow: FlowRecord, req: IncomingMessage): Held | null {
-  const head: InterceptHead = { flowId: flow.id, kind: flow.kind, method: req.method ?? 'GET', path: req.url ?? '/', headers: headerList(req.rawHeaders) };
-  const { request, response } = stage.holds(head);
-  return request || response ? { stage, head, request, response, sent: null } : null;
+  const head: InterceptHead = { flowId: flow.id, kind: flow.kind, method: req.method ?? 'GET', path: req.url ?? '/', headers: flow.requestHeaders };
+  let holds;
+  try {
+    holds = stage.holds(head);
+  } catch (err) {
+    stage.failed('holds', err);
+    return null;
+  }
+  return holds.request || holds.response ? { stage, head, request: holds.request, response: holds.response, sent: null } : null;
 }
 
 /** Calls back with the whole body once it has all arrived. */
@@ -286,11 +293,12 @@ function readWhole(from: IncomingMessage, done: (body: Uint8Array) => void): voi
   from.on('end', () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
 }
 
-/** The stage's decision; a stage that fails lets the message go on unchanged, since traffic must flow whatever a rule does. */
-async function decideSafely<V>(decide: () => Promise<Decided<V>>, unchanged: V): Promise<Decided<V>> {
+/** The stage's decision; a stage that fails lets the message go on unchanged, since traffic must flow whatever a rule does, and says so. */
+async function decideSafely<V>(stage: InterceptStage, point: StagePoint, decide: () => Promise<Decided<V>>, unchanged: V): Promise<Decided<V>> {
   try {
     return await decide();
-  } catch {
+  } catch (err) {
+    stage.failed(point, err);
     return { verdict: unchanged, rules: [] };
   }
 }

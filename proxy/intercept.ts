@@ -60,7 +60,14 @@ export interface InterceptStage {
   response(head: InterceptHead, request: Uint8Array, status: number, headers: HeaderList, body: Uint8Array): Promise<Decided<ResponseVerdict>>;
   /** A WebSocket frame from `direction`; frames of one direction are asked in order and their verdicts applied in order. */
   frame(head: InterceptHead, direction: FrameDirection, opcode: number, data: Uint8Array): FrameVerdict | Promise<FrameVerdict>;
+  /**
+   * The stage threw at `point`, which is a bug: the message went on as if no rule were
+   * loaded, and the stage says so (once per point, so a flood does not repeat it).
+   */
+  failed(point: StagePoint, err: unknown): void;
 }
+
+export type StagePoint = 'holds' | 'request' | 'response' | 'frame';
 
 /** What the tap records of a held exchange that rules changed. */
 export interface InterceptRecord {

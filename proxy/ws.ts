@@ -20,7 +20,7 @@ import { type FlowRecord, type Stoppable, now } from './flows.ts';
 import { extraHandshakeResponseHeaders, forwardedResponseHeaders, headerList, webSocketHandshakeHeaders } from './headers.ts';
 import { endAndClose, plainResponse, responseHead } from './raw-http.ts';
 import type { TappedClose, TappedFrame } from './tap.ts';
-import type { FrameVerdict, InterceptStage } from './intercept.ts';
+import type { FrameVerdict, InterceptHead, InterceptStage } from './intercept.ts';
 import type { FlowError } from '../model/flow.ts';
 
 /**
@@ -99,6 +99,8 @@ class WebSocketRelay implements Stoppable {
   private stoppedByProxy = false;
   /** Per direction, the last frame the rules are still deciding on; those after it wait for it. */
   private readonly held: Record<FrameDirection, Promise<void> | null> = { client: null, server: null };
+  /** What the rules are told of this connection, made at its first frame and shared by the rest. */
+  private interceptHead: InterceptHead | null = null;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -216,18 +218,22 @@ class WebSocketRelay implements Stoppable {
    */
   private interceptMessage(stage: InterceptStage, direction: FrameDirection, data: Buffer, isBinary: boolean, to: WebSocket): void {
     const opcode = isBinary ? 2 : 1;
-    const head = { flowId: this.flow.id, kind: this.flow.kind, method: this.req.method ?? 'GET', path: this.req.url ?? '/', headers: [] };
+    this.interceptHead ??= { flowId: this.flow.id, kind: this.flow.kind, method: this.req.method ?? 'GET', path: this.req.url ?? '/', headers: this.flow.requestHeaders };
     let verdict: FrameVerdict | Promise<FrameVerdict>;
     try {
-      verdict = stage.frame(head, direction, opcode, data);
-    } catch {
+      verdict = stage.frame(this.interceptHead, direction, opcode, data);
+    } catch (err) {
+      stage.failed('frame', err);
       verdict = unchangedFrame(data);
     }
     const waiting = this.held[direction];
     if (waiting === null && !(verdict instanceof Promise)) return this.applyVerdict(direction, opcode, data, verdict, to);
     const next = (waiting ?? Promise.resolve())
       .then(() => verdict)
-      .catch(() => unchangedFrame(data))
+      .catch((err: unknown) => {
+        stage.failed('frame', err);
+        return unchangedFrame(data);
+      })
       .then((v) => {
         if (this.phase === 'open') this.applyVerdict(direction, opcode, data, v, to);
       })

@@ -266,6 +266,53 @@ describe('rules on /exec', () => {
   });
 });
 
+describe('a stage that fails', () => {
+  // A bug in the stage, injected: the proxy must let the message go on as it came, and the stage says so once per point.
+  class FailingStage extends RuleStage {
+    override request(): never {
+      throw new Error('injected request failure');
+    }
+    override frame(): never {
+      throw new Error('injected frame failure');
+    }
+  }
+
+  test('lets /exec go on unchanged, and says so once', async () => {
+    const { upstream, received } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const set = new RuleSet();
+    set.load(parseRules('- { name: every request, at: request, set: { token: "changed" } }\n- { name: every frame, at: ws:client, drop: true }\n', 'rules.yaml'));
+    const logs: string[] = [];
+    const harness = await startHarness(upstream.url, { intercept: new FailingStage(set, codec, (l) => logs.push(l)) }, new RecordingTap());
+    cleanups.push(() => harness.proxy.close(100));
+    for (let i = 0; i < 3; i++) assert.deepEqual((await exec(harness, balanceRequest())).bytes, balanceResponse(TRX));
+    assert.deepEqual(received.bodies, [balanceRequest(), balanceRequest(), balanceRequest()], 'the upstream got the requests as the client sent them');
+    const failures = logs.filter((l) => /deciding at request failed/.test(l));
+    assert.equal(failures.length, 1, logs.join('\n'));
+    assert.match(failures[0]!, /go on as if no rule were loaded \(this is a bug; traffic still flows\): injected request failure/);
+  });
+
+  test('lets frames go on unchanged, in order, and says so once', async () => {
+    const upstream = await startWsUpstream();
+    cleanups.push(() => upstream.close());
+    upstream.server.on('connection', (ws) => ws.on('message', (data: Buffer) => ws.send(data)));
+    const set = new RuleSet();
+    set.load(parseRules('- { name: every frame, at: ws:client, drop: true }\n', 'rules.yaml'));
+    const logs: string[] = [];
+    const harness = await startHarness(upstream.url, { intercept: new FailingStage(set, codec, (l) => logs.push(l)) }, new RecordingTap());
+    cleanups.push(() => harness.proxy.close(100));
+    const client = new WebSocket(`${harness.wsUrl}/ws`);
+    cleanups.push(() => client.terminate());
+    const echoed: string[] = [];
+    const all = new Promise<void>((resolve) => client.on('message', (data: Buffer) => echoed.push(data.toString()) === 3 && resolve()));
+    await new Promise((resolve) => client.on('open', resolve));
+    for (const text of ['one', 'two', 'three']) client.send(Buffer.from(text));
+    await all;
+    assert.deepEqual(echoed, ['one', 'two', 'three'], 'no frame was dropped');
+    assert.equal(logs.filter((l) => /deciding at frame failed/.test(l)).length, 1, logs.join('\n'));
+  });
+});
+
 describe('rules on WebSocket frames', () => {
   test('a server frame dropped, one delayed with order kept, one injected, then a close with the rule\'s code', async () => {
     const upstream = await startWsUpstream();
