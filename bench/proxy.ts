@@ -390,6 +390,14 @@ async function paced(url: string, rate: number, seconds: number): Promise<number
   return latencies;
 }
 
+/** CPU time (user + system) the process's main thread, which forwards, has used so far: /proc's clock ticks, in ms. */
+function forwardingCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the name: state is field 3, utime 14 and stime 15 (proc(5)); ticks are 1/100 s on Linux.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function rulesPart(upstream: Child, workDir: string): Promise<void> {
@@ -402,26 +410,34 @@ async function rulesPart(upstream: Child, workDir: string): Promise<void> {
   ];
   const proxyWith = async (file: string) => start([...recording(upstream.url, mkdtempSync(join(workDir, 'rules-'))), ...(file ? ['--rules', file] : [])]);
   const rates = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  /** CPU time of the forwarding thread per call (µs), where the rules run: steadier than throughput on a machine whose speed wanders. */
+  const cpu = new Map<string, number[]>(variants.map((v) => [v.name, []]));
   for (let round = 0; round < RULES.rounds; round++) {
     for (const variant of variants) {
       const proxy = await proxyWith(variant.file);
       try {
         await exec(proxy.url, { seconds: EXEC.warmupSeconds });
+        const before = forwardingCpuMs(proxy.process.pid!);
         const result = await exec(proxy.url, { seconds: RULES.seconds });
+        const perCall = ((forwardingCpuMs(proxy.process.pid!) - before) * 1000) / Math.max(1, result.requests.total);
         checkClean(variant.name, result);
         rates.get(variant.name)!.push(result.requests.average);
-        console.log(`  round ${round + 1} ${variant.name}: ${fmt(result.requests.average)} req/s`);
+        cpu.get(variant.name)!.push(perCall);
+        console.log(`  round ${round + 1} ${variant.name}: ${fmt(result.requests.average)} req/s, forwarding thread ${fmt(perCall, 1)} µs CPU per call`);
       } finally {
         await proxy.stop();
       }
     }
   }
   const base = mean(rates.get('no rules')!, (x) => x);
-  console.log('  throughput (mean)               req/s   vs no rules   target');
+  const baseCpu = mean(cpu.get('no rules')!, (x) => x);
+  console.log('  throughput (mean)               req/s   vs no rules   target    forwarding CPU per call   vs no rules');
   for (const v of variants) {
     const r = mean(rates.get(v.name)!, (x) => x);
-    console.log(`  ${v.name.padEnd(28)} ${fmt(r).padStart(8)}   ${fmt(r / base, 2).padStart(11)}   ${v.file === files.twenty ? '>= 0.95' : ''}`);
+    const c = mean(cpu.get(v.name)!, (x) => x);
+    console.log(`  ${v.name.padEnd(28)} ${fmt(r).padStart(8)}   ${fmt(r / base, 2).padStart(11)}   ${(v.file === files.twenty ? '>= 0.95' : '').padEnd(7)}   ${fmt(c, 1).padStart(17)} µs   ${fmt(baseCpu / c, 2).padStart(11)}`);
   }
+  console.log('  (the last column is what the forwarding thread\'s CPU time allows: calls per CPU second, against no rules)');
   console.log(`  latency at ${RULES.pacedRate} req/s for ${RULES.pacedSeconds} s (ms)     p50       p99`);
   const latency = new Map<string, { p50: number; p99: number }>();
   for (const variant of [variants[0]!, variants[2]!]) {
