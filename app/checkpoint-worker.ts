@@ -36,11 +36,9 @@ try {
     if (message.type !== 'stop') return;
     clearInterval(timer);
     checkpointer.close();
-    post({ type: 'stopped' });
     port.close();
   });
 } catch (err) {
   post({ type: 'problem', message: (err as Error).message });
-  post({ type: 'stopped' });
   port.close();
 }

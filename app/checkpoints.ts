@@ -6,10 +6,8 @@ export interface CheckpointsSetup {
   file: string;
 }
 export type ToCheckpoints = { type: 'stop' };
-export type FromCheckpoints =
-  /** Checkpointing failed (a sentence), or, with null, works again. */
-  | { type: 'problem'; message: string | null }
-  | { type: 'stopped' };
+/** Checkpointing failed (a sentence), or, with null, works again. The thread's exit says it stopped. */
+export type FromCheckpoints = { type: 'problem'; message: string | null };
 
 export interface Checkpoints {
   /** Stops checkpointing; the store's own close then makes the last checkpoint. */
@@ -26,7 +24,6 @@ export function startCheckpoints(file: string, log: (line: string) => void): Che
   worker.unref();
   worker.on('error', (err) => log(`recording: the WAL checkpointer of ${file} stopped: ${err.message}. The WAL grows until the proxy exits.`));
   worker.on('message', (message: FromCheckpoints) => {
-    if (message.type !== 'problem') return;
     log(
       message.message === null
         ? `recording: checkpointing ${file}'s WAL works again.`
