@@ -1,10 +1,12 @@
-// proxy --rules FILE [--rules-seed N]: the rules loaded in the proxy's thread, where the
-// forwarding path asks them, with the inspector (in the recording worker) shown their
-// list and allowed to switch them.
+// proxy --rules FILE [--rules-seed N] [--break-timeout TIME]: the rules loaded in the
+// proxy's thread, where the forwarding path asks them, with the inspector (in the
+// recording worker) shown their list and allowed to switch them, and the messages their
+// breakpoints pause (intercept/pauses.ts).
 
 import { RuleSet } from '../intercept/rule-set.ts';
 import { RulesWatch } from '../intercept/rules-watch.ts';
 import { RuleStage } from '../intercept/stage.ts';
+import { DEFAULT_BREAK_TIMEOUT_MS, Pauses } from '../intercept/pauses.ts';
 import { UserError } from '../model/user-error.ts';
 import { createCodec } from '../proto/codec.ts';
 import type { InterceptStage } from '../proxy/intercept.ts';
@@ -15,15 +17,32 @@ const TELL_INSPECTOR_MS = 100;
 
 export interface LoadedRules {
   stage: InterceptStage;
+  /** What breakpoints hold now. */
+  pauses: Pauses;
   /** Shows the inspector the rules and takes its switches. */
   attach(recording: RecordingWorker): void;
+  /** Lets every paused message go on as it came (the proxy is stopping), and stops watching the file. */
   close(): void;
 }
 
+/** The longest --break-timeout: past a day a pause is a leak, not a debugging session. */
+const MAX_BREAK_TIMEOUT_MS = 24 * 3600_000;
+
+/** --break-timeout: "60", "60s", "1500ms", "2m", or 0 for no limit; in ms. Throws a UserError. */
+export function parseBreakTimeout(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_BREAK_TIMEOUT_MS;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
+  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
+  if (!Number.isFinite(ms) || ms > MAX_BREAK_TIMEOUT_MS) throw new UserError(`--break-timeout ${text}: expected a time such as 60s, 1500ms or 2m (at most 24 hours), or 0 to wait until each pause is decided.`);
+  return Math.round(ms);
+}
+
 /** null without --rules; throws a UserError naming the file, line and reason for a broken one. */
-export function loadRules(file: string | undefined, seedText: string | undefined, protoPaths: string[], say: (line: string) => void): LoadedRules | null {
+export function loadRules(file: string | undefined, seedText: string | undefined, breakTimeoutText: string | undefined, protoPaths: string[], say: (line: string) => void): LoadedRules | null {
+  const breakTimeoutMs = parseBreakTimeout(breakTimeoutText);
   if (file === undefined) {
     if (seedText !== undefined) throw new UserError('--rules-seed seeds the rules of --rules FILE; pass --rules too.');
+    if (breakTimeoutText !== undefined) throw new UserError('--break-timeout limits the pauses of breakpoints in --rules FILE; pass --rules too.');
     return null;
   }
   let seed: number | undefined;
@@ -36,9 +55,11 @@ export function loadRules(file: string | undefined, seedText: string | undefined
   const codec = createCodec({ protoPaths });
   const watch = new RulesWatch(file, set, codec, say);
   watch.start();
+  const pauses = new Pauses(codec, { timeoutMs: breakTimeoutMs, log: say });
   let timer: NodeJS.Timeout | undefined;
   return {
-    stage: new RuleStage(set, codec, say),
+    stage: new RuleStage(set, codec, say, pauses),
+    pauses,
     attach(recording) {
       const tell = () => recording.showRules(set.list());
       tell();
@@ -55,6 +76,7 @@ export function loadRules(file: string | undefined, seedText: string | undefined
     close() {
       clearTimeout(timer);
       watch.close();
+      pauses.continueAll();
     },
   };
 }
