@@ -10,6 +10,8 @@ import { UserError } from '../model/user-error.ts';
 import { PendingStarts } from '../recorder/pending-starts.ts';
 import { createRing, RING_BYTES, RingWriter } from '../recorder/tap-ring.ts';
 import type { RuleView } from '../model/rules.ts';
+import { PauseRefusal } from '../model/pauses.ts';
+import type { Pauses } from '../intercept/pauses.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 
@@ -22,6 +24,8 @@ export interface RecordingWorker {
   showRules(rules: RuleView[]): void;
   /** Called when the inspector switches a rule on or off. */
   onRuleSwitch(listener: (name: string, enabled: boolean) => void): void;
+  /** Shows the inspector what the breakpoints hold, and carries out the decisions made there. */
+  attachPauses(pauses: Pauses): void;
 }
 
 /**
@@ -110,6 +114,18 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
   };
 
   let ruleSwitch: ((name: string, enabled: boolean) => void) | null = null;
+  let pauses: Pauses | null = null;
+  const decidePause = (requestId: number, id: number, decision: unknown) => {
+    let outcome: Extract<ToWorker, { type: 'pause-decided' }>['outcome'];
+    try {
+      if (!pauses) throw new PauseRefusal('Nothing can be paused: the proxy runs no rules.', 404);
+      outcome = { resumed: pauses.decide(id, decision) };
+    } catch (err) {
+      // Anything else is a bug: the inspector answers 500 naming it, and traffic flows on.
+      outcome = err instanceof PauseRefusal ? { refused: { status: err.status, message: err.message } } : { failed: (err as Error).message };
+    }
+    if (!gone) worker.postMessage({ type: 'pause-decided', requestId, outcome } satisfies ToWorker);
+  };
   return new Promise((resolve, reject) => {
     worker.on('message', (message: FromWorker) => {
       switch (message.type) {
@@ -130,6 +146,12 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
             },
             onRuleSwitch(listener) {
               ruleSwitch = listener;
+            },
+            attachPauses(given) {
+              pauses = given;
+              given.onChange((event) => {
+                if (!gone) worker.postMessage({ type: 'pause-event', event } satisfies ToWorker);
+              });
             },
             close(timeoutMs = 15_000) {
               if (gone) {
@@ -160,6 +182,9 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
           break;
         case 'rule-switch':
           ruleSwitch?.(message.name, message.enabled);
+          break;
+        case 'pause-decide':
+          decidePause(message.requestId, message.id, message.decision);
           break;
       }
     });

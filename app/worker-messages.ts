@@ -2,6 +2,7 @@
 
 import type { StoreStats } from '../model/types.ts';
 import type { RuleView } from '../model/rules.ts';
+import type { PauseEvent, ResumedView } from '../model/pauses.ts';
 import type { BackendOptions } from './backend.ts';
 
 /** The worker's workerData: the backend's options and the ring the tap calls arrive in (recorder/tap-ring.ts). */
@@ -14,7 +15,14 @@ export type ToWorker =
   /** Record what is in the ring, then close. */
   | { type: 'shutdown' }
   /** The rules loaded in the proxy's thread as they are now, for the inspector. */
-  | { type: 'rules'; rules: RuleView[] };
+  | { type: 'rules'; rules: RuleView[] }
+  /** A message paused at a breakpoint in the proxy's thread, or one that went on. */
+  | { type: 'pause-event'; event: PauseEvent }
+  /** The proxy's thread carried out a decision (pause-decide), or refused it with a sentence. */
+  | { type: 'pause-decided'; requestId: number; outcome: PauseOutcomeMessage };
+
+/** How a decision went in the proxy's thread: carried out, refused with a sentence, or failed (a bug). */
+export type PauseOutcomeMessage = { resumed: ResumedView } | { refused: { status: 400 | 404; message: string } } | { failed: string };
 
 export type FromWorker =
   | { type: 'ready'; ui: { host: string; port: number } }
@@ -23,6 +31,8 @@ export type FromWorker =
   | { type: 'log'; line: string }
   | { type: 'closed'; stats: ClosedStats }
   /** The inspector switched a rule (PATCH /api/rules/:name). */
-  | { type: 'rule-switch'; name: string; enabled: boolean };
+  | { type: 'rule-switch'; name: string; enabled: boolean }
+  /** The inspector decided a paused message (POST /api/paused/:id). */
+  | { type: 'pause-decide'; requestId: number; id: number; decision: unknown };
 
 export type ClosedStats = Pick<StoreStats, 'exchanges' | 'frames' | 'writeFailures' | 'dropped'>;

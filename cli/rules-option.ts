@@ -69,6 +69,7 @@ export function loadRules(file: string | undefined, seedText: string | undefined
           tell();
         }, TELL_INSPECTOR_MS).unref();
       });
+      recording.attachPauses(pauses);
       recording.onRuleSwitch((name, enabled) => {
         if (set.setEnabled(name, enabled)) say(`rules: "${name}" switched ${enabled ? 'on' : 'off'} in the inspector`);
       });

@@ -4,7 +4,7 @@
 // hanging because a tab was closed. Each pause and how it ended is said on the terminal.
 
 import { setTimeout as timer } from 'node:timers';
-import type { PauseAbort, PausedMessageInput, PausedView, ResumedView } from '../model/pauses.ts';
+import { PauseRefusal, type PauseAbort, type PausedMessageInput, type PausedView, type PauseEvent, type ResumedView } from '../model/pauses.ts';
 import type { RulePoint } from '../model/rules.ts';
 import type { JsonObject, JsonValue, MessageType } from '../model/types.ts';
 import { countOf } from '../model/format.ts';
@@ -13,8 +13,6 @@ import { diffAll } from '../replay/diff.ts';
 
 /** What became of a paused message: it goes on (the very bytes that came, unless edited), the client is answered in its place, or it is aborted. */
 export type PauseOutcome = { how: 'continue'; bytes: Uint8Array } | { how: 'answer'; bytes: Uint8Array } | { how: 'abort'; abort: PauseAbort };
-
-export type PauseEvent = { type: 'paused'; pause: PausedView } | { type: 'resumed'; resumed: ResumedView };
 
 /** The default of --break-timeout: long enough to edit a field, shorter than most clients wait. */
 export const DEFAULT_BREAK_TIMEOUT_MS = 60_000;
@@ -36,15 +34,7 @@ export interface PauseInput {
   call: string;
 }
 
-export class PauseError extends Error {
-  constructor(
-    message: string,
-    /** The HTTP status the REST route answers with. */
-    readonly status: 400 | 404,
-  ) {
-    super(message);
-  }
-}
+
 
 interface Held {
   view: PausedView;
@@ -102,13 +92,13 @@ export class Pauses {
     if (held) held.view.waiting = waiting;
   }
 
-  /** Decides a paused message (POST /api/paused/:id, a PauseDecision as the user sent it). Throws PauseError with a sentence saying what is wrong. */
+  /** Decides a paused message (POST /api/paused/:id, a PauseDecision as the user sent it). Throws PauseRefusal with a sentence saying what is wrong. */
   decide(id: number, decision: unknown): ResumedView {
     const held = this.held.get(id);
-    if (!held) throw new PauseError(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+    if (!held) throw new PauseRefusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
     const { input } = held;
     const wrong = (why: string): never => {
-      throw new PauseError(`Paused message #${id} (${input.call} at ${input.point}): ${why}.`, 400);
+      throw new PauseRefusal(`Paused message #${id} (${input.call} at ${input.point}): ${why}.`, 400);
     };
     if (typeof decision !== 'object' || decision === null) return wrong('expected { action: "continue" | "answer" | "abort", … }');
     const { action, message, abort } = decision as { action?: unknown; message?: unknown; abort?: unknown };
