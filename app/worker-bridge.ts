@@ -10,7 +10,8 @@ import { UserError } from '../model/user-error.ts';
 import { PendingStarts } from '../recorder/pending-starts.ts';
 import { createRing, RING_BYTES, RingWriter } from '../recorder/tap-ring.ts';
 import type { RuleView } from '../model/rules.ts';
-import { PauseRefusal } from '../model/pauses.ts';
+import { Refusal } from '../model/user-refusal.ts';
+import { outcomeOf } from './thread-requests.ts';
 import type { Pauses } from '../intercept/pauses.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
@@ -24,6 +25,8 @@ export interface RecordingWorker {
   showRules(rules: RuleView[]): void;
   /** Called when the inspector switches a rule on or off. */
   onRuleSwitch(listener: (name: string, enabled: boolean) => void): void;
+  /** Carries out the inspector's adding (a rule's JSON: its view) and removing (a name: null) of rules; what it throws as a Refusal is the inspector's answer. */
+  onRuleEdit(editor: { add(rule: unknown): RuleView; remove(name: string): null }): void;
   /** Shows the inspector what the breakpoints hold, and carries out the decisions made there. */
   attachPauses(pauses: Pauses): void;
 }
@@ -115,15 +118,13 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
 
   let ruleSwitch: ((name: string, enabled: boolean) => void) | null = null;
   let pauses: Pauses | null = null;
+  let ruleEditor: { add(rule: unknown): RuleView; remove(name: string): null } | null = null;
   const decidePause = (requestId: number, id: number, decision: unknown) => {
-    let outcome: Extract<ToWorker, { type: 'pause-decided' }>['outcome'];
-    try {
-      if (!pauses) throw new PauseRefusal('Nothing can be paused: the proxy runs no rules.', 404);
-      outcome = { resumed: pauses.decide(id, decision) };
-    } catch (err) {
-      // Anything else is a bug: the inspector answers 500 naming it, and traffic flows on.
-      outcome = err instanceof PauseRefusal ? { refused: { status: err.status, message: err.message } } : { failed: (err as Error).message };
-    }
+    // A refusal is a sentence for the user (400, 404); anything else a bug (500), and traffic flows on.
+    const outcome = outcomeOf(() => {
+      if (!pauses) throw new Refusal('Nothing can be paused: the proxy runs no rules.', 404);
+      return pauses.decide(id, decision);
+    });
     if (!gone) worker.postMessage({ type: 'pause-decided', requestId, outcome } satisfies ToWorker);
   };
   return new Promise((resolve, reject) => {
@@ -146,6 +147,9 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
             },
             onRuleSwitch(listener) {
               ruleSwitch = listener;
+            },
+            onRuleEdit(editor) {
+              ruleEditor = editor;
             },
             attachPauses(given) {
               pauses = given;
@@ -186,6 +190,16 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
         case 'pause-decide':
           decidePause(message.requestId, message.id, message.decision);
           break;
+        case 'rule-add':
+        case 'rule-remove': {
+          const { requestId } = message;
+          const outcome = outcomeOf<RuleView | null>(() => {
+            if (!ruleEditor) throw new Refusal('The proxy runs no rules.', 404);
+            return message.type === 'rule-add' ? ruleEditor.add(message.rule) : ruleEditor.remove(message.name);
+          });
+          if (!gone) worker.postMessage({ type: 'rule-edited', requestId, outcome } satisfies ToWorker);
+          break;
+        }
       }
     });
     let failure: Error | null = null;

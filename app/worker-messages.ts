@@ -3,6 +3,7 @@
 import type { StoreStats } from '../model/types.ts';
 import type { RuleView } from '../model/rules.ts';
 import type { PauseEvent, ResumedView } from '../model/pauses.ts';
+import type { ThreadOutcome } from './thread-requests.ts';
 import type { BackendOptions } from './backend.ts';
 
 /** The worker's workerData: the backend's options and the ring the tap calls arrive in (recorder/tap-ring.ts). */
@@ -19,10 +20,9 @@ export type ToWorker =
   /** A message paused at a breakpoint in the proxy's thread, or one that went on. */
   | { type: 'pause-event'; event: PauseEvent }
   /** The proxy's thread carried out a decision (pause-decide), or refused it with a sentence. */
-  | { type: 'pause-decided'; requestId: number; outcome: PauseOutcomeMessage };
-
-/** How a decision went in the proxy's thread: carried out, refused with a sentence, or failed (a bug). */
-export type PauseOutcomeMessage = { resumed: ResumedView } | { refused: { status: 400 | 404; message: string } } | { failed: string };
+  | { type: 'pause-decided'; requestId: number; outcome: ThreadOutcome<ResumedView> }
+  /** The proxy's thread added a rule (its view) or removed one (null), or refused to. */
+  | { type: 'rule-edited'; requestId: number; outcome: ThreadOutcome<RuleView | null> };
 
 export type FromWorker =
   | { type: 'ready'; ui: { host: string; port: number } }
@@ -33,6 +33,10 @@ export type FromWorker =
   /** The inspector switched a rule (PATCH /api/rules/:name). */
   | { type: 'rule-switch'; name: string; enabled: boolean }
   /** The inspector decided a paused message (POST /api/paused/:id). */
-  | { type: 'pause-decide'; requestId: number; id: number; decision: unknown };
+  | { type: 'pause-decide'; requestId: number; id: number; decision: unknown }
+  /** The inspector added a rule (POST /api/rules), as its JSON in a rules file. */
+  | { type: 'rule-add'; requestId: number; rule: unknown }
+  /** The inspector removed a rule it added (DELETE /api/rules/:name). */
+  | { type: 'rule-remove'; requestId: number; name: string };
 
 export type ClosedStats = Pick<StoreStats, 'exchanges' | 'frames' | 'writeFailures' | 'dropped'>;

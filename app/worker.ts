@@ -40,12 +40,17 @@ const setup = workerData as WorkerSetup;
 // own thread says it (cli/proxy.ts), and the thread goes on.
 process.on('uncaughtException', (err) => log(`recording: unexpected error, still running: ${describeBug(err, Boolean(process.env[DEBUG_ENV]))}`));
 
-const rules = new RuleMirror((name, enabled) => post({ type: 'rule-switch', name, enabled }));
+const rules = new RuleMirror({
+  switch: (name, enabled) => post({ type: 'rule-switch', name, enabled }),
+  add: (requestId, rule) => post({ type: 'rule-add', requestId, rule }),
+  remove: (requestId, name) => post({ type: 'rule-remove', requestId, name }),
+});
 const pauses = new PauseMirror((requestId, id, decision) => post({ type: 'pause-decide', requestId, id, decision }));
 port.on('message', (message: ToWorker) => {
   if (message.type === 'rules') rules.update(message.rules);
   else if (message.type === 'pause-event') pauses.update(message.event);
   else if (message.type === 'pause-decided') pauses.decided(message.requestId, message.outcome);
+  else if (message.type === 'rule-edited') rules.edited(message.requestId, message.outcome);
 });
 
 try {

@@ -6,6 +6,9 @@
 import { RuleSet } from '../intercept/rule-set.ts';
 import { RulesWatch } from '../intercept/rules-watch.ts';
 import { RuleStage } from '../intercept/stage.ts';
+import { misfit } from '../intercept/check-values.ts';
+import { parseRule, RulesFileError } from '../intercept/rules-file.ts';
+import { Refusal } from '../model/user-refusal.ts';
 import { DEFAULT_BREAK_TIMEOUT_MS, Pauses } from '../intercept/pauses.ts';
 import { UserError } from '../model/user-error.ts';
 import { createCodec } from '../proto/codec.ts';
@@ -37,14 +40,14 @@ export function parseBreakTimeout(text: string | undefined): number {
   return Math.round(ms);
 }
 
-/** null without --rules; throws a UserError naming the file, line and reason for a broken one. */
-export function loadRules(file: string | undefined, seedText: string | undefined, breakTimeoutText: string | undefined, protoPaths: string[], say: (line: string) => void): LoadedRules | null {
+/**
+ * The running rules: those of --rules FILE (watched), and those the inspector adds. Without
+ * a file there are none until the inspector adds one, and nothing is armed meanwhile.
+ * Throws a UserError naming the file, line and reason for a broken file.
+ */
+export function loadRules(file: string | undefined, seedText: string | undefined, breakTimeoutText: string | undefined, protoPaths: string[], say: (line: string) => void): LoadedRules {
   const breakTimeoutMs = parseBreakTimeout(breakTimeoutText);
-  if (file === undefined) {
-    if (seedText !== undefined) throw new UserError('--rules-seed seeds the rules of --rules FILE; pass --rules too.');
-    if (breakTimeoutText !== undefined) throw new UserError('--break-timeout limits the pauses of breakpoints in --rules FILE; pass --rules too.');
-    return null;
-  }
+  if (file === undefined && seedText !== undefined) throw new UserError('--rules-seed seeds the rules of --rules FILE; pass --rules too.');
   let seed: number | undefined;
   if (seedText !== undefined) {
     seed = Number(seedText);
@@ -53,8 +56,8 @@ export function loadRules(file: string | undefined, seedText: string | undefined
   const set = new RuleSet({ seed });
   // The stage decodes in this thread: the recorder's codec lives in its worker.
   const codec = createCodec({ protoPaths });
-  const watch = new RulesWatch(file, set, codec, say);
-  watch.start();
+  const watch = file === undefined ? null : new RulesWatch(file, set, codec, say);
+  watch?.start();
   const pauses = new Pauses(codec, { timeoutMs: breakTimeoutMs, log: say });
   let timer: NodeJS.Timeout | undefined;
   return {
@@ -73,10 +76,33 @@ export function loadRules(file: string | undefined, seedText: string | undefined
       recording.onRuleSwitch((name, enabled) => {
         if (set.setEnabled(name, enabled)) say(`rules: "${name}" switched ${enabled ? 'on' : 'off'} in the inspector`);
       });
+      recording.onRuleEdit({
+        add(rule) {
+          let spec;
+          try {
+            spec = parseRule(rule, 'POST /api/rules');
+          } catch (err) {
+            if (err instanceof RulesFileError) throw new Refusal(err.message, 400);
+            throw err;
+          }
+          const problem = misfit(spec, codec);
+          if (problem !== null) throw new Refusal(`POST /api/rules: ${problem}.`, 400);
+          if (!set.add(spec)) throw new Refusal(`A rule is named "${spec.name}" already; GET /api/rules lists them. Give this one another name.`, 409);
+          say(`rules: "${spec.name}" added in the inspector (at ${spec.at}${spec.match ? `, matching ${spec.match}` : ''})`);
+          return set.list().find((r) => r.name === spec.name)!;
+        },
+        remove(name) {
+          const removed = set.remove(name);
+          if (removed === 'no such rule') throw new Refusal(`No rule is named "${name}"; GET /api/rules lists them.`, 404);
+          if (removed === 'from the file') throw new Refusal(`The rule "${name}" comes from ${file}: switch it off (PATCH /api/rules/:name with { "enabled": false }) or edit the file.`, 409);
+          say(`rules: "${name}" removed in the inspector`);
+          return null;
+        },
+      });
     },
     close() {
       clearTimeout(timer);
-      watch.close();
+      watch?.close();
       pauses.continueAll();
     },
   };

@@ -4,7 +4,8 @@
 // hanging because a tab was closed. Each pause and how it ended is said on the terminal.
 
 import { setTimeout as timer } from 'node:timers';
-import { PauseRefusal, type PauseAbort, type PausedMessageInput, type PausedView, type PauseEvent, type ResumedView } from '../model/pauses.ts';
+import { Refusal } from '../model/user-refusal.ts';
+import { type PauseAbort, type PausedMessageInput, type PausedView, type PauseEvent, type ResumedView } from '../model/pauses.ts';
 import type { RulePoint } from '../model/rules.ts';
 import type { JsonObject, JsonValue, MessageType } from '../model/types.ts';
 import { countOf } from '../model/format.ts';
@@ -92,13 +93,13 @@ export class Pauses {
     if (held) held.view.waiting = waiting;
   }
 
-  /** Decides a paused message (POST /api/paused/:id, a PauseDecision as the user sent it). Throws PauseRefusal with a sentence saying what is wrong. */
+  /** Decides a paused message (POST /api/paused/:id, a PauseDecision as the user sent it). Throws Refusal with a sentence saying what is wrong. */
   decide(id: number, decision: unknown): ResumedView {
     const held = this.held.get(id);
-    if (!held) throw new PauseRefusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+    if (!held) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
     const { input } = held;
     const wrong = (why: string): never => {
-      throw new PauseRefusal(`Paused message #${id} (${input.call} at ${input.point}): ${why}.`, 400);
+      throw new Refusal(`Paused message #${id} (${input.call} at ${input.point}): ${why}.`, 400);
     };
     if (typeof decision !== 'object' || decision === null) return wrong('expected { action: "continue" | "answer" | "abort", … }');
     const { action, message, abort } = decision as { action?: unknown; message?: unknown; abort?: unknown };

@@ -60,6 +60,23 @@ export function parseRules(text: string, file: string): RuleSpec[] {
   return specs;
 }
 
+/**
+ * One rule given as JSON (POST /api/rules), checked as a rule in a rules file is. Throws
+ * RulesFileError whose sentence starts with `label`.
+ */
+export function parseRule(value: unknown, label: string): RuleSpec {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RulesFileError(`${label}: expected one rule as a JSON object, such as { "name": "break on login", "at": "request", "match": "service:auth op:login", "break": true }.`);
+  }
+  try {
+    return parseRules(JSON.stringify([value]), label)[0]!;
+  } catch (err) {
+    // JSON on one line: the line number says nothing.
+    if (err instanceof RulesFileError) throw new RulesFileError(err.message.replace(`${label}:1: `, `${label}: `));
+    throw err;
+  }
+}
+
 type Fail = (node: Node | null | undefined, reason: string) => never;
 
 function ruleFrom(map: Node & { items: { key: unknown; value: unknown }[] }, fail: Fail, at: (n: Node | null | undefined) => number): RuleSpec {

@@ -49,20 +49,10 @@ export interface ResumedView {
 /** A paused message, or the end of one, as the live stream carries it. */
 export type PauseEvent = { type: 'paused'; pause: PausedView } | { type: 'resumed'; resumed: ResumedView };
 
-/** A decision that cannot be carried out: the HTTP status to answer with, and a sentence saying why. */
-export class PauseRefusal extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 404,
-  ) {
-    super(message);
-  }
-}
-
 /** What the inspector's server asks of the breakpoints (GET /api/paused, POST /api/paused/:id). */
 export interface PauseControl {
   list(): PausedView[];
-  /** Carries out a decision (a PauseDecision as sent); rejects with a PauseRefusal. */
+  /** Carries out a decision (a PauseDecision as sent); rejects with a Refusal (model/user-refusal.ts). */
   decide(id: number, decision: unknown): Promise<ResumedView>;
   onChange(listener: (event: PauseEvent) => void): void;
 }

@@ -4,7 +4,8 @@
 // /api route, they need the inspector's token and its own Host and Origin (guard.ts).
 
 import express from 'express';
-import { PauseRefusal, type PauseControl } from '../../model/pauses.ts';
+import type { PauseControl } from '../../model/pauses.ts';
+import { Refusal } from '../../model/user-refusal.ts';
 
 export function pauseRouter(pauses: PauseControl | undefined): express.Router {
   const router = express.Router();
@@ -18,7 +19,7 @@ export function pauseRouter(pauses: PauseControl | undefined): express.Router {
     try {
       res.json(await pauses.decide(id, req.body));
     } catch (err) {
-      if (err instanceof PauseRefusal) return void res.status(err.status).json({ error: err.message });
+      if (err instanceof Refusal) return void res.status(err.status).json({ error: err.message });
       next(err);
     }
   });

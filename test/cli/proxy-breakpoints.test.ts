@@ -102,3 +102,36 @@ test('stopping the proxy lets a paused call go on, unchanged', async () => {
     await demo.close();
   }
 });
+
+test('without a rules file, a breakpoint armed over REST pauses the next call; removed, it pauses no more', async () => {
+  const demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
+  const proxy = await startProxyProcess(['--upstream', demo.url.href, '--db', join(dir, 'd.sqlite')]);
+  const post = (path: string, body: unknown) => proxy.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  try {
+    const bad = await post('/api/rules', { name: 'broken', at: 'somewhere', break: true });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /^POST \/api\/rules: rule "broken": at: expected one of request, response, ws:client, ws:server\.$/);
+    const armed = await post('/api/rules', { name: 'break on health', at: 'request', match: 'path:/health', break: true });
+    assert.equal(armed.status, 201);
+    assert.deepEqual(await armed.json(), { name: 'break on health', at: 'request', match: 'path:/health', enabled: true, hits: 0, added: true });
+    assert.equal((await post('/api/rules', { name: 'break on health', at: 'request', break: true })).status, 409, 'a name taken');
+
+    const call = fetch(`${proxy.proxyUrl}/health`);
+    const [pause] = await eventually(async () => {
+      const list = (await (await proxy.api('/api/paused')).json()) as PausedView[];
+      return list.length > 0 ? list : undefined;
+    }, 'the call paused');
+    assert.equal((await post(`/api/paused/${pause!.id}`, { action: 'abort', abort: { status: 418 } })).status, 200);
+    assert.equal((await call).status, 418);
+
+    assert.equal((await proxy.api('/api/rules/break%20on%20health', { method: 'DELETE' })).status, 204);
+    assert.equal((await proxy.api('/api/rules/break%20on%20health', { method: 'DELETE' })).status, 404);
+    assert.equal((await fetch(`${proxy.proxyUrl}/health`)).status, 200, 'not paused any more');
+    assert.deepEqual(await (await proxy.api('/api/rules')).json(), []);
+  } finally {
+    assert.equal(await proxy.stop('SIGINT'), 0);
+    await demo.close();
+  }
+  assert.ok(proxy.lines.includes('rules: "break on health" added in the inspector (at request, matching path:/health)'), proxy.lines.join('\n'));
+  assert.ok(proxy.lines.includes('#1 aborted: answered with status 418'), proxy.lines.join('\n'));
+});

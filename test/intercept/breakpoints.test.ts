@@ -7,7 +7,7 @@ import { afterEach, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import type { PausedView } from '../../model/pauses.ts';
 import { Pauses } from '../../intercept/pauses.ts';
-import { PauseRefusal } from '../../model/pauses.ts';
+import { Refusal } from '../../model/user-refusal.ts';
 import { RuleSet } from '../../intercept/rule-set.ts';
 import { parseRules } from '../../intercept/rules-file.ts';
 import { RuleStage } from '../../intercept/stage.ts';
@@ -169,13 +169,13 @@ describe('breakpoints on /exec', () => {
     const answer = exec(harness, balanceRequest());
     const [pause] = await paused();
     const refused = (decision: unknown, status: number, sentence: RegExp) =>
-      assert.throws(() => pauses.decide(pause!.id, decision), (err: unknown) => err instanceof PauseRefusal && err.status === status && sentence.test(err.message));
+      assert.throws(() => pauses.decide(pause!.id, decision), (err: unknown) => err instanceof Refusal && err.status === status && sentence.test(err.message));
     refused({ action: 'answer' }, 400, /only a paused request can be answered/);
     refused({ action: 'abort', abort: { close: 4001 } }, 400, /close ends a WebSocket/);
     refused({ action: 'continue', message: { json: { billing: { balance: { balances: [{ amount: 'lots' }] } } } } }, 400, /does not fit ServerResponse: .*amount/);
     refused({ action: 'continue', message: { base64: 'not base64!' } }, 400, /not base64/);
     refused({ action: 'go' }, 400, /action must be "continue", "answer" or "abort"/);
-    assert.throws(() => pauses.decide(999, { action: 'continue' }), (err: unknown) => err instanceof PauseRefusal && err.status === 404);
+    assert.throws(() => pauses.decide(999, { action: 'continue' }), (err: unknown) => err instanceof Refusal && err.status === 404);
     assert.equal(pauses.size, 1, 'still paused');
     pauses.decide(pause!.id, { action: 'continue' });
     assert.deepEqual((await answer).bytes, balanceResponse(TRX));
