@@ -10,9 +10,15 @@ import { ThreadRequests, type ThreadOutcome } from './thread-requests.ts';
 export class PauseMirror implements PauseControl {
   private readonly paused = new Map<number, PausedView>();
   private readonly listeners: ((event: PauseEvent) => void)[] = [];
-  private readonly requests = new ThreadRequests<ResumedView>();
+  /** Decisions answer with how the pause ended, injections with null. */
+  private readonly requests = new ThreadRequests<ResumedView | null>();
 
-  constructor(private readonly tellProxy: (requestId: number, id: number, decision: unknown) => void) {}
+  constructor(
+    private readonly tellProxy: {
+      decide(requestId: number, id: number, decision: unknown): void;
+      inject(requestId: number, id: number, injection: unknown): void;
+    },
+  ) {}
 
   /** The proxy's thread paused a message, or one went on. */
   update(event: PauseEvent): void {
@@ -21,8 +27,8 @@ export class PauseMirror implements PauseControl {
     for (const listener of this.listeners) listener(event);
   }
 
-  /** The proxy's thread answered a decision. */
-  decided(requestId: number, outcome: ThreadOutcome<ResumedView>): void {
+  /** The proxy's thread answered a decision or an injection. */
+  decided(requestId: number, outcome: ThreadOutcome<ResumedView | null>): void {
     this.requests.answer(requestId, outcome);
   }
 
@@ -30,9 +36,18 @@ export class PauseMirror implements PauseControl {
     return [...this.paused.values()];
   }
 
-  decide(id: number, decision: unknown): Promise<ResumedView> {
-    if (!this.paused.has(id)) return Promise.reject(new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404));
-    return this.requests.ask(`the decision on #${id}`, (requestId) => this.tellProxy(requestId, id, decision));
+  async decide(id: number, decision: unknown): Promise<ResumedView> {
+    this.mustBePaused(id);
+    return (await this.requests.ask(`the decision on #${id}`, (requestId) => this.tellProxy.decide(requestId, id, decision)))!;
+  }
+
+  async inject(id: number, injection: unknown): Promise<void> {
+    this.mustBePaused(id);
+    await this.requests.ask(`the frame to inject beside #${id}`, (requestId) => this.tellProxy.inject(requestId, id, injection));
+  }
+
+  private mustBePaused(id: number): void {
+    if (!this.paused.has(id)) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
   }
 
   onChange(listener: (event: PauseEvent) => void): void {

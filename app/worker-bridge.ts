@@ -13,6 +13,7 @@ import type { RuleView } from '../model/rules.ts';
 import { Refusal } from '../model/user-refusal.ts';
 import { outcomeOf } from './thread-requests.ts';
 import type { Pauses } from '../intercept/pauses.ts';
+import type { ResumedView } from '../model/pauses.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 
@@ -119,11 +120,11 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
   let ruleSwitch: ((name: string, enabled: boolean) => void) | null = null;
   let pauses: Pauses | null = null;
   let ruleEditor: { add(rule: unknown): RuleView; remove(name: string): null } | null = null;
-  const decidePause = (requestId: number, id: number, decision: unknown) => {
+  const decidePause = (requestId: number, act: (pauses: Pauses) => ResumedView | null) => {
     // A refusal is a sentence for the user (400, 404); anything else a bug (500), and traffic flows on.
     const outcome = outcomeOf(() => {
       if (!pauses) throw new Refusal('Nothing can be paused: the proxy runs no rules.', 404);
-      return pauses.decide(id, decision);
+      return act(pauses);
     });
     if (!gone) worker.postMessage({ type: 'pause-decided', requestId, outcome } satisfies ToWorker);
   };
@@ -188,7 +189,10 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
           ruleSwitch?.(message.name, message.enabled);
           break;
         case 'pause-decide':
-          decidePause(message.requestId, message.id, message.decision);
+          decidePause(message.requestId, (p) => p.decide(message.id, message.decision));
+          break;
+        case 'pause-inject':
+          decidePause(message.requestId, (p) => (p.inject(message.id, message.injection), null));
           break;
         case 'rule-add':
         case 'rule-remove': {

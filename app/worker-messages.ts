@@ -20,7 +20,8 @@ export type ToWorker =
   /** A message paused at a breakpoint in the proxy's thread, or one that went on. */
   | { type: 'pause-event'; event: PauseEvent }
   /** The proxy's thread carried out a decision (pause-decide), or refused it with a sentence. */
-  | { type: 'pause-decided'; requestId: number; outcome: ThreadOutcome<ResumedView> }
+  /** The proxy's thread carried out a decision (how the pause ended) or an injection (null), or refused it with a sentence. */
+  | { type: 'pause-decided'; requestId: number; outcome: ThreadOutcome<ResumedView | null> }
   /** The proxy's thread added a rule (its view) or removed one (null), or refused to. */
   | { type: 'rule-edited'; requestId: number; outcome: ThreadOutcome<RuleView | null> };
 
@@ -34,6 +35,8 @@ export type FromWorker =
   | { type: 'rule-switch'; name: string; enabled: boolean }
   /** The inspector decided a paused message (POST /api/paused/:id). */
   | { type: 'pause-decide'; requestId: number; id: number; decision: unknown }
+  /** The inspector sent a frame on a paused frame's WebSocket (POST /api/paused/:id/inject). */
+  | { type: 'pause-inject'; requestId: number; id: number; injection: unknown }
   /** The inspector added a rule (POST /api/rules), as its JSON in a rules file. */
   | { type: 'rule-add'; requestId: number; rule: unknown }
   /** The inspector removed a rule it added (DELETE /api/rules/:name). */

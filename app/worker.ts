@@ -45,7 +45,10 @@ const rules = new RuleMirror({
   add: (requestId, rule) => post({ type: 'rule-add', requestId, rule }),
   remove: (requestId, name) => post({ type: 'rule-remove', requestId, name }),
 });
-const pauses = new PauseMirror((requestId, id, decision) => post({ type: 'pause-decide', requestId, id, decision }));
+const pauses = new PauseMirror({
+  decide: (requestId, id, decision) => post({ type: 'pause-decide', requestId, id, decision }),
+  inject: (requestId, id, injection) => post({ type: 'pause-inject', requestId, id, injection }),
+});
 port.on('message', (message: ToWorker) => {
   if (message.type === 'rules') rules.update(message.rules);
   else if (message.type === 'pause-event') pauses.update(message.event);

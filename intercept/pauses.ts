@@ -7,7 +7,7 @@ import { setTimeout as timer } from 'node:timers';
 import { Refusal } from '../model/user-refusal.ts';
 import { type PauseAbort, type PausedMessageInput, type PausedView, type PauseEvent, type ResumedView } from '../model/pauses.ts';
 import type { RulePoint } from '../model/rules.ts';
-import type { JsonObject, JsonValue, MessageType } from '../model/types.ts';
+import type { FrameDirection, JsonObject, JsonValue, MessageType } from '../model/types.ts';
 import { countOf } from '../model/format.ts';
 import type { Codec } from '../proto/codec.ts';
 import { diffAll } from '../replay/diff.ts';
@@ -33,6 +33,8 @@ export interface PauseInput {
   bytes: Uint8Array;
   json: JsonValue | null;
   call: string;
+  /** At a WebSocket: sends a frame as if `from` had sent it; false once the connection is closed. */
+  inject?: (from: FrameDirection, data: Uint8Array) => boolean;
 }
 
 
@@ -117,6 +119,23 @@ export class Pauses {
     }
     if (action === 'abort') return this.end(held, { how: 'abort', abort: abortOf(abort, input.point, wrong) }, { id, how: 'aborted' });
     return wrong(`action must be "continue", "answer" or "abort", not ${JSON.stringify(action)}`);
+  }
+
+  /** Sends a frame on the WebSocket of a paused frame (POST /api/paused/:id/inject, a FrameInjection as sent); the frame stays paused. Throws Refusal. */
+  inject(id: number, injection: unknown): void {
+    const held = this.held.get(id);
+    if (!held) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+    const { input } = held;
+    const wrong = (why: string): never => {
+      throw new Refusal(`Paused message #${id} (${input.call} at ${input.point}): ${why}.`, 400);
+    };
+    if (!input.inject) return wrong('only the WebSocket of a paused frame takes injected frames');
+    if (typeof injection !== 'object' || injection === null) return wrong('expected { from: "client" | "server", message: { json } | { base64 } }');
+    const { from, message } = injection as { from?: unknown; message?: unknown };
+    if (from !== 'client' && from !== 'server') return wrong(`from must be "client" or "server", not ${JSON.stringify(from)}`);
+    const bytes = this.bytesOf(message, from === 'server' ? 'WsEvent' : 'WsAuth', null, wrong);
+    if (!input.inject(from, bytes)) throw new Refusal(`Paused message #${id}: its WebSocket has closed; nothing can be sent on it.`, 409);
+    this.options.log(`#${id}: a frame injected as if the ${from} had sent it`);
   }
 
   /** Continues every paused message as it came (Continue all, and the proxy closing). */

@@ -183,6 +183,7 @@ export class RuleStage implements InterceptStage {
       bytes,
       json: type === null ? null : this.codec.decode(type, bytes).json,
       call: operationLabel(summary) ?? `${head.method} ${head.path}`,
+      ...(head.inject && { inject: (from: FrameDirection, data: Uint8Array) => head.inject!(from, data, rule.spec.name) }),
     });
   }
 

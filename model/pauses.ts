@@ -19,6 +19,12 @@ export type PauseDecision =
   | { action: 'answer'; message?: PausedMessageInput }
   | { action: 'abort'; abort: PauseAbort };
 
+/** The body of POST /api/paused/:id/inject: a frame sent on the paused frame's WebSocket now, as if `from` had sent it. */
+export interface FrameInjection {
+  from: 'client' | 'server';
+  message: PausedMessageInput;
+}
+
 /** One paused message, as GET /api/paused lists it and the `paused` event carries it. */
 export interface PausedView {
   id: number;
@@ -54,5 +60,7 @@ export interface PauseControl {
   list(): PausedView[];
   /** Carries out a decision (a PauseDecision as sent); rejects with a Refusal (model/user-refusal.ts). */
   decide(id: number, decision: unknown): Promise<ResumedView>;
+  /** Sends a frame (a FrameInjection as sent) on a paused frame's WebSocket, which stays paused; rejects with a Refusal. */
+  inject(id: number, injection: unknown): Promise<void>;
   onChange(listener: (event: PauseEvent) => void): void;
 }

@@ -175,6 +175,7 @@ describe('breakpoints on /exec', () => {
     refused({ action: 'continue', message: { json: { billing: { balance: { balances: [{ amount: 'lots' }] } } } } }, 400, /does not fit ServerResponse: .*amount/);
     refused({ action: 'continue', message: { base64: 'not base64!' } }, 400, /not base64/);
     refused({ action: 'go' }, 400, /action must be "continue", "answer" or "abort"/);
+    assert.throws(() => pauses.inject(pause!.id, { from: 'server', message: { json: {} } }), /only the WebSocket of a paused frame takes injected frames/);
     assert.throws(() => pauses.decide(999, { action: 'continue' }), (err: unknown) => err instanceof Refusal && err.status === 404);
     assert.equal(pauses.size, 1, 'still paused');
     pauses.decide(pause!.id, { action: 'continue' });
@@ -216,6 +217,42 @@ describe('breakpoints on WebSocket frames', () => {
       const check = setInterval(() => got.length === 3 && (clearInterval(check), resolve()), 5);
     });
     assert.deepEqual(got, ['100', '2', '3'], 'in order, the first as edited');
+  });
+
+  test('a frame injected from a paused connection, in either direction, goes out at once and is recorded as injected', async () => {
+    const upstream = await startWsUpstream();
+    cleanups.push(() => upstream.close());
+    const fromClient: Buffer[] = [];
+    upstream.server.on('connection', (ws) => {
+      ws.once('message', () => {
+        ws.send(Buffer.from(WsEvent.encode(WsEvent.fromObject({ billing: { balances: [{ amount: 1 }] } })).finish()));
+        ws.on('message', (data: Buffer) => fromClient.push(data));
+      });
+    });
+    const { harness, pauses, logs, paused } = await proxyWithBreakpoints('- { name: break, at: ws:server, break: true }\n', upstream.url);
+    const client = new WebSocket(`${harness.wsUrl}/ws`);
+    cleanups.push(() => client.terminate());
+    const got: string[] = [];
+    client.on('message', (data: Buffer) => got.push((WsEvent.toObject(WsEvent.decode(data), { longs: String }) as any).billing.balances[0].amount));
+    await new Promise((resolve) => client.on('open', resolve));
+    client.send(Buffer.from([0x12, 0x01, 0x41]));
+    const [pause] = await paused();
+    pauses.inject(pause!.id, { from: 'server', message: { json: { billing: { balances: [{ amount: '77' }] } } } });
+    pauses.inject(pause!.id, { from: 'client', message: { json: { token: 'injected token' } } });
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => got.length === 1 && fromClient.length === 1 && (clearInterval(check), resolve()), 5);
+    });
+    assert.deepEqual(got, ['77'], 'the injected event went out while the paused one waits');
+    assert.equal(Buffer.from(fromClient[0]!).subarray(2).toString(), 'injected token', 'the upstream got the injected WsAuth');
+    assert.throws(() => pauses.inject(pause!.id, { from: 'nowhere', message: { json: {} } }), /from must be "client" or "server"/);
+    pauses.decide(pause!.id, { action: 'continue' });
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => got.length === 2 && (clearInterval(check), resolve()), 5);
+    });
+    assert.deepEqual(got, ['77', '1']);
+    const injected = harness.recording.frames.filter((f) => f.mark === 'injected');
+    assert.deepEqual(injected.map((f) => [f.direction, f.rule]), [['server', 'break'], ['client', 'break']]);
+    assert.ok(logs.includes(`#${pause!.id}: a frame injected as if the server had sent it`), logs.join('\n'));
   });
 
   test('abort of a paused frame closes the connection with the code given', async () => {
