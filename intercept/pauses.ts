@@ -97,12 +97,8 @@ export class Pauses {
 
   /** Decides a paused message (POST /api/paused/:id, a PauseDecision as the user sent it). Throws Refusal with a sentence saying what is wrong. */
   decide(id: number, decision: unknown): ResumedView {
-    const held = this.held.get(id);
-    if (!held) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+    const { held, wrong } = this.paused(id);
     const { input } = held;
-    const wrong = (why: string): never => {
-      throw new Refusal(`Paused message #${id} (${input.call} at ${input.point}): ${why}.`, 400);
-    };
     if (typeof decision !== 'object' || decision === null) return wrong('expected { action: "continue" | "answer" | "abort", … }');
     const { action, message, abort } = decision as { action?: unknown; message?: unknown; abort?: unknown };
     if (action === 'continue') {
@@ -123,12 +119,8 @@ export class Pauses {
 
   /** Sends a frame on the WebSocket of a paused frame (POST /api/paused/:id/inject, a FrameInjection as sent); the frame stays paused. Throws Refusal. */
   inject(id: number, injection: unknown): void {
-    const held = this.held.get(id);
-    if (!held) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+    const { held, wrong } = this.paused(id);
     const { input } = held;
-    const wrong = (why: string): never => {
-      throw new Refusal(`Paused message #${id} (${input.call} at ${input.point}): ${why}.`, 400);
-    };
     if (!input.inject) return wrong('only the WebSocket of a paused frame takes injected frames');
     if (typeof injection !== 'object' || injection === null) return wrong('expected { from: "client" | "server", message: { json } | { base64 } }');
     const { from, message } = injection as { from?: unknown; message?: unknown };
@@ -151,6 +143,16 @@ export class Pauses {
 
   get size(): number {
     return this.held.size;
+  }
+
+  /** The paused message `id`, and how to refuse what is asked of it. Throws Refusal (404) when none is paused by that id. */
+  private paused(id: number): { held: Held; wrong: (why: string) => never } {
+    const held = this.held.get(id);
+    if (!held) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+    const wrong = (why: string): never => {
+      throw new Refusal(`Paused message #${id} (${held.input.call} at ${held.input.point}): ${why}.`, 400);
+    };
+    return { held, wrong };
   }
 
   private end(held: Held, outcome: PauseOutcome, resumed: ResumedView): ResumedView {

@@ -3,7 +3,6 @@
 // live stream says `paused` and `resumed`, and a page elsewhere cannot decide anything.
 
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,21 +13,14 @@ import { startDemoServer } from '../../demo/server.ts';
 import type { PausedView, ResumedView } from '../../model/pauses.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { eventually, startProxyProcess } from '../../support/proxy-process.ts';
+import { request } from '../proxy/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-proxy-breakpoints-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function send(url: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method: 'POST', headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** A POST with exactly these headers, as a page or a script elsewhere would send it. */
+async function send(url: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number }> {
+  return request(`${url}${path}`, { method: 'POST', headers: Object.entries(headers).flat(), body: Buffer.from(body) });
 }
 
 test('a call paused by a rule is listed, edited and continued over REST, said on the terminal and on the live stream', async () => {

@@ -12,7 +12,7 @@ import { RuleSet } from '../../intercept/rule-set.ts';
 import { parseRules } from '../../intercept/rules-file.ts';
 import { RuleStage } from '../../intercept/stage.ts';
 import { parseBreakTimeout } from '../../cli/rules-option.ts';
-import { RecordingTap, startHarness, startWsUpstream } from '../proxy/fixtures.ts';
+import { RecordingTap, startHarness, startWsUpstream, type Harness } from '../proxy/fixtures.ts';
 import { balanceRequest, balanceResponse, ClientRequest, codec, exec, startExecUpstream, TRX, WsEvent } from './exec-fixtures.ts';
 
 const cleanups: (() => unknown)[] = [];
@@ -183,6 +183,17 @@ describe('breakpoints on /exec', () => {
   });
 });
 
+/** A WebSocket client through the proxy that has sent its WsAuth, and the amounts of the billing events it got, in order. */
+async function billingClient(harness: Harness): Promise<{ client: WebSocket; got: string[] }> {
+  const client = new WebSocket(`${harness.wsUrl}/ws`);
+  cleanups.push(() => client.terminate());
+  const got: string[] = [];
+  client.on('message', (data: Buffer) => got.push((WsEvent.toObject(WsEvent.decode(data), { longs: String }) as any).billing.balances[0].amount));
+  await new Promise((resolve) => client.on('open', resolve));
+  client.send(Buffer.from([0x12, 0x01, 0x41]));
+  return { client, got };
+}
+
 describe('breakpoints on WebSocket frames', () => {
   test('a server frame paused holds the frames behind it in order while the client direction flows', async () => {
     const upstream = await startWsUpstream();
@@ -196,12 +207,7 @@ describe('breakpoints on WebSocket frames', () => {
       });
     });
     const { harness, pauses, paused } = await proxyWithBreakpoints('- { name: break on ones, at: ws:server, match: "field:billing.balances[0].amount=1", break: true }\n', upstream.url);
-    const client = new WebSocket(`${harness.wsUrl}/ws`);
-    cleanups.push(() => client.terminate());
-    const got: string[] = [];
-    client.on('message', (data: Buffer) => got.push((WsEvent.toObject(WsEvent.decode(data), { longs: String }) as any).billing.balances[0].amount));
-    await new Promise((resolve) => client.on('open', resolve));
-    client.send(Buffer.from([0x12, 0x01, 0x41]));
+    const { client, got } = await billingClient(harness);
     const [pause] = await paused();
     assert.equal(pause!.point, 'ws:server');
     client.send('while paused');
@@ -230,12 +236,7 @@ describe('breakpoints on WebSocket frames', () => {
       });
     });
     const { harness, pauses, logs, paused } = await proxyWithBreakpoints('- { name: break, at: ws:server, break: true }\n', upstream.url);
-    const client = new WebSocket(`${harness.wsUrl}/ws`);
-    cleanups.push(() => client.terminate());
-    const got: string[] = [];
-    client.on('message', (data: Buffer) => got.push((WsEvent.toObject(WsEvent.decode(data), { longs: String }) as any).billing.balances[0].amount));
-    await new Promise((resolve) => client.on('open', resolve));
-    client.send(Buffer.from([0x12, 0x01, 0x41]));
+    const { got } = await billingClient(harness);
     const [pause] = await paused();
     pauses.inject(pause!.id, { from: 'server', message: { json: { billing: { balances: [{ amount: '77' }] } } } });
     pauses.inject(pause!.id, { from: 'client', message: { json: { token: 'injected token' } } });
