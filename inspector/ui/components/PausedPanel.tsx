@@ -1,0 +1,185 @@
+// The Paused panel: the messages breakpoints hold, oldest first, each with its call,
+// point, rule, exchange and countdown; the one picked shows decoded in the message
+// editor, with what can become of it: continue as is or edited, answer a request in the
+// upstream's place, abort it, or continue them all.
+
+import { useEffect, useState } from 'preact/hooks';
+import type { PauseDecision, PausedView } from '../../../model/pauses.ts';
+import { countOf } from '../../../model/format.ts';
+import { abortKinds, abortOf, answerDraft, countdown, pausedMessage, type AbortKind } from '../model/pauses-panel.ts';
+import { parseEdited } from '../model/replay.ts';
+import { pointMeaning } from '../model/rules-panel.ts';
+import { MessageEditor } from './MessageEditor.tsx';
+import type { Pauses } from './use-pauses.ts';
+
+interface PausedPanelProps {
+  pauses: Pauses;
+  /** Whether the list holds this exchange, so its link can select it. */
+  inList: (exchangeId: number) => boolean;
+  onOpenExchange: (exchangeId: number) => void;
+  onClose: () => void;
+}
+
+/** The time, each second while a countdown shows. */
+function useNow(ticking: boolean): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (!ticking) return;
+    const timer = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [ticking]);
+  return now;
+}
+
+export function PausedPanel({ pauses, inList, onOpenExchange, onClose }: PausedPanelProps) {
+  const { list } = pauses;
+  const [pickedId, setPickedId] = useState<number | null>(null);
+  const picked = list?.find((pause) => pause.id === pickedId) ?? list?.[0] ?? null;
+  const now = useNow(!!list?.some((pause) => pause.deadline !== null));
+  return (
+    <div class="overlay" onClick={onClose}>
+      <div class="dialog paused-panel" role="dialog" aria-label="Paused" onClick={(event) => event.stopPropagation()}>
+        <h2>Paused</h2>
+        {pauses.error ? (
+          <div class="banner error" role="alert">
+            {pauses.error}
+          </div>
+        ) : null}
+        {list === null ? (
+          <p class="empty-note">Asking the proxy what is paused…</p>
+        ) : list.length === 0 ? (
+          <p class="empty-note">
+            Nothing is paused. A rule with <code>break: true</code> pauses the messages it matches: arm one with Break on… in the top bar, or key <kbd>b</kbd> on an
+            open exchange.
+          </p>
+        ) : (
+          <>
+            <div class="paused-head">
+              <span class="muted">{countOf(list.length, 'message')} paused</span>
+              <button class="button" onClick={pauses.continueAll} title="Let every paused message go on as it is">
+                Continue all
+              </button>
+            </div>
+            <ul class="paused-list">
+              {list.map((pause) => (
+                <li key={pause.id} data-pause={pause.id} class={pause === picked ? 'picked' : ''} onClick={() => setPickedId(pause.id)}>
+                  <span class="paused-call">{pause.call}</span>
+                  <code title={pointMeaning[pause.point]}>{pause.point}</code>
+                  <span class="paused-rule" title="The rule that paused it">
+                    rule {pause.rule}
+                  </span>
+                  {inList(pause.exchangeId) ? (
+                    <button
+                      class="link paused-exchange"
+                      onClick={(event) => {
+                        event.stopPropagation();
+                        onOpenExchange(pause.exchangeId);
+                      }}
+                    >
+                      exchange #{pause.exchangeId}
+                    </button>
+                  ) : (
+                    <span class="muted paused-exchange" title="Not in the list as it is filtered now">
+                      exchange #{pause.exchangeId}
+                    </span>
+                  )}
+                  {pause.waiting ? <span class="paused-waiting">{countOf(pause.waiting, 'frame')} waiting behind it</span> : null}
+                  <span class="paused-countdown">{countdown(pause.deadline, now)}</span>
+                </li>
+              ))}
+            </ul>
+            {picked ? <PausedMessage key={picked.id} pause={picked} decide={pauses.decide} /> : null}
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function PausedMessage({ pause, decide }: { pause: PausedView; decide: Pauses['decide'] }) {
+  const { noun, decoded } = pausedMessage(pause.point);
+  const [initial] = useState(() => (pause.message.json === null ? null : JSON.stringify(pause.message.json, null, 2)));
+  const [answering, setAnswering] = useState(false);
+  const [text, setText] = useState(initial ?? '');
+  const [answer, setAnswer] = useState(() => answerDraft(pause.message.json));
+  const kinds = abortKinds(pause.point);
+  const [abortKind, setAbortKind] = useState<AbortKind>('reset');
+  const [abortForm, setAbortForm] = useState({ status: '502', code: '1000', reason: '' });
+  const [busy, setBusy] = useState(false);
+  const edited = parseEdited(text, noun, decoded);
+  const answerEdited = parseEdited(answer, 'answer', 'ServerResponse');
+
+  const send = async (decision: PauseDecision) => {
+    setBusy(true);
+    // On success the pause leaves the list, and this view with it.
+    if (!(await decide(pause.id, decision))) setBusy(false);
+  };
+  const field = (name: keyof typeof abortForm) => (event: Event) => setAbortForm({ ...abortForm, [name]: (event.target as HTMLInputElement).value });
+
+  return (
+    <section class="paused-message" aria-label={`Paused #${pause.id}`}>
+      <h3>
+        #{pause.id} {pause.call} at {pause.point}
+      </h3>
+      {pause.point === 'request' ? (
+        <div class="version-switch" role="group" aria-label="Edit the request or answer it">
+          <button class={`toggle${answering ? '' : ' on'}`} aria-pressed={!answering} onClick={() => setAnswering(false)}>
+            Edit the request
+          </button>
+          <button class={`toggle${answering ? ' on' : ''}`} aria-pressed={answering} onClick={() => setAnswering(true)}>
+            Answer instead
+          </button>
+        </div>
+      ) : null}
+      {answering ? (
+        <MessageEditor label="Answer (decoded ServerResponse; sent to the client, never upstream)" text={answer} edited={answerEdited} onInput={setAnswer} rows={12} />
+      ) : initial === null ? (
+        <p class="muted">
+          No schema decodes this {noun}: it can go on as it is, or be aborted. (POST /api/paused/{pause.id} also takes edited bytes as <code>{'{ base64 }'}</code>.)
+        </p>
+      ) : (
+        <MessageEditor label={`${noun[0]!.toUpperCase()}${noun.slice(1)} (decoded ${decoded})`} text={text} edited={edited} onInput={setText} rows={12} />
+      )}
+      <div class="dialog-actions paused-actions">
+        {answering ? (
+          <button class="primary" disabled={busy || !answerEdited.ok} onClick={() => answerEdited.ok && void send({ action: 'answer', message: { json: answerEdited.value } })}>
+            Answer
+          </button>
+        ) : (
+          <>
+            <button disabled={busy} onClick={() => void send({ action: 'continue' })} title="Let it go on byte for byte as it came">
+              Continue
+            </button>
+            <button
+              class="primary"
+              disabled={busy || initial === null || !edited.ok || text === initial}
+              title={text === initial ? 'Edit the message first' : 'Let it go on as edited'}
+              onClick={() => edited.ok && void send({ action: 'continue', message: { json: edited.value } })}
+            >
+              Continue with edits
+            </button>
+          </>
+        )}
+      </div>
+      <div class="paused-abort" role="group" aria-label="Abort">
+        <select value={abortKind} aria-label="How to abort" onChange={(event) => setAbortKind((event.target as HTMLSelectElement).value as AbortKind)}>
+          {kinds.map(({ kind, label }) => (
+            <option key={kind} value={kind}>
+              {label}
+            </option>
+          ))}
+        </select>
+        {abortKind === 'status' ? <input class="mono abort-status" aria-label="Status" inputMode="numeric" size={4} value={abortForm.status} onInput={field('status')} /> : null}
+        {abortKind === 'close' ? (
+          <>
+            <input class="mono abort-code" aria-label="Close code" inputMode="numeric" size={5} value={abortForm.code} onInput={field('code')} />
+            <input class="abort-reason" aria-label="Close reason" placeholder="reason" value={abortForm.reason} onInput={field('reason')} />
+          </>
+        ) : null}
+        <button class="button" disabled={busy} onClick={() => void send({ action: 'abort', abort: abortOf(abortKind, abortForm) })}>
+          Abort
+        </button>
+      </div>
+    </section>
+  );
+}
