@@ -123,7 +123,7 @@ describe('breakpoints in the inspector, with the proxy pausing', () => {
   });
 
   it('arms a breakpoint on the open call with b, answers the paused request in the upstream\'s place, and removes it in the Rules panel', async () => {
-    const listed = (await (await proxy.api('/api/exchanges?filter=service:billing op:balance')).json()) as ExchangePage;
+    const listed = (await (await proxy.api(`/api/exchanges?filter=${encodeURIComponent('service:billing op:balance')}`)).json()) as ExchangePage;
     const open = listed.items[0]!;
     await page.click(`[data-row="${open.id}"]`);
     await page.waitForSelector('.detail-pane');

@@ -1,6 +1,7 @@
 // The inspector app: composes the hooks that hold each concept (the filter, the stored
 // pages, the live stream and its tail, the selection and the side pane, resend, rules
-// and breakpoints, the keyboard) and lays out their views. Each hook's file says what it holds.
+// and breakpoints, the keyboard) and lays out their views. Each hook's file says what
+// it holds.
 
 import { useState } from 'preact/hooks';
 import type { ExchangePage } from '../../../model/types.ts';
@@ -8,8 +9,8 @@ import { countOf } from '../../../model/format.ts';
 import { filterKeyHelp } from '../model/live-filter.ts';
 import { callMatch } from '../model/pauses-panel.ts';
 import type { Api } from '../services/api.ts';
-import { DetailPane } from './DetailPane.tsx';
 import { BreakOnDialog } from './BreakOnDialog.tsx';
+import { DetailPane } from './DetailPane.tsx';
 import { ExportDialog } from './ExportDialog.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { PausedPanel } from './PausedPanel.tsx';

@@ -2,7 +2,7 @@
 // rule with break: true added to the running set (POST /api/rules) under a name that
 // says what it does. The Rules panel lists it, with a button that removes it.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { rulePoints, type RulePoint, type RuleView } from '../../../model/rules.ts';
 import { compileLiveFilter } from '../model/live-filter.ts';
 import { breakpointRule } from '../model/pauses-panel.ts';
@@ -22,6 +22,8 @@ export function BreakOnDialog({ filter, arm, onClose }: BreakOnDialogProps) {
   const [at, setAt] = useState<RulePoint>('request');
   const [arming, setArming] = useState(false);
   const [refusal, setRefusal] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => input.current?.focus(), []);
   const compiled = compileLiveFilter(text);
   const { name } = breakpointRule(text, at);
 
@@ -52,7 +54,7 @@ export function BreakOnDialog({ filter, arm, onClose }: BreakOnDialogProps) {
             class="break-filter mono"
             value={text}
             spellcheck={false}
-            autoFocus
+            ref={input}
             aria-invalid={compiled.ok ? undefined : true}
             aria-describedby={compiled.ok ? undefined : 'break-filter-error'}
             onInput={(event) => setText((event.target as HTMLInputElement).value)}

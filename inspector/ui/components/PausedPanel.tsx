@@ -114,7 +114,10 @@ function PausedMessage({ pause, decide }: { pause: PausedView; decide: Pauses['d
     // On success the pause leaves the list, and this view with it.
     if (!(await decide(pause.id, decision))) setBusy(false);
   };
-  const field = (name: keyof typeof abortForm) => (event: Event) => setAbortForm({ ...abortForm, [name]: (event.target as HTMLInputElement).value });
+  const field = (name: keyof typeof abortForm) => (event: Event) => {
+    const value = (event.target as HTMLInputElement).value;
+    setAbortForm((form) => ({ ...form, [name]: value }));
+  };
 
   return (
     <section class="paused-message" aria-label={`Paused #${pause.id}`}>
