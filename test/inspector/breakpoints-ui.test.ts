@@ -2,8 +2,9 @@
 // of a demo server, a rule that breaks on billing's balance response. The paused call
 // shows in the Paused panel and its badge, is edited in the message editor and continued,
 // and the client decodes the edit with protobufjs itself. Key b and Break on… arm
-// breakpoints at the request, which the Rules panel lists and removes; a paused request
-// is answered in the upstream's place, and one is aborted after a refused status.
+// breakpoints, which the Rules panel lists and removes; a paused request is answered in
+// the upstream's place, one is aborted after a refused status, and a paused WebSocket
+// frame lets a frame of the user's through before its connection is closed with a code.
 // Browser test: run it under the shared lock. Screenshots go to test-artifacts/inspector/.
 
 import { after, before, describe, it } from 'node:test';
@@ -12,14 +13,16 @@ import { writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { encodeMessage } from '../../demo/schema.ts';
 import { startDemoServer, type DemoServer } from '../../demo/server.ts';
 import { buildUi } from '../../inspector/build.ts';
 import type { PausedView } from '../../model/pauses.ts';
 import type { RuleView } from '../../model/rules.ts';
 import type { ExchangePage } from '../../model/types.ts';
 import { login, tempDb } from '../replay/support.ts';
-import { ClientRequest, ServerResponse } from '../intercept/exec-fixtures.ts';
-import { projectRoot, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
+import { ClientRequest, ServerResponse, WsEvent } from '../intercept/exec-fixtures.ts';
+import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
 import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
 
 const artifacts = join(projectRoot, 'test-artifacts', 'inspector');
@@ -190,6 +193,42 @@ describe('breakpoints in the inspector, with the proxy pausing', () => {
     await panel().getByLabel('Status').fill('418');
     await panel().getByRole('button', { name: 'Abort' }).click();
     assert.equal((await call).status, 418);
+    await badge().filter({ hasText: /^0$/ }).waitFor();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('breaks on a WebSocket\'s server frames, injects a frame to the client while one is paused, and closes the connection with a code', async () => {
+    await page.click('.break-button');
+    const dialog = page.locator('[role="dialog"][aria-label="Break on"]');
+    await dialog.locator('select.break-point').selectOption('ws:server');
+    await dialog.locator('.break-name', { hasText: 'break on every message at ws:server' }).waitFor();
+    await dialog.getByRole('button', { name: 'Arm' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    const socket = new WebSocket(`ws://${base.host}/ws`);
+    const received: Record<string, unknown>[] = [];
+    socket.on('message', (data: Buffer) => received.push(WsEvent.toObject(WsEvent.decode(new Uint8Array(data)), { enums: String })));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    socket.send(encodeMessage('ca2.WsAuth', { token }));
+
+    await badge().filter({ hasText: /^1$/ }).waitFor();
+    await page.click('.paused-button');
+    await panel().locator('li[data-pause]', { hasText: 'ws:server' }).waitFor();
+    await panel().getByRole('button', { name: 'Inject a frame' }).click();
+    assert.equal(await panel().locator('select.inject-from').inputValue(), 'server', 'towards the client, like the paused frame');
+    await panel().locator('textarea.replay-json').fill('{"errors": ["SE_RATE_LIMIT_EXCEEDED_ERROR"]}');
+    await panel().getByRole('button', { name: 'Inject', exact: true }).click();
+    await eventually(() => (received.length > 0 ? true : undefined), 'the injected frame at the client');
+    assert.deepEqual(received, [{ errors: ['SE_RATE_LIMIT_EXCEEDED_ERROR'] }], 'the injected frame, decoded by protobufjs; the paused one still held');
+    assert.equal((await pausedNow()).length, 1, 'the paused frame stays paused');
+
+    await panel().getByLabel('How to abort').selectOption('close');
+    await panel().getByLabel('Close code').fill('4001');
+    await panel().getByLabel('Close reason').fill('bye');
+    await panel().getByRole('button', { name: 'Abort' }).click();
+    assert.deepEqual(await closed, { code: 4001, reason: 'bye' });
+    assert.equal(received.length, 1, 'the paused frame never went');
     await badge().filter({ hasText: /^0$/ }).waitFor();
     assert.deepEqual(pageErrors, []);
   });

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PausedView } from '../../model/pauses.ts';
 import { parseFilter } from '../../model/filter.ts';
-import { abortKinds, abortOf, answerDraft, breakpointRule, callMatch, countdown, mergePaused, resumedText, withoutPaused, withPaused } from '../../inspector/ui/model/pauses-panel.ts';
+import { abortKinds, abortOf, answerDraft, breakpointRule, callMatch, countdown, mergePaused, pausedMessage, resumedText, withoutPaused, withPaused } from '../../inspector/ui/model/pauses-panel.ts';
 import { parseEdited } from '../../inspector/ui/model/replay.ts';
 
 const paused = (id: number): PausedView => ({
@@ -47,6 +47,13 @@ describe('deciding a paused message', () => {
     assert.deepEqual(JSON.parse(answerDraft({ trx: 'AAEC', billing: { balance: {} } })), { trx: 'AAEC' });
     assert.deepEqual(JSON.parse(answerDraft(null)), {});
     assert.deepEqual(parseEdited('[]', 'answer', 'ServerResponse'), { ok: false, error: 'The answer must be a JSON object: the decoded ServerResponse.' });
+  });
+
+  it('names what the paused message decodes as, a frame by its sender', () => {
+    assert.deepEqual(pausedMessage('request'), { noun: 'request', decoded: 'ClientRequest' });
+    assert.deepEqual(pausedMessage('response'), { noun: 'response', decoded: 'ServerResponse' });
+    assert.deepEqual(pausedMessage('ws:client'), { noun: 'frame', decoded: 'WsAuth' });
+    assert.deepEqual(pausedMessage('ws:server'), { noun: 'frame', decoded: 'WsEvent' });
   });
 
   it('offers the aborts each point has, and sends what the form says', () => {

@@ -1,12 +1,14 @@
 // The Paused panel: the messages breakpoints hold, oldest first, each with its call,
 // point, rule, exchange and countdown; the one picked shows decoded in the message
 // editor, with what can become of it: continue as is or edited, answer a request in the
-// upstream's place, abort it, or continue them all.
+// upstream's place, abort it, or continue them all. On a paused frame's WebSocket a
+// frame of the user's can be sent in either direction meanwhile.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { PauseDecision, PausedView } from '../../../model/pauses.ts';
+import type { FrameInjection, PauseDecision, PausedView } from '../../../model/pauses.ts';
+import type { JsonValue } from '../../../model/types.ts';
 import { countOf } from '../../../model/format.ts';
-import { abortKinds, abortOf, answerDraft, countdown, pausedMessage, type AbortKind } from '../model/pauses-panel.ts';
+import { abortKinds, abortOf, answerDraft, countdown, frameDecodedAs, isWsPoint, pausedMessage, type AbortKind } from '../model/pauses-panel.ts';
 import { parseEdited } from '../model/replay.ts';
 import { pointMeaning } from '../model/rules-panel.ts';
 import { MessageEditor } from './MessageEditor.tsx';
@@ -88,7 +90,7 @@ export function PausedPanel({ pauses, inList, onOpenExchange, onClose }: PausedP
                 </li>
               ))}
             </ul>
-            {picked ? <PausedMessage key={picked.id} pause={picked} decide={pauses.decide} /> : null}
+            {picked ? <PausedMessage key={picked.id} pause={picked} pauses={pauses} /> : null}
           </>
         )}
       </div>
@@ -96,46 +98,69 @@ export function PausedPanel({ pauses, inList, onOpenExchange, onClose }: PausedP
   );
 }
 
-function PausedMessage({ pause, decide }: { pause: PausedView; decide: Pauses['decide'] }) {
+type Mode = 'edit' | 'answer' | 'inject';
+
+function PausedMessage({ pause, pauses }: { pause: PausedView; pauses: Pauses }) {
   const { noun, decoded } = pausedMessage(pause.point);
+  // Besides editing: a request can be answered, and a frame's WebSocket can take frames of the user's.
+  const aside: Mode | null = pause.point === 'request' ? 'answer' : isWsPoint(pause.point) ? 'inject' : null;
   const [initial] = useState(() => (pause.message.json === null ? null : JSON.stringify(pause.message.json, null, 2)));
-  const [answering, setAnswering] = useState(false);
+  const [mode, setMode] = useState<Mode>('edit');
   const [text, setText] = useState(initial ?? '');
   const [answer, setAnswer] = useState(() => answerDraft(pause.message.json));
+  const [from, setFrom] = useState<FrameInjection['from']>(pause.point === 'ws:client' ? 'client' : 'server');
+  const [frame, setFrame] = useState('{}');
   const kinds = abortKinds(pause.point);
   const [abortKind, setAbortKind] = useState<AbortKind>('reset');
   const [abortForm, setAbortForm] = useState({ status: '502', code: '1000', reason: '' });
   const [busy, setBusy] = useState(false);
   const edited = parseEdited(text, noun, decoded);
   const answerEdited = parseEdited(answer, 'answer', 'ServerResponse');
+  const frameEdited = parseEdited(frame, 'frame', frameDecodedAs[from]);
 
   const send = async (decision: PauseDecision) => {
     setBusy(true);
     // On success the pause leaves the list, and this view with it.
-    if (!(await decide(pause.id, decision))) setBusy(false);
+    if (!(await pauses.decide(pause.id, decision))) setBusy(false);
+  };
+  const inject = async (json: JsonValue) => {
+    setBusy(true);
+    await pauses.inject(pause.id, { from, message: { json } });
+    setBusy(false);
   };
   const field = (name: keyof typeof abortForm) => (event: Event) => {
     const value = (event.target as HTMLInputElement).value;
     setAbortForm((form) => ({ ...form, [name]: value }));
   };
+  const modeLabel: Record<Mode, string> = { edit: `Edit the ${noun}`, answer: 'Answer instead', inject: 'Inject a frame' };
 
   return (
     <section class="paused-message" aria-label={`Paused #${pause.id}`}>
       <h3>
         #{pause.id} {pause.call} at {pause.point}
       </h3>
-      {pause.point === 'request' ? (
-        <div class="version-switch" role="group" aria-label="Edit the request or answer it">
-          <button class={`toggle${answering ? '' : ' on'}`} aria-pressed={!answering} onClick={() => setAnswering(false)}>
-            Edit the request
-          </button>
-          <button class={`toggle${answering ? ' on' : ''}`} aria-pressed={answering} onClick={() => setAnswering(true)}>
-            Answer instead
-          </button>
+      {aside ? (
+        <div class="version-switch" role="group" aria-label={`${modeLabel.edit} or ${modeLabel[aside].toLowerCase()}`}>
+          {(['edit', aside] as const).map((m) => (
+            <button key={m} class={`toggle${mode === m ? ' on' : ''}`} aria-pressed={mode === m} onClick={() => setMode(m)}>
+              {modeLabel[m]}
+            </button>
+          ))}
         </div>
       ) : null}
-      {answering ? (
+      {mode === 'answer' ? (
         <MessageEditor label="Answer (decoded ServerResponse; sent to the client, never upstream)" text={answer} edited={answerEdited} onInput={setAnswer} rows={12} />
+      ) : mode === 'inject' ? (
+        <>
+          <label class="replay-field">
+            <span>Sent now on this WebSocket, the paused frame staying paused</span>
+            <select class="inject-from" value={from} onChange={(event) => setFrom((event.target as HTMLSelectElement).value as FrameInjection['from'])}>
+              <option value="server">to the client, as if the server had sent it</option>
+              <option value="client">to the server, as if the client had sent it</option>
+            </select>
+          </label>
+          <MessageEditor label={`Frame (decoded ${frameDecodedAs[from]})`} text={frame} edited={frameEdited} onInput={setFrame} rows={8} />
+        </>
       ) : initial === null ? (
         <p class="muted">
           No schema decodes this {noun}: it can go on as it is, or be aborted. (POST /api/paused/{pause.id} also takes edited bytes as <code>{'{ base64 }'}</code>.)
@@ -144,9 +169,13 @@ function PausedMessage({ pause, decide }: { pause: PausedView; decide: Pauses['d
         <MessageEditor label={`${noun[0]!.toUpperCase()}${noun.slice(1)} (decoded ${decoded})`} text={text} edited={edited} onInput={setText} rows={12} />
       )}
       <div class="dialog-actions paused-actions">
-        {answering ? (
+        {mode === 'answer' ? (
           <button class="primary" disabled={busy || !answerEdited.ok} onClick={() => answerEdited.ok && void send({ action: 'answer', message: { json: answerEdited.value } })}>
             Answer
+          </button>
+        ) : mode === 'inject' ? (
+          <button class="primary" disabled={busy || !frameEdited.ok} onClick={() => frameEdited.ok && void inject(frameEdited.value)}>
+            Inject
           </button>
         ) : (
           <>

@@ -1,9 +1,10 @@
 // The messages breakpoints hold, for the Paused panel and its badge: asked for when the
 // live stream connects (pauses may have come and gone while it was away), then kept
 // current by the server's `paused` and `resumed` events and by the answer to a decision.
+// Frames injected on a paused frame's WebSocket go from here too.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { PauseDecision, PausedView, ResumedView } from '../../../model/pauses.ts';
+import type { FrameInjection, PauseDecision, PausedView, ResumedView } from '../../../model/pauses.ts';
 import { countOf } from '../../../model/format.ts';
 import { mergePaused, resumedText, withoutPaused, withPaused, type PausesSince } from '../model/pauses-panel.ts';
 import type { Api } from '../services/api.ts';
@@ -17,6 +18,8 @@ export interface Pauses {
   error: string | null;
   /** Sends a decision; resolves whether it was carried out (a refusal shows as `error`). */
   decide: (id: number, decision: PauseDecision) => Promise<boolean>;
+  /** Sends a frame on a paused frame's WebSocket; resolves whether it went (a refusal shows as `error`). */
+  inject: (id: number, injection: FrameInjection) => Promise<boolean>;
   /** Continues every paused message as it is. */
   continueAll: () => void;
 }
@@ -70,6 +73,17 @@ export function usePauses(api: Api, stream: LiveStream, fail: (err: unknown) => 
       return false;
     }
   };
+  const inject = async (id: number, injection: FrameInjection): Promise<boolean> => {
+    setError(null);
+    try {
+      await api.inject(id, injection);
+      showToast(`Injected a frame from the ${injection.from} on the WebSocket of #${id}`);
+      return true;
+    } catch (err) {
+      refused(err);
+      return false;
+    }
+  };
   const continueAll = () => {
     setError(null);
     const ids = (list ?? []).map((pause) => pause.id);
@@ -85,5 +99,5 @@ export function usePauses(api: Api, stream: LiveStream, fail: (err: unknown) => 
       showToast(`Continued ${continued} of ${countOf(ids.length, 'paused message')}`);
     });
   };
-  return { list, error, decide, continueAll };
+  return { list, error, decide, inject, continueAll };
 }

@@ -40,11 +40,14 @@ export function countdown(deadline: string | null, nowMs: number): string {
   return `continues by itself in ${minutes > 0 ? `${minutes} min ${left % 60} s` : `${left} s`}`;
 }
 
+/** What a frame decodes as by its sender, as the proxy decodes (and encodes an injected one). */
+export const frameDecodedAs: Record<'client' | 'server', string> = { client: 'WsAuth', server: 'WsEvent' };
+
 /** What the paused message is, for the editor's label and its problems. */
 export function pausedMessage(point: RulePoint): { noun: string; decoded: string } {
   if (point === 'request') return { noun: 'request', decoded: 'ClientRequest' };
   if (point === 'response') return { noun: 'response', decoded: 'ServerResponse' };
-  return { noun: 'frame', decoded: point === 'ws:client' ? 'WsAuth or WsEvent' : 'WsEvent' };
+  return { noun: 'frame', decoded: frameDecodedAs[point === 'ws:client' ? 'client' : 'server'] };
 }
 
 export function isWsPoint(point: RulePoint): boolean {

@@ -1,7 +1,7 @@
 // The inspector's REST API as the app uses it. The UI token travels in its cookie;
 // failures become ApiError with a sentence fit to show as is.
 
-import type { PauseDecision, PausedView, ResumedView } from '../../../model/pauses.ts';
+import type { FrameInjection, PauseDecision, PausedView, ResumedView } from '../../../model/pauses.ts';
 import type { RulePoint, RuleView } from '../../../model/rules.ts';
 import type { ExchangeDetail, ExchangePage, ExportPreview, ExportSelection, InspectorAbout, ReplayAnswer, ReplayRequest, StoreStats } from '../../../model/types.ts';
 
@@ -92,6 +92,11 @@ export class Api {
   /** Lets a paused message go on, answers it or aborts it. */
   decide(id: number, decision: PauseDecision): Promise<ResumedView> {
     return this.call<ResumedView>(`/api/paused/${id}`, undefined, { method: 'POST', body: decision });
+  }
+
+  /** Sends a frame on the WebSocket of a paused frame, which stays paused. */
+  inject(id: number, injection: FrameInjection): Promise<void> {
+    return this.call<void>(`/api/paused/${id}/inject`, undefined, { method: 'POST', body: injection }).then(() => undefined);
   }
 
   exportPreview(selection: ExportSelection, signal?: AbortSignal): Promise<ExportPreview> {
