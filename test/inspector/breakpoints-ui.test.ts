@@ -194,6 +194,8 @@ describe('breakpoints in the inspector, with the proxy pausing', () => {
     await panel().getByRole('button', { name: 'Abort' }).click();
     assert.equal((await call).status, 418);
     await badge().filter({ hasText: /^0$/ }).waitFor();
+    await page.keyboard.press('Escape');
+    await panel().waitFor({ state: 'detached' });
     assert.deepEqual(pageErrors, []);
   });
 
