@@ -16,6 +16,7 @@ import { recoveredNotice, TapJournal } from '../recorder/tap-journal.ts';
 import { TerminalPrinter } from '../recorder/printer.ts';
 import { ReplayService } from '../replay/service.ts';
 import type { RuleControl } from '../model/rules.ts';
+import type { PauseControl } from '../model/pauses.ts';
 
 /** For tests of a full disk: the file may grow to this many bytes, and writes past it fail as on a full disk. */
 const TEST_MAX_DB_BYTES = 'CA2_INSPECTOR_TEST_MAX_DB_BYTES';
@@ -38,6 +39,8 @@ export interface BackendOptions {
   maxBody: number;
   /** The proxy's rules as the inspector shows and switches them (app/rule-mirror.ts); absent outside the proxy. */
   rules?: RuleControl;
+  /** The proxy's breakpoints as the inspector lists and decides them (app/pause-mirror.ts); absent outside the proxy. */
+  pauses?: PauseControl;
 }
 
 export interface Backend {
@@ -81,6 +84,7 @@ export async function startBackend(options: BackendOptions, log: (line: string) 
       replay,
       export: { codec, toolVersion },
       rules: options.rules,
+      pauses: options.pauses,
     });
   } catch (err) {
     recorder.stop();

@@ -10,6 +10,10 @@ import { UserError } from '../model/user-error.ts';
 import { PendingStarts } from '../recorder/pending-starts.ts';
 import { createRing, RING_BYTES, RingWriter } from '../recorder/tap-ring.ts';
 import type { RuleView } from '../model/rules.ts';
+import { Refusal } from '../model/user-refusal.ts';
+import { outcomeOf } from './thread-requests.ts';
+import type { Pauses } from '../intercept/pauses.ts';
+import type { ResumedView } from '../model/pauses.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
 
@@ -22,6 +26,10 @@ export interface RecordingWorker {
   showRules(rules: RuleView[]): void;
   /** Called when the inspector switches a rule on or off. */
   onRuleSwitch(listener: (name: string, enabled: boolean) => void): void;
+  /** Carries out the inspector's adding (a rule's JSON: its view) and removing (a name: null) of rules; what it throws as a Refusal is the inspector's answer. */
+  onRuleEdit(editor: { add(rule: unknown): RuleView; remove(name: string): null }): void;
+  /** Shows the inspector what the breakpoints hold, and carries out the decisions made there. */
+  attachPauses(pauses: Pauses): void;
 }
 
 /**
@@ -110,6 +118,16 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
   };
 
   let ruleSwitch: ((name: string, enabled: boolean) => void) | null = null;
+  let pauses: Pauses | null = null;
+  let ruleEditor: { add(rule: unknown): RuleView; remove(name: string): null } | null = null;
+  const decidePause = (requestId: number, act: (pauses: Pauses) => ResumedView | null) => {
+    // A refusal is a sentence for the user (400, 404); anything else a bug (500), and traffic flows on.
+    const outcome = outcomeOf(() => {
+      if (!pauses) throw new Refusal('Nothing can be paused: the proxy runs no rules.', 404);
+      return act(pauses);
+    });
+    if (!gone) worker.postMessage({ type: 'pause-decided', requestId, outcome } satisfies ToWorker);
+  };
   return new Promise((resolve, reject) => {
     worker.on('message', (message: FromWorker) => {
       switch (message.type) {
@@ -130,6 +148,15 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
             },
             onRuleSwitch(listener) {
               ruleSwitch = listener;
+            },
+            onRuleEdit(editor) {
+              ruleEditor = editor;
+            },
+            attachPauses(given) {
+              pauses = given;
+              given.onChange((event) => {
+                if (!gone) worker.postMessage({ type: 'pause-event', event } satisfies ToWorker);
+              });
             },
             close(timeoutMs = 15_000) {
               if (gone) {
@@ -161,6 +188,22 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
         case 'rule-switch':
           ruleSwitch?.(message.name, message.enabled);
           break;
+        case 'pause-decide':
+          decidePause(message.requestId, (p) => p.decide(message.id, message.decision));
+          break;
+        case 'pause-inject':
+          decidePause(message.requestId, (p) => (p.inject(message.id, message.injection), null));
+          break;
+        case 'rule-add':
+        case 'rule-remove': {
+          const { requestId } = message;
+          const outcome = outcomeOf<RuleView | null>(() => {
+            if (!ruleEditor) throw new Refusal('The proxy runs no rules.', 404);
+            return message.type === 'rule-add' ? ruleEditor.add(message.rule) : ruleEditor.remove(message.name);
+          });
+          if (!gone) worker.postMessage({ type: 'rule-edited', requestId, outcome } satisfies ToWorker);
+          break;
+        }
       }
     });
     let failure: Error | null = null;

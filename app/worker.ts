@@ -9,6 +9,7 @@ import { CLOSE_BUDGET_MS, startBackend } from './backend.ts';
 import { readRing } from '../recorder/read-ring.ts';
 import { RingReader } from '../recorder/tap-ring.ts';
 import { RuleMirror } from './rule-mirror.ts';
+import { PauseMirror } from './pause-mirror.ts';
 import { yieldCpuToForwarding } from './thread-priority.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages.ts';
 
@@ -39,13 +40,24 @@ const setup = workerData as WorkerSetup;
 // own thread says it (cli/proxy.ts), and the thread goes on.
 process.on('uncaughtException', (err) => log(`recording: unexpected error, still running: ${describeBug(err, Boolean(process.env[DEBUG_ENV]))}`));
 
-const rules = new RuleMirror((name, enabled) => post({ type: 'rule-switch', name, enabled }));
+const rules = new RuleMirror({
+  switch: (name, enabled) => post({ type: 'rule-switch', name, enabled }),
+  add: (requestId, rule) => post({ type: 'rule-add', requestId, rule }),
+  remove: (requestId, name) => post({ type: 'rule-remove', requestId, name }),
+});
+const pauses = new PauseMirror({
+  decide: (requestId, id, decision) => post({ type: 'pause-decide', requestId, id, decision }),
+  inject: (requestId, id, injection) => post({ type: 'pause-inject', requestId, id, injection }),
+});
 port.on('message', (message: ToWorker) => {
   if (message.type === 'rules') rules.update(message.rules);
+  else if (message.type === 'pause-event') pauses.update(message.event);
+  else if (message.type === 'pause-decided') pauses.decided(message.requestId, message.outcome);
+  else if (message.type === 'rule-edited') rules.edited(message.requestId, message.outcome);
 });
 
 try {
-  const backend = await startBackend({ ...setup.options, rules }, log);
+  const backend = await startBackend({ ...setup.options, rules, pauses }, log);
   const reader = new RingReader(setup.ring);
   const exitOnPath = process.env[TEST_EXIT_ON_PATH];
   if (exitOnPath) backend.recorder.addListener({ exchange: (summary) => void (summary.path === exitOnPath && process.exit(70)) });

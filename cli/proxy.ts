@@ -37,6 +37,8 @@ ${inspectorOptionsHelp}  --db FILE            SQLite file to record into (defaul
   --rules FILE         rules that change traffic in flight (YAML or JSON; see README,
                        "Rules"); read again whenever the file changes
   --rules-seed N       seed for the rules' probability, so a run can be repeated
+  --break-timeout TIME how long a breakpoint (a rule with break: true) holds a message
+                       before it goes on unchanged (default 60s; 0: until decided)
   --quiet              no line per exchange on the terminal
 
 with --mock, as in 'ca2-inspector mock':
@@ -83,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let rules: LoadedRules | null;
   try {
-    rules = loadRules(values.rules, values['rules-seed'], protoPaths, say);
+    rules = loadRules(values.rules, values['rules-seed'], values['break-timeout'], protoPaths, say);
   } catch (err) {
     await localUpstream?.close();
     throw err;
@@ -143,8 +145,9 @@ export async function run(argv: string[]): Promise<number> {
       say(`ca2-inspector: ${signal}: finishing ${proxy.inFlight()} exchange(s) in flight, then writing every record…`);
       demoTraffic.abort();
       await demoClient?.catch(() => undefined);
-      await proxy.close(SHUTDOWN_GRACE_MS);
+      // Paused messages go on first, so that their exchanges can end within the grace.
       rules?.close();
+      await proxy.close(SHUTDOWN_GRACE_MS);
       const closed = await recording.close();
       await localUpstream?.close();
       if (closed) {
@@ -206,6 +209,7 @@ function parseOptions(argv: string[]) {
     'max-body': { type: 'string' },
     rules: { type: 'string' },
     'rules-seed': { type: 'string' },
+    'break-timeout': { type: 'string' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });

@@ -2,7 +2,7 @@
 // panel flips, the matches `times` has left, and the last problem. A reload swaps the
 // rules in one step and keeps the hits and switches of rules that keep their names.
 
-import type { RuleControl, RuleView } from '../model/rules.ts';
+import type { RuleView } from '../model/rules.ts';
 import type { RulePoint } from '../model/rules.ts';
 import type { RuleSpec } from './rule.ts';
 
@@ -14,8 +14,11 @@ export interface LiveRule {
   error: string | null;
 }
 
-export class RuleSet implements RuleControl {
+export class RuleSet {
+  /** The file's rules, then those added from the inspector, in the order they act. */
   private rules: LiveRule[] = [];
+  /** Names of the rules added from the inspector: a reload of the file keeps them. */
+  private readonly added = new Set<string>();
   private byPoint = new Map<RulePoint, LiveRule[]>();
   private readonly listeners: (() => void)[] = [];
   private readonly random: () => number;
@@ -26,14 +29,41 @@ export class RuleSet implements RuleControl {
     this.random = options.seed === undefined ? Math.random : seeded(options.seed);
   }
 
-  /** Takes the file's rules; a rule named as before keeps its hits and, if switched in the inspector, stays as switched. */
-  load(specs: RuleSpec[]): void {
+  /**
+   * Takes the file's rules; a rule named as before keeps its hits. Rules added from the
+   * inspector stay, after the file's, unless the file now has a rule of the same name:
+   * those are returned, replaced by the file's.
+   */
+  load(specs: RuleSpec[]): string[] {
     const before = new Map(this.rules.map((r) => [r.spec.name, r]));
-    this.rules = specs.map((spec) => {
-      const old = before.get(spec.name);
-      return { spec, enabled: spec.enabled, hits: old?.hits ?? 0, error: null };
-    });
+    const names = new Set(specs.map((s) => s.name));
+    const replaced = [...this.added].filter((name) => names.has(name));
+    for (const name of replaced) this.added.delete(name);
+    this.rules = [
+      ...specs.map((spec) => ({ spec, enabled: spec.enabled, hits: before.get(spec.name)?.hits ?? 0, error: null })),
+      ...this.rules.filter((r) => this.added.has(r.spec.name)),
+    ];
     this.index();
+    return replaced;
+  }
+
+  /** Adds a rule after the others (POST /api/rules); false when one has its name already. */
+  add(spec: RuleSpec): boolean {
+    if (this.rules.some((r) => r.spec.name === spec.name)) return false;
+    this.added.add(spec.name);
+    this.rules = [...this.rules, { spec, enabled: spec.enabled, hits: 0, error: null }];
+    this.index();
+    return true;
+  }
+
+  /** Removes a rule added from the inspector: 'removed', or why not. */
+  remove(name: string): 'removed' | 'from the file' | 'no such rule' {
+    if (!this.rules.some((r) => r.spec.name === name)) return 'no such rule';
+    if (!this.added.has(name)) return 'from the file';
+    this.added.delete(name);
+    this.rules = this.rules.filter((r) => r.spec.name !== name);
+    this.index();
+    return 'removed';
   }
 
   /** The enabled rules at a point, in file order. */
@@ -68,6 +98,7 @@ export class RuleSet implements RuleControl {
       enabled: r.enabled,
       hits: r.hits,
       ...(r.error === null ? {} : { error: r.error }),
+      ...(this.added.has(r.spec.name) ? { added: true as const } : {}),
     }));
   }
 

@@ -32,6 +32,8 @@ export interface RuleSpec {
   /** WebSocket frames to send after this one, in its direction. */
   inject: JsonObject[];
   fail: RuleFailure | null;
+  /** Pause the message (a breakpoint, intercept/pauses.ts) after the rule's other actions, until someone decides or --break-timeout passes. */
+  break: boolean;
   /** Where the rule starts in its file. */
   line: number;
 }

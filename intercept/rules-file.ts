@@ -16,8 +16,8 @@ export class RulesFileError extends UserError {}
 /** The longest delay a rule may ask for: longer is a mistake in units, not a test. */
 const MAX_DELAY_MS = 10 * 60_000;
 
-const KEYS = ['name', 'at', 'match', 'times', 'probability', 'enabled', 'set', 'delete', 'replace', 'respond', 'status', 'delay', 'drop', 'inject', 'fail'];
-const ACTIONS = ['set', 'delete', 'replace', 'respond', 'status', 'delay', 'drop', 'inject', 'fail'];
+const KEYS = ['name', 'at', 'match', 'times', 'probability', 'enabled', 'set', 'delete', 'replace', 'respond', 'status', 'delay', 'drop', 'inject', 'fail', 'break'];
+const ACTIONS = ['set', 'delete', 'replace', 'respond', 'status', 'delay', 'drop', 'inject', 'fail', 'break'];
 
 export function readRulesFile(file: string): RuleSpec[] {
   let text: string;
@@ -58,6 +58,23 @@ export function parseRules(text: string, file: string): RuleSpec[] {
     specs.push(spec);
   }
   return specs;
+}
+
+/**
+ * One rule given as JSON (POST /api/rules), checked as a rule in a rules file is. Throws
+ * RulesFileError whose sentence starts with `label`.
+ */
+export function parseRule(value: unknown, label: string): RuleSpec {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RulesFileError(`${label}: expected one rule as a JSON object, such as { "name": "break on login", "at": "request", "match": "service:auth op:login", "break": true }.`);
+  }
+  try {
+    return parseRules(JSON.stringify([value]), label)[0]!;
+  } catch (err) {
+    // JSON on one line: the line number says nothing.
+    if (err instanceof RulesFileError) throw new RulesFileError(err.message.replace(`${label}:1: `, `${label}: `));
+    throw err;
+  }
 }
 
 type Fail = (node: Node | null | undefined, reason: string) => never;
@@ -109,6 +126,7 @@ function ruleFrom(map: Node & { items: { key: unknown; value: unknown }[] }, fai
     drop: false,
     inject: [],
     fail: null,
+    break: false,
     line: at(map),
   };
 
@@ -174,7 +192,13 @@ function ruleFrom(map: Node & { items: { key: unknown; value: unknown }[] }, fai
   }
   const failure = get('fail');
   if (failure) spec.fail = failureOf(failure.value, ws, (r) => bad('fail', r));
-  if (!ACTIONS.some((a) => fields.has(a))) fail(map, `${label} has no action: give it one of ${ACTIONS.join(', ')}`);
+  const pause = get('break');
+  if (pause) {
+    if (typeof pause.value !== 'boolean') bad('break', 'expected true or false');
+    if (pause.value === true && (spec.respond !== null || spec.fail !== null || spec.drop)) bad('break', 'a rule that answers, fails or drops the message leaves nothing to pause: give the breakpoint a rule of its own');
+    spec.break = pause.value as boolean;
+  }
+  if (!ACTIONS.some((a) => a !== 'break' && fields.has(a)) && !spec.break) fail(map, `${label} has no action: give it one of ${ACTIONS.join(', ')}`);
   return spec;
 }
 

@@ -66,9 +66,10 @@ export class RulesWatch {
       const problem = misfit(spec, this.codec);
       if (problem !== null) throw new RulesFileError(`${this.file}:${spec.line}: ${problem}.`);
     }
-    this.rules.load(specs);
+    const replaced = this.rules.load(specs);
     this.loadedHash = hash;
     this.log(`rules: loaded ${describe(specs)} from ${this.file}`);
+    for (const name of replaced) this.log(`rules: "${name}", added in the inspector, is replaced by the rule of that name in ${this.file}`);
   }
 }
 

@@ -19,6 +19,8 @@ import { noFacts, type FlowFacts } from '../model/flow.ts';
 import { couldMatch } from './could-match.ts';
 import { rewrites } from './rule.ts';
 import { anyNeedsDecoded, needsDecoded } from './rule-needs.ts';
+import type { PauseOutcome, Pauses } from './pauses.ts';
+import { operationLabel } from '../model/format.ts';
 import type { LiveRule, RuleSet } from './rule-set.ts';
 
 const PROTOBUF = 'application/x-protobuf';
@@ -33,6 +35,8 @@ export class RuleStage implements InterceptStage {
     private readonly rules: RuleSet,
     private readonly codec: Codec,
     private readonly log: (line: string) => void,
+    /** Where rules with `break: true` hold messages; without it, those rules only do their other actions. */
+    private readonly pauses: Pauses | null = null,
   ) {}
 
   get armed(): { http: boolean; ws: boolean } {
@@ -87,6 +91,10 @@ export class RuleStage implements InterceptStage {
         const answer = this.answer(rule, respond, message.json());
         if (answer !== null) return this.after(delayMs, { verdict: answer, rules: acted });
       }
+      if (rule.spec.break && this.pauses) {
+        const outcome = await this.pause(rule, head, summary, message.type, edit.bytes(), delayMs);
+        return { verdict: requestVerdictOf(outcome), rules: acted };
+      }
     }
     return this.after(delayMs, { verdict: { action: 'forward', body: edit.bytes() }, rules: acted });
   }
@@ -109,6 +117,10 @@ export class RuleStage implements InterceptStage {
       delayMs += rule.spec.delayMs;
       const { fail } = rule.spec;
       if (fail?.how === 'reset' || fail?.how === 'timeout') return this.after(delayMs, { verdict: { action: 'fail', how: fail.how }, rules: acted });
+      if (rule.spec.break && this.pauses) {
+        const outcome = await this.pause(rule, head, summary, message.type, edit.bytes(), delayMs);
+        return { verdict: responseVerdictOf(outcome, answerStatus), rules: acted };
+      }
     }
     const bytes = edit.bytes();
     return this.after(delayMs, { verdict: { action: 'forward', status: answerStatus, body: bytes }, rules: acted });
@@ -151,9 +163,28 @@ export class RuleStage implements InterceptStage {
       if (fail?.how === 'reset') verdict.end = 'reset';
       else if (fail?.how === 'close') verdict.end = { code: fail.code, reason: fail.reason };
       if (verdict.end !== null) break;
+      if (rule.spec.break && this.pauses) {
+        const paused = this.pause(rule, head, summary, type, edit.bytes(), delayMs, direction === 'client' ? 'ws:client' : 'ws:server');
+        return paused.then((outcome) => frameVerdictOf(outcome, verdict));
+      }
     }
     if (verdict.send !== null) verdict.send = edit.bytes();
     return delayMs > 0 ? sleep(delayMs).then(() => verdict) : verdict;
+  }
+
+  /** Holds the message, as the rules so far left it, at a breakpoint; what delays the rules asked for pass first. */
+  private async pause(rule: LiveRule, head: InterceptHead, summary: ExchangeSummary, type: MessageType | null, bytes: Uint8Array, delayMs: number, point = rule.spec.at): Promise<PauseOutcome> {
+    if (delayMs > 0) await sleep(delayMs);
+    return this.pauses!.hold({
+      exchangeId: head.flowId,
+      point,
+      rule: rule.spec.name,
+      type,
+      bytes,
+      json: type === null ? null : this.codec.decode(type, bytes).json,
+      call: operationLabel(summary) ?? `${head.method} ${head.path}`,
+      ...(head.inject && { inject: (from: FrameDirection, data: Uint8Array) => head.inject!(from, data, rule.spec.name) }),
+    });
   }
 
   failed(point: StagePoint, err: unknown): void {
@@ -281,6 +312,35 @@ class Edit {
       return original;
     }
   }
+}
+
+function requestVerdictOf(outcome: PauseOutcome): RequestVerdict {
+  if (outcome.how === 'continue') return { action: 'forward', body: outcome.bytes };
+  if (outcome.how === 'answer') return { action: 'respond', status: 200, headers: protobufHeaders(outcome.bytes), body: outcome.bytes };
+  const { abort } = outcome;
+  if ('status' in abort) return { action: 'respond', status: abort.status, headers: protobufHeaders(new Uint8Array(0)), body: new Uint8Array(0) };
+  return { action: 'fail', how: 'timeout' in abort ? 'timeout' : 'reset' };
+}
+
+function responseVerdictOf(outcome: PauseOutcome, status: number): ResponseVerdict {
+  if (outcome.how === 'continue' || outcome.how === 'answer') return { action: 'forward', status, body: outcome.bytes };
+  const { abort } = outcome;
+  if ('status' in abort) return { action: 'forward', status: abort.status, body: new Uint8Array(0) };
+  return { action: 'fail', how: 'timeout' in abort ? 'timeout' : 'reset' };
+}
+
+function frameVerdictOf(outcome: PauseOutcome, verdict: FrameVerdict): FrameVerdict {
+  if (outcome.how !== 'abort') return { ...verdict, send: outcome.bytes };
+  const { abort } = outcome;
+  if ('close' in abort) return { ...verdict, send: null, end: { code: abort.close, reason: abort.reason ?? '' } };
+  return { ...verdict, send: null, end: 'reset' };
+}
+
+function protobufHeaders(body: Uint8Array): HeaderList {
+  return [
+    ['Content-Type', PROTOBUF],
+    ['Content-Length', String(body.byteLength)],
+  ];
 }
 
 function summaryAt(head: InterceptHead, facts: FlowFacts, status: number | null): ExchangeSummary {

@@ -18,6 +18,8 @@ export interface RuleView {
   hits: number;
   /** The last time it could not act, as a sentence: a value that did not fit, a message that did not decode. */
   error?: string;
+  /** Set for a rule added from the inspector (POST /api/rules) rather than read from the rules file: it lasts until the proxy stops, or DELETE removes it. */
+  added?: true;
 }
 
 /** What the inspector's server asks of the running rules. */
@@ -27,4 +29,8 @@ export interface RuleControl {
   setEnabled(name: string, enabled: boolean): RuleView | null;
   /** Tells the listener whenever the list changes: a reload, a switch, a hit. */
   onChange(listener: () => void): void;
+  /** Adds a rule, given as its JSON in a rules file, to the running set (POST /api/rules); rejects with a Refusal (model/user-refusal.ts) saying what is wrong. */
+  add(rule: unknown): Promise<RuleView>;
+  /** Removes a rule added from the inspector (DELETE /api/rules/:name); rejects with a Refusal. */
+  remove(name: string): Promise<void>;
 }

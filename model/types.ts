@@ -2,6 +2,7 @@
 // Nothing here may import a Node module: esbuild bundles this file for the browser.
 
 import type { RuleView } from './rules.ts';
+import type { PausedView, ResumedView } from './pauses.ts';
 
 /** The four top-level ca2 messages the codec decodes. */
 export type MessageType = 'ClientRequest' | 'ServerResponse' | 'WsAuth' | 'WsEvent';
@@ -249,6 +250,10 @@ export interface LiveEvents {
   batch: (batch: LiveBatch) => void;
   /** The loaded rules (GET /api/rules), sent again whenever one is switched, hit or reloaded. */
   rules: (rules: RuleView[]) => void;
+  /** A message paused at a breakpoint (GET /api/paused lists those paused when a browser connects). */
+  paused: (pause: PausedView) => void;
+  /** A paused message went on, was answered or aborted. */
+  resumed: (resumed: ResumedView) => void;
 }
 
 /** `GET /api/stats`: what the store holds and what waits. */

@@ -14,6 +14,11 @@ export interface InterceptHead {
   method: string;
   path: string;
   headers: HeaderList;
+  /**
+   * On a WebSocket: sends a binary frame of the stage's own as if `from` had sent it (to
+   * the other side), recorded as injected by `rule`; false once the connection is closed.
+   */
+  inject?: (from: FrameDirection, data: Uint8Array, rule: string) => boolean;
 }
 
 /** How a rule ends an exchange: the client's connection reset, or never answered (the client's own timeout ends it). */

@@ -218,7 +218,14 @@ class WebSocketRelay implements Stoppable {
    */
   private interceptMessage(stage: InterceptStage, direction: FrameDirection, data: Buffer, isBinary: boolean, to: WebSocket): void {
     const opcode = isBinary ? 2 : 1;
-    this.interceptHead ??= { flowId: this.flow.id, kind: this.flow.kind, method: this.req.method ?? 'GET', path: this.req.url ?? '/', headers: this.flow.requestHeaders };
+    this.interceptHead ??= {
+      flowId: this.flow.id,
+      kind: this.flow.kind,
+      method: this.req.method ?? 'GET',
+      path: this.req.url ?? '/',
+      headers: this.flow.requestHeaders,
+      inject: (from, frame, rule) => this.injectFrame(from, frame, rule),
+    };
     let verdict: FrameVerdict | Promise<FrameVerdict>;
     try {
       verdict = stage.frame(this.interceptHead, direction, opcode, data);
@@ -241,6 +248,15 @@ class WebSocketRelay implements Stoppable {
         if (this.held[direction] === next) this.held[direction] = null;
       });
     this.held[direction] = next;
+  }
+
+  /** A frame of the stage's own, sent now to the side `from` did not come from (a breakpoint's inject). */
+  private injectFrame(from: FrameDirection, data: Uint8Array, rule: string): boolean {
+    const to = from === 'server' ? this.client : this.upstream;
+    if (this.phase !== 'open' || to === null || to.readyState !== WebSocket.OPEN) return false;
+    this.tapFrame(from, 2, data, { rule, mark: 'injected' });
+    to.send(data, { binary: true });
+    return true;
   }
 
   private applyVerdict(direction: FrameDirection, opcode: number, data: Buffer, verdict: FrameVerdict, to: WebSocket): void {

@@ -18,6 +18,9 @@ import { replayRouter } from './replay-routes.ts';
 import { rulesRouter } from './rules-routes.ts';
 import { RulesStream } from './rules-live.ts';
 import type { RuleControl } from '../../model/rules.ts';
+import type { PauseControl } from '../../model/pauses.ts';
+import { pauseRouter } from './pause-routes.ts';
+import { PausesStream } from './pauses-live.ts';
 import type { ReplayService } from '../../replay/service.ts';
 import { listen } from '../../proxy/listen.ts';
 import { uiDistDir } from '../build.ts';
@@ -39,6 +42,8 @@ export interface InspectorServerOptions {
   readOnly?: { file: string };
   /** The proxy's running rules (proxy --rules): GET and PATCH /api/rules, and the live `rules` event. Without it the list is empty. */
   rules?: RuleControl;
+  /** The proxy's breakpoints: GET /api/paused, POST /api/paused/:id, and the live `paused` and `resumed` events. Without it nothing is paused. */
+  pauses?: PauseControl;
   /** Connections open at once, past which new ones are refused (default MAX_CONNECTIONS; see limits.ts). */
   maxConnections?: number;
 }
@@ -70,6 +75,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   }
   if (options.replay) app.use('/api', replayRouter(options.replay));
   app.use('/api', rulesRouter(options.rules));
+  app.use('/api', pauseRouter(options.pauses));
   if (options.export) app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion));
   app.use('/api', apiRouter(store, options.readOnly));
   if (existsSync(uiDistDir)) {
@@ -99,6 +105,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
 
   const live = new LiveStream(io);
   const rules = options.rules && new RulesStream(io, options.rules);
+  const pauses = options.pauses && new PausesStream(io, options.pauses);
   return {
     address: { host: options.host, port },
     live,
@@ -106,6 +113,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
       new Promise<void>((resolve) => {
         live.stop();
         rules?.stop();
+        pauses?.stop();
         io.close();
         server.close(() => resolve());
         server.closeAllConnections();

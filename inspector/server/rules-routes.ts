@@ -1,14 +1,35 @@
 // GET /api/rules and PATCH /api/rules/:name: the interception rules the proxy runs
 // (proxy --rules FILE), with their hit counts, and the switch that turns one on or off
-// in the running set (the file is left as it is). Without rules the list is empty.
+// in the running set (the file is left as it is); POST adds a rule, DELETE removes one
+// added so (both asked of the proxy's thread). Without rules the list is empty.
 
 import express from 'express';
 import type { RuleControl } from '../../model/rules.ts';
+import { Refusal } from '../../model/user-refusal.ts';
 
 export function rulesRouter(rules: RuleControl | undefined): express.Router {
   const router = express.Router();
   router.get('/rules', (_req, res) => {
     res.json(rules?.list() ?? []);
+  });
+  router.post('/rules', express.json(), async (req, res, next) => {
+    if (!rules) return void res.status(404).json({ error: 'This inspector shows a recording, not a running proxy: there are no rules to add to.' });
+    try {
+      res.status(201).json(await rules.add(req.body));
+    } catch (err) {
+      if (err instanceof Refusal) return void res.status(err.status).json({ error: err.message });
+      next(err);
+    }
+  });
+  router.delete('/rules/:name', async (req, res, next) => {
+    if (!rules) return void res.status(404).json({ error: `No rule is named "${req.params.name}"; this inspector shows a recording, not a running proxy.` });
+    try {
+      await rules.remove(req.params.name);
+      res.status(204).end();
+    } catch (err) {
+      if (err instanceof Refusal) return void res.status(err.status).json({ error: err.message });
+      next(err);
+    }
   });
   router.patch('/rules/:name', express.json(), (req, res) => {
     const name = req.params.name;

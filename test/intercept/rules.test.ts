@@ -8,62 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
-import protobuf from 'protobufjs';
 import { WebSocket } from 'ws';
-import { demoProtoDir } from '../../demo/paths.ts';
 import { RuleSet } from '../../intercept/rule-set.ts';
 import { parseRules } from '../../intercept/rules-file.ts';
 import { RulesWatch } from '../../intercept/rules-watch.ts';
 import { RuleStage } from '../../intercept/stage.ts';
-import { createCodec } from '../../proto/codec.ts';
-import { RecordingTap, startHarness, startHttpUpstream, startWsUpstream, type Harness } from '../proxy/fixtures.ts';
-
-const codec = createCodec({ protoPaths: [demoProtoDir] });
-const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => join(demoProtoDir, target);
-root.loadSync('ca2.proto');
-const ClientRequest = root.lookupType('ca2.ClientRequest');
-const ServerResponse = root.lookupType('ca2.ServerResponse');
-const WsEvent = root.lookupType('ca2.WsEvent');
-
-const TRX = Buffer.from('0123456789abcdef');
-/** A field no schema here knows (number 99, varint 7): it must survive any rewrite. */
-const UNKNOWN_FIELD = Buffer.from([0x98, 0x06, 0x07]);
-
-function balanceRequest(): Buffer {
-  return Buffer.from(ClientRequest.encode(ClientRequest.fromObject({ trx: TRX, billing: { balance: {} } })).finish());
-}
-
-function topUpRequest(amount: number): Buffer {
-  return Buffer.from(ClientRequest.encode(ClientRequest.fromObject({ trx: TRX, billing: { topUp: { amount, currency: 1, cardToken: 'tok_1' } } })).finish());
-}
-
-function balanceResponse(trx: Uint8Array): Buffer {
-  const known = ServerResponse.encode(ServerResponse.fromObject({ trx, billing: { balance: { balances: [{ currency: 1, amount: 1000, reserved: 5 }] } } })).finish();
-  return Buffer.concat([known, UNKNOWN_FIELD]);
-}
-
-interface Received {
-  bodies: Buffer[];
-}
-
-/** The second upstream: answers every /exec with a balance, remembering what it received. */
-async function startExecUpstream() {
-  const received: Received = { bodies: [] };
-  const upstream = await startHttpUpstream((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      received.bodies.push(body);
-      const request = ClientRequest.decode(body) as unknown as { trx: Uint8Array };
-      const answer = balanceResponse(request.trx);
-      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': answer.length });
-      res.end(answer);
-    });
-  });
-  return { upstream, received };
-}
+import { RecordingTap, startHarness, startWsUpstream } from '../proxy/fixtures.ts';
+import { balanceRequest, balanceResponse, ClientRequest, codec, exec, startExecUpstream, topUpRequest, TRX, UNKNOWN_FIELD, WsEvent } from './exec-fixtures.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -80,11 +31,6 @@ async function proxyWithRules(yaml: string, upstreamUrl: string, seed?: number) 
   return { harness, set, logs };
 }
 
-async function exec(harness: Harness, body: Buffer, signal?: AbortSignal) {
-  const res = await fetch(`${harness.url}/exec`, { method: "POST", body: new Uint8Array(body), headers: { "content-type": "application/x-protobuf" }, signal });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, bytes, json: ServerResponse.toObject(ServerResponse.decode(bytes), { enums: String, longs: String, bytes: String }) as Record<string, any> };
-}
 
 describe('rules on /exec', () => {
   test('set and delete on a response: the client decodes the new fields, the unknown field keeps its bytes, both versions are on the flow', async () => {

@@ -1,19 +1,23 @@
 // The inspector app: composes the hooks that hold each concept (the filter, the stored
-// pages, the live stream and its tail, the selection and the side pane, resend, the
-// keyboard) and lays out their views. Each hook's file says what it holds.
+// pages, the live stream and its tail, the selection and the side pane, resend, rules
+// and breakpoints, the keyboard) and lays out their views. Each hook's file says what
+// it holds.
 
 import { useState } from 'preact/hooks';
 import type { ExchangePage } from '../../../model/types.ts';
 import { countOf } from '../../../model/format.ts';
 import { filterKeyHelp } from '../model/live-filter.ts';
+import { callMatch } from '../model/pauses-panel.ts';
 import type { Api } from '../services/api.ts';
+import { BreakOnDialog } from './BreakOnDialog.tsx';
 import { DetailPane } from './DetailPane.tsx';
 import { ExportDialog } from './ExportDialog.tsx';
 import { FilterBar } from './FilterBar.tsx';
+import { PausedPanel } from './PausedPanel.tsx';
 import { ReplayEditor } from './ReplayEditor.tsx';
 import { RulesPanel } from './RulesPanel.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
-import { Toast } from './Toast.tsx';
+import { showToast, Toast } from './Toast.tsx';
 import { TokenTimeline } from './TokenTimeline.tsx';
 import { TopBar } from './TopBar.tsx';
 import { TrafficList } from './TrafficList.tsx';
@@ -26,6 +30,7 @@ import { useKeyboard } from './use-keyboard.ts';
 import { useLiveStream } from './use-live-stream.ts';
 import { useLiveTail } from './use-live-tail.ts';
 import { usePages } from './use-pages.ts';
+import { usePauses } from './use-pauses.ts';
 import { useResend } from './use-resend.ts';
 import { useRules } from './use-rules.ts';
 import { useSelection } from './use-selection.ts';
@@ -59,6 +64,9 @@ export function App({ api, firstPage }: AppProps) {
   const [showExport, setShowExport] = useState(false);
   const rules = useRules(api, stream, fail);
   const [showRules, setShowRules] = useState(false);
+  const pauses = usePauses(api, stream, fail);
+  const [showPaused, setShowPaused] = useState(false);
+  const [showBreakOn, setShowBreakOn] = useState(false);
   const { timeline } = selection;
   useUrlWriter({ filter: filter.applied, open: selection.openId, timeline: timeline?.value ?? null, timelineToken: timeline?.token ?? null, timelineFrom: timeline?.origin ?? null });
 
@@ -71,6 +79,8 @@ export function App({ api, firstPage }: AppProps) {
       else if (showHelp) setShowHelp(false);
       else if (showExport) setShowExport(false);
       else if (showRules) setShowRules(false);
+      else if (showPaused) setShowPaused(false);
+      else if (showBreakOn) setShowBreakOn(false);
       else selection.back();
     },
     filter: filter.focus,
@@ -81,6 +91,14 @@ export function App({ api, firstPage }: AppProps) {
       selection.clear();
     },
     resend: resend.byKey,
+    breakpoint: () => {
+      if (!about.withProxy || selection.openId === null) return false;
+      const head = detail.summary ?? detail.state?.detail;
+      if (!head) return false;
+      const match = callMatch(head);
+      if (match === null) showToast('b breaks on a call: this exchange names no service.operation.');
+      else rules.arm(match, 'request').then((view) => showToast(`Armed "${view.name}"`), (err: Error) => showToast(`Not armed: ${err.message}`));
+    },
     help: () => setShowHelp(!showHelp),
   });
 
@@ -115,7 +133,19 @@ export function App({ api, firstPage }: AppProps) {
 
   return (
     <div class="app">
-      <TopBar status={stream.status} readOnlyFile={about.readOnlyFile} theme={theme} onToggleTheme={toggleTheme} onHelp={() => setShowHelp(!showHelp)} onExport={() => setShowExport(true)} rules={about.withProxy ? (rules.list ?? []) : null} onRules={() => setShowRules(true)} />
+      <TopBar
+        status={stream.status}
+        readOnlyFile={about.readOnlyFile}
+        theme={theme}
+        onToggleTheme={toggleTheme}
+        onHelp={() => setShowHelp(!showHelp)}
+        onExport={() => setShowExport(true)}
+        rules={about.withProxy ? (rules.list ?? []) : null}
+        onRules={() => setShowRules(true)}
+        paused={about.withProxy ? (pauses.list?.length ?? 0) : null}
+        onPaused={() => setShowPaused(true)}
+        onBreakOn={() => setShowBreakOn(true)}
+      />
       {fatal.message ? (
         <div class="banner error fatal" role="alert">
           {fatal.message}
@@ -160,9 +190,21 @@ export function App({ api, firstPage }: AppProps) {
         />
         {side}
       </main>
-      {showHelp ? <Shortcuts canResend={about.withProxy} onClose={() => setShowHelp(false)} /> : null}
+      {showHelp ? <Shortcuts withProxy={about.withProxy} onClose={() => setShowHelp(false)} /> : null}
       {resend.editing && detail.state?.detail ? <ReplayEditor detail={detail.state.detail} onSend={resend.send} onClose={() => resend.setEditing(false)} /> : null}
       {showRules ? <RulesPanel rules={rules} onClose={() => setShowRules(false)} /> : null}
+      {showPaused ? (
+        <PausedPanel
+          pauses={pauses}
+          inList={(id) => pages.rows.get(id) !== undefined}
+          onOpenExchange={(id) => {
+            setShowPaused(false);
+            open(id);
+          }}
+          onClose={() => setShowPaused(false)}
+        />
+      ) : null}
+      {showBreakOn ? <BreakOnDialog filter={filter.applied} arm={rules.arm} onClose={() => setShowBreakOn(false)} /> : null}
       {showExport ? <ExportDialog api={api} filter={filter.applied} selectedId={selection.selectedId} onClose={() => setShowExport(false)} /> : null}
       <Toast />
     </div>

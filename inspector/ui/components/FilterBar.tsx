@@ -149,10 +149,11 @@ export function FilterBar(props: FilterBarProps) {
   );
 }
 
-function FilterError({ text, problem }: { text: string; problem: FilterProblem }) {
+/** The problem under a filter box, its position marked in the text; `id` for the box's aria-describedby. */
+export function FilterError({ text, problem, id = 'filter-error' }: { text: string; problem: FilterProblem; id?: string }) {
   const at = problem.position;
   return (
-    <div class="filter-error" id="filter-error" role="alert">
+    <div class="filter-error" id={id} role="alert">
       {at !== null && at <= text.length ? (
         <code class="filter-error-text">
           {text.slice(0, at)}

@@ -1,11 +1,12 @@
-// "Edit and resend": the decoded request as JSON, checked as you type, and the token to
-// send, flagged when it has expired. The server encodes the JSON with the loaded schema;
-// a field that does not fit comes back here, named, and nothing was sent.
+// "Edit and resend": the decoded request as JSON, checked as you type (MessageEditor.tsx),
+// and the token to send, flagged when it has expired. The server encodes the JSON with
+// the loaded schema; a field that does not fit comes back here, named, and nothing was sent.
 
 import { useMemo, useState } from 'preact/hooks';
 import type { ExchangeDetail, JsonValue, ReplayRequest } from '../../../model/types.ts';
 import { formatDateTime } from '../model/format.ts';
 import { parseEdited, tokenExpiry } from '../model/replay.ts';
+import { MessageEditor } from './MessageEditor.tsx';
 
 interface ReplayEditorProps {
   detail: ExchangeDetail;
@@ -66,21 +67,11 @@ export function ReplayEditor({ detail, onSend, onClose }: ReplayEditorProps) {
     <div class="overlay" onClick={onClose}>
       <div class="dialog replay-editor" role="dialog" aria-label="Edit and resend" onClick={(event) => event.stopPropagation()}>
         <h2>Edit and resend #{detail.id}</h2>
-        {exec ? (
-          <label class="replay-field">
-            <span>Request (decoded ClientRequest; the token is set below)</span>
-            <textarea
-              class={`replay-json${edited && !edited.ok ? ' invalid' : ''}`}
-              spellcheck={false}
-              rows={16}
-              value={text}
-              onInput={(event) => setText((event.target as HTMLTextAreaElement).value)}
-            />
-          </label>
+        {edited ? (
+          <MessageEditor label="Request (decoded ClientRequest; the token is set below)" text={text} edited={edited} onInput={setText} />
         ) : (
           <p class="muted">A new connection sends the recorded client frames, WsAuth with the token below.</p>
         )}
-        {edited && !edited.ok ? <p class="replay-invalid" role="status">{edited.error}</p> : null}
         <label class="replay-field">
           <span>Token</span>
           <input class="replay-token mono" value={token} spellcheck={false} onInput={(event) => setToken((event.target as HTMLInputElement).value)} />

@@ -1,6 +1,7 @@
-// The Rules panel: the rules the proxy runs (proxy --rules FILE), each with where it
-// acts, what it matches, how often it has acted and its last error, and a switch that
-// turns it on or off in the running set. Hit counts move as traffic flows.
+// The Rules panel: the rules the proxy runs (proxy --rules FILE, and breakpoints armed
+// in the inspector), each with where it acts, what it matches, how often it has acted
+// and its last error, and a switch that turns it on or off in the running set; one
+// added in the inspector can be removed. Hit counts move as traffic flows.
 
 import { pointMeaning } from '../model/rules-panel.ts';
 import type { Rules } from './use-rules.ts';
@@ -16,7 +17,8 @@ export function RulesPanel({ rules, onClose }: { rules: Rules; onClose: () => vo
           <p class="empty-note">Asking the proxy for its rules…</p>
         ) : list.length === 0 ? (
           <p class="empty-note">
-            No rules are loaded. Start the proxy with <code>--rules FILE</code> to change traffic in flight: see Rules in the README.
+            No rules are loaded. Start the proxy with <code>--rules FILE</code> to change traffic in flight (see Rules in the README), or arm a breakpoint with Break
+            on….
           </p>
         ) : (
           <>
@@ -28,6 +30,7 @@ export function RulesPanel({ rules, onClose }: { rules: Rules; onClose: () => vo
                   <th scope="col">at</th>
                   <th scope="col">match</th>
                   <th scope="col" class="num">hits</th>
+                  <th scope="col" aria-label="remove" />
                 </tr>
               </thead>
               <tbody>
@@ -54,11 +57,18 @@ export function RulesPanel({ rules, onClose }: { rules: Rules; onClose: () => vo
                     </td>
                     <td>{rule.match ? <code>{rule.match}</code> : <span class="muted">every message</span>}</td>
                     <td class="num rule-hits">{rule.hits.toLocaleString('en')}</td>
+                    <td>
+                      {rule.added ? (
+                        <button class="icon-button rule-remove" aria-label={`Remove ${rule.name}`} title="Added in the inspector: remove it from the running rules" onClick={() => rules.remove(rule.name)}>
+                          ×
+                        </button>
+                      ) : null}
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
-            <p class="muted hint">A switch changes the running rules, not the file.</p>
+            <p class="muted hint">A switch changes the running rules, not the file. Rules added in the inspector (Break on…, key b) last until the proxy stops, or × removes them.</p>
           </>
         )}
       </div>

@@ -1,5 +1,6 @@
 // The bar above everything: the product name, the live stream's state (or the file
-// `open` serves), the Rules panel's button, export, the theme toggle and the shortcut help.
+// `open` serves), the Paused panel's button with its count, Break on…, the Rules panel's
+// button, export, the theme toggle and the shortcut help.
 
 import type { RuleView } from '../../../model/rules.ts';
 import { rulesCount } from '../model/rules-panel.ts';
@@ -24,9 +25,13 @@ interface TopBarProps {
   /** The running proxy's rules, behind a button; null where no proxy runs (a file `open` serves): no button. */
   rules: RuleView[] | null;
   onRules: () => void;
+  /** How many messages breakpoints hold; null where no proxy runs: no Paused or Break on… button. */
+  paused: number | null;
+  onPaused: () => void;
+  onBreakOn: () => void;
 }
 
-export function TopBar({ status, readOnlyFile, theme, onToggleTheme, onHelp, onExport, rules, onRules }: TopBarProps) {
+export function TopBar({ status, readOnlyFile, theme, onToggleTheme, onHelp, onExport, rules, onRules, paused, onPaused, onBreakOn }: TopBarProps) {
   return (
     <header class="top-bar">
       <span class="brand">
@@ -44,6 +49,17 @@ export function TopBar({ status, readOnlyFile, theme, onToggleTheme, onHelp, onE
         </span>
       )}
       <span class="spacer" />
+      {paused !== null ? (
+        <>
+          <button class={`button paused-button${paused > 0 ? ' holding' : ''}`} onClick={onPaused} title="Messages held at breakpoints, to edit and let go">
+            Paused
+            <span class="paused-count">{paused}</span>
+          </button>
+          <button class="button break-button" onClick={onBreakOn} title="Arm a breakpoint: pause the messages a filter matches at a point">
+            Break on…
+          </button>
+        </>
+      ) : null}
       {rules !== null ? (
         <button class="button rules-button" onClick={onRules} title="The rules that change traffic in flight (proxy --rules FILE), with their hits and switches">
           Rules

@@ -47,7 +47,8 @@ export function wordAtCaret(text: string, caret: number): WordAtCaret {
   return { start, end, negated, key: word.slice(0, colon), partial: word.slice(colon + 1).replace(/^"/, '') };
 }
 
-function quoteIfNeeded(value: string): string {
+/** A filter value as typed: quoted where it has a space, a quote or a parenthesis. */
+export function quoteIfNeeded(value: string): string {
   return /^[^\s"()]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 

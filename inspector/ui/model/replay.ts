@@ -1,16 +1,17 @@
-// What the Resend editor and the replay comparison need, without the DOM: the JSON as
-// typed (checked as you type), a token's expiry, and the differences by path for the tree.
+// What the decoded-message editor (Edit and resend, the Paused panel) and the replay
+// comparison need, without the DOM: the JSON as typed (checked as you type), a token's
+// expiry, and the differences by path for the tree.
 
 import type { Difference, JsonValue } from '../../../model/types.ts';
 import { readJwt } from '../../../model/jwt.ts';
 
 export type Edited = { ok: true; value: JsonValue } | { ok: false; error: string };
 
-/** The editor's text as JSON, or what is wrong with it in a sentence. */
-export function parseEdited(text: string): Edited {
+/** The editor's text as JSON, or what is wrong with it in a sentence; `noun` and `decoded` name what it holds. */
+export function parseEdited(text: string, noun = 'request', decoded = 'ClientRequest'): Edited {
   try {
     const value = JSON.parse(text) as JsonValue;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: 'The request must be a JSON object: the decoded ClientRequest.' };
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: `The ${noun} must be a JSON object: the decoded ${decoded}.` };
     return { ok: true, value };
   } catch (err) {
     return { ok: false, error: `Not JSON yet: ${(err as Error).message}` };

@@ -1,7 +1,7 @@
 // The keyboard shortcuts: which keys do what, for the key handler (use-keyboard.ts) and
 // the sheet that lists them (Shortcuts.tsx).
 
-export type ShortcutAction = 'next' | 'previous' | 'open' | 'close' | 'filter' | 'expand' | 'collapse' | 'live' | 'resend' | 'help';
+export type ShortcutAction = 'next' | 'previous' | 'open' | 'close' | 'filter' | 'expand' | 'collapse' | 'live' | 'resend' | 'breakpoint' | 'help';
 
 export interface Shortcut {
   action: ShortcutAction;
@@ -10,6 +10,8 @@ export interface Shortcut {
   /** The keys as the sheet shows them. */
   shown: string[];
   what: string;
+  /** Only where a proxy runs (not where `open` serves a file): the sheet lists it only there. */
+  withProxy?: true;
 }
 
 export const shortcuts: Shortcut[] = [
@@ -21,7 +23,8 @@ export const shortcuts: Shortcut[] = [
   { action: 'expand', keys: ['l', 'ArrowRight'], shown: ['l', '→'], what: 'expand a WebSocket row into its frames' },
   { action: 'collapse', keys: ['h', 'ArrowLeft'], shown: ['h', '←'], what: 'collapse it again' },
   { action: 'live', keys: ['g'], shown: ['g'], what: 'back to the live edge' },
-  { action: 'resend', keys: ['r'], shown: ['r'], what: 'resend the open exchange (new trx) and compare its answer' },
+  { action: 'resend', keys: ['r'], shown: ['r'], what: 'resend the open exchange (new trx) and compare its answer', withProxy: true },
+  { action: 'breakpoint', keys: ['b'], shown: ['b'], what: "break on the open exchange's service.operation at the request", withProxy: true },
   { action: 'help', keys: ['?'], shown: ['?'], what: 'this help' },
 ];
 

@@ -1,7 +1,8 @@
 // The inspector's REST API as the app uses it. The UI token travels in its cookie;
 // failures become ApiError with a sentence fit to show as is.
 
-import type { RuleView } from '../../../model/rules.ts';
+import type { FrameInjection, PauseDecision, PausedView, ResumedView } from '../../../model/pauses.ts';
+import type { RulePoint, RuleView } from '../../../model/rules.ts';
 import type { ExchangeDetail, ExchangePage, ExportPreview, ExportSelection, InspectorAbout, ReplayAnswer, ReplayRequest, StoreStats } from '../../../model/types.ts';
 
 export const missingTokenMessage =
@@ -73,6 +74,31 @@ export class Api {
     return this.call<RuleView>(`/api/rules/${encodeURIComponent(name)}`, undefined, { method: 'PATCH', body: { enabled } });
   }
 
+  /** Adds a rule to the running set (a breakpoint armed from the inspector); it lasts until the proxy stops or it is removed. */
+  addRule(rule: { name: string; at: RulePoint; match: string; break: true }): Promise<RuleView> {
+    return this.call<RuleView>('/api/rules', undefined, { method: 'POST', body: rule });
+  }
+
+  /** Removes a rule added from the inspector. */
+  removeRule(name: string): Promise<void> {
+    return this.call<void>(`/api/rules/${encodeURIComponent(name)}`, undefined, { method: 'DELETE' });
+  }
+
+  /** The messages breakpoints hold now. */
+  paused(signal?: AbortSignal): Promise<PausedView[]> {
+    return this.call<PausedView[]>('/api/paused', signal);
+  }
+
+  /** Lets a paused message go on, answers it or aborts it. */
+  decide(id: number, decision: PauseDecision): Promise<ResumedView> {
+    return this.call<ResumedView>(`/api/paused/${id}`, undefined, { method: 'POST', body: decision });
+  }
+
+  /** Sends a frame on the WebSocket of a paused frame, which stays paused. */
+  inject(id: number, injection: FrameInjection): Promise<void> {
+    return this.call<void>(`/api/paused/${id}/inject`, undefined, { method: 'POST', body: injection }).then(() => undefined);
+  }
+
   exportPreview(selection: ExportSelection, signal?: AbortSignal): Promise<ExportPreview> {
     return this.call<ExportPreview>(`/api/export/preview?${exportParams(selection)}`, signal);
   }
@@ -82,17 +108,19 @@ export class Api {
     return `/api/export?${exportParams(selection)}&format=${format}`;
   }
 
-  /** `send`: a request that changes something, with its JSON body; without it, a GET. */
-  private async call<T>(path: string, signal?: AbortSignal, send?: { method: 'POST' | 'PATCH'; body: unknown }): Promise<T> {
+  /** `send`: a request that changes something, with its JSON body if any; without it, a GET. */
+  private async call<T>(path: string, signal?: AbortSignal, send?: { method: 'POST' | 'PATCH' | 'DELETE'; body?: unknown }): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
-    if (send) headers['Content-Type'] = 'application/json';
+    const payload = send?.body === undefined ? undefined : JSON.stringify(send.body);
+    if (payload !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(path, send ? { method: send.method, headers, signal, body: JSON.stringify(send.body) } : { headers, signal });
+      response = await fetch(path, { method: send?.method ?? 'GET', headers, signal, body: payload });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiError('The inspector server did not answer: is the proxy still running?', 0);
     }
+    if (response.status === 204) return undefined as T;
     if (response.ok) return (await response.json()) as T;
     if (response.status === 401) throw new ApiError(missingTokenMessage, 401);
     // Errors are JSON from the API, or one line of text from the Host and Origin checks

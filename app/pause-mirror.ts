@@ -1,0 +1,56 @@
+// The breakpoints as the inspector in the recording worker sees them: the proxy's thread
+// holds the paused messages (intercept/pauses.ts) and tells this mirror of each pause and
+// its end; a decision made in the inspector goes back to it, and its answer (or why it
+// was refused) comes back to the request that made it.
+
+import type { PauseControl, PausedView, PauseEvent, ResumedView } from '../model/pauses.ts';
+import { Refusal } from '../model/user-refusal.ts';
+import { ThreadRequests, type ThreadOutcome } from './thread-requests.ts';
+
+export class PauseMirror implements PauseControl {
+  private readonly paused = new Map<number, PausedView>();
+  private readonly listeners: ((event: PauseEvent) => void)[] = [];
+  /** Decisions answer with how the pause ended, injections with null. */
+  private readonly requests = new ThreadRequests<ResumedView | null>();
+
+  constructor(
+    private readonly tellProxy: {
+      decide(requestId: number, id: number, decision: unknown): void;
+      inject(requestId: number, id: number, injection: unknown): void;
+    },
+  ) {}
+
+  /** The proxy's thread paused a message, or one went on. */
+  update(event: PauseEvent): void {
+    if (event.type === 'paused') this.paused.set(event.pause.id, event.pause);
+    else this.paused.delete(event.resumed.id);
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** The proxy's thread answered a decision or an injection. */
+  decided(requestId: number, outcome: ThreadOutcome<ResumedView | null>): void {
+    this.requests.answer(requestId, outcome);
+  }
+
+  list(): PausedView[] {
+    return [...this.paused.values()];
+  }
+
+  async decide(id: number, decision: unknown): Promise<ResumedView> {
+    this.mustBePaused(id);
+    return (await this.requests.ask(`the decision on #${id}`, (requestId) => this.tellProxy.decide(requestId, id, decision)))!;
+  }
+
+  async inject(id: number, injection: unknown): Promise<void> {
+    this.mustBePaused(id);
+    await this.requests.ask(`the frame to inject beside #${id}`, (requestId) => this.tellProxy.inject(requestId, id, injection));
+  }
+
+  private mustBePaused(id: number): void {
+    if (!this.paused.has(id)) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+  }
+
+  onChange(listener: (event: PauseEvent) => void): void {
+    this.listeners.push(listener);
+  }
+}

@@ -1,0 +1,246 @@
+// Breakpoints: messages a rule with `break: true` holds (intercept/stage.ts) until someone
+// decides what becomes of them (the inspector's Paused panel, POST /api/paused/:id), or
+// their time runs out (--break-timeout) and they go on as they came, so no client is left
+// hanging because a tab was closed. Each pause and how it ended is said on the terminal.
+
+import { setTimeout as timer } from 'node:timers';
+import { Refusal } from '../model/user-refusal.ts';
+import { type PauseAbort, type PausedMessageInput, type PausedView, type PauseEvent, type ResumedView } from '../model/pauses.ts';
+import type { RulePoint } from '../model/rules.ts';
+import type { FrameDirection, JsonObject, JsonValue, MessageType } from '../model/types.ts';
+import { countOf } from '../model/format.ts';
+import type { Codec } from '../proto/codec.ts';
+import { diffAll } from '../replay/diff.ts';
+
+/** What became of a paused message: it goes on (the very bytes that came, unless edited), the client is answered in its place, or it is aborted. */
+export type PauseOutcome = { how: 'continue'; bytes: Uint8Array } | { how: 'answer'; bytes: Uint8Array } | { how: 'abort'; abort: PauseAbort };
+
+/** The default of --break-timeout: long enough to edit a field, shorter than most clients wait. */
+export const DEFAULT_BREAK_TIMEOUT_MS = 60_000;
+
+export interface PausesOptions {
+  /** How long a pause waits before it continues unchanged; 0: until someone decides. */
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+/** What the stage knows of the message it pauses. */
+export interface PauseInput {
+  exchangeId: number;
+  point: RulePoint;
+  rule: string;
+  type: MessageType | null;
+  bytes: Uint8Array;
+  json: JsonValue | null;
+  call: string;
+  /** At a WebSocket: sends a frame as if `from` had sent it; false once the connection is closed. */
+  inject?: (from: FrameDirection, data: Uint8Array) => boolean;
+}
+
+
+
+interface Held {
+  view: PausedView;
+  input: PauseInput;
+  settle: (outcome: PauseOutcome) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+export class Pauses {
+  private nextId = 1;
+  private readonly held = new Map<number, Held>();
+  private readonly listeners: ((event: PauseEvent) => void)[] = [];
+
+  constructor(
+    private readonly codec: Codec,
+    private readonly options: PausesOptions,
+  ) {}
+
+  /** Holds the message until it is decided or its time runs out. */
+  hold(input: PauseInput): Promise<PauseOutcome> {
+    const id = this.nextId++;
+    const { timeoutMs } = this.options;
+    const now = Date.now();
+    const view: PausedView = {
+      id,
+      exchangeId: input.exchangeId,
+      at: new Date(now).toISOString(),
+      point: input.point,
+      rule: input.rule,
+      deadline: timeoutMs > 0 ? new Date(now + timeoutMs).toISOString() : null,
+      call: input.call,
+      message: { json: input.json, base64: Buffer.from(input.bytes).toString('base64') },
+    };
+    return new Promise<PauseOutcome>((resolve) => {
+      const held: Held = { view, input, settle: resolve, timer: null };
+      if (timeoutMs > 0) {
+        held.timer = timer(() => this.end(held, { how: 'continue', bytes: input.bytes }, { id, how: 'timed out' }), timeoutMs);
+        // A pause is not a reason to keep the process alive: the client's connection is.
+        held.timer.unref();
+      }
+      this.held.set(id, held);
+      const when = timeoutMs > 0 ? `continues by itself in ${duration(timeoutMs)}` : 'waits until it is decided (--break-timeout 0)';
+      this.options.log(`paused #${id} ${input.call} at ${input.point} (rule "${input.rule}"); ${when}`);
+      this.emit({ type: 'paused', pause: view });
+    });
+  }
+
+  list(): PausedView[] {
+    return [...this.held.values()].map((h) => h.view);
+  }
+
+  /** Frames waiting behind a paused WebSocket frame in its direction. */
+  setWaiting(id: number, waiting: number): void {
+    const held = this.held.get(id);
+    if (held) held.view.waiting = waiting;
+  }
+
+  /** Decides a paused message (POST /api/paused/:id, a PauseDecision as the user sent it). Throws Refusal with a sentence saying what is wrong. */
+  decide(id: number, decision: unknown): ResumedView {
+    const { held, wrong } = this.paused(id);
+    const { input } = held;
+    if (typeof decision !== 'object' || decision === null) return wrong('expected { action: "continue" | "answer" | "abort", … }');
+    const { action, message, abort } = decision as { action?: unknown; message?: unknown; abort?: unknown };
+    if (action === 'continue') {
+      const edited = message === undefined ? input.bytes : this.bytesOf(message, input.type, input.bytes, wrong);
+      // An edit that changed nothing goes on as the very bytes that came, so nothing is stored as changed.
+      const unchanged = sameBytes(edited, input.bytes);
+      const changed = unchanged ? 0 : this.changedFields(input, input.type, edited);
+      return this.end(held, { how: 'continue', bytes: unchanged ? input.bytes : edited }, { id, how: 'continued', changed });
+    }
+    if (action === 'answer') {
+      if (input.point !== 'request') wrong('only a paused request can be answered in place of the upstream; continue or abort it');
+      const bytes = message === undefined ? this.emptyAnswer(input, wrong) : this.bytesOf(message, 'ServerResponse', null, wrong);
+      return this.end(held, { how: 'answer', bytes }, { id, how: 'answered' });
+    }
+    if (action === 'abort') return this.end(held, { how: 'abort', abort: abortOf(abort, input.point, wrong) }, { id, how: 'aborted' });
+    return wrong(`action must be "continue", "answer" or "abort", not ${JSON.stringify(action)}`);
+  }
+
+  /** Sends a frame on the WebSocket of a paused frame (POST /api/paused/:id/inject, a FrameInjection as sent); the frame stays paused. Throws Refusal. */
+  inject(id: number, injection: unknown): void {
+    const { held, wrong } = this.paused(id);
+    const { input } = held;
+    if (!input.inject) return wrong('only the WebSocket of a paused frame takes injected frames');
+    if (typeof injection !== 'object' || injection === null) return wrong('expected { from: "client" | "server", message: { json } | { base64 } }');
+    const { from, message } = injection as { from?: unknown; message?: unknown };
+    if (from !== 'client' && from !== 'server') return wrong(`from must be "client" or "server", not ${JSON.stringify(from)}`);
+    const bytes = this.bytesOf(message, from === 'server' ? 'WsEvent' : 'WsAuth', null, wrong);
+    if (!input.inject(from, bytes)) throw new Refusal(`Paused message #${id}: its WebSocket has closed; nothing can be sent on it.`, 409);
+    this.options.log(`#${id}: a frame injected as if the ${from} had sent it`);
+  }
+
+  /** Continues every paused message as it came (Continue all, and the proxy closing). */
+  continueAll(): number {
+    const all = [...this.held.values()];
+    for (const held of all) this.end(held, { how: 'continue', bytes: held.input.bytes }, { id: held.view.id, how: 'continued', changed: 0 });
+    return all.length;
+  }
+
+  onChange(listener: (event: PauseEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** The paused message `id`, and how to refuse what is asked of it. Throws Refusal (404) when none is paused by that id. */
+  private paused(id: number): { held: Held; wrong: (why: string) => never } {
+    const held = this.held.get(id);
+    if (!held) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+    const wrong = (why: string): never => {
+      throw new Refusal(`Paused message #${id} (${held.input.call} at ${held.input.point}): ${why}.`, 400);
+    };
+    return { held, wrong };
+  }
+
+  private end(held: Held, outcome: PauseOutcome, resumed: ResumedView): ResumedView {
+    if (!this.held.delete(held.view.id)) return resumed;
+    if (held.timer) clearTimeout(held.timer);
+    this.options.log(sayResumed(held.view, outcome, resumed, this.options.timeoutMs));
+    held.settle(outcome);
+    this.emit({ type: 'resumed', resumed });
+    return resumed;
+  }
+
+  private bytesOf(message: unknown, type: MessageType | null, original: Uint8Array | null, wrong: (why: string) => never): Uint8Array {
+    if (typeof message !== 'object' || message === null) return wrong('message must be { json } or { base64 }');
+    const given = message as Partial<{ json: JsonValue; base64: unknown }>;
+    if ('base64' in given) {
+      if (typeof given.base64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(given.base64)) wrong('message.base64 is not base64 text');
+      return new Uint8Array(Buffer.from(given.base64 as string, 'base64'));
+    }
+    if (!('json' in given)) return wrong('message must be { json } or { base64 }');
+    if (type === null) return wrong('this message is not protobuf the schema can encode; give its bytes as { base64 }');
+    try {
+      return this.codec.encode(type, (given as { json: JsonValue }).json, original ?? undefined);
+    } catch (err) {
+      return wrong(`the message does not fit ${type}: ${(err as Error).message}`);
+    }
+  }
+
+  /** An empty ServerResponse echoing the request's trx. */
+  private emptyAnswer(input: PauseInput, wrong: (why: string) => never): Uint8Array {
+    const request = input.json;
+    const trx = request !== null && typeof request === 'object' && !Array.isArray(request) ? (request as JsonObject).trx : undefined;
+    return this.bytesOf({ json: trx === undefined ? {} : { trx } } satisfies PausedMessageInput, 'ServerResponse', null, wrong);
+  }
+
+  private changedFields(input: PauseInput, type: MessageType | null, bytes: Uint8Array): number {
+    if (type === null || input.json === null) return sameBytes(bytes, input.bytes) ? 0 : 1;
+    return diffAll(input.json, this.codec.decode(type, bytes).json).length;
+  }
+
+  private emit(event: PauseEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+function abortOf(value: unknown, point: RulePoint, wrong: (why: string) => never): PauseAbort {
+  const ws = point === 'ws:client' || point === 'ws:server';
+  if (typeof value !== 'object' || value === null) return wrong('abort must be { reset: true }, { timeout: true }, { status } or { close, reason? }');
+  const given = value as Record<string, unknown>;
+  if (given.reset === true) return { reset: true };
+  if (given.timeout === true) {
+    if (ws) wrong('a WebSocket frame cannot be left unanswered; reset or close the connection');
+    return { timeout: true };
+  }
+  if ('status' in given) {
+    const status = given.status;
+    if (ws) wrong('a WebSocket frame has no status; reset or close the connection');
+    if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) wrong('abort.status must be an HTTP status from 100 to 599');
+    return { status: status as number };
+  }
+  if ('close' in given) {
+    const code = given.close;
+    if (!ws) wrong('close ends a WebSocket; an HTTP exchange can be reset, left unanswered or answered with a status');
+    if (!Number.isInteger(code) || ((code as number) !== 1000 && ((code as number) < 3000 || (code as number) > 4999))) wrong('abort.close must be 1000 or a code from 3000 to 4999');
+    const reason = given.reason ?? '';
+    if (typeof reason !== 'string' || Buffer.byteLength(reason) > 123) wrong('abort.reason must be text of at most 123 bytes');
+    return { close: code as number, reason: reason as string };
+  }
+  return wrong('abort must be { reset: true }, { timeout: true }, { status } or { close, reason? }');
+}
+
+/** "60 s", "1.5 s", "200 ms". */
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** The terminal's line for how a pause ended: "#12 continued with 1 field changed". */
+function sayResumed(view: PausedView, outcome: PauseOutcome, resumed: ResumedView, timeoutMs: number): string {
+  const id = `#${view.id}`;
+  if (resumed.how === 'timed out') return `${id} continued unchanged: its ${duration(timeoutMs)} ran out`;
+  if (outcome.how === 'continue') return resumed.changed ? `${id} continued with ${countOf(resumed.changed, 'field')} changed` : `${id} continued unchanged`;
+  if (outcome.how === 'answer') return `${id} answered without going upstream`;
+  const { abort } = outcome;
+  if ('reset' in abort) return `${id} aborted: the client's connection was reset`;
+  if ('timeout' in abort) return `${id} aborted: left unanswered`;
+  if ('status' in abort) return `${id} aborted: answered with status ${abort.status}`;
+  return `${id} aborted: closed with ${abort.close}${abort.reason ? ` "${abort.reason}"` : ''}`;
+}

@@ -1,0 +1,129 @@
+// Breakpoints as a script drives them: the real proxy command with a rule that breaks,
+// GET /api/paused lists the paused call, POST /api/paused/:id edits and continues it, the
+// live stream says `paused` and `resumed`, and a page elsewhere cannot decide anything.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { io as connect } from 'socket.io-client';
+import { demoProtoDir } from '../../demo/paths.ts';
+import { startDemoServer } from '../../demo/server.ts';
+import type { PausedView, ResumedView } from '../../model/pauses.ts';
+import { createCodec } from '../../proto/codec.ts';
+import { eventually, startProxyProcess } from '../../support/proxy-process.ts';
+import { request } from '../proxy/fixtures.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ca2-proxy-breakpoints-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A POST with exactly these headers, as a page or a script elsewhere would send it. */
+async function send(url: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number }> {
+  return request(`${url}${path}`, { method: 'POST', headers: Object.entries(headers).flat(), body: Buffer.from(body) });
+}
+
+test('a call paused by a rule is listed, edited and continued over REST, said on the terminal and on the live stream', async () => {
+  const demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
+  const file = join(dir, 'rules.yaml');
+  writeFileSync(file, '- name: break on balance\n  at: response\n  match: service:billing op:balance\n  break: true\n');
+  const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', join(dir, 'b.sqlite'), '--proto', demoProtoDir, '--break-timeout', '30s']);
+  const live = connect(proxy.uiUrl, { auth: { token: proxy.uiToken }, transports: ['websocket'], reconnection: false });
+  const events: string[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => live.once('connect', () => resolve()).once('connect_error', reject));
+    live.on('paused', (pause: PausedView) => events.push(`paused ${pause.id}`));
+    live.on('resumed', (resumed: ResumedView) => events.push(`resumed ${resumed.id} ${resumed.how}`));
+    const codec = createCodec({ protoPaths: [demoProtoDir] });
+    const call = fetch(`${proxy.proxyUrl}/exec`, {
+      method: 'POST',
+      body: new Uint8Array(codec.encode('ClientRequest', { trx: 'AAECAwQFBgcICQoLDA0ODw==', billing: { balance: {} } })),
+      headers: { 'content-type': 'application/x-protobuf' },
+    });
+    const [pause] = await eventually(async () => {
+      const list = (await (await proxy.api('/api/paused')).json()) as PausedView[];
+      return list.length > 0 ? list : undefined;
+    }, 'the call paused');
+    assert.equal(pause!.point, 'response');
+    assert.equal(pause!.call, 'billing.balance');
+    assert.ok(Date.parse(pause!.deadline!) - Date.parse(pause!.at) === 30_000, 'the deadline is --break-timeout after the pause');
+
+    const path = `/api/paused/${pause!.id}`;
+    const json = { ...(pause!.message.json as object), errors: ['SE_RATE_LIMIT_EXCEEDED_ERROR'] };
+    const body = JSON.stringify({ action: 'continue', message: { json } });
+    const bearer = { authorization: `Bearer ${proxy.uiToken}`, 'content-type': 'application/json' };
+    assert.equal((await send(proxy.uiUrl, path, { 'content-type': 'application/json' }, body)).status, 401, 'no token');
+    const foreign = await send(proxy.uiUrl, path, { ...bearer, origin: 'http://evil.example' }, body);
+    assert.equal(foreign.status, 403, 'a page elsewhere');
+    assert.equal((await send(proxy.uiUrl, path, { ...bearer, 'sec-fetch-site': 'cross-site' }, body)).status, 403, 'a cross-site request');
+    const misfit = await proxy.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'answer' }) });
+    assert.equal(misfit.status, 400);
+    assert.match(((await misfit.json()) as { error: string }).error, /only a paused request can be answered/);
+
+    const decided = await proxy.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(decided.status, 200);
+    assert.deepEqual(await decided.json(), { id: pause!.id, how: 'continued', changed: 1 });
+    const answer = codec.decode('ServerResponse', new Uint8Array(await (await call).arrayBuffer()));
+    assert.deepEqual(answer.json.errors, ['SE_RATE_LIMIT_EXCEEDED_ERROR']);
+    assert.equal((await proxy.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status, 404, 'decided already');
+    await eventually(() => (events.length === 2 ? true : undefined), 'both live events');
+    assert.deepEqual(events, [`paused ${pause!.id}`, `resumed ${pause!.id} continued`]);
+  } finally {
+    live.close();
+    assert.equal(await proxy.stop('SIGINT'), 0);
+    await demo.close();
+  }
+  assert.ok(proxy.lines.includes(`paused #${1} billing.balance at response (rule "break on balance"); continues by itself in 30 s`), proxy.lines.join('\n'));
+  assert.ok(proxy.lines.includes('#1 continued with 1 field changed'), proxy.lines.join('\n'));
+});
+
+test('stopping the proxy lets a paused call go on, unchanged', async () => {
+  const demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
+  const file = join(dir, 'all.yaml');
+  writeFileSync(file, '- { name: every request, at: request, break: true }\n');
+  const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', join(dir, 'c.sqlite'), '--break-timeout', '0']);
+  try {
+    const call = fetch(`${proxy.proxyUrl}/health`);
+    await eventually(async () => (((await (await proxy.api('/api/paused')).json()) as unknown[]).length > 0 ? true : undefined), 'the call paused');
+    assert.ok(proxy.lines.some((l) => /paused #1 GET \/health at request \(rule "every request"\); waits until it is decided/.test(l)), proxy.lines.join('\n'));
+    const stopped = proxy.stop('SIGINT');
+    assert.equal((await call).status, 200, 'the call went on to the upstream');
+    assert.equal(await stopped, 0);
+  } finally {
+    await proxy.stop('SIGKILL');
+    await demo.close();
+  }
+});
+
+test('without a rules file, a breakpoint armed over REST pauses the next call; removed, it pauses no more', async () => {
+  const demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
+  const proxy = await startProxyProcess(['--upstream', demo.url.href, '--db', join(dir, 'd.sqlite')]);
+  const post = (path: string, body: unknown) => proxy.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  try {
+    const bad = await post('/api/rules', { name: 'broken', at: 'somewhere', break: true });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /^POST \/api\/rules: rule "broken": at: expected one of request, response, ws:client, ws:server\.$/);
+    const armed = await post('/api/rules', { name: 'break on health', at: 'request', match: 'path:/health', break: true });
+    assert.equal(armed.status, 201);
+    assert.deepEqual(await armed.json(), { name: 'break on health', at: 'request', match: 'path:/health', enabled: true, hits: 0, added: true });
+    assert.equal((await post('/api/rules', { name: 'break on health', at: 'request', break: true })).status, 409, 'a name taken');
+
+    const call = fetch(`${proxy.proxyUrl}/health`);
+    const [pause] = await eventually(async () => {
+      const list = (await (await proxy.api('/api/paused')).json()) as PausedView[];
+      return list.length > 0 ? list : undefined;
+    }, 'the call paused');
+    assert.equal((await post(`/api/paused/${pause!.id}`, { action: 'abort', abort: { status: 418 } })).status, 200);
+    assert.equal((await call).status, 418);
+
+    assert.equal((await proxy.api('/api/rules/break%20on%20health', { method: 'DELETE' })).status, 204);
+    assert.equal((await proxy.api('/api/rules/break%20on%20health', { method: 'DELETE' })).status, 404);
+    assert.equal((await fetch(`${proxy.proxyUrl}/health`)).status, 200, 'not paused any more');
+    assert.deepEqual(await (await proxy.api('/api/rules')).json(), []);
+  } finally {
+    assert.equal(await proxy.stop('SIGINT'), 0);
+    await demo.close();
+  }
+  assert.ok(proxy.lines.includes('rules: "break on health" added in the inspector (at request, matching path:/health)'), proxy.lines.join('\n'));
+  assert.ok(proxy.lines.includes('#1 aborted: answered with status 418'), proxy.lines.join('\n'));
+});
