@@ -1,9 +1,11 @@
 // The breakpoints as the inspector in the recording worker sees them: the proxy's thread
 // holds the paused messages (intercept/pauses.ts) and tells this mirror of each pause and
 // its end; a decision made in the inspector goes back to it, and its answer (or why it
-// was refused) comes back to the request that made it.
+// was refused) comes back to the request that made it. The proxy's thread knows a paused
+// message by its flow; here it is named by the exchange the recorder stored it as.
 
 import type { PauseControl, PausedView, PauseEvent, ResumedView } from '../model/pauses.ts';
+import type { HeldEvent } from '../intercept/pauses.ts';
 import { Refusal } from '../model/user-refusal.ts';
 import { ThreadRequests, type ThreadOutcome } from './thread-requests.ts';
 
@@ -13,18 +15,34 @@ export class PauseMirror implements PauseControl {
   /** Decisions answer with how the pause ended, injections with null. */
   private readonly requests = new ThreadRequests<ResumedView | null>();
 
+  /** Events in the order they came, each after the exchange id of those before it is known. */
+  private order: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly tellProxy: {
       decide(requestId: number, id: number, decision: unknown): void;
       inject(requestId: number, id: number, injection: unknown): void;
     },
+    /** The stored exchange a flow of the proxy's is recorded as; null when it is not (the recording fell behind, or stopped). */
+    private readonly exchangeOf: (flowId: number) => number | null | Promise<number | null>,
   ) {}
 
   /** The proxy's thread paused a message, or one went on. */
-  update(event: PauseEvent): void {
-    if (event.type === 'paused') this.paused.set(event.pause.id, event.pause);
-    else this.paused.delete(event.resumed.id);
-    for (const listener of this.listeners) listener(event);
+  update(event: HeldEvent): void {
+    this.order = this.order.then(async () => {
+      let told: PauseEvent;
+      if (event.type === 'paused') {
+        const { flowId, ...rest } = event.pause;
+        const pause: PausedView = { ...rest, exchangeId: await Promise.resolve(flowId).then(this.exchangeOf).catch(() => null) };
+        // A frame arriving behind a paused one says so by the same event, again.
+        this.paused.set(pause.id, pause);
+        told = { type: 'paused', pause };
+      } else {
+        this.paused.delete(event.resumed.id);
+        told = event;
+      }
+      for (const listener of this.listeners) listener(told);
+    });
   }
 
   /** The proxy's thread answered a decision or an injection. */

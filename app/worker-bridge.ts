@@ -94,7 +94,7 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
       unsentStarts.add(flow);
     },
     exchangeEnded(flow: TappedFlow) {
-      const started = !unsentStarts.take(flow.id);
+      const started = unsentStarts.take(flow.id) === null;
       if (stopped) {
         if (gone) unrecorded.exchanges += 1;
         return;
@@ -155,6 +155,11 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
             attachPauses(given) {
               pauses = given;
               given.onChange((event) => {
+                if (event.type === 'paused') {
+                  // The inspector names the paused message's exchange, so it must be recorded now, not when its start is due.
+                  const start = unsentStarts.take(event.pause.flowId);
+                  if (start && !stopped) writer.requestStarted(start);
+                }
                 if (!gone) worker.postMessage({ type: 'pause-event', event } satisfies ToWorker);
               });
             },

@@ -2,7 +2,8 @@
 
 import type { StoreStats } from '../model/types.ts';
 import type { RuleView } from '../model/rules.ts';
-import type { PauseEvent, ResumedView } from '../model/pauses.ts';
+import type { ResumedView } from '../model/pauses.ts';
+import type { HeldEvent } from '../intercept/pauses.ts';
 import type { ThreadOutcome } from './thread-requests.ts';
 import type { BackendOptions } from './backend.ts';
 
@@ -17,9 +18,8 @@ export type ToWorker =
   | { type: 'shutdown' }
   /** The rules loaded in the proxy's thread as they are now, for the inspector. */
   | { type: 'rules'; rules: RuleView[] }
-  /** A message paused at a breakpoint in the proxy's thread, or one that went on. */
-  | { type: 'pause-event'; event: PauseEvent }
-  /** The proxy's thread carried out a decision (pause-decide), or refused it with a sentence. */
+  /** A message paused at a breakpoint in the proxy's thread (its start is in the ring before this), or one that went on. */
+  | { type: 'pause-event'; event: HeldEvent }
   /** The proxy's thread carried out a decision (how the pause ended) or an injection (null), or refused it with a sentence. */
   | { type: 'pause-decided'; requestId: number; outcome: ThreadOutcome<ResumedView | null> }
   /** The proxy's thread added a rule (its view) or removed one (null), or refused to. */

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DEBUG_ENV, describeBug, UserError } from '../model/user-error.ts';
 import { CLOSE_BUDGET_MS, startBackend } from './backend.ts';
-import { readRing } from '../recorder/read-ring.ts';
+import { readRing, type RecordingParts } from '../recorder/read-ring.ts';
 import { RingReader } from '../recorder/tap-ring.ts';
 import { RuleMirror } from './rule-mirror.ts';
 import { PauseMirror } from './pause-mirror.ts';
@@ -45,10 +45,25 @@ const rules = new RuleMirror({
   add: (requestId, rule) => post({ type: 'rule-add', requestId, rule }),
   remove: (requestId, name) => post({ type: 'rule-remove', requestId, name }),
 });
-const pauses = new PauseMirror({
-  decide: (requestId, id, decision) => post({ type: 'pause-decide', requestId, id, decision }),
-  inject: (requestId, id, injection) => post({ type: 'pause-inject', requestId, id, injection }),
-});
+let parts: RecordingParts | null = null;
+const pauses = new PauseMirror(
+  {
+    decide: (requestId, id, decision) => post({ type: 'pause-decide', requestId, id, decision }),
+    inject: (requestId, id, injection) => post({ type: 'pause-inject', requestId, id, injection }),
+  },
+  async (flowId) => {
+    if (parts === null) return null;
+    const { recorder, journal, store } = parts;
+    // The proxy put the flow's start in the ring before it said the pause: take it now, through the journal if calls wait there.
+    if (recorder.exchangeIdOf(flowId) === undefined) {
+      readRing(parts);
+      await journal.stored();
+    }
+    const id = recorder.storeOpen(flowId);
+    store.flush();
+    return id ?? null;
+  },
+);
 port.on('message', (message: ToWorker) => {
   if (message.type === 'rules') rules.update(message.rules);
   else if (message.type === 'pause-event') pauses.update(message.event);
@@ -61,12 +76,13 @@ try {
   const reader = new RingReader(setup.ring);
   const exitOnPath = process.env[TEST_EXIT_ON_PATH];
   if (exitOnPath) backend.recorder.addListener({ exchange: (summary) => void (summary.path === exitOnPath && process.exit(70)) });
-  const parts = { reader, log, ...backend };
+  const recording: RecordingParts = { reader, log, ...backend };
+  parts = recording;
   let closing = false;
   backend.store.attachBacklog(() => reader.backlog());
   void (async () => {
     while (!closing) {
-      if (readRing(parts)) {
+      if (readRing(recording)) {
         await new Promise((resolve) => setImmediate(resolve));
       } else {
         await reader.wait(WAIT_GUARD_MS);
@@ -80,7 +96,7 @@ try {
     const deadline = Date.now() + CLOSE_BUDGET_MS;
     backend.journal.beginClose();
     // The proxy writes nothing more once it asked: what the ring holds is all there is.
-    while (readRing(parts, true));
+    while (readRing(recording, true));
     const stats = await backend.close(deadline);
     post({ type: 'closed', stats });
   });

@@ -5,7 +5,7 @@
 
 import { setTimeout as timer } from 'node:timers';
 import { Refusal } from '../model/user-refusal.ts';
-import { type PauseAbort, type PausedMessageInput, type PausedView, type PauseEvent, type ResumedView } from '../model/pauses.ts';
+import { type PauseAbort, type PausedMessageInput, type PausedView, type ResumedView } from '../model/pauses.ts';
 import type { RulePoint } from '../model/rules.ts';
 import type { FrameDirection, JsonObject, JsonValue, MessageType } from '../model/types.ts';
 import { countOf } from '../model/format.ts';
@@ -26,7 +26,8 @@ export interface PausesOptions {
 
 /** What the stage knows of the message it pauses. */
 export interface PauseInput {
-  exchangeId: number;
+  /** The proxy's flow it belongs to; the recording thread names its stored exchange (app/pause-mirror.ts). */
+  flowId: number;
   point: RulePoint;
   rule: string;
   type: MessageType | null;
@@ -37,10 +38,14 @@ export interface PauseInput {
   inject?: (from: FrameDirection, data: Uint8Array) => boolean;
 }
 
+/** A paused message as the proxy's thread knows it: by its flow, not yet by its stored exchange. */
+export type HeldPause = Omit<PausedView, 'exchangeId'> & { flowId: number };
 
+/** A pause, or the end of one, as the proxy's thread tells the recording thread. */
+export type HeldEvent = { type: 'paused'; pause: HeldPause } | { type: 'resumed'; resumed: ResumedView };
 
 interface Held {
-  view: PausedView;
+  view: HeldPause;
   input: PauseInput;
   settle: (outcome: PauseOutcome) => void;
   timer: NodeJS.Timeout | null;
@@ -49,7 +54,7 @@ interface Held {
 export class Pauses {
   private nextId = 1;
   private readonly held = new Map<number, Held>();
-  private readonly listeners: ((event: PauseEvent) => void)[] = [];
+  private readonly listeners: ((event: HeldEvent) => void)[] = [];
 
   constructor(
     private readonly codec: Codec,
@@ -61,9 +66,9 @@ export class Pauses {
     const id = this.nextId++;
     const { timeoutMs } = this.options;
     const now = Date.now();
-    const view: PausedView = {
+    const view: HeldPause = {
       id,
-      exchangeId: input.exchangeId,
+      flowId: input.flowId,
       at: new Date(now).toISOString(),
       point: input.point,
       rule: input.rule,
@@ -85,7 +90,7 @@ export class Pauses {
     });
   }
 
-  list(): PausedView[] {
+  list(): HeldPause[] {
     return [...this.held.values()].map((h) => h.view);
   }
 
@@ -137,7 +142,7 @@ export class Pauses {
     return all.length;
   }
 
-  onChange(listener: (event: PauseEvent) => void): void {
+  onChange(listener: (event: HeldEvent) => void): void {
     this.listeners.push(listener);
   }
 
@@ -192,7 +197,7 @@ export class Pauses {
     return diffAll(input.json, this.codec.decode(type, bytes).json).length;
   }
 
-  private emit(event: PauseEvent): void {
+  private emit(event: HeldEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }
@@ -233,7 +238,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** The terminal's line for how a pause ended: "#12 continued with 1 field changed". */
-function sayResumed(view: PausedView, outcome: PauseOutcome, resumed: ResumedView, timeoutMs: number): string {
+function sayResumed(view: HeldPause, outcome: PauseOutcome, resumed: ResumedView, timeoutMs: number): string {
   const id = `#${view.id}`;
   if (resumed.how === 'timed out') return `${id} continued unchanged: its ${duration(timeoutMs)} ran out`;
   if (outcome.how === 'continue') return resumed.changed ? `${id} continued with ${countOf(resumed.changed, 'field')} changed` : `${id} continued unchanged`;

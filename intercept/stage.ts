@@ -176,7 +176,7 @@ export class RuleStage implements InterceptStage {
   private async pause(rule: LiveRule, head: InterceptHead, summary: ExchangeSummary, type: MessageType | null, bytes: Uint8Array, delayMs: number, point = rule.spec.at): Promise<PauseOutcome> {
     if (delayMs > 0) await sleep(delayMs);
     return this.pauses!.hold({
-      exchangeId: head.flowId,
+      flowId: head.flowId,
       point,
       rule: rule.spec.name,
       type,

@@ -28,8 +28,8 @@ export interface FrameInjection {
 /** One paused message, as GET /api/paused lists it and the `paused` event carries it. */
 export interface PausedView {
   id: number;
-  /** The proxy's id for the exchange or WebSocket it belongs to. */
-  exchangeId: number;
+  /** The recorded exchange (or WebSocket) it belongs to; null when the recording has not stored it (it fell behind, or stopped). */
+  exchangeId: number | null;
   /** When it paused (ISO 8601). */
   at: string;
   point: RulePoint;

@@ -33,14 +33,15 @@ export class PendingStarts {
     this.live++;
   }
 
-  /** Forgets the flow's start; whether it was still held back. */
-  take(id: number): boolean {
+  /** Takes the flow's start if it is still held back. */
+  take(id: number): TappedFlow | null {
     const at = this.search(id);
-    if (at >= this.ids.length || this.ids[at] !== id || this.flows[at] === null) return false;
+    const flow = at < this.ids.length && this.ids[at] === id ? this.flows[at] : null;
+    if (!flow) return null;
     this.flows[at] = null;
     this.live--;
     this.trim();
-    return true;
+    return flow;
   }
 
   /** Takes every start made at or before `due` (ms epoch), oldest first. */

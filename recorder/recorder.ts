@@ -132,6 +132,13 @@ export class Recorder implements TapListener {
     return this.open.get(flowId)?.record.id;
   }
 
+  /** The exchange id of an open flow, its pending row stored now if it had none: a paused message names an exchange the inspector can open. */
+  storeOpen(flowId: number): number | undefined {
+    const entry = this.open.get(flowId);
+    if (entry && !entry.stored) this.storePending(entry);
+    return entry?.record.id;
+  }
+
   exchangeEnded(flow: TappedFlow): void {
     // A flow whose start never reached the recorder (it ended quickly, see worker-bridge.ts) is recorded from its end,
     // and enters `open` only if it stays open (an upgraded WebSocket): a Map with an insert and a delete per exchange

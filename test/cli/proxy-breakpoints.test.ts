@@ -11,6 +11,7 @@ import { io as connect } from 'socket.io-client';
 import { demoProtoDir } from '../../demo/paths.ts';
 import { startDemoServer } from '../../demo/server.ts';
 import type { PausedView, ResumedView } from '../../model/pauses.ts';
+import type { ExchangeDetail } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { eventually, startProxyProcess } from '../../support/proxy-process.ts';
 import { request } from '../proxy/fixtures.ts';
@@ -27,7 +28,12 @@ test('a call paused by a rule is listed, edited and continued over REST, said on
   const demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
   const file = join(dir, 'rules.yaml');
   writeFileSync(file, '- name: break on balance\n  at: response\n  match: service:billing op:balance\n  break: true\n');
-  const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', join(dir, 'b.sqlite'), '--proto', demoProtoDir, '--break-timeout', '30s']);
+  const db = join(dir, 'b.sqlite');
+  // An earlier run's exchanges in the file: the proxy's flows count from 1 again, the file's exchanges do not.
+  const earlier = await startProxyProcess(['--upstream', demo.url.href, '--db', db]);
+  for (let i = 0; i < 2; i++) await (await fetch(`${earlier.proxyUrl}/health`)).arrayBuffer();
+  assert.equal(await earlier.stop('SIGINT'), 0);
+  const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', db, '--proto', demoProtoDir, '--break-timeout', '30s']);
   const live = connect(proxy.uiUrl, { auth: { token: proxy.uiToken }, transports: ['websocket'], reconnection: false });
   const events: string[] = [];
   try {
@@ -46,6 +52,10 @@ test('a call paused by a rule is listed, edited and continued over REST, said on
     }, 'the call paused');
     assert.equal(pause!.point, 'response');
     assert.equal(pause!.call, 'billing.balance');
+    assert.equal(pause!.exchangeId, 3, 'the stored exchange, after the earlier run\'s two');
+    const exchange = (await (await proxy.api(`/api/exchanges/${pause!.exchangeId}`)).json()) as ExchangeDetail;
+    assert.equal(exchange.path, '/exec', JSON.stringify(exchange));
+    assert.equal(exchange.state, 'pending', 'recorded while its response is paused');
     assert.ok(Date.parse(pause!.deadline!) - Date.parse(pause!.at) === 30_000, 'the deadline is --break-timeout after the pause');
 
     const path = `/api/paused/${pause!.id}`;

@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import type { PausedView } from '../../model/pauses.ts';
-import { Pauses } from '../../intercept/pauses.ts';
+import { Pauses, type HeldPause } from '../../intercept/pauses.ts';
 import { Refusal } from '../../model/user-refusal.ts';
 import { RuleSet } from '../../intercept/rule-set.ts';
 import { parseRules } from '../../intercept/rules-file.ts';
@@ -30,14 +29,14 @@ async function proxyWithBreakpoints(yaml: string, upstreamUrl: string, timeoutMs
   cleanups.push(() => harness.proxy.close(100));
   cleanups.push(() => pauses.continueAll());
   // Every message that paused in this run, in order: paused(n) waits for the n-th.
-  const all: PausedView[] = [];
+  const all: HeldPause[] = [];
   const waiters: (() => void)[] = [];
   pauses.onChange((event) => {
     if (event.type !== 'paused') return;
     all.push(event.pause);
     for (const wake of waiters.splice(0)) wake();
   });
-  const paused = async (count = 1): Promise<PausedView[]> => {
+  const paused = async (count = 1): Promise<HeldPause[]> => {
     while (all.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
     return all.slice(0, count);
   };

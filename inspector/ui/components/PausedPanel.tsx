@@ -70,12 +70,16 @@ export function PausedPanel({ pauses, inList, onOpenExchange, onClose }: PausedP
                   <span class="paused-rule" title="The rule that paused it">
                     rule {pause.rule}
                   </span>
-                  {inList(pause.exchangeId) ? (
+                  {pause.exchangeId === null ? (
+                    <span class="muted paused-exchange" title="The recording has not stored it: it fell behind, or stopped">
+                      not recorded
+                    </span>
+                  ) : inList(pause.exchangeId) ? (
                     <button
                       class="link paused-exchange"
                       onClick={(event) => {
                         event.stopPropagation();
-                        onOpenExchange(pause.exchangeId);
+                        onOpenExchange(pause.exchangeId!);
                       }}
                     >
                       exchange #{pause.exchangeId}
