@@ -36,6 +36,8 @@ export interface PauseInput {
   call: string;
   /** At a WebSocket: sends a frame as if `from` had sent it; false once the connection is closed. */
   inject?: (from: FrameDirection, data: Uint8Array) => boolean;
+  /** At a WebSocket: the connection, whose later frames in the paused one's direction wait behind it. */
+  connection?: object;
 }
 
 /** A paused message as the proxy's thread knows it: by its flow, not yet by its stored exchange. */
@@ -94,10 +96,14 @@ export class Pauses {
     return [...this.held.values()].map((h) => h.view);
   }
 
-  /** Frames waiting behind a paused WebSocket frame in its direction. */
-  setWaiting(id: number, waiting: number): void {
-    const held = this.held.get(id);
-    if (held) held.view.waiting = waiting;
+  /** A frame arrived on `connection` from `direction` behind frames held there: each paused one there has one more waiting behind it. */
+  queuedBehind(connection: object, direction: FrameDirection): void {
+    const point: RulePoint = direction === 'client' ? 'ws:client' : 'ws:server';
+    for (const held of this.held.values()) {
+      if (held.input.connection !== connection || held.input.point !== point) continue;
+      held.view.waiting = (held.view.waiting ?? 0) + 1;
+      this.emit({ type: 'paused', pause: held.view });
+    }
   }
 
   /** Decides a paused message (POST /api/paused/:id, a PauseDecision as the user sent it). Throws Refusal with a sentence saying what is wrong. */

@@ -172,6 +172,10 @@ export class RuleStage implements InterceptStage {
     return delayMs > 0 ? sleep(delayMs).then(() => verdict) : verdict;
   }
 
+  queued(head: InterceptHead, direction: FrameDirection): void {
+    this.pauses?.queuedBehind(head, direction);
+  }
+
   /** Holds the message, as the rules so far left it, at a breakpoint; what delays the rules asked for pass first. */
   private async pause(rule: LiveRule, head: InterceptHead, summary: ExchangeSummary, type: MessageType | null, bytes: Uint8Array, delayMs: number, point = rule.spec.at): Promise<PauseOutcome> {
     if (delayMs > 0) await sleep(delayMs);
@@ -183,7 +187,7 @@ export class RuleStage implements InterceptStage {
       bytes,
       json: type === null ? null : this.codec.decode(type, bytes).json,
       call: operationLabel(summary) ?? `${head.method} ${head.path}`,
-      ...(head.inject && { inject: (from: FrameDirection, data: Uint8Array) => head.inject!(from, data, rule.spec.name) }),
+      ...(head.inject && { inject: (from: FrameDirection, data: Uint8Array) => head.inject!(from, data, rule.spec.name), connection: head }),
     });
   }
 

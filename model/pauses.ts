@@ -25,7 +25,7 @@ export interface FrameInjection {
   message: PausedMessageInput;
 }
 
-/** One paused message, as GET /api/paused lists it and the `paused` event carries it. */
+/** One paused message, as GET /api/paused lists it and the `paused` event carries it (again, with `waiting`, as frames queue behind it). */
 export interface PausedView {
   id: number;
   /** The recorded exchange (or WebSocket) it belongs to; null when the recording has not stored it (it fell behind, or stopped). */

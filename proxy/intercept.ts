@@ -65,6 +65,8 @@ export interface InterceptStage {
   response(head: InterceptHead, request: Uint8Array, status: number, headers: HeaderList, body: Uint8Array): Promise<Decided<ResponseVerdict>>;
   /** A WebSocket frame from `direction`; frames of one direction are asked in order and their verdicts applied in order. */
   frame(head: InterceptHead, direction: FrameDirection, opcode: number, data: Uint8Array): FrameVerdict | Promise<FrameVerdict>;
+  /** A frame from `direction` arrived while one before it is still held there: it waits behind it (before `frame` is asked about it). */
+  queued(head: InterceptHead, direction: FrameDirection): void;
   /**
    * The stage threw at `point`, which is a bug: the message went on as if no rule were
    * loaded, and the stage says so (once per point, so a flood does not repeat it).

@@ -226,14 +226,15 @@ class WebSocketRelay implements Stoppable {
       headers: this.flow.requestHeaders,
       inject: (from, frame, rule) => this.injectFrame(from, frame, rule),
     };
+    const waiting = this.held[direction];
     let verdict: FrameVerdict | Promise<FrameVerdict>;
     try {
+      if (waiting !== null) stage.queued(this.interceptHead, direction);
       verdict = stage.frame(this.interceptHead, direction, opcode, data);
     } catch (err) {
       stage.failed('frame', err);
       verdict = unchangedFrame(data);
     }
-    const waiting = this.held[direction];
     if (waiting === null && !(verdict instanceof Promise)) return this.applyVerdict(direction, opcode, data, verdict, to);
     const next = (waiting ?? Promise.resolve())
       .then(() => verdict)

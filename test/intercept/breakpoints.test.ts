@@ -11,6 +11,7 @@ import { RuleSet } from '../../intercept/rule-set.ts';
 import { parseRules } from '../../intercept/rules-file.ts';
 import { RuleStage } from '../../intercept/stage.ts';
 import { parseBreakTimeout } from '../../cli/rules-option.ts';
+import { eventually } from '../../support/proxy-process.ts';
 import { RecordingTap, startHarness, startWsUpstream, type Harness } from '../proxy/fixtures.ts';
 import { balanceRequest, balanceResponse, ClientRequest, codec, exec, startExecUpstream, TRX, WsEvent } from './exec-fixtures.ts';
 
@@ -32,7 +33,8 @@ async function proxyWithBreakpoints(yaml: string, upstreamUrl: string, timeoutMs
   const all: HeldPause[] = [];
   const waiters: (() => void)[] = [];
   pauses.onChange((event) => {
-    if (event.type !== 'paused') return;
+    // A paused frame is said again as frames queue behind it.
+    if (event.type !== 'paused' || all.some((p) => p.id === event.pause.id)) return;
     all.push(event.pause);
     for (const wake of waiters.splice(0)) wake();
   });
@@ -215,6 +217,7 @@ describe('breakpoints on WebSocket frames', () => {
     });
     assert.deepEqual(fromClient, ['while paused'], 'the client direction flows');
     assert.deepEqual(got, [], 'the frames behind the paused one wait');
+    await eventually(() => (pauses.list()[0]?.waiting === 2 ? true : undefined), 'two frames counted as waiting behind the paused one');
     const json = structuredClone(pause!.message.json) as any;
     json.billing.balances[0].amount = '100';
     pauses.decide(pause!.id, { action: 'continue', message: { json } });
