@@ -30,6 +30,7 @@ export function feedRecorder(recorder: Recorder, flow: Flow, flowId: number): nu
       ...(flow.captureProblems?.length ? { captureProblems: flow.captureProblems } : {}),
       ...(flow.rules?.length ? { rules: flow.rules } : {}),
       ...(flow.original ? { original: flow.original } : {}),
+      ...(flow.editedAtBreakpoint?.length ? { editedAtBreakpoint: flow.editedAtBreakpoint } : {}),
     };
     // An upgraded connection's error (the proxy ended it, a side reset) belongs to its end, as on the wire.
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101;

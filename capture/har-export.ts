@@ -63,6 +63,7 @@ export function harEntry(flow: Flow, decoded: DecodedFlow): HarEntry {
       ...(response?.truncated ? { responseTruncated: true } : {}),
       ...(flow.close ? { closedBy: flow.close.by } : {}),
       ...(flow.rules?.length ? { rules: flow.rules } : {}),
+      ...(flow.editedAtBreakpoint?.length ? { editedAtBreakpoint: flow.editedAtBreakpoint } : {}),
     },
   };
   const binary = flow.kind === 'exec';

@@ -8,7 +8,7 @@ import type { FrameDirection, HeaderList } from '../model/types.ts';
 import { exchangeKind } from '../proxy/http.ts';
 import { isExchangeName } from '../storage/content-keys.ts';
 import { LATEST_TIME_MS } from '../storage/value-check.ts';
-import { noFacts, type Flow, type FlowClose, type FlowError, type FlowFrame, type FlowOriginal, type FrameMark } from '../model/flow.ts';
+import { noFacts, type Flow, type FlowClose, type FlowError, type FlowFrame, type FlowOriginal, type FrameMark, type BreakpointEdit } from '../model/flow.ts';
 
 export class HarError extends UserError {}
 
@@ -91,6 +91,7 @@ class EntryReader {
     const identity = ca2.id === undefined ? undefined : this.string(ca2.id, '_ca2.id');
     if (identity !== undefined && !isExchangeName(identity)) this.fail('_ca2.id', `is ${JSON.stringify(identity)}, not the id ca2-inspector gives an exchange`);
     const rules = ca2.rules === undefined ? [] : this.strings(ca2.rules, '_ca2.rules');
+    const editedAtBreakpoint = ca2.editedAtBreakpoint === undefined ? [] : this.breakpointEdits(ca2.editedAtBreakpoint, '_ca2.editedAtBreakpoint');
     const sent = request._original === undefined ? null : this.object(request._original, 'request._original');
     const answered = responseJson?._original === undefined ? null : this.object(responseJson._original, 'response._original');
     const original: FlowOriginal = {
@@ -129,6 +130,7 @@ class EntryReader {
       ...(identity ? { identity } : {}),
       ...(rules.length ? { rules } : {}),
       ...(original.request || original.response ? { original } : {}),
+      ...(editedAtBreakpoint.length ? { editedAtBreakpoint } : {}),
     };
   }
 
@@ -306,8 +308,15 @@ class EntryReader {
   }
 
   private mark(value: unknown, field: string): FrameMark {
-    if (value !== 'dropped' && value !== 'injected') this.fail(field, `is ${JSON.stringify(value)}; expected "dropped" or "injected"`);
+    if (value !== 'dropped' && value !== 'injected' && value !== 'breakpoint') this.fail(field, `is ${JSON.stringify(value)}; expected "dropped", "injected" or "breakpoint"`);
     return value;
+  }
+
+  private breakpointEdits(value: unknown, field: string): BreakpointEdit[] {
+    return this.strings(value, field).map((edit, i) => {
+      if (edit !== 'request' && edit !== 'response') this.fail(`${field}[${i}]`, `is ${JSON.stringify(edit)}; expected "request" or "response"`);
+      return edit;
+    });
   }
 
   private strings(value: unknown, field: string): string[] {

@@ -2,6 +2,7 @@
 // HTTP Toolkit add for WebSockets and those this tool adds for lossless bodies and for
 // what rules changed in flight.
 
+import type { BreakpointEdit, FrameMark } from '../model/flow.ts';
 import type { ExchangeState, JsonValue } from '../model/types.ts';
 
 export interface HarNameValue {
@@ -39,8 +40,8 @@ export interface HarWebSocketMessage {
   _truncated?: boolean;
   /** The rule that changed, dropped or injected the frame. */
   _rule?: string;
-  /** dropped: the sender's frame, which a rule kept from the other side; injected: a rule's, which no side sent. */
-  _mark?: 'dropped' | 'injected';
+  /** dropped: the sender's frame, which a rule kept from the other side; injected: a rule's, which no side sent; breakpoint: edited by a user at a breakpoint. */
+  _mark?: FrameMark;
   /** The bytes the side sent, in base64, where a rule relayed others (data) in their place. */
   _original?: string;
   _originalDecoded?: JsonValue;
@@ -79,6 +80,8 @@ export interface HarCa2 {
   closedBy?: 'client' | 'server' | 'proxy';
   /** The rules that changed the exchange or its frames, in the order they first did. */
   rules?: string[];
+  /** Which messages a user edited (or, for the response, wrote) at a breakpoint. */
+  editedAtBreakpoint?: BreakpointEdit[];
 }
 
 export interface HarEntry {

@@ -92,8 +92,9 @@ export class RuleStage implements InterceptStage {
         if (answer !== null) return this.after(delayMs, { verdict: answer, rules: acted });
       }
       if (rule.spec.break && this.pauses) {
-        const outcome = await this.pause(rule, head, summary, message.type, edit.bytes(), delayMs);
-        return { verdict: requestVerdictOf(outcome), rules: acted };
+        const bytes = edit.bytes();
+        const outcome = await this.pause(rule, head, summary, message.type, bytes, delayMs);
+        return { verdict: requestVerdictOf(outcome), rules: acted, atBreakpoint: editedAt(outcome, bytes) };
       }
     }
     return this.after(delayMs, { verdict: { action: 'forward', body: edit.bytes() }, rules: acted });
@@ -118,8 +119,9 @@ export class RuleStage implements InterceptStage {
       const { fail } = rule.spec;
       if (fail?.how === 'reset' || fail?.how === 'timeout') return this.after(delayMs, { verdict: { action: 'fail', how: fail.how }, rules: acted });
       if (rule.spec.break && this.pauses) {
-        const outcome = await this.pause(rule, head, summary, message.type, edit.bytes(), delayMs);
-        return { verdict: responseVerdictOf(outcome, answerStatus), rules: acted };
+        const bytes = edit.bytes();
+        const outcome = await this.pause(rule, head, summary, message.type, bytes, delayMs);
+        return { verdict: responseVerdictOf(outcome, answerStatus), rules: acted, atBreakpoint: editedAt(outcome, bytes) };
       }
     }
     const bytes = edit.bytes();
@@ -164,8 +166,9 @@ export class RuleStage implements InterceptStage {
       else if (fail?.how === 'close') verdict.end = { code: fail.code, reason: fail.reason };
       if (verdict.end !== null) break;
       if (rule.spec.break && this.pauses) {
-        const paused = this.pause(rule, head, summary, type, edit.bytes(), delayMs, direction === 'client' ? 'ws:client' : 'ws:server');
-        return paused.then((outcome) => frameVerdictOf(outcome, verdict));
+        const bytes = edit.bytes();
+        const paused = this.pause(rule, head, summary, type, bytes, delayMs, direction === 'client' ? 'ws:client' : 'ws:server');
+        return paused.then((outcome) => ({ ...frameVerdictOf(outcome, verdict), atBreakpoint: editedAt(outcome, bytes) }));
       }
     }
     if (verdict.send !== null) verdict.send = edit.bytes();
@@ -316,6 +319,11 @@ class Edit {
       return original;
     }
   }
+}
+
+/** Whether what goes on was written at the breakpoint: an answer, or an edit of the paused bytes (unedited, they go on as the very same array). */
+function editedAt(outcome: PauseOutcome, paused: Uint8Array): boolean {
+  return outcome.how === 'answer' || (outcome.how === 'continue' && outcome.bytes !== paused);
 }
 
 function requestVerdictOf(outcome: PauseOutcome): RequestVerdict {

@@ -57,13 +57,29 @@ export interface FlowFrame {
   truncated: boolean;
   /** The rule that changed, dropped or injected this frame (intercept/). */
   rule?: string;
-  /** dropped: the sender's frame, not relayed; injected: sent by a rule, not by a side. */
+  /** dropped: the sender's frame, not relayed; injected: sent by a rule, not by a side; breakpoint: edited by a user at a breakpoint (original holds what was sent). */
   mark?: FrameMark;
   /** The bytes the side sent, when a rule relayed others in their place. */
   original?: Uint8Array;
 }
 
-export type FrameMark = 'dropped' | 'injected';
+export type FrameMark = 'dropped' | 'injected' | 'breakpoint';
+
+/** Which of an exchange's messages a user edited, or wrote, at a breakpoint (intercept/pauses.ts). */
+export type BreakpointEdit = 'request' | 'response';
+
+const BREAKPOINT_EDITS: BreakpointEdit[] = ['request', 'response'];
+
+/** Breakpoint edits as one small number (bit 0 the request, bit 1 the response), as the tap calls and the file keep them. */
+export function breakpointBits(edits: readonly BreakpointEdit[] | undefined): number {
+  let bits = 0;
+  for (const edit of edits ?? []) bits |= 1 << BREAKPOINT_EDITS.indexOf(edit);
+  return bits;
+}
+
+export function breakpointEditsOf(bits: number): BreakpointEdit[] {
+  return BREAKPOINT_EDITS.filter((_, bit) => bits & (1 << bit));
+}
 
 /** A frame on its way to storage, with the exchange it belongs to. */
 export interface StoredFrame extends FlowFrame {
@@ -123,6 +139,8 @@ export interface FlowCore {
    * client got). Null where no rule changed that side.
    */
   original?: FlowOriginal;
+  /** What was edited at a breakpoint rather than by a rule's own edits; an answer written there counts as the response. */
+  editedAtBreakpoint?: BreakpointEdit[];
 }
 
 export interface FlowHead extends FlowCore, FlowFacts {

@@ -3,6 +3,7 @@
 
 import type { RuleView } from './rules.ts';
 import type { PausedView, ResumedView } from './pauses.ts';
+import type { BreakpointEdit, FrameMark } from './flow.ts';
 
 /** The four top-level ca2 messages the codec decodes. */
 export type MessageType = 'ClientRequest' | 'ServerResponse' | 'WsAuth' | 'WsEvent';
@@ -142,8 +143,8 @@ export interface WsFrame {
   truncated: boolean;
   /** The rule that changed, dropped or injected it. */
   rule?: string;
-  /** dropped: not relayed; injected: sent by the rule. */
-  mark?: 'dropped' | 'injected';
+  /** dropped: not relayed; injected: sent by the rule; breakpoint: edited at a breakpoint. */
+  mark?: FrameMark;
   /** What the side sent, when a rule relayed other bytes. */
   original?: { body: string; decoded: DecodeResult | null };
 }
@@ -173,6 +174,8 @@ export interface ExchangeDetail extends Omit<ExchangeSummary, 'frames'> {
    * rule changed the exchange's request or response.
    */
   original: { request: HttpMessage | null; response: HttpResponseMessage | null } | null;
+  /** Which of request and response a user edited at a breakpoint (for a request answered there, the response); empty when none. */
+  editedAtBreakpoint: BreakpointEdit[];
 }
 
 /** GET /api/export/preview: what an export would hold and redact. */

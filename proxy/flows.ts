@@ -69,12 +69,13 @@ export class FlowRecord {
       error: this.error,
       ...(this.intercepted && { rules: this.intercepted.rules }),
       ...((this.intercepted?.original.request || this.intercepted?.original.response) && { original: this.intercepted.original }),
+      ...(this.intercepted?.editedAtBreakpoint.length && { editedAtBreakpoint: [...this.intercepted.editedAtBreakpoint] }),
     };
   }
 
   /** Notes the rules that acted on it, each once, in order. */
   ruled(rules: readonly string[]): InterceptRecord {
-    const record = (this.intercepted ??= { rules: [], original: { request: null, response: null } });
+    const record = (this.intercepted ??= { rules: [], original: { request: null, response: null }, editedAtBreakpoint: [] });
     for (const rule of rules) if (!record.rules.includes(rule)) record.rules.push(rule);
     return record;
   }

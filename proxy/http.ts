@@ -94,9 +94,10 @@ class HttpExchange implements Stoppable {
   private async decideRequest(held: Held, body: Uint8Array): Promise<void> {
     if (this.ended) return;
     const { flow } = this;
-    const { verdict, rules } = await decideSafely(held.stage, 'request', () => held.stage.request(held.head, body), { action: 'forward', body });
+    const { verdict, rules, atBreakpoint } = await decideSafely(held.stage, 'request', () => held.stage.request(held.head, body), { action: 'forward', body });
     if (this.ended) return;
     if (rules.length > 0) flow.ruled(rules);
+    if (atBreakpoint) flow.ruled([]).editedAtBreakpoint.push(verdict.action === 'respond' ? 'response' : 'request');
     if (verdict.action === 'fail') return this.failOnPurpose(verdict, rules);
     if (verdict.action === 'respond') {
       flow.requestBody.add(body);
@@ -134,9 +135,10 @@ class HttpExchange implements Stoppable {
       this.upstreamReq!.setTimeout(0);
       const status = upRes.statusCode ?? 502;
       const headers = headerList(upRes.rawHeaders);
-      const { verdict, rules } = await decideSafely(held.stage, 'response', () => held.stage.response(held.head, held.sent ?? flow.requestBody.bytes(), status, headers, body), { action: 'forward', status, body });
+      const { verdict, rules, atBreakpoint } = await decideSafely(held.stage, 'response', () => held.stage.response(held.head, held.sent ?? flow.requestBody.bytes(), status, headers, body), { action: 'forward', status, body });
       if (this.ended) return;
       if (rules.length > 0) flow.ruled(rules);
+      if (atBreakpoint) flow.ruled([]).editedAtBreakpoint.push('response');
       if (verdict.action === 'fail') return this.failOnPurpose(verdict, rules);
       const changed = verdict.body !== body || verdict.status !== status;
       if (changed) flow.ruled([]).original.response = { status, statusMessage: upRes.statusMessage ?? '', headers, body, size: body.byteLength, truncated: false };

@@ -4,7 +4,7 @@
 // nothing armed goes on exactly as without a stage. Only a message that the stage says
 // could match is held; everything else streams.
 
-import type { FlowOriginal } from '../model/flow.ts';
+import type { BreakpointEdit, FlowOriginal } from '../model/flow.ts';
 import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
 
 /** What is known of an exchange when its request headers arrive. */
@@ -40,6 +40,8 @@ export interface Decided<V> {
   verdict: V;
   /** Names of the rules that acted, in order; empty when none did (the message goes on as it came). */
   rules: string[];
+  /** The message that goes on was edited at a breakpoint (an answer written there, at a request, is the response). */
+  atBreakpoint?: boolean;
 }
 
 /** A frame's fate: relayed (perhaps changed), dropped, followed by injected frames, or ending the connection. */
@@ -52,6 +54,8 @@ export interface FrameVerdict {
   end: { code: number; reason: string } | 'reset' | null;
   /** The rule that acted, if one did. */
   rule: string | null;
+  /** The frame sent was edited at a breakpoint. */
+  atBreakpoint?: boolean;
 }
 
 export interface InterceptStage {
@@ -80,4 +84,5 @@ export type StagePoint = 'holds' | 'request' | 'response' | 'frame';
 export interface InterceptRecord {
   rules: string[];
   original: FlowOriginal;
+  editedAtBreakpoint: BreakpointEdit[];
 }

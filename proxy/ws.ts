@@ -264,7 +264,7 @@ class WebSocketRelay implements Stoppable {
     const rule = verdict.rule ?? undefined;
     const { send } = verdict;
     if (send === null) this.tapFrame(direction, opcode, data, { rule, mark: 'dropped' });
-    else if (send !== data) this.tapFrame(direction, opcode, send, { rule, original: data });
+    else if (send !== data) this.tapFrame(direction, opcode, send, { rule, original: data, ...(verdict.atBreakpoint && { mark: 'breakpoint' as const }) });
     else this.tapFrame(direction, opcode, data, rule === undefined ? undefined : { rule });
     const open = to.readyState === WebSocket.OPEN;
     if (open) this.batchWrites(direction);

@@ -155,6 +155,7 @@ export class Recorder implements TapListener {
     if (flow.captureProblems) record.problems.unshift(...flow.captureProblems);
     if (flow.rules) record.rules = flow.rules;
     if (flow.original) record.original = flow.original;
+    if (flow.editedAtBreakpoint) record.editedAtBreakpoint = flow.editedAtBreakpoint;
 
     const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
     if (upgraded) {

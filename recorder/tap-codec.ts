@@ -10,21 +10,21 @@
 
 import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
 import type { TapHook, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
-import type { FlowErrorKind, FlowOriginal, FlowRequest, FlowResponse, FrameMark } from '../model/flow.ts';
+import { breakpointBits, breakpointEditsOf, type FlowErrorKind, type FlowOriginal, type FlowRequest, type FlowResponse, type FrameMark } from '../model/flow.ts';
 
 /**
  * The version every call starts with: change it with any change to what a call's bytes
  * hold. It counts from 4 because calls written before they carried one start with their
  * hook, 0 to 3.
  */
-export const TAP_CALL_VERSION = 5;
+export const TAP_CALL_VERSION = 6;
 const FIRST_VERSION = 4;
 
 const HOOKS: TapHook[] = ['requestStarted', 'exchangeEnded', 'wsFrame', 'wsClosed'];
 const KINDS: ExchangeKind[] = ['exec', 'ws', 'http'];
 const DIRECTIONS: FrameDirection[] = ['client', 'server'];
 const CLOSERS: TappedClose['by'][] = ['client', 'server', 'proxy'];
-const MARKS: (FrameMark | undefined)[] = [undefined, 'dropped', 'injected'];
+const MARKS: (FrameMark | undefined)[] = [undefined, 'dropped', 'injected', 'breakpoint'];
 
 /** How a flow's bodies are encoded: with them, or without (other hooks carry headers only). */
 export type Bodies = 'with' | 'without' | 'without-marked-truncated';
@@ -147,6 +147,7 @@ export class CallWriter {
       this.f64(original.response.status);
       this.message(original.response, bodies);
     }
+    this.u8(breakpointBits(flow.editedAtBreakpoint));
   }
 
   private message(m: FlowRequest | FlowResponse, bodies: Bodies): void {
@@ -300,6 +301,8 @@ export class CallReader {
       original.response = { status, statusMessage: '', ...this.message() };
     }
     if (original.request || original.response) flow.original = original;
+    const edited = this.u8();
+    if (edited !== 0) flow.editedAtBreakpoint = breakpointEditsOf(edited);
     return flow;
   }
 

@@ -240,6 +240,13 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    description: 'which messages were edited at a breakpoint (bit 0 the request, bit 1 the response)',
+    up(db) {
+      db.exec('ALTER TABLE exchange_bodies ADD COLUMN breakpoint_edits INTEGER NOT NULL DEFAULT 0;');
+    },
+  },
 ];
 
 /** A JSON scalar as String() writes it in JavaScript (json_tree gives booleans as 1 and 0). */

@@ -4,7 +4,7 @@
 // storage/views.ts). Bodies and frames over what a read can hold are read cut short.
 
 import type { Flow, FlowFrame, FlowHead, FlowOriginal, FlowRequest, FlowResponse, FrameMark, StoredFrame } from '../model/flow.ts';
-import { storedError } from '../model/flow.ts';
+import { breakpointBits, breakpointEditsOf, storedError } from '../model/flow.ts';
 import type { ExchangeSummary, HeaderList, TokenRef, WsFrame } from '../model/types.ts';
 
 /** Per-direction frame counts and bytes of a WebSocket exchange. */
@@ -111,6 +111,7 @@ export function exchangeParams(head: FlowHead) {
     response_body: response === null ? null : bytes(response.body),
     response_truncated: response === null ? null : response.truncated ? 1 : 0,
     ...originalParams(head.original ?? null),
+    breakpoint_edits: breakpointBits(head.editedAtBreakpoint),
   };
 }
 
@@ -175,7 +176,8 @@ function cutFlag(flag: string, body: string): string {
 export const bodyColumnsSql = `b.request_headers, ${cutBody('b.request_body')} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
     b.response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
     b.original_request_headers, ${cutBody('b.original_request_body')} AS original_request_body,
-    b.original_response_status, b.original_response_headers, ${cutBody('b.original_response_body')} AS original_response_body`;
+    b.original_response_status, b.original_response_headers, ${cutBody('b.original_response_body')} AS original_response_body,
+    b.breakpoint_edits`;
 
 /** The columns of frames as reads give them. */
 export const frameColumnsSql = `seq, direction, at, opcode, size, ${cutBody('body')} AS body, ${cutFlag('truncated', 'body')} AS truncated, rule, mark, ${cutBody('original')} AS original`;
@@ -226,6 +228,8 @@ export interface FlowRow extends SummaryRow {
   original_response_status: number | null;
   original_response_headers: string | null;
   original_response_body: Buffer | null;
+  /** breakpointBits of the messages edited at a breakpoint. */
+  breakpoint_edits: number;
 }
 
 export interface FrameRow {
@@ -285,6 +289,7 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[]): Flow {
   if (rules.length > 0) flow.rules = rules;
   const original = originalFromRow(row);
   if (original) flow.original = original;
+  if (row.breakpoint_edits !== 0) flow.editedAtBreakpoint = breakpointEditsOf(row.breakpoint_edits);
   return flow;
 }
 

@@ -104,6 +104,7 @@ export function detailOf(flow: Flow, decoded: DecodedFlow): ExchangeDetail {
           response: flow.original.response && { ...message(flow.original.response, decoded.originalResponse ?? null), status: flow.original.response.status },
         }
       : null,
+    editedAtBreakpoint: flow.editedAtBreakpoint ?? [],
   };
 }
 

@@ -32,6 +32,7 @@ export function prepareWrites(db: Database.Database) {
   const bodyColumns = [
     'request_headers', 'request_body', 'request_truncated', 'response_headers', 'response_body', 'response_truncated',
     'original_request_headers', 'original_request_body', 'original_response_status', 'original_response_headers', 'original_response_body',
+    'breakpoint_edits',
   ];
   const frameCount = (direction: string, what: string) =>
     `(SELECT ${what} FROM frames WHERE exchange_id = @id AND direction = '${direction}')`;

@@ -74,6 +74,8 @@ export function writeRuledRecording(file: string): void {
       request: request(ruled.listUpstream), response: response(ruled.listAnswer), error: null,
       rules: ['eu only'],
       original: { request: request(ruled.listSent, sentHeaders), response: null },
+      // Paused by the rule and edited there.
+      editedAtBreakpoint: ['request'],
     },
     {
       id: 2, source: 'live', kind: 'exec', startedAt: t0 + 1000, endedAt: t0 + 1004, clientAddress: '127.0.0.1',
@@ -103,7 +105,7 @@ export function writeRuledRecording(file: string): void {
     ({ flowId: 3, seq, direction, at: at(seq), opcode, body, size: body.length, truncated: false }) as const;
   recorder.wsFrame({ ...frame(0, 'client', 2, ruled.authRelayed), rule: 'swap ws token', original: ruled.authSent });
   recorder.wsFrame(frame(1, 'server', 2, ruled.ready));
-  recorder.wsFrame({ ...frame(2, 'server', 2, ruled.eventChanged), rule: 'rename', original: ruled.eventUpstream });
+  recorder.wsFrame({ ...frame(2, 'server', 2, ruled.eventChanged), rule: 'rename', mark: 'breakpoint', original: ruled.eventUpstream });
   recorder.wsFrame({ ...frame(3, 'server', 2, ruled.eventDropped), rule: 'drop billing', mark: 'dropped' });
   recorder.wsFrame({ ...frame(4, 'server', 2, ruled.eventInjected), rule: 'inject error', mark: 'injected' });
   recorder.wsFrame({ ...frame(5, 'client', 1, ruled.textDropped), rule: 'mute client', mark: 'dropped' });

@@ -95,6 +95,8 @@ describe('a HAR export of traffic rules changed', () => {
     const [list, login, ws] = log.entries;
 
     assert.deepEqual(list._ca2.rules, ['eu only']);
+    assert.deepEqual(list._ca2.editedAtBreakpoint, ['request']);
+    assert.equal(login._ca2.editedAtBreakpoint, undefined);
     assert.equal(list.request.postData.text, ruled.listUpstream.toString('base64'), 'the entry holds what went upstream');
     const sent = list.request._original;
     assert.equal(sent.postData._encoding, 'base64');
@@ -121,7 +123,7 @@ describe('a HAR export of traffic rules changed', () => {
     assert.deepEqual(messages, [
       ['send', 'swap ws token', null, ruled.authSent],
       ['receive', null, null, null],
-      ['receive', 'rename', null, ruled.eventUpstream],
+      ['receive', 'rename', 'breakpoint', ruled.eventUpstream],
       ['receive', 'drop billing', 'dropped', null],
       ['receive', 'inject error', 'injected', null],
       ['send', 'mute client', 'dropped', null],
@@ -142,7 +144,8 @@ describe('a HAR export of traffic rules changed', () => {
       assert.deepEqual([list.rules, login.rules], [['eu only'], ['login fails']]);
       assert.equal(list.original!.request!.body, ruled.listSent.toString('base64'));
       assert.equal(login.original!.response!.body, ruled.loginUpstream.toString('base64'));
-      assert.deepEqual(ws.frames.map((f) => f.mark ?? null), [null, null, null, 'dropped', 'injected', 'dropped', 'injected']);
+      assert.deepEqual(ws.frames.map((f) => f.mark ?? null), [null, null, 'breakpoint', 'dropped', 'injected', 'dropped', 'injected']);
+      assert.deepEqual([list.editedAtBreakpoint, login.editedAtBreakpoint], [['request'], undefined]);
     });
   }
 
@@ -150,7 +153,8 @@ describe('a HAR export of traffic rules changed', () => {
     const good = har(exportTo('malformed-source.har', false));
     const cases: [(h: any) => void, string][] = [
       [(h) => (h.log.entries[0]._ca2.rules = ['eu only', 7]), 'entries[0]._ca2.rules[1] is not a string'],
-      [(h) => (h.log.entries[2]._webSocketMessages[3]._mark = 'lost'), 'entries[2]._webSocketMessages[3]._mark is "lost"; expected "dropped" or "injected"'],
+      [(h) => (h.log.entries[2]._webSocketMessages[3]._mark = 'lost'), 'entries[2]._webSocketMessages[3]._mark is "lost"; expected "dropped", "injected" or "breakpoint"'],
+      [(h) => (h.log.entries[0]._ca2.editedAtBreakpoint = ['headers']), 'entries[0]._ca2.editedAtBreakpoint[0] is "headers"; expected "request" or "response"'],
       [(h) => (h.log.entries[2]._webSocketMessages[2]._original = '%%%'), 'entries[2]._webSocketMessages[2]._original is not base64'],
       [(h) => (h.log.entries[1].response._original.status = 42), 'entries[1].response._original.status is 42, not an HTTP status'],
       [(h) => (h.log.entries[0].request._original.postData.text = 5), 'entries[0].request._original.postData.text is not a string'],

@@ -122,6 +122,8 @@ describe('breakpoints in the inspector, with the proxy pausing', () => {
     await page.click(`[data-row="${pause!.exchangeId}"]`);
     await page.waitForSelector(`.rule-changes h3:has-text("${rule}")`);
     await page.waitForSelector('.rule-change[data-what="response"] .diff-list li.diff-changed:has-text("amount")');
+    await page.waitForSelector('.rule-changes h3:has-text("response edited at breakpoint")');
+    await page.waitForSelector('.rule-change[data-what="response"] p:has-text("(edited at breakpoint)")');
     assert.deepEqual(pageErrors, []);
   });
 

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RuleView } from '../../model/rules.ts';
 import type { DecodeResult, ExchangeDetail, JsonObject, WsFrame } from '../../model/types.ts';
-import { changedByText, changeSummary, exchangeChanges, frameChange, frameRuleTag } from '../../inspector/ui/model/rule-changes.ts';
+import { breakpointText, changedByText, changeSummary, exchangeChanges, frameChange, frameRuleTag } from '../../inspector/ui/model/rule-changes.ts';
 import { rulesCount, withRule } from '../../inspector/ui/model/rules-panel.ts';
 
 const decoded = (json: JsonObject): DecodeResult => ({ json, summary: { errors: [] }, problems: [] });
@@ -16,7 +16,7 @@ function detail(fields: Partial<ExchangeDetail> = {}): ExchangeDetail {
   return {
     id: 7, kind: 'exec', startedAt: '2026-12-06T10:00:00.000Z', durationMs: 4, method: 'POST', path: '/exec', status: 200,
     service: 'billing', operation: 'balance', trx: 't', errors: [], requestSize: 4, responseSize: 6, problems: [], state: 'complete',
-    token: null, replayOf: null, rules: [], error: null, frames: [], close: null, original: null,
+    token: null, replayOf: null, rules: [], error: null, frames: [], close: null, original: null, editedAtBreakpoint: [],
     request: { headers: [], body: base64('req1'), decoded: decoded({ trx: 'dA==', billing: { balance: {} } }), truncated: false },
     response: { headers: [], body: base64('resp-2'), decoded: decoded({ trx: 'dA==', errors: ['SE_RATE_LIMIT_EXCEEDED_ERROR'] }), truncated: false },
     ...fields,
@@ -52,6 +52,16 @@ describe('what a rule changed on an exchange', () => {
     ]);
     assert.deepEqual(response!.status, { before: 200, after: 503 });
     assert.equal(changeSummary(response!), '2 fields differ');
+    assert.equal(response!.atBreakpoint, false);
+    assert.equal(breakpointText(detail()), null);
+  });
+
+  it('marks what was edited at a breakpoint', () => {
+    const upstream = { headers: [], body: base64('resp-1'), decoded: decoded({ trx: 'dA==' }), truncated: false, status: 200 };
+    const paused = detail({ rules: ['break on balance'], original: { request: null, response: upstream }, editedAtBreakpoint: ['response'] });
+    assert.deepEqual(exchangeChanges(paused).map((c) => [c.what, c.atBreakpoint]), [['response', true]]);
+    assert.equal(breakpointText(paused), 'response edited at breakpoint');
+    assert.equal(breakpointText(detail({ editedAtBreakpoint: ['request', 'response'] })), 'request and response edited at breakpoint');
   });
 
   it('pairs the request as the client sent it with what went upstream, the trx and a swapped token counted', () => {
@@ -79,6 +89,7 @@ describe('what a rule changed on an exchange', () => {
 describe('what a rule did to a frame', () => {
   it('tags dropped, injected and changed frames with the rule, and leaves others alone', () => {
     assert.equal(frameRuleTag(frame()), null);
+    assert.equal(frameRuleTag(frame({ rule: 'pause', mark: 'breakpoint', original: { body: base64('ev0'), decoded: null } }))?.text, 'edited at breakpoint');
     assert.deepEqual(frameRuleTag(frame({ rule: 'no balances', mark: 'dropped' })), { text: 'dropped', title: 'dropped by rule no balances: recorded as sent, never relayed' });
     assert.deepEqual(frameRuleTag(frame({ rule: 'nudge', mark: 'injected' })), { text: 'injected', title: 'injected by rule nudge: sent by the proxy, not by the server' });
     assert.equal(frameRuleTag(frame({ rule: 'r', original: { body: base64('ev0'), decoded: null } }))!.text, 'changed');

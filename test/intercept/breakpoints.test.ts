@@ -66,6 +66,7 @@ describe('breakpoints on /exec', () => {
     const flow = await harness.recording.endedFlow();
     assert.deepEqual(Buffer.from(flow.original!.request!.body), balanceRequest(), 'what the client sent is kept');
     assert.deepEqual(Buffer.from(flow.request.body), received.bodies[0]);
+    assert.deepEqual(flow.editedAtBreakpoint, ['request'], 'marked as edited at a breakpoint');
     assert.deepEqual(logs.filter((l) => !l.startsWith('rules:')), [`paused #${pause!.id} billing.balance at request (rule "break on balance"); continues by itself in 60 s`, `#${pause!.id} continued with 1 field changed`]);
     assert.equal(pauses.size, 0);
   });
@@ -79,7 +80,9 @@ describe('breakpoints on /exec', () => {
     pauses.decide(pause!.id, { action: 'continue', message: { json: pause!.message.json } });
     assert.deepEqual((await answer).bytes, balanceResponse(TRX));
     assert.deepEqual(received.bodies, [balanceRequest()]);
-    assert.equal((await harness.recording.endedFlow()).original, undefined);
+    const flow = await harness.recording.endedFlow();
+    assert.equal(flow.original, undefined);
+    assert.equal(flow.editedAtBreakpoint, undefined);
   });
 
   test('a response paused and edited: the client decodes the edit', async () => {
@@ -96,6 +99,7 @@ describe('breakpoints on /exec', () => {
     const { json: got } = await answer;
     assert.deepEqual(got.errors, ['SE_RATE_LIMIT_EXCEEDED_ERROR']);
     assert.equal(got.billing.balance.balances[0].amount, '42');
+    assert.deepEqual((await harness.recording.endedFlow()).editedAtBreakpoint, ['response']);
   });
 
   test('Answer sends the client a ServerResponse without an upstream call: an empty one echoing the trx, or the one given', async () => {
@@ -107,6 +111,7 @@ describe('breakpoints on /exec', () => {
     const { status, json } = await first;
     assert.equal(status, 200);
     assert.deepEqual(json, { trx: TRX.toString('base64') });
+    assert.deepEqual((await harness.recording.endedFlow()).editedAtBreakpoint, ['response'], 'an answer written at the breakpoint');
     const second = exec(harness, balanceRequest());
     const [, pause] = await paused(2);
     pauses.decide(pause!.id, { action: 'answer', message: { json: { errors: ['SE_UNKNOWN_ERROR'] } } });
@@ -225,6 +230,8 @@ describe('breakpoints on WebSocket frames', () => {
       const check = setInterval(() => got.length === 3 && (clearInterval(check), resolve()), 5);
     });
     assert.deepEqual(got, ['100', '2', '3'], 'in order, the first as edited');
+    const marked = harness.recording.frames.filter((f) => f.direction === 'server').map((f) => f.mark ?? null);
+    assert.deepEqual(marked, ['breakpoint', null, null], 'the edited frame is marked, with what the server sent kept');
   });
 
   test('a frame injected from a paused connection, in either direction, goes out at once and is recorded as injected', async () => {

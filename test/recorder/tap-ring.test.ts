@@ -60,17 +60,19 @@ describe('tap ring', () => {
     const ring = createRing();
     const writer = new RingWriter(ring);
     const reader = new RingReader(ring);
-    const ended = flow({ replayOf: 42, captureProblems: ['the response body was lost'] });
+    const ended = flow({ replayOf: 42, captureProblems: ['the response body was lost'], editedAtBreakpoint: ['request', 'response'] });
+    const edited: TappedFrame = { ...frame(1), rule: 'pause events', mark: 'breakpoint', original: new Uint8Array([1, 2, 3]) };
     const failed = flow({ id: 8, endedAt: null, response: null, error: { kind: 'upstream-reset', message: 'upstream 127.0.0.1:9 reset the connection' } });
     const close: TappedClose = { flowId: 3, code: null, reason: '', by: 'proxy', at: 1_764_000_000_999 };
     assert.ok(writer.requestStarted(failed));
     assert.ok(writer.exchangeEnded(ended, 'with'));
     assert.ok(writer.exchangeEnded(ended, 'without-marked-truncated'));
     assert.ok(writer.wsFrame(frame(0)));
+    assert.ok(writer.wsFrame(edited));
     assert.ok(writer.wsClosed(flow({ kind: 'ws' }), close));
 
     const calls = readAll(reader);
-    assert.deepEqual(calls.map((c) => c.hook), ['requestStarted', 'exchangeEnded', 'exchangeEnded', 'wsFrame', 'wsClosed']);
+    assert.deepEqual(calls.map((c) => c.hook), ['requestStarted', 'exchangeEnded', 'exchangeEnded', 'wsFrame', 'wsFrame', 'wsClosed']);
     const withoutBodies = (f: TappedFlow, truncated: boolean) => ({
       ...f,
       request: { ...f.request, body: new Uint8Array(0), truncated: f.request.truncated || truncated },
@@ -80,7 +82,8 @@ describe('tap ring', () => {
     assert.deepEqual(calls[1]!.args, [ended]);
     assert.deepEqual(calls[2]!.args, [withoutBodies(ended, true)]);
     assert.deepEqual(calls[3]!.args, [frame(0)]);
-    assert.deepEqual(calls[4]!.args, [withoutBodies(flow({ kind: 'ws' }), false), close]);
+    assert.deepEqual(calls[4]!.args, [edited]);
+    assert.deepEqual(calls[5]!.args, [withoutBodies(flow({ kind: 'ws' }), false), close]);
     const body = (calls[1]!.args[0] as TappedFlow).request.body;
     assert.ok(!(body.buffer instanceof SharedArrayBuffer), 'a body read is a copy of its own');
     assert.equal(writer.used(), 0, 'everything read is freed');

@@ -6,7 +6,7 @@ import type { ExchangeDetail, ExchangeSummary, ReplayAnswer } from '../../../mod
 import type { TimelineScope } from '../model/token-timeline.ts';
 import { formatClock, formatDuration } from '../model/format.ts';
 import { diffMarks } from '../model/replay.ts';
-import { exchangeChanges } from '../model/rule-changes.ts';
+import { breakpointText, exchangeChanges } from '../model/rule-changes.ts';
 import { DiffList } from './DiffList.tsx';
 import { FrameTimeline } from './FrameTimeline.tsx';
 import { HeadersTable } from './HeadersTable.tsx';
@@ -145,7 +145,7 @@ export function DetailPane({ state, summary, frameSeq, onFrameSeq, onClose, onTi
           <DiffList diff={comparison.diff} />
         </section>
       ) : null}
-      {detail && detail.rules.length > 0 ? <RuleChangesCard rules={detail.rules} changes={changes} ws={detail.kind === 'ws'} /> : null}
+      {detail && detail.rules.length > 0 ? <RuleChangesCard rules={detail.rules} changes={changes} ws={detail.kind === 'ws'} atBreakpoint={breakpointText(detail)} /> : null}
       {state.error ? <div class="banner error">{state.error}</div> : null}
       {!detail && !state.error ? <div class="detail-loading">Loading exchange {state.id}…</div> : null}
       {detail ? (

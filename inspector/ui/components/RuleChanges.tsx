@@ -9,14 +9,18 @@ import { diffMarks } from '../model/replay.ts';
 import { DiffList } from './DiffList.tsx';
 import { MessageView } from './MessageView.tsx';
 
-export function RuleChangesCard({ rules, changes, ws }: { rules: string[]; changes: RuleChange[]; ws: boolean }) {
+export function RuleChangesCard({ rules, changes, ws, atBreakpoint }: { rules: string[]; changes: RuleChange[]; ws: boolean; atBreakpoint: string | null }) {
   return (
     <section class="rule-changes" aria-label="Changed by rules">
-      <h3>{changedByText(rules)}</h3>
+      <h3>
+        {changedByText(rules)}
+        {atBreakpoint ? <span class="breakpoint-edit"> · {atBreakpoint}</span> : null}
+      </h3>
       {changes.map((change) => (
         <div key={change.what} class="rule-change" data-what={change.what}>
           <p>
-            <strong>{change.what === 'request' ? 'Request' : 'Response'}</strong>, {change.original.label} → {change.current.label}: {changeSummary(change)}
+            <strong>{change.what === 'request' ? 'Request' : 'Response'}</strong>
+            {change.atBreakpoint ? ' (edited at breakpoint)' : ''}, {change.original.label} → {change.current.label}: {changeSummary(change)}
             {change.status ? `; HTTP status ${change.status.before} → ${change.status.after}` : ''}
           </p>
           <DiffList diff={change.diff} />
@@ -79,7 +83,7 @@ export function VersionedMessage({ change, current, label, wireSize, marks: repl
 export function FrameRuleTag({ frame }: { frame: WsFrame }) {
   const tag = frameRuleTag(frame);
   return tag ? (
-    <span class={`rule-tag rule-${tag.text}`} title={tag.title}>
+    <span class={`rule-tag rule-${tag.text.replace(/ /g, "-")}`} title={tag.title}>
       {tag.text}
     </span>
   ) : null;
