@@ -4,9 +4,8 @@
 // was refused) comes back to the request that made it. The proxy's thread knows a paused
 // message by its flow; here it is named by the exchange the recorder stored it as.
 
-import type { PauseControl, PausedView, PauseEvent, ResumedView } from '../model/pauses.ts';
+import { notPaused, type PauseControl, type PausedView, type PauseEvent, type ResumedView } from '../model/pauses.ts';
 import type { HeldEvent } from '../intercept/pauses.ts';
-import { Refusal } from '../model/user-refusal.ts';
 import { ThreadRequests, type ThreadOutcome } from './thread-requests.ts';
 
 export class PauseMirror implements PauseControl {
@@ -27,19 +26,20 @@ export class PauseMirror implements PauseControl {
     private readonly exchangeOf: (flowId: number) => number | null | Promise<number | null>,
   ) {}
 
-  /** The proxy's thread paused a message, or one went on. */
+  /** The proxy's thread paused a message, counted the frames waiting behind one, or one went on. */
   update(event: HeldEvent): void {
     this.order = this.order.then(async () => {
-      let told: PauseEvent;
+      let told: PauseEvent = event as PauseEvent;
       if (event.type === 'paused') {
         const { flowId, ...rest } = event.pause;
         const pause: PausedView = { ...rest, exchangeId: await Promise.resolve(flowId).then(this.exchangeOf).catch(() => null) };
-        // A frame arriving behind a paused one says so by the same event, again.
         this.paused.set(pause.id, pause);
         told = { type: 'paused', pause };
+      } else if (event.type === 'waiting') {
+        const pause = this.paused.get(event.waiting.id);
+        if (pause) pause.waiting = event.waiting.waiting;
       } else {
         this.paused.delete(event.resumed.id);
-        told = event;
       }
       for (const listener of this.listeners) listener(told);
     });
@@ -65,7 +65,7 @@ export class PauseMirror implements PauseControl {
   }
 
   private mustBePaused(id: number): void {
-    if (!this.paused.has(id)) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+    if (!this.paused.has(id)) throw notPaused(id);
   }
 
   onChange(listener: (event: PauseEvent) => void): void {

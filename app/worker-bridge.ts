@@ -226,6 +226,8 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
       if (closed) return void closed(null, `the recorder stopped before it finished writing: ${why}.`);
       if (said) return;
       log(`recording: the recorder stopped: ${why}. Traffic is still forwarded but no longer recorded.`);
+      // The inspector went with it: nothing is left that could decide a pause.
+      pauses?.stop('the inspector stopped with the recorder, so nothing can decide a pause');
       reject(failure ?? new Error(`the recorder stopped before it was ready: ${why}`));
     });
   });

@@ -83,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   const demoSchema = demo && values.proto === undefined ? (await import('../demo/paths.ts')).demoProtoDir : null;
   const protoPaths = values.proto ?? (demoSchema ? [demoSchema] : []);
 
-  let rules: LoadedRules | null;
+  let rules: LoadedRules;
   try {
     rules = loadRules(values.rules, values['rules-seed'], values['break-timeout'], protoPaths, say);
   } catch (err) {
@@ -106,11 +106,11 @@ export async function run(argv: string[]): Promise<number> {
       say,
     );
   } catch (err) {
-    rules?.close();
+    rules.close();
     await localUpstream?.close();
     throw err;
   }
-  rules?.attach(recording);
+  rules.attach(recording);
 
   const tap = new Tap((message) => say(`recording: ${message}`));
   tap.add(recording.listener);
@@ -118,9 +118,9 @@ export async function run(argv: string[]): Promise<number> {
   tap.add({ requestStarted: () => void thisRun.exchanges++, wsFrame: () => void thisRun.frames++ });
   let proxy: ProxyServer;
   try {
-    proxy = await startProxy({ upstream, listen, tap, insecure: values.insecure ?? false, maxBody, ...(rules && { intercept: rules.stage }) });
+    proxy = await startProxy({ upstream, listen, tap, insecure: values.insecure ?? false, maxBody, intercept: rules.stage });
   } catch (err) {
-    rules?.close();
+    rules.close();
     await recording.close();
     await localUpstream?.close();
     throw err;
@@ -146,7 +146,7 @@ export async function run(argv: string[]): Promise<number> {
       demoTraffic.abort();
       await demoClient?.catch(() => undefined);
       // Paused messages go on first, so that their exchanges can end within the grace.
-      rules?.close();
+      rules.close();
       await proxy.close(SHUTDOWN_GRACE_MS);
       const closed = await recording.close();
       await localUpstream?.close();

@@ -5,10 +5,10 @@
 
 import { setTimeout as timer } from 'node:timers';
 import { Refusal } from '../model/user-refusal.ts';
-import { type PauseAbort, type PausedMessageInput, type PausedView, type ResumedView } from '../model/pauses.ts';
+import { answerEchoing, notPaused, resumedText, type PauseAbort, type PausedMessageInput, type PausedView, type ResumedView, type WaitingView } from '../model/pauses.ts';
 import type { RulePoint } from '../model/rules.ts';
-import type { FrameDirection, JsonObject, JsonValue, MessageType } from '../model/types.ts';
 import { countOf } from '../model/format.ts';
+import type { FrameDirection, JsonValue, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import { diffAll } from '../replay/diff.ts';
 
@@ -38,33 +38,42 @@ export interface PauseInput {
   inject?: (from: FrameDirection, data: Uint8Array) => boolean;
   /** At a WebSocket: the connection, whose later frames in the paused one's direction wait behind it. */
   connection?: object;
+  /** Aborted when the client (or, at a WebSocket, either side) goes away: the pause ends, and nothing goes on. */
+  gone?: AbortSignal;
 }
 
 /** A paused message as the proxy's thread knows it: by its flow, not yet by its stored exchange. */
 export type HeldPause = Omit<PausedView, 'exchangeId'> & { flowId: number };
 
 /** A pause, or the end of one, as the proxy's thread tells the recording thread. */
-export type HeldEvent = { type: 'paused'; pause: HeldPause } | { type: 'resumed'; resumed: ResumedView };
+export type HeldEvent = { type: 'paused'; pause: HeldPause } | { type: 'waiting'; waiting: WaitingView } | { type: 'resumed'; resumed: ResumedView };
 
 interface Held {
   view: HeldPause;
   input: PauseInput;
   settle: (outcome: PauseOutcome) => void;
   timer: NodeJS.Timeout | null;
+  /** Stops listening for the client going away. */
+  forget: () => void;
 }
 
 export class Pauses {
   private nextId = 1;
   private readonly held = new Map<number, Held>();
   private readonly listeners: ((event: HeldEvent) => void)[] = [];
+  /** Paused frames whose count of frames waiting behind them changed since the last `waiting` events. */
+  private readonly recounted = new Set<Held>();
+  /** Why nothing pauses any more (the proxy is stopping, nothing can decide); null while pauses work. */
+  private stoppedBecause: string | null = null;
 
   constructor(
     private readonly codec: Codec,
     private readonly options: PausesOptions,
   ) {}
 
-  /** Holds the message until it is decided or its time runs out. */
+  /** Holds the message until it is decided, its time runs out or its client goes away. */
   hold(input: PauseInput): Promise<PauseOutcome> {
+    if (this.stoppedBecause !== null || input.gone?.aborted) return Promise.resolve({ how: 'continue', bytes: input.bytes });
     const id = this.nextId++;
     const { timeoutMs } = this.options;
     const now = Date.now();
@@ -79,7 +88,13 @@ export class Pauses {
       message: { json: input.json, base64: Buffer.from(input.bytes).toString('base64') },
     };
     return new Promise<PauseOutcome>((resolve) => {
-      const held: Held = { view, input, settle: resolve, timer: null };
+      const held: Held = { view, input, settle: resolve, timer: null, forget: () => undefined };
+      const gone = input.gone;
+      if (gone) {
+        const ended = () => this.end(held, { how: 'continue', bytes: input.bytes }, { id, how: 'gone' });
+        gone.addEventListener('abort', ended, { once: true });
+        held.forget = () => gone.removeEventListener('abort', ended);
+      }
       if (timeoutMs > 0) {
         held.timer = timer(() => this.end(held, { how: 'continue', bytes: input.bytes }, { id, how: 'timed out' }), timeoutMs);
         // A pause is not a reason to keep the process alive: the client's connection is.
@@ -96,14 +111,34 @@ export class Pauses {
     return [...this.held.values()].map((h) => h.view);
   }
 
-  /** A frame arrived on `connection` from `direction` behind frames held there: each paused one there has one more waiting behind it. */
+  /**
+   * A frame arrived on `connection` from `direction` behind frames held there: each paused
+   * one there has one more waiting behind it. Said in one `waiting` event per paused frame
+   * per turn of the event loop, however many frames arrived in it.
+   */
   queuedBehind(connection: object, direction: FrameDirection): void {
     const point: RulePoint = direction === 'client' ? 'ws:client' : 'ws:server';
     for (const held of this.held.values()) {
       if (held.input.connection !== connection || held.input.point !== point) continue;
       held.view.waiting = (held.view.waiting ?? 0) + 1;
-      this.emit({ type: 'paused', pause: held.view });
+      if (this.recounted.size === 0) setImmediate(() => this.sayRecounted());
+      this.recounted.add(held);
     }
+  }
+
+  private sayRecounted(): void {
+    const recounted = [...this.recounted];
+    this.recounted.clear();
+    for (const held of recounted) if (this.held.has(held.view.id)) this.emit({ type: 'waiting', waiting: { id: held.view.id, waiting: held.view.waiting ?? 0 } });
+  }
+
+  /** From now on nothing pauses, and what is paused goes on as it came: the proxy is stopping, or nothing is left that could decide. */
+  stop(why: string): void {
+    if (this.stoppedBecause !== null) return;
+    this.stoppedBecause = why;
+    const continued = this.continueAll();
+    const went = continued === 0 ? '' : continued === 1 ? ', and the paused message went on as it came' : `, and the ${countOf(continued, 'paused message')} went on as they came`;
+    this.options.log(`breakpoints: ${why}; nothing pauses any more${went}.`);
   }
 
   /** Decides a paused message (POST /api/paused/:id, a PauseDecision as the user sent it). Throws Refusal with a sentence saying what is wrong. */
@@ -112,6 +147,7 @@ export class Pauses {
     const { input } = held;
     if (typeof decision !== 'object' || decision === null) return wrong('expected { action: "continue" | "answer" | "abort", … }');
     const { action, message, abort } = decision as { action?: unknown; message?: unknown; abort?: unknown };
+    if (message !== undefined && action === 'abort') return wrong('an abort takes no message');
     if (action === 'continue') {
       const edited = message === undefined ? input.bytes : this.bytesOf(message, input.type, input.bytes, wrong);
       // An edit that changed nothing goes on as the very bytes that came, so nothing is stored as changed.
@@ -124,7 +160,10 @@ export class Pauses {
       const bytes = message === undefined ? this.emptyAnswer(input, wrong) : this.bytesOf(message, 'ServerResponse', null, wrong);
       return this.end(held, { how: 'answer', bytes }, { id, how: 'answered' });
     }
-    if (action === 'abort') return this.end(held, { how: 'abort', abort: abortOf(abort, input.point, wrong) }, { id, how: 'aborted' });
+    if (action === 'abort') {
+      const how = abortOf(abort, input.point, wrong);
+      return this.end(held, { how: 'abort', abort: how }, { id, how: 'aborted', abort: how });
+    }
     return wrong(`action must be "continue", "answer" or "abort", not ${JSON.stringify(action)}`);
   }
 
@@ -159,7 +198,7 @@ export class Pauses {
   /** The paused message `id`, and how to refuse what is asked of it. Throws Refusal (404) when none is paused by that id. */
   private paused(id: number): { held: Held; wrong: (why: string) => never } {
     const held = this.held.get(id);
-    if (!held) throw new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+    if (!held) throw notPaused(id);
     const wrong = (why: string): never => {
       throw new Refusal(`Paused message #${id} (${held.input.call} at ${held.input.point}): ${why}.`, 400);
     };
@@ -169,7 +208,10 @@ export class Pauses {
   private end(held: Held, outcome: PauseOutcome, resumed: ResumedView): ResumedView {
     if (!this.held.delete(held.view.id)) return resumed;
     if (held.timer) clearTimeout(held.timer);
-    this.options.log(sayResumed(held.view, outcome, resumed, this.options.timeoutMs));
+    held.forget();
+    this.recounted.delete(held);
+    const { timeoutMs } = this.options;
+    this.options.log(resumed.how === 'timed out' ? `#${resumed.id} continued unchanged: its ${duration(timeoutMs)} ran out` : resumedText(resumed));
     held.settle(outcome);
     this.emit({ type: 'resumed', resumed });
     return resumed;
@@ -179,7 +221,7 @@ export class Pauses {
     if (typeof message !== 'object' || message === null) return wrong('message must be { json } or { base64 }');
     const given = message as Partial<{ json: JsonValue; base64: unknown }>;
     if ('base64' in given) {
-      if (typeof given.base64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(given.base64)) wrong('message.base64 is not base64 text');
+      if (typeof given.base64 !== 'string' || given.base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(given.base64)) wrong('message.base64 is not base64 text (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)');
       return new Uint8Array(Buffer.from(given.base64 as string, 'base64'));
     }
     if (!('json' in given)) return wrong('message must be { json } or { base64 }');
@@ -193,9 +235,7 @@ export class Pauses {
 
   /** An empty ServerResponse echoing the request's trx. */
   private emptyAnswer(input: PauseInput, wrong: (why: string) => never): Uint8Array {
-    const request = input.json;
-    const trx = request !== null && typeof request === 'object' && !Array.isArray(request) ? (request as JsonObject).trx : undefined;
-    return this.bytesOf({ json: trx === undefined ? {} : { trx } } satisfies PausedMessageInput, 'ServerResponse', null, wrong);
+    return this.bytesOf({ json: answerEchoing(input.json) } satisfies PausedMessageInput, 'ServerResponse', null, wrong);
   }
 
   private changedFields(input: PauseInput, type: MessageType | null, bytes: Uint8Array): number {
@@ -220,7 +260,8 @@ function abortOf(value: unknown, point: RulePoint, wrong: (why: string) => never
   if ('status' in given) {
     const status = given.status;
     if (ws) wrong('a WebSocket frame has no status; reset or close the connection');
-    if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) wrong('abort.status must be an HTTP status from 100 to 599');
+    // 1xx is no answer: the client would wait on, or fail on the protocol.
+    if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) wrong('abort.status must be an HTTP status from 200 to 599');
     return { status: status as number };
   }
   if ('close' in given) {
@@ -241,17 +282,4 @@ function duration(ms: number): string {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
-
-/** The terminal's line for how a pause ended: "#12 continued with 1 field changed". */
-function sayResumed(view: HeldPause, outcome: PauseOutcome, resumed: ResumedView, timeoutMs: number): string {
-  const id = `#${view.id}`;
-  if (resumed.how === 'timed out') return `${id} continued unchanged: its ${duration(timeoutMs)} ran out`;
-  if (outcome.how === 'continue') return resumed.changed ? `${id} continued with ${countOf(resumed.changed, 'field')} changed` : `${id} continued unchanged`;
-  if (outcome.how === 'answer') return `${id} answered without going upstream`;
-  const { abort } = outcome;
-  if ('reset' in abort) return `${id} aborted: the client's connection was reset`;
-  if ('timeout' in abort) return `${id} aborted: left unanswered`;
-  if ('status' in abort) return `${id} aborted: answered with status ${abort.status}`;
-  return `${id} aborted: closed with ${abort.close}${abort.reason ? ` "${abort.reason}"` : ''}`;
 }

@@ -15,6 +15,7 @@ import { sameJson } from '../proto/original-bytes.ts';
 import { execFactsOf, frameType, requestType, responseType, summaryFacts } from '../proto/exchange-facts.ts';
 import type { Decided, FrameVerdict, InterceptHead, InterceptStage, RequestVerdict, ResponseVerdict, StagePoint } from '../proxy/intercept.ts';
 import type { RulePoint } from '../model/rules.ts';
+import { answerEchoing } from '../model/pauses.ts';
 import { noFacts, type FlowFacts } from '../model/flow.ts';
 import { couldMatch } from './could-match.ts';
 import { rewrites } from './rule.ts';
@@ -191,6 +192,7 @@ export class RuleStage implements InterceptStage {
       json: type === null ? null : this.codec.decode(type, bytes).json,
       call: operationLabel(summary) ?? `${head.method} ${head.path}`,
       ...(head.inject && { inject: (from: FrameDirection, data: Uint8Array) => head.inject!(from, data, rule.spec.name), connection: head }),
+      ...(head.gone && { gone: head.gone }),
     });
   }
 
@@ -214,9 +216,7 @@ export class RuleStage implements InterceptStage {
 
   /** A request rule's answer: its ServerResponse, the trx the client sent echoed unless the rule gives one. */
   private answer(rule: LiveRule, respond: JsonObject, request: JsonValue | null): RequestVerdict | null {
-    const json: JsonObject = structuredClone(respond);
-    const trx = request !== null && typeof request === 'object' && !Array.isArray(request) ? request.trx : undefined;
-    if (json.trx === undefined && trx !== undefined) json.trx = trx;
+    const json: JsonObject = { ...answerEchoing(request), ...structuredClone(respond) };
     const body = this.encodeWhole(rule, 'ServerResponse', json);
     if (body === null) return null;
     return { action: 'respond', status: rule.spec.status ?? 200, headers: [['Content-Type', PROTOBUF], ['Content-Length', String(body.byteLength)]], body };
@@ -330,7 +330,8 @@ function requestVerdictOf(outcome: PauseOutcome): RequestVerdict {
   if (outcome.how === 'continue') return { action: 'forward', body: outcome.bytes };
   if (outcome.how === 'answer') return { action: 'respond', status: 200, headers: protobufHeaders(outcome.bytes), body: outcome.bytes };
   const { abort } = outcome;
-  if ('status' in abort) return { action: 'respond', status: abort.status, headers: protobufHeaders(new Uint8Array(0)), body: new Uint8Array(0) };
+  // An empty body with its status only: it is no ServerResponse, so it claims no type.
+  if ('status' in abort) return { action: 'respond', status: abort.status, headers: [['Content-Length', '0']], body: new Uint8Array(0) };
   return { action: 'fail', how: 'timeout' in abort ? 'timeout' : 'reset' };
 }
 

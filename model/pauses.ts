@@ -2,8 +2,10 @@
 // of GET /api/paused and POST /api/paused/:id, and the live `paused` and `resumed`
 // events. No Node imports: the browser's Paused panel uses these types.
 
-import type { JsonValue } from './types.ts';
+import type { JsonObject, JsonValue } from './types.ts';
+import { Refusal } from './user-refusal.ts';
 import type { RulePoint } from './rules.ts';
+import { countOf } from './format.ts';
 
 /** A message as the user may give it back: decoded JSON (encoded over the paused bytes) or the raw bytes. */
 export type PausedMessageInput = { json: JsonValue } | { base64: string };
@@ -47,13 +49,59 @@ export interface PausedView {
 /** How a pause ended, as the `resumed` event says it. */
 export interface ResumedView {
   id: number;
-  how: 'continued' | 'answered' | 'aborted' | 'timed out';
+  /** gone: its client (or either side of its WebSocket) went away while it was paused, so nothing went on. */
+  how: 'continued' | 'answered' | 'aborted' | 'timed out' | 'gone';
   /** Fields changed by the edit, for `continued` and `answered`. */
   changed?: number;
+  /** How it was aborted, for `aborted`. */
+  abort?: PauseAbort;
 }
 
-/** A paused message, or the end of one, as the live stream carries it. */
-export type PauseEvent = { type: 'paused'; pause: PausedView } | { type: 'resumed'; resumed: ResumedView };
+/** A paused message, its count of frames waiting behind it, or its end, as the live stream carries them. */
+export type PauseEvent =
+  | { type: 'paused'; pause: PausedView }
+  | { type: 'waiting'; waiting: WaitingView }
+  | { type: 'resumed'; resumed: ResumedView };
+
+/** The live `waiting` event: frames from the same side now held behind paused frame `id`. */
+export interface WaitingView {
+  id: number;
+  waiting: number;
+}
+
+/** An empty ServerResponse echoing the request's trx: where an Answer starts, and what a rule's answer is given unless it names a trx. */
+export function answerEchoing(request: JsonValue | null): JsonObject {
+  const trx = request !== null && typeof request === 'object' && !Array.isArray(request) ? request.trx : undefined;
+  return trx === undefined ? {} : { trx };
+}
+
+/** The refusal of a decision on a message that is not paused (any more): 404. */
+export function notPaused(id: number): Refusal {
+  return new Refusal(`No message #${id} is paused: it went on already, or never paused. GET /api/paused lists those that are.`, 404);
+}
+
+/** How a pause ended, for the terminal and the inspector's toast: "#12 continued with 1 field changed". */
+export function resumedText(resumed: ResumedView): string {
+  const id = `#${resumed.id}`;
+  switch (resumed.how) {
+    case 'continued':
+      return resumed.changed ? `${id} continued with ${countOf(resumed.changed, 'field')} changed` : `${id} continued unchanged`;
+    case 'answered':
+      return `${id} answered without going upstream`;
+    case 'timed out':
+      return `${id} continued unchanged: its time ran out`;
+    case 'gone':
+      return `${id} ended: its client or connection went away while it was paused, so nothing went on`;
+    case 'aborted': {
+      const abort = resumed.abort;
+      if (!abort) return `${id} aborted`;
+      if ('reset' in abort) return `${id} aborted: the client's connection was reset`;
+      if ('timeout' in abort) return `${id} aborted: left unanswered`;
+      if ('status' in abort) return `${id} aborted: answered with status ${abort.status}`;
+      return `${id} aborted: closed with ${abort.close}${abort.reason ? ` "${abort.reason}"` : ''}`;
+    }
+  }
+}
 
 /** What the inspector's server asks of the breakpoints (GET /api/paused, POST /api/paused/:id). */
 export interface PauseControl {

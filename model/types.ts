@@ -2,7 +2,7 @@
 // Nothing here may import a Node module: esbuild bundles this file for the browser.
 
 import type { RuleView } from './rules.ts';
-import type { PausedView, ResumedView } from './pauses.ts';
+import type { PausedView, ResumedView, WaitingView } from './pauses.ts';
 import type { BreakpointEdit, FrameMark } from './flow.ts';
 
 /** The four top-level ca2 messages the codec decodes. */
@@ -255,7 +255,9 @@ export interface LiveEvents {
   rules: (rules: RuleView[]) => void;
   /** A message paused at a breakpoint (GET /api/paused lists those paused when a browser connects). */
   paused: (pause: PausedView) => void;
-  /** A paused message went on, was answered or aborted. */
+  /** Frames from the same side are now held behind paused frame `id` (at most once per paused frame per turn). */
+  waiting: (waiting: WaitingView) => void;
+  /** A paused message went on, was answered or aborted, or its client went away. */
   resumed: (resumed: ResumedView) => void;
 }
 

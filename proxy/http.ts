@@ -258,6 +258,7 @@ class HttpExchange implements Stoppable {
   private end(error: FlowError | null): void {
     if (this.ended) return;
     this.ended = true;
+    this.held?.gone.abort();
     this.flow.error = error;
     this.flow.endedAt = now();
     this.ctx.tap.emit('exchangeEnded', this.flow.snapshot());
@@ -274,10 +275,13 @@ interface Held {
   response: boolean;
   /** The request body as the rules sent it upstream; null when it streamed (the flow's capture has it). */
   sent: Uint8Array | null;
+  /** Aborted when the exchange ends, so a message the stage still holds (a breakpoint) ends with it. */
+  gone: AbortController;
 }
 
 function holding(stage: InterceptStage, flow: FlowRecord, req: IncomingMessage): Held | null {
-  const head: InterceptHead = { flowId: flow.id, kind: flow.kind, method: req.method ?? 'GET', path: req.url ?? '/', headers: flow.requestHeaders };
+  const gone = new AbortController();
+  const head: InterceptHead = { flowId: flow.id, kind: flow.kind, method: req.method ?? 'GET', path: req.url ?? '/', headers: flow.requestHeaders, gone: gone.signal };
   let holds;
   try {
     holds = stage.holds(head);
@@ -285,7 +289,7 @@ function holding(stage: InterceptStage, flow: FlowRecord, req: IncomingMessage):
     stage.failed('holds', err);
     return null;
   }
-  return holds.request || holds.response ? { stage, head, request: holds.request, response: holds.response, sent: null } : null;
+  return holds.request || holds.response ? { stage, head, request: holds.request, response: holds.response, sent: null, gone } : null;
 }
 
 /** Calls back with the whole body once it has all arrived. */

@@ -19,6 +19,8 @@ export interface InterceptHead {
    * the other side), recorded as injected by `rule`; false once the connection is closed.
    */
   inject?: (from: FrameDirection, data: Uint8Array, rule: string) => boolean;
+  /** Aborted when the exchange or connection has ended (the client went away, both sides closed): what the stage holds of it is moot. */
+  gone?: AbortSignal;
 }
 
 /** How a rule ends an exchange: the client's connection reset, or never answered (the client's own timeout ends it). */

@@ -99,6 +99,10 @@ class WebSocketRelay implements Stoppable {
   private stoppedByProxy = false;
   /** Per direction, the last frame the rules are still deciding on; those after it wait for it. */
   private readonly held: Record<FrameDirection, Promise<void> | null> = { client: null, server: null };
+  /** Bytes of frames from each side waiting behind a held one: past HIGH_WATER that side is not read until they go. */
+  private readonly heldBytes: Record<FrameDirection, number> = { client: 0, server: 0 };
+  /** Aborted once the connection has ended, so that whatever the stage still holds of it ends too. */
+  private readonly gone = new AbortController();
   /** What the rules are told of this connection, made at its first frame and shared by the rest. */
   private interceptHead: InterceptHead | null = null;
 
@@ -199,7 +203,7 @@ class WebSocketRelay implements Stoppable {
   private relayMessage(direction: FrameDirection, data: Buffer, isBinary: boolean, from: WebSocket, to: WebSocket): void {
     // One property read when no rule is armed: the frame is relayed as it always was.
     const stage = this.ctx.intercept;
-    if (stage !== null && stage.armed.ws) return this.interceptMessage(stage, direction, data, isBinary, to);
+    if (stage !== null && stage.armed.ws) return this.interceptMessage(stage, direction, data, isBinary, from, to);
     this.tapFrame(direction, isBinary ? 2 : 1, data);
     if (to.readyState !== WebSocket.OPEN) return;
     this.batchWrites(direction);
@@ -216,7 +220,7 @@ class WebSocketRelay implements Stoppable {
    * A frame through the rules. Their verdicts are applied in the order the frames came,
    * per direction: one a rule delays holds back those after it, so order is kept.
    */
-  private interceptMessage(stage: InterceptStage, direction: FrameDirection, data: Buffer, isBinary: boolean, to: WebSocket): void {
+  private interceptMessage(stage: InterceptStage, direction: FrameDirection, data: Buffer, isBinary: boolean, from: WebSocket, to: WebSocket): void {
     const opcode = isBinary ? 2 : 1;
     this.interceptHead ??= {
       flowId: this.flow.id,
@@ -224,7 +228,8 @@ class WebSocketRelay implements Stoppable {
       method: this.req.method ?? 'GET',
       path: this.req.url ?? '/',
       headers: this.flow.requestHeaders,
-      inject: (from, frame, rule) => this.injectFrame(from, frame, rule),
+      inject: (side, frame, rule) => this.injectFrame(side, frame, rule),
+      gone: this.gone.signal,
     };
     const waiting = this.held[direction];
     let verdict: FrameVerdict | Promise<FrameVerdict>;
@@ -236,6 +241,8 @@ class WebSocketRelay implements Stoppable {
       verdict = unchangedFrame(data);
     }
     if (waiting === null && !(verdict instanceof Promise)) return this.applyVerdict(direction, opcode, data, verdict, to);
+    this.heldBytes[direction] += data.length;
+    if (this.heldBytes[direction] > HIGH_WATER && !from.isPaused) from.pause();
     const next = (waiting ?? Promise.resolve())
       .then(() => verdict)
       .catch((err: unknown) => {
@@ -243,7 +250,9 @@ class WebSocketRelay implements Stoppable {
         return unchangedFrame(data);
       })
       .then((v) => {
+        this.heldBytes[direction] -= data.length;
         if (this.phase === 'open') this.applyVerdict(direction, opcode, data, v, to);
+        if (from.isPaused && this.heldBytes[direction] <= HIGH_WATER / 2) from.resume();
       })
       .finally(() => {
         if (this.held[direction] === next) this.held[direction] = null;
@@ -334,7 +343,10 @@ class WebSocketRelay implements Stoppable {
     if (!otherClosed) {
       // It may be paused waiting for the side that just left; its close reply must be read.
       other.resume();
-      relayClose(other, code, reason);
+      // The close goes after the frames the side sent before it, which a rule may still hold.
+      const held = this.held[side];
+      if (held === null) relayClose(other, code, reason);
+      else void held.then(() => relayClose(other, code, reason));
     } else {
       this.closed();
     }
@@ -352,6 +364,7 @@ class WebSocketRelay implements Stoppable {
   private closed(): void {
     clearTimeout(this.timer);
     this.phase = 'ended';
+    this.gone.abort();
     const at = now();
     this.flow.endedAt = at;
     const { by, code, reason } = this.firstClose!;

@@ -5,6 +5,7 @@
 // /api route, they need the inspector's token and its own Host and Origin (guard.ts).
 
 import express from 'express';
+import { jsonBody } from './json-body.ts';
 import type { PauseControl } from '../../model/pauses.ts';
 import { Refusal } from '../../model/user-refusal.ts';
 
@@ -13,8 +14,8 @@ export function pauseRouter(pauses: PauseControl | undefined): express.Router {
   router.get('/paused', (_req, res) => {
     res.json(pauses?.list() ?? []);
   });
-  router.post('/paused/:id', express.json(), onPaused(pauses, (control, id, body) => control.decide(id, body)));
-  router.post('/paused/:id/inject', express.json(), onPaused(pauses, async (control, id, body) => (await control.inject(id, body), { injected: true })));
+  router.post('/paused/:id', jsonBody, onPaused(pauses, (control, id, body) => control.decide(id, body)));
+  router.post('/paused/:id/inject', jsonBody, onPaused(pauses, async (control, id, body) => (await control.inject(id, body), { injected: true })));
   return router;
 }
 

@@ -14,6 +14,7 @@ export class PausesStream {
       // A browser that connects later asks GET /api/paused first.
       if (this.stopped) return;
       if (event.type === 'paused') io.emit('paused', event.pause);
+      else if (event.type === 'waiting') io.emit('waiting', event.waiting);
       else io.emit('resumed', event.resumed);
     });
   }

@@ -2,16 +2,14 @@
 // { id, replayOf, diff } with the new exchange's id and the differences in its answer.
 
 import express from 'express';
+import { jsonBody } from './json-body.ts';
 import type { JsonValue, ReplayAnswer } from '../../model/types.ts';
 import type { ReplayOptions } from '../../replay/replayer.ts';
 import type { ReplayService } from '../../replay/service.ts';
 
-/** Edited requests are small; this leaves room for a large one without inviting abuse. */
-const BODY_LIMIT = '20mb';
-
 export function replayRouter(service: ReplayService): express.Router {
   const router = express.Router();
-  router.post('/exchanges/:id/replay', express.json({ limit: BODY_LIMIT }), async (req, res) => {
+  router.post('/exchanges/:id/replay', jsonBody, async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id)) return void res.status(404).json({ error: `No exchange has id ${req.params.id}.` });
     const parsed = replayRequest(req.body ?? {});

@@ -4,6 +4,7 @@
 // added so (both asked of the proxy's thread). Without rules the list is empty.
 
 import express from 'express';
+import { jsonBody } from './json-body.ts';
 import type { RuleControl } from '../../model/rules.ts';
 import { Refusal } from '../../model/user-refusal.ts';
 
@@ -12,7 +13,7 @@ export function rulesRouter(rules: RuleControl | undefined): express.Router {
   router.get('/rules', (_req, res) => {
     res.json(rules?.list() ?? []);
   });
-  router.post('/rules', express.json(), async (req, res, next) => {
+  router.post('/rules', jsonBody, async (req, res, next) => {
     if (!rules) return void res.status(404).json({ error: 'This inspector shows a recording, not a running proxy: there are no rules to add to.' });
     try {
       res.status(201).json(await rules.add(req.body));
@@ -31,7 +32,7 @@ export function rulesRouter(rules: RuleControl | undefined): express.Router {
       next(err);
     }
   });
-  router.patch('/rules/:name', express.json(), (req, res) => {
+  router.patch('/rules/:name', jsonBody, (req, res) => {
     const name = req.params.name;
     const enabled = enabledIn(req.body);
     if (typeof enabled === 'string') return void res.status(400).json({ error: enabled });

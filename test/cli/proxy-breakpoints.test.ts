@@ -19,9 +19,9 @@ import { request } from '../proxy/fixtures.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ca2-proxy-breakpoints-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A POST with exactly these headers, as a page or a script elsewhere would send it. */
-async function send(url: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number }> {
-  return request(`${url}${path}`, { method: 'POST', headers: Object.entries(headers).flat(), body: Buffer.from(body) });
+/** A request with exactly these headers, as a page or a script elsewhere would send it: a POST with a body, else a GET. */
+async function send(url: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number }> {
+  return request(`${url}${path}`, { method: body === undefined ? 'GET' : 'POST', headers: Object.entries(headers).flat(), ...(body !== undefined && { body: Buffer.from(body) }) });
 }
 
 test('a call paused by a rule is listed, edited and continued over REST, said on the terminal and on the live stream', async () => {
@@ -66,6 +66,17 @@ test('a call paused by a rule is listed, edited and continued over REST, said on
     const foreign = await send(proxy.uiUrl, path, { ...bearer, origin: 'http://evil.example' }, body);
     assert.equal(foreign.status, 403, 'a page elsewhere');
     assert.equal((await send(proxy.uiUrl, path, { ...bearer, 'sec-fetch-site': 'cross-site' }, body)).status, 403, 'a cross-site request');
+    const host = new URL(proxy.uiUrl).host;
+    for (const [what, headers] of [
+      ['the list from a page elsewhere', { ...bearer, host, origin: 'http://evil.example' }],
+      ['the list cross-site', { ...bearer, host, 'sec-fetch-site': 'cross-site' }],
+      ['the list under a foreign Host', { ...bearer, host: 'evil.example' }],
+    ] as const) {
+      assert.equal((await send(proxy.uiUrl, '/api/paused', headers)).status, 403, what);
+    }
+    const inject = JSON.stringify({ from: 'server', message: { json: {} } });
+    assert.equal((await send(proxy.uiUrl, `${path}/inject`, { ...bearer, origin: 'http://evil.example' }, inject)).status, 403, 'an injection from a page elsewhere');
+    assert.equal((await send(proxy.uiUrl, path, { ...bearer, host: 'evil.example' }, body)).status, 403, 'a decision under a foreign Host');
     const misfit = await proxy.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'answer' }) });
     assert.equal(misfit.status, 400);
     assert.match(((await misfit.json()) as { error: string }).error, /only a paused request can be answered/);
@@ -136,4 +147,50 @@ test('without a rules file, a breakpoint armed over REST pauses the next call; r
   }
   assert.ok(proxy.lines.includes('rules: "break on health" added in the inspector (at request, matching path:/health)'), proxy.lines.join('\n'));
   assert.ok(proxy.lines.includes('#1 aborted: answered with status 418'), proxy.lines.join('\n'));
+});
+
+test('a decision larger than 100 kB is taken, and one over the limit refused with a sentence', async () => {
+  const demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
+  const file = join(dir, 'big.yaml');
+  writeFileSync(file, '- { name: health, at: response, match: "path:/health", break: true }\n');
+  const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', join(dir, 'e.sqlite'), '--break-timeout', '0']);
+  try {
+    const call = fetch(`${proxy.proxyUrl}/health`);
+    const [pause] = await eventually(async () => {
+      const list = (await (await proxy.api('/api/paused')).json()) as PausedView[];
+      return list.length > 0 ? list : undefined;
+    }, 'the response paused');
+    const decide = (bytes: number) =>
+      proxy.api(`/api/paused/${pause!.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'continue', message: { base64: Buffer.alloc(bytes, 0x61).toString('base64') } }) });
+    const over = await decide(16 * 1024 * 1024);
+    assert.equal(over.status, 413);
+    assert.equal(((await over.json()) as { error: string }).error, `The request body is larger than the 20mb POST /api/paused/${pause!.id} takes; send a smaller message.`);
+    assert.equal((await decide(300_000)).status, 200);
+    assert.equal((await (await call).arrayBuffer()).byteLength, 300_000, 'the edited answer, all of it');
+  } finally {
+    assert.equal(await proxy.stop('SIGINT'), 0);
+    await demo.close();
+  }
+});
+
+test('when the recorder stops, and the inspector with it, paused calls go on and nothing pauses any more', async () => {
+  const demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
+  const file = join(dir, 'slow.yaml');
+  writeFileSync(file, '- { name: slow, at: request, match: "path:/slow", break: true }\n');
+  const env = { CA2_INSPECTOR_TEST_RECORDER_EXIT_ON_PATH: '/die' };
+  const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', join(dir, 'f.sqlite'), '--break-timeout', '0'], undefined, env);
+  try {
+    const held = fetch(`${proxy.proxyUrl}/slow`);
+    await eventually(async () => (((await (await proxy.api('/api/paused')).json()) as unknown[]).length > 0 ? true : undefined), 'the call paused');
+    await (await fetch(`${proxy.proxyUrl}/die`)).arrayBuffer();
+    assert.equal((await held).status, 404, 'the paused call went on to the upstream, which has no /slow');
+    assert.equal((await fetch(`${proxy.proxyUrl}/slow`)).status, 404, 'not paused any more');
+    assert.ok(
+      proxy.lines.includes('breakpoints: the inspector stopped with the recorder, so nothing can decide a pause; nothing pauses any more, and the paused message went on as it came.'),
+      proxy.lines.join('\n'),
+    );
+  } finally {
+    await proxy.stop('SIGINT');
+    await demo.close();
+  }
 });

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PausedView } from '../../model/pauses.ts';
 import { parseFilter } from '../../model/filter.ts';
-import { abortKinds, abortOf, answerDraft, breakpointRule, callMatch, countdown, mergePaused, pausedMessage, resumedText, withoutPaused, withPaused } from '../../inspector/ui/model/pauses-panel.ts';
+import { resumedText } from '../../model/pauses.ts';
+import { abortKinds, abortOf, answerDraft, breakpointRule, callMatch, countdown, mergePaused, pausedMessage, withoutPaused, withPaused, withWaiting } from '../../inspector/ui/model/pauses-panel.ts';
 import { parseEdited } from '../../inspector/ui/model/replay.ts';
 
 const paused = (id: number): PausedView => ({
@@ -24,6 +25,7 @@ describe('the paused list', () => {
     const list = withPaused(withPaused([paused(2)], paused(1)), paused(2));
     assert.deepEqual(list.map((p) => p.id), [1, 2]);
     assert.deepEqual(withoutPaused(list, 1).map((p) => p.id), [2]);
+    assert.deepEqual(withWaiting(list, { id: 2, waiting: 5 }).map((p) => p.waiting ?? 0), [0, 5], 'a waiting count updates its pause only');
   });
 
   it('counts down to the deadline, or says a pause waits', () => {
@@ -38,7 +40,8 @@ describe('the paused list', () => {
     assert.equal(resumedText({ id: 12, how: 'continued', changed: 1 }), '#12 continued with 1 field changed');
     assert.equal(resumedText({ id: 12, how: 'continued', changed: 0 }), '#12 continued unchanged');
     assert.equal(resumedText({ id: 3, how: 'answered' }), '#3 answered without going upstream');
-    assert.equal(resumedText({ id: 3, how: 'aborted' }), '#3 aborted');
+    assert.equal(resumedText({ id: 3, how: 'aborted', abort: { status: 503 } }), '#3 aborted: answered with status 503');
+    assert.equal(resumedText({ id: 4, how: 'gone' }), '#4 ended: its client or connection went away while it was paused, so nothing went on');
   });
 });
 

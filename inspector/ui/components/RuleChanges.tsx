@@ -30,7 +30,7 @@ export function RuleChangesCard({ rules, changes, ws, atBreakpoint }: { rules: s
         <p class="muted">
           {ws
             ? 'Its frames a rule dropped, injected or changed are marked in the timeline.'
-            : 'No version of the request or the response was replaced: the rule acted otherwise (a delay, an answer of its own, a failure).'}
+            : 'No version of the request or the response was replaced: the rule acted otherwise (a delay, an answer of its own, a failure, a pause).'}
         </p>
       ) : null}
     </section>

@@ -6,7 +6,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FrameInjection, PauseDecision, PausedView, ResumedView } from '../../../model/pauses.ts';
 import { countOf } from '../../../model/format.ts';
-import { mergePaused, resumedText, withoutPaused, withPaused, type PausesSince } from '../model/pauses-panel.ts';
+import { resumedText } from '../../../model/pauses.ts';
+import { mergePaused, withoutPaused, withPaused, withWaiting, type PausesSince } from '../model/pauses-panel.ts';
 import type { Api } from '../services/api.ts';
 import { showToast } from './Toast.tsx';
 import { useLiveEvent, type LiveStream } from './use-live-stream.ts';
@@ -53,6 +54,11 @@ export function usePauses(api: Api, stream: LiveStream, fail: (err: unknown) => 
     since.current.paused.set(pause.id, pause);
     setList((current) => current && withPaused(current, pause));
     showToast(`Paused ${pause.call} at ${pause.point} (rule "${pause.rule}")`);
+  });
+  useLiveEvent(stream, 'waiting', (waiting) => {
+    const known = since.current.paused.get(waiting.id);
+    if (known) since.current.paused.set(waiting.id, { ...known, waiting: waiting.waiting });
+    setList((current) => current && withWaiting(current, waiting));
   });
   const resumed = (view: ResumedView) => {
     since.current.paused.delete(view.id);

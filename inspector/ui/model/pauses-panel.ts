@@ -3,10 +3,9 @@
 // draft an Answer starts from, the abort a form describes, and the names of the
 // breakpoints armed from the inspector.
 
-import type { PauseAbort, PausedView, ResumedView } from '../../../model/pauses.ts';
+import { answerEchoing, type PauseAbort, type PausedView, type WaitingView } from '../../../model/pauses.ts';
 import type { RulePoint } from '../../../model/rules.ts';
 import type { JsonValue } from '../../../model/types.ts';
-import { countOf } from '../../../model/format.ts';
 import { quoteIfNeeded } from './filter-edit.ts';
 
 /** What the live events said since the stream connected, for GET /api/paused's answer to be read against. */
@@ -25,6 +24,11 @@ export function mergePaused(listed: readonly PausedView[], since: PausesSince): 
 
 export function withPaused(list: readonly PausedView[], pause: PausedView): PausedView[] {
   return [...list.filter((p) => p.id !== pause.id), pause].sort((a, b) => a.id - b.id);
+}
+
+/** The list with paused frame `id`'s count of frames waiting behind it brought up to date. */
+export function withWaiting(list: readonly PausedView[], { id, waiting }: WaitingView): PausedView[] {
+  return list.map((p) => (p.id === id ? { ...p, waiting } : p));
 }
 
 export function withoutPaused(list: readonly PausedView[], id: number): PausedView[] {
@@ -56,8 +60,7 @@ export function isWsPoint(point: RulePoint): boolean {
 
 /** Where an Answer starts: an empty ServerResponse echoing the paused request's trx, as the proxy's default answer does. */
 export function answerDraft(request: JsonValue | null): string {
-  const trx = request !== null && typeof request === 'object' && !Array.isArray(request) ? request.trx : undefined;
-  return JSON.stringify(trx === undefined ? {} : { trx }, null, 2);
+  return JSON.stringify(answerEchoing(request), null, 2);
 }
 
 export type AbortKind = 'reset' | 'timeout' | 'status' | 'close';
@@ -74,14 +77,6 @@ export function abortOf(kind: AbortKind, form: { status: string; code: string; r
   if (kind === 'timeout') return { timeout: true };
   if (kind === 'status') return { status: Number(form.status) };
   return form.reason ? { close: Number(form.code), reason: form.reason } : { close: Number(form.code) };
-}
-
-/** How a decision ended, for the toast: "#12 continued with 1 field changed". */
-export function resumedText(resumed: ResumedView): string {
-  const id = `#${resumed.id}`;
-  if (resumed.how === 'continued') return resumed.changed ? `${id} continued with ${countOf(resumed.changed, 'field')} changed` : `${id} continued unchanged`;
-  if (resumed.how === 'answered') return `${id} answered without going upstream`;
-  return `${id} ${resumed.how}`;
 }
 
 /** A breakpoint rule as POST /api/rules takes it, named for what it does: "break on service:auth op:login at request". */
