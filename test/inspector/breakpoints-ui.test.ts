@@ -190,7 +190,7 @@ describe('breakpoints in the inspector, with the proxy pausing', () => {
     await panel().getByLabel('How to abort').selectOption('status');
     await panel().getByLabel('Status').fill('99');
     await panel().getByRole('button', { name: 'Abort' }).click();
-    await panel().locator('.banner.error', { hasText: 'abort.status must be an HTTP status from 100 to 599' }).waitFor();
+    await panel().locator('.banner.error', { hasText: 'abort.status must be an HTTP status from 200 to 599' }).waitFor();
     assert.equal((await pausedNow()).length, 1, 'still paused');
     await panel().getByLabel('Status').fill('418');
     await panel().getByRole('button', { name: 'Abort' }).click();
