@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { encodeMessage } from '../demo/schema.ts';
+import { fmt } from './figures.ts';
 import { Store } from '../storage/store.ts';
 import { flowHead } from '../support/flow-head.ts';
 
@@ -25,9 +26,6 @@ const REQUEST_MIX = 2_000;
 const RUN = { connections: 32, warmupSeconds: 2, seconds: 10 };
 const TARGET = 5_000;
 const token = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from('{"sub":"bench"}').toString('base64url')}.c2lnbmF0dXJl`;
-
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** Every instance is read twice, so each key has two answers (served in order, as recorded). */
 function requestFor(i: number, size: number): object {

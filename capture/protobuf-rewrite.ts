@@ -3,7 +3,8 @@
 // a new length prefix, and so does every enclosing message, so the result still decodes
 // and every other byte stays as recorded.
 
-import { END_GROUP, LEN, START_GROUP, Wire } from '../proto/wire.ts';
+import { topLevelFields } from '../proto/top-level-fields.ts';
+import { LEN, START_GROUP, Wire } from '../proto/wire.ts';
 import { varintBytes } from '../proto/writer.ts';
 
 /**
@@ -29,19 +30,7 @@ export function rewriteMessage(bytes: Uint8Array, replace: Replacer, path: reado
  * are no message. The fields before the break are as good as any.
  */
 export function wellFormedPrefix(bytes: Uint8Array): number {
-  const wire = new Wire(bytes);
-  let pos = 0;
-  while (pos < bytes.length) {
-    const afterTag = wire.varint32(pos, bytes.length);
-    if (afterTag < 0) break;
-    const number = wire.lo >>> 3;
-    const wireType = wire.lo & 7;
-    if (number === 0 || wireType === END_GROUP) break;
-    const next = wire.skip(wireType, number, afterTag, bytes.length, MAX_DEPTH);
-    if (next < 0) break;
-    pos = next;
-  }
-  return pos;
+  return topLevelFields(bytes).end;
 }
 
 function rewriteLevel(wire: Wire, start: number, end: number, path: number[], replace: Replacer): Uint8Array | null {

@@ -1,6 +1,7 @@
 // Parsers for the values command-line options take; each failure is a UserError sentence.
 
-import { FilterError, parseFilter } from '../model/filter.ts';
+import { parseFilter } from '../model/filter.ts';
+import { FilterError } from '../model/filter-error.ts';
 import { UserError } from '../model/user-error.ts';
 import { generateUiToken, isLoopback } from '../inspector/server/auth.ts';
 import { DEFAULT_MAX_BODY } from '../proxy/context.ts';

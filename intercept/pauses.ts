@@ -10,7 +10,7 @@ import type { RulePoint } from '../model/rules.ts';
 import { countOf } from '../model/format.ts';
 import type { FrameDirection, JsonValue, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { diffAll } from '../replay/diff.ts';
+import { diffAll } from '../model/field-diff.ts';
 
 /** What became of a paused message: it goes on (the very bytes that came, unless edited), the client is answered in its place, or it is aborted. */
 export type PauseOutcome = { how: 'continue'; bytes: Uint8Array } | { how: 'answer'; bytes: Uint8Array } | { how: 'abort'; abort: PauseAbort };

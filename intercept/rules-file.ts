@@ -4,7 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { FilterError, parseFilter } from '../model/filter.ts';
+import { parseFilter } from '../model/filter.ts';
+import { FilterError } from '../model/filter-error.ts';
 import { FieldPathError, parseFieldPath } from '../model/field-path.ts';
 import { rulePoints, type RulePoint } from '../model/rules.ts';
 import type { JsonObject, JsonValue } from '../model/types.ts';

@@ -2,47 +2,14 @@
 // put into a recorded ServerResponse in place, every other byte as recorded; and the
 // ServerResponse for a request the recording cannot answer.
 
-import { LEN, VARINT, Wire } from '../proto/wire.ts';
+import { topLevelFields } from '../proto/top-level-fields.ts';
+import { LEN, VARINT } from '../proto/wire.ts';
 import { lengthDelimited } from '../proto/writer.ts';
 
 const TRX_FIELD = 1;
 const ERRORS_FIELD = 2;
 /** ca2.ServerError SE_INTERNAL_SERVER_ERROR. */
 const SE_INTERNAL_SERVER_ERROR = 6;
-const GROUP_DEPTH = 100;
-
-interface TopField {
-  number: number;
-  wireType: number;
-  /** Where the tag starts, where the value starts, where the field ends. */
-  start: number;
-  valueStart: number;
-  end: number;
-}
-
-/** The top-level fields in wire order; stops at the first malformed byte. */
-function topLevelFields(bytes: Uint8Array): { fields: TopField[]; end: number } {
-  const wire = new Wire(bytes);
-  const fields: TopField[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const afterTag = wire.varint32(pos, bytes.length);
-    if (afterTag < 0) break;
-    const number = wire.lo >>> 3;
-    const wireType = wire.lo & 7;
-    if (number === 0) break;
-    let valueStart = afterTag;
-    if (wireType === LEN) {
-      valueStart = wire.varint32(afterTag, bytes.length);
-      if (valueStart < 0) break;
-    }
-    const end = wire.skip(wireType, number, afterTag, bytes.length, GROUP_DEPTH);
-    if (end < 0) break;
-    fields.push({ number, wireType, start: pos, valueStart, end });
-    pos = end;
-  }
-  return { fields, end: pos };
-}
 
 /** The request's trx bytes (the last one sent wins, as protobuf reads it), or null when it has none. */
 export function readTrx(request: Uint8Array): Uint8Array | null {

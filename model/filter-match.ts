@@ -4,7 +4,8 @@
 // Browser-safe: no Node imports.
 
 import { valuesAt } from './field-path.ts';
-import { isNumberText, parseFilter, searchTokens, type FieldTest, type FilterNode, type NumberTest } from './filter.ts';
+import { parseFilter, searchTokens, type FieldTest, type FilterNode, type NumberTest } from './filter.ts';
+import { isNumberText } from './filter-values.ts';
 import type { DecodeResult, ExchangeDetail, ExchangeSummary, FrameDirection, JsonValue } from './types.ts';
 
 export interface MatchContext {

@@ -3,19 +3,13 @@
 // (storage/filter-sql.ts); both read the tree defined here, so they cannot drift apart
 // on what a filter means. Browser-safe: no Node imports.
 
-import { FieldPathError, parseFieldPath, type PathSegment } from './field-path.ts';
+import type { PathSegment } from './field-path.ts';
+import { FilterError } from './filter-error.ts';
+import { exchangeStates, filterKeys, isFilterKey } from './filter-keys.ts';
+import { isKeyword, tokenize, type Token, type Word } from './filter-tokens.ts';
+import { parseDuration, parseField, parseSize, parseStatus, parseTime } from './filter-values.ts';
+import { fullErrorName, serverErrorNames } from './server-errors.ts';
 import type { ExchangeKind, ExchangeState, FrameDirection } from './types.ts';
-import { UserError } from './user-error.ts';
-
-/** A malformed filter: `position` is the 0-based character index the message refers to. */
-export class FilterError extends UserError {
-  constructor(
-    readonly position: number,
-    readonly expected: string,
-  ) {
-    super(`at ${position}: ${expected}`, { details: { position } });
-  }
-}
 
 export type Comparison = '=' | '>' | '>=' | '<' | '<=';
 
@@ -64,62 +58,6 @@ export type FilterNode =
    */
   | { type: 'decoded'; path: PathSegment[]; source: string; test: FieldTest | null };
 
-export interface FilterKey {
-  key: string;
-  description: string;
-  values?: string[];
-}
-
-/** The ServerError names of the documented API (proto/ca2/ca2.proto): the names error: accepts. */
-export const serverErrorNames = [
-  'SE_UNKNOWN_ERROR',
-  'SE_TRX_REQUIRED_ERROR',
-  'SE_INVALID_TRX_ERROR',
-  'SE_INVALID_TOKEN_ERROR',
-  'SE_EXPIRED_TOKEN_ERROR',
-  'SE_INTERNAL_SERVER_ERROR',
-  'SE_TOKEN_REQUIRED_ERROR',
-  'SE_RATE_LIMIT_EXCEEDED_ERROR',
-];
-
-const exchangeStates: readonly ExchangeState[] = ['complete', 'pending', 'error', 'aborted', 'interrupted'];
-
-/** Every key, for the filter bar's autocomplete and help. */
-export const filterKeys: FilterKey[] = [
-  { key: 'service', description: 'service called, e.g. service:instances' },
-  { key: 'op', description: 'operation within the service, e.g. op:create' },
-  { key: 'kind', description: 'exec (/exec calls), ws (WebSocket connections) or http (anything else)', values: ['exec', 'ws', 'http'] },
-  {
-    key: 'error',
-    description: 'a ServerError in the response: full name, short form (expired_token) or any',
-    values: ['any', ...serverErrorNames.map(shortErrorName)],
-  },
-  {
-    key: 'state',
-    description: 'complete, pending (still running), error, aborted (by the client) or interrupted (the proxy stopped first)',
-    values: [...exchangeStates],
-  },
-  { key: 'status', description: 'HTTP status: 200, 5xx, >=400, <300', values: ['2xx', '4xx', '5xx', '>=400'] },
-  { key: 'trx', description: 'transaction id, or its first characters' },
-  { key: 'token', description: 'JWT subject or its first characters, or the first characters of the token' },
-  { key: 'path', description: 'text contained in the request path' },
-  { key: 'dir', description: 'WebSocket connections with frames sent by the client or the server', values: ['client', 'server'] },
-  { key: 'since', description: 'started at or after a time: 10m, 2h, 1d ago, or 2024-05-01T10:00' },
-  { key: 'until', description: 'started at or before a time: 10m, 2h, 1d ago, or 2024-05-01T10:00' },
-  { key: 'size', description: 'request plus response bytes: >10kb, <512b, >=1.5mb' },
-  { key: 'dur', description: 'duration: >200ms, <1s' },
-  { key: 'problem', description: 'protocol-check problems: any, or a word in the problem text', values: ['any'] },
-  { key: 'replay', description: 'replayed exchanges: any, or the replays of one exchange id (replay:12)', values: ['any'] },
-  { key: 'rule', description: 'changed in flight by a rule: any, or the rule\'s name (rule:"billing is rate limited")', values: ['any'] },
-  {
-    key: 'field',
-    description:
-      'a field of the decoded messages is set (field:billing.top_up), or has a value: =, !=, and <, >, <=, >= for numbers (field:billing.balance.balances[*].amount>1000)',
-  },
-];
-
-const keyNames = new Set(filterKeys.map((k) => k.key));
-
 /** The longest filter accepted; keeps compiled queries within SQLite's parameter limit. */
 export const maxFilterLength = 10_000;
 /**
@@ -129,24 +67,6 @@ export const maxFilterLength = 10_000;
  */
 export const maxFilterDepth = 64;
 export const maxFilterTerms = 256;
-
-/** SE_EXPIRED_TOKEN_ERROR → expired_token. */
-export function shortErrorName(name: string): string {
-  return name.replace(/^SE_/, '').replace(/_ERROR$/, '').toLowerCase();
-}
-
-/**
- * expired_token, EXPIRED_TOKEN, SE_EXPIRED_TOKEN_ERROR → SE_EXPIRED_TOKEN_ERROR; numbers
- * stay as they are (a value the enum does not list is recorded as its number); null for
- * anything that names no known ServerError.
- */
-export function fullErrorName(value: string): string | null {
-  if (/^\d+$/.test(value)) return value;
-  let name = value.toUpperCase();
-  if (!name.startsWith('SE_')) name = `SE_${name}`;
-  if (!name.endsWith('_ERROR')) name = `${name}_ERROR`;
-  return serverErrorNames.includes(name) ? name : null;
-}
 
 /**
  * Splits text the way SQLite FTS5's unicode61 tokenizer (remove_diacritics 2) does:
@@ -163,84 +83,6 @@ export function searchTokens(text: string): string[] {
   );
 }
 
-interface Word {
-  kind: 'word';
-  start: number;
-  /** The text as typed, quotes included, up to whitespace or a parenthesis. */
-  raw: string;
-  /** Set when the word is key:value with a known-looking key. */
-  key?: string;
-  /** The word (or the value after the key) with quotes removed. */
-  value: string;
-  valueStart: number;
-  /** Whether any part of the value was quoted (quoted text is taken literally). */
-  quoted: boolean;
-  /** An unquoted trailing * (a prefix search). */
-  star: boolean;
-}
-
-interface Mark {
-  kind: '(' | ')' | '-';
-  start: number;
-}
-
-type Token = Word | Mark;
-
-function tokenize(source: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < source.length) {
-    const c = source[i];
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '(' || c === ')' || c === '-') {
-      // A - counts only at the start of a word: in foo-bar it is part of the word.
-      tokens.push({ kind: c, start: i });
-      i++;
-    } else {
-      const start = i;
-      let value = '';
-      let quoted = false;
-      let key: string | undefined;
-      let valueStart = start;
-      while (i < source.length && !/[\s()]/.test(source[i])) {
-        const ch = source[i];
-        if (ch === '"') {
-          const open = i;
-          quoted = true;
-          i++;
-          for (;;) {
-            if (i >= source.length) throw new FilterError(open, 'expected a closing " for the quote opened here');
-            if (source[i] === '\\' && i + 1 < source.length) {
-              value += source[i + 1];
-              i += 2;
-            } else if (source[i] === '"') {
-              i++;
-              break;
-            } else {
-              value += source[i++];
-            }
-          }
-        } else if (ch === ':' && key === undefined && !quoted && /^[A-Za-z]+$/.test(value)) {
-          key = value.toLowerCase();
-          value = '';
-          i++;
-          valueStart = i;
-        } else {
-          value += ch;
-          i++;
-        }
-      }
-      const raw = source.slice(start, i);
-      // A * after the closing quote still counts: "web ser"* is a phrase ending in a prefix.
-      const star = key === undefined && raw.endsWith('*');
-      if (star) value = value.slice(0, -1);
-      tokens.push({ kind: 'word', start, raw, key, value, valueStart, quoted, star });
-    }
-  }
-  return tokens;
-}
-
 /** Parses a filter; an empty or blank filter gives null (everything matches). */
 export function parseFilter(source: string): FilterNode | null {
   if (source.length > maxFilterLength) {
@@ -248,10 +90,6 @@ export function parseFilter(source: string): FilterNode | null {
   }
   const parser = new Parser(source, tokenize(source));
   return parser.parse();
-}
-
-function isKeyword(token: Token | undefined, word: 'or' | 'and' | 'not'): boolean {
-  return token?.kind === 'word' && !token.quoted && token.key === undefined && !token.star && token.value.toLowerCase() === word;
 }
 
 class Parser {
@@ -356,7 +194,7 @@ class Parser {
   private parseWord(word: Word): FilterNode {
     if (word.key === undefined) return this.parseText(word);
     const key = word.key;
-    if (!keyNames.has(key)) {
+    if (!isFilterKey(key)) {
       throw new FilterError(
         word.start,
         `unknown key "${key}:" — expected one of ${filterKeys.map((k) => `${k.key}:`).join(', ')} (put text with a colon in quotes to search for it)`,
@@ -418,9 +256,9 @@ class Parser {
       case 'status':
         return { type: 'number', field: 'status', tests: parseStatus(value, at) };
       case 'size':
-        return { type: 'number', field: 'size', tests: [parseQuantity(value, at, 'size', sizeUnits, 'b', 'a size like >10kb, <512b or >=1.5mb')] };
+        return { type: 'number', field: 'size', tests: [parseSize(value, at)] };
       case 'dur':
-        return { type: 'number', field: 'dur', tests: [parseQuantity(value, at, 'dur', durationUnits, 'ms', 'a duration like >200ms or <1.5s')] };
+        return { type: 'number', field: 'dur', tests: [parseDuration(value, at)] };
       case 'since':
       case 'until':
         return parseTime(key, value, at);
@@ -438,88 +276,4 @@ class Parser {
     }
     return { type: 'text', tokens, prefix: word.star };
   }
-}
-
-const comparisonPattern = '(>=|<=|>|<|=)?';
-
-const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-/** Whether field: compares `value` as a number: the form of a JSON number or a 64-bit integer. */
-export function isNumberText(value: string): boolean {
-  return numberPattern.test(value);
-}
-
-/**
- * field:PATH, field:PATH=VALUE, or with !=, <, >, <=, >=. The path and operator are read from
- * the text as typed, so only VALUE may be quoted: field:description="top up".
- */
-function parseField(word: Word, source: string): FilterNode {
-  const typed = source.slice(word.valueStart, word.start + word.raw.length);
-  const pathText = /^[^=<>!"]*/.exec(typed)![0];
-  const rest = typed.slice(pathText.length);
-  const at = word.valueStart + pathText.length;
-  if (rest.startsWith('"')) throw new FilterError(at, 'expected the field path unquoted, then =, !=, <, >, <= or >= and the value (quote only the value)');
-  let path: PathSegment[];
-  try {
-    path = parseFieldPath(pathText);
-  } catch (err) {
-    if (!(err instanceof FieldPathError)) throw err;
-    throw new FilterError(word.valueStart + err.offset, err.message);
-  }
-  if (rest === '') return { type: 'decoded', path, source: pathText, test: null };
-  const op = /^(!=|<=|>=|=|<|>)/.exec(rest)?.[1] as FieldOp | undefined;
-  if (op === undefined) throw new FilterError(at, 'expected "!=" after the field path; "!" alone is not an operator');
-  // Nothing before the value was quoted, so the tokenizer's unquoted text ends with it.
-  const value = word.value.slice(pathText.length + op.length);
-  const valueAt = at + op.length;
-  if (value === '' && !rest.slice(op.length).includes('"')) {
-    throw new FilterError(valueAt, `expected a value after "${op}" (quote it to compare with the empty text: "")`);
-  }
-  if (op !== '=' && op !== '!=' && !isNumberText(value)) {
-    throw new FilterError(valueAt, `expected a number after "${op}", as <, >, <= and >= compare numbers; got "${value}"`);
-  }
-  return { type: 'decoded', path, source: pathText, test: { op, value } };
-}
-
-function parseStatus(value: string, at: number): NumberTest[] {
-  const klass = /^([1-5])xx$/i.exec(value);
-  if (klass) {
-    const base = Number(klass[1]) * 100;
-    return [
-      { op: '>=', value: base },
-      { op: '<=', value: base + 99 },
-    ];
-  }
-  const exact = new RegExp(`^${comparisonPattern}(\\d{3})$`).exec(value);
-  if (!exact) throw new FilterError(at, 'expected a status like 200, 5xx or >=400 after "status:"');
-  return [{ op: (exact[1] as Comparison | undefined) ?? '=', value: Number(exact[2]) }];
-}
-
-const sizeUnits: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
-const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-function parseQuantity(
-  value: string,
-  at: number,
-  key: string,
-  units: Record<string, number>,
-  defaultUnit: string,
-  example: string,
-): NumberTest {
-  const match = new RegExp(`^${comparisonPattern}(\\d+(?:\\.\\d+)?)([a-z]*)$`, 'i').exec(value);
-  const unit = (match?.[3] || defaultUnit).toLowerCase();
-  if (!match || !(unit in units)) throw new FilterError(at, `expected ${example} after "${key}:"`);
-  return { op: (match[1] as Comparison | undefined) ?? '=', value: Number(match[2]) * units[unit] };
-}
-
-const relativeUnits: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-function parseTime(bound: 'since' | 'until', value: string, at: number): FilterNode {
-  const relative = /^(\d+(?:\.\d+)?)([smhd])$/i.exec(value);
-  if (relative) return { type: 'time', bound, agoMs: Number(relative[1]) * relativeUnits[relative[2].toLowerCase()] };
-  const time = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(time)) {
-    throw new FilterError(at, `expected a time like 2024-05-01T10:00 or a relative one like 10m, 2h, 1d after "${bound}:"`);
-  }
-  return { type: 'time', bound, at: time };
 }

@@ -1,6 +1,6 @@
 // --ignore paths, in the JSON tree's notation ("billing.balances[*].updated_at_ms"): the
 // one reading and the one matcher for the mock's keys (mock/key.ts) and the replay's
-// comparison (replay/diff.ts), so a path means the same to both. `*` stands for any key
+// comparison (model/field-diff.ts), so a path means the same to both. `*` stands for any key
 // or index, `[*]` for any index; a path also covers everything under what it names.
 // No Node imports: the inspector app uses the notation too.
 

@@ -11,16 +11,18 @@
 
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import type { FrameDirection } from '../model/types.ts';
 import { BodyCapture, captureWhole } from './capture.ts';
 import type { ProxyContext } from './context.ts';
 import { clientAborted, endedByShutdown, upstreamFailure, upstreamTimeout, type Failure } from './errors.ts';
 import { type FlowRecord, type Stoppable, now } from './flows.ts';
-import { extraHandshakeResponseHeaders, forwardedResponseHeaders, headerList, webSocketHandshakeHeaders } from './headers.ts';
+import { forwardedResponseHeaders, headerList, webSocketHandshakeHeaders } from './headers.ts';
+import type { FrameVerdict } from './intercept.ts';
 import { endAndClose, plainResponse, responseHead } from './raw-http.ts';
 import type { TappedClose, TappedFrame } from './tap.ts';
-import type { FrameVerdict, InterceptHead, InterceptStage } from './intercept.ts';
+import { handshakeFailure, offeredProtocols, selectedProtocol, type ClientHandshakes } from './ws-handshake.ts';
+import { FrameInterception, type FrameRelay } from './ws-intercept.ts';
 import type { FlowError } from '../model/flow.ts';
 
 /**
@@ -31,61 +33,13 @@ const HIGH_WATER = 1024 * 1024;
 /** How long closing handshakes may take at shutdown before the sockets are cut. */
 const SHUTDOWN_CLOSE_MS = 1000;
 
-const KEY = /^[+/0-9A-Za-z]{22}==$/;
-const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
-
-/**
- * Whether the upgrade is a WebSocket handshake the relay can complete with the client
- * (RFC 6455 §4.2.1). Anything else is tunnelled so the upstream answers it.
- */
-export function isRelayableWebSocket(req: IncomingMessage): boolean {
-  const { upgrade, 'sec-websocket-key': key, 'sec-websocket-version': version } = req.headers;
-  if (req.method !== 'GET' || upgrade?.toLowerCase() !== 'websocket') return false;
-  if (!key || !KEY.test(key) || (version !== '13' && version !== '8')) return false;
-  const protocols = offeredProtocols(req);
-  return protocols.every((p) => TOKEN.test(p)) && new Set(protocols).size === protocols.length;
-}
-
-/** The ws servers that complete client handshakes: one per compression choice, so the client gets permessage-deflate exactly when the upstream agreed to it. */
-export class ClientHandshakes {
-  private readonly plain: WebSocketServer;
-  private readonly deflate: WebSocketServer;
-  private readonly pending = new WeakMap<IncomingMessage, { protocol: string; headers: string[] }>();
-
-  constructor() {
-    const options = {
-      noServer: true,
-      clientTracking: false,
-      maxPayload: 0,
-      autoPong: false,
-      handleProtocols: (_offered: Set<string>, req: IncomingMessage) => this.pending.get(req)?.protocol || false,
-    };
-    this.plain = new WebSocketServer({ ...options, perMessageDeflate: false });
-    this.deflate = new WebSocketServer({ ...options, perMessageDeflate: true });
-    for (const server of [this.plain, this.deflate]) {
-      server.on('headers', (lines: string[], req: IncomingMessage) => lines.push(...(this.pending.get(req)?.headers ?? [])));
-    }
-  }
-
-  /** Answers the client's handshake like the upstream answered ours; null if the client has already gone. */
-  complete(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: WebSocket, upstreamRes: IncomingMessage): WebSocket | null {
-    const server = upstream.extensions.includes('permessage-deflate') ? this.deflate : this.plain;
-    this.pending.set(req, { protocol: selectedProtocol(upstreamRes) ?? '', headers: extraHandshakeResponseHeaders(upstreamRes.rawHeaders) });
-    let client: WebSocket | null = null;
-    // Synchronous without verifyClient; it calls back only if the handshake went out.
-    server.handleUpgrade(req, socket, head, (ws) => (client = ws));
-    this.pending.delete(req);
-    return client;
-  }
-}
-
 export function relayWebSocket(ctx: ProxyContext, handshakes: ClientHandshakes, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   new WebSocketRelay(ctx, handshakes, ctx.flows.create('ws', req), req, socket, head).start();
 }
 
 type Phase = 'handshake' | 'refused' | 'open' | 'ended';
 
-class WebSocketRelay implements Stoppable {
+class WebSocketRelay implements Stoppable, FrameRelay {
   readonly connection = true;
   private phase: Phase = 'handshake';
   private upstream: WebSocket | null = null;
@@ -97,14 +51,10 @@ class WebSocketRelay implements Stoppable {
   private clientClosed = false;
   private upstreamClosed = false;
   private stoppedByProxy = false;
-  /** Per direction, the last frame the rules are still deciding on; those after it wait for it. */
-  private readonly held: Record<FrameDirection, Promise<void> | null> = { client: null, server: null };
-  /** Bytes of frames from each side waiting behind a held one: past HIGH_WATER that side is not read until they go. */
-  private readonly heldBytes: Record<FrameDirection, number> = { client: 0, server: 0 };
-  /** Aborted once the connection has ended, so that whatever the stage still holds of it ends too. */
-  private readonly gone = new AbortController();
-  /** What the rules are told of this connection, made at its first frame and shared by the rest. */
-  private interceptHead: InterceptHead | null = null;
+  /** Made at the first frame a rule armed for frames sees. */
+  private interception: FrameInterception | null = null;
+  /** Aborted once the connection has ended: the stage is given its signal (gone). */
+  private readonly ended = new AbortController();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -203,7 +153,7 @@ class WebSocketRelay implements Stoppable {
   private relayMessage(direction: FrameDirection, data: Buffer, isBinary: boolean, from: WebSocket, to: WebSocket): void {
     // One property read when no rule is armed: the frame is relayed as it always was.
     const stage = this.ctx.intercept;
-    if (stage !== null && stage.armed.ws) return this.interceptMessage(stage, direction, data, isBinary, from, to);
+    if (stage !== null && stage.armed.ws) return (this.interception ??= new FrameInterception(this, HIGH_WATER)).message(stage, direction, data, isBinary, from, to);
     this.tapFrame(direction, isBinary ? 2 : 1, data);
     if (to.readyState !== WebSocket.OPEN) return;
     this.batchWrites(direction);
@@ -215,78 +165,27 @@ class WebSocketRelay implements Stoppable {
       to.send(data, { binary: isBinary });
     }
   }
-
-  /**
-   * A frame through the rules. Their verdicts are applied in the order the frames came,
-   * per direction: one a rule delays holds back those after it, so order is kept.
-   */
-  private interceptMessage(stage: InterceptStage, direction: FrameDirection, data: Buffer, isBinary: boolean, from: WebSocket, to: WebSocket): void {
-    const opcode = isBinary ? 2 : 1;
-    this.interceptHead ??= {
-      flowId: this.flow.id,
-      kind: this.flow.kind,
-      method: this.req.method ?? 'GET',
-      path: this.req.url ?? '/',
-      headers: this.flow.requestHeaders,
-      inject: (side, frame, rule) => this.injectFrame(side, frame, rule),
-      gone: this.gone.signal,
-    };
-    const waiting = this.held[direction];
-    let verdict: FrameVerdict | Promise<FrameVerdict>;
-    try {
-      if (waiting !== null) stage.queued(this.interceptHead, direction);
-      verdict = stage.frame(this.interceptHead, direction, opcode, data);
-    } catch (err) {
-      stage.failed('frame', err);
-      verdict = unchangedFrame(data);
-    }
-    if (waiting === null && !(verdict instanceof Promise)) return this.applyVerdict(direction, opcode, data, verdict, to);
-    this.heldBytes[direction] += data.length;
-    if (this.heldBytes[direction] > HIGH_WATER && !from.isPaused) from.pause();
-    const next = (waiting ?? Promise.resolve())
-      .then(() => verdict)
-      .catch((err: unknown) => {
-        stage.failed('frame', err);
-        return unchangedFrame(data);
-      })
-      .then((v) => {
-        this.heldBytes[direction] -= data.length;
-        if (this.phase === 'open') this.applyVerdict(direction, opcode, data, v, to);
-        if (from.isPaused && this.heldBytes[direction] <= HIGH_WATER / 2) from.resume();
-      })
-      .finally(() => {
-        if (this.held[direction] === next) this.held[direction] = null;
-      });
-    this.held[direction] = next;
+  get gone(): AbortSignal {
+    return this.ended.signal;
   }
 
-  /** A frame of the stage's own, sent now to the side `from` did not come from (a breakpoint's inject). */
-  private injectFrame(from: FrameDirection, data: Uint8Array, rule: string): boolean {
-    const to = from === 'server' ? this.client : this.upstream;
-    if (this.phase !== 'open' || to === null || to.readyState !== WebSocket.OPEN) return false;
-    this.tapFrame(from, 2, data, { rule, mark: 'injected' });
-    to.send(data, { binary: true });
-    return true;
+  get method(): string {
+    return this.req.method ?? 'GET';
   }
 
-  private applyVerdict(direction: FrameDirection, opcode: number, data: Buffer, verdict: FrameVerdict, to: WebSocket): void {
-    const rule = verdict.rule ?? undefined;
-    const { send } = verdict;
-    if (send === null) this.tapFrame(direction, opcode, data, { rule, mark: 'dropped' });
-    else if (send !== data) this.tapFrame(direction, opcode, send, { rule, original: data, ...(verdict.atBreakpoint && { mark: 'breakpoint' as const }) });
-    else this.tapFrame(direction, opcode, data, rule === undefined ? undefined : { rule });
-    const open = to.readyState === WebSocket.OPEN;
-    if (open) this.batchWrites(direction);
-    if (open && send !== null) to.send(send, { binary: opcode === 2 });
-    for (const frame of verdict.inject) {
-      this.tapFrame(direction, opcode, frame, { rule, mark: 'injected' });
-      if (open) to.send(frame, { binary: opcode === 2 });
-    }
-    if (verdict.end !== null) this.endOnPurpose(verdict.end, rule ?? 'a rule');
+  get path(): string {
+    return this.req.url ?? '/';
   }
 
-  /** A rule ends the connection: both sides get its close code and reason, or are cut off. */
-  private endOnPurpose(end: NonNullable<FrameVerdict['end']>, rule: string): void {
+  isOpen(): boolean {
+    return this.phase === 'open';
+  }
+
+  towards(from: FrameDirection): WebSocket | null {
+    return from === 'server' ? this.client : this.upstream;
+  }
+
+  endOnPurpose(end: NonNullable<FrameVerdict['end']>, rule: string): void {
     if (this.phase !== 'open') return;
     this.flow.ruled([rule]);
     this.stoppedByProxy = true;
@@ -314,14 +213,14 @@ class WebSocketRelay implements Stoppable {
    * holding the other side's socket corked until the tick ends sends them in one system
    * call instead of one per message, which is most of the cost of many small events.
    */
-  private batchWrites(from: FrameDirection): void {
+  batchWrites(from: FrameDirection): void {
     const socket = from === 'client' ? this.upstreamRes!.socket : this.socket;
     if (socket.writableCorked > 0) return;
     socket.cork();
     process.nextTick(() => socket.uncork());
   }
 
-  private tapFrame(direction: FrameDirection, opcode: number, data: Uint8Array, ruled?: Pick<TappedFrame, 'rule' | 'mark' | 'original'>): void {
+  tapFrame(direction: FrameDirection, opcode: number, data: Uint8Array, ruled?: Pick<TappedFrame, 'rule' | 'mark' | 'original'>): void {
     const { body, size, truncated } = captureWhole(data, this.ctx.maxBody);
     this.ctx.tap.emit('wsFrame', { flowId: this.flow.id, seq: this.seq++, direction, at: now(), opcode, body, size, truncated, ...ruled });
   }
@@ -344,7 +243,7 @@ class WebSocketRelay implements Stoppable {
       // It may be paused waiting for the side that just left; its close reply must be read.
       other.resume();
       // The close goes after the frames the side sent before it, which a rule may still hold.
-      const held = this.held[side];
+      const held = this.interception?.heldFrom(side) ?? null;
       if (held === null) relayClose(other, code, reason);
       else void held.then(() => relayClose(other, code, reason));
     } else {
@@ -364,7 +263,7 @@ class WebSocketRelay implements Stoppable {
   private closed(): void {
     clearTimeout(this.timer);
     this.phase = 'ended';
-    this.gone.abort();
+    this.ended.abort();
     const at = now();
     this.flow.endedAt = at;
     const { by, code, reason } = this.firstClose!;
@@ -464,27 +363,4 @@ function relayClose(target: WebSocket, code: number, reason: Buffer): void {
       target.close();
     }
   }
-}
-
-/** The subprotocol a 101 selected, read from the raw headers (the parsed ones are edited in upgraded()). */
-function selectedProtocol(res: IncomingMessage): string | undefined {
-  for (let i = 0; i < res.rawHeaders.length; i += 2) {
-    if (res.rawHeaders[i]!.toLowerCase() === 'sec-websocket-protocol') return res.rawHeaders[i + 1]!.trim();
-  }
-  return undefined;
-}
-
-function offeredProtocols(req: IncomingMessage): string[] {
-  const header = req.headers['sec-websocket-protocol'];
-  return header ? header.split(',').map((p) => p.trim()).filter((p) => p !== '') : [];
-}
-
-/** ws reports handshake problems it found itself (a bad accept key, an extension never offered) without a code. */
-function handshakeFailure(err: Error & { code?: string }, upstream: string): Failure {
-  if (err.code) return upstreamFailure(err, upstream);
-  return { kind: 'proxy-error', status: 502, message: `upstream ${upstream} answered the WebSocket handshake in a way the proxy cannot relay: ${err.message}` };
-}
-
-function unchangedFrame(data: Uint8Array): FrameVerdict {
-  return { send: data, inject: [], end: null, rule: null };
 }

@@ -4,10 +4,9 @@
 // session recorded last week replays today.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExchangeKind } from '../model/types.ts';
+import type { Difference, ExchangeKind } from '../model/types.ts';
 import type { FlowHead } from '../model/flow.ts';
 import type { Store } from '../storage/store.ts';
-import type { Difference } from './diff.ts';
 import { ReplayError, type ReplayOptions, type Replayer } from './replayer.ts';
 import { TokenCarry, type Renewal } from './tokens.ts';
 import { operationLabel } from '../model/format.ts';

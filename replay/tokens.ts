@@ -5,7 +5,7 @@
 
 import type { JsonValue } from '../model/types.ts';
 import { childPath } from '../model/json-path.ts';
-import { isJwtValue } from './diff.ts';
+import { isJwtValue } from '../model/field-diff.ts';
 
 export interface Renewal {
   /** service.operation of the call whose answer carried the new token. */

@@ -2,38 +2,19 @@
 // their summary fields (method, path, status and the error sentence at the top, as a list
 // row reads), built into the one model the store takes (model/flow.ts).
 
-import type { Flow, FlowHead, StoredFrame } from '../model/flow.ts';
+import type { Flow, FlowHead, FlowRequest, StoredFrame } from '../model/flow.ts';
 import { noFacts, storedError } from '../model/flow.ts';
-import type { ExchangeKind, ExchangeState, HeaderList, TokenRef } from '../model/types.ts';
 
-export interface MessageFields {
-  headers: HeaderList;
-  body: Uint8Array;
-  truncated: boolean;
-  size: number;
-}
+export type MessageFields = Pick<FlowRequest, 'headers' | 'body' | 'truncated' | 'size'>;
 
-/** An exchange as a list row and its bodies describe it. */
-export interface HeadFields {
-  id: number;
-  kind: ExchangeKind;
-  startedAt: number;
-  endedAt: number | null;
+/** An exchange as a list row and its bodies describe it: the flow's head, with the request line, status and error sentence at the top. */
+export interface HeadFields extends Omit<FlowHead, 'request' | 'response' | 'error' | 'replayOf'> {
   method: string;
   path: string;
   status: number | null;
-  service: string | null;
-  operation: string | null;
-  trx: string | null;
-  errors: string[];
-  token: TokenRef | null;
-  clientAddress: string;
-  state: ExchangeState;
-  problems: string[];
   error: string | null;
   request: MessageFields;
   response: MessageFields | null;
-  close: FlowHead['close'];
   replayOf?: number;
 }
 

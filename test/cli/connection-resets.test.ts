@@ -5,7 +5,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { ExchangePage } from '../../model/types.ts';
 import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
+import { startOpen, type OpenProcess } from './open-process.ts';
 import { inspectorRequests, leavings, requestHead, sendAndHold, sendAndLeave, socketIoSession, webSocketUpgrade } from '../../support/resets.ts';
 
 /** Every request, left every way, twice: concurrently per round, so the server meets them together. */
@@ -91,23 +92,10 @@ describe('the proxy outlives clients that reset their connections', () => {
 });
 
 /** `open` on a recording, with a temporary folder of its own; resolves once it prints its link. */
-async function startOpen(recording: string, tmp: string): Promise<{ child: ChildProcess; link: URL; output: () => string }> {
-  const child = spawn(process.execPath, ['bin/ca2-inspector.js', 'open', recording, '--ui', '127.0.0.1:0'], {
-    cwd: projectRoot,
-    env: { ...process.env, TMPDIR: tmp },
-  });
-  started.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const link = await new Promise<URL>((resolve, reject) => {
-    child.stdout!.on('data', () => {
-      const match = /inspector at (\S+)/.exec(output);
-      if (match && output.includes('read-only')) resolve(new URL(match[1]!));
-    });
-    child.once('exit', () => reject(new Error(`open exited early: ${output}`)));
-  });
-  return { child, link, output: () => output };
+async function startOpenIn(recording: string, tmp: string): Promise<OpenProcess> {
+  const open = await startOpen([recording], { ...process.env, TMPDIR: tmp });
+  started.push(open.child);
+  return open;
 }
 
 /** Every open started, killed at the end should a test have failed with one still running. */
@@ -135,7 +123,7 @@ describe('open outlives clients that reset their connections, and never leaves i
 
   test('open keeps serving through every kind of reset, and removes its snapshot when stopped with connections held half open', { timeout: 120_000 }, async () => {
     const tmp = tmpFor();
-    const { child, link, output } = await startOpen(recording, tmp);
+    const { child, link, output } = await startOpenIn(recording, tmp);
     const token = link.searchParams.get('token')!;
     const held: Socket[] = [];
     try {
@@ -159,7 +147,7 @@ describe('open outlives clients that reset their connections, and never leaves i
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     test(`open removes its snapshot when ${signal} ends it`, async () => {
       const tmp = tmpFor();
-      const { child, output } = await startOpen(recording, tmp);
+      const { child, output } = await startOpenIn(recording, tmp);
       child.kill(signal);
       const [code] = await once(child, 'exit');
       assert.equal(code, 0, output());
@@ -169,7 +157,7 @@ describe('open outlives clients that reset their connections, and never leaves i
 
   test('open removes its snapshot when a second Ctrl-C ends it without waiting', async () => {
     const tmp = tmpFor();
-    const { child, output } = await startOpen(recording, tmp);
+    const { child, output } = await startOpenIn(recording, tmp);
     child.kill('SIGINT');
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');

@@ -1,13 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { projectRoot } from '../../support/proxy-process.ts';
 import { demoProtos, writeSampleRecording } from '../capture/sample-recording.ts';
+import { startOpen } from './open-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-cli-open-'));
 const db = join(dir, 'rec.sqlite');
@@ -22,26 +22,12 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `open`, waits for its link, hands it to `use`, then stops it with SIGINT. */
-async function withOpen(args: string[], use: (link: URL, stdout: string) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, ['bin/ca2-inspector.js', 'open', ...args, '--ui', '127.0.0.1:0'], { cwd: projectRoot });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = once(child, 'exit');
+async function withOpen(args: string[], use: (link: URL, output: string) => Promise<void>): Promise<void> {
+  const open = await startOpen(args);
   try {
-    const link = await new Promise<URL>((resolve, reject) => {
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-        const match = /inspector at (\S+)/.exec(stdout);
-        if (match && stdout.includes('read-only')) resolve(new URL(match[1]));
-      });
-      child.on('exit', () => reject(new Error(`open exited early: ${stderr}`)));
-    });
-    await use(link, stdout);
+    await use(open.link, open.output());
   } finally {
-    child.kill('SIGINT');
-    const [code] = await exited;
-    assert.equal(code, 0, stderr);
+    assert.equal(await open.stop(), 0, open.output());
   }
 }
 
@@ -56,8 +42,8 @@ const sha = (file: string) => createHash('sha256').update(readFileSync(file)).di
 
 test('open serves a capture read-only with its embedded schema, behind the UI token', async () => {
   const before = sha(capture);
-  await withOpen([capture], async (link, stdout) => {
-    assert.match(stdout, /a capture made .* by ca2-inspector \S+, tokens redacted\), 5 exchange\(s\), read-only/);
+  await withOpen([capture], async (link, output) => {
+    assert.match(output, /a capture made .* by ca2-inspector \S+, tokens redacted\), 5 exchange\(s\), read-only/);
     const anonymous = await fetch(new URL('/api/exchanges', link.origin));
     assert.equal(anonymous.status, 401);
     const page = await api(link, '/api/exchanges?filter=trx:trx-login');

@@ -15,28 +15,26 @@ import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { encodeMessage } from '../../demo/schema.ts';
-import { startDemoServer, type DemoServer } from '../../demo/server.ts';
 import { buildUi } from '../../inspector/build.ts';
 import type { PausedView } from '../../model/pauses.ts';
 import type { RuleView } from '../../model/rules.ts';
 import type { ExchangePage } from '../../model/types.ts';
-import { login, tempDb } from '../replay/support.ts';
+import { tempDb } from '../replay/support.ts';
 import { ClientRequest, ServerResponse, WsEvent } from '../intercept/exec-fixtures.ts';
-import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
-import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
+import { eventually, projectRoot, type ProxyProcess } from '../../support/proxy-process.ts';
+import { openProxyUi, type ProxyUi } from './proxy-ui.ts';
 
 const artifacts = join(projectRoot, 'test-artifacts', 'inspector');
 const rule = 'break on balances';
 const armed = 'break on service:billing op:balance at request';
 
 describe('breakpoints in the inspector, with the proxy pausing', () => {
-  let demo: DemoServer;
+  let ui: ProxyUi;
   let proxy: ProxyProcess;
-  let browser: LaunchedBrowser;
   let page: Page;
   let base: URL;
   let token: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   /** A billing balance call encoded and its answer decoded by protobufjs, not by our codec. */
   const balance = async (trx: Buffer) => {
@@ -53,26 +51,15 @@ describe('breakpoints in the inspector, with the proxy pausing', () => {
   before(async () => {
     await buildUi();
     await mkdir(artifacts, { recursive: true });
-    demo = await startDemoServer({ rateLimit: false, billingIntervalMs: 3_600_000 });
     const db = tempDb();
     const rules = join(dirname(db), 'rules.yaml');
     writeFileSync(rules, `- name: ${rule}\n  at: response\n  match: service:billing op:balance\n  break: true\n`);
     // No timeout: a pause waits for the test however slow the machine is.
-    proxy = await startProxyProcess(['--upstream', demo.url.href, '--db', db, '--proto', 'demo/protos', '--quiet', '--rules', rules, '--break-timeout', '0']);
-    base = new URL(proxy.proxyUrl);
-    token = await login(base);
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(proxy.uiLink);
-    await page.waitForSelector('.live-status[data-status="live"]');
+    ui = await openProxyUi({ db, args: ['--rules', rules, '--break-timeout', '0'] });
+    ({ proxy, page, base, token, pageErrors } = ui);
   });
 
-  after(async () => {
-    await browser?.close();
-    await proxy?.stop();
-    await demo?.close();
-  });
+  after(() => ui?.close());
 
   it('pauses a response in the Paused panel, edits a field there and continues it; the client decodes the edit', async () => {
     await badge().filter({ hasText: /^0$/ }).waitFor();

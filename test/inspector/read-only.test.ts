@@ -4,47 +4,32 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
 import { writeSampleRecording } from '../capture/sample-recording.ts';
+import { startOpen, type OpenProcess } from '../cli/open-process.ts';
 import { projectRoot } from '../../support/proxy-process.ts';
 import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-read-only-'));
 const db = join(dir, 'rec.sqlite');
-let child: ChildProcess;
+let open: OpenProcess;
 let link: URL;
 let browser: LaunchedBrowser;
 
 before(async () => {
   if (!existsSync(join(uiDistDir, 'index.html'))) await buildUi();
   writeSampleRecording(db);
-  child = spawn(process.execPath, ['bin/ca2-inspector.js', 'open', db, '--ui', '127.0.0.1:0'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  link = await new Promise<URL>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /inspector at (\S+)/.exec(stdout);
-      if (match && stdout.includes('read-only')) resolve(new URL(match[1]!));
-    });
-    child.once('exit', () => reject(new Error(`open exited early: ${stderr}`)));
-  });
+  open = await startOpen([db]);
+  link = open.link;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (child && child.exitCode === null) {
-    const exited = once(child, 'exit');
-    child.kill('SIGINT');
-    await exited;
-  }
+  await open?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

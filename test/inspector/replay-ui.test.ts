@@ -7,48 +7,34 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startDemoServer, type DemoServer } from '../../demo/server.ts';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
 import type { ExchangePage } from '../../model/types.ts';
-import { exec, login, tempDb } from '../replay/support.ts';
-import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
-import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
+import { exec } from '../replay/support.ts';
+import { eventually, projectRoot, type ProxyProcess } from '../../support/proxy-process.ts';
+import { openProxyUi, type ProxyUi } from './proxy-ui.ts';
 
 const artifacts = join(projectRoot, 'test-artifacts', 'inspector');
 
 describe('resending from the inspector', () => {
-  let demo: DemoServer;
+  let ui: ProxyUi;
   let proxy: ProxyProcess;
-  let browser: LaunchedBrowser;
   let page: Page;
   let createId: number;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   before(async () => {
     if (!existsSync(join(uiDistDir, 'index.html'))) await buildUi();
     await mkdir(artifacts, { recursive: true });
-    demo = await startDemoServer({ rateLimit: false, billingIntervalMs: 3_600_000 });
-    proxy = await startProxyProcess(['--upstream', demo.url.href, '--db', tempDb(), '--proto', 'demo/protos', '--quiet']);
-    const base = new URL(proxy.proxyUrl);
-    const token = await login(base);
-    await exec(base, { instances: { create: { name: 'web-1', region: 'eu-west' } } }, token);
+    ui = await openProxyUi();
+    ({ proxy, page, pageErrors } = ui);
+    await exec(ui.base, { instances: { create: { name: 'web-1', region: 'eu-west' } } }, ui.token);
     createId = await eventually(async () => {
       const page = (await (await proxy.api('/api/exchanges?filter=op:create')).json()) as ExchangePage;
       return page.items.find((s) => s.state === 'complete')?.id;
     }, 'the recorded instances.create');
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // The printed link hands the browser its token (a cookie); plain addresses work after it.
-    await page.goto(proxy.uiLink);
-    await page.waitForSelector('.live-status[data-status="live"]');
   });
 
-  after(async () => {
-    await browser?.close();
-    await proxy?.stop();
-    await demo?.close();
-  });
+  after(() => ui?.close());
 
   it('resends with r, opens the replay with the differing fields marked, and links both ways', async () => {
     await page.goto(`${proxy.uiUrl}/?open=${createId}`);

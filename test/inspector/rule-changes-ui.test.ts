@@ -5,8 +5,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +16,7 @@ import type { TappedFlow } from '../../proxy/tap.ts';
 import { Recorder } from '../../recorder/recorder.ts';
 import { Store } from '../../storage/store.ts';
 import { demoProtos, protocEncode } from '../capture/sample-recording.ts';
+import { startOpen, type OpenProcess } from '../cli/open-process.ts';
 import { projectRoot } from '../../support/proxy-process.ts';
 import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
 
@@ -87,8 +86,7 @@ function writeRecording(file: string): void {
 describe('what rules changed, in the inspector', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ca2-rule-changes-'));
   const db = join(dir, 'rec.sqlite');
-  let child: ChildProcess;
-  let link: URL;
+  let open: OpenProcess;
   let browser: LaunchedBrowser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -97,32 +95,17 @@ describe('what rules changed, in the inspector', () => {
     if (!existsSync(join(uiDistDir, 'index.html'))) await buildUi();
     await mkdir(artifacts, { recursive: true });
     writeRecording(db);
-    child = spawn(process.execPath, ['bin/ca2-inspector.js', 'open', db, '--proto', demoProtos, '--ui', '127.0.0.1:0'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    link = await new Promise<URL>((resolve, reject) => {
-      child.stdout!.on('data', (chunk) => {
-        stdout += chunk;
-        const match = /inspector at (\S+)/.exec(stdout);
-        if (match && stdout.includes('read-only')) resolve(new URL(match[1]!));
-      });
-      child.once('exit', () => reject(new Error(`open exited early: ${stderr}`)));
-    });
+    open = await startOpen([db, '--proto', demoProtos]);
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(link.href);
+    await page.goto(open.link.href);
     await page.waitForSelector('[data-row="4"]');
   });
 
   after(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGINT');
-      await exited;
-    }
+    await open?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -10,25 +10,23 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startDemoServer, type DemoServer } from '../../demo/server.ts';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
 import type { RuleView } from '../../model/rules.ts';
 import type { ExchangePage } from '../../model/types.ts';
-import { exec, login, tempDb } from '../replay/support.ts';
-import { eventually, projectRoot, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
-import { launchBrowser, type LaunchedBrowser } from '../../support/browser.ts';
+import { exec, tempDb } from '../replay/support.ts';
+import { eventually, projectRoot, type ProxyProcess } from '../../support/proxy-process.ts';
+import { openProxyUi, type ProxyUi } from './proxy-ui.ts';
 
 const artifacts = join(projectRoot, 'test-artifacts', 'inspector');
 const rule = 'billing is rate limited';
 
 describe('rules in the inspector, with the proxy running them', () => {
-  let demo: DemoServer;
+  let ui: ProxyUi;
   let proxy: ProxyProcess;
-  let browser: LaunchedBrowser;
   let page: Page;
   let base: URL;
   let token: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   /** The id of the newest recorded billing call once it is complete. */
   const newestBilling = (after: number) =>
@@ -40,25 +38,14 @@ describe('rules in the inspector, with the proxy running them', () => {
   before(async () => {
     if (!existsSync(join(uiDistDir, 'index.html'))) await buildUi();
     await mkdir(artifacts, { recursive: true });
-    demo = await startDemoServer({ rateLimit: false, billingIntervalMs: 3_600_000 });
     const db = tempDb();
     const rules = join(dirname(db), 'rules.yaml');
     writeFileSync(rules, `- name: ${rule}\n  at: response\n  match: service:billing\n  set: { errors: [SE_RATE_LIMIT_EXCEEDED_ERROR] }\n`);
-    proxy = await startProxyProcess(['--upstream', demo.url.href, '--db', db, '--proto', 'demo/protos', '--quiet', '--rules', rules]);
-    base = new URL(proxy.proxyUrl);
-    token = await login(base);
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(proxy.uiLink);
-    await page.waitForSelector('.live-status[data-status="live"]');
+    ui = await openProxyUi({ db, args: ['--rules', rules] });
+    ({ proxy, page, base, token, pageErrors } = ui);
   });
 
-  after(async () => {
-    await browser?.close();
-    await proxy?.stop();
-    await demo?.close();
-  });
+  after(() => ui?.close());
 
   it('shows the exchange the rule changed, with its diff and both versions', async () => {
     const answer = await exec(base, { billing: { balance: {} } }, token);

@@ -1,17 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  FilterError,
-  filterKeys,
-  fullErrorName,
-  maxFilterDepth,
-  maxFilterTerms,
-  parseFilter,
-  searchTokens,
-  serverErrorNames,
-  shortErrorName,
-  type FilterNode,
-} from '../../model/filter.ts';
+import { maxFilterDepth, maxFilterTerms, parseFilter, searchTokens, type FilterNode } from '../../model/filter.ts';
+import { FilterError } from '../../model/filter-error.ts';
+import { filterKeys } from '../../model/filter-keys.ts';
+import { fullErrorName, serverErrorNames, shortErrorName } from '../../model/server-errors.ts';
 
 function parseError(source: string): FilterError {
   try {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FilterError } from '../../model/filter.ts';
+import { FilterError } from '../../model/filter-error.ts';
 import { Store } from '../../storage/store.ts';
 import { flowHead, type HeadFields } from '../../support/flow-head.ts';
 

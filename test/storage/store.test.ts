@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { FilterError } from '../../model/filter.ts';
+import { FilterError } from '../../model/filter-error.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { createRing, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
 import { flowHead, type FrameFields, type HeadFields } from '../../support/flow-head.ts';

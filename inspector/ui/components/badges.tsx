@@ -2,7 +2,7 @@
 // and the "service.operation" label.
 
 import type { ExchangeSummary } from '../../../model/types.ts';
-import { shortErrorName } from '../../../model/filter.ts';
+import { shortErrorName } from '../../../model/server-errors.ts';
 import { operationLabel } from '../../../model/format.ts';
 
 type Head = Pick<ExchangeSummary, 'kind' | 'service' | 'operation' | 'path' | 'status' | 'state' | 'errors'>;

@@ -4,7 +4,9 @@
 // A filter with field: terms needs the decoded messages, which summaries lack: the
 // server answers for its live rows instead (live-checks.ts).
 
-import { FilterError, filterKeys, parseFilter } from '../../../model/filter.ts';
+import { parseFilter } from '../../../model/filter.ts';
+import { FilterError } from '../../../model/filter-error.ts';
+import { filterKeys } from '../../../model/filter-keys.ts';
 import { matches, needsMessages } from '../../../model/filter-match.ts';
 import type { ExchangeSummary } from '../../../model/types.ts';
 import type { FilterKeyHelp } from './filter-edit.ts';

@@ -1,9 +1,9 @@
 // What a rule changed on an exchange, without the DOM: the two versions of each message
 // a rule replaced (what was sent, what went on), named from where the proxy stands, and
-// their field differences, found by the replay's diff (replay/diff.ts).
+// their field differences, found by the field diff (model/field-diff.ts).
 
 import type { DecodeResult, Difference, ExchangeDetail, WsFrame } from '../../../model/types.ts';
-import { diffAll } from '../../../replay/diff.ts';
+import { diffAll } from '../../../model/field-diff.ts';
 
 /** One version of a message, as MessageView shows it. */
 export interface MessageVersion {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { errorHandler } from '../../../inspector/server/errors.ts';
 import { UserError } from '../../../model/user-error.ts';
-import { FilterError } from '../../../model/filter.ts';
+import { FilterError } from '../../../model/filter-error.ts';
 
 let server: Server;
 let base: string;

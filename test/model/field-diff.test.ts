@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { JsonValue } from '../../model/types.ts';
-import { diffAll, diffJson, isJwtValue } from '../../replay/diff.ts';
+import { diffAll, diffJson, isJwtValue } from '../../model/field-diff.ts';
 
 const jwt = (claims: object) => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
 

@@ -3,14 +3,13 @@
 // replay, what changes on every call by design is left out: the trx, any value that is
 // a token on both sides (a fresh JWT is not a regression), and the paths the user
 // ignores. Between what a rule was given and what it sent on, every field counts.
-// No Node imports: the inspector app uses it too.
+// Shared by replay (replay/replayer.ts), the breakpoints (intercept/pauses.ts) and the
+// inspector app, so it lives in model/: no Node imports.
 
-import type { Difference, JsonValue } from '../model/types.ts';
-import { childPath } from '../model/json-path.ts';
-import { isJwt } from '../model/jwt.ts';
-import { isIgnored, parseIgnorePath, type IgnorePath } from '../model/ignore-path.ts';
-
-export type { Difference };
+import type { Difference, JsonValue } from './types.ts';
+import { childPath } from './json-path.ts';
+import { isJwt } from './jwt.ts';
+import { isIgnored, parseIgnorePath, type IgnorePath } from './ignore-path.ts';
 
 /** A value that is a token: a fresh JWT in place of another is not a regression. */
 export function isJwtValue(value: JsonValue | undefined): value is string {
