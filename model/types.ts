@@ -230,6 +230,21 @@ export interface ReplayAnswer {
   error?: string;
 }
 
+/**
+ * The body of POST /api/messages/check: decoded JSON to encode with the loaded schema, as
+ * the proxy encodes an edit at a breakpoint and a resend encodes an edited request; with
+ * `base64`, over those original bytes, so unchanged fields and fields known only by
+ * number keep their bytes.
+ */
+export interface MessageCheckRequest {
+  type: MessageType;
+  json: JsonValue;
+  base64?: string;
+}
+
+/** Its answer: the size of the bytes the JSON encodes to, or the codec's sentence naming each field that does not fit. */
+export type MessageCheckAnswer = { ok: true; bytes: number } | { ok: false; error: string };
+
 /** A WebSocket frame recorded on an exchange, as the live stream sends it. */
 export interface LiveFrame {
   exchangeId: number;

@@ -13,6 +13,7 @@ import { Guard } from './guard.ts';
 import { LiveStream } from './live.ts';
 import { limitConnections, MAX_CONNECTIONS, serverTimeouts } from './limits.ts';
 import { exportRouter } from './export-routes.ts';
+import { messageRouter } from './message-routes.ts';
 import { apiRouter } from './routes.ts';
 import { replayRouter } from './replay-routes.ts';
 import { rulesRouter } from './rules-routes.ts';
@@ -36,7 +37,11 @@ export interface InspectorServerOptions {
   log: (line: string) => void;
   /** Resend (POST /api/exchanges/:id/replay); without it the route does not exist. */
   replay?: ReplayService;
-  /** With it, the Export endpoints are served (they decode the redacted bytes again). */
+  /**
+   * The loaded schema's codec, and the version exports name. With it, the Export endpoints
+   * (they decode the redacted bytes again) and POST /api/messages/check (the message
+   * editor's check as the user types) are served.
+   */
   export?: { codec: Codec; toolVersion: string };
   /** Serving a file with no proxy (`open`): GET /api/about says so, and the browser offers no Resend or live state. */
   readOnly?: { file: string };
@@ -76,7 +81,10 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   if (options.replay) app.use('/api', replayRouter(options.replay));
   app.use('/api', rulesRouter(options.rules));
   app.use('/api', pauseRouter(options.pauses));
-  if (options.export) app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion));
+  if (options.export) {
+    app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion));
+    app.use('/api', messageRouter(options.export.codec));
+  }
   app.use('/api', apiRouter(store, options.readOnly));
   if (existsSync(uiDistDir)) {
     app.use(express.static(uiDistDir, { index: 'index.html' }));
