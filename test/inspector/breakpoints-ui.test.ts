@@ -91,8 +91,15 @@ describe('breakpoints in the inspector, with the proxy pausing', () => {
 
     const balances = shown.billing.balance.balances as { amount: string | number }[];
     assert.ok(balances.length > 0, JSON.stringify(shown));
-    balances[0]!.amount = typeof balances[0]!.amount === 'string' ? '424242' : 424242;
+    // Checked against the schema as typed, as the proxy will encode it: the sentence names the field, and nothing can go.
+    balances[0]!.amount = 'lots';
     await editor.fill(JSON.stringify(shown, null, 2));
+    await panel().locator('.replay-invalid[data-check="unfit"]', { hasText: 'billing.balance.balances[0].amount: expected a 64-bit integer' }).waitFor();
+    assert.ok(await withEdits.isDisabled(), 'an int64 given as a word');
+    balances[0]!.amount = '424242';
+    await editor.fill(JSON.stringify(shown, null, 2));
+    await panel().locator('.replay-check[data-check="fits"]', { hasText: 'Fits ServerResponse' }).waitFor();
+    assert.ok(await withEdits.isEnabled(), 'fixed');
     await page.screenshot({ path: join(artifacts, 'breakpoints-paused-panel.png') });
     await withEdits.click();
 
@@ -135,8 +142,12 @@ describe('breakpoints in the inspector, with the proxy pausing', () => {
     const editor = panel().locator('textarea.replay-json');
     const draft = JSON.parse(await editor.inputValue());
     assert.deepEqual(draft, { trx: trx.toString('base64') }, 'an empty ServerResponse with the trx echoed');
+    const answerButton = panel().getByRole('button', { name: 'Answer', exact: true });
+    await editor.fill(JSON.stringify({ ...draft, errors: ['SE_RATE_LIMITED'] }));
+    await panel().locator('.replay-invalid[data-check="unfit"]', { hasText: 'errors[0]: "SE_RATE_LIMITED" is not a value of this enum' }).waitFor();
+    assert.ok(await answerButton.isDisabled(), 'an enum name that does not exist');
     await editor.fill(JSON.stringify({ ...draft, errors: ['SE_RATE_LIMIT_EXCEEDED_ERROR'] }));
-    await panel().getByRole('button', { name: 'Answer', exact: true }).click();
+    await answerButton.click();
 
     const answer = await call;
     assert.equal(answer.status, 200);
@@ -208,8 +219,12 @@ describe('breakpoints in the inspector, with the proxy pausing', () => {
     await panel().locator('li[data-pause]', { hasText: 'ws:server' }).waitFor();
     await panel().getByRole('button', { name: 'Inject a frame' }).click();
     assert.equal(await panel().locator('select.inject-from').inputValue(), 'server', 'towards the client, like the paused frame');
+    const injectButton = panel().getByRole('button', { name: 'Inject', exact: true });
+    await panel().locator('textarea.replay-json').fill('{"eror": ["SE_RATE_LIMIT_EXCEEDED_ERROR"]}');
+    await panel().locator('.replay-invalid[data-check="unfit"]', { hasText: 'eror: no field named "eror" in ca2.WsEvent' }).waitFor();
+    assert.ok(await injectButton.isDisabled(), 'a field name the schema does not have');
     await panel().locator('textarea.replay-json').fill('{"errors": ["SE_RATE_LIMIT_EXCEEDED_ERROR"]}');
-    await panel().getByRole('button', { name: 'Inject', exact: true }).click();
+    await injectButton.click();
     await eventually(() => (received.length > 0 ? true : undefined), 'the injected frame at the client');
     assert.deepEqual(received, [{ errors: ['SE_RATE_LIMIT_EXCEEDED_ERROR'] }], 'the injected frame, decoded by protobufjs; the paused one still held');
     assert.equal((await pausedNow()).length, 1, 'the paused frame stays paused');

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { buildUi, uiDistDir } from '../../inspector/build.ts';
 import type { ExchangePage } from '../../model/types.ts';
 import { exec } from '../replay/support.ts';
@@ -56,22 +56,57 @@ describe('resending from the inspector', () => {
     assert.deepEqual(pageErrors, []);
   });
 
-  it('edits the request, checking it as it is typed, and names a field that does not fit', async () => {
+  it('edits the request, checking it against the schema as it is typed, and sends only what fits', async () => {
     await page.goto(`${proxy.uiUrl}/?open=${createId}`);
     await page.click('.detail-actions button:has-text("Edit and resend")');
     const editor = await page.waitForSelector('textarea.replay-json');
+    const send = '.replay-editor .dialog-actions button.primary';
     await editor.fill('{ "instances": ');
-    await page.waitForSelector('.replay-invalid:has-text("Not JSON yet")');
-    assert.equal(await page.isDisabled('.dialog-actions button.primary'), true);
+    await page.waitForSelector('.replay-invalid[data-check="syntax"]:has-text("Not JSON yet")');
+    assert.equal(await page.isDisabled(send), true);
     await editor.fill(JSON.stringify({ instances: { create: { name: 7 } } }));
-    assert.equal(await page.isDisabled('.dialog-actions button.primary'), false);
-    await page.click('.dialog-actions button.primary');
-    await page.waitForSelector('.replay-editor .banner.error:has-text("instances.create.name")');
-    await page.screenshot({ path: join(artifacts, 'replay-editor-refusal.png') });
+    await page.waitForSelector('.replay-invalid[data-check="unfit"]:has-text("instances.create.name: expected a string, got 7")');
+    assert.equal(await page.isDisabled(send), true, 'a string given as a number');
+    await editor.fill(JSON.stringify({ instances: { create: { name: 'web-2', regoin: 'eu-west' } } }));
+    await page.waitForSelector('.replay-invalid[data-check="unfit"]:has-text("instances.create.regoin: no field named")');
+    assert.equal(await page.isDisabled(send), true, 'a field name the schema does not have');
+    await page.screenshot({ path: join(artifacts, 'replay-editor-unfit.png') });
     await editor.fill(JSON.stringify({ instances: { create: { name: 'web-2', region: 'eu-west' } } }));
-    await page.click('.dialog-actions button.primary');
+    await page.waitForSelector('.replay-check[data-check="fits"]:has-text("Fits ClientRequest")');
+    assert.equal(await page.isDisabled(send), false, 'fixed');
+    await page.click(send);
     await page.waitForSelector(`.replay-diff h3:has-text("from #${createId}")`, { timeout: 30_000 });
     await page.waitForSelector('.replay-diff li:has-text("instances.create.instance.name")');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('asks about the newest text only: an older check still out is cancelled, and typing goes on meanwhile', async () => {
+    await page.goto(`${proxy.uiUrl}/?open=${createId}`);
+    await page.click('.detail-actions button:has-text("Edit and resend")');
+    const editor = await page.waitForSelector('textarea.replay-json');
+    const send = '.replay-editor .dialog-actions button.primary';
+    // The checks are held here, unanswered, until the test lets them through.
+    const held: Route[] = [];
+    await page.route('**/api/messages/check', (route) => void held.push(route));
+    const failed: string[] = [];
+    page.on('requestfailed', (request) => {
+      if (request.url().endsWith('/api/messages/check')) failed.push(request.postData() ?? '');
+    });
+    await editor.fill(JSON.stringify({ instances: { create: { name: 7 } } }));
+    await eventually(() => (held.length === 1 ? true : undefined), 'the check of the first text');
+    await page.waitForSelector('.replay-check[data-check="checking"]:has-text("Checking against the schema")');
+    assert.equal(await page.isDisabled(send), true, 'not checked yet');
+    await editor.fill(JSON.stringify({ instances: { create: { name: 'web-3', region: 'eu-west' } } }));
+    assert.equal(await editor.inputValue(), JSON.stringify({ instances: { create: { name: 'web-3', region: 'eu-west' } } }), 'typing is never held up');
+    await eventually(() => (failed.length === 1 ? true : undefined), 'the first check cancelled');
+    assert.match(failed[0]!, /"name":7/);
+    await eventually(() => (held.length === 2 ? true : undefined), 'the check of the newer text');
+    assert.match(held[1]!.request().postData() ?? '', /"name":"web-3"/);
+    await held[1]!.continue();
+    await page.unroute('**/api/messages/check');
+    await page.waitForSelector('.replay-check[data-check="fits"]:has-text("Fits ClientRequest")');
+    assert.equal(await page.isDisabled(send), false);
+    await page.keyboard.press('Escape');
     assert.deepEqual(pageErrors, []);
   });
 

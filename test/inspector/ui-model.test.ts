@@ -16,7 +16,7 @@ import { formatClock, formatDateTime, formatDuration, formatOffset, formatRelati
 import { countOf, formatSize } from '../../model/format.ts';
 import { closeSummary, frameSummary, framesByExchange, mergeFrames } from '../../inspector/ui/model/frames.ts';
 import { compileLiveFilter, filterKeyHelp, serverFilterProblem } from '../../inspector/ui/model/live-filter.ts';
-import { diffMarks, diffValue, parseEdited, tokenExpiry } from '../../inspector/ui/model/replay.ts';
+import { checkRequestOf, diffMarks, diffValue, editorAllows, editorStatus, parseEdited, schemaCheckOf, tokenExpiry } from '../../inspector/ui/model/replay.ts';
 import { LiveListeners } from '../../inspector/ui/model/live-listeners.ts';
 import { LiveChecks, maxIdsPerCheck, type CheckAnswer } from '../../inspector/ui/model/live-checks.ts';
 import { shortcutAction, shortcuts } from '../../inspector/ui/model/shortcuts.ts';
@@ -673,6 +673,30 @@ describe('the resend editor and comparison', () => {
     assert.equal(broken.ok, false);
     assert.match((broken as { error: string }).error, /^Not JSON yet: /);
     assert.deepEqual(parseEdited('[1]'), { ok: false, error: 'The request must be a JSON object: the decoded ClientRequest.' });
+  });
+
+  it('asks the server about a JSON object only, and lets the action go once it fits or cannot be checked', () => {
+    const edited = parseEdited('{"trx": "AA=="}');
+    const broken = parseEdited('{"trx": ');
+    assert.deepEqual(checkRequestOf(edited, 'ClientRequest', 'CgE='), { type: 'ClientRequest', json: { trx: 'AA==' }, base64: 'CgE=' });
+    assert.deepEqual(checkRequestOf(edited, 'WsEvent'), { type: 'WsEvent', json: { trx: 'AA==' } });
+    assert.equal(checkRequestOf(broken, 'ClientRequest'), null);
+
+    const fits = schemaCheckOf('ServerResponse', { ok: true, bytes: 1 });
+    const unfit = schemaCheckOf('ServerResponse', { ok: false, error: 'The message does not fit ServerResponse: errors[0]: "X" is not a value of this enum.' });
+    const unchecked = { state: 'unchecked', error: 'The inspector server did not answer: is the proxy still running?' } as const;
+    assert.deepEqual(
+      [null, { state: 'checking' } as const, fits, unfit, unchecked].map((check) => [editorAllows(edited, check), editorStatus(edited, check)]),
+      [
+        [true, null],
+        [false, { state: 'checking', text: 'Checking against the schema…' }],
+        [true, { state: 'fits', text: 'Fits ServerResponse: 1 byte.' }],
+        [false, { state: 'unfit', text: 'The message does not fit ServerResponse: errors[0]: "X" is not a value of this enum.' }],
+        [true, { state: 'unchecked', text: 'Not checked against the schema: The inspector server did not answer: is the proxy still running? Sending says whether it fits.' }],
+      ],
+    );
+    assert.equal(editorAllows(broken, fits), false, 'not JSON, whatever an older check said');
+    assert.equal(editorStatus(broken, fits)?.state, 'syntax');
   });
 
   it('reads a JWT expiry and says whether it has passed, and nothing for other tokens', () => {

@@ -191,10 +191,11 @@ export function App({ api, firstPage }: AppProps) {
         {side}
       </main>
       {showHelp ? <Shortcuts withProxy={about.withProxy} onClose={() => setShowHelp(false)} /> : null}
-      {resend.editing && detail.state?.detail ? <ReplayEditor detail={detail.state.detail} onSend={resend.send} onClose={() => resend.setEditing(false)} /> : null}
+      {resend.editing && detail.state?.detail ? <ReplayEditor api={api} detail={detail.state.detail} onSend={resend.send} onClose={() => resend.setEditing(false)} /> : null}
       {showRules ? <RulesPanel rules={rules} onClose={() => setShowRules(false)} /> : null}
       {showPaused ? (
         <PausedPanel
+          api={api}
           pauses={pauses}
           inList={(id) => pages.rows.get(id) !== undefined}
           onOpenExchange={(id) => {

@@ -9,12 +9,15 @@ import type { FrameInjection, PauseDecision, PausedView } from '../../../model/p
 import type { JsonValue } from '../../../model/types.ts';
 import { countOf } from '../../../model/format.ts';
 import { abortKinds, abortOf, answerDraft, countdown, frameDecodedAs, isWsPoint, pausedMessage, type AbortKind } from '../model/pauses-panel.ts';
-import { parseEdited } from '../model/replay.ts';
+import { checkRequestOf, editorAllows, parseEdited } from '../model/replay.ts';
 import { pointMeaning } from '../model/rules-panel.ts';
 import { MessageEditor } from './MessageEditor.tsx';
+import type { Api } from '../services/api.ts';
 import type { Pauses } from './use-pauses.ts';
+import { useSchemaCheck } from './use-schema-check.ts';
 
 interface PausedPanelProps {
+  api: Api;
   pauses: Pauses;
   /** Whether the list holds this exchange, so its link can select it. */
   inList: (exchangeId: number) => boolean;
@@ -33,7 +36,7 @@ function useNow(ticking: boolean): number {
   return now;
 }
 
-export function PausedPanel({ pauses, inList, onOpenExchange, onClose }: PausedPanelProps) {
+export function PausedPanel({ api, pauses, inList, onOpenExchange, onClose }: PausedPanelProps) {
   const { list } = pauses;
   const [pickedId, setPickedId] = useState<number | null>(null);
   const picked = list?.find((pause) => pause.id === pickedId) ?? list?.[0] ?? null;
@@ -94,7 +97,7 @@ export function PausedPanel({ pauses, inList, onOpenExchange, onClose }: PausedP
                 </li>
               ))}
             </ul>
-            {picked ? <PausedMessage key={picked.id} pause={picked} pauses={pauses} /> : null}
+            {picked ? <PausedMessage key={picked.id} api={api} pause={picked} pauses={pauses} /> : null}
           </>
         )}
       </div>
@@ -104,7 +107,7 @@ export function PausedPanel({ pauses, inList, onOpenExchange, onClose }: PausedP
 
 type Mode = 'edit' | 'answer' | 'inject';
 
-function PausedMessage({ pause, pauses }: { pause: PausedView; pauses: Pauses }) {
+function PausedMessage({ api, pause, pauses }: { api: Api; pause: PausedView; pauses: Pauses }) {
   const { noun, decoded } = pausedMessage(pause.point);
   // Besides editing: a request can be answered, and a frame's WebSocket can take frames of the user's.
   const aside: Mode | null = pause.point === 'request' ? 'answer' : isWsPoint(pause.point) ? 'inject' : null;
@@ -121,6 +124,17 @@ function PausedMessage({ pause, pauses }: { pause: PausedView; pauses: Pauses })
   const edited = parseEdited(text, noun, decoded);
   const answerEdited = parseEdited(answer, 'answer', 'ServerResponse');
   const frameEdited = parseEdited(frame, 'frame', frameDecodedAs[from]);
+  // The editor on show is checked as the proxy will encode it: an edit over the paused bytes, an answer or a frame from nothing.
+  const check = useSchemaCheck(
+    api,
+    mode === 'answer'
+      ? checkRequestOf(answerEdited, 'ServerResponse')
+      : mode === 'inject'
+        ? checkRequestOf(frameEdited, frameDecodedAs[from])
+        : initial === null || text === initial
+          ? null
+          : checkRequestOf(edited, decoded, pause.message.base64),
+  );
 
   const send = async (decision: PauseDecision) => {
     setBusy(true);
@@ -153,7 +167,7 @@ function PausedMessage({ pause, pauses }: { pause: PausedView; pauses: Pauses })
         </div>
       ) : null}
       {mode === 'answer' ? (
-        <MessageEditor label="Answer (decoded ServerResponse; sent to the client, never upstream)" text={answer} edited={answerEdited} onInput={setAnswer} rows={12} />
+        <MessageEditor label="Answer (decoded ServerResponse; sent to the client, never upstream)" text={answer} edited={answerEdited} check={check} onInput={setAnswer} rows={12} />
       ) : mode === 'inject' ? (
         <>
           <label class="replay-field">
@@ -163,22 +177,22 @@ function PausedMessage({ pause, pauses }: { pause: PausedView; pauses: Pauses })
               <option value="client">to the server, as if the client had sent it</option>
             </select>
           </label>
-          <MessageEditor label={`Frame (decoded ${frameDecodedAs[from]})`} text={frame} edited={frameEdited} onInput={setFrame} rows={8} />
+          <MessageEditor label={`Frame (decoded ${frameDecodedAs[from]})`} text={frame} edited={frameEdited} check={check} onInput={setFrame} rows={8} />
         </>
       ) : initial === null ? (
         <p class="muted">
           No schema decodes this {noun}: it can go on as it is, or be aborted. (POST /api/paused/{pause.id} also takes edited bytes as <code>{'{ base64 }'}</code>.)
         </p>
       ) : (
-        <MessageEditor label={`${noun[0]!.toUpperCase()}${noun.slice(1)} (decoded ${decoded})`} text={text} edited={edited} onInput={setText} rows={12} />
+        <MessageEditor label={`${noun[0]!.toUpperCase()}${noun.slice(1)} (decoded ${decoded})`} text={text} edited={edited} check={check} onInput={setText} rows={12} />
       )}
       <div class="dialog-actions paused-actions">
         {mode === 'answer' ? (
-          <button class="primary" disabled={busy || !answerEdited.ok} onClick={() => answerEdited.ok && void send({ action: 'answer', message: { json: answerEdited.value } })}>
+          <button class="primary" disabled={busy || !editorAllows(answerEdited, check)} onClick={() => answerEdited.ok && void send({ action: 'answer', message: { json: answerEdited.value } })}>
             Answer
           </button>
         ) : mode === 'inject' ? (
-          <button class="primary" disabled={busy || !frameEdited.ok} onClick={() => frameEdited.ok && void inject(frameEdited.value)}>
+          <button class="primary" disabled={busy || !editorAllows(frameEdited, check)} onClick={() => frameEdited.ok && void inject(frameEdited.value)}>
             Inject
           </button>
         ) : (
@@ -188,7 +202,7 @@ function PausedMessage({ pause, pauses }: { pause: PausedView; pauses: Pauses })
             </button>
             <button
               class="primary"
-              disabled={busy || initial === null || !edited.ok || text === initial}
+              disabled={busy || initial === null || text === initial || !editorAllows(edited, check)}
               title={text === initial ? 'Edit the message first' : 'Let it go on as edited'}
               onClick={() => edited.ok && void send({ action: 'continue', message: { json: edited.value } })}
             >

@@ -1,14 +1,18 @@
-// "Edit and resend": the decoded request as JSON, checked as you type (MessageEditor.tsx),
-// and the token to send, flagged when it has expired. The server encodes the JSON with
-// the loaded schema; a field that does not fit comes back here, named, and nothing was sent.
+// "Edit and resend": the decoded request as JSON, checked as you type (MessageEditor.tsx)
+// as the resend will encode it, and the token to send, flagged when it has expired. Send
+// waits for JSON that fits the schema; should the resend still refuse it, its sentence
+// shows here and nothing was sent.
 
 import { useMemo, useState } from 'preact/hooks';
 import type { ExchangeDetail, JsonValue, ReplayRequest } from '../../../model/types.ts';
 import { formatDateTime } from '../model/format.ts';
-import { parseEdited, tokenExpiry } from '../model/replay.ts';
+import { editorAllows, parseEdited, tokenExpiry } from '../model/replay.ts';
+import type { Api } from '../services/api.ts';
 import { MessageEditor } from './MessageEditor.tsx';
+import { useSchemaCheck } from './use-schema-check.ts';
 
 interface ReplayEditorProps {
+  api: Api;
   detail: ExchangeDetail;
   /** Resolves when sent; rejects with the server's sentence and problems to show. */
   onSend: (request: ReplayRequest) => Promise<void>;
@@ -26,7 +30,7 @@ function recordedToken(detail: ExchangeDetail): string {
   return typeof token === 'string' ? token : '';
 }
 
-export function ReplayEditor({ detail, onSend, onClose }: ReplayEditorProps) {
+export function ReplayEditor({ api, detail, onSend, onClose }: ReplayEditorProps) {
   const exec = detail.kind === 'exec';
   const initialToken = useMemo(() => recordedToken(detail), [detail]);
   const initialText = useMemo(() => {
@@ -41,16 +45,15 @@ export function ReplayEditor({ detail, onSend, onClose }: ReplayEditorProps) {
   const [sending, setSending] = useState(false);
   const [refusal, setRefusal] = useState<{ error: string; problems: { path: string; reason: string }[] } | null>(null);
   const edited = exec ? parseEdited(text) : null;
+  // The edited request as it goes (the token from its own field), checked over the recorded bytes as the resend encodes it.
+  const body = edited?.ok && text !== initialText ? { ...(edited.value as Record<string, JsonValue>), ...(token !== '' ? { token } : {}) } : null;
+  const check = useSchemaCheck(api, body && { type: 'ClientRequest', json: body, base64: clientRequest(detail).body });
   const expiry = tokenExpiry(token, Date.now());
 
   const send = async () => {
     const request: ReplayRequest = { trx: keepTrx ? 'keep' : 'new', timing: 'none' };
     if (token !== initialToken) request.token = token;
-    if (edited?.ok && text !== initialText) {
-      const json = { ...(edited.value as Record<string, JsonValue>) };
-      if (token !== '') json.token = token;
-      request.body = { json };
-    }
+    if (body) request.body = { json: body };
     setSending(true);
     setRefusal(null);
     try {
@@ -68,7 +71,7 @@ export function ReplayEditor({ detail, onSend, onClose }: ReplayEditorProps) {
       <div class="dialog replay-editor" role="dialog" aria-label="Edit and resend" onClick={(event) => event.stopPropagation()}>
         <h2>Edit and resend #{detail.id}</h2>
         {edited ? (
-          <MessageEditor label="Request (decoded ClientRequest; the token is set below)" text={text} edited={edited} onInput={setText} />
+          <MessageEditor label="Request (decoded ClientRequest; the token is set below)" text={text} edited={edited} check={check} onInput={setText} />
         ) : (
           <p class="muted">A new connection sends the recorded client frames, WsAuth with the token below.</p>
         )}
@@ -104,7 +107,7 @@ export function ReplayEditor({ detail, onSend, onClose }: ReplayEditorProps) {
         ) : null}
         <div class="dialog-actions">
           <button onClick={onClose}>Cancel</button>
-          <button class="primary" disabled={sending || (edited !== null && !edited.ok)} onClick={() => void send()}>
+          <button class="primary" disabled={sending || (edited !== null && !editorAllows(edited, check))} onClick={() => void send()}>
             {sending ? 'Sending…' : 'Send'}
           </button>
         </div>

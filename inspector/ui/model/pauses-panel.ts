@@ -5,7 +5,7 @@
 
 import { answerEchoing, type PauseAbort, type PausedView, type WaitingView } from '../../../model/pauses.ts';
 import type { RulePoint } from '../../../model/rules.ts';
-import type { JsonValue } from '../../../model/types.ts';
+import type { JsonValue, MessageType } from '../../../model/types.ts';
 import { quoteIfNeeded } from './filter-edit.ts';
 
 /** What the live events said since the stream connected, for GET /api/paused's answer to be read against. */
@@ -45,10 +45,10 @@ export function countdown(deadline: string | null, nowMs: number): string {
 }
 
 /** What a frame decodes as by its sender, as the proxy decodes (and encodes an injected one). */
-export const frameDecodedAs: Record<'client' | 'server', string> = { client: 'WsAuth', server: 'WsEvent' };
+export const frameDecodedAs: Record<'client' | 'server', MessageType> = { client: 'WsAuth', server: 'WsEvent' };
 
 /** What the paused message is, for the editor's label and its problems. */
-export function pausedMessage(point: RulePoint): { noun: string; decoded: string } {
+export function pausedMessage(point: RulePoint): { noun: string; decoded: MessageType } {
   if (point === 'request') return { noun: 'request', decoded: 'ClientRequest' };
   if (point === 'response') return { noun: 'response', decoded: 'ServerResponse' };
   return { noun: 'frame', decoded: frameDecodedAs[point === 'ws:client' ? 'client' : 'server'] };

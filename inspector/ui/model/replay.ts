@@ -1,8 +1,10 @@
 // What the decoded-message editor (Edit and resend, the Paused panel) and the replay
-// comparison need, without the DOM: the JSON as typed (checked as you type), a token's
-// expiry, and the differences by path for the tree.
+// comparison need, without the DOM: the JSON as typed (its syntax checked here at once,
+// its fit to the schema by the server a moment later), a token's expiry, and the
+// differences by path for the tree.
 
-import type { Difference, JsonValue } from '../../../model/types.ts';
+import type { Difference, JsonValue, MessageCheckAnswer, MessageCheckRequest, MessageType } from '../../../model/types.ts';
+import { countOf } from '../../../model/format.ts';
 import { readJwt } from '../../../model/jwt.ts';
 
 export type Edited = { ok: true; value: JsonValue } | { ok: false; error: string };
@@ -15,6 +17,45 @@ export function parseEdited(text: string, noun = 'request', decoded = 'ClientReq
     return { ok: true, value };
   } catch (err) {
     return { ok: false, error: `Not JSON yet: ${(err as Error).message}` };
+  }
+}
+
+/** The server's check (POST /api/messages/check) of the editor's JSON as it is now. */
+export type SchemaCheck =
+  | { state: 'checking' }
+  | { state: 'fits'; type: MessageType; bytes: number }
+  | { state: 'unfit'; error: string }
+  /** The server gave no verdict (it did not answer): the action's own answer will say whether the message fits. */
+  | { state: 'unchecked'; error: string };
+
+/** What to ask the server about the editor's JSON, encoded as `type` over the original bytes when given; null when it is not a JSON object yet. */
+export function checkRequestOf(edited: Edited, type: MessageType, base64?: string): MessageCheckRequest | null {
+  if (!edited.ok) return null;
+  return base64 === undefined ? { type, json: edited.value } : { type, json: edited.value, base64 };
+}
+
+export function schemaCheckOf(type: MessageType, answer: MessageCheckAnswer): SchemaCheck {
+  return answer.ok ? { state: 'fits', type, bytes: answer.bytes } : { state: 'unfit', error: answer.error };
+}
+
+/** Whether the editor's action may go: a JSON object that fits the schema, or that the server could not check (null: nothing to check). */
+export function editorAllows(edited: Edited, check: SchemaCheck | null): boolean {
+  return edited.ok && (check === null || check.state === 'fits' || check.state === 'unchecked');
+}
+
+/** The line under the editor: what is wrong with the text, or where its check is; null when there is nothing to say. */
+export function editorStatus(edited: Edited, check: SchemaCheck | null): { state: 'syntax' | SchemaCheck['state']; text: string } | null {
+  if (!edited.ok) return { state: 'syntax', text: edited.error };
+  if (check === null) return null;
+  switch (check.state) {
+    case 'checking':
+      return { state: 'checking', text: 'Checking against the schema…' };
+    case 'fits':
+      return { state: 'fits', text: `Fits ${check.type}: ${countOf(check.bytes, 'byte')}.` };
+    case 'unfit':
+      return { state: 'unfit', text: check.error };
+    case 'unchecked':
+      return { state: 'unchecked', text: `Not checked against the schema: ${check.error} Sending says whether it fits.` };
   }
 }
 

@@ -3,7 +3,9 @@
 
 import type { FrameInjection, PauseDecision, PausedView, ResumedView } from '../../../model/pauses.ts';
 import type { RulePoint, RuleView } from '../../../model/rules.ts';
-import type { ExchangeDetail, ExchangePage, ExportPreview, ExportSelection, InspectorAbout, ReplayAnswer, ReplayRequest, StoreStats } from '../../../model/types.ts';
+import type {
+  ExchangeDetail, ExchangePage, ExportPreview, ExportSelection, InspectorAbout, MessageCheckAnswer, MessageCheckRequest, ReplayAnswer, ReplayRequest, StoreStats,
+} from '../../../model/types.ts';
 
 export const missingTokenMessage =
   'This inspector needs its token: open the link printed when the proxy started (it ends in ?token=…).';
@@ -62,6 +64,11 @@ export class Api {
   /** Resends an exchange; the answer comes once the replay has its answer (a WebSocket, once it closed). */
   replay(id: number, request: ReplayRequest): Promise<ReplayAnswer> {
     return this.call<ReplayAnswer>(`/api/exchanges/${id}/replay`, undefined, { method: 'POST', body: request });
+  }
+
+  /** Whether decoded JSON fits the loaded schema, encoded as the proxy and a resend encode an edit. */
+  checkMessage(check: MessageCheckRequest, signal?: AbortSignal): Promise<MessageCheckAnswer> {
+    return this.call<MessageCheckAnswer>('/api/messages/check', signal, { method: 'POST', body: check });
   }
 
   /** The proxy's running rules (proxy --rules); empty when it runs none. */
