@@ -70,8 +70,28 @@ export function totalsFromRow(row: Pick<SummaryRow, 'client_frames' | 'server_fr
   return { clientFrames: row.client_frames, serverFrames: row.server_frames, clientBytes: row.client_frame_bytes, serverBytes: row.server_frame_bytes };
 }
 
-/** Named parameters for writing a flow's exchange row and its bodies. */
-export function exchangeParams(head: FlowHead) {
+/** The columns of `exchanges` a flow's head is written to (besides id), as exchangeParams names them. */
+export const exchangeColumns = [
+  'kind', 'started_at', 'ended_at', 'duration_ms', 'method', 'path', 'status', 'service', 'operation', 'trx',
+  'errors', 'error_count', 'token_sub', 'token_prefix', 'token_exp', 'token_expired', 'client_address', 'state',
+  'problems', 'problem_count', 'error', 'request_size', 'response_size', 'close_code', 'close_reason', 'close_by', 'close_at',
+  'replay_of', 'rules',
+] as const;
+/** The columns of `exchange_bodies` it is written to (besides id). */
+export const bodyColumns = [
+  'request_headers', 'request_body', 'request_truncated', 'response_headers', 'response_body', 'response_truncated',
+  'original_request_headers', 'original_request_body', 'original_response_status', 'original_response_headers', 'original_response_body',
+  'breakpoint_edits',
+] as const;
+
+type RowColumn = 'id' | (typeof exchangeColumns)[number] | (typeof bodyColumns)[number];
+
+/**
+ * Named parameters for writing a flow's exchange row and its bodies: the one place a
+ * field of the flow becomes a column (flowFromRows reads it back), so a new field is
+ * written here and in the column lists above, which the type holds to these keys.
+ */
+export function exchangeParams(head: FlowHead): Record<RowColumn, unknown> {
   const { request, response } = head;
   return {
     id: head.id,
@@ -112,7 +132,7 @@ export function exchangeParams(head: FlowHead) {
     response_truncated: response === null ? null : response.truncated ? 1 : 0,
     ...originalParams(head.original ?? null),
     breakpoint_edits: breakpointBits(head.editedAtBreakpoint),
-  };
+  } satisfies Record<RowColumn, unknown>;
 }
 
 function originalParams(original: FlowOriginal | null) {

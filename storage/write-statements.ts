@@ -8,7 +8,7 @@ import type { Dropped } from '../model/types.ts';
 import type { FlowHead, StoredFrame } from '../model/flow.ts';
 import { prepareContentKeys } from './content-keys.ts';
 import { openFlowsKey, type OpenFlowRow } from './journal-table.ts';
-import { exchangeParams, frameParams } from './rows.ts';
+import { bodyColumns, exchangeColumns, exchangeParams, frameParams } from './rows.ts';
 
 export type Queued =
   /** fresh: no row with this id was ever put, so writing it needs no lookup first. */
@@ -23,17 +23,6 @@ export type Queued =
 export type WriteStatements = ReturnType<typeof prepareWrites>;
 
 export function prepareWrites(db: Database.Database) {
-  const exchangeColumns = [
-    'kind', 'started_at', 'ended_at', 'duration_ms', 'method', 'path', 'status', 'service', 'operation', 'trx',
-    'errors', 'error_count', 'token_sub', 'token_prefix', 'token_exp', 'token_expired', 'client_address', 'state',
-    'problems', 'problem_count', 'error', 'request_size', 'response_size', 'close_code', 'close_reason', 'close_by', 'close_at',
-    'replay_of', 'rules',
-  ];
-  const bodyColumns = [
-    'request_headers', 'request_body', 'request_truncated', 'response_headers', 'response_body', 'response_truncated',
-    'original_request_headers', 'original_request_body', 'original_response_status', 'original_response_headers', 'original_response_body',
-    'breakpoint_edits',
-  ];
   const frameCount = (direction: string, what: string) =>
     `(SELECT ${what} FROM frames WHERE exchange_id = @id AND direction = '${direction}')`;
   const updateExchange = db.prepare(
