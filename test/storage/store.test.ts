@@ -142,6 +142,7 @@ describe('Store', () => {
       close: undefined,
       error: undefined,
       original: null,
+      editedAtBreakpoint: [],
     });
     assert.deepEqual(detail.request, {
       headers: record.request.headers,
