@@ -8,6 +8,7 @@ import { Refusal } from '../model/user-refusal.ts';
 import { answerEchoing, notPaused, resumedText, type PauseAbort, type PausedMessageInput, type PausedView, type ResumedView, type WaitingView } from '../model/pauses.ts';
 import type { RulePoint } from '../model/rules.ts';
 import { countOf } from '../model/format.ts';
+import { BASE64_RULE, isPaddedBase64 } from '../model/base64.ts';
 import type { FrameDirection, JsonValue, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import { diffAll } from '../model/field-diff.ts';
@@ -221,7 +222,7 @@ export class Pauses {
     if (typeof message !== 'object' || message === null) return wrong('message must be { json } or { base64 }');
     const given = message as Partial<{ json: JsonValue; base64: unknown }>;
     if ('base64' in given) {
-      if (typeof given.base64 !== 'string' || given.base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(given.base64)) wrong('message.base64 is not base64 text (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)');
+      if (!isPaddedBase64(given.base64)) wrong(`message.base64 is not base64 text (${BASE64_RULE})`);
       return new Uint8Array(Buffer.from(given.base64 as string, 'base64'));
     }
     if (!('json' in given)) return wrong('message must be { json } or { base64 }');

@@ -165,6 +165,7 @@ class WebSocketRelay implements Stoppable, FrameRelay {
       to.send(data, { binary: isBinary });
     }
   }
+
   get gone(): AbortSignal {
     return this.ended.signal;
   }

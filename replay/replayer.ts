@@ -16,6 +16,7 @@ import type { Store } from '../storage/store.ts';
 import { diffJson } from '../model/field-diff.ts';
 import type { ReplayTarget } from './target.ts';
 import { headerValue } from '../model/headers.ts';
+import { BASE64_RULE, isPaddedBase64 } from '../model/base64.ts';
 import { responseType } from '../proto/exchange-facts.ts';
 import { framesGot, framesSent, requestSent } from '../model/client-view.ts';
 
@@ -64,7 +65,6 @@ const NOT_RESENT_WS = new Set([...NOT_RESENT, 'sec-websocket-key', 'sec-websocke
 const WS_IDLE_MS = 1_500;
 /** While frames the recording had have not come, it waits this long after each. */
 const WS_MISSING_MS = 5_000;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export class Replayer {
   constructor(
@@ -92,8 +92,8 @@ export class Replayer {
     const sent = requestSent(original);
     const recorded = sent.body;
     if (options.body && 'base64' in options.body) {
-      if (typeof options.body.base64 !== 'string' || !BASE64.test(options.body.base64)) {
-        throw new ReplayError(400, 'body.base64 is not base64; send the request bytes in standard base64.');
+      if (!isPaddedBase64(options.body.base64)) {
+        throw new ReplayError(400, `body.base64 is not base64 (${BASE64_RULE}); send the request bytes in standard base64.`);
       }
       return Buffer.from(options.body.base64, 'base64');
     }

@@ -7,11 +7,11 @@
 
 import express from 'express';
 import { jsonBody } from './json-body.ts';
+import { BASE64_RULE, isPaddedBase64 } from '../../model/base64.ts';
 import { EncodeError, MESSAGE_TYPES, type Codec } from '../../proto/codec.ts';
 import type { JsonValue, MessageCheckAnswer, MessageCheckRequest, MessageType } from '../../model/types.ts';
 
 const SHAPE = '{ "type": "ClientRequest" | "ServerResponse" | "WsAuth" | "WsEvent", "json": <decoded message>, "base64"?: "<original bytes>" }';
-const PADDED_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function messageRouter(codec: Codec): express.Router {
   const router = express.Router();
@@ -42,8 +42,8 @@ function checkRequest(body: unknown): MessageCheckRequest | string {
   }
   if (!('json' in given)) return `json is missing: send the decoded ${String(given.type)} to check.`;
   const { base64 } = given;
-  if (base64 !== undefined && (typeof base64 !== 'string' || base64.length % 4 !== 0 || !PADDED_BASE64.test(base64))) {
-    return 'base64 is not base64 text (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters); send the bytes the edit is encoded over, or leave it out.';
+  if (base64 !== undefined && !isPaddedBase64(base64)) {
+    return `base64 is not base64 text (${BASE64_RULE}); send the bytes the edit is encoded over, or leave it out.`;
   }
   return { type: given.type as MessageType, json: given.json, ...(base64 === undefined ? {} : { base64 }) };
 }

@@ -105,13 +105,18 @@ describe('replaying one exchange', () => {
     }
   });
 
-  test('an edit that does not fit the schema is refused with its path, and nothing is sent', async () => {
+  test('an edit that does not fit the schema, or bytes that are not padded base64, are refused with a sentence, and nothing is sent', async () => {
     const upstream = await capturingUpstream(() => encodeMessage('ca2.ServerResponse', {}));
     try {
       const json = { servers: { list: { region: 12 } } };
       await assert.rejects(
         withReplayer(upstream.url, (r) => r.replay(ids.servers, { body: { json } })),
         (err: unknown) => err instanceof ReplayError && err.status === 400 && /servers\.list\.region: expected a string, got 12/.test(err.message),
+      );
+      // Unpadded, "A" read as no bytes at all, and an empty request went out.
+      await assert.rejects(
+        withReplayer(upstream.url, (r) => r.replay(ids.servers, { body: { base64: 'A' } })),
+        (err: unknown) => err instanceof ReplayError && err.status === 400 && /body\.base64 is not base64 \(.*multiple of 4/.test(err.message),
       );
       assert.equal(upstream.bodies.length, 0);
     } finally {
