@@ -32,6 +32,7 @@ export class PauseMirror implements PauseControl {
       let told: PauseEvent = event as PauseEvent;
       if (event.type === 'paused') {
         const { flowId, ...rest } = event.pause;
+        // Not knowing the exchange costs the panel its link, never the pause: it is still shown and decided.
         const pause: PausedView = { ...rest, exchangeId: await Promise.resolve(flowId).then(this.exchangeOf).catch(() => null) };
         this.paused.set(pause.id, pause);
         told = { type: 'paused', pause };

@@ -93,9 +93,8 @@ export class RuleStage implements InterceptStage {
         if (answer !== null) return this.after(delayMs, { verdict: answer, rules: acted });
       }
       if (rule.spec.break && this.pauses) {
-        const bytes = edit.bytes();
-        const outcome = await this.pause(rule, head, summary, message.type, bytes, delayMs);
-        return { verdict: requestVerdictOf(outcome), rules: acted, atBreakpoint: editedAt(outcome, bytes) };
+        const { outcome, atBreakpoint } = await this.pause(rule, head, summary, message.type, edit.bytes(), delayMs);
+        return { verdict: requestVerdictOf(outcome), rules: acted, atBreakpoint };
       }
     }
     return this.after(delayMs, { verdict: { action: 'forward', body: edit.bytes() }, rules: acted });
@@ -120,9 +119,8 @@ export class RuleStage implements InterceptStage {
       const { fail } = rule.spec;
       if (fail?.how === 'reset' || fail?.how === 'timeout') return this.after(delayMs, { verdict: { action: 'fail', how: fail.how }, rules: acted });
       if (rule.spec.break && this.pauses) {
-        const bytes = edit.bytes();
-        const outcome = await this.pause(rule, head, summary, message.type, bytes, delayMs);
-        return { verdict: responseVerdictOf(outcome, answerStatus), rules: acted, atBreakpoint: editedAt(outcome, bytes) };
+        const { outcome, atBreakpoint } = await this.pause(rule, head, summary, message.type, edit.bytes(), delayMs);
+        return { verdict: responseVerdictOf(outcome, answerStatus), rules: acted, atBreakpoint };
       }
     }
     const bytes = edit.bytes();
@@ -167,9 +165,8 @@ export class RuleStage implements InterceptStage {
       else if (fail?.how === 'close') verdict.end = { code: fail.code, reason: fail.reason };
       if (verdict.end !== null) break;
       if (rule.spec.break && this.pauses) {
-        const bytes = edit.bytes();
-        const paused = this.pause(rule, head, summary, type, bytes, delayMs, direction === 'client' ? 'ws:client' : 'ws:server');
-        return paused.then((outcome) => ({ ...frameVerdictOf(outcome, verdict), atBreakpoint: editedAt(outcome, bytes) }));
+        const paused = this.pause(rule, head, summary, type, edit.bytes(), delayMs, direction === 'client' ? 'ws:client' : 'ws:server');
+        return paused.then(({ outcome, atBreakpoint }) => ({ ...frameVerdictOf(outcome, verdict), atBreakpoint }));
       }
     }
     if (verdict.send !== null) verdict.send = edit.bytes();
@@ -180,10 +177,14 @@ export class RuleStage implements InterceptStage {
     this.pauses?.queuedBehind(head, direction);
   }
 
-  /** Holds the message, as the rules so far left it, at a breakpoint; what delays the rules asked for pass first. */
-  private async pause(rule: LiveRule, head: InterceptHead, summary: ExchangeSummary, type: MessageType | null, bytes: Uint8Array, delayMs: number, point = rule.spec.at): Promise<PauseOutcome> {
+  /**
+   * Holds the message, as the rules so far left it, at a breakpoint; what delays the rules
+   * asked for pass first. Says whether what goes on was written there: an answer, or an
+   * edit (unedited, the paused bytes go on as the very same array).
+   */
+  private async pause(rule: LiveRule, head: InterceptHead, summary: ExchangeSummary, type: MessageType | null, bytes: Uint8Array, delayMs: number, point = rule.spec.at): Promise<{ outcome: PauseOutcome; atBreakpoint: boolean }> {
     if (delayMs > 0) await sleep(delayMs);
-    return this.pauses!.hold({
+    const outcome = await this.pauses!.hold({
       flowId: head.flowId,
       point,
       rule: rule.spec.name,
@@ -194,6 +195,7 @@ export class RuleStage implements InterceptStage {
       ...(head.inject && { inject: (from: FrameDirection, data: Uint8Array) => head.inject!(from, data, rule.spec.name), connection: head }),
       ...(head.gone && { gone: head.gone }),
     });
+    return { outcome, atBreakpoint: outcome.how === 'answer' || (outcome.how === 'continue' && outcome.bytes !== bytes) };
   }
 
   failed(point: StagePoint, err: unknown): void {
@@ -319,11 +321,6 @@ class Edit {
       return original;
     }
   }
-}
-
-/** Whether what goes on was written at the breakpoint: an answer, or an edit of the paused bytes (unedited, they go on as the very same array). */
-function editedAt(outcome: PauseOutcome, paused: Uint8Array): boolean {
-  return outcome.how === 'answer' || (outcome.how === 'continue' && outcome.bytes !== paused);
 }
 
 function requestVerdictOf(outcome: PauseOutcome): RequestVerdict {

@@ -53,8 +53,8 @@ class WebSocketRelay implements Stoppable, FrameRelay {
   private stoppedByProxy = false;
   /** Made at the first frame a rule armed for frames sees. */
   private interception: FrameInterception | null = null;
-  /** Aborted once the connection has ended: the stage is given its signal (gone). */
-  private readonly ended = new AbortController();
+  /** Aborted once the connection has ended: the stage is given its signal (gone). Made only if a rule sees a frame. */
+  private ended: AbortController | null = null;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -167,6 +167,8 @@ class WebSocketRelay implements Stoppable, FrameRelay {
   }
 
   get gone(): AbortSignal {
+    this.ended ??= new AbortController();
+    if (this.phase === 'ended') this.ended.abort();
     return this.ended.signal;
   }
 
@@ -264,7 +266,7 @@ class WebSocketRelay implements Stoppable, FrameRelay {
   private closed(): void {
     clearTimeout(this.timer);
     this.phase = 'ended';
-    this.ended.abort();
+    this.ended?.abort();
     const at = now();
     this.flow.endedAt = at;
     const { by, code, reason } = this.firstClose!;
