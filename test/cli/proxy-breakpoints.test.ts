@@ -13,7 +13,7 @@ import { startDemoServer } from '../../demo/server.ts';
 import type { PausedView, ResumedView } from '../../model/pauses.ts';
 import type { ExchangeDetail } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
-import { eventually, startProxyProcess } from '../../support/proxy-process.ts';
+import { eventually, startProxyProcess, type ProxyProcess } from '../../support/proxy-process.ts';
 import { request } from '../proxy/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-proxy-breakpoints-'));
@@ -22,6 +22,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** A request with exactly these headers, as a page or a script elsewhere would send it: a POST with a body, else a GET. */
 async function send(url: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number }> {
   return request(`${url}${path}`, { method: body === undefined ? 'GET' : 'POST', headers: Object.entries(headers).flat(), ...(body !== undefined && { body: Buffer.from(body) }) });
+}
+
+/** The first message the proxy lists as paused, once one is. */
+async function firstPaused(proxy: ProxyProcess): Promise<PausedView> {
+  return eventually(async () => ((await (await proxy.api('/api/paused')).json()) as PausedView[])[0], 'a message paused');
 }
 
 test('a call paused by a rule is listed, edited and continued over REST, said on the terminal and on the live stream', async () => {
@@ -46,20 +51,17 @@ test('a call paused by a rule is listed, edited and continued over REST, said on
       body: new Uint8Array(codec.encode('ClientRequest', { trx: 'AAECAwQFBgcICQoLDA0ODw==', billing: { balance: {} } })),
       headers: { 'content-type': 'application/x-protobuf' },
     });
-    const [pause] = await eventually(async () => {
-      const list = (await (await proxy.api('/api/paused')).json()) as PausedView[];
-      return list.length > 0 ? list : undefined;
-    }, 'the call paused');
-    assert.equal(pause!.point, 'response');
-    assert.equal(pause!.call, 'billing.balance');
-    assert.equal(pause!.exchangeId, 3, 'the stored exchange, after the earlier run\'s two');
-    const exchange = (await (await proxy.api(`/api/exchanges/${pause!.exchangeId}`)).json()) as ExchangeDetail;
+    const pause = await firstPaused(proxy);
+    assert.equal(pause.point, 'response');
+    assert.equal(pause.call, 'billing.balance');
+    assert.equal(pause.exchangeId, 3, 'the stored exchange, after the earlier run\'s two');
+    const exchange = (await (await proxy.api(`/api/exchanges/${pause.exchangeId}`)).json()) as ExchangeDetail;
     assert.equal(exchange.path, '/exec', JSON.stringify(exchange));
     assert.equal(exchange.state, 'pending', 'recorded while its response is paused');
-    assert.ok(Date.parse(pause!.deadline!) - Date.parse(pause!.at) === 30_000, 'the deadline is --break-timeout after the pause');
+    assert.ok(Date.parse(pause.deadline!) - Date.parse(pause.at) === 30_000, 'the deadline is --break-timeout after the pause');
 
-    const path = `/api/paused/${pause!.id}`;
-    const json = { ...(pause!.message.json as object), errors: ['SE_RATE_LIMIT_EXCEEDED_ERROR'] };
+    const path = `/api/paused/${pause.id}`;
+    const json = { ...(pause.message.json as object), errors: ['SE_RATE_LIMIT_EXCEEDED_ERROR'] };
     const body = JSON.stringify({ action: 'continue', message: { json } });
     const bearer = { authorization: `Bearer ${proxy.uiToken}`, 'content-type': 'application/json' };
     assert.equal((await send(proxy.uiUrl, path, { 'content-type': 'application/json' }, body)).status, 401, 'no token');
@@ -83,12 +85,12 @@ test('a call paused by a rule is listed, edited and continued over REST, said on
 
     const decided = await proxy.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     assert.equal(decided.status, 200);
-    assert.deepEqual(await decided.json(), { id: pause!.id, how: 'continued', changed: 1 });
+    assert.deepEqual(await decided.json(), { id: pause.id, how: 'continued', changed: 1 });
     const answer = codec.decode('ServerResponse', new Uint8Array(await (await call).arrayBuffer()));
     assert.deepEqual(answer.json.errors, ['SE_RATE_LIMIT_EXCEEDED_ERROR']);
     assert.equal((await proxy.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status, 404, 'decided already');
     await eventually(() => (events.length === 2 ? true : undefined), 'both live events');
-    assert.deepEqual(events, [`paused ${pause!.id}`, `resumed ${pause!.id} continued`]);
+    assert.deepEqual(events, [`paused ${pause.id}`, `resumed ${pause.id} continued`]);
   } finally {
     live.close();
     assert.equal(await proxy.stop('SIGINT'), 0);
@@ -105,7 +107,7 @@ test('stopping the proxy lets a paused call go on, unchanged', async () => {
   const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', join(dir, 'c.sqlite'), '--break-timeout', '0']);
   try {
     const call = fetch(`${proxy.proxyUrl}/health`);
-    await eventually(async () => (((await (await proxy.api('/api/paused')).json()) as unknown[]).length > 0 ? true : undefined), 'the call paused');
+    await firstPaused(proxy);
     assert.ok(proxy.lines.some((l) => /paused #1 GET \/health at request \(rule "every request"\); waits until it is decided/.test(l)), proxy.lines.join('\n'));
     const stopped = proxy.stop('SIGINT');
     assert.equal((await call).status, 200, 'the call went on to the upstream');
@@ -130,11 +132,8 @@ test('without a rules file, a breakpoint armed over REST pauses the next call; r
     assert.equal((await post('/api/rules', { name: 'break on health', at: 'request', break: true })).status, 409, 'a name taken');
 
     const call = fetch(`${proxy.proxyUrl}/health`);
-    const [pause] = await eventually(async () => {
-      const list = (await (await proxy.api('/api/paused')).json()) as PausedView[];
-      return list.length > 0 ? list : undefined;
-    }, 'the call paused');
-    assert.equal((await post(`/api/paused/${pause!.id}`, { action: 'abort', abort: { status: 418 } })).status, 200);
+    const pause = await firstPaused(proxy);
+    assert.equal((await post(`/api/paused/${pause.id}`, { action: 'abort', abort: { status: 418 } })).status, 200);
     assert.equal((await call).status, 418);
 
     assert.equal((await proxy.api('/api/rules/break%20on%20health', { method: 'DELETE' })).status, 204);
@@ -156,15 +155,12 @@ test('a decision larger than 100 kB is taken, and one over the limit refused wit
   const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', join(dir, 'e.sqlite'), '--break-timeout', '0']);
   try {
     const call = fetch(`${proxy.proxyUrl}/health`);
-    const [pause] = await eventually(async () => {
-      const list = (await (await proxy.api('/api/paused')).json()) as PausedView[];
-      return list.length > 0 ? list : undefined;
-    }, 'the response paused');
+    const pause = await firstPaused(proxy);
     const decide = (bytes: number) =>
-      proxy.api(`/api/paused/${pause!.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'continue', message: { base64: Buffer.alloc(bytes, 0x61).toString('base64') } }) });
+      proxy.api(`/api/paused/${pause.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'continue', message: { base64: Buffer.alloc(bytes, 0x61).toString('base64') } }) });
     const over = await decide(16 * 1024 * 1024);
     assert.equal(over.status, 413);
-    assert.equal(((await over.json()) as { error: string }).error, `The request body is larger than the 20mb POST /api/paused/${pause!.id} takes; send a smaller message.`);
+    assert.equal(((await over.json()) as { error: string }).error, `The request body is larger than the 20mb POST /api/paused/${pause.id} takes; send a smaller message.`);
     assert.equal((await decide(300_000)).status, 200);
     assert.equal((await (await call).arrayBuffer()).byteLength, 300_000, 'the edited answer, all of it');
   } finally {
@@ -181,7 +177,7 @@ test('when the recorder stops, and the inspector with it, paused calls go on and
   const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', join(dir, 'f.sqlite'), '--break-timeout', '0'], undefined, env);
   try {
     const held = fetch(`${proxy.proxyUrl}/slow`);
-    await eventually(async () => (((await (await proxy.api('/api/paused')).json()) as unknown[]).length > 0 ? true : undefined), 'the call paused');
+    await firstPaused(proxy);
     await (await fetch(`${proxy.proxyUrl}/die`)).arrayBuffer();
     assert.equal((await held).status, 404, 'the paused call went on to the upstream, which has no /slow');
     assert.equal((await fetch(`${proxy.proxyUrl}/slow`)).status, 404, 'not paused any more');
