@@ -1,6 +1,7 @@
 // `ca2-inspector list`: recorded exchanges from a database file, newest first, one line each
 // (or JSON), selected with the same filter language as the inspector.
 
+import { JournalView } from '../recorder/journal-view.ts';
 import { formatLine } from '../recorder/printer.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { parseCommandArgs } from './args.ts';
@@ -35,7 +36,13 @@ export async function run(argv: string[]): Promise<number> {
   const limit = values.limit === undefined ? 50 : Number(values.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UserError(`--limit takes a whole number above 0; got "${values.limit}".`);
   const filter = checkFilter(values.filter);
-  const recording = openRecording(values.db ?? DEFAULT_DB, values.proto ?? [], 'list');
+  // Journaled exchanges are listed from the journal itself: a burst its run left (or is still storing) costs no copy of the file first.
+  const recording = openRecording(values.db ?? DEFAULT_DB, values.proto ?? [], 'list', (store, codec, abandoned) => {
+    const view = new JournalView(store, codec, { abandoned });
+    if (!view.readsInPlace()) return false;
+    store.attachJournalFlows(view);
+    return true;
+  });
   const { store } = recording;
   try {
     let before: number | undefined;
