@@ -16,7 +16,8 @@
 // what is open at its end is recorded as interrupted, as recovering it will.
 
 import type { Codec } from '../proto/codec.ts';
-import type { Flow, FlowFrame, FlowHead, StoredFrame } from '../model/flow.ts';
+import type { Flow, FlowFacts, FlowFrame, FlowHead, StoredFrame } from '../model/flow.ts';
+import { execFacts, responseType, summaryFacts, type ExecInput } from '../proto/exchange-facts.ts';
 import type { TappedFlow } from '../proxy/tap.ts';
 import type { JournaledFlows, JournalEntry, JournalWalk, Store } from '../storage/store.ts';
 import { Recorder, replayCall, type RecordSink } from './recorder.ts';
@@ -41,9 +42,9 @@ export class JournalView implements JournaledFlows {
     private readonly options: { abandoned: boolean },
   ) {}
 
-  walk(before: number | undefined): JournalWalk | null {
+  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null): JournalWalk | null {
     const firstId = this.readableFrom();
-    return firstId === null ? null : new Walk(this.store, this.codec, this.options.abandoned, firstId, before);
+    return firstId === null ? null : new Walk(this.store, this.codec, this.options.abandoned, firstId, before, admits);
   }
 
   flow(id: number): Flow | null {
@@ -118,6 +119,7 @@ class Walk implements JournalWalk {
     private readonly abandoned: boolean,
     readonly firstId: number,
     private readonly before: number | undefined,
+    private readonly admits: ((flow: Flow) => boolean) | null,
   ) {}
 
   step(): { flows: Flow[]; below: number } | null {
@@ -128,7 +130,7 @@ class Walk implements JournalWalk {
     this.chunk = Math.min(this.chunk * 2, MAX_CHUNK_ROWS);
     if (rows.length > 0) this.nextSeq = rows[0]!.seq;
     const ours = rows.filter(replayed);
-    const replayer = new Replayer(this.codec);
+    const replayer = new Replayer(this.codec, this.admits === null ? execFacts : summarisedFacts);
     if (atStart) {
       const called = flowsCalled(ours, this.later);
       replayer.takeUp(this.store, (flowId) => this.abandoned || called.has(flowId));
@@ -136,10 +138,12 @@ class Walk implements JournalWalk {
     const later: CallRef[] = [];
     for (const row of ours) if (this.needed(row)) replayer.replay(row, null, later);
     this.later = replayer.replayOpen([...later, ...this.later]);
-    const flows = replayer.end(this.abandoned).filter((flow) => {
-      if (this.given.has(flow.id)) return false;
+    const flows = replayer.end(this.abandoned).flatMap((flow) => {
+      if (this.given.has(flow.id)) return [];
       this.given.add(flow.id);
-      return this.before === undefined || flow.id < this.before;
+      if (this.before !== undefined && flow.id >= this.before) return [];
+      // One it refuses is given as it is: the page refuses it too, and still knows the journal changed it.
+      return [this.admits === null || !this.admits(flow) ? flow : inFull(this.codec, flow)];
     });
     this.done = atStart;
     if (ours.length > 0) this.below = ours[0]!.ids!.first;
@@ -179,13 +183,32 @@ class MemorySink implements RecordSink {
   }
 }
 
+/**
+ * An /exec exchange's facts from its envelopes' summaries alone (service, operation, trx,
+ * errors; the codec's decode takes them from the same summaries), without decoding them:
+ * no token, and no problems but those the capture found.
+ */
+function summarisedFacts(codec: Codec, input: ExecInput): FlowFacts {
+  const type = input.response && responseType('exec', input.response.headers, input.response.body);
+  return summaryFacts(codec.summarize('ClientRequest', input.requestBody, input.at), type ? codec.summarize(type, input.response!.body, input.at) : null);
+}
+
+/** A flow replayed with summarisedFacts, with the facts the recorder works out in full. */
+function inFull(codec: Codec, flow: Flow): Flow {
+  if (flow.kind !== 'exec') return flow;
+  const response = flow.response && { headers: flow.response.headers, body: flow.response.body };
+  const facts = execFacts(codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: flow.response?.status ?? null, response, at: flow.startedAt });
+  // As the recorder puts them: the capture's problems first.
+  return { ...flow, ...facts, problems: [...flow.problems, ...facts.problems] };
+}
+
 /** A recorder replaying journal rows, in order, into memory. */
 class Replayer {
   private readonly sink = new MemorySink();
   private readonly recorder: Recorder;
 
-  constructor(codec: Codec) {
-    this.recorder = new Recorder(codec, this.sink);
+  constructor(codec: Codec, factsOf: (codec: Codec, input: ExecInput) => FlowFacts = execFacts) {
+    this.recorder = new Recorder(codec, this.sink, factsOf);
     // Nothing here runs long: no pending rows are due.
     this.recorder.stop();
   }

@@ -5,7 +5,7 @@
 
 import type { ExchangeSummary } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { execFacts, WsFacts } from '../proto/exchange-facts.ts';
+import { execFacts, WsFacts, type ExecInput } from '../proto/exchange-facts.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import { interruptedError, type OpenFlowRow, type Store } from '../storage/store.ts';
 import { noFrames, type FrameTotals } from '../storage/rows.ts';
@@ -44,6 +44,8 @@ export class Recorder implements TapListener {
   constructor(
     readonly codec: Codec,
     private readonly store: RecordSink,
+    /** How an /exec exchange's facts are worked out: in full, but for a journal walk that only needs its envelopes' summaries (recorder/journal-view.ts). */
+    private readonly execFactsOf: (codec: Codec, input: ExecInput) => FlowFacts = execFacts,
   ) {
     this.sweep = setInterval(() => this.storeLongRunning(Date.now()), PENDING_ROW_DELAY_MS / 2);
     this.sweep.unref();
@@ -186,7 +188,7 @@ export class Recorder implements TapListener {
     record.error = flow.error;
     if (flow.kind === 'exec') {
       const response = flow.response && { headers: flow.response.headers, body: flow.response.body };
-      applyFacts(record, execFacts(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: flow.response?.status ?? null, response, at: record.startedAt }));
+      applyFacts(record, this.execFactsOf(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: flow.response?.status ?? null, response, at: record.startedAt }));
     }
     if (flow.captureProblems) record.problems.unshift(...flow.captureProblems);
     if (flow.rules) record.rules = flow.rules;

@@ -11,6 +11,7 @@
 // journal goes on with (a flow open before it) are replaced by what the journal makes of
 // them.
 
+import type { FilterNode } from '../model/filter.ts';
 import type { Flow } from '../model/flow.ts';
 import type { ExchangeSummary } from '../model/types.ts';
 
@@ -20,8 +21,11 @@ export interface JournaledFlows {
    * A walk over what the journal begins or goes on with, newest first, for exchanges with
    * ids below `before` (all: undefined); null when the journal holds rows that do not
    * carry their ids (written before they did), which only storing them can place.
+   * `admits`, when given, is passed by every exchange the page can take, judged on what its
+   * envelopes' summaries say (no token, no problems but the capture's): an /exec exchange
+   * it refuses is given as summarised so, not in full.
    */
-  walk(before: number | undefined): JournalWalk | null;
+  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null): JournalWalk | null;
   /** The exchange as the journal leaves it, if the journal begins or goes on with it; else null. */
   flow(id: number): Flow | null;
 }
@@ -35,6 +39,29 @@ export interface JournalWalk {
    * with is among those given so far. Null once the whole journal was walked.
    */
   step(): { flows: Flow[]; below: number } | null;
+}
+
+/**
+ * Whether the filter tests only what an exchange's envelope summaries and head say, so that
+ * a summary without its token and problems (JournaledFlows.walk's `admits`) answers it as
+ * the full one does: no token:, problem:, bare word or field: term.
+ */
+export function testsSummariesOnly(node: FilterNode | null): boolean {
+  if (node === null) return true;
+  switch (node.type) {
+    case 'and':
+    case 'or':
+      return node.items.every(testsSummariesOnly);
+    case 'not':
+      return testsSummariesOnly(node.item);
+    case 'token':
+    case 'problem':
+    case 'text':
+    case 'decoded':
+      return false;
+    default:
+      return true;
+  }
 }
 
 export interface JournalPageSources {
