@@ -17,7 +17,7 @@
 
 import type { Codec } from '../proto/codec.ts';
 import type { Flow, FlowFacts, FlowFrame, FlowHead, StoredFrame } from '../model/flow.ts';
-import { execFacts, responseType, summaryFacts, type ExecInput } from '../proto/exchange-facts.ts';
+import { execFacts, execFactsOf, responseType, type ExecInput } from '../proto/exchange-facts.ts';
 import type { TappedFlow } from '../proxy/tap.ts';
 import type { JournaledFlows, JournalEntry, JournalWalk, Store } from '../storage/store.ts';
 import { Recorder, replayCall, type RecordSink } from './recorder.ts';
@@ -130,7 +130,7 @@ class Walk implements JournalWalk {
     this.chunk = Math.min(this.chunk * 2, MAX_CHUNK_ROWS);
     if (rows.length > 0) this.nextSeq = rows[0]!.seq;
     const ours = rows.filter(replayed);
-    const replayer = new Replayer(this.codec, this.admits === null ? execFacts : summarisedFacts);
+    const replayer = new Replayer(this.codec, this.admits === null ? execFacts : factsButProblems);
     if (atStart) {
       const called = flowsCalled(ours, this.later);
       replayer.takeUp(this.store, (flowId) => this.abandoned || called.has(flowId));
@@ -184,16 +184,20 @@ class MemorySink implements RecordSink {
 }
 
 /**
- * An /exec exchange's facts from its envelopes' summaries alone (service, operation, trx,
- * errors; the codec's decode takes them from the same summaries), without decoding them:
- * no token, and no problems but those the capture found.
+ * An /exec exchange's facts but its problems, for less than execFacts costs: the request
+ * decoded as execFacts decodes it (its service, operation, trx and token), and the
+ * response, usually the larger, only summarised (its errors and trx: the very summary its
+ * decode gives). No problems but those the capture found.
  */
-function summarisedFacts(codec: Codec, input: ExecInput): FlowFacts {
+function factsButProblems(codec: Codec, input: ExecInput): FlowFacts {
+  const request = codec.decode('ClientRequest', input.requestBody, { spans: false, now: input.at });
   const type = input.response && responseType('exec', input.response.headers, input.response.body);
-  return summaryFacts(codec.summarize('ClientRequest', input.requestBody, input.at), type ? codec.summarize(type, input.response!.body, input.at) : null);
+  const response = type ? codec.summarize(type, input.response!.body, input.at) : null;
+  const facts = execFactsOf(input.requestHeaders, input.status, request, null);
+  return { ...facts, trx: facts.trx ?? response?.trx ?? null, errors: response?.errors ?? [], problems: [] };
 }
 
-/** A flow replayed with summarisedFacts, with the facts the recorder works out in full. */
+/** A flow replayed with factsButProblems, with the facts the recorder works out in full. */
 function inFull(codec: Codec, flow: Flow): Flow {
   if (flow.kind !== 'exec') return flow;
   const response = flow.response && { headers: flow.response.headers, body: flow.response.body };

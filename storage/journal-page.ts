@@ -21,9 +21,9 @@ export interface JournaledFlows {
    * A walk over what the journal begins or goes on with, newest first, for exchanges with
    * ids below `before` (all: undefined); null when the journal holds rows that do not
    * carry their ids (written before they did), which only storing them can place.
-   * `admits`, when given, is passed by every exchange the page can take, judged on what its
-   * envelopes' summaries say (no token, no problems but the capture's): an /exec exchange
-   * it refuses is given as summarised so, not in full.
+   * `admits`, when given, is passed by every exchange the page can take, judged on its facts
+   * but its problems (none but the capture's): an /exec exchange it refuses is given so,
+   * without the decode of its response that its problems need.
    */
   walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null): JournalWalk | null;
   /** The exchange as the journal leaves it, if the journal begins or goes on with it; else null. */
@@ -42,19 +42,18 @@ export interface JournalWalk {
 }
 
 /**
- * Whether the filter tests only what an exchange's envelope summaries and head say, so that
- * a summary without its token and problems (JournaledFlows.walk's `admits`) answers it as
- * the full one does: no token:, problem:, bare word or field: term.
+ * Whether the filter tests nothing an exchange's problems say, so that its facts but its
+ * problems (JournaledFlows.walk's `admits`) answer it as its full ones do: no problem:, bare
+ * word (words search the problems too) or field: term.
  */
-export function testsSummariesOnly(node: FilterNode | null): boolean {
+export function testsWithoutProblems(node: FilterNode | null): boolean {
   if (node === null) return true;
   switch (node.type) {
     case 'and':
     case 'or':
-      return node.items.every(testsSummariesOnly);
+      return node.items.every(testsWithoutProblems);
     case 'not':
-      return testsSummariesOnly(node.item);
-    case 'token':
+      return testsWithoutProblems(node.item);
     case 'problem':
     case 'text':
     case 'decoded':

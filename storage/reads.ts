@@ -12,7 +12,7 @@ import type { Flow } from '../model/flow.ts';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../model/types.ts';
 import type { FlowDecoder } from './decode.ts';
 import type { JournalTable } from './journal-table.ts';
-import { journalPage, testsSummariesOnly, type JournaledFlows } from './journal-page.ts';
+import { journalPage, testsWithoutProblems, type JournaledFlows } from './journal-page.ts';
 import { queryPage } from './list-query.ts';
 import type { Resummariser } from './resummarise.ts';
 import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow } from './rows.ts';
@@ -95,7 +95,7 @@ export class Reads {
     // One snapshot: a recorder making journal rows into rows meanwhile (another process) cannot show an exchange twice or not at all.
     const { items, journaled } = this.read(() =>
       this.db.transaction(() => {
-        const admits = filter !== null && testsSummariesOnly(filter) ? (flow: Flow) => this.testFlow(flow, false, filter, now) !== null : null;
+        const admits = filter !== null && testsWithoutProblems(filter) ? (flow: Flow) => this.testFlow(flow, false, filter, now) !== null : null;
         const walk = this.journalFlows?.walk(query.before, admits) ?? null;
         if (walk === null) return { items: rows({ before: query.before }, limit), journaled: this.journal.calls() };
         const items = journalPage(walk, limit, {
