@@ -79,31 +79,34 @@ export async function measureBurst(options: { seconds?: number; exchanges?: numb
     }
 
     const tiny = tinyRecording(dir);
-    const startUps: number[] = [];
-    for (let run = 0; run < 3; run++) startUps.push((await timeList(['list', '--db', tiny, '--limit', '1', '--json'])).firstLineMs);
-    const startUp = { firstLineMs: startUps.sort((a, b) => a - b)[1]! };
-    const listAll = async () => {
+    /** list of a one-exchange recording, to its first line (median of 3): node, tsx, list's modules, the file's schema, as things stand now. */
+    const startUp = async () => {
+      const times: number[] = [];
+      for (let run = 0; run < 3; run++) times.push((await timeList(['list', '--db', tiny, '--limit', '1', '--json'])).firstLineMs);
+      return times.sort((a, b) => a - b)[1]!;
+    };
+    const listAll = async (label: string) => {
+      const base = await startUp();
+      console.log(`  ${label} (start-up, list of a one-exchange recording: first line at ${fmt(base)} ms):`);
       const pages = new Map<string, number[]>();
       for (const filter of filters) {
         const facts = fileBacklog(file);
         const run = await timeList(['list', '--db', file, '--filter', filter, '--limit', '100', '--json']);
         pages.set(filter, run.ids);
         console.log(
-          `    ${filter.padEnd(30)} first line ${verdict(run.firstLineMs - startUp.firstLineMs)} after start-up (${fmt(run.firstLineMs)} ms in all), exit ${fmt(run.exitMs)} ms, ${run.ids.length} rows   file: ${backlog(facts)}`,
+          `    ${filter.padEnd(30)} first line ${verdict(run.firstLineMs - base)} after start-up (${fmt(run.firstLineMs)} ms in all), exit ${fmt(run.exitMs)} ms, ${run.ids.length} rows   file: ${backlog(facts)}`,
         );
       }
       return pages;
     };
-    console.log(`  (a) the same with ca2-inspector list --db FILE --filter … --limit 100, from another terminal (start-up, list of a one-exchange recording: first line at ${fmt(startUp.firstLineMs)} ms, median of 3):`);
-    const running = await listAll();
+    const running = await listAll('(a) the same with ca2-inspector list --db FILE --filter … --limit 100, from another terminal');
 
     const stopping = performance.now();
     await proxy.stop('SIGINT');
     const left = proxy.lines.find((line) => /journaled under load are left/.test(line));
     console.log(`  Ctrl-C: the proxy exited ${fmt((performance.now() - stopping) / 1000, 1)} s later${left ? `; ${left.replace(/^ca2-inspector: (recording: )?/, '')}` : ''}`);
     console.log(`  the file: ${fmt(statSync(file).size / 2 ** 20)} MiB, ${backlog(fileBacklog(file))}`);
-    console.log('  (b) ca2-inspector list, straight after:');
-    const listed = await listAll();
+    const listed = await listAll('(b) ca2-inspector list, straight after');
 
     const reference = storedPages(file);
     const wrong = filters.flatMap((filter) =>
