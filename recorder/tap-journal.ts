@@ -208,7 +208,7 @@ export class TapJournal implements JournalReads {
     while (Date.now() < deadline && this.expandSome()) {}
     const left = this.store.stats().journaled;
     if (left > 0 && !this.store.writesFailing) {
-      this.log(`recording: ${tapCalls(left)} journaled under load are left in ${this.store.file}; the next proxy run on it stores them (list, export, mock and import read them from a copy meanwhile).`);
+      this.log(`recording: ${tapCalls(left)} journaled under load are left in ${this.store.file}; the next proxy run on it stores them (meanwhile list reads them as they are, export, mock and import from a copy).`);
     }
     return left;
   }

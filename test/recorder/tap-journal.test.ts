@@ -267,7 +267,7 @@ describe('tap journal', () => {
     const left = run(undefined, { readWaitCalls: 5, log: (line) => lines.push(line) });
     traffic(left);
     assert.equal(left.journal.finish(Date.now()), 30, 'no time to store any of it');
-    assert.match(lines.at(-1)!, /^recording: 30 tap calls journaled under load are left in .+; the next proxy run on it stores them \(list, export, mock and import read them from a copy meanwhile\)\.$/);
+    assert.match(lines.at(-1)!, /^recording: 30 tap calls journaled under load are left in .+; the next proxy run on it stores them \(meanwhile list reads them as they are, export, mock and import from a copy\)\.$/);
     left.journal.stop();
     left.recorder.stop();
     left.store.close();
