@@ -36,6 +36,9 @@ const ROWS_PER_READ = 256;
 const quiet = () => undefined;
 
 export class JournalView implements JournaledFlows {
+  /** Rows of another tap-call version the walks passed, by seq: left as they are, to be said. */
+  private readonly keptRows = new Map<number, JournalEntry>();
+
   constructor(
     private readonly store: Store,
     private readonly codec: Codec,
@@ -44,7 +47,18 @@ export class JournalView implements JournaledFlows {
 
   walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null): JournalWalk | null {
     const firstId = this.readableFrom();
-    return firstId === null ? null : new Walk(this.store, this.codec, this.options.abandoned, firstId, before, admits);
+    return firstId === null ? null : new Walk(this.store, this.codec, this.options.abandoned, firstId, before, admits, (row) => this.keptRows.set(row.seq, row));
+  }
+
+  /** The rows of other tap-call versions that reads passed so far, by version: left in the file for the ca2-inspector that wrote them. */
+  kept(): { version: number; rows: number; calls: number }[] {
+    const byVersion = new Map<number, { version: number; rows: number; calls: number }>();
+    for (const row of this.keptRows.values()) {
+      const version = journalVersion(row.records);
+      const kept = byVersion.get(version) ?? { version, rows: 0, calls: 0 };
+      byVersion.set(version, { version, rows: kept.rows + 1, calls: kept.calls + row.calls });
+    }
+    return [...byVersion.values()];
   }
 
   flow(id: number): Flow | null {
@@ -120,6 +134,7 @@ class Walk implements JournalWalk {
     readonly firstId: number,
     private readonly before: number | undefined,
     private readonly admits: ((flow: Flow) => boolean) | null,
+    private readonly passedKept: (row: JournalEntry) => void,
   ) {}
 
   step(): { flows: Flow[]; below: number } | null {
@@ -130,6 +145,7 @@ class Walk implements JournalWalk {
     this.chunk = Math.min(this.chunk * 2, MAX_CHUNK_ROWS);
     if (rows.length > 0) this.nextSeq = rows[0]!.seq;
     const ours = rows.filter(replayed);
+    for (const row of rows) if (journalVersion(row.records) !== TAP_CALL_VERSION) this.passedKept(row);
     const replayer = new Replayer(this.codec, this.admits === null ? execFacts : factsButProblems);
     if (atStart) {
       const called = flowsCalled(ours, this.later);
@@ -199,7 +215,8 @@ function factsButProblems(codec: Codec, input: ExecInput): FlowFacts {
 
 /** A flow replayed with factsButProblems, with the facts the recorder works out in full. */
 function inFull(codec: Codec, flow: Flow): Flow {
-  if (flow.kind !== 'exec') return flow;
+  // One that never ended (pending, or interrupted as its run stopped) has none worked out: the recorder does at its end.
+  if (flow.kind !== 'exec' || flow.state === 'pending' || flow.state === 'interrupted') return flow;
   const response = flow.response && { headers: flow.response.headers, body: flow.response.body };
   const facts = execFacts(codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: flow.response?.status ?? null, response, at: flow.startedAt });
   // As the recorder puts them: the capture's problems first.

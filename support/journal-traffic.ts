@@ -1,8 +1,9 @@
 // Traffic written into the tap ring as a proxy under load writes it, for the tests of the
 // journal read in place: /exec calls of three services, two operations, three token
 // subjects and one ServerError in five, a second apart from a fixed time; a long exchange
-// whose start and end lie far apart; a WebSocket begun among them, with frames between
-// the calls until it closes; and frames of a WebSocket opened before, when given. With the
+// whose start and end lie far apart; one still running at the end; a WebSocket begun among
+// them, with frames between the calls until it closes; and frames of a WebSocket opened
+// before, when given. With the
 // bundled schema, operations are named by their field numbers (op:1, op:2).
 
 import type { TappedFlow } from '../proxy/tap.ts';
@@ -72,4 +73,5 @@ export function journalTraffic(writer: RingWriter, options: { exchanges: number;
       writer.wsClosed({ ...socket, endedAt: at }, { flowId: 2000, code: 1000, reason: 'bye', by: 'client', at });
     }
   }
+  writer.requestStarted(tappedExec(10_001));
 }
