@@ -139,6 +139,8 @@ class Walk implements JournalWalk {
 
   step(): { flows: Flow[]; below: number } | null {
     if (this.done) return null;
+    if (this.nextSeq === undefined && this.before !== undefined) this.skipAbove(this.before);
+    if (this.done) return { flows: [], below: 0 };
     const fetched = this.store.journalRowsNewestFirst(this.nextSeq, this.chunk + 1);
     const atStart = fetched.length <= this.chunk;
     const rows = fetched.slice(0, this.chunk).reverse();
@@ -164,6 +166,21 @@ class Walk implements JournalWalk {
     this.done = atStart;
     if (ours.length > 0) this.below = ours[0]!.ids!.first;
     return { flows, below: atStart ? 0 : this.below };
+  }
+
+  /**
+   * Starts the walk at the newest row that gives an id below `before`, when no flow begun
+   * there or before goes on in the rows above it (they give only ids the page does not
+   * take); a page below every id the journal gives, with no flow from before it going on,
+   * needs none of it.
+   */
+  private skipAbove(before: number): void {
+    const seq = this.store.journalRowGivingBelow(before);
+    const [above] = this.store.journalRowsOldestFirst(seq === null ? 0 : seq + 1, 1);
+    if (above === undefined || above.ids === null) return;
+    if (above.ids.openFlows.some(([, id]) => id < before)) return;
+    if (seq === null) this.done = true;
+    else this.nextSeq = seq + 1;
   }
 
   /** Whether a row holds anything a page below `before` needs: an exchange it begins there, or calls of one begun before it. */

@@ -75,6 +75,7 @@ export class JournalTable {
   private readonly rowsFrom: Database.Statement;
   private readonly beginning: Database.Statement;
   private readonly firstGiven: Database.Statement;
+  private readonly givingBelow: Database.Statement;
   private readonly withoutIds: Database.Statement;
   private readonly reserved: Database.Statement;
   private readonly journaled: Database.Statement;
@@ -91,6 +92,7 @@ export class JournalTable {
     this.rowsFrom = db.prepare(`SELECT ${journalColumns} FROM tap_journal WHERE seq >= ? ORDER BY seq LIMIT ?`);
     this.beginning = db.prepare('SELECT seq FROM tap_journal WHERE first_id <= ? AND first_id + begins > ? ORDER BY first_id DESC LIMIT 1').pluck();
     this.firstGiven = db.prepare('SELECT min(first_id) FROM tap_journal').pluck();
+    this.givingBelow = db.prepare('SELECT seq FROM tap_journal WHERE first_id < ? ORDER BY first_id DESC, seq DESC LIMIT 1').pluck();
     this.withoutIds = db.prepare(`SELECT ${journalColumns} FROM tap_journal WHERE first_id IS NULL`);
     this.reserved = db.prepare('SELECT max(first_id + begins) FROM tap_journal').pluck();
     this.journaled = db.prepare('SELECT ifnull(sum(calls), 0) FROM tap_journal').pluck();
@@ -134,6 +136,11 @@ export class JournalTable {
   /** The first id the rows give (that of the oldest row carrying ids); null when none does. */
   firstId(): number | null {
     return (this.firstGiven.get() as number | null) ?? null;
+  }
+
+  /** The newest row that gives an id below `id` (its first one is), or null if none does. */
+  rowGivingBelow(id: number): number | null {
+    return (this.givingBelow.get(id) as number | undefined) ?? null;
   }
 
   /** Rows that carry no ids: written before rows did, or by another ca2-inspector. */

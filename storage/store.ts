@@ -206,6 +206,11 @@ export class Store {
     return this.reads.read(() => this.journal.firstId());
   }
 
+  /** The newest journal row that gives an id below `id`, or null if none does. */
+  journalRowGivingBelow(id: number): number | null {
+    return this.reads.read(() => this.journal.rowGivingBelow(id));
+  }
+
   /** Journal rows that carry no ids (written before rows did, or by another ca2-inspector): usually none. */
   journalRowsWithoutIds(): JournalEntry[] {
     return this.reads.read(() => this.journal.rowsWithoutIds());
