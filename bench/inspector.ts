@@ -1,8 +1,12 @@
-// npm run bench:inspector [-- --count N --fresh --no-browser --live-only]
+// npm run bench:inspector [-- --count N --fresh --no-browser --live-only --burst-only]
 //
 // Stores a million realistic exchanges (cached under .bench/ between runs) and times the
 // filter queries the REST API runs for the inspector's list: the first page of 100 rows,
 // median of several runs. Target: under 200 ms each.
+//
+// Then the burst case (bench/inspector-burst.ts): a recording just made under load, its
+// journal and search index still catching up, queried at once through the REST API and
+// with `list`. --burst-only runs that case alone.
 //
 // The browser half of the benchmark (time until the list first shows rows for 100,000
 // stored exchanges) plugs in through runInspectorBench's `firstRows` probe. Then the live
@@ -20,6 +24,7 @@ import { startProxyProcess } from '../support/proxy-process.ts';
 import { lengthDelimited, random, utf8, varint } from '../support/sample-traffic.ts';
 import { measureFirstRows } from './inspector-first-rows.ts';
 import { measureLiveFlood } from './inspector-live.ts';
+import { measureBurst } from './inspector-burst.ts';
 
 /** Measures, in ms, how long the inspector takes to first show rows for the exchanges in `dbFile`. */
 export type FirstRowsProbe = (dbFile: string) => Promise<number>;
@@ -268,7 +273,13 @@ export async function runInspectorBench(options: { count?: number; fresh?: boole
 
 function printMachine(): void {
   const cpu = os.cpus();
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${os.platform()}`);
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${os.platform()}, load average ${load}`);
+}
+
+async function printBurst(): Promise<void> {
+  console.log('\na recording just made under load, queried at once (first page of 100 rows):');
+  await measureBurst();
 }
 
 async function printLiveFlood(): Promise<void> {
@@ -303,12 +314,16 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv.includes('--live-only')) {
     printMachine();
     await printLiveFlood();
+  } else if (process.argv.includes('--burst-only')) {
+    printMachine();
+    await printBurst();
   } else {
     await runInspectorBench({
       count: count === undefined ? undefined : Number(count),
       fresh: process.argv.includes('--fresh'),
       firstRows: browser ? firstRowsWithProxy : undefined,
     });
+    await printBurst();
     if (browser) await printLiveFlood();
   }
 }

@@ -39,6 +39,11 @@ export interface ReadOptions {
   protoPaths?: string[];
   /** Told, in a sentence, about a journal stored into rows in the copy. */
   notice?: (line: string) => void;
+  /**
+   * Reads the tap journal in the file as it is, if it can (whether it could): `list` lists
+   * journaled exchanges from it. A journal its run left (`abandoned`) then needs no copy.
+   */
+  readJournal?: (store: Store, codec: Codec, abandoned: boolean) => boolean;
 }
 
 /**
@@ -60,9 +65,11 @@ export function openForReading(file: string, options: ReadOptions): OpenedRecord
   }
   const codec = codecForRecording(options.protoPaths ?? [], facts.schema && { bytes: facts.schema.descriptorSet, label: file, fingerprint: facts.schema.fingerprint });
   const capture = facts.capture ? readCaptureMeta(file) : null;
-  if (facts.version === schemaVersion && facts.orphanedJournal === 0) {
+  if (facts.version === schemaVersion && (facts.orphanedJournal === 0 || options.readJournal)) {
     const store = Store.openReadOnly(file, { codec, use });
-    return { store, codec, capture, schema: facts.schema, close: () => store.close() };
+    const inPlace = options.readJournal?.(store, codec, facts.orphanedJournal > 0) ?? false;
+    if (facts.orphanedJournal === 0 || inPlace) return { store, codec, capture, schema: facts.schema, close: () => store.close() };
+    store.close();
   }
   const dir = mkdtempSync(join(tmpdir(), 'ca2-read-'));
   const copy = join(dir, 'copy.sqlite');

@@ -1,6 +1,8 @@
 // `ca2-inspector list`: recorded exchanges from a database file, newest first, one line each
 // (or JSON), selected with the same filter language as the inspector.
 
+import { JournalView } from '../recorder/journal-view.ts';
+import { keptNotice } from '../recorder/tap-journal.ts';
 import { formatLine } from '../recorder/printer.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { parseCommandArgs } from './args.ts';
@@ -35,7 +37,15 @@ export async function run(argv: string[]): Promise<number> {
   const limit = values.limit === undefined ? 50 : Number(values.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UserError(`--limit takes a whole number above 0; got "${values.limit}".`);
   const filter = checkFilter(values.filter);
-  const recording = openRecording(values.db ?? DEFAULT_DB, values.proto ?? [], 'list');
+  // Journaled exchanges are listed from the journal itself: a burst its run left (or is still storing) costs no copy of the file first.
+  const journals: JournalView[] = [];
+  const recording = openRecording(values.db ?? DEFAULT_DB, values.proto ?? [], 'list', (store, codec, abandoned) => {
+    const view = new JournalView(store, codec, { abandoned });
+    if (!view.readsInPlace()) return false;
+    store.attachJournalFlows(view);
+    journals.push(view);
+    return true;
+  });
   const { store } = recording;
   try {
     let before: number | undefined;
@@ -50,5 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     recording.close();
   }
+  // As a reader that stores the journal says it: rows another ca2-inspector wrote are left as written.
+  for (const { version, rows, calls } of journals.flatMap((view) => view.kept())) process.stderr.write(`ca2-inspector: ${keptNotice(store.file, version, rows, calls)}\n`);
   return 0;
 }

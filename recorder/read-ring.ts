@@ -5,8 +5,8 @@
 // keep up with).
 
 import type { Store } from '../storage/store.ts';
-import type { Recorder } from './recorder.ts';
-import { replayCall, type TapJournal } from './tap-journal.ts';
+import { replayCall, type Recorder } from './recorder.ts';
+import type { TapJournal } from './tap-journal.ts';
 import type { RingReader } from './tap-ring.ts';
 
 /** Calls taken from the ring per read, so the inspector's requests are served during a flood. */

@@ -5,13 +5,17 @@
 
 import type { ExchangeSummary } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { execFacts, WsFacts } from '../proto/exchange-facts.ts';
+import { execFacts, WsFacts, type ExecInput } from '../proto/exchange-facts.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import { interruptedError, type OpenFlowRow, type Store } from '../storage/store.ts';
 import { noFrames, type FrameTotals } from '../storage/rows.ts';
 import { countFrame, summaryOf, viewFrame } from '../storage/views.ts';
 import type { RecorderListener } from '../model/recorder-listener.ts';
+import type { TapCall } from './tap-codec.ts';
 import { noFacts, type Flow, type FlowFacts, type FlowHead, type FlowSource, type StoredFrame } from '../model/flow.ts';
+
+/** Where the recorder puts what it records: the store, or what summarises a journal in place (recorder/journal-view.ts). */
+export type RecordSink = Pick<Store, 'allocateExchangeId' | 'putExchange' | 'putFrame'>;
 
 interface OpenExchange {
   record: FlowHead;
@@ -34,10 +38,14 @@ export class Recorder implements TapListener {
   private readonly listeners: RecorderListener[] = [];
 
   private readonly sweep: NodeJS.Timeout;
+  /** While a journal row is replayed: the ids it reserved for the exchanges it begins. */
+  private reserved: { next: number; end: number } | null = null;
 
   constructor(
-    private readonly codec: Codec,
-    private readonly store: Store,
+    readonly codec: Codec,
+    private readonly store: RecordSink,
+    /** How an /exec exchange's facts are worked out: in full, but for a journal walk that only needs its envelopes' summaries (recorder/journal-view.ts). */
+    private readonly execFactsOf: (codec: Codec, input: ExecInput) => FlowFacts = execFacts,
   ) {
     this.sweep = setInterval(() => this.storeLongRunning(Date.now()), PENDING_ROW_DELAY_MS / 2);
     this.sweep.unref();
@@ -63,9 +71,39 @@ export class Recorder implements TapListener {
     this.announce(entry.record);
   }
 
-  private newEntry(flow: TappedFlow): OpenExchange {
+  /**
+   * Runs `replay` (a journal row's calls) with the exchanges it begins given the ids the
+   * row reserved, `first` on, `count` of them. Should it begin more (a row the recorder reads
+   * otherwise than its writer did), those take new ids rather than another row's.
+   */
+  withReservedIds(first: number, count: number, replay: () => void): void {
+    this.reserved = { next: first, end: first + count };
+    try {
+      replay();
+    } finally {
+      this.reserved = null;
+    }
+  }
+
+  /**
+   * Takes up a flow a journal row goes on with, begun before the calls replayed now, under
+   * the id it was given: its end says all its head says (recorder/journal-view.ts).
+   */
+  resume(flow: TappedFlow, exchangeId: number): void {
+    if (this.open.has(flow.id)) return;
+    const entry = this.newEntry(flow, exchangeId);
+    entry.stored = true;
+    this.open.set(flow.id, entry);
+  }
+
+  private nextId(): number {
+    const reserved = this.reserved;
+    return reserved !== null && reserved.next < reserved.end ? reserved.next++ : this.store.allocateExchangeId();
+  }
+
+  private newEntry(flow: TappedFlow, id = this.nextId()): OpenExchange {
     const record: FlowHead = {
-      id: this.store.allocateExchangeId(),
+      id,
       kind: flow.kind,
       startedAt: flow.startedAt,
       endedAt: null,
@@ -150,15 +188,14 @@ export class Recorder implements TapListener {
     record.error = flow.error;
     if (flow.kind === 'exec') {
       const response = flow.response && { headers: flow.response.headers, body: flow.response.body };
-      applyFacts(record, execFacts(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: flow.response?.status ?? null, response, at: record.startedAt }));
+      applyFacts(record, this.execFactsOf(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: flow.response?.status ?? null, response, at: record.startedAt }));
     }
     if (flow.captureProblems) record.problems.unshift(...flow.captureProblems);
     if (flow.rules) record.rules = flow.rules;
     if (flow.original) record.original = flow.original;
     if (flow.editedAtBreakpoint) record.editedAtBreakpoint = flow.editedAtBreakpoint;
 
-    const upgraded = flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
-    if (upgraded) {
+    if (upgradedWebSocket(flow)) {
       entry.ws!.upgrade(flow.request.headers, flow.response!.headers);
       applyFacts(record, entry.ws!.facts);
       // The connection stays open: the exchange ends at wsClosed.
@@ -264,6 +301,21 @@ export class Recorder implements TapListener {
 }
 
 
+
+/** Hands one tap call to the recorder; one that fails is said and skipped, never thrown. */
+export function replayCall(recorder: Recorder, call: TapCall, log: (line: string) => void): void {
+  const hook = recorder[call.hook] as ((...args: unknown[]) => void) | undefined;
+  try {
+    hook?.apply(recorder, call.args);
+  } catch (err) {
+    log(`recording: ${call.hook} failed and was skipped: ${(err as Error).message}`);
+  }
+}
+
+/** Whether an ended exchange goes on as a WebSocket (until wsClosed), rather than ending here. */
+export function upgradedWebSocket(flow: TappedFlow): boolean {
+  return flow.kind === 'ws' && flow.response?.status === 101 && !flow.error;
+}
 
 /** The record shares the facts' lists: storage writes whatever the record holds when it flushes. */
 function applyFacts(record: FlowHead, facts: FlowFacts): void {

@@ -207,6 +207,33 @@ export function hookAt(data: Uint8Array, at: number): TapHook | undefined {
   return HOOKS[data[at + 1]!];
 }
 
+/** The flow the call at `at` is about (a frame's, or the flow's own id), without decoding it. */
+export function flowIdAt(data: Buffer, at: number): number {
+  return data.readDoubleLE(at + 2);
+}
+
+/** The kind of exchange of a requestStarted, exchangeEnded or wsClosed call at `at`, without decoding it. */
+export function kindAt(data: Uint8Array, at: number): ExchangeKind | undefined {
+  return KINDS[data[at + 10]!];
+}
+
+/** Where each call of a journal row starts (after its u32 length), in order; throws at a length that runs past the row. */
+export function* callStarts(records: Buffer): Generator<number> {
+  for (let at = 0; at < records.byteLength; ) {
+    const length = records.readUInt32LE(at);
+    if (at + 4 + length > records.byteLength) throw new Error(`the tap call at byte ${at} runs past the end of its row`);
+    yield at + 4;
+    at += 4 + length;
+  }
+}
+
+/** The call at `at` of a journal row, decoded; its bodies are views of the row's bytes. */
+export function callAt(data: Buffer, at: number): TapCall {
+  const reader = new CallReader(data, false);
+  reader.at = at;
+  return reader.call();
+}
+
 /**
  * The version of the calls of a journal row, read from its first: a row is written by one
  * ca2-inspector. Calls from before versions, which start with their hook, read as 0.
@@ -219,22 +246,28 @@ export function journalVersion(records: Uint8Array): number {
 
 /** The calls of a journal row (each after its u32 length, as the ring held them), in order. */
 export function* journalCalls(records: Uint8Array): Generator<TapCall> {
-  const data = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+  const data = asBuffer(records);
   const reader = new CallReader(data);
-  let at = 0;
-  while (at < data.byteLength) {
-    const length = data.readUInt32LE(at);
-    reader.at = at + 4;
+  for (const at of callStarts(data)) {
+    reader.at = at;
     yield reader.call();
-    at += 4 + length;
   }
+}
+
+/** The bytes as a Buffer, without copying them. */
+export function asBuffer(records: Uint8Array): Buffer {
+  return Buffer.isBuffer(records) ? records : Buffer.from(records.buffer, records.byteOffset, records.byteLength);
 }
 
 /** Decodes calls out of `data` from `at`: the ring itself, or a journal row copied out of it. */
 export class CallReader {
   at = 0;
 
-  constructor(private readonly data: Buffer) {}
+  constructor(
+    private readonly data: Buffer,
+    /** Whether bodies are copied out: the ring's bytes are written over once read, a journal row's are not. */
+    private readonly copies = true,
+  ) {}
 
   call(): TapCall {
     const version = this.u8();
@@ -342,9 +375,9 @@ export class CallReader {
 
   private bytes(): Uint8Array {
     const length = this.u32();
-    // A copy of its own: the ring's bytes are written over once read.
     const b = this.data.subarray(this.at, this.at + length);
     this.at += length;
-    return length === 0 ? EMPTY : new Uint8Array(b);
+    if (length === 0) return EMPTY;
+    return this.copies ? new Uint8Array(b) : b;
   }
 }

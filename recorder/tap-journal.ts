@@ -14,6 +14,11 @@
 // of a few milliseconds, one per turn of the event loop, so the ring keeps being read
 // and the inspector answers meanwhile.
 //
+// Each row carries the ids of the exchanges it begins, reserved as it is written
+// (recorder/journal-ids.ts): reads list and open journaled exchanges from the journal
+// itself by those ids (recorder/journal-view.ts), so a read never waits for rows to be
+// made; it only has them made in the background from then on, traffic or not.
+//
 // While someone watches (the terminal printer, a browser), calls go to the recorder as
 // they come, for as long as it keeps up; what it cannot take in one read of the ring is
 // journaled, and made into rows in those steps at once, traffic or not. So a slow
@@ -34,9 +39,11 @@
 import type { Codec } from '../proto/codec.ts';
 import type { Dropped } from '../model/types.ts';
 import { countOf } from '../model/format.ts';
-import { StorageError, type JournalEntry, type JournalReads, type Store } from '../storage/store.ts';
-import { Recorder } from './recorder.ts';
-import { journalCalls, journalVersion, TAP_CALL_VERSION, type TapCall } from './tap-codec.ts';
+import { StorageError, type JournalEntry, type JournalReads, type OpenFlowRow, type Store } from '../storage/store.ts';
+import { JournalIds } from './journal-ids.ts';
+import { JournalView } from './journal-view.ts';
+import { Recorder, replayCall } from './recorder.ts';
+import { journalCalls, journalVersion, TAP_CALL_VERSION } from './tap-codec.ts';
 
 /** Journal rows read ahead from the file, to be made into rows over the next steps (a row is a few dozen calls). */
 const READ_AHEAD_ROWS = 8;
@@ -54,11 +61,7 @@ export interface TapJournalOptions {
   idleAfterMs?: number;
   /** Past this many journaled calls, rows are also made as calls arrive, so the journal cannot grow without end under load. */
   maxJournaled?: number;
-  /**
-   * Up to this many journaled calls, a read makes them all into rows before it answers
-   * (about 1.5 s on the bench machine); past it, the read answers from the rows stored
-   * so far and the rest are made in the background.
-   */
+  /** Past this many journaled calls, the terminal says when storing them begins and when it ends (a long burst). */
   readWaitCalls?: number;
   log: (line: string) => void;
 }
@@ -96,6 +99,7 @@ export class TapJournal implements JournalReads {
   private stopped = false;
   /** Shutting down: the ring's last calls are journaled as they are, since finish() decides what is stored in time. */
   private closing = false;
+  private readonly ids: JournalIds;
 
   constructor(
     private readonly store: Store,
@@ -106,7 +110,9 @@ export class TapJournal implements JournalReads {
     this.maxJournaled = options.maxJournaled ?? 500_000;
     this.readWaitCalls = options.readWaitCalls ?? 50_000;
     this.log = options.log;
+    this.ids = new JournalIds(store);
     store.attachJournal(this);
+    store.attachJournalFlows(new JournalView(store, recorder.codec, { abandoned: false }));
   }
 
   /**
@@ -151,8 +157,8 @@ export class TapJournal implements JournalReads {
   }
 
   put(records: Uint8Array, calls: number, ends: Dropped): void {
-    if (this.waiting === 0) this.noteOpenFlows();
-    this.store.putJournal(records, calls, ends);
+    if (this.waiting === 0) this.ids.start(this.noteOpenFlows());
+    this.store.putJournal(records, calls, ends, this.ids.row(records));
     this.waiting += calls;
     this.lastPutAt = Date.now();
     // At the cap, each put is paid for by making the oldest few journal rows into rows.
@@ -167,9 +173,7 @@ export class TapJournal implements JournalReads {
   }
 
   beforeRead(): void {
-    if (this.waiting === 0) return;
-    if (this.waiting <= this.readWaitCalls) return this.expandAll();
-    this.ask();
+    if (this.waiting > 0) this.ask();
   }
 
   stored(): Promise<void> {
@@ -180,7 +184,7 @@ export class TapJournal implements JournalReads {
     });
   }
 
-  /** Makes every journaled call into rows now, oldest first (on recovery, or a small journal before a read). */
+  /** Makes every journaled call into rows now, oldest first (on recovery). */
   expandAll(): void {
     if (this.waiting > this.readWaitCalls) this.log(`recording: storing ${tapCalls(this.waiting)} journaled under load before going on.`);
     while (this.expandSome()) {}
@@ -204,7 +208,7 @@ export class TapJournal implements JournalReads {
     while (Date.now() < deadline && this.expandSome()) {}
     const left = this.store.stats().journaled;
     if (left > 0 && !this.store.writesFailing) {
-      this.log(`recording: ${tapCalls(left)} journaled under load are left in ${this.store.file}; the next proxy run on it stores them (list, export, mock and import read them from a copy meanwhile).`);
+      this.log(`recording: ${tapCalls(left)} journaled under load are left in ${this.store.file}; the next proxy run on it stores them (meanwhile list reads them as they are, export, mock and import from a copy).`);
     }
     return left;
   }
@@ -212,6 +216,7 @@ export class TapJournal implements JournalReads {
   stop(): void {
     this.stopped = true;
     this.store.attachJournal(null);
+    this.store.attachJournalFlows(null);
     // Nothing more will be made into rows by this journal: whoever waits reads what there is.
     for (const { resolve } of this.waiters.splice(0)) resolve();
     if (this.timer) clearTimeout(this.timer);
@@ -324,12 +329,14 @@ export class TapJournal implements JournalReads {
   }
 
   /** What recovering the journal from here would need: the row each flow open in the recorder has. */
-  private noteOpenFlows(): void {
-    this.store.putJournalOpenFlows(TAP_CALL_VERSION, this.recorder.openFlowRows());
+  private noteOpenFlows(): OpenFlowRow[] {
+    const open = this.recorder.openFlowRows();
+    this.store.putJournalOpenFlows(TAP_CALL_VERSION, open);
+    return open;
   }
 
   /** Replays a journal row on the recorder, and deletes it with the rows it made; one of another version is left as it is. Whether it was replayed. */
-  private replayRow({ seq, calls: count, records }: JournalEntry): boolean {
+  private replayRow({ seq, calls: count, records, ids }: JournalEntry): boolean {
     const version = journalVersion(records);
     if (version !== TAP_CALL_VERSION) {
       this.store.journalKept(count);
@@ -338,15 +345,19 @@ export class TapJournal implements JournalReads {
       return false;
     }
     let calls = 0;
-    try {
-      for (const call of journalCalls(records)) {
-        replayCall(this.recorder, call, this.log);
-        calls++;
+    const replay = () => {
+      try {
+        for (const call of journalCalls(records)) {
+          replayCall(this.recorder, call, this.log);
+          calls++;
+        }
+      } catch (err) {
+        // A row that cannot be read would block every read after it: what it held past the damage is given up.
+        this.log(`recording: journal row ${seq} is damaged after ${calls} tap calls (${(err as Error).message}); the rest of it was dropped.`);
       }
-    } catch (err) {
-      // A row that cannot be read would block every read after it: what it held past the damage is given up.
-      this.log(`recording: journal row ${seq} is damaged after ${calls} tap calls (${(err as Error).message}); the rest of it was dropped.`);
-    }
+    };
+    if (ids === null) replay();
+    else this.recorder.withReservedIds(ids.first, ids.begins, replay);
     this.store.journalDone(seq);
     return true;
   }
@@ -394,15 +405,6 @@ export function keptNotice(file: string, version: number, rows: number, calls: n
   );
 }
 
-/** Hands one tap call to the recorder; one that fails is said and skipped, never thrown. */
-export function replayCall(recorder: Recorder, call: TapCall, log: (line: string) => void): void {
-  const hook = recorder[call.hook] as ((...args: unknown[]) => void) | undefined;
-  try {
-    hook?.apply(recorder, call.args);
-  } catch (err) {
-    log(`recording: ${call.hook} failed and was skipped: ${(err as Error).message}`);
-  }
-}
 
 /** "1,234 tap calls", as the terminal's other counts read. */
 function tapCalls(n: number): string {

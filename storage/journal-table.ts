@@ -12,11 +12,40 @@ import type { WriteQueue } from './write-queue.ts';
 /** A flow open in the recorder as a journal started or went on: its id in the run that journaled it, and its exchange row. */
 export type OpenFlowRow = [flowId: number, exchangeId: number];
 
+/**
+ * The exchange ids a journal row's calls give (storage/migrations.ts, version 10): the
+ * exchanges it begins take first, first + 1, … in call order, begins of them, reserved as
+ * it was written; its calls may go on with the flows of openFlows, begun before it.
+ */
+export interface JournalRowIds {
+  first: number;
+  begins: number;
+  openFlows: OpenFlowRow[];
+}
+
 /** One row of the tap journal, oldest first. */
 export interface JournalEntry {
   seq: number;
   calls: number;
   records: Uint8Array;
+  /** Null for a row written before rows carried their ids. */
+  ids: JournalRowIds | null;
+}
+
+interface JournalRow {
+  seq: number;
+  calls: number;
+  records: Uint8Array;
+  first_id: number | null;
+  begins: number | null;
+  open_flows: string | null;
+}
+
+const journalColumns = 'seq, calls, records, first_id, begins, open_flows';
+
+function entryOf(row: JournalRow): JournalEntry {
+  const ids = row.first_id === null || row.begins === null ? null : { first: row.first_id, begins: row.begins, openFlows: JSON.parse(row.open_flows ?? '[]') as OpenFlowRow[] };
+  return { seq: row.seq, calls: row.calls, records: row.records, ids };
 }
 
 /** What the recorder's journal (recorder/tap-journal.ts) does for the store's readers. */
@@ -42,6 +71,13 @@ export class JournalTable {
   private keptCalls = 0;
   private journal: JournalReads | null = null;
   private readonly rowsAfter: Database.Statement;
+  private readonly rowsBefore: Database.Statement;
+  private readonly rowsFrom: Database.Statement;
+  private readonly beginning: Database.Statement;
+  private readonly firstGiven: Database.Statement;
+  private readonly givingBelow: Database.Statement;
+  private readonly withoutIds: Database.Statement;
+  private readonly reserved: Database.Statement;
   private readonly journaled: Database.Statement;
   private readonly note: Database.Statement;
 
@@ -51,18 +87,25 @@ export class JournalTable {
     /** The store is the recording one: the file names this process as its recorder (storage/open.ts), so no other runs for a journal in it. */
     private readonly recording: boolean,
   ) {
-    this.rowsAfter = db.prepare('SELECT seq, calls, records FROM tap_journal WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.rowsAfter = db.prepare(`SELECT ${journalColumns} FROM tap_journal WHERE seq > ? ORDER BY seq LIMIT ?`);
+    this.rowsBefore = db.prepare(`SELECT ${journalColumns} FROM tap_journal WHERE seq < ? ORDER BY seq DESC LIMIT ?`);
+    this.rowsFrom = db.prepare(`SELECT ${journalColumns} FROM tap_journal WHERE seq >= ? ORDER BY seq LIMIT ?`);
+    this.beginning = db.prepare('SELECT seq FROM tap_journal WHERE first_id <= ? AND first_id + begins > ? ORDER BY first_id DESC LIMIT 1').pluck();
+    this.firstGiven = db.prepare('SELECT min(first_id) FROM tap_journal').pluck();
+    this.givingBelow = db.prepare('SELECT seq FROM tap_journal WHERE first_id < ? ORDER BY first_id DESC, seq DESC LIMIT 1').pluck();
+    this.withoutIds = db.prepare(`SELECT ${journalColumns} FROM tap_journal WHERE first_id IS NULL`);
+    this.reserved = db.prepare('SELECT max(first_id + begins) FROM tap_journal').pluck();
     this.journaled = db.prepare('SELECT ifnull(sum(calls), 0) FROM tap_journal').pluck();
     this.note = db.prepare('SELECT value FROM store_state WHERE key = ?').pluck();
   }
 
-  put(records: Uint8Array, calls: number, ends: Dropped): void {
+  put(records: Uint8Array, calls: number, ends: Dropped, ids: JournalRowIds): void {
     if (this.queue.closed) {
       this.queue.noteDropped('exchanges', ends.exchanges);
       this.queue.noteDropped('frames', ends.frames);
       return;
     }
-    this.queue.put({ kind: 'journal', records, calls, ends });
+    this.queue.put({ kind: 'journal', records, calls, ends, ids });
   }
 
   /** Up to `limit` rows not yet handed out, oldest first; null while writes fail (or after close). */
@@ -70,9 +113,44 @@ export class JournalTable {
     if (this.queue.closed || this.queue.failing) return null;
     this.queue.flush();
     if (this.queue.failing) return null;
-    const rows = this.rowsAfter.all(this.taken, limit) as JournalEntry[];
+    const rows = (this.rowsAfter.all(this.taken, limit) as JournalRow[]).map(entryOf);
     if (rows.length > 0) this.taken = rows[rows.length - 1]!.seq;
     return rows;
+  }
+
+  /** Up to `limit` rows written before row `seq` (all: undefined), newest first, whether handed out or not. */
+  rowsNewestFirst(seq: number | undefined, limit: number): JournalEntry[] {
+    return (this.rowsBefore.all(seq ?? Number.MAX_SAFE_INTEGER, limit) as JournalRow[]).map(entryOf);
+  }
+
+  /** Up to `limit` rows from row `seq` on, oldest first. */
+  rowsOldestFirst(seq: number, limit: number): JournalEntry[] {
+    return (this.rowsFrom.all(seq, limit) as JournalRow[]).map(entryOf);
+  }
+
+  /** The row whose calls begin exchange `id`, or null if none does. */
+  rowBeginning(id: number): number | null {
+    return (this.beginning.get(id, id) as number | undefined) ?? null;
+  }
+
+  /** The first id the rows give (that of the oldest row carrying ids); null when none does. */
+  firstId(): number | null {
+    return (this.firstGiven.get() as number | null) ?? null;
+  }
+
+  /** The newest row that gives an id below `id` (its first one is), or null if none does. */
+  rowGivingBelow(id: number): number | null {
+    return (this.givingBelow.get(id) as number | undefined) ?? null;
+  }
+
+  /** Rows that carry no ids: written before rows did, or by another ca2-inspector. */
+  rowsWithoutIds(): JournalEntry[] {
+    return (this.withoutIds.all() as JournalRow[]).map(entryOf);
+  }
+
+  /** One past the highest exchange id a journal row reserved (0 when none did): no other exchange may take it. */
+  pastReserved(): number {
+    return (this.reserved.get() as number | null) ?? 0;
   }
 
   done(seq: number): void {

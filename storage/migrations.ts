@@ -247,6 +247,25 @@ export const migrations: Migration[] = [
       db.exec('ALTER TABLE exchange_bodies ADD COLUMN breakpoint_edits INTEGER NOT NULL DEFAULT 0;');
     },
   },
+  {
+    version: 10,
+    description: 'the exchange ids each journal row gives, reserved as it is written, and the flows open before it',
+    up(db) {
+      // The exchanges a journal row begins get the ids first_id, first_id + 1, … (begins of
+      // them) in the order of its tap calls: reserved as the row is written, so a reader can
+      // list journaled exchanges by the ids they will have as rows. open_flows holds
+      // [flow id, exchange id] of each flow begun before the row and not yet ended, which its
+      // calls may go on with. Null in rows written before. first_id only grows with seq; the
+      // index finds the row that begins an id, and the highest id reserved, without reading
+      // the records.
+      db.exec(`
+        ALTER TABLE tap_journal ADD COLUMN first_id INTEGER;
+        ALTER TABLE tap_journal ADD COLUMN begins INTEGER;
+        ALTER TABLE tap_journal ADD COLUMN open_flows TEXT;
+        CREATE INDEX tap_journal_ids ON tap_journal (first_id, begins);
+      `);
+    },
+  },
 ];
 
 /** A JSON scalar as String() writes it in JavaScript (json_tree gives booleans as 1 and 0). */

@@ -1,21 +1,23 @@
 // The store's reads: pages of summaries for a filter, one flow whole, flows one at a time,
-// and content keys. Each first settles the store (the journal made into rows, the write
-// queue flushed) so it sees everything put so far. Rows SQL cannot answer for yet (not
-// indexed, or summarised with another schema) are decoded and tested on what they say
-// (storage/settled-page.ts). A failure is a StorageError naming the file.
+// and content keys. Each first settles the store (the write queue flushed, the journal
+// asked to be made into rows) so it sees everything put so far. Rows SQL cannot answer for
+// yet (not indexed, or summarised with another schema) are decoded and tested on what they
+// say (storage/settled-page.ts); exchanges still in the journal are read from it
+// (storage/journal-page.ts). A failure is a StorageError naming the file.
 
 import type Database from 'better-sqlite3';
 import { parseFilter, type FilterNode } from '../model/filter.ts';
-import { matches } from '../model/filter-match.ts';
+import { matches, needsMessages } from '../model/filter-match.ts';
 import type { Flow } from '../model/flow.ts';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../model/types.ts';
 import type { FlowDecoder } from './decode.ts';
 import type { JournalTable } from './journal-table.ts';
+import { journalPage, testsWithoutProblems, type JournaledFlows } from './journal-page.ts';
 import { queryPage } from './list-query.ts';
 import type { Resummariser } from './resummarise.ts';
 import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow } from './rows.ts';
 import type { SearchIndex } from './search-index.ts';
-import { settledPage } from './settled-page.ts';
+import { hasWord, settledPage } from './settled-page.ts';
 import { StorageError } from './storage-error.ts';
 import { detailOf, frameTotals, summaryFromRow, summaryOf } from './views.ts';
 import type { WriteQueue } from './write-queue.ts';
@@ -46,6 +48,7 @@ export class Reads {
   private readonly flowRow: Database.Statement;
   private readonly frameRows: Database.Statement;
   private readonly idsBetween: Database.Statement;
+  private journalFlows: JournaledFlows | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -79,21 +82,37 @@ export class Reads {
     const now = query.now ?? Date.now();
     if (query.ids) {
       const ids = [...new Set(query.ids)].sort((a, b) => b - a);
-      const items = this.read(() => ids.flatMap((id) => this.decodeAndTest(id, this.isStale(id), filter, now) ?? []));
+      const items = this.read(() => ids.flatMap((id) => this.testFlow(this.currentFlow(id), this.isStale(id), filter, now) ?? []));
       return { items, next: null };
     }
-    const items = this.read(() =>
-      settledPage(filter, limit, query.before, this.resummariser.stale(), {
+    const rows = (bounds: { before?: number; from?: number }, n: number) =>
+      settledPage(filter, n, bounds, this.resummariser.stale(), {
         sql: (after, before, n) => queryPage((sql) => this.statement(sql), filter, { limit: n, before, after, now }).map(summaryFromRow),
-        decodeAndTest: (id, stale) => this.decodeAndTest(id, stale, filter, now),
+        decodeAndTest: (id, stale) => this.testFlow(this.readRow(id), stale, filter, now),
         idsBetween: (low, high, n) => this.idsBetween.all(low, high, n) as number[],
         waitingIds: () => this.index.waitingIds(),
-      }),
+      });
+    // One snapshot: a recorder making journal rows into rows meanwhile (another process) cannot show an exchange twice or not at all.
+    const { items, journaled } = this.read(() =>
+      this.db.transaction(() => {
+        const admits = filter !== null && testsWithoutProblems(filter) ? (flow: Flow) => this.testFlow(flow, false, filter, now) !== null : null;
+        const walk = this.journalFlows?.walk(query.before, admits) ?? null;
+        if (walk === null) return { items: rows({ before: query.before }, limit), journaled: this.journal.calls() };
+        const items = journalPage(walk, limit, {
+          test: (flow) => this.testFlow(flow, false, filter, now),
+          stored: (from, n) => rows({ before: query.before, from }, n),
+        });
+        return { items, journaled: 0 };
+      })(),
     );
     // A full page may be followed by an empty one; looking one row further could mean
     // walking the whole table when the filter matches nothing more.
-    const journaled = this.read(() => this.journal.calls());
     return { items, next: items.length === limit ? items[items.length - 1].id : null, ...(journaled > 0 ? { journaled } : {}) };
+  }
+
+  /** The recorder's side of the journal, which lists and reads what it holds (null: none, or detached). */
+  attachJournalFlows(flows: JournaledFlows | null): void {
+    this.journalFlows = flows;
   }
 
   getExchange(id: number): ExchangeDetail | null {
@@ -104,7 +123,7 @@ export class Reads {
   flow(id: number): Flow | null {
     this.settle();
     return this.read(() => {
-      const flow = this.readRow(id);
+      const flow = this.currentFlow(id);
       if (flow && this.isStale(id)) Object.assign(flow, this.decoder.facts(flow));
       return flow;
     });
@@ -161,16 +180,28 @@ export class Reads {
     return stale !== null && id >= stale.low && id <= stale.high;
   }
 
-  /** For rows SQL cannot answer for yet: decodes the row and tests the filter on what it says. */
-  private decodeAndTest(id: number, stale: boolean, filter: FilterNode | null, now: number): ExchangeSummary | null {
-    const flow = this.readRow(id);
+  /** The exchange as the journal leaves it, when the journal begins or goes on with it; else its row. The caller holds read(). */
+  private currentFlow(id: number): Flow | null {
+    return this.journalFlows?.flow(id) ?? this.readRow(id);
+  }
+
+  /**
+   * For rows SQL cannot answer for yet, and exchanges still in the journal: tests the
+   * filter on what the flow says, decoding it for bare words and field: terms, and for
+   * facts another schema summarised (`stale`).
+   */
+  private testFlow(flow: Flow | null, stale: boolean, filter: FilterNode | null, now: number): ExchangeSummary | null {
     if (flow === null) return null;
     const totals = frameTotals(flow.frames);
     if (filter === null) return summaryOf(stale ? { ...flow, ...this.decoder.facts(flow) } : flow, totals);
+    const frameDirections = new Set(flow.frames.map((f) => f.direction));
+    if (!stale && !hasWord(filter) && !needsMessages(filter)) {
+      const summary = summaryOf(flow, totals);
+      return matches(filter, summary, { now, frameDirections }) ? summary : null;
+    }
     const { facts, texts, frameTexts, messages } = this.decoder.redo(flow);
     const summary = summaryOf(stale ? { ...flow, ...facts } : flow, totals);
     const text = [texts.error, texts.request, texts.response, ...frameTexts.map((f) => f.text)].filter((t): t is string => t !== null);
-    const frameDirections = new Set(flow.frames.map((f) => f.direction));
     return matches(filter, summary, { now, text, frameDirections, messages }) ? summary : null;
   }
 

@@ -11,7 +11,8 @@
 // row SQL gives is decoded and tested too, and SQL asked for more until the page is full.
 //
 // The ids are split into segments (newer than the stale range, the range, older), and
-// the segments filled newest first until the page is full.
+// the segments filled newest first until the page is full. A page may be bounded below
+// too: storage/journal-page.ts asks for the rows among the ids the journal settled.
 
 import type { FilterNode } from '../model/filter.ts';
 import { needsMessages } from '../model/filter-match.ts';
@@ -31,7 +32,16 @@ export interface PageSources {
 
 const decodeChunk = 200;
 
-export function settledPage(filter: FilterNode | null, limit: number, before: number | undefined, stale: StaleRange | null, sources: PageSources): ExchangeSummary[] {
+/** The page of rows with ids under `before` and from `from` up (either undefined: unbounded). */
+export function settledPage(
+  filter: FilterNode | null,
+  limit: number,
+  bounds: { before?: number; from?: number },
+  stale: StaleRange | null,
+  sources: PageSources,
+): ExchangeSummary[] {
+  const { before } = bounds;
+  const floor = bounds.from === undefined ? undefined : bounds.from - 1;
   const waiting = hasWord(filter) ? sources.waitingIds() : [];
   const decodes = needsMessages(filter);
   const rows: ExchangeSummary[] = [];
@@ -66,12 +76,13 @@ export function settledPage(filter: FilterNode | null, limit: number, before: nu
     rows.push(...[...fromSql, ...decoded].sort((a, b) => b.id - a.id).slice(0, need));
   };
   if (stale === null) {
-    settled(undefined, before);
+    settled(floor, before);
     return rows;
   }
-  settled(stale.high, before);
-  for (let high = Math.min(stale.high, (before ?? Infinity) - 1); rows.length < limit && high >= stale.low; ) {
-    const ids = sources.idsBetween(stale.low, high, decodeChunk);
+  const low = Math.max(stale.low, (floor ?? 0) + 1);
+  settled(Math.max(stale.high, floor ?? 0), before);
+  for (let high = Math.min(stale.high, (before ?? Infinity) - 1); rows.length < limit && high >= low; ) {
+    const ids = sources.idsBetween(low, high, decodeChunk);
     for (const id of ids) {
       if (rows.length >= limit) break;
       const summary = sources.decodeAndTest(id, true);
@@ -80,11 +91,12 @@ export function settledPage(filter: FilterNode | null, limit: number, before: nu
     if (ids.length < decodeChunk) break;
     high = ids[ids.length - 1] - 1;
   }
-  settled(undefined, Math.min(stale.low, before ?? Infinity));
+  settled(floor, Math.min(stale.low, before ?? Infinity));
   return rows;
 }
 
-function hasWord(node: FilterNode | null): boolean {
+/** Whether the filter has a bare word, which the search index or the decoded texts answer. */
+export function hasWord(node: FilterNode | null): boolean {
   if (node === null) return false;
   switch (node.type) {
     case 'text':

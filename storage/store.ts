@@ -20,7 +20,8 @@ import type { Dropped, ExchangeDetail, ExchangePage, StoreStats } from '../model
 import { createCodec, type Codec } from '../proto/codec.ts';
 import { Background } from './background.ts';
 import { FlowDecoder } from './decode.ts';
-import { JournalTable, type JournalEntry, type JournalReads, type OpenFlowRow } from './journal-table.ts';
+import { JournalTable, type JournalEntry, type JournalReads, type JournalRowIds, type OpenFlowRow } from './journal-table.ts';
+import type { JournaledFlows, JournalWalk } from './journal-page.ts';
 import { openReading, openWritable, patientBusyTimeoutMs } from './open.ts';
 import type { Flow, FlowHead, StoredFrame } from '../model/flow.ts';
 import { Reads, type ListQuery } from './reads.ts';
@@ -32,7 +33,7 @@ import { prepareWrites } from './write-statements.ts';
 
 export { StorageError };
 export { interruptedError } from './open.ts';
-export type { JournalEntry, JournalReads, ListQuery, OpenFlowRow };
+export type { JournaledFlows, JournalEntry, JournalReads, JournalRowIds, JournalWalk, ListQuery, OpenFlowRow };
 
 export interface StoreOptions {
   /** Told, in a sentence, when writes fail, are dropped or resume. Defaults to process.emitWarning. */
@@ -90,7 +91,6 @@ export class Store {
     this.recording = options.recording ?? false;
     const flushIntervalMs = options.flushIntervalMs ?? 50;
     const idleAfterMs = options.idleAfterMs ?? 100;
-    this.nextId = ((db.prepare('SELECT max(id) AS id FROM exchanges').get() as { id: number | null }).id ?? 0) + 1;
     const writes = prepareWrites(db);
     this.queue = new WriteQueue(file, writes, {
       onError: options.onError ?? ((message) => process.emitWarning(message)),
@@ -100,6 +100,8 @@ export class Store {
       onPut: () => this.background.schedule(idleAfterMs),
     });
     this.journal = new JournalTable(db, this.queue, this.recording);
+    // Past the ids journal rows reserved, too: they are given when those rows are made into rows.
+    this.nextId = Math.max(((db.prepare('SELECT max(id) AS id FROM exchanges').get() as { id: number | null }).id ?? 0) + 1, this.journal.pastReserved());
     const decoder = new FlowDecoder(options.codec ?? (bundledCodec ??= createCodec()));
     this.index = new SearchIndex(db, decoder);
     this.resummariser = new Resummariser(db, decoder, this.index);
@@ -134,6 +136,13 @@ export class Store {
   /** Ids are allocated here (max(id)+1 at open, then in memory) so the recorder can stream a row before it is written. */
   allocateExchangeId(): number {
     return this.nextId++;
+  }
+
+  /** Keeps the next `count` ids for the exchanges a journal row begins (recorder/journal-ids.ts); the first of them. */
+  reserveExchangeIds(count: number): number {
+    const first = this.nextId;
+    this.nextId += count;
+    return first;
   }
 
   /**
@@ -173,8 +182,38 @@ export class Store {
    * `ends` counts the exchanges and frames among them, for the dropped totals should
    * they never be written.
    */
-  putJournal(records: Uint8Array, calls: number, ends: Dropped): void {
-    this.journal.put(records, calls, ends);
+  putJournal(records: Uint8Array, calls: number, ends: Dropped, ids: JournalRowIds): void {
+    this.journal.put(records, calls, ends, ids);
+  }
+
+  /** Up to `limit` journal rows written before row `seq` (all: undefined), newest first: for reading them in place. */
+  journalRowsNewestFirst(seq: number | undefined, limit: number): JournalEntry[] {
+    return this.reads.read(() => this.journal.rowsNewestFirst(seq, limit));
+  }
+
+  /** Up to `limit` journal rows from row `seq` on, oldest first. */
+  journalRowsOldestFirst(seq: number, limit: number): JournalEntry[] {
+    return this.reads.read(() => this.journal.rowsOldestFirst(seq, limit));
+  }
+
+  /** The journal row whose calls begin exchange `id`, or null if none does. */
+  journalRowBeginning(id: number): number | null {
+    return this.reads.read(() => this.journal.rowBeginning(id));
+  }
+
+  /** The first exchange id the journal's rows give; null when none gives any (the journal is empty, or its rows carry no ids). */
+  firstJournaledId(): number | null {
+    return this.reads.read(() => this.journal.firstId());
+  }
+
+  /** The newest journal row that gives an id below `id`, or null if none does. */
+  journalRowGivingBelow(id: number): number | null {
+    return this.reads.read(() => this.journal.rowGivingBelow(id));
+  }
+
+  /** Journal rows that carry no ids (written before rows did, or by another ca2-inspector): usually none. */
+  journalRowsWithoutIds(): JournalEntry[] {
+    return this.reads.read(() => this.journal.rowsWithoutIds());
   }
 
   /**
@@ -258,6 +297,14 @@ export class Store {
    */
   attachJournal(journal: JournalReads | null): void {
     this.journal.attach(journal);
+  }
+
+  /**
+   * What lists and reads the exchanges the journal holds before they are rows
+   * (recorder/journal-view.ts): pages and details then include them.
+   */
+  attachJournalFlows(flows: JournaledFlows | null): void {
+    this.reads.attachJournalFlows(flows);
   }
 
   /**

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Dropped } from '../model/types.ts';
 import type { FlowHead, StoredFrame } from '../model/flow.ts';
 import { prepareContentKeys } from './content-keys.ts';
-import { openFlowsKey, type OpenFlowRow } from './journal-table.ts';
+import { openFlowsKey, type JournalRowIds, type OpenFlowRow } from './journal-table.ts';
 import { bodyColumns, exchangeColumns, exchangeParams, frameParams } from './rows.ts';
 
 export type Queued =
@@ -15,8 +15,8 @@ export type Queued =
   | { kind: 'exchange'; record: FlowHead; fresh: boolean }
   | { kind: 'frame'; frame: StoredFrame }
   | { kind: 'contentKey'; id: number; key: string }
-  /** Tap calls kept as raw bytes (recorder/tap-journal.ts), with how many exchanges and frames they end. */
-  | { kind: 'journal'; records: Uint8Array; calls: number; ends: Dropped }
+  /** Tap calls kept as raw bytes (recorder/tap-journal.ts), with how many exchanges and frames they end, and the ids they give. */
+  | { kind: 'journal'; records: Uint8Array; calls: number; ends: Dropped; ids: JournalRowIds }
   | { kind: 'journalDone'; seq: number }
   | { kind: 'journalOpenFlows'; version: number; flows: OpenFlowRow[] };
 
@@ -86,7 +86,7 @@ export function prepareWrites(db: Database.Database) {
     delta[side(frame.direction) + 2] += frame.size;
   };
 
-  const insertJournal = db.prepare('INSERT INTO tap_journal (calls, records) VALUES (?, ?)');
+  const insertJournal = db.prepare('INSERT INTO tap_journal (calls, records, first_id, begins, open_flows) VALUES (?, ?, ?, ?, ?)');
   const deleteJournal = db.prepare('DELETE FROM tap_journal WHERE seq = ?');
   const noteOpenFlows = db.prepare('INSERT OR REPLACE INTO store_state (key, value) VALUES (?, ?)');
   const contentKeys = prepareContentKeys(db);
@@ -96,7 +96,7 @@ export function prepareWrites(db: Database.Database) {
       if (entry.kind === 'contentKey') {
         contentKeys.set(entry.id, entry.key);
       } else if (entry.kind === 'journal') {
-        insertJournal.run(entry.calls, entry.records);
+        insertJournal.run(entry.calls, entry.records, entry.ids.first, entry.ids.begins, JSON.stringify(entry.ids.openFlows));
       } else if (entry.kind === 'journalDone') {
         deleteJournal.run(entry.seq);
       } else if (entry.kind === 'journalOpenFlows') {

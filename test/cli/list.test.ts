@@ -1,11 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openForReading } from '../../capture/sources.ts';
+import { createCodec } from '../../proto/codec.ts';
 import { Store } from '../../storage/store.ts';
 import { flowHead, type HeadFields } from '../../support/flow-head.ts';
+import { journalRun } from '../../support/journal-run.ts';
+import { journalTraffic, trafficFilters } from '../../support/journal-traffic.ts';
 import { projectRoot } from '../../support/proxy-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-list-'));
@@ -89,4 +94,35 @@ test('reads with the schema given by --proto: rows recorded without it answer op
   const wrong = list('--db', file, '--proto', 'nope.proto');
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--proto nope\.proto: no such file or folder/);
+});
+
+test('lists the journal a stopped run left from the file itself, as storing it gives, and leaves the file as it was', () => {
+  const file = join(dir, 'journal-left.sqlite');
+  const run = journalRun(file, createCodec());
+  // Its last exchange still runs when the run stops: storing the journal records it interrupted.
+  journalTraffic(run.writer, { exchanges: 60 });
+  run.pump();
+  // Stopped with no time left to store it, as after a burst longer than Ctrl-C's 10 s allow.
+  assert.ok(run.journal.finish(Date.now()) > 60);
+  run.journal.stop();
+  run.recorder.stop();
+  run.store.close();
+  const sha256 = () => createHash('sha256').update(readFileSync(file)).digest('hex');
+  const before = sha256();
+  // What a reader that stores the journal first (in a copy) lists.
+  const stored = openForReading(file, { use: { flag: '--db', command: 'list', writes: false } });
+  try {
+    for (const filter of trafficFilters) {
+      const listed = list('--db', file, '--json', '--limit', '15', ...(filter === '' ? [] : ['--filter', filter]));
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.equal(listed.stderr, '', `filter "${filter}": nothing stored, so nothing to say`);
+      const expected = stored.store.listExchanges({ filter, limit: 15 }).items;
+      assert.ok(expected.length > 0);
+      assert.deepEqual(listed.stdout.trim().split('\n').map((line) => JSON.parse(line)), JSON.parse(JSON.stringify(expected)), `filter "${filter}"`);
+    }
+    assert.equal(stored.store.listExchanges({ filter: 'state:interrupted' }).items.length, 1, 'the exchange it left running');
+  } finally {
+    stored.close();
+  }
+  assert.equal(sha256(), before, 'list wrote nothing');
 });

@@ -27,7 +27,7 @@ let files = 0;
 const run = (file = join(dir, `j${++files}.sqlite`), options: Partial<TapJournalOptions> = {}) => journalRun(file, codec, options);
 
 describe('tap journal', () => {
-  test('while nobody watches, calls are kept raw; a read makes them into rows first, in order', () => {
+  test('while nobody watches, calls are kept raw; a read finds them in the journal under the ids they will have, and has them made into rows, in order', async () => {
     const r = run();
     for (let id = 1; id <= 10; id++) r.writer.exchangeEnded(exec(id), 'with');
     r.pump();
@@ -36,7 +36,10 @@ describe('tap journal', () => {
     assert.equal(r.store.stats().journaled, 10);
 
     const page = r.store.listExchanges({ filter: 'trx:trx-0003' });
-    assert.deepEqual(page.items.map((s) => s.trx), ['trx-0003'], 'the read saw the journaled calls as rows');
+    assert.deepEqual(page.items.map((s) => [s.id, s.trx]), [[3, 'trx-0003']], 'the read found the journaled call');
+    assert.equal(page.journaled, undefined, 'a page that holds the journaled exchanges says nothing of the journal');
+    await r.store.whenStored();
+    r.store.flush();
     const { exchanges, journaled } = r.rows();
     assert.deepEqual(exchanges.map((e) => e.trx), Array.from({ length: 10 }, (_, i) => `trx-${String(i + 1).padStart(4, '0')}`), 'ids in the order the calls were tapped');
     assert.equal(journaled, 0, 'the journal rows went in the same transactions');
@@ -45,12 +48,15 @@ describe('tap journal', () => {
     // Emptied and filled again: the new rows are not mistaken for ones already made.
     for (let id = 11; id <= 13; id++) r.writer.exchangeEnded(exec(id), 'with');
     r.pump();
-    assert.equal(r.store.listExchanges().items.length, 13);
+    assert.deepEqual(r.store.listExchanges().items.map((s) => s.id), Array.from({ length: 13 }, (_, i) => 13 - i));
+    await r.store.whenStored();
+    r.store.flush();
     assert.equal(r.rows().journaled, 0);
+    assert.deepEqual(r.rows().exchanges.map((e) => [e.id, e.trx]), Array.from({ length: 13 }, (_, i) => [i + 1, `trx-${String(i + 1).padStart(4, '0')}`]));
     r.close();
   });
 
-  test('a browser connecting takes over mid-connection: frames before and after keep their order and counts', () => {
+  test('a browser connecting takes over mid-connection: frames before and after keep their order and counts', async () => {
     const r = run();
     let watching = false;
     const seen: number[] = [];
@@ -64,8 +70,9 @@ describe('tap journal', () => {
     for (let seq = 6; seq < 9; seq++) r.writer.wsFrame(frame(1, seq));
     r.pump();
     assert.ok(r.journal.defers(), 'calls wait in the journal, so new ones join them');
-    r.store.getExchange(1);
-    assert.equal(r.journal.defers(), false, 'once read, the journal is empty and a watcher gets calls at once');
+    assert.deepEqual(r.store.getExchange(1)!.frames.map((f) => f.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8], 'the detail read from the journal');
+    await r.store.whenStored();
+    assert.equal(r.journal.defers(), false, 'once read, the journal is made into rows, and then a watcher gets calls at once');
     for (let seq = 9; seq < 12; seq++) r.writer.wsFrame(frame(1, seq));
     r.pump();
     r.store.flush();
@@ -115,14 +122,15 @@ describe('tap journal', () => {
     r.close();
   });
 
-  test('a journal too large for a read to wait on is made into rows in the background: pages show what is stored so far, and calls tapped meanwhile keep their order', { timeout: 30_000 }, async () => {
+  test('a read is answered from the journal at once while it is made into rows in the background, and calls tapped meanwhile keep their order', { timeout: 30_000 }, async () => {
     const lines: string[] = [];
     const r = run(undefined, { readWaitCalls: 5, log: (line) => lines.push(line) });
     for (let id = 1; id <= 30; id++) r.writer.exchangeEnded(exec(id), 'with');
     r.pump();
     const page = r.store.listExchanges();
-    assert.ok(page.items.length < 30, `the read answered at once, with ${page.items.length} rows`);
-    assert.ok(page.journaled! > 0 && page.journaled === r.store.stats().journaled, 'the page says how many calls are still being stored');
+    assert.ok(r.store.stats().journaled > 0, 'nothing was made into rows before the read answered');
+    assert.deepEqual(page.items.map((s) => [s.id, s.trx]), Array.from({ length: 30 }, (_, i) => [30 - i, `trx-${String(30 - i).padStart(4, '0')}`]), 'every exchange, newest first');
+    assert.equal(page.journaled, undefined);
     // Traffic goes on while the rows are made: it joins the journal behind the older calls.
     for (let id = 31; id <= 36; id++) r.writer.exchangeEnded(exec(id), 'with');
     r.pump();
@@ -197,7 +205,7 @@ describe('tap journal', () => {
       for (let id = 31; id <= 60; id++) r.writer.exchangeEnded(exec(id), 'with');
       r.pump();
       const page = (await (await fetch(`${origin}/api/exchanges?limit=1000`)).json()) as { items: unknown[] };
-      assert.ok(page.items.length < 60, `the page answered with the ${page.items.length} rows stored so far`);
+      assert.equal(page.items.length, 60, 'the page holds the journaled exchanges too');
       for (let id = 61; id <= 90; id++) r.writer.exchangeEnded(exec(id), 'with');
       r.pump();
       const har = (await (await fetch(`${origin}/api/export?format=har&filter=kind:exec`)).json()) as { log: { entries: unknown[] } };
@@ -259,7 +267,7 @@ describe('tap journal', () => {
     const left = run(undefined, { readWaitCalls: 5, log: (line) => lines.push(line) });
     traffic(left);
     assert.equal(left.journal.finish(Date.now()), 30, 'no time to store any of it');
-    assert.match(lines.at(-1)!, /^recording: 30 tap calls journaled under load are left in .+; the next proxy run on it stores them \(list, export, mock and import read them from a copy meanwhile\)\.$/);
+    assert.match(lines.at(-1)!, /^recording: 30 tap calls journaled under load are left in .+; the next proxy run on it stores them \(meanwhile list reads them as they are, export, mock and import from a copy\)\.$/);
     left.journal.stop();
     left.recorder.stop();
     left.store.close();
@@ -424,7 +432,7 @@ describe('tap journal', () => {
     r.store.close();
   });
 
-  test('journal rows another ca2-inspector wrote, and its notes of open flows, are kept in the file as written through a reader and a run, and said', () => {
+  test('journal rows another ca2-inspector wrote, and its notes of open flows, are kept in the file as written through a reader and a run, and said', async () => {
     const file = join(dir, 'other-versions.sqlite');
     const dead = run(file);
     for (let id = 1; id <= 9; id++) dead.writer.exchangeEnded(exec(id), 'with');
@@ -477,12 +485,13 @@ describe('tap journal', () => {
     next.pump();
     assert.equal(next.store.stats().journaled, 3, 'only its own calls wait');
     assert.deepEqual(next.store.listExchanges().items.map((s) => s.trx).reverse(), trx([7, 8, 9, 10, 11, 12]));
+    await next.store.whenStored();
     assert.equal(next.journal.finish(Date.now()), 0, 'nothing of its own is left');
     next.close();
     assert.deepEqual(journal(), others, 'the other rows and notes, byte for byte');
   });
 
-  test('a damaged journal row is said and given up past the damage, and reads go on', () => {
+  test('a damaged journal row is said and given up past the damage, and reads go on', async () => {
     const lines: string[] = [];
     const r = run(undefined, { log: (line) => lines.push(line) });
     r.writer.exchangeEnded(exec(1), 'with');
@@ -494,9 +503,12 @@ describe('tap journal', () => {
     const row = db.prepare('SELECT seq, records FROM tap_journal').get() as { seq: number; records: Buffer };
     db.prepare('UPDATE tap_journal SET records = ? WHERE seq = ?').run(row.records.subarray(0, row.records.length - 40), row.seq);
     db.close();
-    assert.deepEqual(r.store.listExchanges().items.map((s) => s.trx), ['trx-0001']);
+    assert.deepEqual(r.store.listExchanges().items.map((s) => s.trx), ['trx-0001'], 'read from the journal as storing it will store it');
+    await r.store.whenStored();
+    r.store.flush();
     assert.match(lines[0]!, /^recording: journal row \d+ is damaged after 1 tap calls \(.+\); the rest of it was dropped\.$/);
     assert.equal(r.rows().journaled, 0);
+    assert.deepEqual(r.rows().exchanges.map((e) => e.trx), ['trx-0001']);
     r.close();
   });
 

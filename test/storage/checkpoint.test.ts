@@ -26,7 +26,7 @@ const walBytes = () => fs.statSync(`${file}-wal`).size;
 /** 16 MB of journal rows, each committed on its own as the recorder commits its reads. */
 function record(store: Store, between: () => void = () => {}): void {
   for (let i = 0; i < 64; i++) {
-    store.putJournal(new Uint8Array(256 * 1024).fill(i), 1, { exchanges: 0, frames: 0 });
+    store.putJournal(new Uint8Array(256 * 1024).fill(i), 1, { exchanges: 0, frames: 0 }, { first: 1, begins: 0, openFlows: [] });
     store.flush();
     between();
   }

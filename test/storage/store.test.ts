@@ -422,7 +422,7 @@ describe('Store write failures', () => {
     const store = openStore({ onError: (m) => messages.push(m), flushIntervalMs: 60_000, maxBytes: 256 * 1024 });
     const big = (id: number) => exec(id, { request: { ...exec(id).request, body: new Uint8Array(100_000).fill(id), size: 100_000 } });
     for (let id = 1; id <= 5; id++) store.putExchange(flowHead(big(id)));
-    store.putJournal(new Uint8Array(100_000), 40, { exchanges: 30, frames: 9 });
+    store.putJournal(new Uint8Array(100_000), 40, { exchanges: 30, frames: 9 }, { first: 6, begins: 30, openFlows: [] });
     store.flushForGood();
     assert.deepEqual(store.stats().dropped, { exchanges: 35, frames: 9 }, 'the exchanges and the journaled calls that end exchanges and frames');
     assert.equal(store.stats().queued, 0);
