@@ -3,6 +3,7 @@
 // for every form of every original token (capture/token-forms.ts): as written,
 // percent-encoded, in hex, and in base64 or base64url wherever it starts.
 
+import type { TextSearch } from './text-search.ts';
 import { formIndex, type FormIndex } from './token-forms.ts';
 
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
@@ -55,9 +56,8 @@ export class LeakCheck {
     return null;
   }
 
-  private search(text: string, pattern: RegExp): string | null {
-    pattern.lastIndex = 0;
-    const match = pattern.exec(text);
-    return match ? this.index!.forms.get(match[0])!.token : null;
+  private search(text: string, search: TextSearch): string | null {
+    const found = search.next(text);
+    return found ? this.index!.forms.get(found.text)!.token : null;
   }
 }

@@ -43,9 +43,8 @@ function replacePass(text: string, placeholders: Placeholders, { bytes, sameLeng
   const edits: Edit[] = [];
   const patterns = placeholders.forms();
   if (patterns) {
-    for (const match of text.matchAll(bytes ? patterns.bytes : patterns.text)) {
-      const found = patterns.forms.get(match[0])!;
-      const edit = formEdit(text, match.index!, match[0], found, placeholders, sameLength);
+    for (const match of (bytes ? patterns.bytes : patterns.text).matches(text)) {
+      const edit = formEdit(text, match.index, match.text, patterns.forms.get(match.text)!, placeholders, sameLength);
       if (edit) edits.push(edit);
     }
   }
