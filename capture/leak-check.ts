@@ -3,6 +3,7 @@
 // for every form of every original token (capture/token-forms.ts): as written,
 // percent-encoded, in hex, and in base64 or base64url wherever it starts.
 
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { TextSearch } from './text-search.ts';
 import { formIndex, type FormIndex } from './token-forms.ts';
 
@@ -30,8 +31,8 @@ export class LeakCheck {
       return null;
     }
     if (value !== null && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value)) {
-        const found = this.findInString(key) ?? this.find(item);
+      for (const key of Object.keys(value)) {
+        const found = this.findInString(key) ?? this.find((value as Record<string, unknown>)[key]);
         if (found !== null) return found;
       }
     }
@@ -49,10 +50,31 @@ export class LeakCheck {
     return null;
   }
 
+  /** findInBytes over a file, read a piece at a time. */
+  findInFile(file: string): string | null {
+    if (this.index === null) return null;
+    const fd = openSync(file, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(PIECE + this.index.longest);
+      for (let start = 0; ; start += PIECE) {
+        let read = 0;
+        for (let got = -1; got !== 0 && read < buffer.length; read += got) got = readSync(fd, buffer, read, buffer.length - read, start + read);
+        const found = this.search(buffer.toString('latin1', 0, read), this.index.bytes);
+        if (found !== null) return found;
+        if (read < buffer.length) return null;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   private findInString(text: string): string | null {
+    const { shortest } = this.index!;
+    // Shorter than every form, as written or as the bytes its base64 holds: most keys and values.
+    if (text.length < shortest) return null;
     const found = this.search(text, this.index!.text);
     if (found !== null) return found;
-    if (text.length >= 4 && BASE64.test(text)) return this.findInBytes(Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64'));
+    if (Math.ceil((text.length * 3) / 4) >= shortest && BASE64.test(text)) return this.findInBytes(Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64'));
     return null;
   }
 

@@ -46,6 +46,8 @@ export interface FormIndex {
   forms: Map<string, { token: string; form: TokenForm }>;
   /** The longest form: a search in pieces overlaps them by this much. */
   longest: number;
+  /** The shortest form, as text or as bytes: nothing shorter can hold one. */
+  shortest: number;
 }
 
 export function formIndex(tokens: readonly string[]): FormIndex | null {
@@ -61,5 +63,6 @@ export function formIndex(tokens: readonly string[]): FormIndex | null {
       for (const key of [form.text, asBytes]) if (!forms.has(key)) forms.set(key, { token, form });
     }
   }
-  return { text: new TextSearch(textForms), bytes: new TextSearch(bytesForms), forms, longest: Math.max(...bytesForms.map((f) => f.length)) };
+  const lengths = [...textForms, ...bytesForms].map((f) => f.length);
+  return { text: new TextSearch(textForms), bytes: new TextSearch(bytesForms), forms, longest: Math.max(...lengths), shortest: Math.min(...lengths) };
 }

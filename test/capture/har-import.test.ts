@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openForImport, recordAll } from '../../capture/record.ts';
-import { readSource, SourceError } from '../../capture/sources.ts';
+import { SourceError } from '../../capture/source-error.ts';
+import { importInto } from './import-file.ts';
 import type { ExchangeDetail } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { Store } from '../../storage/store.ts';
@@ -20,13 +20,7 @@ const fixture = (name: string) => join(projectRoot, 'test/fixtures/capture', nam
 
 function importFile(db: string, file: string): ExchangeDetail[] {
   const codec = createCodec({ protoPaths: [demoProtos] });
-  const store = openForImport(db, codec);
-  try {
-    const { ids } = recordAll(store, codec, readSource(file).flows, { dedupe: true });
-    return ids.map((id) => store.getExchange(id)!);
-  } finally {
-    store.close();
-  }
+  return importInto(db, file, codec, (store, { ids }) => ids.map((id) => store.getExchange(id)!));
 }
 
 const importFixture = (name: string) => importFile(join(dir, `${name}.sqlite`), fixture(name));
