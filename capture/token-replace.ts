@@ -31,6 +31,8 @@ interface Edit {
  */
 export function replaceTokens(text: string, placeholders: Placeholders, options: ReplaceOptions, tally: (placeholder: string) => string): string {
   let out = replacePass(text, placeholders, options, tally, true);
+  // A text the first pass left as it was has nothing a second could find.
+  if (out === text) return out;
   for (let pass = 0; pass < 3; pass++) {
     const next = replacePass(out, placeholders, options, tally, false);
     if (next === out) break;
