@@ -15,6 +15,7 @@ import type { Store } from '../storage/store.ts';
 import { FlowDecoder } from '../storage/decode.ts';
 import { isoTime } from '../storage/views.ts';
 import { harEntry } from './har-export.ts';
+import type { HarEntry } from './har.ts';
 import { HarWriter } from './har-write.ts';
 import { LeakCheck } from './leak-check.ts';
 import { FlowRecorder, openForImport, RECORD_BATCH } from './record.ts';
@@ -122,6 +123,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
         });
         recorder.commit();
         // Read back as recorded from the redacted bytes: what the file's own rows and decodes hold.
+        const entries: HarEntry[] = [];
         store.reading(() => {
           for (const [id, identity] of written) {
             const flow = { ...store.flow(id)!, identity };
@@ -129,12 +131,13 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
             if (har) {
               const entry = harEntry(flow, decoded);
               refuseLeak(check.find(entry), flow);
-              har.entry(entry);
+              entries.push(entry);
             } else {
               refuseLeak(check.find({ flow, decoded }), flow);
             }
           }
         });
+        har?.write(entries);
         options.progress?.({ phase: 'writing', done: from + written.length, total: ids.length });
       }
       if (har) {

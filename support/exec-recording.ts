@@ -73,7 +73,7 @@ export function execFlow(i: number, rng: () => number, tokens: readonly string[]
 }
 
 /**
- * Writes `count` /exec exchanges into a new recording at `file` (which must not exist)
+ * Writes `count` /exec exchanges into the recording at `file` (made if missing)
  * and closes it. `progress` is told every 10,000.
  */
 export function writeExecRecording(file: string, count: number, progress?: (done: number) => void): void {

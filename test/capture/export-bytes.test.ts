@@ -9,6 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecording } from '../../capture/export.ts';
+import { RECORD_BATCH } from '../../capture/record.ts';
+import { writeExecRecording } from '../../support/exec-recording.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { Store } from '../../storage/store.ts';
 import { exportedFiles } from './export-fixtures.ts';
@@ -33,14 +35,15 @@ test('HAR and capture exports of the sample and ruled recordings are what the wh
   }
 });
 
-test('a redacted HAR is formatted as JSON.stringify(document, null, 1) formats it', () => {
+test('a redacted HAR, empty, of a few exchanges or of several batches of them, is formatted as JSON.stringify(document, null, 1) formats it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ca2-export-bytes-'));
   const codec = createCodec({ protoPaths: [demoProtos] });
   try {
     writeSampleRecording(join(dir, 'rec.sqlite'));
+    writeExecRecording(join(dir, 'rec.sqlite'), RECORD_BATCH * 2 + 100);
     const source = Store.open(join(dir, 'rec.sqlite'), { codec });
     try {
-      for (const filter of ['', 'status:999']) {
+      for (const filter of ['', 'status:999', 'service:users']) {
         const output = join(dir, `out-${filter.length}.har`);
         exportRecording(source, { format: 'har', output, filter, redact: true, codec, toolVersion: 'test' });
         const text = readFileSync(output, 'utf8');
