@@ -22,6 +22,8 @@ import { FlowRecorder, openForImport, RECORD_BATCH } from './record.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
 import { namedFlows, selectIds } from './sources.ts';
 
+const WORKING_CACHE_BYTES = 8 * 2 ** 20;
+
 /** Redaction left a token behind: nothing is written. The sentence names it a bug, so it answers 500. */
 export class ExportError extends UserError {
   constructor(message: string) {
@@ -109,7 +111,8 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
   const work = mkdtempSync(join(dirname(resolve(options.output)), '.ca2-export-'));
   try {
     const file = join(work, 'out');
-    const store = openForImport(file, options.codec);
+    // Each batch is read back just after it is written: a small cache holds it, and memory stays flat.
+    const store = openForImport(file, options.codec, { cacheBytes: WORKING_CACHE_BYTES });
     const recorder = new FlowRecorder(store, options.codec, false);
     const decoder = new FlowDecoder(options.codec);
     const har = options.format === 'har' ? new HarWriter(`${file}.har`, { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, _ca2: meta }) : null;

@@ -8,8 +8,8 @@ import type { TextSearch } from './text-search.ts';
 import { formIndex, type FormIndex } from './token-forms.ts';
 
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
-/** Bytes are searched as latin-1 text in pieces of this size, so a file of any size fits in a string. */
-const PIECE = 16 * 1024 * 1024;
+/** Bytes are searched as latin-1 text in pieces of this size, so a file of any size fits in a string, and in little memory. */
+const PIECE = 1024 * 1024;
 
 export class LeakCheck {
   private readonly index: FormIndex | null;

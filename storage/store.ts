@@ -45,6 +45,8 @@ export interface StoreOptions {
   maxQueue?: number;
   /** Largest the database may grow to (bytes); past it writes fail as on a full disk. */
   maxBytes?: number;
+  /** SQLite's page cache, in bytes (default 64 MiB): an export's working file, read back as it is written, needs little. */
+  cacheBytes?: number;
   /**
    * Whether this store is the one recording: exchanges an earlier run left pending are
    * then marked interrupted at open. Readers such as `list` leave them, since the run
