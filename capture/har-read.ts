@@ -16,7 +16,9 @@ const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
 export class HarReader {
   /** The file's size in bytes, and how many of them the reading has passed: for progress. */
   readonly size: number;
+  /** What is read and not yet let go, at the start of `backing`. */
   private buffer = Buffer.alloc(0);
+  private backing = Buffer.alloc(0);
   /** The file offset of buffer[0]. */
   private base = 0;
   /** Where the walk is, in buffer. */
@@ -195,22 +197,23 @@ export class HarReader {
   private more(): boolean {
     if (this.eof) return false;
     const keep = this.mark >= 0 ? this.mark : this.at;
-    const chunk = Buffer.allocUnsafe(CHUNK);
+    const kept = this.buffer.length - keep;
+    // What is kept moves to the front of the same memory, which grows only for an entry larger than it.
+    const room = this.backing.length < kept + CHUNK ? Buffer.allocUnsafe(2 * (kept + CHUNK)) : this.backing;
+    this.buffer.copy(room, 0, keep);
+    this.backing = room;
     let read: number;
     try {
-      read = readSync(this.fd, chunk, 0, CHUNK, this.base + this.buffer.length);
+      read = readSync(this.fd, room, kept, CHUNK, this.base + this.buffer.length);
     } catch (err) {
       throw new SourceError(`${this.label}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
     }
-    if (read === 0) {
-      this.eof = true;
-      return false;
-    }
-    this.buffer = Buffer.concat([this.buffer.subarray(keep), chunk.subarray(0, read)]);
+    this.buffer = room.subarray(0, kept + read);
     this.base += keep;
     this.at -= keep;
     if (this.mark >= 0) this.mark -= keep;
-    return true;
+    if (read === 0) this.eof = true;
+    return read > 0;
   }
 
   private notJson(what: string): never {
