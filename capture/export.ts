@@ -119,11 +119,9 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     try {
       for (let from = 0; from < ids.length; from += RECORD_BATCH) {
         const written: [id: number, identity: string | undefined][] = [];
-        source.reading(() => {
-          for (const flow of namedFlows(source, ids.slice(from, from + RECORD_BATCH))) {
-            written.push([recorder.add(redactor ? redactor.redact(flow) : flow, from + written.length)!, flow.identity]);
-          }
-        });
+        for (const flow of namedFlows(source, ids.slice(from, from + RECORD_BATCH))) {
+          written.push([recorder.add(redactor ? redactor.redact(flow) : flow, from + written.length)!, flow.identity]);
+        }
         recorder.commit();
         // Read back as recorded from the redacted bytes: what the file's own rows and decodes hold.
         const entries: HarEntry[] = [];

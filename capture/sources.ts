@@ -17,6 +17,7 @@ import { Store, StorageError } from '../storage/store.ts';
 import type { Flow } from '../model/flow.ts';
 import { harFlows } from './har-import.ts';
 import { HarReader } from './har-read.ts';
+import { RECORD_BATCH } from './record.ts';
 import { SourceError } from './source-error.ts';
 import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
 
@@ -151,10 +152,14 @@ export function selectIds(store: Store, selection: { filter?: string; ids?: read
   return ids;
 }
 
-/** The exchanges of `ids`, read one at a time, each with the name an export gives it. */
+/** The exchanges of `ids`, read a batch at a time (one read transaction each), each with the name an export gives it. */
 export function* namedFlows(store: Store, ids: readonly number[]): Generator<Flow> {
-  for (const id of ids) {
-    const flow = store.flow(id);
-    if (flow) yield { ...flow, identity: store.exchangeIdentity(id)! };
+  for (let from = 0; from < ids.length; from += RECORD_BATCH) {
+    yield* store.reading(() =>
+      ids.slice(from, from + RECORD_BATCH).flatMap((id) => {
+        const flow = store.flow(id);
+        return flow ? [{ ...flow, identity: store.exchangeIdentity(id)! }] : [];
+      }),
+    );
   }
 }
