@@ -52,13 +52,13 @@ export function progressLine(tty: boolean, write: (text: string) => void, now: (
     const eta = left === null ? '' : `, ETA ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
     return `${counts}${p.detail ?? ''}, ${rateOf(p.done / seconds)}/s${eta}`;
   };
+  let lastLine = '';
   const show = (p: Progress, going: boolean) => {
-    if (tty) {
-      const filled = Math.round(share(p) * BAR_WIDTH);
-      write(`\r${p.label} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${text(p, going)}\x1b[K`);
-    } else {
-      write(`${p.label} ${text(p, going)}\n`);
-    }
+    const filled = Math.round(share(p) * BAR_WIDTH);
+    const line = tty ? `\r${p.label} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${text(p, going)}\x1b[K` : `${p.label} ${text(p, going)}\n`;
+    // The same state told twice (the end of the work, then its close) is shown once.
+    if (line !== lastLine) write(line);
+    lastLine = line;
     lastShown = now();
     shownAny = true;
   };
