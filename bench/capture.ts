@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { schemaVersion } from '../storage/migrations.ts';
 import { execRecordingProtos, writeExecRecording } from '../support/exec-recording.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,7 +34,8 @@ function flag(name: string): string | undefined {
 /** The generated recording of `count` exchanges, reused from .bench/ when an earlier run made it. */
 function recording(count: number, fresh: boolean): string {
   fs.mkdirSync(benchDir, { recursive: true });
-  const file = path.join(benchDir, `capture-v1-${count}.sqlite`);
+  // Named for the schema version: a file an older version wrote would be read through a migrated copy, which is not what is timed.
+  const file = path.join(benchDir, `capture-schema${schemaVersion}-${count}.sqlite`);
   const done = `${file}.complete`;
   if (!fresh && fs.existsSync(done) && fs.existsSync(file)) {
     console.log(`  reused ${path.relative(root, file)} (pass --fresh to make it again)`);
