@@ -2,11 +2,11 @@
 // unless asked not to. Redaction works on the bytes; the exchanges are then recorded anew
 // from the redacted bytes, so the decoded JSON, the summaries and the search index hold
 // only what the bytes hold. Before the file appears, every byte of the output is searched
-// for every original token, and a hit stops the export.
+// for every original token, and a hit stops the export. Exchanges are read, redacted,
+// written and checked a batch at a time, so memory does not grow with the selection.
 
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Flow } from '../model/flow.ts';
 import { UserError } from '../model/user-error.ts';
 import type { Codec } from '../proto/codec.ts';
@@ -14,12 +14,15 @@ import { writeCaptureMeta } from '../storage/capture-meta.ts';
 import type { Store } from '../storage/store.ts';
 import { FlowDecoder } from '../storage/decode.ts';
 import { isoTime } from '../storage/views.ts';
-import type { Har } from './har.ts';
 import { harEntry } from './har-export.ts';
+import type { HarEntry } from './har.ts';
+import { HarWriter } from './har-write.ts';
 import { LeakCheck } from './leak-check.ts';
-import { openForImport, recordAll } from './record.ts';
+import { FlowRecorder, openForImport, RECORD_BATCH } from './record.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
-import { selectFlows } from './sources.ts';
+import { namedFlows, selectIds } from './sources.ts';
+
+const WORKING_CACHE_BYTES = 8 * 2 ** 20;
 
 /** Redaction left a token behind: nothing is written. The sentence names it a bug, so it answers 500. */
 export class ExportError extends UserError {
@@ -39,6 +42,17 @@ export interface ExportOptions {
   stripClaims?: boolean;
   codec: Codec;
   toolVersion: string;
+  progress?: (progress: ExportProgress) => void;
+}
+
+/**
+ * How far an export has got: first, when it redacts, every exchange is read for the tokens
+ * it carries (reading); then each is redacted and written (writing).
+ */
+export interface ExportProgress {
+  phase: 'reading' | 'writing';
+  done: number;
+  total: number;
 }
 
 export interface ExportResult {
@@ -47,25 +61,46 @@ export interface ExportResult {
   redaction: RedactionReport | null;
 }
 
-type Selection = Pick<ExportOptions, 'filter' | 'ids' | 'redact' | 'stripClaims' | 'codec'>;
+type Selection = Pick<ExportOptions, 'filter' | 'ids' | 'redact' | 'stripClaims' | 'codec' | 'progress'>;
 
 /** What an export would hold and replace, without writing anything: the inspector's preview. */
 export function previewExport(source: Store, options: Selection): ExportResult {
-  const { exchanges, redactor } = select(source, options);
-  return { exchanges: exchanges.length, redaction: redactor?.report() ?? null };
+  const ids = selectIds(source, options);
+  const redactor = learnTokens(source, ids, options);
+  if (redactor) for (const flow of namedFlows(source, ids)) redactor.redact(flow);
+  return { exchanges: ids.length, redaction: redactor?.report() ?? null };
 }
 
-function select(source: Store, options: Selection): { exchanges: Flow[]; redactor: Redactor | null } {
-  let exchanges = selectFlows(source, options);
-  if (!options.redact) return { exchanges, redactor: null };
+/**
+ * A Redactor that has learned every token of the exchanges, or null with redaction off:
+ * every exchange is read once for its tokens before any is redacted, since a token one
+ * exchange reveals is to be replaced in all.
+ */
+function learnTokens(source: Store, ids: readonly number[], options: Selection): Redactor | null {
+  if (!options.redact) return null;
   const redactor = new Redactor({ stripClaims: options.stripClaims, codec: options.codec });
-  for (const flow of exchanges) redactor.learn(flow);
-  exchanges = exchanges.map((flow) => redactor.redact(flow));
-  return { exchanges, redactor };
+  for (let from = 0; from < ids.length; from += RECORD_BATCH) {
+    const batch = ids.slice(from, from + RECORD_BATCH);
+    source.reading(() => {
+      for (const id of batch) {
+        const flow = source.flow(id);
+        if (flow) redactor.learn(flow);
+      }
+    });
+    options.progress?.({ phase: 'reading', done: from + batch.length, total: ids.length });
+  }
+  return redactor;
 }
 
+/**
+ * Writes the export a batch of exchanges at a time: each is redacted, recorded anew from
+ * its redacted bytes into a working recording beside the output, read back as recorded,
+ * checked for tokens and, for a HAR, written as its entry. The file appears at `output`
+ * only once whole and checked.
+ */
 export function exportRecording(source: Store, options: ExportOptions): ExportResult {
-  const { exchanges, redactor } = select(source, options);
+  const ids = selectIds(source, options);
+  const redactor = learnTokens(source, ids, options);
   const meta = {
     madeAt: new Date().toISOString(),
     toolVersion: options.toolVersion,
@@ -73,40 +108,59 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     redacted: options.redact,
   };
   const check = new LeakCheck(redactor?.originals() ?? []);
-  const work = mkdtempSync(join(tmpdir(), 'ca2-export-'));
+  const work = mkdtempSync(join(dirname(resolve(options.output)), '.ca2-export-'));
   try {
     const file = join(work, 'out');
-    const store = openForImport(file, options.codec);
+    // Each batch is read back just after it is written: a small cache holds it, and memory stays flat.
+    const store = openForImport(file, options.codec, { cacheBytes: WORKING_CACHE_BYTES });
+    const recorder = new FlowRecorder(store, options.codec, false);
     const decoder = new FlowDecoder(options.codec);
-    let written: { flow: Flow; decoded: ReturnType<FlowDecoder['decode']> }[];
+    const har = options.format === 'har' ? new HarWriter(`${file}.har`, { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, _ca2: meta }) : null;
     try {
-      // Read back as recorded from the redacted bytes: what the file's own rows and decodes hold.
-      written = recordAll(store, options.codec, exchanges, { dedupe: false }).ids.map((id, i) => {
-        const flow = { ...store.flow(id)!, identity: exchanges[i].identity };
-        return { flow, decoded: decoder.decode(flow, false) };
-      });
-      // A HAR holds the same strings as the flows and is searched itself below.
-      if (options.format === 'capture') written.forEach((w) => refuseLeak(check.find(w), w.flow));
+      for (let from = 0; from < ids.length; from += RECORD_BATCH) {
+        const written: [id: number, identity: string | undefined][] = [];
+        for (const flow of namedFlows(source, ids.slice(from, from + RECORD_BATCH))) {
+          written.push([recorder.add(redactor ? redactor.redact(flow) : flow, from + written.length)!, flow.identity]);
+        }
+        recorder.commit();
+        // Read back as recorded from the redacted bytes: what the file's own rows and decodes hold.
+        const entries: HarEntry[] = [];
+        store.reading(() => {
+          for (const [id, identity] of written) {
+            const flow = { ...store.flow(id)!, identity };
+            const decoded = decoder.decode(flow, false);
+            if (har) {
+              const entry = harEntry(flow, decoded);
+              refuseLeak(check.find(entry), flow);
+              entries.push(entry);
+            } else {
+              refuseLeak(check.find({ flow, decoded }), flow);
+            }
+          }
+        });
+        har?.write(entries);
+        options.progress?.({ phase: 'writing', done: from + written.length, total: ids.length });
+      }
+      if (har) {
+        refuseLeak(check.find(meta), null);
+        har.end();
+      }
     } finally {
+      recorder.stop();
       store.close();
+      har?.close();
     }
-    if (options.format === 'har') {
-      const har: Har = {
-        log: { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, entries: written.map((w) => harEntry(w.flow, w.decoded)), _ca2: meta },
-      };
-      har.log.entries.forEach((entry, i) => refuseLeak(check.find(entry), written[i].flow));
-      refuseLeak(check.find(har.log._ca2), null);
-      writeFileSync(file + '.har', JSON.stringify(har, null, 1));
-      moveInto(file + '.har', options.output);
+    if (har) {
+      moveInto(`${file}.har`, options.output);
     } else {
       writeCaptureMeta(file, meta, options.codec.descriptorSet());
-      refuseLeak(check.findInBytes(readFileSync(file)), null);
+      refuseLeak(check.findInFile(file), null);
       moveInto(file, options.output);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return { exchanges: exchanges.length, redaction: redactor?.report() ?? null };
+  return { exchanges: ids.length, redaction: redactor?.report() ?? null };
 }
 
 function refuseLeak(token: string | null, flow: Flow | null): void {
@@ -118,24 +172,11 @@ function refuseLeak(token: string | null, flow: Flow | null): void {
   );
 }
 
-/** The output appears whole or not at all; a rename across file systems falls back to a copy, which leaves nothing behind if it fails. */
+/** The output appears whole or not at all: the working file beside it is renamed over it. */
 function moveInto(from: string, to: string): void {
   try {
     renameSync(from, to);
-    return;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw unwritable(to, err);
+    throw new UserError(`Could not write ${to} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was written there. Write somewhere else.`);
   }
-  const partial = join(dirname(to), `.${basename(to)}.partial`);
-  try {
-    writeFileSync(partial, readFileSync(from));
-    renameSync(partial, to);
-  } catch (err) {
-    rmSync(partial, { force: true });
-    throw unwritable(to, err);
-  }
-}
-
-function unwritable(file: string, err: unknown): UserError {
-  return new UserError(`Could not write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was written there. Write somewhere else.`);
 }

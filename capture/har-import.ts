@@ -1,16 +1,16 @@
 // HAR files from this tool, Chrome, Playwright, mitmproxy and HTTP Toolkit, as captured
-// exchanges. The whole file is checked before anything is stored: a malformed entry is an
-// error naming its index and field. Where the writer lost bytes (a binary body written
+// exchanges, entry by entry (capture/har-read.ts reads them): a malformed entry is an
+// error naming its index and field, and the import that reads it stores nothing of the
+// file (capture/record.ts). Where the writer lost bytes (a binary body written
 // as text), the exchange carries a problem saying so instead of a silent garbage decode.
 
-import { UserError } from '../model/user-error.ts';
+import type { HarReader } from './har-read.ts';
+import { SourceError } from './source-error.ts';
 import type { FrameDirection, HeaderList } from '../model/types.ts';
 import { exchangeKind } from '../proxy/http.ts';
 import { isExchangeName } from '../storage/content-keys.ts';
 import { LATEST_TIME_MS } from '../storage/value-check.ts';
 import { noFacts, type Flow, type FlowClose, type FlowError, type FlowFrame, type FlowOriginal, type FrameMark, type BreakpointEdit } from '../model/flow.ts';
-
-export class HarError extends UserError {}
 
 type Json = Record<string, unknown>;
 
@@ -27,18 +27,10 @@ const PSEUDO_HEADER = /^:[a-z]+$/;
 const NOT_IN_HEADER_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 const OPCODES = [1, 2, 9, 10];
 
-export function parseHar(text: string, label: string): Flow[] {
-  let har: unknown;
-  try {
-    har = JSON.parse(text);
-  } catch (err) {
-    throw new HarError(`${label}: not JSON (${(err as Error).message}); a HAR file is the JSON that "Save all as HAR" or an export writes.`);
-  }
-  const log = isObject(har) ? har.log : undefined;
-  if (!isObject(log) || !Array.isArray(log.entries)) {
-    throw new HarError(`${label}: log.entries is missing, so this is not a HAR file; pass a .har file or a capture.`);
-  }
-  return log.entries.map((entry, index) => new EntryReader(label, index).read(entry));
+/** The entries of a HAR file as flows, read from the reader as they are asked for; a malformed one throws SourceError naming it. */
+export function* harFlows(reader: HarReader): Generator<Flow> {
+  let index = 0;
+  for (const entry of reader.entries()) yield new EntryReader(reader.label, index++).read(entry);
 }
 
 class EntryReader {
@@ -361,7 +353,7 @@ class EntryReader {
 
   private fail(field: string, what: string): never {
     const where = field ? `entries[${this.index}].${field}` : `entries[${this.index}]`;
-    throw new HarError(`${this.label}: ${where} ${what}; fix or remove that entry, nothing from this file was imported.`);
+    throw new SourceError(`${this.label}: ${where} ${what}; fix or remove that entry, nothing from this file was imported.`);
   }
 }
 

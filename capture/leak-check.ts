@@ -3,11 +3,13 @@
 // for every form of every original token (capture/token-forms.ts): as written,
 // percent-encoded, in hex, and in base64 or base64url wherever it starts.
 
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { TextSearch } from './text-search.ts';
 import { formIndex, type FormIndex } from './token-forms.ts';
 
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
-/** Bytes are searched as latin-1 text in pieces of this size, so a file of any size fits in a string. */
-const PIECE = 16 * 1024 * 1024;
+/** Bytes are searched as latin-1 text in pieces of this size, so a file of any size fits in a string, and in little memory. */
+const PIECE = 1024 * 1024;
 
 export class LeakCheck {
   private readonly index: FormIndex | null;
@@ -29,8 +31,8 @@ export class LeakCheck {
       return null;
     }
     if (value !== null && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value)) {
-        const found = this.findInString(key) ?? this.find(item);
+      for (const key of Object.keys(value)) {
+        const found = this.findInString(key) ?? this.find((value as Record<string, unknown>)[key]);
         if (found !== null) return found;
       }
     }
@@ -48,16 +50,36 @@ export class LeakCheck {
     return null;
   }
 
+  /** findInBytes over a file, read a piece at a time. */
+  findInFile(file: string): string | null {
+    if (this.index === null) return null;
+    const fd = openSync(file, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(PIECE + this.index.longest);
+      for (let start = 0; ; start += PIECE) {
+        let read = 0;
+        for (let got = -1; got !== 0 && read < buffer.length; read += got) got = readSync(fd, buffer, read, buffer.length - read, start + read);
+        const found = this.search(buffer.toString('latin1', 0, read), this.index.bytes);
+        if (found !== null) return found;
+        if (read < buffer.length) return null;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   private findInString(text: string): string | null {
+    const { shortest } = this.index!;
+    // Shorter than every form, as written or as the bytes its base64 holds: most keys and values.
+    if (text.length < shortest) return null;
     const found = this.search(text, this.index!.text);
     if (found !== null) return found;
-    if (text.length >= 4 && BASE64.test(text)) return this.findInBytes(Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64'));
+    if (Math.ceil((text.length * 3) / 4) >= shortest && BASE64.test(text)) return this.findInBytes(Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64'));
     return null;
   }
 
-  private search(text: string, pattern: RegExp): string | null {
-    pattern.lastIndex = 0;
-    const match = pattern.exec(text);
-    return match ? this.index!.forms.get(match[0])!.token : null;
+  private search(text: string, search: TextSearch): string | null {
+    const found = search.next(text);
+    return found ? this.index!.forms.get(found.text)!.token : null;
   }
 }

@@ -15,6 +15,7 @@
 
 import type { HeaderList, JsonValue, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
+import { topLevelFields } from '../proto/top-level-fields.ts';
 import type { Flow, FlowFrame, FlowRequest, FlowResponse } from '../model/flow.ts';
 import { cookieValues, credentialParams, credentialSpan, namesCredential, readsAsToken, safeDecode } from './credentials.ts';
 import { MIN_SEARCHED_LENGTH, Placeholders } from './placeholders.ts';
@@ -156,6 +157,8 @@ export class Redactor {
    */
   private redactProtobuf(bytes: Uint8Array, type: MessageType): Uint8Array {
     const hasTokenField = type === 'ClientRequest' || type === 'WsAuth';
+    // Most answers carry no token: field by field, nothing would be found that the bytes as a whole do not show.
+    if (!hasTokenField && !this.mayHoldToken(bytes)) return bytes;
     const replace: Replacer = (value, path, looksLikeMessage) => {
       const where = `${type} field ${path.join('.')}`;
       const text = utf8(value);
@@ -176,6 +179,15 @@ export class Redactor {
     const rewritten = rewriteMessage(head, replace) ?? head;
     if (end === bytes.length) return rewritten;
     return Buffer.concat([rewritten, this.redactText(bytes.subarray(end), `${type} bytes`)]);
+  }
+
+  /**
+   * Whether the bytes hold a learned token in any form, or what may be a JWT: where neither
+   * is, no part of them is replaced (the fields of a token field's message aside).
+   */
+  private mayHoldToken(bytes: Uint8Array): boolean {
+    const text = latin1(bytes);
+    return text.includes('eyJ') || (this.placeholders.forms()?.bytes.next(text) ?? null) !== null;
   }
 
   private redactText(bytes: Uint8Array, where: string): Uint8Array {
@@ -250,16 +262,20 @@ export class Redactor {
    */
   private learnMessage(type: MessageType, bytes: Uint8Array): void {
     const hasTokenField = type === 'ClientRequest' || type === 'WsAuth';
-    const end = wellFormedPrefix(bytes);
-    rewriteMessage(bytes.subarray(0, end), (value, path, looksLikeMessage) => {
-      const text = utf8(value);
-      if (hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD) this.learnToken(text);
-      else if (isJwt(text)) this.learnToken(text);
-      else if (type === 'ServerResponse' && path[0] === AUTH_FIELD && readsAsToken(text)) this.guessed.add(text);
-      else if (looksLikeMessage) return 'descend';
-      else this.learnJwtsIn(text);
-      return null;
-    });
+    const { fields, end } = topLevelFields(bytes);
+    // Field by field, only a token field, a JWT or an auth answer is learned: most messages have none of them.
+    const walk = hasTokenField || latin1(bytes).includes('eyJ') || (type === 'ServerResponse' && fields.some((field) => field.number === AUTH_FIELD));
+    if (walk) {
+      rewriteMessage(bytes.subarray(0, end), (value, path, looksLikeMessage) => {
+        const text = utf8(value);
+        if (hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD) this.learnToken(text);
+        else if (isJwt(text)) this.learnToken(text);
+        else if (type === 'ServerResponse' && path[0] === AUTH_FIELD && readsAsToken(text)) this.guessed.add(text);
+        else if (looksLikeMessage) return 'descend';
+        else this.learnJwtsIn(text);
+        return null;
+      });
+    }
     if (end < bytes.length) this.learnText(bytes.subarray(end), []);
     if (this.options.codec) this.learnNamed(this.options.codec.decode(type, bytes).json);
   }

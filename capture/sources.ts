@@ -5,10 +5,9 @@
 // version, a journal its killed run left), through a copy of its rows in a temporary
 // folder, migrated and completed there.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../model/user-error.ts';
 import { readCaptureMeta, type CaptureMeta } from '../storage/capture-meta.ts';
 import { codecForRecording, type Codec } from '../proto/codec.ts';
 import { examine, isSqliteFile, type EmbeddedSchema, type FileUse } from '../storage/file-check.ts';
@@ -16,10 +15,11 @@ import { schemaVersion } from '../storage/migrations.ts';
 import { copyRows } from '../storage/row-copy.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import type { Flow } from '../model/flow.ts';
-import { HarError, parseHar } from './har-import.ts';
+import { harFlows } from './har-import.ts';
+import { HarReader } from './har-read.ts';
+import { RECORD_BATCH } from './record.ts';
+import { SourceError } from './source-error.ts';
 import { recoverOrphanedJournal } from '../recorder/tap-journal.ts';
-
-export class SourceError extends UserError {}
 
 /** A recording or capture opened to be read; close() closes it and removes any copy. */
 export interface OpenedRecording {
@@ -92,54 +92,81 @@ export function openForReading(file: string, options: ReadOptions): OpenedRecord
   }
 }
 
-/** Every exchange of a source, oldest first, and the schema it keeps. */
-export function readSource(file: string): { flows: Flow[]; descriptorSet: Uint8Array | null } {
-  let text: string;
-  if (isSqliteFile(file)) {
-    let source: OpenedRecording;
-    try {
-      source = openForReading(file, { use: { flag: null, command: 'import', writes: false } });
-    } catch (err) {
-      if (err instanceof StorageError) throw new SourceError(err.message);
-      throw err;
+/** A file being imported: its exchanges, read one at a time as they are asked for. */
+export interface Source {
+  /** The schema the file keeps (a capture's embedded one, or what its recorder stored), if any. */
+  descriptorSet: Uint8Array | null;
+  /** Oldest first, once. One that cannot be read throws SourceError naming it. */
+  flows: Iterable<Flow>;
+  /** How many exchanges the file holds, where that is known before they are read (a recording). */
+  total: number | null;
+  /** How much of the file is read, from 0 to 1: for a HAR file, by its bytes. */
+  share(): number;
+  close(): void;
+}
+
+/** Opens a HAR file, a capture or a recording to import. Throws SourceError with a sentence naming the file. */
+export function openSource(file: string): Source {
+  if (!isSqliteFile(file)) {
+    const reader = HarReader.open(file);
+    return { descriptorSet: null, flows: harFlows(reader), total: null, share: () => (reader.size === 0 ? 1 : reader.done / reader.size), close: () => reader.close() };
+  }
+  let source: OpenedRecording;
+  try {
+    source = openForReading(file, { use: { flag: null, command: 'import', writes: false } });
+  } catch (err) {
+    if (err instanceof StorageError) throw new SourceError(err.message);
+    throw err;
+  }
+  try {
+    const bad = source.store.impossibleValue();
+    if (bad) {
+      throw new SourceError(
+        `${file}: exchange ${bad.exchangeId} has ${bad.column} ${JSON.stringify(bad.value) ?? String(bad.value)}, not ${bad.expected}; nothing from this file was imported.`,
+      );
     }
-    try {
-      const bad = source.store.impossibleValue();
-      if (bad) {
-        throw new SourceError(
-          `${file}: exchange ${bad.exchangeId} has ${bad.column} ${JSON.stringify(bad.value) ?? String(bad.value)}, not ${bad.expected}; nothing from this file was imported.`,
-        );
+    const ids = source.store.exchangeIds({ order: 'oldest' });
+    let done = 0;
+    const flows = (function* () {
+      for (const flow of namedFlows(source.store, ids)) {
+        done++;
+        yield flow;
       }
-      return { flows: selectFlows(source.store, {}), descriptorSet: source.schema?.descriptorSet ?? null };
-    } finally {
-      source.close();
-    }
-  }
-  try {
-    text = readFileSync(file, 'utf8');
+    })();
+    return {
+      descriptorSet: source.schema?.descriptorSet ?? null,
+      flows,
+      total: ids.length,
+      share: () => (ids.length === 0 ? 1 : done / ids.length),
+      close: () => source.close(),
+    };
   } catch (err) {
-    throw new SourceError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
-  }
-  try {
-    return { flows: parseHar(text, file), descriptorSet: null };
-  } catch (err) {
-    if (err instanceof HarError) throw new SourceError(err.message);
+    source.close();
     throw err;
   }
 }
 
 /**
- * The flows an export or a replay takes, oldest first: those the filter selects (all
- * without one), or the chosen ids, of which one that is not stored is an error naming it.
- * Each carries the name an export gives it.
+ * The ids of the exchanges an export or a replay takes, oldest first: those the filter
+ * selects (all without one), or the chosen ids, of which one that is not stored is an
+ * error naming it.
  */
-export function selectFlows(store: Store, selection: { filter?: string; ids?: readonly number[] }): Flow[] {
-  const flows: Flow[] = [];
-  for (const flow of store.flows({ filter: selection.filter, ids: selection.ids, order: 'oldest' })) {
-    flows.push({ ...flow, identity: store.exchangeIdentity(flow.id)! });
-  }
-  const found = new Set(flows.map((flow) => flow.id));
+export function selectIds(store: Store, selection: { filter?: string; ids?: readonly number[] }): number[] {
+  const ids = store.exchangeIds({ filter: selection.filter, ids: selection.ids, order: 'oldest' });
+  const found = new Set(ids);
   const missing = selection.ids?.find((id) => !found.has(id));
   if (missing !== undefined) throw new SourceError(`No exchange has id ${missing}; select rows that are stored.`, { status: 404 });
-  return flows;
+  return ids;
+}
+
+/** The exchanges of `ids`, read a batch at a time (one read transaction each), each with the name an export gives it. */
+export function* namedFlows(store: Store, ids: readonly number[]): Generator<Flow> {
+  for (let from = 0; from < ids.length; from += RECORD_BATCH) {
+    yield* store.reading(() =>
+      ids.slice(from, from + RECORD_BATCH).flatMap((id) => {
+        const flow = store.flow(id);
+        return flow ? [{ ...flow, identity: store.exchangeIdentity(id)! }] : [];
+      }),
+    );
+  }
 }

@@ -4,6 +4,8 @@
 // redactor replaces every form it finds (capture/token-replace.ts); the fail-closed check looks
 // for every form (capture/leak-check.ts).
 
+import { TextSearch } from './text-search.ts';
+
 export type FormKind = 'plain' | 'percent' | 'hex' | 'base64';
 
 export interface TokenForm {
@@ -39,11 +41,13 @@ export function tokenForms(token: string): TokenForm[] {
 
 /** Every form of some tokens as one search, in JS text and in a latin-1 view of bytes, and what each found text is. */
 export interface FormIndex {
-  text: RegExp;
-  bytes: RegExp;
+  text: TextSearch;
+  bytes: TextSearch;
   forms: Map<string, { token: string; form: TokenForm }>;
   /** The longest form: a search in pieces overlaps them by this much. */
   longest: number;
+  /** The shortest form, as text or as bytes: nothing shorter can hold one. */
+  shortest: number;
 }
 
 export function formIndex(tokens: readonly string[]): FormIndex | null {
@@ -59,11 +63,6 @@ export function formIndex(tokens: readonly string[]): FormIndex | null {
       for (const key of [form.text, asBytes]) if (!forms.has(key)) forms.set(key, { token, form });
     }
   }
-  return { text: alternation(textForms), bytes: alternation(bytesForms), forms, longest: Math.max(...bytesForms.map((f) => f.length)) };
-}
-
-/** Longest first, so that of two forms found at one place the longer wins. */
-function alternation(texts: string[]): RegExp {
-  const unique = [...new Set(texts)].sort((a, b) => b.length - a.length);
-  return new RegExp(unique.map((t) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
+  const lengths = [...textForms, ...bytesForms].map((f) => f.length);
+  return { text: new TextSearch(textForms), bytes: new TextSearch(bytesForms), forms, longest: Math.max(...lengths), shortest: Math.min(...lengths) };
 }

@@ -31,6 +31,8 @@ interface Edit {
  */
 export function replaceTokens(text: string, placeholders: Placeholders, options: ReplaceOptions, tally: (placeholder: string) => string): string {
   let out = replacePass(text, placeholders, options, tally, true);
+  // A text the first pass left as it was has nothing a second could find.
+  if (out === text) return out;
   for (let pass = 0; pass < 3; pass++) {
     const next = replacePass(out, placeholders, options, tally, false);
     if (next === out) break;
@@ -43,9 +45,8 @@ function replacePass(text: string, placeholders: Placeholders, { bytes, sameLeng
   const edits: Edit[] = [];
   const patterns = placeholders.forms();
   if (patterns) {
-    for (const match of text.matchAll(bytes ? patterns.bytes : patterns.text)) {
-      const found = patterns.forms.get(match[0])!;
-      const edit = formEdit(text, match.index!, match[0], found, placeholders, sameLength);
+    for (const match of (bytes ? patterns.bytes : patterns.text).matches(text)) {
+      const edit = formEdit(text, match.index, match.text, patterns.forms.get(match.text)!, placeholders, sameLength);
       if (edit) edits.push(edit);
     }
   }

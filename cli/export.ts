@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
-import { ExportError, exportRecording } from '../capture/export.ts';
+import { ExportError, exportRecording, type ExportResult } from '../capture/export.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { openRecording } from './schema-option.ts';
 import { toolVersion } from '../capture/tool-version.ts';
@@ -12,6 +12,7 @@ import { checkFilter } from './options.ts';
 import { checkOutputFile } from './paths.ts';
 import { UserError } from '../model/user-error.ts';
 import { EXIT_NOT_CLEAN } from './exit-status.ts';
+import { progressLine } from './progress.ts';
 
 const help = `usage: ca2-inspector export [--db FILE] [--filter EXPR] [-o FILE] [--format har|capture]
                             [--proto PATH]... [--keep-tokens] [--strip-claims]
@@ -59,15 +60,22 @@ export async function run(argv: string[]): Promise<number> {
   const { store, codec } = recording;
   try {
     const redact = !values['keep-tokens'];
-    const result = exportRecording(store, {
-      format,
-      output,
-      filter,
-      redact,
-      stripClaims: values['strip-claims'],
-      codec,
-      toolVersion,
-    });
+    const progress = progressLine(process.stdout.isTTY === true, (text) => process.stdout.write(text));
+    let result: ExportResult;
+    try {
+      result = exportRecording(store, {
+        format,
+        output,
+        filter,
+        redact,
+        stripClaims: values['strip-claims'],
+        codec,
+        toolVersion,
+        progress: ({ phase, done, total }) => progress.update({ label: phase === 'reading' ? 'exporting: reading tokens' : 'exporting: writing', done, total, unit: 'exchanges' }),
+      });
+    } finally {
+      progress.end();
+    }
     process.stdout.write(`ca2-inspector export: ${result.exchanges} exchange(s) written to ${output} (${format === 'har' ? 'HAR 1.2' : 'capture'}).\n`);
     if (!result.redaction) {
       process.stdout.write('ca2-inspector export: --keep-tokens: tokens are written as recorded; the file holds working credentials, so keep it to yourself.\n');

@@ -1,17 +1,19 @@
 // `ca2-inspector import`: HAR files and captures merged into a recording. Each file is
-// read and checked whole first, then stored in one transaction, or not at all.
+// read, checked and stored an exchange at a time, in one transaction: all of it, or, when
+// an entry is refused, none.
 
 import { existsSync, rmSync } from 'node:fs';
-import { progressBar } from '../capture/progress.ts';
 import { examine, type FileUse } from '../storage/file-check.ts';
-import { openForImport, recordAll } from '../capture/record.ts';
-import { readSource } from '../capture/sources.ts';
+import { openForImport, recordFlows } from '../capture/record.ts';
+import { openSource } from '../capture/sources.ts';
+import type { Store } from '../storage/store.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { codecFor } from './schema-option.ts';
 import { parseCommandArgs } from './args.ts';
 import { UserError } from '../model/user-error.ts';
 import { EXIT_USER_ERROR } from './exit-status.ts';
 import { checkInputFile } from './paths.ts';
+import { progressLine } from './progress.ts';
 
 const help = `usage: ca2-inspector import FILE... [--db FILE] [--proto PATH]...
 
@@ -52,12 +54,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     for (const file of files) {
       try {
-        const source = readSource(file);
-        const codec = codecFor(protoPaths, source.descriptorSet && { bytes: source.descriptorSet, label: file });
-        const result = recordAll(store, codec, source.flows, { dedupe: true, progress: progressBar(`importing ${file}`) });
-        added += result.ids.length;
+        const result = importFile(store, file, protoPaths);
+        added += result.added;
         const skipped = result.duplicates ? `; ${result.duplicates} already there, left out` : '';
-        process.stdout.write(`ca2-inspector import: ${file}: ${result.ids.length} exchange(s) added to ${db}${skipped}.\n`);
+        process.stdout.write(`ca2-inspector import: ${file}: ${result.added} exchange(s) added to ${db}${skipped}.\n`);
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         failed++;
@@ -70,4 +70,22 @@ export async function run(argv: string[]): Promise<number> {
     if (made && added === 0 && failed > 0) for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
   }
   return failed ? EXIT_USER_ERROR : 0;
+}
+
+/** One file, read and stored an exchange at a time, all of it or (when it is refused) none. */
+function importFile(store: Store, file: string, protoPaths: string[]): { added: number; duplicates: number } {
+  const source = openSource(file);
+  const progress = progressLine(process.stdout.isTTY === true, (text) => process.stdout.write(text));
+  try {
+    const codec = codecFor(protoPaths, source.descriptorSet && { bytes: source.descriptorSet, label: file });
+    let read = 0;
+    const label = `importing ${file}`;
+    const show = () => progress.update({ label, done: read, total: source.total, share: source.share(), unit: 'exchanges' });
+    const result = recordFlows(store, codec, source.flows, { dedupe: true, read: () => (read++, show()) });
+    show();
+    return result;
+  } finally {
+    progress.end();
+    source.close();
+  }
 }

@@ -274,6 +274,20 @@ export interface LiveEvents {
   waiting: (waiting: WaitingView) => void;
   /** A paused message went on, was answered or aborted, or its client went away. */
   resumed: (resumed: ResumedView) => void;
+  /** How far an export asked for with a progress key has got (GET /api/export?progress=KEY). */
+  exportProgress: (progress: ExportProgressView) => void;
+}
+
+/**
+ * An export under way: reading the selection for its tokens, then writing; done once the
+ * file is checked and its download begins, failed with the sentence the download answers.
+ */
+export interface ExportProgressView {
+  key: string;
+  phase: 'reading' | 'writing' | 'done' | 'failed';
+  done: number;
+  total: number;
+  error?: string;
 }
 
 /** `GET /api/stats`: what the store holds and what waits. */

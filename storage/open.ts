@@ -25,6 +25,8 @@ export interface WritableOptions {
   recording?: boolean;
   /** Largest the database may grow to (bytes); past it writes fail as on a full disk. */
   maxBytes?: number;
+  /** SQLite's page cache for this connection, in bytes (default 64 MiB). */
+  cacheBytes?: number;
   /**
    * Another connection checkpoints the WAL (storage/checkpoint.ts, on a thread of its own):
    * this one never does. A checkpoint syncs the file to disk, which waits for whatever
@@ -53,7 +55,7 @@ export function openWritable<T>(file: string, options: WritableOptions, make: (d
     db.pragma('synchronous = NORMAL');
     if (options.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     // The default 2 MB page cache thrashes once indexes outgrow it (a few hundred thousand rows).
-    db.pragma('cache_size = -65536');
+    db.pragma(`cache_size = -${Math.ceil((options.cacheBytes ?? 64 * 2 ** 20) / 1024)}`);
     if (version > 0 && version < schemaVersion) options.onNotice?.(`migrating ${file} from version ${version} to ${schemaVersion}…`);
     migrate(db);
     if (options.recording) {

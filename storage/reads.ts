@@ -42,6 +42,15 @@ export interface ListQuery {
   ids?: readonly number[];
 }
 
+/** Which exchanges, in which order: those the filter selects (all without one), or those of `ids` that are stored. */
+export interface SelectQuery {
+  filter?: string;
+  ids?: readonly number[];
+  order?: 'oldest' | 'newest';
+  /** ms epoch that relative times in the filter count back from (default: now). */
+  now?: number;
+}
+
 export class Reads {
   /** The list queries' statements, by their SQL: a filter makes one of its own. */
   private readonly statements = new Map<string, Database.Statement>();
@@ -49,6 +58,7 @@ export class Reads {
   private readonly frameRows: Database.Statement;
   private readonly idsBetween: Database.Statement;
   private journalFlows: JournaledFlows | null = null;
+  private readonly stored: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -63,6 +73,7 @@ export class Reads {
     this.flowRow = db.prepare(flowSql);
     this.frameRows = db.prepare(framesSql);
     this.idsBetween = db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck();
+    this.stored = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
   }
 
   /** Runs a read of the file, its failure a StorageError naming the file. */
@@ -129,10 +140,18 @@ export class Reads {
     });
   }
 
-  *flows(query: { filter?: string; ids?: readonly number[]; order?: 'oldest' | 'newest'; now?: number }): Generator<Flow> {
+  *flows(query: SelectQuery): Generator<Flow> {
+    for (const id of this.ids(query)) {
+      const flow = this.flow(id);
+      if (flow) yield flow;
+    }
+  }
+
+  ids(query: SelectQuery): number[] {
     let ids: number[];
     if (query.ids) {
-      ids = [...new Set(query.ids)].sort((a, b) => b - a);
+      this.settle();
+      ids = this.read(() => [...new Set(query.ids)].filter((id) => this.stored.get(id) !== undefined).sort((a, b) => b - a));
     } else {
       ids = [];
       let before: number | undefined;
@@ -143,11 +162,7 @@ export class Reads {
         before = page.next;
       }
     }
-    if (query.order === 'oldest') ids.reverse();
-    for (const id of ids) {
-      const flow = this.flow(id);
-      if (flow) yield flow;
-    }
+    return query.order === 'oldest' ? ids.reverse() : ids;
   }
 
   /** The flow as stored, its facts as they were summarised, without settling first. */

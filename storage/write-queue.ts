@@ -171,6 +171,11 @@ export class WriteQueue {
     }
   }
 
+  /** Forgets what is queued, unwritten: what an import put before it failed. */
+  discard(): void {
+    this.replaceQueue([]);
+  }
+
   /** The last flush: no retry follows, and what is still queued after it is counted dropped and said. */
   flushForGood(): void {
     this.flush();

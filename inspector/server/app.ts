@@ -82,7 +82,8 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   app.use('/api', rulesRouter(options.rules));
   app.use('/api', pauseRouter(options.pauses));
   if (options.export) {
-    app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion));
+    // The live stream is made below, once the server is; no export can be asked for before it listens.
+    app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion, (progress) => io.emit('exportProgress', progress)));
     app.use('/api', messageRouter(options.export.codec));
   }
   app.use('/api', apiRouter(store, options.readOnly));

@@ -1,6 +1,7 @@
 // The inspector's Export: a preview of what an export of the current filter (or the
-// selected rows) would hold and redact, then the file itself as a download. Both run the
-// same export as the CLI, tokens redacted, on a thread of their own (export-thread.ts)
+// selected rows) would hold and redact, then the file itself as a download, how far it has
+// got told on the live stream to the browser that asked (by its progress key). Both run
+// the same export as the CLI, tokens redacted, on a thread of their own (export-thread.ts)
 // that reads what the store has committed: an export of any size leaves the recorder's
 // thread to recording.
 
@@ -8,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import type { ExportPreview } from '../../model/types.ts';
+import type { ExportProgress } from '../../capture/export.ts';
+import type { ExportPreview, ExportProgressView } from '../../model/types.ts';
 import { UserError } from '../../model/user-error.ts';
 import type { Codec } from '../../proto/codec.ts';
 import { StorageError, type Store } from '../../storage/store.ts';
@@ -16,14 +18,17 @@ import { startTsWorker } from '../../recorder/ts-worker.ts';
 import type { ExportJob, ExportOutcome } from './export-thread.ts';
 import { exchangeIds } from './routes.ts';
 
-export function exportRouter(store: Store, codec: Codec, toolVersion: string): express.Router {
+/** A key the browser makes up for one download, to know its progress among the others'. */
+const PROGRESS_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function exportRouter(store: Store, codec: Codec, toolVersion: string, tell: (progress: ExportProgressView) => void): express.Router {
   const router = express.Router();
 
   router.get('/export/preview', async (req, res) => {
     const selection = selectionOf(req.query);
     if (typeof selection === 'string') return void res.status(400).json({ error: selection });
     await committed(store);
-    const { exchanges, tokens, fields } = await runExport(store, codec, { ...selection, output: null, toolVersion });
+    const { exchanges, tokens, fields } = await runExport(store, codec, { ...selection, output: null, toolVersion }, () => {});
     res.json({ exchanges, tokens, fields } satisfies ExportPreview);
   });
 
@@ -32,16 +37,27 @@ export function exportRouter(store: Store, codec: Codec, toolVersion: string): e
     if (typeof selection === 'string') return void res.status(400).json({ error: selection });
     const format = req.query.format ?? 'har';
     if (format !== 'har' && format !== 'capture') return void res.status(400).json({ error: `format must be har or capture; got "${String(format)}".` });
-    await committed(store);
+    const key = req.query.progress;
+    if (key !== undefined && (typeof key !== 'string' || !PROGRESS_KEY.test(key))) {
+      return void res.status(400).json({ error: `progress must be a key of letters, digits, - and _ (at most 64); got "${String(key)}".` });
+    }
+    const progress = (view: Omit<ExportProgressView, 'key'>) => {
+      if (key !== undefined) tell({ key, ...view });
+    };
     const dir = mkdtempSync(join(tmpdir(), 'ca2-download-'));
     const name = format === 'har' ? 'ca2-capture.har' : 'ca2-capture.sqlite';
     const file = join(dir, name);
+    let exchanges: number;
     try {
-      await runExport(store, codec, { ...selection, output: { file, format }, toolVersion });
+      await committed(store);
+      ({ exchanges } = await runExport(store, codec, { ...selection, output: { file, format }, toolVersion }, progress));
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
+      progress({ phase: 'failed', done: 0, total: 0, error: err instanceof UserError ? err.message : 'The export failed; the terminal ca2-inspector runs in says why.' });
       throw err;
     }
+    progress({ phase: 'done', done: exchanges, total: exchanges });
+    // Streamed from the file, which is checked whole before a byte of it is sent.
     res.download(file, name, () => rmSync(dir, { recursive: true, force: true }));
   });
 
@@ -61,11 +77,17 @@ async function committed(store: Store): Promise<void> {
   }
 }
 
-function runExport(store: Store, codec: Codec, job: Omit<ExportJob, 'file' | 'schema'>): Promise<Extract<ExportOutcome, { type: 'done' }>> {
+function runExport(
+  store: Store,
+  codec: Codec,
+  job: Omit<ExportJob, 'file' | 'schema'>,
+  progress: (step: ExportProgress) => void,
+): Promise<Extract<ExportOutcome, { type: 'done' }>> {
   const schema = { bytes: codec.descriptorSet(), fingerprint: codec.fingerprint };
   const thread = startTsWorker(new URL('./export-thread.ts', import.meta.url), { workerData: { ...job, file: store.file, schema } satisfies ExportJob });
   return new Promise((resolve, reject) => {
-    thread.once('message', (outcome: ExportOutcome) => {
+    thread.on('message', (outcome: ExportOutcome) => {
+      if (outcome.type === 'progress') return progress({ phase: outcome.phase, done: outcome.done, total: outcome.total });
       if (outcome.type === 'done') return resolve(outcome);
       if (outcome.user) return reject(new UserError(outcome.message, outcome.user));
       reject(Object.assign(new Error(outcome.message), { stack: outcome.stack }));

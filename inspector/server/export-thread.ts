@@ -5,7 +5,7 @@
 // inspector meanwhile.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { exportRecording, previewExport } from '../../capture/export.ts';
+import { exportRecording, previewExport, type ExportProgress } from '../../capture/export.ts';
 import { UserError } from '../../model/user-error.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { Store } from '../../storage/store.ts';
@@ -23,6 +23,8 @@ export interface ExportJob {
 }
 
 export type ExportOutcome =
+  /** Sent as the export goes, before its outcome. */
+  | ({ type: 'progress' } & ExportProgress)
   | { type: 'done'; exchanges: number; tokens: number; fields: Record<string, number> }
   /** A UserError has its status and details; anything else (a bug) has its stack instead. */
   | { type: 'failed'; message: string; user: { status: number; details: Record<string, unknown> } | null; stack: string | undefined };
@@ -35,7 +37,8 @@ function run({ file, schema, filter, ids, output, toolVersion }: ExportJob): Exp
     const codec = createCodec({ descriptorSet: { bytes: schema.bytes, label: file, fingerprint: schema.fingerprint } });
     const store = Store.openReadOnly(file, { codec, use: { flag: '--db', command: 'export', writes: false } });
     try {
-      const selection = { filter, ids, redact: true, codec };
+      const progress = (step: ExportProgress) => parentPort!.postMessage({ type: 'progress', ...step } satisfies ExportOutcome);
+      const selection = { filter, ids, redact: true, codec, progress };
       const { exchanges, redaction } = output === null ? previewExport(store, selection) : exportRecording(store, { ...selection, format: output.format, output: output.file, toolVersion });
       return { type: 'done', exchanges, tokens: redaction?.tokens ?? 0, fields: redaction?.fields ?? {} };
     } finally {

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openForImport, recordAll } from '../../capture/record.ts';
-import { readSource } from '../../capture/sources.ts';
+import { importInto } from './import-file.ts';
 import { startDemoServer, type DemoServer } from '../../demo/server.ts';
 import type { ExchangeDetail, JsonObject } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
@@ -51,12 +50,7 @@ before(async () => {
   } finally {
     await browser.close();
   }
-  const store = openForImport(join(dir, 'imported.sqlite'), codec);
-  try {
-    imported = recordAll(store, codec, readSource(harFile).flows, { dedupe: true }).ids.map((id) => store.getExchange(id)!);
-  } finally {
-    store.close();
-  }
+  imported = importInto(join(dir, 'imported.sqlite'), harFile, codec, (store, { ids }) => ids.map((id) => store.getExchange(id)!));
 });
 after(async () => {
   await demo?.close();

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecording, ExportError } from '../../capture/export.ts';
 import { openForImport, recordAll } from '../../capture/record.ts';
-import { readSource, SourceError } from '../../capture/sources.ts';
+import { SourceError } from '../../capture/source-error.ts';
+import { importInto as importFile } from './import-file.ts';
 import type { ExchangeDetail } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { readCaptureMeta } from '../../storage/capture-meta.ts';
@@ -54,14 +55,7 @@ function details(file: string): Omit<ExchangeDetail, 'id'>[] {
 }
 
 function importInto(db: string, file: string) {
-  const source = readSource(file);
-  const sourceCodec = source.descriptorSet ? createCodec({ descriptorSet: { bytes: source.descriptorSet, label: file } }) : codec;
-  const store = openForImport(db, sourceCodec);
-  try {
-    return recordAll(store, sourceCodec, source.flows, { dedupe: true });
-  } finally {
-    store.close();
-  }
+  return importFile(db, file, codec);
 }
 
 /** Every place a token could hide in a file: its bytes, and the bytes of every base64 string in it. */

@@ -3,14 +3,17 @@
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openForImport, recordAll } from '../../capture/record.ts';
-import { readSource, SourceError } from '../../capture/sources.ts';
+import { exportRecording } from '../../capture/export.ts';
+import { SourceError } from '../../capture/source-error.ts';
+import { importInto } from './import-file.ts';
 import type { ExchangeDetail } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { Store } from '../../storage/store.ts';
+import { writeExecRecording } from '../../support/exec-recording.ts';
 import { projectRoot } from '../../support/proxy-process.ts';
 import { demoProtos } from './sample-recording.ts';
 
@@ -20,13 +23,7 @@ const fixture = (name: string) => join(projectRoot, 'test/fixtures/capture', nam
 
 function importFile(db: string, file: string): ExchangeDetail[] {
   const codec = createCodec({ protoPaths: [demoProtos] });
-  const store = openForImport(db, codec);
-  try {
-    const { ids } = recordAll(store, codec, readSource(file).flows, { dedupe: true });
-    return ids.map((id) => store.getExchange(id)!);
-  } finally {
-    store.close();
-  }
+  return importInto(db, file, codec, (store, { ids }) => ids.map((id) => store.getExchange(id)!));
 }
 
 const importFixture = (name: string) => importFile(join(dir, `${name}.sqlite`), fixture(name));
@@ -108,4 +105,25 @@ test('leaves out the HTTP/2 pseudo-headers Chrome writes among the headers: they
   const [exec] = importFile(join(dir, 'h2.sqlite'), file);
   assert.deepEqual(exec.request.headers.filter(([name]) => name.startsWith(':')), []);
   assert.ok(exec.request.headers.length > 0);
+});
+
+test('a file refused at its last entry, past the first batches written, leaves the recording as it was', () => {
+  const codec = createCodec({ protoPaths: [demoProtos] });
+  const source = join(dir, 'many.sqlite');
+  writeExecRecording(source, 1_200);
+  const store = Store.open(source, { codec });
+  const har = join(dir, 'many.har');
+  try {
+    exportRecording(store, { format: 'har', output: har, redact: false, codec, toolVersion: 'test' });
+  } finally {
+    store.close();
+  }
+  const db = join(dir, 'many-into.sqlite');
+  importFile(db, fixture('mitmproxy.har'));
+  const document = JSON.parse(readFileSync(har, 'utf8'));
+  document.log.entries.at(-1).response.status = 'teapot';
+  writeFileSync(har, JSON.stringify(document));
+  assert.throws(() => importFile(db, har), (err: Error) => err instanceof SourceError && err.message.startsWith(`${har}: entries[1199].response.status is not a number`));
+  const count = spawnSync('sqlite3', [db, 'SELECT count(*) FROM exchanges'], { encoding: 'utf8' });
+  assert.equal(count.stdout.trim(), '3', 'only the three mitmproxy exchanges imported before');
 });

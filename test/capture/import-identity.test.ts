@@ -9,8 +9,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecording } from '../../capture/export.ts';
-import { openForImport, recordAll } from '../../capture/record.ts';
-import { readSource } from '../../capture/sources.ts';
+import { importInto as importFile } from './import-file.ts';
 import { createCodec } from '../../proto/codec.ts';
 import type { TappedFlow } from '../../proxy/tap.ts';
 import { Recorder } from '../../recorder/recorder.ts';
@@ -56,13 +55,8 @@ function exportAll(from: string, output: string): void {
 }
 
 function importInto(db: string, file: string): { added: number; duplicates: number } {
-  const store = openForImport(db, codec);
-  try {
-    const result = recordAll(store, codec, readSource(file).flows, { dedupe: true });
-    return { added: result.ids.length, duplicates: result.duplicates };
-  } finally {
-    store.close();
-  }
+  const result = importFile(db, file, codec);
+  return { added: result.ids.length, duplicates: result.duplicates };
 }
 
 function count(db: string): number {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecording, ExportError } from '../../capture/export.ts';
 import { openForImport, recordAll } from '../../capture/record.ts';
-import { readSource, SourceError } from '../../capture/sources.ts';
+import { SourceError } from '../../capture/source-error.ts';
+import { flowsIn, importInto as importFile } from './import-file.ts';
 import type { Flow } from '../../model/flow.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { Store } from '../../storage/store.ts';
@@ -40,13 +41,7 @@ function exportTo(name: string, redact: boolean, from: Store = source) {
 }
 
 function importInto(db: string, file: string): number[] {
-  const read = readSource(file);
-  const store = openForImport(db, codec);
-  try {
-    return recordAll(store, codec, read.flows, { dedupe: true }).ids;
-  } finally {
-    store.close();
-  }
+  return importFile(db, file, codec).ids;
 }
 
 /** Every flow of a file, oldest first, as plain data: bytes in base64, without the ids a file gives or the client's address, which a HAR does not keep. */
@@ -172,7 +167,7 @@ describe('a HAR export of traffic rules changed', () => {
 
   test('HARs from other tools, which have none of these fields, import with no rules, originals or marks', () => {
     for (const name of ['mitmproxy.har', 'httptoolkit.har']) {
-      const flows = readSource(join(projectRoot, 'test/fixtures/capture', name)).flows;
+      const flows = flowsIn(join(projectRoot, 'test/fixtures/capture', name));
       assert.ok(flows.length > 0);
       for (const flow of flows) {
         assert.deepEqual([flow.rules, flow.original], [undefined, undefined], name);

@@ -30,7 +30,8 @@ test('import adds HAR files and captures, leaves out what is already there, and 
   // The capture holds the same three /exec exchanges, unredacted: the same exchanges all the same.
   assert.match(first.stdout, /b\.capture: 2 exchange\(s\) added to .*; 3 already there, left out\.\n/);
   const again = cli('import', join(dir, 'a.har'), join(dir, 'b.capture'), '--db', target);
-  assert.match(again.stdout, /a\.har: 0 exchange\(s\) added to .*; 3 already there, left out\.\n.*b\.capture: 0 exchange\(s\) added to .*; 5 already there/);
+  assert.match(again.stdout, /a\.har: 0 exchange\(s\) added to .*; 3 already there, left out\.\n[^]*b\.capture: 0 exchange\(s\) added to .*; 5 already there/);
+  assert.match(again.stdout, /^importing .*b\.capture 5\/5 exchanges\n(?!importing)/m, 'off a terminal, the last line of each file, once');
   const bad = cli('import', join(projectRoot, 'package.json'), '--db', target);
   assert.equal(bad.code, 2, 'a refused file is something the user can fix');
   assert.match(bad.stderr, /package\.json: log\.entries is missing, so this is not a HAR file/);

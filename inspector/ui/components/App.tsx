@@ -206,7 +206,7 @@ export function App({ api, firstPage }: AppProps) {
         />
       ) : null}
       {showBreakOn ? <BreakOnDialog filter={filter.applied} arm={rules.arm} onClose={() => setShowBreakOn(false)} /> : null}
-      {showExport ? <ExportDialog api={api} filter={filter.applied} selectedId={selection.selectedId} onClose={() => setShowExport(false)} /> : null}
+      {showExport ? <ExportDialog api={api} stream={stream} filter={filter.applied} selectedId={selection.selectedId} onClose={() => setShowExport(false)} /> : null}
       <Toast />
     </div>
   );

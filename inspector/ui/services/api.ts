@@ -110,9 +110,9 @@ export class Api {
     return this.call<ExportPreview>(`/api/export/preview?${exportParams(selection)}`, signal);
   }
 
-  /** The download link; the browser sends the token cookie with it. */
-  exportUrl(selection: ExportSelection, format: 'har' | 'capture'): string {
-    return `/api/export?${exportParams(selection)}&format=${format}`;
+  /** The download link; the browser sends the token cookie with it. With a key, its progress is told on the live stream. */
+  exportUrl(selection: ExportSelection, format: 'har' | 'capture', progressKey: string | null): string {
+    return `/api/export?${exportParams(selection)}&format=${format}${progressKey === null ? '' : `&progress=${progressKey}`}`;
   }
 
   /** `send`: a request that changes something, with its JSON body if any; without it, a GET. */

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { io as connect, type Socket } from 'socket.io-client';
 import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
+import type { ExportProgressView, LiveEvents } from '../../../model/types.ts';
 import { createCodec } from '../../../proto/codec.ts';
 import { Store } from '../../../storage/store.ts';
 import { demoProtos, tokens, writeSampleRecording } from '../../capture/sample-recording.ts';
@@ -59,4 +61,33 @@ test('answers a bad request with a sentence, and nothing without the token', asy
   assert.equal((await get('/api/export?ids=999')).status, 404);
   assert.equal((await get('/api/export/preview?filter=status:')).status, 400);
   assert.equal((await fetch(`${origin}/api/export?format=har`)).status, 401);
+});
+
+test('tells the live stream how far a download with a progress key has got, and why one failed', async () => {
+  const client: Socket<LiveEvents> = connect(origin, { auth: { token }, transports: ['websocket'], reconnection: false });
+  await new Promise<void>((resolve, reject) => client.once('connect', () => resolve()).once('connect_error', reject));
+  try {
+    const told: ExportProgressView[] = [];
+    client.on('exportProgress', (view) => told.push(view));
+    // Sent before the answer, on another connection: each is waited for.
+    const toldOf = (key: string, phase: ExportProgressView['phase']) =>
+      new Promise<void>((resolve) => {
+        const check = () => told.some((v) => v.key === key && v.phase === phase) && resolve();
+        check();
+        client.on('exportProgress', check);
+      });
+    const har = await get('/api/export?format=har&filter=kind:exec&progress=dl-1');
+    assert.equal(JSON.parse(await har.text()).log.entries.length, 3);
+    await toldOf('dl-1', 'done');
+    assert.equal((await get('/api/export?ids=999&progress=dl-2')).status, 404);
+    await toldOf('dl-2', 'failed');
+    assert.deepEqual(
+      told.map(({ key, phase, done, total }) => [key, phase, done, total]),
+      [['dl-1', 'reading', 3, 3], ['dl-1', 'writing', 3, 3], ['dl-1', 'done', 3, 3], ['dl-2', 'failed', 0, 0]],
+    );
+    assert.equal(told[3]!.error, 'No exchange has id 999; select rows that are stored.');
+    assert.match((await (await get('/api/export?progress=no%20spaces')).json()).error, /^progress must be a key of letters, digits/);
+  } finally {
+    client.close();
+  }
 });

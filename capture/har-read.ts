@@ -1,0 +1,227 @@
+// A HAR file read entry by entry, so that a file larger than memory imports: the document
+// is walked as far as `log.entries` (its other values are read whole and checked as
+// JSON, then dropped), and each entry is handed over as JSON.parse makes it, read from
+// the file as the iteration asks for it. Only the skeleton is walked here; every value
+// in it goes through JSON.parse, so a file this accepts is one JSON.parse accepts.
+
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { SourceError } from './source-error.ts';
+
+/** Read at a time: a few entries of a large file, or all of a small one. */
+const CHUNK = 1 << 20;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+export class HarReader {
+  /** The file's size in bytes, and how many of them the reading has passed: for progress. */
+  readonly size: number;
+  /** What is read and not yet let go, at the start of `backing`. */
+  private buffer = Buffer.alloc(0);
+  private backing = Buffer.alloc(0);
+  /** The file offset of buffer[0]. */
+  private base = 0;
+  /** Where the walk is, in buffer. */
+  private at = 0;
+  /** The start of the value being read, in buffer: kept when more is read. */
+  private mark = -1;
+  private eof = false;
+
+  constructor(
+    private readonly fd: number,
+    /** How errors name the file. */
+    readonly label: string,
+  ) {
+    this.size = fstatSync(fd).size;
+  }
+
+  /** Opens `file`; reading fails with a SourceError naming it. */
+  static open(file: string): HarReader {
+    try {
+      return new HarReader(openSync(file, 'r'), file);
+    } catch (err) {
+      throw new SourceError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+    }
+  }
+
+  get done(): number {
+    return this.base + this.at;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** The entries of log.entries, in order. Throws SourceError when the file is not JSON or has no log.entries. */
+  *entries(): Generator<unknown> {
+    let found = false;
+    this.skipByteOrderMark();
+    const document = this.peek() === 0x7b;
+    if (document) this.at++;
+    else this.value();
+    for (const key of document ? this.members() : []) {
+      if (key !== 'log' || this.peek() !== 0x7b) {
+        this.value();
+        continue;
+      }
+      this.expect(0x7b, '');
+      for (const logKey of this.members()) {
+        if (logKey !== 'entries' || this.peek() !== 0x5b) {
+          this.value();
+          continue;
+        }
+        if (found) throw new SourceError(`${this.label}: log.entries appears twice; keep one, nothing from this file was imported.`);
+        found = true;
+        this.expect(0x5b, '');
+        if (this.peek() === 0x5d) {
+          this.at++;
+          continue;
+        }
+        for (;;) {
+          yield this.value();
+          if (this.separator(0x5d)) break;
+        }
+      }
+    }
+    if (this.peek() !== -1) this.notJson('more follows the document');
+    if (!found) throw new SourceError(`${this.label}: log.entries is missing, so this is not a HAR file; pass a .har file or a capture.`);
+  }
+
+  /** The keys of the object just opened, each with the walk at its value; the caller reads the value. */
+  private *members(): Generator<string> {
+    if (this.peek() === 0x7d) {
+      this.at++;
+      return;
+    }
+    for (;;) {
+      if (this.peek() !== QUOTE) this.notJson('expected a key in quotes');
+      const key = this.value();
+      this.expect(0x3a, 'expected : after a key');
+      this.peek();
+      yield key as string;
+      if (this.separator(0x7d)) return;
+    }
+  }
+
+  /** After a value: true at the closing `close`, false at a comma. */
+  private separator(close: number): boolean {
+    const c = this.peek();
+    this.at++;
+    if (c === close) return true;
+    if (c !== 0x2c) this.notJson(`expected , or ${String.fromCharCode(close)}`);
+    return false;
+  }
+
+  /** The value at the walk, read whole and parsed. */
+  private value(): unknown {
+    this.peek();
+    this.mark = this.at;
+    const first = this.buffer[this.at];
+    if (first === QUOTE) this.pastString();
+    else if (first === 0x7b || first === 0x5b) this.pastNested();
+    else this.pastScalar();
+    const start = this.mark;
+    this.mark = -1;
+    try {
+      return JSON.parse(this.buffer.toString('utf8', start, this.at));
+    } catch (err) {
+      throw this.notJsonError(`${(err as Error).message}, in the value at byte ${this.base + start}`);
+    }
+  }
+
+  private pastString(): void {
+    // Counted from the opening quote, which more() may move in the buffer.
+    let searched = 1;
+    for (;;) {
+      const quote = this.buffer.indexOf(QUOTE, this.at + searched);
+      if (quote < 0) {
+        searched = this.buffer.length - this.at;
+        if (!this.more()) this.notJson('a string runs to the end of the file');
+        continue;
+      }
+      let escapes = 0;
+      while (this.buffer[quote - 1 - escapes] === BACKSLASH) escapes++;
+      if (escapes % 2 === 0) {
+        this.at = quote + 1;
+        return;
+      }
+      searched = quote + 1 - this.at;
+    }
+  }
+
+  private pastNested(): void {
+    let depth = 0;
+    for (;;) {
+      if (this.at >= this.buffer.length && !this.more()) this.notJson('the file ends inside a value');
+      const c = this.buffer[this.at];
+      if (c === QUOTE) {
+        this.pastString();
+        continue;
+      }
+      this.at++;
+      if (c === 0x7b || c === 0x5b) depth++;
+      else if ((c === 0x7d || c === 0x5d) && --depth === 0) return;
+    }
+  }
+
+  private pastScalar(): void {
+    for (;;) {
+      if (this.at >= this.buffer.length && !this.more()) return;
+      const c = this.buffer[this.at];
+      if (c === 0x2c || c === 0x7d || c === 0x5d || WHITESPACE.has(c)) return;
+      this.at++;
+    }
+  }
+
+  /** The next byte that is not whitespace, the walk at it; -1 at the end of the file. */
+  private peek(): number {
+    for (;;) {
+      if (this.at >= this.buffer.length && !this.more()) return -1;
+      const c = this.buffer[this.at];
+      if (!WHITESPACE.has(c)) return c;
+      this.at++;
+    }
+  }
+
+  private expect(byte: number, what: string): void {
+    if (this.peek() !== byte) this.notJson(what);
+    this.at++;
+  }
+
+  private skipByteOrderMark(): void {
+    this.peek();
+    if (this.buffer[0] === 0xef && this.buffer[1] === 0xbb && this.buffer[2] === 0xbf && this.base === 0) this.at = 3;
+  }
+
+  /** Reads on; what the walk has passed (before the value being read) is let go. Whether anything came. */
+  private more(): boolean {
+    if (this.eof) return false;
+    const keep = this.mark >= 0 ? this.mark : this.at;
+    const kept = this.buffer.length - keep;
+    // What is kept moves to the front of the same memory, which grows only for an entry larger than it.
+    const room = this.backing.length < kept + CHUNK ? Buffer.allocUnsafe(2 * (kept + CHUNK)) : this.backing;
+    this.buffer.copy(room, 0, keep);
+    this.backing = room;
+    let read: number;
+    try {
+      read = readSync(this.fd, room, kept, CHUNK, this.base + this.buffer.length);
+    } catch (err) {
+      throw new SourceError(`${this.label}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+    }
+    this.buffer = room.subarray(0, kept + read);
+    this.base += keep;
+    this.at -= keep;
+    if (this.mark >= 0) this.mark -= keep;
+    if (read === 0) this.eof = true;
+    return read > 0;
+  }
+
+  private notJson(what: string): never {
+    const c = this.at < this.buffer.length ? JSON.stringify(String.fromCharCode(this.buffer[this.at])) : 'the end';
+    throw this.notJsonError(`${what}; found ${c} at byte ${this.done}`);
+  }
+
+  private notJsonError(what: string): SourceError {
+    return new SourceError(`${this.label}: not JSON (${what}); a HAR file is the JSON that "Save all as HAR" or an export writes.`);
+  }
+}
