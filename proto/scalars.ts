@@ -62,16 +62,49 @@ export function doubleToJson(value: number): number | string {
 export function floatToJson(value: number): number | string {
   if (!Number.isFinite(value)) return doubleToJson(value);
   if (Number.isInteger(value) && Math.abs(value) < 1e21) return value;
+  const magnitude = Math.abs(value);
+  const exponent = Math.floor(Math.log10(magnitude));
   // Reading back more digits only gets closer, so the shortest round-tripping
   // precision (at most 9 for a float) can be found by bisection.
   let low = 1;
   let high = 9;
   while (low < high) {
     const digits = (low + high) >> 1;
-    if (Math.fround(Number(value.toPrecision(digits))) === value) high = digits;
+    if (Math.fround(toPrecision(magnitude, digits, exponent)) === magnitude) high = digits;
     else low = digits + 1;
   }
-  return Number(value.toPrecision(low));
+  const shortest = toPrecision(magnitude, low, exponent);
+  return value < 0 ? -shortest : shortest;
+}
+
+/** 10^0 to 10^22, every one exact as a double. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+/** Scaled values within this of a rounding tie or of a digit-count boundary are left to toPrecision. */
+const MARGIN = 1e-6;
+
+/**
+ * Number(value.toPrecision(digits)) for value > 0 whose decimal exponent is `exponent`
+ * (possibly off by one near a power of ten), by arithmetic where it is exact: value
+ * scaled to `digits` integer digits is off by at most 2^-53 of itself (under 1.2e-7),
+ * so unless it lies within MARGIN of a half it rounds as toPrecision rounds; and an
+ * integer below 2^53 times or over a power of ten up to 10^22 is one correctly
+ * rounded operation, as parsing the decimal is. The rest take the string way.
+ */
+function toPrecision(value: number, digits: number, exponent: number): number {
+  const scale = exponent - digits + 1;
+  if (scale >= -22 && scale <= 22) {
+    const power = POWERS_OF_TEN[scale < 0 ? -scale : scale];
+    const scaled = scale < 0 ? value * power : value / power;
+    if (scaled > POWERS_OF_TEN[digits - 1] + MARGIN && scaled < POWERS_OF_TEN[digits] - MARGIN) {
+      const whole = Math.floor(scaled);
+      const fraction = scaled - whole;
+      if (fraction < 0.5 - MARGIN || fraction > 0.5 + MARGIN) {
+        const integer = fraction > 0.5 ? whole + 1 : whole;
+        return scale < 0 ? integer / power : integer * power;
+      }
+    }
+  }
+  return Number(value.toPrecision(digits));
 }
 
 /** A Buffer over the same memory, so strings can be sliced out without copying. */
