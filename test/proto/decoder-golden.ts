@@ -61,6 +61,7 @@ function damaged(bytes: Uint8Array): Uint8Array[] {
 const INVALID_UTF8: number[][] = [[0xff], [0xc3], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x61, 0xe2, 0x82]];
 
 const STRINGS: Uint8Array[] = [
+  ...Array.from({ length: 14 }, (_, length) => 'abcdefghijklmn'.slice(0, length)).map(text),
   ...['', 'a', 'x'.repeat(15), 'y'.repeat(16), 'z'.repeat(17), 'abc'.repeat(40), 'é', 'naïve café', '日本語のテキスト', '😀 emoji', 'tab\tand\nbreak', '\u0085 C1', '\u0000nul', 'é'.repeat(70)].map(text),
   ...INVALID_UTF8.map((bytes) => Uint8Array.from(bytes)),
   Uint8Array.from([...'x'.repeat(20)].map((c) => c.charCodeAt(0)).concat([0xff])),
@@ -114,8 +115,31 @@ function edges(): Input[] {
     concat(tag(16, 2), [6], tag(1, 0), [7], tag(9, 0), [1], tag(2, 2)),
     concat(tag(3, 1), [1, 2, 3, 4, 5, 6, 7, 8], tag(99, 5), [1, 2, 3, 4], tag(5000, 3), tag(1, 0), [1], tag(5000, 4)),
   ];
+  const seconds = (value: bigint): Field => ({ number: 1, varint: value });
+  const nanos = (value: bigint): Field => ({ number: 2, varint: value });
+  const timestamps = [
+    [],
+    [seconds(0n)],
+    [nanos(1n)],
+    [seconds(1700000000n), nanos(120000000n)],
+    [nanos(5000n), seconds(-1n)],
+    [seconds(-62135596800n), nanos(999999999n)],
+    [seconds(-62135596801n)],
+    [seconds(253402300799n)],
+    [seconds(253402300800n)],
+    [seconds(1n), nanos(1000000000n)],
+    [seconds(1n), nanos(-1n)],
+    [seconds(2n ** 53n)],
+    [seconds(-(2n ** 53n))],
+    [seconds(2n ** 63n)],
+    [seconds(5n), seconds(0n)],
+    [seconds(5n), nanos(7n), nanos(0n)],
+    [seconds(5n), { number: 3, varint: 1n }],
+    [{ number: 1, fixed64: 5n }],
+  ].map((fields) => instance([{ number: 12, bytes: encode(fields) }]));
+  timestamps.push(instance([{ number: 12, bytes: concat(tag(1, 0), [0x80]) }]), instance([{ number: 12, bytes: concat(tag(1, 0), [1], [0x10]) }]));
   const edgesOf = (name: string, list: Uint8Array[]): Input => ({ name: `edges-${name}`, type: 'ServerResponse', bytes: listResponse(list) });
-  return [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('malformed', malformed)];
+  return [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('timestamps', timestamps), edgesOf('malformed', malformed)];
 }
 
 /** The two-instance fixture merged with itself to about 50 KB: its instances repeat, as protobuf merges concatenated messages. */
