@@ -14,10 +14,17 @@ import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { ScalarReader, defaultKey, defaultValue } from './scalar-reader.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
 import { readUnknown, type Walk } from './unknown-fields.ts';
-import { convertWellKnown } from './well-known.ts';
-import { END_GROUP, FIXED32, LEN, MAX_DEPTH, TOO_LONG, TRUNCATED, WIRE_TYPE_NAMES, Wire } from './wire.ts';
+import { convertWellKnown, timestampText } from './well-known.ts';
+import { END_GROUP, FIXED32, LEN, MAX_DEPTH, TOO_LONG, TRUNCATED, VARINT, WIRE_TYPE_NAMES, Wire } from './wire.ts';
 
 const EMPTY = Buffer.alloc(0);
+/** google.protobuf.Timestamp's tags: seconds (1) and nanos (2), both varints. */
+const TIMESTAMP_SECONDS = (1 << 3) | VARINT;
+const TIMESTAMP_NANOS = (2 << 3) | VARINT;
+
+function malformedEntry(path: string): string {
+  return `map entry of ${path} is malformed; the entry is kept with what could be read`;
+}
 
 function join(path: string, name: string): string {
   return path === '' ? name : path + '.' + name;
@@ -209,18 +216,18 @@ export class Decoder implements Walk {
   private childPath(field: FieldPlan, obj: JsonObject, path: string): string {
     const name = join(path, field.name);
     if (!field.repeated || field.map) return name;
-    const list = obj[field.name] as JsonValue[] | undefined;
+    const list = field.get(obj) as JsonValue[] | undefined;
     return `${name}[${list === undefined ? 0 : list.length}]`;
   }
 
   private put(field: FieldPlan, obj: JsonObject, value: JsonValue): void {
     if (field.repeated) {
       if (field.map) return;
-      const list = obj[field.name] as JsonValue[] | undefined;
-      if (list === undefined) obj[field.name] = [value];
+      const list = field.get(obj) as JsonValue[] | undefined;
+      if (list === undefined) field.set(obj, [value]);
       else list.push(value);
     } else {
-      obj[field.name] = value;
+      field.set(obj, value);
     }
   }
 
@@ -230,8 +237,12 @@ export class Decoder implements Walk {
       return { bytes: base64(this.buf, start, end) };
     }
     const plan = field.message!();
+    if (plan.wellKnown === 'Timestamp') {
+      const text = this.timestamp(start, end);
+      if (text !== null) return text;
+    }
     // A singular message seen twice is merged into the first, as protobuf parsers do.
-    const existing = field.repeated ? undefined : obj[field.name];
+    const existing = field.repeated ? undefined : field.get(obj);
     const target: JsonObject = existing !== undefined && existing !== null && typeof existing === 'object' && !Array.isArray(existing) && plan.wellKnown === null ? existing : {};
     const spansBefore = this.spans === null ? 0 : this.spans.length;
     this.fields(plan, target, start, end, depth + 1, 0, path);
@@ -239,6 +250,31 @@ export class Decoder implements Walk {
     // A well-known type prints as one value ("2023-11-14T22:13:20Z"): its inner fields have no JSON path.
     if (this.spans !== null) this.spans.length = spansBefore;
     return this.convert(plan, target, path, start, end, depth + 1);
+  }
+
+  /**
+   * A Timestamp's text straight from its bytes, without the generic object and its int64
+   * string: null for anything but well-formed seconds and nanos in range, which the
+   * generic walk then decodes, reporting what is wrong.
+   */
+  private timestamp(start: number, end: number): string | null {
+    const wire = this.wire;
+    let seconds = 0;
+    let nanos = 0;
+    let pos = start;
+    while (pos < end) {
+      pos = wire.varint32(pos, end);
+      if (pos < 0) return null;
+      const tag = wire.lo;
+      if (tag !== TIMESTAMP_SECONDS && tag !== TIMESTAMP_NANOS) return null;
+      pos = wire.varint(pos, end);
+      if (pos < 0) return null;
+      if (tag === TIMESTAMP_NANOS) nanos = wire.lo | 0;
+      else if (wire.hi < 0x200000) seconds = wire.hi * 4294967296 + wire.lo;
+      else if (wire.hi >= 0xffe00000) seconds = (wire.hi - 4294967296) * 4294967296 + wire.lo;
+      else return null;
+    }
+    return Number.isSafeInteger(seconds) ? timestampText(seconds, nanos) : null;
   }
 
   private convert(plan: MessagePlan, value: JsonObject, path: string, start: number, end: number, depth: number): JsonValue {
@@ -276,14 +312,13 @@ export class Decoder implements Walk {
     const wire = this.wire;
     let key: JsonValue = null;
     let value: JsonValue | undefined;
-    const malformed = `map entry of ${path} is malformed; the entry is kept with what could be read`;
     const spansBefore = this.spans === null ? 0 : this.spans.length;
     let pos = start;
     while (pos < end) {
       const fieldStart = pos;
       const next = wire.varint32(pos, end);
       if (next < 0) {
-        this.problem(fieldStart, malformed, path);
+        this.problem(fieldStart, malformedEntry(path), path);
         break;
       }
       const number = wire.lo >>> 3;
@@ -299,7 +334,7 @@ export class Decoder implements Walk {
         }
         pos = this.scalars.read(plan, next, end);
         if (pos < 0) {
-          this.problem(fieldStart, malformed, path);
+          this.problem(fieldStart, malformedEntry(path), path);
           break;
         }
         if (number === 1) key = this.scalars.value;
@@ -307,7 +342,7 @@ export class Decoder implements Walk {
       } else {
         pos = wire.skip(wireType, number, next, end, MAX_DEPTH);
         if (pos < 0) {
-          this.problem(fieldStart, malformed, path);
+          this.problem(fieldStart, malformedEntry(path), path);
           break;
         }
         this.problem(fieldStart, `map entry of ${path} has an unexpected field ${number}; skipped`, path);
@@ -329,8 +364,8 @@ export class Decoder implements Walk {
     if (valueStart < 0) return -1;
     const name = join(path, field.name);
     const valueEnd = valueStart + this.wire.lo;
-    let list = obj[field.name] as JsonValue[] | undefined;
-    if (list === undefined && valueEnd > valueStart) obj[field.name] = list = [];
+    let list = field.get(obj) as JsonValue[] | undefined;
+    if (list === undefined && valueEnd > valueStart) field.set(obj, (list = []));
     const scalars = this.scalars;
     let at = valueStart;
     while (at < valueEnd) {

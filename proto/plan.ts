@@ -4,6 +4,7 @@
 // built lazily, so recursive and unused types cost nothing up front.
 
 import protobuf from 'protobufjs';
+import type { JsonObject, JsonValue } from '../model/types.ts';
 import { FIXED32, FIXED64, LEN, START_GROUP, VARINT } from './wire.ts';
 
 export const DOUBLE = 1;
@@ -112,6 +113,10 @@ export interface FieldPlan {
   /** The nested message's plan, built on first use. */
   message: (() => MessagePlan) | null;
   map: MapPlan | null;
+  /** obj[name], by a function of this field's own (see keyAccess). */
+  get: (obj: JsonObject) => JsonValue | undefined;
+  /** obj[name] = value, by a function of this field's own. */
+  set: (obj: JsonObject, value: JsonValue) => void;
 }
 
 export interface MapPlan {
@@ -184,7 +189,8 @@ export class Plans {
   }
 
   private mapPlan(name: string, number: number, key: FieldPlan, value: FieldPlan): FieldPlan {
-    return { name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, message: null, map: { key, value } };
+    const { get, set } = keyAccess(name);
+    return { name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, message: null, map: { key, value }, get, set };
   }
 
   private valuePlan(name: string, number: number, typeName: string, resolved: protobuf.ReflectionObject | null, delimited = false): FieldPlan {
@@ -201,7 +207,8 @@ export class Plans {
       let built: MessagePlan | null = null;
       message = () => (built ??= this.forType(resolved));
     }
-    return { name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, message, map: null };
+    const { get, set } = keyAccess(name);
+    return { name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, message, map: null, get, set };
   }
 }
 
@@ -221,4 +228,17 @@ function mapEntryOf(field: protobuf.Field): protobuf.Type | null {
   const value = entry.fieldsById[2];
   if (!key || !value || key.name !== 'key' || value.name !== 'value' || entry.fieldsArray.length !== 2) return null;
   return entry;
+}
+
+/**
+ * Reading and writing one key of JSON objects with functions made for that key alone:
+ * V8 then caches the property lookup per field, where one `obj[name]` shared by every
+ * field falls back to a generic lookup on each store (the decoder's hottest line).
+ */
+function keyAccess(name: string): Pick<FieldPlan, 'get' | 'set'> {
+  const key = JSON.stringify(name);
+  return {
+    get: new Function('obj', `return obj[${key}];`) as FieldPlan['get'],
+    set: new Function('obj', 'value', `obj[${key}] = value;`) as FieldPlan['set'],
+  };
 }

@@ -31,14 +31,7 @@ export function classifyText(buf: Uint8Array, start: number, end: number): numbe
 export function readUtf8(buf: Buffer, start: number, end: number): string | null {
   let i = start;
   while (i < end && buf[i] < 0x80) i++;
-  if (i === end) {
-    if (end - start < 16) {
-      let out = '';
-      for (let k = start; k < end; k++) out += String.fromCharCode(buf[k]);
-      return out;
-    }
-    return buf.toString('latin1', start, end);
-  }
+  if (i === end) return end - start <= 12 ? shortAscii(buf, start, end - start) : buf.toString('latin1', start, end);
   while (i < end) {
     if (buf[i] < 0x80) i++;
     else {
@@ -47,6 +40,25 @@ export function readUtf8(buf: Buffer, start: number, end: number): string | null
     }
   }
   return buf.toString('utf8', start, end);
+}
+
+const fromCharCode = String.fromCharCode;
+
+/**
+ * Up to 12 ASCII bytes as a string in one or two calls: shorter than the fixed cost
+ * of a Buffer method, and without the string per character a loop makes.
+ */
+function shortAscii(b: Uint8Array, s: number, length: number): string {
+  switch (length) {
+    case 0: return '';
+    case 1: return fromCharCode(b[s]);
+    case 2: return fromCharCode(b[s], b[s + 1]);
+    case 3: return fromCharCode(b[s], b[s + 1], b[s + 2]);
+    case 4: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    default: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]) + shortAscii(b, s + 6, length - 6);
+  }
 }
 
 /** Invalid sequences become U+FFFD. */

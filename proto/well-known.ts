@@ -74,7 +74,12 @@ const MAX_SECONDS = 253402300799;
 function timestamp(value: JsonObject): string | null {
   const seconds = integer(value.seconds);
   const nanos = integer(value.nanos);
-  if (seconds === null || nanos === null || seconds < MIN_SECONDS || seconds > MAX_SECONDS || nanos < 0 || nanos > 999999999) return null;
+  return seconds === null || nanos === null ? null : timestampText(seconds, nanos);
+}
+
+/** A Timestamp's RFC 3339 text, or null when out of the range protobuf allows. */
+export function timestampText(seconds: number, nanos: number): string | null {
+  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS || nanos < 0 || nanos > 999999999) return null;
   return civilTime(seconds) + fraction(nanos) + 'Z';
 }
 
