@@ -138,8 +138,19 @@ function edges(): Input[] {
     [{ number: 1, fixed64: 5n }],
   ].map((fields) => instance([{ number: 12, bytes: encode(fields) }]));
   timestamps.push(instance([{ number: 12, bytes: concat(tag(1, 0), [0x80]) }]), instance([{ number: 12, bytes: concat(tag(1, 0), [1], [0x10]) }]));
+  // Unknown numbers that repeat, interleaved, at several depths and above 255, inside an envelope field the schemas know.
+  const leaf = (number: number, value: string): Field => ({ number, bytes: text(value) });
+  const nest = (number: number, fields: Field[]): Field => ({ number, bytes: encode(fields) });
+  const repeats = encode([
+    nest(300, [leaf(1, 'a'), nest(1, [leaf(1, 'b'), leaf(1, 'c')]), leaf(2, 'd'), leaf(1, 'e')]),
+    leaf(301, 'f'),
+    nest(300, [nest(5000, [leaf(5000, 'g')]), nest(5000, [leaf(1, 'h')]), { number: 5000, varint: 7 }]),
+    { number: 300, group: [leaf(1, 'i'), leaf(1, 'j')] },
+    leaf(301, 'k'),
+  ]);
+  const unknownRepeats = instance([{ number: 99, bytes: repeats }, { number: 99, bytes: repeats }]);
   const edgesOf = (name: string, list: Uint8Array[]): Input => ({ name: `edges-${name}`, type: 'ServerResponse', bytes: listResponse(list) });
-  return [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('timestamps', timestamps), edgesOf('malformed', malformed)];
+  return [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('timestamps', timestamps), edgesOf('unknown-repeats', [unknownRepeats, unknownRepeats]), edgesOf('malformed', malformed)];
 }
 
 /** The two-instance fixture merged with itself to about 50 KB: its instances repeat, as protobuf merges concatenated messages. */
