@@ -13,7 +13,7 @@ import { GROUP, MESSAGE } from './plan.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { ScalarReader, defaultKey, defaultValue } from './scalar-reader.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
-import { readUnknown, type Walk } from './unknown-fields.ts';
+import { FirstSpans, readUnknown, type Walk } from './unknown-fields.ts';
 import { convertWellKnown, timestampText } from './well-known.ts';
 import { END_GROUP, FIXED32, LEN, MAX_DEPTH, TOO_LONG, TRUNCATED, VARINT, WIRE_TYPE_NAMES, Wire } from './wire.ts';
 
@@ -45,7 +45,13 @@ export class Decoder implements Walk {
   buf: Buffer = EMPTY;
   private problems: DecodeProblem[] = [];
   spans: FieldSpan[] | null = null;
-  firstSpans: Map<number, number> | null = null;
+  /**
+   * Whether nested levels get their JSON path. Only spans and problems use it, so a
+   * decode without spans walks without paths, and walks again with them only when
+   * there was a problem to place: malformed input costs twice, the rest builds no path.
+   */
+  paths = false;
+  readonly firstSpans = new FirstSpans();
   private readonly scalars = new ScalarReader(this.wire, (offset, field) =>
     this.problem(offset, `field ${field} is not valid UTF-8; invalid bytes shown as U+FFFD`, ''),
   );
@@ -56,22 +62,28 @@ export class Decoder implements Walk {
     this.buf = asBuffer(bytes);
     this.wire.buf = this.buf;
     this.scalars.buf = this.buf;
-    this.problems = [];
-    this.spans = wantSpans ? [] : null;
-    const json: JsonObject = {};
-    try {
-      this.fields(plan, json, 0, bytes.length, 0, 0, '');
-    } catch (err) {
-      // Defence in depth: the walk is bounded, but a bug must cost a problem entry, not the caller.
-      this.problem(0, `the decoder failed (${(err as Error).message}); the JSON may be incomplete`, '');
-    }
-    const result: WalkResult = { json, problems: this.problems, spans: this.spans ?? undefined };
+    let result = this.walk(plan, wantSpans, wantSpans);
+    if (!wantSpans && result.problems.length > 0) result = this.walk(plan, false, true);
     this.buf = EMPTY;
     this.wire.buf = EMPTY;
     this.scalars.buf = EMPTY;
     this.spans = null;
     this.scalars.value = null;
     return result;
+  }
+
+  private walk(plan: MessagePlan, wantSpans: boolean, paths: boolean): WalkResult {
+    this.problems = [];
+    this.spans = wantSpans ? [] : null;
+    this.paths = paths;
+    const json: JsonObject = {};
+    try {
+      this.fields(plan, json, 0, this.buf.length, 0, 0, '');
+    } catch (err) {
+      // Defence in depth: the walk is bounded, but a bug must cost a problem entry, not the caller.
+      this.problem(0, `the decoder failed (${(err as Error).message}); the JSON may be incomplete`, '');
+    }
+    return { json, problems: this.problems, spans: this.spans ?? undefined };
   }
 
   problem(offset: number, reason: string, path: string): void {
@@ -84,15 +96,7 @@ export class Decoder implements Walk {
    * rest of this level cannot be read (the problem is already reported).
    */
   fields(plan: MessagePlan, obj: JsonObject, start: number, end: number, depth: number, group: number, path: string): number {
-    if (this.spans === null) return this.level(plan, obj, start, end, depth, group, path);
-    const outer = this.firstSpans;
-    this.firstSpans = null;
-    const after = this.level(plan, obj, start, end, depth, group, path);
-    this.firstSpans = outer;
-    return after;
-  }
-
-  private level(plan: MessagePlan, obj: JsonObject, start: number, end: number, depth: number, group: number, path: string): number {
+    if (this.spans !== null) this.firstSpans.enter(depth);
     const wire = this.wire;
     const dense = plan.dense;
     let pos = start;
@@ -214,6 +218,7 @@ export class Decoder implements Walk {
 
   /** The JSON path of the value about to be stored: name, or name[i] for a repeated field. */
   private childPath(field: FieldPlan, obj: JsonObject, path: string): string {
+    if (!this.paths) return '';
     const name = join(path, field.name);
     if (!field.repeated || field.map) return name;
     const list = field.get(obj) as JsonValue[] | undefined;
@@ -297,7 +302,7 @@ export class Decoder implements Walk {
         const valueStart = wire.varint32(pos, end);
         if (valueStart < 0 || wire.lo > end - valueStart) return generic;
         const inner: JsonObject = {};
-        this.fields(plan, inner, valueStart, valueStart + wire.lo, depth + 1, 0, join(path, 'value'));
+        this.fields(plan, inner, valueStart, valueStart + wire.lo, depth + 1, 0, this.paths ? join(path, 'value') : '');
         if (plan.wellKnown !== null) return { '@type': typeUrl, value: this.convert(plan, inner, path, valueStart, valueStart + wire.lo, depth + 1) };
         return { '@type': typeUrl, ...inner };
       }
@@ -362,7 +367,7 @@ export class Decoder implements Walk {
   private packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number {
     const valueStart = this.length(pos, end, fieldStart, path, field.name);
     if (valueStart < 0) return -1;
-    const name = join(path, field.name);
+    const name = this.paths ? join(path, field.name) : '';
     const valueEnd = valueStart + this.wire.lo;
     let list = field.get(obj) as JsonValue[] | undefined;
     if (list === undefined && valueEnd > valueStart) field.set(obj, (list = []));

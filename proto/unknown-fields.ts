@@ -19,8 +19,10 @@ export interface Walk {
   readonly buf: Buffer;
   /** The spans found so far, when the caller asked for them. */
   readonly spans: FieldSpan[] | null;
-  /** With spans: where each unknown number's first span is in the current level, to index it once the number repeats. */
-  firstSpans: Map<number, number> | null;
+  /** Whether nested levels get their JSON path (always with spans). */
+  readonly paths: boolean;
+  /** With spans: where each unknown number's first span is in each level being read. */
+  readonly firstSpans: FirstSpans;
   problem(offset: number, reason: string, path: string): void;
   /** The value start after the length prefix at pos, or -1 after reporting why not; the length is left in wire.lo. */
   length(pos: number, end: number, fieldStart: number, path: string, name: string): number;
@@ -42,8 +44,8 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
   const existing = (obj as unknown as JsonValue[])[number];
   let span: FieldSpan | null = null;
   if (walk.spans !== null) {
-    if (existing === undefined) (walk.firstSpans ??= new Map()).set(number, walk.spans.length);
-    else if (!Array.isArray(existing)) indexFirstOccurrence(walk.spans, childPath(path, keyOf(number), false), walk.firstSpans?.get(number));
+    if (existing === undefined) walk.firstSpans.set(depth, number, walk.spans.length);
+    else if (!Array.isArray(existing)) indexFirstOccurrence(walk.spans, childPath(path, keyOf(number), false), walk.firstSpans.get(depth, number));
     span = walk.openSpan(unknownPath(path, number, existing), fieldStart);
   }
   let value: JsonValue;
@@ -83,14 +85,14 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     }
     case START_GROUP: {
-      const groupPath = span ? span.path : unknownPath(path, number, existing);
+      const groupPath = span ? span.path : walk.paths ? unknownPath(path, number, existing) : '';
       if (depth + 1 > MAX_DEPTH) {
         walk.problem(fieldStart, `groups nested deeper than ${MAX_DEPTH} levels; the rest is not decoded`, groupPath);
         return -1;
       }
       const group: JsonObject = {};
       // Paths inside follow the JSON: "auth.5.group.1".
-      after = walk.fields(UNKNOWN_MESSAGE, group, pos, end, depth + 1, number, groupPath + '.group');
+      after = walk.fields(UNKNOWN_MESSAGE, group, pos, end, depth + 1, number, walk.paths ? groupPath + '.group' : '');
       value = { group };
       break;
     }
@@ -117,7 +119,7 @@ function guess(walk: Walk, start: number, end: number, depth: number, parentPath
   const text = classifyText(buf, start, end);
   if (text === PLAIN_TEXT) return readUtf8(buf, start, end) ?? '';
   if (walk.wire.isMessage(start, end, MAX_DEPTH - depth)) {
-    const path = unknownPath(parentPath, number, existing);
+    const path = walk.paths ? unknownPath(parentPath, number, existing) : '';
     if (depth + 1 > MAX_DEPTH) {
       walk.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
       return { bytes: base64(buf, start, end) };
@@ -128,6 +130,61 @@ function guess(walk: Walk, start: number, end: number, depth: number, parentPath
   }
   if (text !== NOT_TEXT) return readUtf8(buf, start, end) ?? '';
   return { bytes: base64(buf, start, end) };
+}
+
+/** Field numbers below this have a slot in the tables of FirstSpans; the rest a map. */
+const TABLE_SIZE = 256;
+
+interface FirstSpanTable {
+  stamps: Int32Array;
+  at: Int32Array;
+  large: Map<number, number> | null;
+  largeStamp: number;
+}
+
+/**
+ * With spans: where each unknown number's first span is in each message level being
+ * read, to index that span once the number repeats. Levels at one depth never overlap,
+ * so one table per depth serves them all, each level told apart by a stamp of its own:
+ * nothing is allocated or cleared per level.
+ */
+export class FirstSpans {
+  private readonly tables: FirstSpanTable[] = [];
+  /** The stamp of the level being read at each depth. */
+  private readonly levels: number[] = [];
+  private stamp = 0;
+
+  /** A level begins at `depth`: what earlier levels there recorded no longer counts. */
+  enter(depth: number): void {
+    if (this.stamp === 0x7fffffff) {
+      for (const table of this.tables) table.stamps.fill(0);
+      this.stamp = 0;
+    }
+    this.levels[depth] = ++this.stamp;
+  }
+
+  set(depth: number, number: number, spanIndex: number): void {
+    const table = (this.tables[depth] ??= { stamps: new Int32Array(TABLE_SIZE), at: new Int32Array(TABLE_SIZE), large: null, largeStamp: 0 });
+    const stamp = this.levels[depth];
+    if (number < TABLE_SIZE) {
+      table.stamps[number] = stamp;
+      table.at[number] = spanIndex;
+      return;
+    }
+    if (table.largeStamp !== stamp) {
+      table.large = new Map();
+      table.largeStamp = stamp;
+    }
+    table.large!.set(number, spanIndex);
+  }
+
+  get(depth: number, number: number): number | undefined {
+    const table = this.tables[depth];
+    const stamp = this.levels[depth];
+    if (table === undefined) return undefined;
+    if (number < TABLE_SIZE) return table.stamps[number] === stamp ? table.at[number] : undefined;
+    return table.largeStamp === stamp ? table.large!.get(number) : undefined;
+  }
 }
 
 /**
