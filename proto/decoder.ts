@@ -12,6 +12,7 @@ import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/t
 import { GROUP, MESSAGE } from './plan.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { ScalarReader, defaultKey, defaultValue } from './scalar-reader.ts';
+import { itemPath, memberPath } from './paths.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
 import { FirstSpans, readUnknown, type Walk } from './unknown-fields.ts';
 import { convertWellKnown, timestampText } from './well-known.ts';
@@ -219,10 +220,10 @@ export class Decoder implements Walk {
   /** The JSON path of the value about to be stored: name, or name[i] for a repeated field. */
   private childPath(field: FieldPlan, obj: JsonObject, path: string): string {
     if (!this.paths) return '';
-    const name = join(path, field.name);
+    const name = memberPath(path, field.name, field.dotted);
     if (!field.repeated || field.map) return name;
     const list = field.get(obj) as JsonValue[] | undefined;
-    return `${name}[${list === undefined ? 0 : list.length}]`;
+    return itemPath(name, list === undefined ? 0 : list.length);
   }
 
   private put(field: FieldPlan, obj: JsonObject, value: JsonValue): void {
@@ -353,7 +354,8 @@ export class Decoder implements Walk {
         this.problem(fieldStart, `map entry of ${path} has an unexpected field ${number}; skipped`, path);
       }
     }
-    const map = (obj[field.name] ??= {}) as JsonObject;
+    let map = field.get(obj) as JsonObject | null | undefined;
+    if (map === undefined || map === null) field.set(obj, (map = {}));
     const mapKey = key === null ? defaultKey(keyPlan.kind) : String(key);
     map[mapKey] = value !== undefined ? value : defaultValue(valuePlan);
     // Spans inside a message value were opened before the key was known.
@@ -367,7 +369,7 @@ export class Decoder implements Walk {
   private packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number {
     const valueStart = this.length(pos, end, fieldStart, path, field.name);
     if (valueStart < 0) return -1;
-    const name = this.paths ? join(path, field.name) : '';
+    const name = this.paths ? memberPath(path, field.name, field.dotted) : '';
     const valueEnd = valueStart + this.wire.lo;
     let list = field.get(obj) as JsonValue[] | undefined;
     if (list === undefined && valueEnd > valueStart) field.set(obj, (list = []));
@@ -379,7 +381,7 @@ export class Decoder implements Walk {
         this.problem(at, `packed field ${name}: ${scalars.failure(after, name)}`, path);
         break;
       }
-      if (this.spans !== null) this.spans.push({ path: `${name}[${list!.length}]`, start: at, end: after });
+      if (this.spans !== null) this.spans.push({ path: itemPath(name, list!.length), start: at, end: after });
       list!.push(scalars.value);
       at = after;
     }

@@ -99,6 +99,8 @@ const WELL_KNOWN: Record<string, WellKnown> = {
 
 export interface FieldPlan {
   name: string;
+  /** "." + name: the step this field adds to a JSON path. */
+  dotted: string;
   number: number;
   kind: number;
   /** The wire type a single value uses. */
@@ -190,7 +192,7 @@ export class Plans {
 
   private mapPlan(name: string, number: number, key: FieldPlan, value: FieldPlan): FieldPlan {
     const { get, set } = keyAccess(name);
-    return { name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, message: null, map: { key, value }, get, set };
+    return { name, dotted: '.' + name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, message: null, map: { key, value }, get, set };
   }
 
   private valuePlan(name: string, number: number, typeName: string, resolved: protobuf.ReflectionObject | null, delimited = false): FieldPlan {
@@ -208,7 +210,7 @@ export class Plans {
       message = () => (built ??= this.forType(resolved));
     }
     const { get, set } = keyAccess(name);
-    return { name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, message, map: null, get, set };
+    return { name, dotted: '.' + name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, message, map: null, get, set };
   }
 }
 

@@ -9,6 +9,7 @@
 import { childPath } from '../model/json-path.ts';
 import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { UNKNOWN_MESSAGE, type MessagePlan } from './plan.ts';
+import { itemPath, memberPath } from './paths.ts';
 import { base64, uint64ToString } from './scalars.ts';
 import { classifyText, NOT_TEXT, PLAIN_TEXT, readUtf8 } from './text.ts';
 import { FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
@@ -32,6 +33,7 @@ export interface Walk {
 }
 
 const NUMBER_KEYS: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const DOTTED_NUMBER_KEYS: string[] = NUMBER_KEYS.map((key) => '.' + key);
 
 function keyOf(number: number): string {
   return number < 256 ? NUMBER_KEYS[number] : String(number);
@@ -109,9 +111,9 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
 
 /** The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once the number repeats. */
 function unknownPath(path: string, number: number, existing: JsonValue | undefined): string {
-  const name = childPath(path, keyOf(number), false);
+  const name = number < 256 ? memberPath(path, NUMBER_KEYS[number], DOTTED_NUMBER_KEYS[number]) : childPath(path, String(number), false);
   if (existing === undefined) return name;
-  return `${name}[${Array.isArray(existing) ? existing.length : 1}]`;
+  return itemPath(name, Array.isArray(existing) ? existing.length : 1);
 }
 
 function guess(walk: Walk, start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number): JsonValue {
