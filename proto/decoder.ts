@@ -14,6 +14,7 @@ import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { ScalarReader, defaultKey, defaultValue } from './scalar-reader.ts';
 import { itemPath, memberPath } from './paths.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
+import { compileFields, type FastWalk } from './fast-fields.ts';
 import { FirstSpans, readUnknown, type Walk } from './unknown-fields.ts';
 import { convertWellKnown, timestampText } from './well-known.ts';
 import { END_GROUP, FIXED32, LEN, MAX_DEPTH, TOO_LONG, TRUNCATED, VARINT, WIRE_TYPE_NAMES, Wire } from './wire.ts';
@@ -41,7 +42,7 @@ export interface WalkResult {
  * One decoder per codec, reused across calls: decode is synchronous, so calls never overlap.
  * Only decode is for callers; the rest of what Walk asks is public for readUnknown.
  */
-export class Decoder implements Walk {
+export class Decoder implements Walk, FastWalk {
   readonly wire = new Wire(EMPTY);
   buf: Buffer = EMPTY;
   private problems: DecodeProblem[] = [];
@@ -53,7 +54,7 @@ export class Decoder implements Walk {
    */
   paths = false;
   readonly firstSpans = new FirstSpans();
-  private readonly scalars = new ScalarReader(this.wire, (offset, field) =>
+  readonly scalars = new ScalarReader(this.wire, (offset, field) =>
     this.problem(offset, `field ${field} is not valid UTF-8; invalid bytes shown as U+FFFD`, ''),
   );
 
@@ -100,8 +101,14 @@ export class Decoder implements Walk {
     if (this.spans !== null) this.firstSpans.enter(depth);
     const wire = this.wire;
     const dense = plan.dense;
+    const fast = group === 0 ? (plan.fast === undefined ? (plan.fast = compileFields(plan)) : plan.fast) : null;
     let pos = start;
     while (pos < end) {
+      if (fast !== null) {
+        pos = fast(this, obj, pos, end, depth, path);
+        if (pos < 0) return -1;
+        if (pos >= end) break;
+      }
       const fieldStart = pos;
       const next = wire.varint32(pos, end);
       if (next < 0) {
@@ -168,7 +175,7 @@ export class Decoder implements Walk {
     return span;
   }
 
-  private known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
+  known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
     const kind = field.kind;
     if (kind === MESSAGE) {
       const valueStart = this.length(pos, end, fieldStart, path, field.name);
@@ -366,7 +373,7 @@ export class Decoder implements Walk {
   }
 
   /** A repeated numeric field sent packed: one length-delimited run of values. */
-  private packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number {
+  packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number {
     const valueStart = this.length(pos, end, fieldStart, path, field.name);
     if (valueStart < 0) return -1;
     const name = this.paths ? memberPath(path, field.name, field.dotted) : '';

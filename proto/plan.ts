@@ -5,6 +5,7 @@
 
 import protobuf from 'protobufjs';
 import type { JsonObject, JsonValue } from '../model/types.ts';
+import type { FastFields } from './fast-fields.ts';
 import { FIXED32, FIXED64, LEN, START_GROUP, VARINT } from './wire.ts';
 
 export const DOUBLE = 1;
@@ -136,12 +137,14 @@ export interface MessagePlan {
   wellKnown: WellKnown | null;
   /** The protobufjs type, for Any's type lookups and the summary's operation names. */
   type: protobuf.Type | null;
+  /** Its field loop compiled by proto/fast-fields.ts on first use: undefined until then, null when it has no fields. */
+  fast: FastFields | null | undefined;
 }
 
 const DENSE_LIMIT = 1024;
 
 /** A message with no known fields: what the decoder uses for unknown nested bytes. */
-export const UNKNOWN_MESSAGE: MessagePlan = { fullName: '', dense: [], sparse: null, wellKnown: null, type: null };
+export const UNKNOWN_MESSAGE: MessagePlan = { fullName: '', dense: [], sparse: null, wellKnown: null, type: null, fast: null };
 
 export class Plans {
   private readonly cache = new Map<protobuf.Type, MessagePlan>();
@@ -162,6 +165,7 @@ export class Plans {
       sparse: null,
       wellKnown: WELL_KNOWN[type.fullName] ?? null,
       type,
+      fast: undefined,
     };
     this.cache.set(type, plan);
     // protobufjs ships the google.protobuf types with camelCase names; protoc and python use the .proto names.

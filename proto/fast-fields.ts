@@ -1,0 +1,90 @@
+// Each message type's field loop compiled into a function of its own: a switch on the
+// whole tag, and every field's JSON key written as a constant, so that V8 sees one
+// property per store instead of the generic walk's lookups by number and by name.
+// It only takes the common path: a field of the schema with the wire type the schema
+// gives it. On anything else (an unknown number, another wire type, a value that does
+// not read) it returns the offset of that field, and the generic walk in
+// proto/decoder.ts decodes that one field, reporting what is wrong, before handing back.
+
+import type { FieldSpan, JsonObject } from '../model/types.ts';
+import { GROUP, MESSAGE, type FieldPlan, type MessagePlan } from './plan.ts';
+import { itemPath } from './paths.ts';
+import type { ScalarReader } from './scalar-reader.ts';
+import { LEN, type Wire } from './wire.ts';
+
+/** What the compiled loop uses of the decoder. */
+export interface FastWalk {
+  readonly wire: Wire;
+  readonly scalars: ScalarReader;
+  readonly spans: FieldSpan[] | null;
+  /** A field of kind MESSAGE or GROUP (maps included); the offset after it, or -1 after a problem. */
+  known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number;
+  /** A repeated numeric field sent packed; the offset after it, or -1 after a problem. */
+  packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number;
+}
+
+/**
+ * Reads fields of one level from pos while they take the common path. Returns `end`
+ * when the level is done, the start of a field the generic walk must decode, or -1
+ * when a nested message failed (the problem is already reported).
+ */
+export type FastFields = (walk: FastWalk, obj: JsonObject, pos: number, end: number, depth: number, path: string) => number;
+
+/** The compiled loop of a message type, or null when it has no field to compile. */
+export function compileFields(plan: MessagePlan): FastFields | null {
+  const fields = [...plan.dense, ...(plan.sparse?.values() ?? [])].filter((field): field is FieldPlan => field !== undefined);
+  if (fields.length === 0) return null;
+  const cases: string[] = [];
+  fields.forEach((field, i) => {
+    const tag = ((field.number << 3) | field.wireType) >>> 0;
+    if (field.kind === MESSAGE || field.kind === GROUP) {
+      cases.push(`case ${tag}: after = walk.known(F[${i}], obj, fieldStart, next, end, depth, path); if (after < 0) return -1; break;`);
+      return;
+    }
+    cases.push(`case ${tag}: {\n${scalarCase(field, `F[${i}]`)}\nbreak; }`);
+    if (field.packable) {
+      const packedTag = ((field.number << 3) | LEN) >>> 0;
+      cases.push(`case ${packedTag}: after = walk.packed(F[${i}], obj, fieldStart, next, end, path); if (after < 0) return -1; break;`);
+    }
+  });
+  const source = `return function fastFields(walk, obj, pos, end, depth, path) {
+  const wire = walk.wire;
+  const scalars = walk.scalars;
+  const spans = walk.spans;
+  while (pos < end) {
+    const fieldStart = pos;
+    const next = wire.varint32(pos, end);
+    if (next < 0) return fieldStart;
+    let after;
+    switch (wire.lo) {
+${cases.join('\n')}
+      default:
+        return fieldStart;
+    }
+    pos = after;
+  }
+  return pos;
+};`;
+  return new Function('F', 'itemPath', source)(fields, itemPath) as FastFields;
+}
+
+/** The code of one scalar field, as the generic walk's known() stores it (see proto/decoder.ts). */
+function scalarCase(field: FieldPlan, plan: string): string {
+  const key = JSON.stringify(field.name);
+  const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
+  const read = `after = scalars.read(${plan}, next, end);
+if (after < 0) return fieldStart;`;
+  if (field.repeated) {
+    return `${read}
+const list = obj[${key}];
+if (spans !== null) spans.push({ path: itemPath(${member}, list === undefined ? 0 : list.length), start: fieldStart, end: after });
+if (list === undefined) obj[${key}] = [scalars.value];
+else list.push(scalars.value);`;
+  }
+  const span = `if (spans !== null) spans.push({ path: ${member}, start: fieldStart, end: after });`;
+  if (field.presence) return `${read}\n${span}\nobj[${key}] = scalars.value;`;
+  return `${read}
+${span}
+if (!scalars.isDefault) obj[${key}] = scalars.value;
+else if (obj[${key}] !== undefined) delete obj[${key}];`;
+}
