@@ -15,6 +15,7 @@ import { ScalarReader, defaultKey, defaultValue } from './scalar-reader.ts';
 import { itemPath, memberPath } from './paths.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
 import { compileFields, type FastWalk } from './fast-fields.ts';
+import { Gatherings } from './gathered-objects.ts';
 import { FirstSpans, readUnknown, type Walk } from './unknown-fields.ts';
 import { convertWellKnown, timestampText } from './well-known.ts';
 import { END_GROUP, FIXED32, LEN, MAX_DEPTH, TOO_LONG, TRUNCATED, VARINT, WIRE_TYPE_NAMES, Wire } from './wire.ts';
@@ -54,6 +55,7 @@ export class Decoder implements Walk, FastWalk {
    */
   paths = false;
   readonly firstSpans = new FirstSpans();
+  readonly gatherings = new Gatherings();
   readonly scalars = new ScalarReader(this.wire, (offset, field) =>
     this.problem(offset, `field ${field} is not valid UTF-8; invalid bytes shown as U+FFFD`, ''),
   );
@@ -78,6 +80,7 @@ export class Decoder implements Walk, FastWalk {
     this.problems = [];
     this.spans = wantSpans ? [] : null;
     this.paths = paths;
+    this.gatherings.clear();
     const json: JsonObject = {};
     try {
       this.fields(plan, json, 0, this.buf.length, 0, 0, '');

@@ -31,7 +31,7 @@ export function classifyText(buf: Uint8Array, start: number, end: number): numbe
 export function readUtf8(buf: Buffer, start: number, end: number): string | null {
   let i = start;
   while (i < end && buf[i] < 0x80) i++;
-  if (i === end) return end - start <= 12 ? shortAscii(buf, start, end - start) : buf.toString('latin1', start, end);
+  if (i === end) return asciiText(buf, start, end);
   while (i < end) {
     if (buf[i] < 0x80) i++;
     else {
@@ -40,6 +40,22 @@ export function readUtf8(buf: Buffer, start: number, end: number): string | null
     }
   }
   return buf.toString('utf8', start, end);
+}
+
+/** The string of bytes that are printable text (no control character at all), or null when they are anything else. */
+export function plainText(buf: Buffer, start: number, end: number): string | null {
+  let i = start;
+  for (; i < end; i++) {
+    const b = buf[i];
+    if (b < 0x20 || b === 0x7f) return null;
+    if (b >= 0x80) break;
+  }
+  if (i === end) return asciiText(buf, start, end);
+  return classifyText(buf, i, end) === PLAIN_TEXT ? buf.toString('utf8', start, end) : null;
+}
+
+function asciiText(buf: Buffer, start: number, end: number): string {
+  return end - start <= 12 ? shortAscii(buf, start, end - start) : buf.toString('latin1', start, end);
 }
 
 const fromCharCode = String.fromCharCode;

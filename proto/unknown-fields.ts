@@ -9,9 +9,10 @@
 import { childPath } from '../model/json-path.ts';
 import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { UNKNOWN_MESSAGE, type MessagePlan } from './plan.ts';
+import type { Gatherings } from './gathered-objects.ts';
 import { itemPath, memberPath } from './paths.ts';
 import { base64, uint64ToString } from './scalars.ts';
-import { classifyText, NOT_TEXT, PLAIN_TEXT, readUtf8 } from './text.ts';
+import { classifyText, NOT_TEXT, plainText, readUtf8 } from './text.ts';
 import { FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
 
 /** What reading an unknown field needs of the decoder walking the message around it. */
@@ -24,6 +25,8 @@ export interface Walk {
   readonly paths: boolean;
   /** With spans: where each unknown number's first span is in each level being read. */
   readonly firstSpans: FirstSpans;
+  /** The values of the unknown message levels being read, by depth. */
+  readonly gatherings: Gatherings;
   problem(offset: number, reason: string, path: string): void;
   /** The value start after the length prefix at pos, or -1 after reporting why not; the length is left in wire.lo. */
   length(pos: number, end: number, fieldStart: number, path: string, name: string): number;
@@ -39,11 +42,18 @@ function keyOf(number: number): string {
   return number < 256 ? NUMBER_KEYS[number] : String(number);
 }
 
-/** Reads the unknown field whose tag ends at pos into obj under its number; the offset after it, or -1 after a problem. */
+/** The object a level of unknown content is read into: a stand-in, its values are gathered (proto/gathered-objects.ts). */
+export const GATHERED: JsonObject = Object.freeze({});
+
+/**
+ * Reads the unknown field whose tag ends at pos into obj (or the level's gathering, when
+ * obj is GATHERED) under its number; the offset after it, or -1 after a problem.
+ */
 export function readUnknown(walk: Walk, number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
   const wire = walk.wire;
+  const gathering = obj === GATHERED ? walk.gatherings.at(depth) : null;
   // Numeric keys are array-index properties: cheaper than "7", and JSON prints them the same.
-  const existing = (obj as unknown as JsonValue[])[number];
+  const existing = gathering !== null ? gathering.get(number) : (obj as unknown as JsonValue[])[number];
   let span: FieldSpan | null = null;
   if (walk.spans !== null) {
     if (existing === undefined) walk.firstSpans.set(depth, number, walk.spans.length);
@@ -92,10 +102,9 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
         walk.problem(fieldStart, `groups nested deeper than ${MAX_DEPTH} levels; the rest is not decoded`, groupPath);
         return -1;
       }
-      const group: JsonObject = {};
       // Paths inside follow the JSON: "auth.5.group.1".
-      after = walk.fields(UNKNOWN_MESSAGE, group, pos, end, depth + 1, number, walk.paths ? groupPath + '.group' : '');
-      value = { group };
+      after = walk.fields(UNKNOWN_MESSAGE, GATHERED, pos, end, depth + 1, number, walk.paths ? groupPath + '.group' : '');
+      value = { group: walk.gatherings.at(depth + 1).take() };
       break;
     }
     default:
@@ -103,7 +112,8 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       return -1;
   }
   if (span) span.end = after < 0 ? end : after;
-  if (existing === undefined) (obj as unknown as JsonValue[])[number] = value;
+  if (gathering !== null) gathering.put(number, existing, value);
+  else if (existing === undefined) (obj as unknown as JsonValue[])[number] = value;
   else if (Array.isArray(existing)) existing.push(value);
   else (obj as unknown as JsonValue[])[number] = [existing, value];
   return after;
@@ -118,19 +128,18 @@ function unknownPath(path: string, number: number, existing: JsonValue | undefin
 
 function guess(walk: Walk, start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number): JsonValue {
   const buf = walk.buf;
-  const text = classifyText(buf, start, end);
-  if (text === PLAIN_TEXT) return readUtf8(buf, start, end) ?? '';
+  const plain = plainText(buf, start, end);
+  if (plain !== null) return plain;
   if (walk.wire.isMessage(start, end, MAX_DEPTH - depth)) {
     const path = walk.paths ? unknownPath(parentPath, number, existing) : '';
     if (depth + 1 > MAX_DEPTH) {
       walk.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
       return { bytes: base64(buf, start, end) };
     }
-    const nested: JsonObject = {};
-    walk.fields(UNKNOWN_MESSAGE, nested, start, end, depth + 1, 0, path);
-    return nested;
+    walk.fields(UNKNOWN_MESSAGE, GATHERED, start, end, depth + 1, 0, path);
+    return walk.gatherings.at(depth + 1).take();
   }
-  if (text !== NOT_TEXT) return readUtf8(buf, start, end) ?? '';
+  if (classifyText(buf, start, end) !== NOT_TEXT) return readUtf8(buf, start, end) ?? '';
   return { bytes: base64(buf, start, end) };
 }
 
