@@ -2,7 +2,8 @@
 // MessageToDict(preserving_proto_field_name=True) gives it, plus every field the
 // schema does not know, kept under its number with a decoded guess
 // (proto/unknown-fields.ts), plus problems with byte offsets and, on request, byte
-// spans. Scalars are read by proto/scalar-reader.ts.
+// spans. Scalars are read by proto/scalar-reader.ts; the common path of each
+// message type runs as a loop compiled for it (proto/fast-fields.ts).
 //
 // It never throws on input: every length is checked against what is left,
 // nesting stops at MAX_DEPTH, and a failure inside a length-delimited value is

@@ -26,7 +26,7 @@ const literals = new Map<number, Literal[]>();
 let literalCount = 0;
 
 /** One unknown level's values while it is read. */
-export class Gathering {
+class Gathering {
   /** By field number; every slot stays (undefined when empty), so storing never grows the array. */
   private readonly values: (JsonValue | undefined)[] = new Array<JsonValue | undefined>(SMALL).fill(undefined);
   /** The numbers below SMALL gathered so far, in the order first seen: the first `count` entries. */
