@@ -54,7 +54,8 @@ export function plainText(buf: Buffer, start: number, end: number): string | nul
   return classifyText(buf, i, end) === PLAIN_TEXT ? buf.toString('utf8', start, end) : null;
 }
 
-function asciiText(buf: Buffer, start: number, end: number): string {
+/** Bytes known to be ASCII, as a string. */
+export function asciiText(buf: Buffer, start: number, end: number): string {
   return end - start <= 12 ? shortAscii(buf, start, end - start) : buf.toString('latin1', start, end);
 }
 
