@@ -9,7 +9,7 @@
 import type { FieldSpan, JsonObject } from '../model/types.ts';
 import { GROUP, MESSAGE, type FieldPlan, type MessagePlan } from './plan.ts';
 import { itemPath } from './paths.ts';
-import type { ScalarReader } from './scalar-reader.ts';
+import { READERS, type ScalarReader } from './scalar-reader.ts';
 import { LEN, type Wire } from './wire.ts';
 
 /** What the compiled loop uses of the decoder. */
@@ -41,6 +41,8 @@ export function compileFields(plan: MessagePlan): FastFields | null {
       cases.push(`case ${tag}: after = walk.known(F[${i}], obj, fieldStart, next, end, depth, path); if (after < 0) return -1; break;`);
       return;
     }
+    // A kind without a reader (none the schema loader makes) is left to the generic walk.
+    if (READERS[field.kind] === undefined) return;
     cases.push(`case ${tag}: {\n${scalarCase(field, `F[${i}]`)}\nbreak; }`);
     if (field.packable) {
       const packedTag = ((field.number << 3) | LEN) >>> 0;
@@ -72,7 +74,8 @@ ${cases.join('\n')}
 function scalarCase(field: FieldPlan, plan: string): string {
   const key = JSON.stringify(field.name);
   const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
-  const read = `after = scalars.read(${plan}, next, end);
+  const reader = READERS[field.kind];
+  const read = `after = scalars.${reader.method}(${reader.takesField ? `${plan}, ` : ''}next, end);
 if (after < 0) return fieldStart;`;
   if (field.repeated) {
     return `${read}
