@@ -42,7 +42,8 @@ export interface WalkResult {
 
 /**
  * One decoder per codec, reused across calls: decode is synchronous, so calls never overlap.
- * Only decode is for callers; the rest of what Walk asks is public for readUnknown.
+ * Only decode is for callers; the rest of what Walk and FastWalk ask is public for
+ * readUnknown and the compiled field loops.
  */
 export class Decoder implements Walk, FastWalk {
   readonly wire = new Wire(EMPTY);
