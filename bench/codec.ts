@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { MessageType } from '../model/types.ts';
 import { createCodec } from '../proto/codec.ts';
 import type { Codec } from '../proto/codec.ts';
+import { fmt } from './figures.ts';
 
 const SCHEMA = path.resolve('test/fixtures/codec/schema');
 const JWT =
@@ -93,7 +94,6 @@ function measure(run: () => void, size: number, seconds: number): Figures {
   return { perSecond: count / elapsed, mbPerSecond: (count * size) / elapsed / 1e6, perCpuSecond: count / cpuSeconds, mbPerCpuSecond: (count * size) / cpuSeconds / 1e6 };
 }
 
-const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
 function report(what: string, figures: Figures, target: string): void {
