@@ -149,8 +149,33 @@ function edges(): Input[] {
     leaf(301, 'k'),
   ]);
   const unknownRepeats = instance([{ number: 99, bytes: repeats }, { number: 99, bytes: repeats }]);
+  // Map entries as protoc writes them and as it never would: each labels entry alone in an Instance, then all in one.
+  const labelEntries: Uint8Array[] = [
+    encode([leaf(1, 'env'), leaf(2, 'prod')]),
+    encode([leaf(2, 'prod'), leaf(1, 'env')]),
+    new Uint8Array(0),
+    encode([leaf(1, 'only-key')]),
+    encode([leaf(2, 'only-value')]),
+    encode([leaf(1, 'a'), leaf(1, 'b'), leaf(2, 'x'), leaf(2, 'y')]),
+    encode([{ number: 1, bytes: Uint8Array.from([0xff, 0x41]) }, { number: 2, bytes: Uint8Array.from([0xc3]) }]),
+    encode([leaf(1, 'k'), leaf(3, 'unexpected'), leaf(2, 'v')]),
+    encode([{ number: 1, varint: 5 }, leaf(2, 'v')]),
+    concat(tag(1, 2), [5], text('ab')),
+    concat(tag(1, 2), [1], text('k'), tag(2, 2), [0x80, 0x80, 0x80, 0x80, 0x10]),
+    encode([leaf(1, 'env'), leaf(2, 'again')]),
+  ];
+  const maps = [
+    ...labelEntries.map((entry) => instance([{ number: 6, bytes: entry }])),
+    instance(labelEntries.map((entry) => ({ number: 6, bytes: entry }))),
+    instance([
+      { number: 16, bytes: encode([{ number: 1, varint: -1n }, nest(2, [leaf(1, '10.0.0.1')])]) },
+      { number: 16, bytes: encode([nest(2, [leaf(1, '10.0.0.2')])]) },
+      { number: 16, bytes: encode([{ number: 1, varint: 7 }]) },
+      { number: 16, bytes: encode([{ number: 1, varint: 7 }, nest(2, [leaf(9, 'unknown')])]) },
+    ]),
+  ];
   const edgesOf = (name: string, list: Uint8Array[]): Input => ({ name: `edges-${name}`, type: 'ServerResponse', bytes: listResponse(list) });
-  return [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('timestamps', timestamps), edgesOf('unknown-repeats', [unknownRepeats, unknownRepeats]), edgesOf('malformed', malformed)];
+  return [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('timestamps', timestamps), edgesOf('unknown-repeats', [unknownRepeats, unknownRepeats]), edgesOf('maps', maps), edgesOf('malformed', malformed)];
 }
 
 /** The two-instance fixture merged with itself to about 50 KB: its instances repeat, as protobuf merges concatenated messages. */
