@@ -116,23 +116,30 @@ export function floatToJson(value: number): number | string {
 
 /** 10^0 to 10^22, every one exact as a double. */
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
-/** Scaled values within this of a rounding tie or of a digit-count boundary are left to toPrecision. */
+/** Scaled values within this of a rounding tie are left to toPrecision. */
 const MARGIN = 1e-6;
+/**
+ * The scaled value's bounds for `digits` digits, narrowed by twice its rounding error:
+ * outside them the exponent may be off by one (near a power of ten), left to toPrecision.
+ */
+const LOWEST = POWERS_OF_TEN.map((power) => power * (1 + 2 ** -51));
+const HIGHEST = POWERS_OF_TEN.map((power) => power * (1 - 2 ** -51));
 
 /**
  * Number(value.toPrecision(digits)) for value > 0 whose decimal exponent is `exponent`
  * (possibly off by one near a power of ten), by arithmetic where it is exact: value
  * scaled to `digits` integer digits is off by at most 2^-53 of itself (under 1.2e-7),
- * so unless it lies within MARGIN of a half it rounds as toPrecision rounds; and an
- * integer below 2^53 times or over a power of ten up to 10^22 is one correctly
- * rounded operation, as parsing the decimal is. The rest take the string way.
+ * so inside its bounds and unless it lies within MARGIN of a half it rounds as
+ * toPrecision rounds; and an integer below 2^53 times or over a power of ten up to
+ * 10^22 is one correctly rounded operation, as parsing the decimal is. The rest take
+ * the string way.
  */
 function toPrecision(value: number, digits: number, exponent: number): number {
   const scale = exponent - digits + 1;
   if (scale >= -22 && scale <= 22) {
     const power = POWERS_OF_TEN[scale < 0 ? -scale : scale];
     const scaled = scale < 0 ? value * power : value / power;
-    if (scaled > POWERS_OF_TEN[digits - 1] + MARGIN && scaled < POWERS_OF_TEN[digits] - MARGIN) {
+    if (scaled >= LOWEST[digits - 1] && scaled < HIGHEST[digits]) {
       const whole = Math.floor(scaled);
       const fraction = scaled - whole;
       if (fraction < 0.5 - MARGIN || fraction > 0.5 + MARGIN) {
@@ -149,9 +156,19 @@ export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * Node's own Buffer methods that toString(encoding, start, end) calls after checking its
+ * arguments and looking the encoding up: the decoder calls them directly, once per value.
+ */
+export interface BufferSlices {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+  base64Slice(start: number, end: number): string;
+}
+
 /** Standard base64 with padding, as MessageToDict writes bytes. */
 export function base64(buf: Buffer, start: number, end: number): string {
-  return buf.toString('base64', start, end);
+  return (buf as Buffer & BufferSlices).base64Slice(start, end);
 }
 
 export function hexString(buf: Buffer, start: number, end: number): string {

@@ -1,6 +1,8 @@
 // Telling text from binary for bytes the schema does not describe, and reading
 // UTF-8 strings fast (most ca2 strings are short ASCII).
 
+import type { BufferSlices } from './scalars.ts';
+
 /** Not valid UTF-8, or holds control characters other than tab, newline and carriage return. */
 export const NOT_TEXT = 0;
 /** Printable UTF-8 that also holds tabs or line breaks. */
@@ -39,7 +41,7 @@ export function readUtf8(buf: Buffer, start: number, end: number): string | null
       if (i < 0) return null;
     }
   }
-  return buf.toString('utf8', start, end);
+  return (buf as Buffer & BufferSlices).utf8Slice(start, end);
 }
 
 /** The string of bytes that are printable text (no control character at all), or null when they are anything else. */
@@ -51,12 +53,12 @@ export function plainText(buf: Buffer, start: number, end: number): string | nul
     if (b >= 0x80) break;
   }
   if (i === end) return asciiText(buf, start, end);
-  return classifyText(buf, i, end) === PLAIN_TEXT ? buf.toString('utf8', start, end) : null;
+  return classifyText(buf, i, end) === PLAIN_TEXT ? (buf as Buffer & BufferSlices).utf8Slice(start, end) : null;
 }
 
 /** Bytes known to be ASCII, as a string. */
 export function asciiText(buf: Buffer, start: number, end: number): string {
-  return end - start <= 12 ? shortAscii(buf, start, end - start) : buf.toString('latin1', start, end);
+  return end - start <= 12 ? shortAscii(buf, start, end - start) : (buf as Buffer & BufferSlices).latin1Slice(start, end);
 }
 
 const fromCharCode = String.fromCharCode;
@@ -80,7 +82,7 @@ function shortAscii(b: Uint8Array, s: number, length: number): string {
 
 /** Invalid sequences become U+FFFD. */
 export function readUtf8Lossy(buf: Buffer, start: number, end: number): string {
-  return buf.toString('utf8', start, end);
+  return (buf as Buffer & BufferSlices).utf8Slice(start, end);
 }
 
 /**
