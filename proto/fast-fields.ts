@@ -7,9 +7,9 @@
 // proto/decoder.ts decodes that one field, reporting what is wrong, before handing back.
 
 import type { FieldSpan, JsonObject } from '../model/types.ts';
-import { GROUP, MESSAGE, type FieldPlan, type MessagePlan } from './plan.ts';
+import { GROUP, MESSAGE, type FieldPlan, type MapPlan, type MessagePlan } from './plan.ts';
 import { itemPath } from './paths.ts';
-import { READERS, type ScalarReader } from './scalar-reader.ts';
+import { READERS, defaultKey, defaultValue, type ScalarReader } from './scalar-reader.ts';
 import { LEN, type Wire } from './wire.ts';
 
 /** What the compiled loop uses of the decoder. */
@@ -37,6 +37,10 @@ export function compileFields(plan: MessagePlan): FastFields | null {
   const cases: string[] = [];
   fields.forEach((field, i) => {
     const tag = ((field.number << 3) | field.wireType) >>> 0;
+    if (field.map !== null && READERS[field.map.key.kind] !== undefined && READERS[field.map.value.kind] !== undefined) {
+      cases.push(`case ${tag}: {\n${mapCase(field, field.map, `F[${i}]`)}\nbreak; }`);
+      return;
+    }
     if (field.kind === MESSAGE || field.kind === GROUP) {
       cases.push(`case ${tag}: after = walk.known(F[${i}], obj, fieldStart, next, end, depth, path); if (after < 0) return -1; break;`);
       return;
@@ -67,7 +71,60 @@ ${cases.join('\n')}
   }
   return pos;
 };`;
-  return new Function('F', 'itemPath', source)(fields, itemPath) as FastFields;
+  return new Function('F', 'itemPath', 'plainEntry', source)(fields, itemPath, plainEntry) as FastFields;
+}
+
+/**
+ * The code of a map field whose keys and values are scalars, as the generic walk's
+ * mapEntry() stores an entry. An entry holding anything but its key and value tags,
+ * or a value that does not read, goes to the generic walk, checked before anything is
+ * read so that no problem is reported twice.
+ */
+function mapCase(field: FieldPlan, map: MapPlan, plan: string): string {
+  const key = JSON.stringify(field.name);
+  const keyTag = (1 << 3) | map.key.wireType;
+  const valueTag = (2 << 3) | map.value.wireType;
+  const read = (part: FieldPlan, which: 'key' | 'value') => {
+    const reader = READERS[part.kind];
+    return `scalars.${reader.method}(${reader.takesField ? `${plan}.map.${which}, ` : ''}at, entryEnd)`;
+  };
+  return `const entryStart = wire.varint32(next, end);
+if (entryStart < 0 || wire.hi !== 0 || wire.lo > end - entryStart) return fieldStart;
+const entryEnd = entryStart + wire.lo;
+if (!plainEntry(wire, entryStart, entryEnd, ${keyTag}, ${valueTag})) return fieldStart;
+let entryKey = null;
+let entryValue;
+let at = entryStart;
+while (at < entryEnd) {
+  at = wire.varint32(at, entryEnd);
+  if (wire.lo === ${keyTag}) {
+    at = ${read(map.key, 'key')};
+    entryKey = scalars.value;
+  } else {
+    at = ${read(map.value, 'value')};
+    entryValue = scalars.value;
+  }
+}
+let entries = obj[${key}];
+if (entries === undefined || entries === null) obj[${key}] = entries = {};
+const mapKey = entryKey === null ? ${JSON.stringify(defaultKey(map.key.kind))} : String(entryKey);
+entries[mapKey] = entryValue !== undefined ? entryValue : ${JSON.stringify(defaultValue(map.value))};
+if (spans !== null) spans.push({ path: (path === '' ? ${key} : path + ${JSON.stringify(field.dotted)}) + '.' + mapKey, start: fieldStart, end: entryEnd });
+after = entryEnd;`;
+}
+
+/** Whether a map entry holds only its key and value tags, every value whole: then each reads. */
+function plainEntry(wire: Wire, start: number, end: number, keyTag: number, valueTag: number): boolean {
+  let pos = start;
+  while (pos < end) {
+    const next = wire.varint32(pos, end);
+    if (next < 0) return false;
+    const tag = wire.lo;
+    if (tag !== keyTag && tag !== valueTag) return false;
+    pos = wire.skip(tag & 7, tag >>> 3, next, end, 0);
+    if (pos < 0) return false;
+  }
+  return true;
 }
 
 /** The code of one scalar field, as the generic walk's known() stores it (see proto/decoder.ts). */
