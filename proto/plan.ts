@@ -113,6 +113,8 @@ export interface FieldPlan {
   presence: boolean;
   /** Enum value names by number, for enum fields and enum map values. */
   enumNames: Map<number, string> | null;
+  /** The same names in an array by number, for the numbers from 0 below ENUM_ARRAY_LIMIT: what the decoder looks up. */
+  enumArray: (string | undefined)[] | null;
   /** The nested message's plan, built on first use. */
   message: (() => MessagePlan) | null;
   map: MapPlan | null;
@@ -142,6 +144,7 @@ export interface MessagePlan {
 }
 
 const DENSE_LIMIT = 1024;
+const ENUM_ARRAY_LIMIT = 1024;
 
 /** A message with no known fields: what the decoder uses for unknown nested bytes. */
 export const UNKNOWN_MESSAGE: MessagePlan = { fullName: '', dense: [], sparse: null, wellKnown: null, type: null, fast: null };
@@ -196,25 +199,28 @@ export class Plans {
 
   private mapPlan(name: string, number: number, key: FieldPlan, value: FieldPlan): FieldPlan {
     const { get, set } = keyAccess(name);
-    return { name, dotted: '.' + name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, message: null, map: { key, value }, get, set };
+    return { name, dotted: '.' + name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, enumArray: null, message: null, map: { key, value }, get, set };
   }
 
   private valuePlan(name: string, number: number, typeName: string, resolved: protobuf.ReflectionObject | null, delimited = false): FieldPlan {
     let kind = SCALAR_KINDS[typeName] ?? 0;
     let enumNames: Map<number, string> | null = null;
+    let enumArray: (string | undefined)[] | null = null;
     let message: (() => MessagePlan) | null = null;
     if (resolved instanceof protobuf.Enum) {
       kind = ENUM;
       enumNames = new Map();
       // The first name wins for aliases (allow_alias), as in protoc's output.
       for (const [valueName, value] of Object.entries(resolved.values)) if (!enumNames.has(value)) enumNames.set(value, valueName);
+      enumArray = [];
+      for (const [value, valueName] of enumNames) if (value >= 0 && value < ENUM_ARRAY_LIMIT) enumArray[value] = valueName;
     } else if (resolved instanceof protobuf.Type) {
       kind = delimited ? GROUP : MESSAGE;
       let built: MessagePlan | null = null;
       message = () => (built ??= this.forType(resolved));
     }
     const { get, set } = keyAccess(name);
-    return { name, dotted: '.' + name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, message, map: null, get, set };
+    return { name, dotted: '.' + name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, enumArray, message, map: null, get, set };
   }
 }
 

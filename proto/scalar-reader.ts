@@ -120,7 +120,8 @@ export class ScalarReader {
     const wire = this.wire;
     const next = wire.varint(pos, end);
     const number = wire.lo | 0;
-    this.value = field.enumNames!.get(number) ?? number;
+    const names = field.enumArray!;
+    this.value = (number >= 0 && number < names.length ? names[number] : field.enumNames!.get(number)) ?? number;
     this.isDefault = number === 0;
     return next;
   }
