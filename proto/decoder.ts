@@ -249,7 +249,7 @@ export class Decoder implements Walk, FastWalk {
     }
   }
 
-  private message(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string, fieldStart: number): JsonValue {
+  message(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string, fieldStart: number): JsonValue {
     if (depth + 1 > MAX_DEPTH) {
       this.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
       return { bytes: base64(this.buf, start, end) };

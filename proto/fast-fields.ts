@@ -6,7 +6,7 @@
 // not read) it returns the offset of that field, and the generic walk in
 // proto/decoder.ts decodes that one field, reporting what is wrong, before handing back.
 
-import type { FieldSpan, JsonObject } from '../model/types.ts';
+import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { GROUP, MESSAGE, type FieldPlan, type MapPlan, type MessagePlan } from './plan.ts';
 import { itemPath } from './paths.ts';
 import { READERS, defaultKey, defaultValue, type ScalarReader } from './scalar-reader.ts';
@@ -17,8 +17,12 @@ export interface FastWalk {
   readonly wire: Wire;
   readonly scalars: ScalarReader;
   readonly spans: FieldSpan[] | null;
+  /** Whether nested levels get their JSON path (see proto/decoder.ts). */
+  readonly paths: boolean;
   /** A field of kind MESSAGE or GROUP (maps included); the offset after it, or -1 after a problem. */
   known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number;
+  /** The value of a message field (not a map) whose bytes are [start, end): the JSON it stores, merged as protobuf merges. */
+  message(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string, fieldStart: number): JsonValue;
   /** A repeated numeric field sent packed; the offset after it, or -1 after a problem. */
   packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number;
 }
@@ -39,6 +43,10 @@ export function compileFields(plan: MessagePlan): FastFields | null {
     const tag = ((field.number << 3) | field.wireType) >>> 0;
     if (field.map !== null && READERS[field.map.key.kind] !== undefined && READERS[field.map.value.kind] !== undefined) {
       cases.push(`case ${tag}: {\n${mapCase(field, field.map, `F[${i}]`)}\nbreak; }`);
+      return;
+    }
+    if (field.kind === MESSAGE && field.map === null) {
+      cases.push(`case ${tag}: {\n${messageCase(field, `F[${i}]`)}\nbreak; }`);
       return;
     }
     if (field.kind === MESSAGE || field.kind === GROUP) {
@@ -72,6 +80,25 @@ ${cases.join('\n')}
   return pos;
 };`;
   return new Function('F', 'itemPath', 'plainEntry', source)(fields, itemPath, plainEntry) as FastFields;
+}
+
+/** The code of a message field (not a map), as the generic walk's known() reads and stores it. */
+function messageCase(field: FieldPlan, plan: string): string {
+  const key = JSON.stringify(field.name);
+  const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
+  const childPath = field.repeated ? `itemPath(${member}, list === undefined ? 0 : list.length)` : member;
+  return `const valueStart = wire.varint32(next, end);
+if (valueStart < 0 || wire.hi !== 0 || wire.lo > end - valueStart) return fieldStart;
+const valueEnd = valueStart + wire.lo;
+${field.repeated ? `const list = obj[${key}];` : ''}
+const childPath = walk.paths ? ${childPath} : '';
+let span = null;
+if (spans !== null) spans.push((span = { path: childPath, start: fieldStart, end: fieldStart }));
+const value = walk.message(${plan}, obj, valueStart, valueEnd, depth, childPath, fieldStart);
+if (span !== null) span.end = valueEnd;
+${field.repeated ? `if (list === undefined) obj[${key}] = [value];
+else list.push(value);` : `obj[${key}] = value;`}
+after = valueEnd;`;
 }
 
 /**
