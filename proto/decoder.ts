@@ -2,7 +2,8 @@
 // MessageToDict(preserving_proto_field_name=True) gives it, plus every field the
 // schema does not know, kept under its number with a decoded guess
 // (proto/unknown-fields.ts), plus problems with byte offsets and, on request, byte
-// spans. Scalars are read by proto/scalar-reader.ts.
+// spans. Scalars are read by proto/scalar-reader.ts; the common path of each
+// message type runs as a loop compiled for it (proto/fast-fields.ts).
 //
 // It never throws on input: every length is checked against what is left,
 // nesting stops at MAX_DEPTH, and a failure inside a length-delimited value is
@@ -12,12 +13,22 @@ import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/t
 import { GROUP, MESSAGE } from './plan.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { ScalarReader, defaultKey, defaultValue } from './scalar-reader.ts';
+import { itemPath, memberPath } from './paths.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
-import { readUnknown, type Walk } from './unknown-fields.ts';
-import { convertWellKnown } from './well-known.ts';
-import { END_GROUP, FIXED32, LEN, MAX_DEPTH, TOO_LONG, TRUNCATED, WIRE_TYPE_NAMES, Wire } from './wire.ts';
+import { compileFields, type FastWalk } from './fast-fields.ts';
+import { Gatherings } from './gathered-objects.ts';
+import { FirstSpans, readUnknown, type Walk } from './unknown-fields.ts';
+import { convertWellKnown, timestampText } from './well-known.ts';
+import { END_GROUP, FIXED32, LEN, MAX_DEPTH, TOO_LONG, TRUNCATED, VARINT, WIRE_TYPE_NAMES, Wire } from './wire.ts';
 
 const EMPTY = Buffer.alloc(0);
+/** google.protobuf.Timestamp's tags: seconds (1) and nanos (2), both varints. */
+const TIMESTAMP_SECONDS = (1 << 3) | VARINT;
+const TIMESTAMP_NANOS = (2 << 3) | VARINT;
+
+function malformedEntry(path: string): string {
+  return `map entry of ${path} is malformed; the entry is kept with what could be read`;
+}
 
 function join(path: string, name: string): string {
   return path === '' ? name : path + '.' + name;
@@ -31,15 +42,23 @@ export interface WalkResult {
 
 /**
  * One decoder per codec, reused across calls: decode is synchronous, so calls never overlap.
- * Only decode is for callers; the rest of what Walk asks is public for readUnknown.
+ * Only decode is for callers; the rest of what Walk and FastWalk ask is public for
+ * readUnknown and the compiled field loops.
  */
-export class Decoder implements Walk {
+export class Decoder implements Walk, FastWalk {
   readonly wire = new Wire(EMPTY);
   buf: Buffer = EMPTY;
   private problems: DecodeProblem[] = [];
   spans: FieldSpan[] | null = null;
-  firstSpans: Map<number, number> | null = null;
-  private readonly scalars = new ScalarReader(this.wire, (offset, field) =>
+  /**
+   * Whether nested levels get their JSON path. Only spans and problems use it, so a
+   * decode without spans walks without paths, and walks again with them only when
+   * there was a problem to place: malformed input costs twice, the rest builds no path.
+   */
+  paths = false;
+  readonly firstSpans = new FirstSpans();
+  readonly gatherings = new Gatherings();
+  readonly scalars = new ScalarReader(this.wire, (offset, field) =>
     this.problem(offset, `field ${field} is not valid UTF-8; invalid bytes shown as U+FFFD`, ''),
   );
 
@@ -49,22 +68,29 @@ export class Decoder implements Walk {
     this.buf = asBuffer(bytes);
     this.wire.buf = this.buf;
     this.scalars.buf = this.buf;
-    this.problems = [];
-    this.spans = wantSpans ? [] : null;
-    const json: JsonObject = {};
-    try {
-      this.fields(plan, json, 0, bytes.length, 0, 0, '');
-    } catch (err) {
-      // Defence in depth: the walk is bounded, but a bug must cost a problem entry, not the caller.
-      this.problem(0, `the decoder failed (${(err as Error).message}); the JSON may be incomplete`, '');
-    }
-    const result: WalkResult = { json, problems: this.problems, spans: this.spans ?? undefined };
+    let result = this.walk(plan, wantSpans, wantSpans);
+    if (!wantSpans && result.problems.length > 0) result = this.walk(plan, false, true);
     this.buf = EMPTY;
     this.wire.buf = EMPTY;
     this.scalars.buf = EMPTY;
     this.spans = null;
     this.scalars.value = null;
     return result;
+  }
+
+  private walk(plan: MessagePlan, wantSpans: boolean, paths: boolean): WalkResult {
+    this.problems = [];
+    this.spans = wantSpans ? [] : null;
+    this.paths = paths;
+    this.gatherings.clear();
+    const json: JsonObject = {};
+    try {
+      this.fields(plan, json, 0, this.buf.length, 0, 0, '');
+    } catch (err) {
+      // Defence in depth: the walk is bounded, but a bug must cost a problem entry, not the caller.
+      this.problem(0, `the decoder failed (${(err as Error).message}); the JSON may be incomplete`, '');
+    }
+    return { json, problems: this.problems, spans: this.spans ?? undefined };
   }
 
   problem(offset: number, reason: string, path: string): void {
@@ -77,19 +103,17 @@ export class Decoder implements Walk {
    * rest of this level cannot be read (the problem is already reported).
    */
   fields(plan: MessagePlan, obj: JsonObject, start: number, end: number, depth: number, group: number, path: string): number {
-    if (this.spans === null) return this.level(plan, obj, start, end, depth, group, path);
-    const outer = this.firstSpans;
-    this.firstSpans = null;
-    const after = this.level(plan, obj, start, end, depth, group, path);
-    this.firstSpans = outer;
-    return after;
-  }
-
-  private level(plan: MessagePlan, obj: JsonObject, start: number, end: number, depth: number, group: number, path: string): number {
+    if (this.spans !== null) this.firstSpans.enter(depth);
     const wire = this.wire;
     const dense = plan.dense;
+    const fast = group === 0 ? (plan.fast === undefined ? (plan.fast = compileFields(plan)) : plan.fast) : null;
     let pos = start;
     while (pos < end) {
+      if (fast !== null) {
+        pos = fast(this, obj, pos, end, depth, path);
+        if (pos < 0) return -1;
+        if (pos >= end) break;
+      }
       const fieldStart = pos;
       const next = wire.varint32(pos, end);
       if (next < 0) {
@@ -156,7 +180,7 @@ export class Decoder implements Walk {
     return span;
   }
 
-  private known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
+  known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
     const kind = field.kind;
     if (kind === MESSAGE) {
       const valueStart = this.length(pos, end, fieldStart, path, field.name);
@@ -207,31 +231,36 @@ export class Decoder implements Walk {
 
   /** The JSON path of the value about to be stored: name, or name[i] for a repeated field. */
   private childPath(field: FieldPlan, obj: JsonObject, path: string): string {
-    const name = join(path, field.name);
+    if (!this.paths) return '';
+    const name = memberPath(path, field.name, field.dotted);
     if (!field.repeated || field.map) return name;
-    const list = obj[field.name] as JsonValue[] | undefined;
-    return `${name}[${list === undefined ? 0 : list.length}]`;
+    const list = field.get(obj) as JsonValue[] | undefined;
+    return itemPath(name, list === undefined ? 0 : list.length);
   }
 
   private put(field: FieldPlan, obj: JsonObject, value: JsonValue): void {
     if (field.repeated) {
       if (field.map) return;
-      const list = obj[field.name] as JsonValue[] | undefined;
-      if (list === undefined) obj[field.name] = [value];
+      const list = field.get(obj) as JsonValue[] | undefined;
+      if (list === undefined) field.set(obj, [value]);
       else list.push(value);
     } else {
-      obj[field.name] = value;
+      field.set(obj, value);
     }
   }
 
-  private message(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string, fieldStart: number): JsonValue {
+  message(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string, fieldStart: number): JsonValue {
     if (depth + 1 > MAX_DEPTH) {
       this.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
       return { bytes: base64(this.buf, start, end) };
     }
     const plan = field.message!();
+    if (plan.wellKnown === 'Timestamp') {
+      const text = this.timestamp(start, end);
+      if (text !== null) return text;
+    }
     // A singular message seen twice is merged into the first, as protobuf parsers do.
-    const existing = field.repeated ? undefined : obj[field.name];
+    const existing = field.repeated ? undefined : field.get(obj);
     const target: JsonObject = existing !== undefined && existing !== null && typeof existing === 'object' && !Array.isArray(existing) && plan.wellKnown === null ? existing : {};
     const spansBefore = this.spans === null ? 0 : this.spans.length;
     this.fields(plan, target, start, end, depth + 1, 0, path);
@@ -239,6 +268,31 @@ export class Decoder implements Walk {
     // A well-known type prints as one value ("2023-11-14T22:13:20Z"): its inner fields have no JSON path.
     if (this.spans !== null) this.spans.length = spansBefore;
     return this.convert(plan, target, path, start, end, depth + 1);
+  }
+
+  /**
+   * A Timestamp's text straight from its bytes, without the generic object and its int64
+   * string: null for anything but well-formed seconds and nanos in range, which the
+   * generic walk then decodes, reporting what is wrong.
+   */
+  private timestamp(start: number, end: number): string | null {
+    const wire = this.wire;
+    let seconds = 0;
+    let nanos = 0;
+    let pos = start;
+    while (pos < end) {
+      pos = wire.varint32(pos, end);
+      if (pos < 0) return null;
+      const tag = wire.lo;
+      if (tag !== TIMESTAMP_SECONDS && tag !== TIMESTAMP_NANOS) return null;
+      pos = wire.varint(pos, end);
+      if (pos < 0) return null;
+      if (tag === TIMESTAMP_NANOS) nanos = wire.lo | 0;
+      else if (wire.hi < 0x200000) seconds = wire.hi * 4294967296 + wire.lo;
+      else if (wire.hi >= 0xffe00000) seconds = (wire.hi - 4294967296) * 4294967296 + wire.lo;
+      else return null;
+    }
+    return Number.isSafeInteger(seconds) ? timestampText(seconds, nanos) : null;
   }
 
   private convert(plan: MessagePlan, value: JsonObject, path: string, start: number, end: number, depth: number): JsonValue {
@@ -261,7 +315,7 @@ export class Decoder implements Walk {
         const valueStart = wire.varint32(pos, end);
         if (valueStart < 0 || wire.lo > end - valueStart) return generic;
         const inner: JsonObject = {};
-        this.fields(plan, inner, valueStart, valueStart + wire.lo, depth + 1, 0, join(path, 'value'));
+        this.fields(plan, inner, valueStart, valueStart + wire.lo, depth + 1, 0, this.paths ? join(path, 'value') : '');
         if (plan.wellKnown !== null) return { '@type': typeUrl, value: this.convert(plan, inner, path, valueStart, valueStart + wire.lo, depth + 1) };
         return { '@type': typeUrl, ...inner };
       }
@@ -276,14 +330,13 @@ export class Decoder implements Walk {
     const wire = this.wire;
     let key: JsonValue = null;
     let value: JsonValue | undefined;
-    const malformed = `map entry of ${path} is malformed; the entry is kept with what could be read`;
     const spansBefore = this.spans === null ? 0 : this.spans.length;
     let pos = start;
     while (pos < end) {
       const fieldStart = pos;
       const next = wire.varint32(pos, end);
       if (next < 0) {
-        this.problem(fieldStart, malformed, path);
+        this.problem(fieldStart, malformedEntry(path), path);
         break;
       }
       const number = wire.lo >>> 3;
@@ -299,7 +352,7 @@ export class Decoder implements Walk {
         }
         pos = this.scalars.read(plan, next, end);
         if (pos < 0) {
-          this.problem(fieldStart, malformed, path);
+          this.problem(fieldStart, malformedEntry(path), path);
           break;
         }
         if (number === 1) key = this.scalars.value;
@@ -307,13 +360,14 @@ export class Decoder implements Walk {
       } else {
         pos = wire.skip(wireType, number, next, end, MAX_DEPTH);
         if (pos < 0) {
-          this.problem(fieldStart, malformed, path);
+          this.problem(fieldStart, malformedEntry(path), path);
           break;
         }
         this.problem(fieldStart, `map entry of ${path} has an unexpected field ${number}; skipped`, path);
       }
     }
-    const map = (obj[field.name] ??= {}) as JsonObject;
+    let map = field.get(obj) as JsonObject | null | undefined;
+    if (map === undefined || map === null) field.set(obj, (map = {}));
     const mapKey = key === null ? defaultKey(keyPlan.kind) : String(key);
     map[mapKey] = value !== undefined ? value : defaultValue(valuePlan);
     // Spans inside a message value were opened before the key was known.
@@ -324,13 +378,13 @@ export class Decoder implements Walk {
   }
 
   /** A repeated numeric field sent packed: one length-delimited run of values. */
-  private packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number {
+  packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number {
     const valueStart = this.length(pos, end, fieldStart, path, field.name);
     if (valueStart < 0) return -1;
-    const name = join(path, field.name);
+    const name = this.paths ? memberPath(path, field.name, field.dotted) : '';
     const valueEnd = valueStart + this.wire.lo;
-    let list = obj[field.name] as JsonValue[] | undefined;
-    if (list === undefined && valueEnd > valueStart) obj[field.name] = list = [];
+    let list = field.get(obj) as JsonValue[] | undefined;
+    if (list === undefined && valueEnd > valueStart) field.set(obj, (list = []));
     const scalars = this.scalars;
     let at = valueStart;
     while (at < valueEnd) {
@@ -339,7 +393,7 @@ export class Decoder implements Walk {
         this.problem(at, `packed field ${name}: ${scalars.failure(after, name)}`, path);
         break;
       }
-      if (this.spans !== null) this.spans.push({ path: `${name}[${list!.length}]`, start: at, end: after });
+      if (this.spans !== null) this.spans.push({ path: itemPath(name, list!.length), start: at, end: after });
       list!.push(scalars.value);
       at = after;
     }

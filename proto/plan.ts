@@ -4,6 +4,8 @@
 // built lazily, so recursive and unused types cost nothing up front.
 
 import protobuf from 'protobufjs';
+import type { JsonObject, JsonValue } from '../model/types.ts';
+import type { FastFields } from './fast-fields.ts';
 import { FIXED32, FIXED64, LEN, START_GROUP, VARINT } from './wire.ts';
 
 export const DOUBLE = 1;
@@ -98,6 +100,8 @@ const WELL_KNOWN: Record<string, WellKnown> = {
 
 export interface FieldPlan {
   name: string;
+  /** "." + name: the step this field adds to a JSON path. */
+  dotted: string;
   number: number;
   kind: number;
   /** The wire type a single value uses. */
@@ -109,9 +113,15 @@ export interface FieldPlan {
   presence: boolean;
   /** Enum value names by number, for enum fields and enum map values. */
   enumNames: Map<number, string> | null;
+  /** The same names in an array by number, for the numbers from 0 below ENUM_ARRAY_LIMIT: what the decoder looks up. */
+  enumArray: (string | undefined)[] | null;
   /** The nested message's plan, built on first use. */
   message: (() => MessagePlan) | null;
   map: MapPlan | null;
+  /** obj[name], by a function of this field's own (see keyAccess). */
+  get: (obj: JsonObject) => JsonValue | undefined;
+  /** obj[name] = value, by a function of this field's own. */
+  set: (obj: JsonObject, value: JsonValue) => void;
 }
 
 export interface MapPlan {
@@ -129,12 +139,15 @@ export interface MessagePlan {
   wellKnown: WellKnown | null;
   /** The protobufjs type, for Any's type lookups and the summary's operation names. */
   type: protobuf.Type | null;
+  /** Its field loop compiled by proto/fast-fields.ts on first use: undefined until then, null when it has no fields. */
+  fast: FastFields | null | undefined;
 }
 
 const DENSE_LIMIT = 1024;
+const ENUM_ARRAY_LIMIT = 1024;
 
 /** A message with no known fields: what the decoder uses for unknown nested bytes. */
-export const UNKNOWN_MESSAGE: MessagePlan = { fullName: '', dense: [], sparse: null, wellKnown: null, type: null };
+export const UNKNOWN_MESSAGE: MessagePlan = { fullName: '', dense: [], sparse: null, wellKnown: null, type: null, fast: null };
 
 export class Plans {
   private readonly cache = new Map<protobuf.Type, MessagePlan>();
@@ -155,6 +168,7 @@ export class Plans {
       sparse: null,
       wellKnown: WELL_KNOWN[type.fullName] ?? null,
       type,
+      fast: undefined,
     };
     this.cache.set(type, plan);
     // protobufjs ships the google.protobuf types with camelCase names; protoc and python use the .proto names.
@@ -184,24 +198,29 @@ export class Plans {
   }
 
   private mapPlan(name: string, number: number, key: FieldPlan, value: FieldPlan): FieldPlan {
-    return { name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, message: null, map: { key, value } };
+    const { get, set } = keyAccess(name);
+    return { name, dotted: '.' + name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, enumArray: null, message: null, map: { key, value }, get, set };
   }
 
   private valuePlan(name: string, number: number, typeName: string, resolved: protobuf.ReflectionObject | null, delimited = false): FieldPlan {
     let kind = SCALAR_KINDS[typeName] ?? 0;
     let enumNames: Map<number, string> | null = null;
+    let enumArray: (string | undefined)[] | null = null;
     let message: (() => MessagePlan) | null = null;
     if (resolved instanceof protobuf.Enum) {
       kind = ENUM;
       enumNames = new Map();
       // The first name wins for aliases (allow_alias), as in protoc's output.
       for (const [valueName, value] of Object.entries(resolved.values)) if (!enumNames.has(value)) enumNames.set(value, valueName);
+      enumArray = [];
+      for (const [value, valueName] of enumNames) if (value >= 0 && value < ENUM_ARRAY_LIMIT) enumArray[value] = valueName;
     } else if (resolved instanceof protobuf.Type) {
       kind = delimited ? GROUP : MESSAGE;
       let built: MessagePlan | null = null;
       message = () => (built ??= this.forType(resolved));
     }
-    return { name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, message, map: null };
+    const { get, set } = keyAccess(name);
+    return { name, dotted: '.' + name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, enumArray, message, map: null, get, set };
   }
 }
 
@@ -221,4 +240,17 @@ function mapEntryOf(field: protobuf.Field): protobuf.Type | null {
   const value = entry.fieldsById[2];
   if (!key || !value || key.name !== 'key' || value.name !== 'value' || entry.fieldsArray.length !== 2) return null;
   return entry;
+}
+
+/**
+ * Reading and writing one key of JSON objects with functions made for that key alone:
+ * V8 then caches the property lookup per field, where one `obj[name]` shared by every
+ * field falls back to a generic lookup on each store (the decoder's hottest line).
+ */
+function keyAccess(name: string): Pick<FieldPlan, 'get' | 'set'> {
+  const key = JSON.stringify(name);
+  return {
+    get: new Function('obj', `return obj[${key}];`) as FieldPlan['get'],
+    set: new Function('obj', 'value', `obj[${key}] = value;`) as FieldPlan['set'],
+  };
 }

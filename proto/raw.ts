@@ -5,7 +5,8 @@
 // C-escaped string otherwise. Input protoc refuses gets an error sentence.
 
 import { BAD_FIELD, END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, TOO_LONG, TRUNCATED, VARINT, Wire } from './wire.ts';
-import { uint64ToString } from './scalars.ts';
+import { asBuffer, uint64ToString } from './scalars.ts';
+import { asciiText } from './text.ts';
 
 /** protoc's recursion limit for parsing the input (it counts groups). */
 const PARSE_DEPTH = 100;
@@ -13,12 +14,11 @@ const PARSE_DEPTH = 100;
 const PRINT_BUDGET = 10;
 
 export function decodeRaw(bytes: Uint8Array): { text: string } | { error: string } {
-  const wire = new Wire(bytes);
+  const buf = asBuffer(bytes);
+  const wire = new Wire(buf);
   const failure = validate(wire, 0, bytes.length, PARSE_DEPTH, 0);
   if (typeof failure !== 'number') return { error: `protoc --decode_raw refuses this input: ${failure.reason} at byte ${failure.offset}.` };
-  const out: string[] = [];
-  print(wire, 0, bytes.length, '', PRINT_BUDGET, false, out);
-  return { text: out.join('') };
+  return { text: print(wire, buf, 0, bytes.length, '', PRINT_BUDGET, false).text };
 }
 
 interface Failure {
@@ -65,10 +65,13 @@ function valueFailure(code: number, wireType: number, number: number): string {
 }
 
 /**
- * Prints one level. `lenient` is false for the input itself and its groups
- * (parsed strictly) and true inside length-delimited values (re-parsed leniently).
+ * Prints one level, and returns its text and the offset after it. `lenient` is false
+ * for the input itself and its groups (parsed strictly) and true inside
+ * length-delimited values (re-parsed leniently). The text grows by concatenation:
+ * V8 joins strings without copying until the whole is read.
  */
-function print(wire: Wire, start: number, end: number, indent: string, budget: number, lenient: boolean, out: string[]): number {
+function print(wire: Wire, buf: Buffer, start: number, end: number, indent: string, budget: number, lenient: boolean): { text: string; pos: number } {
+  let text = '';
   let pos = start;
   while (pos < end) {
     pos = wire.prefix(pos, end, lenient);
@@ -77,61 +80,71 @@ function print(wire: Wire, start: number, end: number, indent: string, budget: n
     switch (wireType) {
       case VARINT:
         pos = wire.varint(pos, end);
-        out.push(indent, String(number), ': ', uint64ToString(wire.lo, wire.hi), '\n');
+        text += indent + number + ': ' + uint64ToString(wire.lo, wire.hi) + '\n';
         break;
       case FIXED32:
-        out.push(indent, String(number), ': 0x', hex(wire.fixed32(pos), 8), '\n');
+        text += indent + number + ': 0x' + hex(wire.fixed32(pos), 8) + '\n';
         pos += 4;
         break;
       case FIXED64:
         wire.fixed64(pos);
-        out.push(indent, String(number), ': 0x', hex(wire.hi, 8), hex(wire.lo, 8), '\n');
+        text += indent + number + ': 0x' + hex(wire.hi, 8) + hex(wire.lo, 8) + '\n';
         pos += 8;
         break;
       case LEN: {
         const valueStart = wire.prefix(pos, end, lenient);
         const valueEnd = valueStart + wire.lo;
         if (valueEnd > valueStart && budget > 0 && wire.isMessage(valueStart, valueEnd, budget, true)) {
-          out.push(indent, String(number), ' {\n');
-          print(wire, valueStart, valueEnd, indent + '  ', budget - 1, true, out);
-          out.push(indent, '}\n');
+          text += indent + number + ' {\n' + print(wire, buf, valueStart, valueEnd, indent + '  ', budget - 1, true).text + indent + '}\n';
         } else {
-          out.push(indent, String(number), ': "', cEscape(wire.buf, valueStart, valueEnd), '"\n');
+          text += indent + number + ': "' + cEscape(buf, valueStart, valueEnd) + '"\n';
         }
         pos = valueEnd;
         break;
       }
-      case START_GROUP:
-        out.push(indent, String(number), ' {\n');
-        pos = print(wire, pos, end, indent + '  ', budget - 1, lenient, out);
-        out.push(indent, '}\n');
+      case START_GROUP: {
+        const group = print(wire, buf, pos, end, indent + '  ', budget - 1, lenient);
+        text += indent + number + ' {\n' + group.text + indent + '}\n';
+        pos = group.pos;
         break;
+      }
       case END_GROUP:
-        return pos;
+        return { text, pos };
     }
   }
-  return pos;
+  return { text, pos };
 }
 
 function hex(value: number, width: number): string {
   return value.toString(16).padStart(width, '0');
 }
 
-/** protobuf's CEscape: the usual backslash escapes, other bytes outside 0x20–0x7e as three octal digits. */
-export function cEscape(buf: Uint8Array, start: number, end: number): string {
-  let out = '';
-  for (let i = start; i < end; i++) {
-    const b = buf[i];
-    switch (b) {
-      case 0x0a: out += '\\n'; break;
-      case 0x0d: out += '\\r'; break;
-      case 0x09: out += '\\t'; break;
-      case 0x22: out += '\\"'; break;
-      case 0x27: out += "\\'"; break;
-      case 0x5c: out += '\\\\'; break;
-      default:
-        out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '\\' + b.toString(8).padStart(3, '0');
-    }
+/** What CEscape prints for each byte that is not printed as itself ('' for those that are). */
+const ESCAPES: string[] = Array.from({ length: 256 }, (_, b) => {
+  switch (b) {
+    case 0x0a: return '\\n';
+    case 0x0d: return '\\r';
+    case 0x09: return '\\t';
+    case 0x22: return '\\"';
+    case 0x27: return "\\'";
+    case 0x5c: return '\\\\';
+    default: return b >= 0x20 && b < 0x7f ? '' : '\\' + b.toString(8).padStart(3, '0');
   }
-  return out;
+});
+
+/**
+ * protobuf's CEscape: the usual backslash escapes, other bytes outside 0x20–0x7e as
+ * three octal digits. Runs of bytes printed as themselves are copied in one piece.
+ */
+export function cEscape(buf: Buffer, start: number, end: number): string {
+  let out = '';
+  let run = start;
+  for (let i = start; i < end; i++) {
+    const escape = ESCAPES[buf[i]];
+    if (escape === '') continue;
+    if (run < i) out += asciiText(buf, run, i);
+    out += escape;
+    run = i + 1;
+  }
+  return run < end ? out + asciiText(buf, run, end) : out;
 }

@@ -1,6 +1,8 @@
 // Telling text from binary for bytes the schema does not describe, and reading
 // UTF-8 strings fast (most ca2 strings are short ASCII).
 
+import type { BufferSlices } from './scalars.ts';
+
 /** Not valid UTF-8, or holds control characters other than tab, newline and carriage return. */
 export const NOT_TEXT = 0;
 /** Printable UTF-8 that also holds tabs or line breaks. */
@@ -31,14 +33,7 @@ export function classifyText(buf: Uint8Array, start: number, end: number): numbe
 export function readUtf8(buf: Buffer, start: number, end: number): string | null {
   let i = start;
   while (i < end && buf[i] < 0x80) i++;
-  if (i === end) {
-    if (end - start < 16) {
-      let out = '';
-      for (let k = start; k < end; k++) out += String.fromCharCode(buf[k]);
-      return out;
-    }
-    return buf.toString('latin1', start, end);
-  }
+  if (i === end) return asciiText(buf, start, end);
   while (i < end) {
     if (buf[i] < 0x80) i++;
     else {
@@ -46,12 +41,48 @@ export function readUtf8(buf: Buffer, start: number, end: number): string | null
       if (i < 0) return null;
     }
   }
-  return buf.toString('utf8', start, end);
+  return (buf as Buffer & BufferSlices).utf8Slice(start, end);
+}
+
+/** The string of bytes that are printable text (no control character at all), or null when they are anything else. */
+export function plainText(buf: Buffer, start: number, end: number): string | null {
+  let i = start;
+  for (; i < end; i++) {
+    const b = buf[i];
+    if (b < 0x20 || b === 0x7f) return null;
+    if (b >= 0x80) break;
+  }
+  if (i === end) return asciiText(buf, start, end);
+  return classifyText(buf, i, end) === PLAIN_TEXT ? (buf as Buffer & BufferSlices).utf8Slice(start, end) : null;
+}
+
+/** Bytes known to be ASCII, as a string. */
+export function asciiText(buf: Buffer, start: number, end: number): string {
+  return end - start <= 12 ? shortAscii(buf, start, end - start) : (buf as Buffer & BufferSlices).latin1Slice(start, end);
+}
+
+const fromCharCode = String.fromCharCode;
+
+/**
+ * Up to 12 ASCII bytes as a string in one or two calls: shorter than the fixed cost
+ * of a Buffer method, and without the string per character a loop makes.
+ */
+function shortAscii(b: Uint8Array, s: number, length: number): string {
+  switch (length) {
+    case 0: return '';
+    case 1: return fromCharCode(b[s]);
+    case 2: return fromCharCode(b[s], b[s + 1]);
+    case 3: return fromCharCode(b[s], b[s + 1], b[s + 2]);
+    case 4: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    default: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]) + shortAscii(b, s + 6, length - 6);
+  }
 }
 
 /** Invalid sequences become U+FFFD. */
 export function readUtf8Lossy(buf: Buffer, start: number, end: number): string {
-  return buf.toString('utf8', start, end);
+  return (buf as Buffer & BufferSlices).utf8Slice(start, end);
 }
 
 /**

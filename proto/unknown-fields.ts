@@ -9,8 +9,10 @@
 import { childPath } from '../model/json-path.ts';
 import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { UNKNOWN_MESSAGE, type MessagePlan } from './plan.ts';
+import type { Gatherings } from './gathered-objects.ts';
+import { itemPath, memberPath } from './paths.ts';
 import { base64, uint64ToString } from './scalars.ts';
-import { classifyText, NOT_TEXT, PLAIN_TEXT, readUtf8 } from './text.ts';
+import { classifyText, NOT_TEXT, plainText, readUtf8 } from './text.ts';
 import { FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
 
 /** What reading an unknown field needs of the decoder walking the message around it. */
@@ -19,8 +21,12 @@ export interface Walk {
   readonly buf: Buffer;
   /** The spans found so far, when the caller asked for them. */
   readonly spans: FieldSpan[] | null;
-  /** With spans: where each unknown number's first span is in the current level, to index it once the number repeats. */
-  firstSpans: Map<number, number> | null;
+  /** Whether nested levels get their JSON path (always with spans). */
+  readonly paths: boolean;
+  /** With spans: where each unknown number's first span is in each level being read. */
+  readonly firstSpans: FirstSpans;
+  /** The values of the unknown message levels being read, by depth. */
+  readonly gatherings: Gatherings;
   problem(offset: number, reason: string, path: string): void;
   /** The value start after the length prefix at pos, or -1 after reporting why not; the length is left in wire.lo. */
   length(pos: number, end: number, fieldStart: number, path: string, name: string): number;
@@ -30,20 +36,28 @@ export interface Walk {
 }
 
 const NUMBER_KEYS: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const DOTTED_NUMBER_KEYS: string[] = NUMBER_KEYS.map((key) => '.' + key);
 
 function keyOf(number: number): string {
   return number < 256 ? NUMBER_KEYS[number] : String(number);
 }
 
-/** Reads the unknown field whose tag ends at pos into obj under its number; the offset after it, or -1 after a problem. */
+/** The object a level of unknown content is read into: a stand-in, its values are gathered (proto/gathered-objects.ts). */
+export const GATHERED: JsonObject = Object.freeze({});
+
+/**
+ * Reads the unknown field whose tag ends at pos into obj (or the level's gathering, when
+ * obj is GATHERED) under its number; the offset after it, or -1 after a problem.
+ */
 export function readUnknown(walk: Walk, number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
   const wire = walk.wire;
+  const gathering = obj === GATHERED ? walk.gatherings.at(depth) : null;
   // Numeric keys are array-index properties: cheaper than "7", and JSON prints them the same.
-  const existing = (obj as unknown as JsonValue[])[number];
+  const existing = gathering !== null ? gathering.get(number) : (obj as unknown as JsonValue[])[number];
   let span: FieldSpan | null = null;
   if (walk.spans !== null) {
-    if (existing === undefined) (walk.firstSpans ??= new Map()).set(number, walk.spans.length);
-    else if (!Array.isArray(existing)) indexFirstOccurrence(walk.spans, childPath(path, keyOf(number), false), walk.firstSpans?.get(number));
+    if (existing === undefined) walk.firstSpans.set(depth, number, walk.spans.length);
+    else if (!Array.isArray(existing)) indexFirstOccurrence(walk.spans, childPath(path, keyOf(number), false), walk.firstSpans.get(depth, number));
     span = walk.openSpan(unknownPath(path, number, existing), fieldStart);
   }
   let value: JsonValue;
@@ -83,15 +97,14 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     }
     case START_GROUP: {
-      const groupPath = span ? span.path : unknownPath(path, number, existing);
+      const groupPath = span ? span.path : walk.paths ? unknownPath(path, number, existing) : '';
       if (depth + 1 > MAX_DEPTH) {
         walk.problem(fieldStart, `groups nested deeper than ${MAX_DEPTH} levels; the rest is not decoded`, groupPath);
         return -1;
       }
-      const group: JsonObject = {};
       // Paths inside follow the JSON: "auth.5.group.1".
-      after = walk.fields(UNKNOWN_MESSAGE, group, pos, end, depth + 1, number, groupPath + '.group');
-      value = { group };
+      after = walk.fields(UNKNOWN_MESSAGE, GATHERED, pos, end, depth + 1, number, walk.paths ? groupPath + '.group' : '');
+      value = { group: walk.gatherings.at(depth + 1).take() };
       break;
     }
     default:
@@ -99,7 +112,8 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       return -1;
   }
   if (span) span.end = after < 0 ? end : after;
-  if (existing === undefined) (obj as unknown as JsonValue[])[number] = value;
+  if (gathering !== null) gathering.put(number, existing, value);
+  else if (existing === undefined) (obj as unknown as JsonValue[])[number] = value;
   else if (Array.isArray(existing)) existing.push(value);
   else (obj as unknown as JsonValue[])[number] = [existing, value];
   return after;
@@ -107,27 +121,81 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
 
 /** The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once the number repeats. */
 function unknownPath(path: string, number: number, existing: JsonValue | undefined): string {
-  const name = childPath(path, keyOf(number), false);
+  const name = number < 256 ? memberPath(path, NUMBER_KEYS[number], DOTTED_NUMBER_KEYS[number]) : childPath(path, String(number), false);
   if (existing === undefined) return name;
-  return `${name}[${Array.isArray(existing) ? existing.length : 1}]`;
+  return itemPath(name, Array.isArray(existing) ? existing.length : 1);
 }
 
 function guess(walk: Walk, start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number): JsonValue {
   const buf = walk.buf;
-  const text = classifyText(buf, start, end);
-  if (text === PLAIN_TEXT) return readUtf8(buf, start, end) ?? '';
+  const plain = plainText(buf, start, end);
+  if (plain !== null) return plain;
   if (walk.wire.isMessage(start, end, MAX_DEPTH - depth)) {
-    const path = unknownPath(parentPath, number, existing);
+    const path = walk.paths ? unknownPath(parentPath, number, existing) : '';
     if (depth + 1 > MAX_DEPTH) {
       walk.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
       return { bytes: base64(buf, start, end) };
     }
-    const nested: JsonObject = {};
-    walk.fields(UNKNOWN_MESSAGE, nested, start, end, depth + 1, 0, path);
-    return nested;
+    walk.fields(UNKNOWN_MESSAGE, GATHERED, start, end, depth + 1, 0, path);
+    return walk.gatherings.at(depth + 1).take();
   }
-  if (text !== NOT_TEXT) return readUtf8(buf, start, end) ?? '';
+  if (classifyText(buf, start, end) !== NOT_TEXT) return readUtf8(buf, start, end) ?? '';
   return { bytes: base64(buf, start, end) };
+}
+
+/** Field numbers below this have a slot in the tables of FirstSpans; the rest a map. */
+const TABLE_SIZE = 256;
+
+interface FirstSpanTable {
+  stamps: Int32Array;
+  at: Int32Array;
+  large: Map<number, number> | null;
+  largeStamp: number;
+}
+
+/**
+ * With spans: where each unknown number's first span is in each message level being
+ * read, to index that span once the number repeats. Levels at one depth never overlap,
+ * so one table per depth serves them all, each level told apart by a stamp of its own:
+ * nothing is allocated or cleared per level.
+ */
+export class FirstSpans {
+  private readonly tables: FirstSpanTable[] = [];
+  /** The stamp of the level being read at each depth. */
+  private readonly levels: number[] = [];
+  private stamp = 0;
+
+  /** A level begins at `depth`: what earlier levels there recorded no longer counts. */
+  enter(depth: number): void {
+    if (this.stamp === 0x7fffffff) {
+      for (const table of this.tables) table.stamps.fill(0);
+      this.stamp = 0;
+    }
+    this.levels[depth] = ++this.stamp;
+  }
+
+  set(depth: number, number: number, spanIndex: number): void {
+    const table = (this.tables[depth] ??= { stamps: new Int32Array(TABLE_SIZE), at: new Int32Array(TABLE_SIZE), large: null, largeStamp: 0 });
+    const stamp = this.levels[depth];
+    if (number < TABLE_SIZE) {
+      table.stamps[number] = stamp;
+      table.at[number] = spanIndex;
+      return;
+    }
+    if (table.largeStamp !== stamp) {
+      table.large = new Map();
+      table.largeStamp = stamp;
+    }
+    table.large!.set(number, spanIndex);
+  }
+
+  get(depth: number, number: number): number | undefined {
+    const table = this.tables[depth];
+    const stamp = this.levels[depth];
+    if (table === undefined) return undefined;
+    if (number < TABLE_SIZE) return table.stamps[number] === stamp ? table.at[number] : undefined;
+    return table.largeStamp === stamp ? table.large!.get(number) : undefined;
+  }
 }
 
 /**

@@ -74,18 +74,35 @@ const MAX_SECONDS = 253402300799;
 function timestamp(value: JsonObject): string | null {
   const seconds = integer(value.seconds);
   const nanos = integer(value.nanos);
-  if (seconds === null || nanos === null || seconds < MIN_SECONDS || seconds > MAX_SECONDS || nanos < 0 || nanos > 999999999) return null;
+  return seconds === null || nanos === null ? null : timestampText(seconds, nanos);
+}
+
+/** A Timestamp's RFC 3339 text, or null when out of the range protobuf allows. */
+export function timestampText(seconds: number, nanos: number): string | null {
+  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS || nanos < 0 || nanos > 999999999) return null;
   return civilTime(seconds) + fraction(nanos) + 'Z';
 }
 
-function two(n: number): string {
-  return n < 10 ? '0' + n : String(n);
-}
+const TWO_DIGITS: string[] = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'));
+
+/** The day civilTime printed last, and its "YYYY-MM-DDT": the timestamps of one message mostly share their day. */
+let lastDay = NaN;
+let lastDate = '';
 
 /** "YYYY-MM-DDTHH:MM:SS" for seconds since the epoch (proleptic Gregorian, UTC), without a Date per call. */
 function civilTime(seconds: number): string {
   const days = Math.floor(seconds / 86400);
   const rest = seconds - days * 86400;
+  if (days !== lastDay) {
+    lastDate = civilDate(days);
+    lastDay = days;
+  }
+  const hour = Math.floor(rest / 3600);
+  const minute = Math.floor((rest % 3600) / 60);
+  return lastDate + TWO_DIGITS[hour] + ':' + TWO_DIGITS[minute] + ':' + TWO_DIGITS[rest % 60];
+}
+
+function civilDate(days: number): string {
   // Howard Hinnant's civil_from_days.
   const z = days + 719468;
   const era = Math.floor(z / 146097);
@@ -96,9 +113,7 @@ function civilTime(seconds: number): string {
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const hour = Math.floor(rest / 3600);
-  const minute = Math.floor((rest % 3600) / 60);
-  return `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(rest % 60)}`;
+  return `${String(year).padStart(4, '0')}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}T`;
 }
 
 function duration(value: JsonObject): string | null {

@@ -1,0 +1,177 @@
+// Each message type's field loop compiled into a function of its own: a switch on the
+// whole tag, and every field's JSON key written as a constant, so that V8 sees one
+// property per store instead of the generic walk's lookups by number and by name.
+// It only takes the common path: a field of the schema with the wire type the schema
+// gives it. On anything else (an unknown number, another wire type, a value that does
+// not read) it returns the offset of that field, and the generic walk in
+// proto/decoder.ts decodes that one field, reporting what is wrong, before handing back.
+
+import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
+import { GROUP, MESSAGE, type FieldPlan, type MapPlan, type MessagePlan } from './plan.ts';
+import { itemPath } from './paths.ts';
+import { READERS, defaultKey, defaultValue, type ScalarReader } from './scalar-reader.ts';
+import { LEN, type Wire } from './wire.ts';
+
+/** What the compiled loop uses of the decoder. */
+export interface FastWalk {
+  readonly wire: Wire;
+  readonly scalars: ScalarReader;
+  readonly spans: FieldSpan[] | null;
+  /** Whether nested levels get their JSON path (see proto/decoder.ts). */
+  readonly paths: boolean;
+  /** A field of kind MESSAGE or GROUP (maps included); the offset after it, or -1 after a problem. */
+  known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number;
+  /** The value of a message field (not a map) whose bytes are [start, end): the JSON it stores, merged as protobuf merges. */
+  message(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string, fieldStart: number): JsonValue;
+  /** A repeated numeric field sent packed; the offset after it, or -1 after a problem. */
+  packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number;
+}
+
+/**
+ * Reads fields of one level from pos while they take the common path. Returns `end`
+ * when the level is done, the start of a field the generic walk must decode, or -1
+ * when a nested message failed (the problem is already reported).
+ */
+export type FastFields = (walk: FastWalk, obj: JsonObject, pos: number, end: number, depth: number, path: string) => number;
+
+/** The compiled loop of a message type, or null when it has no field to compile. */
+export function compileFields(plan: MessagePlan): FastFields | null {
+  const fields = [...plan.dense, ...(plan.sparse?.values() ?? [])].filter((field): field is FieldPlan => field !== undefined);
+  if (fields.length === 0) return null;
+  const cases: string[] = [];
+  fields.forEach((field, i) => {
+    const tag = ((field.number << 3) | field.wireType) >>> 0;
+    if (field.map !== null && READERS[field.map.key.kind] !== undefined && READERS[field.map.value.kind] !== undefined) {
+      cases.push(`case ${tag}: {\n${mapCase(field, field.map, `F[${i}]`)}\nbreak; }`);
+      return;
+    }
+    if (field.kind === MESSAGE && field.map === null) {
+      cases.push(`case ${tag}: {\n${messageCase(field, `F[${i}]`)}\nbreak; }`);
+      return;
+    }
+    if (field.kind === MESSAGE || field.kind === GROUP) {
+      cases.push(`case ${tag}: after = walk.known(F[${i}], obj, fieldStart, next, end, depth, path); if (after < 0) return -1; break;`);
+      return;
+    }
+    // A kind without a reader (none the schema loader makes) is left to the generic walk.
+    if (READERS[field.kind] === undefined) return;
+    cases.push(`case ${tag}: {\n${scalarCase(field, `F[${i}]`)}\nbreak; }`);
+    if (field.packable) {
+      const packedTag = ((field.number << 3) | LEN) >>> 0;
+      cases.push(`case ${packedTag}: after = walk.packed(F[${i}], obj, fieldStart, next, end, path); if (after < 0) return -1; break;`);
+    }
+  });
+  const source = `return function fastFields(walk, obj, pos, end, depth, path) {
+  const wire = walk.wire;
+  const scalars = walk.scalars;
+  const spans = walk.spans;
+  while (pos < end) {
+    const fieldStart = pos;
+    const next = wire.varint32(pos, end);
+    if (next < 0) return fieldStart;
+    let after;
+    switch (wire.lo) {
+${cases.join('\n')}
+      default:
+        return fieldStart;
+    }
+    pos = after;
+  }
+  return pos;
+};`;
+  return new Function('F', 'itemPath', 'plainEntry', source)(fields, itemPath, plainEntry) as FastFields;
+}
+
+/** The code of a message field (not a map), as the generic walk's known() reads and stores it. */
+function messageCase(field: FieldPlan, plan: string): string {
+  const key = JSON.stringify(field.name);
+  const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
+  const childPath = field.repeated ? `itemPath(${member}, list === undefined ? 0 : list.length)` : member;
+  return `const valueStart = wire.varint32(next, end);
+if (valueStart < 0 || wire.hi !== 0 || wire.lo > end - valueStart) return fieldStart;
+const valueEnd = valueStart + wire.lo;
+${field.repeated ? `const list = obj[${key}];` : ''}
+const childPath = walk.paths ? ${childPath} : '';
+let span = null;
+if (spans !== null) spans.push((span = { path: childPath, start: fieldStart, end: fieldStart }));
+const value = walk.message(${plan}, obj, valueStart, valueEnd, depth, childPath, fieldStart);
+if (span !== null) span.end = valueEnd;
+${field.repeated ? `if (list === undefined) obj[${key}] = [value];
+else list.push(value);` : `obj[${key}] = value;`}
+after = valueEnd;`;
+}
+
+/**
+ * The code of a map field whose keys and values are scalars, as the generic walk's
+ * mapEntry() stores an entry. An entry holding anything but its key and value tags,
+ * or a value that does not read, goes to the generic walk, checked before anything is
+ * read so that no problem is reported twice.
+ */
+function mapCase(field: FieldPlan, map: MapPlan, plan: string): string {
+  const key = JSON.stringify(field.name);
+  const keyTag = (1 << 3) | map.key.wireType;
+  const valueTag = (2 << 3) | map.value.wireType;
+  const read = (part: FieldPlan, which: 'key' | 'value') => {
+    const reader = READERS[part.kind];
+    return `scalars.${reader.method}(${reader.takesField ? `${plan}.map.${which}, ` : ''}at, entryEnd)`;
+  };
+  return `const entryStart = wire.varint32(next, end);
+if (entryStart < 0 || wire.hi !== 0 || wire.lo > end - entryStart) return fieldStart;
+const entryEnd = entryStart + wire.lo;
+if (!plainEntry(wire, entryStart, entryEnd, ${keyTag}, ${valueTag})) return fieldStart;
+let entryKey = null;
+let entryValue;
+let at = entryStart;
+while (at < entryEnd) {
+  at = wire.varint32(at, entryEnd);
+  if (wire.lo === ${keyTag}) {
+    at = ${read(map.key, 'key')};
+    entryKey = scalars.value;
+  } else {
+    at = ${read(map.value, 'value')};
+    entryValue = scalars.value;
+  }
+}
+let entries = obj[${key}];
+if (entries === undefined || entries === null) obj[${key}] = entries = {};
+const mapKey = entryKey === null ? ${JSON.stringify(defaultKey(map.key.kind))} : String(entryKey);
+entries[mapKey] = entryValue !== undefined ? entryValue : ${JSON.stringify(defaultValue(map.value))};
+if (spans !== null) spans.push({ path: (path === '' ? ${key} : path + ${JSON.stringify(field.dotted)}) + '.' + mapKey, start: fieldStart, end: entryEnd });
+after = entryEnd;`;
+}
+
+/** Whether a map entry holds only its key and value tags, every value whole: then each reads. */
+function plainEntry(wire: Wire, start: number, end: number, keyTag: number, valueTag: number): boolean {
+  let pos = start;
+  while (pos < end) {
+    const next = wire.varint32(pos, end);
+    if (next < 0) return false;
+    const tag = wire.lo;
+    if (tag !== keyTag && tag !== valueTag) return false;
+    pos = wire.skip(tag & 7, tag >>> 3, next, end, 0);
+    if (pos < 0) return false;
+  }
+  return true;
+}
+
+/** The code of one scalar field, as the generic walk's known() stores it (see proto/decoder.ts). */
+function scalarCase(field: FieldPlan, plan: string): string {
+  const key = JSON.stringify(field.name);
+  const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
+  const reader = READERS[field.kind];
+  const read = `after = scalars.${reader.method}(${reader.takesField ? `${plan}, ` : ''}next, end);
+if (after < 0) return fieldStart;`;
+  if (field.repeated) {
+    return `${read}
+const list = obj[${key}];
+if (spans !== null) spans.push({ path: itemPath(${member}, list === undefined ? 0 : list.length), start: fieldStart, end: after });
+if (list === undefined) obj[${key}] = [scalars.value];
+else list.push(scalars.value);`;
+  }
+  const span = `if (spans !== null) spans.push({ path: ${member}, start: fieldStart, end: after });`;
+  if (field.presence) return `${read}\n${span}\nobj[${key}] = scalars.value;`;
+  return `${read}
+${span}
+if (!scalars.isDefault) obj[${key}] = scalars.value;
+else if (obj[${key}] !== undefined) delete obj[${key}];`;
+}
