@@ -72,18 +72,18 @@ export class JournalView implements JournaledFlows {
    * carries its ids (rows of other tap-call versions are left as they are).
    */
   readsInPlace(): boolean {
-    return !this.store.journalRowsWithoutIds().some((row) => journalVersion(row.records) === TAP_CALL_VERSION);
+    return !this.store.readJournalRows((rows) => rows.rowsWithoutIds()).some((row) => journalVersion(row.records) === TAP_CALL_VERSION);
   }
 
   /** The first id the journal gives, when it can be read in place; null for an empty journal too. */
   private readableFrom(): number | null {
-    const firstId = this.store.firstJournaledId();
+    const firstId = this.store.readJournalRows((rows) => rows.firstId());
     return firstId !== null && this.readsInPlace() ? firstId : null;
   }
 
   /** An exchange a journal row begins: replayed from that row on, following its flow until it ends. */
   private begunFlow(id: number): Flow | null {
-    const seq = this.store.journalRowBeginning(id);
+    const seq = this.store.readJournalRows((rows) => rows.rowBeginning(id));
     if (seq === null) return null;
     const replayer = new Replayer(this.codec);
     let flowId: number | null = null;
@@ -141,7 +141,7 @@ class Walk implements JournalWalk {
     if (this.done) return null;
     if (this.nextSeq === undefined && this.before !== undefined) this.skipAbove(this.before);
     if (this.done) return { flows: [], below: 0 };
-    const fetched = this.store.journalRowsNewestFirst(this.nextSeq, this.chunk + 1);
+    const fetched = this.store.readJournalRows((rows) => rows.rowsNewestFirst(this.nextSeq, this.chunk + 1));
     const atStart = fetched.length <= this.chunk;
     const rows = fetched.slice(0, this.chunk).reverse();
     this.chunk = Math.min(this.chunk * 2, MAX_CHUNK_ROWS);
@@ -175,8 +175,8 @@ class Walk implements JournalWalk {
    * needs none of it.
    */
   private skipAbove(before: number): void {
-    const seq = this.store.journalRowGivingBelow(before);
-    const [above] = this.store.journalRowsOldestFirst(seq === null ? 0 : seq + 1, 1);
+    const seq = this.store.readJournalRows((rows) => rows.rowGivingBelow(before));
+    const [above] = this.store.readJournalRows((rows) => rows.rowsOldestFirst(seq === null ? 0 : seq + 1, 1));
     if (above === undefined || above.ids === null) return;
     if (above.ids.openFlows.some(([, id]) => id < before)) return;
     if (seq === null) this.done = true;
@@ -352,7 +352,7 @@ function* intactCalls(data: Buffer): Generator<number> {
 /** Every row from `seq` on, oldest first, of those this ca2-inspector replays. */
 function* rowsFrom(store: Store, seq: number): Generator<JournalEntry> {
   for (let from = seq; ; ) {
-    const rows = store.journalRowsOldestFirst(from, ROWS_PER_READ);
+    const rows = store.readJournalRows((rows) => rows.rowsOldestFirst(from, ROWS_PER_READ));
     if (rows.length === 0) return;
     yield* rows.filter(replayed);
     from = rows[rows.length - 1]!.seq + 1;

@@ -20,7 +20,7 @@ import type { Dropped, ExchangeDetail, ExchangePage, StoreStats } from '../model
 import { createCodec, type Codec } from '../proto/codec.ts';
 import { Background } from './background.ts';
 import { FlowDecoder } from './decode.ts';
-import { JournalTable, type JournalEntry, type JournalReads, type JournalRowIds, type OpenFlowRow } from './journal-table.ts';
+import { JournalTable, type JournalEntry, type JournalReads, type JournalRowIds, type JournalRowReads, type OpenFlowRow } from './journal-table.ts';
 import type { JournaledFlows, JournalWalk } from './journal-page.ts';
 import { openReading, openWritable, patientBusyTimeoutMs } from './open.ts';
 import type { Flow, FlowHead, StoredFrame } from '../model/flow.ts';
@@ -33,7 +33,7 @@ import { prepareWrites } from './write-statements.ts';
 
 export { StorageError };
 export { interruptedError } from './open.ts';
-export type { JournaledFlows, JournalEntry, JournalReads, JournalRowIds, JournalWalk, ListQuery, OpenFlowRow, SelectQuery };
+export type { JournaledFlows, JournalEntry, JournalReads, JournalRowIds, JournalRowReads, JournalWalk, ListQuery, OpenFlowRow, SelectQuery };
 
 export interface StoreOptions {
   /** Told, in a sentence, when writes fail, are dropped or resume. Defaults to process.emitWarning. */
@@ -188,34 +188,9 @@ export class Store {
     this.journal.put(records, calls, ends, ids);
   }
 
-  /** Up to `limit` journal rows written before row `seq` (all: undefined), newest first: for reading them in place. */
-  journalRowsNewestFirst(seq: number | undefined, limit: number): JournalEntry[] {
-    return this.reads.read(() => this.journal.rowsNewestFirst(seq, limit));
-  }
-
-  /** Up to `limit` journal rows from row `seq` on, oldest first. */
-  journalRowsOldestFirst(seq: number, limit: number): JournalEntry[] {
-    return this.reads.read(() => this.journal.rowsOldestFirst(seq, limit));
-  }
-
-  /** The journal row whose calls begin exchange `id`, or null if none does. */
-  journalRowBeginning(id: number): number | null {
-    return this.reads.read(() => this.journal.rowBeginning(id));
-  }
-
-  /** The first exchange id the journal's rows give; null when none gives any (the journal is empty, or its rows carry no ids). */
-  firstJournaledId(): number | null {
-    return this.reads.read(() => this.journal.firstId());
-  }
-
-  /** The newest journal row that gives an id below `id`, or null if none does. */
-  journalRowGivingBelow(id: number): number | null {
-    return this.reads.read(() => this.journal.rowGivingBelow(id));
-  }
-
-  /** Journal rows that carry no ids (written before rows did, or by another ca2-inspector): usually none. */
-  journalRowsWithoutIds(): JournalEntry[] {
-    return this.reads.read(() => this.journal.rowsWithoutIds());
+  /** Runs `fn` on the journal's rows as a read of the file: for reading them in place (recorder/journal-view.ts). */
+  readJournalRows<T>(fn: (rows: JournalRowReads) => T): T {
+    return this.reads.read(() => fn(this.journal));
   }
 
   /**
