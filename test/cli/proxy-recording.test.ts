@@ -180,10 +180,21 @@ describe('recording onto a full disk', () => {
 describe('an export from the inspector while traffic is recorded', () => {
   test('recording goes on while a large export runs, nothing is dropped, and the download holds everything asked for', { timeout: 180_000 }, async (t) => {
     const db = join(dir, 'exported.sqlite');
-    // The proxy's own temporary folder: the export's working folder (capture/export.ts) is
-    // there exactly while it writes the file, which tells the test that it is under way.
+    // The proxy's own temporary folder holds the download's folder (inspector/server/export-routes.ts),
+    // and in it the export's working folder (capture/export.ts) is there exactly while it writes
+    // the file, which tells the test that it is under way.
     const tmp = mkdtempSync(join(dir, 'tmp-'));
-    const exporting = () => readdirSync(tmp).some((name) => name.startsWith('ca2-export-'));
+    const inside = (folder: string) => {
+      try {
+        return readdirSync(folder);
+      } catch {
+        return []; // removed as the download ended
+      }
+    };
+    const exporting = () =>
+      inside(tmp)
+        .filter((name) => name.startsWith('ca2-download-'))
+        .some((download) => inside(join(tmp, download)).some((name) => name.startsWith('.ca2-export-')));
     const upstream = await startUpstream();
     const proxy = await startProxyProcess(['--upstream', upstream.url, '--db', db, '--quiet'], 30_000, { TMPDIR: tmp });
     let stopped = false;
