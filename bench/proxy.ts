@@ -1,13 +1,14 @@
 // `npm run bench`: this proxy against bare http-proxy forwarding, same upstream, one run.
 // Prints /exec requests per second and p50/p99 latency, /ws events per second, each as a
 // ratio to bare forwarding; a WebSocket flood (frames recorded of frames sent, time to
-// catch up); bytes on disk per exchange once the search index has caught up; the time to
+// catch up); bytes on disk per exchange once the search index has caught up, for small calls
+// and for the issue's workload, by table (bench/proxy/disk.ts); the time to
 // re-summarise 100,000 stored exchanges after a schema change; and the proxy's RSS as
 // recorded exchanges grow to 200,000.
 //
 //   npm run bench                 the real command: ca2-inspector proxy, recording everything
 //   npm run bench -- --tap-only   the forwarding core alone, with an empty tap
-//   npm run bench -- --only ws    one part: exec, ws, flood, disk, resummarise or rss
+//   npm run bench -- --only ws    one part: exec, ws, flood, disk (both cases), resummarise or rss
 //   npm run bench -- --rounds 4   more alternating rounds of the exec and ws parts (default 2)
 //   npm run bench -- --with-ws    the exec part with a /ws client holding its socket open, as a ca2 session does
 //   npm run bench -- --watching   the exec part with an inspector on the live stream, so every exchange is recorded as it passes
@@ -15,13 +16,13 @@
 //
 // Every server runs in its own process; autocannon and the WebSocket clients run here.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import { WebSocket } from 'ws';
 import { fmt, mean } from './figures.ts';
+import { diskPart, workloadDiskPart } from './proxy/disk.ts';
 import { checkClean, EXEC_CONNECTIONS, exec, holdWebSocket, watchLive, wsAuth, wsEvents } from './proxy/load.ts';
 import { bare, recording, start, tapOnly, tsx, type Child } from './proxy/processes.ts';
 import { rulesPart } from './proxy/rules.ts';
@@ -43,7 +44,6 @@ const EXEC_SECONDS = secondsAt === -1 ? 8 : Math.max(1, Number(process.argv[seco
 const EXEC = { connections: EXEC_CONNECTIONS, warmupSeconds: 2, seconds: EXEC_SECONDS, rounds: ROUNDS, withWs: process.argv.includes('--with-ws'), watching: process.argv.includes('--watching') };
 const WS = { clients: 4, seconds: 5, rounds: ROUNDS };
 const FLOOD_EVENTS = 50_000;
-const DISK_EXCHANGES = 20_000;
 const RESUMMARISE_EXCHANGES = 100_000;
 const RSS_EXCHANGES = 200_000;
 const RSS_STEP = 50_000;
@@ -145,31 +145,6 @@ WebSocket flood: one client, ${fmt(FLOOD_EVENTS)} pushed ~200-byte events throug
   }
 }
 
-async function diskPart(upstream: Child, workDir: string): Promise<void> {
-  console.log(`
-bytes on disk: ${fmt(DISK_EXCHANGES)} /exec exchanges through ${ours.name}, after the search index catches up`);
-  const dir = mkdtempSync(join(workDir, 'disk-'));
-  const proxy = await start(ours.command(upstream.url, dir));
-  let indexMs = 0;
-  try {
-    if (proxy.ui === null) return void console.log('  (needs the recording proxy)');
-    checkClean('disk', await exec(proxy.url, { amount: DISK_EXCHANGES }));
-    indexMs = (await waitFor(proxy, (s) => s.exchanges >= DISK_EXCHANGES && s.queued === 0 && s.journaled === 0 && s.unindexed === 0)).ms;
-  } finally {
-    await proxy.stop();
-  }
-  const file = join(dir, 'bench.sqlite');
-  const onDisk = ['', '-wal', '-shm'].reduce((sum, suffix) => sum + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0);
-  const db = new Database(file, { readonly: true });
-  const wire = db
-    .prepare('SELECT avg(length(request_body) + ifnull(length(response_body), 0)) AS bodies, avg(length(request_headers) + ifnull(length(response_headers), 0)) AS headers FROM exchange_bodies')
-    .get() as { bodies: number; headers: number };
-  db.close();
-  console.log(`  each exchange: ${fmt(wire.bodies)} bytes of bodies and ${fmt(wire.headers)} bytes of headers (as JSON)`);
-  console.log(`  index caught up ${fmt(indexMs / 1000, 1)} s after the last request`);
-  console.log(`  file ${fmt(onDisk / 2 ** 20, 1)} MiB: ${fmt(onDisk / DISK_EXCHANGES)} bytes per exchange (target < 2,048)`);
-}
-
 async function rssPart(upstream: Child, workDir: string): Promise<void> {
   console.log(`\nRSS of ${ours.name} (VmRSS) as exchanges grow to ${fmt(RSS_EXCHANGES)}:`);
   const proxy = await start(ours.command(upstream.url, mkdtempSync(join(workDir, 'rss-'))));
@@ -200,7 +175,8 @@ async function main(): Promise<void> {
     if (runs('exec')) await execPart(upstream, workDir);
     if (runs('ws')) await wsPart(upstream, workDir);
     if (runs('flood')) await floodPart(upstream, workDir);
-    if (runs('disk')) await diskPart(upstream, workDir);
+    if (runs('disk')) await diskPart(upstream, workDir, ours.name, ours.command);
+    if (runs('disk')) await workloadDiskPart(workDir, ours.name, ours.command);
     if (runs('resummarise')) await benchResummarise(RESUMMARISE_EXCHANGES, workDir);
     if (runs('rss')) await rssPart(upstream, workDir);
     if (runs('rules')) await rulesPart(upstream, workDir, { rounds: ROUNDS, seconds: EXEC_SECONDS, warmupSeconds: EXEC.warmupSeconds });
