@@ -266,6 +266,21 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 11,
+    description: 'header lists stored as the ids of their (name, value) pairs, each pair once',
+    up(db) {
+      // See storage/header-pairs.ts. The pairs are found by a hash of their text, so the
+      // index holds 8 bytes a pair rather than the pair again. Rows already written keep
+      // their lists of pairs, which reads take as they are: converting them would be paid
+      // on every read of an older file (readers migrate a fresh copy of it each time), and
+      // by the proxy at start, in one transaction, for a saving only new rows need.
+      db.exec(`
+        CREATE TABLE header_pairs (id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, pair TEXT NOT NULL);
+        CREATE INDEX header_pairs_hash ON header_pairs (hash);
+      `);
+    },
+  },
 ];
 
 /** A JSON scalar as String() writes it in JavaScript (json_tree gives booleans as 1 and 0). */

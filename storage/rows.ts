@@ -6,6 +6,7 @@
 import type { Flow, FlowFrame, FlowHead, FlowOriginal, FlowRequest, FlowResponse, FrameMark, StoredFrame } from '../model/flow.ts';
 import { breakpointBits, breakpointEditsOf, storedError } from '../model/flow.ts';
 import type { ExchangeSummary, HeaderList, TokenRef, WsFrame } from '../model/types.ts';
+import { headerListSql } from './header-pairs.ts';
 
 /** Per-direction frame counts and bytes of a WebSocket exchange. */
 export interface FrameTotals {
@@ -86,12 +87,15 @@ export const bodyColumns = [
 
 type RowColumn = 'id' | (typeof exchangeColumns)[number] | (typeof bodyColumns)[number];
 
+/** A header list as its column stores it (storage/header-pairs.ts). */
+export type StoreHeaders = (headers: HeaderList) => string;
+
 /**
  * Named parameters for writing a flow's exchange row and its bodies: the one place a
  * field of the flow becomes a column (flowFromRows reads it back), so a new field is
  * written here and in the column lists above, which the type holds to these keys.
  */
-export function exchangeParams(head: FlowHead): Record<RowColumn, unknown> {
+export function exchangeParams(head: FlowHead, storeHeaders: StoreHeaders): Record<RowColumn, unknown> {
   const { request, response } = head;
   return {
     id: head.id,
@@ -124,25 +128,25 @@ export function exchangeParams(head: FlowHead): Record<RowColumn, unknown> {
     close_at: head.close?.at ?? null,
     replay_of: head.replayOf,
     rules: JSON.stringify(head.rules ?? []),
-    request_headers: JSON.stringify(request.headers),
+    request_headers: storeHeaders(request.headers),
     request_body: bytes(request.body),
     request_truncated: request.truncated ? 1 : 0,
-    response_headers: response === null ? null : JSON.stringify(response.headers),
+    response_headers: response === null ? null : storeHeaders(response.headers),
     response_body: response === null ? null : bytes(response.body),
     response_truncated: response === null ? null : response.truncated ? 1 : 0,
-    ...originalParams(head.original ?? null),
+    ...originalParams(head.original ?? null, storeHeaders),
     breakpoint_edits: breakpointBits(head.editedAtBreakpoint),
   } satisfies Record<RowColumn, unknown>;
 }
 
-function originalParams(original: FlowOriginal | null) {
+function originalParams(original: FlowOriginal | null, storeHeaders: StoreHeaders) {
   const request = original?.request ?? null;
   const response = original?.response ?? null;
   return {
-    original_request_headers: request === null ? null : JSON.stringify(request.headers),
+    original_request_headers: request === null ? null : storeHeaders(request.headers),
     original_request_body: request === null ? null : bytes(request.body),
     original_response_status: response?.status ?? null,
-    original_response_headers: response === null ? null : JSON.stringify(response.headers),
+    original_response_headers: response === null ? null : storeHeaders(response.headers),
     original_response_body: response === null ? null : bytes(response.body),
   };
 }
@@ -192,11 +196,11 @@ function cutFlag(flag: string, body: string): string {
   return `CASE WHEN length(${body}) > ${maxReadBody} THEN 1 ELSE ${flag} END`;
 }
 
-/** The body columns of exchange_bodies `b`, as reads give them. */
-export const bodyColumnsSql = `b.request_headers, ${cutBody('b.request_body')} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
-    b.response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
-    b.original_request_headers, ${cutBody('b.original_request_body')} AS original_request_body,
-    b.original_response_status, b.original_response_headers, ${cutBody('b.original_response_body')} AS original_response_body,
+/** The body columns of exchange_bodies `b`, as reads give them: header lists as their pairs. */
+export const bodyColumnsSql = `${headerListSql('b.request_headers')} AS request_headers, ${cutBody('b.request_body')} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
+    ${headerListSql('b.response_headers')} AS response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
+    ${headerListSql('b.original_request_headers')} AS original_request_headers, ${cutBody('b.original_request_body')} AS original_request_body,
+    b.original_response_status, ${headerListSql('b.original_response_headers')} AS original_response_headers, ${cutBody('b.original_response_body')} AS original_response_body,
     b.breakpoint_edits`;
 
 /** The columns of frames as reads give them. */

@@ -19,6 +19,15 @@ export interface ImpossibleValue {
 const time = (column: string) => `(${column} IS NOT NULL AND (typeof(${column}) NOT IN ('integer', 'real') OR ${column} < 0 OR ${column} > ${LATEST_TIME_MS}))`;
 const size = (column: string) => `(${column} IS NOT NULL AND (typeof(${column}) != 'integer' OR ${column} < 0))`;
 
+/**
+ * A list of pair ids (storage/header-pairs.ts) with an element that is no id of a stored
+ * pair of two strings: reads would drop it.
+ */
+const badPairIds = (column: string) => `(json_type(${column}, '$[0]') = 'integer' AND EXISTS (
+  SELECT 1 FROM json_each(${column}) j WHERE j.type != 'integer' OR NOT EXISTS (
+    SELECT 1 FROM header_pairs p WHERE p.id = j.value AND json_valid(p.pair) AND json_type(p.pair) = 'array' AND json_array_length(p.pair) = 2
+      AND json_type(p.pair, '$[0]') = 'text' AND json_type(p.pair, '$[1]') = 'text')))`;
+
 const checks: { table: string; id: string; column: string; bad: string; expected: string }[] = [
   { table: 'exchanges', id: 'id', column: 'started_at', bad: `${time('started_at')} OR started_at IS NULL`, expected: 'a time between 1970 and 9999 (ms since the epoch)' },
   { table: 'exchanges', id: 'id', column: 'ended_at', bad: `${time('ended_at')} OR ended_at < started_at`, expected: 'a time between its start and 9999' },
@@ -28,8 +37,11 @@ const checks: { table: string; id: string; column: string; bad: string; expected
   { table: 'exchanges', id: 'id', column: 'response_size', bad: size('response_size'), expected: 'a size in bytes' },
   { table: 'exchanges', id: 'id', column: 'close_code', bad: `close_code IS NOT NULL AND (typeof(close_code) != 'integer' OR close_code < 1000 OR close_code > 4999)`, expected: 'a close code, a whole number from 1000 to 4999' },
   { table: 'exchanges', id: 'id', column: 'close_reason', bad: `close_reason IS NOT NULL AND length(CAST(close_reason AS BLOB)) > 123`, expected: 'a close reason of at most 123 bytes' },
-  { table: 'exchange_bodies', id: 'id', column: 'request_headers', bad: `NOT json_valid(request_headers) OR json_type(request_headers) != 'array'`, expected: 'a JSON list of headers' },
-  { table: 'exchange_bodies', id: 'id', column: 'response_headers', bad: `response_headers IS NOT NULL AND (NOT json_valid(response_headers) OR json_type(response_headers) != 'array')`, expected: 'a JSON list of headers' },
+  { table: 'exchange_bodies', id: 'id', column: 'request_headers', bad: `NOT json_valid(request_headers) OR json_type(request_headers) != 'array' OR ${badPairIds('request_headers')}`, expected: 'a JSON list of headers' },
+  { table: 'exchange_bodies', id: 'id', column: 'response_headers', bad: `response_headers IS NOT NULL AND (NOT json_valid(response_headers) OR json_type(response_headers) != 'array' OR ${badPairIds('response_headers')})`, expected: 'a JSON list of headers' },
+  ...(['original_request_headers', 'original_response_headers'] as const).map((column) => ({
+    table: 'exchange_bodies', id: 'id', column, bad: `${column} IS NOT NULL AND (NOT json_valid(${column}) OR json_type(${column}) != 'array' OR ${badPairIds(column)})`, expected: 'a JSON list of headers',
+  })),
   { table: 'frames', id: 'exchange_id', column: 'at', bad: `${time('at')} OR at IS NULL`, expected: 'a time between 1970 and 9999' },
   { table: 'frames', id: 'exchange_id', column: 'seq', bad: `typeof(seq) != 'integer' OR seq < 0 OR seq > ${2 ** 31 - 1}`, expected: 'a whole number from 0 to 2147483647' },
   { table: 'frames', id: 'exchange_id', column: 'opcode', bad: `opcode NOT IN (1, 2, 9, 10)`, expected: 'a WebSocket opcode (1 text, 2 binary, 9 ping, 10 pong)' },

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Dropped } from '../model/types.ts';
 import type { FlowHead, StoredFrame } from '../model/flow.ts';
 import { prepareContentKeys } from './content-keys.ts';
+import { HeaderPairs } from './header-pairs.ts';
 import { openFlowsKey, type JournalRowIds, type OpenFlowRow } from './journal-table.ts';
 import { bodyColumns, exchangeColumns, exchangeParams, frameParams } from './rows.ts';
 
@@ -58,8 +59,10 @@ export function prepareWrites(db: Database.Database) {
   );
 
   const exists = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
+  const headerPairs = new HeaderPairs(db);
+  const storeHeaders = (headers: FlowHead['request']['headers']) => headerPairs.store(headers);
   const putExchange = (record: FlowHead, fresh: boolean): void => {
-    const params = exchangeParams(record);
+    const params = exchangeParams(record, storeHeaders);
     const existed = !fresh && exists.get(record.id) !== undefined;
     (existed ? updateExchange : record.kind === 'ws' ? insertExchange : insertPlainExchange).run(params);
     putBodies.run(params);
@@ -121,7 +124,16 @@ export function prepareWrites(db: Database.Database) {
   const inTransaction = db.transaction((run: () => number) => run());
   return {
     /** Writes the entries in one transaction, or none of them (throws what SQLite threw). */
-    batch: (entries: Queued[]) => batch.immediate(entries),
+    batch: (entries: Queued[]) => {
+      if (!db.inTransaction) headerPairs.beginning();
+      try {
+        batch.immediate(entries);
+      } catch (err) {
+        headerPairs.rolledBack();
+        throw err;
+      }
+      headerPairs.committed(db.inTransaction);
+    },
     contentKeys,
     /** Runs `run` in a write transaction of its own (the background steps). */
     inTransaction: (run: () => number) => inTransaction.immediate(run),
