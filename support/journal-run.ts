@@ -9,6 +9,7 @@ import { Recorder } from '../recorder/recorder.ts';
 import { readRing, type ReadLimits } from '../recorder/read-ring.ts';
 import { TapJournal, type TapJournalOptions } from '../recorder/tap-journal.ts';
 import { createRing, RingReader, RingWriter } from '../recorder/tap-ring.ts';
+import { headerListSql } from '../storage/header-pairs.ts';
 import { Store } from '../storage/store.ts';
 
 // ClientRequest { trx: "trx-0001", utils { ping {} } } as bytes: field 1 (trx), field 10 (utils).
@@ -74,7 +75,13 @@ export function everything(file: string, except = -1) {
   const db = new Database(file, { readonly: true });
   try {
     return {
-      exchanges: db.prepare('SELECT * FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id <> ? ORDER BY e.id').all(except),
+      // Header lists as their pairs: the ids of the pairs depend on the order each file first met them.
+      exchanges: db
+        .prepare(
+          `SELECT e.*, b.*, ${['request_headers', 'response_headers', 'original_request_headers', 'original_response_headers'].map((c) => `${headerListSql(`b.${c}`)} AS ${c}`).join(', ')}
+           FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id <> ? ORDER BY e.id`,
+        )
+        .all(except),
       frames: db.prepare('SELECT * FROM frames ORDER BY exchange_id, seq').all(),
     };
   } finally {
