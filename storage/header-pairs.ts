@@ -3,16 +3,16 @@
 // pair is a row of header_pairs, found again by a hash of its exact text, and a list is
 // the JSON array of its pairs' ids in order: [3,4,9]. A pair's text is JSON.stringify([name,
 // value]), which keeps case, obs-text and any string exactly; the list keeps order and
-// duplicates. Rows written before version 11 hold the pairs themselves ([["Host","a"]]);
-// reads give both forms as that (headerListSql).
+// duplicates. Rows written before version 11 hold the pairs themselves ([["Host","a"]]),
+// and read as they are.
 
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { HeaderList } from '../model/types.ts';
 
 /**
- * A stored header list column as its pairs, whichever form it holds: the JSON text of the
- * list as version 10 stored it. An id list is joined to its pairs in order.
+ * A stored header list column as its pairs in SQL, whichever form it holds, for comparing
+ * files column by column (HeaderPairs.list is the store's own read).
  */
 export function headerListSql(column: string): string {
   return `CASE WHEN json_type(${column}, '$[0]') = 'integer'
@@ -20,7 +20,16 @@ export function headerListSql(column: string): string {
     ELSE ${column} END`;
 }
 
-/** Ids of pairs remembered by one writer; past this the memory starts again (unique values, such as request ids, would fill it). */
+const perConnection = new WeakMap<Database.Database, HeaderPairs>();
+
+/** The connection's one HeaderPairs: what it remembers holds only for the transactions of that connection. */
+export function headerPairsOf(db: Database.Database): HeaderPairs {
+  let pairs = perConnection.get(db);
+  if (pairs === undefined) perConnection.set(db, (pairs = new HeaderPairs(db)));
+  return pairs;
+}
+
+/** Pairs remembered each way; past this the memory starts again (unique values, such as request ids, would fill it). */
 const rememberedPairs = 20_000;
 
 /** A 64-bit key of a pair's exact text, as SQLite's signed integer. */
@@ -28,12 +37,13 @@ function pairHash(pair: string): bigint {
   return createHash('sha256').update(pair).digest().readBigInt64BE(0);
 }
 
-/** The writer's side: a list's stored form, writing the pairs it lacks. Runs inside the caller's write transaction. */
-export class HeaderPairs {
+/** A list's stored form, writing the pairs it lacks (inside the caller's write transaction), and a stored list read back. */
+class HeaderPairs {
   private readonly find: Database.Statement;
   private readonly insert: Database.Statement;
   private readonly byId: Database.Statement;
   private readonly ids = new Map<string, number>();
+  private readonly pairs = new Map<number, [name: string, value: string]>();
   /** Pairs remembered in the transaction under way: forgotten should it not commit, as their ids may then be given to others. */
   private written: string[] = [];
 
@@ -41,6 +51,17 @@ export class HeaderPairs {
     this.find = db.prepare('SELECT id, pair FROM header_pairs WHERE hash = ?');
     this.insert = db.prepare('INSERT INTO header_pairs (hash, pair) VALUES (?, ?)');
     this.byId = db.prepare('SELECT pair FROM header_pairs WHERE id = ?').pluck();
+  }
+
+  /** A list as its column holds it, in either form, read back. */
+  list(stored: string): HeaderList {
+    const items = JSON.parse(stored) as HeaderList | number[];
+    if (items.length === 0 || typeof items[0] !== 'number') return items as HeaderList;
+    // Each read gets tuples of its own: a caller may change a list it was given.
+    return (items as number[]).map((id) => {
+      const [name, value] = this.pair(id);
+      return [name, value];
+    });
   }
 
   /** The stored form of `headers`: the JSON array of their pairs' ids. */
@@ -57,7 +78,7 @@ export class HeaderPairs {
   beginning(): void {
     for (const pair of this.written) {
       const id = this.ids.get(pair);
-      if (id !== undefined && this.byId.get(id) !== pair) this.ids.delete(pair);
+      if (id !== undefined && this.byId.get(id) !== pair) this.forget(pair);
     }
     this.written = [];
   }
@@ -69,8 +90,26 @@ export class HeaderPairs {
 
   /** The transaction rolled back: what it wrote is gone, and its ids may be given to other pairs. */
   rolledBack(): void {
-    for (const pair of this.written) this.ids.delete(pair);
+    for (const pair of this.written) this.forget(pair);
     this.written = [];
+  }
+
+  /** A pair whose id was given back: its id may be another pair's now, in reads too. */
+  private forget(pair: string): void {
+    this.ids.delete(pair);
+    this.pairs.clear();
+  }
+
+  private pair(id: number): [name: string, value: string] {
+    let pair = this.pairs.get(id);
+    if (pair === undefined) {
+      const text = this.byId.get(id) as string | undefined;
+      if (text === undefined) throw new Error(`a header list names pair ${id}, which the file does not hold`);
+      pair = JSON.parse(text) as [string, string];
+      if (this.pairs.size >= rememberedPairs) this.pairs.clear();
+      this.pairs.set(id, pair);
+    }
+    return pair;
   }
 
   private idOf(pair: string): number {

@@ -7,7 +7,8 @@
 import type Database from 'better-sqlite3';
 import { summarySearchText } from '../model/filter-match.ts';
 import type { FlowDecoder } from './decode.ts';
-import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow } from './rows.ts';
+import { headerPairsOf } from './header-pairs.ts';
+import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow, type HeaderReader } from './rows.ts';
 import { frameTotals, summaryOf } from './views.ts';
 import type { SearchIndex } from './search-index.ts';
 
@@ -20,12 +21,14 @@ export class Resummariser {
   private readonly s;
   private range: StaleRange | null;
   private total: number;
+  private readonly headers: HeaderReader;
 
   constructor(
     private readonly db: Database.Database,
     private readonly decoder: FlowDecoder,
     private readonly index: SearchIndex,
   ) {
+    this.headers = headerPairsOf(db);
     this.s = {
       get: db.prepare('SELECT value FROM store_state WHERE key = ?').pluck(),
       has: db.prepare('SELECT 1 FROM store_state WHERE key = ?').pluck(),
@@ -100,7 +103,7 @@ export class Resummariser {
   }
 
   private redo(id: number): void {
-    const flow = flowFromRows(this.s.flow.get(id) as FlowRow, this.s.frames.all(id) as FrameRow[]);
+    const flow = flowFromRows(this.s.flow.get(id) as FlowRow, this.s.frames.all(id) as FrameRow[], this.headers);
     const { facts, texts, frameTexts } = this.decoder.redo(flow);
     const token = facts.token;
     this.s.update.run({

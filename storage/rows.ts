@@ -6,7 +6,7 @@
 import type { Flow, FlowFrame, FlowHead, FlowOriginal, FlowRequest, FlowResponse, FrameMark, StoredFrame } from '../model/flow.ts';
 import { breakpointBits, breakpointEditsOf, storedError } from '../model/flow.ts';
 import type { ExchangeSummary, HeaderList, TokenRef, WsFrame } from '../model/types.ts';
-import { headerListSql } from './header-pairs.ts';
+import type { headerPairsOf } from './header-pairs.ts';
 
 /** Per-direction frame counts and bytes of a WebSocket exchange. */
 export interface FrameTotals {
@@ -89,6 +89,8 @@ type RowColumn = 'id' | (typeof exchangeColumns)[number] | (typeof bodyColumns)[
 
 /** A header list as its column stores it (storage/header-pairs.ts). */
 export type StoreHeaders = (headers: HeaderList) => string;
+/** The connection's header pairs, which read a stored list back. */
+export type HeaderReader = Pick<ReturnType<typeof headerPairsOf>, 'list'>;
 
 /**
  * Named parameters for writing a flow's exchange row and its bodies: the one place a
@@ -196,11 +198,11 @@ function cutFlag(flag: string, body: string): string {
   return `CASE WHEN length(${body}) > ${maxReadBody} THEN 1 ELSE ${flag} END`;
 }
 
-/** The body columns of exchange_bodies `b`, as reads give them: header lists as their pairs. */
-export const bodyColumnsSql = `${headerListSql('b.request_headers')} AS request_headers, ${cutBody('b.request_body')} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
-    ${headerListSql('b.response_headers')} AS response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
-    ${headerListSql('b.original_request_headers')} AS original_request_headers, ${cutBody('b.original_request_body')} AS original_request_body,
-    b.original_response_status, ${headerListSql('b.original_response_headers')} AS original_response_headers, ${cutBody('b.original_response_body')} AS original_response_body,
+/** The body columns of exchange_bodies `b`, as reads give them. */
+export const bodyColumnsSql = `b.request_headers, ${cutBody('b.request_body')} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
+    b.response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
+    b.original_request_headers, ${cutBody('b.original_request_body')} AS original_request_body,
+    b.original_response_status, b.original_response_headers, ${cutBody('b.original_response_body')} AS original_response_body,
     b.breakpoint_edits`;
 
 /** The columns of frames as reads give them. */
@@ -270,7 +272,7 @@ export interface FrameRow {
 }
 
 /** A stored exchange as the flow that wrote it: the inverse of exchangeParams and frameParams. */
-export function flowFromRows(row: FlowRow, frames: readonly FrameRow[]): Flow {
+export function flowFromRows(row: FlowRow, frames: readonly FrameRow[], headers: HeaderReader): Flow {
   const flow: Flow = {
     id: row.id,
     kind: row.kind,
@@ -281,7 +283,7 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[]): Flow {
       method: row.method,
       path: row.path,
       httpVersion: '1.1',
-      headers: JSON.parse(row.request_headers) as HeaderList,
+      headers: headers.list(row.request_headers),
       body: row.request_body,
       size: row.request_size,
       truncated: row.request_truncated === 1,
@@ -292,7 +294,7 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[]): Flow {
         : {
             status: row.status ?? 0,
             statusMessage: '',
-            headers: JSON.parse(row.response_headers) as HeaderList,
+            headers: headers.list(row.response_headers),
             body: row.response_body,
             size: row.response_size ?? 0,
             truncated: row.response_truncated === 1,
@@ -311,22 +313,22 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[]): Flow {
   };
   const rules = JSON.parse(row.rules) as string[];
   if (rules.length > 0) flow.rules = rules;
-  const original = originalFromRow(row);
+  const original = originalFromRow(row, headers);
   if (original) flow.original = original;
   if (row.breakpoint_edits !== 0) flow.editedAtBreakpoint = breakpointEditsOf(row.breakpoint_edits);
   return flow;
 }
 
-function originalFromRow(row: FlowRow): FlowOriginal | undefined {
+function originalFromRow(row: FlowRow, headers: HeaderReader): FlowOriginal | undefined {
   let request: FlowRequest | null = null;
   let response: FlowResponse | null = null;
   if (row.original_request_headers !== null && row.original_request_body !== null) {
     const body = row.original_request_body;
-    request = { method: row.method, path: row.path, httpVersion: '1.1', headers: JSON.parse(row.original_request_headers) as HeaderList, body, size: body.byteLength, truncated: false };
+    request = { method: row.method, path: row.path, httpVersion: '1.1', headers: headers.list(row.original_request_headers), body, size: body.byteLength, truncated: false };
   }
   if (row.original_response_headers !== null && row.original_response_body !== null) {
     const body = row.original_response_body;
-    response = { status: row.original_response_status ?? 0, statusMessage: '', headers: JSON.parse(row.original_response_headers) as HeaderList, body, size: body.byteLength, truncated: false };
+    response = { status: row.original_response_status ?? 0, statusMessage: '', headers: headers.list(row.original_response_headers), body, size: body.byteLength, truncated: false };
   }
   return request === null && response === null ? undefined : { request, response };
 }

@@ -5,7 +5,8 @@
 
 import type Database from 'better-sqlite3';
 import type { ExchangeTexts, FlowDecoder, FrameText } from './decode.ts';
-import { flowFromRows, flowSql, frameColumnsSql, totalsFromRow, type FlowRow, type FrameRow } from './rows.ts';
+import { headerPairsOf } from './header-pairs.ts';
+import { flowFromRows, flowSql, frameColumnsSql, totalsFromRow, type FlowRow, type FrameRow, type HeaderReader } from './rows.ts';
 import { summaryOf } from './views.ts';
 
 /**
@@ -18,11 +19,13 @@ function textRowid(id: number, slot = 0): bigint {
 
 export class SearchIndex {
   private readonly s;
+  private readonly headers: HeaderReader;
 
   constructor(
     db: Database.Database,
     private readonly decoder: FlowDecoder,
   ) {
+    this.headers = headerPairsOf(db);
     this.s = {
       next: db.prepare('SELECT rowid, replaces FROM unindexed ORDER BY rowid DESC LIMIT ?').safeIntegers(true),
       ids: db.prepare('SELECT DISTINCT rowid >> 32 AS id FROM unindexed ORDER BY id DESC').pluck(),
@@ -57,7 +60,7 @@ export class SearchIndex {
         const row = this.s.flow.get(id) as FlowRow | undefined;
         if (row) {
           // The frames are indexed rows of their own: the exchange's texts need its head only.
-          const flow = flowFromRows(row, []);
+          const flow = flowFromRows(row, [], this.headers);
           this.writeExchange(id, this.decoder.exchangeTexts(summaryOf(flow, totalsFromRow(row)), flow), false);
         }
       } else {

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Dropped } from '../model/types.ts';
 import type { FlowHead, StoredFrame } from '../model/flow.ts';
 import { prepareContentKeys } from './content-keys.ts';
-import { HeaderPairs } from './header-pairs.ts';
+import { headerPairsOf } from './header-pairs.ts';
 import { openFlowsKey, type JournalRowIds, type OpenFlowRow } from './journal-table.ts';
 import { bodyColumns, exchangeColumns, exchangeParams, frameParams } from './rows.ts';
 
@@ -59,7 +59,7 @@ export function prepareWrites(db: Database.Database) {
   );
 
   const exists = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
-  const headerPairs = new HeaderPairs(db);
+  const headerPairs = headerPairsOf(db);
   const storeHeaders = (headers: FlowHead['request']['headers']) => headerPairs.store(headers);
   const putExchange = (record: FlowHead, fresh: boolean): void => {
     const params = exchangeParams(record, storeHeaders);
