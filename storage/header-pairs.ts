@@ -11,8 +11,8 @@ import type Database from 'better-sqlite3';
 import type { HeaderList } from '../model/types.ts';
 
 /**
- * A stored header list column as its pairs in SQL, whichever form it holds, for comparing
- * files column by column (HeaderPairs.list is the store's own read).
+ * A stored header list column as its pairs, whichever form it holds, for reading a file
+ * with SQL alone, as tests do (the store reads lists with HeaderPairs.list).
  */
 export function headerListSql(column: string): string {
   return `CASE WHEN json_type(${column}, '$[0]') = 'integer'

@@ -11,6 +11,7 @@ import protobuf from 'protobufjs';
 import { demoProtoDir } from '../../../demo/paths.ts';
 import type { ExchangePage } from '../../../model/types.ts';
 import { createCodec } from '../../../proto/codec.ts';
+import { headerListSql } from '../../../storage/header-pairs.ts';
 import { Store } from '../../../storage/store.ts';
 import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
 import { recordDemoSession } from '../../mock/demo-recording.ts';
@@ -31,7 +32,7 @@ function decodeWithProtobufjs(db: string): Map<number, { kind: string; messages:
   try {
     const exchanges = new Map<number, { kind: string; messages: Message[] }>();
     const rows = file
-      .prepare('SELECT e.id, e.kind, b.request_body, b.response_body, b.response_headers FROM exchanges e JOIN exchange_bodies b ON b.id = e.id')
+      .prepare(`SELECT e.id, e.kind, b.request_body, b.response_body, ${headerListSql('b.response_headers')} AS response_headers FROM exchanges e JOIN exchange_bodies b ON b.id = e.id`)
       .all() as { id: number; kind: string; request_body: Buffer; response_body: Buffer | null; response_headers: string | null }[];
     for (const row of rows) {
       const messages: Message[] = [];
