@@ -97,7 +97,9 @@ export type HeaderReader = Pick<ReturnType<typeof headerPairsOf>, 'list'>;
  * field of the flow becomes a column (flowFromRows reads it back), so a new field is
  * written here and in the column lists above, which the type holds to these keys.
  */
-export function exchangeParams(head: FlowHead, storeHeaders: StoreHeaders): Record<RowColumn, unknown> {
+export type ExchangeParams = Record<RowColumn, unknown>;
+
+export function exchangeParams(head: FlowHead, storeHeaders: StoreHeaders): ExchangeParams {
   const { request, response } = head;
   return {
     id: head.id,
