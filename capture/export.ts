@@ -22,6 +22,7 @@ import { feedRecorder } from './captured.ts';
 import { openForImport, RECORD_BATCH } from './record.ts';
 import { RecordedBatch } from './recorded-batch.ts';
 import { Recorder } from '../recorder/recorder.ts';
+import { execFactsOf, execMessages, type ExecMessages } from '../proto/exchange-facts.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
 import { namedFlows, selectIds } from './sources.ts';
 
@@ -116,9 +117,14 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     const file = join(work, 'out');
     const har = options.format === 'har' ? new HarWriter(`${file}.har`, { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, _ca2: meta }) : null;
     // A HAR is written from what is recorded, in memory; a capture is the recording. Each batch goes in just after it is made: a small cache holds it, and memory stays flat.
-    const store = har ? null : openForImport(file, options.codec, { cacheBytes: WORKING_CACHE_BYTES });
+    const store = har ? null : openForImport(file, options.codec, { cacheBytes: WORKING_CACHE_BYTES, scratch: true });
     const batch = new RecordedBatch(store);
-    const recorder = new Recorder(options.codec, batch);
+    // The envelopes the recorder decodes for an /exec exchange's facts are its HAR entry's _decoded: not decoded twice.
+    const last: { exec: ExecMessages | null } = { exec: null };
+    const recorder = new Recorder(options.codec, batch, (codec, input) => {
+      const { request, response } = (last.exec = execMessages(codec, input));
+      return execFactsOf(input.requestHeaders, input.status, request, response);
+    });
     const decoder = new FlowDecoder(options.codec);
     try {
       for (let from = 0; from < ids.length; from += RECORD_BATCH) {
@@ -126,11 +132,13 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
         let position = from;
         for (const read of namedFlows(source, ids.slice(from, from + RECORD_BATCH))) {
           const id = feedRecorder(recorder, redactor ? redactor.redact(read) : read, position++);
+          const envelopes = last.exec;
+          last.exec = null;
           if (store && read.identity !== undefined) store.putContentKey(id, read.identity);
           // As recorded from the redacted bytes: what the file's own rows and decodes hold.
           const flow = { ...batch.take(id), identity: read.identity };
           if (har) {
-            const entry = harEntry(flow, decoder.decode(flow, false));
+            const entry = harEntry(flow, envelopes && !flow.original ? { ...envelopes, frames: [] } : decoder.decode(flow, false));
             refuseLeak(check.find(entry), flow);
             entries.push(entry);
           } else {
