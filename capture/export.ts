@@ -18,7 +18,11 @@ import { harEntry } from './har-export.ts';
 import type { HarEntry } from './har.ts';
 import { HarWriter } from './har-write.ts';
 import { LeakCheck } from './leak-check.ts';
-import { FlowRecorder, openForImport, RECORD_BATCH } from './record.ts';
+import { feedRecorder } from './captured.ts';
+import { openForImport, RECORD_BATCH } from './record.ts';
+import { RecordedBatch } from './recorded-batch.ts';
+import { Recorder } from '../recorder/recorder.ts';
+import { execFactsOf, execMessages, type ExecMessages } from '../proto/exchange-facts.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
 import { namedFlows, selectIds } from './sources.ts';
 
@@ -94,9 +98,9 @@ function learnTokens(source: Store, ids: readonly number[], options: Selection):
 
 /**
  * Writes the export a batch of exchanges at a time: each is redacted, recorded anew from
- * its redacted bytes into a working recording beside the output, read back as recorded,
- * checked for tokens and, for a HAR, written as its entry. The file appears at `output`
- * only once whole and checked.
+ * its redacted bytes (for a capture, into a working recording beside the output), checked
+ * for tokens as recorded and, for a HAR, written as its entry. The file appears at
+ * `output` only once whole and checked.
  */
 export function exportRecording(source: Store, options: ExportOptions): ExportResult {
   const ids = selectIds(source, options);
@@ -111,35 +115,40 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
   const work = mkdtempSync(join(dirname(resolve(options.output)), '.ca2-export-'));
   try {
     const file = join(work, 'out');
-    // Each batch is read back just after it is written: a small cache holds it, and memory stays flat.
-    const store = openForImport(file, options.codec, { cacheBytes: WORKING_CACHE_BYTES });
-    const recorder = new FlowRecorder(store, options.codec, false);
-    const decoder = new FlowDecoder(options.codec);
     const har = options.format === 'har' ? new HarWriter(`${file}.har`, { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, _ca2: meta }) : null;
+    // A HAR is written from what is recorded, in memory; a capture is the recording. Each batch goes in just after it is made: a small cache holds it, and memory stays flat.
+    const store = har ? null : openForImport(file, options.codec, { cacheBytes: WORKING_CACHE_BYTES, scratch: true });
+    const batch = new RecordedBatch(store);
+    // The envelopes the recorder decodes for an /exec exchange's facts are its HAR entry's _decoded: not decoded twice.
+    const last: { exec: ExecMessages | null } = { exec: null };
+    const recorder = new Recorder(options.codec, batch, (codec, input) => {
+      const { request, response } = (last.exec = execMessages(codec, input));
+      return execFactsOf(input.requestHeaders, input.status, request, response);
+    });
+    const decoder = new FlowDecoder(options.codec);
     try {
       for (let from = 0; from < ids.length; from += RECORD_BATCH) {
-        const written: [id: number, identity: string | undefined][] = [];
-        for (const flow of namedFlows(source, ids.slice(from, from + RECORD_BATCH))) {
-          written.push([recorder.add(redactor ? redactor.redact(flow) : flow, from + written.length)!, flow.identity]);
-        }
-        recorder.commit();
-        // Read back as recorded from the redacted bytes: what the file's own rows and decodes hold.
         const entries: HarEntry[] = [];
-        store.reading(() => {
-          for (const [id, identity] of written) {
-            const flow = { ...store.flow(id)!, identity };
-            const decoded = decoder.decode(flow, false);
-            if (har) {
-              const entry = harEntry(flow, decoded);
-              refuseLeak(check.find(entry), flow);
-              entries.push(entry);
-            } else {
-              refuseLeak(check.find({ flow, decoded }), flow);
-            }
+        let position = from;
+        for (const read of namedFlows(source, ids.slice(from, from + RECORD_BATCH))) {
+          const id = feedRecorder(recorder, redactor ? redactor.redact(read) : read, position++);
+          const envelopes = last.exec;
+          last.exec = null;
+          if (store && read.identity !== undefined) store.putContentKey(id, read.identity);
+          // As recorded from the redacted bytes: what the file's own rows and decodes hold.
+          const flow = { ...batch.take(id), identity: read.identity };
+          if (har) {
+            const entry = harEntry(flow, envelopes && !flow.original ? { ...envelopes, frames: [] } : decoder.decode(flow, false));
+            refuseLeak(check.find(entry), flow);
+            entries.push(entry);
+          } else {
+            // The capture holds the rows, and its readers decode them: every string and byte of the rows is searched.
+            refuseLeak(check.find(flow), flow);
           }
-        });
+        }
+        store?.commitAll();
         har?.write(entries);
-        options.progress?.({ phase: 'writing', done: from + written.length, total: ids.length });
+        options.progress?.({ phase: 'writing', done: position, total: ids.length });
       }
       if (har) {
         refuseLeak(check.find(meta), null);
@@ -147,7 +156,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
       }
     } finally {
       recorder.stop();
-      store.close();
+      store?.close();
       har?.close();
     }
     if (har) {

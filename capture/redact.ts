@@ -160,12 +160,14 @@ export class Redactor {
     // Most answers carry no token: field by field, nothing would be found that the bytes as a whole do not show.
     if (!hasTokenField && !this.mayHoldToken(bytes)) return bytes;
     const replace: Replacer = (value, path, looksLikeMessage) => {
-      const where = `${type} field ${path.join('.')}`;
-      const text = utf8(value);
       if (hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD) {
         if (value.length === 0) return null;
-        return Buffer.from(this.count(`${type}.token`, this.placeholders.of(text)));
+        return Buffer.from(this.count(`${type}.token`, this.placeholders.of(utf8(value))));
       }
+      // Bytes that show no learned token in any form and no JWT have nothing to replace, at any depth: most fields of a request.
+      if (!this.mayHoldToken(value)) return null;
+      const where = `${type} field ${path.join('.')}`;
+      const text = utf8(value);
       if ((text.length >= MIN_SEARCHED_LENGTH && this.placeholders.has(text)) || (isJwt(text) && !this.placeholders.isPlaceholder(text))) {
         return Buffer.from(this.count(where, this.placeholders.of(text)));
       }
@@ -267,8 +269,11 @@ export class Redactor {
     const walk = hasTokenField || latin1(bytes).includes('eyJ') || (type === 'ServerResponse' && fields.some((field) => field.number === AUTH_FIELD));
     if (walk) {
       rewriteMessage(bytes.subarray(0, end), (value, path, looksLikeMessage) => {
+        const tokenField = hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD;
+        // Elsewhere than the token field and an auth answer only JWTs are learned, and where the bytes hold no "eyJ" there is none.
+        if (!tokenField && !(type === 'ServerResponse' && path[0] === AUTH_FIELD) && !latin1(value).includes('eyJ')) return null;
         const text = utf8(value);
-        if (hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD) this.learnToken(text);
+        if (tokenField) this.learnToken(text);
         else if (isJwt(text)) this.learnToken(text);
         else if (type === 'ServerResponse' && path[0] === AUTH_FIELD && readsAsToken(text)) this.guessed.add(text);
         else if (looksLikeMessage) return 'descend';

@@ -44,13 +44,24 @@ export interface ExecInput {
   at: number;
 }
 
+export interface ExecMessages {
+  request: DecodeResult;
+  response: DecodeResult | null;
+}
+
 /** The facts of one /exec exchange: one decode of each envelope (no spans) and the checks. */
 export function execFacts(codec: Codec, input: ExecInput): FlowFacts {
+  const { request, response } = execMessages(codec, input);
+  return execFactsOf(input.requestHeaders, input.status, request, response);
+}
+
+/** The envelopes execFacts works the facts out from, as FlowDecoder decodes them for a detail without spans. */
+export function execMessages(codec: Codec, input: ExecInput): ExecMessages {
   const options = { spans: false, now: input.at };
   const request = codec.decode('ClientRequest', input.requestBody, options);
   const type = input.response && responseType('exec', input.response.headers, input.response.body);
   const response = type ? codec.decode(type, input.response!.body, options) : null;
-  return execFactsOf(input.requestHeaders, input.status, request, response);
+  return { request, response };
 }
 
 /** The same from envelopes already decoded (no spans needed), for a caller that needs them too. */

@@ -27,6 +27,8 @@ export interface WritableOptions {
   maxBytes?: number;
   /** SQLite's page cache for this connection, in bytes (default 64 MiB). */
   cacheBytes?: number;
+  /** A working file its maker removes should anything go wrong (an export's): no journal, no syncs. */
+  scratch?: boolean;
   /**
    * Another connection checkpoints the WAL (storage/checkpoint.ts, on a thread of its own):
    * this one never does. A checkpoint syncs the file to disk, which waits for whatever
@@ -51,8 +53,8 @@ export function openWritable<T>(file: string, options: WritableOptions, make: (d
     throw new StorageError(openFailure(file, err, use));
   }
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma(options.scratch ? 'journal_mode = OFF' : 'journal_mode = WAL');
+    db.pragma(options.scratch ? 'synchronous = OFF' : 'synchronous = NORMAL');
     if (options.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     // The default 2 MB page cache thrashes once indexes outgrow it (a few hundred thousand rows).
     db.pragma(`cache_size = -${Math.ceil((options.cacheBytes ?? 64 * 2 ** 20) / 1024)}`);

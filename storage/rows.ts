@@ -321,6 +321,17 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[], headers:
   return flow;
 }
 
+/** A header list in the form rows before version 11 hold it, the pairs themselves: for a flow that never meets the database. */
+const headersAsPairs = { store: (headers: HeaderList) => JSON.stringify(headers), list: (stored: string) => JSON.parse(stored) as HeaderList };
+
+/**
+ * What a read gives back of a flow written with exchangeParams and frameParams (frames in
+ * seq order), without the database: an export builds its entries from what it records.
+ */
+export function flowAsStored(head: FlowHead, frames: readonly StoredFrame[]): Flow {
+  return flowFromRows(exchangeParams(head, headersAsPairs.store) as unknown as FlowRow, frames.map(frameParams) as FrameRow[], headersAsPairs);
+}
+
 function originalFromRow(row: FlowRow, headers: HeaderReader): FlowOriginal | undefined {
   let request: FlowRequest | null = null;
   let response: FlowResponse | null = null;

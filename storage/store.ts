@@ -48,6 +48,8 @@ export interface StoreOptions {
   maxBytes?: number;
   /** SQLite's page cache, in bytes (default 64 MiB): an export's working file, read back as it is written, needs little. */
   cacheBytes?: number;
+  /** A working file its maker removes should anything go wrong (an export's): no journal, no syncs. */
+  scratch?: boolean;
   /**
    * Whether this store is the one recording: exchanges an earlier run left pending are
    * then marked interrupted at open. Readers such as `list` leave them, since the run

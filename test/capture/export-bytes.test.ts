@@ -15,6 +15,8 @@ import { createCodec } from '../../proto/codec.ts';
 import { Store } from '../../storage/store.ts';
 import { exportedFiles } from './export-fixtures.ts';
 import { demoProtos, writeSampleRecording } from './sample-recording.ts';
+import { writeRuledRecording } from './ruled-recording.ts';
+import { flowAsStored } from '../../storage/rows.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/capture/${name}`, import.meta.url), 'utf8');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -32,6 +34,30 @@ test('HAR and capture exports of the sample and ruled recordings are what the wh
     assert.equal(sha256(har), sha256(wantHar), `${name}.har ${firstDifference(har, wantHar)}`);
     const wantCapture = fixture(`${name}-export.capture.json`);
     assert.equal(sha256(capture), sha256(wantCapture), `${name}.capture ${firstDifference(capture, wantCapture)}`);
+  }
+});
+
+test('a flow as written reads back as storage reads it, for every exchange of the sample and ruled recordings (what export entries are made from)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ca2-export-bytes-'));
+  const codec = createCodec({ protoPaths: [demoProtos] });
+  try {
+    for (const [name, write] of [['sample', writeSampleRecording], ['ruled', writeRuledRecording]] as const) {
+      write(join(dir, `${name}.sqlite`));
+      const store = Store.open(join(dir, `${name}.sqlite`), { codec });
+      try {
+        const ids = store.exchangeIds({ order: 'oldest' });
+        assert.ok(ids.length > 0, name);
+        for (const id of ids) {
+          const read = store.flow(id)!;
+          const frames = read.frames.map((frame) => ({ ...frame, exchangeId: id }));
+          assert.deepEqual(flowAsStored(read, frames), read, `${name} exchange ${id}`);
+        }
+      } finally {
+        store.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -2,7 +2,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecording, ExportError } from '../../capture/export.ts';
@@ -176,16 +176,32 @@ describe('export', () => {
     })], { dedupe: false });
     store.close();
     const leaky = Store.open(db, { codec });
-    const output = join(dir, 'leak.har');
     try {
-      assert.throws(
-        () => exportRecording(leaky, { format: 'har', output, redact: true, codec, toolVersion: 't' }),
-        (err: Error) => err instanceof ExportError && /the exchange POST \/exec of 2027-01-15T08:00:00\.000Z still holds a token/.test(err.message),
-      );
+      for (const format of ['har', 'capture'] as const) {
+        const output = join(dir, `leak.${format}`);
+        assert.throws(
+          () => exportRecording(leaky, { format, output, redact: true, codec, toolVersion: 't' }),
+          (err: Error) => err instanceof ExportError && /the exchange POST \/exec of 2027-01-15T08:00:00\.000Z still holds a token/.test(err.message),
+          format,
+        );
+        assert.ok(!existsSync(output), format);
+      }
     } finally {
       leaky.close();
     }
-    assert.ok(!existsSync(output));
+  });
+
+  test('a HAR export writes no working recording beside the output, and the working recording of a capture keeps no journal', () => {
+    const working = (format: 'har' | 'capture') => {
+      const seen = new Set<string>();
+      const look = () => {
+        for (const work of readdirSync(dir).filter((name) => name.startsWith('.ca2-export-'))) for (const name of readdirSync(join(dir, work))) seen.add(name);
+      };
+      exportRecording(source, { format, output: join(dir, `working.${format}`), redact: true, codec, toolVersion: 't', progress: look });
+      return [...seen];
+    };
+    assert.deepEqual(working('har'), ['out.har']);
+    assert.deepEqual(working('capture'), ['out']);
   });
 });
 
