@@ -378,7 +378,7 @@ export class Decoder implements Walk, FastWalk {
   }
 
   /** A repeated numeric field sent packed: one length-delimited run of values. */
-  packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number {
+  private packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number {
     const valueStart = this.length(pos, end, fieldStart, path, field.name);
     if (valueStart < 0) return -1;
     const name = this.paths ? memberPath(path, field.name, field.dotted) : '';

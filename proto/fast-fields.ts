@@ -23,8 +23,6 @@ export interface FastWalk {
   known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number;
   /** The value of a message field (not a map) whose bytes are [start, end): the JSON it stores, merged as protobuf merges. */
   message(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string, fieldStart: number): JsonValue;
-  /** A repeated numeric field sent packed; the offset after it, or -1 after a problem. */
-  packed(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, path: string): number;
 }
 
 /**
@@ -58,7 +56,7 @@ export function compileFields(plan: MessagePlan): FastFields | null {
     cases.push(`case ${tag}: {\n${scalarCase(field, `F[${i}]`)}\nbreak; }`);
     if (field.packable) {
       const packedTag = ((field.number << 3) | LEN) >>> 0;
-      cases.push(`case ${packedTag}: after = walk.packed(F[${i}], obj, fieldStart, next, end, path); if (after < 0) return -1; break;`);
+      cases.push(`case ${packedTag}: {\n${packedCase(field, `F[${i}]`)}\nbreak; }`);
     }
   });
   const source = `return function fastFields(walk, obj, pos, end, depth, path) {
@@ -152,6 +150,39 @@ function plainEntry(wire: Wire, start: number, end: number, keyTag: number, valu
     if (pos < 0) return false;
   }
   return true;
+}
+
+/**
+ * The code of a repeated numeric field sent packed, as the generic walk's packed()
+ * stores it. A value that does not read takes back what this run stored, and the
+ * generic walk decodes the run again, reporting the problem.
+ */
+function packedCase(field: FieldPlan, plan: string): string {
+  const key = JSON.stringify(field.name);
+  const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
+  const reader = READERS[field.kind];
+  return `const valueStart = wire.varint32(next, end);
+if (valueStart < 0 || wire.hi !== 0 || wire.lo > end - valueStart) return fieldStart;
+const valueEnd = valueStart + wire.lo;
+let list = obj[${key}];
+const stored = list === undefined ? 0 : list.length;
+const spansBefore = spans === null ? 0 : spans.length;
+if (list === undefined && valueEnd > valueStart) list = [];
+const name = spans !== null ? ${member} : '';
+let at = valueStart;
+while (at < valueEnd) {
+  const read = scalars.${reader.method}(${reader.takesField ? `${plan}, ` : ''}at, valueEnd);
+  if (read < 0) {
+    list.length = stored;
+    if (spans !== null) spans.length = spansBefore;
+    return fieldStart;
+  }
+  if (spans !== null) spans.push({ path: itemPath(name, list.length), start: at, end: read });
+  list.push(scalars.value);
+  at = read;
+}
+if (stored === 0 && list !== undefined) obj[${key}] = list;
+after = valueEnd;`;
 }
 
 /** The code of one scalar field, as the generic walk's known() stores it (see proto/decoder.ts). */
