@@ -275,7 +275,7 @@ export class Decoder implements Walk, FastWalk {
    * string: null for anything but well-formed seconds and nanos in range, which the
    * generic walk then decodes, reporting what is wrong.
    */
-  private timestamp(start: number, end: number): string | null {
+  timestamp(start: number, end: number): string | null {
     const wire = this.wire;
     let seconds = 0;
     let nanos = 0;

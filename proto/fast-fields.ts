@@ -10,7 +10,7 @@ import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { GROUP, MESSAGE, type FieldPlan, type MapPlan, type MessagePlan } from './plan.ts';
 import { itemPath } from './paths.ts';
 import { READERS, defaultKey, defaultValue, type ScalarReader } from './scalar-reader.ts';
-import { LEN, type Wire } from './wire.ts';
+import { LEN, MAX_DEPTH, type Wire } from './wire.ts';
 
 /** What the compiled loop uses of the decoder. */
 export interface FastWalk {
@@ -23,6 +23,10 @@ export interface FastWalk {
   known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number;
   /** The value of a message field (not a map) whose bytes are [start, end): the JSON it stores, merged as protobuf merges. */
   message(field: FieldPlan, obj: JsonObject, start: number, end: number, depth: number, path: string, fieldStart: number): JsonValue;
+  /** Reads one message level into obj; the offset after it, or -1 when the rest cannot be read. */
+  fields(plan: MessagePlan, obj: JsonObject, start: number, end: number, depth: number, group: number, path: string): number;
+  /** A well-formed Timestamp's text straight from its bytes, or null for the generic walk to decode. */
+  timestamp(start: number, end: number): string | null;
 }
 
 /**
@@ -44,7 +48,7 @@ export function compileFields(plan: MessagePlan): FastFields | null {
       return;
     }
     if (field.kind === MESSAGE && field.map === null) {
-      cases.push(`case ${tag}: {\n${messageCase(field, `F[${i}]`)}\nbreak; }`);
+      cases.push(`case ${tag}: {\n${messageCase(field, `F[${i}]`, `M[${i}]`)}\nbreak; }`);
       return;
     }
     if (field.kind === MESSAGE || field.kind === GROUP) {
@@ -77,11 +81,13 @@ ${cases.join('\n')}
   }
   return pos;
 };`;
-  return new Function('F', 'itemPath', 'plainEntry', source)(fields, itemPath, plainEntry) as FastFields;
+  // The nested plans of message fields, resolved once here rather than per value.
+  const nested = fields.map((field) => (field.kind === MESSAGE && field.map === null ? field.message!() : null));
+  return new Function('F', 'M', 'itemPath', 'plainEntry', source)(fields, nested, itemPath, plainEntry) as FastFields;
 }
 
 /** The code of a message field (not a map), as the generic walk's known() reads and stores it. */
-function messageCase(field: FieldPlan, plan: string): string {
+function messageCase(field: FieldPlan, plan: string, nestedPlan: string): string {
   const key = JSON.stringify(field.name);
   const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
   const childPath = field.repeated ? `itemPath(${member}, list === undefined ? 0 : list.length)` : member;
@@ -92,11 +98,36 @@ ${field.repeated ? `const list = obj[${key}];` : ''}
 const childPath = walk.paths ? ${childPath} : '';
 let span = null;
 if (spans !== null) spans.push((span = { path: childPath, start: fieldStart, end: fieldStart }));
-const value = walk.message(${plan}, obj, valueStart, valueEnd, depth, childPath, fieldStart);
+${messageValue(field, plan, key, nestedPlan)}
 if (span !== null) span.end = valueEnd;
 ${field.repeated ? `if (list === undefined) obj[${key}] = [value];
 else list.push(value);` : `obj[${key}] = value;`}
 after = valueEnd;`;
+}
+
+/**
+ * The code that reads a message field's value into `value`, as the generic walk's
+ * message() does: a plain message walked straight into its object (a singular one
+ * seen twice merged into the first), a Timestamp read as its text; the rest, and
+ * anything past the depth limit, through message() itself.
+ */
+function messageValue(field: FieldPlan, plan: string, key: string, nestedPlan: string): string {
+  const generic = `walk.message(${plan}, obj, valueStart, valueEnd, depth, childPath, fieldStart)`;
+  const nested = field.message!();
+  if (nested.wellKnown === 'Timestamp') {
+    return `let value = depth < ${MAX_DEPTH} ? walk.timestamp(valueStart, valueEnd) : null;
+if (value === null) value = ${generic};`;
+  }
+  if (nested.wellKnown !== null) return `const value = ${generic};`;
+  const target = field.repeated
+    ? '{}'
+    : `(existing !== undefined && existing !== null && typeof existing === 'object' && !Array.isArray(existing) ? existing : {})`;
+  return `let value;
+if (depth < ${MAX_DEPTH}) {
+  ${field.repeated ? '' : `const existing = obj[${key}];`}
+  value = ${target};
+  walk.fields(${nestedPlan}, value, valueStart, valueEnd, depth + 1, 0, childPath);
+} else value = ${generic};`;
 }
 
 /**
