@@ -4,32 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { JsonValue, MessageType } from '../../model/types.ts';
+import type { JsonValue } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { concat, encode, tag, text, varint } from './encode.ts';
 import { valueAt } from './json-path.ts';
+import { CODEC_MESSAGES, CODEC_SCHEMA, codecFixtures } from './codec-fixtures.ts';
 
-const FIXTURES = path.resolve('test/fixtures/codec');
-const SCHEMA = path.join(FIXTURES, 'schema');
-const MESSAGES = path.join(FIXTURES, 'messages');
-
-interface Fixture {
-  name: string;
-  type: MessageType;
-  txtpb: string;
-  bytes: Buffer;
-}
-
-const fixtures: Fixture[] = fs
-  .readdirSync(MESSAGES)
-  .filter((file) => file.endsWith('.txtpb'))
-  .sort()
-  .map((file) => {
-    const txtpb = fs.readFileSync(path.join(MESSAGES, file), 'utf8');
-    const type = /^# proto-message: ca2\.(\w+)$/m.exec(txtpb)![1] as MessageType;
-    const name = file.slice(0, -'.txtpb'.length);
-    return { name, type, txtpb, bytes: fs.readFileSync(path.join(MESSAGES, `${name}.bin`)) };
-  });
+const SCHEMA = CODEC_SCHEMA;
+const MESSAGES = CODEC_MESSAGES;
+const fixtures = codecFixtures();
 
 function readJson(file: string): JsonValue {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as JsonValue;

@@ -16,33 +16,14 @@ import { fileURLToPath } from 'node:url';
 import type { MessageType } from '../../model/types.ts';
 import { createCodec } from '../../proto/codec.ts';
 import type { Codec } from '../../proto/codec.ts';
+import { CODEC_SCHEMA, codecFixtures } from './codec-fixtures.ts';
 import { concat, encode, tag, text, varint } from './encode.ts';
 import type { Field } from './encode.ts';
 
-const FIXTURES = path.resolve('test/fixtures/codec');
-const MESSAGES = path.join(FIXTURES, 'messages');
 export const GOLDEN_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'decoder-golden.txt');
 
 /** Before the fixtures' token expires, so token facts do not depend on the day the test runs. */
 const NOW = Date.UTC(2023, 10, 14, 22, 30);
-
-interface Input {
-  name: string;
-  type: MessageType;
-  bytes: Uint8Array;
-}
-
-function fixtures(): Input[] {
-  return fs
-    .readdirSync(MESSAGES)
-    .filter((file) => file.endsWith('.txtpb'))
-    .sort()
-    .map((file) => {
-      const name = file.slice(0, -'.txtpb'.length);
-      const type = /^# proto-message: ca2\.(\w+)$/m.exec(fs.readFileSync(path.join(MESSAGES, file), 'utf8'))![1] as MessageType;
-      return { name, type, bytes: fs.readFileSync(path.join(MESSAGES, `${name}.bin`)) };
-    });
-}
 
 /** Each prefix, and each byte xor 0x80, set to 0x00 and set to 0xff: what a cut or a flipped bit makes of a message. */
 function damaged(bytes: Uint8Array): Uint8Array[] {
@@ -86,6 +67,12 @@ function listResponse(instances: Uint8Array[]): Uint8Array {
 }
 
 /** Edge values in every field kind the user schema's Instance has, one Instance each, some of them malformed. */
+interface Input {
+  name: string;
+  type: MessageType;
+  bytes: Uint8Array;
+}
+
 function edges(): Input[] {
   const instance = (fields: Field[]) => encode(fields);
   const strings = STRINGS.map((bytes) => instance([{ number: 2, bytes }, { number: 15, bytes }, { number: 17, bytes }]));
@@ -191,7 +178,7 @@ interface Mode {
 }
 
 function modes(): Mode[] {
-  const user = createCodec({ protoPaths: [path.join(FIXTURES, 'schema')] });
+  const user = createCodec({ protoPaths: [CODEC_SCHEMA] });
   const bundled = createCodec();
   return [
     { label: 'user', codec: user, spans: false },
@@ -213,7 +200,7 @@ function sha256(parts: Iterable<string>): string {
 
 /** The golden lines: `case<TAB>output`, in a fixed order. */
 export function goldenLines(): string[] {
-  const all = fixtures();
+  const all = codecFixtures();
   const lines: string[] = [];
   for (const mode of modes()) {
     for (const input of [...all, ...edges()]) lines.push(`${input.name} ${mode.label}\t${decoded(mode, input)}`);

@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { JsonObject, MessageType } from '../../model/types.ts';
 import { createCodec, EncodeError } from '../../proto/codec.ts';
 import { concat, encode, tag, text, varint, type Field } from './encode.ts';
+import { CODEC_SCHEMA, codecFixtures } from './codec-fixtures.ts';
 
-const FIXTURES = path.resolve('test/fixtures/codec');
-const SCHEMA = path.join(FIXTURES, 'schema');
-const MESSAGES = path.join(FIXTURES, 'messages');
-
-const fixtures = fs
-  .readdirSync(MESSAGES)
-  .filter((file) => file.endsWith('.txtpb'))
-  .sort()
-  .map((file) => {
-    const name = file.slice(0, -'.txtpb'.length);
-    const type = /^# proto-message: ca2\.(\w+)$/m.exec(fs.readFileSync(path.join(MESSAGES, file), 'utf8'))![1] as MessageType;
-    return { name, type, bytes: fs.readFileSync(path.join(MESSAGES, `${name}.bin`)) };
-  });
+const SCHEMA = CODEC_SCHEMA;
+const fixtures = codecFixtures();
 
 const bundled = createCodec();
 const withSchema = createCodec({ protoPaths: [SCHEMA] });
