@@ -227,7 +227,7 @@ export function startRecordingWorker(options: BackendOptions, log: (line: string
       if (said) return;
       log(`recording: the recorder stopped: ${why}. Traffic is still forwarded but no longer recorded.`);
       // The inspector went with it: nothing is left that could decide a pause.
-      pauses?.stop('the inspector stopped with the recorder, so nothing can decide a pause');
+      pauses?.stop('the inspector stopped with the recorder, so nothing can decide a pause', { sayIfNonePaused: true });
       reject(failure ?? new Error(`the recorder stopped before it was ready: ${why}`));
     });
   });

@@ -103,7 +103,7 @@ export function loadRules(file: string | undefined, seedText: string | undefined
     close() {
       clearTimeout(timer);
       watch?.close();
-      pauses.stop('the proxy is stopping');
+      pauses.stop('the proxy is stopping', { sayIfNonePaused: false });
     },
   };
 }

@@ -133,11 +133,17 @@ export class Pauses {
     for (const held of recounted) if (this.held.has(held.view.id)) this.emit({ type: 'waiting', waiting: { id: held.view.id, waiting: held.view.waiting ?? 0 } });
   }
 
-  /** From now on nothing pauses, and what is paused goes on as it came: the proxy is stopping, or nothing is left that could decide. */
-  stop(why: string): void {
+  /**
+   * From now on nothing pauses, and what is paused goes on as it came: the proxy is stopping,
+   * or nothing is left that could decide. Said on the terminal when a paused message went on,
+   * and otherwise only if `sayIfNonePaused`: a proxy stopping with nothing paused loses nothing
+   * worth a line, while breakpoints dying mid-run are news to whoever arms one next.
+   */
+  stop(why: string, { sayIfNonePaused }: { sayIfNonePaused: boolean }): void {
     if (this.stoppedBecause !== null) return;
     this.stoppedBecause = why;
     const continued = this.continueAll();
+    if (continued === 0 && !sayIfNonePaused) return;
     const went = continued === 0 ? '' : continued === 1 ? ', and the paused message went on as it came' : `, and the ${countOf(continued, 'paused message')} went on as they came`;
     this.options.log(`breakpoints: ${why}; nothing pauses any more${went}.`);
   }

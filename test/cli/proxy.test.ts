@@ -319,6 +319,7 @@ describe('the proxy when things go wrong', () => {
       const output = first.lines.join('\n');
       assert.match(output, /decoding with the demo's own illustrative schema \(demo\/protos\); --proto replaces it/);
       assert.doesNotMatch(output, /demo client:/, '--quiet silences the demo client too');
+      assert.doesNotMatch(output, /breakpoints:/, 'nothing was paused, so stopping says nothing of breakpoints');
       const firstCount = /this run recorded (\d+) exchanges? and \d+ frames?; .* now holds (\d+) exchanges?/.exec(output);
       assert.ok(firstCount, output);
       assert.equal(firstCount[1], firstCount[2], 'a new file holds only this run');

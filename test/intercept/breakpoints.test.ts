@@ -222,11 +222,22 @@ describe('breakpoints on /exec', () => {
     const { harness, pauses, logs, paused } = await proxyWithBreakpoints('- { name: stop, at: request, break: true }\n', upstream.url, 0);
     const first = exec(harness, balanceRequest());
     await paused();
-    pauses.stop('the proxy is stopping');
+    pauses.stop('the proxy is stopping', { sayIfNonePaused: false });
     assert.deepEqual((await first).bytes, balanceResponse(TRX));
     assert.deepEqual((await exec(harness, balanceRequest())).bytes, balanceResponse(TRX), 'not paused');
     assert.equal(received.bodies.length, 2);
     assert.ok(logs.includes('breakpoints: the proxy is stopping; nothing pauses any more, and the paused message went on as it came.'), logs.join('\n'));
+  });
+
+  test('a proxy stopping with nothing paused says nothing of breakpoints; breakpoints stopping mid-run are said', async () => {
+    const { upstream } = await startExecUpstream();
+    cleanups.push(() => upstream.close());
+    const stopping = await proxyWithBreakpoints('- { name: stop, at: request, break: true }\n', upstream.url, 0);
+    stopping.pauses.stop('the proxy is stopping', { sayIfNonePaused: false });
+    assert.deepEqual(stopping.logs.filter((line) => line.startsWith('breakpoints:')), []);
+    const gone = await proxyWithBreakpoints('- { name: stop, at: request, break: true }\n', upstream.url, 0);
+    gone.pauses.stop('nothing can decide a pause', { sayIfNonePaused: true });
+    assert.deepEqual(gone.logs.filter((line) => line.startsWith('breakpoints:')), ['breakpoints: nothing can decide a pause; nothing pauses any more.']);
   });
 });
 
