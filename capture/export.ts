@@ -112,7 +112,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     redacted: options.redact,
   };
   const check = new LeakCheck(redactor?.originals() ?? []);
-  const work = mkdtempSync(join(dirname(resolve(options.output)), '.ca2-export-'));
+  const work = writing(options.output, () => mkdtempSync(join(dirname(resolve(options.output)), '.ca2-export-')));
   try {
     const file = join(work, 'out');
     const har = options.format === 'har' ? new HarWriter(`${file}.har`, { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, _ca2: meta }) : null;
@@ -183,9 +183,17 @@ function refuseLeak(token: string | null, flow: Flow | null): void {
 
 /** The output appears whole or not at all: the working file beside it is renamed over it. */
 function moveInto(from: string, to: string): void {
+  writing(to, () => renameSync(from, to));
+}
+
+/**
+ * Runs a step that writes beside or at the output, its failure a sentence: a folder that
+ * passed the checks of -o can still refuse (a read-only or full file system).
+ */
+function writing<T>(output: string, step: () => T): T {
   try {
-    renameSync(from, to);
+    return step();
   } catch (err) {
-    throw new UserError(`Could not write ${to} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was written there. Write somewhere else.`);
+    throw new UserError(`Could not write ${output} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was written there. Write somewhere else.`);
   }
 }

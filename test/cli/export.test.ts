@@ -59,6 +59,13 @@ test('an output path that cannot be written is said before any work, and nothing
   const folder = spawnSync(process.execPath, [join(projectRoot, 'bin/ca2-inspector.js'), 'export', '--db', db, '-o', '.'], { cwd: dir, encoding: 'utf8' });
   assert.deepEqual([folder.status, folder.stderr], [2, 'ca2-inspector export: -o . is a folder; name a file in it, like ./out.\n']);
   assert.deepEqual(readdirSync(dir).sort(), before, 'no ...partial file is left');
+  // For root (as CI runs), /proc passes the folder checks but refuses a new folder in it; others are refused by the checks.
+  const refused = cli('export', '--db', db, '-o', '/proc/ca2-export-test.har');
+  const sentence =
+    process.getuid?.() === 0
+      ? 'Could not write /proc/ca2-export-test.har (ENOENT); nothing was written there. Write somewhere else.'
+      : '-o /proc/ca2-export-test.har cannot be written (permission denied); write somewhere else.';
+  assert.deepEqual([refused.code, refused.stderr], [2, `ca2-inspector export: ${sentence}\n`]);
 });
 
 test('export takes the token out of a ClientRequest that breaks off after it, in the HAR and in the capture', () => {
