@@ -154,7 +154,9 @@ export class Reads {
     let ids: number[];
     if (query.ids) {
       this.settle();
-      ids = this.read(() => [...new Set(query.ids)].filter((id) => this.stored.get(id) !== undefined).sort((a, b) => b - a));
+      // Those stored, and those the journal read in place still holds (the list shows them, so a selection can name them).
+      const exists = (id: number) => this.stored.get(id) !== undefined || (this.journalFlows?.flow(id) ?? null) !== null;
+      ids = this.read(() => [...new Set(query.ids)].filter(exists).sort((a, b) => b - a));
     } else if (parseFilter(query.filter ?? '') === null && this.journalFlows === null) {
       // Every row, with no journal read in place to add to them: one query, not pages of summaries (an export's or an import's whole file).
       this.settle();

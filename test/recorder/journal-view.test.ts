@@ -51,6 +51,8 @@ describe('a journal read in place', () => {
     const read = new Map(trafficFilters.map((filter) => [filter, pages(r.store, filter, 7)]));
     const ids = [...new Set(read.get('')!.flatMap((page) => page.items.map((item) => item.id)))];
     const details = new Map(ids.map((id) => [id, r.store.getExchange(id)]));
+    // A selection by id (an export or a replay of rows picked in the list) takes the journaled ones too.
+    const selected = r.store.exchangeIds({ ids, order: 'oldest' });
     assert.ok(r.store.stats().journaled > 0, 'still journaled once read');
     assert.equal(read.get('')![0]!.journaled, undefined, 'a page that holds the journaled exchanges says nothing of the journal');
 
@@ -59,6 +61,7 @@ describe('a journal read in place', () => {
     assert.equal(r.store.stats().journaled, 0);
     for (const filter of trafficFilters) assert.deepEqual(read.get(filter), pages(r.store, filter, 7), `filter "${filter}"`);
     for (const [id, detail] of details) assert.deepEqual(detail, r.store.getExchange(id), `exchange ${id}`);
+    assert.deepEqual(selected, [...ids].sort((a, b) => a - b), 'every exchange selected while journaled');
     assert.ok(read.get('kind:ws')!.flatMap((page) => page.items).length >= 2, 'WebSockets from before the journal and in it were read');
     r.close();
   });
