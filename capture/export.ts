@@ -115,7 +115,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
   const work = writing(options.output, () => mkdtempSync(join(dirname(resolve(options.output)), '.ca2-export-')));
   try {
     const file = join(work, 'out');
-    const har = options.format === 'har' ? new HarWriter(`${file}.har`, { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, _ca2: meta }) : null;
+    const har = options.format === 'har' ? writing(options.output, () => new HarWriter(`${file}.har`, { version: '1.2', creator: { name: 'ca2-inspector', version: options.toolVersion }, _ca2: meta })) : null;
     // A HAR is written from what is recorded, in memory; a capture is the recording. Each batch goes in just after it is made: a small cache holds it, and memory stays flat.
     const store = har ? null : openForImport(file, options.codec, { cacheBytes: WORKING_CACHE_BYTES, scratch: true });
     const batch = new RecordedBatch(store);
@@ -147,12 +147,12 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
           }
         }
         store?.commitAll();
-        har?.write(entries);
+        if (har) writing(options.output, () => har.write(entries));
         options.progress?.({ phase: 'writing', done: position, total: ids.length });
       }
       if (har) {
         refuseLeak(check.find(meta), null);
-        har.end();
+        writing(options.output, () => har.end());
       }
     } finally {
       recorder.stop();
