@@ -100,8 +100,8 @@ export interface Source {
   flows: Iterable<Flow>;
   /** How many exchanges the file holds, where that is known before they are read (a recording). */
   total: number | null;
-  /** How much of the file is read, from 0 to 1: for a HAR file, by its bytes. */
-  share(): number;
+  /** How much of the file is read, from 0 to 1, where `total` is not known: a HAR file, by its bytes. */
+  share?(): number;
   close(): void;
 }
 
@@ -126,18 +126,10 @@ export function openSource(file: string): Source {
       );
     }
     const ids = source.store.exchangeIds({ order: 'oldest' });
-    let done = 0;
-    const flows = (function* () {
-      for (const flow of namedFlows(source.store, ids)) {
-        done++;
-        yield flow;
-      }
-    })();
     return {
       descriptorSet: source.schema?.descriptorSet ?? null,
-      flows,
+      flows: namedFlows(source.store, ids),
       total: ids.length,
-      share: () => (ids.length === 0 ? 1 : done / ids.length),
       close: () => source.close(),
     };
   } catch (err) {

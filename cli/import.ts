@@ -80,7 +80,7 @@ function importFile(store: Store, file: string, protoPaths: string[]): { added: 
     const codec = codecFor(protoPaths, source.descriptorSet && { bytes: source.descriptorSet, label: file });
     let read = 0;
     const label = `importing ${file}`;
-    const show = () => progress.update({ label, done: read, total: source.total, share: source.share(), unit: 'exchanges' });
+    const show = () => progress.update({ label, done: read, total: source.total, share: source.share?.(), unit: 'exchanges' });
     const result = recordFlows(store, codec, source.flows, { dedupe: true, read: () => (read++, show()) });
     show();
     return result;

@@ -27,7 +27,7 @@ export function exportProgressText({ view, phaseSince, phaseFrom }: ExportWatch,
   if (view === null) return 'Starting the export…';
   if (view.phase === 'failed') return view.error ?? 'The export failed.';
   if (view.phase === 'done') return `Exported ${countOf(view.total, 'exchange')}; the file is downloading.`;
-  const counts = `${view.done.toLocaleString('en')} of ${view.total.toLocaleString('en')} exchanges`;
+  const counts = `${view.done.toLocaleString('en')} of ${countOf(view.total, 'exchange')}`;
   const what = view.phase === 'reading' ? `Reading ${counts} for the tokens they carry` : `Redacting and writing ${counts}`;
   const seconds = (now - phaseSince) / 1000;
   const rate = (view.done - phaseFrom) / seconds;
