@@ -56,13 +56,13 @@ export interface JournalReads {
   stored(): Promise<void>;
 }
 
+/** The reads of the journal's rows that reading it in place walks with (Store.readJournalRows). */
+export type JournalRowReads = Pick<JournalTable, 'rowsNewestFirst' | 'rowsOldestFirst' | 'rowBeginning' | 'firstId' | 'rowGivingBelow' | 'rowsWithoutIds'>;
+
 /**
  * Where the open-flow note of journal rows of a tap-call version is kept. Those from before
  * tap calls carried a version kept theirs as 'journal_open_flows', left to the ca2-inspector that reads them.
  */
-/** The reads of the journal's rows that reading it in place walks with (Store.readJournalRows). */
-export type JournalRowReads = Pick<JournalTable, 'rowsNewestFirst' | 'rowsOldestFirst' | 'rowBeginning' | 'firstId' | 'rowGivingBelow' | 'rowsWithoutIds'>;
-
 export function openFlowsKey(version: number): string {
   return `journal_open_flows_v${version}`;
 }
