@@ -45,7 +45,7 @@ export interface BackendOptions {
 
 export interface Backend {
   recorder: Recorder;
-  /** Where tap calls wait as raw bytes while nobody watches (recorder/tap-journal.ts). */
+  /** Where tap calls wait as raw bytes until they are made into rows (recorder/tap-journal.ts). */
   journal: TapJournal;
   store: Store;
   ui: { host: string; port: number };

@@ -1,7 +1,7 @@
 // The worker thread that hosts the backend; app/worker-bridge.ts is its other end.
 // Tap calls arrive in the shared ring (recorder/tap-ring.ts); messages only start and
-// stop it. Each batch goes to the recorder, or to the journal (recorder/tap-journal.ts):
-// while nobody watches, or when the recorder cannot keep up with what they watch.
+// stop it. Each batch goes to the journal (recorder/tap-journal.ts), which tells the
+// watchers, if any, as it takes it.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { DEBUG_ENV, describeBug, UserError } from '../model/user-error.ts';

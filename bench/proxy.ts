@@ -11,7 +11,7 @@
 //   npm run bench -- --only ws    one part: exec, ws, flood, disk (both cases), resummarise or rss
 //   npm run bench -- --rounds 4   more alternating rounds of the exec and ws parts (default 2)
 //   npm run bench -- --with-ws    the exec part with a /ws client holding its socket open, as a ca2 session does
-//   npm run bench -- --watching   the exec part with an inspector on the live stream, so every exchange is recorded as it passes
+//   npm run bench -- --watching   the exec part with an inspector on the live stream, told of every exchange as it passes
 //   npm run bench -- --seconds 40 longer exec rounds (default 8): sustained load (past 500,000 journaled calls, rows are made during them)
 //
 // Every server runs in its own process; autocannon and the WebSocket clients run here.
@@ -79,7 +79,7 @@ const header = () => console.log('                   bare http-proxy   this prox
 async function execPart(upstream: Child, workDir: string): Promise<void> {
   console.log(`/exec: ${EXEC.connections} connections, ${EXEC.rounds} alternating rounds of ${EXEC.seconds} s after ${EXEC.warmupSeconds} s warm-up`);
   if (EXEC.withWs) console.log('  with one /ws client holding its socket open through each round');
-  if (EXEC.watching) console.log('  with an inspector on the live stream through each recording round (nothing is journaled)');
+  if (EXEC.watching) console.log('  with an inspector on the live stream through each recording round (told as calls are journaled; rows are made when traffic pauses)');
   const r = await alternate(upstream, workDir, EXEC.rounds, async (proxy, label) => {
     const session = EXEC.withWs ? await holdWebSocket(proxy.url) : null;
     const watcher = EXEC.watching && proxy.ui !== null ? await watchLive(proxy) : null;

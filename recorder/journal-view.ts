@@ -341,7 +341,7 @@ function flowsCalled(rows: JournalEntry[], later: CallRef[]): Set<number> {
 }
 
 /** Where each call of a row starts, as far as the row is intact: past damage, making it into rows gives up too. */
-function* intactCalls(data: Buffer): Generator<number> {
+export function* intactCalls(data: Buffer): Generator<number> {
   try {
     yield* callStarts(data);
   } catch {
@@ -350,7 +350,7 @@ function* intactCalls(data: Buffer): Generator<number> {
 }
 
 /** Every row from `seq` on, oldest first, of those this ca2-inspector replays. */
-function* rowsFrom(store: Store, seq: number): Generator<JournalEntry> {
+export function* rowsFrom(store: Store, seq: number): Generator<JournalEntry> {
   for (let from = seq; ; ) {
     const rows = store.readJournalRows((rows) => rows.rowsOldestFirst(from, ROWS_PER_READ));
     if (rows.length === 0) return;

@@ -35,17 +35,20 @@ const PENDING_ROW_DELAY_MS = 1_000;
 
 export class Recorder implements TapListener {
   private readonly open = new Map<number, OpenExchange>();
-  private readonly listeners: RecorderListener[] = [];
 
   private readonly sweep: NodeJS.Timeout;
   /** While a journal row is replayed: the ids it reserved for the exchanges it begins. */
   private reserved: { next: number; end: number } | null = null;
+  /** While calls the listeners were already told of are replayed (recorder/live-calls.ts). */
+  private silent = false;
 
   constructor(
     readonly codec: Codec,
     private readonly store: RecordSink,
     /** How an /exec exchange's facts are worked out: in full, but for a journal walk that only needs its envelopes' summaries (recorder/journal-view.ts). */
     private readonly execFactsOf: (codec: Codec, input: ExecInput) => FlowFacts = execFacts,
+    /** Who is told what it records; a recorder that summarises calls for the same watchers shares them. */
+    readonly listeners: RecorderListener[] = [],
   ) {
     this.sweep = setInterval(() => this.storeLongRunning(Date.now()), PENDING_ROW_DELAY_MS / 2);
     this.sweep.unref();
@@ -82,6 +85,16 @@ export class Recorder implements TapListener {
       replay();
     } finally {
       this.reserved = null;
+    }
+  }
+
+  /** Runs `replay` without telling the listeners: they were told of these calls as they were journaled. */
+  silently(replay: () => void): void {
+    this.silent = true;
+    try {
+      replay();
+    } finally {
+      this.silent = false;
     }
   }
 
@@ -289,6 +302,7 @@ export class Recorder implements TapListener {
 
   /** Whether any listener wants updates now. Under load, building summaries and frames nobody looks at is a good part of the recorder's time. */
   anyoneListening(): boolean {
+    if (this.silent) return false;
     for (const l of this.listeners) if (l.listening?.() ?? true) return true;
     return false;
   }

@@ -1,10 +1,9 @@
-// The tap journal: while nobody watches the traffic live, the recorder keeps tap calls
-// as the raw bytes they crossed the ring in, a batch per row, and makes them into
-// exchange and frame rows once the tap is quiet, or when a reader asks for rows (a
-// browser connecting reads at once). Under load that is one insert per batch instead of
-// the decoding, summary columns and eight indexes of every exchange, on a thread that
-// shares the CPU with forwarding; what is journaled is on disk as soon as any row is,
-// so kill -9 loses no more.
+// The tap journal: the recorder keeps tap calls as the raw bytes they crossed the ring
+// in, a batch per row, and makes them into exchange and frame rows once the tap is quiet,
+// or when a reader asks for rows (a browser connecting reads at once). Under load that is
+// one insert per batch instead of the decoding, summary columns and eight indexes of
+// every exchange, on a thread that shares the CPU with forwarding; what is journaled is
+// on disk as soon as any row is, so kill -9 loses no more.
 //
 // On a machine whose cores the proxy, its client and its server share, making rows costs
 // forwarding a quarter of its throughput, whenever it is done: so it waits for a pause,
@@ -19,18 +18,15 @@
 // itself by those ids (recorder/journal-view.ts), so a read never waits for rows to be
 // made; it only has them made in the background from then on, traffic or not.
 //
-// While someone watches (the terminal printer, a browser), calls go to the recorder as
-// they come, for as long as it keeps up; what it cannot take in one read of the ring is
-// journaled, and made into rows in those steps at once, traffic or not. So a slow
-// recorder's backlog waits on disk, never in memory, and what is watched trails the
-// traffic but keeps coming.
+// While someone watches (the terminal printer, a browser), the calls are journaled all
+// the same, and summarised for the watchers from the raw calls as they are journaled
+// (recorder/live-calls.ts); making them into rows later tells the watchers nothing more.
 //
-// Calls reach the recorder in the order they were tapped: once one is journaled, every
-// later one is too, until the journal is empty again. The journal notes which exchange
-// row each flow open in the recorder has, in the commit of its first row and in each
-// commit that makes journal rows into exchange rows: so after a crash a fresh recorder
-// takes those flows up from their rows (a client holding /ws across the journal, say)
-// and replays what is left of the journal exactly.
+// Calls reach the recorder in the order they were tapped. The journal notes which
+// exchange row each flow open in the recorder has, in the commit of its first row and in
+// each commit that makes journal rows into exchange rows: so after a crash a fresh
+// recorder takes those flows up from their rows (a client holding /ws across the
+// journal, say) and replays what is left of the journal exactly.
 //
 // A file may outlive the build that journaled into it: journal rows whose tap calls are
 // of another version (recorder/tap-codec.ts) are left in the file as they are, with
@@ -42,6 +38,7 @@ import { countOf } from '../model/format.ts';
 import { StorageError, type JournalEntry, type JournalReads, type OpenFlowRow, type Store } from '../storage/store.ts';
 import { JournalIds } from './journal-ids.ts';
 import { JournalView } from './journal-view.ts';
+import { LiveCalls } from './live-calls.ts';
 import { Recorder, replayCall } from './recorder.ts';
 import { journalCalls, journalVersion, TAP_CALL_VERSION } from './tap-codec.ts';
 
@@ -100,6 +97,7 @@ export class TapJournal implements JournalReads {
   /** Shutting down: the ring's last calls are journaled as they are, since finish() decides what is stored in time. */
   private closing = false;
   private readonly ids: JournalIds;
+  private readonly live: LiveCalls;
 
   constructor(
     private readonly store: Store,
@@ -111,6 +109,7 @@ export class TapJournal implements JournalReads {
     this.readWaitCalls = options.readWaitCalls ?? 50_000;
     this.log = options.log;
     this.ids = new JournalIds(store);
+    this.live = new LiveCalls(store, recorder, this.log);
     store.attachJournal(this);
     store.attachJournalFlows(new JournalView(store, recorder.codec, { abandoned: false }));
   }
@@ -146,11 +145,6 @@ export class TapJournal implements JournalReads {
     return { stored: journal.made, kept };
   }
 
-  /** Whether calls should be journaled rather than recorded now: calls journaled earlier still wait, or nobody watches. */
-  defers(): boolean {
-    return this.waiting > 0 || !this.recorder.anyoneListening();
-  }
-
   /** Whether taking more from the ring would only pile up in memory: writes fail, so the ring's own cap should apply. */
   get blocked(): boolean {
     return this.store.writesFailing;
@@ -158,18 +152,14 @@ export class TapJournal implements JournalReads {
 
   put(records: Uint8Array, calls: number, ends: Dropped): void {
     if (this.waiting === 0) this.ids.start(this.noteOpenFlows());
-    this.store.putJournal(records, calls, ends, this.ids.row(records));
+    const ids = this.ids.row(records);
+    this.live.put(records, ids);
+    this.store.putJournal(records, calls, ends, ids);
     this.waiting += calls;
     this.lastPutAt = Date.now();
     // At the cap, each put is paid for by making the oldest few journal rows into rows.
     while (!this.closing && this.waiting > this.maxJournaled && this.expandSome()) {}
-    if (this.watched()) this.scheduleTurn();
-    else this.scheduleWhenQuiet(this.idleAfterMs);
-  }
-
-  /** Someone watches: the journal is made into rows now, not after the traffic pauses. */
-  private watched(): boolean {
-    return this.recorder.anyoneListening();
+    this.scheduleWhenQuiet(this.idleAfterMs);
   }
 
   beforeRead(): void {
@@ -302,7 +292,7 @@ export class TapJournal implements JournalReads {
   private turn(): void {
     this.turnScheduled = false;
     if (this.stopped || this.waiting === 0) return;
-    if (!this.asked && !this.watched() && Date.now() - this.lastPutAt < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs);
+    if (!this.asked && Date.now() - this.lastPutAt < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs);
     if (this.catchingUp === 0 && this.waiting > this.readWaitCalls) {
       this.catchingUp = this.waiting;
       this.log(`recording: storing ${tapCalls(this.waiting)} journaled under load, in the background; /api/stats counts what is left (journaled).`);
@@ -356,8 +346,8 @@ export class TapJournal implements JournalReads {
         this.log(`recording: journal row ${seq} is damaged after ${calls} tap calls (${(err as Error).message}); the rest of it was dropped.`);
       }
     };
-    if (ids === null) replay();
-    else this.recorder.withReservedIds(ids.first, ids.begins, replay);
+    // The watchers were told of these calls as they were journaled (recorder/live-calls.ts).
+    this.recorder.silently(() => (ids === null ? replay() : this.recorder.withReservedIds(ids.first, ids.begins, replay)));
     this.store.journalDone(seq);
     return true;
   }

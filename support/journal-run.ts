@@ -45,8 +45,8 @@ export function journalRun(file: string, codec: Codec, options: Partial<TapJourn
   const recovered = TapJournal.recover(store, codec, () => undefined);
   const recorder = new Recorder(codec, store);
   const journal = new TapJournal(store, recorder, { log: () => undefined, idleAfterMs: 60_000, ...options });
-  /** What worker.ts does until the ring is read: by default in journal rows of 3 calls, and with no clock on the live path. */
-  const pump = (limits: ReadLimits = { journalRowCalls: 3, liveTurnMs: Infinity }) => {
+  /** What worker.ts does until the ring is read: by default in journal rows of 3 calls. */
+  const pump = (limits: ReadLimits = { journalRowCalls: 3 }) => {
     while (readRing({ reader, recorder, journal, store, log: () => undefined }, false, limits));
   };
   const rows = () => {

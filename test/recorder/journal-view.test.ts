@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
 import type { ExchangePage } from '../../model/types.ts';
-import type { RecorderListener } from '../../model/recorder-listener.ts';
 import { startInspectorServer } from '../../inspector/server/app.ts';
 import type { Store } from '../../storage/store.ts';
 import { frame, journalRun, ws } from '../../support/journal-run.ts';
@@ -35,14 +34,11 @@ function pages(store: Store, filter: string, limit: number): ExchangePage[] {
 describe('a journal read in place', () => {
   test('list pages for every kind of filter, and details, are those storing the journal gives', { timeout: 60_000 }, async () => {
     const r = journalRun(join(dir, `v${++files}.sqlite`), codec);
-    // A WebSocket that opened while someone watched, so it is open in the recorder as the journal starts.
-    let watching = true;
-    const watcher: RecorderListener = { listening: () => watching };
-    r.recorder.addListener(watcher);
+    // A WebSocket made into rows before, so it is open in the recorder as the journal starts.
     r.writer.exchangeEnded(ws(1000), 'with');
     r.writer.wsFrame(frame(1000, 0));
     r.pump();
-    watching = false;
+    r.journal.expandAll();
     journalTraffic(r.writer, { exchanges: 60, openWebSocket: 1000 });
     r.pump();
     r.store.flush();

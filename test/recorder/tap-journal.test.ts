@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createCodec } from '../../proto/codec.ts';
-import type { RecorderListener } from '../../model/recorder-listener.ts';
 import { TAP_CALL_VERSION } from '../../recorder/tap-codec.ts';
 import type { TappedFlow } from '../../proxy/tap.ts';
 import { recoverOrphanedJournal, type TapJournalOptions } from '../../recorder/tap-journal.ts';
@@ -53,61 +52,6 @@ describe('tap journal', () => {
     r.store.flush();
     assert.equal(r.rows().journaled, 0);
     assert.deepEqual(r.rows().exchanges.map((e) => [e.id, e.trx]), Array.from({ length: 13 }, (_, i) => [i + 1, `trx-${String(i + 1).padStart(4, '0')}`]));
-    r.close();
-  });
-
-  test('a browser connecting takes over mid-connection: frames before and after keep their order and counts', async () => {
-    const r = run();
-    let watching = false;
-    const seen: number[] = [];
-    const listener: RecorderListener = { listening: () => watching, frame: (_id, f) => seen.push(f.seq) };
-    r.recorder.addListener(listener);
-    r.writer.exchangeEnded(ws(1), 'with');
-    for (let seq = 0; seq < 6; seq++) r.writer.wsFrame(frame(1, seq));
-    r.pump();
-    watching = true;
-    // Still journaled: the older calls must reach the recorder first.
-    for (let seq = 6; seq < 9; seq++) r.writer.wsFrame(frame(1, seq));
-    r.pump();
-    assert.ok(r.journal.defers(), 'calls wait in the journal, so new ones join them');
-    assert.deepEqual(r.store.getExchange(1)!.frames.map((f) => f.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8], 'the detail read from the journal');
-    await r.store.whenStored();
-    assert.equal(r.journal.defers(), false, 'once read, the journal is made into rows, and then a watcher gets calls at once');
-    for (let seq = 9; seq < 12; seq++) r.writer.wsFrame(frame(1, seq));
-    r.pump();
-    r.store.flush();
-    const { exchanges, frames } = r.rows();
-    assert.deepEqual(frames.map((f) => f.seq), Array.from({ length: 12 }, (_, i) => i));
-    assert.equal(exchanges[0]!.frames, 12);
-    assert.deepEqual(seen.slice(-3), [9, 10, 11], 'the watcher saw the live ones');
-    r.close();
-  });
-
-  test('while someone watches, what the recorder cannot take as it comes is journaled and made into rows at once, traffic or not, in order', { timeout: 30_000 }, async () => {
-    const r = run();
-    const seen: string[] = [];
-    r.recorder.addListener({ exchange: (summary) => void seen.push(summary.trx!) });
-    const trx = (id: number) => `trx-${String(id).padStart(4, '0')}`;
-    // No time for recording in a read: it records one look's worth of calls, and journals the rest.
-    const slow = { journalRowCalls: 3, liveTurnMs: 0 };
-    for (let id = 1; id <= 40; id++) r.writer.exchangeEnded(exec(id), 'with');
-    r.pump(slow);
-    assert.ok(r.store.stats().journaled > 0, 'some calls were journaled');
-    assert.ok(r.rows().journaled > 0, 'and committed with the read');
-    const before = r.rows().exchanges.length;
-    // Traffic goes on, a call per turn: the journal never waits for a pause (the harness's is a minute).
-    let id = 40;
-    while (r.rows().exchanges.length <= before && id < 10_000) {
-      r.writer.exchangeEnded(exec(++id), 'with');
-      r.pump(slow);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    assert.ok(r.rows().exchanges.length > before, 'journaled calls became rows while traffic went on');
-    while (r.store.stats().journaled > 0) await new Promise((resolve) => setImmediate(resolve));
-    r.store.flush();
-    const all = Array.from({ length: id }, (_, i) => trx(i + 1));
-    assert.deepEqual(r.rows().exchanges.map((e) => e.trx), all, 'every call, in the order tapped');
-    assert.deepEqual(seen, all, 'the watcher was told of each, in order');
     r.close();
   });
 
@@ -228,61 +172,71 @@ describe('tap journal', () => {
     r.close();
   });
 
-  test('a run that died leaves its journal; the next run, or a reader, makes it into rows and marks open exchanges interrupted', () => {
-    const file = join(dir, 'killed.sqlite');
-    const dead = run(file);
-    dead.writer.exchangeEnded(exec(1), 'with');
-    dead.writer.requestStarted(exec(2));
-    dead.writer.exchangeEnded(ws(3), 'with');
-    dead.writer.wsFrame(frame(3, 0));
-    dead.pump();
-    dead.store.flush();
-    // As kill -9 leaves it: journal rows committed, and a recorder that never closed.
-    const db = new Database(file);
-    db.prepare("UPDATE store_state SET value = 2147483646 WHERE key = 'recorder_pid'").run();
-    db.close();
-    assert.ok(dead.rows().journaled > 0);
+  for (const watched of [false, true]) {
+    test(`a run that died leaves its journal; the next run, or a reader, makes it into rows and marks open exchanges interrupted${watched ? ', watched as it journaled' : ''}`, () => {
+      const file = join(dir, `killed-${watched}.sqlite`);
+      const dead = run(file);
+      const told = new Set<number>();
+      dead.recorder.addListener({ listening: () => watched, exchange: (summary) => void told.add(summary.id) });
+      dead.writer.exchangeEnded(exec(1), 'with');
+      dead.writer.requestStarted(exec(2));
+      dead.writer.exchangeEnded(ws(3), 'with');
+      dead.writer.wsFrame(frame(3, 0));
+      dead.pump();
+      dead.store.flush();
+      // As kill -9 leaves it: journal rows committed, and a recorder that never closed.
+      const db = new Database(file);
+      db.prepare("UPDATE store_state SET value = 2147483646 WHERE key = 'recorder_pid'").run();
+      db.close();
+      assert.ok(dead.rows().journaled > 0);
 
-    const reader = Store.open(file, { codec });
-    assert.ok(reader.orphanedJournal(), 'nobody is left to make it into rows');
-    const notices: string[] = [];
-    recoverOrphanedJournal(reader, codec, (line) => notices.push(line));
-    reader.close();
-    assert.match(notices[0]!, /made 4 tap calls that a run journaled but never stored/);
-    const { exchanges, frames, journaled } = dead.rows();
-    assert.equal(journaled, 0);
-    assert.deepEqual(exchanges.map((e) => [e.kind, e.state]), [['exec', 'complete'], ['exec', 'interrupted'], ['ws', 'interrupted']]);
-    assert.deepEqual(frames, [{ exchange_id: 3, seq: 0 }]);
-  });
+      const reader = Store.open(file, { codec });
+      assert.ok(reader.orphanedJournal(), 'nobody is left to make it into rows');
+      const notices: string[] = [];
+      recoverOrphanedJournal(reader, codec, (line) => notices.push(line));
+      reader.close();
+      assert.match(notices[0]!, /made 4 tap calls that a run journaled but never stored/);
+      const { exchanges, frames, journaled } = dead.rows();
+      assert.equal(journaled, 0);
+      assert.deepEqual(exchanges.map((e) => [e.kind, e.state]), [['exec', 'complete'], ['exec', 'interrupted'], ['ws', 'interrupted']]);
+      assert.deepEqual(frames, [{ exchange_id: 3, seq: 0 }]);
+      assert.deepEqual([...told], watched ? [1, 2, 3] : [], 'the watcher was told of each as it was journaled');
+    });
+  }
 
-  test('a journal too large to store while closing is left in the file whole; the next reader stores it as the run would have', () => {
-    const traffic = (r: ReturnType<typeof run>) => {
-      for (let id = 1; id <= 20; id++) r.writer.exchangeEnded(exec(id), 'with');
-      r.writer.exchangeEnded(ws(21), 'with');
-      for (let seq = 0; seq < 8; seq++) r.writer.wsFrame(frame(21, seq));
-      r.writer.wsClosed({ ...ws(21), endedAt: 1_800_000_002_000 }, { flowId: 21, code: 1000, reason: '', by: 'client', at: 1_800_000_002_000 });
-      r.pump();
-    };
-    const lines: string[] = [];
-    const left = run(undefined, { readWaitCalls: 5, log: (line) => lines.push(line) });
-    traffic(left);
-    assert.equal(left.journal.finish(Date.now()), 30, 'no time to store any of it');
-    assert.match(lines.at(-1)!, /^recording: 30 tap calls journaled under load are left in .+; the next proxy run on it stores them \(meanwhile list reads them as they are, export, mock and import from a copy\)\.$/);
-    left.journal.stop();
-    left.recorder.stop();
-    left.store.close();
+  for (const watched of [false, true]) {
+    test(`a journal too large to store while closing is left in the file whole; the next reader stores it as the run would have${watched ? ', watched as it journaled' : ''}`, () => {
+      const traffic = (r: ReturnType<typeof run>) => {
+        for (let id = 1; id <= 20; id++) r.writer.exchangeEnded(exec(id), 'with');
+        r.writer.exchangeEnded(ws(21), 'with');
+        for (let seq = 0; seq < 8; seq++) r.writer.wsFrame(frame(21, seq));
+        r.writer.wsClosed({ ...ws(21), endedAt: 1_800_000_002_000 }, { flowId: 21, code: 1000, reason: '', by: 'client', at: 1_800_000_002_000 });
+        r.pump();
+      };
+      const lines: string[] = [];
+      const left = run(undefined, { readWaitCalls: 5, log: (line) => lines.push(line) });
+      const told = new Set<number>();
+      left.recorder.addListener({ listening: () => watched, exchange: (summary) => void told.add(summary.id) });
+      traffic(left);
+      assert.equal(told.size, watched ? 21 : 0, 'the watcher was told of each exchange as it was journaled');
+      assert.equal(left.journal.finish(Date.now()), 30, 'no time to store any of it');
+      assert.match(lines.at(-1)!, /^recording: 30 tap calls journaled under load are left in .+; the next proxy run on it stores them \(meanwhile list reads them as they are, export, mock and import from a copy\)\.$/);
+      left.journal.stop();
+      left.recorder.stop();
+      left.store.close();
 
-    const reader = Store.open(left.file, { codec });
-    const notices: string[] = [];
-    recoverOrphanedJournal(reader, codec, (line) => notices.push(line));
-    reader.close();
-    assert.match(notices[0]!, /made 30 tap calls that a run journaled but never stored \(it stopped first\) into rows/);
-    const stored = run();
-    traffic(stored);
-    assert.equal(stored.journal.finish(Date.now() + 60_000), 0);
-    stored.close();
-    assert.deepEqual(everything(left.file), everything(stored.file));
-  });
+      const reader = Store.open(left.file, { codec });
+      const notices: string[] = [];
+      recoverOrphanedJournal(reader, codec, (line) => notices.push(line));
+      reader.close();
+      assert.match(notices[0]!, /made 30 tap calls that a run journaled but never stored \(it stopped first\) into rows/);
+      const stored = run();
+      traffic(stored);
+      assert.equal(stored.journal.finish(Date.now() + 60_000), 0);
+      stored.close();
+      assert.deepEqual(everything(left.file), everything(stored.file));
+    });
+  }
 
   test('a left-over journal that cannot be stored (the disk is full) is refused in a sentence, and what is left of it is stored by a later try', () => {
     const file = join(dir, 'full.sqlite');
@@ -311,15 +265,15 @@ describe('tap journal', () => {
   });
 
   test('flows open as a journal starts are taken up from their rows after a crash, as if it never happened', () => {
-    /** Traffic in two halves: first watched (recorded at once), then not (journaled) while a WebSocket and two execs are open. */
-    const traffic = (r: ReturnType<typeof run>, watching: { now: boolean }) => {
+    /** Traffic in two halves: first made into rows, then journaled while a WebSocket and two execs are open. */
+    const traffic = (r: ReturnType<typeof run>) => {
       // The first client frame carries the token the exchange's facts keep.
       r.writer.exchangeEnded(ws(1), 'with');
       for (let seq = 0; seq < 3; seq++) r.writer.wsFrame(frame(1, seq));
       r.writer.requestStarted(exec(2));
       r.writer.requestStarted(exec(3));
       r.pump();
-      watching.now = false;
+      r.journal.expandAll();
       for (let seq = 3; seq < 6; seq++) r.writer.wsFrame(frame(1, seq));
       r.writer.exchangeEnded(exec(2), 'with');
       r.writer.exchangeEnded(exec(4), 'with');
@@ -330,18 +284,16 @@ describe('tap journal', () => {
 
     // The same traffic recorded by a run that never crashed, all of it at once.
     const alive = run();
-    alive.recorder.addListener({ listening: () => true });
-    traffic(alive, { now: true });
+    traffic(alive);
+    alive.journal.expandAll();
     alive.store.flush();
 
     // Recovered by a reader (list, export) and by the next proxy run, which first marks the killed run's pending rows interrupted.
     for (const by of ['reader', 'next run'] as const) {
       const file = join(dir, `open-across-${by.replace(' ', '-')}.sqlite`);
       const dead = run(file);
-      const deadWatching = { now: true };
-      dead.recorder.addListener({ listening: () => deadWatching.now });
-      traffic(dead, deadWatching);
-      assert.ok(dead.journal.defers() && dead.rows().journaled > 0, 'the second half is journaled although flows are open');
+      traffic(dead);
+      assert.ok(dead.rows().journaled > 0 && dead.rows().exchanges.length > 0, 'the second half is journaled although flows are open');
       // As kill -9 leaves it.
       const db = new Database(file);
       db.prepare("UPDATE store_state SET value = 2147483646 WHERE key = 'recorder_pid'").run();
