@@ -5,15 +5,14 @@
 // fifth of the forwarding thread's throughput; a write here is a few copies into memory
 // both threads see. The ring's size is also the cap on what may wait for the recorder.
 //
-// The worker either hands the calls to the recorder at once or, while nobody watches,
-// keeps the records as they are in its journal (recorder/tap-journal.ts).
+// The worker keeps the records as they are in its journal (recorder/tap-journal.ts).
 //
 // Record: u32 length (0: the rest of the ring is unused, go on at its start), then one
 // tap call as recorder/tap-codec.ts encodes it. Records start 4-byte aligned.
 
 import type { Dropped } from '../model/types.ts';
 import type { TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
-import { callBound, CallReader, CallWriter, hookAt, type Bodies, type TapCall } from './tap-codec.ts';
+import { callBound, CallWriter, hookAt, type Bodies } from './tap-codec.ts';
 
 /** What may wait for the recorder, in bytes (a power of two); past it, calls are dropped and counted. */
 export const RING_BYTES = 64 * 1024 * 1024;
@@ -121,27 +120,13 @@ export class RingWriter {
 export class RingReader {
   private readonly control: Int32Array;
   private readonly data: Buffer;
-  private readonly calls: CallReader;
   private read: number;
   private dropped: Dropped = { exchanges: 0, frames: 0 };
 
   constructor(ring: SharedArrayBuffer) {
     this.control = new Int32Array(ring, 0, CONTROL_BYTES / 4);
     this.data = Buffer.from(ring, CONTROL_BYTES, RING_BYTES);
-    this.calls = new CallReader(this.data);
     this.read = Atomics.load(this.control, READ) >>> 0;
-  }
-
-  /**
-   * Hands up to `limit` waiting calls to `handle`, in the order they were written, and
-   * frees their room; whether more are waiting. Bodies are copied out of the ring.
-   */
-  drain(handle: (call: TapCall) => void, limit: number): boolean {
-    return this.take(limit, (pos) => {
-      this.calls.at = pos + 4;
-      const call = this.calls.call();
-      return () => handle(call);
-    });
   }
 
   /**

@@ -4,7 +4,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TapCall } from '../../recorder/tap-codec.ts';
+import { journalCalls, type TapCall } from '../../recorder/tap-codec.ts';
 import { createRing, RING_BYTES, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
 import type { TappedClose, TappedFlow, TappedFrame } from '../../proxy/tap.ts';
 
@@ -49,9 +49,15 @@ const frame = (seq: number, bytes = 200): TappedFrame => ({
   truncated: false,
 });
 
+/** Up to `limit` waiting calls, read back as the journal reads them. */
+function take(reader: RingReader, limit: number): TapCall[] {
+  const batch = reader.takeRecords(limit);
+  return batch === null ? [] : [...journalCalls(batch.records)];
+}
+
 function readAll(reader: RingReader): TapCall[] {
   const calls: TapCall[] = [];
-  while (reader.drain((call) => calls.push(call), 1000));
+  for (let batch = take(reader, 1000); batch.length > 0; batch = take(reader, 1000)) calls.push(...batch);
   return calls;
 }
 
@@ -122,8 +128,7 @@ describe('tap ring', () => {
     assert.deepEqual(reader.takeDropped(), { exchanges: 1, frames: 2 });
     assert.deepEqual(reader.takeDropped(), { exchanges: 0, frames: 0 }, 'each drop is told once');
 
-    const seqs: number[] = [];
-    reader.drain((call) => seqs.push((call.args[0] as TappedFrame).seq), 10);
+    const seqs = take(reader, 10).map((call) => (call.args[0] as TappedFrame).seq);
     assert.deepEqual(seqs, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.ok(writer.wsFrame(frame(written, 1 << 20)), 'room again once read');
     const rest = readAll(reader).map((call) => (call.args[0] as TappedFrame).seq);
@@ -138,7 +143,7 @@ describe('tap ring', () => {
     // 3 MiB frames: the 22nd does not fit before the end, so the writer skips it and starts over.
     for (let seq = 0; seq < 21; seq++) writer.wsFrame(frame(seq, 3 << 20));
     assert.equal(reader.backlog(), 21);
-    reader.drain(() => undefined, 15);
+    take(reader, 15);
     for (let seq = 21; seq < 30; seq++) writer.wsFrame(frame(seq, 3 << 20));
     assert.equal(reader.backlog(), 15, 'six left before the end, nine after it');
     assert.equal(readAll(reader).length, 15);
