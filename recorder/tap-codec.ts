@@ -229,7 +229,7 @@ export function* callStarts(records: Buffer): Generator<number> {
 
 /** The call at `at` of a journal row, decoded; its bodies are views of the row's bytes. */
 export function callAt(data: Buffer, at: number): TapCall {
-  const reader = new CallReader(data, false);
+  const reader = new CallReader(data);
   reader.at = at;
   return reader.call();
 }
@@ -244,7 +244,7 @@ export function journalVersion(records: Uint8Array): number {
   return first < FIRST_VERSION ? 0 : first;
 }
 
-/** The calls of a journal row (each after its u32 length, as the ring held them), in order. */
+/** The calls of a journal row (each after its u32 length, as the ring held them), in order; their bodies are views of the row's bytes. */
 export function* journalCalls(records: Uint8Array): Generator<TapCall> {
   const data = asBuffer(records);
   const reader = new CallReader(data);
@@ -259,15 +259,11 @@ export function asBuffer(records: Uint8Array): Buffer {
   return Buffer.isBuffer(records) ? records : Buffer.from(records.buffer, records.byteOffset, records.byteLength);
 }
 
-/** Decodes calls out of `data` from `at`: the ring itself, or a journal row copied out of it. */
-export class CallReader {
+/** Decodes calls out of a journal row (copied out of the ring, whose bytes are written over once read) from `at`; bodies are views of its bytes. */
+class CallReader {
   at = 0;
 
-  constructor(
-    private readonly data: Buffer,
-    /** Whether bodies are copied out: the ring's bytes are written over once read, a journal row's are not. */
-    private readonly copies = true,
-  ) {}
+  constructor(private readonly data: Buffer) {}
 
   call(): TapCall {
     const version = this.u8();
@@ -375,9 +371,8 @@ export class CallReader {
 
   private bytes(): Uint8Array {
     const length = this.u32();
-    const b = this.data.subarray(this.at, this.at + length);
+    const b = length === 0 ? EMPTY : new Uint8Array(this.data.buffer, this.data.byteOffset + this.at, length);
     this.at += length;
-    if (length === 0) return EMPTY;
-    return this.copies ? new Uint8Array(b) : b;
+    return b;
   }
 }
