@@ -54,7 +54,7 @@ const pauses = new PauseMirror(
   async (flowId) => {
     if (parts === null) return null;
     const { recorder, journal, store } = parts;
-    // The proxy put the flow's start in the ring before it said the pause: take it now, through the journal if calls wait there.
+    // The proxy put the flow's start in the ring before it said the pause: take it now, through the journal.
     if (recorder.exchangeIdOf(flowId) === undefined) {
       readRing(parts);
       await journal.stored();

@@ -1,5 +1,5 @@
 // The tap journal over the real ring, recorder and a real SQLite file: calls kept raw
-// while nobody watches become the same rows they would have made at once, in order,
+// (watched or not) become the same rows they would have made at once, in order,
 // when idle, before any read, and after a run that died.
 
 import { after, describe, test } from 'node:test';
@@ -26,7 +26,7 @@ let files = 0;
 const run = (file = join(dir, `j${++files}.sqlite`), options: Partial<TapJournalOptions> = {}) => journalRun(file, codec, options);
 
 describe('tap journal', () => {
-  test('while nobody watches, calls are kept raw; a read finds them in the journal under the ids they will have, and has them made into rows, in order', async () => {
+  test('calls are kept raw; a read finds them in the journal under the ids they will have, and has them made into rows, in order', async () => {
     const r = run();
     for (let id = 1; id <= 10; id++) r.writer.exchangeEnded(exec(id), 'with');
     r.pump();
