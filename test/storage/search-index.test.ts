@@ -3,6 +3,7 @@
 
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import Database from 'better-sqlite3';
 import { parseFilter } from '../../model/filter.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { FlowDecoder } from '../../storage/decode.ts';
-import { migrations } from '../../storage/migrations.ts';
+import { migrate, migrations } from '../../storage/migrations.ts';
 import { SearchIndex } from '../../storage/search-index.ts';
 import { Store } from '../../storage/store.ts';
 import { sampleTraffic } from '../../support/sample-traffic.ts';
@@ -179,11 +180,22 @@ describe('the search index', () => {
       for (const frame of frames) store.putFrame(frame);
     }
     store.close();
-    // The file as version 12 left it, its index made and caught up as version 12 made it.
-    const db = new Database(file);
-    migrations.find((m) => m.version === 12)!.up(db);
-    new SearchIndex(db, new FlowDecoder(createCodec())).step(1_000_000);
-    db.pragma('user_version = 12');
+    // An index as version 12 made it, caught up, beside the rows it indexes.
+    const source = new Database(file);
+    migrations.find((m) => m.version === 12)!.up(source);
+    new SearchIndex(source, new FlowDecoder(createCodec())).step(1_000_000);
+    source.close();
+    // The file as version 12 left it: its tables, the index's among them, hold those rows.
+    const version12File = path.join(dir, 'version12.db');
+    const db = new Database(version12File);
+    migrate(db, 12);
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND sql NOT LIKE 'CREATE VIRTUAL%'").pluck().all() as string[];
+    const copies = tables.map((table) => {
+      const columns = (db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[]).map((c) => `"${c}"`).join(', ');
+      return `DELETE FROM main."${table}"; INSERT INTO main."${table}" (${columns}) SELECT ${columns} FROM source."${table}";`;
+    });
+    // The sqlite3 shell, which lets the index's own tables be written, as better-sqlite3 does not.
+    execFileSync('sqlite3', [version12File, `ATTACH '${file}' AS source; ${copies.join(' ')}`]);
     // What version 12's index answers, each bare word as the phrase it searched for.
     const single = words.filter((w) => parseFilter(w)?.type === 'text');
     const version12 = single.map((w) => {
@@ -193,7 +205,8 @@ describe('the search index', () => {
     });
     db.close();
     assert.ok(single.some((w) => w.startsWith('"')) && single.some((w) => w.endsWith('*')));
-    const reopened = Store.open(file, { idleAfterMs: 60_000 });
+    assert.ok(version12.every((found) => found.length > 0), 'each word finds rows in the index version 12 made');
+    const reopened = Store.open(version12File, { idleAfterMs: 60_000 });
     try {
       assert.ok(reopened.stats().unindexed >= 150, 'every row waits for the index to be made again');
       single.forEach((w, i) => assert.deepEqual(ids(reopened, w), version12[i], `${w}, waiting`));
@@ -202,7 +215,7 @@ describe('the search index', () => {
     } finally {
       reopened.close();
     }
-    const migrated = new Database(file, { readonly: true });
+    const migrated = new Database(version12File, { readonly: true });
     try {
       assert.match(migrated.prepare("SELECT sql FROM sqlite_master WHERE name = 'search_text'").pluck().get() as string, /detail = none/);
     } finally {
