@@ -1,20 +1,20 @@
-// Bodies a recording proxy stores deflated against a dictionary learned from the
-// recording's own first bodies. Calls repeat much of their bodies from one to the next (a
-// token, ids, names, the same fields in the same order), which deflate cannot see within
-// one body of a few hundred bytes: against bodies like it, it can. A built-in dictionary
+// Bodies a recording proxy stores packed against a dictionary learned from the
+// recording's own first bodies (the format: storage/dictionary-lz.ts). Calls repeat much of
+// their bodies from one to the next (a token, ids, names, the same fields in the same
+// order), which no compressor can see within one body of a few hundred bytes: against
+// bodies like it, it can. A built-in dictionary
 // would know one schema's traffic; a learned one is the traffic's own. It is kept in the
 // file (body_dictionaries, one row per side: requests learn from requests), so a recording
 // reads on its own, and never changes once written: a later one gets a new id.
 //
 // exchange_bodies.packed says what a row holds: 0 for raw bodies (every row before
 // version 14), else the dictionary's id << 4 with a bit per body column packed. A body is
-// packed only when deflate makes it smaller, and only from 64 bytes to 64 KiB: smaller ones
-// save nothing, larger ones compress alone and are read cut (storage/rows.ts cutBody).
-// Imports and exports write their rows unpacked: packing costs tens of microseconds per
-// body, which there would be most of their time.
+// packed only when that makes it smaller, and only from 64 bytes to 64 KiB: smaller ones
+// save nothing, larger ones are read cut (storage/rows.ts cutBody). Imports and exports
+// write their rows unpacked, which spares them the cost.
 
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
+import { indexDictionary, pack, unpack, type IndexedDictionary } from './dictionary-lz.ts';
 
 /** The body columns of exchange_bodies, each with its bit in `packed`; their side is the dictionary they use. */
 export const packedColumns = [
@@ -32,10 +32,10 @@ interface Dictionary {
   response: Buffer;
 }
 
-/** 8 KiB: a larger window packs little better and costs more per body (its state is made for each one). */
-const windowBits = 13;
-/** What deflate can reach back to before a body: the window, less its lookahead. */
-const dictionaryBytes = (1 << windowBits) - 262;
+type Indexed = Record<Side, IndexedDictionary> & { id: number };
+
+/** Each side's: on /exec traffic 8 KiB packed a fifth worse, and 32 KiB no better. */
+const dictionaryBytes = 16 * 1024;
 const smallest = 64;
 const largest = 64 * 1024;
 /** Exchanges whose bodies are learned from, at most, before the dictionary is written. */
@@ -55,8 +55,8 @@ export type BodyReader = Pick<BodyPacking, 'unpack'>;
 /** Packs a row's bodies (inside the caller's write transaction) and unpacks stored ones. */
 class BodyPacking {
   private readonly dictionaries = new Map<number, Dictionary>();
-  /** The dictionary new rows are packed with; null until it is learned. */
-  private current: Dictionary | null | undefined;
+  /** The dictionary new rows are packed with, indexed; null until it is learned. */
+  private current: Indexed | null | undefined;
   /** Bodies learned from so far, by side, and the exchanges they came from. */
   private samples: Record<Side, Buffer[]> = { request: [], response: [] };
   private sampled = 0;
@@ -80,9 +80,9 @@ class BodyPacking {
     for (const { column, bit, side } of packedColumns) {
       const body = params[column] as Buffer | null;
       if (body === null || body.length < smallest || body.length > largest) continue;
-      const deflated = deflateRawSync(body, options(dictionary[side]));
-      if (deflated.length >= body.length) continue;
-      params[column] = deflated;
+      const shorter = pack(body, dictionary[side]);
+      if (shorter === null) continue;
+      params[column] = shorter;
       packed |= bit;
     }
     params.packed = packed === 0 ? 0 : (dictionary.id << 4) | packed;
@@ -99,7 +99,7 @@ class BodyPacking {
       if (dictionary === undefined) throw new Error(`a body is packed with dictionary ${id}, which the file does not hold`);
       this.dictionaries.set(id, dictionary);
     }
-    return inflateRawSync(stored, options(dictionary[side]));
+    return unpack(stored, dictionary[side]);
   }
 
   /** A write transaction is about to begin: a dictionary written in an outer one that has ended since is kept if it committed. */
@@ -127,8 +127,11 @@ class BodyPacking {
     this.current = undefined;
   }
 
-  private dictionary(params: Record<string, unknown>): Dictionary | null {
-    if (this.current === undefined) this.current = (this.s.newest.get() as Dictionary | undefined) ?? null;
+  private dictionary(params: Record<string, unknown>): Indexed | null {
+    if (this.current === undefined) {
+      const newest = this.s.newest.get() as Dictionary | undefined;
+      this.current = newest === undefined ? null : indexed(newest);
+    }
     if (this.current !== null) return this.current;
     const bytes = (side: Side) => this.samples[side].reduce((sum, b) => sum + b.length, 0);
     for (const { column, side } of packedColumns) {
@@ -145,7 +148,8 @@ class BodyPacking {
     this.samples = { request: [], response: [] };
     this.sampled = 0;
     const id = Number(this.s.insert.run(request, response).lastInsertRowid);
-    this.current = this.written = { id, request, response };
+    this.written = { id, request, response };
+    this.current = indexed(this.written);
     return this.current;
   }
 }
@@ -158,6 +162,6 @@ function prepare(db: Database.Database) {
   };
 }
 
-function options(dictionary: Buffer) {
-  return dictionary.length === 0 ? { windowBits } : { windowBits, dictionary };
+function indexed({ id, request, response }: Dictionary): Indexed {
+  return { id, request: indexDictionary(request), response: indexDictionary(response) };
 }
