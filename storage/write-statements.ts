@@ -24,6 +24,9 @@ export type Queued =
 
 export type WriteStatements = ReturnType<typeof prepareWrites>;
 
+/** Free pages worth giving back (1 MiB of 4 KiB pages). */
+const minFreePages = 256;
+
 /** packBodies: store bodies packed (storage/body-packing.ts), as a recording proxy does. */
 export function prepareWrites(db: Database.Database, { packBodies }: { packBodies: boolean }) {
   const frameCount = (direction: string, what: string) =>
@@ -127,6 +130,7 @@ export function prepareWrites(db: Database.Database, { packBodies }: { packBodie
     }
   });
 
+  const freePages = () => db.pragma('freelist_count', { simple: true }) as number;
   const inTransaction = db.transaction((run: () => number) => run());
   return {
     /** Writes the entries in one transaction, or none of them (throws what SQLite threw). */
@@ -142,6 +146,18 @@ export function prepareWrites(db: Database.Database, { packBodies }: { packBodie
       for (const r of remembering) r.committed(db.inTransaction);
     },
     contentKeys,
+    /**
+     * Gives up to `pages` free pages back to the file system, when more than a few are free
+     * (SQLite reuses free pages, so only many are worth moving the rest for); how many. A
+     * burst leaves them: its tap journal is written first and deleted as it becomes rows,
+     * which take less room. Files made before version 14 cannot give pages back.
+     */
+    reclaim: (pages: number) => {
+      const before = freePages();
+      if (before < minFreePages) return 0;
+      db.pragma(`incremental_vacuum(${pages})`);
+      return before - freePages();
+    },
     /** Runs `run` in a write transaction of its own (the background steps). */
     inTransaction: (run: () => number) => inTransaction.immediate(run),
   };
