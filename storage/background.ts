@@ -1,6 +1,6 @@
 // The store's work in the background: rows summarised with another schema redone with the
-// one loaded now (storage/resummarise.ts), and the search text of new rows written
-// (storage/search-index.ts). It runs in short steps, each its own transaction, once writes
+// one loaded now (storage/resummarise.ts), the search text of new rows written
+// (storage/search-index.ts), and then free pages given back (WriteStatements.reclaim). It runs in short steps, each its own transaction, once writes
 // pause, and between writes too when the index falls too far behind; a read-only store
 // does none of it.
 
@@ -13,6 +13,8 @@ import type { WriteStatements } from './write-statements.ts';
 /** Rows per background step: each is one short transaction, so writes never wait long behind one. */
 const indexBatch = 500;
 const resummariseBatch = 200;
+/** Pages given back per step (4 MiB): moving the pages after them is the cost. */
+const reclaimBatch = 1024;
 /**
  * While writes go on, a step does a tenth of that: it runs on the recorder's thread, which
  * reads the tap ring only between steps (a full index batch took a quarter of a second there
@@ -93,7 +95,7 @@ export class Background {
     }
     let more: boolean;
     try {
-      more = this.step(busy ? busyShare : 1);
+      more = this.step(busy ? busyShare : 1, !busy);
     } catch (err) {
       // A lock or a full disk: the rows stay waiting and are tried again later.
       if (!isTransient(err)) throw err;
@@ -104,11 +106,13 @@ export class Background {
     if (more) this.schedule(busy ? flushIntervalMs : 0);
   }
 
-  /** One batch of redoing stale rows, or else of indexing, in its own transaction; whether work is left. */
-  private step(share = 1): boolean {
+  /** One batch of redoing stale rows, or else of indexing, or else when idle of giving pages back, in its own transaction; whether work is left. */
+  private step(share = 1, idle = true): boolean {
     const done = this.writes.inTransaction(() => {
       const redone = this.resummariser.step(Math.ceil(resummariseBatch / share));
-      return redone > 0 ? redone : this.index.step(Math.ceil(indexBatch / share));
+      if (redone > 0) return redone;
+      const indexed = this.index.step(Math.ceil(indexBatch / share));
+      return indexed > 0 || !idle ? indexed : this.writes.reclaim(reclaimBatch);
     });
     return done > 0;
   }

@@ -7,10 +7,13 @@
 // field: terms test decoded messages, which SQL cannot read. For a filter with them the
 // condition only narrows: it holds for every row that may match (a field: term counts as
 // true, or under an odd number of nots as false), and the caller decodes and tests each
-// row it returns (storage/settled-page.ts).
+// row it returns (storage/settled-page.ts). A phrase (a bare word of several tokens) is
+// the same: the search index keeps no word positions (migrations.ts, version 13), so it
+// finds the rows holding every word of the phrase, and the decoded texts say which hold
+// them in order.
 
 import type { FilterNode, NumberTest } from '../model/filter.ts';
-import { timeBound } from '../model/filter-match.ts';
+import { needsMessages, timeBound } from '../model/filter-match.ts';
 import { tokenPrefixLength } from '../model/types.ts';
 
 export interface SqlCondition {
@@ -36,7 +39,7 @@ export interface CompileOptions {
 
 /**
  * The condition for a filter; a null filter (empty text) gives one that is always true.
- * With field: terms (needsMessages), a condition every matching row meets.
+ * With field: terms or a phrase (narrowsOnly), a condition every matching row meets.
  */
 export function compileFilter(filter: FilterNode | null, options: CompileOptions): SqlCondition {
   const params: (string | number)[] = [];
@@ -90,9 +93,32 @@ function likeEscape(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** A bare word as an FTS5 phrase. Its tokens hold only letters and digits, so quoting them cannot be escaped from. */
+/**
+ * A bare word as an FTS5 query for the rows holding each of its tokens. Its tokens hold
+ * only letters and digits, so quoting them cannot be escaped from.
+ */
 export function ftsQuery(node: TextNode): string {
-  return `"${node.tokens.join(' ')}"${node.prefix ? '*' : ''}`;
+  return `${node.tokens.map((token) => `"${token}"`).join(' AND ')}${node.prefix ? '*' : ''}`;
+}
+
+/** Whether SQL's condition for the filter only narrows, so each row it gives must be decoded and tested. */
+export function narrowsOnly(filter: FilterNode | null): boolean {
+  return needsMessages(filter) || hasPhrase(filter);
+}
+
+function hasPhrase(node: FilterNode | null): boolean {
+  if (node === null) return false;
+  switch (node.type) {
+    case 'text':
+      return node.tokens.length > 1;
+    case 'and':
+    case 'or':
+      return node.items.some(hasPhrase);
+    case 'not':
+      return hasPhrase(node.item);
+    default:
+      return false;
+  }
 }
 
 const sizeSql = '(e.request_size + ifnull(e.response_size, 0) + e.client_frame_bytes + e.server_frame_bytes)';
@@ -192,6 +218,8 @@ function compile(node: FilterNode, params: (string | number)[], options: Require
       return '(e.started_at < ?)';
     }
     case 'text':
+      // The index cannot say a row lacks a phrase (see the top of this file).
+      if (node.tokens.length > 1 && !widen) return '0';
       // search_text rowids are exchange id << 32 plus a slot (see storage/migrations.ts).
       params.push(options.match(node));
       return options.textMode === 'list'

@@ -82,7 +82,7 @@ function prefixExpander(prepare: Prepare): (node: TextNode) => string {
       query =
         words.length === 0 || words.length > maxPrefixWords
           ? ftsQuery(node)
-          : words.map((word) => ftsQuery({ type: 'text', tokens: [...head, word], prefix: false })).join(' OR ');
+          : words.map((word) => `(${ftsQuery({ type: 'text', tokens: [...head, word], prefix: false })})`).join(' OR ');
       expanded.set(key, query);
     }
     return query;

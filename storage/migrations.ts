@@ -302,6 +302,39 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 13,
+    description: 'the search index keeps which rows hold each word, not where in them',
+    up(db) {
+      // detail = none: each word's positions and columns were half the index. A phrase
+      // (a bare word of several tokens) then finds the rows holding all its words, which
+      // reads confirm on the decoded texts (storage/filter-sql.ts). Made again in the
+      // background, as in version 12.
+      db.exec(`
+        DROP TABLE search_text;
+        CREATE VIRTUAL TABLE search_text USING fts5 (
+          response, request, summary, error,
+          content = '', contentless_delete = 1, detail = none,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+        DELETE FROM unindexed;
+        INSERT INTO unindexed (rowid, replaces) SELECT id << 32, 0 FROM exchanges;
+        INSERT INTO unindexed (rowid, replaces) SELECT (exchange_id << 32) + seq + 1, 0 FROM frames WHERE opcode = 2;
+      `);
+    },
+  },
+  {
+    version: 14,
+    description: 'bodies stored deflated against a dictionary learned from the recording',
+    up(db) {
+      // See storage/body-packing.ts. Rows already written hold raw bodies (packed = 0) and
+      // read as they are, for the reason version 11 gives.
+      db.exec(`
+        CREATE TABLE body_dictionaries (id INTEGER PRIMARY KEY, request BLOB NOT NULL, response BLOB NOT NULL);
+        ALTER TABLE exchange_bodies ADD COLUMN packed INTEGER NOT NULL DEFAULT 0;
+      `);
+    },
+  },
 ];
 
 /** A JSON scalar as String() writes it in JavaScript (json_tree gives booleans as 1 and 0). */

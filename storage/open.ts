@@ -53,6 +53,8 @@ export function openWritable<T>(file: string, options: WritableOptions, make: (d
     throw new StorageError(openFailure(file, err, use));
   }
   try {
+    // A new file can give free pages back (storage/write-statements.ts reclaim); one made before cannot.
+    if (version === 0) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma(options.scratch ? 'journal_mode = OFF' : 'journal_mode = WAL');
     db.pragma(options.scratch ? 'synchronous = OFF' : 'synchronous = NORMAL');
     if (options.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');

@@ -15,6 +15,7 @@ import type { JournalTable } from './journal-table.ts';
 import { journalPage, testsWithoutProblems, type JournaledFlows } from './journal-page.ts';
 import { queryPage } from './list-query.ts';
 import type { Resummariser } from './resummarise.ts';
+import { bodyPackingOf } from './body-packing.ts';
 import { headerPairsOf } from './header-pairs.ts';
 import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow } from './rows.ts';
 import type { SearchIndex } from './search-index.ts';
@@ -232,7 +233,7 @@ export class Reads {
   /** The one read of a flow's rows; the caller holds read(). */
   private readRow(id: number): Flow | null {
     const row = this.flowRow.get(id) as FlowRow | undefined;
-    return row === undefined ? null : flowFromRows(row, this.frameRows.all(id) as FrameRow[], headerPairsOf(this.db));
+    return row === undefined ? null : flowFromRows(row, this.frameRows.all(id) as FrameRow[], headerPairsOf(this.db), bodyPackingOf(this.db));
   }
 
   private statement(sql: string): Database.Statement {

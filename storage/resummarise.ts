@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { summarySearchText } from '../model/filter-match.ts';
 import type { FlowDecoder } from './decode.ts';
+import { bodyPackingOf, type BodyReader } from './body-packing.ts';
 import { headerPairsOf } from './header-pairs.ts';
 import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow, type HeaderReader } from './rows.ts';
 import { frameTotals, summaryOf } from './views.ts';
@@ -22,6 +23,7 @@ export class Resummariser {
   private range: StaleRange | null;
   private total: number;
   private readonly headers: HeaderReader;
+  private readonly bodies: BodyReader;
 
   constructor(
     private readonly db: Database.Database,
@@ -29,6 +31,7 @@ export class Resummariser {
     private readonly index: SearchIndex,
   ) {
     this.headers = headerPairsOf(db);
+    this.bodies = bodyPackingOf(db);
     this.s = {
       get: db.prepare('SELECT value FROM store_state WHERE key = ?').pluck(),
       has: db.prepare('SELECT 1 FROM store_state WHERE key = ?').pluck(),
@@ -103,7 +106,7 @@ export class Resummariser {
   }
 
   private redo(id: number): void {
-    const flow = flowFromRows(this.s.flow.get(id) as FlowRow, this.s.frames.all(id) as FrameRow[], this.headers);
+    const flow = flowFromRows(this.s.flow.get(id) as FlowRow, this.s.frames.all(id) as FrameRow[], this.headers, this.bodies);
     const { facts, texts, frameTexts } = this.decoder.redo(flow);
     const token = facts.token;
     this.s.update.run({

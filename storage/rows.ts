@@ -6,6 +6,7 @@
 import type { Flow, FlowFrame, FlowHead, FlowOriginal, FlowRequest, FlowResponse, FrameMark, StoredFrame } from '../model/flow.ts';
 import { breakpointBits, breakpointEditsOf, storedError } from '../model/flow.ts';
 import type { ExchangeSummary, HeaderList, TokenRef, WsFrame } from '../model/types.ts';
+import type { BodyReader, packedColumns } from './body-packing.ts';
 import type { headerPairsOf } from './header-pairs.ts';
 
 /** Per-direction frame counts and bytes of a WebSocket exchange. */
@@ -82,10 +83,12 @@ export const exchangeColumns = [
 export const bodyColumns = [
   'request_headers', 'request_body', 'request_truncated', 'response_headers', 'response_body', 'response_truncated',
   'original_request_headers', 'original_request_body', 'original_response_status', 'original_response_headers', 'original_response_body',
-  'breakpoint_edits',
+  'breakpoint_edits', 'packed',
 ] as const;
 
 type RowColumn = 'id' | (typeof exchangeColumns)[number] | (typeof bodyColumns)[number];
+
+type PackedColumn = (typeof packedColumns)[number]['column'];
 
 /** A header list as its column stores it (storage/header-pairs.ts). */
 export type StoreHeaders = (headers: HeaderList) => string;
@@ -140,6 +143,8 @@ export function exchangeParams(head: FlowHead, storeHeaders: StoreHeaders): Exch
     response_truncated: response === null ? null : response.truncated ? 1 : 0,
     ...originalParams(head.original ?? null, storeHeaders),
     breakpoint_edits: breakpointBits(head.editedAtBreakpoint),
+    // Bodies as they are; a recording's writes pack them (storage/body-packing.ts).
+    packed: 0,
   } satisfies Record<RowColumn, unknown>;
 }
 
@@ -205,7 +210,7 @@ export const bodyColumnsSql = `b.request_headers, ${cutBody('b.request_body')} A
     b.response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
     b.original_request_headers, ${cutBody('b.original_request_body')} AS original_request_body,
     b.original_response_status, b.original_response_headers, ${cutBody('b.original_response_body')} AS original_response_body,
-    b.breakpoint_edits`;
+    b.breakpoint_edits, b.packed`;
 
 /** The columns of frames as reads give them. */
 export const frameColumnsSql = `seq, direction, at, opcode, size, ${cutBody('body')} AS body, ${cutFlag('truncated', 'body')} AS truncated, rule, mark, ${cutBody('original')} AS original`;
@@ -258,6 +263,8 @@ export interface FlowRow extends SummaryRow {
   original_response_body: Buffer | null;
   /** breakpointBits of the messages edited at a breakpoint. */
   breakpoint_edits: number;
+  /** Which bodies are packed, and with what (storage/body-packing.ts). */
+  packed: number;
 }
 
 export interface FrameRow {
@@ -274,7 +281,9 @@ export interface FrameRow {
 }
 
 /** A stored exchange as the flow that wrote it: the inverse of exchangeParams and frameParams. */
-export function flowFromRows(row: FlowRow, frames: readonly FrameRow[], headers: HeaderReader): Flow {
+export function flowFromRows(row: FlowRow, frames: readonly FrameRow[], headers: HeaderReader, bodies: BodyReader): Flow {
+  const requestBody = readBody(bodies, row, 'request_body')!;
+  const responseBody = readBody(bodies, row, 'response_body');
   const flow: Flow = {
     id: row.id,
     kind: row.kind,
@@ -286,20 +295,20 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[], headers:
       path: row.path,
       httpVersion: '1.1',
       headers: headers.list(row.request_headers),
-      body: row.request_body,
+      body: requestBody.body,
       size: row.request_size,
-      truncated: row.request_truncated === 1,
+      truncated: row.request_truncated === 1 || requestBody.cut,
     },
     response:
-      row.response_headers === null || row.response_body === null
+      row.response_headers === null || responseBody === null
         ? null
         : {
             status: row.status ?? 0,
             statusMessage: '',
             headers: headers.list(row.response_headers),
-            body: row.response_body,
+            body: responseBody.body,
             size: row.response_size ?? 0,
-            truncated: row.response_truncated === 1,
+            truncated: row.response_truncated === 1 || responseBody.cut,
           },
     error: storedError(row.error, row.state),
     state: row.state,
@@ -315,32 +324,45 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[], headers:
   };
   const rules = JSON.parse(row.rules) as string[];
   if (rules.length > 0) flow.rules = rules;
-  const original = originalFromRow(row, headers);
+  const original = originalFromRow(row, headers, bodies);
   if (original) flow.original = original;
   if (row.breakpoint_edits !== 0) flow.editedAtBreakpoint = breakpointEditsOf(row.breakpoint_edits);
   return flow;
 }
 
+/**
+ * A stored body unpacked, and cut as cutBody() cuts a raw one: a packed body is short in
+ * the file but may be longer than maxReadBody once unpacked.
+ */
+function readBody(bodies: BodyReader, row: FlowRow, column: PackedColumn): { body: Buffer; cut: boolean } | null {
+  const stored = row[column];
+  if (stored === null) return null;
+  const body = bodies.unpack(stored, row.packed, column);
+  return body.length > maxReadBody ? { body: body.subarray(0, maxReadBody), cut: true } : { body, cut: false };
+}
+
 /** A header list in the form rows before version 11 hold it, the pairs themselves: for a flow that never meets the database. */
 const headersAsPairs = { store: (headers: HeaderList) => JSON.stringify(headers), list: (stored: string) => JSON.parse(stored) as HeaderList };
+/** Bodies as they are: for a flow that never meets the database. */
+const unpackedBodies: BodyReader = { unpack: (stored) => stored };
 
 /**
  * What a read gives back of a flow written with exchangeParams and frameParams (frames in
  * seq order), without the database: an export builds its entries from what it records.
  */
 export function flowAsStored(head: FlowHead, frames: readonly StoredFrame[]): Flow {
-  return flowFromRows(exchangeParams(head, headersAsPairs.store) as unknown as FlowRow, frames.map(frameParams) as FrameRow[], headersAsPairs);
+  return flowFromRows(exchangeParams(head, headersAsPairs.store) as unknown as FlowRow, frames.map(frameParams) as FrameRow[], headersAsPairs, unpackedBodies);
 }
 
-function originalFromRow(row: FlowRow, headers: HeaderReader): FlowOriginal | undefined {
+function originalFromRow(row: FlowRow, headers: HeaderReader, bodies: BodyReader): FlowOriginal | undefined {
   let request: FlowRequest | null = null;
   let response: FlowResponse | null = null;
   if (row.original_request_headers !== null && row.original_request_body !== null) {
-    const body = row.original_request_body;
+    const { body } = readBody(bodies, row, 'original_request_body')!;
     request = { method: row.method, path: row.path, httpVersion: '1.1', headers: headers.list(row.original_request_headers), body, size: body.byteLength, truncated: false };
   }
   if (row.original_response_headers !== null && row.original_response_body !== null) {
-    const body = row.original_response_body;
+    const { body } = readBody(bodies, row, 'original_response_body')!;
     response = { status: row.original_response_status ?? 0, statusMessage: '', headers: headers.list(row.original_response_headers), body, size: body.byteLength, truncated: false };
   }
   return request === null && response === null ? undefined : { request, response };

@@ -5,6 +5,7 @@
 
 import type Database from 'better-sqlite3';
 import type { ExchangeTexts, FlowDecoder, FrameText } from './decode.ts';
+import { bodyPackingOf, type BodyReader } from './body-packing.ts';
 import { headerPairsOf } from './header-pairs.ts';
 import { flowFromRows, flowSql, frameColumnsSql, totalsFromRow, type FlowRow, type FrameRow, type HeaderReader } from './rows.ts';
 import { summaryOf } from './views.ts';
@@ -20,12 +21,14 @@ function textRowid(id: number, slot = 0): bigint {
 export class SearchIndex {
   private readonly s;
   private readonly headers: HeaderReader;
+  private readonly bodies: BodyReader;
 
   constructor(
     db: Database.Database,
     private readonly decoder: FlowDecoder,
   ) {
     this.headers = headerPairsOf(db);
+    this.bodies = bodyPackingOf(db);
     this.s = {
       next: db.prepare('SELECT rowid, replaces FROM unindexed ORDER BY rowid DESC LIMIT ?').safeIntegers(true),
       ids: db.prepare('SELECT DISTINCT rowid >> 32 AS id FROM unindexed ORDER BY id DESC').pluck(),
@@ -60,7 +63,7 @@ export class SearchIndex {
         const row = this.s.flow.get(id) as FlowRow | undefined;
         if (row) {
           // The frames are indexed rows of their own: the exchange's texts need its head only.
-          const flow = flowFromRows(row, [], this.headers);
+          const flow = flowFromRows(row, [], this.headers, this.bodies);
           this.writeExchange(id, this.decoder.exchangeTexts(summaryOf(flow, totalsFromRow(row)), flow), false);
         }
       } else {

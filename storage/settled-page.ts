@@ -7,16 +7,17 @@
 // - rows an older schema summarised (storage/resummarise.ts), one range of ids: for any
 //   filter the range is walked newest first, each row decoded and tested.
 //
-// A filter with field: terms, which test decoded messages, is only narrowed by SQL: each
-// row SQL gives is decoded and tested too, and SQL asked for more until the page is full.
+// A filter with field: terms, which test decoded messages, or with a phrase, is only
+// narrowed by SQL (storage/filter-sql.ts): each row SQL gives is decoded and tested too,
+// and SQL asked for more until the page is full.
 //
 // The ids are split into segments (newer than the stale range, the range, older), and
 // the segments filled newest first until the page is full. A page may be bounded below
 // too: storage/journal-page.ts asks for the rows among the ids the journal settled.
 
 import type { FilterNode } from '../model/filter.ts';
-import { needsMessages } from '../model/filter-match.ts';
 import type { ExchangeSummary } from '../model/types.ts';
+import { narrowsOnly } from './filter-sql.ts';
 import type { StaleRange } from './resummarise.ts';
 
 export interface PageSources {
@@ -43,7 +44,7 @@ export function settledPage(
   const { before } = bounds;
   const floor = bounds.from === undefined ? undefined : bounds.from - 1;
   const waiting = hasWord(filter) ? sources.waitingIds() : [];
-  const decodes = needsMessages(filter);
+  const decodes = narrowsOnly(filter);
   const rows: ExchangeSummary[] = [];
   /** SQL's answer for ids in (after, below) but those of `skip`, at most n. */
   const answered = (after: number | undefined, below: number | undefined, n: number, skip: ReadonlySet<number>): ExchangeSummary[] => {

@@ -53,7 +53,8 @@ export interface StoreOptions {
   /**
    * Whether this store is the one recording: exchanges an earlier run left pending are
    * then marked interrupted at open. Readers such as `list` leave them, since the run
-   * that writes them may still be going.
+   * that writes them may still be going. Its bodies are stored packed
+   * (storage/body-packing.ts), a cost imports and exports are spared.
    */
   recording?: boolean;
   /** The WAL is checkpointed by another connection (storage/checkpoint.ts), never by this store's commits. */
@@ -95,7 +96,7 @@ export class Store {
     this.recording = options.recording ?? false;
     const flushIntervalMs = options.flushIntervalMs ?? 50;
     const idleAfterMs = options.idleAfterMs ?? 100;
-    const writes = prepareWrites(db);
+    const writes = prepareWrites(db, { packBodies: this.recording });
     this.queue = new WriteQueue(file, writes, {
       onError: options.onError ?? ((message) => process.emitWarning(message)),
       flushIntervalMs,

@@ -42,6 +42,11 @@ const checks: { table: string; id: string; column: string; bad: string; expected
   ...(['original_request_headers', 'original_response_headers'] as const).map((column) => ({
     table: 'exchange_bodies', id: 'id', column, bad: `${column} IS NOT NULL AND (NOT json_valid(${column}) OR json_type(${column}) != 'array' OR ${badPairIds(column)})`, expected: 'a JSON list of headers',
   })),
+  {
+    table: 'exchange_bodies', id: 'id', column: 'packed',
+    bad: `packed != 0 AND (typeof(packed) != 'integer' OR packed & 15 = 0 OR NOT EXISTS (SELECT 1 FROM body_dictionaries d WHERE d.id = packed >> 4))`,
+    expected: 'which bodies are packed with which stored dictionary (storage/body-packing.ts)',
+  },
   { table: 'frames', id: 'exchange_id', column: 'at', bad: `${time('at')} OR at IS NULL`, expected: 'a time between 1970 and 9999' },
   { table: 'frames', id: 'exchange_id', column: 'seq', bad: `typeof(seq) != 'integer' OR seq < 0 OR seq > ${2 ** 31 - 1}`, expected: 'a whole number from 0 to 2147483647' },
   { table: 'frames', id: 'exchange_id', column: 'opcode', bad: `opcode NOT IN (1, 2, 9, 10)`, expected: 'a WebSocket opcode (1 text, 2 binary, 9 ping, 10 pong)' },

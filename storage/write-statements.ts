@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Dropped } from '../model/types.ts';
 import type { FlowHead, StoredFrame } from '../model/flow.ts';
 import { prepareContentKeys } from './content-keys.ts';
+import { bodyPackingOf } from './body-packing.ts';
 import { headerPairsOf } from './header-pairs.ts';
 import { openFlowsKey, type JournalRowIds, type OpenFlowRow } from './journal-table.ts';
 import { bodyColumns, exchangeColumns, exchangeParams, frameParams, type ExchangeParams } from './rows.ts';
@@ -23,7 +24,11 @@ export type Queued =
 
 export type WriteStatements = ReturnType<typeof prepareWrites>;
 
-export function prepareWrites(db: Database.Database) {
+/** Free pages worth giving back (1 MiB of 4 KiB pages). */
+const minFreePages = 256;
+
+/** packBodies: store bodies packed (storage/body-packing.ts), as a recording proxy does. */
+export function prepareWrites(db: Database.Database, { packBodies }: { packBodies: boolean }) {
   const frameCount = (direction: string, what: string) =>
     `(SELECT ${what} FROM frames WHERE exchange_id = @id AND direction = '${direction}')`;
   // Positional where a row is written per exchange: better-sqlite3 binds an array by index, but
@@ -62,8 +67,10 @@ export function prepareWrites(db: Database.Database) {
   const exists = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
   const headerPairs = headerPairsOf(db);
   const storeHeaders = (headers: FlowHead['request']['headers']) => headerPairs.store(headers);
+  const bodyPacking = bodyPackingOf(db);
   const putExchange = (record: FlowHead, fresh: boolean): void => {
     const params = exchangeParams(record, storeHeaders);
+    if (packBodies) bodyPacking.pack(params);
     const existed = !fresh && exists.get(record.id) !== undefined;
     if (!existed && record.kind === 'ws') insertExchange.run(params);
     else (existed ? updateExchange : insertPlainExchange).run(...headValues(params), record.id);
@@ -123,20 +130,34 @@ export function prepareWrites(db: Database.Database) {
     }
   });
 
+  const freePages = () => db.pragma('freelist_count', { simple: true }) as number;
   const inTransaction = db.transaction((run: () => number) => run());
   return {
     /** Writes the entries in one transaction, or none of them (throws what SQLite threw). */
     batch: (entries: Queued[]) => {
-      if (!db.inTransaction) headerPairs.beginning();
+      const remembering = [headerPairs, bodyPacking];
+      if (!db.inTransaction) for (const r of remembering) r.beginning();
       try {
         batch.immediate(entries);
       } catch (err) {
-        headerPairs.rolledBack();
+        for (const r of remembering) r.rolledBack();
         throw err;
       }
-      headerPairs.committed(db.inTransaction);
+      for (const r of remembering) r.committed(db.inTransaction);
     },
     contentKeys,
+    /**
+     * Gives up to `pages` free pages back to the file system, when more than a few are free
+     * (SQLite reuses free pages, so only many are worth moving the rest for); how many. A
+     * burst leaves them: its tap journal is written first and deleted as it becomes rows,
+     * which take less room. Files made before version 14 cannot give pages back.
+     */
+    reclaim: (pages: number) => {
+      const before = freePages();
+      if (before < minFreePages) return 0;
+      db.pragma(`incremental_vacuum(${pages})`);
+      return before - freePages();
+    },
     /** Runs `run` in a write transaction of its own (the background steps). */
     inTransaction: (run: () => number) => inTransaction.immediate(run),
   };

@@ -69,7 +69,7 @@ async function measure(workDir: string, label: string, args: string[], exchanges
     const wire = db
       .prepare(`SELECT avg(length(request_body) + ifnull(length(response_body), 0)) AS bodies FROM exchange_bodies`)
       .get() as { bodies: number };
-    console.log(`  each exchange: ${fmt(wire.bodies)} bytes of bodies; index caught up ${fmt(indexMs / 1000, 1)} s after the last request`);
+    console.log(`  each exchange: ${fmt(wire.bodies)} bytes of bodies as stored (packed where it pays); index caught up ${fmt(indexMs / 1000, 1)} s after the last request`);
     console.log(`  file ${fmt(onDisk / 2 ** 20, 1)} MiB: ${fmt(onDisk / exchanges)} bytes per exchange (${target})`);
     printTables(db, exchanges);
   } finally {

@@ -202,7 +202,10 @@ function writeVersion10(file: string): string {
   const db = new Database(file);
   migrate(db, 10);
   const insertExchange = db.prepare(`INSERT INTO exchanges (id, ${exchangeColumns.join(', ')}) VALUES (@id, ${exchangeColumns.map((c) => `@${c}`).join(', ')})`);
-  const insertBodies = db.prepare(`INSERT INTO exchange_bodies (id, ${bodyColumns.join(', ')}) VALUES (@id, ${bodyColumns.map((c) => `@${c}`).join(', ')})`);
+  // Columns a later version added are not there yet.
+  const present = new Set(db.prepare("SELECT name FROM pragma_table_info('exchange_bodies')").pluck().all());
+  const columns = bodyColumns.filter((c) => present.has(c));
+  const insertBodies = db.prepare(`INSERT INTO exchange_bodies (id, ${columns.join(', ')}) VALUES (@id, ${columns.map((c) => `@${c}`).join(', ')})`);
   for (const h of heads) {
     const params = exchangeParams(h, (headers) => JSON.stringify(headers));
     insertExchange.run(params);
