@@ -126,7 +126,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
       return execFactsOf(input.requestHeaders, input.status, request, response);
     });
     const decoder = new FlowDecoder(options.codec);
-    try {
+    const writeBatches = () => {
       for (let from = 0; from < ids.length; from += RECORD_BATCH) {
         const entries: HarEntry[] = [];
         let position = from;
@@ -150,6 +150,10 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
         if (har) writing(options.output, () => har.write(entries));
         options.progress?.({ phase: 'writing', done: position, total: ids.length });
       }
+    };
+    try {
+      if (store) store.bulkLoad(writeBatches);
+      else writeBatches();
       if (har) {
         refuseLeak(check.find(meta), null);
         writing(options.output, () => har.end());
