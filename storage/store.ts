@@ -338,11 +338,7 @@ export class Store {
     }
   }
 
-  /**
-   * Runs `load`, which adds many exchanges and commits them (commitAll), with the lookup
-   * indexes of an empty store built once after it (storage/bulk-load.ts): inside
-   * allOrNothing, or on a scratch store its maker removes should `load` throw.
-   */
+  /** Runs `load`, which adds many exchanges, then commits; an empty store's indexes are built once after it (storage/bulk-load.ts). For allOrNothing, or a scratch store. */
   bulkLoad<T>(load: () => T): T {
     return indexesAfter(this.db, () => {
       const result = load();
