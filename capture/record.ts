@@ -85,19 +85,21 @@ export function recordFlows(
   const recorder = new FlowRecorder(store, codec, options.dedupe);
   let added = 0;
   try {
-    store.allOrNothing(() => {
-      let position = 0;
-      for (const flow of flows) {
-        const id = recorder.add(flow, position++);
-        if (id !== null) {
-          added++;
-          options.added?.(id);
+    store.allOrNothing(() =>
+      store.bulkLoad(() => {
+        let position = 0;
+        for (const flow of flows) {
+          const id = recorder.add(flow, position++);
+          if (id !== null) {
+            added++;
+            options.added?.(id);
+          }
+          if (position % RECORD_BATCH === 0) recorder.commit();
+          options.read?.();
         }
-        if (position % RECORD_BATCH === 0) recorder.commit();
-        options.read?.();
-      }
-      recorder.commit();
-    });
+        recorder.commit();
+      }),
+    );
   } finally {
     recorder.stop();
   }

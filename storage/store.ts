@@ -27,6 +27,7 @@ import type { Flow, FlowHead, StoredFrame } from '../model/flow.ts';
 import { Reads, type ListQuery, type SelectQuery } from './reads.ts';
 import { Resummariser } from './resummarise.ts';
 import { SearchIndex } from './search-index.ts';
+import { indexesAfter } from './bulk-load.ts';
 import { findImpossibleValue, type ImpossibleValue } from './value-check.ts';
 import { WriteQueue } from './write-queue.ts';
 import { prepareWrites } from './write-statements.ts';
@@ -336,6 +337,15 @@ export class Store {
       if (typeof code === 'string' && code.startsWith('SQLITE_')) throw new StorageError(`Could not write to ${this.file}, so nothing was stored: ${(err as Error).message}.`);
       throw err;
     }
+  }
+
+  /** Runs `load`, which adds many exchanges, then commits; an empty store's indexes are built once after it (storage/bulk-load.ts). For allOrNothing, or a scratch store. */
+  bulkLoad<T>(load: () => T): T {
+    return indexesAfter(this.db, () => {
+      const result = load();
+      this.commitAll();
+      return result;
+    });
   }
 
   /** Writes everything queued now, in one transaction; a failure is reported and the queue kept for a retry. */

@@ -1,0 +1,92 @@
+// Loads into an empty recording build the exchanges' indexes once, after the rows: the
+// file must come out as one made row by row would, its indexes whole (SQLite's own
+// integrity check compares every index entry with its row), and a refused import must
+// leave them as they were.
+
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportRecording } from '../../capture/export.ts';
+import { SourceError } from '../../capture/source-error.ts';
+import { createCodec } from '../../proto/codec.ts';
+import { Store } from '../../storage/store.ts';
+import { writeExecRecording } from '../../support/exec-recording.ts';
+import { importInto } from '../capture/import-file.ts';
+import { demoProtos } from '../capture/sample-recording.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ca2-bulk-load-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const codec = createCodec({ protoPaths: [demoProtos] });
+/** More than two write batches (capture/record.ts), so the load commits along the way. */
+const COUNT = 1_200;
+
+function sqlite(file: string, sql: string): string {
+  const run = spawnSync('sqlite3', [file, sql], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout.trim();
+}
+
+/** A recording's indexes; a capture's own meta table aside. */
+const indexes = (file: string) => sqlite(file, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name <> 'capture_meta' ORDER BY name");
+/** What a recording made and left empty holds: the indexes every load must end with. */
+const emptyRecording = (() => {
+  const file = join(dir, 'empty.sqlite');
+  Store.open(file, { codec }).close();
+  return file;
+})();
+
+/** The exec recording exported as `format`, tokens kept. */
+function exported(format: 'har' | 'capture'): string {
+  const source = join(dir, 'source.sqlite');
+  rmSync(source, { force: true });
+  writeExecRecording(source, COUNT);
+  const store = Store.open(source, { codec });
+  const output = join(dir, `source.${format}`);
+  try {
+    exportRecording(store, { format, output, redact: false, codec, toolVersion: 'test' });
+  } finally {
+    store.close();
+  }
+  return output;
+}
+
+test('an import into a new recording ends with every index a recording has, each matching its rows', () => {
+  const db = join(dir, 'imported.sqlite');
+  importInto(db, exported('har'), codec);
+  assert.equal(sqlite(db, 'SELECT count(*) FROM exchanges'), String(COUNT));
+  assert.equal(indexes(db), indexes(emptyRecording));
+  assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
+  // The planner uses them: a lookup by trx reads its index, not the table.
+  assert.match(sqlite(db, "EXPLAIN QUERY PLAN SELECT id FROM exchanges WHERE trx = 'x'"), /USING (COVERING )?INDEX exchanges_trx/);
+});
+
+test('a capture export ends with every index a recording has, each matching its rows', () => {
+  const capture = exported('capture');
+  assert.equal(sqlite(capture, 'SELECT count(*) FROM exchanges'), String(COUNT));
+  assert.equal(indexes(capture), indexes(emptyRecording));
+  assert.equal(sqlite(capture, 'PRAGMA integrity_check'), 'ok');
+});
+
+test('an import into a new recording refused at its last entry leaves it empty, with every index', () => {
+  const har = exported('har');
+  const document = JSON.parse(readFileSync(har, 'utf8'));
+  document.log.entries.at(-1).response.status = 'teapot';
+  writeFileSync(har, JSON.stringify(document));
+  const db = join(dir, 'refused.sqlite');
+  assert.throws(() => importInto(db, har, codec), (err: Error) => err instanceof SourceError && /entries\[1199\]\.response\.status is not a number/.test(err.message));
+  assert.equal(sqlite(db, 'SELECT count(*) FROM exchanges'), '0');
+  assert.equal(indexes(db), indexes(emptyRecording));
+  assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
+});
+
+test('an import into a recording that holds exchanges keeps its indexes up as it goes, and they match their rows', () => {
+  const db = join(dir, 'twice.sqlite');
+  writeExecRecording(db, 10);
+  importInto(db, exported('har'), codec);
+  assert.equal(sqlite(db, 'SELECT count(*) FROM exchanges'), String(COUNT + 10));
+  assert.equal(indexes(db), indexes(emptyRecording));
+  assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
+});
