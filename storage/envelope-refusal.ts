@@ -29,8 +29,15 @@ export interface EnvelopeFacts {
 /** Whether an exchange with these envelope facts cannot pass the filter; null when the filter has no term they decide. */
 export function envelopeRefusal(filter: FilterNode | null, now: number): ((exchange: EnvelopeFacts) => boolean) | null {
   if (filter === null || !decidesAny(filter)) return null;
-  return (exchange) => new Decision(exchange, now).of(filter) === false;
+  const verdicts: TokenVerdicts = new Map();
+  return (exchange) => new Decision(exchange, now, verdicts).of(filter) === false;
 }
+
+/**
+ * Each token: term's verdict by token: a client sends the same token on every call, and
+ * EnvelopeFacts.token gives the same object for the same token.
+ */
+type TokenVerdicts = Map<FilterNode, WeakMap<TokenRef, boolean>>;
 
 function decidesAny(node: FilterNode): boolean {
   switch (node.type) {
@@ -69,6 +76,7 @@ class Decision {
   constructor(
     private readonly exchange: EnvelopeFacts,
     private readonly now: number,
+    private readonly verdicts: TokenVerdicts,
   ) {}
 
   /** The filter's value on the exchange: true, false, or null when a term it depends on could go either way. */
@@ -96,9 +104,25 @@ class Decision {
         const value = this.of(node.item);
         return value === null ? null : !value;
       }
+      case 'token':
+        return this.tokenVerdict(node);
       default:
-        return decided(node) ? matches(node, this.summaryFor(node), { now: this.now }) : null;
+        return decided(node) ? this.verdict(node) : null;
     }
+  }
+
+  private verdict(node: FilterNode): boolean {
+    return matches(node, this.summaryFor(node), { now: this.now });
+  }
+
+  private tokenVerdict(node: FilterNode): boolean {
+    const token = this.summaryFor(node).token;
+    if (token === null) return this.verdict(node);
+    let byToken = this.verdicts.get(node);
+    if (byToken === undefined) this.verdicts.set(node, (byToken = new WeakMap()));
+    let verdict = byToken.get(token);
+    if (verdict === undefined) byToken.set(token, (verdict = this.verdict(node)));
+    return verdict;
   }
 
   private summaryFor(node: FilterNode): ExchangeSummary {
