@@ -12,6 +12,11 @@
 // only it), or at the journal's start, where the flows open before the journal are taken
 // up from their rows, as recovering a journal does.
 //
+// A filter that the envelopes decide (storage/envelope-refusal.ts) is tested on an
+// /exec exchange begun and ended by one call before that call is replayed, from the row's
+// bytes (recorder/journal-envelopes.ts): a selective one (error:, token:) would otherwise
+// have a page replay thousands of calls only to refuse them.
+//
 // `abandoned`: no recorder will make this journal into rows (its run stopped first), so
 // what is open at its end is recorded as interrupted, as recovering it will.
 
@@ -19,7 +24,9 @@ import type { Codec } from '../proto/codec.ts';
 import type { Flow, FlowFacts, FlowFrame, FlowHead, StoredFrame } from '../model/flow.ts';
 import { execFacts, execFactsOf, responseType, type ExecInput } from '../proto/exchange-facts.ts';
 import type { TappedFlow } from '../proxy/tap.ts';
+import type { EnvelopeFacts } from '../storage/envelope-refusal.ts';
 import type { JournaledFlows, JournalEntry, JournalWalk, Store } from '../storage/store.ts';
+import { JournaledEnvelopes } from './journal-envelopes.ts';
 import { Recorder, replayCall, type RecordSink } from './recorder.ts';
 import { asBuffer, callAt, callStarts, flowIdAt, hookAt, journalVersion, TAP_CALL_VERSION, type TapCall } from './tap-codec.ts';
 
@@ -45,9 +52,9 @@ export class JournalView implements JournaledFlows {
     private readonly options: { abandoned: boolean },
   ) {}
 
-  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null): JournalWalk | null {
+  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null, refuses: ((exchange: EnvelopeFacts) => boolean) | null): JournalWalk | null {
     const firstId = this.readableFrom();
-    return firstId === null ? null : new Walk(this.store, this.codec, this.options.abandoned, firstId, before, admits, (row) => this.keptRows.set(row.seq, row));
+    return firstId === null ? null : new Walk(this.store, this.codec, this.options.abandoned, firstId, before, admits, refuses, (row) => this.keptRows.set(row.seq, row));
   }
 
   /** The rows of other tap-call versions that reads passed so far, by version: left in the file for the ca2-inspector that wrote them. */
@@ -126,6 +133,7 @@ class Walk implements JournalWalk {
   private done = false;
   /** Every exchange from this id up that the journal begins or goes on with was given. */
   private below = Infinity;
+  private readonly envelopes: JournaledEnvelopes;
 
   constructor(
     private readonly store: Store,
@@ -134,8 +142,11 @@ class Walk implements JournalWalk {
     readonly firstId: number,
     private readonly before: number | undefined,
     private readonly admits: ((flow: Flow) => boolean) | null,
+    private readonly refuses: ((exchange: EnvelopeFacts) => boolean) | null,
     private readonly passedKept: (row: JournalEntry) => void,
-  ) {}
+  ) {
+    this.envelopes = new JournaledEnvelopes(codec);
+  }
 
   step(): { flows: Flow[]; below: number } | null {
     if (this.done) return null;
@@ -148,7 +159,7 @@ class Walk implements JournalWalk {
     if (rows.length > 0) this.nextSeq = rows[0]!.seq;
     const ours = rows.filter(replayed);
     for (const row of rows) if (journalVersion(row.records) !== TAP_CALL_VERSION) this.passedKept(row);
-    const replayer = new Replayer(this.codec, this.admits === null ? execFacts : factsButProblems);
+    const replayer = new Replayer(this.codec, this.admits === null ? execFacts : factsButProblems, this.refuses && ((data, at) => this.refusedAt(data, at)));
     if (atStart) {
       const called = flowsCalled(ours, this.later);
       replayer.takeUp(this.store, (flowId) => this.abandoned || called.has(flowId));
@@ -181,6 +192,12 @@ class Walk implements JournalWalk {
     if (above.ids.openFlows.some(([, id]) => id < before)) return;
     if (seq === null) this.done = true;
     else this.nextSeq = seq + 1;
+  }
+
+  /** Whether the call at `at` ends an /exec exchange that `refuses` refuses on its envelopes. */
+  private refusedAt(data: Buffer, at: number): boolean {
+    const facts = this.envelopes.at(data, at);
+    return facts !== null && this.refuses!(facts);
   }
 
   /** Whether a row holds anything a page below `before` needs: an exchange it begins there, or calls of one begun before it. */
@@ -245,7 +262,12 @@ class Replayer {
   private readonly sink = new MemorySink();
   private readonly recorder: Recorder;
 
-  constructor(codec: Codec, factsOf: (codec: Codec, input: ExecInput) => FlowFacts = execFacts) {
+  constructor(
+    codec: Codec,
+    factsOf: (codec: Codec, input: ExecInput) => FlowFacts = execFacts,
+    /** Whether the exchangeEnded call at `at` of a row is refused unreplayed: an exchange it begins and ends is then left out. */
+    private readonly refusedAt: ((data: Buffer, at: number) => boolean) | null = null,
+  ) {
     this.recorder = new Recorder(codec, this.sink, factsOf);
     // Nothing here runs long: no pending rows are due.
     this.recorder.stop();
@@ -278,6 +300,11 @@ class Replayer {
         const hook = hookAt(data, at);
         if (later && (hook === 'wsFrame' || hook === 'wsClosed') && this.recorder.exchangeIdOf(flowId) === undefined) {
           later.push({ data, at, flowId });
+          continue;
+        }
+        // Begun and ended by this call, and refused on its envelopes as its replay would be: passed over, with its id.
+        if (hook === 'exchangeEnded' && !noted.has(flowId) && this.recorder.exchangeIdOf(flowId) === undefined && this.refusedAt?.(data, at)) {
+          this.recorder.skipReservedId();
           continue;
         }
         if (!this.replayAt(data, at, noted.get(flowId))) return;

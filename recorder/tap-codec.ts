@@ -244,6 +244,23 @@ export function journalVersion(records: Uint8Array): number {
   return first < FIRST_VERSION ? 0 : first;
 }
 
+/** What an exchangeEnded call says of an exchange's envelopes, read without the rest of the call. */
+export interface CallEnvelopes {
+  startedAt: number;
+  requestBody: Uint8Array;
+  /** Of its headers, those that may be its content type (named in 12 bytes): all its envelope's type depends on. */
+  response: { headers: HeaderList; body: Uint8Array } | null;
+}
+
+const CONTENT_TYPE_BYTES = 'content-type'.length;
+
+/** The envelopes of the exchangeEnded call at `at` of a journal row; its bodies are views of the row's bytes. */
+export function envelopesAt(data: Buffer, at: number): CallEnvelopes {
+  const reader = new CallReader(data);
+  reader.at = at;
+  return reader.envelopes();
+}
+
 /** The calls of a journal row (each after its u32 length, as the ring held them), in order; their bodies are views of the row's bytes. */
 export function* journalCalls(records: Uint8Array): Generator<TapCall> {
   const data = asBuffer(records);
@@ -266,8 +283,7 @@ class CallReader {
   constructor(private readonly data: Buffer) {}
 
   call(): TapCall {
-    const version = this.u8();
-    if (version !== TAP_CALL_VERSION) throw new Error(`a tap call of version ${version}, where ${TAP_CALL_VERSION} was expected`);
+    this.version();
     const hook = HOOKS[this.u8()]!;
     switch (hook) {
       case 'wsFrame': {
@@ -296,6 +312,36 @@ class CallReader {
       default:
         return { hook, args: [this.flow()] };
     }
+  }
+
+  /** The envelopes of an exchangeEnded call, skipping over what flow() reads besides them. */
+  envelopes(): CallEnvelopes {
+    this.version();
+    // The hook, the flow's id and kind.
+    this.at += 10;
+    const startedAt = this.f64();
+    // Its end; its client's address, method, path and HTTP version; the request's headers.
+    this.at += 8;
+    this.skipStrings(4);
+    this.skipStrings(2 * this.u32());
+    const requestBody = this.bytes();
+    // The request's size and whether it was truncated.
+    this.at += 9;
+    if (this.u8() !== 1) return { startedAt, requestBody, response: null };
+    // The status and its message.
+    this.at += 8;
+    this.skipStrings(1);
+    const headers: HeaderList = [];
+    for (let i = 0, count = this.u32(); i < count; i++) {
+      if (this.data.readUInt32LE(this.at) === CONTENT_TYPE_BYTES) headers.push([this.str(), this.str()]);
+      else this.skipStrings(2);
+    }
+    return { startedAt, requestBody, response: { headers, body: this.bytes() } };
+  }
+
+  private version(): void {
+    const version = this.u8();
+    if (version !== TAP_CALL_VERSION) throw new Error(`a tap call of version ${version}, where ${TAP_CALL_VERSION} was expected`);
   }
 
   private flow(): TappedFlow {
@@ -336,10 +382,18 @@ class CallReader {
   }
 
   private message(): Pick<FlowRequest, 'headers' | 'body' | 'size' | 'truncated'> {
+    return { headers: this.headers(), body: this.bytes(), size: this.f64(), truncated: this.u8() === 1 };
+  }
+
+  private headers(): HeaderList {
     const count = this.u32();
     const headers: HeaderList = [];
     for (let i = 0; i < count; i++) headers.push([this.str(), this.str()]);
-    return { headers, body: this.bytes(), size: this.f64(), truncated: this.u8() === 1 };
+    return headers;
+  }
+
+  private skipStrings(n: number): void {
+    for (let i = 0; i < n; i++) this.at += 4 + this.u32();
   }
 
   private nullable(n: number): number | null {

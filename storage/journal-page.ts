@@ -14,6 +14,7 @@
 import type { FilterNode } from '../model/filter.ts';
 import type { Flow } from '../model/flow.ts';
 import type { ExchangeSummary } from '../model/types.ts';
+import type { EnvelopeFacts } from './envelope-refusal.ts';
 
 /** What the recorder's side of the journal does for the store's readers (recorder/journal-view.ts). */
 export interface JournaledFlows {
@@ -23,9 +24,11 @@ export interface JournaledFlows {
    * carry their ids (written before they did), which only storing them can place.
    * `admits`, when given, is passed by every exchange the page can take, judged on its facts
    * but its problems (none but the capture's): an /exec exchange it refuses is given so,
-   * without the decode of its response that its problems need.
+   * without the decode of its response that its problems need. `refuses`, when given, is
+   * true of an /exec exchange the page cannot take, judged on its envelopes
+   * (storage/envelope-refusal.ts): one that begins and ends in one call is then not replayed.
    */
-  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null): JournalWalk | null;
+  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null, refuses: ((exchange: EnvelopeFacts) => boolean) | null): JournalWalk | null;
   /** The exchange as the journal leaves it, if the journal begins or goes on with it; else null. */
   flow(id: number): Flow | null;
 }

@@ -12,6 +12,7 @@ import type { Flow } from '../model/flow.ts';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../model/types.ts';
 import type { FlowDecoder } from './decode.ts';
 import type { JournalTable } from './journal-table.ts';
+import { envelopeRefusal } from './envelope-refusal.ts';
 import { journalPage, testsWithoutProblems, type JournaledFlows } from './journal-page.ts';
 import { queryPage } from './list-query.ts';
 import type { Resummariser } from './resummarise.ts';
@@ -111,7 +112,7 @@ export class Reads {
     const { items, journaled } = this.read(() =>
       this.db.transaction(() => {
         const admits = filter !== null && testsWithoutProblems(filter) ? (flow: Flow) => this.testFlow(flow, false, filter, now) !== null : null;
-        const walk = this.journalFlows?.walk(query.before, admits) ?? null;
+        const walk = this.journalFlows?.walk(query.before, admits, envelopeRefusal(filter, now)) ?? null;
         if (walk === null) return { items: rows({ before: query.before }, limit), journaled: this.journal.calls() };
         const items = journalPage(walk, limit, {
           test: (flow) => this.testFlow(flow, false, filter, now),

@@ -4,7 +4,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { journalCalls, type TapCall } from '../../recorder/tap-codec.ts';
+import { callAt, callStarts, envelopesAt, journalCalls, type TapCall } from '../../recorder/tap-codec.ts';
 import { createRing, RING_BYTES, RingReader, RingWriter } from '../../recorder/tap-ring.ts';
 import type { TappedClose, TappedFlow, TappedFrame } from '../../proxy/tap.ts';
 
@@ -93,6 +93,31 @@ describe('tap ring', () => {
     const body = (calls[1]!.args[0] as TappedFlow).request.body;
     assert.ok(!(body.buffer instanceof SharedArrayBuffer), 'a body read is a copy of its own');
     assert.equal(writer.used(), 0, 'everything read is freed');
+  });
+
+  test("a journal row's exchangeEnded calls give their envelopes, read past the rest, as the whole call reads", () => {
+    const ring = createRing();
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    const flows = [
+      flow(),
+      flow({ response: null, error: { kind: 'upstream-reset', message: 'reset' } }),
+      flow({ replayOf: 3, captureProblems: ['lost'], rules: ['fake it'], editedAtBreakpoint: ['request'], original: { request: flow().request, response: { ...flow().response!, statusMessage: '' } } }),
+      flow({ response: { ...flow().response!, headers: [['X-Long-Name-Header', 'v'], ['CONTENT-TYPE', 'text/plain; é'], ['Content-Typ', 'x'], ['content-type', 'application/x-protobuf']] } }),
+      flow({ clientAddress: '[::1]:1', request: { ...flow().request, headers: [], body: new Uint8Array(0) } }),
+    ];
+    for (const f of flows) assert.ok(writer.exchangeEnded(f, 'with'));
+    const { records } = reader.takeRecords(flows.length)!;
+    const starts = [...callStarts(records)];
+    assert.equal(starts.length, flows.length);
+    for (const at of starts) {
+      const whole = callAt(records, at).args[0] as TappedFlow;
+      const read = envelopesAt(records, at);
+      assert.equal(read.startedAt, whole.startedAt);
+      assert.deepEqual(read.requestBody, whole.request.body);
+      const contentType = whole.response && whole.response.headers.filter(([name]) => Buffer.byteLength(name) === 'content-type'.length);
+      assert.deepEqual(read.response, whole.response && { headers: contentType, body: whole.response.body });
+    }
   });
 
   test('calls keep their order across the end of the ring, many times over', () => {

@@ -1,0 +1,139 @@
+// Refusing a journaled /exec exchange on its envelopes, before a journal walk replays it
+// (recorder/journal-view.ts). Replaying a call costs tens of microseconds; a filter that
+// selects few exchanges (error:, token:) would have a page replay thousands of calls it
+// then refuses. An exchange that begins and ends in one call is tested first on what its
+// envelopes' summaries say (Codec.summarize, a scan of their top-level fields), which are
+// the very facts its replay works out for these terms: so it is left out only where its
+// replay would be refused too.
+//
+// Terms these facts decide: service:, op:, error:, token:, kind:, since: and until:. Any
+// other term could go either way, and `not` of it too: a filter is refused only when it
+// is false whatever those terms turn out to be.
+
+import type { FilterNode } from '../model/filter.ts';
+import { matches } from '../model/filter-match.ts';
+import type { ExchangeSummary, TokenRef } from '../model/types.ts';
+import { isoTime } from './views.ts';
+
+/** What a journal walk reads of an /exec exchange before replaying it, each fact read when a term asks for it. */
+export interface EnvelopeFacts {
+  startedAt: number;
+  /** The service and operation its request's summary says. */
+  called(): { service: string | null; operation: string | null };
+  /** The ServerErrors its response's summary says. */
+  errors(): string[];
+  /** Its token as the recorder gives it: its subject and prefix. */
+  token(): TokenRef | null;
+}
+
+/** Whether an exchange with these envelope facts cannot pass the filter; null when the filter has no term they decide. */
+export function envelopeRefusal(filter: FilterNode | null, now: number): ((exchange: EnvelopeFacts) => boolean) | null {
+  if (filter === null || !decidesAny(filter)) return null;
+  const verdicts: TokenVerdicts = new Map();
+  return (exchange) => new Decision(exchange, now, verdicts).of(filter) === false;
+}
+
+/**
+ * Each token: term's verdict by token: a client sends the same token on every call, and
+ * EnvelopeFacts.token gives the same object for the same token.
+ */
+type TokenVerdicts = Map<FilterNode, WeakMap<TokenRef, boolean>>;
+
+function decidesAny(node: FilterNode): boolean {
+  switch (node.type) {
+    case 'and':
+    case 'or':
+      return node.items.some(decidesAny);
+    case 'not':
+      return decidesAny(node.item);
+    default:
+      return decided(node);
+  }
+}
+
+function decided(node: FilterNode): boolean {
+  switch (node.type) {
+    case 'field':
+      return node.field === 'service' || node.field === 'op';
+    case 'token':
+    case 'kind':
+    case 'error':
+    case 'time':
+      return true;
+    default:
+      return false;
+  }
+}
+
+class Decision {
+  /** The summary fields the decided terms read, as the replay's summary has them, filled in as terms ask. */
+  private readonly summary: ExchangeSummary = {
+    id: 0, kind: 'exec', startedAt: '', durationMs: null, method: '', path: '', status: null, service: null, operation: null, trx: null, errors: [],
+    requestSize: 0, responseSize: 0, frames: 0, problems: [], state: 'complete', token: null, replayOf: null, rules: [],
+  };
+  private readonly read = new Set<FilterNode['type'] | 'called'>();
+
+  constructor(
+    private readonly exchange: EnvelopeFacts,
+    private readonly now: number,
+    private readonly verdicts: TokenVerdicts,
+  ) {}
+
+  /** The filter's value on the exchange: true, false, or null when a term it depends on could go either way. */
+  of(node: FilterNode): boolean | null {
+    switch (node.type) {
+      case 'and': {
+        let open = false;
+        for (const item of node.items) {
+          const value = this.of(item);
+          if (value === false) return false;
+          if (value === null) open = true;
+        }
+        return open ? null : true;
+      }
+      case 'or': {
+        let open = false;
+        for (const item of node.items) {
+          const value = this.of(item);
+          if (value === true) return true;
+          if (value === null) open = true;
+        }
+        return open ? null : false;
+      }
+      case 'not': {
+        const value = this.of(node.item);
+        return value === null ? null : !value;
+      }
+      case 'token':
+        return this.tokenVerdict(node);
+      default:
+        return decided(node) ? this.verdict(node) : null;
+    }
+  }
+
+  private verdict(node: FilterNode): boolean {
+    return matches(node, this.summaryFor(node), { now: this.now });
+  }
+
+  private tokenVerdict(node: FilterNode): boolean {
+    const token = this.summaryFor(node).token;
+    if (token === null) return this.verdict(node);
+    let byToken = this.verdicts.get(node);
+    if (byToken === undefined) this.verdicts.set(node, (byToken = new WeakMap()));
+    let verdict = byToken.get(token);
+    if (verdict === undefined) byToken.set(token, (verdict = this.verdict(node)));
+    return verdict;
+  }
+
+  private summaryFor(node: FilterNode): ExchangeSummary {
+    const key = node.type === 'field' ? 'called' : node.type;
+    if (this.read.has(key)) return this.summary;
+    this.read.add(key);
+    const { summary, exchange } = this;
+    if (key === 'called') Object.assign(summary, exchange.called());
+    else if (key === 'error') summary.errors = exchange.errors();
+    else if (key === 'token') summary.token = exchange.token();
+    else if (key === 'time') summary.startedAt = isoTime(exchange.startedAt);
+    return summary;
+  }
+}
