@@ -2,8 +2,8 @@
 // change meant only to make the decoder faster cannot change a byte of its output.
 // Cases: every fixture in test/fixtures/codec with the user schema and with the bundled
 // one, with spans and without, in full; every truncation and a set of byte changes of
-// each fixture, and a 50 KB message, by sha256; edge values (UTF-8, varints, floats)
-// in full; raw mode's text for every fixture.
+// each fixture, a 50 KB message and unknown bytes that are messages only in part, by
+// sha256; edge values (UTF-8, varints, floats) in full; raw mode's text for every fixture.
 //
 // Regenerate only from code whose output is known good (see the test beside it):
 //
@@ -73,7 +73,7 @@ interface Input {
   bytes: Uint8Array;
 }
 
-function edges(): Input[] {
+function edges(): { inFull: Input[]; guesses: Input } {
   const instance = (fields: Field[]) => encode(fields);
   const strings = STRINGS.map((bytes) => instance([{ number: 2, bytes }, { number: 15, bytes }, { number: 17, bytes }]));
   const varints = VARINTS.map((value) =>
@@ -161,8 +161,26 @@ function edges(): Input[] {
       { number: 16, bytes: encode([{ number: 1, varint: 7 }, nest(2, [leaf(9, 'unknown')])]) },
     ]),
   ];
+  // Unknown bytes that are a message only in part: levels broken at their end around sound ones, sound levels
+  // around a broken one, long runs of fields before a bad byte, and nesting up to and past the depth limit.
+  const chain = (levels: number, inner: Uint8Array, trailer: number[]): Uint8Array => {
+    let bytes = inner;
+    for (let i = 0; i < levels; i++) bytes = concat(encode([{ number: 1, bytes }]), trailer);
+    return bytes;
+  };
+  const sound = encode([leaf(1, 'sound'), nest(2, [leaf(3, 'inner'), { number: 4, varint: 300 }]), { number: 5, fixed32: 7 }]);
+  const runs = concat(...Array.from({ length: 60 }, () => sound));
+  const guesses = [
+    instance([{ number: 99, bytes: chain(40, runs, [0x00]) }]),
+    instance([{ number: 99, bytes: chain(40, concat(tag(1, 2), [5], text('ab')), []) }]),
+    instance([{ number: 99, bytes: chain(20, concat(runs, [0x00]), []) }]),
+    instance(Array.from({ length: 8 }, () => ({ number: 99, bytes: concat(runs, tag(2, 7)) }))),
+    instance([{ number: 99, bytes: chain(3, concat(runs, tag(9, 4)), [0x00]) }, { number: 98, bytes: chain(2, runs, []) }]),
+    ...[93, 94, 95, 96, 97, 98, 99, 100].map((levels) => instance([{ number: 99, bytes: chain(levels, encode([{ number: 5, group: [leaf(1, 'x'), { number: 6, group: [] }] }]), []) }])),
+    ...[95, 96, 97, 98, 99].map((levels) => instance([{ number: 99, bytes: chain(levels, sound, []) }])),
+  ];
   const edgesOf = (name: string, list: Uint8Array[]): Input => ({ name: `edges-${name}`, type: 'ServerResponse', bytes: listResponse(list) });
-  return [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('timestamps', timestamps), edgesOf('unknown-repeats', [unknownRepeats, unknownRepeats]), edgesOf('maps', maps), edgesOf('malformed', malformed)];
+  return { guesses: edgesOf('guesses', guesses), inFull: [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('timestamps', timestamps), edgesOf('unknown-repeats', [unknownRepeats, unknownRepeats]), edgesOf('maps', maps), edgesOf('malformed', malformed)] };
 }
 
 /** The two-instance fixture merged with itself to about 50 KB: its instances repeat, as protobuf merges concatenated messages. */
@@ -203,10 +221,12 @@ export function goldenLines(): string[] {
   const all = codecFixtures();
   const lines: string[] = [];
   for (const mode of modes()) {
-    for (const input of [...all, ...edges()]) lines.push(`${input.name} ${mode.label}\t${decoded(mode, input)}`);
+    const { inFull, guesses } = edges();
+    for (const input of [...all, ...inFull]) lines.push(`${input.name} ${mode.label}\t${decoded(mode, input)}`);
     for (const input of all) lines.push(`${input.name} damaged ${mode.label} sha256\t${sha256(damaged(input.bytes).map((bytes) => decoded(mode, { type: input.type, bytes })))}`);
     const big = large(all.find((input) => input.name === 'instances-list-response')!);
     lines.push(`${big.name} ${mode.label} sha256\t${sha256([decoded(mode, big)])}`);
+    lines.push(`${guesses.name} ${mode.label} sha256\t${sha256([decoded(mode, guesses)])}`);
   }
   const raw = createCodec();
   for (const input of all) lines.push(`${input.name} raw\t${JSON.stringify(raw.decodeRaw(input.bytes))}`);
