@@ -17,7 +17,7 @@ import { itemPath, memberPath } from './paths.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
 import { compileFields, type FastWalk } from './fast-fields.ts';
 import { Gatherings } from './gathered-objects.ts';
-import { FirstSpans, Trials, readUnknown, type Walk } from './unknown-fields.ts';
+import { FirstSpans, readUnknown, type Walk } from './unknown-fields.ts';
 import { convertWellKnown, timestampText } from './well-known.ts';
 import { END_GROUP, FIXED32, LEN, MAX_DEPTH, TOO_LONG, TRUNCATED, VARINT, WIRE_TYPE_NAMES, Wire } from './wire.ts';
 
@@ -48,7 +48,7 @@ export interface WalkResult {
 export class Decoder implements Walk, FastWalk {
   readonly wire = new Wire(EMPTY);
   buf: Buffer = EMPTY;
-  problems: DecodeProblem[] = [];
+  private problems: DecodeProblem[] = [];
   spans: FieldSpan[] | null = null;
   /**
    * Whether nested levels get their JSON path. Only spans and problems use it, so a
@@ -58,7 +58,6 @@ export class Decoder implements Walk, FastWalk {
   paths = false;
   readonly firstSpans = new FirstSpans();
   readonly gatherings = new Gatherings();
-  readonly trials = new Trials();
   readonly scalars = new ScalarReader(this.wire, (offset, field) =>
     this.problem(offset, `field ${field} is not valid UTF-8; invalid bytes shown as U+FFFD`, ''),
   );
@@ -84,7 +83,6 @@ export class Decoder implements Walk, FastWalk {
     this.spans = wantSpans ? [] : null;
     this.paths = paths;
     this.gatherings.clear();
-    this.trials.reset(this.buf.length);
     const json: JsonObject = {};
     try {
       this.fields(plan, json, 0, this.buf.length, 0, 0, '');

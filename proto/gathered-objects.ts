@@ -94,12 +94,7 @@ export class Gatherings {
 
   /** Empties them all, after a walk that may have stopped half way. */
   clear(): void {
-    this.clearFrom(0);
-  }
-
-  /** Empties those at `depth` and deeper, after a walk of those levels that may have stopped half way. */
-  clearFrom(depth: number): void {
-    for (let i = depth; i < this.levels.length; i++) this.levels[i]?.clear();
+    for (const level of this.levels) level?.clear();
   }
 }
 

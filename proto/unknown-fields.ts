@@ -5,12 +5,9 @@
 // they parse as a message, else a string when printable with line breaks, else
 // {"bytes": base64}; group → {"group": {…}}. A number seen more than once becomes an
 // array of these. The encoder writes a numbered key back from this guess.
-//
-// Whether bytes are a message is found by walking them as one (a trial): the walk that
-// fails backs out, leaving nothing behind, instead of a scan of every level before its walk.
 
 import { childPath } from '../model/json-path.ts';
-import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
+import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { UNKNOWN_MESSAGE, type MessagePlan } from './plan.ts';
 import type { Gatherings } from './gathered-objects.ts';
 import { itemPath, memberPath } from './paths.ts';
@@ -30,9 +27,6 @@ export interface Walk {
   readonly firstSpans: FirstSpans;
   /** The values of the unknown message levels being read, by depth. */
   readonly gatherings: Gatherings;
-  /** The problems found so far: a trial that fails takes back those it added. */
-  readonly problems: DecodeProblem[];
-  readonly trials: Trials;
   problem(offset: number, reason: string, path: string): void;
   /** The value start after the length prefix at pos, or -1 after reporting why not; the length is left in wire.lo. */
   length(pos: number, end: number, fieldStart: number, path: string, name: string): number;
@@ -100,7 +94,6 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       if (valueStart < 0) return -1;
       after = valueStart + wire.lo;
       value = guess(walk, valueStart, after, depth, path, number, existing, fieldStart);
-      if (value === ABANDONED) return -1;
       break;
     }
     case START_GROUP: {
@@ -133,65 +126,12 @@ function unknownPath(path: string, number: number, existing: JsonValue | undefin
   return itemPath(name, Array.isArray(existing) ? existing.length : 1);
 }
 
-/**
- * The bytes of trials that failed a decode may walk: as many as the message holds. Past
- * that, each level is scanned before it is walked, so that bytes built to fail at the end
- * of every level (each walked, then thrown away, by every level around it) cost a bounded
- * multiple of their length.
- */
-export class Trials {
-  private budget = 0;
-  /** Trials under way, one inside another. */
-  private open = 0;
-  /** The budget ran out inside a trial: the trials under way fail, and the outermost scans first. */
-  private abandoning = false;
-
-  /** A decode of `size` bytes begins. */
-  reset(size: number): void {
-    this.budget = size;
-    this.open = 0;
-    this.abandoning = false;
-  }
-
-  /**
-   * Walks [start, end) as a message level at depth + 1: its JSON object, or null after
-   * backing out when the bytes are not one, or ABANDONED when the trials under way must
-   * fail. A walk that ends cleanly means a scan would have called the bytes a message;
-   * one that stops may still be one (a group past the depth limit), which the scan decides.
-   */
-  message(walk: Walk, start: number, end: number, depth: number, path: string): JsonObject | typeof ABANDONED | null {
-    if (this.budget <= 0) return null;
-    const problems = walk.problems.length;
-    const spans = walk.spans === null ? 0 : walk.spans.length;
-    this.open++;
-    const after = walk.fields(UNKNOWN_MESSAGE, GATHERED, start, end, depth + 1, 0, path);
-    this.open--;
-    if (after >= 0) return walk.gatherings.at(depth + 1).take();
-    if (walk.problems.length !== problems) walk.problems.length = problems;
-    if (walk.spans !== null && walk.spans.length !== spans) walk.spans.length = spans;
-    walk.gatherings.clearFrom(depth + 1);
-    this.budget -= end - start;
-    if (this.budget <= 0 && this.open > 0) this.abandoning = true;
-    if (!this.abandoning) return null;
-    if (this.open > 0) return ABANDONED;
-    this.abandoning = false;
-    return null;
-  }
-}
-
-/** What a trial returns when every trial under way must fail (see Trials). */
-const ABANDONED: JsonObject = Object.freeze({});
-
 function guess(walk: Walk, start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number): JsonValue {
   const buf = walk.buf;
   const plain = plainText(buf, start, end);
   if (plain !== null) return plain;
-  const path = walk.paths ? unknownPath(parentPath, number, existing) : '';
-  if (depth + 1 <= MAX_DEPTH && walk.wire.opensField(start, end)) {
-    const message = walk.trials.message(walk, start, end, depth, path);
-    if (message !== null) return message;
-  }
   if (walk.wire.isMessage(start, end, MAX_DEPTH - depth)) {
+    const path = walk.paths ? unknownPath(parentPath, number, existing) : '';
     if (depth + 1 > MAX_DEPTH) {
       walk.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
       return { bytes: base64(buf, start, end) };

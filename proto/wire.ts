@@ -179,16 +179,6 @@ export class Wire {
   }
 
   /**
-   * Whether buf[start, end) begins with a tag a message could begin with: most bytes
-   * that are not a message fail here (isMessage would say no at once).
-   */
-  opensField(start: number, end: number): boolean {
-    if (this.varint32(start, end) < 0) return false;
-    const wireType = this.lo & 7;
-    return this.lo >>> 3 !== 0 && wireType !== END_GROUP && wireType <= FIXED32;
-  }
-
-  /**
    * Whether buf[start, end) is one complete message level: every tag valid, every
    * length inside, every group closed. protoc prints such bytes as a nested
    * message; the decoder guesses "message" for them.
