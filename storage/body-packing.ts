@@ -139,7 +139,7 @@ class BodyPacking {
       if (body !== null && body.length >= smallest && body.length <= largest && bytes(side) < dictionaryBytes) this.samples[side].push(Buffer.from(body));
     }
     if (++this.sampled < learnFrom && Math.min(bytes('request'), bytes('response')) < dictionaryBytes) return null;
-    // The end of a dictionary is the nearest to each body, where deflate's matches cost least.
+    // The end of a dictionary is the nearest to each body, where a copy's distance is shortest.
     const learned = (side: Side) => {
       const all = Buffer.concat(this.samples[side]);
       return all.subarray(Math.max(0, all.length - dictionaryBytes));

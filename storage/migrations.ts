@@ -296,10 +296,8 @@ export const migrations: Migration[] = [
           content = '', contentless_delete = 1,
           tokenize = 'unicode61 remove_diacritics 2'
         );
-        DELETE FROM unindexed;
-        INSERT INTO unindexed (rowid, replaces) SELECT id << 32, 0 FROM exchanges;
-        INSERT INTO unindexed (rowid, replaces) SELECT (exchange_id << 32) + seq + 1, 0 FROM frames WHERE opcode = 2;
       `);
+      queueAllForIndex(db);
     },
   },
   {
@@ -317,15 +315,13 @@ export const migrations: Migration[] = [
           content = '', contentless_delete = 1, detail = none,
           tokenize = 'unicode61 remove_diacritics 2'
         );
-        DELETE FROM unindexed;
-        INSERT INTO unindexed (rowid, replaces) SELECT id << 32, 0 FROM exchanges;
-        INSERT INTO unindexed (rowid, replaces) SELECT (exchange_id << 32) + seq + 1, 0 FROM frames WHERE opcode = 2;
       `);
+      queueAllForIndex(db);
     },
   },
   {
     version: 14,
-    description: 'bodies stored deflated against a dictionary learned from the recording',
+    description: 'bodies stored packed (LZ77, storage/dictionary-lz.ts) against a dictionary learned from the recording',
     up(db) {
       // See storage/body-packing.ts. Rows already written hold raw bodies (packed = 0) and
       // read as they are, for the reason version 11 gives.
@@ -340,6 +336,15 @@ export const migrations: Migration[] = [
 /** A JSON scalar as String() writes it in JavaScript (json_tree gives booleans as 1 and 0). */
 function jsonAtom(row: string): string {
   return `CASE ${row}.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE ${row}.atom END`;
+}
+
+/** Every exchange and text frame waits for the search index again, as after the index is made anew (storage/search-index.ts). */
+export function queueAllForIndex(db: Database.Database): void {
+  db.exec(`
+    DELETE FROM unindexed;
+    INSERT INTO unindexed (rowid, replaces) SELECT id << 32, 0 FROM exchanges;
+    INSERT INTO unindexed (rowid, replaces) SELECT (exchange_id << 32) + seq + 1, 0 FROM frames WHERE opcode = 2;
+  `);
 }
 
 export const schemaVersion = migrations[migrations.length - 1].version;

@@ -6,7 +6,7 @@
 
 import Database from 'better-sqlite3';
 import { captureTablesSql, openReadOnly, type FileFacts, type FileUse } from './file-check.ts';
-import { migrate } from './migrations.ts';
+import { migrate, queueAllForIndex } from './migrations.ts';
 import { readableColumn } from './rows.ts';
 
 /** Tables not copied: the search index and its notes are made again from the rows. */
@@ -37,11 +37,7 @@ export function copyRows(file: string, facts: FileFacts, target: string, use: Fi
     })();
     migrate(copy);
     // The copy's search index starts empty: every row waits for it (storage/search-index.ts).
-    copy.exec(`
-      DELETE FROM unindexed;
-      INSERT INTO unindexed (rowid, replaces) SELECT id << 32, 0 FROM exchanges;
-      INSERT INTO unindexed (rowid, replaces) SELECT (exchange_id << 32) + seq + 1, 0 FROM frames WHERE opcode = 2;
-    `);
+    queueAllForIndex(copy);
   } finally {
     source.close();
     copy.close();

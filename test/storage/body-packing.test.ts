@@ -94,7 +94,7 @@ describe("a recording's bodies stored packed", () => {
     assert.ok(Number(sqlite(file, 'SELECT count(*) FROM exchange_bodies WHERE packed != 0')) > 300);
     assert.equal(sqlite(file, 'SELECT count(*) FROM body_dictionaries'), '1');
     assert.equal(bits(401), 0, 'empty bodies');
-    assert.equal(bits(402), 0, 'random bytes, which deflate cannot shorten');
+    assert.equal(bits(402), 0, 'random bytes, which packing cannot shorten');
     assert.equal(bits(403), 2, 'from 64 bytes');
     assert.equal(bits(404), 1, 'up to 64 KiB');
     assert.equal(bits(405), 0, 'large bodies');
