@@ -14,7 +14,7 @@
 // write their rows unpacked, which spares them the cost.
 
 import type Database from 'better-sqlite3';
-import { indexDictionary, pack, unpack, type IndexedDictionary } from './dictionary-lz.ts';
+import { indexDictionary, maxPackedBody, pack, unpack, type IndexedDictionary } from './dictionary-lz.ts';
 
 /** The body columns of exchange_bodies, each with its bit in `packed`; their side is the dictionary they use. */
 export const packedColumns = [
@@ -37,7 +37,7 @@ type Indexed = Record<Side, IndexedDictionary> & { id: number };
 /** Each side's: on /exec traffic 8 KiB packed a fifth worse, and 32 KiB no better. */
 const dictionaryBytes = 16 * 1024;
 const smallest = 64;
-const largest = 64 * 1024;
+const largest = maxPackedBody;
 /** Exchanges whose bodies are learned from, at most, before the dictionary is written. */
 const learnFrom = 256;
 

@@ -9,6 +9,8 @@
 // dictionary came just before the body: a copy may come from either, or from both.
 
 const minMatch = 4;
+/** The largest body packed: a damaged one that unpacks to more is refused, not made (9 bytes can ask for gigabytes). */
+export const maxPackedBody = 64 * 1024;
 const dictionaryHashBits = 15;
 const bodyHashBits = 12;
 
@@ -35,6 +37,7 @@ const bodyStarts = new Int32Array(1 << bodyHashBits);
 export function pack(body: Uint8Array, dictionary: IndexedDictionary): Uint8Array | null {
   const { bytes: dict, starts } = dictionary;
   const n = body.length;
+  if (n > maxPackedBody) return null;
   const out = new Uint8Array(n);
   let o = 0;
   const room = (bytes: number) => o + bytes <= n;
@@ -88,7 +91,7 @@ export function unpack(packed: Uint8Array, dict: Uint8Array): Buffer {
   let out = Buffer.allocUnsafe(Math.max(64, packed.length * 4));
   let o = 0;
   let p = 0;
-  const damaged = () => new Error('a packed body is damaged: it reads past its end or before its dictionary');
+  const damaged = () => new Error(`a packed body is damaged: it reads past its end or before its dictionary, or unpacks to more than ${maxPackedBody} bytes`);
   const varint = () => {
     let value = 0;
     for (let shift = 0; ; shift += 7) {
@@ -99,6 +102,7 @@ export function unpack(packed: Uint8Array, dict: Uint8Array): Buffer {
     }
   };
   const reserve = (bytes: number) => {
+    if (o + bytes > maxPackedBody) throw damaged();
     if (o + bytes <= out.length) return;
     const grown = Buffer.allocUnsafe(Math.max(out.length * 2, o + bytes));
     out.copy(grown, 0, 0, o);

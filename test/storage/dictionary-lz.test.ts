@@ -47,3 +47,9 @@ test('refuses bytes that read past their end or before their dictionary', () => 
     assert.throws(() => unpack(damaged, dictionary), /a packed body is damaged/, damaged.toString('hex'));
   }
 });
+
+test('refuses bytes that unpack to more than any packed body holds, without making them', () => {
+  // One literal, then a copy of it 16 MiB long: nine bytes a damaged row may hold.
+  const damaged = Buffer.from([0x01, 0x61, 0x01, 0x80, 0x80, 0x80, 0x08]);
+  assert.throws(() => unpack(damaged, Buffer.alloc(0)), /a packed body is damaged/);
+});
