@@ -282,8 +282,9 @@ export interface FrameRow {
 
 /** A stored exchange as the flow that wrote it: the inverse of exchangeParams and frameParams. */
 export function flowFromRows(row: FlowRow, frames: readonly FrameRow[], headers: HeaderReader, bodies: BodyReader): Flow {
-  const requestBody = readBody(bodies, row, 'request_body')!;
-  const responseBody = readBody(bodies, row, 'response_body');
+  const problems = JSON.parse(row.problems) as string[];
+  const requestBody = readBody(bodies, row, 'request_body', problems)!;
+  const responseBody = readBody(bodies, row, 'response_body', problems);
   const flow: Flow = {
     id: row.id,
     kind: row.kind,
@@ -317,14 +318,14 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[], headers:
     trx: row.trx,
     errors: JSON.parse(row.errors) as string[],
     token: tokenFromRow(row),
-    problems: JSON.parse(row.problems) as string[],
+    problems,
     close: row.close_by === null || row.close_at === null ? null : { code: row.close_code, reason: row.close_reason ?? '', by: row.close_by, at: row.close_at },
     replayOf: row.replay_of,
     frames: frames.map(frameFromRow),
   };
   const rules = JSON.parse(row.rules) as string[];
   if (rules.length > 0) flow.rules = rules;
-  const original = originalFromRow(row, headers, bodies);
+  const original = originalFromRow(row, headers, bodies, problems);
   if (original) flow.original = original;
   if (row.breakpoint_edits !== 0) flow.editedAtBreakpoint = breakpointEditsOf(row.breakpoint_edits);
   return flow;
@@ -334,10 +335,17 @@ export function flowFromRows(row: FlowRow, frames: readonly FrameRow[], headers:
  * A stored body unpacked, and cut as cutBody() cuts a raw one: a packed body is short in
  * the file but may be longer than maxReadBody once unpacked.
  */
-function readBody(bodies: BodyReader, row: FlowRow, column: PackedColumn): { body: Buffer; cut: boolean } | null {
+function readBody(bodies: BodyReader, row: FlowRow, column: PackedColumn, problems: string[]): { body: Buffer; cut: boolean } | null {
   const stored = row[column];
   if (stored === null) return null;
-  const body = bodies.unpack(stored, row.packed, column);
+  let body: Buffer;
+  try {
+    body = bodies.unpack(stored, row.packed, column);
+  } catch (err) {
+    // A damaged file: the exchange still reads, and says what it lacks, so that a page, an export or the background work that reads it goes on.
+    problems.push(`the stored ${column.replaceAll('_', ' ')} cannot be unpacked (${(err as Error).message}), so it reads as empty`);
+    return { body: Buffer.alloc(0), cut: true };
+  }
   return body.length > maxReadBody ? { body: body.subarray(0, maxReadBody), cut: true } : { body, cut: false };
 }
 
@@ -354,16 +362,16 @@ export function flowAsStored(head: FlowHead, frames: readonly StoredFrame[]): Fl
   return flowFromRows(exchangeParams(head, headersAsPairs.store) as unknown as FlowRow, frames.map(frameParams) as FrameRow[], headersAsPairs, unpackedBodies);
 }
 
-function originalFromRow(row: FlowRow, headers: HeaderReader, bodies: BodyReader): FlowOriginal | undefined {
+function originalFromRow(row: FlowRow, headers: HeaderReader, bodies: BodyReader, problems: string[]): FlowOriginal | undefined {
   let request: FlowRequest | null = null;
   let response: FlowResponse | null = null;
   if (row.original_request_headers !== null && row.original_request_body !== null) {
-    const { body } = readBody(bodies, row, 'original_request_body')!;
-    request = { method: row.method, path: row.path, httpVersion: '1.1', headers: headers.list(row.original_request_headers), body, size: body.byteLength, truncated: false };
+    const { body, cut } = readBody(bodies, row, 'original_request_body', problems)!;
+    request = { method: row.method, path: row.path, httpVersion: '1.1', headers: headers.list(row.original_request_headers), body, size: body.byteLength, truncated: cut };
   }
   if (row.original_response_headers !== null && row.original_response_body !== null) {
-    const { body } = readBody(bodies, row, 'original_response_body')!;
-    response = { status: row.original_response_status ?? 0, statusMessage: '', headers: headers.list(row.original_response_headers), body, size: body.byteLength, truncated: false };
+    const { body, cut } = readBody(bodies, row, 'original_response_body', problems)!;
+    response = { status: row.original_response_status ?? 0, statusMessage: '', headers: headers.list(row.original_response_headers), body, size: body.byteLength, truncated: cut };
   }
   return request === null && response === null ? undefined : { request, response };
 }

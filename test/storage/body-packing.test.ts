@@ -2,7 +2,8 @@
 // through the store, HAR and capture export, import and export again, beside the same
 // exchanges stored unpacked; bodies that do not compress, empty ones, ones at the edges of
 // what is packed, large ones and a rule's originals; a dictionary of a rolled-back
-// transaction; and a row naming a dictionary the file lacks, which import refuses.
+// transaction; a row naming a dictionary the file lacks, which import refuses; and a
+// damaged packed body, which reads as empty with a problem rather than stopping the reads.
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -167,6 +168,28 @@ test('a row naming a dictionary the file does not hold is an impossible value, w
       value: 99 * 16 + 1,
       expected: 'which bodies are packed with which stored dictionary (storage/body-packing.ts)',
     });
+  } finally {
+    store.close();
+  }
+});
+
+test('a damaged packed body reads as empty with a problem naming it, and the background work that reads every row gets past it', () => {
+  const file = join(dir, 'damaged.sqlite');
+  write(file, true).close();
+  const id = Number(sqlite(file, 'SELECT id FROM exchange_bodies WHERE packed & 1 ORDER BY id DESC LIMIT 1'));
+  // Its first step now says 5 literal bytes follow, where the step is shorter.
+  sqlite(file, `UPDATE exchange_bodies SET request_body = X'05' || substr(request_body, 2) WHERE id = ${id}`);
+  // Another schema: every row is summarised again, each read with its bodies.
+  const store = Store.open(file, { codec: createCodec({ protoPaths: ['demo/protos'] }), recording: true });
+  try {
+    store.catchUp();
+    assert.equal(sqlite(file, "SELECT count(*) FROM store_state WHERE key LIKE 'stale%'"), '0');
+    const damaged = store.flow(id)!;
+    assert.equal(damaged.request.body.length, 0);
+    assert.equal(damaged.request.truncated, true);
+    assert.ok(damaged.problems.some((p) => p.startsWith('the stored request body cannot be unpacked (a packed body is damaged')), damaged.problems.join('\n'));
+    const byId = new Map(heads().map((h) => [h.id, h]));
+    assert.deepEqual(bodies(store.flow(id - 1)!), bodies(byId.get(id - 1)!));
   } finally {
     store.close();
   }
