@@ -327,16 +327,34 @@ class CallReader {
     const requestBody = this.bytes();
     // The request's size and whether it was truncated.
     this.at += 9;
-    if (this.u8() !== 1) return { startedAt, requestBody, response: null };
-    // The status and its message.
-    this.at += 8;
-    this.skipStrings(1);
-    const headers: HeaderList = [];
-    for (let i = 0, count = this.u32(); i < count; i++) {
-      if (this.data.readUInt32LE(this.at) === CONTENT_TYPE_BYTES) headers.push([this.str(), this.str()]);
-      else this.skipStrings(2);
+    let response: CallEnvelopes['response'] = null;
+    if (this.u8() === 1) {
+      // The status and its message.
+      this.at += 8;
+      this.skipStrings(1);
+      const headers: HeaderList = [];
+      for (let i = 0, count = this.u32(); i < count; i++) {
+        if (this.data.readUInt32LE(this.at) === CONTENT_TYPE_BYTES) headers.push([this.str(), this.str()]);
+        else this.skipStrings(2);
+      }
+      response = { headers, body: this.bytes() };
+      this.at += 9;
     }
-    return { startedAt, requestBody, response: { headers, body: this.bytes() } };
+    // The rest as call() reads it (error, replayOf, problems, rules, originals, edits): a call it cannot read ends its row's replay, so is never refused and passed over.
+    if (this.u8() === 1) this.skipStrings(2);
+    this.at += 8;
+    for (let lists = 0; lists < 2; lists++) this.skipStrings(this.u32());
+    if (this.u8() === 1) this.skipMessage(0);
+    if (this.u8() === 1) this.skipMessage(8);
+    if (++this.at > this.data.length) throw new Error('the tap call runs past the end of its row');
+    return { startedAt, requestBody, response };
+  }
+
+  /** A message() passed over, `head` bytes on: its headers, its body (laid out as a string is), its size and truncated flag. */
+  private skipMessage(head: number): void {
+    this.at += head;
+    this.skipStrings(2 * this.u32() + 1);
+    this.at += 9;
   }
 
   private version(): void {

@@ -464,6 +464,28 @@ describe('tap journal', () => {
     r.close();
   });
 
+  test('a damaged call that a filter refuses on its envelopes ends a read of its row in place there, as storing the row does', async () => {
+    const r = run();
+    r.writer.exchangeEnded({ ...exec(1), captureProblems: ['damaged here'] }, 'with');
+    const failed = exec(2);
+    // A ServerError (field 2): error:any takes it, and refuses the first on its envelopes.
+    r.writer.exchangeEnded({ ...failed, response: { ...failed.response!, body: new Uint8Array([...failed.response!.body, 0x10, 0x05]) } }, 'with');
+    r.pump();
+    r.store.flush();
+    const db = new Database(r.file);
+    const row = db.prepare('SELECT seq, records FROM tap_journal').get() as { seq: number; records: Buffer };
+    // The first call's count of problems, before its one string's length and bytes: now more than the row could hold.
+    row.records.writeUInt32LE(0xffffffff, row.records.indexOf('damaged here') - 8);
+    db.prepare('UPDATE tap_journal SET records = ? WHERE seq = ?').run(row.records, row.seq);
+    db.close();
+    const ids = () => r.store.listExchanges({ filter: 'error:any' }).items.map((s) => s.id);
+    const inPlace = ids();
+    await r.store.whenStored();
+    r.store.flush();
+    assert.deepEqual(inPlace, ids(), 'read in place as stored');
+    r.close();
+  });
+
   test('a reader leaves alone the journal of a recorder that is still running', () => {
     const r = run();
     r.writer.exchangeEnded(exec(1), 'with');
