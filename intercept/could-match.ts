@@ -6,9 +6,8 @@
 
 import type { FilterNode } from '../model/filter.ts';
 import { matches } from '../model/filter-match.ts';
+import { judge } from '../model/filter-terms.ts';
 import type { ExchangeSummary } from '../model/types.ts';
-
-type Judged = boolean | 'unknown';
 
 /**
  * How much of the exchange the summary holds: its request line and headers; then its
@@ -17,44 +16,23 @@ type Judged = boolean | 'unknown';
 export type Known = 'head' | 'request' | 'status';
 
 export function couldMatch(filter: FilterNode | null, head: ExchangeSummary, known: Known = 'head'): boolean {
-  return filter === null || judge(filter, head, known) !== false;
+  return filter === null || judge(filter, (term) => judgeTerm(term, head, known)) !== false;
 }
 
-function judge(node: FilterNode, head: ExchangeSummary, known: Known): Judged {
+/** A term's value on what is known of the exchange so far; null where it needs more. */
+function judgeTerm(node: FilterNode, head: ExchangeSummary, known: Known): boolean | null {
   switch (node.type) {
-    case 'and': {
-      let result: Judged = true;
-      for (const item of node.items) {
-        const r = judge(item, head, known);
-        if (r === false) return false;
-        if (r === 'unknown') result = 'unknown';
-      }
-      return result;
-    }
-    case 'or': {
-      let result: Judged = false;
-      for (const item of node.items) {
-        const r = judge(item, head, known);
-        if (r === true) return true;
-        if (r === 'unknown') result = 'unknown';
-      }
-      return result;
-    }
-    case 'not': {
-      const r = judge(node.item, head, known);
-      return r === 'unknown' ? 'unknown' : !r;
-    }
     case 'kind':
     case 'replay':
     case 'time':
       return matches(node, head);
     case 'field':
-      return node.field === 'path' || known !== 'head' ? matches(node, head) : 'unknown';
+      return node.field === 'path' || known !== 'head' ? matches(node, head) : null;
     case 'token':
-      return known !== 'head' ? matches(node, head) : 'unknown';
+      return known !== 'head' ? matches(node, head) : null;
     case 'number':
-      return node.field === 'status' && known === 'status' ? matches(node, head) : 'unknown';
+      return node.field === 'status' && known === 'status' ? matches(node, head) : null;
     default:
-      return 'unknown';
+      return null;
   }
 }

@@ -4,6 +4,7 @@
 // summary cannot answer (field:, problem:, token:, free text) need the message decoded.
 
 import type { FilterNode } from '../model/filter.ts';
+import { anyTerm } from '../model/filter-terms.ts';
 import type { LiveRule } from './rule-set.ts';
 
 const cache = new WeakMap<FilterNode, boolean>();
@@ -14,7 +15,7 @@ export function needsDecoded(rule: LiveRule): boolean {
   if (filter === null) return false;
   let needs = cache.get(filter);
   if (needs === undefined) {
-    needs = walk(filter);
+    needs = anyTerm(filter, needsWhole);
     cache.set(filter, needs);
   }
   return needs;
@@ -25,19 +26,5 @@ export function anyNeedsDecoded(rules: readonly LiveRule[]): boolean {
   return rules.some(needsDecoded);
 }
 
-function walk(node: FilterNode): boolean {
-  switch (node.type) {
-    case 'and':
-    case 'or':
-      return node.items.some(walk);
-    case 'not':
-      return walk(node.item);
-    case 'decoded':
-    case 'problem':
-    case 'token':
-    case 'text':
-      return true;
-    default:
-      return false;
-  }
-}
+/** Terms the summary cannot answer. */
+const needsWhole = (term: FilterNode) => term.type === 'decoded' || term.type === 'problem' || term.type === 'token' || term.type === 'text';

@@ -5,6 +5,7 @@
 
 import { valuesAt } from './field-path.ts';
 import { parseFilter, searchTokens, type FieldTest, type FilterNode, type NumberTest } from './filter.ts';
+import { anyTerm } from './filter-terms.ts';
 import { isNumberText } from './filter-values.ts';
 import type { DecodeResult, ExchangeDetail, ExchangeSummary, FrameDirection, JsonValue } from './types.ts';
 
@@ -45,18 +46,7 @@ export function compileMatcher(source: string): (summary: ExchangeSummary, conte
 
 /** Whether the filter has field: terms, which only the decoded messages can answer. */
 export function needsMessages(node: FilterNode | null): boolean {
-  if (node === null) return false;
-  switch (node.type) {
-    case 'decoded':
-      return true;
-    case 'and':
-    case 'or':
-      return node.items.some(needsMessages);
-    case 'not':
-      return needsMessages(node.item);
-    default:
-      return false;
-  }
+  return anyTerm(node, (term) => term.type === 'decoded');
 }
 
 /** The summary's text fields as one searchable text, the same one storage indexes. */

@@ -12,6 +12,7 @@
 
 import type { FilterNode } from '../model/filter.ts';
 import { matches } from '../model/filter-match.ts';
+import { anyTerm, judge } from '../model/filter-terms.ts';
 import type { ExchangeSummary, TokenRef } from '../model/types.ts';
 import { isoTime } from './views.ts';
 
@@ -28,7 +29,7 @@ export interface EnvelopeFacts {
 
 /** Whether an exchange with these envelope facts cannot pass the filter; null when the filter has no term they decide. */
 export function envelopeRefusal(filter: FilterNode | null, now: number): ((exchange: EnvelopeFacts) => boolean) | null {
-  if (filter === null || !decidesAny(filter)) return null;
+  if (filter === null || !anyTerm(filter, decided)) return null;
   const verdicts: TokenVerdicts = new Map();
   return (exchange) => new Decision(exchange, now, verdicts).of(filter) === false;
 }
@@ -38,18 +39,6 @@ export function envelopeRefusal(filter: FilterNode | null, now: number): ((excha
  * EnvelopeFacts.token gives the same object for the same token.
  */
 type TokenVerdicts = Map<FilterNode, WeakMap<TokenRef, boolean>>;
-
-function decidesAny(node: FilterNode): boolean {
-  switch (node.type) {
-    case 'and':
-    case 'or':
-      return node.items.some(decidesAny);
-    case 'not':
-      return decidesAny(node.item);
-    default:
-      return decided(node);
-  }
-}
 
 function decided(node: FilterNode): boolean {
   switch (node.type) {
@@ -80,35 +69,8 @@ class Decision {
   ) {}
 
   /** The filter's value on the exchange: true, false, or null when a term it depends on could go either way. */
-  of(node: FilterNode): boolean | null {
-    switch (node.type) {
-      case 'and': {
-        let open = false;
-        for (const item of node.items) {
-          const value = this.of(item);
-          if (value === false) return false;
-          if (value === null) open = true;
-        }
-        return open ? null : true;
-      }
-      case 'or': {
-        let open = false;
-        for (const item of node.items) {
-          const value = this.of(item);
-          if (value === true) return true;
-          if (value === null) open = true;
-        }
-        return open ? null : false;
-      }
-      case 'not': {
-        const value = this.of(node.item);
-        return value === null ? null : !value;
-      }
-      case 'token':
-        return this.tokenVerdict(node);
-      default:
-        return decided(node) ? this.verdict(node) : null;
-    }
+  of(filter: FilterNode): boolean | null {
+    return judge(filter, (term) => (term.type === 'token' ? this.tokenVerdict(term) : decided(term) ? this.verdict(term) : null));
   }
 
   private verdict(node: FilterNode): boolean {

@@ -14,6 +14,7 @@
 
 import type { FilterNode, NumberTest } from '../model/filter.ts';
 import { needsMessages, timeBound } from '../model/filter-match.ts';
+import { anyTerm } from '../model/filter-terms.ts';
 import { tokenPrefixLength } from '../model/types.ts';
 
 export interface SqlCondition {
@@ -107,18 +108,7 @@ export function narrowsOnly(filter: FilterNode | null): boolean {
 }
 
 function hasPhrase(node: FilterNode | null): boolean {
-  if (node === null) return false;
-  switch (node.type) {
-    case 'text':
-      return node.tokens.length > 1;
-    case 'and':
-    case 'or':
-      return node.items.some(hasPhrase);
-    case 'not':
-      return hasPhrase(node.item);
-    default:
-      return false;
-  }
+  return anyTerm(node, (term) => term.type === 'text' && term.tokens.length > 1);
 }
 
 const sizeSql = '(e.request_size + ifnull(e.response_size, 0) + e.client_frame_bytes + e.server_frame_bytes)';

@@ -12,6 +12,7 @@
 // them.
 
 import type { FilterNode } from '../model/filter.ts';
+import { anyTerm } from '../model/filter-terms.ts';
 import type { Flow } from '../model/flow.ts';
 import type { ExchangeSummary } from '../model/types.ts';
 import type { EnvelopeFacts } from './envelope-refusal.ts';
@@ -50,20 +51,7 @@ export interface JournalWalk {
  * word (words search the problems too) or field: term.
  */
 export function testsWithoutProblems(node: FilterNode | null): boolean {
-  if (node === null) return true;
-  switch (node.type) {
-    case 'and':
-    case 'or':
-      return node.items.every(testsWithoutProblems);
-    case 'not':
-      return testsWithoutProblems(node.item);
-    case 'problem':
-    case 'text':
-    case 'decoded':
-      return false;
-    default:
-      return true;
-  }
+  return !anyTerm(node, (term) => term.type === 'problem' || term.type === 'text' || term.type === 'decoded');
 }
 
 export interface JournalPageSources {

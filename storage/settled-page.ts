@@ -16,6 +16,7 @@
 // too: storage/journal-page.ts asks for the rows among the ids the journal settled.
 
 import type { FilterNode } from '../model/filter.ts';
+import { anyTerm } from '../model/filter-terms.ts';
 import type { ExchangeSummary } from '../model/types.ts';
 import { narrowsOnly } from './filter-sql.ts';
 import type { StaleRange } from './resummarise.ts';
@@ -98,16 +99,5 @@ export function settledPage(
 
 /** Whether the filter has a bare word, which the search index or the decoded texts answer. */
 export function hasWord(node: FilterNode | null): boolean {
-  if (node === null) return false;
-  switch (node.type) {
-    case 'text':
-      return true;
-    case 'and':
-    case 'or':
-      return node.items.some(hasWord);
-    case 'not':
-      return hasWord(node.item);
-    default:
-      return false;
-  }
+  return anyTerm(node, (term) => term.type === 'text');
 }
