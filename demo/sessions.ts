@@ -19,7 +19,8 @@ export class Sessions {
 
   issue(userId: string, now: number): { token: string; expiresAtMs: number } {
     const iat = Math.floor(now / 1000);
-    const exp = Math.floor((now + this.tokenTtlMs) / 1000);
+    // exp counts whole seconds: rounded up, so a token lives at least its lifetime (rounded down, a 1 s one issued late in a second lived a few ms).
+    const exp = Math.ceil((now + this.tokenTtlMs) / 1000);
     const token = signJwt({ sub: userId, iat, exp, jti: randomBytes(8).toString('hex') }, DEMO_JWT_SECRET);
     return { token, expiresAtMs: exp * 1000 };
   }

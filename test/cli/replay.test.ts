@@ -191,7 +191,9 @@ describe('ca2-inspector replay with a token that has since expired', () => {
       const token = await login(recording.url);
       await exec(recording.url, { billing: { balance: {} } }, token);
       await recording.close();
-      await sleep(1_200);
+      // Past the recorded token's exp (whole seconds, so up to 2 s after its login).
+      const { exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+      await sleep(Math.max(0, exp * 1000 - Date.now()) + 50);
       const withoutLogin = await replay('--db', db, '--upstream', demo.url.href, '--proto', demoProtoDir, '--filter', 'service:billing', '--timing', 'none');
       assert.equal(withoutLogin.code, 1, 'the recorded token alone has expired');
       assert.match(withoutLogin.stdout, /errors: \(none\) → \["SE_EXPIRED_TOKEN_ERROR"\]/);

@@ -16,6 +16,15 @@ test('an issued token is a JWT whose sub is the user and whose exp is the lifeti
   assert.deepEqual(users.check(token, now), { userId: 'usr_known' });
 });
 
+test('a token lives at least its lifetime, though its exp counts whole seconds', () => {
+  const sessions = new Sessions(1_000, () => true);
+  const late = now + 900;
+  const { token, expiresAtMs } = sessions.issue('usr_known', late);
+  assert.deepEqual(sessions.check(token, late + 999), { userId: 'usr_known' });
+  assert.ok(expiresAtMs >= late + 1_000);
+  assert.deepEqual(sessions.check(token, expiresAtMs), { error: 'SE_EXPIRED_TOKEN_ERROR' });
+});
+
 test('two tokens issued in the same second differ, so logging out one keeps the other', () => {
   const sessions = new Sessions(3600_000, () => true);
   const a = sessions.issue('usr_known', now).token;
