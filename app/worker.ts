@@ -51,14 +51,14 @@ const pauses = new PauseMirror(
     decide: (requestId, id, decision) => post({ type: 'pause-decide', requestId, id, decision }),
     inject: (requestId, id, injection) => post({ type: 'pause-inject', requestId, id, injection }),
   },
-  async (flowId) => {
+  (flowId) => {
     if (parts === null) return null;
     const { recorder, journal, store } = parts;
     // The proxy put the flow's start in the ring before it said the pause: take it now, through the journal.
-    if (recorder.exchangeIdOf(flowId) === undefined) {
-      readRing(parts);
-      await journal.stored();
-    }
+    if (recorder.exchangeIdOf(flowId) === undefined) readRing(parts);
+    // Journaled, it is read from the journal in place (state pending) until its row is made.
+    const journaled = journal.exchangeOf(flowId);
+    if (journaled !== undefined) return journaled;
     const id = recorder.storeOpen(flowId);
     store.flush();
     return id ?? null;

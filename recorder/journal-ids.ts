@@ -24,6 +24,11 @@ export class JournalIds {
     this.open = new Map(open);
   }
 
+  /** The exchange a flow begun in the rows so far and not yet ended has, or will have once they are made into rows. */
+  exchangeOf(flowId: number): number | undefined {
+    return this.open.get(flowId);
+  }
+
   /** The ids the calls of a journal row give, reserved now. */
   row(records: Uint8Array): JournalRowIds {
     const openFlows = [...this.open];

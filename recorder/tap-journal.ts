@@ -162,6 +162,16 @@ export class TapJournal implements JournalReads {
     this.scheduleWhenQuiet(this.idleAfterMs);
   }
 
+  /**
+   * While calls wait in the journal, the exchange a flow open in them will be stored as:
+   * known from the ids its rows reserved, so nobody waits for the journal to be made into
+   * rows (under load, up to a minute of calls) to name it. Undefined when the journal
+   * holds nothing (the recorder knows every open flow then) or has not begun the flow.
+   */
+  exchangeOf(flowId: number): number | undefined {
+    return this.waiting > 0 ? this.ids.exchangeOf(flowId) : undefined;
+  }
+
   beforeRead(): void {
     if (this.waiting > 0) this.ask();
   }

@@ -100,6 +100,42 @@ test('a call paused by a rule is listed, edited and continued over REST, said on
   assert.ok(proxy.lines.includes('#1 continued with 1 field changed'), proxy.lines.join('\n'));
 });
 
+test('a call paused while traffic keeps the journal from being stored is named at once by the exchange it will be', async () => {
+  const demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
+  const file = join(dir, 'health.yaml');
+  writeFileSync(file, '- { name: break on health, at: request, match: "path:/health", break: true }\n');
+  const proxy = await startProxyProcess(['--upstream', demo.url.href, '--rules', file, '--db', join(dir, 'busy.sqlite')]);
+  // Calls one after another, never quiet long enough for the journal to be made into rows.
+  let busy = true;
+  let sent = 0;
+  const traffic = (async () => {
+    while (busy) {
+      await (await fetch(`${proxy.proxyUrl}/elsewhere?n=${++sent}`)).arrayBuffer();
+    }
+  })();
+  try {
+    await eventually(() => (sent > 100 ? true : undefined), 'traffic under way');
+    const call = fetch(`${proxy.proxyUrl}/health`);
+    const pause = await firstPaused(proxy);
+    const exchange = (await (await proxy.api(`/api/exchanges/${pause.exchangeId}`)).json()) as ExchangeDetail;
+    assert.deepEqual([exchange.path, exchange.state], ['/health', 'pending'], JSON.stringify(exchange));
+    assert.equal((await proxy.api(`/api/paused/${pause.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'continue' }) })).status, 200);
+    assert.equal((await call).status, 200);
+    busy = false;
+    await traffic;
+    const stored = await eventually(async () => {
+      const detail = (await (await proxy.api(`/api/exchanges/${pause.exchangeId}`)).json()) as ExchangeDetail;
+      return detail.state === 'complete' ? detail : undefined;
+    }, 'the paused call stored');
+    assert.deepEqual([stored.path, stored.status], ['/health', 200]);
+  } finally {
+    busy = false;
+    await traffic;
+    assert.equal(await proxy.stop('SIGINT'), 0);
+    await demo.close();
+  }
+});
+
 test('stopping the proxy lets a paused call go on, unchanged', async () => {
   const demo = await startDemoServer({ host: '127.0.0.1', port: 0 });
   const file = join(dir, 'all.yaml');

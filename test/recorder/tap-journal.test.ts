@@ -264,6 +264,35 @@ describe('tap journal', () => {
     assert.deepEqual(dead.rows().exchanges.map((e) => e.trx), Array.from({ length: 300 }, (_, i) => `trx-${String(i + 1).padStart(4, '0')}`));
   });
 
+  test('a flow open in the journal is named by the exchange it will be, before any row is made (a breakpoint names its paused call so)', () => {
+    const r = run();
+    // Quick exchanges, then one that stays open (paused at a breakpoint) among more, a WebSocket open from before the journal.
+    r.writer.exchangeEnded(ws(1), 'with');
+    r.pump();
+    r.journal.expandAll();
+    for (let id = 2; id <= 40; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.writer.requestStarted(exec(41));
+    for (let id = 42; id <= 60; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump({ journalRowCalls: 4 });
+    r.store.flush();
+    assert.equal(r.rows().exchanges.length, 1, 'only the WebSocket is a row: the rest wait in the journal');
+    const paused = r.journal.exchangeOf(41);
+    assert.equal(r.journal.exchangeOf(1), 1, 'a flow open before the journal began keeps its row');
+    assert.equal(r.journal.exchangeOf(40), undefined, 'an ended flow is no longer open');
+    assert.equal(r.journal.exchangeOf(99), undefined, 'nor is one never tapped');
+    assert.equal(r.store.stats().journaled, 59, 'naming it made no rows');
+    r.journal.expandAll();
+    assert.equal(r.journal.exchangeOf(41), undefined, 'with the journal empty, the recorder names it');
+    assert.equal(r.recorder.exchangeIdOf(41), paused);
+    // Decided and answered: its row is the one it was named by.
+    r.writer.exchangeEnded(exec(41), 'with');
+    r.pump();
+    r.journal.expandAll();
+    r.store.flush();
+    assert.deepEqual(r.rows().exchanges.filter((e) => e.trx === 'trx-0041').map((e) => e.id), [paused]);
+    r.close();
+  });
+
   test('flows open as a journal starts are taken up from their rows after a crash, as if it never happened', () => {
     /** Traffic in two halves: first made into rows, then journaled while a WebSocket and two execs are open. */
     const traffic = (r: ReturnType<typeof run>) => {
