@@ -12,6 +12,10 @@
 //   npm run bench -- --rounds 4   more alternating rounds of the exec and ws parts (default 2)
 //   npm run bench -- --with-ws    the exec part with a /ws client holding its socket open, as a ca2 session does
 //   npm run bench -- --watching   the exec part with an inspector on the live stream, told of every exchange as it passes
+//
+// The exec part also prints the CPU each request costs the proxy (its forwarding thread, its
+// busiest other thread, the rest), the upstream and the load generator, bare and ours: on a
+// machine whose cores they all share, that is where a throughput ratio comes from.
 //   npm run bench -- --seconds 40 longer exec rounds (default 8): sustained load (past 500,000 journaled calls, rows are made during them)
 //
 // Every server runs in its own process; autocannon and the WebSocket clients run here.
@@ -23,6 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { fmt, mean } from './figures.ts';
 import { diskPart, workloadDiskPart } from './proxy/disk.ts';
+import { countCpu, type CpuSplit } from './proxy/cpu.ts';
 import { checkClean, EXEC_CONNECTIONS, exec, holdWebSocket, watchLive, wsAuth, wsEvents } from './proxy/load.ts';
 import { bare, recording, start, tapOnly, tsx, type Child } from './proxy/processes.ts';
 import { rulesPart } from './proxy/rules.ts';
@@ -86,7 +91,9 @@ async function execPart(upstream: Child, workDir: string): Promise<void> {
     // A session connects, then calls: a pause first, as a client's start-up would make.
     if (session) await sleep(500);
     const warmup = await exec(proxy.url, { seconds: EXEC.warmupSeconds });
+    const cpu = countCpu(proxy.process.pid!, upstream.process.pid!);
     const result = await exec(proxy.url, { seconds: EXEC.seconds });
+    const split = cpu(result.requests.total);
     session?.close(1000);
     checkClean(label, result);
     const watched = watcher ? `; the live stream carried ${fmt(watcher.exchanges())} summaries` : '';
@@ -99,12 +106,21 @@ async function execPart(upstream: Child, workDir: string): Promise<void> {
       caughtUp = `; ${fmt(done.stats.exchanges)} of ${fmt(sent)} exchanges stored as rows ${fmt(done.ms / 1000, 1)} s after the run`;
     }
     console.log(`  ${label}: ${fmt(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${caughtUp}${watched}`);
-    return result;
+    return { ...result, split };
   });
   header();
   row('req/s', mean(r.bare, (x) => x.requests.average), mean(r.ours, (x) => x.requests.average), 0, '>= 0.90');
   row('p50 ms', mean(r.bare, (x) => x.latency.p50), mean(r.ours, (x) => x.latency.p50), 2, '');
   row('p99 ms', mean(r.bare, (x) => x.latency.p99), mean(r.ours, (x) => x.latency.p99), 2, '<= 1.30');
+  // On two cores shared by all three processes, req/s follows the CPU each request costs them together.
+  console.log('  CPU µs per request, from /proc during the measured seconds (main: the forwarding thread; 2nd: the proxy\'s busiest other thread, the recorder when recording; load: autocannon and the watcher):');
+  const cpuRow = (what: string, pick: (s: CpuSplit) => number) => row(`cpu ${what}`, mean(r.bare, (x) => pick(x.split)), mean(r.ours, (x) => pick(x.split)), 1, '');
+  cpuRow('proxy main', (s) => s.main);
+  cpuRow('proxy 2nd', (s) => s.busiestOther);
+  cpuRow('proxy rest', (s) => s.rest);
+  cpuRow('upstream', (s) => s.upstream);
+  cpuRow('load', (s) => s.load);
+  cpuRow('all', (s) => s.main + s.busiestOther + s.rest + s.upstream + s.load);
 }
 
 async function wsPart(upstream: Child, workDir: string): Promise<void> {
