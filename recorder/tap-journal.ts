@@ -1,6 +1,7 @@
 // The tap journal: the recorder keeps tap calls as the raw bytes they crossed the ring
 // in, a batch per row, and makes them into exchange and frame rows once the tap is quiet,
-// or when a reader asks for rows (a browser connecting reads at once). Under load that is
+// or when a reader asks for rows (a browser connecting reads at once) while traffic is
+// light, or someone waits for them (an export). Under load that is
 // one insert per batch instead of the decoding, summary columns and eight indexes of
 // every exchange, on a thread that shares the CPU with forwarding; what is journaled is
 // on disk as soon as any row is, so kill -9 loses no more.
@@ -16,7 +17,7 @@
 // Each row carries the ids of the exchanges it begins, reserved as it is written
 // (recorder/journal-ids.ts): reads list and open journaled exchanges from the journal
 // itself by those ids (recorder/journal-view.ts), so a read never waits for rows to be
-// made; it only has them made in the background from then on, traffic or not.
+// made; it only has them made in the background from then on, unless traffic is heavy.
 //
 // While someone watches (the terminal printer, a browser), the calls are journaled all
 // the same, and summarised for the watchers from the raw calls as they are journaled
@@ -50,6 +51,15 @@ const READ_AHEAD_ROWS = 8;
  * calls wait there.
  */
 const STEP_MS = 5;
+/**
+ * Past this many calls a second, a read no longer has the journal made into rows while
+ * traffic flows: making a call into rows costs this thread 30-46 µs, so at line rate one
+ * read (a browser opened or clicked during a burst) took a third of forwarding's
+ * throughput for the rest of the burst. The read is answered from the journal in place,
+ * and rows wait for a pause, as with nobody reading. Below it (a client polling), a read
+ * still has rows made as traffic goes on, for a few percent of a core at most.
+ */
+const HEAVY_CALLS_PER_SECOND = 1_000;
 /** After a failed write, how long before making rows is tried again (the store retries its queue meanwhile). */
 const RETRY_MS = 250;
 
@@ -77,6 +87,10 @@ export class TapJournal implements JournalReads {
   /** Calls journaled and not yet made into rows, as far as this run knows. */
   private waiting = 0;
   private lastPutAt = 0;
+  /** Calls put in the current second of traffic and in the one before it: how heavy the traffic is. */
+  private secondStartedAt = 0;
+  private callsThisSecond = 0;
+  private callsLastSecond = 0;
   private timer: NodeJS.Timeout | null = null;
   private retry: NodeJS.Timeout | null = null;
   /** Journal rows read from the file and not yet made into rows, oldest first. */
@@ -157,6 +171,13 @@ export class TapJournal implements JournalReads {
     this.store.putJournal(records, calls, ends, ids);
     this.waiting += calls;
     this.lastPutAt = Date.now();
+    if (this.lastPutAt - this.secondStartedAt >= 1000) {
+      // A second with no calls between counts as none.
+      this.callsLastSecond = this.lastPutAt - this.secondStartedAt < 2000 ? this.callsThisSecond : 0;
+      this.callsThisSecond = 0;
+      this.secondStartedAt = this.lastPutAt;
+    }
+    this.callsThisSecond += calls;
     // At the cap, each put is paid for by making the oldest few journal rows into rows.
     while (!this.closing && this.waiting > this.maxJournaled && this.expandSome()) {}
     this.scheduleWhenQuiet(this.idleAfterMs);
@@ -292,7 +313,7 @@ export class TapJournal implements JournalReads {
     for (const { resolve } of this.waiters.splice(0)) resolve();
   }
 
-  /** A reader wants the rows: they are made in the background from now on, traffic or not. */
+  /** A reader wants the rows: they are made in the background from now on, unless traffic is heavy (rowsWantedNow). */
   private ask(): void {
     this.asked = true;
     this.scheduleTurn();
@@ -302,7 +323,7 @@ export class TapJournal implements JournalReads {
   private turn(): void {
     this.turnScheduled = false;
     if (this.stopped || this.waiting === 0) return;
-    if (!this.asked && Date.now() - this.lastPutAt < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs);
+    if (!this.rowsWantedNow() && Date.now() - this.lastPutAt < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs);
     if (this.catchingUp === 0 && this.waiting > this.readWaitCalls) {
       this.catchingUp = this.waiting;
       this.log(`recording: storing ${tapCalls(this.waiting)} journaled under load, in the background; /api/stats counts what is left (journaled).`);
@@ -316,13 +337,22 @@ export class TapJournal implements JournalReads {
     setImmediate(() => this.turn());
   }
 
-  /** When the tap has been quiet for idleAfterMs, background turns begin. */
+  /**
+   * Whether rows are to be made while traffic flows: someone waits for them (an export,
+   * a recovery), or a reader asked and the traffic is light (HEAVY_CALLS_PER_SECOND).
+   */
+  private rowsWantedNow(): boolean {
+    if (this.waiters.length > 0) return true;
+    return this.asked && Math.max(this.callsThisSecond, this.callsLastSecond) <= HEAVY_CALLS_PER_SECOND;
+  }
+
+  /** When the tap has been quiet for idleAfterMs (or rows are wanted before), background turns begin. */
   private scheduleWhenQuiet(delayMs: number): void {
     if (this.timer !== null || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       const quietFor = Date.now() - this.lastPutAt;
-      if (quietFor < this.idleAfterMs) return this.scheduleWhenQuiet(this.idleAfterMs - quietFor);
+      if (quietFor < this.idleAfterMs && !this.rowsWantedNow()) return this.scheduleWhenQuiet(this.idleAfterMs - quietFor);
       this.scheduleTurn();
     }, delayMs);
     this.timer.unref();
