@@ -65,7 +65,8 @@ const fromCharCode = String.fromCharCode;
 
 /**
  * Up to 12 ASCII bytes as a string in one or two calls: shorter than the fixed cost
- * of a Buffer method, and without the string per character a loop makes.
+ * of a Buffer method, and without the string per character a loop makes. Eight bytes
+ * a call: fromCharCode's cost is mostly per call, and two calls of up to eight cover 12.
  */
 function shortAscii(b: Uint8Array, s: number, length: number): string {
   switch (length) {
@@ -76,7 +77,9 @@ function shortAscii(b: Uint8Array, s: number, length: number): string {
     case 4: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3]);
     case 5: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
     case 6: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
-    default: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]) + shortAscii(b, s + 6, length - 6);
+    case 7: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
+    default: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]) + shortAscii(b, s + 8, length - 8);
   }
 }
 

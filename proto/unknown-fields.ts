@@ -93,7 +93,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       const valueStart = walk.length(pos, end, fieldStart, path, keyOf(number));
       if (valueStart < 0) return -1;
       after = valueStart + wire.lo;
-      value = guess(walk, valueStart, after, depth, path, number, existing, fieldStart);
+      value = guess(walk, valueStart, after, depth, path, number, existing, fieldStart, span);
       break;
     }
     case START_GROUP: {
@@ -126,12 +126,13 @@ function unknownPath(path: string, number: number, existing: JsonValue | undefin
   return itemPath(name, Array.isArray(existing) ? existing.length : 1);
 }
 
-function guess(walk: Walk, start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number): JsonValue {
+/** `span` is the field's own, when spans are asked for: its path is the value's. */
+function guess(walk: Walk, start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number, span: FieldSpan | null): JsonValue {
   const buf = walk.buf;
   const plain = plainText(buf, start, end);
   if (plain !== null) return plain;
   if (walk.wire.isMessage(start, end, MAX_DEPTH - depth)) {
-    const path = walk.paths ? unknownPath(parentPath, number, existing) : '';
+    const path = span !== null ? span.path : walk.paths ? unknownPath(parentPath, number, existing) : '';
     if (depth + 1 > MAX_DEPTH) {
       walk.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
       return { bytes: base64(buf, start, end) };
