@@ -21,11 +21,13 @@ const size = (column: string) => `(${column} IS NOT NULL AND (typeof(${column}) 
 
 /**
  * A list of pair ids (storage/header-pairs.ts) with an element that is no id of a stored
- * pair of two strings: reads would drop it.
+ * pair of two strings: reads would drop it. The sound pairs are found once per query (SQLite
+ * keeps an uncorrelated IN list), not once per element: per element was 0.9 s a column over
+ * 100,000 exchanges, a tenth of importing them.
  */
 const badPairIds = (column: string) => `(json_type(${column}, '$[0]') = 'integer' AND EXISTS (
-  SELECT 1 FROM json_each(${column}) j WHERE j.type != 'integer' OR NOT EXISTS (
-    SELECT 1 FROM header_pairs p WHERE p.id = j.value AND json_valid(p.pair) AND json_type(p.pair) = 'array' AND json_array_length(p.pair) = 2
+  SELECT 1 FROM json_each(${column}) j WHERE j.type != 'integer' OR j.value NOT IN (
+    SELECT p.id FROM header_pairs p WHERE json_valid(p.pair) AND json_type(p.pair) = 'array' AND json_array_length(p.pair) = 2
       AND json_type(p.pair, '$[0]') = 'text' AND json_type(p.pair, '$[1]') = 'text')))`;
 
 const checks: { table: string; id: string; column: string; bad: string; expected: string }[] = [
