@@ -57,11 +57,16 @@ const checks: { table: string; id: string; column: string; bad: string; expected
 
 /** The first impossible value in the recording, or null when every value is one a recording can hold. */
 export function findImpossibleValue(db: Database.Database): ImpossibleValue | null {
-  for (const check of checks) {
-    const row = db.prepare(`SELECT ${check.id} AS id, ${check.column} AS value FROM ${check.table} WHERE ${check.bad} LIMIT 1`).get() as
-      | { id: number; value: unknown }
-      | undefined;
-    if (row) return { exchangeId: row.id, column: check.column, value: row.value, expected: check.expected };
+  for (const table of new Set(checks.map((c) => c.table))) {
+    const ofTable = checks.filter((c) => c.table === table);
+    // One scan of a table asks whether any of its checks finds something: a scan each was 0.9 s of a 100,000-exchange capture's import.
+    if (db.prepare(`SELECT 1 FROM ${table} WHERE ${ofTable.map((c) => `(${c.bad})`).join(' OR ')} LIMIT 1`).get() === undefined) continue;
+    for (const check of ofTable) {
+      const row = db.prepare(`SELECT ${check.id} AS id, ${check.column} AS value FROM ${check.table} WHERE ${check.bad} LIMIT 1`).get() as
+        | { id: number; value: unknown }
+        | undefined;
+      if (row) return { exchangeId: row.id, column: check.column, value: row.value, expected: check.expected };
+    }
   }
   return null;
 }
