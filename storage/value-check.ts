@@ -21,11 +21,13 @@ const size = (column: string) => `(${column} IS NOT NULL AND (typeof(${column}) 
 
 /**
  * A list of pair ids (storage/header-pairs.ts) with an element that is no id of a stored
- * pair of two strings: reads would drop it.
+ * pair of two strings: reads would drop it. The sound pairs are found once per query (SQLite
+ * keeps an uncorrelated IN list), not once per element: per element was 0.9 s a column over
+ * 100,000 exchanges, a tenth of importing them.
  */
 const badPairIds = (column: string) => `(json_type(${column}, '$[0]') = 'integer' AND EXISTS (
-  SELECT 1 FROM json_each(${column}) j WHERE j.type != 'integer' OR NOT EXISTS (
-    SELECT 1 FROM header_pairs p WHERE p.id = j.value AND json_valid(p.pair) AND json_type(p.pair) = 'array' AND json_array_length(p.pair) = 2
+  SELECT 1 FROM json_each(${column}) j WHERE j.type != 'integer' OR j.value NOT IN (
+    SELECT p.id FROM header_pairs p WHERE json_valid(p.pair) AND json_type(p.pair) = 'array' AND json_array_length(p.pair) = 2
       AND json_type(p.pair, '$[0]') = 'text' AND json_type(p.pair, '$[1]') = 'text')))`;
 
 const checks: { table: string; id: string; column: string; bad: string; expected: string }[] = [
@@ -55,11 +57,16 @@ const checks: { table: string; id: string; column: string; bad: string; expected
 
 /** The first impossible value in the recording, or null when every value is one a recording can hold. */
 export function findImpossibleValue(db: Database.Database): ImpossibleValue | null {
-  for (const check of checks) {
-    const row = db.prepare(`SELECT ${check.id} AS id, ${check.column} AS value FROM ${check.table} WHERE ${check.bad} LIMIT 1`).get() as
-      | { id: number; value: unknown }
-      | undefined;
-    if (row) return { exchangeId: row.id, column: check.column, value: row.value, expected: check.expected };
+  for (const table of new Set(checks.map((c) => c.table))) {
+    const ofTable = checks.filter((c) => c.table === table);
+    // One scan of a table asks whether any of its checks finds something: a scan each was 0.9 s of a 100,000-exchange capture's import.
+    if (db.prepare(`SELECT 1 FROM ${table} WHERE ${ofTable.map((c) => `(${c.bad})`).join(' OR ')} LIMIT 1`).get() === undefined) continue;
+    for (const check of ofTable) {
+      const row = db.prepare(`SELECT ${check.id} AS id, ${check.column} AS value FROM ${check.table} WHERE ${check.bad} LIMIT 1`).get() as
+        | { id: number; value: unknown }
+        | undefined;
+      if (row) return { exchangeId: row.id, column: check.column, value: row.value, expected: check.expected };
+    }
   }
   return null;
 }

@@ -40,6 +40,7 @@ export function prepareWrites(db: Database.Database, { packBodies }: { packBodie
   // A new WebSocket row counts frames already stored, in case they were written before it;
   // other kinds have no frames.
   const insertPlainExchange = db.prepare(`INSERT INTO exchanges (${exchangeColumns.join(', ')}, id) VALUES (${places(exchangeColumns.length + 1)})`);
+  const insertKeyedExchange = db.prepare(`INSERT INTO exchanges (${exchangeColumns.join(', ')}, id, content_key) VALUES (${places(exchangeColumns.length + 2)})`);
   const insertExchange = db.prepare(
     `INSERT INTO exchanges (id, ${exchangeColumns.join(', ')}, client_frames, server_frames, client_frame_bytes, server_frame_bytes)
      VALUES (@id, ${exchangeColumns.map((c) => `@${c}`).join(', ')},
@@ -68,16 +69,20 @@ export function prepareWrites(db: Database.Database, { packBodies }: { packBodie
   const headerPairs = headerPairsOf(db);
   const storeHeaders = (headers: FlowHead['request']['headers']) => headerPairs.store(headers);
   const bodyPacking = bodyPackingOf(db);
-  const putExchange = (record: FlowHead, fresh: boolean): void => {
+  /** `key`: the content key put after it in the same batch, which a new row takes in its insert. Whether it took it. */
+  const putExchange = (record: FlowHead, fresh: boolean, key: string | undefined): boolean => {
     const params = exchangeParams(record, storeHeaders);
     if (packBodies) bodyPacking.pack(params);
     const existed = !fresh && exists.get(record.id) !== undefined;
+    const keyed = !existed && record.kind !== 'ws' && key !== undefined;
     if (!existed && record.kind === 'ws') insertExchange.run(params);
+    else if (keyed) insertKeyedExchange.run(...headValues(params), record.id, key);
     else (existed ? updateExchange : insertPlainExchange).run(...headValues(params), record.id);
     putBodies.run(...bodyValues(params));
     if (existed) deleteErrors.run(record.id);
     for (const error of record.errors) insertError.run(error, record.id);
     unindexedExchange.run(record.id, existed ? 1 : 0);
+    return keyed;
   };
 
   type Delta = [clientFrames: number, serverFrames: number, clientBytes: number, serverBytes: number];
@@ -104,9 +109,14 @@ export function prepareWrites(db: Database.Database, { packBodies }: { packBodie
   const contentKeys = prepareContentKeys(db);
   const batch = db.transaction((entries: Queued[]) => {
     const deltas = new Map<number, Delta>();
-    for (const entry of entries) {
+    // An imported exchange's key is put just after its row: set by an UPDATE, it wrote the
+    // whole row a second time. The last key put for an id, and where, as an UPDATE leaves it.
+    const keys = new Map<number, { key: string; at: number }>();
+    entries.forEach((entry, at) => entry.kind === 'contentKey' && keys.set(entry.id, { key: entry.key, at }));
+    const keyedIds = new Set<number>();
+    for (const [at, entry] of entries.entries()) {
       if (entry.kind === 'contentKey') {
-        contentKeys.set(entry.id, entry.key);
+        if (!keyedIds.has(entry.id)) contentKeys.set(entry.id, entry.key);
       } else if (entry.kind === 'journal') {
         insertJournal.run(entry.calls, entry.records, entry.ids.first, entry.ids.begins, JSON.stringify(entry.ids.openFlows));
       } else if (entry.kind === 'journalDone') {
@@ -116,7 +126,8 @@ export function prepareWrites(db: Database.Database, { packBodies }: { packBodie
       } else if (entry.kind === 'exchange') {
         // Frames written earlier in this batch are already counted by the insert.
         if (deltas.has(entry.record.id)) flushDelta(entry.record.id);
-        putExchange(entry.record, entry.fresh);
+        const later = keys.get(entry.record.id);
+        if (putExchange(entry.record, entry.fresh, later && later.at > at ? later.key : undefined)) keyedIds.add(entry.record.id);
       } else {
         putFrame(entry.frame, deltas);
       }

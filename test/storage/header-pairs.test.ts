@@ -225,3 +225,18 @@ test('a list naming a pair the file does not hold is an impossible value, which 
   assert.deepEqual(store.impossibleValue(), { exchangeId: 1, column: 'response_headers', value: sqlite(file, 'SELECT response_headers FROM exchange_bodies WHERE id = 1'), expected: 'a JSON list of headers' });
   store.close();
 });
+
+test('a list naming a pair that is not two strings, or holding what is not an id, is an impossible value', () => {
+  const file = join(dir, 'unsound.sqlite');
+  const store = Store.open(file, { codec });
+  store.putExchange(heads[0]!);
+  store.putExchange(heads[1]!);
+  store.flush();
+  assert.equal(store.impossibleValue(), null);
+  const expected = (id: number, column: string) => ({ exchangeId: id, column, value: sqlite(file, `SELECT ${column} FROM exchange_bodies WHERE id = ${id}`), expected: 'a JSON list of headers' });
+  sqlite(file, `INSERT INTO header_pairs (id, hash, pair) VALUES (999998, 0, '["x", 1]'); UPDATE exchange_bodies SET request_headers = json_insert(request_headers, '$[#]', 999998) WHERE id = 2`);
+  assert.deepEqual(store.impossibleValue(), expected(2, 'request_headers'));
+  sqlite(file, `UPDATE exchange_bodies SET request_headers = json_insert(request_headers, '$[#]', '1') WHERE id = 1`);
+  assert.deepEqual(store.impossibleValue(), expected(1, 'request_headers'));
+  store.close();
+});
