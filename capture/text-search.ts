@@ -96,7 +96,11 @@ export class TextSearch {
       if ((bitmap[(hash & MASK) >>> 3] & (1 << (hash & 7))) !== 0) {
         const candidates = byHash.get(hash);
         if (candidates !== undefined) {
-          for (const candidate of candidates) if (text.startsWith(candidate, at)) return { index: at, text: candidate };
+          for (const candidate of candidates) {
+            // Forms of tokens alike (JWTs of one header and claims, and the placeholders that keep them) differ at their end: looked at first.
+            const end = at + candidate.length - 1;
+            if (text.charCodeAt(end) === candidate.charCodeAt(candidate.length - 1) && text.startsWith(candidate, at)) return { index: at, text: candidate };
+          }
         }
       }
       at++;

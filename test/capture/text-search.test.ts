@@ -56,3 +56,11 @@ test('finds texts that overlap, share their first window or end it alike, at the
   assert.deepEqual(found(texts, text).map(([, t]) => t), [texts[1], texts[3], texts[2], texts[0]]);
   assert.deepEqual(found(texts, 'QUJDREVGR0hJSkt'), []);
 });
+
+test('tells apart forms that share all but their last characters, as JWTs of one user and the placeholders keeping their claims do', () => {
+  const head = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c3JfMDAwMDAxIn0';
+  const tokens = ['sig-one', 'sig-two', 'sig-one-longer'].map((sig) => `${head}.${sig}`);
+  const text = `${head}.redactedXX ${head}.sig-onf ${head}.sig-one-longer ${head}.sig-two`;
+  assert.deepEqual(found(tokens, text), byRegExp(tokens, text));
+  assert.deepEqual(found(tokens, text).map(([, t]) => t), [tokens[2], tokens[1]]);
+});
