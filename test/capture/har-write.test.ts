@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { HarWriter } from '../../capture/har-write.ts';
 import type { HarEntry } from '../../capture/har.ts';
 
-const log = { version: '1.2', creator: { name: 'ca2-inspector', version: '0.0.0' }, _ca2: { madeAt: '2026-01-15T12:00:00.000Z', filter: 'é "quoted"', redacted: true } };
+const log = { version: '1.2' as const, creator: { name: 'ca2-inspector', version: '0.0.0' }, _ca2: { madeAt: '2026-01-15T12:00:00.000Z', filter: 'é "quoted"', redacted: true } };
 
 /** The file HarWriter writes for these entries, and JSON.stringify's text for the whole document. */
 function written(entries: HarEntry[]): { file: string; whole: string } {

@@ -65,7 +65,7 @@ test('flows come one at a time, newest first or oldest first, selected by the fi
 test('a flow row is read with every column and value better-sqlite3 gives it, original versions and absent ones alike', () => {
   const file = join(dir, 'row-reader.sqlite');
   const store = Store.open(file);
-  store.putExchange(flowHead(record(1, 'exec', { error: { message: 'reset', code: 'ECONNRESET' } as HeadFields['error'] })));
+  store.putExchange(flowHead(record(1, 'exec', { error: 'ECONNRESET: the upstream reset the connection' })));
   store.putExchange(flowHead(record(2, 'exec', { response: null, status: null, endedAt: null, state: 'pending' } as Partial<HeadFields>)));
   store.close();
   const db = new Database(file, { readonly: true });
