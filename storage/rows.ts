@@ -3,6 +3,7 @@
 // flowFromRows. The list reads only the summary columns (SummaryRow; its view is built in
 // storage/views.ts). Bodies and frames over what a read can hold are read cut short.
 
+import type Database from 'better-sqlite3';
 import type { Flow, FlowFrame, FlowHead, FlowOriginal, FlowRequest, FlowResponse, FrameMark, StoredFrame } from '../model/flow.ts';
 import { breakpointBits, breakpointEditsOf, storedError } from '../model/flow.ts';
 import type { ExchangeSummary, HeaderList, TokenRef, WsFrame } from '../model/types.ts';
@@ -238,6 +239,21 @@ export function readableColumn(table: string, column: string): string {
 export const flowSql = `SELECT ${summaryColumns}, e.ended_at, e.client_address, e.error, e.close_code, e.close_reason, e.close_by, e.close_at,
     ${bodyColumnsSql}
   FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
+
+/**
+ * Reads one FlowRow by exchange id. better-sqlite3 makes each row object a property at a
+ * time, which took half of an export's reads (15 µs a row); the row as an array, put in
+ * an object literal made for the statement's columns, costs half that.
+ */
+export function flowRowReader(db: Database.Database): (id: number) => FlowRow | undefined {
+  const statement = db.prepare(flowSql).raw();
+  const columns = statement.columns().map((column, i) => `${JSON.stringify(column.name)}: row[${i}]`);
+  const make = new Function('row', `return { ${columns.join(', ')} };`) as (row: unknown[]) => FlowRow;
+  return (id) => {
+    const row = statement.get(id) as unknown[] | undefined;
+    return row === undefined ? undefined : make(row);
+  };
+}
 
 /** An exchange's FrameRows in seq order. */
 export const framesSql = `SELECT ${frameColumnsSql} FROM frames WHERE exchange_id = ? ORDER BY seq`;

@@ -32,3 +32,35 @@ test('finds the longest of texts that start alike, texts at the very start and e
   assert.deepEqual(found(jwtLike, 'eyJhbGci'), []);
   assert.deepEqual(found([], text), []);
 });
+
+test('skipping ahead over long texts finds what the regular expression finds, whatever the shortest text and wherever the search starts', () => {
+  // Texts from a few characters up to past the widest window, over an alphabet small enough that they share blocks and overlap.
+  const piece = fc.string({ unit: fc.constantFrom('a', 'b', 'A', '+', '/', '\u{1F600}'), minLength: 3, maxLength: 40 });
+  fc.assert(
+    fc.property(fc.array(piece, { minLength: 1, maxLength: 20 }), fc.array(fc.oneof(piece, fc.constantFrom('x', 'ab', 'bA+')), { maxLength: 40 }), fc.nat(), (texts, parts, start) => {
+      const text = parts.join('');
+      assert.deepEqual(found(texts, text), byRegExp(texts, text));
+      const from = start % (text.length + 1);
+      const first = byRegExp(texts, text.slice(from))[0];
+      const next = new TextSearch(texts).next(text, from);
+      assert.deepEqual(next && [next.index, next.text], first ? [first[0] + from, first[1]] : null);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('finds texts that overlap, share their first window or end it alike, at the very start and end and side by side', () => {
+  const texts = ['QUJDREVGR0hJSktM', 'QUJDREVGR0hJSktMTU5P', 'REVGR0hJSktMTU5PUFFS', 'xxxxxxxxxxxxxxxxGR0hJSktM'];
+  const text = `QUJDREVGR0hJSktMTU5P${'z'.repeat(50)}xxxxxxxxxxxxxxxxxGR0hJSktMREVGR0hJSktMTU5PUFFSQUJDREVGR0hJSktM`;
+  assert.deepEqual(found(texts, text), byRegExp(texts, text));
+  assert.deepEqual(found(texts, text).map(([, t]) => t), [texts[1], texts[3], texts[2], texts[0]]);
+  assert.deepEqual(found(texts, 'QUJDREVGR0hJSkt'), []);
+});
+
+test('tells apart forms that share all but their last characters, as JWTs of one user and the placeholders keeping their claims do', () => {
+  const head = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c3JfMDAwMDAxIn0';
+  const tokens = ['sig-one', 'sig-two', 'sig-one-longer'].map((sig) => `${head}.${sig}`);
+  const text = `${head}.redactedXX ${head}.sig-onf ${head}.sig-one-longer ${head}.sig-two`;
+  assert.deepEqual(found(tokens, text), byRegExp(tokens, text));
+  assert.deepEqual(found(tokens, text).map(([, t]) => t), [tokens[2], tokens[1]]);
+});

@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilterError } from '../../model/filter-error.ts';
+import Database from 'better-sqlite3';
+import { flowRowReader, flowSql } from '../../storage/rows.ts';
 import { Store } from '../../storage/store.ts';
 import { flowHead, type HeadFields } from '../../support/flow-head.ts';
 
@@ -58,4 +60,20 @@ test('flows come one at a time, newest first or oldest first, selected by the fi
   assert.equal(store.flow(3)!.response!.truncated, true);
   assert.throws(() => [...store.flows({ filter: 'status:' })], FilterError);
   store.close();
+});
+
+test('a flow row is read with every column and value better-sqlite3 gives it, original versions and absent ones alike', () => {
+  const file = join(dir, 'row-reader.sqlite');
+  const store = Store.open(file);
+  store.putExchange(flowHead(record(1, 'exec', { error: 'ECONNRESET: the upstream reset the connection' })));
+  store.putExchange(flowHead(record(2, 'exec', { response: null, status: null, endedAt: null, state: 'pending' } as Partial<HeadFields>)));
+  store.close();
+  const db = new Database(file, { readonly: true });
+  try {
+    const read = flowRowReader(db);
+    for (const id of [1, 2]) assert.deepEqual(read(id), db.prepare(flowSql).get(id));
+    assert.equal(read(3), undefined);
+  } finally {
+    db.close();
+  }
 });
