@@ -143,7 +143,6 @@ export class RingReader {
       const hook = hookAt(this.data, pos + 4);
       if (hook === 'exchangeEnded') ends.exchanges++;
       else if (hook === 'wsFrame') ends.frames++;
-      return null;
     });
     if (spans.length === 0) return null;
     // Copied in one pass after the walk; the writer only writes past what is still unread, and these are not freed yet.
@@ -196,10 +195,10 @@ export class RingReader {
   }
 
   /**
-   * Walks up to `limit` records; `visit` gets each one's position and length and returns
-   * what to run once its room is freed, or null to leave the room to the caller to free.
+   * Walks up to `limit` records past the read position, handing `visit` each one's
+   * position and length; the caller frees their room (READ) once it has copied them.
    */
-  private take(limit: number, visit: (pos: number, length: number) => (() => void) | null): boolean {
+  private take(limit: number, visit: (pos: number, length: number) => void): void {
     const written = Atomics.load(this.control, WRITTEN) >>> 0;
     let n = 0;
     while (this.read !== written && n < limit) {
@@ -209,15 +208,9 @@ export class RingReader {
         this.read = (this.read + RING_BYTES - pos) >>> 0;
         continue;
       }
-      const after = visit(pos, length);
+      visit(pos, length);
       this.read = (this.read + align(4 + length)) >>> 0;
-      if (after !== null) {
-        // Freed before the call is handled: everything it needs has been copied out.
-        Atomics.store(this.control, READ, this.read | 0);
-        after();
-      }
       n++;
     }
-    return this.read !== written;
   }
 }
