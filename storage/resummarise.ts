@@ -9,7 +9,7 @@ import { summarySearchText } from '../model/filter-match.ts';
 import type { FlowDecoder } from './decode.ts';
 import { bodyPackingOf, type BodyReader } from './body-packing.ts';
 import { headerPairsOf } from './header-pairs.ts';
-import { flowFromRows, flowSql, framesSql, type FlowRow, type FrameRow, type HeaderReader } from './rows.ts';
+import { flowFromRows, flowRowReader, framesSql, type FrameRow, type HeaderReader } from './rows.ts';
 import { frameTotals, summaryOf } from './views.ts';
 import type { SearchIndex } from './search-index.ts';
 
@@ -40,7 +40,7 @@ export class Resummariser {
       bounds: db.prepare('SELECT min(id) AS low, max(id) AS high, count(*) AS n FROM exchanges'),
       between: db.prepare('SELECT count(*) FROM exchanges WHERE id BETWEEN ? AND ?').pluck(),
       ids: db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck(),
-      flow: db.prepare(flowSql),
+      flow: flowRowReader(db),
       frames: db.prepare(framesSql),
       update: db.prepare(
         `UPDATE exchanges SET service = @service, operation = @operation, trx = @trx, errors = @errors, error_count = @error_count,
@@ -106,7 +106,7 @@ export class Resummariser {
   }
 
   private redo(id: number): void {
-    const flow = flowFromRows(this.s.flow.get(id) as FlowRow, this.s.frames.all(id) as FrameRow[], this.headers, this.bodies);
+    const flow = flowFromRows(this.s.flow(id)!, this.s.frames.all(id) as FrameRow[], this.headers, this.bodies);
     const { facts, texts, frameTexts } = this.decoder.redo(flow);
     const token = facts.token;
     this.s.update.run({

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { ExchangeTexts, FlowDecoder, FrameText } from './decode.ts';
 import { bodyPackingOf, type BodyReader } from './body-packing.ts';
 import { headerPairsOf } from './header-pairs.ts';
-import { flowFromRows, flowSql, frameColumnsSql, totalsFromRow, type FlowRow, type FrameRow, type HeaderReader } from './rows.ts';
+import { flowFromRows, flowRowReader, frameColumnsSql, totalsFromRow, type FrameRow, type HeaderReader } from './rows.ts';
 import { summaryOf } from './views.ts';
 
 /**
@@ -35,7 +35,7 @@ export class SearchIndex {
       count: db.prepare('SELECT count(*) FROM unindexed').pluck(),
       done: db.prepare('DELETE FROM unindexed WHERE rowid = ?'),
       doneExchange: db.prepare('DELETE FROM unindexed WHERE rowid >= ? << 32 AND rowid < (? + 1) << 32'),
-      flow: db.prepare(flowSql),
+      flow: flowRowReader(db),
       frame: db.prepare(`SELECT ${frameColumnsSql} FROM frames WHERE exchange_id = ? AND seq = ?`),
       deleteText: db.prepare('DELETE FROM search_text WHERE rowid = ?'),
       insertText: db.prepare('INSERT INTO search_text (rowid, summary, error, request, response) VALUES (?, ?, ?, ?, ?)'),
@@ -60,7 +60,7 @@ export class SearchIndex {
       const slot = Number(rowid & 0xffffffffn);
       if (replaces) this.s.deleteText.run(rowid);
       if (slot === 0) {
-        const row = this.s.flow.get(id) as FlowRow | undefined;
+        const row = this.s.flow(id);
         if (row) {
           // The frames are indexed rows of their own: the exchange's texts need its head only.
           const flow = flowFromRows(row, [], this.headers, this.bodies);
