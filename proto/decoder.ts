@@ -13,7 +13,7 @@ import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/t
 import { GROUP, MESSAGE } from './plan.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { ScalarReader, defaultKey, defaultValue } from './scalar-reader.ts';
-import { itemPath, memberPath } from './paths.ts';
+import { Span, itemPath, memberPath } from './paths.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
 import { compileFields, type FastWalk } from './fast-fields.ts';
 import { Gatherings } from './gathered-objects.ts';
@@ -175,7 +175,7 @@ export class Decoder implements Walk, FastWalk {
 
   openSpan(path: string, start: number): FieldSpan | null {
     if (this.spans === null) return null;
-    const span: FieldSpan = { path, start, end: start };
+    const span = new Span(path, start, start);
     this.spans.push(span);
     return span;
   }
@@ -393,7 +393,7 @@ export class Decoder implements Walk, FastWalk {
         this.problem(at, `packed field ${name}: ${scalars.failure(after, name)}`, path);
         break;
       }
-      if (this.spans !== null) this.spans.push({ path: itemPath(name, list!.length), start: at, end: after });
+      if (this.spans !== null) this.spans.push(new Span(itemPath(name, list!.length), at, after));
       list!.push(scalars.value);
       at = after;
     }

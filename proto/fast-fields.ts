@@ -8,7 +8,7 @@
 
 import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { GROUP, MESSAGE, type FieldPlan, type MapPlan, type MessagePlan } from './plan.ts';
-import { itemPath } from './paths.ts';
+import { Span, itemPath } from './paths.ts';
 import { READERS, defaultKey, defaultValue, type ScalarReader } from './scalar-reader.ts';
 import { LEN, MAX_DEPTH, type Wire } from './wire.ts';
 
@@ -83,7 +83,7 @@ ${cases.join('\n')}
 };`;
   // The nested plans of message fields, resolved once here rather than per value.
   const nested = fields.map((field) => (field.kind === MESSAGE && field.map === null ? field.message!() : null));
-  return new Function('F', 'M', 'itemPath', 'plainEntry', source)(fields, nested, itemPath, plainEntry) as FastFields;
+  return new Function('F', 'M', 'itemPath', 'Span', 'plainEntry', source)(fields, nested, itemPath, Span, plainEntry) as FastFields;
 }
 
 /** The code of a message field (not a map), as the generic walk's known() reads and stores it. */
@@ -97,7 +97,7 @@ const valueEnd = valueStart + wire.lo;
 ${field.repeated ? `const list = obj[${key}];` : ''}
 const childPath = walk.paths ? ${childPath} : '';
 let span = null;
-if (spans !== null) spans.push((span = { path: childPath, start: fieldStart, end: fieldStart }));
+if (spans !== null) spans.push((span = new Span(childPath, fieldStart, fieldStart)));
 ${messageValue(field, plan, key, nestedPlan)}
 if (span !== null) span.end = valueEnd;
 ${field.repeated ? `if (list === undefined) obj[${key}] = [value];
@@ -165,7 +165,7 @@ let entries = obj[${key}];
 if (entries === undefined || entries === null) obj[${key}] = entries = {};
 const mapKey = entryKey === null ? ${JSON.stringify(defaultKey(map.key.kind))} : String(entryKey);
 entries[mapKey] = entryValue !== undefined ? entryValue : ${JSON.stringify(defaultValue(map.value))};
-if (spans !== null) spans.push({ path: (path === '' ? ${key} : path + ${JSON.stringify(field.dotted)}) + '.' + mapKey, start: fieldStart, end: entryEnd });
+if (spans !== null) spans.push(new Span((path === '' ? ${key} : path + ${JSON.stringify(field.dotted)}) + '.' + mapKey, fieldStart, entryEnd));
 after = entryEnd;`;
 }
 
@@ -208,7 +208,7 @@ while (at < valueEnd) {
     if (spans !== null) spans.length = spansBefore;
     return fieldStart;
   }
-  if (spans !== null) spans.push({ path: itemPath(name, list.length), start: at, end: read });
+  if (spans !== null) spans.push(new Span(itemPath(name, list.length), at, read));
   list.push(scalars.value);
   at = read;
 }
@@ -226,11 +226,11 @@ if (after < 0) return fieldStart;`;
   if (field.repeated) {
     return `${read}
 const list = obj[${key}];
-if (spans !== null) spans.push({ path: itemPath(${member}, list === undefined ? 0 : list.length), start: fieldStart, end: after });
+if (spans !== null) spans.push(new Span(itemPath(${member}, list === undefined ? 0 : list.length), fieldStart, after));
 if (list === undefined) obj[${key}] = [scalars.value];
 else list.push(scalars.value);`;
   }
-  const span = `if (spans !== null) spans.push({ path: ${member}, start: fieldStart, end: after });`;
+  const span = `if (spans !== null) spans.push(new Span(${member}, fieldStart, after));`;
   if (field.presence) return `${read}\n${span}\nobj[${key}] = scalars.value;`;
   return `${read}
 ${span}
