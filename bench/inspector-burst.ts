@@ -8,11 +8,15 @@
 // line beyond its start-up (list of a one-exchange recording: node, tsx, its modules and
 // the file's schema). Each page is then checked against the same query once everything
 // is stored. Target: under 200 ms each.
+//
+// `keep`: a folder to keep the recording in, for profiling a case: running.sqlite, a
+// snapshot of the running proxy's file taken once (a) is timed, and stopped.sqlite, the file
+// as Ctrl-C left it.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { autocannon } from './autocannon.ts';
@@ -37,7 +41,7 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 const backlog = (b: Backlog) => `${fmt(b.exchanges)} rows, ${fmt(b.journaled)} tap calls journaled, ${fmt(b.unindexed)} unindexed`;
 const verdict = (ms: number) => `${fmt(ms).padStart(6)} ms (target < ${target.pageMs})${ms < target.pageMs ? '' : '   OVER THE TARGET'}`;
 
-export async function measureBurst(options: { seconds?: number; exchanges?: number } = {}): Promise<void> {
+export async function measureBurst(options: { seconds?: number; exchanges?: number; keep?: string } = {}): Promise<void> {
   const seconds = options.seconds ?? target.seconds;
   const wanted = options.exchanges ?? target.exchanges;
   const dir = mkdtempSync(join(tmpdir(), 'ca2-burst-'));
@@ -100,12 +104,14 @@ export async function measureBurst(options: { seconds?: number; exchanges?: numb
       return pages;
     };
     const running = await listAll('(a) the same with ca2-inspector list --db FILE --filter … --limit 100, from another terminal');
+    if (options.keep) snapshot(file, join(options.keep, 'running.sqlite'));
 
     const stopping = performance.now();
     await proxy.stop('SIGINT');
     const left = proxy.lines.find((line) => /journaled under load are left/.test(line));
     console.log(`  Ctrl-C: the proxy exited ${fmt((performance.now() - stopping) / 1000, 1)} s later${left ? `; ${left.replace(/^ca2-inspector: (recording: )?/, '')}` : ''}`);
     console.log(`  the file: ${fmt(statSync(file).size / 2 ** 20)} MiB, ${backlog(fileBacklog(file))}`);
+    if (options.keep) snapshot(file, join(options.keep, 'stopped.sqlite'));
     const listed = await listAll('(b) ca2-inspector list, straight after');
 
     const reference = storedPages(file);
@@ -153,6 +159,19 @@ function fileBacklog(file: string): Backlog {
   } finally {
     db.close();
   }
+}
+
+/** A copy of the file as it is now, taken in one read transaction while its recorder may write. */
+function snapshot(file: string, to: string): void {
+  mkdirSync(dirname(to), { recursive: true });
+  rmSync(to, { force: true });
+  const db = new Database(file, { readonly: true });
+  try {
+    db.prepare('VACUUM INTO ?').run(to);
+  } finally {
+    db.close();
+  }
+  console.log(`  kept the file as ${to}`);
 }
 
 /** Each filter's first page once the journal is stored, as a reader of the file gets it when nothing waits (in a copy, through a reader that stores the journal). */

@@ -1,4 +1,4 @@
-// npm run bench:inspector [-- --count N --fresh --no-browser --live-only --burst-only]
+// npm run bench:inspector [-- --count N --fresh --no-browser --live-only --burst-only --keep-burst DIR]
 //
 // Stores a million realistic exchanges (cached under .bench/ between runs) and times the
 // filter queries the REST API runs for the inspector's list: the first page of 100 rows,
@@ -6,7 +6,7 @@
 //
 // Then the burst case (bench/inspector-burst.ts): a recording just made under load, its
 // journal and search index still catching up, queried at once through the REST API and
-// with `list`. --burst-only runs that case alone.
+// with `list`. --burst-only runs that case alone; --keep-burst DIR keeps its recording there.
 //
 // The browser half of the benchmark (time until the list first shows rows for 100,000
 // stored exchanges) plugs in through runInspectorBench's `firstRows` probe. Then the live
@@ -279,7 +279,8 @@ function printMachine(): void {
 
 async function printBurst(): Promise<void> {
   console.log('\na recording just made under load, queried at once (first page of 100 rows):');
-  await measureBurst();
+  const keep = flag('--keep-burst');
+  await measureBurst(keep ? { keep: path.resolve(keep) } : {});
 }
 
 async function printLiveFlood(): Promise<void> {

@@ -15,7 +15,8 @@
 // A filter that the envelopes decide (storage/envelope-refusal.ts) is tested on an
 // /exec exchange begun and ended by one call before that call is replayed, from the row's
 // bytes (recorder/journal-envelopes.ts): a selective one (error:, token:) would otherwise
-// have a page replay thousands of calls only to refuse them.
+// have a page replay thousands of calls only to refuse them. One they take is replayed
+// with its facts in full at once, rather than without its problems first.
 //
 // `abandoned`: no recorder will make this journal into rows (its run stopped first), so
 // what is open at its end is recorded as interrupted, as recovering it will.
@@ -52,9 +53,9 @@ export class JournalView implements JournaledFlows {
     private readonly options: { abandoned: boolean },
   ) {}
 
-  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null, refuses: ((exchange: EnvelopeFacts) => boolean) | null): JournalWalk | null {
+  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null, judges: ((exchange: EnvelopeFacts) => boolean | null) | null): JournalWalk | null {
     const firstId = this.readableFrom();
-    return firstId === null ? null : new Walk(this.store, this.codec, this.options.abandoned, firstId, before, admits, refuses, (row) => this.keptRows.set(row.seq, row));
+    return firstId === null ? null : new Walk(this.store, this.codec, this.options.abandoned, firstId, before, admits, judges, (row) => this.keptRows.set(row.seq, row));
   }
 
   /** The rows of other tap-call versions that reads passed so far, by version: left in the file for the ca2-inspector that wrote them. */
@@ -142,7 +143,7 @@ class Walk implements JournalWalk {
     readonly firstId: number,
     private readonly before: number | undefined,
     private readonly admits: ((flow: Flow) => boolean) | null,
-    private readonly refuses: ((exchange: EnvelopeFacts) => boolean) | null,
+    private readonly judges: ((exchange: EnvelopeFacts) => boolean | null) | null,
     private readonly passedKept: (row: JournalEntry) => void,
   ) {
     this.envelopes = new JournaledEnvelopes(codec);
@@ -159,7 +160,7 @@ class Walk implements JournalWalk {
     if (rows.length > 0) this.nextSeq = rows[0]!.seq;
     const ours = rows.filter(replayed);
     for (const row of rows) if (journalVersion(row.records) !== TAP_CALL_VERSION) this.passedKept(row);
-    const replayer = new Replayer(this.codec, this.admits === null ? execFacts : factsButProblems, this.refuses && ((data, at) => this.refusedAt(data, at)));
+    const replayer = new Replayer(this.codec, this.admits === null ? execFacts : factsButProblems, this.judges && ((data, at) => this.verdictAt(data, at)));
     if (atStart) {
       const called = flowsCalled(ours, this.later);
       replayer.takeUp(this.store, (flowId) => this.abandoned || called.has(flowId));
@@ -172,7 +173,7 @@ class Walk implements JournalWalk {
       this.given.add(flow.id);
       if (this.before !== undefined && flow.id >= this.before) return [];
       // One it refuses is given as it is: the page refuses it too, and still knows the journal changed it.
-      return [this.admits === null || !this.admits(flow) ? flow : inFull(this.codec, flow)];
+      return [this.admits === null || replayer.inFull(flow.id) || !this.admits(flow) ? flow : inFull(this.codec, flow)];
     });
     this.done = atStart;
     if (ours.length > 0) this.below = ours[0]!.ids!.first;
@@ -194,10 +195,10 @@ class Walk implements JournalWalk {
     else this.nextSeq = seq + 1;
   }
 
-  /** Whether the call at `at` ends an /exec exchange that `refuses` refuses on its envelopes. */
-  private refusedAt(data: Buffer, at: number): boolean {
+  /** What `judges` says on its envelopes of the /exec exchange the call at `at` ends; null for another call. */
+  private verdictAt(data: Buffer, at: number): boolean | null {
     const facts = this.envelopes.at(data, at);
-    return facts !== null && this.refuses!(facts);
+    return facts === null ? null : this.judges!(facts);
   }
 
   /** Whether a row holds anything a page below `before` needs: an exchange it begins there, or calls of one begun before it. */
@@ -216,6 +217,9 @@ class Walk implements JournalWalk {
 class MemorySink implements RecordSink {
   readonly heads = new Map<number, FlowHead>();
   readonly frames = new Map<number, FlowFrame[]>();
+  /** While set, the call replayed has its facts worked out in full, and the exchanges it puts are noted in `full`. */
+  factsInFull = false;
+  readonly full = new Set<number>();
 
   allocateExchangeId(): number {
     // A replayed row gives only the ids it reserved; the recorder says and skips the call.
@@ -224,6 +228,7 @@ class MemorySink implements RecordSink {
 
   putExchange(record: FlowHead): void {
     this.heads.set(record.id, record);
+    if (this.factsInFull) this.full.add(record.id);
   }
 
   putFrame(frame: StoredFrame): void {
@@ -265,10 +270,14 @@ class Replayer {
   constructor(
     codec: Codec,
     factsOf: (codec: Codec, input: ExecInput) => FlowFacts = execFacts,
-    /** Whether the exchangeEnded call at `at` of a row is refused unreplayed: an exchange it begins and ends is then left out. */
-    private readonly refusedAt: ((data: Buffer, at: number) => boolean) | null = null,
+    /**
+     * The verdict on the exchangeEnded call at `at` of a row, on an exchange it begins and
+     * ends: false leaves it out unreplayed; true has it replayed with its facts in full.
+     */
+    private readonly verdictAt: ((data: Buffer, at: number) => boolean | null) | null = null,
   ) {
-    this.recorder = new Recorder(codec, this.sink, factsOf);
+    const sink = this.sink;
+    this.recorder = new Recorder(codec, sink, (codec, input) => (sink.factsInFull ? execFacts : factsOf)(codec, input));
     // Nothing here runs long: no pending rows are due.
     this.recorder.stop();
   }
@@ -302,12 +311,16 @@ class Replayer {
           later.push({ data, at, flowId });
           continue;
         }
+        const verdict = hook === 'exchangeEnded' && !noted.has(flowId) && this.recorder.exchangeIdOf(flowId) === undefined ? (this.verdictAt?.(data, at) ?? null) : null;
         // Begun and ended by this call, and refused on its envelopes as its replay would be: passed over, with its id.
-        if (hook === 'exchangeEnded' && !noted.has(flowId) && this.recorder.exchangeIdOf(flowId) === undefined && this.refusedAt?.(data, at)) {
+        if (verdict === false) {
           this.recorder.skipReservedId();
           continue;
         }
-        if (!this.replayAt(data, at, noted.get(flowId))) return;
+        this.sink.factsInFull = verdict === true;
+        const intact = this.replayAt(data, at, noted.get(flowId));
+        this.sink.factsInFull = false;
+        if (!intact) return;
         replayed = true;
       }
     });
@@ -336,6 +349,11 @@ class Replayer {
     if (noted !== undefined && call.hook === 'exchangeEnded') this.recorder.resume(call.args[0] as TappedFlow, noted);
     replayCall(this.recorder, call, quiet);
     return true;
+  }
+
+  /** Whether exchange `id` was replayed with its facts in full, taken on its envelopes. */
+  inFull(id: number): boolean {
+    return this.sink.full.has(id);
   }
 
   /** The flow of exchange `id` while it is open; null once it ended (or if it never began). */

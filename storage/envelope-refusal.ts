@@ -1,14 +1,15 @@
-// Refusing a journaled /exec exchange on its envelopes, before a journal walk replays it
+// Judging a journaled /exec exchange on its envelopes, before a journal walk replays it
 // (recorder/journal-view.ts). Replaying a call costs tens of microseconds; a filter that
 // selects few exchanges (error:, token:) would have a page replay thousands of calls it
 // then refuses. An exchange that begins and ends in one call is tested first on what its
 // envelopes' summaries say (Codec.summarize, a scan of their top-level fields), which are
 // the very facts its replay works out for these terms: so it is left out only where its
-// replay would be refused too.
+// replay would be refused too, and one they take is replayed for its page at once, its
+// facts worked out once and in full.
 //
 // Terms these facts decide: service:, op:, error:, token:, kind:, since: and until:. Any
-// other term could go either way, and `not` of it too: a filter is refused only when it
-// is false whatever those terms turn out to be.
+// other term could go either way, and `not` of it too: a filter is decided only when it
+// is true, or false, whatever those terms turn out to be.
 
 import type { FilterNode } from '../model/filter.ts';
 import { matches } from '../model/filter-match.ts';
@@ -27,11 +28,15 @@ export interface EnvelopeFacts {
   token(): TokenRef | null;
 }
 
-/** Whether an exchange with these envelope facts cannot pass the filter; null when the filter has no term they decide. */
-export function envelopeRefusal(filter: FilterNode | null, now: number): ((exchange: EnvelopeFacts) => boolean) | null {
+/**
+ * Whether an exchange with these envelope facts passes the filter (true), cannot (false),
+ * or could go either way on terms they do not decide (null); null for the whole when the
+ * filter has no term they decide.
+ */
+export function envelopeVerdict(filter: FilterNode | null, now: number): ((exchange: EnvelopeFacts) => boolean | null) | null {
   if (filter === null || !anyTerm(filter, decided)) return null;
   const verdicts: TokenVerdicts = new Map();
-  return (exchange) => new Decision(exchange, now, verdicts).of(filter) === false;
+  return (exchange) => new Decision(exchange, now, verdicts).of(filter);
 }
 
 /**

@@ -25,11 +25,12 @@ export interface JournaledFlows {
    * carry their ids (written before they did), which only storing them can place.
    * `admits`, when given, is passed by every exchange the page can take, judged on its facts
    * but its problems (none but the capture's): an /exec exchange it refuses is given so,
-   * without the decode of its response that its problems need. `refuses`, when given, is
-   * true of an /exec exchange the page cannot take, judged on its envelopes
-   * (storage/envelope-refusal.ts): one that begins and ends in one call is then not replayed.
+   * without the decode of its response that its problems need. `judges`, when given, says
+   * on its envelopes whether the page takes an /exec exchange (storage/envelope-refusal.ts):
+   * one that begins and ends in one call is then not replayed when it cannot, and replayed
+   * with its facts in full when it does.
    */
-  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null, refuses: ((exchange: EnvelopeFacts) => boolean) | null): JournalWalk | null;
+  walk(before: number | undefined, admits: ((flow: Flow) => boolean) | null, judges: ((exchange: EnvelopeFacts) => boolean | null) | null): JournalWalk | null;
   /** The exchange as the journal leaves it, if the journal begins or goes on with it; else null. */
   flow(id: number): Flow | null;
 }

@@ -82,6 +82,7 @@ export class JournalTable {
   private readonly withoutIds: Database.Statement;
   private readonly reserved: Database.Statement;
   private readonly journaled: Database.Statement;
+  private readonly anyRow: Database.Statement;
   private readonly note: Database.Statement;
 
   constructor(
@@ -99,6 +100,8 @@ export class JournalTable {
     this.withoutIds = db.prepare(`SELECT ${journalColumns} FROM tap_journal WHERE first_id IS NULL`);
     this.reserved = db.prepare('SELECT max(first_id + begins) FROM tap_journal').pluck();
     this.journaled = db.prepare('SELECT ifnull(sum(calls), 0) FROM tap_journal').pluck();
+    // Summing the calls reads a leaf page per row; whether there are any reads one.
+    this.anyRow = db.prepare('SELECT 1 FROM tap_journal LIMIT 1').pluck();
     this.note = db.prepare('SELECT value FROM store_state WHERE key = ?').pluck();
   }
 
@@ -180,7 +183,7 @@ export class JournalTable {
   }
 
   orphaned(): boolean {
-    if (this.queue.closed || (this.journaled.get() as number) === 0) return false;
+    if (this.queue.closed || this.anyRow.get() === undefined) return false;
     if (this.recording) return true;
     const pid = this.db.prepare("SELECT value FROM store_state WHERE key = 'recorder_pid'").pluck().get() as number | undefined;
     return pid === undefined || !processAlive(pid);

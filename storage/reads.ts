@@ -12,7 +12,7 @@ import type { Flow } from '../model/flow.ts';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../model/types.ts';
 import type { FlowDecoder } from './decode.ts';
 import type { JournalTable } from './journal-table.ts';
-import { envelopeRefusal } from './envelope-refusal.ts';
+import { envelopeVerdict } from './envelope-refusal.ts';
 import { journalPage, testsWithoutProblems, type JournaledFlows } from './journal-page.ts';
 import { queryPage } from './list-query.ts';
 import type { Resummariser } from './resummarise.ts';
@@ -63,6 +63,7 @@ export class Reads {
   private journalFlows: JournaledFlows | null = null;
   private readonly stored: Database.Statement;
   private readonly allIds: Database.Statement;
+  private readonly newestId: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -79,6 +80,7 @@ export class Reads {
     this.idsBetween = db.prepare('SELECT id FROM exchanges WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?').pluck();
     this.stored = db.prepare('SELECT 1 FROM exchanges WHERE id = ?').pluck();
     this.allIds = db.prepare('SELECT id FROM exchanges ORDER BY id DESC').pluck();
+    this.newestId = db.prepare('SELECT max(id) FROM exchanges').pluck();
   }
 
   /** Runs a read of the file, its failure a StorageError naming the file. */
@@ -112,11 +114,12 @@ export class Reads {
     const { items, journaled } = this.read(() =>
       this.db.transaction(() => {
         const admits = filter !== null && testsWithoutProblems(filter) ? (flow: Flow) => this.testFlow(flow, false, filter, now) !== null : null;
-        const walk = this.journalFlows?.walk(query.before, admits, envelopeRefusal(filter, now)) ?? null;
+        const walk = this.journalFlows?.walk(query.before, admits, envelopeVerdict(filter, now)) ?? null;
         if (walk === null) return { items: rows({ before: query.before }, limit), journaled: this.journal.calls() };
         const items = journalPage(walk, limit, {
           test: (flow) => this.testFlow(flow, false, filter, now),
-          stored: (from, n) => rows({ before: query.before, from }, n),
+          // The ids the journal settled are often all above every row stored: SQL's plan would still count and fetch the filter's candidates among them all.
+          stored: (from, n) => (from > ((this.newestId.get() as number | null) ?? 0) ? [] : rows({ before: query.before, from }, n)),
         });
         return { items, journaled: 0 };
       })(),

@@ -13,7 +13,7 @@ import type { ExchangePage } from '../../model/types.ts';
 import { startInspectorServer } from '../../inspector/server/app.ts';
 import type { Store } from '../../storage/store.ts';
 import { frame, journalRun, ws } from '../../support/journal-run.ts';
-import { journalTraffic, structuredFilters, trafficFilters } from '../../support/journal-traffic.ts';
+import { journalTraffic, structuredFilters, tappedExec, trafficFilters } from '../../support/journal-traffic.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-journal-view-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,6 +83,33 @@ describe('a journal read in place', () => {
         r.close();
       }
     }
+  });
+
+  test('pages that go on past the journal take the rows stored before it, and a row stored among its ids, as storing it gives', { timeout: 60_000 }, async () => {
+    const r = journalRun(join(dir, `v${++files}.sqlite`), codec);
+    for (let n = 101; n <= 140; n++) r.writer.exchangeEnded(tappedExec(n), 'with');
+    r.pump();
+    r.journal.expandAll();
+    journalTraffic(r.writer, { exchanges: 40 });
+    r.pump();
+    r.store.flush();
+    // Stored while the journal waits, under an id past those its rows reserved; journaled calls follow it.
+    const { frames, ...head } = r.store.flow(1)!;
+    const between = r.store.allocateExchangeId();
+    r.store.putExchange({ ...head, id: between }, { fresh: true });
+    for (let n = 201; n <= 230; n++) r.writer.exchangeEnded(tappedExec(n), 'with');
+    r.pump();
+    r.store.flush();
+    assert.ok(r.store.stats().journaled > 70, 'both bursts wait in the journal');
+
+    const read = new Map(trafficFilters.map((filter) => [filter, pages(r.store, filter, 7)]));
+    const listed = read.get('')!.flatMap((page) => page.items.map((item) => item.id));
+    assert.ok(listed.includes(between) && listed.some((id) => id > between) && listed.some((id) => id < 40), 'the pages hold the row among the journal and the rows before it');
+    await r.store.whenStored();
+    r.store.flush();
+    assert.equal(r.store.stats().journaled, 0);
+    for (const filter of trafficFilters) assert.deepEqual(read.get(filter), pages(r.store, filter, 7), `filter "${filter}"`);
+    r.close();
   });
 
   test('a journal whose rows carry no ids (written before they did) is not read in place: the page says how much is still being stored', () => {

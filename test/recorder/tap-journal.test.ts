@@ -15,6 +15,7 @@ import { recoverOrphanedJournal, type TapJournalOptions } from '../../recorder/t
 import { StorageError, Store } from '../../storage/store.ts';
 import { startInspectorServer } from '../../inspector/server/app.ts';
 import { openForReading } from '../../capture/sources.ts';
+import { examine } from '../../storage/file-check.ts';
 import { everything, exec, frame, journalRun, otherVersion, ws } from '../../support/journal-run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-journal-'));
@@ -541,5 +542,20 @@ describe('tap journal', () => {
     reader.close();
     r.close();
     assert.equal(r.rows().journaled, 0, 'closing made it into rows');
+  });
+
+  test('a file\'s facts count the calls of a journal whose run is gone, and none of one whose recorder is alive or of an empty one', () => {
+    const r = run();
+    const use = { flag: '--db', command: 'list', writes: false };
+    assert.equal(examine(r.file, use).orphanedJournal, 0, 'no journal');
+    for (let id = 1; id <= 7; id++) r.writer.exchangeEnded(exec(id), 'with');
+    r.pump();
+    r.store.flush();
+    assert.equal(examine(r.file, use).orphanedJournal, 0, 'its recorder, this process, is alive');
+    const db = new Database(r.file);
+    db.prepare("UPDATE store_state SET value = 2147483646 WHERE key = 'recorder_pid'").run();
+    db.close();
+    assert.equal(examine(r.file, use).orphanedJournal, 7);
+    r.close();
   });
 });
