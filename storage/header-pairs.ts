@@ -42,10 +42,12 @@ class HeaderPairs {
   private readonly find: Database.Statement;
   private readonly insert: Database.Statement;
   private readonly byId: Database.Statement;
-  private readonly ids = new Map<string, number>();
+  /** Ids by name, then value: two lookups of strings a list already holds cost less than making each pair's text. */
+  private readonly ids = new Map<string, Map<string, number>>();
+  private remembered = 0;
   private readonly pairs = new Map<number, [name: string, value: string]>();
   /** Pairs remembered in the transaction under way: forgotten should it not commit, as their ids may then be given to others. */
-  private written: string[] = [];
+  private written: [name: string, value: string][] = [];
 
   constructor(db: Database.Database) {
     this.find = db.prepare('SELECT id, pair FROM header_pairs WHERE hash = ?');
@@ -67,7 +69,7 @@ class HeaderPairs {
   /** The stored form of `headers`: the JSON array of their pairs' ids. */
   store(headers: HeaderList): string {
     let ids = '';
-    for (const [name, value] of headers) ids += `${ids === '' ? '' : ','}${this.idOf(JSON.stringify([name, value]))}`;
+    for (const [name, value] of headers) ids += `${ids === '' ? '' : ','}${this.ids.get(name)?.get(value) ?? this.idOf(name, value)}`;
     return `[${ids}]`;
   }
 
@@ -76,9 +78,9 @@ class HeaderPairs {
    * ended since (Store.allOrNothing) are kept if it committed and forgotten if not.
    */
   beginning(): void {
-    for (const pair of this.written) {
-      const id = this.ids.get(pair);
-      if (id !== undefined && this.byId.get(id) !== pair) this.forget(pair);
+    for (const [name, value] of this.written) {
+      const id = this.ids.get(name)?.get(value);
+      if (id !== undefined && this.byId.get(id) !== JSON.stringify([name, value])) this.forget(name, value);
     }
     this.written = [];
   }
@@ -90,13 +92,13 @@ class HeaderPairs {
 
   /** The transaction rolled back: what it wrote is gone, and its ids may be given to other pairs. */
   rolledBack(): void {
-    for (const pair of this.written) this.forget(pair);
+    for (const [name, value] of this.written) this.forget(name, value);
     this.written = [];
   }
 
   /** A pair whose id was given back: its id may be another pair's now, in reads too. */
-  private forget(pair: string): void {
-    this.ids.delete(pair);
+  private forget(name: string, value: string): void {
+    if (this.ids.get(name)?.delete(value)) this.remembered--;
     this.pairs.clear();
   }
 
@@ -112,16 +114,22 @@ class HeaderPairs {
     return pair;
   }
 
-  private idOf(pair: string): number {
-    const known = this.ids.get(pair);
-    if (known !== undefined) return known;
+  /** The id of a pair not remembered, found or written. */
+  private idOf(name: string, value: string): number {
+    const pair = JSON.stringify([name, value]);
     const hash = pairHash(pair);
     // Another pair may share the hash: the one with the same text is this one.
     const rows = this.find.all(hash) as { id: number; pair: string }[];
     const id = rows.find((row) => row.pair === pair)?.id ?? Number(this.insert.run(hash, pair).lastInsertRowid);
-    if (this.ids.size >= rememberedPairs) this.ids.clear();
-    this.ids.set(pair, id);
-    this.written.push(pair);
+    if (this.remembered >= rememberedPairs) {
+      this.ids.clear();
+      this.remembered = 0;
+    }
+    let values = this.ids.get(name);
+    if (values === undefined) this.ids.set(name, (values = new Map()));
+    values.set(value, id);
+    this.remembered++;
+    this.written.push([name, value]);
     return id;
   }
 }
