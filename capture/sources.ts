@@ -65,10 +65,10 @@ export function openForReading(file: string, options: ReadOptions): OpenedRecord
   }
   const codec = codecForRecording(options.protoPaths ?? [], facts.schema && { bytes: facts.schema.descriptorSet, label: file, fingerprint: facts.schema.fingerprint });
   const capture = facts.capture ? readCaptureMeta(file) : null;
-  if (facts.version === schemaVersion && (facts.orphanedJournal === 0 || options.readJournal)) {
+  if (facts.version === schemaVersion && (!facts.orphanedJournal || options.readJournal)) {
     const store = Store.openReadOnly(file, { codec, use });
-    const inPlace = options.readJournal?.(store, codec, facts.orphanedJournal > 0) ?? false;
-    if (facts.orphanedJournal === 0 || inPlace) return { store, codec, capture, schema: facts.schema, close: () => store.close() };
+    const inPlace = options.readJournal?.(store, codec, facts.orphanedJournal) ?? false;
+    if (!facts.orphanedJournal || inPlace) return { store, codec, capture, schema: facts.schema, close: () => store.close() };
     store.close();
   }
   const dir = mkdtempSync(join(tmpdir(), 'ca2-read-'));

@@ -29,8 +29,8 @@ export interface FileFacts {
   capture: boolean;
   /** The schema its rows were summarised with, when it keeps one (a capture always does). */
   schema: EmbeddedSchema | null;
-  /** Tap calls a run left journaled and whose run is gone, so no recorder will store them. */
-  orphanedJournal: number;
+  /** Whether a run left tap calls journaled and is gone, so no recorder will store them. */
+  orphanedJournal: boolean;
 }
 
 export interface EmbeddedSchema {
@@ -77,7 +77,7 @@ export function openReadOnly(file: string, use: FileUse): Database.Database {
  * a newer one, or holds anything a recording does not.
  */
 export function examine(file: string, use: FileUse): FileFacts {
-  const empty: FileFacts = { version: 0, capture: false, schema: null, orphanedJournal: 0 };
+  const empty: FileFacts = { version: 0, capture: false, schema: null, orphanedJournal: false };
   let size: number;
   try {
     size = fs.statSync(file).size;
@@ -109,7 +109,7 @@ function factsOf(db: Database.Database, file: string, use: FileUse): FileFacts {
   }
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version === 0) {
-    if (entries.length === 0) return { version: 0, capture: false, schema: null, orphanedJournal: 0 };
+    if (entries.length === 0) return { version: 0, capture: false, schema: null, orphanedJournal: false };
     throw new StorageError(`${file} is an SQLite database but not a ca2-inspector ${use.flag === null ? 'recording or capture' : 'recording'}: ${otherFile(use, false)}.`);
   }
   if (version > schemaVersion) {
@@ -201,14 +201,12 @@ function embeddedSchema(db: Database.Database, file: string, version: number, ca
   return { descriptorSet: new Uint8Array(bytes), fingerprint: typeof fingerprint === 'string' ? fingerprint : null };
 }
 
-function orphanedJournal(db: Database.Database, version: number): number {
-  if (version < 6) return 0;
-  // Summing the calls reads a leaf page per journal row (about 100 ms for a burst's 90,000
-  // calls): only when the journal is there and its run is gone.
-  if (db.prepare('SELECT 1 FROM tap_journal LIMIT 1').pluck().get() === undefined) return 0;
+/** Whether, not how many: summing the calls reads a leaf page per journal row (about 100 ms for a burst's 90,000 calls). */
+function orphanedJournal(db: Database.Database, version: number): boolean {
+  if (version < 6) return false;
+  if (db.prepare('SELECT 1 FROM tap_journal LIMIT 1').pluck().get() === undefined) return false;
   const pid = db.prepare("SELECT value FROM store_state WHERE key = 'recorder_pid'").pluck().get() as unknown;
-  if (typeof pid === 'number' && processAlive(pid)) return 0;
-  return db.prepare('SELECT ifnull(sum(calls), 0) FROM tap_journal').pluck().get() as number;
+  return !(typeof pid === 'number' && processAlive(pid));
 }
 
 export function processAlive(pid: number): boolean {
