@@ -155,10 +155,7 @@ export function selectIds(store: Store, selection: { filter?: string; ids?: read
 export function* namedFlows(store: Store, ids: readonly number[]): Generator<Flow> {
   for (let from = 0; from < ids.length; from += RECORD_BATCH) {
     yield* store.reading(() =>
-      ids.slice(from, from + RECORD_BATCH).flatMap((id) => {
-        const flow = store.flow(id);
-        return flow ? [{ ...flow, identity: store.exchangeIdentity(id)! }] : [];
-      }),
+      ids.slice(from, from + RECORD_BATCH).flatMap((id) => store.namedFlow(id) ?? []),
     );
   }
 }

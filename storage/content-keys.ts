@@ -15,6 +15,12 @@ export function isExchangeName(name: string): boolean {
   return IDENTITY.test(name) || CONTENT_KEY.test(name);
 }
 
+/** The columns of an exchange's row its identity is made from. */
+interface KeyColumns {
+  content_key: string | null;
+  started_at: number;
+}
+
 export function prepareContentKeys(db: Database.Database) {
   const recordingId = db.prepare("SELECT value FROM store_state WHERE key = 'recording_id'").pluck().get() as string;
   const has = db.prepare('SELECT 1 FROM exchanges WHERE content_key = ?').pluck();
@@ -30,9 +36,13 @@ export function prepareContentKeys(db: Database.Database) {
     set: (id: number, key: string): void => void set.run(key, id),
     /** The identity an export gives the exchange; null if there is no such exchange. */
     identity(id: number): string | null {
-      const row = keyOf.get(id) as { content_key: string | null; started_at: number } | undefined;
-      if (!row) return null;
-      return row.content_key ?? `${recordingId}/${id}@${Math.trunc(row.started_at)}`;
+      const row = keyOf.get(id) as KeyColumns | undefined;
+      return row ? identityOf(id, row) : null;
     },
+    /** The identity of the exchange whose row (its key columns) was read already. */
+    identityOf,
   };
+  function identityOf(id: number, row: KeyColumns): string {
+    return row.content_key ?? `${recordingId}/${id}@${Math.trunc(row.started_at)}`;
+  }
 }

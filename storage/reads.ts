@@ -179,6 +179,22 @@ export class Reads {
     return query.order === 'oldest' ? ids.reverse() : ids;
   }
 
+  /**
+   * flow(), with the name an export gives the exchange (its identity) made from the row it
+   * was read from: its own query took 9 µs an exchange, more than a tenth of an import's.
+   */
+  namedFlow(id: number): Flow | null {
+    this.settle();
+    return this.read(() => {
+      const journaled = this.journalFlows?.flow(id);
+      const row = journaled ? undefined : this.flowRow(id);
+      const flow = journaled ?? (row && this.flowOf(row));
+      if (!flow) return null;
+      if (this.isStale(id)) Object.assign(flow, this.decoder.facts(flow));
+      return { ...flow, identity: row ? this.contentKeys.identityOf(id, row) : this.contentKeys.identity(id)! };
+    });
+  }
+
   /** The flow as stored, its facts as they were summarised, without settling first. */
   storedFlow(id: number): Flow | null {
     return this.read(() => this.readRow(id));
@@ -186,10 +202,6 @@ export class Reads {
 
   hasContentKey(key: string): boolean {
     return this.read(() => this.contentKeys.has(key));
-  }
-
-  exchangeIdentity(id: number): string | null {
-    return this.read(() => this.contentKeys.identity(id));
   }
 
   /** Forgets the cached statements, as the database closes. */
@@ -237,7 +249,14 @@ export class Reads {
   /** The one read of a flow's rows; the caller holds read(). */
   private readRow(id: number): Flow | null {
     const row = this.flowRow(id);
-    return row === undefined ? null : flowFromRows(row, this.frameRows.all(id) as FrameRow[], headerPairsOf(this.db), bodyPackingOf(this.db));
+    return row === undefined ? null : this.flowOf(row);
+  }
+
+  /** Frames are asked for only where the row counts some or it is a WebSocket's: asking for none took 6 µs an exchange of an export's reads. */
+  private flowOf(row: FlowRow): Flow {
+    const framed = row.kind === 'ws' || row.client_frames + row.server_frames > 0;
+    const frames = framed ? (this.frameRows.all(row.id) as FrameRow[]) : [];
+    return flowFromRows(row, frames, headerPairsOf(this.db), bodyPackingOf(this.db));
   }
 
   private statement(sql: string): Database.Statement {

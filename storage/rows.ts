@@ -236,7 +236,7 @@ export function readableColumn(table: string, column: string): string {
 }
 
 /** Every column of a flow's row, by exchange id: a FlowRow. */
-export const flowSql = `SELECT ${summaryColumns}, e.ended_at, e.client_address, e.error, e.close_code, e.close_reason, e.close_by, e.close_at,
+export const flowSql = `SELECT ${summaryColumns}, e.ended_at, e.client_address, e.error, e.close_code, e.close_reason, e.close_by, e.close_at, e.content_key,
     ${bodyColumnsSql}
   FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
 
@@ -266,6 +266,8 @@ export interface FlowRow extends SummaryRow {
   close_reason: string | null;
   close_by: 'client' | 'server' | 'proxy' | null;
   close_at: number | null;
+  /** The key an imported exchange keeps (storage/content-keys.ts). */
+  content_key: string | null;
   request_headers: string;
   request_body: Buffer;
   request_truncated: number;

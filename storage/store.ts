@@ -310,8 +310,9 @@ export class Store {
   }
 
   /** The name an export gives this exchange, the same in every export (storage/content-keys.ts); null if there is none. */
-  exchangeIdentity(id: number): string | null {
-    return this.reads.exchangeIdentity(id);
+  /** flow(id) with its identity, the name an export gives it. */
+  namedFlow(id: number): Flow | null {
+    return this.reads.namedFlow(id);
   }
 
   /**
