@@ -96,7 +96,22 @@ function loadEmbedded(bytes: Uint8Array, label: string): protobuf.Root {
 
 /** The whole loaded schema as FileDescriptorSet bytes, as protoc --descriptor_set_out writes them. */
 export function descriptorSetOf(root: protobuf.Root): Uint8Array {
-  const set = (root as unknown as { toDescriptor(syntax: string): protobuf.Message & DescriptorSet }).toDescriptor('proto3');
+  const toDescriptor = (syntax: string) => (root as unknown as { toDescriptor(syntax: string): protobuf.Message & DescriptorSet }).toDescriptor(syntax);
+  const set = toDescriptor('proto3');
+  if (hasProto2Messages(root)) {
+    // protobufjs writes every file with the one syntax it is given: a proto2 message written
+    // as proto3 loses its required fields and the presence of its optional ones. Those
+    // go, written as proto2, into a proto2 file of their own beside their package's.
+    const proto2 = toDescriptor('proto2');
+    set.file = set.file!.flatMap((file, i) => {
+      const isProto2 = (message: MessageDescriptor) => editionOf(root.lookup(`${file.package ? `${file.package}.` : ''}${message.name}`)) === 'proto2';
+      const older = proto2.file![i]!.messageType!.filter(isProto2);
+      if (older.length === 0) return [file];
+      file.messageType = file.messageType!.filter((message) => !isProto2(message));
+      const name = `${file.name!.replace(/\.proto$/, '')}.proto2.proto`;
+      return [file, { ...proto2.file![i], name, messageType: older, enumType: [], extension: [], service: [] }];
+    });
+  }
   // protobufjs marks proto3 `optional` under a name the descriptor's encoder does not know.
   const markOptional = (message: MessageDescriptor): void => {
     for (const field of message.field ?? []) if ((field as { proto3_optional?: boolean }).proto3_optional) field.proto3Optional = true;
@@ -104,6 +119,15 @@ export function descriptorSetOf(root: protobuf.Root): Uint8Array {
   };
   for (const file of set.file ?? []) file.messageType?.forEach(markOptional);
   return (descriptor as unknown as { FileDescriptorSet: protobuf.Type }).FileDescriptorSet.encode(set).finish();
+}
+
+function editionOf(object: protobuf.ReflectionObject | null): string | undefined {
+  return (object as unknown as { _edition?: string } | null)?._edition;
+}
+
+function hasProto2Messages(namespace: protobuf.NamespaceBase): boolean {
+  return namespace.nestedArray.some((object) =>
+    object instanceof protobuf.Type ? editionOf(object) === 'proto2' : object instanceof protobuf.Namespace && !(object instanceof protobuf.Service) && hasProto2Messages(object));
 }
 
 /** Parsed, not resolved: resolving would bind its references before user types replace them. */
@@ -253,7 +277,7 @@ interface EnumDescriptor {
   value?: unknown[];
 }
 interface DescriptorSet {
-  file?: (MessageDescriptor & { package?: string; messageType?: MessageDescriptor[] })[];
+  file?: (MessageDescriptor & { name?: string; package?: string; messageType?: MessageDescriptor[]; service?: unknown[] })[];
 }
 
 function decodeDescriptorSet(bytes: Uint8Array): DescriptorSet {

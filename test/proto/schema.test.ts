@@ -123,7 +123,7 @@ describe('embedded descriptor sets', () => {
     assert.deepEqual(again.decode('ClientRequest', bytes), fromFiles.decode('ClientRequest', bytes), 'a capture of a capture keeps the schema');
   });
 
-  test("protoc's descriptor set, and ours of it, decode, encode and summarise maps, groups and optional as the .proto files do", () => {
+  test("protoc's descriptor set, and ours of it, decode, encode and summarise maps, groups, optional and proto2 as the .proto files do", () => {
     const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures');
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ca2-maps-'));
     try {
@@ -135,7 +135,7 @@ describe('embedded descriptor sets', () => {
       const cases = [
         {
           folder: path.join(fixtures, 'maps'),
-          texts: [fs.readFileSync(path.join(fixtures, 'maps/message.txt'), 'utf8')],
+          texts: [fs.readFileSync(path.join(fixtures, 'maps/message.txt'), 'utf8'), 'legacy { a: 0 must: "" }'],
         },
         {
           folder: demo,
