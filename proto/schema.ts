@@ -284,8 +284,8 @@ function decodeDescriptorSet(bytes: Uint8Array): DescriptorSet {
   return (descriptor as unknown as { FileDescriptorSet: { decode(b: Uint8Array): DescriptorSet } }).FileDescriptorSet.decode(bytes);
 }
 
-type FieldFromDescriptor = (descriptor: FieldDescriptor, edition?: string, nested?: boolean) => protobuf.Field;
-type TypeFromDescriptor = (descriptor: MessageDescriptor, edition?: string, nested?: boolean, depth?: number) => protobuf.Type;
+type FieldFromDescriptor = (descriptor: FieldDescriptor, edition?: string, nested?: boolean) => protobuf.FieldBase;
+type TypeFromDescriptor = (descriptor: MessageDescriptor, edition?: string, nested?: boolean, depth?: number) => protobuf.Type & { group?: boolean };
 
 /**
  * protobufjs reads back less than a descriptor set says, where the codec would then read
@@ -300,7 +300,7 @@ function rootFromDescriptorSet(set: DescriptorSet): protobuf.Root {
   const typeStatics = protobuf.Type as unknown as { fromDescriptor: TypeFromDescriptor };
   const fieldFromDescriptor = fieldStatics.fromDescriptor;
   const typeFromDescriptor = typeStatics.fromDescriptor;
-  const { maps, groups } = takeMapEntries(set, fieldFromDescriptor);
+  const { maps, groups } = mapsAndGroups(set, fieldFromDescriptor);
   fieldStatics.fromDescriptor = function (descriptor, edition, nested) {
     const field = fieldFromDescriptor.call(this, descriptor, edition, nested);
     if (descriptor.proto3Optional) field.setOption('proto3_optional', true);
@@ -329,20 +329,23 @@ interface MapTypes {
  * Removes the map entry types from the set, giving the key and value types of each field
  * that used one, and finds the types of group fields (nested in the group field's message).
  */
-function takeMapEntries(set: DescriptorSet, fieldFromDescriptor: FieldFromDescriptor): { maps: Map<FieldDescriptor, MapTypes>; groups: Set<MessageDescriptor> } {
+function mapsAndGroups(set: DescriptorSet, fieldFromDescriptor: FieldFromDescriptor): { maps: Map<FieldDescriptor, MapTypes>; groups: Set<MessageDescriptor> } {
   const maps = new Map<FieldDescriptor, MapTypes>();
   const groups = new Set<MessageDescriptor>();
   const typeOf = (field: FieldDescriptor) => fieldFromDescriptor.call(protobuf.Field, field, 'proto3', true).type;
   const visit = (message: MessageDescriptor, scope: string) => {
     const fullName = `${scope}.${message.name ?? ''}`;
-    const nestedNamed = (nested: MessageDescriptor, typeName: string) => {
+    const byName = new Map((message.nestedType ?? []).map((nested) => [nested.name, nested]));
+    // The nested type a field names, whether by its full name, its own or a partly qualified one.
+    const nestedNamed = (typeName: string) => {
+      const nested = byName.get(typeName.slice(typeName.lastIndexOf('.') + 1));
+      if (!nested) return undefined;
       const nestedName = `${fullName}.${nested.name}`;
-      return typeName === nestedName || typeName === nested.name || (!typeName.startsWith('.') && nestedName.endsWith(`.${typeName}`));
+      return typeName === nestedName || typeName === nested.name || (!typeName.startsWith('.') && nestedName.endsWith(`.${typeName}`)) ? nested : undefined;
     };
     const used = new Set<MessageDescriptor>();
     for (const field of message.field ?? []) {
-      if (!field.typeName) continue;
-      const nested = message.nestedType?.find((candidate) => nestedNamed(candidate, field.typeName!));
+      const nested = field.typeName ? nestedNamed(field.typeName) : undefined;
       if (!nested) continue;
       if (field.type === TYPE_GROUP) groups.add(nested);
       else if (field.label === LABEL_REPEATED && isMapEntry(nested)) {
