@@ -185,11 +185,6 @@ export class Plans {
     if (field instanceof protobuf.MapField) {
       return this.mapPlan(name, field.id, this.valuePlan('key', 1, field.keyType, null), this.valuePlan('value', 2, field.type, field.resolvedType));
     }
-    const entry = mapEntryOf(field);
-    if (entry) {
-      const [key, value] = [entry.fieldsById[1], entry.fieldsById[2]];
-      return this.mapPlan(name, field.id, this.valuePlan('key', 1, key.type, null), this.valuePlan('value', 2, value.type, value.resolvedType));
-    }
     const plan = this.valuePlan(name, field.id, field.type, field.resolvedType, field.delimited);
     plan.repeated = field.repeated;
     plan.packable = field.repeated && plan.wireType !== LEN && plan.wireType !== START_GROUP;
@@ -226,20 +221,6 @@ export class Plans {
 
 function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => '_' + letter.toLowerCase());
-}
-
-/**
- * A map read from a descriptor set arrives as a repeated nested XxxEntry message
- * (key = 1, value = 2) marked map_entry; it decodes as the map it declares.
- */
-function mapEntryOf(field: protobuf.Field): protobuf.Type | null {
-  const entry = field.resolvedType;
-  if (!field.repeated || !(entry instanceof protobuf.Type) || entry.parent !== field.parent) return null;
-  if (entry.getOption('map_entry') !== true || !entry.name.endsWith('Entry')) return null;
-  const key = entry.fieldsById[1];
-  const value = entry.fieldsById[2];
-  if (!key || !value || key.name !== 'key' || value.name !== 'value' || entry.fieldsArray.length !== 2) return null;
-  return entry;
 }
 
 /**

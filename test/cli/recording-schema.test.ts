@@ -12,6 +12,7 @@ import { readCaptureMeta } from '../../storage/capture-meta.ts';
 import { examine } from '../../storage/file-check.ts';
 import { Store } from '../../storage/store.ts';
 import { projectRoot } from '../../support/proxy-process.ts';
+import { startOpen } from './open-process.ts';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'ca2-kept-schema-'));
 const file = path.join(dir, 'demo.sqlite');
@@ -33,7 +34,7 @@ before(() => {
   // As the proxy in demo mode records: the demo's schema, through the recorder.
   const store = Store.open(file, { codec: demo, recording: true });
   const recorder = new Recorder(demo, store);
-  const request = encode('ca2.ClientRequest', 'trx: "trx-create" instances { create { name: "web-1" } }');
+  const request = encode('ca2.ClientRequest', 'trx: "trx-create" instances { create { name: "web-1" labels { key: "env" value: "prod" } } }');
   const response = encode('ca2.ServerResponse', 'trx: "trx-create" errors: SE_INTERNAL_SERVER_ERROR');
   const headers: [string, string][] = [['Content-Type', 'application/x-protobuf']];
   const at = Date.now() - 60_000;
@@ -77,6 +78,21 @@ test('export embeds the schema the recording keeps', () => {
   assert.match(cli('list', '--db', capture, '--filter', 'op:create').stdout, /instances\.create/);
 });
 
+test('a capture exported by the CLI and opened without --proto shows a map as the object it is', async () => {
+  const capture = path.join(dir, 'labels.capture');
+  const out = cli('export', '--db', file, '-o', capture);
+  assert.equal(out.code, 0, out.stderr);
+  const open = await startOpen([capture, '--ui-token', 'labels-token']);
+  try {
+    const get = async (at: string) => (await fetch(new URL(at, open.link.origin), { headers: { Authorization: 'Bearer labels-token' } })).json();
+    const [item] = (await get('/api/exchanges?filter=op:create')).items;
+    const detail = await get(`/api/exchanges/${item.id}`);
+    assert.deepEqual(detail.request.decoded.json.instances.create, { name: 'web-1', labels: { env: 'prod' } });
+  } finally {
+    assert.equal(await open.stop(), 0, open.output());
+  }
+});
+
 test('a writer with another schema replaces the one kept, and readers follow it', () => {
   const copy = path.join(dir, 'rerecorded.sqlite');
   fs.copyFileSync(file, copy);
@@ -103,7 +119,7 @@ test('mock matches with the schema the recording keeps, and says so', async () =
     const answer = await fetch(new URL('/exec', url), {
       method: 'POST',
       headers: { 'content-type': 'application/x-protobuf' },
-      body: new Uint8Array(encode('ca2.ClientRequest', 'trx: "new" instances { create { name: "other" } }')),
+      body: new Uint8Array(encode('ca2.ClientRequest', 'trx: "new" instances { create { name: "other" labels { key: "env" value: "prod" } } }')),
     });
     assert.equal(answer.headers.get('x-ca2-mock'), null, '--ignore by field name matched the recorded create');
   } finally {

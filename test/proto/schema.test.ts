@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,6 +123,63 @@ describe('embedded descriptor sets', () => {
     assert.deepEqual(again.decode('ClientRequest', bytes), fromFiles.decode('ClientRequest', bytes), 'a capture of a capture keeps the schema');
   });
 
+  test("protoc's descriptor set, and ours of it, decode, encode and summarise maps, groups, optional and proto2 as the .proto files do", () => {
+    const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures');
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ca2-maps-'));
+    try {
+      const protoc = (folder: string, args: string[], input?: string) => {
+        const out = spawnSync('protoc', ['-I', folder, ...args], { input });
+        assert.equal(out.status, 0, String(out.stderr));
+        return out.stdout;
+      };
+      const cases = [
+        {
+          folder: path.join(fixtures, 'maps'),
+          texts: [fs.readFileSync(path.join(fixtures, 'maps/message.txt'), 'utf8'), 'legacy { a: 0 must: "" }'],
+        },
+        {
+          folder: demo,
+          texts: [
+            'trx: "t" instances { create { name: "web-1" labels { key: "env" value: "prod" } labels { key: "team" value: "core" } } }',
+            'trx: "t" instances { list { label_selector { key: "env" value: "prod" } } }',
+            'trx: "t" users { update_profile { preferences { key: "theme" value: "dark" } } }',
+          ],
+        },
+      ];
+      for (const { folder, texts } of cases) {
+        const setFile = path.join(work, `${path.basename(folder)}.desc`);
+        protoc(folder, ['--include_imports', `--descriptor_set_out=${setFile}`, path.join(folder, 'ca2.proto')]);
+        const fromFiles = createCodec({ protoPaths: [folder] });
+        const fromProtoc = createCodec({ descriptorSet: { bytes: fs.readFileSync(setFile), label: 'protoc.desc' } });
+        const fromOurs = createCodec({ descriptorSet: { bytes: fromProtoc.descriptorSet(), label: 'x.capture' } });
+        const fromOursOfFiles = createCodec({ descriptorSet: { bytes: fromFiles.descriptorSet(), label: 'y.capture' } });
+        for (const text of texts) {
+          const bytes = protoc(folder, ['--encode=ca2.ClientRequest', path.join(folder, 'ca2.proto')], text);
+          const expected = fromFiles.decode('ClientRequest', bytes, { spans: true, now: 0 });
+          assert.deepEqual(expected.problems, [], text);
+          for (const [name, codec] of [['protoc', fromProtoc], ['ours of protoc', fromOurs], ['ours of the files', fromOursOfFiles]] as const) {
+            assert.deepEqual(codec.decode('ClientRequest', bytes, { spans: true, now: 0 }), expected, `${name}: ${text}`);
+            assert.deepEqual(codec.summarize('ClientRequest', bytes, 0), fromFiles.summarize('ClientRequest', bytes, 0), `${name}: ${text}`);
+            assert.deepEqual(codec.encode('ClientRequest', expected.json), fromFiles.encode('ClientRequest', expected.json), `${name}: ${text}`);
+          }
+        }
+      }
+      const demoJson = createCodec({ descriptorSet: { bytes: fs.readFileSync(path.join(work, 'protos.desc')), label: 'protoc.desc' } }).decode(
+        'ClientRequest', protoc(demo, ['--encode=ca2.ClientRequest', path.join(demo, 'ca2.proto')], cases[1]!.texts[0]),
+      ).json;
+      assert.deepEqual(demoJson, { trx: 'dA==', instances: { create: { name: 'web-1', labels: { env: 'prod', team: 'core' } } } });
+      for (const bytes of [fs.readFileSync(path.join(work, 'protos.desc')), createCodec({ protoPaths: [demo] }).descriptorSet()]) {
+        const root = loadSchemaFromDescriptorSet(bytes, 'x.capture');
+        const create = root.lookupType('ca2instances.CreateInstanceRequest');
+        assert.ok(create.fields.labels instanceof protobuf.MapField);
+        assert.deepEqual(create.nestedArray, [], 'no entry type left behind');
+        assert.equal(create.options, undefined, 'nor a map_entry mark on the message that held one');
+      }
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   test('bytes that are no descriptor set are refused naming the file', () => {
     assert.throws(() => createCodec({ descriptorSet: { bytes: Buffer.from('nonsense'), label: 'x.capture' } }), (err: Error) =>
       err instanceof SchemaError && /^x\.capture: its embedded schema/.test(err.message));
@@ -145,12 +203,20 @@ describe('large schemas', () => {
       }),
     ).finish();
 
-  test('a descriptor set loads as protobufjs itself loads it, oneofs and nested types included', () => {
+  test('a descriptor set loads as the .proto files it was made from, maps, oneofs and nested types included', () => {
     const fixture = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/codec/schema');
-    const set = descriptorSetOf(loadSchema([fixture]));
-    const ours = loadSchemaFromDescriptorSet(set, 'x.capture');
-    const theirs = (protobuf.Root as unknown as { fromDescriptor(b: Uint8Array): protobuf.Root }).fromDescriptor(set);
-    for (const object of theirs.nestedArray) assert.equal(JSON.stringify(ours.lookup(object.fullName)!.toJSON()), JSON.stringify(object.toJSON()), object.fullName);
+    const files = loadSchema([fixture]);
+    const ours = loadSchemaFromDescriptorSet(descriptorSetOf(files), 'x.capture');
+    const theirs = (protobuf.Root as unknown as { fromDescriptor(b: Uint8Array): protobuf.Root }).fromDescriptor(descriptorSetOf(files));
+    // Type names by what they resolve to (a set may spell them otherwise); a descriptor lists a package's messages before its enums.
+    const described = (object: protobuf.ReflectionObject | null): string => {
+      if (!(object instanceof protobuf.Type)) return JSON.stringify(object?.toJSON());
+      const fields = object.fieldsArray.map((field) => ({ ...field.toJSON(), name: field.name, type: field.resolvedType?.fullName ?? field.type }));
+      return JSON.stringify({ ...object.toJSON(), fields, nested: object.nestedArray.map(described) });
+    };
+    for (const object of theirs.nestedArray.flatMap((pkg) => (pkg as protobuf.Namespace).nestedArray)) {
+      assert.equal(described(ours.lookup(object.fullName)), described(files.lookup(object.fullName)), object.fullName);
+    }
     const type = ours.lookupType('ca2.ClientRequest');
     assert.equal(type.fieldsById[11].name, 'auth');
     assert.equal(type.oneofsArray.length, (theirs.lookupType('ca2.ClientRequest')).oneofsArray.length);

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +8,11 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
 import type { ExportProgressView, LiveEvents } from '../../../model/types.ts';
 import { createCodec } from '../../../proto/codec.ts';
+import type { TappedFlow } from '../../../proxy/tap.ts';
+import { Recorder } from '../../../recorder/recorder.ts';
 import { Store } from '../../../storage/store.ts';
-import { demoProtos, tokens, writeSampleRecording } from '../../capture/sample-recording.ts';
+import { projectRoot } from '../../../support/proxy-process.ts';
+import { demoProtos, protocEncode, tokens, writeSampleRecording } from '../../capture/sample-recording.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca2-export-routes-'));
 const token = 'export-routes-test-token';
@@ -89,5 +93,42 @@ test('tells the live stream how far a download with a progress key has got, and 
     assert.match((await (await get('/api/export?progress=no%20spaces')).json()).error, /^progress must be a key of letters, digits/);
   } finally {
     client.close();
+  }
+});
+
+test('an export of a recording with map labels redacts what the CLI export with the .proto files redacts', async () => {
+  // The inspector's export thread decodes with the recorder's schema as a descriptor set: a label
+  // there read as a {key, value} entry would have its key taken for a credential's name.
+  const file = join(dir, 'labels.sqlite');
+  const codec = createCodec({ protoPaths: [demoProtos] });
+  const recording = Store.open(file);
+  const recorder = new Recorder(codec, recording);
+  const body = protocEncode('ca2.ClientRequest', 'trx: "trx-labels" token: "opaque-label-token-1" instances { create { name: "web-1" labels { key: "env" value: "prod" } labels { key: "team" value: "core" } } }');
+  const flow: TappedFlow = {
+    id: 1, source: 'live', kind: 'exec', startedAt: 1_800_000_000_000, endedAt: 1_800_000_000_004, clientAddress: '127.0.0.1',
+    request: { method: 'POST', path: '/exec', httpVersion: '1.1', headers: [['Content-Type', 'application/x-protobuf']], body, size: body.length, truncated: false },
+    response: { status: 200, statusMessage: 'OK', headers: [], body: new Uint8Array(0), size: 0, truncated: false },
+    error: null,
+  };
+  recorder.requestStarted(flow);
+  recorder.exchangeEnded(flow);
+  recorder.stop();
+  recording.close();
+
+  const cli = spawnSync(process.execPath, ['bin/ca2-inspector.js', 'export', '--db', file, '--proto', demoProtos, '-o', join(dir, 'labels.har')], { cwd: projectRoot, encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  const said = /ca2-inspector export: (\d+ token\(s\) redacted[^;]*);/.exec(cli.stdout)![1];
+  assert.equal(said, '1 token(s) redacted: ClientRequest.token ×1');
+
+  const store = Store.open(file);
+  const inspector = await startInspectorServer({ store, host: '127.0.0.1', port: 0, token, log: () => {}, export: { codec, toolVersion: 'test' } });
+  try {
+    const response = await fetch(`http://127.0.0.1:${inspector.address.port}/api/export/preview`, { headers: { Authorization: `Bearer ${token}` } });
+    const preview = await response.json();
+    const fields = Object.entries(preview.fields).map(([where, n]) => `${where} ×${n}`);
+    assert.equal(`${preview.tokens} token(s) redacted${fields.length ? `: ${fields.join(', ')}` : ''}`, said);
+  } finally {
+    await inspector.close();
+    store.close();
   }
 });
