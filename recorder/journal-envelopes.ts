@@ -1,14 +1,14 @@
 // What a journal walk reads of an /exec exchange before replaying it
 // (recorder/journal-view.ts): the facts its envelopes give, straight from the bytes of
 // the journal row's exchangeEnded call, for a filter to refuse it on
-// (storage/envelope-refusal.ts). Each is read only when a term asks for it.
+// (storage/envelope-verdict.ts). Each is read only when a term asks for it.
 
 import type { MessageSummary, TokenRef } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
 import { execFactsOf, responseType } from '../proto/exchange-facts.ts';
 import { topLevelFields, type TopField } from '../proto/top-level-fields.ts';
 import { LEN } from '../proto/wire.ts';
-import type { EnvelopeFacts } from '../storage/envelope-refusal.ts';
+import type { EnvelopeFacts } from '../storage/envelope-verdict.ts';
 import { asBuffer, envelopesAt, kindAt, type CallEnvelopes } from './tap-codec.ts';
 
 /** ClientRequest's token field. */

@@ -12,7 +12,7 @@
 // only it), or at the journal's start, where the flows open before the journal are taken
 // up from their rows, as recovering a journal does.
 //
-// A filter that the envelopes decide (storage/envelope-refusal.ts) is tested on an
+// A filter that the envelopes decide (storage/envelope-verdict.ts) is tested on an
 // /exec exchange begun and ended by one call before that call is replayed, from the row's
 // bytes (recorder/journal-envelopes.ts): a selective one (error:, token:) would otherwise
 // have a page replay thousands of calls only to refuse them. One they take is replayed
@@ -25,7 +25,7 @@ import type { Codec } from '../proto/codec.ts';
 import type { Flow, FlowFacts, FlowFrame, FlowHead, StoredFrame } from '../model/flow.ts';
 import { execFacts, execFactsOf, responseType, type ExecInput } from '../proto/exchange-facts.ts';
 import type { TappedFlow } from '../proxy/tap.ts';
-import type { EnvelopeFacts } from '../storage/envelope-refusal.ts';
+import type { EnvelopeFacts } from '../storage/envelope-verdict.ts';
 import type { JournaledFlows, JournalEntry, JournalWalk, Store } from '../storage/store.ts';
 import { JournaledEnvelopes } from './journal-envelopes.ts';
 import { Recorder, replayCall, type RecordSink } from './recorder.ts';

@@ -15,7 +15,7 @@ import type { FilterNode } from '../model/filter.ts';
 import { anyTerm } from '../model/filter-terms.ts';
 import type { Flow } from '../model/flow.ts';
 import type { ExchangeSummary } from '../model/types.ts';
-import type { EnvelopeFacts } from './envelope-refusal.ts';
+import type { EnvelopeFacts } from './envelope-verdict.ts';
 
 /** What the recorder's side of the journal does for the store's readers (recorder/journal-view.ts). */
 export interface JournaledFlows {
@@ -26,7 +26,7 @@ export interface JournaledFlows {
    * `admits`, when given, is passed by every exchange the page can take, judged on its facts
    * but its problems (none but the capture's): an /exec exchange it refuses is given so,
    * without the decode of its response that its problems need. `judges`, when given, says
-   * on its envelopes whether the page takes an /exec exchange (storage/envelope-refusal.ts):
+   * on its envelopes whether the page takes an /exec exchange (storage/envelope-verdict.ts):
    * one that begins and ends in one call is then not replayed when it cannot, and replayed
    * with its facts in full when it does.
    */

@@ -12,7 +12,7 @@ import type { Flow } from '../model/flow.ts';
 import type { ExchangeDetail, ExchangePage, ExchangeSummary } from '../model/types.ts';
 import type { FlowDecoder } from './decode.ts';
 import type { JournalTable } from './journal-table.ts';
-import { envelopeVerdict } from './envelope-refusal.ts';
+import { envelopeVerdict } from './envelope-verdict.ts';
 import { journalPage, testsWithoutProblems, type JournaledFlows } from './journal-page.ts';
 import { queryPage } from './list-query.ts';
 import type { Resummariser } from './resummarise.ts';

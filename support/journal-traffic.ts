@@ -7,7 +7,7 @@
 // bundled schema, operations are named by their field numbers (op:1, op:2).
 //
 // Some calls are near misses for a filter that tests the envelopes before replaying
-// (storage/envelope-refusal.ts): a token only in a header, a token field sent twice, a
+// (storage/envelope-verdict.ts): a token only in a header, a token field sent twice, a
 // token that is no JWT, none at all, errors under a content type that is not protobuf or
 // one spelled otherwise, and an exchange the upstream never answered.
 
