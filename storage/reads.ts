@@ -140,12 +140,7 @@ export class Reads {
   }
 
   flow(id: number): Flow | null {
-    this.settle();
-    return this.read(() => {
-      const flow = this.currentFlow(id);
-      if (flow && this.isStale(id)) Object.assign(flow, this.decoder.facts(flow));
-      return flow;
-    });
+    return this.settledFlow(id, (flow) => flow);
   }
 
   *flows(query: SelectQuery): Generator<Flow> {
@@ -184,6 +179,11 @@ export class Reads {
    * was read from: its own query took 9 µs an exchange, more than a tenth of an import's.
    */
   namedFlow(id: number): Flow | null {
+    return this.settledFlow(id, (flow, row) => ({ ...flow, identity: row ? this.contentKeys.identityOf(id, row) : this.contentKeys.identity(id)! }));
+  }
+
+  /** The flow after settling, its facts worked out again where they are stale, given with the row it was read from (none when the journal has it). */
+  private settledFlow(id: number, then: (flow: Flow, row: FlowRow | undefined) => Flow): Flow | null {
     this.settle();
     return this.read(() => {
       const journaled = this.journalFlows?.flow(id);
@@ -191,7 +191,7 @@ export class Reads {
       const flow = journaled ?? (row && this.flowOf(row));
       if (!flow) return null;
       if (this.isStale(id)) Object.assign(flow, this.decoder.facts(flow));
-      return { ...flow, identity: row ? this.contentKeys.identityOf(id, row) : this.contentKeys.identity(id)! };
+      return then(flow, row);
     });
   }
 

@@ -309,8 +309,7 @@ export class Store {
     return this.reads.hasContentKey(key);
   }
 
-  /** The name an export gives this exchange, the same in every export (storage/content-keys.ts); null if there is none. */
-  /** flow(id) with its identity, the name an export gives it. */
+  /** flow(id) with its identity: the name an export gives it, the same in every export (storage/content-keys.ts). */
   namedFlow(id: number): Flow | null {
     return this.reads.namedFlow(id);
   }
