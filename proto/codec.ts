@@ -12,7 +12,8 @@ import { EncodeError, Encoder } from './encoder.ts';
 import { Plans } from './plan.ts';
 import type { MessagePlan } from './plan.ts';
 import { decodeRaw } from './raw.ts';
-import { descriptorSetOf, loadSchema, loadSchemaFromDescriptorSet, schemaFingerprint } from './schema.ts';
+import { descriptorSetOf } from './descriptor-set.ts';
+import { loadSchema, loadSchemaFromDescriptorSet, schemaFingerprint } from './schema.ts';
 import { summarize } from './summary.ts';
 
 export { SchemaError } from './schema.ts';

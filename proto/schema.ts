@@ -12,8 +12,6 @@ import protobuf from 'protobufjs';
 import { decodeDescriptorSet, rootFromDescriptorSet, type DescriptorSet, type EnumDescriptor, type MessageDescriptor } from './descriptor-set.ts';
 import { UserError } from '../model/user-error.ts';
 
-export { descriptorSetOf } from './descriptor-set.ts';
-
 export class SchemaError extends UserError {}
 
 const BUNDLED_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -67,7 +65,7 @@ export function schemaFingerprint(root: protobuf.Root): string {
 }
 
 /**
- * The schema a capture file carries (see descriptorSetOf): a complete set, so the bundled
+ * The schema a capture file carries (see descriptorSetOf in proto/descriptor-set.ts): a complete set, so the bundled
  * envelope only fills in what it lacks. `label` names the file in errors.
  */
 export function loadSchemaFromDescriptorSet(bytes: Uint8Array, label: string): protobuf.Root {

@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { createCodec } from '../../proto/codec.ts';
-import { descriptorSetOf, loadSchema, loadSchemaFromDescriptorSet, MAX_SCHEMA_FIELDS, SchemaError } from '../../proto/schema.ts';
+import { descriptorSetOf } from '../../proto/descriptor-set.ts';
+import { loadSchema, loadSchemaFromDescriptorSet, MAX_SCHEMA_FIELDS, SchemaError } from '../../proto/schema.ts';
 
 describe('loadSchema', () => {
   let dir: string;
