@@ -15,6 +15,7 @@
 
 import type { HeaderList, JsonValue, MessageType } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
+import { asBuffer } from '../proto/scalars.ts';
 import { topLevelFields } from '../proto/top-level-fields.ts';
 import type { Flow, FlowFrame, FlowRequest, FlowResponse } from '../model/flow.ts';
 import { cookieValues, credentialParams, credentialSpan, namesCredential, readsAsToken, safeDecode } from './credentials.ts';
@@ -358,11 +359,11 @@ function lengthFixed(headers: HeaderList, before: number, after: number): Header
 
 /** Whether the bytes hold "eyJ", where every JWT starts: searched in place, not in a latin-1 copy of them. */
 function holdsJwtStart(bytes: Uint8Array): boolean {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(JWT_START);
+  return asBuffer(bytes).includes(JWT_START);
 }
 
 function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return asBuffer(bytes).toString('latin1');
 }
 
 function utf8(bytes: Uint8Array): string {
