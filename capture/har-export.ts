@@ -10,6 +10,7 @@ import type { DecodeResult, HeaderList } from '../model/types.ts';
 import { durationMs } from '../storage/rows.ts';
 import type { DecodedFlow } from '../storage/views.ts';
 import { isoTime } from '../storage/views.ts';
+import { asBuffer } from '../proto/scalars.ts';
 import type { HarCa2, HarContent, HarEntry, HarNameValue, HarPostData, HarWebSocketMessage } from './har.ts';
 import { headerValue, headerValues } from '../model/headers.ts';
 
@@ -140,10 +141,6 @@ function webSocketMessage(frame: FlowFrame, decoded: DecodeResult | null, origin
     if (originalDecoded) message._originalDecoded = originalDecoded.json;
   }
   return message;
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The body as text when UTF-8 holds it exactly; null when only base64 does. */

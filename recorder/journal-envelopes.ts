@@ -9,7 +9,8 @@ import { execFactsOf, responseType } from '../proto/exchange-facts.ts';
 import { topLevelFields, type TopField } from '../proto/top-level-fields.ts';
 import { LEN } from '../proto/wire.ts';
 import type { EnvelopeFacts } from '../storage/envelope-verdict.ts';
-import { asBuffer, envelopesAt, kindAt, type CallEnvelopes } from './tap-codec.ts';
+import { asBuffer } from '../proto/scalars.ts';
+import { envelopesAt, kindAt, type CallEnvelopes } from './tap-codec.ts';
 
 /** ClientRequest's token field. */
 const TOKEN_FIELD = 2;

@@ -11,7 +11,8 @@
 import type { JournalRowIds, OpenFlowRow, Store } from '../storage/store.ts';
 import type { TappedFlow } from '../proxy/tap.ts';
 import { upgradedWebSocket } from './recorder.ts';
-import { asBuffer, callAt, callStarts, flowIdAt, hookAt, kindAt } from './tap-codec.ts';
+import { asBuffer } from '../proto/scalars.ts';
+import { callAt, callStarts, flowIdAt, hookAt, kindAt } from './tap-codec.ts';
 
 export class JournalIds {
   /** Flows begun and not ended, as the recorder will have them once it has replayed the rows so far: flow id → exchange id. */

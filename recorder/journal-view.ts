@@ -29,7 +29,8 @@ import type { EnvelopeFacts } from '../storage/envelope-verdict.ts';
 import type { JournaledFlows, JournalEntry, JournalWalk, Store } from '../storage/store.ts';
 import { JournaledEnvelopes } from './journal-envelopes.ts';
 import { Recorder, replayCall, type RecordSink } from './recorder.ts';
-import { asBuffer, callAt, callStarts, flowIdAt, hookAt, journalVersion, TAP_CALL_VERSION, type TapCall } from './tap-codec.ts';
+import { asBuffer } from '../proto/scalars.ts';
+import { callAt, callStarts, flowIdAt, hookAt, journalVersion, TAP_CALL_VERSION, type TapCall } from './tap-codec.ts';
 
 /**
  * Journal rows in the first chunk of a walk (a row holds up to 16 calls under load); each

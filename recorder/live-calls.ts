@@ -16,7 +16,8 @@ import type { TappedFlow } from '../proxy/tap.ts';
 import type { JournalRowIds, Store } from '../storage/store.ts';
 import { intactCalls, rowsFrom } from './journal-view.ts';
 import { Recorder, replayCall, type RecordSink } from './recorder.ts';
-import { asBuffer, callAt, flowIdAt, journalCalls, TAP_CALL_VERSION } from './tap-codec.ts';
+import { asBuffer } from '../proto/scalars.ts';
+import { callAt, flowIdAt, journalCalls, TAP_CALL_VERSION } from './tap-codec.ts';
 
 const quiet = () => undefined;
 

@@ -9,6 +9,7 @@
 // row hold calls one after another, each after its u32 length.
 
 import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
+import { asBuffer } from '../proto/scalars.ts';
 import type { TapHook, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import { breakpointBits, breakpointEditsOf, type FlowErrorKind, type FlowOriginal, type FlowRequest, type FlowResponse, type FrameMark } from '../model/flow.ts';
 
@@ -269,11 +270,6 @@ export function* journalCalls(records: Uint8Array): Generator<TapCall> {
     reader.at = at;
     yield reader.call();
   }
-}
-
-/** The bytes as a Buffer, without copying them. */
-export function asBuffer(records: Uint8Array): Buffer {
-  return Buffer.isBuffer(records) ? records : Buffer.from(records.buffer, records.byteOffset, records.byteLength);
 }
 
 /** Decodes calls out of a journal row (copied out of the ring, whose bytes are written over once read) from `at`; bodies are views of its bytes. */
