@@ -29,7 +29,7 @@ const TOKEN_FIELD = 2;
 /** ServerResponse.auth: the answers to login and refresh, where the server hands out tokens. */
 const AUTH_FIELD = 11;
 const JWT_START = Buffer.from('eyJ');
-/** Header values remembered as redacted; past this the memory starts again (unique values, such as request ids, would fill it). */
+/** Header values remembered as learned from or as redacted; past this the memory starts again (unique values, such as request ids, would fill it). */
 const REMEMBERED_HEADERS = 20_000;
 
 export interface RedactorOptions {
@@ -54,6 +54,9 @@ export class Redactor {
    * claims are kept on purpose, so such a value is no secret.
    */
   private readonly guessed = new Set<string>();
+  /** Header values already learned from, by name. */
+  private readonly headersLearnedFrom = new Map<string, Set<string>>();
+  private headersLearnedFromCount = 0;
   /** Header values as redacted, by name, and how many replacements each made, while `headersLearned` tokens are learned. */
   private readonly redactedHeaders = new Map<string, Map<string, { value: string; replaced: number }>>();
   private headersLearned = 0;
@@ -86,14 +89,25 @@ export class Redactor {
         else this.learnText(body, []);
       }
     }
-    for (const [name, value] of [...requests, ...responses].flatMap((m) => m.headers)) {
-      const span = credentialSpan(name, value);
-      if (span) this.learnToken(value.slice(span[0], span[1]));
-      for (const cookie of cookieValues(name, value)) this.learnToken(cookie);
-      this.learnJwtsIn(value);
-    }
+    for (const message of [...requests, ...responses]) for (const [name, value] of message.headers) this.learnHeader(name, value);
     for (const [, value] of credentialParams(request.path)) this.learnToken(value);
     for (const text of [request.path, flow.error?.message ?? '', close?.reason ?? '']) this.learnJwtsIn(text);
+  }
+
+  /** Calls repeat their headers: a pair learned from once has nothing more to teach. */
+  private learnHeader(name: string, value: string): void {
+    let values = this.headersLearnedFrom.get(name);
+    if (values?.has(value)) return;
+    const span = credentialSpan(name, value);
+    if (span) this.learnToken(value.slice(span[0], span[1]));
+    for (const cookie of cookieValues(name, value)) this.learnToken(cookie);
+    this.learnJwtsIn(value);
+    if (++this.headersLearnedFromCount > REMEMBERED_HEADERS) {
+      this.headersLearnedFrom.clear();
+      this.headersLearnedFromCount = 0;
+    }
+    if (values === undefined) this.headersLearnedFrom.set(name, (values = new Set()));
+    values.add(value);
   }
 
   /** Second pass: the exchange with every learned token and JWT replaced, in the versions rules replaced too. */

@@ -150,3 +150,9 @@ test('replaces a token learned as the export goes on in a header redacted before
   assert.notEqual(after.request.headers[0][1], header[1]);
   assert.ok(!Buffer.from(after.request.headers[0][1], 'base64').toString().includes('c2lnbmF0dXJl'));
 });
+
+test('learns every value a header takes across exchanges, not only its first', () => {
+  const redactor = new Redactor();
+  redactAll(redactor, ['bearer-secret-1', 'bearer-secret-1', 'bearer-secret-2'].map((token) => http('/', [['Authorization', `Bearer ${token}`]])));
+  assert.deepEqual(redactor.originals().filter((t) => t.startsWith('bearer')).sort(), ['bearer-secret-1', 'bearer-secret-2']);
+});
