@@ -333,7 +333,7 @@ export class Redactor {
       });
     }
     if (end < bytes.length) this.learnText(bytes.subarray(end), []);
-    if (this.options.codec) this.learnNamed(this.options.codec.decode(type, bytes).json);
+    if (this.options.codec) this.learnNamed(this.options.codec.json(type, bytes));
   }
 
   /** A text body or frame: its JWTs, and when it is JSON or a form, the values of its credential fields. */
