@@ -34,10 +34,19 @@ export class RecordedBatch implements RecordSink {
 
   /** The exchange recorded under `id` as a read of it gives it, forgotten here. */
   take(id: number): Flow {
+    const { head, frames } = this.takeRecorded(id);
+    return flowAsStored(head, frames);
+  }
+
+  /**
+   * The exchange recorded under `id` as the recorder gave it, forgotten here: what its rows
+   * are written from. Every string and byte a read of the rows gives is one of these.
+   */
+  takeRecorded(id: number): { head: FlowHead; frames: StoredFrame[] } {
     const head = this.heads.get(id)!;
     const frames = (this.frames.get(id) ?? []).sort((a, b) => a.seq - b.seq);
     this.heads.delete(id);
     this.frames.delete(id);
-    return flowAsStored(head, frames);
+    return { head, frames };
   }
 }

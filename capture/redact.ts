@@ -29,6 +29,8 @@ const TOKEN_FIELD = 2;
 /** ServerResponse.auth: the answers to login and refresh, where the server hands out tokens. */
 const AUTH_FIELD = 11;
 const JWT_START = Buffer.from('eyJ');
+/** Header values remembered as learned from or as redacted; past this the memory starts again (unique values, such as request ids, would fill it). */
+const REMEMBERED_HEADERS = 20_000;
 
 export interface RedactorOptions {
   /** Replace a JWT's claims too, with a pseudonymous sub only. */
@@ -52,6 +54,13 @@ export class Redactor {
    * claims are kept on purpose, so such a value is no secret.
    */
   private readonly guessed = new Set<string>();
+  /** Header values already learned from, by name. */
+  private readonly headersLearnedFrom = new Map<string, Set<string>>();
+  private headersLearnedFromCount = 0;
+  /** Header values as redacted, by name, and how many replacements each made, while `headersLearned` tokens are learned. */
+  private readonly redactedHeaders = new Map<string, Map<string, { value: string; replaced: number }>>();
+  private headersLearned = 0;
+  private headersRedacted = 0;
 
   constructor(private readonly options: RedactorOptions = {}) {
     this.placeholders = new Placeholders(options.stripClaims === true);
@@ -80,14 +89,25 @@ export class Redactor {
         else this.learnText(body, []);
       }
     }
-    for (const [name, value] of [...requests, ...responses].flatMap((m) => m.headers)) {
-      const span = credentialSpan(name, value);
-      if (span) this.learnToken(value.slice(span[0], span[1]));
-      for (const cookie of cookieValues(name, value)) this.learnToken(cookie);
-      this.learnJwtsIn(value);
-    }
+    for (const message of [...requests, ...responses]) for (const [name, value] of message.headers) this.learnHeader(name, value);
     for (const [, value] of credentialParams(request.path)) this.learnToken(value);
     for (const text of [request.path, flow.error?.message ?? '', close?.reason ?? '']) this.learnJwtsIn(text);
+  }
+
+  /** Calls repeat their headers: a pair learned from once has nothing more to teach. */
+  private learnHeader(name: string, value: string): void {
+    let values = this.headersLearnedFrom.get(name);
+    if (values?.has(value)) return;
+    const span = credentialSpan(name, value);
+    if (span) this.learnToken(value.slice(span[0], span[1]));
+    for (const cookie of cookieValues(name, value)) this.learnToken(cookie);
+    this.learnJwtsIn(value);
+    if (++this.headersLearnedFromCount > REMEMBERED_HEADERS) {
+      this.headersLearnedFrom.clear();
+      this.headersLearnedFromCount = 0;
+    }
+    if (values === undefined) this.headersLearnedFrom.set(name, (values = new Set()));
+    values.add(value);
   }
 
   /** Second pass: the exchange with every learned token and JWT replaced, in the versions rules replaced too. */
@@ -212,22 +232,51 @@ export class Redactor {
   }
 
   private redactHeaders(headers: HeaderList): HeaderList {
-    return headers.map(([name, value]) => {
-      const lower = name.toLowerCase();
-      const where = `${name} header`;
-      if (lower === 'cookie') return [name, this.redactCookies(value, '; ', where)];
-      if (lower === 'set-cookie') {
-        const semicolon = value.indexOf(';');
-        const pair = semicolon < 0 ? value : value.slice(0, semicolon);
-        return [name, this.redactCookies(pair, '', where) + (semicolon < 0 ? '' : value.slice(semicolon))];
-      }
-      const span = credentialSpan(name, value);
-      if (span) {
-        const placeholder = this.count(where, this.placeholders.of(value.slice(span[0], span[1])));
-        return [name, value.slice(0, span[0]) + placeholder + value.slice(span[1])];
-      }
-      return [name, this.redactString(value, where)];
-    });
+    return headers.map(([name, value]) => [name, this.redactHeader(name, value)]);
+  }
+
+  /**
+   * Calls repeat their headers (Host, Content-Type, even Date), and a pair is redacted alike
+   * each time while no token is learned: each is redacted once, its replacements tallied again
+   * where it comes again. Searching every value was half of an /exec exchange's redaction.
+   */
+  private redactHeader(name: string, value: string): string {
+    if (this.headersLearned !== this.placeholders.size || this.headersRedacted > REMEMBERED_HEADERS) {
+      this.redactedHeaders.clear();
+      this.headersLearned = this.placeholders.size;
+      this.headersRedacted = 0;
+    }
+    const where = `${name} header`;
+    let byValue = this.redactedHeaders.get(name);
+    const known = byValue?.get(value);
+    if (known !== undefined) {
+      if (known.replaced > 0) this.counts.set(where, (this.counts.get(where) ?? 0) + known.replaced);
+      return known.value;
+    }
+    const before = this.counts.get(where) ?? 0;
+    const redacted = this.redactHeaderValue(name, value, where);
+    // A token learned on the way (a JWT no exchange revealed before) may be in values remembered: the next call starts again.
+    if (this.headersLearned !== this.placeholders.size) return redacted;
+    if (byValue === undefined) this.redactedHeaders.set(name, (byValue = new Map()));
+    byValue.set(value, { value: redacted, replaced: (this.counts.get(where) ?? 0) - before });
+    this.headersRedacted++;
+    return redacted;
+  }
+
+  private redactHeaderValue(name: string, value: string, where: string): string {
+    const lower = name.toLowerCase();
+    if (lower === 'cookie') return this.redactCookies(value, '; ', where);
+    if (lower === 'set-cookie') {
+      const semicolon = value.indexOf(';');
+      const pair = semicolon < 0 ? value : value.slice(0, semicolon);
+      return this.redactCookies(pair, '', where) + (semicolon < 0 ? '' : value.slice(semicolon));
+    }
+    const span = credentialSpan(name, value);
+    if (span) {
+      const placeholder = this.count(where, this.placeholders.of(value.slice(span[0], span[1])));
+      return value.slice(0, span[0]) + placeholder + value.slice(span[1]);
+    }
+    return this.redactString(value, where);
   }
 
   private redactCookies(value: string, separator: string, where: string): string {
@@ -284,7 +333,7 @@ export class Redactor {
       });
     }
     if (end < bytes.length) this.learnText(bytes.subarray(end), []);
-    if (this.options.codec) this.learnNamed(this.options.codec.decode(type, bytes).json);
+    if (this.options.codec) this.learnNamed(this.options.codec.json(type, bytes));
   }
 
   /** A text body or frame: its JWTs, and when it is JSON or a form, the values of its credential fields. */

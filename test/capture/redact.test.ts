@@ -128,3 +128,31 @@ test("keeps a login answer's user id that is also its JWT's sub, since the claim
   assert.ok(!bytes.includes(opaque) && !bytes.includes(jwt.split('.')[2]));
   assert.equal(new LeakCheck(redactor.originals()).find(out), null, 'the fail-closed check passes the export');
 });
+
+test('replaces a header that comes again in every exchange, and counts each replacement', () => {
+  const redactor = new Redactor();
+  const out = redactAll(redactor, [1, 2, 3].map((n) => http(`/${n}`, [['Authorization', 'Bearer bearer-secret-1'], ['X-Echo', 'seen bearer-secret-1']])));
+  const placeholder = out[0].request.headers[0][1].slice('Bearer '.length);
+  for (const exchange of out) assert.deepEqual(exchange.request.headers, [['Authorization', `Bearer ${placeholder}`], ['X-Echo', `seen ${placeholder}`]]);
+  assert.equal(redactor.report().fields['Authorization header'], 3);
+  assert.equal(redactor.report().fields['X-Echo header'], 3);
+});
+
+test('replaces a token learned as the export goes on in a header redacted before it was', () => {
+  const jwt = `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('{"sub":"late"}').toString('base64url')}.c2lnbmF0dXJl`;
+  const header: [string, string] = ['X-Trace', Buffer.from(jwt).toString('base64')];
+  const redactor = new Redactor();
+  const [before] = redactAll(redactor, [http('/a', [header])]);
+  assert.equal(before.request.headers[0][1], header[1], 'no exchange has shown the JWT yet');
+  // The filter an export names is redacted with its exchanges: a JWT in it is learned there.
+  redactor.redactString(`trx:${jwt}`, 'filter');
+  const after = redactor.redact(http('/b', [header]));
+  assert.notEqual(after.request.headers[0][1], header[1]);
+  assert.ok(!Buffer.from(after.request.headers[0][1], 'base64').toString().includes('c2lnbmF0dXJl'));
+});
+
+test('learns every value a header takes across exchanges, not only its first', () => {
+  const redactor = new Redactor();
+  redactAll(redactor, ['bearer-secret-1', 'bearer-secret-1', 'bearer-secret-2'].map((token) => http('/', [['Authorization', `Bearer ${token}`]])));
+  assert.deepEqual(redactor.originals().filter((t) => t.startsWith('bearer')).sort(), ['bearer-secret-1', 'bearer-secret-2']);
+});

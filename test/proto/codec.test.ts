@@ -322,6 +322,18 @@ describe('codec on malformed and hostile input', () => {
     }
     assert.ok(compared > 100, 'the fixtures were compared');
   });
+
+  test('json gives what decode gives as the JSON: for every fixture and every truncation of it, with either schema', () => {
+    const full = createCodec({ protoPaths: [SCHEMA] });
+    for (const fixture of fixtures) {
+      for (let cut = 0; cut <= fixture.bytes.length; cut++) {
+        for (const c of [codec, full]) {
+          const bytes = fixture.bytes.subarray(0, cut);
+          assert.deepEqual(c.json(fixture.type, bytes), c.decode(fixture.type, bytes).json, `${fixture.name} cut at ${cut}`);
+        }
+      }
+    }
+  });
 });
 
 describe('user schemas', () => {
