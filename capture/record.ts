@@ -14,7 +14,7 @@ import { contentKey } from './content-key.ts';
 export const RECORD_BATCH = 500;
 
 /** Nothing is written before commitAll(): no batch limit, no queue limit. The store reads back with `codec`, which should be the one the exchanges are recorded with. */
-export function openForImport(file: string, codec: Codec, options: Pick<StoreOptions, 'use' | 'onNotice' | 'cacheBytes' | 'scratch'> = {}): Store {
+export function openForImport(file: string, codec: Codec, options: Pick<StoreOptions, 'use' | 'onNotice' | 'cacheBytes' | 'scratch' | 'freshLoad'> = {}): Store {
   return Store.open(file, { ...options, codec, maxBatch: Infinity, maxQueue: Infinity, flushIntervalMs: 2 ** 31 - 1 });
 }
 

@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   // page cache holds what is written, where the default one filled up, 56 MB of a 100,000-exchange import's peak RSS.
   // A recording that holds exchanges keeps its indexes up row by row, which wants the default.
   const cacheBytes = made ? NEW_RECORDING_CACHE_BYTES : undefined;
-  const store = openForImport(db, recordingCodec, { cacheBytes, use, onNotice: (line) => process.stdout.write(`ca2-inspector import: ${line}\n`) });
+  const store = openForImport(db, recordingCodec, { cacheBytes, freshLoad: made, use, onNotice: (line) => process.stdout.write(`ca2-inspector import: ${line}\n`) });
   let failed = 0;
   let added = 0;
   try {

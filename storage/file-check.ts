@@ -251,6 +251,9 @@ function notSqlite(file: string, head: string, use: FileUse): string {
 function unreadable(file: string, err: unknown, use: FileUse): string {
   const code = (err as { code?: string }).code ?? '';
   if (code === 'SQLITE_NOTADB') return notSqlite(file, '', use);
+  if (code === 'SQLITE_READONLY_ROLLBACK') {
+    return `${file} was left half written by a write that was killed (${file}-journal holds what it undoes): a command that writes to it, such as the proxy or 'ca2-inspector import', rolls it back first; or ${otherFile(use, false)}.`;
+  }
   if (code.startsWith('SQLITE_CORRUPT')) return `${file} is damaged (${(err as Error).message}): ${otherFile(use, false)}.`;
   return `Cannot read ${file} (${(err as Error).message}): ${otherFile(use, false)}.`;
 }

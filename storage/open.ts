@@ -30,6 +30,14 @@ export interface WritableOptions {
   /** A working file its maker removes should anything go wrong (an export's): no journal, no syncs. */
   scratch?: boolean;
   /**
+   * A file this open makes, loaded by this process alone before anyone reads it (an import
+   * into a new recording): written through a rollback journal, which for a file with no
+   * pages yet holds next to nothing, where the WAL holds every page a second time and then
+   * copies it into the file. Store.close() puts it in WAL mode, as every recording is. A
+   * killed load leaves its journal, and the next open rolls the file back to empty.
+   */
+  freshLoad?: boolean;
+  /**
    * Another connection checkpoints the WAL (storage/checkpoint.ts, on a thread of its own):
    * this one never does. A checkpoint syncs the file to disk, which waits for whatever
    * else the machine is writing: on the recorder's thread that held the next commit back
@@ -45,6 +53,7 @@ export interface WritableOptions {
  */
 export function openWritable<T>(file: string, options: WritableOptions, make: (db: Database.Database) => T): T {
   const use = options.use ?? { flag: '--db', command: 'proxy', writes: true };
+  if (fs.existsSync(`${file}-journal`)) rollBack(file);
   const { version } = examine(file, use);
   let db: Database.Database;
   try {
@@ -55,7 +64,7 @@ export function openWritable<T>(file: string, options: WritableOptions, make: (d
   try {
     // A new file can give free pages back (storage/write-statements.ts reclaim); one made before cannot.
     if (version === 0) db.pragma('auto_vacuum = INCREMENTAL');
-    db.pragma(options.scratch ? 'journal_mode = OFF' : 'journal_mode = WAL');
+    db.pragma(`journal_mode = ${options.scratch ? 'OFF' : options.freshLoad && version === 0 ? 'DELETE' : 'WAL'}`);
     db.pragma(options.scratch ? 'synchronous = OFF' : 'synchronous = NORMAL');
     if (options.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     // The default 2 MB page cache thrashes once indexes outgrow it (a few hundred thousand rows).
@@ -95,6 +104,25 @@ export function openReading<T>(file: string, use: FileUse, make: (db: Database.D
     db.close();
     if (err instanceof StorageError) throw err;
     throw new StorageError(openFailure(file, err, use));
+  }
+}
+
+/**
+ * A write that was killed (a fresh load's, above) leaves its rollback journal, which a
+ * read-only look cannot undo: SQLite rolls it back at a writable connection's first read,
+ * restoring what the file last committed and writing nothing else. A file that is no
+ * database is left for examine() to refuse.
+ */
+function rollBack(file: string): void {
+  try {
+    const db = new Database(file, { fileMustExist: true });
+    try {
+      db.pragma('user_version');
+    } finally {
+      db.close();
+    }
+  } catch {
+    // examine() says what the file is.
   }
 }
 

@@ -22,7 +22,7 @@ import { Background } from './background.ts';
 import { FlowDecoder } from './decode.ts';
 import { JournalTable, type JournalEntry, type JournalReads, type JournalRowIds, type JournalRowReads, type OpenFlowRow } from './journal-table.ts';
 import type { JournaledFlows, JournalWalk } from './journal-page.ts';
-import { openReading, openWritable, patientBusyTimeoutMs } from './open.ts';
+import { openReading, openWritable, patientBusyTimeoutMs, type WritableOptions } from './open.ts';
 import type { Flow, FlowHead, StoredFrame } from '../model/flow.ts';
 import { Reads, type ListQuery, type SelectQuery } from './reads.ts';
 import { Resummariser } from './resummarise.ts';
@@ -36,7 +36,7 @@ export { StorageError };
 export { interruptedError } from './open.ts';
 export type { JournaledFlows, JournalEntry, JournalReads, JournalRowIds, JournalRowReads, JournalWalk, ListQuery, OpenFlowRow, SelectQuery };
 
-export interface StoreOptions {
+export interface StoreOptions extends Pick<WritableOptions, 'freshLoad'> {
   /** Told, in a sentence, when writes fail, are dropped or resume. Defaults to process.emitWarning. */
   onError?: (message: string) => void;
   /** How often queued writes are committed (ms). */
@@ -432,6 +432,7 @@ export class Store {
     }
     this.queue.close();
     this.reads.close();
+    if (!this.readOnly && this.db.pragma('journal_mode', { simple: true }) === 'delete') this.db.pragma('journal_mode = WAL');
     this.db.close();
   }
 

@@ -27,14 +27,23 @@ export type WriteStatements = ReturnType<typeof prepareWrites>;
 /** Free pages worth giving back (1 MiB of 4 KiB pages). */
 const minFreePages = 256;
 
+/**
+ * The params' values in the order of `columns`, read by a function made for those names: the
+ * same reads by a name taken from the list (params[c]) were a lookup V8 cannot specialise,
+ * 0.6-0.8 µs an exchange, a few ns this way.
+ */
+function valuesIn(columns: readonly string[]): (params: ExchangeParams) => unknown[] {
+  return new Function('p', `return [${columns.map((c) => `p.${c}`).join(', ')}];`) as (params: ExchangeParams) => unknown[];
+}
+
 /** packBodies: store bodies packed (storage/body-packing.ts), as a recording proxy does. */
 export function prepareWrites(db: Database.Database, { packBodies }: { packBodies: boolean }) {
   const frameCount = (direction: string, what: string) =>
     `(SELECT ${what} FROM frames WHERE exchange_id = @id AND direction = '${direction}')`;
   // Positional where a row is written per exchange: better-sqlite3 binds an array by index, but
   // a named object by one property lookup per column, which was a fifth of an /exec row's write.
-  const headValues = (params: ExchangeParams) => exchangeColumns.map((c) => params[c]);
-  const bodyValues = (params: ExchangeParams) => [params.id, ...bodyColumns.map((c) => params[c])];
+  const headValues = valuesIn(exchangeColumns);
+  const bodyValues = valuesIn(['id', ...bodyColumns]);
   const places = (n: number) => Array.from({ length: n }, () => '?').join(', ');
   const updateExchange = db.prepare(`UPDATE exchanges SET ${exchangeColumns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`);
   // A new WebSocket row counts frames already stored, in case they were written before it;

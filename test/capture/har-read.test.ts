@@ -48,6 +48,16 @@ test('reads entries larger than a piece of the file, and strings and escapes tha
   assert.deepEqual(entriesOf(Buffer.from(document)), entries, 'a byte order mark before the document is let be');
 });
 
+test('finds where each string of an entry ends wherever its escapes fall, near its start or past the first bytes', () => {
+  // Escaped quotes and backslashes at every place from the first byte of a string to past the 32 the reader looks at one by one.
+  const strings = Array.from({ length: 70 }, (_, i) => ['"', '\\', '\\"', '\\\\', '"\\'].map((tail) => `${'x'.repeat(i)}${tail}`)).flat();
+  const entries = strings.map((string) => ({ [string]: [string, { [string]: string }] }));
+  for (const space of [undefined, 1]) {
+    const document = JSON.stringify({ log: { entries } }, null, space);
+    assert.deepEqual(entriesOf(document), entries);
+  }
+});
+
 test('refuses what JSON.parse refuses, and a document without log.entries, in one sentence', () => {
   const refused = (text: string, sentence: RegExp) =>
     assert.throws(() => entriesOf(text), (err: Error) => err instanceof SourceError && sentence.test(err.message), text);

@@ -6,12 +6,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecording } from '../../capture/export.ts';
 import { SourceError } from '../../capture/source-error.ts';
 import { createCodec } from '../../proto/codec.ts';
+import { examine } from '../../storage/file-check.ts';
 import { Store } from '../../storage/store.ts';
 import { writeExecRecording } from '../../support/exec-recording.ts';
 import { importInto } from '../capture/import-file.ts';
@@ -89,4 +90,47 @@ test('an import into a recording that holds exchanges keeps its indexes up as it
   assert.equal(sqlite(db, 'SELECT count(*) FROM exchanges'), String(COUNT + 10));
   assert.equal(indexes(db), indexes(emptyRecording));
   assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
+});
+
+test('an import into a file it makes is loaded through a rollback journal, stores the rows a load through the WAL does, and ends in WAL mode', () => {
+  const har = exported('har');
+  const walLoaded = join(dir, 'through-wal.sqlite');
+  importInto(walLoaded, har, codec);
+  const fresh = join(dir, 'fresh.sqlite');
+  importInto(fresh, har, codec, undefined, { freshLoad: true });
+  assert.equal(sqlite(fresh, 'PRAGMA journal_mode'), 'wal');
+  assert.equal(sqlite(fresh, 'PRAGMA integrity_check'), 'ok');
+  for (const table of ['exchanges', 'exchange_bodies', 'header_pairs', 'unindexed']) {
+    assert.equal(sqlite(fresh, `SELECT * FROM ${table} ORDER BY rowid`), sqlite(walLoaded, `SELECT * FROM ${table} ORDER BY rowid`), table);
+  }
+});
+
+test('an import into a file it makes, killed half way through, leaves a recording the next open finds empty and whole', () => {
+  const har = exported('har');
+  const db = join(dir, 'killed.sqlite');
+  // A page cache of a few pages, so that rows reach the file before the kill.
+  const script = `
+    import { openForImport, recordFlows } from './capture/record.ts';
+    import { openSource } from './capture/sources.ts';
+    import { createCodec } from './proto/codec.ts';
+    const codec = createCodec({ protoPaths: [${JSON.stringify(demoProtos)}] });
+    const source = openSource(${JSON.stringify(har)});
+    const store = openForImport(${JSON.stringify(db)}, codec, { freshLoad: true, cacheBytes: 64 * 1024 });
+    let read = 0;
+    recordFlows(store, codec, source.flows, { dedupe: true, read: () => ++read === ${COUNT - 1} && process.kill(process.pid, 'SIGKILL') });
+  `;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(run.signal, 'SIGKILL', run.stderr);
+  assert.ok(statSync(db).size > 1024 * 1024, 'the killed load wrote rows into the file');
+  const reading = { flag: '--db', command: 'list', writes: false };
+  assert.throws(() => examine(db, reading), /left half written by a write that was killed .*rolls it back first/);
+  const store = Store.open(db, { codec });
+  try {
+    assert.equal(store.listExchanges().items.length, 0);
+  } finally {
+    store.close();
+  }
+  assert.equal(sqlite(db, 'SELECT count(*) FROM exchanges'), '0');
+  assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
+  assert.equal(sqlite(db, 'PRAGMA journal_mode'), 'wal');
 });
