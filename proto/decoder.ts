@@ -48,7 +48,7 @@ export interface WalkResult {
 export class Decoder implements Walk, FastWalk {
   readonly wire = new Wire(EMPTY);
   buf: Buffer = EMPTY;
-  private problems: DecodeProblem[] = [];
+  problems: DecodeProblem[] = [];
   spans: FieldSpan[] | null = null;
   /**
    * Whether nested levels get their JSON path. Only spans and problems use it, so a

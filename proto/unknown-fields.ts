@@ -7,13 +7,13 @@
 // array of these. The encoder writes a numbered key back from this guess.
 
 import { childPath } from '../model/json-path.ts';
-import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
+import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { UNKNOWN_MESSAGE, type MessagePlan } from './plan.ts';
 import type { Gatherings } from './gathered-objects.ts';
 import { itemPath, memberPath } from './paths.ts';
 import { base64, uint64ToString } from './scalars.ts';
 import { classifyText, NOT_TEXT, plainText, readUtf8 } from './text.ts';
-import { FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
+import { END_GROUP, FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
 
 /** What reading an unknown field needs of the decoder walking the message around it. */
 export interface Walk {
@@ -27,6 +27,8 @@ export interface Walk {
   readonly firstSpans: FirstSpans;
   /** The values of the unknown message levels being read, by depth. */
   readonly gatherings: Gatherings;
+  /** The problems found so far: a guess that backs out takes back those it added. */
+  readonly problems: DecodeProblem[];
   problem(offset: number, reason: string, path: string): void;
   /** The value start after the length prefix at pos, or -1 after reporting why not; the length is left in wire.lo. */
   length(pos: number, end: number, fieldStart: number, path: string, name: string): number;
@@ -131,8 +133,13 @@ function guess(walk: Walk, start: number, end: number, depth: number, parentPath
   const buf = walk.buf;
   const plain = plainText(buf, start, end);
   if (plain !== null) return plain;
+  const path = span !== null ? span.path : walk.paths ? unknownPath(parentPath, number, existing) : '';
+  if (depth + 1 <= MAX_DEPTH) {
+    const level = messageLevel(walk, start, end, depth + 1, path);
+    if (level === NOT_MESSAGE) return textOrBytes(buf, start, end);
+    if (level !== HAS_GROUP) return level;
+  }
   if (walk.wire.isMessage(start, end, MAX_DEPTH - depth)) {
-    const path = span !== null ? span.path : walk.paths ? unknownPath(parentPath, number, existing) : '';
     if (depth + 1 > MAX_DEPTH) {
       walk.problem(fieldStart, `message nested deeper than ${MAX_DEPTH} levels; kept as bytes`, path);
       return { bytes: base64(buf, start, end) };
@@ -140,8 +147,53 @@ function guess(walk: Walk, start: number, end: number, depth: number, parentPath
     walk.fields(UNKNOWN_MESSAGE, GATHERED, start, end, depth + 1, 0, path);
     return walk.gatherings.at(depth + 1).take();
   }
+  return textOrBytes(buf, start, end);
+}
+
+function textOrBytes(buf: Buffer, start: number, end: number): JsonValue {
   if (classifyText(buf, start, end) !== NOT_TEXT) return readUtf8(buf, start, end) ?? '';
   return { bytes: base64(buf, start, end) };
+}
+
+const NOT_MESSAGE = 0;
+const HAS_GROUP = 1;
+
+/**
+ * Length-delimited bytes read as one unknown message level at `depth`, as the walk reads
+ * it (proto/decoder.ts fields()), in the same pass that decides whether they are one:
+ * each field is checked as Wire.isMessage checks it before it is read, and on the first
+ * that fails, what the level added (its values, spans and the problems of levels inside)
+ * is taken back: NOT_MESSAGE. A group at this level gives HAS_GROUP, for the separate
+ * check and walk, whose depth limits differ.
+ */
+function messageLevel(walk: Walk, start: number, end: number, depth: number, path: string): JsonObject | typeof NOT_MESSAGE | typeof HAS_GROUP {
+  const wire = walk.wire;
+  const spans = walk.spans;
+  const spansBefore = spans === null ? 0 : spans.length;
+  const problemsBefore = walk.problems.length;
+  if (spans !== null) walk.firstSpans.enter(depth);
+  let pos = start;
+  let verdict: typeof NOT_MESSAGE | typeof HAS_GROUP = NOT_MESSAGE;
+  while (pos < end) {
+    const fieldStart = pos;
+    const next = wire.varint32(pos, end);
+    if (next < 0) break;
+    const number = wire.lo >>> 3;
+    const wireType = wire.lo & 7;
+    if (number === 0 || wireType === END_GROUP) break;
+    if (wireType === START_GROUP) {
+      verdict = HAS_GROUP;
+      break;
+    }
+    if (wire.skip(wireType, number, next, end, 0) < 0) break;
+    pos = readUnknown(walk, number, wireType, GATHERED, fieldStart, next, end, depth, path);
+  }
+  if (pos >= end) return walk.gatherings.at(depth).take();
+  walk.gatherings.at(depth).clear();
+  // Setting an array's length is a call into the runtime, even when it does not change.
+  if (spans !== null && spans.length !== spansBefore) spans.length = spansBefore;
+  if (walk.problems.length !== problemsBefore) walk.problems.length = problemsBefore;
+  return verdict;
 }
 
 /** Field numbers below this have a slot in the tables of FirstSpans; the rest a map. */
