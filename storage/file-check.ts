@@ -72,11 +72,32 @@ export function openReadOnly(file: string, use: FileUse): Database.Database {
 }
 
 /**
- * What `file` is, read-only. A file that does not exist, or is empty, is version 0. Throws
+ * A write that was killed (an import's fresh load, storage/open.ts) leaves its rollback
+ * journal, which a read-only look cannot undo: SQLite rolls it back at a writable
+ * connection's first read, restoring what the file last committed and writing nothing
+ * else, as it would for any writer. A command that is about to write to the file anyway
+ * has it done first; a file that is no database is left for examine() to refuse.
+ */
+function rollBack(file: string): void {
+  try {
+    const db = new Database(file, { fileMustExist: true });
+    try {
+      db.pragma('user_version');
+    } finally {
+      db.close();
+    }
+  } catch {
+    // examine() says what the file is.
+  }
+}
+
+/**
+ * What `file` is, read-only, after a killed write's journal is rolled back for a command that writes to it. A file that does not exist, or is empty, is version 0. Throws
  * StorageError with a sentence fit for `use` when it is no ca2-inspector recording, is from
  * a newer one, or holds anything a recording does not.
  */
 export function examine(file: string, use: FileUse): FileFacts {
+  if (use.writes && fs.existsSync(`${file}-journal`)) rollBack(file);
   const empty: FileFacts = { version: 0, capture: false, schema: null, orphanedJournal: false };
   let size: number;
   try {

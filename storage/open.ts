@@ -53,7 +53,6 @@ export interface WritableOptions {
  */
 export function openWritable<T>(file: string, options: WritableOptions, make: (db: Database.Database) => T): T {
   const use = options.use ?? { flag: '--db', command: 'proxy', writes: true };
-  if (fs.existsSync(`${file}-journal`)) rollBack(file);
   const { version } = examine(file, use);
   let db: Database.Database;
   try {
@@ -104,25 +103,6 @@ export function openReading<T>(file: string, use: FileUse, make: (db: Database.D
     db.close();
     if (err instanceof StorageError) throw err;
     throw new StorageError(openFailure(file, err, use));
-  }
-}
-
-/**
- * A write that was killed (a fresh load's, above) leaves its rollback journal, which a
- * read-only look cannot undo: SQLite rolls it back at a writable connection's first read,
- * restoring what the file last committed and writing nothing else. A file that is no
- * database is left for examine() to refuse.
- */
-function rollBack(file: string): void {
-  try {
-    const db = new Database(file, { fileMustExist: true });
-    try {
-      db.pragma('user_version');
-    } finally {
-      db.close();
-    }
-  } catch {
-    // examine() says what the file is.
   }
 }
 
