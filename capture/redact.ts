@@ -22,6 +22,7 @@ import { cookieValues, credentialParams, credentialSpan, namesCredential, readsA
 import { MIN_SEARCHED_LENGTH, Placeholders } from './placeholders.ts';
 import { rewriteMessage, wellFormedPrefix, type Replacer } from './protobuf-rewrite.ts';
 import { JWT, replaceTokens } from './token-replace.ts';
+import { HeaderMemory } from './header-memory.ts';
 import { isJwt, readJwt } from '../model/jwt.ts';
 import { headerValue } from '../model/headers.ts';
 
@@ -29,7 +30,7 @@ const TOKEN_FIELD = 2;
 /** ServerResponse.auth: the answers to login and refresh, where the server hands out tokens. */
 const AUTH_FIELD = 11;
 const JWT_START = Buffer.from('eyJ');
-/** Header values remembered as learned from or as redacted; past this the memory starts again (unique values, such as request ids, would fill it). */
+/** Header pairs remembered as learned from, and as redacted. */
 const REMEMBERED_HEADERS = 20_000;
 
 export interface RedactorOptions {
@@ -54,13 +55,11 @@ export class Redactor {
    * claims are kept on purpose, so such a value is no secret.
    */
   private readonly guessed = new Set<string>();
-  /** Header values already learned from, by name. */
-  private readonly headersLearnedFrom = new Map<string, Set<string>>();
-  private headersLearnedFromCount = 0;
-  /** Header values as redacted, by name, and how many replacements each made, while `headersLearned` tokens are learned. */
-  private readonly redactedHeaders = new Map<string, Map<string, { value: string; replaced: number }>>();
+  /** Header pairs already learned from. */
+  private readonly headersLearnedFrom = new HeaderMemory<true>(REMEMBERED_HEADERS);
+  /** Header pairs as redacted, and how many replacements each made, while `headersLearned` tokens are learned. */
+  private readonly redactedHeaders = new HeaderMemory<{ value: string; replaced: number }>(REMEMBERED_HEADERS);
   private headersLearned = 0;
-  private headersRedacted = 0;
 
   constructor(private readonly options: RedactorOptions = {}) {
     this.placeholders = new Placeholders(options.stripClaims === true);
@@ -96,18 +95,12 @@ export class Redactor {
 
   /** Calls repeat their headers: a pair learned from once has nothing more to teach. */
   private learnHeader(name: string, value: string): void {
-    let values = this.headersLearnedFrom.get(name);
-    if (values?.has(value)) return;
+    if (this.headersLearnedFrom.get(name, value)) return;
     const span = credentialSpan(name, value);
     if (span) this.learnToken(value.slice(span[0], span[1]));
     for (const cookie of cookieValues(name, value)) this.learnToken(cookie);
     this.learnJwtsIn(value);
-    if (++this.headersLearnedFromCount > REMEMBERED_HEADERS) {
-      this.headersLearnedFrom.clear();
-      this.headersLearnedFromCount = 0;
-    }
-    if (values === undefined) this.headersLearnedFrom.set(name, (values = new Set()));
-    values.add(value);
+    this.headersLearnedFrom.set(name, value, true);
   }
 
   /** Second pass: the exchange with every learned token and JWT replaced, in the versions rules replaced too. */
@@ -241,14 +234,12 @@ export class Redactor {
    * where it comes again. Searching every value was half of an /exec exchange's redaction.
    */
   private redactHeader(name: string, value: string): string {
-    if (this.headersLearned !== this.placeholders.size || this.headersRedacted > REMEMBERED_HEADERS) {
+    if (this.headersLearned !== this.placeholders.size) {
       this.redactedHeaders.clear();
       this.headersLearned = this.placeholders.size;
-      this.headersRedacted = 0;
     }
     const where = `${name} header`;
-    let byValue = this.redactedHeaders.get(name);
-    const known = byValue?.get(value);
+    const known = this.redactedHeaders.get(name, value);
     if (known !== undefined) {
       if (known.replaced > 0) this.counts.set(where, (this.counts.get(where) ?? 0) + known.replaced);
       return known.value;
@@ -257,9 +248,7 @@ export class Redactor {
     const redacted = this.redactHeaderValue(name, value, where);
     // A token learned on the way (a JWT no exchange revealed before) may be in values remembered: the next call starts again.
     if (this.headersLearned !== this.placeholders.size) return redacted;
-    if (byValue === undefined) this.redactedHeaders.set(name, (byValue = new Map()));
-    byValue.set(value, { value: redacted, replaced: (this.counts.get(where) ?? 0) - before });
-    this.headersRedacted++;
+    this.redactedHeaders.set(name, value, { value: redacted, replaced: (this.counts.get(where) ?? 0) - before });
     return redacted;
   }
 

@@ -92,7 +92,8 @@ function rollBack(file: string): void {
 }
 
 /**
- * What `file` is, read-only, after a killed write's journal is rolled back for a command that writes to it. A file that does not exist, or is empty, is version 0. Throws
+ * What `file` is, read-only (for a command that writes to it, once a killed write's journal
+ * is rolled back). A file that does not exist, or is empty, is version 0. Throws
  * StorageError with a sentence fit for `use` when it is no ca2-inspector recording, is from
  * a newer one, or holds anything a recording does not.
  */

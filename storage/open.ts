@@ -34,7 +34,8 @@ export interface WritableOptions {
    * into a new recording): written through a rollback journal, which for a file with no
    * pages yet holds next to nothing, where the WAL holds every page a second time and then
    * copies it into the file. Store.close() puts it in WAL mode, as every recording is. A
-   * killed load leaves its journal, and the next open rolls the file back to empty.
+   * killed load leaves its journal, which the next command that writes to the file rolls back
+   * (storage/file-check.ts examine), leaving it empty.
    */
   freshLoad?: boolean;
   /**
