@@ -265,7 +265,8 @@ export interface LiveBatch {
 
 /** Live events sent over socket.io from the inspector server. */
 export interface LiveEvents {
-  batch: (batch: LiveBatch) => void;
+  /** A LiveBatch packed as model/live-wire.ts says: an ArrayBuffer in a browser, a Buffer in Node. */
+  batch: (packed: ArrayBuffer | Uint8Array) => void;
   /** The loaded rules (GET /api/rules), sent again whenever one is switched, hit or reloaded. */
   rules: (rules: RuleView[]) => void;
   /** A message paused at a breakpoint (GET /api/paused lists those paused when a browser connects). */

@@ -1,10 +1,11 @@
 // The live stream: every summary and frame the recorder reports, pushed over socket.io
-// in one message per interval. Under a flood that is a few dozen messages a second
-// instead of thousands, for the server and for every browser.
+// in one message per interval, packed (model/live-wire.ts). Under a flood that is a few
+// dozen messages a second instead of thousands, for the server and for every browser.
 
 import type { Server as SocketServer } from 'socket.io';
 import type { ExchangeSummary, LiveEvents, WsFrame } from '../../model/types.ts';
 import { LiveBatchBuilder } from '../../model/live-batch.ts';
+import { packLiveBatch } from '../../model/live-wire.ts';
 import type { RecorderListener } from '../../model/recorder-listener.ts';
 
 /** Short enough to read as immediate, long enough to gather a burst into one message. */
@@ -42,7 +43,7 @@ export class LiveStream implements RecorderListener {
   private schedule(): void {
     this.timer ??= setTimeout(() => {
       this.timer = null;
-      if (!this.batch.isEmpty) this.io.emit('batch', this.batch.take());
+      if (!this.batch.isEmpty) this.io.emit('batch', Buffer.from(packLiveBatch(this.batch.take())));
     }, LIVE_INTERVAL_MS);
   }
 }

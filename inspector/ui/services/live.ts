@@ -5,8 +5,9 @@
 
 import { io, type Socket } from 'socket.io-client';
 import { LiveBatchBuilder } from '../../../model/live-batch.ts';
+import { unpackLiveBatch } from '../../../model/live-wire.ts';
 import type { LiveEvents } from '../../../model/types.ts';
-import type { LiveListeners } from '../model/live-listeners.ts';
+import type { LiveListenerEvents, LiveListeners } from '../model/live-listeners.ts';
 import { missingTokenMessage } from './api.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline' | 'unauthorized';
@@ -51,12 +52,12 @@ export function connectLive(listeners: LiveListeners, onStatus: (status: LiveSta
     } else frame = requestAnimationFrame(flush);
   };
 
-  socket.on('batch', (batch) => {
-    pending.add(batch);
+  socket.on('batch', (packed) => {
+    pending.add(unpackLiveBatch(packed));
     schedule();
   });
   socket.onAny((event: keyof LiveEvents, ...args: unknown[]) => {
-    if (event !== 'batch') listeners.emit(event, ...(args as Parameters<LiveEvents[typeof event]>));
+    if (event !== 'batch') listeners.emit(event, ...(args as Parameters<LiveListenerEvents[typeof event]>));
   });
   socket.on('connect', () => {
     onStatus('live');
