@@ -1,6 +1,6 @@
-// A live batch as the live stream sends it: one JSON text, each summary as an array of
-// its values in a fixed order rather than an object repeating its 19 names, sent by
-// socket.io as binary. At line rate a batch carries hundreds of summaries; as objects,
+// A live batch as the live stream sends it to a client that asks for it packed: one JSON
+// text, each summary as an array of its values in a fixed order rather than an object
+// repeating its 19 names, sent by socket.io as binary. At line rate a batch carries hundreds of summaries; as objects,
 // socket.io's walk of every value looking for binary, its JSON and the copy to bytes
 // cost the recorder's thread about 4 µs a summary and a browser 2.5 µs to take apart.
 // Packed, each costs about a quarter of that, and the text is half as long.

@@ -3,10 +3,10 @@
 // adds listeners for the events it needs, whenever it mounts, before or after the
 // socket connects.
 
-import type { LiveBatch, LiveEvents } from '../../../model/types.ts';
+import type { LiveEvents } from '../../../model/types.ts';
 
 /** The server's events, batches unpacked, and `connected` on every connect: events may have been missed before it. */
-export type LiveListenerEvents = Omit<LiveEvents, 'batch'> & { batch: (batch: LiveBatch) => void; connected: () => void };
+export type LiveListenerEvents = Omit<LiveEvents, 'packedBatch'> & { connected: () => void };
 
 type AnyListener = (...args: unknown[]) => void;
 

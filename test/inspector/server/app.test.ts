@@ -108,11 +108,22 @@ describe('the inspector server', () => {
     refused.close();
   });
 
-  test('pushes what was recorded in one interval to connected browsers as one batch, frames counted into their summary', async () => {
-    const client = connect(base(guarded), { auth: { token: 'sesame' }, transports: ['websocket'], reconnection: false });
-    await new Promise<void>((resolve, reject) => client.once('connect', () => resolve()).once('connect_error', reject));
-    const batches: LiveBatch[] = [];
-    const seen = new Promise<void>((resolve) => client.on('batch', (packed) => (batches.push(unpackLiveBatch(packed)), resolve())));
+  test('pushes what was recorded in one interval to connected browsers as one batch, frames counted into their summary; packed to a client that asks', async () => {
+    const join = async (auth: Record<string, unknown>) => {
+      const client = connect(base(guarded), { auth: { token: 'sesame', ...auth }, transports: ['websocket'], reconnection: false });
+      await new Promise<void>((resolve, reject) => client.once('connect', () => resolve()).once('connect_error', reject));
+      return client;
+    };
+    const plain = await join({});
+    const packed = await join({ packed: true });
+    const got: Record<'plain' | 'packed', LiveBatch[]> = { plain: [], packed: [] };
+    const wrongForm: string[] = [];
+    const seen = Promise.all([
+      new Promise<void>((resolve) => plain.on('batch', (batch) => (got.plain.push(batch), resolve()))),
+      new Promise<void>((resolve) => packed.on('packedBatch', (bytes) => (got.packed.push(unpackLiveBatch(bytes)), resolve()))),
+    ]);
+    plain.on('packedBatch', () => wrongForm.push('plain got packedBatch'));
+    packed.on('batch', () => wrongForm.push('packed got batch'));
     const ws = liveSummary({ id: 42, kind: 'ws', frames: 1, requestSize: 60, responseSize: 0 });
     const frame = { seq: 1, direction: 'server', at: '2026-11-27T12:00:00.000Z', opcode: 2, size: 8, body: '', decoded: null, truncated: false } as const;
     guarded.live.exchange(ws);
@@ -121,9 +132,14 @@ describe('the inspector server', () => {
     guarded.live.frame(40, { ...frame, seq: 5 });
     await seen;
     await new Promise((resolve) => setTimeout(resolve, 2 * LIVE_INTERVAL_MS));
-    client.close();
-    assert.equal(batches.length, 1);
-    assert.deepEqual(batches[0]!.exchanges, [{ ...ws, frames: 2, responseSize: 8 }, liveSummary({ id: 43, trx: 'live' })]);
-    assert.deepEqual(batches[0]!.frames.map((f) => [f.exchangeId, f.frame.seq]), [[42, 1], [40, 5]]);
+    plain.close();
+    packed.close();
+    assert.deepEqual(wrongForm, []);
+    for (const batches of [got.plain, got.packed]) {
+      assert.equal(batches.length, 1);
+      assert.deepEqual(batches[0]!.exchanges, [{ ...ws, frames: 2, responseSize: 8 }, liveSummary({ id: 43, trx: 'live' })]);
+      assert.deepEqual(batches[0]!.frames.map((f) => [f.exchangeId, f.frame.seq]), [[42, 1], [40, 5]]);
+    }
+    assert.deepEqual(got.packed, got.plain);
   });
 });
