@@ -265,7 +265,13 @@ export interface LiveBatch {
 
 /** Live events sent over socket.io from the inspector server. */
 export interface LiveEvents {
+  /** What was recorded in the last interval, to a client that did not ask for it packed. */
   batch: (batch: LiveBatch) => void;
+  /**
+   * The same LiveBatch packed as model/live-wire.ts says, instead of `batch`, to a client whose
+   * handshake asked with `auth: { packed: true }`: an ArrayBuffer in a browser, a Buffer in Node.
+   */
+  packedBatch: (packed: ArrayBuffer | Uint8Array) => void;
   /** The loaded rules (GET /api/rules), sent again whenever one is switched, hit or reloaded. */
   rules: (rules: RuleView[]) => void;
   /** A message paused at a breakpoint (GET /api/paused lists those paused when a browser connects). */

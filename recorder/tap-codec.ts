@@ -10,6 +10,7 @@
 
 import type { ExchangeKind, FrameDirection, HeaderList } from '../model/types.ts';
 import { asBuffer } from '../proto/scalars.ts';
+import { readUtf8, readUtf8Lossy } from '../proto/text.ts';
 import type { TapHook, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import { breakpointBits, breakpointEditsOf, type FlowErrorKind, type FlowOriginal, type FlowRequest, type FlowResponse, type FrameMark } from '../model/flow.ts';
 
@@ -430,11 +431,12 @@ class CallReader {
     return n;
   }
 
+  /** Short ASCII (headers, paths) is read as the codec reads it, without toString's checks and native call. */
   private str(): string {
-    const length = this.u32();
-    const s = this.data.toString('utf8', this.at, this.at + length);
-    this.at += length;
-    return s;
+    const start = this.at + 4;
+    this.at = start + this.u32();
+    const end = Math.min(this.at, this.data.length); // cut at the row's end, as toString cut a damaged length
+    return readUtf8(this.data, start, end) ?? readUtf8Lossy(this.data, start, end);
   }
 
   private bytes(): Uint8Array {

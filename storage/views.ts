@@ -137,12 +137,26 @@ function base64(bytes: Uint8Array): string {
 /** The furthest a JavaScript date reaches either side of the epoch. */
 const MAX_DATE_MS = 8.64e15;
 
+/** The first ms of year 10000. */
+const LAST_FOUR_DIGIT_YEAR_MS = 253_402_300_800_000;
+/** The second isoTime last wrote: its first ms and its text up to the milliseconds ("2026-12-07T05:38:25."). */
+let lastSecond = { start: Infinity, text: '' };
+
 /**
  * A time as the API writes it. A file from elsewhere may hold one no date can (1e300): it
  * reads as the nearest one that can, so its exchange still lists and opens.
  */
 export function isoTime(ms: number): string {
+  // Summaries come in time order, many a second: the second's text is kept, and only the milliseconds written.
+  if (ms >= lastSecond.start && ms < lastSecond.start + 1000) {
+    const millis = Math.trunc(ms) - lastSecond.start;
+    return lastSecond.text + (millis < 10 ? '00' : millis < 100 ? '0' : '') + millis + 'Z';
+  }
   const date = new Date(ms);
-  if (!Number.isNaN(date.getTime())) return date.toISOString();
-  return new Date(ms > 0 ? MAX_DATE_MS : ms < 0 ? -MAX_DATE_MS : 0).toISOString();
+  if (Number.isNaN(date.getTime())) return new Date(ms > 0 ? MAX_DATE_MS : ms < 0 ? -MAX_DATE_MS : 0).toISOString();
+  const text = date.toISOString();
+  const start = Math.floor(date.getTime() / 1000) * 1000;
+  // Four-digit years only: the ISO text of others is longer (+012345-…).
+  if (start >= 0 && start < LAST_FOUR_DIGIT_YEAR_MS) lastSecond = { start, text: text.slice(0, 20) };
+  return text;
 }

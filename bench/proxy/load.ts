@@ -6,6 +6,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { io as connectLive, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
+import { unpackLiveBatch } from '../../model/live-wire.ts';
 import { autocannon, type CannonResult } from '../autocannon.ts';
 import type { Child } from './processes.ts';
 
@@ -44,10 +45,11 @@ export async function holdWebSocket(url: string): Promise<WebSocket> {
 
 /** A socket.io client on the inspector's live stream, as an open browser tab is: it counts the summaries it is sent. */
 export async function watchLive(proxy: Child): Promise<{ socket: Socket; exchanges: () => number }> {
-  const socket = connectLive(proxy.ui!, { auth: { token: proxy.token }, transports: ['websocket'], reconnection: false });
+  // Packed, as the inspector asks for it.
+  const socket = connectLive(proxy.ui!, { auth: { token: proxy.token, packed: true }, transports: ['websocket'], reconnection: false });
   await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
   let exchanges = 0;
-  socket.on('batch', (batch: { exchanges: unknown[] }) => (exchanges += batch.exchanges.length));
+  socket.on('packedBatch', (packed: Uint8Array) => (exchanges += unpackLiveBatch(packed).exchanges.length));
   return { socket, exchanges: () => exchanges };
 }
 

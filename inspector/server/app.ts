@@ -10,7 +10,7 @@ import type { Store } from '../../storage/store.ts';
 import { UiToken } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { Guard } from './guard.ts';
-import { LiveStream } from './live.ts';
+import { chooseLiveForm, LiveStream } from './live.ts';
 import { limitConnections, MAX_CONNECTIONS, serverTimeouts } from './limits.ts';
 import { exportRouter } from './export-routes.ts';
 import { messageRouter } from './message-routes.ts';
@@ -106,6 +106,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
       next(Object.assign(new Error(refusal.message), { data: { status: refusal.status } }));
     });
   }
+  io.on('connection', chooseLiveForm);
   new Guard({ uiHost: options.host, port: () => port, allowHosts: options.allowHosts ?? [] }).install(server);
 
   await listen(server, { host: options.host, port: options.port }, '--ui');

@@ -5,8 +5,8 @@
 
 import type { LiveEvents } from '../../../model/types.ts';
 
-/** The server's events, and `connected` on every connect: events may have been missed before it. */
-export type LiveListenerEvents = LiveEvents & { connected: () => void };
+/** The server's events, batches unpacked, and `connected` on every connect: events may have been missed before it. */
+export type LiveListenerEvents = Omit<LiveEvents, 'packedBatch'> & { connected: () => void };
 
 type AnyListener = (...args: unknown[]) => void;
 

@@ -12,6 +12,7 @@ import { Store } from '../../../storage/store.ts';
 import { flowHead, type HeadFields } from '../../../support/flow-head.ts';
 import { startInspectorServer, type InspectorServer } from '../../../inspector/server/app.ts';
 import { LIVE_INTERVAL_MS } from '../../../inspector/server/live.ts';
+import { unpackLiveBatch } from '../../../model/live-wire.ts';
 
 function record(id: number, overrides: Partial<HeadFields> = {}): HeadFields {
   return {
@@ -22,6 +23,14 @@ function record(id: number, overrides: Partial<HeadFields> = {}): HeadFields {
     response: { headers: [], body: new Uint8Array([10, 1, id]), truncated: false, size: 3 },
     close: null,
     ...overrides,
+  };
+}
+
+/** A summary as the recorder tells the live stream, with `fields` set. */
+function liveSummary(fields: Partial<ExchangeSummary> & { id: number }): ExchangeSummary {
+  return {
+    kind: 'exec', startedAt: '2026-11-27T12:00:00.000Z', durationMs: null, method: 'POST', path: '/exec', status: null, service: null, operation: null,
+    trx: null, errors: [], requestSize: 0, responseSize: 0, frames: 0, problems: [], state: 'pending', token: null, replayOf: null, rules: [], ...fields,
   };
 }
 
@@ -99,22 +108,38 @@ describe('the inspector server', () => {
     refused.close();
   });
 
-  test('pushes what was recorded in one interval to connected browsers as one batch, frames counted into their summary', async () => {
-    const client = connect(base(guarded), { auth: { token: 'sesame' }, transports: ['websocket'], reconnection: false });
-    await new Promise<void>((resolve, reject) => client.once('connect', () => resolve()).once('connect_error', reject));
-    const batches: LiveBatch[] = [];
-    const seen = new Promise<void>((resolve) => client.on('batch', (batch) => (batches.push(batch), resolve())));
-    const ws = { id: 42, kind: 'ws', frames: 1, requestSize: 60, responseSize: 0 } as ExchangeSummary;
+  test('pushes what was recorded in one interval to connected browsers as one batch, frames counted into their summary; packed to a client that asks', async () => {
+    const join = async (auth: Record<string, unknown>) => {
+      const client = connect(base(guarded), { auth: { token: 'sesame', ...auth }, transports: ['websocket'], reconnection: false });
+      await new Promise<void>((resolve, reject) => client.once('connect', () => resolve()).once('connect_error', reject));
+      return client;
+    };
+    const plain = await join({});
+    const packed = await join({ packed: true });
+    const got: Record<'plain' | 'packed', LiveBatch[]> = { plain: [], packed: [] };
+    const wrongForm: string[] = [];
+    const seen = Promise.all([
+      new Promise<void>((resolve) => plain.on('batch', (batch) => (got.plain.push(batch), resolve()))),
+      new Promise<void>((resolve) => packed.on('packedBatch', (bytes) => (got.packed.push(unpackLiveBatch(bytes)), resolve()))),
+    ]);
+    plain.on('packedBatch', () => wrongForm.push('plain got packedBatch'));
+    packed.on('batch', () => wrongForm.push('packed got batch'));
+    const ws = liveSummary({ id: 42, kind: 'ws', frames: 1, requestSize: 60, responseSize: 0 });
     const frame = { seq: 1, direction: 'server', at: '2026-11-27T12:00:00.000Z', opcode: 2, size: 8, body: '', decoded: null, truncated: false } as const;
     guarded.live.exchange(ws);
     guarded.live.frame(42, frame);
-    guarded.live.exchange({ id: 43, trx: 'live' } as ExchangeSummary);
+    guarded.live.exchange(liveSummary({ id: 43, trx: 'live' }));
     guarded.live.frame(40, { ...frame, seq: 5 });
     await seen;
     await new Promise((resolve) => setTimeout(resolve, 2 * LIVE_INTERVAL_MS));
-    client.close();
-    assert.equal(batches.length, 1);
-    assert.deepEqual(batches[0]!.exchanges, [{ ...ws, frames: 2, responseSize: 8 }, { id: 43, trx: 'live' }]);
-    assert.deepEqual(batches[0]!.frames.map((f) => [f.exchangeId, f.frame.seq]), [[42, 1], [40, 5]]);
+    plain.close();
+    packed.close();
+    assert.deepEqual(wrongForm, []);
+    for (const batches of [got.plain, got.packed]) {
+      assert.equal(batches.length, 1);
+      assert.deepEqual(batches[0]!.exchanges, [{ ...ws, frames: 2, responseSize: 8 }, liveSummary({ id: 43, trx: 'live' })]);
+      assert.deepEqual(batches[0]!.frames.map((f) => [f.exchangeId, f.frame.seq]), [[42, 1], [40, 5]]);
+    }
+    assert.deepEqual(got.packed, got.plain);
   });
 });
