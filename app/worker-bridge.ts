@@ -2,7 +2,7 @@
 // into the ring of shared memory the worker reads (recorder/tap-ring.ts). Nothing is
 // posted per call: the forwarding thread only copies the call's bytes into the ring.
 
-import { startTsWorker } from '../recorder/ts-worker.ts';
+import { startThread } from '../recorder/threads.ts';
 import type { TapListener, TappedClose, TappedFlow, TappedFrame } from '../proxy/tap.ts';
 import type { BackendOptions } from './backend.ts';
 import type { Dropped } from '../model/types.ts';
@@ -48,9 +48,9 @@ const SEND_START_AFTER_MS = 100;
 const MAX_BACKLOG_BYTES = RING_BYTES;
 
 
-export function startRecordingWorker(options: BackendOptions, log: (line: string) => void): Promise<RecordingWorker> {
+export async function startRecordingWorker(options: BackendOptions, log: (line: string) => void): Promise<RecordingWorker> {
   const ring = createRing();
-  const worker = startTsWorker(new URL('./worker.ts', import.meta.url), { workerData: { options, ring } satisfies WorkerSetup });
+  const worker = await startThread(new URL('./worker.ts', import.meta.url), { workerData: { options, ring } satisfies WorkerSetup });
   const writer = new RingWriter(ring);
   /** Set by close(): settles it with the worker's totals, or null after saying why there are none. */
   let closed: ((m: (FromWorker & { type: 'closed' }) | null, why: string | null) => void) | null = null;

@@ -14,7 +14,7 @@ import type { ExportPreview, ExportProgressView } from '../../model/types.ts';
 import { UserError } from '../../model/user-error.ts';
 import type { Codec } from '../../proto/codec.ts';
 import { StorageError, type Store } from '../../storage/store.ts';
-import { startTsWorker } from '../../recorder/ts-worker.ts';
+import { startThread } from '../../recorder/threads.ts';
 import type { ExportJob, ExportOutcome } from './export-thread.ts';
 import { exchangeIds } from './routes.ts';
 
@@ -77,14 +77,14 @@ async function committed(store: Store): Promise<void> {
   }
 }
 
-function runExport(
+async function runExport(
   store: Store,
   codec: Codec,
   job: Omit<ExportJob, 'file' | 'schema'>,
   progress: (step: ExportProgress) => void,
 ): Promise<Extract<ExportOutcome, { type: 'done' }>> {
   const schema = { bytes: codec.descriptorSet(), fingerprint: codec.fingerprint };
-  const thread = startTsWorker(new URL('./export-thread.ts', import.meta.url), { workerData: { ...job, file: store.file, schema } satisfies ExportJob });
+  const thread = await startThread(new URL('./export-thread.ts', import.meta.url), { workerData: { ...job, file: store.file, schema } satisfies ExportJob });
   return new Promise((resolve, reject) => {
     thread.on('message', (outcome: ExportOutcome) => {
       if (outcome.type === 'progress') return progress({ phase: outcome.phase, done: outcome.done, total: outcome.total });
