@@ -49,6 +49,9 @@ async function bundle(entry: URL): Promise<URL> {
   return new URL(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`);
 }
 
+/** A pattern, not the words themselves: this module is bundled into threads that start threads, and the words would be replaced in it. */
+const META_URL = /\bimport\.meta\.url\b/g;
+
 /**
  * Keeps the bundle behaving as the modules do on disk: a package is imported by the file
  * URL it resolves to (a data: URL has no node_modules to look in), and each module's
@@ -65,7 +68,7 @@ const asOnDisk: Plugin = {
     });
     build.onLoad({ filter: /\.tsx?$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
-      return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: args.path.endsWith('x') ? 'tsx' : 'ts' };
+      return { contents: text.replace(META_URL, JSON.stringify(pathToFileURL(args.path).href)), loader: args.path.endsWith('x') ? 'tsx' : 'ts' };
     });
   },
 };

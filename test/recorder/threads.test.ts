@@ -26,6 +26,15 @@ describe('startThread', () => {
     assert.match(String(seen.stack), new RegExp(`${probe.href.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\?bundled`), 'a stack trace names the entry, not a data: URL');
   });
 
+  it('does the same in a thread that a bundled thread starts', async () => {
+    const thread = await startThread(probe, { workerData: { nest: true, n: 1 } });
+    const seen = await answer(thread);
+    await thread.terminate();
+    assert.deepEqual(seen.echo, { n: 2 }, JSON.stringify(seen));
+    assert.equal(seen.url, probe.href);
+    assert.equal(seen.ws, 'function');
+  });
+
   it('starts the thread without the TypeScript loader the test runner has', async () => {
     assert.ok(process.execArgv.some((arg) => /tsx/.test(arg)), 'this test runs under tsx (node --import tsx --test)');
     const thread = await startThread(probe, { workerData: null });
