@@ -107,24 +107,32 @@ export function extraHandshakeResponseHeaders(raw: string[]): string[] {
   return lines;
 }
 
+/**
+ * The lengths of the names withoutHopByHop drops unless Connection lists more: a header of
+ * another length is kept without lower-casing its name, which was most of the time it took.
+ */
+const DROPPED_LENGTHS = new Set([...RESPONSE_DROPPED].map((name) => name.length));
+
 /** Drops `names` and whatever the Connection header lists as hop-by-hop. */
 function withoutHopByHop(raw: string[], names: Set<string>): string[] {
   let listed: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      listed ??= new Set();
       for (const token of raw[i + 1]!.split(',')) {
         const lower = token.trim().toLowerCase();
         // Framing headers stay whatever Connection claims: dropping them would corrupt the body.
-        if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'host') listed.add(lower);
+        if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'host' && !names.has(lower)) (listed ??= new Set()).add(lower);
       }
     }
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (names.has(lower) || listed?.has(lower)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
+    const name = raw[i]!;
+    if (listed !== null || DROPPED_LENGTHS.has(name.length)) {
+      const lower = name.toLowerCase();
+      if (names.has(lower) || listed?.has(lower)) continue;
+    }
+    out.push(name, raw[i + 1]!);
   }
   return out;
 }
