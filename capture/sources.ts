@@ -13,6 +13,7 @@ import { codecForRecording, type Codec } from '../proto/codec.ts';
 import { examine, isSqliteFile, type EmbeddedSchema, type FileUse } from '../storage/file-check.ts';
 import { schemaVersion } from '../storage/migrations.ts';
 import { copyRows } from '../storage/row-copy.ts';
+import { impossibleValueIn, type ImpossibleValue } from '../storage/value-check.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import type { Flow } from '../model/flow.ts';
 import { harFlows } from './har-import.ts';
@@ -102,39 +103,79 @@ export interface Source {
   total: number | null;
   /** How much of the file is read, from 0 to 1, where `total` is not known: a HAR file, by its bytes. */
   share?(): number;
+  /**
+   * For a recording or capture: the SQLite file its rows are read from (the file, or a
+   * copy in a temporary folder until close()), for refuseImpossibleValues when the caller
+   * checks its values.
+   */
+  rows: string | null;
   close(): void;
 }
 
-/** Opens a HAR file, a capture or a recording to import. Throws SourceError with a sentence naming the file. */
-export function openSource(file: string): Source {
+/**
+ * Opens a HAR file, a capture or a recording to import. Throws SourceError with a sentence
+ * naming the file: for a value no recording can hold too, unless `checkValues` is false and
+ * the caller checks them (refuseImpossibleValues) before it takes any exchange.
+ */
+export function openSource(file: string, { checkValues = true }: { checkValues?: boolean } = {}): Source {
   if (!isSqliteFile(file)) {
     const reader = HarReader.open(file);
-    return { descriptorSet: null, flows: harFlows(reader), total: null, share: () => (reader.size === 0 ? 1 : reader.done / reader.size), close: () => reader.close() };
+    return { descriptorSet: null, flows: harFlows(reader), total: null, share: () => (reader.size === 0 ? 1 : reader.done / reader.size), rows: null, close: () => reader.close() };
   }
   let source: OpenedRecording;
   try {
-    source = openForReading(file, { use: { flag: null, command: 'import', writes: false } });
+    source = openForReading(file, { use: importUse });
   } catch (err) {
     if (err instanceof StorageError) throw new SourceError(err.message);
     throw err;
   }
   try {
-    const bad = source.store.impossibleValue();
-    if (bad) {
-      throw new SourceError(
-        `${file}: exchange ${bad.exchangeId} has ${bad.column} ${JSON.stringify(bad.value) ?? String(bad.value)}, not ${bad.expected}; nothing from this file was imported.`,
-      );
-    }
+    if (checkValues) refuseImpossible(file, source.store.impossibleValue());
     const ids = source.store.exchangeIds({ order: 'oldest' });
     return {
       descriptorSet: source.schema?.descriptorSet ?? null,
       flows: namedFlows(source.store, ids),
       total: ids.length,
+      rows: source.store.file,
       close: () => source.close(),
     };
   } catch (err) {
     source.close();
     throw err;
+  }
+}
+
+const importUse: FileUse = { flag: null, command: 'import', writes: false };
+
+/**
+ * Whether openSource reads `file`'s rows where they are (a recording or capture of this
+ * version that no killed run left a journal in), so that its values can be checked
+ * (refuseImpossibleValues) before it is opened. False for anything else, and for a file
+ * that cannot be examined: opening it says why, in the sentence it always has.
+ */
+export function readsInPlace(file: string): boolean {
+  try {
+    if (!isSqliteFile(file)) return false;
+    const facts = examine(file, importUse);
+    return facts.version === schemaVersion && !facts.orphanedJournal;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses the recording or capture `file`, whose rows `rows` holds (Source.rows), when it has
+ * a value no recording can hold: SourceError, naming the exchange.
+ */
+export function refuseImpossibleValues(file: string, rows: string): void {
+  refuseImpossible(file, impossibleValueIn(rows, importUse));
+}
+
+function refuseImpossible(file: string, bad: ImpossibleValue | null): void {
+  if (bad) {
+    throw new SourceError(
+      `${file}: exchange ${bad.exchangeId} has ${bad.column} ${JSON.stringify(bad.value) ?? String(bad.value)}, not ${bad.expected}; nothing from this file was imported.`,
+    );
   }
 }
 
