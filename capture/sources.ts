@@ -13,6 +13,7 @@ import { codecForRecording, type Codec } from '../proto/codec.ts';
 import { examine, isSqliteFile, type EmbeddedSchema, type FileUse } from '../storage/file-check.ts';
 import { schemaVersion } from '../storage/migrations.ts';
 import { copyRows } from '../storage/row-copy.ts';
+import { impossibleValueIn, type ImpossibleValue } from '../storage/value-check.ts';
 import { Store, StorageError } from '../storage/store.ts';
 import type { Flow } from '../model/flow.ts';
 import { harFlows } from './har-import.ts';
@@ -44,6 +45,8 @@ export interface ReadOptions {
    * journaled exchanges from it. A journal its run left (`abandoned`) then needs no copy.
    */
   readJournal?: (store: Store, codec: Codec, abandoned: boolean) => boolean;
+  /** SQLite's page cache for the file (or its copy), in bytes; else the store's default. */
+  cacheBytes?: number;
 }
 
 /**
@@ -66,7 +69,7 @@ export function openForReading(file: string, options: ReadOptions): OpenedRecord
   const codec = codecForRecording(options.protoPaths ?? [], facts.schema && { bytes: facts.schema.descriptorSet, label: file, fingerprint: facts.schema.fingerprint });
   const capture = facts.capture ? readCaptureMeta(file) : null;
   if (facts.version === schemaVersion && (!facts.orphanedJournal || options.readJournal)) {
-    const store = Store.openReadOnly(file, { codec, use });
+    const store = Store.openReadOnly(file, { codec, use, cacheBytes: options.cacheBytes });
     const inPlace = options.readJournal?.(store, codec, facts.orphanedJournal) ?? false;
     if (!facts.orphanedJournal || inPlace) return { store, codec, capture, schema: facts.schema, close: () => store.close() };
     store.close();
@@ -77,7 +80,7 @@ export function openForReading(file: string, options: ReadOptions): OpenedRecord
   const inFile = (message: string) => message.split(copy).join(file);
   try {
     copyRows(file, facts, copy, use);
-    const store = Store.open(copy, { codec, use });
+    const store = Store.open(copy, { codec, use, cacheBytes: options.cacheBytes });
     try {
       recoverOrphanedJournal(store, codec, (line) => options.notice?.(inFile(line)));
     } catch (err) {
@@ -102,39 +105,85 @@ export interface Source {
   total: number | null;
   /** How much of the file is read, from 0 to 1, where `total` is not known: a HAR file, by its bytes. */
   share?(): number;
+  /**
+   * For a recording or capture: the SQLite file its rows are read from (the file, or a
+   * copy in a temporary folder until close()), for refuseImpossibleValues when the caller
+   * checks its values.
+   */
+  rows: string | null;
   close(): void;
 }
 
-/** Opens a HAR file, a capture or a recording to import. Throws SourceError with a sentence naming the file. */
-export function openSource(file: string): Source {
+/**
+ * Opens a HAR file, a capture or a recording to import. Throws SourceError with a sentence
+ * naming the file: for a value no recording can hold too, unless `checkValues` is false and
+ * the caller checks them (refuseImpossibleValues) before it takes any exchange.
+ */
+export function openSource(file: string, { checkValues = true }: { checkValues?: boolean } = {}): Source {
   if (!isSqliteFile(file)) {
     const reader = HarReader.open(file);
-    return { descriptorSet: null, flows: harFlows(reader), total: null, share: () => (reader.size === 0 ? 1 : reader.done / reader.size), close: () => reader.close() };
+    return { descriptorSet: null, flows: harFlows(reader), total: null, share: () => (reader.size === 0 ? 1 : reader.done / reader.size), rows: null, close: () => reader.close() };
   }
   let source: OpenedRecording;
   try {
-    source = openForReading(file, { use: { flag: null, command: 'import', writes: false } });
+    source = openForReading(file, { use: importUse, cacheBytes: IMPORT_READ_CACHE_BYTES });
   } catch (err) {
     if (err instanceof StorageError) throw new SourceError(err.message);
     throw err;
   }
   try {
-    const bad = source.store.impossibleValue();
-    if (bad) {
-      throw new SourceError(
-        `${file}: exchange ${bad.exchangeId} has ${bad.column} ${JSON.stringify(bad.value) ?? String(bad.value)}, not ${bad.expected}; nothing from this file was imported.`,
-      );
-    }
+    if (checkValues) refuseImpossible(file, source.store.impossibleValue());
     const ids = source.store.exchangeIds({ order: 'oldest' });
     return {
       descriptorSet: source.schema?.descriptorSet ?? null,
       flows: namedFlows(source.store, ids),
       total: ids.length,
+      rows: source.store.file,
       close: () => source.close(),
     };
   } catch (err) {
     source.close();
     throw err;
+  }
+}
+
+const importUse: FileUse = { flag: null, command: 'import', writes: false };
+/**
+ * An import reads each exchange once, in id order: a page cache keeps little it reads again
+ * but the b-trees' upper pages. The default 16 MB filled up with pages read once, beside the
+ * writer's own cache, as much again of a 100,000-exchange capture import's peak RSS.
+ */
+const IMPORT_READ_CACHE_BYTES = 2 * 2 ** 20;
+
+/**
+ * Whether openSource reads `file`'s rows where they are (a recording or capture of this
+ * version that no killed run left a journal in), so that its values can be checked
+ * (refuseImpossibleValues) before it is opened. False for anything else, and for a file
+ * that cannot be examined: opening it says why, in the sentence it always has.
+ */
+export function readsInPlace(file: string): boolean {
+  try {
+    if (!isSqliteFile(file)) return false;
+    const facts = examine(file, importUse);
+    return facts.version === schemaVersion && !facts.orphanedJournal;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses the recording or capture `file`, whose rows `rows` holds (Source.rows), when it has
+ * a value no recording can hold: SourceError, naming the exchange.
+ */
+export function refuseImpossibleValues(file: string, rows: string): void {
+  refuseImpossible(file, impossibleValueIn(rows, importUse));
+}
+
+function refuseImpossible(file: string, bad: ImpossibleValue | null): void {
+  if (bad) {
+    throw new SourceError(
+      `${file}: exchange ${bad.exchangeId} has ${bad.column} ${JSON.stringify(bad.value) ?? String(bad.value)}, not ${bad.expected}; nothing from this file was imported.`,
+    );
   }
 }
 

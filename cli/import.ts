@@ -5,7 +5,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { examine, type FileUse } from '../storage/file-check.ts';
 import { openForImport, recordFlows } from '../capture/record.ts';
-import { openSource } from '../capture/sources.ts';
+import { openImport } from '../capture/import-pipe.ts';
 import type { Store } from '../storage/store.ts';
 import { DEFAULT_DB } from './defaults.ts';
 import { codecFor } from './schema-option.ts';
@@ -54,13 +54,14 @@ export async function run(argv: string[]): Promise<number> {
   // page cache holds what is written, where the default one filled up, 56 MB of a 100,000-exchange import's peak RSS.
   // A recording that holds exchanges keeps its indexes up row by row, which wants the default.
   const cacheBytes = made ? NEW_RECORDING_CACHE_BYTES : undefined;
-  const store = openForImport(db, recordingCodec, { cacheBytes, freshLoad: made, use, onNotice: (line) => process.stdout.write(`ca2-inspector import: ${line}\n`) });
+  const notice = (line: string) => process.stdout.write(`ca2-inspector import: ${line}\n`);
+  const store = openForImport(db, recordingCodec, { cacheBytes, freshLoad: made, use, onNotice: notice });
   let failed = 0;
   let added = 0;
   try {
     for (const file of files) {
       try {
-        const result = importFile(store, file, protoPaths);
+        const result = await importFile(store, file, protoPaths, notice);
         added += result.added;
         const skipped = result.duplicates ? `; ${result.duplicates} already there, left out` : '';
         process.stdout.write(`ca2-inspector import: ${file}: ${result.added} exchange(s) added to ${db}${skipped}.\n`);
@@ -78,9 +79,9 @@ export async function run(argv: string[]): Promise<number> {
   return failed ? EXIT_USER_ERROR : 0;
 }
 
-/** One file, read and stored an exchange at a time, all of it or (when it is refused) none. */
-function importFile(store: Store, file: string, protoPaths: string[]): { added: number; duplicates: number } {
-  const source = openSource(file);
+/** One file, read (on a thread of its own: capture/import-pipe.ts) and stored an exchange at a time, all of it or (when it is refused) none. */
+async function importFile(store: Store, file: string, protoPaths: string[], notice: (line: string) => void): Promise<{ added: number; duplicates: number }> {
+  const source = await openImport(file, notice);
   const progress = progressLine(process.stdout.isTTY === true, (text) => process.stdout.write(text));
   try {
     const codec = codecFor(protoPaths, source.descriptorSet && { bytes: source.descriptorSet, label: file });

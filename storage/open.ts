@@ -92,11 +92,13 @@ export function openWritable<T>(file: string, options: WritableOptions, make: (d
 
 /**
  * Opens a recording of the current version for reading only and makes the store over it
- * with `make`. The caller has examined the file. Throws StorageError.
+ * with `make`; `cacheBytes` for its page cache, else SQLite's (16 MB as better-sqlite3
+ * builds it). The caller has examined the file. Throws StorageError.
  */
-export function openReading<T>(file: string, use: FileUse, make: (db: Database.Database) => T): T {
+export function openReading<T>(file: string, use: FileUse, make: (db: Database.Database) => T, cacheBytes?: number): T {
   const db = openReadOnly(file, use);
   try {
+    if (cacheBytes !== undefined) db.pragma(`cache_size = -${Math.ceil(cacheBytes / 1024)}`);
     const version = fileVersion(db);
     if (version !== schemaVersion) throw new Error(`${file} is at version ${version}; only a version ${schemaVersion} file is read as it is`);
     return make(db);

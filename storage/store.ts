@@ -136,7 +136,7 @@ export class Store {
    * caller has examined the file. Throws StorageError.
    */
   static openReadOnly(file: string, options: StoreOptions & { use: FileUse }): Store {
-    return openReading(file, options.use, (db) => new Store(db, file, options, true));
+    return openReading(file, options.use, (db) => new Store(db, file, options, true), options.cacheBytes);
   }
 
   /** Ids are allocated here (max(id)+1 at open, then in memory) so the recorder can stream a row before it is written. */

@@ -4,6 +4,7 @@
 // Importing refuses such a file, naming the exchange and the column.
 
 import type Database from 'better-sqlite3';
+import { openReadOnly, type FileUse } from './file-check.ts';
 
 /** Times are kept between 1970 and the end of 9999: what an ISO date holds in four digits. */
 export const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -69,4 +70,16 @@ export function findImpossibleValue(db: Database.Database): ImpossibleValue | nu
     }
   }
   return null;
+}
+
+/** findImpossibleValue in `file`, a recording of the current version, through a read-only connection of its own. */
+export function impossibleValueIn(file: string, use: FileUse): ImpossibleValue | null {
+  const db = openReadOnly(file, use);
+  try {
+    // A scan or two of each table: a page cache would keep pages read once, 16 MB of them by default.
+    db.pragma('cache_size = -2048');
+    return findImpossibleValue(db);
+  } finally {
+    db.close();
+  }
 }
