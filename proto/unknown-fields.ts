@@ -49,9 +49,11 @@ export const GATHERED: JsonObject = Object.freeze({});
 
 /**
  * Reads the unknown field whose tag ends at pos into obj (or the level's gathering, when
- * obj is GATHERED) under its number; the offset after it, or -1 after a problem.
+ * obj is GATHERED) under its number; the offset after it, or -1 after a problem. `quiet`
+ * is for a level that may not be a message at all (messageLevel): a field that does not
+ * read returns -1 without a problem, as the level is then taken back whole.
  */
-export function readUnknown(walk: Walk, number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
+export function readUnknown(walk: Walk, number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string, quiet = false): number {
   const wire = walk.wire;
   const gathering = obj === GATHERED ? walk.gatherings.at(depth) : null;
   // Numeric keys are array-index properties: cheaper than "7", and JSON prints them the same.
@@ -68,6 +70,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
     case VARINT:
       after = wire.varint(pos, end);
       if (after < 0) {
+        if (quiet) return -1;
         const name = childPath(path, keyOf(number), false);
         walk.problem(fieldStart, after === TOO_LONG ? `varint of field ${name} is longer than 10 bytes` : `field ${name} is truncated`, path);
         return -1;
@@ -76,7 +79,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     case FIXED32:
       if (pos + 4 > end) {
-        walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
+        if (!quiet) walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
         return -1;
       }
       value = { fixed32: wire.fixed32(pos) };
@@ -84,7 +87,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     case FIXED64:
       if (pos + 8 > end) {
-        walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
+        if (!quiet) walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
         return -1;
       }
       wire.fixed64(pos);
@@ -92,7 +95,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       after = pos + 8;
       break;
     case LEN: {
-      const valueStart = walk.length(pos, end, fieldStart, path, keyOf(number));
+      const valueStart = quiet ? wholeLength(wire, pos, end) : walk.length(pos, end, fieldStart, path, keyOf(number));
       if (valueStart < 0) return -1;
       after = valueStart + wire.lo;
       value = guess(walk, valueStart, after, depth, path, number, existing, fieldStart, span);
@@ -110,7 +113,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     }
     default:
-      walk.problem(fieldStart, `invalid wire type ${wireType} for field ${number}; the bytes are not a protobuf message from here on`, path);
+      if (!quiet) walk.problem(fieldStart, `invalid wire type ${wireType} for field ${number}; the bytes are not a protobuf message from here on`, path);
       return -1;
   }
   if (span) span.end = after < 0 ? end : after;
@@ -119,6 +122,12 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
   else if (Array.isArray(existing)) existing.push(value);
   else (obj as unknown as JsonValue[])[number] = [existing, value];
   return after;
+}
+
+/** The value start after the length prefix at pos when the value lies whole before end, else -1. */
+function wholeLength(wire: Wire, pos: number, end: number): number {
+  const next = wire.varint32(pos, end);
+  return next >= 0 && wire.hi === 0 && wire.lo <= end - next ? next : -1;
 }
 
 /** The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once the number repeats. */
@@ -161,9 +170,9 @@ const HAS_GROUP = 1;
 /**
  * Length-delimited bytes read as one unknown message level at `depth`, as the walk reads
  * it (proto/decoder.ts fields()), in the same pass that decides whether they are one:
- * each field is checked as Wire.isMessage checks it before it is read, and on the first
- * that fails, what the level added (its values, spans and the problems of levels inside)
- * is taken back: NOT_MESSAGE. A group at this level gives HAS_GROUP, for the separate
+ * each field is read quietly, failing where Wire.isMessage would refuse it (no second
+ * read to check it first), and on the first that fails, what the level added (its
+ * values, spans and the problems of levels inside) is taken back: NOT_MESSAGE. A group at this level gives HAS_GROUP, for the separate
  * check and walk, whose depth limits differ.
  */
 function messageLevel(walk: Walk, start: number, end: number, depth: number, path: string): JsonObject | typeof NOT_MESSAGE | typeof HAS_GROUP {
@@ -185,8 +194,8 @@ function messageLevel(walk: Walk, start: number, end: number, depth: number, pat
       verdict = HAS_GROUP;
       break;
     }
-    if (wire.skip(wireType, number, next, end, 0) < 0) break;
-    pos = readUnknown(walk, number, wireType, GATHERED, fieldStart, next, end, depth, path);
+    pos = readUnknown(walk, number, wireType, GATHERED, fieldStart, next, end, depth, path, true);
+    if (pos < 0) break;
   }
   if (pos >= end) return walk.gatherings.at(depth).take();
   walk.gatherings.at(depth).clear();
