@@ -58,30 +58,25 @@ export function plainText(buf: Buffer, start: number, end: number): string | nul
 
 /** Bytes known to be ASCII, as a string. */
 export function asciiText(buf: Buffer, start: number, end: number): string {
-  return end - start <= 12 ? shortAscii(buf, start, end - start) : (buf as Buffer & BufferSlices).latin1Slice(start, end);
+  return end - start <= SHORT ? shortAscii(buf, start, end - start) : (buf as Buffer & BufferSlices).latin1Slice(start, end);
 }
-
-const fromCharCode = String.fromCharCode;
 
 /**
- * Up to 12 ASCII bytes as a string in one or two calls: shorter than the fixed cost
- * of a Buffer method, and without the string per character a loop makes. Eight bytes
- * a call: fromCharCode's cost is mostly per call, and two calls of up to eight cover 12.
+ * Up to this many ASCII bytes are read in one fromCharCode call: its cost is mostly per
+ * call, and up to about 24 arguments one call is cheaper than the fixed cost of a Buffer
+ * method (two calls joined would make a cons string of 13 or more).
  */
-function shortAscii(b: Uint8Array, s: number, length: number): string {
+const SHORT = 24;
+
+/** Up to SHORT ASCII bytes as a string, in one fromCharCode call with one argument per byte. */
+const shortAscii = new Function(
+  'fromCharCode',
+  `return function shortAscii(b, s, length) {
   switch (length) {
-    case 0: return '';
-    case 1: return fromCharCode(b[s]);
-    case 2: return fromCharCode(b[s], b[s + 1]);
-    case 3: return fromCharCode(b[s], b[s + 1], b[s + 2]);
-    case 4: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3]);
-    case 5: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
-    case 6: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
-    case 7: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
-    case 8: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
-    default: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]) + shortAscii(b, s + 8, length - 8);
+${Array.from({ length: SHORT + 1 }, (_, n) => `    case ${n}: return fromCharCode(${Array.from({ length: n }, (_, i) => `b[s + ${i}]`).join(', ')});`).join('\n')}
   }
-}
+};`,
+)(String.fromCharCode) as (b: Uint8Array, s: number, length: number) => string;
 
 /** Invalid sequences become U+FFFD. */
 export function readUtf8Lossy(buf: Buffer, start: number, end: number): string {
