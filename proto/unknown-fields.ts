@@ -75,7 +75,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
         walk.problem(fieldStart, after === TOO_LONG ? `varint of field ${name} is longer than 10 bytes` : `field ${name} is truncated`, path);
         return -1;
       }
-      value = wire.hi < 0x200000 ? wire.hi * 4294967296 + wire.lo : uint64ToString(wire.lo, wire.hi);
+      value = varintValue(wire);
       break;
     case FIXED32:
       if (pos + 4 > end) {
@@ -90,8 +90,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
         if (!quiet) walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
         return -1;
       }
-      wire.fixed64(pos);
-      value = { fixed64: uint64ToString(wire.lo, wire.hi) };
+      value = fixed64Value(wire, pos);
       after = pos + 8;
       break;
     case LEN: {
@@ -122,6 +121,16 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
   else if (Array.isArray(existing)) existing.push(value);
   else (obj as unknown as JsonValue[])[number] = [existing, value];
   return after;
+}
+
+/** The varint just read, as a number, or a decimal string above 2^53-1. */
+function varintValue(wire: Wire): JsonValue {
+  return wire.hi < 0x200000 ? wire.hi * 4294967296 + wire.lo : uint64ToString(wire.lo, wire.hi);
+}
+
+function fixed64Value(wire: Wire, pos: number): JsonValue {
+  wire.fixed64(pos);
+  return { fixed64: uint64ToString(wire.lo, wire.hi) };
 }
 
 /** The value start after the length prefix at pos when the value lies whole before end, else -1. */
@@ -181,9 +190,43 @@ function messageLevel(walk: Walk, start: number, end: number, depth: number, pat
   const spansBefore = spans === null ? 0 : spans.length;
   const problemsBefore = walk.problems.length;
   if (spans !== null) walk.firstSpans.enter(depth);
+  const gathering = walk.gatherings.at(depth);
   let pos = start;
   let verdict: typeof NOT_MESSAGE | typeof HAS_GROUP = NOT_MESSAGE;
-  while (pos < end) {
+  // Without spans, each field is read here as readUnknown reads it, without its span bookkeeping.
+  while (spans === null && pos < end) {
+    const fieldStart = pos;
+    const next = wire.varint32(pos, end);
+    if (next < 0) break;
+    const number = wire.lo >>> 3;
+    const wireType = wire.lo & 7;
+    if (number === 0) break;
+    const existing = gathering.get(number);
+    let value: JsonValue;
+    if (wireType === LEN) {
+      const valueStart = wholeLength(wire, next, end);
+      if (valueStart < 0) break;
+      pos = valueStart + wire.lo;
+      value = guess(walk, valueStart, pos, depth, path, number, existing, fieldStart, null);
+    } else if (wireType === VARINT) {
+      pos = wire.varint(next, end);
+      if (pos < 0) break;
+      value = varintValue(wire);
+    } else if (wireType === FIXED64) {
+      if (next + 8 > end) break;
+      value = fixed64Value(wire, next);
+      pos = next + 8;
+    } else if (wireType === FIXED32) {
+      if (next + 4 > end) break;
+      value = { fixed32: wire.fixed32(next) };
+      pos = next + 4;
+    } else {
+      if (wireType === START_GROUP) verdict = HAS_GROUP;
+      break;
+    }
+    gathering.put(number, existing, value);
+  }
+  while (spans !== null && pos < end) {
     const fieldStart = pos;
     const next = wire.varint32(pos, end);
     if (next < 0) break;
@@ -197,8 +240,8 @@ function messageLevel(walk: Walk, start: number, end: number, depth: number, pat
     pos = readUnknown(walk, number, wireType, GATHERED, fieldStart, next, end, depth, path, true);
     if (pos < 0) break;
   }
-  if (pos >= end) return walk.gatherings.at(depth).take();
-  walk.gatherings.at(depth).clear();
+  if (pos >= end) return gathering.take();
+  gathering.clear();
   // Setting an array's length is a call into the runtime, even when it does not change.
   if (spans !== null && spans.length !== spansBefore) spans.length = spansBefore;
   if (walk.problems.length !== problemsBefore) walk.problems.length = problemsBefore;
