@@ -105,12 +105,17 @@ export function floatToJson(value: number): number | string {
   // precision (at most 9 for a float) can be found by bisection.
   let low = 1;
   let high = 9;
+  // The last value that read back is the answer, unless the answer is 9 digits, never tried.
+  let shortest = 0;
   while (low < high) {
     const digits = (low + high) >> 1;
-    if (Math.fround(toPrecision(magnitude, digits, exponent)) === magnitude) high = digits;
-    else low = digits + 1;
+    const candidate = toPrecision(magnitude, digits, exponent);
+    if (Math.fround(candidate) === magnitude) {
+      high = digits;
+      shortest = candidate;
+    } else low = digits + 1;
   }
-  const shortest = toPrecision(magnitude, low, exponent);
+  if (high === 9) shortest = toPrecision(magnitude, 9, exponent);
   return value < 0 ? -shortest : shortest;
 }
 
