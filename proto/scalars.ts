@@ -105,12 +105,17 @@ export function floatToJson(value: number): number | string {
   // precision (at most 9 for a float) can be found by bisection.
   let low = 1;
   let high = 9;
+  // The last value that read back is the answer, unless the answer is 9 digits, never tried.
+  let shortest = 0;
   while (low < high) {
     const digits = (low + high) >> 1;
-    if (Math.fround(toPrecision(magnitude, digits, exponent)) === magnitude) high = digits;
-    else low = digits + 1;
+    const candidate = toPrecision(magnitude, digits, exponent);
+    if (Math.fround(candidate) === magnitude) {
+      high = digits;
+      shortest = candidate;
+    } else low = digits + 1;
   }
-  const shortest = toPrecision(magnitude, low, exponent);
+  if (high === 9) shortest = toPrecision(magnitude, 9, exponent);
   return value < 0 ? -shortest : shortest;
 }
 
@@ -168,30 +173,40 @@ export interface BufferSlices {
 
 /** Standard base64 with padding, as MessageToDict writes bytes. */
 export function base64(buf: Buffer, start: number, end: number): string {
-  return end - start <= 6 ? shortBase64(buf, start, end - start) : (buf as Buffer & BufferSlices).base64Slice(start, end);
+  return end - start <= SHORT_BASE64 ? shortBase64(buf, start, end - start) : (buf as Buffer & BufferSlices).base64Slice(start, end);
 }
-
-const BASE64_CODES = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0));
-const PAD = 0x3d;
-const fromCharCode = String.fromCharCode;
 
 /**
- * Up to 6 bytes (8 characters) in one fromCharCode call: two to three times faster than
- * the Buffer method's fixed cost, and short values (packed numbers the schema does not
- * describe) are common.
+ * Up to this many bytes (24 characters) are written in one fromCharCode call: two to three
+ * times faster than the Buffer method's fixed cost, and short values (hashes, ids, packed
+ * numbers the schema does not describe) are common.
  */
-function shortBase64(b: Uint8Array, s: number, length: number): string {
-  if (length === 0) return '';
-  const c = BASE64_CODES;
-  const first = (b[s] << 16) | (length > 1 ? b[s + 1] << 8 : 0) | (length > 2 ? b[s + 2] : 0);
-  const c0 = c[first >>> 18];
-  const c1 = c[(first >>> 12) & 63];
-  const c2 = length > 1 ? c[(first >>> 6) & 63] : PAD;
-  const c3 = length > 2 ? c[first & 63] : PAD;
-  if (length <= 3) return fromCharCode(c0, c1, c2, c3);
-  const second = (b[s + 3] << 16) | (length > 4 ? b[s + 4] << 8 : 0) | (length > 5 ? b[s + 5] : 0);
-  return fromCharCode(c0, c1, c2, c3, c[second >>> 18], c[(second >>> 12) & 63], length > 4 ? c[(second >>> 6) & 63] : PAD, length > 5 ? c[second & 63] : PAD);
-}
+const SHORT_BASE64 = 18;
+
+/** One case per length: each 3 bytes read as one number, its four characters taken from the table. */
+const shortBase64 = new Function(
+  'fromCharCode',
+  'C',
+  `return function shortBase64(b, s, length) {
+  switch (length) {
+${Array.from({ length: SHORT_BASE64 + 1 }, (_, n) => {
+  if (n === 0) return "    case 0: return '';";
+  const groups: string[] = [];
+  const chars: string[] = [];
+  for (let k = 0; k * 3 < n; k++) {
+    const i = k * 3;
+    groups.push(`t${k} = (b[s + ${i}] << 16)${i + 1 < n ? ` | (b[s + ${i + 1}] << 8)` : ''}${i + 2 < n ? ` | b[s + ${i + 2}]` : ''}`);
+    chars.push(`C[t${k} >>> 18]`, `C[(t${k} >>> 12) & 63]`, i + 1 < n ? `C[(t${k} >>> 6) & 63]` : '61', i + 2 < n ? `C[t${k} & 63]` : '61');
+  }
+  return `    case ${n}: { const ${groups.join(', ')}; return fromCharCode(${chars.join(', ')}); }`;
+}).join('\n')}
+  }
+};`,
+)(String.fromCharCode, Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0))) as (
+  b: Uint8Array,
+  s: number,
+  length: number,
+) => string;
 
 export function hexString(buf: Buffer, start: number, end: number): string {
   return buf.toString('hex', start, end);

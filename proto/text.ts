@@ -32,8 +32,13 @@ export function classifyText(buf: Uint8Array, start: number, end: number): numbe
 /** The string, or null when the bytes are not valid UTF-8. */
 export function readUtf8(buf: Buffer, start: number, end: number): string | null {
   let i = start;
-  while (i < end && buf[i] < 0x80) i++;
-  if (i === end) return asciiText(buf, start, end);
+  if (end - start <= SHORT) {
+    const text = shortAscii(buf, start, end - start);
+    if (text !== null) return text;
+  } else {
+    while (i < end && buf[i] < 0x80) i++;
+    if (i === end) return (buf as Buffer & BufferSlices).latin1Slice(start, end);
+  }
   while (i < end) {
     if (buf[i] < 0x80) i++;
     else {
@@ -46,6 +51,11 @@ export function readUtf8(buf: Buffer, start: number, end: number): string | null
 
 /** The string of bytes that are printable text (no control character at all), or null when they are anything else. */
 export function plainText(buf: Buffer, start: number, end: number): string | null {
+  // A message's first byte is mostly a tag below 0x20: out before reading the rest.
+  if (end - start <= SHORT && (start === end || buf[start] >= 0x20)) {
+    const text = shortPrintable(buf, start, end - start);
+    if (text !== null) return text;
+  }
   let i = start;
   for (; i < end; i++) {
     const b = buf[i];
@@ -58,30 +68,36 @@ export function plainText(buf: Buffer, start: number, end: number): string | nul
 
 /** Bytes known to be ASCII, as a string. */
 export function asciiText(buf: Buffer, start: number, end: number): string {
-  return end - start <= 12 ? shortAscii(buf, start, end - start) : (buf as Buffer & BufferSlices).latin1Slice(start, end);
+  return end - start <= SHORT ? shortAscii(buf, start, end - start)! : (buf as Buffer & BufferSlices).latin1Slice(start, end);
 }
-
-const fromCharCode = String.fromCharCode;
 
 /**
- * Up to 12 ASCII bytes as a string in one or two calls: shorter than the fixed cost
- * of a Buffer method, and without the string per character a loop makes. Eight bytes
- * a call: fromCharCode's cost is mostly per call, and two calls of up to eight cover 12.
+ * Up to this many bytes are read in one fromCharCode call: its cost is mostly per call,
+ * and up to about 24 arguments one call is cheaper than the fixed cost of a Buffer
+ * method (two calls joined would make a cons string of 13 or more).
  */
-function shortAscii(b: Uint8Array, s: number, length: number): string {
-  switch (length) {
-    case 0: return '';
-    case 1: return fromCharCode(b[s]);
-    case 2: return fromCharCode(b[s], b[s + 1]);
-    case 3: return fromCharCode(b[s], b[s + 1], b[s + 2]);
-    case 4: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3]);
-    case 5: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
-    case 6: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
-    case 7: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
-    case 8: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
-    default: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]) + shortAscii(b, s + 8, length - 8);
-  }
+const SHORT = 24;
+
+type ShortReader = (b: Uint8Array, s: number, length: number) => string | null;
+
+/**
+ * Up to SHORT bytes as a string in one fromCharCode call with one argument per byte, when
+ * every byte passes `test` (an expression over the byte values c0, c1, ...), else null.
+ * The test is a few operations a byte without a branch, in place of a scan of its own.
+ */
+function shortReader(name: string, test: (values: string[]) => string): ShortReader {
+  const cases = Array.from({ length: SHORT + 1 }, (_, n) => {
+    if (n === 0) return "    case 0: return '';";
+    const values = Array.from({ length: n }, (_, i) => `c${i}`);
+    return `    case ${n}: { const ${values.map((v, i) => `${v} = b[s + ${i}]`).join(', ')}; return ${test(values)} ? fromCharCode(${values.join(', ')}) : null; }`;
+  });
+  return new Function('fromCharCode', `return function ${name}(b, s, length) {\n  switch (length) {\n${cases.join('\n')}\n  }\n};`)(String.fromCharCode) as ShortReader;
 }
+
+/** ASCII bytes as a string, else null. */
+const shortAscii = shortReader('shortAscii', (c) => `(${c.join(' | ')}) < 0x80`);
+/** Printable ASCII bytes (0x20 to 0x7e) as a string, else null: c - 32 is negative below, c + 1 reaches 0x80 above. */
+const shortPrintable = shortReader('shortPrintable', (c) => `((${c.map((v) => `(${v} - 32) | (${v} + 1)`).join(' | ')}) & -128) === 0`);
 
 /** Invalid sequences become U+FFFD. */
 export function readUtf8Lossy(buf: Buffer, start: number, end: number): string {

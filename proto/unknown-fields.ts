@@ -49,9 +49,11 @@ export const GATHERED: JsonObject = Object.freeze({});
 
 /**
  * Reads the unknown field whose tag ends at pos into obj (or the level's gathering, when
- * obj is GATHERED) under its number; the offset after it, or -1 after a problem.
+ * obj is GATHERED) under its number; the offset after it, or -1 after a problem. `quiet`
+ * is for a level that may not be a message at all (messageLevel): a field that does not
+ * read returns -1 without a problem, as the level is then taken back whole.
  */
-export function readUnknown(walk: Walk, number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
+export function readUnknown(walk: Walk, number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string, quiet = false): number {
   const wire = walk.wire;
   const gathering = obj === GATHERED ? walk.gatherings.at(depth) : null;
   // Numeric keys are array-index properties: cheaper than "7", and JSON prints them the same.
@@ -68,15 +70,16 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
     case VARINT:
       after = wire.varint(pos, end);
       if (after < 0) {
+        if (quiet) return -1;
         const name = childPath(path, keyOf(number), false);
         walk.problem(fieldStart, after === TOO_LONG ? `varint of field ${name} is longer than 10 bytes` : `field ${name} is truncated`, path);
         return -1;
       }
-      value = wire.hi < 0x200000 ? wire.hi * 4294967296 + wire.lo : uint64ToString(wire.lo, wire.hi);
+      value = varintValue(wire);
       break;
     case FIXED32:
       if (pos + 4 > end) {
-        walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
+        if (!quiet) walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
         return -1;
       }
       value = { fixed32: wire.fixed32(pos) };
@@ -84,15 +87,14 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     case FIXED64:
       if (pos + 8 > end) {
-        walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
+        if (!quiet) walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
         return -1;
       }
-      wire.fixed64(pos);
-      value = { fixed64: uint64ToString(wire.lo, wire.hi) };
+      value = fixed64Value(wire, pos);
       after = pos + 8;
       break;
     case LEN: {
-      const valueStart = walk.length(pos, end, fieldStart, path, keyOf(number));
+      const valueStart = quiet ? wholeLength(wire, pos, end) : walk.length(pos, end, fieldStart, path, keyOf(number));
       if (valueStart < 0) return -1;
       after = valueStart + wire.lo;
       value = guess(walk, valueStart, after, depth, path, number, existing, fieldStart, span);
@@ -110,7 +112,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     }
     default:
-      walk.problem(fieldStart, `invalid wire type ${wireType} for field ${number}; the bytes are not a protobuf message from here on`, path);
+      if (!quiet) walk.problem(fieldStart, `invalid wire type ${wireType} for field ${number}; the bytes are not a protobuf message from here on`, path);
       return -1;
   }
   if (span) span.end = after < 0 ? end : after;
@@ -119,6 +121,22 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
   else if (Array.isArray(existing)) existing.push(value);
   else (obj as unknown as JsonValue[])[number] = [existing, value];
   return after;
+}
+
+/** The varint just read, as a number, or a decimal string above 2^53-1. */
+function varintValue(wire: Wire): JsonValue {
+  return wire.hi < 0x200000 ? wire.hi * 4294967296 + wire.lo : uint64ToString(wire.lo, wire.hi);
+}
+
+function fixed64Value(wire: Wire, pos: number): JsonValue {
+  wire.fixed64(pos);
+  return { fixed64: uint64ToString(wire.lo, wire.hi) };
+}
+
+/** The value start after the length prefix at pos when the value lies whole before end, else -1. */
+function wholeLength(wire: Wire, pos: number, end: number): number {
+  const next = wire.varint32(pos, end);
+  return next >= 0 && wire.hi === 0 && wire.lo <= end - next ? next : -1;
 }
 
 /** The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once the number repeats. */
@@ -161,9 +179,9 @@ const HAS_GROUP = 1;
 /**
  * Length-delimited bytes read as one unknown message level at `depth`, as the walk reads
  * it (proto/decoder.ts fields()), in the same pass that decides whether they are one:
- * each field is checked as Wire.isMessage checks it before it is read, and on the first
- * that fails, what the level added (its values, spans and the problems of levels inside)
- * is taken back: NOT_MESSAGE. A group at this level gives HAS_GROUP, for the separate
+ * each field is read quietly, failing where Wire.isMessage would refuse it (no second
+ * read to check it first), and on the first that fails, what the level added (its
+ * values, spans and the problems of levels inside) is taken back: NOT_MESSAGE. A group at this level gives HAS_GROUP, for the separate
  * check and walk, whose depth limits differ.
  */
 function messageLevel(walk: Walk, start: number, end: number, depth: number, path: string): JsonObject | typeof NOT_MESSAGE | typeof HAS_GROUP {
@@ -172,9 +190,43 @@ function messageLevel(walk: Walk, start: number, end: number, depth: number, pat
   const spansBefore = spans === null ? 0 : spans.length;
   const problemsBefore = walk.problems.length;
   if (spans !== null) walk.firstSpans.enter(depth);
+  const gathering = walk.gatherings.at(depth);
   let pos = start;
   let verdict: typeof NOT_MESSAGE | typeof HAS_GROUP = NOT_MESSAGE;
-  while (pos < end) {
+  // Without spans, each field is read here as readUnknown reads it, without its span bookkeeping.
+  while (spans === null && pos < end) {
+    const fieldStart = pos;
+    const next = wire.varint32(pos, end);
+    if (next < 0) break;
+    const number = wire.lo >>> 3;
+    const wireType = wire.lo & 7;
+    if (number === 0) break;
+    const existing = gathering.get(number);
+    let value: JsonValue;
+    if (wireType === LEN) {
+      const valueStart = wholeLength(wire, next, end);
+      if (valueStart < 0) break;
+      pos = valueStart + wire.lo;
+      value = guess(walk, valueStart, pos, depth, path, number, existing, fieldStart, null);
+    } else if (wireType === VARINT) {
+      pos = wire.varint(next, end);
+      if (pos < 0) break;
+      value = varintValue(wire);
+    } else if (wireType === FIXED64) {
+      if (next + 8 > end) break;
+      value = fixed64Value(wire, next);
+      pos = next + 8;
+    } else if (wireType === FIXED32) {
+      if (next + 4 > end) break;
+      value = { fixed32: wire.fixed32(next) };
+      pos = next + 4;
+    } else {
+      if (wireType === START_GROUP) verdict = HAS_GROUP;
+      break;
+    }
+    gathering.put(number, existing, value);
+  }
+  while (spans !== null && pos < end) {
     const fieldStart = pos;
     const next = wire.varint32(pos, end);
     if (next < 0) break;
@@ -185,11 +237,11 @@ function messageLevel(walk: Walk, start: number, end: number, depth: number, pat
       verdict = HAS_GROUP;
       break;
     }
-    if (wire.skip(wireType, number, next, end, 0) < 0) break;
-    pos = readUnknown(walk, number, wireType, GATHERED, fieldStart, next, end, depth, path);
+    pos = readUnknown(walk, number, wireType, GATHERED, fieldStart, next, end, depth, path, true);
+    if (pos < 0) break;
   }
-  if (pos >= end) return walk.gatherings.at(depth).take();
-  walk.gatherings.at(depth).clear();
+  if (pos >= end) return gathering.take();
+  gathering.clear();
   // Setting an array's length is a call into the runtime, even when it does not change.
   if (spans !== null && spans.length !== spansBefore) spans.length = spansBefore;
   if (walk.problems.length !== problemsBefore) walk.problems.length = problemsBefore;
