@@ -41,6 +41,31 @@ export type PipeMessage =
   /** A UserError keeps its sentence; anything else (a bug) its stack too. */
   | { type: 'failed'; message: string; user: boolean; stack: string | undefined };
 
+/**
+ * The reading thread's end of the pipe: `post` sends a message and counts it (false once
+ * the writer has cancelled), and the thread's exit is told on the counters, as the writer
+ * waits on them without an event loop to hear of it.
+ */
+export function pipeEnd(job: ImportJob): { counters: Int32Array; posted(): number; post(message: PipeMessage, transfer?: ArrayBuffer[]): boolean } {
+  const counters = new Int32Array(job.counters);
+  let posted = 0;
+  process.on('exit', () => {
+    Atomics.store(counters, EXITED, 1);
+    Atomics.notify(counters, POSTED);
+  });
+  return {
+    counters,
+    posted: () => posted,
+    post(message, transfer = []) {
+      if (Atomics.load(counters, CANCELLED)) return false;
+      job.port.postMessage(message, transfer);
+      Atomics.store(counters, POSTED, ++posted);
+      Atomics.notify(counters, POSTED);
+      return true;
+    },
+  };
+}
+
 const threadEntry = new URL('./import-thread.ts', import.meta.url);
 
 /**

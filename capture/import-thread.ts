@@ -6,33 +6,19 @@ import { workerData } from 'node:worker_threads';
 import type { Flow } from '../model/flow.ts';
 import { UserError } from '../model/user-error.ts';
 import { BatchPacker } from './import-batch.ts';
-import { CANCELLED, EXITED, PIPE_AHEAD, PIPE_BATCH, POSTED, TAKEN, type ImportJob, type PipeMessage } from './import-pipe.ts';
+import { CANCELLED, PIPE_AHEAD, PIPE_BATCH, pipeEnd, TAKEN, type ImportJob } from './import-pipe.ts';
 import { openSource, type Source } from './sources.ts';
 
-const { file, port, counters: shared } = workerData as ImportJob;
-const counters = new Int32Array(shared);
-let posted = 0;
-// The writer waits for messages without an event loop to hear of this thread's end: it is told here.
-process.on('exit', () => {
-  Atomics.store(counters, EXITED, 1);
-  Atomics.notify(counters, POSTED);
-});
-
-/** Posts a message and counts it; false once the writer has cancelled. */
-function post(message: PipeMessage, transfer: ArrayBuffer[] = []): boolean {
-  if (Atomics.load(counters, CANCELLED)) return false;
-  port.postMessage(message, transfer);
-  Atomics.store(counters, POSTED, ++posted);
-  Atomics.notify(counters, POSTED);
-  return true;
-}
+const job = workerData as ImportJob;
+const { file } = job;
+const { counters, post, posted } = pipeEnd(job);
 
 /** Waits while the writer is PIPE_AHEAD batches behind; false once it has cancelled. */
 function room(): boolean {
   for (;;) {
     if (Atomics.load(counters, CANCELLED)) return false;
     const taken = Atomics.load(counters, TAKEN);
-    if (posted - taken < PIPE_AHEAD) return true;
+    if (posted() - taken < PIPE_AHEAD) return true;
     Atomics.wait(counters, TAKEN, taken);
   }
 }
