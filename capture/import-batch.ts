@@ -16,6 +16,8 @@ type PackedFlow = [values: unknown[], response: unknown[] | null, frames: FlowFr
 export interface PackedBatch {
   /** The flows, each body empty, each header list the numbers of its pairs. */
   flows: PackedFlow[];
+  /** Set when the pairs are numbered from 0 again from this batch on: the earlier ones are forgotten. */
+  restart: boolean;
   /** The header pairs first named in this batch, numbered on from those of the batches before. */
   pairs: [string, string][];
   /** Every body, one after another. */
@@ -24,13 +26,24 @@ export interface PackedBatch {
   spans: Uint32Array;
 }
 
-/** Packs batches on the reading thread; the pairs it numbered stay numbered for the next ones. */
+/**
+ * Header pairs both threads remember at most, before numbering starts again: a value that
+ * changes with each call (a request id, a date) would otherwise make memory grow with the file.
+ */
+export const MAX_PAIRS = 20_000;
+
+/** Packs batches on the reading thread; the pairs it numbered stay numbered for the next ones, up to MAX_PAIRS. */
 export class BatchPacker {
   private readonly pairIds = new Map<string, Map<string, number>>();
   private pairCount = 0;
 
   /** The flows as a batch; their bodies and header lists are the batch's from then on. */
   pack(flows: Flow[]): PackedBatch {
+    const restart = this.pairCount >= MAX_PAIRS;
+    if (restart) {
+      this.pairIds.clear();
+      this.pairCount = 0;
+    }
     const pairs: [string, string][] = [];
     const pairIds = (headers: HeaderList) =>
       headers.map(([name, value]) => {
@@ -58,7 +71,7 @@ export class BatchPacker {
       return noBytes;
     };
     for (const flow of flows) parts(flow, move, same);
-    return { flows: flows.map(packed), pairs, bodies: bytes.buffer, spans };
+    return { flows: flows.map(packed), restart, pairs, bodies: bytes.buffer, spans };
   }
 }
 
@@ -68,6 +81,7 @@ export class BatchUnpacker {
 
   unpack(batch: PackedBatch): Flow[] {
     const { pairs, bodies, spans } = batch;
+    if (batch.restart) this.pairs.length = 0;
     for (const pair of pairs) this.pairs.push(pair);
     const flows = batch.flows.map(unpacked);
     let span = 0;
