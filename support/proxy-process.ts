@@ -30,7 +30,14 @@ export async function startProxyProcess(args: string[], timeoutMs = 30_000, env:
   if (!withPorts.includes('--ui')) withPorts.push('--ui', '127.0.0.1:0');
   const child = spawn(process.execPath, [bin, 'proxy', ...withPorts], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  /** The signal that ended it, if one did: a proxy killed from outside says so, not just "null". */
+  let signalled: NodeJS.Signals | null = null;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      signalled = signal;
+      resolve(code);
+    }),
+  );
   const stderr: string[] = [];
   child.stderr!.on('data', (d) => stderr.push(String(d)));
 
@@ -43,7 +50,7 @@ export async function startProxyProcess(args: string[], timeoutMs = 30_000, env:
       const proxy = /proxy at (http:\/\/\S+?),/.exec(line);
       if (proxy) resolve({ proxyUrl: proxy[1], uiLink });
     });
-    void exited.then((code) => reject(new Error(`proxy exited with ${code} before it was ready: ${stderr.join('')}${lines.join('\n')}`)));
+    void exited.then((code) => reject(new Error(`proxy exited with ${signalled ? `signal ${signalled}` : code} before it was ready: ${stderr.join('')}${lines.join('\n')}`)));
     setTimeout(() => reject(new Error(`proxy not ready after ${timeoutMs} ms: ${stderr.join('')}${lines.join('\n')}`)), timeoutMs).unref();
   });
   let started;
