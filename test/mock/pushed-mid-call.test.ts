@@ -87,15 +87,19 @@ before(async () => {
   // The server answers instances.create only once the client holds its event: in the recording
   // the frame then lies inside the call, whatever the scheduling.
   const server = await startPushingServer(() => client!.count(2));
-  const proxy = await startProxyProcess(['--upstream', server.url, '--db', db, '--quiet']);
+  // Closed whatever happens, the proxy's start included: a server left listening keeps this file's process, and the run, going.
   try {
-    client = await authenticate(proxy.proxyUrl);
-    await post(proxy.proxyUrl, call('me', 'r1'));
-    await post(proxy.proxyUrl, call('create', 'r2'));
-    client.ws.close(1000);
-    await new Promise<void>((resolve) => client!.ws.once('close', () => resolve()));
+    const proxy = await startProxyProcess(['--upstream', server.url, '--db', db, '--quiet']);
+    try {
+      client = await authenticate(proxy.proxyUrl);
+      await post(proxy.proxyUrl, call('me', 'r1'));
+      await post(proxy.proxyUrl, call('create', 'r2'));
+      client.ws.close(1000);
+      await new Promise<void>((resolve) => client!.ws.once('close', () => resolve()));
+    } finally {
+      assert.equal(await proxy.stop(), 0);
+    }
   } finally {
-    assert.equal(await proxy.stop(), 0);
     await server.close();
   }
 });
