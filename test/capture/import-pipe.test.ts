@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openImport } from '../../capture/import-pipe.ts';
+import { openImport, PIPE_MIN_BYTES } from '../../capture/import-pipe.ts';
 import { openForImport, recordFlows } from '../../capture/record.ts';
 import { SourceError } from '../../capture/source-error.ts';
 import { createCodec } from '../../proto/codec.ts';
@@ -16,11 +16,11 @@ const fixture = (name: string) => new URL(`../fixtures/import-threads/${name}`, 
 const codec = createCodec({});
 
 /** Imports the sample HAR into a new recording, its file read on a thread started from `entry`; what was added and said. */
-async function importWith(name: string, entry?: URL): Promise<{ added: number; notices: string[] }> {
+async function importWith(name: string, entry?: URL, minBytes = 0): Promise<{ added: number; notices: string[] }> {
   const store = openForImport(join(dir, `${name}.sqlite`), codec, { freshLoad: true });
   const notices: string[] = [];
   try {
-    const source = await openImport(har, (line) => notices.push(line), entry);
+    const source = await openImport(har, (line) => notices.push(line), { entry, minBytes });
     try {
       return { added: recordFlows(store, codec, source.flows, { dedupe: true }).added, notices };
     } catch (err) {
@@ -40,6 +40,13 @@ describe('an import read on a thread of its own', { timeout: 60_000 }, () => {
     const threaded = await importWith('threaded');
     assert.equal(threaded.added, flowsIn(har).length);
     assert.deepEqual(threaded.notices, []);
+  });
+
+  it('is not read on a thread at all when it is smaller than PIPE_MIN_BYTES: a thread that would break is never started', async () => {
+    const { added } = await importWith('reference-small');
+    const result = await importWith('small', fixture('fails-on-load.ts'), PIPE_MIN_BYTES);
+    assert.equal(result.added, added);
+    assert.deepEqual(result.notices, []);
   });
 
   it('is read on the command thread, which says so, when the thread breaks while its modules load', async () => {
