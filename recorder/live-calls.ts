@@ -54,7 +54,7 @@ export class LiveCalls {
     try {
       const live = (this.live ??= this.takenUp(ids.openFlows));
       live.withReservedIds(ids.first, ids.begins, () => {
-        for (const call of journalCalls(records)) replayCall(live, call, quiet);
+        for (const call of journalCalls(records, 'content-type')) replayCall(live, call, quiet);
       });
     } catch (err) {
       this.live = null;

@@ -263,10 +263,18 @@ export function envelopesAt(data: Buffer, at: number): CallEnvelopes {
   return reader.envelopes();
 }
 
+/**
+ * Which headers of an /exec flow a reader keeps: all of them, or only those that may be
+ * its content type (named in 12 bytes), all its summary depends on (the live view's,
+ * recorder/live-calls.ts, whose flows are never stored). A WebSocket's are kept whole:
+ * its upgrade is checked on them.
+ */
+export type ExecHeaders = 'all' | 'content-type';
+
 /** The calls of a journal row (each after its u32 length, as the ring held them), in order; their bodies are views of the row's bytes. */
-export function* journalCalls(records: Uint8Array): Generator<TapCall> {
+export function* journalCalls(records: Uint8Array, execHeaders: ExecHeaders = 'all'): Generator<TapCall> {
   const data = asBuffer(records);
-  const reader = new CallReader(data);
+  const reader = new CallReader(data, execHeaders);
   for (const at of callStarts(data)) {
     reader.at = at;
     yield reader.call();
@@ -277,7 +285,10 @@ export function* journalCalls(records: Uint8Array): Generator<TapCall> {
 class CallReader {
   at = 0;
 
-  constructor(private readonly data: Buffer) {}
+  constructor(
+    private readonly data: Buffer,
+    private readonly execHeaders: ExecHeaders = 'all',
+  ) {}
 
   call(): TapCall {
     this.version();
@@ -368,12 +379,14 @@ class CallReader {
     const method = this.str();
     const path = this.str();
     const httpVersion = this.str();
-    const request: FlowRequest = { method, path, httpVersion, ...this.message() };
+    const contentTypeOnly = kind === 'exec' && this.execHeaders === 'content-type';
+    // Built field by field, in the order a spread of message() gave: a spread costs more than the rest of the object.
+    const request: FlowRequest = { method, path, httpVersion, headers: this.headers(contentTypeOnly), body: this.bytes(), size: this.f64(), truncated: this.u8() === 1 };
     let response: FlowResponse | null = null;
     if (this.u8() === 1) {
       const status = this.f64();
       const statusMessage = this.str();
-      response = { status, statusMessage, ...this.message() };
+      response = { status, statusMessage, headers: this.headers(contentTypeOnly), body: this.bytes(), size: this.f64(), truncated: this.u8() === 1 };
     }
     const error = this.u8() === 1 ? { kind: this.str() as FlowErrorKind, message: this.str() } : null;
     // The ring and the journal carry the proxy's own tap (app/worker-bridge.ts): its flows are live.
@@ -400,10 +413,13 @@ class CallReader {
     return { headers: this.headers(), body: this.bytes(), size: this.f64(), truncated: this.u8() === 1 };
   }
 
-  private headers(): HeaderList {
+  private headers(contentTypeOnly = false): HeaderList {
     const count = this.u32();
     const headers: HeaderList = [];
-    for (let i = 0; i < count; i++) headers.push([this.str(), this.str()]);
+    for (let i = 0; i < count; i++) {
+      if (contentTypeOnly && this.data.readUInt32LE(this.at) !== CONTENT_TYPE_BYTES) this.skipStrings(2);
+      else headers.push([this.str(), this.str()]);
+    }
     return headers;
   }
 

@@ -120,6 +120,30 @@ describe('tap ring', () => {
     }
   });
 
+  test("read for the live view, an /exec flow keeps only the headers that may be its content type, a WebSocket's all, the rest as the whole call reads", () => {
+    const ring = createRing();
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    const headers: [string, string][] = [['Host', 'example'], ['CONTENT-TYPE', 'text/plain; é'], ['Content-Typ', 'x'], ['content-type', 'application/x-protobuf'], ['X-Long-Name-Header', 'v']];
+    const flows = [
+      flow({ request: { ...flow().request, headers }, response: { ...flow().response!, headers } }),
+      flow({ kind: 'ws', request: { ...flow().request, headers }, response: { ...flow().response!, status: 101, headers } }),
+      flow({ replayOf: 3, captureProblems: ['lost'], rules: ['fake it'], response: null, error: { kind: 'client-aborted', message: 'gone' } }),
+    ];
+    for (const f of flows) assert.ok(writer.exchangeEnded(f, 'with'));
+    const { records } = reader.takeRecords(flows.length)!;
+    const whole = [...journalCalls(records)];
+    const live = [...journalCalls(records, 'content-type')];
+    const contentType = (list: [string, string][]) => list.filter(([name]) => Buffer.byteLength(name) === 'content-type'.length);
+    const kept = ({ args: [f] }: TapCall) => {
+      const { request, response, kind } = f as TappedFlow;
+      return kind !== 'exec' ? f : { ...(f as TappedFlow), request: { ...request, headers: contentType(request.headers) }, response: response && { ...response, headers: contentType(response.headers) } };
+    };
+    assert.deepEqual(live.map((c) => c.args[0]), whole.map(kept));
+    assert.deepEqual((live[0]!.args[0] as TappedFlow).request.headers, [['CONTENT-TYPE', 'text/plain; é'], ['content-type', 'application/x-protobuf']]);
+    assert.deepEqual((live[1]!.args[0] as TappedFlow).request.headers, headers);
+  });
+
   test('calls keep their order across the end of the ring, many times over', () => {
     const ring = createRing();
     const writer = new RingWriter(ring);
