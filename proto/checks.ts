@@ -10,7 +10,8 @@ const PROTOBUF = 'application/x-protobuf';
 export function checkExec(input: { contentType: string | undefined; httpStatus: number | null; request: DecodeResult | null; response: DecodeResult | null }): string[] {
   const problems: string[] = [];
   const { contentType, httpStatus, request, response } = input;
-  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  // Nearly every request says it exactly: then no string is cut, trimmed or lowered.
+  const mediaType = contentType === PROTOBUF ? PROTOBUF : contentType?.split(';')[0].trim().toLowerCase();
   if (mediaType === undefined || mediaType === '') problems.push(`request has no content type; ca2 expects ${PROTOBUF}`);
   else if (mediaType !== PROTOBUF) problems.push(`request content type is ${contentType!.trim()}, not ${PROTOBUF}`);
 
