@@ -263,12 +263,7 @@ export function envelopesAt(data: Buffer, at: number): CallEnvelopes {
   return reader.envelopes();
 }
 
-/**
- * Which headers of an /exec flow a reader keeps: all of them, or only those that may be
- * its content type (named in 12 bytes), all its summary depends on (the live view's,
- * recorder/live-calls.ts, whose flows are never stored). A WebSocket's are kept whole:
- * its upgrade is checked on them.
- */
+/** Which headers of an /exec flow a reader keeps: all, or those that may be its content type (named in 12 bytes), all its summary needs (the live view's, never stored). */
 export type ExecHeaders = 'all' | 'content-type';
 
 /** The calls of a journal row (each after its u32 length, as the ring held them), in order; their bodies are views of the row's bytes. */
@@ -285,10 +280,7 @@ export function* journalCalls(records: Uint8Array, execHeaders: ExecHeaders = 'a
 class CallReader {
   at = 0;
 
-  constructor(
-    private readonly data: Buffer,
-    private readonly execHeaders: ExecHeaders = 'all',
-  ) {}
+  constructor(private readonly data: Buffer, private readonly execHeaders: ExecHeaders = 'all') {}
 
   call(): TapCall {
     this.version();
@@ -340,12 +332,7 @@ class CallReader {
       // The status and its message.
       this.at += 8;
       this.skipStrings(1);
-      const headers: HeaderList = [];
-      for (let i = 0, count = this.u32(); i < count; i++) {
-        if (this.data.readUInt32LE(this.at) === CONTENT_TYPE_BYTES) headers.push([this.str(), this.str()]);
-        else this.skipStrings(2);
-      }
-      response = { headers, body: this.bytes() };
+      response = { headers: this.headers(true), body: this.bytes() };
       this.at += 9;
     }
     // The rest as call() reads it (error, replayOf, problems, rules, originals, edits): a call it cannot read ends its row's replay, so is never refused and passed over.
@@ -379,8 +366,8 @@ class CallReader {
     const method = this.str();
     const path = this.str();
     const httpVersion = this.str();
+    // Field by field, in the order a spread of message() gave: a spread costs more than the rest of the object. A WebSocket's upgrade is checked on its headers.
     const contentTypeOnly = kind === 'exec' && this.execHeaders === 'content-type';
-    // Built field by field, in the order a spread of message() gave: a spread costs more than the rest of the object.
     const request: FlowRequest = { method, path, httpVersion, headers: this.headers(contentTypeOnly), body: this.bytes(), size: this.f64(), truncated: this.u8() === 1 };
     let response: FlowResponse | null = null;
     if (this.u8() === 1) {
@@ -414,9 +401,8 @@ class CallReader {
   }
 
   private headers(contentTypeOnly = false): HeaderList {
-    const count = this.u32();
     const headers: HeaderList = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = 0, count = this.u32(); i < count; i++) {
       if (contentTypeOnly && this.data.readUInt32LE(this.at) !== CONTENT_TYPE_BYTES) this.skipStrings(2);
       else headers.push([this.str(), this.str()]);
     }
