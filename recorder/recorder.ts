@@ -12,7 +12,7 @@ import { noFrames, type FrameTotals } from '../storage/rows.ts';
 import { countFrame, summaryOf, viewFrame } from '../storage/views.ts';
 import type { RecorderListener } from '../model/recorder-listener.ts';
 import type { TapCall } from './tap-codec.ts';
-import { type Flow, type FlowFacts, type FlowHead, type FlowSource, type StoredFrame } from '../model/flow.ts';
+import type { Flow, FlowFacts, FlowHead, FlowSource, StoredFrame } from '../model/flow.ts';
 
 /** Where the recorder puts what it records: the store, or what summarises a journal in place (recorder/journal-view.ts). */
 export type RecordSink = Pick<Store, 'allocateExchangeId' | 'putExchange' | 'putFrame'>;
