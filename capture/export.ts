@@ -135,15 +135,16 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
           if (store && read.identity !== undefined) store.putContentKey(id, read.identity);
           if (har) {
             // As recorded from the redacted bytes: what a read of the rows would give.
-            const flow = { ...batch.take(id), identity: read.identity };
-            const entry = harEntry(flow, envelopes && !flow.original ? { ...envelopes, frames: [] } : decoder.decode(flow, false));
+            const flow = batch.take(id);
+            flow.identity = read.identity;
+            const entry = harEntry(flow, envelopes && !flow.original ? { request: envelopes.request, response: envelopes.response, frames: [] } : decoder.decode(flow, false));
             refuseLeak(check.find(entry), flow);
             writing(options.output, () => har.write(entry));
           } else {
             // The capture holds the rows, and its readers decode them: every string and byte the rows are written from is searched.
             // As the recorder gave them, not as a read would: the read's copy (1 s of 100,000 exchanges) holds nothing they do not.
             const recorded = batch.takeRecorded(id);
-            refuseLeak(check.find({ ...recorded, identity: read.identity }), recorded.head);
+            refuseLeak(check.find({ head: recorded.head, frames: recorded.frames, identity: read.identity }), recorded.head);
           }
         }
         store?.commitAll();
