@@ -26,6 +26,13 @@ import { Redactor, type RedactionReport } from './redact.ts';
 import { namedFlows, selectIds } from './sources.ts';
 
 const WORKING_CACHE_BYTES = 8 * 2 ** 20;
+/**
+ * Exchanges read, recorded and committed at a time while writing; progress is still told
+ * every RECORD_BATCH. A batch's flows, redacted copies and queued rows live until its
+ * commit: at 500 a 100,000-exchange capture's young-generation collections copied 300 MB
+ * of them (GC pauses 0.7 s), at 100 70 MB (0.4 s).
+ */
+const WRITE_BATCH = 100;
 
 /** Redaction left a token behind: nothing is written. The sentence names it a bug, so it answers 500. */
 export class ExportError extends UserError {
@@ -126,9 +133,9 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     });
     const decoder = new FlowDecoder(options.codec);
     const writeBatches = () => {
-      for (let from = 0; from < ids.length; from += RECORD_BATCH) {
+      for (let from = 0; from < ids.length; from += WRITE_BATCH) {
         let position = from;
-        for (const read of namedFlows(source, ids.slice(from, from + RECORD_BATCH))) {
+        for (const read of namedFlows(source, ids.slice(from, from + WRITE_BATCH))) {
           const id = feedRecorder(recorder, redactor ? redactor.redact(read) : read, position++);
           const envelopes = last.exec;
           last.exec = null;
@@ -148,7 +155,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
           }
         }
         store?.commitAll();
-        options.progress?.({ phase: 'writing', done: position, total: ids.length });
+        if (position % RECORD_BATCH === 0 || position === ids.length) options.progress?.({ phase: 'writing', done: position, total: ids.length });
       }
     };
     try {
