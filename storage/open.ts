@@ -64,7 +64,15 @@ export function openWritable<T>(file: string, options: WritableOptions, make: (d
   try {
     // A new file can give free pages back (storage/write-statements.ts reclaim); one made before cannot.
     if (version === 0) db.pragma('auto_vacuum = INCREMENTAL');
-    db.pragma(`journal_mode = ${options.scratch ? 'OFF' : options.freshLoad && version === 0 ? 'DELETE' : 'WAL'}`);
+    if (options.scratch) {
+      // better-sqlite3 opens SQLite in defensive mode, which answers `journal_mode = OFF` with
+      // `delete` unasked: a journal made and removed at every commit. Lifted for this pragma only.
+      db.unsafeMode(true);
+      db.pragma('journal_mode = OFF');
+      db.unsafeMode(false);
+    } else {
+      db.pragma(`journal_mode = ${options.freshLoad && version === 0 ? 'DELETE' : 'WAL'}`);
+    }
     db.pragma(options.scratch ? 'synchronous = OFF' : 'synchronous = NORMAL');
     if (options.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     // The default 2 MB page cache thrashes once indexes outgrow it (a few hundred thousand rows).

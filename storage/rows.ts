@@ -206,12 +206,17 @@ function cutFlag(flag: string, body: string): string {
   return `CASE WHEN length(${body}) > ${maxReadBody} THEN 1 ELSE ${flag} END`;
 }
 
-/** The body columns of exchange_bodies `b`, as reads give them. */
-export const bodyColumnsSql = `b.request_headers, ${cutBody('b.request_body')} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
-    b.response_headers, ${cutBody('b.response_body')} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
+/** The body columns of exchange_bodies `b`, the request and response bodies as given. */
+function bodyColumnsWith(requestBody: string, responseBody: string): string {
+  return `b.request_headers, ${requestBody} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
+    b.response_headers, ${responseBody} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
     b.original_request_headers, ${cutBody('b.original_request_body')} AS original_request_body,
     b.original_response_status, b.original_response_headers, ${cutBody('b.original_response_body')} AS original_response_body,
     b.breakpoint_edits, b.packed`;
+}
+
+/** The body columns of exchange_bodies `b`, as reads give them. */
+export const bodyColumnsSql = bodyColumnsWith(cutBody('b.request_body'), cutBody('b.response_body'));
 
 /** The columns of frames as reads give them. */
 export const frameColumnsSql = `seq, direction, at, opcode, size, ${cutBody('body')} AS body, ${cutFlag('truncated', 'body')} AS truncated, rule, mark, ${cutBody('original')} AS original`;
@@ -235,23 +240,51 @@ export function readableColumn(table: string, column: string): string {
   return `"${column}"`;
 }
 
-/** Every column of a flow's row, by exchange id: a FlowRow. */
-export const flowSql = `SELECT ${summaryColumns}, e.ended_at, e.client_address, e.error, e.close_code, e.close_reason, e.close_by, e.close_at, e.content_key,
-    ${bodyColumnsSql}
+const flowOf = (bodyColumns: string, more = '') => `SELECT ${summaryColumns}, e.ended_at, e.client_address, e.error, e.close_code, e.close_reason, e.close_by, e.close_at, e.content_key,
+    ${bodyColumns}${more}
   FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
 
+/** Every column of a flow's row, by exchange id: a FlowRow. */
+export const flowSql = flowOf(bodyColumnsSql);
+
 /**
- * Reads one FlowRow by exchange id. better-sqlite3 makes each row object a property at a
- * time, which took half of an export's reads (15 µs a row); the row as an array, put in
- * an object literal made for the statement's columns, costs half that.
+ * A request and response body that are blobs and together no longer than a read's cut
+ * (most) are read as one blob, the two handed out as views of it: better-sqlite3 makes
+ * each blob a Buffer over an ArrayBuffer of its own, the dearest value of a row.
+ */
+// typeof() and length() do not load the value, which may be more than better-sqlite3 can be handed (sqliteReadLimit).
+const bothInOne = `typeof(b.request_body) = 'blob' AND typeof(b.response_body) IN ('blob', 'null')
+    AND length(b.request_body) + ifnull(length(b.response_body), 0) <= ${maxReadBody}`;
+const unlessInOne = (body: string) => `CASE WHEN ${bothInOne} THEN NULL ELSE ${cutBody(body)} END`;
+const flowReaderSql = flowOf(
+  bodyColumnsWith(unlessInOne('b.request_body'), unlessInOne('b.response_body')),
+  `, CASE WHEN ${bothInOne} THEN CAST(b.request_body || ifnull(b.response_body, x'') AS BLOB) END AS bodies,
+    length(b.request_body) AS request_length, typeof(b.response_body) = 'null' AS no_response`,
+);
+
+/**
+ * Reads one FlowRow by exchange id, the row flowSql gives. better-sqlite3 makes each row
+ * object a property at a time, which took half of an export's reads (15 µs a row); the
+ * row as an array, put in an object literal made for the statement's columns, costs half
+ * that.
  */
 export function flowRowReader(db: Database.Database): (id: number) => FlowRow | undefined {
-  const statement = db.prepare(flowSql).raw();
-  const columns = statement.columns().map((column, i) => `${JSON.stringify(column.name)}: row[${i}]`);
+  const statement = db.prepare(flowReaderSql).raw();
+  const names = statement.columns().map((column) => column.name);
+  const [bodies, requestLength, noResponse] = ['bodies', 'request_length', 'no_response'].map((name) => names.indexOf(name));
+  const columns = names.slice(0, bodies).map((name, i) => `${JSON.stringify(name)}: row[${i}]`);
   const make = new Function('row', `return { ${columns.join(', ')} };`) as (row: unknown[]) => FlowRow;
   return (id) => {
     const row = statement.get(id) as unknown[] | undefined;
-    return row === undefined ? undefined : make(row);
+    if (row === undefined) return undefined;
+    const flowRow = make(row);
+    const both = row[bodies] as Buffer | null;
+    if (both !== null) {
+      const split = row[requestLength] as number;
+      flowRow.request_body = both.subarray(0, split);
+      flowRow.response_body = row[noResponse] === 1 ? null : both.subarray(split);
+    }
+    return flowRow;
   };
 }
 

@@ -67,12 +67,21 @@ test('a flow row is read with every column and value better-sqlite3 gives it, or
   const store = Store.open(file);
   store.putExchange(flowHead(record(1, 'exec', { error: 'ECONNRESET: the upstream reset the connection' })));
   store.putExchange(flowHead(record(2, 'exec', { response: null, status: null, endedAt: null, state: 'pending' } as Partial<HeadFields>)));
+  const empty = { headers: [], body: new Uint8Array(0), truncated: false, size: 0 };
+  store.putExchange(flowHead(record(3, 'http', { request: empty, response: empty })));
+  store.putExchange(flowHead(record(4, 'http')));
   store.close();
+  // Bodies read together (storage/rows.ts) and apart: a text value, as a file from elsewhere could hold, is read as it is.
+  const writable = new Database(file);
+  writable.prepare("UPDATE exchange_bodies SET request_body = 'héllo' WHERE id = 4").run();
+  writable.close();
   const db = new Database(file, { readonly: true });
   try {
     const read = flowRowReader(db);
-    for (const id of [1, 2]) assert.deepEqual(read(id), db.prepare(flowSql).get(id));
-    assert.equal(read(3), undefined);
+    for (const id of [1, 2, 3, 4]) assert.deepEqual(read(id), db.prepare(flowSql).get(id));
+    assert.equal(typeof read(4)!.request_body, 'string');
+    assert.deepEqual([...read(1)!.response_body!], [0, 1]);
+    assert.equal(read(5), undefined);
   } finally {
     db.close();
   }
