@@ -8,7 +8,7 @@
 
 import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { GROUP, MESSAGE, type FieldPlan, type MapPlan, type MessagePlan } from './plan.ts';
-import { Span, itemPath } from './paths.ts';
+import { Span } from './paths.ts';
 import { READERS, defaultKey, defaultValue, type ScalarReader } from './scalar-reader.ts';
 import { LEN, MAX_DEPTH, type Wire } from './wire.ts';
 
@@ -84,14 +84,14 @@ ${cases.join('\n')}
 };`;
   // The nested plans of message fields, resolved once here rather than per value.
   const nested = fields.map((field) => (field.kind === MESSAGE && field.map === null ? field.message!() : null));
-  return new Function('F', 'M', 'itemPath', 'Span', source)(fields, nested, itemPath, Span) as FastFields;
+  return new Function('F', 'M', 'Span', source)(fields, nested, Span) as FastFields;
 }
 
 /** The code of a message field (not a map), as the generic walk's known() reads and stores it. */
 function messageCase(field: FieldPlan, plan: string, nestedPlan: string): string {
   const key = JSON.stringify(field.name);
   const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
-  const childPath = field.repeated ? `itemPath(${member}, list === undefined ? 0 : list.length)` : member;
+  const childPath = field.repeated ? `${plan}.items.of(path, list === undefined ? 0 : list.length)` : member;
   return `const valueStart = wire.varint32(next, end);
 if (valueStart < 0 || wire.hi !== 0 || wire.lo > end - valueStart) return fieldStart;
 const valueEnd = valueStart + wire.lo;
@@ -184,7 +184,6 @@ after = entryEnd;`;
  */
 function packedCase(field: FieldPlan, plan: string): string {
   const key = JSON.stringify(field.name);
-  const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
   const reader = READERS[field.kind];
   return `const valueStart = wire.varint32(next, end);
 if (valueStart < 0 || wire.hi !== 0 || wire.lo > end - valueStart) return fieldStart;
@@ -193,7 +192,6 @@ let list = obj[${key}];
 const stored = list === undefined ? 0 : list.length;
 const spansBefore = spans === null ? 0 : spans.length;
 if (list === undefined && valueEnd > valueStart) list = [];
-const name = spans !== null ? ${member} : '';
 let at = valueStart;
 while (at < valueEnd) {
   const read = scalars.${reader.method}(${reader.takesField ? `${plan}, ` : ''}at, valueEnd);
@@ -202,7 +200,7 @@ while (at < valueEnd) {
     if (spans !== null) spans.length = spansBefore;
     return fieldStart;
   }
-  if (spans !== null) spans.push(new Span(itemPath(name, list.length), at, read));
+  if (spans !== null) spans.push(new Span(${plan}.items.of(path, list.length), at, read));
   list.push(scalars.value);
   at = read;
 }
@@ -220,7 +218,7 @@ if (after < 0) return fieldStart;`;
   if (field.repeated) {
     return `${read}
 const list = obj[${key}];
-if (spans !== null) spans.push(new Span(itemPath(${member}, list === undefined ? 0 : list.length), fieldStart, after));
+if (spans !== null) spans.push(new Span(${plan}.items.of(path, list === undefined ? 0 : list.length), fieldStart, after));
 if (list === undefined) obj[${key}] = [scalars.value];
 else list.push(scalars.value);`;
   }

@@ -10,7 +10,7 @@ import { childPath } from '../model/json-path.ts';
 import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { UNKNOWN_MESSAGE, type MessagePlan } from './plan.ts';
 import type { Gatherings } from './gathered-objects.ts';
-import { Span, itemPath, memberPath } from './paths.ts';
+import { ItemPaths, Span, itemPath, memberPath } from './paths.ts';
 import { base64, uint64ToString } from './scalars.ts';
 import { classifyText, NOT_TEXT, plainText, readUtf8 } from './text.ts';
 import { FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
@@ -121,7 +121,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
  */
 function openUnknownSpan(walk: Walk, spans: FieldSpan[], depth: number, path: string, number: number, existing: JsonValue | undefined, fieldStart: number, repeats: boolean): FieldSpan {
   let spanPath: string;
-  if (repeats) spanPath = itemPath(unknownPath(path, number, undefined), 0);
+  if (repeats) spanPath = unknownItemPath(path, number, 0);
   else {
     if (existing === undefined) walk.firstSpans.set(depth, number, spans.length);
     else if (!Array.isArray(existing)) indexFirstOccurrence(spans, childPath(path, keyOf(number), false), walk.firstSpans.get(depth, number));
@@ -155,9 +155,15 @@ function wholeLength(wire: Wire, pos: number, end: number): number {
 
 /** The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once the number repeats. */
 function unknownPath(path: string, number: number, existing: JsonValue | undefined): string {
-  const name = number < 256 ? memberPath(path, NUMBER_KEYS[number], DOTTED_NUMBER_KEYS[number]) : childPath(path, String(number), false);
-  if (existing === undefined) return name;
-  return itemPath(name, Array.isArray(existing) ? existing.length : 1);
+  if (existing === undefined) return number < 256 ? memberPath(path, NUMBER_KEYS[number], DOTTED_NUMBER_KEYS[number]) : childPath(path, String(number), false);
+  return unknownItemPath(path, number, Array.isArray(existing) ? existing.length : 1);
+}
+
+const NUMBER_ITEMS: ItemPaths[] = [];
+
+function unknownItemPath(path: string, number: number, index: number): string {
+  if (number < 256) return (NUMBER_ITEMS[number] ??= new ItemPaths(NUMBER_KEYS[number])).of(path, index);
+  return itemPath(childPath(path, String(number), false), index);
 }
 
 /** `span` is the field's own, when spans are asked for: its path is the value's. */
