@@ -13,7 +13,7 @@ import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/t
 import { GROUP, MESSAGE } from './plan.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { ScalarReader, defaultKey, defaultValue } from './scalar-reader.ts';
-import { Span, itemPath, memberPath } from './paths.ts';
+import { Span, memberPath } from './paths.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
 import { compileFields, type FastWalk } from './fast-fields.ts';
 import { Gatherings } from './gathered-objects.ts';
@@ -232,10 +232,9 @@ export class Decoder implements Walk, FastWalk {
   /** The JSON path of the value about to be stored: name, or name[i] for a repeated field. */
   private childPath(field: FieldPlan, obj: JsonObject, path: string): string {
     if (!this.paths) return '';
-    const name = memberPath(path, field.name, field.dotted);
-    if (!field.repeated || field.map) return name;
+    if (!field.repeated || field.map) return memberPath(path, field.name, field.dotted);
     const list = field.get(obj) as JsonValue[] | undefined;
-    return itemPath(name, list === undefined ? 0 : list.length);
+    return field.items.of(path, list === undefined ? 0 : list.length);
   }
 
   private put(field: FieldPlan, obj: JsonObject, value: JsonValue): void {
@@ -393,7 +392,7 @@ export class Decoder implements Walk, FastWalk {
         this.problem(at, `packed field ${name}: ${scalars.failure(after, name)}`, path);
         break;
       }
-      if (this.spans !== null) this.spans.push(new Span(itemPath(name, list!.length), at, after));
+      if (this.spans !== null) this.spans.push(new Span(field.items.of(path, list!.length), at, after));
       list!.push(scalars.value);
       at = after;
     }

@@ -6,9 +6,9 @@
 // not read) it returns the offset of that field, and the generic walk in
 // proto/decoder.ts decodes that one field, reporting what is wrong, before handing back.
 
-import type { FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
+import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { GROUP, MESSAGE, type FieldPlan, type MapPlan, type MessagePlan } from './plan.ts';
-import { Span, itemPath } from './paths.ts';
+import { Span } from './paths.ts';
 import { READERS, defaultKey, defaultValue, type ScalarReader } from './scalar-reader.ts';
 import { LEN, MAX_DEPTH, type Wire } from './wire.ts';
 
@@ -17,6 +17,7 @@ export interface FastWalk {
   readonly wire: Wire;
   readonly scalars: ScalarReader;
   readonly spans: FieldSpan[] | null;
+  readonly problems: DecodeProblem[];
   /** Whether nested levels get their JSON path (see proto/decoder.ts). */
   readonly paths: boolean;
   /** A field of kind MESSAGE or GROUP (maps included); the offset after it, or -1 after a problem. */
@@ -83,14 +84,14 @@ ${cases.join('\n')}
 };`;
   // The nested plans of message fields, resolved once here rather than per value.
   const nested = fields.map((field) => (field.kind === MESSAGE && field.map === null ? field.message!() : null));
-  return new Function('F', 'M', 'itemPath', 'Span', 'plainEntry', source)(fields, nested, itemPath, Span, plainEntry) as FastFields;
+  return new Function('F', 'M', 'Span', source)(fields, nested, Span) as FastFields;
 }
 
 /** The code of a message field (not a map), as the generic walk's known() reads and stores it. */
 function messageCase(field: FieldPlan, plan: string, nestedPlan: string): string {
   const key = JSON.stringify(field.name);
   const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
-  const childPath = field.repeated ? `itemPath(${member}, list === undefined ? 0 : list.length)` : member;
+  const childPath = field.repeated ? `${plan}.items.of(path, list === undefined ? 0 : list.length)` : member;
   return `const valueStart = wire.varint32(next, end);
 if (valueStart < 0 || wire.hi !== 0 || wire.lo > end - valueStart) return fieldStart;
 const valueEnd = valueStart + wire.lo;
@@ -133,8 +134,9 @@ if (depth < ${MAX_DEPTH}) {
 /**
  * The code of a map field whose keys and values are scalars, as the generic walk's
  * mapEntry() stores an entry. An entry holding anything but its key and value tags,
- * or a value that does not read, goes to the generic walk, checked before anything is
- * read so that no problem is reported twice.
+ * or a value that does not read, goes to the generic walk, which reads it again: the
+ * problems this read reported (a key or value not valid UTF-8) are taken back first,
+ * so that none is reported twice.
  */
 function mapCase(field: FieldPlan, map: MapPlan, plan: string): string {
   const key = JSON.stringify(field.name);
@@ -147,40 +149,32 @@ function mapCase(field: FieldPlan, map: MapPlan, plan: string): string {
   return `const entryStart = wire.varint32(next, end);
 if (entryStart < 0 || wire.hi !== 0 || wire.lo > end - entryStart) return fieldStart;
 const entryEnd = entryStart + wire.lo;
-if (!plainEntry(wire, entryStart, entryEnd, ${keyTag}, ${valueTag})) return fieldStart;
+const problemsBefore = walk.problems.length;
 let entryKey = null;
 let entryValue;
 let at = entryStart;
 while (at < entryEnd) {
   at = wire.varint32(at, entryEnd);
+  if (at < 0) break;
   if (wire.lo === ${keyTag}) {
     at = ${read(map.key, 'key')};
     entryKey = scalars.value;
-  } else {
+  } else if (wire.lo === ${valueTag}) {
     at = ${read(map.value, 'value')};
     entryValue = scalars.value;
-  }
+  } else at = -1;
+  if (at < 0) break;
+}
+if (at < 0) {
+  if (walk.problems.length !== problemsBefore) walk.problems.length = problemsBefore;
+  return fieldStart;
 }
 let entries = obj[${key}];
 if (entries === undefined || entries === null) obj[${key}] = entries = {};
 const mapKey = entryKey === null ? ${JSON.stringify(defaultKey(map.key.kind))} : String(entryKey);
 entries[mapKey] = entryValue !== undefined ? entryValue : ${JSON.stringify(defaultValue(map.value))};
-if (spans !== null) spans.push(new Span((path === '' ? ${key} : path + ${JSON.stringify(field.dotted)}) + '.' + mapKey, fieldStart, entryEnd));
+if (spans !== null) spans.push(new Span((path === '' ? ${JSON.stringify(field.name + '.')} : path + ${JSON.stringify(field.dotted + '.')}) + mapKey, fieldStart, entryEnd));
 after = entryEnd;`;
-}
-
-/** Whether a map entry holds only its key and value tags, every value whole: then each reads. */
-function plainEntry(wire: Wire, start: number, end: number, keyTag: number, valueTag: number): boolean {
-  let pos = start;
-  while (pos < end) {
-    const next = wire.varint32(pos, end);
-    if (next < 0) return false;
-    const tag = wire.lo;
-    if (tag !== keyTag && tag !== valueTag) return false;
-    pos = wire.skip(tag & 7, tag >>> 3, next, end, 0);
-    if (pos < 0) return false;
-  }
-  return true;
 }
 
 /**
@@ -190,7 +184,6 @@ function plainEntry(wire: Wire, start: number, end: number, keyTag: number, valu
  */
 function packedCase(field: FieldPlan, plan: string): string {
   const key = JSON.stringify(field.name);
-  const member = `(path === '' ? ${key} : path + ${JSON.stringify(field.dotted)})`;
   const reader = READERS[field.kind];
   return `const valueStart = wire.varint32(next, end);
 if (valueStart < 0 || wire.hi !== 0 || wire.lo > end - valueStart) return fieldStart;
@@ -199,7 +192,6 @@ let list = obj[${key}];
 const stored = list === undefined ? 0 : list.length;
 const spansBefore = spans === null ? 0 : spans.length;
 if (list === undefined && valueEnd > valueStart) list = [];
-const name = spans !== null ? ${member} : '';
 let at = valueStart;
 while (at < valueEnd) {
   const read = scalars.${reader.method}(${reader.takesField ? `${plan}, ` : ''}at, valueEnd);
@@ -208,7 +200,7 @@ while (at < valueEnd) {
     if (spans !== null) spans.length = spansBefore;
     return fieldStart;
   }
-  if (spans !== null) spans.push(new Span(itemPath(name, list.length), at, read));
+  if (spans !== null) spans.push(new Span(${plan}.items.of(path, list.length), at, read));
   list.push(scalars.value);
   at = read;
 }
@@ -226,7 +218,7 @@ if (after < 0) return fieldStart;`;
   if (field.repeated) {
     return `${read}
 const list = obj[${key}];
-if (spans !== null) spans.push(new Span(itemPath(${member}, list === undefined ? 0 : list.length), fieldStart, after));
+if (spans !== null) spans.push(new Span(${plan}.items.of(path, list === undefined ? 0 : list.length), fieldStart, after));
 if (list === undefined) obj[${key}] = [scalars.value];
 else list.push(scalars.value);`;
   }

@@ -17,6 +17,24 @@ export function itemPath(path: string, index: number): string {
 }
 
 /**
+ * The paths of one field's items, `parent.name[i]` (`name[i]` at the top), each in one
+ * join: ".name[i]" is made once per field and index, where `parent.name` then `[i]` made
+ * a second string per item, thrown away at once.
+ */
+export class ItemPaths {
+  private readonly top: string[] = [];
+  private readonly dotted: string[] = [];
+
+  constructor(private readonly name: string) {}
+
+  of(parent: string, index: number): string {
+    if (index >= INDEXES.length) return itemPath(parent === '' ? this.name : parent + '.' + this.name, index);
+    if (parent === '') return (this.top[index] ??= this.name + INDEXES[index]);
+    return parent + (this.dotted[index] ??= '.' + this.name + INDEXES[index]);
+  }
+}
+
+/**
  * The constructor of spans, used instead of an object literal. V8 gives each literal an
  * allocation site, and a site whose objects all survive one scavenge (a large decode
  * caught half way while its code warms up) has every later object made in old space:

@@ -6,6 +6,7 @@
 import protobuf from 'protobufjs';
 import type { JsonObject, JsonValue } from '../model/types.ts';
 import type { FastFields } from './fast-fields.ts';
+import { ItemPaths } from './paths.ts';
 import { FIXED32, FIXED64, LEN, START_GROUP, VARINT } from './wire.ts';
 
 export const DOUBLE = 1;
@@ -102,6 +103,8 @@ export interface FieldPlan {
   name: string;
   /** "." + name: the step this field adds to a JSON path. */
   dotted: string;
+  /** The JSON paths of a repeated field's items. */
+  items: ItemPaths;
   number: number;
   kind: number;
   /** The wire type a single value uses. */
@@ -194,7 +197,7 @@ export class Plans {
 
   private mapPlan(name: string, number: number, key: FieldPlan, value: FieldPlan): FieldPlan {
     const { get, set } = keyAccess(name);
-    return { name, dotted: '.' + name, number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, enumArray: null, message: null, map: { key, value }, get, set };
+    return { name, dotted: '.' + name, items: new ItemPaths(name), number, kind: MESSAGE, wireType: LEN, repeated: true, packable: false, presence: false, enumNames: null, enumArray: null, message: null, map: { key, value }, get, set };
   }
 
   private valuePlan(name: string, number: number, typeName: string, resolved: protobuf.ReflectionObject | null, delimited = false): FieldPlan {
@@ -215,7 +218,7 @@ export class Plans {
       message = () => (built ??= this.forType(resolved));
     }
     const { get, set } = keyAccess(name);
-    return { name, dotted: '.' + name, number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, enumArray, message, map: null, get, set };
+    return { name, dotted: '.' + name, items: new ItemPaths(name), number, kind, wireType: wireTypeOf(kind), repeated: false, packable: false, presence: true, enumNames, enumArray, message, map: null, get, set };
   }
 }
 

@@ -10,10 +10,10 @@ import { childPath } from '../model/json-path.ts';
 import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
 import { UNKNOWN_MESSAGE, type MessagePlan } from './plan.ts';
 import type { Gatherings } from './gathered-objects.ts';
-import { itemPath, memberPath } from './paths.ts';
+import { ItemPaths, Span, itemPath, memberPath } from './paths.ts';
 import { base64, uint64ToString } from './scalars.ts';
 import { classifyText, NOT_TEXT, plainText, readUtf8 } from './text.ts';
-import { END_GROUP, FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
+import { FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
 
 /** What reading an unknown field needs of the decoder walking the message around it. */
 export interface Walk {
@@ -49,28 +49,20 @@ export const GATHERED: JsonObject = Object.freeze({});
 
 /**
  * Reads the unknown field whose tag ends at pos into obj (or the level's gathering, when
- * obj is GATHERED) under its number; the offset after it, or -1 after a problem. `quiet`
- * is for a level that may not be a message at all (messageLevel): a field that does not
- * read returns -1 without a problem, as the level is then taken back whole.
+ * obj is GATHERED) under its number; the offset after it, or -1 after a problem.
  */
-export function readUnknown(walk: Walk, number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string, quiet = false): number {
+export function readUnknown(walk: Walk, number: number, wireType: number, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
   const wire = walk.wire;
   const gathering = obj === GATHERED ? walk.gatherings.at(depth) : null;
   // Numeric keys are array-index properties: cheaper than "7", and JSON prints them the same.
   const existing = gathering !== null ? gathering.get(number) : (obj as unknown as JsonValue[])[number];
-  let span: FieldSpan | null = null;
-  if (walk.spans !== null) {
-    if (existing === undefined) walk.firstSpans.set(depth, number, walk.spans.length);
-    else if (!Array.isArray(existing)) indexFirstOccurrence(walk.spans, childPath(path, keyOf(number), false), walk.firstSpans.get(depth, number));
-    span = walk.openSpan(unknownPath(path, number, existing), fieldStart);
-  }
+  const span = walk.spans === null ? null : openUnknownSpan(walk, walk.spans, depth, path, number, existing, fieldStart, false);
   let value: JsonValue;
   let after: number;
   switch (wireType) {
     case VARINT:
       after = wire.varint(pos, end);
       if (after < 0) {
-        if (quiet) return -1;
         const name = childPath(path, keyOf(number), false);
         walk.problem(fieldStart, after === TOO_LONG ? `varint of field ${name} is longer than 10 bytes` : `field ${name} is truncated`, path);
         return -1;
@@ -79,7 +71,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     case FIXED32:
       if (pos + 4 > end) {
-        if (!quiet) walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
+        walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
         return -1;
       }
       value = { fixed32: wire.fixed32(pos) };
@@ -87,14 +79,14 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     case FIXED64:
       if (pos + 8 > end) {
-        if (!quiet) walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
+        walk.problem(fieldStart, `field ${childPath(path, keyOf(number), false)} is truncated`, path);
         return -1;
       }
       value = fixed64Value(wire, pos);
       after = pos + 8;
       break;
     case LEN: {
-      const valueStart = quiet ? wholeLength(wire, pos, end) : walk.length(pos, end, fieldStart, path, keyOf(number));
+      const valueStart = walk.length(pos, end, fieldStart, path, keyOf(number));
       if (valueStart < 0) return -1;
       after = valueStart + wire.lo;
       value = guess(walk, valueStart, after, depth, path, number, existing, fieldStart, span);
@@ -112,7 +104,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     }
     default:
-      if (!quiet) walk.problem(fieldStart, `invalid wire type ${wireType} for field ${number}; the bytes are not a protobuf message from here on`, path);
+      walk.problem(fieldStart, `invalid wire type ${wireType} for field ${number}; the bytes are not a protobuf message from here on`, path);
       return -1;
   }
   if (span) span.end = after < 0 ? end : after;
@@ -121,6 +113,23 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
   else if (Array.isArray(existing)) existing.push(value);
   else (obj as unknown as JsonValue[])[number] = [existing, value];
   return after;
+}
+
+/**
+ * The span of an unknown field's next value. A number seen a second time indexes its first
+ * value's spans, unless `repeats` said, at the first, that the field after it has the same number.
+ */
+function openUnknownSpan(walk: Walk, spans: FieldSpan[], depth: number, path: string, number: number, existing: JsonValue | undefined, fieldStart: number, repeats: boolean): FieldSpan {
+  let spanPath: string;
+  if (repeats) spanPath = unknownItemPath(path, number, 0);
+  else {
+    if (existing === undefined) walk.firstSpans.set(depth, number, spans.length);
+    else if (!Array.isArray(existing)) indexFirstOccurrence(spans, childPath(path, keyOf(number), false), walk.firstSpans.get(depth, number));
+    spanPath = unknownPath(path, number, existing);
+  }
+  const span = new Span(spanPath, fieldStart, fieldStart);
+  spans.push(span);
+  return span;
 }
 
 /** The varint just read, as a number, or a decimal string above 2^53-1. */
@@ -133,6 +142,11 @@ function fixed64Value(wire: Wire, pos: number): JsonValue {
   return { fixed64: uint64ToString(wire.lo, wire.hi) };
 }
 
+/** The field number of the tag at pos, or -1 when none reads there. */
+function numberAt(wire: Wire, pos: number, end: number): number {
+  return pos < end && wire.varint32(pos, end) >= 0 ? wire.lo >>> 3 : -1;
+}
+
 /** The value start after the length prefix at pos when the value lies whole before end, else -1. */
 function wholeLength(wire: Wire, pos: number, end: number): number {
   const next = wire.varint32(pos, end);
@@ -141,9 +155,15 @@ function wholeLength(wire: Wire, pos: number, end: number): number {
 
 /** The JSON path of an unknown field's next value: "auth.7", or "auth.7[i]" once the number repeats. */
 function unknownPath(path: string, number: number, existing: JsonValue | undefined): string {
-  const name = number < 256 ? memberPath(path, NUMBER_KEYS[number], DOTTED_NUMBER_KEYS[number]) : childPath(path, String(number), false);
-  if (existing === undefined) return name;
-  return itemPath(name, Array.isArray(existing) ? existing.length : 1);
+  if (existing === undefined) return number < 256 ? memberPath(path, NUMBER_KEYS[number], DOTTED_NUMBER_KEYS[number]) : childPath(path, String(number), false);
+  return unknownItemPath(path, number, Array.isArray(existing) ? existing.length : 1);
+}
+
+const NUMBER_ITEMS: ItemPaths[] = [];
+
+function unknownItemPath(path: string, number: number, index: number): string {
+  if (number < 256) return (NUMBER_ITEMS[number] ??= new ItemPaths(NUMBER_KEYS[number])).of(path, index);
+  return itemPath(childPath(path, String(number), false), index);
 }
 
 /** `span` is the field's own, when spans are asked for: its path is the value's. */
@@ -193,52 +213,46 @@ function messageLevel(walk: Walk, start: number, end: number, depth: number, pat
   const gathering = walk.gatherings.at(depth);
   let pos = start;
   let verdict: typeof NOT_MESSAGE | typeof HAS_GROUP = NOT_MESSAGE;
-  // Without spans, each field is read here as readUnknown reads it, without its span bookkeeping.
-  while (spans === null && pos < end) {
+  // Each field is read here as readUnknown reads it, with the level's gathering in hand.
+  while (pos < end) {
     const fieldStart = pos;
     const next = wire.varint32(pos, end);
     if (next < 0) break;
     const number = wire.lo >>> 3;
     const wireType = wire.lo & 7;
     if (number === 0) break;
+    if (wireType !== LEN && wireType !== VARINT && wireType !== FIXED64 && wireType !== FIXED32) {
+      if (wireType === START_GROUP) verdict = HAS_GROUP;
+      break;
+    }
     const existing = gathering.get(number);
     let value: JsonValue;
     if (wireType === LEN) {
       const valueStart = wholeLength(wire, next, end);
       if (valueStart < 0) break;
       pos = valueStart + wire.lo;
-      value = guess(walk, valueStart, pos, depth, path, number, existing, fieldStart, null);
-    } else if (wireType === VARINT) {
-      pos = wire.varint(next, end);
-      if (pos < 0) break;
-      value = varintValue(wire);
-    } else if (wireType === FIXED64) {
-      if (next + 8 > end) break;
-      value = fixed64Value(wire, next);
-      pos = next + 8;
-    } else if (wireType === FIXED32) {
-      if (next + 4 > end) break;
-      value = { fixed32: wire.fixed32(next) };
-      pos = next + 4;
+      // Repeated fields come one after another: the first value gets its [0] before the spans inside it are made, not after.
+      const span = spans === null ? null : openUnknownSpan(walk, spans, depth, path, number, existing, fieldStart, existing === undefined && numberAt(wire, pos, end) === number);
+      value = guess(walk, valueStart, pos, depth, path, number, existing, fieldStart, span);
+      if (span !== null) span.end = pos;
     } else {
-      if (wireType === START_GROUP) verdict = HAS_GROUP;
-      break;
+      if (wireType === VARINT) {
+        pos = wire.varint(next, end);
+        if (pos < 0) break;
+        value = varintValue(wire);
+      } else if (wireType === FIXED64) {
+        if (next + 8 > end) break;
+        value = fixed64Value(wire, next);
+        pos = next + 8;
+      } else {
+        if (next + 4 > end) break;
+        value = { fixed32: wire.fixed32(next) };
+        pos = next + 4;
+      }
+      // Nothing lies inside: the span can wait for the value's end.
+      if (spans !== null) openUnknownSpan(walk, spans, depth, path, number, existing, fieldStart, false).end = pos;
     }
     gathering.put(number, existing, value);
-  }
-  while (spans !== null && pos < end) {
-    const fieldStart = pos;
-    const next = wire.varint32(pos, end);
-    if (next < 0) break;
-    const number = wire.lo >>> 3;
-    const wireType = wire.lo & 7;
-    if (number === 0 || wireType === END_GROUP) break;
-    if (wireType === START_GROUP) {
-      verdict = HAS_GROUP;
-      break;
-    }
-    pos = readUnknown(walk, number, wireType, GATHERED, fieldStart, next, end, depth, path, true);
-    if (pos < 0) break;
   }
   if (pos >= end) return gathering.take();
   gathering.clear();
