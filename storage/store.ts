@@ -27,7 +27,7 @@ import type { Flow, FlowHead, StoredFrame } from '../model/flow.ts';
 import { Reads, type ListQuery, type SelectQuery } from './reads.ts';
 import { Resummariser } from './resummarise.ts';
 import { SearchIndex } from './search-index.ts';
-import { indexesAfter } from './bulk-load.ts';
+import { indexesAfter, LoadSyncs } from './bulk-load.ts';
 import { findImpossibleValue, type ImpossibleValue } from './value-check.ts';
 import { WriteQueue } from './write-queue.ts';
 import { prepareWrites } from './write-statements.ts';
@@ -86,6 +86,8 @@ export class Store {
   private readonly resummariser: Resummariser;
   private backlog: (() => number) | null = null;
   private readonly recording: boolean;
+  /** While allOrNothing runs a fresh load. */
+  private loadSyncs: LoadSyncs | null = null;
 
   private constructor(
     private readonly db: Database.Database,
@@ -272,18 +274,12 @@ export class Store {
     this.journal.release();
   }
 
-  /**
-   * The recorder's journal, asked before every read (list, detail, export) to make its
-   * calls into rows, so that reads see them.
-   */
+  /** The recorder's journal, asked before every read (list, detail, export) to make its calls into rows, so that reads see them. */
   attachJournal(journal: JournalReads | null): void {
     this.journal.attach(journal);
   }
 
-  /**
-   * What lists and reads the exchanges the journal holds before they are rows
-   * (recorder/journal-view.ts): pages and details then include them.
-   */
+  /** What lists and reads the exchanges the journal holds before they are rows (recorder/journal-view.ts): pages and details then include them. */
   attachJournalFlows(flows: JournaledFlows | null): void {
     this.reads.attachJournalFlows(flows);
   }
@@ -296,10 +292,7 @@ export class Store {
     this.backlog = backlog;
   }
 
-  /**
-   * Resolves once every call the recorder journaled so far is stored as rows: for a read
-   * that must be whole (an export), where a list page may show what is stored so far.
-   */
+  /** Resolves once every call the recorder journaled so far is stored as rows: for a read that must be whole (an export), where a list page may show what is stored so far. */
   async whenStored(): Promise<void> {
     await this.journal.stored();
   }
@@ -320,6 +313,7 @@ export class Store {
    */
   commitAll(): void {
     this.queue.commitAll();
+    this.loadSyncs?.written();
   }
 
   /**
@@ -329,6 +323,8 @@ export class Store {
    * (SQLite's own, such as a lock another program holds, as a StorageError).
    */
   allOrNothing<T>(fn: () => T): T {
+    // Outside the transaction, both its opening and its closing (storage/bulk-load.ts).
+    const syncs = (this.loadSyncs = LoadSyncs.before(this.db, this.file));
     try {
       return this.db.transaction(fn).immediate();
     } catch (err) {
@@ -336,6 +332,9 @@ export class Store {
       const code = (err as { code?: unknown }).code;
       if (typeof code === 'string' && code.startsWith('SQLITE_')) throw new StorageError(`Could not write to ${this.file}, so nothing was stored: ${(err as Error).message}.`);
       throw err;
+    } finally {
+      this.loadSyncs = null;
+      syncs?.close();
     }
   }
 

@@ -6,12 +6,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecording } from '../../capture/export.ts';
 import { SourceError } from '../../capture/source-error.ts';
 import { createCodec } from '../../proto/codec.ts';
+import { LoadSyncs } from '../../storage/bulk-load.ts';
 import { examine } from '../../storage/file-check.ts';
 import { Store } from '../../storage/store.ts';
 import { writeExecRecording } from '../../support/exec-recording.ts';
@@ -136,4 +138,60 @@ test('an import into a file it makes, killed half way through, leaves a recordin
   assert.equal(sqlite(db, 'SELECT count(*) FROM exchanges'), '0');
   assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
   assert.equal(sqlite(db, 'PRAGMA journal_mode'), 'wal');
+});
+
+/** This process's descriptors on `file`. */
+const descriptors = (file: string) =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false;
+    }
+  }).length;
+
+test('a fresh load has its file synced as it goes, keeps its locks meanwhile, and closes what it opened for that', { skip: process.platform !== 'linux' && 'descriptors are counted in /proc' }, () => {
+  const file = join(dir, 'synced.sqlite');
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = DELETE');
+    db.pragma('synchronous = NORMAL');
+    // A small page cache, so that pages reach the file during the transaction.
+    db.pragma('cache_size = -256');
+    db.exec('CREATE TABLE t (b BLOB)');
+    const own = descriptors(file);
+    const syncs = LoadSyncs.before(db, file);
+    assert.ok(syncs, 'a rollback-journal file whose commit syncs');
+    db.exec('BEGIN IMMEDIATE');
+    const insert = db.prepare('INSERT INTO t VALUES (randomblob(65536))');
+    // 40 MB, told after each 1 MB: more than one sync's worth.
+    for (let i = 1; i <= 640; i++) {
+      insert.run();
+      if (i % 16 === 0) syncs.written();
+    }
+    const other = spawnSync('sqlite3', [file, 'INSERT INTO t VALUES (1)'], { encoding: 'utf8' });
+    assert.notEqual(other.status, 0, 'another process cannot write while the load goes on');
+    assert.match(other.stderr, /locked/);
+    db.exec('COMMIT');
+    syncs.close();
+    assert.equal(descriptors(file), own);
+  } finally {
+    db.close();
+  }
+  assert.equal(sqlite(file, 'SELECT count(*) FROM t'), '640');
+});
+
+test('a load into a WAL file, or inside a transaction already begun, is not synced as it goes', () => {
+  const file = join(dir, 'wal.sqlite');
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    assert.equal(LoadSyncs.before(db, file), null);
+    db.pragma('journal_mode = DELETE');
+    db.exec('BEGIN IMMEDIATE');
+    assert.equal(LoadSyncs.before(db, file), null);
+    db.exec('COMMIT');
+  } finally {
+    db.close();
+  }
 });
