@@ -21,7 +21,7 @@ function flow(overrides: Partial<TappedFlow> = {}): TappedFlow {
       path: '/exec?x=ü',
       httpVersion: '1.1',
       headers: [['Host', 'example'], ['X-Latin1', 'caf\u00e9'], ['X-Empty', '']],
-      body: new Uint8Array([0x0a, 0x02, 0xff, 0x00]),
+      body: Buffer.from([0x0a, 0x02, 0xff, 0x00]),
       size: 4,
       truncated: false,
     },
@@ -29,7 +29,7 @@ function flow(overrides: Partial<TappedFlow> = {}): TappedFlow {
       status: 200,
       statusMessage: 'OK ✓',
       headers: [['Content-Type', 'application/x-protobuf']],
-      body: new Uint8Array(300).fill(0x78),
+      body: Buffer.alloc(300, 0x78),
       size: 9_000,
       truncated: true,
     },
@@ -44,7 +44,7 @@ const frame = (seq: number, bytes = 200): TappedFrame => ({
   direction: seq % 2 ? 'server' : 'client',
   at: 1_764_000_000_000 + seq,
   opcode: 2,
-  body: new Uint8Array(bytes).fill(seq & 0xff),
+  body: Buffer.alloc(bytes, seq & 0xff),
   size: bytes,
   truncated: false,
 });
@@ -67,7 +67,7 @@ describe('tap ring', () => {
     const writer = new RingWriter(ring);
     const reader = new RingReader(ring);
     const ended = flow({ replayOf: 42, captureProblems: ['the response body was lost'], editedAtBreakpoint: ['request', 'response'] });
-    const edited: TappedFrame = { ...frame(1), rule: 'pause events', mark: 'breakpoint', original: new Uint8Array([1, 2, 3]) };
+    const edited: TappedFrame = { ...frame(1), rule: 'pause events', mark: 'breakpoint', original: Buffer.from([1, 2, 3]) };
     const failed = flow({ id: 8, endedAt: null, response: null, error: { kind: 'upstream-reset', message: 'upstream 127.0.0.1:9 reset the connection' } });
     const close: TappedClose = { flowId: 3, code: null, reason: '', by: 'proxy', at: 1_764_000_000_999 };
     assert.ok(writer.requestStarted(failed));
@@ -81,8 +81,8 @@ describe('tap ring', () => {
     assert.deepEqual(calls.map((c) => c.hook), ['requestStarted', 'exchangeEnded', 'exchangeEnded', 'wsFrame', 'wsFrame', 'wsClosed']);
     const withoutBodies = (f: TappedFlow, truncated: boolean) => ({
       ...f,
-      request: { ...f.request, body: new Uint8Array(0), truncated: f.request.truncated || truncated },
-      response: f.response && { ...f.response, body: new Uint8Array(0), truncated: f.response.truncated || truncated },
+      request: { ...f.request, body: Buffer.alloc(0), truncated: f.request.truncated || truncated },
+      response: f.response && { ...f.response, body: Buffer.alloc(0), truncated: f.response.truncated || truncated },
     });
     assert.deepEqual(calls[0]!.args, [withoutBodies(failed, false)]);
     assert.deepEqual(calls[1]!.args, [ended]);
@@ -104,7 +104,7 @@ describe('tap ring', () => {
       flow({ response: null, error: { kind: 'upstream-reset', message: 'reset' } }),
       flow({ replayOf: 3, captureProblems: ['lost'], rules: ['fake it'], editedAtBreakpoint: ['request'], original: { request: flow().request, response: { ...flow().response!, statusMessage: '' } } }),
       flow({ response: { ...flow().response!, headers: [['X-Long-Name-Header', 'v'], ['CONTENT-TYPE', 'text/plain; é'], ['Content-Typ', 'x'], ['content-type', 'application/x-protobuf']] } }),
-      flow({ clientAddress: '[::1]:1', request: { ...flow().request, headers: [], body: new Uint8Array(0) } }),
+      flow({ clientAddress: '[::1]:1', request: { ...flow().request, headers: [], body: Buffer.alloc(0) } }),
     ];
     for (const f of flows) assert.ok(writer.exchangeEnded(f, 'with'));
     const { records } = reader.takeRecords(flows.length)!;
