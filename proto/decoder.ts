@@ -82,6 +82,7 @@ export class Decoder implements Walk, FastWalk {
   private walk(plan: MessagePlan, wantSpans: boolean, paths: boolean): WalkResult {
     this.problems = [];
     this.spans = wantSpans ? this.spanList : null;
+    if (wantSpans) this.spanList.begin(this.buf.length);
     this.paths = paths;
     this.gatherings.clear();
     const json: JsonObject = {};
@@ -91,7 +92,7 @@ export class Decoder implements Walk, FastWalk {
       // Defence in depth: the walk is bounded, but a bug must cost a problem entry, not the caller.
       this.problem(0, `the decoder failed (${(err as Error).message}); the JSON may be incomplete`, '');
     }
-    return { json, problems: this.problems, spans: this.spans === null ? undefined : this.spans.take() };
+    return { json, problems: this.problems, spans: this.spans === null ? undefined : this.spans.take(this.buf.length) };
   }
 
   problem(offset: number, reason: string, path: string): void {

@@ -34,23 +34,31 @@ export class ItemPaths {
   }
 }
 
-/** Lists up to this many spans long are kept between decodes; a longer one is let go after its decode. */
-const KEPT_CAPACITY = 1 << 16;
+/** The most spans a decode's lists are made for at once; past it they grow as they fill. */
+const MOST_AT_ONCE = 1 << 16;
 
 /**
  * The spans of a decode as the decoder makes them, in the flat form of FieldSpans
  * (model/types.ts): a span is an index into two lists, never an object of its own.
- * One list serves every decode of a decoder, its lists kept at their size: grown
- * afresh for each decode, their copies as they doubled were more than the spans.
- * A span is opened at its field's start and closed once its end is known; a value
- * taken back takes back the spans made inside it.
+ * The lists are made at their size at once, guessed from the spans per byte of the
+ * decoder's last decode: grown as they filled, their copies as they doubled allocated
+ * more than the spans. A span is opened at its field's start and closed once its end
+ * is known; a value taken back takes back the spans made inside it.
  */
 export class SpanList {
   private paths: string[] = [];
   private ranges: number[] = [];
   private count = 0;
-  /** How many entries of paths the decode wrote, taken back or not: known at truncate() and take(). */
-  private written = 0;
+  /** Spans per byte of the last decode. */
+  private density = 0;
+
+  /** A decode of `size` bytes begins. */
+  begin(size: number): void {
+    const expected = Math.min(MOST_AT_ONCE, Math.ceil(size * this.density));
+    this.paths = new Array<string>(expected);
+    this.ranges = new Array<number>(2 * expected);
+    this.count = 0;
+  }
 
   /** How many spans the decode has. */
   get length(): number {
@@ -98,23 +106,18 @@ export class SpanList {
 
   /** Drops the spans from `length` on. */
   truncate(length: number): void {
-    if (this.count > this.written) this.written = this.count;
     this.count = length;
   }
 
-  /**
-   * The decode's spans, copied out; the list is left empty for the next decode, holding
-   * none of this one's paths, which would otherwise outlive it.
-   */
-  take(): FieldSpans {
-    const spans = { paths: this.paths.slice(0, this.count), ranges: this.ranges.slice(0, 2 * this.count) };
-    if (this.count > this.written) this.written = this.count;
-    if (this.paths.length > KEPT_CAPACITY) {
-      this.paths = [];
-      this.ranges = [];
-    } else this.paths.fill('', 0, this.written);
+  /** The spans of a decode of `size` bytes, cut to their number; the list lets go of them. */
+  take(size: number): FieldSpans {
+    const { paths, ranges, count } = this;
+    paths.length = count;
+    ranges.length = 2 * count;
+    this.density = size === 0 ? 0 : count / size;
+    this.paths = [];
+    this.ranges = [];
     this.count = 0;
-    this.written = 0;
-    return spans;
+    return { paths, ranges };
   }
 }
