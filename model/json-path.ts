@@ -1,9 +1,9 @@
-// JSON paths as the codec writes them in FieldSpan ("auth.login.email", "errors[1]")
+// JSON paths as the codec writes them in FieldSpans ("auth.login.email", "errors[1]")
 // and the mapping between those paths and byte ranges, both ways: selecting a field
 // in the JSON tree highlights its bytes, clicking a byte selects its field. Shared by
 // the inspector app and replay's diff and tokens; browser-safe: no Node imports.
 
-import type { FieldSpan } from './types.ts';
+import type { FieldSpan, FieldSpans } from './types.ts';
 
 /** Path of a child: `key` under an object, `[index]` under an array; the root is "". */
 export function childPath(parent: string, key: string | number, parentIsArray: boolean): string {
@@ -21,18 +21,27 @@ export function parentPath(path: string): string {
 
 /** Finds spans by path and by byte offset. */
 export class SpanIndex {
-  private readonly byPath = new Map<string, FieldSpan>();
-  /** Sorted by size ascending so the first hit for an offset is the innermost field. */
-  private readonly bySize: FieldSpan[];
+  /** Path to the index of its first span. */
+  private readonly byPath = new Map<string, number>();
+  /** The ranges, a path's first one widened to cover its later ones. */
+  private readonly ranges: number[];
+  /** Span indexes sorted by size ascending so the first hit for an offset is the innermost field. */
+  private readonly bySize: number[];
 
-  constructor(spans: FieldSpan[]) {
-    for (const span of spans) {
-      const known = this.byPath.get(span.path);
+  constructor(private readonly spans: FieldSpans) {
+    const { paths, ranges } = spans;
+    this.ranges = ranges.slice();
+    for (let i = 0; i < paths.length; i++) {
+      const known = this.byPath.get(paths[i]);
       // A repeated scalar sent unpacked can appear more than once; the union covers them all.
-      if (known) this.byPath.set(span.path, { path: span.path, start: Math.min(known.start, span.start), end: Math.max(known.end, span.end) });
-      else this.byPath.set(span.path, span);
+      if (known === undefined) this.byPath.set(paths[i], i);
+      else {
+        this.ranges[2 * known] = Math.min(this.ranges[2 * known], ranges[2 * i]);
+        this.ranges[2 * known + 1] = Math.max(this.ranges[2 * known + 1], ranges[2 * i + 1]);
+      }
     }
-    this.bySize = [...spans].sort((a, b) => a.end - a.start - (b.end - b.start));
+    const size = (i: number) => ranges[2 * i + 1] - ranges[2 * i];
+    this.bySize = Array.from(paths, (_, i) => i).sort((a, b) => size(a) - size(b));
   }
 
   /** Whether the field at `path` itself has a span. */
@@ -51,8 +60,8 @@ export class SpanIndex {
   forPath(path: string): FieldSpan | null {
     let current = path;
     for (;;) {
-      const span = this.byPath.get(current);
-      if (span) return span;
+      const index = this.byPath.get(current);
+      if (index !== undefined) return { path: current, start: this.ranges[2 * index], end: this.ranges[2 * index + 1] };
       if (current === '') return null;
       current = parentPath(current);
     }
@@ -60,8 +69,9 @@ export class SpanIndex {
 
   /** The innermost field whose bytes contain `offset`, or null. */
   atOffset(offset: number): FieldSpan | null {
-    for (const span of this.bySize) {
-      if (offset >= span.start && offset < span.end) return span;
+    const { paths, ranges } = this.spans;
+    for (const i of this.bySize) {
+      if (offset >= ranges[2 * i] && offset < ranges[2 * i + 1]) return { path: paths[i], start: ranges[2 * i], end: ranges[2 * i + 1] };
     }
     return null;
   }

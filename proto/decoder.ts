@@ -9,11 +9,11 @@
 // nesting stops at MAX_DEPTH, and a failure inside a length-delimited value is
 // reported and skipped so the rest of the message still decodes.
 
-import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
+import type { DecodeProblem, FieldSpans, JsonObject, JsonValue } from '../model/types.ts';
 import { GROUP, MESSAGE } from './plan.ts';
 import type { FieldPlan, MessagePlan, Plans } from './plan.ts';
 import { ScalarReader, defaultKey, defaultValue } from './scalar-reader.ts';
-import { Span, memberPath } from './paths.ts';
+import { SpanList, memberPath } from './paths.ts';
 import { asBuffer, base64, uint64ToString } from './scalars.ts';
 import { compileFields, type FastWalk } from './fast-fields.ts';
 import { Gatherings } from './gathered-objects.ts';
@@ -37,7 +37,7 @@ function join(path: string, name: string): string {
 export interface WalkResult {
   json: JsonObject;
   problems: DecodeProblem[];
-  spans: FieldSpan[] | undefined;
+  spans: FieldSpans | undefined;
 }
 
 /**
@@ -49,7 +49,8 @@ export class Decoder implements Walk, FastWalk {
   readonly wire = new Wire(EMPTY);
   buf: Buffer = EMPTY;
   problems: DecodeProblem[] = [];
-  spans: FieldSpan[] | null = null;
+  spans: SpanList | null = null;
+  private readonly spanList = new SpanList();
   /**
    * Whether nested levels get their JSON path. Only spans and problems use it, so a
    * decode without spans walks without paths, and walks again with them only when
@@ -80,7 +81,8 @@ export class Decoder implements Walk, FastWalk {
 
   private walk(plan: MessagePlan, wantSpans: boolean, paths: boolean): WalkResult {
     this.problems = [];
-    this.spans = wantSpans ? [] : null;
+    this.spans = wantSpans ? this.spanList : null;
+    if (wantSpans) this.spanList.begin(this.buf.length);
     this.paths = paths;
     this.gatherings.clear();
     const json: JsonObject = {};
@@ -90,7 +92,7 @@ export class Decoder implements Walk, FastWalk {
       // Defence in depth: the walk is bounded, but a bug must cost a problem entry, not the caller.
       this.problem(0, `the decoder failed (${(err as Error).message}); the JSON may be incomplete`, '');
     }
-    return { json, problems: this.problems, spans: this.spans ?? undefined };
+    return { json, problems: this.problems, spans: this.spans === null ? undefined : this.spans.take(this.buf.length) };
   }
 
   problem(offset: number, reason: string, path: string): void {
@@ -173,11 +175,8 @@ export class Decoder implements Walk, FastWalk {
     return next;
   }
 
-  openSpan(path: string, start: number): FieldSpan | null {
-    if (this.spans === null) return null;
-    const span = new Span(path, start, start);
-    this.spans.push(span);
-    return span;
+  openSpan(path: string, start: number): number {
+    return this.spans === null ? -1 : this.spans.open(path, start);
   }
 
   known(field: FieldPlan, obj: JsonObject, fieldStart: number, pos: number, end: number, depth: number, path: string): number {
@@ -190,14 +189,14 @@ export class Decoder implements Walk, FastWalk {
       const span = this.openSpan(childPath, fieldStart);
       if (field.map) {
         const key = this.mapEntry(field, obj, valueStart, valueEnd, depth, childPath);
-        if (span) {
-          span.path = `${childPath}.${key}`;
-          span.end = valueEnd;
+        if (span >= 0) {
+          this.spans!.rename(span, `${childPath}.${key}`);
+          this.spans!.close(span, valueEnd);
         }
         return valueEnd;
       }
       const value = this.message(field, obj, valueStart, valueEnd, depth, childPath, fieldStart);
-      if (span) span.end = valueEnd;
+      if (span >= 0) this.spans!.close(span, valueEnd);
       this.put(field, obj, value);
       return valueEnd;
     }
@@ -210,7 +209,7 @@ export class Decoder implements Walk, FastWalk {
       }
       const value: JsonObject = {};
       const after = this.fields(field.message!(), value, pos, end, depth + 1, field.number, childPath);
-      if (span) span.end = after < 0 ? end : after;
+      if (span >= 0) this.spans!.close(span, after < 0 ? end : after);
       this.put(field, obj, value);
       return after;
     }
@@ -220,7 +219,7 @@ export class Decoder implements Walk, FastWalk {
       this.problem(fieldStart, scalars.failure(after, join(path, field.name)), path);
       return -1;
     }
-    if (this.spans !== null) this.openSpan(this.childPath(field, obj, path), fieldStart)!.end = after;
+    if (this.spans !== null) this.spans.add(this.childPath(field, obj, path), fieldStart, after);
     if (scalars.isDefault && !field.presence && !field.repeated) {
       if (obj[field.name] !== undefined) delete obj[field.name];
       return after;
@@ -265,7 +264,7 @@ export class Decoder implements Walk, FastWalk {
     this.fields(plan, target, start, end, depth + 1, 0, path);
     if (plan.wellKnown === null) return target;
     // A well-known type prints as one value ("2023-11-14T22:13:20Z"): its inner fields have no JSON path.
-    if (this.spans !== null) this.spans.length = spansBefore;
+    if (this.spans !== null) this.spans.truncate(spansBefore);
     return this.convert(plan, target, path, start, end, depth + 1);
   }
 
@@ -371,7 +370,8 @@ export class Decoder implements Walk, FastWalk {
     map[mapKey] = value !== undefined ? value : defaultValue(valuePlan);
     // Spans inside a message value were opened before the key was known.
     if (this.spans !== null) {
-      for (let i = spansBefore; i < this.spans.length; i++) this.spans[i].path = `${path}.${mapKey}${this.spans[i].path.slice(path.length)}`;
+      const spans = this.spans;
+      for (let i = spansBefore; i < spans.length; i++) spans.rename(i, `${path}.${mapKey}${spans.path(i).slice(path.length)}`);
     }
     return mapKey;
   }
@@ -392,7 +392,7 @@ export class Decoder implements Walk, FastWalk {
         this.problem(at, `packed field ${name}: ${scalars.failure(after, name)}`, path);
         break;
       }
-      if (this.spans !== null) this.spans.push(new Span(field.items.of(path, list!.length), at, after));
+      if (this.spans !== null) this.spans.add(field.items.of(path, list!.length), at, after);
       list!.push(scalars.value);
       at = after;
     }

@@ -6,9 +6,9 @@
 // not read) it returns the offset of that field, and the generic walk in
 // proto/decoder.ts decodes that one field, reporting what is wrong, before handing back.
 
-import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
+import type { DecodeProblem, JsonObject, JsonValue } from '../model/types.ts';
 import { GROUP, MESSAGE, type FieldPlan, type MapPlan, type MessagePlan } from './plan.ts';
-import { Span } from './paths.ts';
+import type { SpanList } from './paths.ts';
 import { READERS, defaultKey, defaultValue, type ScalarReader } from './scalar-reader.ts';
 import { LEN, MAX_DEPTH, type Wire } from './wire.ts';
 
@@ -16,7 +16,7 @@ import { LEN, MAX_DEPTH, type Wire } from './wire.ts';
 export interface FastWalk {
   readonly wire: Wire;
   readonly scalars: ScalarReader;
-  readonly spans: FieldSpan[] | null;
+  readonly spans: SpanList | null;
   readonly problems: DecodeProblem[];
   /** Whether nested levels get their JSON path (see proto/decoder.ts). */
   readonly paths: boolean;
@@ -84,7 +84,7 @@ ${cases.join('\n')}
 };`;
   // The nested plans of message fields, resolved once here rather than per value.
   const nested = fields.map((field) => (field.kind === MESSAGE && field.map === null ? field.message!() : null));
-  return new Function('F', 'M', 'Span', source)(fields, nested, Span) as FastFields;
+  return new Function('F', 'M', source)(fields, nested) as FastFields;
 }
 
 /** The code of a message field (not a map), as the generic walk's known() reads and stores it. */
@@ -97,10 +97,9 @@ if (valueStart < 0 || wire.hi !== 0 || wire.lo > end - valueStart) return fieldS
 const valueEnd = valueStart + wire.lo;
 ${field.repeated ? `const list = obj[${key}];` : ''}
 const childPath = walk.paths ? ${childPath} : '';
-let span = null;
-if (spans !== null) spans.push((span = new Span(childPath, fieldStart, fieldStart)));
+const span = spans === null ? -1 : spans.open(childPath, fieldStart);
 ${messageValue(field, plan, key, nestedPlan)}
-if (span !== null) span.end = valueEnd;
+if (span >= 0) spans.close(span, valueEnd);
 ${field.repeated ? `if (list === undefined) obj[${key}] = [value];
 else list.push(value);` : `obj[${key}] = value;`}
 after = valueEnd;`;
@@ -173,7 +172,7 @@ let entries = obj[${key}];
 if (entries === undefined || entries === null) obj[${key}] = entries = {};
 const mapKey = entryKey === null ? ${JSON.stringify(defaultKey(map.key.kind))} : String(entryKey);
 entries[mapKey] = entryValue !== undefined ? entryValue : ${JSON.stringify(defaultValue(map.value))};
-if (spans !== null) spans.push(new Span((path === '' ? ${JSON.stringify(field.name + '.')} : path + ${JSON.stringify(field.dotted + '.')}) + mapKey, fieldStart, entryEnd));
+if (spans !== null) spans.add((path === '' ? ${JSON.stringify(field.name + '.')} : path + ${JSON.stringify(field.dotted + '.')}) + mapKey, fieldStart, entryEnd);
 after = entryEnd;`;
 }
 
@@ -197,10 +196,10 @@ while (at < valueEnd) {
   const read = scalars.${reader.method}(${reader.takesField ? `${plan}, ` : ''}at, valueEnd);
   if (read < 0) {
     list.length = stored;
-    if (spans !== null) spans.length = spansBefore;
+    if (spans !== null) spans.truncate(spansBefore);
     return fieldStart;
   }
-  if (spans !== null) spans.push(new Span(${plan}.items.of(path, list.length), at, read));
+  if (spans !== null) spans.add(${plan}.items.of(path, list.length), at, read);
   list.push(scalars.value);
   at = read;
 }
@@ -218,11 +217,11 @@ if (after < 0) return fieldStart;`;
   if (field.repeated) {
     return `${read}
 const list = obj[${key}];
-if (spans !== null) spans.push(new Span(${plan}.items.of(path, list === undefined ? 0 : list.length), fieldStart, after));
+if (spans !== null) spans.add(${plan}.items.of(path, list === undefined ? 0 : list.length), fieldStart, after);
 if (list === undefined) obj[${key}] = [scalars.value];
 else list.push(scalars.value);`;
   }
-  const span = `if (spans !== null) spans.push(new Span(${member}, fieldStart, after));`;
+  const span = `if (spans !== null) spans.add(${member}, fieldStart, after);`;
   if (field.presence) return `${read}\n${span}\nobj[${key}] = scalars.value;`;
   return `${read}
 ${span}

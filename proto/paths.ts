@@ -1,8 +1,8 @@
 // The JSON paths the decoder gives spans and problems ("instances.list.instances[3].name"),
 // written as model/json-path.ts writes them but with the fewest string joins: with spans,
-// the decoder makes one for every field it reads. Also the spans' constructor.
+// the decoder makes one for every field it reads. Also the list the spans are made in.
 
-import type { FieldSpan } from '../model/types.ts';
+import type { FieldSpans } from '../model/types.ts';
 
 /** `parent.name`, or `name` at the top; `dotted` is "." + name, made once per field. */
 export function memberPath(parent: string, name: string, dotted: string): string {
@@ -34,19 +34,90 @@ export class ItemPaths {
   }
 }
 
+/** The most spans a decode's lists are made for at once; past it they grow as they fill. */
+const MOST_AT_ONCE = 1 << 16;
+
 /**
- * The constructor of spans, used instead of an object literal. V8 gives each literal an
- * allocation site, and a site whose objects all survive one scavenge (a large decode
- * caught half way while its code warms up) has every later object made in old space:
- * the spans then keep their young path strings alive through every scavenge until a
- * full collection, and decodes ran at a fifth of their speed. Objects a constructor
- * makes have no allocation site. Its prototype is Object's, so a span is still a plain
- * object; a class's prototype cannot be replaced.
+ * The spans of a decode as the decoder makes them, in the flat form of FieldSpans
+ * (model/types.ts): a span is an index into two lists, never an object of its own.
+ * The lists are made at their size at once, guessed from the spans per byte of the
+ * decoder's last decode: grown as they filled, their copies as they doubled allocated
+ * more than the spans. A span is opened at its field's start and closed once its end
+ * is known; a value taken back takes back the spans made inside it.
  */
-function SpanObject(this: FieldSpan, path: string, start: number, end: number): void {
-  this.path = path;
-  this.start = start;
-  this.end = end;
+export class SpanList {
+  private paths: string[] = [];
+  private ranges: number[] = [];
+  private count = 0;
+  /** Spans per byte of the last decode. */
+  private density = 0;
+
+  /** A decode of `size` bytes begins. */
+  begin(size: number): void {
+    const expected = Math.min(MOST_AT_ONCE, Math.ceil(size * this.density));
+    this.paths = new Array<string>(expected);
+    this.ranges = new Array<number>(2 * expected);
+    this.count = 0;
+  }
+
+  /** How many spans the decode has. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** A span whose end is not known yet; its index, for close(). */
+  open(path: string, start: number): number {
+    const index = this.count;
+    this.add(path, start, start);
+    return index;
+  }
+
+  /**
+   * An offset can arrive as a heap number (a sum with a uint32 read off the wire), and one
+   * heap number stored turns the ranges into doubles, twice the size: `>>> 0` gives it back
+   * as a small integer.
+   */
+  add(path: string, start: number, end: number): void {
+    const index = this.count++;
+    this.paths[index] = path;
+    this.ranges[2 * index] = start >>> 0;
+    this.ranges[2 * index + 1] = end >>> 0;
+  }
+
+  close(index: number, end: number): void {
+    this.ranges[2 * index + 1] = end >>> 0;
+  }
+
+  start(index: number): number {
+    return this.ranges[2 * index];
+  }
+
+  end(index: number): number {
+    return this.ranges[2 * index + 1];
+  }
+
+  path(index: number): string {
+    return this.paths[index];
+  }
+
+  rename(index: number, path: string): void {
+    this.paths[index] = path;
+  }
+
+  /** Drops the spans from `length` on. */
+  truncate(length: number): void {
+    this.count = length;
+  }
+
+  /** The spans of a decode of `size` bytes, cut to their number; the list lets go of them. */
+  take(size: number): FieldSpans {
+    const { paths, ranges, count } = this;
+    paths.length = count;
+    ranges.length = 2 * count;
+    this.density = size === 0 ? 0 : count / size;
+    this.paths = [];
+    this.ranges = [];
+    this.count = 0;
+    return { paths, ranges };
+  }
 }
-SpanObject.prototype = Object.prototype;
-export const Span = SpanObject as unknown as new (path: string, start: number, end: number) => FieldSpan;

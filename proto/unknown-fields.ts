@@ -7,10 +7,10 @@
 // array of these. The encoder writes a numbered key back from this guess.
 
 import { childPath } from '../model/json-path.ts';
-import type { DecodeProblem, FieldSpan, JsonObject, JsonValue } from '../model/types.ts';
+import type { DecodeProblem, JsonObject, JsonValue } from '../model/types.ts';
 import { UNKNOWN_MESSAGE, type MessagePlan } from './plan.ts';
 import type { Gatherings } from './gathered-objects.ts';
-import { ItemPaths, Span, itemPath, memberPath } from './paths.ts';
+import { ItemPaths, itemPath, memberPath, type SpanList } from './paths.ts';
 import { base64, uint64ToString } from './scalars.ts';
 import { classifyText, NOT_TEXT, plainText, readUtf8 } from './text.ts';
 import { FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, TOO_LONG, VARINT, type Wire } from './wire.ts';
@@ -20,7 +20,7 @@ export interface Walk {
   readonly wire: Wire;
   readonly buf: Buffer;
   /** The spans found so far, when the caller asked for them. */
-  readonly spans: FieldSpan[] | null;
+  readonly spans: SpanList | null;
   /** Whether nested levels get their JSON path (always with spans). */
   readonly paths: boolean;
   /** With spans: where each unknown number's first span is in each level being read. */
@@ -32,7 +32,8 @@ export interface Walk {
   problem(offset: number, reason: string, path: string): void;
   /** The value start after the length prefix at pos, or -1 after reporting why not; the length is left in wire.lo. */
   length(pos: number, end: number, fieldStart: number, path: string, name: string): number;
-  openSpan(path: string, start: number): FieldSpan | null;
+  /** Opens a span when spans are asked for: its index in spans, else -1. */
+  openSpan(path: string, start: number): number;
   /** Reads one message level into obj; the offset after it, or -1 when the rest cannot be read. */
   fields(plan: MessagePlan, obj: JsonObject, start: number, end: number, depth: number, group: number, path: string): number;
 }
@@ -56,7 +57,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
   const gathering = obj === GATHERED ? walk.gatherings.at(depth) : null;
   // Numeric keys are array-index properties: cheaper than "7", and JSON prints them the same.
   const existing = gathering !== null ? gathering.get(number) : (obj as unknown as JsonValue[])[number];
-  const span = walk.spans === null ? null : openUnknownSpan(walk, walk.spans, depth, path, number, existing, fieldStart, false);
+  const span = walk.spans === null ? -1 : openUnknownSpan(walk, walk.spans, depth, path, number, existing, fieldStart, false);
   let value: JsonValue;
   let after: number;
   switch (wireType) {
@@ -93,7 +94,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       break;
     }
     case START_GROUP: {
-      const groupPath = span ? span.path : walk.paths ? unknownPath(path, number, existing) : '';
+      const groupPath = span >= 0 ? walk.spans!.path(span) : walk.paths ? unknownPath(path, number, existing) : '';
       if (depth + 1 > MAX_DEPTH) {
         walk.problem(fieldStart, `groups nested deeper than ${MAX_DEPTH} levels; the rest is not decoded`, groupPath);
         return -1;
@@ -107,7 +108,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
       walk.problem(fieldStart, `invalid wire type ${wireType} for field ${number}; the bytes are not a protobuf message from here on`, path);
       return -1;
   }
-  if (span) span.end = after < 0 ? end : after;
+  if (span >= 0) walk.spans!.close(span, after < 0 ? end : after);
   if (gathering !== null) gathering.put(number, existing, value);
   else if (existing === undefined) (obj as unknown as JsonValue[])[number] = value;
   else if (Array.isArray(existing)) existing.push(value);
@@ -119,7 +120,7 @@ export function readUnknown(walk: Walk, number: number, wireType: number, obj: J
  * The span of an unknown field's next value. A number seen a second time indexes its first
  * value's spans, unless `repeats` said, at the first, that the field after it has the same number.
  */
-function openUnknownSpan(walk: Walk, spans: FieldSpan[], depth: number, path: string, number: number, existing: JsonValue | undefined, fieldStart: number, repeats: boolean): FieldSpan {
+function openUnknownSpan(walk: Walk, spans: SpanList, depth: number, path: string, number: number, existing: JsonValue | undefined, fieldStart: number, repeats: boolean): number {
   let spanPath: string;
   if (repeats) spanPath = unknownItemPath(path, number, 0);
   else {
@@ -127,9 +128,7 @@ function openUnknownSpan(walk: Walk, spans: FieldSpan[], depth: number, path: st
     else if (!Array.isArray(existing)) indexFirstOccurrence(spans, childPath(path, keyOf(number), false), walk.firstSpans.get(depth, number));
     spanPath = unknownPath(path, number, existing);
   }
-  const span = new Span(spanPath, fieldStart, fieldStart);
-  spans.push(span);
-  return span;
+  return spans.open(spanPath, fieldStart);
 }
 
 /** The varint just read, as a number, or a decimal string above 2^53-1. */
@@ -166,12 +165,12 @@ function unknownItemPath(path: string, number: number, index: number): string {
   return itemPath(childPath(path, String(number), false), index);
 }
 
-/** `span` is the field's own, when spans are asked for: its path is the value's. */
-function guess(walk: Walk, start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number, span: FieldSpan | null): JsonValue {
+/** `span` is the index of the field's own, when spans are asked for (else -1): its path is the value's. */
+function guess(walk: Walk, start: number, end: number, depth: number, parentPath: string, number: number, existing: JsonValue | undefined, fieldStart: number, span: number): JsonValue {
   const buf = walk.buf;
   const plain = plainText(buf, start, end);
   if (plain !== null) return plain;
-  const path = span !== null ? span.path : walk.paths ? unknownPath(parentPath, number, existing) : '';
+  const path = span >= 0 ? walk.spans!.path(span) : walk.paths ? unknownPath(parentPath, number, existing) : '';
   if (depth + 1 <= MAX_DEPTH) {
     const level = messageLevel(walk, start, end, depth + 1, path);
     if (level === NOT_MESSAGE) return textOrBytes(buf, start, end);
@@ -232,9 +231,9 @@ function messageLevel(walk: Walk, start: number, end: number, depth: number, pat
       if (valueStart < 0) break;
       pos = valueStart + wire.lo;
       // Repeated fields come one after another: the first value gets its [0] before the spans inside it are made, not after.
-      const span = spans === null ? null : openUnknownSpan(walk, spans, depth, path, number, existing, fieldStart, existing === undefined && numberAt(wire, pos, end) === number);
+      const span = spans === null ? -1 : openUnknownSpan(walk, spans, depth, path, number, existing, fieldStart, existing === undefined && numberAt(wire, pos, end) === number);
       value = guess(walk, valueStart, pos, depth, path, number, existing, fieldStart, span);
-      if (span !== null) span.end = pos;
+      if (span >= 0) spans!.close(span, pos);
     } else {
       if (wireType === VARINT) {
         pos = wire.varint(next, end);
@@ -250,14 +249,14 @@ function messageLevel(walk: Walk, start: number, end: number, depth: number, pat
         pos = next + 4;
       }
       // Nothing lies inside: the span can wait for the value's end.
-      if (spans !== null) openUnknownSpan(walk, spans, depth, path, number, existing, fieldStart, false).end = pos;
+      if (spans !== null) spans.close(openUnknownSpan(walk, spans, depth, path, number, existing, fieldStart, false), pos);
     }
     gathering.put(number, existing, value);
   }
   if (pos >= end) return gathering.take();
   gathering.clear();
   // Setting an array's length is a call into the runtime, even when it does not change.
-  if (spans !== null && spans.length !== spansBefore) spans.length = spansBefore;
+  if (spans !== null && spans.length !== spansBefore) spans.truncate(spansBefore);
   if (walk.problems.length !== problemsBefore) walk.problems.length = problemsBefore;
   return verdict;
 }
@@ -322,10 +321,10 @@ export class FirstSpans {
  * first value (its own and those inside it, which follow it until its end)
  * get the [0] index.
  */
-function indexFirstOccurrence(spans: FieldSpan[], path: string, firstIndex: number | undefined): void {
+function indexFirstOccurrence(spans: SpanList, path: string, firstIndex: number | undefined): void {
   if (firstIndex === undefined) return;
-  const end = spans[firstIndex].end;
-  for (let i = firstIndex; i < spans.length && (i === firstIndex || spans[i].start < end); i++) {
-    spans[i].path = path + '[0]' + spans[i].path.slice(path.length);
+  const end = spans.end(firstIndex);
+  for (let i = firstIndex; i < spans.length && (i === firstIndex || spans.start(i) < end); i++) {
+    spans.rename(i, path + '[0]' + spans.path(i).slice(path.length));
   }
 }

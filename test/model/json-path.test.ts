@@ -14,14 +14,10 @@ describe('JSON paths and field spans', () => {
     assert.equal(parentPath('auth'), '');
   });
 
-  const spans = new SpanIndex([
-    { path: 'trx', start: 0, end: 18 },
-    { path: 'auth', start: 18, end: 60 },
-    { path: 'auth.login', start: 20, end: 60 },
-    { path: 'auth.login.email', start: 22, end: 40 },
-    { path: 'errors', start: 60, end: 62 },
-    { path: 'errors', start: 62, end: 64 },
-  ]);
+  const spans = new SpanIndex({
+    paths: ['trx', 'auth', 'auth.login', 'auth.login.email', 'errors', 'errors'],
+    ranges: [0, 18, 18, 60, 20, 60, 22, 40, 60, 62, 62, 64],
+  });
 
   it('finds the bytes of a field, or of its nearest ancestor with bytes', () => {
     assert.deepEqual(spans.forPath('auth.login.email'), { path: 'auth.login.email', start: 22, end: 40 });

@@ -131,7 +131,7 @@ describe('the version 2 → 3 migration, on a file version 2 wrote (test/fixture
       after.close();
       const exec = store.getExchange(1)!;
       assert.deepEqual(exec.request.decoded!.json.auth, { 1: { 1: 'ada@example.com', 2: 'wrong' } });
-      assert.ok(exec.request.decoded!.spans!.length > 0);
+      assert.ok(exec.request.decoded!.spans!.paths.length > 0);
       assert.deepEqual(exec.errors, ['SE_INVALID_TOKEN_ERROR']);
       assert.equal(store.getExchange(2)!.frames[0].decoded!.json.token, 'opaque-token-v2');
     } finally {

@@ -2,7 +2,7 @@
 // tree above the hex dump, linked both ways through the codec's field spans.
 
 import { useMemo, useState } from 'preact/hooks';
-import type { DecodeResult } from '../../../model/types.ts';
+import type { DecodeResult, FieldSpans } from '../../../model/types.ts';
 import { base64ToBytes } from '../model/hex-dump.ts';
 import { SpanIndex } from '../../../model/json-path.ts';
 import { approximateSize, collapseAboveBytes } from '../model/json-tree.ts';
@@ -22,6 +22,8 @@ interface MessageViewProps {
   marks?: ReadonlyMap<string, 'changed' | 'added' | 'removed'>;
 }
 
+const NO_SPANS: FieldSpans = { paths: [], ranges: [] };
+
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The body as text when it is valid UTF-8 without control characters, for non-protobuf bodies. */
@@ -37,7 +39,7 @@ function asText(bytes: Uint8Array): string | null {
 
 export function MessageView({ body, decoded, truncated, wireSize, label, marks }: MessageViewProps) {
   const bytes = useMemo(() => base64ToBytes(body), [body]);
-  const spans = useMemo(() => new SpanIndex(decoded?.spans ?? []), [decoded]);
+  const spans = useMemo(() => new SpanIndex(decoded?.spans ?? NO_SPANS), [decoded]);
   const jsonSize = useMemo(() => (decoded ? approximateSize(decoded.json) : 0), [decoded]);
   const [selectedPath, setSelectedPath] = useState<string | null>(null);
   const highlight = selectedPath === null ? null : spans.forPath(selectedPath);
