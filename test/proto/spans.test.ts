@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createCodec } from '../../proto/codec.ts';
 import { CODEC_SCHEMA, codecFixtures } from './codec-fixtures.ts';
 
-// The decoder makes spans in lists it keeps between decodes (why: proto/paths.ts); what a
+// The decoder makes spans in two lists sized before the decode (why: proto/paths.ts); what a
 // decode returns must be its own plain lists, the same as the JSON they are sent as.
 test('spans are two plain lists, a path and a byte range for each field, equal to their JSON, for every fixture with either schema', () => {
   for (const codec of [createCodec({ protoPaths: [CODEC_SCHEMA] }), createCodec()]) {

@@ -150,7 +150,7 @@ const descriptors = (file: string) =>
     }
   }).length;
 
-test('a fresh load has its file synced as it goes, keeps its locks meanwhile, and closes what it opened for that', { skip: process.platform !== 'linux' && 'descriptors are counted in /proc' }, () => {
+test('a fresh load told of its writes keeps its locks meanwhile, and closes what it opened to sync the file', { skip: process.platform !== 'linux' && 'descriptors are counted in /proc' }, () => {
   const file = join(dir, 'synced.sqlite');
   const db = new Database(file);
   try {
