@@ -91,12 +91,7 @@ function learnTokens(source: Store, ids: readonly number[], options: Selection):
   const redactor = new Redactor({ stripClaims: options.stripClaims, codec: options.codec });
   for (let from = 0; from < ids.length; from += RECORD_BATCH) {
     const batch = ids.slice(from, from + RECORD_BATCH);
-    source.reading(() => {
-      for (const id of batch) {
-        const flow = source.flow(id);
-        if (flow) redactor.learn(flow);
-      }
-    });
+    for (const flow of source.reading(() => source.namedFlows(batch))) redactor.learn(flow);
     options.progress?.({ phase: 'reading', done: from + batch.length, total: ids.length });
   }
   return redactor;

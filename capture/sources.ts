@@ -203,8 +203,6 @@ export function selectIds(store: Store, selection: { filter?: string; ids?: read
 /** The exchanges of `ids`, read a batch at a time (one read transaction each), each with the name an export gives it. */
 export function* namedFlows(store: Store, ids: readonly number[]): Generator<Flow> {
   for (let from = 0; from < ids.length; from += RECORD_BATCH) {
-    yield* store.reading(() =>
-      ids.slice(from, from + RECORD_BATCH).flatMap((id) => store.namedFlow(id) ?? []),
-    );
+    yield* store.reading(() => store.namedFlows(ids.slice(from, from + RECORD_BATCH)));
   }
 }

@@ -9,7 +9,8 @@ import { summarySearchText } from '../model/filter-match.ts';
 import type { FlowDecoder } from './decode.ts';
 import { bodyPackingOf, type BodyReader } from './body-packing.ts';
 import { headerPairsOf } from './header-pairs.ts';
-import { flowFromRows, flowRowReader, framesSql, type FrameRow, type HeaderReader } from './rows.ts';
+import { flowFromRows, framesSql, type FrameRow, type HeaderReader } from './rows.ts';
+import { flowRowReader } from './flow-row-reader.ts';
 import { frameTotals, summaryOf } from './views.ts';
 import type { SearchIndex } from './search-index.ts';
 

@@ -3,7 +3,6 @@
 // flowFromRows. The list reads only the summary columns (SummaryRow; its view is built in
 // storage/views.ts). Bodies and frames over what a read can hold are read cut short.
 
-import type Database from 'better-sqlite3';
 import type { Flow, FlowFrame, FlowHead, FlowOriginal, FlowRequest, FlowResponse, FrameMark, StoredFrame } from '../model/flow.ts';
 import { breakpointBits, breakpointEditsOf, storedError } from '../model/flow.ts';
 import type { ExchangeSummary, HeaderList, TokenRef, WsFrame } from '../model/types.ts';
@@ -197,7 +196,7 @@ export const sqliteReadLimit = 536_870_888;
 export const maxReadBody = Math.min(Number(process.env.CA2_INSPECTOR_MAX_READ_BODY) || 256 * 1024 * 1024, 256 * 1024 * 1024);
 
 /** A blob read at most maxReadBody long. */
-function cutBody(body: string): string {
+export function cutBody(body: string): string {
   return `CASE WHEN length(${body}) > ${sqliteReadLimit} THEN x'' WHEN length(${body}) > ${maxReadBody} THEN substr(${body}, 1, ${maxReadBody}) ELSE ${body} END`;
 }
 
@@ -207,7 +206,7 @@ function cutFlag(flag: string, body: string): string {
 }
 
 /** The body columns of exchange_bodies `b`, the request and response bodies as given. */
-function bodyColumnsWith(requestBody: string, responseBody: string): string {
+export function bodyColumnsWith(requestBody: string, responseBody: string): string {
   return `b.request_headers, ${requestBody} AS request_body, ${cutFlag('b.request_truncated', 'b.request_body')} AS request_truncated,
     b.response_headers, ${responseBody} AS response_body, ${cutFlag('b.response_truncated', 'b.response_body')} AS response_truncated,
     b.original_request_headers, ${cutBody('b.original_request_body')} AS original_request_body,
@@ -240,53 +239,13 @@ export function readableColumn(table: string, column: string): string {
   return `"${column}"`;
 }
 
-const flowOf = (bodyColumns: string, more = '') => `SELECT ${summaryColumns}, e.ended_at, e.client_address, e.error, e.close_code, e.close_reason, e.close_by, e.close_at, e.content_key,
+/** A flow's row (FlowRow) with these body columns, for the rows `where` selects: by default the one of an exchange id. */
+export const flowSelect = (bodyColumns: string, more = '', where = 'e.id = ?') => `SELECT ${summaryColumns}, e.ended_at, e.client_address, e.error, e.close_code, e.close_reason, e.close_by, e.close_at, e.content_key,
     ${bodyColumns}${more}
-  FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE e.id = ?`;
+  FROM exchanges e JOIN exchange_bodies b ON b.id = e.id WHERE ${where}`;
 
 /** Every column of a flow's row, by exchange id: a FlowRow. */
-export const flowSql = flowOf(bodyColumnsSql);
-
-/**
- * A request and response body that are blobs and together no longer than a read's cut
- * (most) are read as one blob, the two handed out as views of it: better-sqlite3 makes
- * each blob a Buffer over an ArrayBuffer of its own, the dearest value of a row.
- */
-// typeof() and length() do not load the value, which may be more than better-sqlite3 can be handed (sqliteReadLimit).
-const bothInOne = `typeof(b.request_body) = 'blob' AND typeof(b.response_body) IN ('blob', 'null')
-    AND length(b.request_body) + ifnull(length(b.response_body), 0) <= ${maxReadBody}`;
-const unlessInOne = (body: string) => `CASE WHEN ${bothInOne} THEN NULL ELSE ${cutBody(body)} END`;
-const flowReaderSql = flowOf(
-  bodyColumnsWith(unlessInOne('b.request_body'), unlessInOne('b.response_body')),
-  `, CASE WHEN ${bothInOne} THEN CAST(b.request_body || ifnull(b.response_body, x'') AS BLOB) END AS bodies,
-    length(b.request_body) AS request_length, typeof(b.response_body) = 'null' AS no_response`,
-);
-
-/**
- * Reads one FlowRow by exchange id, the row flowSql gives. better-sqlite3 makes each row
- * object a property at a time, which took half of an export's reads (15 µs a row); the
- * row as an array, put in an object literal made for the statement's columns, costs half
- * that.
- */
-export function flowRowReader(db: Database.Database): (id: number) => FlowRow | undefined {
-  const statement = db.prepare(flowReaderSql).raw();
-  const names = statement.columns().map((column) => column.name);
-  const [bodies, requestLength, noResponse] = ['bodies', 'request_length', 'no_response'].map((name) => names.indexOf(name));
-  const columns = names.slice(0, bodies).map((name, i) => `${JSON.stringify(name)}: row[${i}]`);
-  const make = new Function('row', `return { ${columns.join(', ')} };`) as (row: unknown[]) => FlowRow;
-  return (id) => {
-    const row = statement.get(id) as unknown[] | undefined;
-    if (row === undefined) return undefined;
-    const flowRow = make(row);
-    const both = row[bodies] as Buffer | null;
-    if (both !== null) {
-      const split = row[requestLength] as number;
-      flowRow.request_body = both.subarray(0, split);
-      flowRow.response_body = row[noResponse] === 1 ? null : both.subarray(split);
-    }
-    return flowRow;
-  };
-}
+export const flowSql = flowSelect(bodyColumnsSql);
 
 /** An exchange's FrameRows in seq order. */
 export const framesSql = `SELECT ${frameColumnsSql} FROM frames WHERE exchange_id = ? ORDER BY seq`;

@@ -7,7 +7,8 @@ import type Database from 'better-sqlite3';
 import type { ExchangeTexts, FlowDecoder, FrameText } from './decode.ts';
 import { bodyPackingOf, type BodyReader } from './body-packing.ts';
 import { headerPairsOf } from './header-pairs.ts';
-import { flowFromRows, flowRowReader, frameColumnsSql, totalsFromRow, type FrameRow, type HeaderReader } from './rows.ts';
+import { flowFromRows, frameColumnsSql, totalsFromRow, type FrameRow, type HeaderReader } from './rows.ts';
+import { flowRowReader } from './flow-row-reader.ts';
 import { summaryOf } from './views.ts';
 
 /**

@@ -302,9 +302,9 @@ export class Store {
     return this.reads.hasContentKey(key);
   }
 
-  /** flow(id) with its identity: the name an export gives it, the same in every export (storage/content-keys.ts). */
-  namedFlow(id: number): Flow | null {
-    return this.reads.namedFlow(id);
+  /** flow(id) of each of `ids` that is stored, with its identity: the name an export gives it, the same in every export (storage/content-keys.ts). */
+  namedFlows(ids: readonly number[]): Flow[] {
+    return this.reads.namedFlows(ids);
   }
 
   /**
