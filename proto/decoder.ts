@@ -318,6 +318,7 @@ export class Decoder implements Walk, FastWalk {
         return { '@type': typeUrl, ...inner };
       }
       pos = wire.skip(tag & 7, tag >>> 3, pos, end, MAX_DEPTH);
+      if (pos < 0) return generic;
     }
     return { '@type': typeUrl };
   }

@@ -359,6 +359,17 @@ describe('user schemas', () => {
     assert.deepEqual(codec.decode('ClientRequest', bytes).json, { auth: { login: { email: 'a@b.c' } }, instances: { '1': 3 } });
   });
 
+  // A field that could not be skipped left the search for the value at a negative offset, from
+  // which it read the message again from its start: the decode never returned.
+  test('an Any holding a field of an invalid wire type decodes as its fields, with the problem', { timeout: 20_000 }, () => {
+    const file = path.join(dir, 'any.proto');
+    fs.writeFileSync(file, 'syntax = "proto3";\npackage ca2auth;\nimport "google/protobuf/any.proto";\nmessage Request {\n  google.protobuf.Any extra = 1;\n}\n');
+    const any = concat(encode([{ number: 1, bytes: text('type.googleapis.com/ca2auth.Request') }]), tag(3, 7));
+    const result = createCodec({ protoPaths: [file] }).decode('ClientRequest', encode([{ number: 11, bytes: encode([{ number: 1, bytes: any }]) }]));
+    assert.deepEqual(result.json, { auth: { extra: { type_url: 'type.googleapis.com/ca2auth.Request' } } });
+    assert.deepEqual(result.problems.map((p) => p.reason), ['invalid wire type 7 for field 3; the bytes are not a protobuf message from here on']);
+  });
+
   test('well-known types print as MessageToDict prints them', () => {
     const file = path.join(dir, 'wkt.proto');
     fs.writeFileSync(
