@@ -1,7 +1,8 @@
 // Reads FlowRows (storage/rows.ts), the rows flowSql gives: one by exchange id, or every
 // row between two ids in one walk of the table, for a reader that takes exchanges in id
-// order (an export, an import from a capture). A walk reads a row in about 10 µs where a
-// lookup by id took 17: each lookup pays its own bind, b-tree descent and reset.
+// order (an export, an import from a capture): each lookup by id pays its own bind, b-tree
+// descent and reset. Read through Store.namedFlows, the 100k bench capture took 9.6-9.8 µs
+// an exchange walked, against 11.7-12.3 looked up by id.
 
 import type Database from 'better-sqlite3';
 import { bodyColumnsWith, cutBody, flowSelect, maxReadBody, type FlowRow } from './rows.ts';
