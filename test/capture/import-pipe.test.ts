@@ -12,7 +12,7 @@ import { flowsIn } from './import-file.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ca2-import-pipe-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const har = new URL('../fixtures/capture/sample-export.har', import.meta.url).pathname;
-const fixture = (name: string) => new URL(`../fixtures/import-threads/${name}`, import.meta.url);
+const fixture = (name: string) => new URL(`../fixtures/reading-threads/${name}`, import.meta.url);
 const codec = createCodec({});
 
 /** Imports the sample HAR into a new recording, its file read on a thread started from `entry`; what was added and said. */
