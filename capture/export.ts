@@ -3,7 +3,8 @@
 // from the redacted bytes, so the decoded JSON, the summaries and the search index hold
 // only what the bytes hold. Before the file appears, every byte of the output is searched
 // for every original token, and a hit stops the export. Exchanges are read, redacted,
-// written and checked a batch at a time, so memory does not grow with the selection.
+// written and checked a batch at a time, so memory does not grow with the selection; a
+// large selection is read on a thread of its own meanwhile (capture/export-reads.ts).
 
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +24,8 @@ import { RecordedBatch } from './recorded-batch.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import { execFactsOf, execMessages, type ExecMessages } from '../proto/exchange-facts.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
-import { namedFlows, selectIds } from './sources.ts';
+import { openExportReads, type ExportReads } from './export-reads.ts';
+import { selectIds } from './sources.ts';
 
 const WORKING_CACHE_BYTES = 8 * 2 ** 20;
 /**
@@ -53,6 +55,8 @@ export interface ExportOptions {
   codec: Codec;
   toolVersion: string;
   progress?: (progress: ExportProgress) => void;
+  /** Told, in a sentence, when the exchanges could not be read on a thread of their own. */
+  notice?: (line: string) => void;
 }
 
 /**
@@ -71,29 +75,35 @@ export interface ExportResult {
   redaction: RedactionReport | null;
 }
 
-type Selection = Pick<ExportOptions, 'filter' | 'ids' | 'redact' | 'stripClaims' | 'codec' | 'progress'>;
+type Selection = Pick<ExportOptions, 'filter' | 'ids' | 'redact' | 'stripClaims' | 'codec' | 'progress' | 'notice'>;
 
 /** What an export would hold and replace, without writing anything: the inspector's preview. */
-export function previewExport(source: Store, options: Selection): ExportResult {
+export async function previewExport(source: Store, options: Selection): Promise<ExportResult> {
   const ids = selectIds(source, options);
-  const redactor = learnTokens(source, ids, options);
-  if (redactor) for (const flow of namedFlows(source, ids)) redactor.redact(flow);
-  return { exchanges: ids.length, redaction: redactor?.report() ?? null };
+  const reads = await openExportReads(source, ids, { codec: options.codec, passes: options.redact ? 2 : 0, notice: options.notice });
+  try {
+    const redactor = learnTokens(reads, ids.length, options);
+    if (redactor) for (const flow of reads.pass()) redactor.redact(flow);
+    return { exchanges: ids.length, redaction: redactor?.report() ?? null };
+  } finally {
+    reads.close();
+  }
 }
 
 /**
- * A Redactor that has learned every token of the exchanges, or null with redaction off:
- * every exchange is read once for its tokens before any is redacted, since a token one
- * exchange reveals is to be replaced in all.
+ * A Redactor that has learned every token of the exchanges (a pass of `reads`), or null
+ * with redaction off: every exchange is read once for its tokens before any is redacted,
+ * since a token one exchange reveals is to be replaced in all.
  */
-function learnTokens(source: Store, ids: readonly number[], options: Selection): Redactor | null {
+function learnTokens(reads: ExportReads, total: number, options: Selection): Redactor | null {
   if (!options.redact) return null;
   const redactor = new Redactor({ stripClaims: options.stripClaims, codec: options.codec });
-  for (let from = 0; from < ids.length; from += RECORD_BATCH) {
-    const batch = ids.slice(from, from + RECORD_BATCH);
-    for (const flow of source.reading(() => source.namedFlows(batch))) redactor.learn(flow);
-    options.progress?.({ phase: 'reading', done: from + batch.length, total: ids.length });
+  let done = 0;
+  for (const flow of reads.pass()) {
+    redactor.learn(flow);
+    if (++done % RECORD_BATCH === 0) options.progress?.({ phase: 'reading', done, total });
   }
+  if (done % RECORD_BATCH !== 0) options.progress?.({ phase: 'reading', done, total });
   return redactor;
 }
 
@@ -103,9 +113,18 @@ function learnTokens(source: Store, ids: readonly number[], options: Selection):
  * for tokens as recorded and, for a HAR, written as its entry. The file appears at
  * `output` only once whole and checked.
  */
-export function exportRecording(source: Store, options: ExportOptions): ExportResult {
+export async function exportRecording(source: Store, options: ExportOptions): Promise<ExportResult> {
   const ids = selectIds(source, options);
-  const redactor = learnTokens(source, ids, options);
+  const reads = await openExportReads(source, ids, { codec: options.codec, passes: options.redact ? 2 : 1, notice: options.notice });
+  try {
+    return writeExport(ids.length, reads, learnTokens(reads, ids.length, options), options);
+  } finally {
+    reads.close();
+  }
+}
+
+/** exportRecording's writing, in a pass of `reads`, `redactor` having learned from the pass before. */
+function writeExport(total: number, reads: ExportReads, redactor: Redactor | null, options: ExportOptions): ExportResult {
   const meta = {
     madeAt: new Date().toISOString(),
     toolVersion: options.toolVersion,
@@ -128,30 +147,31 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
     });
     const decoder = new FlowDecoder(options.codec);
     const writeBatches = () => {
-      for (let from = 0; from < ids.length; from += WRITE_BATCH) {
-        let position = from;
-        for (const read of namedFlows(source, ids.slice(from, from + WRITE_BATCH))) {
-          const id = feedRecorder(recorder, redactor ? redactor.redact(read) : read, position++);
-          const envelopes = last.exec;
-          last.exec = null;
-          if (store && read.identity !== undefined) store.putContentKey(id, read.identity);
-          if (har) {
-            // As recorded from the redacted bytes: what a read of the rows would give.
-            const flow = batch.take(id);
-            flow.identity = read.identity;
-            const entry = harEntry(flow, envelopes && !flow.original ? { request: envelopes.request, response: envelopes.response, frames: [] } : decoder.decode(flow, false));
-            refuseLeak(check.find(entry), flow);
-            writing(options.output, () => har.write(entry));
-          } else {
-            // The capture holds the rows, and its readers decode them: every string and byte the rows are written from is searched.
-            // As the recorder gave them, not as a read would: the read's copy (1 s of 100,000 exchanges) holds nothing they do not.
-            const recorded = batch.takeRecorded(id);
-            refuseLeak(check.find({ head: recorded.head, frames: recorded.frames, identity: read.identity }), recorded.head);
-          }
+      let position = 0;
+      for (const read of reads.pass()) {
+        const id = feedRecorder(recorder, redactor ? redactor.redact(read) : read, position++);
+        const envelopes = last.exec;
+        last.exec = null;
+        if (store && read.identity !== undefined) store.putContentKey(id, read.identity);
+        if (har) {
+          // As recorded from the redacted bytes: what a read of the rows would give.
+          const flow = batch.take(id);
+          flow.identity = read.identity;
+          const entry = harEntry(flow, envelopes && !flow.original ? { request: envelopes.request, response: envelopes.response, frames: [] } : decoder.decode(flow, false));
+          refuseLeak(check.find(entry), flow);
+          writing(options.output, () => har.write(entry));
+        } else {
+          // The capture holds the rows, and its readers decode them: every string and byte the rows are written from is searched.
+          // As the recorder gave them, not as a read would: the read's copy (1 s of 100,000 exchanges) holds nothing they do not.
+          const recorded = batch.takeRecorded(id);
+          refuseLeak(check.find({ head: recorded.head, frames: recorded.frames, identity: read.identity }), recorded.head);
         }
+        if (position % WRITE_BATCH !== 0) continue;
         store?.commitAll();
-        if (position % RECORD_BATCH === 0 || position === ids.length) options.progress?.({ phase: 'writing', done: position, total: ids.length });
+        if (position % RECORD_BATCH === 0) options.progress?.({ phase: 'writing', done: position, total });
       }
+      store?.commitAll();
+      if (position % RECORD_BATCH !== 0) options.progress?.({ phase: 'writing', done: position, total });
     };
     try {
       if (store) store.bulkLoad(writeBatches);
@@ -175,7 +195,7 @@ export function exportRecording(source: Store, options: ExportOptions): ExportRe
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return { exchanges: ids.length, redaction: redactor?.report() ?? null };
+  return { exchanges: total, redaction: redactor?.report() ?? null };
 }
 
 function refuseLeak(token: string | null, flow: Pick<FlowHead, 'request' | 'startedAt'> | null): void {

@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     const progress = progressLine(process.stdout.isTTY === true, (text) => process.stdout.write(text));
     let result: ExportResult;
     try {
-      result = exportRecording(store, {
+      result = await exportRecording(store, {
         format,
         output,
         filter,
@@ -71,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
         stripClaims: values['strip-claims'],
         codec,
         toolVersion,
+        notice: (line) => process.stderr.write(`ca2-inspector export: ${line}\n`),
         progress: ({ phase, done, total }) => progress.update({ label: phase === 'reading' ? 'exporting: reading tokens' : 'exporting: writing', done, total, unit: 'exchanges' }),
       });
     } finally {

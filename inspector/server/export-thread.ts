@@ -30,16 +30,16 @@ export type ExportOutcome =
   | { type: 'failed'; message: string; user: { status: number; details: Record<string, unknown> } | null; stack: string | undefined };
 
 const job = workerData as ExportJob;
-parentPort!.postMessage(run(job) satisfies ExportOutcome);
+parentPort!.postMessage((await run(job)) satisfies ExportOutcome);
 
-function run({ file, schema, filter, ids, output, toolVersion }: ExportJob): ExportOutcome {
+async function run({ file, schema, filter, ids, output, toolVersion }: ExportJob): Promise<ExportOutcome> {
   try {
     const codec = createCodec({ descriptorSet: { bytes: schema.bytes, label: file, fingerprint: schema.fingerprint } });
     const store = Store.openReadOnly(file, { codec, use: { flag: '--db', command: 'export', writes: false } });
     try {
       const progress = (step: ExportProgress) => parentPort!.postMessage({ type: 'progress', ...step } satisfies ExportOutcome);
       const selection = { filter, ids, redact: true, codec, progress };
-      const { exchanges, redaction } = output === null ? previewExport(store, selection) : exportRecording(store, { ...selection, format: output.format, output: output.file, toolVersion });
+      const { exchanges, redaction } = output === null ? await previewExport(store, selection) : await exportRecording(store, { ...selection, format: output.format, output: output.file, toolVersion });
       return { type: 'done', exchanges, tokens: redaction?.tokens ?? 0, fields: redaction?.fields ?? {} };
     } finally {
       store.close();

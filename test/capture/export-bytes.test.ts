@@ -28,8 +28,8 @@ function firstDifference(a: string, b: string): string {
   return `at ${i}: ${JSON.stringify(a.slice(i - 40, i + 40))} vs ${JSON.stringify(b.slice(i - 40, i + 40))}`;
 }
 
-test('HAR and capture exports of the sample and ruled recordings are what the whole-document writer wrote', () => {
-  for (const [name, { har, capture }] of Object.entries(exportedFiles())) {
+test('HAR and capture exports of the sample and ruled recordings are what the whole-document writer wrote', async () => {
+  for (const [name, { har, capture }] of Object.entries(await exportedFiles())) {
     const wantHar = fixture(`${name}-export.har`);
     assert.equal(sha256(har), sha256(wantHar), `${name}.har ${firstDifference(har, wantHar)}`);
     const wantCapture = fixture(`${name}-export.capture.json`);
@@ -61,7 +61,7 @@ test('a flow as written reads back as storage reads it, for every exchange of th
   }
 });
 
-test('a redacted HAR, empty, of a few exchanges or of several batches of them, is formatted as JSON.stringify(document, null, 1) formats it', () => {
+test('a redacted HAR, empty, of a few exchanges or of several batches of them, is formatted as JSON.stringify(document, null, 1) formats it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ca2-export-bytes-'));
   const codec = createCodec({ protoPaths: [demoProtos] });
   try {
@@ -71,7 +71,7 @@ test('a redacted HAR, empty, of a few exchanges or of several batches of them, i
     try {
       for (const filter of ['', 'status:999', 'service:users']) {
         const output = join(dir, `out-${filter.length}.har`);
-        exportRecording(source, { format: 'har', output, filter, redact: true, codec, toolVersion: 'test' });
+        await exportRecording(source, { format: 'har', output, filter, redact: true, codec, toolVersion: 'test' });
         const text = readFileSync(output, 'utf8');
         const again = JSON.stringify(JSON.parse(text), null, 1);
         assert.equal(text, again, `filter "${filter}": ${firstDifference(text, again)}`);

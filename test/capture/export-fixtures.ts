@@ -18,25 +18,25 @@ const MADE_AT = /"madeAt": "[^"]*"/;
 /** The recording's random id in each exchange's name (storage/content-keys.ts). */
 const RECORDING_ID = /"id": "[0-9a-f]{32}\//g;
 
-export function exportedFiles(): Record<'sample' | 'ruled', { har: string; capture: string }> {
+export async function exportedFiles(): Promise<Record<'sample' | 'ruled', { har: string; capture: string }>> {
   const dir = mkdtempSync(join(tmpdir(), 'ca2-export-fixtures-'));
   const codec = createCodec({ protoPaths: [demoProtos] });
   try {
-    const made = (name: string, write: (file: string) => void) => {
+    const made = async (name: string, write: (file: string) => void) => {
       const file = join(dir, `${name}.sqlite`);
       write(file);
       const source = Store.open(file, { codec });
       try {
         const options = { redact: false, codec, toolVersion: '0.1.0-test' };
-        exportRecording(source, { ...options, format: 'har', output: join(dir, `${name}.har`) });
-        exportRecording(source, { ...options, format: 'capture', output: join(dir, `${name}.capture`) });
+        await exportRecording(source, { ...options, format: 'har', output: join(dir, `${name}.har`) });
+        await exportRecording(source, { ...options, format: 'capture', output: join(dir, `${name}.capture`) });
       } finally {
         source.close();
       }
       const har = readFileSync(join(dir, `${name}.har`), 'utf8').replace(MADE_AT, '"madeAt": "2026-01-15T12:00:00.000Z"').replace(RECORDING_ID, `"id": "${'0'.repeat(32)}/`);
       return { har, capture: captureText(join(dir, `${name}.capture`), codec) };
     };
-    return { sample: made('sample', writeSampleRecording), ruled: made('ruled', writeRuledRecording) };
+    return { sample: await made('sample', writeSampleRecording), ruled: await made('ruled', writeRuledRecording) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

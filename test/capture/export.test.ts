@@ -31,9 +31,9 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function exportTo(name: string, options: { redact?: boolean; filter?: string; stripClaims?: boolean } = {}) {
+async function exportTo(name: string, options: { redact?: boolean; filter?: string; stripClaims?: boolean } = {}) {
   const output = join(dir, name);
-  const result = exportRecording(source, {
+  const result = await exportRecording(source, {
     format: name.endsWith('.har') ? 'har' : 'capture', output, redact: options.redact ?? true, filter: options.filter,
     stripClaims: options.stripClaims, codec, toolVersion: '0.1.0-test',
   });
@@ -69,8 +69,8 @@ function tokensIn(file: string): string[] {
 }
 
 describe('export', () => {
-  test('writes a HAR 1.2 file with every required field, and no original token anywhere in its bytes', () => {
-    const { output, result } = exportTo('redacted.har');
+  test('writes a HAR 1.2 file with every required field, and no original token anywhere in its bytes', async () => {
+    const { output, result } = await exportTo('redacted.har');
     assert.equal(result.exchanges, 5);
     const har = JSON.parse(readFileSync(output, 'utf8'));
     assert.deepEqual(harViolations(har), []);
@@ -78,8 +78,8 @@ describe('export', () => {
     assert.ok(result.redaction!.fields['ClientRequest.token'] >= 2, JSON.stringify(result.redaction));
   });
 
-  test('the HAR 1.2 schema check refuses what breaks it, so a pass means something', () => {
-    const har = JSON.parse(readFileSync(exportTo('broken.har', { redact: false }).output, 'utf8'));
+  test('the HAR 1.2 schema check refuses what breaks it, so a pass means something', async () => {
+    const har = JSON.parse(readFileSync((await exportTo('broken.har', { redact: false })).output, 'utf8'));
     delete har.log.entries[0].request.postData.mimeType;
     har.log.entries[1].startedDateTime = 'yesterday';
     const found = harViolations(har);
@@ -87,8 +87,8 @@ describe('export', () => {
     assert.ok(found.some((v) => /entries\/1\/startedDateTime/.test(v)), found.join('\n'));
   });
 
-  test('writes /exec bodies in base64 beside their decoded JSON, and WebSockets as Chrome does', () => {
-    const har = JSON.parse(readFileSync(exportTo('shape.har', { redact: false }).output, 'utf8'));
+  test('writes /exec bodies in base64 beside their decoded JSON, and WebSockets as Chrome does', async () => {
+    const har = JSON.parse(readFileSync((await exportTo('shape.har', { redact: false })).output, 'utf8'));
     const me = har.log.entries.find((e: any) => e._ca2.trx === 'trx-me');
     assert.equal(me.request.postData._encoding, 'base64');
     assert.equal(me.request.postData._decoded.token, tokens.jwt);
@@ -102,8 +102,8 @@ describe('export', () => {
     assert.deepEqual({ code: ws._webSocketClose.code, reason: ws._webSocketClose.reason }, { code: 1000, reason: 'bye' });
   });
 
-  test('replaces a JWT with one that keeps its header and claims, the same placeholder everywhere', () => {
-    const har = JSON.parse(readFileSync(exportTo('placeholders.har').output, 'utf8'));
+  test('replaces a JWT with one that keeps its header and claims, the same placeholder everywhere', async () => {
+    const har = JSON.parse(readFileSync((await exportTo('placeholders.har')).output, 'utf8'));
     const me = har.log.entries.find((e: any) => e._ca2.trx === 'trx-me');
     const placeholder: string = me.request.postData._decoded.token;
     const [header, claims, signature] = tokens.jwt.split('.');
@@ -117,16 +117,16 @@ describe('export', () => {
     assert.match(ws.request.url, /\?token=redacted-[0-9a-f]{16}$/);
   });
 
-  test('with --strip-claims keeps only a pseudonymous sub', () => {
-    const har = JSON.parse(readFileSync(exportTo('stripped.har', { stripClaims: true }).output, 'utf8'));
+  test('with --strip-claims keeps only a pseudonymous sub', async () => {
+    const har = JSON.parse(readFileSync((await exportTo('stripped.har', { stripClaims: true })).output, 'utf8'));
     const me = har.log.entries.find((e: any) => e._ca2.trx === 'trx-me');
     const claims = JSON.parse(Buffer.from(me.request.postData._decoded.token.split('.')[1], 'base64url').toString());
     assert.deepEqual(Object.keys(claims), ['sub']);
     assert.match(claims.sub, /^redacted-/);
   });
 
-  test('writes a capture that holds no original token, its schema and meta, and still decodes with token:<sub>', () => {
-    const { output } = exportTo('redacted.sqlite', { filter: `kind:exec or kind:ws` });
+  test('writes a capture that holds no original token, its schema and meta, and still decodes with token:<sub>', async () => {
+    const { output } = await exportTo('redacted.sqlite', { filter: `kind:exec or kind:ws` });
     assert.deepEqual(tokensIn(output), []);
     const capture = readCaptureMeta(output)!;
     assert.equal(capture.meta.redacted, true);
@@ -145,24 +145,24 @@ describe('export', () => {
     assert.ok(!existsSync(output + '-wal'), 'one file, no WAL beside it');
   });
 
-  test('round trips through HAR and through a capture: the same exchanges and bytes', () => {
+  test('round trips through HAR and through a capture: the same exchanges and bytes', async () => {
     const original = details(recording);
     for (const name of ['trip.har', 'trip.sqlite']) {
-      const { output } = exportTo(name, { redact: false });
+      const { output } = await exportTo(name, { redact: false });
       const db = join(dir, `imported-${name}.sqlite`);
       assert.equal(importInto(db, output).ids.length, 5);
       assert.deepEqual(details(db), original, name);
     }
   });
 
-  test('a redacted capture imported again decodes the same as it was exported', () => {
-    const { output } = exportTo('again.sqlite');
+  test('a redacted capture imported again decodes the same as it was exported', async () => {
+    const { output } = await exportTo('again.sqlite');
     const db = join(dir, 'again-imported.sqlite');
     importInto(db, output);
     assert.deepEqual(details(db), details(output));
   });
 
-  test('stops, naming the exchange and writing nothing, when a token is left where redaction cannot reach', () => {
+  test('stops, naming the exchange and writing nothing, when a token is left where redaction cannot reach', async () => {
     // A protobuf group is not length-delimited, so the rewrite passes over it: the check must catch it.
     const length = tokens.jwt.length;
     assert.ok(length >= 128 && length < 16384);
@@ -179,8 +179,8 @@ describe('export', () => {
     try {
       for (const format of ['har', 'capture'] as const) {
         const output = join(dir, `leak.${format}`);
-        assert.throws(
-          () => exportRecording(leaky, { format, output, redact: true, codec, toolVersion: 't' }),
+        await assert.rejects(
+          exportRecording(leaky, { format, output, redact: true, codec, toolVersion: 't' }),
           (err: Error) => err instanceof ExportError && /the exchange POST \/exec of 2027-01-15T08:00:00\.000Z still holds a token/.test(err.message),
           format,
         );
@@ -191,30 +191,30 @@ describe('export', () => {
     }
   });
 
-  test('a HAR export writes no working recording beside the output, and the working recording of a capture keeps no journal', () => {
-    const working = (format: 'har' | 'capture') => {
+  test('a HAR export writes no working recording beside the output, and the working recording of a capture keeps no journal', async () => {
+    const working = async (format: 'har' | 'capture') => {
       const seen = new Set<string>();
       const look = () => {
         for (const work of readdirSync(dir).filter((name) => name.startsWith('.ca2-export-'))) for (const name of readdirSync(join(dir, work))) seen.add(name);
       };
-      exportRecording(source, { format, output: join(dir, `working.${format}`), redact: true, codec, toolVersion: 't', progress: look });
+      await exportRecording(source, { format, output: join(dir, `working.${format}`), redact: true, codec, toolVersion: 't', progress: look });
       return [...seen];
     };
-    assert.deepEqual(working('har'), ['out.har']);
-    assert.deepEqual(working('capture'), ['out']);
+    assert.deepEqual(await working('har'), ['out.har']);
+    assert.deepEqual(await working('capture'), ['out']);
   });
 });
 
 describe('import', () => {
-  test('stores an exchange imported twice once', () => {
-    const { output } = exportTo('twice.har');
+  test('stores an exchange imported twice once', async () => {
+    const { output } = await exportTo('twice.har');
     const db = join(dir, 'twice.sqlite');
     assert.deepEqual([importInto(db, output).ids.length, importInto(db, output).duplicates], [5, 5]);
     assert.equal(details(db).length, 5);
   });
 
-  test('refuses a malformed HAR naming the entry and field, and stores nothing of it', () => {
-    const har = JSON.parse(readFileSync(exportTo('malformed-source.har').output, 'utf8'));
+  test('refuses a malformed HAR naming the entry and field, and stores nothing of it', async () => {
+    const har = JSON.parse(readFileSync((await exportTo('malformed-source.har')).output, 'utf8'));
     har.log.entries[3].request.postData = { mimeType: 'text/plain', text: 5 };
     const file = join(dir, 'malformed.har');
     writeFileSync(file, JSON.stringify(har));

@@ -107,14 +107,14 @@ test('leaves out the HTTP/2 pseudo-headers Chrome writes among the headers: they
   assert.ok(exec.request.headers.length > 0);
 });
 
-test('a file refused at its last entry, past the first batches written, leaves the recording as it was', () => {
+test('a file refused at its last entry, past the first batches written, leaves the recording as it was', async () => {
   const codec = createCodec({ protoPaths: [demoProtos] });
   const source = join(dir, 'many.sqlite');
   writeExecRecording(source, 1_200);
   const store = Store.open(source, { codec });
   const har = join(dir, 'many.har');
   try {
-    exportRecording(store, { format: 'har', output: har, redact: false, codec, toolVersion: 'test' });
+    await exportRecording(store, { format: 'har', output: har, redact: false, codec, toolVersion: 'test' });
   } finally {
     store.close();
   }

@@ -45,10 +45,10 @@ function record(file: string, count: number, from: number): void {
   store.close();
 }
 
-function exportAll(from: string, output: string): void {
+async function exportAll(from: string, output: string): Promise<void> {
   const store = Store.open(from, { codec });
   try {
-    exportRecording(store, { format: output.endsWith('.har') ? 'har' : 'capture', output, redact: true, codec, toolVersion: 't' });
+    await exportRecording(store, { format: output.endsWith('.har') ? 'har' : 'capture', output, redact: true, codec, toolVersion: 't' });
   } finally {
     store.close();
   }
@@ -68,11 +68,11 @@ function count(db: string): number {
 const har = join(dir, 'load.har');
 const capture = join(dir, 'load.capture');
 
-before(() => {
+before(async () => {
   record(recording, calls, t0);
   assert.equal(count(recording), calls);
-  exportAll(recording, har);
-  exportAll(recording, capture);
+  await exportAll(recording, har);
+  await exportAll(recording, capture);
 });
 
 describe('an exchange is left out of an import only when it is the same exchange', () => {
@@ -92,17 +92,17 @@ describe('an exchange is left out of an import only when it is the same exchange
     assert.equal(count(copy), calls);
   });
 
-  test('an exchange imported from a recording, exported again, is still the same one', () => {
+  test('an exchange imported from a recording, exported again, is still the same one', async () => {
     const middle = join(dir, 'middle.sqlite');
     importInto(middle, har);
     const again = join(dir, 'again.capture');
-    exportAll(middle, again);
+    await exportAll(middle, again);
     const target = join(dir, 'both.sqlite');
     assert.deepEqual(importInto(target, capture), { added: calls, duplicates: 0 });
     assert.deepEqual(importInto(target, again), { added: 0, duplicates: calls });
   });
 
-  test('two copies of a recording that went on apart keep their new exchanges apart', () => {
+  test('two copies of a recording that went on apart keep their new exchanges apart', async () => {
     const base = join(dir, 'base.sqlite');
     record(base, 1, t0);
     const copy = join(dir, 'base-copy.sqlite');
@@ -121,12 +121,12 @@ describe('an exchange is left out of an import only when it is the same exchange
     const target = join(dir, 'copies.sqlite');
     for (const [file, added, duplicates] of [[base, 2, 0], [copy, 1, 1]] as const) {
       const exported = `${file}.har`;
-      exportAll(file, exported);
+      await exportAll(file, exported);
       assert.deepEqual(importInto(target, exported), { added, duplicates }, file);
     }
   });
 
-  test(`a HAR with no identity (another tool's) keeps ${calls} identical entries apart by their place, and a second import adds none`, () => {
+  test(`a HAR with no identity (another tool's) keeps ${calls} identical entries apart by their place, and a second import adds none`, async () => {
     const json = JSON.parse(readFileSync(har, 'utf8'));
     for (const entry of json.log.entries) delete entry._ca2;
     const foreign = join(dir, 'foreign.har');
@@ -135,7 +135,7 @@ describe('an exchange is left out of an import only when it is the same exchange
     assert.deepEqual(importInto(db, foreign), { added: calls, duplicates: 0 });
     assert.deepEqual(importInto(db, foreign), { added: 0, duplicates: calls });
     const named = join(dir, 'foreign-named.har');
-    exportAll(db, named);
+    await exportAll(db, named);
     assert.deepEqual(importInto(db, named), { added: 0, duplicates: calls }, 'exported again, they keep the key they were imported under');
   });
 });

@@ -235,11 +235,11 @@ function holds(bytes: Buffer, token: string, depth = 0): boolean {
   return false;
 }
 
-function exportTo(name: string, options: { redact?: boolean; filter?: string; codec?: Codec } = {}): string {
+async function exportTo(name: string, options: { redact?: boolean; filter?: string; codec?: Codec } = {}): Promise<string> {
   const output = join(dir, name);
   const store = Store.open(recording, { codec: options.codec ?? codec });
   try {
-    exportRecording(store, {
+    await exportRecording(store, {
       format: name.endsWith('.har') ? 'har' : 'capture', output, redact: options.redact ?? true, filter: options.filter,
       codec: options.codec ?? codec, toolVersion: 't',
     });
@@ -290,10 +290,10 @@ before(() => {
 });
 
 describe('a corpus of planted token forms', () => {
-  test(`has ${corpus.length} planted forms, every one in the unredacted export and found there by the fail-closed check`, () => {
+  test(`has ${corpus.length} planted forms, every one in the unredacted export and found there by the fail-closed check`, async () => {
     assert.equal(corpus.length, 87);
     const check = new LeakCheck(Object.values(tokens));
-    for (const [name, entries] of [['HAR', harEntries(exportTo('open.har', { redact: false }))], ['capture', captureEntries(exportTo('open.sqlite', { redact: false }))]] as const) {
+    for (const [name, entries] of [['HAR', harEntries(await exportTo('open.har', { redact: false }))], ['capture', captureEntries(await exportTo('open.sqlite', { redact: false }))]] as const) {
       for (const p of corpus) {
         const entry = entries.get(p.id);
         assert.ok(entry, `${name}: ${p.id} exported`);
@@ -304,8 +304,8 @@ describe('a corpus of planted token forms', () => {
   });
 
   for (const name of ['redacted.har', 'redacted.sqlite']) {
-    test(`leaves no planted form, and no token from any place, in ${name}`, () => {
-      const output = exportTo(name);
+    test(`leaves no planted form, and no token from any place, in ${name}`, async () => {
+      const output = await exportTo(name);
       const entries = name.endsWith('.har') ? harEntries(output) : captureEntries(output);
       const left = corpus.filter((p) => holds(Buffer.from(JSON.stringify(entries.get(p.id))), p.token));
       assert.deepEqual(left.map((p) => `${p.place} as ${p.form} in the ${p.carrier}`), []);
@@ -315,17 +315,17 @@ describe('a corpus of planted token forms', () => {
     });
   }
 
-  test('leaves what the README names as not covered, and the README names it', () => {
+  test('leaves what the README names as not covered, and the README names it', async () => {
     for (const { why } of Object.values(notCovered)) assert.ok(why.test(readme), `the README says ${why}`);
-    const entries = harEntries(exportTo('uncovered.har'));
+    const entries = harEntries(await exportTo('uncovered.har'));
     const body = (id: string) => Buffer.from((entries.get(id) as any).response.content.text, (entries.get(id) as any).response.content.encoding === 'base64' ? 'base64' : 'utf8');
     assert.match((entries.get('pathOnly') as any).request.url, new RegExp(unlearned));
     assert.match(gunzipSync(body('gzip')).toString(), new RegExp(tokens.login));
     assert.match(Buffer.from(body('brokenBase64').toString().replace(/\s/g, ''), 'base64').toString(), new RegExp(tokens.login));
   });
 
-  test('never lengthens a close reason', () => {
-    const entries = harEntries(exportTo('closes.har'));
+  test('never lengthens a close reason', async () => {
+    const entries = harEntries(await exportTo('closes.har'));
     for (const p of corpus.filter((c) => c.carrier === 'close reason')) {
       const original = Buffer.byteLength(`bye ${p.text}`);
       const reason: string = (entries.get(p.id) as any)._webSocketClose.reason;
@@ -333,9 +333,9 @@ describe('a corpus of planted token forms', () => {
     }
   });
 
-  test('export --filter service:auth redacts the session token the login answered with, with no schema to name it', () => {
+  test('export --filter service:auth redacts the session token the login answered with, with no schema to name it', async () => {
     const bare = createCodec();
-    const output = exportTo('auth-only.har', { filter: 'service:auth', codec: bare });
+    const output = await exportTo('auth-only.har', { filter: 'service:auth', codec: bare });
     assert.equal(JSON.parse(readFileSync(output, 'utf8')).log.entries.length, 2);
     assert.deepEqual([tokens.login, tokens.refresh].filter((token) => holds(readFileSync(output), token)), []);
   });

@@ -34,9 +34,9 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function exportTo(name: string, redact: boolean, from: Store = source) {
+async function exportTo(name: string, redact: boolean, from: Store = source) {
   const output = join(dir, name);
-  exportRecording(from, { format: name.endsWith('.har') ? 'har' : 'capture', output, redact, codec, toolVersion: '0.1.0-test' });
+  await exportRecording(from, { format: name.endsWith('.har') ? 'har' : 'capture', output, redact, codec, toolVersion: '0.1.0-test' });
   return output;
 }
 
@@ -83,8 +83,8 @@ function tokensIn(file: string): string[] {
 }
 
 describe('a HAR export of traffic rules changed', () => {
-  test('keeps the rules, what the client sent and the upstream answered in _original, and each frame rule, mark and original, as valid HAR 1.2', () => {
-    const file = exportTo('ruled.har', false);
+  test('keeps the rules, what the client sent and the upstream answered in _original, and each frame rule, mark and original, as valid HAR 1.2', async () => {
+    const file = await exportTo('ruled.har', false);
     const log = har(file).log;
     assert.deepEqual(harViolations(har(file)), []);
     const [list, login, ws] = log.entries;
@@ -129,9 +129,9 @@ describe('a HAR export of traffic rules changed', () => {
   });
 
   for (const name of ['trip.har', 'trip.sqlite']) {
-    test(`round trips through ${name.endsWith('.har') ? 'HAR' : 'a capture'}: the same flows, rules, originals and marks in an empty file`, () => {
+    test(`round trips through ${name.endsWith('.har') ? 'HAR' : 'a capture'}: the same flows, rules, originals and marks in an empty file`, async () => {
       const db = join(dir, `imported-${name}.sqlite`);
-      assert.equal(importInto(db, exportTo(name, false)).length, 3);
+      assert.equal(importInto(db, await exportTo(name, false)).length, 3);
       const imported = flowsOf(db);
       assert.deepEqual(imported, flowsOf(recording));
       // Not vacuous: the fixture's versions are there.
@@ -144,8 +144,8 @@ describe('a HAR export of traffic rules changed', () => {
     });
   }
 
-  test('a rule name that is not a string, a mark that is neither dropped nor injected, or an _original that is not base64 is refused by name', () => {
-    const good = har(exportTo('malformed-source.har', false));
+  test('a rule name that is not a string, a mark that is neither dropped nor injected, or an _original that is not base64 is refused by name', async () => {
+    const good = har(await exportTo('malformed-source.har', false));
     const cases: [(h: any) => void, string][] = [
       [(h) => (h.log.entries[0]._ca2.rules = ['eu only', 7]), 'entries[0]._ca2.rules[1] is not a string'],
       [(h) => (h.log.entries[2]._webSocketMessages[3]._mark = 'lost'), 'entries[2]._webSocketMessages[3]._mark is "lost"; expected "dropped", "injected" or "breakpoint"'],
@@ -179,9 +179,9 @@ describe('a HAR export of traffic rules changed', () => {
 
 describe('redacting traffic rules changed', () => {
   for (const name of ['redacted.har', 'redacted.sqlite']) {
-    test(`leaves no token of what the client sent or the upstream answered in ${name.endsWith('.har') ? 'a HAR' : 'a capture'}`, () => {
+    test(`leaves no token of what the client sent or the upstream answered in ${name.endsWith('.har') ? 'a HAR' : 'a capture'}`, async () => {
       assert.deepEqual(tokensIn(recording).sort(), Object.keys(ruledTokens).sort(), 'the recording holds every token');
-      const file = exportTo(name, true);
+      const file = await exportTo(name, true);
       assert.deepEqual(tokensIn(file), []);
       const db = join(dir, `imported-${name}.sqlite`);
       importInto(db, file);
@@ -200,7 +200,7 @@ describe('redacting traffic rules changed', () => {
     });
   }
 
-  test('stops, writing nothing, when a token in an original is where redaction cannot reach', () => {
+  test('stops, writing nothing, when a token in an original is where redaction cannot reach', async () => {
     // A protobuf group is not length-delimited, so the rewrite passes over it: the check must catch it in the original.
     const token = ruledTokens.client;
     const group = Buffer.concat([Buffer.from([0x93, 0x03, 0x0a, token.length]), Buffer.from(token), Buffer.from([0x94, 0x03])]);
@@ -217,8 +217,8 @@ describe('redacting traffic rules changed', () => {
     const leaky = Store.open(db, { codec });
     try {
       for (const name of ['leak.har', 'leak.sqlite']) {
-        assert.throws(
-          () => exportTo(name, true, leaky),
+        await assert.rejects(
+          exportTo(name, true, leaky),
           (err: Error) => err instanceof ExportError && /the exchange POST \/exec of 2027-01-15T08:00:00\.000Z still holds a token/.test(err.message),
         );
         assert.ok(!existsSync(join(dir, name)));

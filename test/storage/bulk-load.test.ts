@@ -42,23 +42,23 @@ const emptyRecording = (() => {
 })();
 
 /** The exec recording exported as `format`, tokens kept. */
-function exported(format: 'har' | 'capture'): string {
+async function exported(format: 'har' | 'capture'): Promise<string> {
   const source = join(dir, 'source.sqlite');
   rmSync(source, { force: true });
   writeExecRecording(source, COUNT);
   const store = Store.open(source, { codec });
   const output = join(dir, `source.${format}`);
   try {
-    exportRecording(store, { format, output, redact: false, codec, toolVersion: 'test' });
+    await exportRecording(store, { format, output, redact: false, codec, toolVersion: 'test' });
   } finally {
     store.close();
   }
   return output;
 }
 
-test('an import into a new recording ends with every index a recording has, each matching its rows', () => {
+test('an import into a new recording ends with every index a recording has, each matching its rows', async () => {
   const db = join(dir, 'imported.sqlite');
-  importInto(db, exported('har'), codec);
+  importInto(db, await exported('har'), codec);
   assert.equal(sqlite(db, 'SELECT count(*) FROM exchanges'), String(COUNT));
   assert.equal(indexes(db), indexes(emptyRecording));
   assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
@@ -66,15 +66,15 @@ test('an import into a new recording ends with every index a recording has, each
   assert.match(sqlite(db, "EXPLAIN QUERY PLAN SELECT id FROM exchanges WHERE trx = 'x'"), /USING (COVERING )?INDEX exchanges_trx/);
 });
 
-test('a capture export ends with every index a recording has, each matching its rows', () => {
-  const capture = exported('capture');
+test('a capture export ends with every index a recording has, each matching its rows', async () => {
+  const capture = await exported('capture');
   assert.equal(sqlite(capture, 'SELECT count(*) FROM exchanges'), String(COUNT));
   assert.equal(indexes(capture), indexes(emptyRecording));
   assert.equal(sqlite(capture, 'PRAGMA integrity_check'), 'ok');
 });
 
-test('an import into a new recording refused at its last entry leaves it empty, with every index', () => {
-  const har = exported('har');
+test('an import into a new recording refused at its last entry leaves it empty, with every index', async () => {
+  const har = await exported('har');
   const document = JSON.parse(readFileSync(har, 'utf8'));
   document.log.entries.at(-1).response.status = 'teapot';
   writeFileSync(har, JSON.stringify(document));
@@ -85,17 +85,17 @@ test('an import into a new recording refused at its last entry leaves it empty, 
   assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
 });
 
-test('an import into a recording that holds exchanges keeps its indexes up as it goes, and they match their rows', () => {
+test('an import into a recording that holds exchanges keeps its indexes up as it goes, and they match their rows', async () => {
   const db = join(dir, 'twice.sqlite');
   writeExecRecording(db, 10);
-  importInto(db, exported('har'), codec);
+  importInto(db, await exported('har'), codec);
   assert.equal(sqlite(db, 'SELECT count(*) FROM exchanges'), String(COUNT + 10));
   assert.equal(indexes(db), indexes(emptyRecording));
   assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
 });
 
-test('an import into a file it makes is loaded through a rollback journal, stores the rows a load through the WAL does, and ends in WAL mode', () => {
-  const har = exported('har');
+test('an import into a file it makes is loaded through a rollback journal, stores the rows a load through the WAL does, and ends in WAL mode', async () => {
+  const har = await exported('har');
   const walLoaded = join(dir, 'through-wal.sqlite');
   importInto(walLoaded, har, codec);
   const fresh = join(dir, 'fresh.sqlite');
@@ -107,8 +107,8 @@ test('an import into a file it makes is loaded through a rollback journal, store
   }
 });
 
-test('an import into a file it makes, killed half way through, leaves a recording the next open finds empty and whole', () => {
-  const har = exported('har');
+test('an import into a file it makes, killed half way through, leaves a recording the next open finds empty and whole', async () => {
+  const har = await exported('har');
   const db = join(dir, 'killed.sqlite');
   // A page cache of a few pages, so that rows reach the file before the kill.
   const script = `
