@@ -3,12 +3,25 @@
 // JSON, then dropped), and each entry is handed over as JSON.parse makes it, read from
 // the file as the iteration asks for it. Only the skeleton is walked here; every value
 // in it goes through JSON.parse, so a file this accepts is one JSON.parse accepts.
+//
+// A pretty-printed file closes every entry on a line of its own, indented as the first
+// one closed; no string can hold that line, since a JSON string holds no newline. So
+// the entries up to the last such close in the next RUN_BYTES are parsed in one
+// JSON.parse, with no walk through their bytes (a third of reading a HAR file). When
+// that text does not parse as a list of values (the close found was not an entry's),
+// the entries are walked one by one as before, which says where the file is wrong.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { SourceError } from './source-error.ts';
 
 /** Read at a time: a few entries of a large file, or all of a small one. */
 const CHUNK = 1 << 20;
+/**
+ * The most bytes of entries parsed in one: 16-64 KB read the bench's HAR file in 1.4 s, a
+ * third less than one entry at a time; runs of a whole megabyte took twice as long, most of
+ * it in making their text.
+ */
+const RUN_BYTES = 1 << 16;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
@@ -51,6 +64,10 @@ export class HarReader {
   private base = 0;
   /** Where the walk is, in buffer. */
   private at = 0;
+  /** How the first entry closed ("\n" and its indent, "},"), once it closed on a line of its own; null while entries are walked one by one. */
+  private entryClose: Buffer | null = null;
+  /** False once a run of entries did not parse: the rest are walked. */
+  private grouping = true;
   /** The start of the value being read, in buffer: kept when more is read. */
   private mark = -1;
   private eof = false;
@@ -106,13 +123,59 @@ export class HarReader {
           continue;
         }
         for (;;) {
-          yield this.value();
+          const run = this.entryRun();
+          if (run !== null) yield* run;
+          else {
+            yield this.value();
+            this.learnEntryClose();
+          }
           if (this.separator(0x5d)) break;
         }
       }
     }
     if (this.peek() !== -1) this.notJson('more follows the document');
     if (!found) throw new SourceError(`${this.label}: log.entries is missing, so this is not a HAR file; pass a .har file or a capture.`);
+  }
+
+  /**
+   * The entries from the walk up to the last entry close in the next RUN_BYTES, parsed in one,
+   * the walk then at the comma after them; null when there is no such close, or the text
+   * up to it is not a list of values (see the top of this file).
+   */
+  private entryRun(): unknown[] | null {
+    if (this.entryClose === null || !this.grouping) return null;
+    if (this.peek() !== 0x7b) return null;
+    if (this.buffer.length - this.at < RUN_BYTES) this.more();
+    const found = this.buffer.subarray(this.at, this.at + RUN_BYTES).lastIndexOf(this.entryClose);
+    if (found < 0) return null;
+    const close = this.at + found;
+    // Up to the closing brace, not the comma after it.
+    const end = close + this.entryClose.length - 1;
+    let run: unknown;
+    try {
+      run = JSON.parse(`[${this.buffer.toString('utf8', this.at, end)}]`);
+    } catch {
+      this.grouping = false;
+      return null;
+    }
+    this.at = end;
+    return run as unknown[];
+  }
+
+  /** After an entry is walked: how it closed, when it is an object that closed on a line of its own; else entries are walked one by one. */
+  private learnEntryClose(): void {
+    if (this.entryClose !== null || !this.grouping) return;
+    let start = this.at - 1;
+    if (this.buffer[start] !== 0x7d) {
+      this.grouping = false;
+      return;
+    }
+    while (start > 0 && (this.buffer[start - 1] === 0x20 || this.buffer[start - 1] === 0x09)) start--;
+    if (this.buffer[start - 1] !== 0x0a) {
+      this.grouping = false;
+      return;
+    }
+    this.entryClose = Buffer.concat([this.buffer.subarray(start - 1, this.at), Buffer.from(',')]);
   }
 
   /** The keys of the object just opened, each with the walk at its value; the caller reads the value. */

@@ -58,6 +58,30 @@ test('finds where each string of an entry ends wherever its escapes fall, near i
   }
 });
 
+test('reads the entries of a pretty-printed file in runs, the same as one by one: across pieces, past an entry larger than a run, and with newlines and closes escaped in strings', () => {
+  const tricky = ['\n   },\n   {', '"},', '\\', 'é\u{1F600}'];
+  const entries = Array.from({ length: 3000 }, (_, i) => ({
+    index: i,
+    text: tricky[i % tricky.length]!.repeat(1 + (i % 7)),
+    nested: { list: [{ deeper: i }, []], empty: {} },
+    ...(i === 1500 && { large: 'z'.repeat(200_000) }),
+  }));
+  for (const space of [1, 2, '\t']) {
+    const document = JSON.stringify({ log: { version: '1.2', entries }, after: { x: [{ y: 1 }] } }, null, space);
+    assert.deepEqual(entriesOf(document), entries, `spaced with ${JSON.stringify(space)}`);
+    assert.deepEqual(entriesOf(document.replaceAll('\n', '\r\n')), entries, `with CRLF, spaced with ${JSON.stringify(space)}`);
+  }
+});
+
+test('reads entries one by one from the first run that ends at a close that is not an entry\'s (a file indented otherwise)', () => {
+  // The first entry closes as "\n }"; inside the last one, a nested object closes the same way.
+  const document = '{"log":{"entries":[\n {"a":1\n },\n {"b":2\n },\n {"e":{"f":1\n },\n "g":2}\n]}}';
+  assert.deepEqual(entriesOf(document), JSON.parse(document).log.entries);
+  // Where it is wrong, the walk says: in the last entry.
+  const wrong = document.replace('"g":2', '"g":2,');
+  assert.throws(() => entriesOf(wrong), (err: Error) => err instanceof SourceError && err.message.includes(`in the value at byte ${wrong.indexOf('{"e"')})`));
+});
+
 test('refuses what JSON.parse refuses, and a document without log.entries, in one sentence', () => {
   const refused = (text: string, sentence: RegExp) =>
     assert.throws(() => entriesOf(text), (err: Error) => err instanceof SourceError && sentence.test(err.message), text);
