@@ -2,12 +2,12 @@
 // exchange, checked on what actually crossed the wire. Pure functions and a
 // small state machine the proxy feeds; each problem is a short sentence.
 
-import type { DecodeResult } from '../model/types.ts';
+import type { DecodeResult, MessageSummary } from '../model/types.ts';
 
 const PROTOBUF = 'application/x-protobuf';
 
 /** Checks one /exec exchange: the request as sent and the response as answered. */
-export function checkExec(input: { contentType: string | undefined; httpStatus: number | null; request: DecodeResult | null; response: DecodeResult | null }): string[] {
+export function checkExec(input: { contentType: string | undefined; httpStatus: number | null; request: MessageSummary | null; response: MessageSummary | null }): string[] {
   const problems: string[] = [];
   const { contentType, httpStatus, request, response } = input;
   // Nearly every request says it exactly: then no string is cut, trimmed or lowered.
@@ -15,20 +15,20 @@ export function checkExec(input: { contentType: string | undefined; httpStatus: 
   if (mediaType === undefined || mediaType === '') problems.push(`request has no content type; ca2 expects ${PROTOBUF}`);
   else if (mediaType !== PROTOBUF) problems.push(`request content type is ${contentType!.trim()}, not ${PROTOBUF}`);
 
-  const requestTrx = request?.summary.trx;
+  const requestTrx = request?.trx;
   if (request) {
     if (requestTrx === undefined) problems.push('request without trx');
-    const service = request.summary.service;
-    if (service !== 'auth' && !request.summary.token?.present) {
+    const service = request.service;
+    if (service !== 'auth' && !request.token?.present) {
       problems.push(service ? `${service} request without token` : 'request without token');
     }
   }
   if (response) {
-    const responseTrx = response.summary.trx;
+    const responseTrx = response.trx;
     if (requestTrx !== undefined && responseTrx !== requestTrx) {
       problems.push(responseTrx === undefined ? `response has no trx (request trx ${requestTrx})` : `response trx ${responseTrx} differs from request trx ${requestTrx}`);
     }
-    const errors = response.summary.errors;
+    const errors = response.errors;
     if (httpStatus !== null && httpStatus !== 200) {
       // ca2 reports failures as ServerErrors in a 200 response; a different status
       // means either both layers report (errors + status) or only HTTP does.

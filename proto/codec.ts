@@ -14,7 +14,9 @@ import type { MessagePlan } from './plan.ts';
 import { decodeRaw } from './raw.ts';
 import { descriptorSetOf } from './descriptor-set.ts';
 import { loadSchema, loadSchemaFromDescriptorSet, schemaFingerprint } from './schema.ts';
-import { summarize } from './summary.ts';
+import { summarize, TOKEN_OR_ERRORS as TOKEN_FIELD } from './summary.ts';
+import { STRING } from './plan.ts';
+import { WellFormedCheck } from './well-formed.ts';
 
 export { SchemaError } from './schema.ts';
 export { EncodeError } from './encoder.ts';
@@ -36,6 +38,13 @@ export interface Codec {
    */
   summarize(type: MessageType, bytes: Uint8Array, now?: number): MessageSummary;
   /**
+   * What an exchange's facts need of decode (proto/exchange-facts.ts), worked out without
+   * building the JSON, at a fraction of decode's cost: its summary, and its JSON's `token`,
+   * when decode would report no problem (proto/well-formed.ts). Null when decode would report one, or might: the
+   * caller then decodes, and decode says what is wrong. Never throws.
+   */
+  facts(type: MessageType, bytes: Uint8Array, now: number): MessageFacts | null;
+  /**
    * Only the JSON decode gives, without the summary: what searching every decoded value
    * needs (an export learning tokens, whose summaries were a sixth of its decoding). Never throws.
    */
@@ -52,6 +61,13 @@ export interface Codec {
   readonly fingerprint: string;
   /** The loaded schema as FileDescriptorSet bytes, for a capture file to carry. */
   descriptorSet(): Uint8Array;
+}
+
+/** decode's summary and its JSON's `token` (ClientRequest, WsAuth), for a message decode finds no problem in. */
+export interface MessageFacts {
+  summary: MessageSummary;
+  /** The string decode's JSON holds under `token` when that is not empty; '' for none, or for a message that has no token. */
+  token: string;
 }
 
 export interface CodecOptions {
@@ -82,6 +98,19 @@ export function createCodec(options: CodecOptions = {}): Codec {
     topLevel[type] = plan;
   }
   const decoder = new Decoder(plans);
+  const wellFormed = new WellFormedCheck();
+  // The summary reads the token by its number (2); the JSON holds it by its name: the same field only when the schema names it so.
+  const tokenByName = (type: MessageType) => {
+    const field = topLevel[type].dense[TOKEN_FIELD];
+    return field !== undefined && field.name === 'token' && field.kind === STRING && !field.repeated;
+  };
+  const factsReadable: Record<MessageType, boolean> = {
+    ClientRequest: tokenByName('ClientRequest'),
+    WsAuth: tokenByName('WsAuth'),
+    ServerResponse: true,
+    WsEvent: true,
+  };
+  const tokenText = { text: '' };
   // Its own decoder: encode compares with the original by decoding it, possibly while decode's is in use.
   const encoder = new Encoder(plans, new Decoder(plans));
   return {
@@ -101,6 +130,17 @@ export function createCodec(options: CodecOptions = {}): Codec {
       const result: DecodeResult = { json: walked.json, summary, problems: walked.problems };
       if (walked.spans) result.spans = walked.spans;
       return result;
+    },
+    facts(type, bytes, now) {
+      const plan = topLevel[type];
+      if (!plan || !factsReadable[type] || !wellFormed.check(plan, bytes)) return null;
+      let summary;
+      try {
+        summary = summarize(type, plan, bytes, now, tokenText);
+      } catch {
+        return null;
+      }
+      return { summary, token: tokenText.text };
     },
     json(type, bytes) {
       const plan = topLevel[type];

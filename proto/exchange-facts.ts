@@ -3,7 +3,7 @@
 // shows and filters on. The recorder computes them as traffic passes; storage computes
 // them again from the stored bytes when the schema changes, so both must use these.
 
-import { tokenPrefixLength, type DecodeResult, type ExchangeKind, type FrameDirection, type HeaderList, type JsonObject, type MessageSummary, type MessageType, type TokenRef } from '../model/types.ts';
+import { tokenPrefixLength, type DecodeProblem, type DecodeResult, type ExchangeKind, type FrameDirection, type HeaderList, type JsonObject, type MessageSummary, type MessageType, type TokenRef } from '../model/types.ts';
 import { checkExec, WsConversationCheck } from './checks.ts';
 import type { Codec } from './codec.ts';
 import { headerValue, headerValues } from '../model/headers.ts';
@@ -49,10 +49,20 @@ export interface ExecMessages {
   response: DecodeResult | null;
 }
 
-/** The facts of one /exec exchange: one decode of each envelope (no spans) and the checks. */
+/**
+ * The facts of one /exec exchange and the checks': from the envelopes' facts (Codec.facts)
+ * when both are well-formed, as nearly all are, else from one decode of each (no spans),
+ * whose problems then say what is wrong. Both give the same facts.
+ */
 export function execFacts(codec: Codec, input: ExecInput): FlowFacts {
-  const { request, response } = execMessages(codec, input);
-  return execFactsOf(input.requestHeaders, input.status, request, response);
+  const type = input.response && responseType('exec', input.response.headers, input.response.body);
+  const request = codec.facts('ClientRequest', input.requestBody, input.at);
+  const response = request !== null && type ? codec.facts(type, input.response!.body, input.at) : null;
+  if (request !== null && (type === null || response !== null)) {
+    return factsOf(input.requestHeaders, input.status, request.summary, request.token, NO_PROBLEMS, response?.summary ?? null, NO_PROBLEMS);
+  }
+  const decoded = execMessages(codec, input);
+  return execFactsOf(input.requestHeaders, input.status, decoded.request, decoded.response);
 }
 
 /** The envelopes execFacts works the facts out from, as FlowDecoder decodes them for a detail without spans. */
@@ -66,21 +76,36 @@ export function execMessages(codec: Codec, input: ExecInput): ExecMessages {
 
 /** The same from envelopes already decoded (no spans needed), for a caller that needs them too. */
 export function execFactsOf(requestHeaders: HeaderList, status: number | null, request: DecodeResult, response: DecodeResult | null): FlowFacts {
+  const token = (request.json as JsonObject).token;
+  return factsOf(requestHeaders, status, request.summary, typeof token === 'string' ? token : '', request.problems, response?.summary ?? null, response?.problems ?? NO_PROBLEMS);
+}
+
+const NO_PROBLEMS: DecodeProblem[] = [];
+
+function factsOf(
+  requestHeaders: HeaderList,
+  status: number | null,
+  request: MessageSummary,
+  token: string,
+  requestProblems: DecodeProblem[],
+  response: MessageSummary | null,
+  responseProblems: DecodeProblem[],
+): FlowFacts {
   return {
-    service: request.summary.service ?? null,
-    operation: request.summary.operation ?? null,
-    trx: request.summary.trx ?? response?.summary.trx ?? null,
-    errors: response?.summary.errors ?? [],
-    token: tokenRef(request),
-    problems: execProblems(requestHeaders, status, request, response),
+    service: request.service ?? null,
+    operation: request.operation ?? null,
+    trx: request.trx ?? response?.trx ?? null,
+    errors: response?.errors ?? [],
+    token: tokenRef(request, token),
+    problems: execProblems(requestHeaders, status, request, requestProblems, response, responseProblems),
   };
 }
 
 /** The envelopes' decode problems, then the checks': built without spreads, as most exchanges have none. */
-function execProblems(requestHeaders: HeaderList, status: number | null, request: DecodeResult, response: DecodeResult | null): string[] {
+function execProblems(requestHeaders: HeaderList, status: number | null, request: MessageSummary, requestProblems: DecodeProblem[], response: MessageSummary | null, responseProblems: DecodeProblem[]): string[] {
   const problems = checkExec({ contentType: headerValue(requestHeaders, 'content-type'), httpStatus: status, request, response });
-  if (request.problems.length === 0 && (response === null || response.problems.length === 0)) return problems;
-  return [...problemTexts('request', request), ...problemTexts('response', response), ...problems];
+  if (requestProblems.length === 0 && responseProblems.length === 0) return problems;
+  return [...problemTexts('request', requestProblems), ...problemTexts('response', responseProblems), ...problems];
 }
 
 /**
@@ -116,13 +141,14 @@ export class WsFacts {
   frame(frame: FrameInput): { decoded: DecodeResult | null; changed: boolean } {
     const decoded = this.decode(frame);
     const problems = [
-      ...problemTexts(`frame ${frame.seq}`, decoded),
+      ...problemTexts(`frame ${frame.seq}`, decoded?.problems ?? NO_PROBLEMS),
       ...this.check.onFrame({ direction: frame.direction, opcode: frame.opcode, decoded, at: frame.at }),
     ];
     let changed = problems.length > 0;
     this.addProblems(problems);
     if (decoded && frame.direction === 'client' && !this.facts.token) {
-      this.facts.token = tokenRef(decoded);
+      const token = (decoded.json as JsonObject).token;
+      this.facts.token = tokenRef(decoded.summary, typeof token === 'string' ? token : '');
       changed ||= this.facts.token !== null;
     }
     if (frame.direction === 'server') {
@@ -164,14 +190,14 @@ export class WsFacts {
   }
 }
 
-function problemTexts(where: string, decoded: DecodeResult | null): string[] {
-  return (decoded?.problems ?? []).map((p) => `${where}: at byte ${p.offset}${p.path ? ` (${p.path})` : ''}: ${p.reason}`);
+function problemTexts(where: string, problems: DecodeProblem[]): string[] {
+  return problems.map((p) => `${where}: at byte ${p.offset}${p.path ? ` (${p.path})` : ''}: ${p.reason}`);
 }
 
-function tokenRef(decoded: DecodeResult | null): TokenRef | null {
-  const facts = decoded?.summary.token;
-  const token = (decoded?.json as JsonObject | undefined)?.token;
-  if (!facts?.present || typeof token !== 'string') return null;
+/** The token's reference, from the summary's facts about it and its text: the JSON's `token`, '' when it has none. */
+function tokenRef(summary: MessageSummary, token: string): TokenRef | null {
+  const facts = summary.token;
+  if (!facts?.present || token === '') return null;
   // Its fields only when known, in this order (the list's JSON), set one by one: conditional spreads cost more than the rest of the facts.
   const ref: TokenRef = { prefix: token.slice(0, tokenPrefixLength) };
   const jwt = facts.jwt;

@@ -26,9 +26,14 @@ const WS_EVENT_SERVICES: Record<number, string> = { 1: 'billing', 3: 'instances'
 
 const TRX = 1;
 /** token in ClientRequest and WsAuth, errors in ServerResponse and WsEvent. */
-const TOKEN_OR_ERRORS = 2;
+export const TOKEN_OR_ERRORS = 2;
 
-export function summarize(type: MessageType, plan: MessagePlan, input: Uint8Array, now: number): MessageSummary {
+/** Where summarize leaves the text of the token it read: what the JSON's `token` holds when the bytes are well-formed. */
+export interface TokenText {
+  text: string;
+}
+
+export function summarize(type: MessageType, plan: MessagePlan, input: Uint8Array, now: number, tokenText?: TokenText): MessageSummary {
   const bytes = asBuffer(input);
   const summary: MessageSummary = { errors: [] };
   const services = type === 'WsEvent' ? WS_EVENT_SERVICES : type === 'WsAuth' ? null : ENVELOPE_SERVICES;
@@ -74,6 +79,7 @@ export function summarize(type: MessageType, plan: MessagePlan, input: Uint8Arra
   if (summary.trx !== undefined) ordered.trx = summary.trx;
   ordered.errors = summary.errors;
   if (hasToken) ordered.token = tokenFacts(token, now);
+  if (tokenText !== undefined) tokenText.text = token;
   return ordered;
 }
 

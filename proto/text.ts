@@ -49,6 +49,39 @@ export function readUtf8(buf: Buffer, start: number, end: number): string | null
   return (buf as Buffer & BufferSlices).utf8Slice(start, end);
 }
 
+/** Whether the bytes are valid UTF-8: readUtf8 without making the string. */
+export function isUtf8(buf: Uint8Array, start: number, end: number): boolean {
+  // Nearly always ASCII: eight bytes OR-ed at a time cost a third less than a test per byte.
+  let any = 0;
+  let i = start;
+  for (; i + 8 <= end; i += 8) any |= buf[i] | buf[i + 1] | buf[i + 2] | buf[i + 3] | buf[i + 4] | buf[i + 5] | buf[i + 6] | buf[i + 7];
+  for (; i < end; i++) any |= buf[i];
+  if (any < 0x80) return true;
+  i = start;
+  while (i < end) {
+    if (buf[i] < 0x80) i++;
+    else {
+      i = sequenceEnd(buf, i, end, false);
+      if (i < 0) return false;
+    }
+  }
+  return true;
+}
+
+/** Whether plainText would give a string for the bytes, without making it. */
+export function isPlainText(buf: Uint8Array, start: number, end: number): boolean {
+  // Printable ASCII (0x20 to 0x7e) eight bytes at a time, as shortPrintable tests it: c - 32 is negative below, c + 1 reaches 0x80 above.
+  let any = 0;
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const c0 = buf[i], c1 = buf[i + 1], c2 = buf[i + 2], c3 = buf[i + 3], c4 = buf[i + 4], c5 = buf[i + 5], c6 = buf[i + 6], c7 = buf[i + 7];
+    any |= (c0 - 32) | (c0 + 1) | (c1 - 32) | (c1 + 1) | (c2 - 32) | (c2 + 1) | (c3 - 32) | (c3 + 1) | (c4 - 32) | (c4 + 1) | (c5 - 32) | (c5 + 1) | (c6 - 32) | (c6 + 1) | (c7 - 32) | (c7 + 1);
+  }
+  for (; i < end; i++) any |= (buf[i] - 32) | (buf[i] + 1);
+  if ((any & -128) === 0) return true;
+  return classifyText(buf, start, end) === PLAIN_TEXT;
+}
+
 /** The string of bytes that are printable text (no control character at all), or null when they are anything else. */
 export function plainText(buf: Buffer, start: number, end: number): string | null {
   // A message's first byte is mostly a tag below 0x20: out before reading the rest.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DecodeResult } from '../../model/types.ts';
+import type { DecodeResult, MessageSummary } from '../../model/types.ts';
 import { checkExec, WsConversationCheck } from '../../proto/checks.ts';
 import { createCodec } from '../../proto/codec.ts';
 import { encode, text } from './encode.ts';
@@ -9,7 +9,8 @@ const codec = createCodec();
 const TRX = Uint8Array.from([0x9a, 0x1b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
 const OTHER_TRX = Uint8Array.from([0x5f, 0x0c, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
 
-function request(fields: { trx?: Uint8Array; token?: string; service?: number }): DecodeResult {
+/** The summary checkExec judges a request by. */
+function request(fields: { trx?: Uint8Array; token?: string; service?: number }): MessageSummary {
   return codec.decode(
     'ClientRequest',
     encode([
@@ -17,14 +18,14 @@ function request(fields: { trx?: Uint8Array; token?: string; service?: number })
       ...(fields.token ? [{ number: 2, bytes: text(fields.token) }] : []),
       { number: fields.service ?? 17, bytes: encode([{ number: 1, bytes: new Uint8Array(0) }]) },
     ]),
-  );
+  ).summary;
 }
 
-function response(fields: { trx?: Uint8Array; errors?: number[] }): DecodeResult {
+function response(fields: { trx?: Uint8Array; errors?: number[] }): MessageSummary {
   return codec.decode(
     'ServerResponse',
     encode([...(fields.trx ? [{ number: 1, bytes: fields.trx }] : []), ...(fields.errors ?? []).map((error) => ({ number: 2, varint: error }))]),
-  );
+  ).summary;
 }
 
 function event(fields: { errors?: number[]; billing?: boolean }): DecodeResult {

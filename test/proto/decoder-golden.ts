@@ -67,13 +67,13 @@ function listResponse(instances: Uint8Array[]): Uint8Array {
 }
 
 /** Edge values in every field kind the user schema's Instance has, one Instance each, some of them malformed. */
-interface Input {
+export interface Input {
   name: string;
   type: MessageType;
   bytes: Uint8Array;
 }
 
-function edges(): { inFull: Input[]; guesses: Input } {
+function edges(): { inFull: Input[]; guesses: Input; alone: Input[] } {
   const instance = (fields: Field[]) => encode(fields);
   const strings = STRINGS.map((bytes) => instance([{ number: 2, bytes }, { number: 15, bytes }, { number: 17, bytes }]));
   const varints = VARINTS.map((value) =>
@@ -179,8 +179,13 @@ function edges(): { inFull: Input[]; guesses: Input } {
     ...[93, 94, 95, 96, 97, 98, 99, 100].map((levels) => instance([{ number: 99, bytes: chain(levels, encode([{ number: 5, group: [leaf(1, 'x'), { number: 6, group: [] }] }]), []) }])),
     ...[95, 96, 97, 98, 99].map((levels) => instance([{ number: 99, bytes: chain(levels, sound, []) }])),
   ];
-  const edgesOf = (name: string, list: Uint8Array[]): Input => ({ name: `edges-${name}`, type: 'ServerResponse', bytes: listResponse(list) });
-  return { guesses: edgesOf('guesses', guesses), inFull: [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('timestamps', timestamps), edgesOf('unknown-repeats', [unknownRepeats, unknownRepeats]), edgesOf('maps', maps), edgesOf('malformed', malformed)] };
+  // Each Instance also alone in a response, for tests that judge one case at a time.
+  const alone: Input[] = [];
+  const edgesOf = (name: string, list: Uint8Array[]): Input => {
+    list.forEach((bytes, i) => alone.push({ name: `edges-${name}[${i}]`, type: 'ServerResponse', bytes: listResponse([bytes]) }));
+    return { name: `edges-${name}`, type: 'ServerResponse', bytes: listResponse(list) };
+  };
+  return { alone, guesses: edgesOf('guesses', guesses), inFull: [edgesOf('strings', strings), edgesOf('varints', varints), edgesOf('floats', numbers), edgesOf('timestamps', timestamps), edgesOf('unknown-repeats', [unknownRepeats, unknownRepeats]), edgesOf('maps', maps), edgesOf('malformed', malformed)] };
 }
 
 /** The two-instance fixture merged with itself to about 50 KB: its instances repeat, as protobuf merges concatenated messages. */
@@ -215,6 +220,20 @@ function sha256(parts: Iterable<string>): string {
   for (const part of parts) hash.update(part).update('\n');
   return hash.digest('hex');
 }
+
+/**
+ * Every message the golden lines decode, whole and damaged, with each edge case also alone
+ * in a response of its own: for code that must agree with the decoder on the same ground.
+ */
+export function decoderInputs(): Input[] {
+  const all = codecFixtures();
+  const { inFull, guesses, alone } = edges();
+  const damagedOnes = all.flatMap((input) => damaged(input.bytes).map((bytes, i) => ({ name: `${input.name} damaged ${i}`, type: input.type, bytes })));
+  const big = large(all.find((input) => input.name === 'instances-list-response')!);
+  return [...all, ...inFull, guesses, ...alone, ...damagedOnes, big];
+}
+
+export { NOW as GOLDEN_NOW };
 
 /** The golden lines: `case<TAB>output`, in a fixed order. */
 export function goldenLines(): string[] {

@@ -1,0 +1,97 @@
+// Codec.facts against the decoder itself on every input the decoder's golden test decodes
+// (fixtures whole and damaged at every byte, edge values, unknown bytes, nesting past the
+// limit), with the user schema and the bundled one: where facts answers, decode finds no
+// problem and gives the same summary and token; where decode finds none, facts mostly answers.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import type { JsonObject } from '../../model/types.ts';
+import { createCodec, type Codec } from '../../proto/codec.ts';
+import { execFacts, execFactsOf, execMessages } from '../../proto/exchange-facts.ts';
+import { CODEC_SCHEMA, codecFixtures } from './codec-fixtures.ts';
+import { decoderInputs, GOLDEN_NOW } from './decoder-golden.ts';
+import { concat, encode, tag, text } from './encode.ts';
+
+const codecs: [string, Codec][] = [
+  ['user schema', createCodec({ protoPaths: [CODEC_SCHEMA] })],
+  ['bundled schema', createCodec()],
+];
+
+function tokenOf(json: JsonObject): string {
+  return typeof json.token === 'string' ? json.token : '';
+}
+
+describe('Codec.facts', () => {
+  for (const [label, codec] of codecs) {
+    test(`agrees with decode on every golden input (${label})`, () => {
+      let clean = 0;
+      let answered = 0;
+      for (const input of decoderInputs()) {
+        const decoded = codec.decode(input.type, input.bytes, { now: GOLDEN_NOW });
+        const facts = codec.facts(input.type, input.bytes, GOLDEN_NOW);
+        if (decoded.problems.length === 0) clean++;
+        if (facts === null) continue;
+        answered++;
+        assert.deepEqual(decoded.problems, [], `${input.name}: facts answered where decode finds problems`);
+        assert.deepEqual(facts.summary, decoded.summary, `${input.name}: summary`);
+        assert.equal(facts.token, tokenOf(decoded.json as JsonObject), `${input.name}: token`);
+      }
+      // Damaged inputs that still decode cleanly are mostly unknown bytes read as text, which facts reads too.
+      assert.ok(answered >= 0.9 * clean, `facts answered ${answered} of the ${clean} inputs decode finds no problem in`);
+    });
+  }
+
+  test('answers for every fixture that decodes cleanly with no group or Any in it', () => {
+    for (const [label, codec] of codecs) {
+      for (const fixture of codecFixtures()) {
+        if (codec.decode(fixture.type, fixture.bytes).problems.length > 0) continue;
+        assert.notEqual(codec.facts(fixture.type, fixture.bytes, GOLDEN_NOW), null, `${fixture.name} (${label})`);
+      }
+    }
+  });
+
+  test('leaves what it does not judge to decode: groups, and a token field the schema names otherwise', () => {
+    const codec = createCodec();
+    const withGroup = encode([{ number: 1, bytes: text('trx') }, { number: 17, bytes: encode([{ number: 5, group: [{ number: 1, varint: 1 }] }]) }]);
+    assert.equal(codec.decode('ClientRequest', withGroup).problems.length, 0);
+    assert.equal(codec.facts('ClientRequest', withGroup, 0), null);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca2-renamed-token-'));
+    fs.writeFileSync(path.join(dir, 'ca2.proto'), 'syntax = "proto3";\npackage ca2;\nmessage ClientRequest {\n  bytes trx = 1;\n  string access_token = 2;\n}\n');
+    const renamed = createCodec({ protoPaths: [dir] });
+    fs.rmSync(dir, { recursive: true });
+    const request = encode([{ number: 2, bytes: text('tok') }]);
+    assert.equal(renamed.facts('ClientRequest', request, 0), null);
+    assert.notEqual(renamed.facts('ServerResponse', encode([{ number: 1, bytes: text('trx') }]), 0), null);
+  });
+
+  test('says nothing for a string that is not UTF-8, a known field in another wire type, or a length past the end', () => {
+    const codec = createCodec({ protoPaths: [CODEC_SCHEMA] });
+    const cases: Uint8Array[] = [
+      encode([{ number: 1, bytes: text('trx') }, { number: 2, bytes: Uint8Array.from([0x61, 0xff]) }]),
+      concat(tag(2, 0), [1]),
+      concat(tag(1, 2), [3], text('ab')),
+    ];
+    for (const bytes of cases) {
+      assert.ok(codec.decode('ClientRequest', bytes).problems.length > 0);
+      assert.equal(codec.facts('ClientRequest', bytes, 0), null);
+    }
+  });
+});
+
+describe('execFacts', () => {
+  test('gives what the decoded envelopes give, clean or damaged', () => {
+    const codec = createCodec({ protoPaths: [CODEC_SCHEMA] });
+    const protobuf: [string, string][] = [['content-type', 'application/x-protobuf']];
+    const requests = decoderInputs().filter((input) => input.type === 'ClientRequest');
+    const responses = decoderInputs().filter((input) => input.type === 'ServerResponse');
+    for (let i = 0; i < requests.length; i++) {
+      const response = responses[(i * 7) % responses.length];
+      const input = { requestHeaders: protobuf, requestBody: requests[i].bytes, status: 200, response: { headers: protobuf, body: response.bytes }, at: GOLDEN_NOW };
+      const { request, response: decoded } = execMessages(codec, input);
+      assert.deepEqual(execFacts(codec, input), execFactsOf(input.requestHeaders, input.status, request, decoded), `${requests[i].name} with ${response.name}`);
+    }
+  });
+});
