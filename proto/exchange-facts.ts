@@ -65,6 +65,17 @@ export function execFacts(codec: Codec, input: ExecInput): FlowFacts {
   return execFactsOf(input.requestHeaders, input.status, decoded.request, decoded.response);
 }
 
+/**
+ * What an /exec exchange's request alone says of its facts (service, operation, trx and
+ * token), as execFacts works them out: from its facts when well-formed, else decoded.
+ */
+export function requestFacts(codec: Codec, body: Uint8Array, at: number): Pick<FlowFacts, 'service' | 'operation' | 'trx' | 'token'> {
+  const facts = codec.facts('ClientRequest', body, at);
+  if (facts !== null) return { service: facts.summary.service ?? null, operation: facts.summary.operation ?? null, trx: facts.summary.trx ?? null, token: tokenRef(facts.summary, facts.token) };
+  const { service, operation, trx, token } = execFactsOf([], null, codec.decode('ClientRequest', body, { spans: false, now: at }), null);
+  return { service, operation, trx, token };
+}
+
 /** The envelopes execFacts works the facts out from, as FlowDecoder decodes them for a detail without spans. */
 export function execMessages(codec: Codec, input: ExecInput): ExecMessages {
   const options = { spans: false, now: input.at };

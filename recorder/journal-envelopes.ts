@@ -5,7 +5,7 @@
 
 import type { MessageSummary, TokenRef } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { execFactsOf, responseType } from '../proto/exchange-facts.ts';
+import { requestFacts, responseType } from '../proto/exchange-facts.ts';
 import { topLevelFields, type TopField } from '../proto/top-level-fields.ts';
 import { LEN } from '../proto/wire.ts';
 import type { EnvelopeFacts } from '../storage/envelope-verdict.ts';
@@ -71,9 +71,9 @@ class CallFacts implements EnvelopeFacts {
 
 /**
  * An /exec request's token as the recorder gives it (its subject and prefix), without
- * decoding the request. The message's token is its last token field's value (the summary
- * reads that one, and decoding keeps the last of a string field's values), so that field
- * decoded alone gives it. A client sends the same token on every call: each is decoded
+ * reading the rest of the request. The message's token is its last token field's value (the
+ * summary reads that one, and decoding keeps the last of a string field's values), so that
+ * field alone gives it. A client sends the same token on every call: each is decoded
  * once.
  */
 class Tokens {
@@ -90,8 +90,7 @@ class Tokens {
     const key = bytes.toString('latin1', field.start, field.end);
     let ref = this.refs.get(key);
     if (ref === undefined) {
-      const alone = this.codec.decode('ClientRequest', bytes.subarray(field.start, field.end), { spans: false });
-      const token = execFactsOf([], null, alone, null).token;
+      const token = requestFacts(this.codec, bytes.subarray(field.start, field.end), Date.now()).token;
       // Its expiry depends on when each exchange started; token: terms test its subject and prefix only.
       ref = token && { prefix: token.prefix, ...(token.sub !== undefined ? { sub: token.sub } : {}) };
       if (this.refs.size >= MAX_TOKENS) this.refs.clear();

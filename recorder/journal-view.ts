@@ -23,7 +23,7 @@
 
 import type { Codec } from '../proto/codec.ts';
 import type { Flow, FlowFacts, FlowFrame, FlowHead, StoredFrame } from '../model/flow.ts';
-import { execFacts, execFactsOf, responseType, type ExecInput } from '../proto/exchange-facts.ts';
+import { execFacts, requestFacts, responseType, type ExecInput } from '../proto/exchange-facts.ts';
 import type { TappedFlow } from '../proxy/tap.ts';
 import type { EnvelopeFacts } from '../storage/envelope-verdict.ts';
 import type { JournaledFlows, JournalEntry, JournalWalk, Store } from '../storage/store.ts';
@@ -240,17 +240,16 @@ class MemorySink implements RecordSink {
 }
 
 /**
- * An /exec exchange's facts but its problems, for less than execFacts costs: the request
- * decoded as execFacts decodes it (its service, operation, trx and token), and the
- * response, usually the larger, only summarised (its errors and trx: the very summary its
- * decode gives). No problems but those the capture found.
+ * An /exec exchange's facts but its problems, for less than execFacts costs: the request's
+ * as execFacts works them out (its service, operation, trx and token), and the response,
+ * usually the larger, only summarised (its errors and trx: the very summary its decode
+ * gives). No problems but those the capture found.
  */
 function factsButProblems(codec: Codec, input: ExecInput): FlowFacts {
-  const request = codec.decode('ClientRequest', input.requestBody, { spans: false, now: input.at });
+  const request = requestFacts(codec, input.requestBody, input.at);
   const type = input.response && responseType('exec', input.response.headers, input.response.body);
   const response = type ? codec.summarize(type, input.response!.body, input.at) : null;
-  const facts = execFactsOf(input.requestHeaders, input.status, request, null);
-  return { ...facts, trx: facts.trx ?? response?.trx ?? null, errors: response?.errors ?? [], problems: [] };
+  return { service: request.service, operation: request.operation, trx: request.trx ?? response?.trx ?? null, errors: response?.errors ?? [], token: request.token, problems: [] };
 }
 
 /** A flow replayed with factsButProblems, with the facts the recorder works out in full. */

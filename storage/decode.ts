@@ -6,7 +6,7 @@ import { decodedSearchText, summarySearchText } from '../model/filter-match.ts';
 import { noFacts, type Flow, type FlowFacts, type FlowFrame } from '../model/flow.ts';
 import type { DecodeResult, ExchangeSummary, FrameDirection, JsonObject } from '../model/types.ts';
 import type { Codec } from '../proto/codec.ts';
-import { execFactsOf, frameType, requestType, responseType, WsFacts } from '../proto/exchange-facts.ts';
+import { execFacts, execFactsOf, frameType, requestType, responseType, WsFacts } from '../proto/exchange-facts.ts';
 import type { DecodedFlow } from './views.ts';
 
 /** One exchange's searchable texts, as search_text holds them (see migrations.ts, version 2). */
@@ -69,6 +69,11 @@ export class FlowDecoder {
 
   /** The summary facts the recorder would have computed for this flow under the schema loaded now. */
   facts(flow: Flow): FlowFacts {
+    // An /exec exchange's facts need no texts: execFacts decodes only what they need, as the recorder does.
+    if (flow.kind === 'exec') {
+      const response = flow.response && { headers: flow.response.headers, body: flow.response.body };
+      return execFacts(this.codec, { requestHeaders: flow.request.headers, requestBody: flow.request.body, status: flow.response?.status ?? null, response, at: flow.startedAt });
+    }
     return this.redo(flow).facts;
   }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { JsonObject } from '../../model/types.ts';
 import { createCodec, type Codec } from '../../proto/codec.ts';
-import { execFacts, execFactsOf, execMessages } from '../../proto/exchange-facts.ts';
+import { execFacts, execFactsOf, execMessages, requestFacts } from '../../proto/exchange-facts.ts';
 import { CODEC_SCHEMA, codecFixtures } from './codec-fixtures.ts';
 import { decoderInputs, GOLDEN_NOW } from './decoder-golden.ts';
 import { concat, encode, tag, text } from './encode.ts';
@@ -92,6 +92,15 @@ describe('execFacts', () => {
       const input = { requestHeaders: protobuf, requestBody: requests[i].bytes, status: 200, response: { headers: protobuf, body: response.bytes }, at: GOLDEN_NOW };
       const { request, response: decoded } = execMessages(codec, input);
       assert.deepEqual(execFacts(codec, input), execFactsOf(input.requestHeaders, input.status, request, decoded), `${requests[i].name} with ${response.name}`);
+    }
+  });
+
+  test('of the request alone (requestFacts) gives what its decode gives', () => {
+    for (const [label, codec] of codecs) {
+      for (const input of decoderInputs().filter((i) => i.type === 'ClientRequest')) {
+        const { service, operation, trx, token } = execFactsOf([], null, codec.decode('ClientRequest', input.bytes, { now: GOLDEN_NOW }), null);
+        assert.deepEqual(requestFacts(codec, input.bytes, GOLDEN_NOW), { service, operation, trx, token }, `${input.name} (${label})`);
+      }
     }
   });
 });
