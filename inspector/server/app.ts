@@ -83,7 +83,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   app.use('/api', pauseRouter(options.pauses));
   if (options.export) {
     // The live stream is made below, once the server is; no export can be asked for before it listens.
-    app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion, (progress) => io.emit('exportProgress', progress)));
+    app.use('/api', exportRouter(store, options.export.codec, options.export.toolVersion, (progress) => io.emit('exportProgress', progress), log));
     app.use('/api', messageRouter(options.export.codec));
   }
   app.use('/api', apiRouter(store, options.readOnly));

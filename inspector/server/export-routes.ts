@@ -21,14 +21,15 @@ import { exchangeIds } from './routes.ts';
 /** A key the browser makes up for one download, to know its progress among the others'. */
 const PROGRESS_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function exportRouter(store: Store, codec: Codec, toolVersion: string, tell: (progress: ExportProgressView) => void): express.Router {
+/** `tell` is given each export's progress, `log` a line for the terminal when an export has to do without its reading thread. */
+export function exportRouter(store: Store, codec: Codec, toolVersion: string, tell: (progress: ExportProgressView) => void, log: (line: string) => void): express.Router {
   const router = express.Router();
 
   router.get('/export/preview', async (req, res) => {
     const selection = selectionOf(req.query);
     if (typeof selection === 'string') return void res.status(400).json({ error: selection });
     await committed(store);
-    const { exchanges, tokens, fields } = await runExport(store, codec, { ...selection, output: null, toolVersion }, () => {});
+    const { exchanges, tokens, fields } = await runExport(store, codec, { ...selection, output: null, toolVersion }, () => {}, log);
     res.json({ exchanges, tokens, fields } satisfies ExportPreview);
   });
 
@@ -50,7 +51,7 @@ export function exportRouter(store: Store, codec: Codec, toolVersion: string, te
     let exchanges: number;
     try {
       await committed(store);
-      ({ exchanges } = await runExport(store, codec, { ...selection, output: { file, format }, toolVersion }, progress));
+      ({ exchanges } = await runExport(store, codec, { ...selection, output: { file, format }, toolVersion }, progress, log));
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       progress({ phase: 'failed', done: 0, total: 0, error: err instanceof UserError ? err.message : 'The export failed; the terminal ca2-inspector runs in says why.' });
@@ -82,12 +83,14 @@ async function runExport(
   codec: Codec,
   job: Omit<ExportJob, 'file' | 'schema'>,
   progress: (step: ExportProgress) => void,
+  log: (line: string) => void,
 ): Promise<Extract<ExportOutcome, { type: 'done' }>> {
   const schema = { bytes: codec.descriptorSet(), fingerprint: codec.fingerprint };
   const thread = await startThread(new URL('./export-thread.ts', import.meta.url), { workerData: { ...job, file: store.file, schema } satisfies ExportJob });
   return new Promise((resolve, reject) => {
     thread.on('message', (outcome: ExportOutcome) => {
       if (outcome.type === 'progress') return progress({ phase: outcome.phase, done: outcome.done, total: outcome.total });
+      if (outcome.type === 'notice') return log(`inspector export: ${outcome.line}`);
       if (outcome.type === 'done') return resolve(outcome);
       if (outcome.user) return reject(new UserError(outcome.message, outcome.user));
       reject(Object.assign(new Error(outcome.message), { stack: outcome.stack }));

@@ -25,6 +25,8 @@ export interface ExportJob {
 export type ExportOutcome =
   /** Sent as the export goes, before its outcome. */
   | ({ type: 'progress' } & ExportProgress)
+  /** Something the export could not do as it meant to, and did otherwise (capture/export-reads.ts), for the terminal. */
+  | { type: 'notice'; line: string }
   | { type: 'done'; exchanges: number; tokens: number; fields: Record<string, number> }
   /** A UserError has its status and details; anything else (a bug) has its stack instead. */
   | { type: 'failed'; message: string; user: { status: number; details: Record<string, unknown> } | null; stack: string | undefined };
@@ -38,7 +40,8 @@ async function run({ file, schema, filter, ids, output, toolVersion }: ExportJob
     const store = Store.openReadOnly(file, { codec, use: { flag: '--db', command: 'export', writes: false } });
     try {
       const progress = (step: ExportProgress) => parentPort!.postMessage({ type: 'progress', ...step } satisfies ExportOutcome);
-      const selection = { filter, ids, redact: true, codec, progress };
+      const notice = (line: string) => parentPort!.postMessage({ type: 'notice', line } satisfies ExportOutcome);
+      const selection = { filter, ids, redact: true, codec, progress, notice };
       const { exchanges, redaction } = output === null ? await previewExport(store, selection) : await exportRecording(store, { ...selection, format: output.format, output: output.file, toolVersion });
       return { type: 'done', exchanges, tokens: redaction?.tokens ?? 0, fields: redaction?.fields ?? {} };
     } finally {
