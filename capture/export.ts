@@ -22,7 +22,7 @@ import { feedRecorder } from './captured.ts';
 import { openForImport, RECORD_BATCH } from './record.ts';
 import { RecordedBatch } from './recorded-batch.ts';
 import { Recorder } from '../recorder/recorder.ts';
-import { execFactsOf, execMessages, type ExecMessages } from '../proto/exchange-facts.ts';
+import { execFacts, execFactsOf, execMessages, type ExecMessages } from '../proto/exchange-facts.ts';
 import { Redactor, type RedactionReport } from './redact.ts';
 import { openExportReads, type ExportReads } from './export-reads.ts';
 import { selectIds } from './sources.ts';
@@ -140,11 +140,12 @@ function writeExport(total: number, reads: ExportReads, redactor: Redactor | nul
     const store = har ? null : openForImport(file, options.codec, { cacheBytes: WORKING_CACHE_BYTES, scratch: true });
     const batch = new RecordedBatch(store);
     // The envelopes the recorder decodes for an /exec exchange's facts are its HAR entry's _decoded: not decoded twice.
+    // A capture needs no decoded envelopes: its facts are read as the recorder reads them, without their JSON.
     const last: { exec: ExecMessages | null } = { exec: null };
-    const recorder = new Recorder(options.codec, batch, (codec, input) => {
+    const recorder = new Recorder(options.codec, batch, har ? (codec, input) => {
       const { request, response } = (last.exec = execMessages(codec, input));
       return execFactsOf(input.requestHeaders, input.status, request, response);
-    });
+    } : execFacts);
     const decoder = new FlowDecoder(options.codec);
     const writeBatches = () => {
       let position = 0;
