@@ -169,8 +169,8 @@ export class WellFormedCheck {
       if (wireType === START_GROUP) return false;
       if (wireType === END_GROUP || wireType > FIXED32) return true;
       if (wireType === LEN) {
-        const valueStart = wire.varint32(next, end);
-        if (valueStart < 0 || wire.hi !== 0 || wire.lo > end - valueStart) return true;
+        const valueStart = this.lengthPrefix(next, end);
+        if (valueStart < 0) return true;
         pos = valueStart + wire.lo;
         if (!this.guessed(valueStart, pos, depth + 1)) return false;
       } else {
