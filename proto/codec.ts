@@ -40,8 +40,8 @@ export interface Codec {
   /**
    * What an exchange's facts need of decode (proto/exchange-facts.ts), worked out without
    * building the JSON, at a fraction of decode's cost: its summary, and its JSON's `token`,
-   * when decode would report no problem (proto/well-formed.ts). Null when decode would report one, or might: the
-   * caller then decodes, and decode says what is wrong. Never throws.
+   * when decode would report no problem (proto/well-formed.ts). Null when decode would
+   * report one, or might: the caller then decodes, and decode says what is wrong. Never throws.
    */
   facts(type: MessageType, bytes: Uint8Array, now: number): MessageFacts | null;
   /**

@@ -73,7 +73,7 @@ class CallFacts implements EnvelopeFacts {
  * An /exec request's token as the recorder gives it (its subject and prefix), without
  * reading the rest of the request. The message's token is its last token field's value (the
  * summary reads that one, and decoding keeps the last of a string field's values), so that
- * field alone gives it. A client sends the same token on every call: each is decoded
+ * field alone gives it. A client sends the same token on every call: each is read
  * once.
  */
 class Tokens {
