@@ -132,7 +132,7 @@ async function execPart(upstream: Child, workDir: string): Promise<void> {
 }
 
 async function wsPart(upstream: Child, workDir: string): Promise<void> {
-  console.log(`\n/ws: ${WS.clients} clients receiving pushed ~200-byte events, ${WS.rounds} alternating rounds of ${WS.seconds} s`);
+  console.log(`\n/ws: ${WS.clients} clients receiving pushed ~200-byte events, ${WS.rounds} rounds (ABBA) of ${WS.seconds} s`);
   const r = await alternate(upstream, workDir, WS.rounds, async (proxy, label) => {
     const rate = await wsEvents(proxy.url, WS);
     console.log(`  ${label}: ${fmt(rate)} events/s`);
