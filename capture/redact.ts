@@ -32,6 +32,8 @@ const AUTH_FIELD = 11;
 const JWT_START = Buffer.from('eyJ');
 /** Header pairs remembered as learned from, and as redacted. */
 const REMEMBERED_HEADERS = 20_000;
+/** Message keys remembered as naming a credential or not: field names and map keys, a few dozen in most schemas. */
+const REMEMBERED_KEYS = 10_000;
 
 export interface RedactorOptions {
   /** Replace a JWT's claims too, with a pseudonymous sub only. */
@@ -60,6 +62,8 @@ export class Redactor {
   /** Header pairs as redacted, and how many replacements each made, while `headersLearned` tokens are learned. */
   private readonly redactedHeaders = new HeaderMemory<{ value: string; replaced: number }>(REMEMBERED_HEADERS);
   private headersLearned = 0;
+  /** Whether each key seen in a message names a credential. */
+  private readonly keysNamingCredentials = new Map<string, boolean>();
   /** Each placeholder's bytes, made once: every request's token field takes one, and rewriteMessage copies it into a new message. */
   private readonly placeholderBytes = new Map<string, Buffer>();
 
@@ -330,8 +334,20 @@ export class Redactor {
       });
     }
     if (end < bytes.length) this.learnText(bytes.subarray(end), []);
-    if (this.options.codec) this.learnNamed(this.options.codec.json(type, bytes));
+    // Most messages hold no key named for a credential: the walk that says so costs a fraction of the JSON. The token field is learned above.
+    const codec = this.options.codec;
+    if (codec && codec.mayHoldKey(type, bytes, this.credentialKey, hasTokenField ? TOKEN_FIELD : 0)) this.learnNamed(codec.json(type, bytes));
   }
+
+  /** namesCredential, remembered: messages repeat their field names and map keys. */
+  private readonly credentialKey = (key: string): boolean => {
+    let names = this.keysNamingCredentials.get(key);
+    if (names === undefined) {
+      names = namesCredential(key);
+      if (this.keysNamingCredentials.size < REMEMBERED_KEYS) this.keysNamingCredentials.set(key, names);
+    }
+    return names;
+  };
 
   /** A text body or frame: its JWTs, and when it is JSON or a form, the values of its credential fields. */
   private learnText(bytes: Uint8Array, headers: HeaderList): void {

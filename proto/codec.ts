@@ -16,7 +16,7 @@ import { descriptorSetOf } from './descriptor-set.ts';
 import { loadSchema, loadSchemaFromDescriptorSet, schemaFingerprint } from './schema.ts';
 import { summarize, TOKEN_OR_ERRORS as TOKEN_FIELD } from './summary.ts';
 import { STRING } from './plan.ts';
-import { WellFormedCheck } from './well-formed.ts';
+import { WellFormedCheck, type KeyTest } from './well-formed.ts';
 
 export { SchemaError } from './schema.ts';
 export { EncodeError } from './encoder.ts';
@@ -49,6 +49,14 @@ export interface Codec {
    * needs (an export learning tokens, whose summaries were a sixth of its decoding). Never throws.
    */
   json(type: MessageType, bytes: Uint8Array): JsonValue;
+  /**
+   * Whether json() of these bytes could hold, at any depth, an object key that `test`
+   * passes: false only when it certainly holds none, told without building it (an export
+   * learning credential-named values, most messages having none). `untested`: a top-level
+   * field number whose name is not tested when the schema makes it a singular string (a
+   * token the caller reads by number). Never throws.
+   */
+  mayHoldKey(type: MessageType, bytes: Uint8Array, test: KeyTest, untested?: number): boolean;
   /**
    * The decoded JSON (as decode gives it, perhaps edited) back into bytes. With `original`, the
    * recorded bytes, every unchanged field is copied from them as it was. Throws EncodeError naming
@@ -145,6 +153,17 @@ export function createCodec(options: CodecOptions = {}): Codec {
     json(type, bytes) {
       const plan = topLevel[type];
       return plan ? decoder.decode(plan, bytes, false).json : {};
+    },
+    mayHoldKey(type, bytes, test, untested = 0) {
+      const plan = topLevel[type];
+      if (!plan) return true;
+      const field = untested === 0 ? undefined : untested < plan.dense.length ? plan.dense[untested] : plan.sparse?.get(untested);
+      const singularString = field !== undefined && field.kind === STRING && !field.repeated && field.map === null;
+      try {
+        return wellFormed.mayHoldKey(plan, bytes, test, singularString ? untested : 0);
+      } catch {
+        return true;
+      }
     },
     summarize(type, bytes, now) {
       const plan = topLevel[type];

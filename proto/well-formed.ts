@@ -7,8 +7,14 @@
 // the decoder's rules are intricate (groups, Any, map entries with stray fields, nesting
 // near the depth limit) it answers false without looking further, and the caller decodes.
 // Every condition under which the decoder reports a problem makes this answer false.
+//
+// The same walk also tells whether the JSON could hold an object key a test passes, for
+// an export learning the values of fields named for a credential: every key the JSON
+// would hold is tested (a field's name, a map's key, an unknown field's number), and
+// where the answer is not sure (anything check would not vouch for), it is "could".
 
 import { BYTES, DOUBLE, FIXED32_KIND, FIXED64_KIND, FLOAT, GROUP, MESSAGE, SFIXED32, SFIXED64, STRING, type FieldPlan, type MessagePlan } from './plan.ts';
+import { defaultKey, ScalarReader } from './scalar-reader.ts';
 import { asBuffer } from './scalars.ts';
 import { isPlainText, isUtf8 } from './text.ts';
 import { END_GROUP, FIXED32, FIXED64, LEN, MAX_DEPTH, START_GROUP, VARINT, Wire } from './wire.ts';
@@ -18,20 +24,52 @@ const DEPTH_LIMIT = MAX_DEPTH - 2;
 
 const EMPTY = Buffer.alloc(0);
 
+/** Keys the decoder's JSON holds besides names, map keys and numbers: an unknown value's {"fixed32"}, {"fixed64"}, {"bytes"} or {"group"}. */
+const OTHER_KEYS = ['fixed32', 'fixed64', 'bytes', 'group'];
+
+/** A test of the keys in a message's JSON. */
+export type KeyTest = (key: string) => boolean;
+
 /** One per codec, reused: check is synchronous, so calls never overlap. */
 export class WellFormedCheck {
   private readonly wire = new Wire(EMPTY);
   private buf: Buffer = EMPTY;
+  /** While mayHoldKey walks: the test of each key, and the top-level field whose name is not tested. */
+  private keyTest: KeyTest | null = null;
+  private untested = 0;
+  /** Reads map keys as the decoder does; invalidKey is set when one is not UTF-8 (decode reports it). */
+  private readonly keys = new ScalarReader(this.wire, () => (this.invalidKey = true));
+  private invalidKey = false;
+
+  /**
+   * Whether the JSON decode gives of `bytes` could hold, at any depth, a key that `test`
+   * passes: false only when decode would find no problem and no key it would give passes.
+   * `untested`: a top-level field number whose name is not tested (0 for none).
+   */
+  mayHoldKey(plan: MessagePlan, bytes: Uint8Array, test: KeyTest, untested: number): boolean {
+    if (OTHER_KEYS.some(test)) return true;
+    this.keyTest = test;
+    this.untested = untested;
+    try {
+      return !this.check(plan, bytes);
+    } finally {
+      this.keyTest = null;
+      this.untested = 0;
+    }
+  }
 
   /** True only when decoding `bytes` as `plan` reports no problem. */
   check(plan: MessagePlan, bytes: Uint8Array): boolean {
     this.buf = asBuffer(bytes);
     this.wire.buf = this.buf;
+    this.keys.buf = this.buf;
     try {
       return this.level(plan, 0, this.buf.length, 0);
     } finally {
       this.buf = EMPTY;
       this.wire.buf = EMPTY;
+      this.keys.buf = EMPTY;
+      this.keys.value = null;
     }
   }
 
@@ -48,6 +86,8 @@ export class WellFormedCheck {
       const wireType = wire.lo & 7;
       if (number === 0) return false;
       const field = number < dense.length ? dense[number] : plan.sparse?.get(number);
+      const test = this.keyTest;
+      if (test !== null && (field === undefined ? test(String(number)) : !(depth === 0 && number === this.untested) && test(field.name))) return false;
       if (field === undefined) pos = this.unknown(wireType, next, end, depth);
       else if (wireType === field.wireType) pos = this.known(field, next, end, depth);
       else if (wireType === LEN && field.packable) pos = this.packed(field, next, end);
@@ -90,6 +130,7 @@ export class WellFormedCheck {
   private mapEntry(field: FieldPlan, start: number, end: number, depth: number): boolean {
     const { key, value } = field.map!;
     const wire = this.wire;
+    let keyRead = false;
     let pos = start;
     while (pos < end) {
       const next = wire.varint32(pos, end);
@@ -98,7 +139,13 @@ export class WellFormedCheck {
       const wireType = wire.lo & 7;
       const part = number === 1 ? key : number === 2 ? value : null;
       if (part === null || wireType !== part.wireType || part.kind === GROUP) return false;
-      if (part.kind === MESSAGE) {
+      if (part === key && this.keyTest !== null) {
+        // The key is tested as the decoder makes it a JSON key: its value read as decode reads it, as text.
+        this.invalidKey = false;
+        pos = this.keys.read(key, next, end);
+        if (pos < 0 || this.invalidKey || this.keyTest(String(this.keys.value))) return false;
+        keyRead = true;
+      } else if (part.kind === MESSAGE) {
         const valueStart = this.lengthPrefix(next, end);
         if (valueStart < 0) return false;
         pos = valueStart + wire.lo;
@@ -109,7 +156,8 @@ export class WellFormedCheck {
         if (pos < 0) return false;
       }
     }
-    return true;
+    // An entry without its key has the key's default: "", "0" or "false".
+    return keyRead || this.keyTest === null || !this.keyTest(defaultKey(key.kind));
   }
 
   /** A packed run of a repeated numeric field: whole values up to its end. */
@@ -168,6 +216,8 @@ export class WellFormedCheck {
       if (number === 0) return true;
       if (wireType === START_GROUP) return false;
       if (wireType === END_GROUP || wireType > FIXED32) return true;
+      // Should the value read as a message, this number is a key of its JSON.
+      if (this.keyTest !== null && this.keyTest(String(number))) return false;
       if (wireType === LEN) {
         const valueStart = this.lengthPrefix(next, end);
         if (valueStart < 0) return true;

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { Flow } from '../../model/flow.ts';
 import { wireFlow } from '../../support/flow-head.ts';
 import { Redactor } from '../../capture/redact.ts';
+import { encodeMessage } from '../../demo/schema.ts';
+import { createCodec } from '../../proto/codec.ts';
 
 function http(path: string, headers: [string, string][], body = ''): Flow {
   return wireFlow({
@@ -155,4 +157,19 @@ test('learns every value a header takes across exchanges, not only its first', (
   const redactor = new Redactor();
   redactAll(redactor, ['bearer-secret-1', 'bearer-secret-1', 'bearer-secret-2'].map((token) => http('/', [['Authorization', `Bearer ${token}`]])));
   assert.deepEqual(redactor.originals().filter((t) => t.startsWith('bearer')).sort(), ['bearer-secret-1', 'bearer-secret-2']);
+});
+
+test('learns the values of fields and map keys the schema names for a credential, at any depth, and nothing else', () => {
+  const codec = createCodec({ protoPaths: ['demo/protos'] });
+  const token = 'envelope-token-0042aa';
+  const trx = Buffer.alloc(16, 7);
+  const topUp = exec(encodeMessage('ca2.ClientRequest', { trx, token, billing: { top_up: { amount: 5, card_token: 'card-token-in-request-77' } } }));
+  const create = exec(encodeMessage('ca2.ClientRequest', { trx, token, instances: { create: { name: 'web-1', labels: { api_key: 'label-api-key-778899', env: 'staging-env-value' } } } }));
+  const answer = encodeMessage('ca2.ServerResponse', { trx, instances: { create: { instance: { id: 'i-1', labels: { session: 'label-session-55aa66', team: 'platform-team-x' } } } } });
+  create.response = { status: 200, statusMessage: 'OK', headers: [], body: answer, size: answer.length, truncated: false };
+  const plain = encodeMessage('ca2.ServerResponse', { trx, instances: { create: { instance: { id: 'i-2', labels: { team: 'platform-team-y' } } } } });
+  topUp.response = { status: 200, statusMessage: 'OK', headers: [], body: plain, size: plain.length, truncated: false };
+  const redactor = new Redactor({ codec });
+  redactAll(redactor, [topUp, create]);
+  assert.deepEqual(redactor.originals().sort(), [token, 'card-token-in-request-77', 'label-api-key-778899', 'label-session-55aa66'].sort());
 });

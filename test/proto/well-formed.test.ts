@@ -155,3 +155,60 @@ describe('execFacts', () => {
     }
   });
 });
+
+/** Every object key of a decoded JSON value, at any depth. */
+function keysOf(value: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) keysOf(item, into);
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      into.add(key);
+      keysOf(inner, into);
+    }
+  }
+  return into;
+}
+
+/** Whether mayHoldKey sees every key decode's JSON holds, and answers "none" only for what decode finds no problem in. */
+function checkKeys(codec: Codec, type: (typeof TYPES)[number], bytes: Uint8Array, name: string): boolean {
+  const sure = !codec.mayHoldKey(type, bytes, () => false);
+  const decoded = codec.decode(type, bytes);
+  if (sure) assert.deepEqual(decoded.problems, [], `${name}: answered where decode finds problems`);
+  if (decoded.problems.length > 0) return sure;
+  for (const key of keysOf(decoded.json)) assert.ok(codec.mayHoldKey(type, bytes, (k) => k === key), `${name}: key ${JSON.stringify(key)} not seen`);
+  return sure;
+}
+
+const TYPES = ['ClientRequest', 'ServerResponse', 'WsAuth', 'WsEvent'] as const;
+
+describe('Codec.mayHoldKey', () => {
+  for (const [label, codec] of codecs) {
+    test(`sees every key decode gives, in every golden input (${label})`, () => {
+      let clean = 0;
+      let sure = 0;
+      for (const input of decoderInputs()) {
+        if (checkKeys(codec, input.type, input.bytes, input.name)) sure++;
+        if (codec.decode(input.type, input.bytes).problems.length === 0) clean++;
+      }
+      // A test that no key passes is sure of most clean messages: those it leaves to decode have groups, Any or non-string map keys.
+      assert.ok(sure >= 0.85 * clean, `sure of ${sure} of the ${clean} clean inputs`);
+    });
+
+    test(`sees every key decode gives, in random messages (${label})`, () => {
+      fc.assert(
+        fc.property(randomMessage, fc.constantFrom(...TYPES), (bytes, type) => void checkKeys(codec, type, bytes, 'random')),
+        { numRuns: 3000 },
+      );
+    });
+  }
+
+  test('leaves the token field untested only where the schema makes it a singular string', () => {
+    const codec = createCodec({ protoPaths: [CODEC_SCHEMA] });
+    const request = encode([{ number: 1, bytes: text('trx') }, { number: 2, bytes: text('tok') }]);
+    const token = (key: string) => key === 'token';
+    assert.equal(codec.mayHoldKey('ClientRequest', request, token), true);
+    assert.equal(codec.mayHoldKey('ClientRequest', request, token, 2), false);
+    // ServerResponse's field 2 is no string: its name is tested whatever is asked.
+    const response = encode([{ number: 1, bytes: text('trx') }]);
+    assert.equal(codec.mayHoldKey('ServerResponse', response, (key) => key === 'trx', 1), true);
+  });
+});
