@@ -87,8 +87,13 @@ export function execMessages(codec: Codec, input: ExecInput): ExecMessages {
 
 /** The same from envelopes already decoded (no spans needed), for a caller that needs them too. */
 export function execFactsOf(requestHeaders: HeaderList, status: number | null, request: DecodeResult, response: DecodeResult | null): FlowFacts {
-  const token = (request.json as JsonObject).token;
-  return factsOf(requestHeaders, status, request.summary, typeof token === 'string' ? token : '', request.problems, response?.summary ?? null, response?.problems ?? NO_PROBLEMS);
+  return factsOf(requestHeaders, status, request.summary, jsonToken(request), request.problems, response?.summary ?? null, response?.problems ?? NO_PROBLEMS);
+}
+
+/** The decoded JSON's `token`, '' when it has none: the text Codec.facts gives as `token`. */
+function jsonToken(decoded: DecodeResult): string {
+  const token = (decoded.json as JsonObject).token;
+  return typeof token === 'string' ? token : '';
 }
 
 const NO_PROBLEMS: DecodeProblem[] = [];
@@ -158,8 +163,7 @@ export class WsFacts {
     let changed = problems.length > 0;
     this.addProblems(problems);
     if (decoded && frame.direction === 'client' && !this.facts.token) {
-      const token = (decoded.json as JsonObject).token;
-      this.facts.token = tokenRef(decoded.summary, typeof token === 'string' ? token : '');
+      this.facts.token = tokenRef(decoded.summary, jsonToken(decoded));
       changed ||= this.facts.token !== null;
     }
     if (frame.direction === 'server') {
